@@ -1,0 +1,88 @@
+/*
+ * plan.h - expand a spec into the exact list of runs it stands for, each with a stable id.
+ *
+ *     hs_plan *plan = NULL;
+ *     hs_plan_opts opts = {0};                               // defaults: at most 1e6 runs
+ *     if (hs_plan_expand(spec, &opts, &plan, &err) != HS_OK) ... err.msg ...
+ *     for (size_t r = 0; r < plan->n_runs; r++) {
+ *         const hs_value *depth = hs_plan_value(plan, r, hs_schema_find("model.depth"));
+ *         printf("%016llx depth=%lld\n", (unsigned long long)plan->runs[r].id, depth->u.i);
+ *     }
+ *     hs_plan_free(plan);
+ *
+ * Expansion of one block, in this order: defaults <- spec base <- block base <- one combination
+ * of the axes (product keys in file order, then zip groups in file order; the last axis varies
+ * fastest) <- the block's `set` rules, then the top-level ones, in order <- derived values
+ * (data.seed = seed when left at -1) -> dropped if any `exclude` matches -> cross-key checks.
+ * Blocks follow each other in file order. The order is a pure function of the spec.
+ *
+ * Run id: the first 16 hex digits of SHA-256 over the canonical text
+ *     "hsweep/<schema version>\n" + "key=value\n" for every key whose value differs from its
+ *     default, keys sorted by name, values in hs_value_canon form.
+ * So reordering YAML keys, moving a value between base and an axis, or extending an axis leaves
+ * existing ids unchanged, and `printf '%s' "$canonical" | sha256sum | cut -c1-16` reproduces an id.
+ * Two runs with the same id (overlapping blocks, a `set` that collapses two combinations) are an
+ * error that names both.
+ */
+#ifndef HSWEEP_PLAN_H
+#define HSWEEP_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hsweep/schema.h"
+#include "hsweep/spec.h"
+#include "hsweep/status.h"
+#include "hsweep/util.h"
+
+#define HS_PLAN_DEFAULT_MAX_RUNS 1000000
+
+typedef struct hs_plan_opts {
+    size_t max_runs; /* refuse larger plans (and blocks with more combinations); 0 = default */
+} hs_plan_opts;
+
+typedef struct hs_run {
+    uint64_t id;
+    uint32_t block;   /* index into spec->blocks */
+    uint32_t ordinal; /* combination number within the block, before excludes */
+} hs_run;
+
+typedef struct hs_plan {
+    const hs_spec *spec; /* borrowed: must outlive the plan */
+    size_t n_runs, n_keys;
+    hs_run *runs;
+    uint32_t *cells;        /* [n_runs][n_keys]: index into pool of each key's value */
+    hs_value *pool;         /* distinct values (interned by type and canonical text) */
+    char **pool_canon;      /* canonical text of each pool value */
+    size_t n_pool, cap_pool;
+    uint32_t *default_cell; /* [n_keys]: pool index of each key's default */
+    unsigned char *varying; /* [n_keys]: 1 when the key takes more than one value in the plan */
+    size_t n_excluded;      /* combinations dropped by `exclude` */
+    uint8_t digest[32];     /* SHA-256 of all ids in plan order: equal plans have equal digests */
+    /* private */
+    uint64_t *id_table;     /* open addressing, for duplicate detection */
+    uint32_t *id_slot_run;
+    size_t id_cap;
+} hs_plan;
+
+hs_code hs_plan_expand(const hs_spec *spec, const hs_plan_opts *opts, hs_plan **out, hs_error *err);
+
+/* Value of key (schema index) in run r. */
+const hs_value *hs_plan_value(const hs_plan *plan, size_t r, int key);
+
+/* The canonical text that run r's id hashes (see above). */
+hs_code hs_plan_canonical(const hs_plan *plan, size_t r, hs_str *out);
+
+/* Run index with this id, or -1. */
+long hs_plan_find(const hs_plan *plan, uint64_t id);
+
+typedef enum hs_plan_format { HS_PLAN_TEXT, HS_PLAN_TSV, HS_PLAN_JSON } hs_plan_format;
+/* text: a summary line, then one aligned line per run with its id and the keys that vary;
+ * tsv:  a header and one row per run (id, block, varying keys);
+ * json: {"name", "spec", "schema_version", "count", "varying", "runs": [{"id", "block",
+ *        "canonical", "config": {every key}}]}. */
+hs_code hs_plan_write(const hs_plan *plan, hs_plan_format fmt, hs_str *out);
+
+void hs_plan_free(hs_plan *plan);
+
+#endif /* HSWEEP_PLAN_H */

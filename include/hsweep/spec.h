@@ -1,0 +1,137 @@
+/*
+ * spec.h - a sweep spec: YAML text -> validated, typed description of a set of runs.
+ *
+ * A spec is a base config plus one or more blocks; the union of the blocks' expansions is the
+ * sweep (the plan module expands it). Worked example:
+ *
+ *     name: depth-vs-lr
+ *     base:                          # one training's full config; unset keys take defaults
+ *       data: {kind: cfm}
+ *       model: {depth: 2, width: 100}
+ *       train: {opt: sgd, epochs: 600, lr_drops: [200, 400]}
+ *     blocks:                        # omit `blocks:` to write one block's keys at top level
+ *       - name: main
+ *         product:                   # Cartesian axes over dotted keys, last varies fastest
+ *           train.opt: [sgd, adam]
+ *           seed: [1, 2, 3]
+ *         zip:                       # axes advanced together (equal lengths)
+ *           - model.depth: [2, 6, 18]
+ *             train.lr: [0.003, 0.001, 0.0003]
+ *         set:                       # conditional overrides, applied in order after expansion
+ *           - where: {train.opt: sgd, model.depth: [2, 6]}
+ *             to: {train.lr: 0.3}
+ *         exclude:                   # drop combinations (matched after `set`)
+ *           - {train.opt: sgd, model.depth: 18}
+ *       - name: no-bn control
+ *         base: {model.norm: none, model.depth: 18}     # block-level overrides of base
+ *         product:
+ *           seed: [1, 2, 3]
+ *           data.per_class: {logspace: {from: 10, to: 1000, num: 5}}   # 10 32 100 316 1000
+ *
+ * Ranges: {logspace: {from, to, num}} gives num values geometrically spaced from `from` to `to`
+ * (endpoint values, not exponents, so numpy's geomspace); {linspace: {from, to, num}} equally
+ * spaced. Integer keys round to the nearest integer and drop repeats the rounding creates.
+ * `where` values may be a list (any of). Top-level `set` and `exclude` apply to every block,
+ * after the block's own.
+ *
+ *     hs_spec *spec = NULL;
+ *     hs_error err = {0};
+ *     if (hs_spec_load("sweeps/default.yaml", &spec, &err) != HS_OK) ... err.msg ...
+ *     hs_spec_free(spec);
+ *
+ * Every error message starts "FILE:LINE:COL: KEY.PATH: " (1-based line and column), names what
+ * was expected, and suggests the nearest valid key or value where one is close.
+ */
+#ifndef HSWEEP_SPEC_H
+#define HSWEEP_SPEC_H
+
+#include <stddef.h>
+
+#include "hsweep/schema.h"
+#include "hsweep/status.h"
+
+typedef struct hs_loc {
+    int line, col; /* 1-based position in the spec file */
+} hs_loc;
+
+/* key = value, e.g. one entry of `base` or of a `set` rule's `to`. */
+typedef struct hs_assign {
+    int key; /* schema index */
+    hs_value val;
+    hs_loc loc;
+} hs_assign;
+
+/* One condition of a `where` (or `exclude`) map: key equals any of vals. */
+typedef struct hs_cond {
+    int key;
+    hs_value *vals;
+    size_t n_vals;
+    hs_loc loc;
+} hs_cond;
+
+typedef struct hs_where {
+    hs_cond *conds;
+    size_t n_conds;
+    hs_loc loc;
+} hs_where;
+
+typedef struct hs_set_rule {
+    hs_where where; /* n_conds == 0: applies to every run */
+    hs_assign *to;
+    size_t n_to;
+    hs_loc loc;
+} hs_set_rule;
+
+/* An axis: one product key (n_keys == 1) or one zip group (n_keys >= 1) of equal-length lists.
+ * vals[j * n_keys + k] is position j of key k. */
+typedef struct hs_axis {
+    int *keys;
+    size_t n_keys;
+    hs_value *vals;
+    size_t len;
+    hs_loc loc;
+} hs_axis;
+
+typedef struct hs_block {
+    char *name;     /* given name, or "block0", "block1", ... */
+    char *path;     /* "blocks[1]" (or "" for the top-level shorthand), for messages */
+    hs_loc loc;
+    hs_assign *base; /* block-level overrides of the spec's base */
+    size_t n_base;
+    hs_axis *axes;
+    size_t n_axes;
+    hs_set_rule *sets;
+    size_t n_sets;
+    hs_where *excludes;
+    size_t n_excludes;
+} hs_block;
+
+typedef struct hs_spec {
+    char *path;        /* file name used in messages */
+    char *text;        /* the spec verbatim (stored in results files) */
+    size_t text_len;
+    char *name;        /* `name:`, or the file's base name without extension */
+    char *description; /* may be "" */
+    hs_assign *base;
+    size_t n_base;
+    hs_block *blocks;
+    size_t n_blocks;
+    hs_set_rule *sets; /* top-level: apply to every block */
+    size_t n_sets;
+    hs_where *excludes;
+    size_t n_excludes;
+} hs_spec;
+
+/* Read and validate the spec file at path. On success *out is a new spec (hs_spec_free it). */
+hs_code hs_spec_load(const char *path, hs_spec **out, hs_error *err);
+
+/* Same from memory; path only names the source in messages. text need not be NUL-terminated. */
+hs_code hs_spec_parse(const char *text, size_t len, const char *path, hs_spec **out, hs_error *err);
+
+/* Add a `--set key=value` override to the spec's base (after the file's base), e.g. from the
+ * command line. Errors name the override ("--set model.depth=x: expected an integer ..."). */
+hs_code hs_spec_override(hs_spec *spec, const char *assignment, hs_error *err);
+
+void hs_spec_free(hs_spec *spec);
+
+#endif /* HSWEEP_SPEC_H */

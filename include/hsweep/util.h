@@ -1,0 +1,62 @@
+/*
+ * util.h - small building blocks with no hsweep knowledge: a growable string, SHA-256
+ * (run ids are a prefix of it), and an edit distance for "did you mean" suggestions.
+ *
+ *     hs_str s = {0};
+ *     hs_str_printf(&s, "model.depth=%d\n", 6);     // returns HS_OK or HS_ERR_NOMEM
+ *     uint8_t digest[32];
+ *     hs_sha256(s.buf, s.len, digest);
+ *     hs_str_free(&s);
+ */
+#ifndef HSWEEP_UTIL_H
+#define HSWEEP_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hsweep/status.h"
+
+/* ---------------------------------------------------------------- growable string */
+
+/* A NUL-terminated byte string; {0} is a valid empty string. */
+typedef struct hs_str {
+    char *buf;
+    size_t len, cap;
+} hs_str;
+
+/* Append printf-style text. On allocation failure returns HS_ERR_NOMEM and leaves s as it was. */
+hs_code hs_str_printf(hs_str *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Append n raw bytes. */
+hs_code hs_str_append(hs_str *s, const char *bytes, size_t n);
+/* Append a JSON string literal (quotes and escapes included). */
+hs_code hs_str_json(hs_str *s, const char *text);
+/* Forget the contents but keep the memory. */
+void hs_str_reset(hs_str *s);
+void hs_str_free(hs_str *s);
+
+/* ---------------------------------------------------------------- hashing */
+
+/* SHA-256 (FIPS 180-4) of n bytes into out[32]. */
+void hs_sha256(const void *data, size_t n, uint8_t out[32]);
+
+/* Incremental form: init, update any number of times, final. */
+typedef struct hs_sha256_ctx {
+    uint32_t h[8];
+    uint64_t total;
+    uint8_t block[64];
+    size_t used;
+} hs_sha256_ctx;
+void hs_sha256_init(hs_sha256_ctx *c);
+void hs_sha256_update(hs_sha256_ctx *c, const void *data, size_t n);
+void hs_sha256_final(hs_sha256_ctx *c, uint8_t out[32]);
+
+/* The first 8 digest bytes as a big-endian integer: printed with %016llx it equals the first
+ * 16 hex characters of the usual hex digest (so `sha256sum` reproduces a run id). */
+uint64_t hs_sha256_prefix64(const uint8_t digest[32]);
+
+/* ---------------------------------------------------------------- text */
+
+/* Levenshtein distance between a and b (case-sensitive), capped at 255. */
+int hs_edit_distance(const char *a, const char *b);
+
+#endif /* HSWEEP_UTIL_H */

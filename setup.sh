@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# setup.sh - the README's commands. On a fresh Debian 12 machine:
+#   ./setup.sh demo   install what is missing, build, run the default sweep on 2 MPI ranks
+#   ./setup.sh test   install what is missing, build, run the whole test suite (ctest), then the
+#                     unit tests again under ASan+UBSan and the spec fuzzer (clang)
+#   ./setup.sh docs   regenerate the README's key reference from the schema table
+set -euo pipefail
+cd "$(dirname "$0")"
+
+RUNTIME_PKGS=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools
+              libyaml-dev libcunit1-dev libopenblas-dev liblapacke-dev libscalapack-openmpi-dev zlib1g-dev
+              python3 python3-numpy python3-h5py python3-matplotlib dataset-fashion-mnist)
+TEST_PKGS=(clang libclang-rt-dev)
+JOBS=$(nproc 2>/dev/null || echo 2)
+
+say() { printf '\n==> %s\n' "$*"; }
+
+install_pkgs() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then say "Debian packages: all present"; return; fi
+  say "installing: ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# Open MPI refuses root without these; CI and containers run as root. One BLAS thread per rank.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1
+
+build() { # build DIR [cmake args...]
+  local dir=$1; shift
+  say "configure and build in $dir"
+  cmake -S . -B "$dir" "$@" >"$dir.configure.log" 2>&1 || { cat "$dir.configure.log"; exit 1; }
+  grep '^-- hsweep:' "$dir.configure.log" || true
+  cmake --build "$dir" -j "$JOBS"
+}
+
+summary() { # the ctest summary line of a log: "N passed, M failed"
+  local line; line=$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$1" | tail -1)
+  local failed total
+  failed=$(printf '%s' "$line" | sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/')
+  total=$(printf '%s' "$line" | sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\2/')
+  echo "$((total - failed)) $failed"
+}
+
+case "${1:-}" in
+  demo)
+    install_pkgs "${RUNTIME_PKGS[@]}"
+    mkdir -p build && build build -DCMAKE_BUILD_TYPE=Release
+    say "plan of sweeps/default.yaml on 2 MPI ranks (training, results file and analysis land with the next issues)"
+    mpiexec --oversubscribe -n 2 build/hsweep plan sweeps/default.yaml
+    ;;
+  test)
+    install_pkgs "${RUNTIME_PKGS[@]}" "${TEST_PKGS[@]}"
+    mkdir -p build build-asan
+    build build -DCMAKE_BUILD_TYPE=Release
+    say "test suite (release build)"
+    set +e
+    ctest --test-dir build --output-on-failure 2>&1 | tee build/ctest.log
+    rc1=${PIPESTATUS[0]}
+    set -e
+    build build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DHSWEEP_SANITIZE=ON -DHSWEEP_FUZZ=ON
+    say "unit tests under ASan+UBSan, then the spec fuzzer (${HSWEEP_FUZZ_SECONDS:-60} s)"
+    set +e
+    ctest --test-dir build-asan -L 'unit|fuzz' --output-on-failure 2>&1 | tee build-asan/ctest.log
+    rc2=${PIPESTATUS[0]}
+    set -e
+    read -r p1 f1 < <(summary build/ctest.log)
+    read -r p2 f2 < <(summary build-asan/ctest.log)
+    echo
+    echo "release: $p1 passed, $f1 failed; sanitizers+fuzz: $p2 passed, $f2 failed"
+    echo "all: $((p1 + p2)) passed, $((f1 + f2)) failed"
+    [ "$rc1" -eq 0 ] && [ "$rc2" -eq 0 ]
+    ;;
+  docs)
+    [ -x build/hsweep ] || { mkdir -p build && build build; }
+    build/hsweep keys --format markdown > build/keys.md
+    awk 'FNR==NR { keys = keys $0 "\n"; next }
+         /<!-- keys:begin -->/ { print; printf "%s", keys; skip = 1; next }
+         /<!-- keys:end -->/ { skip = 0 }
+         !skip' build/keys.md README.md > build/README.md.new
+    mv build/README.md.new README.md
+    say "README key reference regenerated"
+    ;;
+  *)
+    sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
+    exit 2
+    ;;
+esac

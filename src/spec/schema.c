@@ -1,0 +1,242 @@
+/* schema.c - the table of configuration keys (see include/hsweep/schema.h).
+ *
+ * Rules for editing the table:
+ *  - keep it sorted by name (a unit test checks);
+ *  - a new key's default must reproduce the behaviour from before the key existed, so that
+ *    existing run ids stay valid (keys at their default do not enter the id);
+ *  - never change an existing default's meaning without bumping HS_SCHEMA_VERSION.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hsweep/schema.h"
+
+#define INF INFINITY
+#define I32MAX 2147483647.0
+
+static const hs_key table[] = {
+    /* ------------------------------------------------------------ data */
+    {"data.class_counts", HS_T_INT_LIST, "[]", 1, 1e7, 0, 100000, NULL,
+     "Training samples of each class, for imbalanced sets (one entry per class); empty = data.per_class for every class."},
+    {"data.classes", HS_T_INT, "10", 2, 100000, 0, 0, NULL,
+     "gaussian: number of classes K."},
+    {"data.dim", HS_T_INT, "20", 1, 1e7, 0, 0, NULL,
+     "gaussian: input dimension p."},
+    {"data.kind", HS_T_ENUM, "cfm", 0, 0, 0, 0, "cfm|cm|cc|fashion_mnist|cifar10|gaussian",
+     "Dataset. cfm/cm/cc: Fashion-MNIST/MNIST/CIFAR-10 (green channel) resized to 10x10 and scaled to [-1,1] (He & Su); fashion_mnist: 32x32, normalised; cifar10: 3x32x32, normalised; gaussian: synthetic K-class mixture."},
+    {"data.n_test", HS_T_INT, "0", 0, 1e9, 0, 0, NULL,
+     "Test samples; 0 = the full test split (gaussian: as many as the training set)."},
+    {"data.path", HS_T_STR, "", 0, 0, 0, 0, NULL,
+     "Folder with the dataset files; empty = the standard place (/usr/share/datasets/fashion-mnist for Fashion-MNIST)."},
+    {"data.per_class", HS_T_INT, "100", 1, 1e7, 0, 0, NULL,
+     "Training samples per class, chosen from the train split by data.seed."},
+    {"data.resize", HS_T_ENUM, "bilinear", 0, 0, 0, 0, "bilinear|area",
+     "Resampler for the 10x10 variants: antialiased bilinear (as torchvision) or area averaging."},
+    {"data.seed", HS_T_INT, "-1", -1, I32MAX, 0, 0, NULL,
+     "Seed for data generation and subset choice; -1 = the value of seed. Vary it to resample data with fixed initialisation."},
+    {"data.separation", HS_T_FLOAT, "3", 0, INF, 0, 0, NULL,
+     "gaussian: distance between neighbouring class means, in units of the noise standard deviation."},
+    /* ------------------------------------------------------------ model */
+    {"model.act", HS_T_ENUM, "relu", 0, 0, 0, 0, "relu|tanh|identity",
+     "Hidden activation; identity gives the linearised control (and, without norm, a deep linear net)."},
+    {"model.arch", HS_T_ENUM, "mlp", 0, 0, 0, 0, "mlp",
+     "Architecture. mlp: [Linear -> norm -> act] blocks, then a Linear readout."},
+    {"model.bias", HS_T_BOOL, "true", 0, 0, 0, 0, NULL,
+     "Dense layers carry a bias."},
+    {"model.bn_eps", HS_T_FLOAT, "1e-05", 0, 1, HS_KEY_MIN_OPEN, 0, NULL,
+     "BatchNorm epsilon added to the variance."},
+    {"model.bn_momentum", HS_T_FLOAT, "0.1", 0, 1, 0, 0, NULL,
+     "BatchNorm running-average momentum (PyTorch convention: new = (1-m) old + m batch)."},
+    {"model.depth", HS_T_INT, "2", 0, 10000, 0, 0, NULL,
+     "Hidden H->H blocks after the input block (He & Su's L): depth+1 hidden layers, depth+2 measured layers."},
+    {"model.init", HS_T_ENUM, "torch", 0, 0, 0, 0, "torch|normal|orthogonal",
+     "Weight initialisation. torch: U(+-1/sqrt(fan_in)) for weights and biases; normal: N(0, init_scale^2); orthogonal: gain init_scale."},
+    {"model.init_scale", HS_T_FLOAT, "1", 0, INF, 0, 0, NULL,
+     "Scale of the initial weights: std for normal, gain for orthogonal, bound multiplier for torch."},
+    {"model.init_scales", HS_T_FLOAT_LIST, "[]", 0, INF, 0, 100000, NULL,
+     "Per-layer init scales, one per dense layer (readout last); empty = init_scale everywhere."},
+    {"model.norm", HS_T_ENUM, "batch", 0, 0, 0, 0, "batch|none",
+     "Normalisation after each hidden Linear: BatchNorm1d or none."},
+    {"model.width", HS_T_INT, "100", 1, 1e7, 0, 0, NULL,
+     "Width H of every hidden layer (unless model.widths is given)."},
+    {"model.widths", HS_T_INT_LIST, "[]", 1, 1e7, 0, 100000, NULL,
+     "Width of each hidden layer, input side first (e.g. [624, 208]); overrides depth and width. Empty = depth+1 layers of width."},
+    {"model.zero_bias", HS_T_BOOL, "false", 0, 0, 0, 0, NULL,
+     "Initialise every bias to zero."},
+    /* ------------------------------------------------------------ record */
+    {"record.bn_chunk", HS_T_INT, "100", 1, 1e7, 0, 0, NULL,
+     "record.bn_mode batch: samples per chunk whose statistics normalise the features."},
+    {"record.bn_mode", HS_T_ENUM, "eval", 0, 0, 0, 0, "eval|batch",
+     "BatchNorm mode when features are measured: eval (running statistics) or batch (chunk statistics, as He & Su)."},
+    {"record.every", HS_T_INT, "10", 1, 1e9, 0, 0, NULL,
+     "Record loss and accuracies every this many epochs, and after the last epoch."},
+    {"record.separation", HS_T_ENUM, "final", 0, 0, 0, 0, "none|final|every",
+     "When to measure per-layer separation fuzziness D: never, after training, or at every record point."},
+    /* ------------------------------------------------------------ (root) */
+    {"seed", HS_T_INT, "0", 0, I32MAX, 0, 0, NULL,
+     "Seed for initialisation and minibatch order (and for data, unless data.seed is set)."},
+    /* ------------------------------------------------------------ train */
+    {"train.batch", HS_T_INT, "128", 1, 1e9, 0, 0, NULL,
+     "Minibatch size; batches are reshuffled every epoch and the last partial batch is kept."},
+    {"train.beta1", HS_T_FLOAT, "0.9", 0, 1, HS_KEY_MAX_OPEN, 0, NULL,
+     "adam/adamw: first-moment decay."},
+    {"train.beta2", HS_T_FLOAT, "0.999", 0, 1, HS_KEY_MAX_OPEN, 0, NULL,
+     "adam/adamw: second-moment decay."},
+    {"train.decay_on", HS_T_ENUM, "all", 0, 0, 0, 0, "all|weights",
+     "Parameters that weight decay applies to: all (as PyTorch by default) or weight matrices only."},
+    {"train.epochs", HS_T_INT, "100", 1, 1e9, 0, 0, NULL,
+     "Passes over the training set."},
+    {"train.eps", HS_T_FLOAT, "1e-08", 0, 1, HS_KEY_MIN_OPEN, 0, NULL,
+     "adam/adamw: denominator epsilon."},
+    {"train.loss", HS_T_ENUM, "ce", 0, 0, 0, 0, "ce|mse",
+     "Loss: softmax cross-entropy, or mean squared error against one-hot or real targets."},
+    {"train.lr", HS_T_FLOAT, "0.01", 0, 1e6, HS_KEY_MIN_OPEN, 0, NULL,
+     "Initial learning rate."},
+    {"train.lr_drop_factor", HS_T_FLOAT, "0.1", 0, 1, HS_KEY_MIN_OPEN, 0, NULL,
+     "train.schedule step: factor applied to the learning rate at each epoch in lr_drops."},
+    {"train.lr_drops", HS_T_INT_LIST, "[]", 1, 1e9, 0, 1000, NULL,
+     "train.schedule step: epochs (ascending) after which the learning rate is multiplied by lr_drop_factor."},
+    {"train.momentum", HS_T_FLOAT, "0.9", 0, 1, HS_KEY_MAX_OPEN, 0, NULL,
+     "opt momentum: momentum factor (PyTorch semantics: buf = m buf + g)."},
+    {"train.nesterov", HS_T_BOOL, "false", 0, 0, 0, 0, NULL,
+     "opt momentum: use Nesterov momentum."},
+    {"train.opt", HS_T_ENUM, "sgd", 0, 0, 0, 0, "sgd|momentum|adam|adamw",
+     "Optimiser, with PyTorch's semantics: sgd, sgd with momentum, adam (coupled L2 decay), adamw (decoupled decay)."},
+    {"train.schedule", HS_T_ENUM, "step", 0, 0, 0, 0, "step|cosine",
+     "Learning-rate schedule: step (drops at lr_drops; constant when empty) or cosine annealing to 0 over the epochs."},
+    {"train.weight_decay", HS_T_FLOAT, "0", 0, INF, 0, 0, NULL,
+     "Weight decay; coupled L2 (added to the gradient) except for adamw."},
+};
+
+#define N_KEYS (sizeof table / sizeof table[0])
+
+size_t hs_schema_count(void) { return N_KEYS; }
+
+const hs_key *hs_schema_key(size_t i) { return i < N_KEYS ? &table[i] : NULL; }
+
+int hs_schema_find(const char *name) {
+    size_t lo = 0, hi = N_KEYS;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(name, table[mid].name);
+        if (c == 0) return (int)mid;
+        if (c < 0) hi = mid;
+        else lo = mid + 1;
+    }
+    return -1;
+}
+
+int hs_schema_is_section(const char *prefix) {
+    size_t n = strlen(prefix);
+    if (n == 0) return 1;
+    for (size_t i = 0; i < N_KEYS; i++)
+        if (strncmp(table[i].name, prefix, n) == 0 && table[i].name[n] == '.') return 1;
+    return 0;
+}
+
+static const char *last_part(const char *name) {
+    const char *dot = strrchr(name, '.');
+    return dot ? dot + 1 : name;
+}
+
+const char *hs_schema_suggest(const char *name) {
+    const char *best = NULL;
+    int best_d = 1 << 30;
+    for (size_t i = 0; i < N_KEYS; i++) {
+        int d = hs_edit_distance(name, table[i].name);
+        /* "depth" at the top level, or "train.depth", most likely meant model.depth */
+        int dl = hs_edit_distance(last_part(name), last_part(table[i].name)) + 1;
+        if (dl < d) d = dl;
+        if (d < best_d) {
+            best_d = d;
+            best = table[i].name;
+        }
+    }
+    /* A suggestion further away than a third of the word is noise, not help. */
+    size_t len = strlen(last_part(name));
+    int limit = len <= 4 ? 2 : (int)(len / 3) + 1;
+    return best_d <= limit ? best : NULL;
+}
+
+/* ---------------------------------------------------------------- cross-key rules */
+
+static const hs_value *get(const hs_value *const *cfg, const char *name) { return cfg[hs_schema_find(name)]; }
+
+hs_code hs_config_check(const hs_value *const *cfg, char *why, size_t why_len) {
+    const hs_value *widths = get(cfg, "model.widths"), *scales = get(cfg, "model.init_scales");
+    size_t hidden = widths->n ? widths->n : (size_t)get(cfg, "model.depth")->u.i + 1;
+    if (scales->n && scales->n != hidden + 1) {
+        snprintf(why, why_len, "model.init_scales has %zu entries but the net has %zu dense layers (one per hidden layer plus the readout)",
+                 scales->n, hidden + 1);
+        return HS_ERR_VALUE;
+    }
+    const hs_value *drops = get(cfg, "train.lr_drops");
+    for (size_t i = 1; i < drops->n; i++)
+        if (drops->u.il[i] <= drops->u.il[i - 1]) {
+            snprintf(why, why_len, "train.lr_drops must be strictly increasing, got %lld after %lld", drops->u.il[i],
+                     drops->u.il[i - 1]);
+            return HS_ERR_VALUE;
+        }
+    const hs_value *counts = get(cfg, "data.class_counts");
+    long long classes = strcmp(get(cfg, "data.kind")->u.s, "gaussian") == 0 ? get(cfg, "data.classes")->u.i : 10;
+    if (counts->n && (long long)counts->n != classes) {
+        snprintf(why, why_len, "data.class_counts has %zu entries but data.kind %s has %lld classes", counts->n,
+                 get(cfg, "data.kind")->u.s, classes);
+        return HS_ERR_VALUE;
+    }
+    return HS_OK;
+}
+
+/* ---------------------------------------------------------------- documentation */
+
+static void range_text(const hs_key *k, char *buf, size_t len) {
+    buf[0] = '\0';
+    if (k->type == HS_T_ENUM) {
+        snprintf(buf, len, "%s", k->choices);
+        return;
+    }
+    if (k->type == HS_T_BOOL || k->type == HS_T_STR) return;
+    char lo[32], hi[32];
+    hs_format_double(k->min, lo, sizeof lo);
+    hs_format_double(k->max, hi, sizeof hi);
+    int has_lo = isfinite(k->min), has_hi = isfinite(k->max);
+    const char *ge = (k->flags & HS_KEY_MIN_OPEN) ? ">" : ">=";
+    const char *le = (k->flags & HS_KEY_MAX_OPEN) ? "<" : "<=";
+    if (has_lo && has_hi) snprintf(buf, len, "%s %s, %s %s", ge, lo, le, hi);
+    else if (has_lo) snprintf(buf, len, "%s %s", ge, lo);
+    else if (has_hi) snprintf(buf, len, "%s %s", le, hi);
+}
+
+hs_code hs_schema_describe(hs_keys_format fmt, hs_str *out) {
+    hs_code rc = HS_OK;
+    if (fmt == HS_KEYS_MARKDOWN)
+        rc = hs_str_printf(out, "| key | type | default | allowed | meaning |\n|---|---|---|---|---|\n");
+    else if (fmt == HS_KEYS_TSV)
+        rc = hs_str_printf(out, "key\ttype\tdefault\tallowed\tmeaning\n");
+    for (size_t i = 0; i < N_KEYS && rc == HS_OK; i++) {
+        const hs_key *k = &table[i];
+        char range[320]; /* room for the markdown form, which widens each '|' to ", " */
+        range_text(k, range, sizeof range / 2);
+        const char *def = k->def[0] ? k->def : "\"\"";
+        switch (fmt) {
+        case HS_KEYS_MARKDOWN:
+            for (char *bar = strchr(range, '|'); bar; bar = strchr(bar, '|')) { /* '|' would split the cell */
+                memmove(bar + 2, bar + 1, strlen(bar + 1) + 1);
+                bar[0] = ',', bar[1] = ' ';
+            }
+            rc = hs_str_printf(out, "| `%s` | %s | `%s` | %s | %s |\n", k->name, hs_type_to_string(k->type),
+                               def, range, k->doc);
+            break;
+        case HS_KEYS_TSV:
+            rc = hs_str_printf(out, "%s\t%s\t%s\t%s\t%s\n", k->name, hs_type_to_string(k->type), def, range,
+                               k->doc);
+            break;
+        case HS_KEYS_TEXT:
+            rc = hs_str_printf(out, "%-22s %-10s default %-10s %s\n%24s%s\n", k->name, hs_type_to_string(k->type),
+                               def, range, "", k->doc);
+            break;
+        }
+    }
+    return rc;
+}

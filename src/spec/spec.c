@@ -1,0 +1,787 @@
+/* spec.c - YAML sweep spec -> hs_spec, with every error located (see include/hsweep/spec.h).
+ *
+ * libyaml's document API gives a node tree whose nodes keep their source marks, so validation
+ * runs on the tree and every message can say file:line:col and the dotted key path. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "hsweep/spec.h"
+
+#define PATH_MAX_LEN 256
+#define RANGE_MAX_NUM 1000000
+
+typedef struct ctx {
+    const char *file;
+    yaml_document_t *doc;
+    hs_error *err;
+} ctx;
+
+/* ================================================================ errors */
+
+static hs_loc loc_of(const yaml_node_t *n) {
+    hs_loc l = {1, 1};
+    if (n) l = (hs_loc){(int)n->start_mark.line + 1, (int)n->start_mark.column + 1};
+    return l;
+}
+
+/* "file:line:col: path: message" */
+static hs_code spec_fail_at(ctx *c, hs_loc l, const char *path, hs_code code, const char *src, int line,
+                            const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+static hs_code spec_fail_at(ctx *c, hs_loc l, const char *path, hs_code code, const char *src, int line,
+                            const char *fmt, ...) {
+    char text[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    if (path && path[0]) hs_error_set(c->err, code, src, line, "%s:%d:%d: %s: %s", c->file, l.line, l.col, path, text);
+    else hs_error_set(c->err, code, src, line, "%s:%d:%d: %s", c->file, l.line, l.col, text);
+    return code;
+}
+#define FAIL_AT(c, loc, path, code, ...) spec_fail_at((c), (loc), (path), (code), __FILE__, __LINE__, __VA_ARGS__)
+#define FAIL(c, node, path, code, ...) FAIL_AT((c), loc_of(node), (path), (code), __VA_ARGS__)
+#define NOMEM(c) HS_FAIL((c)->err, HS_ERR_NOMEM, "out of memory while reading %s", (c)->file)
+
+/* ================================================================ node helpers */
+
+static yaml_node_t *node(ctx *c, int idx) { return yaml_document_get_node(c->doc, idx); }
+
+static const char *kind_name(const yaml_node_t *n) {
+    switch (n->type) {
+    case YAML_SCALAR_NODE: return "a single value";
+    case YAML_SEQUENCE_NODE: return "a list";
+    case YAML_MAPPING_NODE: return "a mapping";
+    default: return "nothing";
+    }
+}
+
+/* Scalar text, or NULL with an error when the node is not a clean scalar. */
+static const char *scalar(ctx *c, yaml_node_t *n, const char *path, const char *expected) {
+    if (n->type != YAML_SCALAR_NODE) {
+        FAIL(c, n, path, HS_ERR_SPEC, "expected %s, got %s", expected, kind_name(n));
+        return NULL;
+    }
+    const char *s = (const char *)n->data.scalar.value;
+    if (strlen(s) != n->data.scalar.length) {
+        FAIL(c, n, path, HS_ERR_SPEC, "value contains a NUL byte");
+        return NULL;
+    }
+    return s;
+}
+
+static int is_quoted(const yaml_node_t *n) {
+    return n->type == YAML_SCALAR_NODE && n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
+}
+
+/* out = a.b (or b); 0 when it does not fit, which only absurd specs reach. */
+static int join(char *out, const char *a, const char *b) {
+    int n = a && a[0] ? snprintf(out, PATH_MAX_LEN, "%s.%s", a, b) : snprintf(out, PATH_MAX_LEN, "%s", b);
+    return n >= 0 && n < PATH_MAX_LEN;
+}
+
+static int grow(void *arrp, size_t *n, size_t elsize) {
+    void **arr = arrp;
+    void *p = realloc(*arr, (*n + 1) * elsize);
+    if (!p) return 0;
+    memset((char *)p + *n * elsize, 0, elsize);
+    *arr = p;
+    (*n)++;
+    return 1;
+}
+
+/* A mapping whose keys are all scalars, none repeated. */
+static hs_code check_mapping(ctx *c, yaml_node_t *map, const char *path, const char *expected) {
+    if (map->type != YAML_MAPPING_NODE)
+        return FAIL(c, map, path, HS_ERR_SPEC, "expected %s, got %s", expected, kind_name(map));
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = node(c, p->key);
+        if (!scalar(c, k, path, "a key name")) return c->err->code;
+        for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++) {
+            yaml_node_t *k2 = node(c, q->key);
+            if (k2->type == YAML_SCALAR_NODE && strcmp((char *)k->data.scalar.value, (char *)k2->data.scalar.value) == 0)
+                return FAIL(c, k, path, HS_ERR_SPEC, "duplicate key '%s' (first given at line %d)",
+                            (char *)k->data.scalar.value, loc_of(k2).line);
+        }
+    }
+    return HS_OK;
+}
+
+/* Unknown word among a fixed vocabulary (spec structure keys): suggest the closest. */
+static hs_code unknown_word(ctx *c, yaml_node_t *k, const char *path, const char *what, const char *const *words) {
+    const char *w = (const char *)k->data.scalar.value;
+    const char *best = NULL;
+    int best_d = 3;
+    for (const char *const *p = words; *p; p++) {
+        int d = hs_edit_distance(w, *p);
+        if (d < best_d) best_d = d, best = *p;
+    }
+    char allowed[256] = "";
+    for (const char *const *p = words; *p; p++) {
+        strncat(allowed, *p, sizeof allowed - strlen(allowed) - 1);
+        if (p[1]) strncat(allowed, ", ", sizeof allowed - strlen(allowed) - 1);
+    }
+    if (best)
+        return FAIL(c, k, path, HS_ERR_SPEC, "unknown %s '%s' (did you mean '%s'?; allowed: %s)", what, w, best, allowed);
+    return FAIL(c, k, path, HS_ERR_SPEC, "unknown %s '%s' (allowed: %s)", what, w, allowed);
+}
+
+/* ================================================================ values */
+
+/* One value of key k from node n (scalar, or a sequence of scalars for list keys). */
+static hs_code parse_value(ctx *c, yaml_node_t *n, int k, const char *path, hs_value *out) {
+    const hs_key *key = hs_schema_key((size_t)k);
+    char why[400], hint[128];
+    if (key->type == HS_T_INT_LIST || key->type == HS_T_FLOAT_LIST) {
+        if (n->type != YAML_SEQUENCE_NODE)
+            return FAIL(c, n, path, HS_ERR_SPEC, "expected a list of %s, got %s",
+                        key->type == HS_T_INT_LIST ? "integers" : "numbers", kind_name(n));
+        size_t len = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+        hs_value *elems = calloc(len ? len : 1, sizeof *elems);
+        if (!elems) return NOMEM(c);
+        hs_code rc = HS_OK;
+        for (size_t i = 0; i < len && rc == HS_OK; i++) {
+            yaml_node_t *e = node(c, n->data.sequence.items.start[i]);
+            char epath[PATH_MAX_LEN + 16];
+            snprintf(epath, sizeof epath, "%s[%zu]", path, i);
+            const char *s = scalar(c, e, epath, "a number");
+            if (!s) rc = c->err->code;
+            else if ((rc = hs_value_parse_scalar(key, s, is_quoted(e), &elems[i], why, sizeof why, hint, sizeof hint)))
+                FAIL(c, e, epath, rc, "%s", why);
+        }
+        if (rc == HS_OK && (rc = hs_value_list(key, elems, len, out, why, sizeof why)) != HS_OK)
+            FAIL(c, n, path, rc, "%s", why);
+        free(elems);
+        return rc;
+    }
+    const char *s = scalar(c, n, path, key->type == HS_T_ENUM ? "one of the allowed values" : hs_type_to_string(key->type));
+    if (!s) {
+        if (n->type == YAML_SEQUENCE_NODE)
+            hs_error_hint(c->err, "a list of values belongs in an axis (product or zip), not here");
+        return c->err->code;
+    }
+    hs_code rc = hs_value_parse_scalar(key, s, is_quoted(n), out, why, sizeof why, hint, sizeof hint);
+    if (rc != HS_OK) {
+        if (hint[0] && strncmp(hint, "did you mean", 12) == 0) FAIL(c, n, path, rc, "%s; %s", why, hint);
+        else {
+            FAIL(c, n, path, rc, "%s", why);
+            if (hint[0]) hs_error_hint(c->err, "%s", hint);
+        }
+    }
+    return rc;
+}
+
+/* ================================================================ key walking */
+
+/* Called for every schema key reached below a mapping: val is its value node. */
+typedef hs_code (*key_fn)(ctx *c, int key, yaml_node_t *keynode, yaml_node_t *val, const char *path, void *user);
+
+/* Resolve the keys of a mapping against the schema, accepting both nested sections
+ * ({model: {depth: 2}}) and dotted names ({model.depth: 2}). */
+static hs_code walk_keys(ctx *c, yaml_node_t *map, const char *prefix, const char *path, key_fn fn, void *user) {
+    HS_TRY(c->err, check_mapping(c, map, path, "a mapping of config keys"));
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *kn = node(c, p->key), *vn = node(c, p->value);
+        const char *name = (const char *)kn->data.scalar.value;
+        char full[PATH_MAX_LEN], kpath[PATH_MAX_LEN];
+        if (!join(full, prefix, name) || !join(kpath, path, name))
+            return FAIL(c, kn, path, HS_ERR_SPEC, "key path too long (over %d characters)", PATH_MAX_LEN - 1);
+        int k = hs_schema_find(full);
+        if (k >= 0) {
+            HS_TRY(c->err, fn(c, k, kn, vn, kpath, user));
+        } else if (hs_schema_is_section(full)) {
+            if (vn->type != YAML_MAPPING_NODE)
+                return FAIL(c, vn, kpath, HS_ERR_SPEC, "'%s' is a section, not a key: expected a mapping of its keys, got %s",
+                            full, kind_name(vn));
+            HS_TRY(c->err, walk_keys(c, vn, full, kpath, fn, user));
+        } else {
+            const char *best = hs_schema_suggest(full);
+            if (best) FAIL(c, kn, kpath, HS_ERR_SPEC, "unknown key '%s' (did you mean '%s'?)", full, best);
+            else FAIL(c, kn, kpath, HS_ERR_SPEC, "unknown key '%s'", full);
+            hs_error_hint(c->err, "`hsweep keys` lists every key with its type and default");
+            return HS_ERR_SPEC;
+        }
+    }
+    return HS_OK;
+}
+
+/* ---------------------------------------------------------------- assignments (base, to) */
+
+typedef struct assign_list {
+    hs_assign **items;
+    size_t *n;
+} assign_list;
+
+static hs_code add_assign(ctx *c, int k, yaml_node_t *kn, yaml_node_t *vn, const char *path, void *user) {
+    assign_list *l = user;
+    for (size_t i = 0; i < *l->n; i++)
+        if ((*l->items)[i].key == k)
+            return FAIL(c, kn, path, HS_ERR_SPEC, "'%s' is set twice (first at line %d)", hs_schema_key((size_t)k)->name,
+                        (*l->items)[i].loc.line);
+    hs_value v;
+    HS_TRY(c->err, parse_value(c, vn, k, path, &v));
+    if (!grow(l->items, l->n, sizeof(hs_assign))) {
+        hs_value_free(&v);
+        return NOMEM(c);
+    }
+    (*l->items)[*l->n - 1] = (hs_assign){.key = k, .val = v, .loc = loc_of(vn)};
+    return HS_OK;
+}
+
+static hs_code parse_assigns(ctx *c, yaml_node_t *map, const char *path, hs_assign **items, size_t *n) {
+    assign_list l = {items, n};
+    return walk_keys(c, map, "", path, add_assign, &l);
+}
+
+/* ---------------------------------------------------------------- where (set, exclude) */
+
+static hs_code add_cond(ctx *c, int k, yaml_node_t *kn, yaml_node_t *vn, const char *path, void *user) {
+    (void)kn;
+    hs_where *w = user;
+    const hs_key *key = hs_schema_key((size_t)k);
+    int is_list_key = key->type == HS_T_INT_LIST || key->type == HS_T_FLOAT_LIST;
+    /* A sequence means "any of", except for list keys, where a plain list is one value. */
+    int any_of = vn->type == YAML_SEQUENCE_NODE &&
+                 (!is_list_key || (vn->data.sequence.items.top > vn->data.sequence.items.start &&
+                                   node(c, *vn->data.sequence.items.start)->type == YAML_SEQUENCE_NODE));
+    size_t n = any_of ? (size_t)(vn->data.sequence.items.top - vn->data.sequence.items.start) : 1;
+    if (n == 0) return FAIL(c, vn, path, HS_ERR_SPEC, "empty list of values: the condition can never hold");
+    if (!grow(&w->conds, &w->n_conds, sizeof(hs_cond))) return NOMEM(c);
+    hs_cond *cond = &w->conds[w->n_conds - 1];
+    cond->key = k;
+    cond->loc = loc_of(vn);
+    cond->vals = calloc(n, sizeof(hs_value));
+    if (!cond->vals) return NOMEM(c);
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *e = any_of ? node(c, vn->data.sequence.items.start[i]) : vn;
+        char epath[PATH_MAX_LEN + 16];
+        if (any_of) snprintf(epath, sizeof epath, "%s[%zu]", path, i);
+        else snprintf(epath, sizeof epath, "%s", path);
+        HS_TRY(c->err, parse_value(c, e, k, epath, &cond->vals[i]));
+        cond->n_vals++;
+    }
+    return HS_OK;
+}
+
+static hs_code parse_where(ctx *c, yaml_node_t *map, const char *path, hs_where *w) {
+    w->loc = loc_of(map);
+    HS_TRY(c->err, walk_keys(c, map, "", path, add_cond, w));
+    if (w->n_conds == 0) return FAIL(c, map, path, HS_ERR_SPEC, "empty condition: it would match every run");
+    return HS_OK;
+}
+
+static hs_code parse_excludes(ctx *c, yaml_node_t *n, const char *path, hs_where **items, size_t *count) {
+    int single = n->type == YAML_MAPPING_NODE;
+    if (!single && n->type != YAML_SEQUENCE_NODE)
+        return FAIL(c, n, path, HS_ERR_SPEC, "expected a list of conditions such as {model.depth: 18}, got %s", kind_name(n));
+    size_t len = single ? 1 : (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+    for (size_t i = 0; i < len; i++) {
+        yaml_node_t *e = single ? n : node(c, n->data.sequence.items.start[i]);
+        char epath[PATH_MAX_LEN];
+        snprintf(epath, sizeof epath, "%s[%zu]", path, i);
+        if (!grow(items, count, sizeof(hs_where))) return NOMEM(c);
+        HS_TRY(c->err, parse_where(c, e, epath, &(*items)[*count - 1]));
+    }
+    return HS_OK;
+}
+
+static hs_code parse_sets(ctx *c, yaml_node_t *n, const char *path, hs_set_rule **items, size_t *count) {
+    static const char *const words[] = {"where", "to", NULL};
+    int single = n->type == YAML_MAPPING_NODE;
+    if (!single && n->type != YAML_SEQUENCE_NODE)
+        return FAIL(c, n, path, HS_ERR_SPEC, "expected a list of rules such as {where: {...}, to: {...}}, got %s", kind_name(n));
+    size_t len = single ? 1 : (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+    for (size_t i = 0; i < len; i++) {
+        yaml_node_t *e = single ? n : node(c, n->data.sequence.items.start[i]);
+        char epath[PATH_MAX_LEN], sub[PATH_MAX_LEN];
+        snprintf(epath, sizeof epath, "%s[%zu]", path, i);
+        HS_TRY(c->err, check_mapping(c, e, epath, "a rule {where: {...}, to: {...}}"));
+        if (!grow(items, count, sizeof(hs_set_rule))) return NOMEM(c);
+        hs_set_rule *r = &(*items)[*count - 1];
+        r->loc = loc_of(e);
+        for (yaml_node_pair_t *p = e->data.mapping.pairs.start; p < e->data.mapping.pairs.top; p++) {
+            yaml_node_t *kn = node(c, p->key), *vn = node(c, p->value);
+            const char *w = (const char *)kn->data.scalar.value;
+            if (!join(sub, epath, w)) return unknown_word(c, kn, epath, "rule key", words);
+            if (!strcmp(w, "where")) HS_TRY(c->err, parse_where(c, vn, sub, &r->where));
+            else if (!strcmp(w, "to")) HS_TRY(c->err, parse_assigns(c, vn, sub, &r->to, &r->n_to));
+            else return unknown_word(c, kn, epath, "rule key", words);
+        }
+        if (r->n_to == 0) return FAIL(c, e, epath, HS_ERR_SPEC, "rule has no 'to:' (the keys to set)");
+    }
+    return HS_OK;
+}
+
+/* ---------------------------------------------------------------- axes (product, zip) */
+
+/* Round a generated float to 12 significant digits so that a range value equals the same number
+ * typed by hand (0.30000000000000004 -> 0.3). */
+static double snap12(double x) {
+    char buf[40];
+    snprintf(buf, sizeof buf, "%.12g", x);
+    return strtod(buf, NULL);
+}
+
+/* {logspace: {from, to, num}} or {linspace: ...} -> values of key k. */
+static hs_code parse_range(ctx *c, yaml_node_t *n, int k, const char *path, hs_value **vals, size_t *len) {
+    static const char *const kinds[] = {"logspace", "linspace", NULL};
+    static const char *const fields[] = {"from", "to", "num", NULL};
+    const hs_key *key = hs_schema_key((size_t)k);
+    HS_TRY(c->err, check_mapping(c, n, path, "a range"));
+    if (n->data.mapping.pairs.top - n->data.mapping.pairs.start != 1)
+        return FAIL(c, n, path, HS_ERR_SPEC, "expected a list of values or one range {logspace: {...}} / {linspace: {...}}");
+    yaml_node_t *kn = node(c, n->data.mapping.pairs.start->key), *body = node(c, n->data.mapping.pairs.start->value);
+    const char *kind = (const char *)kn->data.scalar.value;
+    if (strcmp(kind, "logspace") && strcmp(kind, "linspace")) return unknown_word(c, kn, path, "range", kinds);
+    int is_log = !strcmp(kind, "logspace");
+    char rpath[PATH_MAX_LEN];
+    if (!join(rpath, path, kind)) return FAIL(c, kn, path, HS_ERR_SPEC, "key path too long");
+    if (key->type != HS_T_INT && key->type != HS_T_FLOAT)
+        return FAIL(c, kn, rpath, HS_ERR_SPEC, "a range needs a numeric key; '%s' is %s", key->name,
+                    hs_type_to_string(key->type));
+    HS_TRY(c->err, check_mapping(c, body, rpath, "{from: ..., to: ..., num: ...}"));
+    double v[3];
+    int seen[3] = {0, 0, 0};
+    for (yaml_node_pair_t *p = body->data.mapping.pairs.start; p < body->data.mapping.pairs.top; p++) {
+        yaml_node_t *fk = node(c, p->key), *fv = node(c, p->value);
+        const char *f = (const char *)fk->data.scalar.value;
+        int idx = !strcmp(f, "from") ? 0 : !strcmp(f, "to") ? 1 : !strcmp(f, "num") ? 2 : -1;
+        if (idx < 0) return unknown_word(c, fk, rpath, "range field", fields);
+        char fpath[PATH_MAX_LEN];
+        if (!join(fpath, rpath, f)) return FAIL(c, fk, rpath, HS_ERR_SPEC, "key path too long");
+        const char *s = scalar(c, fv, fpath, "a number");
+        if (!s) return c->err->code;
+        char *end;
+        v[idx] = strtod(s, &end);
+        if (!*s || *end || !isfinite(v[idx]) || is_quoted(fv))
+            return FAIL(c, fv, fpath, HS_ERR_SPEC, "expected a number, got '%s'", s);
+        if (idx == 2 && (v[2] != floor(v[2]) || v[2] < 1 || v[2] > RANGE_MAX_NUM))
+            return FAIL(c, fv, fpath, HS_ERR_VALUE, "num must be an integer from 1 to %d, got '%s'", RANGE_MAX_NUM, s);
+        if (idx < 2 && is_log && v[idx] <= 0)
+            return FAIL(c, fv, fpath, HS_ERR_VALUE, "logspace endpoints must be > 0 (they are values, not exponents), got '%s'", s);
+        seen[idx] = 1;
+    }
+    for (int i = 0; i < 3; i++)
+        if (!seen[i]) return FAIL(c, body, rpath, HS_ERR_SPEC, "missing '%s' (a range needs from, to and num)", fields[i]);
+    size_t num = (size_t)v[2];
+    *vals = calloc(num, sizeof(hs_value));
+    if (!*vals) return NOMEM(c);
+    *len = 0;
+    char why[400];
+    for (size_t i = 0; i < num; i++) {
+        double t = num == 1 ? 0.0 : (double)i / (double)(num - 1);
+        double x = i == num - 1 ? v[1] : i == 0 ? v[0]
+                 : is_log       ? exp(log(v[0]) + t * (log(v[1]) - log(v[0])))
+                                : v[0] + t * (v[1] - v[0]);
+        if (num == 1) x = v[0];
+        hs_value val = {.type = key->type};
+        if (key->type == HS_T_INT) {
+            val.u.i = llround(x);
+            if (*len > 0 && (*vals)[*len - 1].u.i == val.u.i) continue; /* rounding made a repeat */
+        } else {
+            val.u.f = snap12(x);
+        }
+        if (hs_value_check(key, &val, why, sizeof why) != HS_OK)
+            return FAIL(c, body, rpath, HS_ERR_VALUE, "generated value %zu: %s", i, why);
+        (*vals)[(*len)++] = val;
+    }
+    return HS_OK;
+}
+
+/* The values of one axis key: a non-empty list, or a range. */
+static hs_code parse_axis_values(ctx *c, yaml_node_t *n, int k, const char *path, hs_value **vals, size_t *len) {
+    *vals = NULL;
+    *len = 0;
+    if (n->type == YAML_MAPPING_NODE) return parse_range(c, n, k, path, vals, len);
+    if (n->type != YAML_SEQUENCE_NODE) {
+        FAIL(c, n, path, HS_ERR_SPEC, "expected a list of values for this axis, got %s", kind_name(n));
+        return hs_error_hint(c->err, "write [%s] for a single value, or set it in base",
+                             n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : "...");
+    }
+    size_t num = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+    if (num == 0) return FAIL(c, n, path, HS_ERR_SPEC, "empty axis: a list with no values expands to no runs");
+    *vals = calloc(num, sizeof(hs_value));
+    if (!*vals) return NOMEM(c);
+    for (size_t i = 0; i < num; i++) {
+        char epath[PATH_MAX_LEN + 16];
+        snprintf(epath, sizeof epath, "%s[%zu]", path, i);
+        HS_TRY(c->err, parse_value(c, node(c, n->data.sequence.items.start[i]), k, epath, &(*vals)[i]));
+        (*len)++;
+    }
+    return HS_OK;
+}
+
+typedef struct axis_ctx {
+    hs_block *block;
+    hs_axis *zip; /* NULL: each key is its own product axis */
+    size_t zip_first_len;
+    const char *zip_first_key;
+} axis_ctx;
+
+static int block_has_axis_key(const hs_block *b, int k, hs_loc *where) {
+    for (size_t a = 0; a < b->n_axes; a++)
+        for (size_t j = 0; j < b->axes[a].n_keys; j++)
+            if (b->axes[a].keys[j] == k) {
+                *where = b->axes[a].loc;
+                return 1;
+            }
+    return 0;
+}
+
+static hs_code add_axis_key(ctx *c, int k, yaml_node_t *kn, yaml_node_t *vn, const char *path, void *user) {
+    axis_ctx *ax = user;
+    hs_loc prev;
+    if (block_has_axis_key(ax->block, k, &prev))
+        return FAIL(c, kn, path, HS_ERR_SPEC, "'%s' appears in more than one axis of this block (also at line %d)",
+                    hs_schema_key((size_t)k)->name, prev.line);
+    hs_value *vals = NULL;
+    size_t len = 0;
+    hs_code rc = parse_axis_values(c, vn, k, path, &vals, &len);
+    if (rc != HS_OK) {
+        for (size_t i = 0; i < len; i++) hs_value_free(&vals[i]);
+        free(vals);
+        return rc;
+    }
+    hs_axis *a = ax->zip;
+    if (!a) { /* product: a new single-key axis */
+        if (!grow(&ax->block->axes, &ax->block->n_axes, sizeof(hs_axis))) goto nomem;
+        a = &ax->block->axes[ax->block->n_axes - 1];
+        a->loc = loc_of(kn);
+        a->keys = malloc(sizeof(int));
+        if (!a->keys) goto nomem;
+        a->keys[0] = k;
+        a->n_keys = 1;
+        a->vals = vals;
+        a->len = len;
+        return HS_OK;
+    }
+    /* zip: append a column; all columns must have the first one's length */
+    if (a->n_keys > 0 && len != a->len) {
+        FAIL(c, kn, path, HS_ERR_SPEC, "zip lengths differ: '%s' has %zu values but '%s' has %zu",
+             hs_schema_key((size_t)k)->name, len, ax->zip_first_key, a->len);
+        for (size_t i = 0; i < len; i++) hs_value_free(&vals[i]);
+        free(vals);
+        return HS_ERR_SPEC;
+    }
+    int *keys = realloc(a->keys, (a->n_keys + 1) * sizeof(int));
+    if (!keys) goto nomem;
+    a->keys = keys;
+    hs_value *nv = calloc(len * (a->n_keys + 1), sizeof(hs_value));
+    if (!nv) goto nomem;
+    for (size_t j = 0; j < len; j++) {
+        for (size_t q = 0; q < a->n_keys; q++) nv[j * (a->n_keys + 1) + q] = a->vals[j * a->n_keys + q];
+        nv[j * (a->n_keys + 1) + a->n_keys] = vals[j];
+    }
+    free(a->vals);
+    free(vals);
+    a->vals = nv;
+    a->keys[a->n_keys++] = k;
+    if (a->n_keys == 1) {
+        a->len = len;
+        ax->zip_first_key = hs_schema_key((size_t)k)->name;
+    }
+    return HS_OK;
+nomem:
+    for (size_t i = 0; i < len; i++) hs_value_free(&vals[i]);
+    free(vals);
+    return NOMEM(c);
+}
+
+static hs_code parse_product(ctx *c, yaml_node_t *n, const char *path, hs_block *b) {
+    axis_ctx ax = {.block = b};
+    return walk_keys(c, n, "", path, add_axis_key, &ax);
+}
+
+static hs_code parse_zip(ctx *c, yaml_node_t *n, const char *path, hs_block *b) {
+    int single = n->type == YAML_MAPPING_NODE;
+    if (!single && n->type != YAML_SEQUENCE_NODE)
+        return FAIL(c, n, path, HS_ERR_SPEC, "expected a list of zip groups such as {model.depth: [2, 6], train.lr: [0.1, 0.01]}, got %s",
+                    kind_name(n));
+    size_t len = single ? 1 : (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+    for (size_t i = 0; i < len; i++) {
+        yaml_node_t *g = single ? n : node(c, n->data.sequence.items.start[i]);
+        char gpath[PATH_MAX_LEN];
+        snprintf(gpath, sizeof gpath, "%s[%zu]", path, i);
+        if (!grow(&b->axes, &b->n_axes, sizeof(hs_axis))) return NOMEM(c);
+        size_t slot = b->n_axes - 1;
+        b->axes[slot].loc = loc_of(g);
+        /* b->axes may move while keys are added (no: zip keys extend this axis only) */
+        axis_ctx ax = {.block = b, .zip = &b->axes[slot]};
+        HS_TRY(c->err, walk_keys(c, g, "", gpath, add_axis_key, &ax));
+        if (b->axes[slot].n_keys == 0) return FAIL(c, g, gpath, HS_ERR_SPEC, "empty zip group");
+    }
+    return HS_OK;
+}
+
+/* ================================================================ blocks and the document */
+
+static const char *const block_words[] = {"name", "base", "product", "zip", "set", "exclude", NULL};
+static const char *const top_words[] = {"name", "description", "base", "blocks", "product", "zip", "set", "exclude", NULL};
+
+static hs_code parse_block(ctx *c, yaml_node_t *n, const char *path, hs_block *b) {
+    HS_TRY(c->err, check_mapping(c, n, path, "a block (a mapping with product/zip/set/exclude)"));
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+        yaml_node_t *kn = node(c, p->key), *vn = node(c, p->value);
+        const char *w = (const char *)kn->data.scalar.value;
+        char sub[PATH_MAX_LEN];
+        if (!join(sub, path, w)) return unknown_word(c, kn, path, "block key", block_words);
+        if (!strcmp(w, "name")) {
+            const char *s = scalar(c, vn, sub, "a name");
+            if (!s) return c->err->code;
+            free(b->name);
+            if (!(b->name = strdup(s))) return NOMEM(c);
+        } else if (!strcmp(w, "base")) HS_TRY(c->err, parse_assigns(c, vn, sub, &b->base, &b->n_base));
+        else if (!strcmp(w, "product")) HS_TRY(c->err, parse_product(c, vn, sub, b));
+        else if (!strcmp(w, "zip")) HS_TRY(c->err, parse_zip(c, vn, sub, b));
+        else if (!strcmp(w, "set")) HS_TRY(c->err, parse_sets(c, vn, sub, &b->sets, &b->n_sets));
+        else if (!strcmp(w, "exclude")) HS_TRY(c->err, parse_excludes(c, vn, sub, &b->excludes, &b->n_excludes));
+        else return unknown_word(c, kn, path, "block key", block_words);
+    }
+    return HS_OK;
+}
+
+static hs_code parse_document(ctx *c, yaml_node_t *root, hs_spec *s) {
+    HS_TRY(c->err, check_mapping(c, root, "", "a mapping at the top level (base:, product:, blocks:, ...)"));
+    yaml_node_t *blocks = NULL, *shorthand = NULL;
+    for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+        yaml_node_t *kn = node(c, p->key), *vn = node(c, p->value);
+        const char *w = (const char *)kn->data.scalar.value;
+        int ok = 0;
+        for (const char *const *t = top_words; *t; t++) ok |= !strcmp(w, *t);
+        if (!ok) return unknown_word(c, kn, "", "top-level key", top_words);
+        if (!strcmp(w, "name") || !strcmp(w, "description")) {
+            const char *v = scalar(c, vn, w, "text");
+            if (!v) return c->err->code;
+            char **dst = !strcmp(w, "name") ? &s->name : &s->description;
+            free(*dst);
+            if (!(*dst = strdup(v))) return NOMEM(c);
+        } else if (!strcmp(w, "base")) HS_TRY(c->err, parse_assigns(c, vn, "base", &s->base, &s->n_base));
+        else if (!strcmp(w, "blocks")) blocks = vn;
+        else if (!strcmp(w, "set")) HS_TRY(c->err, parse_sets(c, vn, "set", &s->sets, &s->n_sets));
+        else if (!strcmp(w, "exclude")) HS_TRY(c->err, parse_excludes(c, vn, "exclude", &s->excludes, &s->n_excludes));
+        else if (!shorthand) shorthand = kn; /* product or zip at top level */
+    }
+    if (blocks && shorthand)
+        return FAIL(c, shorthand, "", HS_ERR_SPEC, "'%s' at the top level cannot be combined with 'blocks:'; move it into a block",
+                    (const char *)shorthand->data.scalar.value);
+    if (blocks) {
+        if (blocks->type != YAML_SEQUENCE_NODE)
+            return FAIL(c, blocks, "blocks", HS_ERR_SPEC, "expected a list of blocks, got %s", kind_name(blocks));
+        size_t n = (size_t)(blocks->data.sequence.items.top - blocks->data.sequence.items.start);
+        if (n == 0) return FAIL(c, blocks, "blocks", HS_ERR_SPEC, "empty list of blocks: the sweep has no runs");
+        for (size_t i = 0; i < n; i++) {
+            if (!grow(&s->blocks, &s->n_blocks, sizeof(hs_block))) return NOMEM(c);
+            hs_block *b = &s->blocks[i];
+            char path[PATH_MAX_LEN];
+            snprintf(path, sizeof path, "blocks[%zu]", i);
+            yaml_node_t *bn = node(c, blocks->data.sequence.items.start[i]);
+            b->loc = loc_of(bn);
+            if (!(b->path = strdup(path))) return NOMEM(c);
+            HS_TRY(c->err, parse_block(c, bn, path, b));
+        }
+    } else {
+        /* One block from the top-level product/zip (or none: a single run of base). */
+        if (!grow(&s->blocks, &s->n_blocks, sizeof(hs_block))) return NOMEM(c);
+        hs_block *b = &s->blocks[0];
+        b->loc = loc_of(root);
+        if (!(b->path = strdup(""))) return NOMEM(c);
+        for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+            yaml_node_t *kn = node(c, p->key), *vn = node(c, p->value);
+            const char *w = (const char *)kn->data.scalar.value;
+            if (!strcmp(w, "product")) HS_TRY(c->err, parse_product(c, vn, "product", b));
+            else if (!strcmp(w, "zip")) HS_TRY(c->err, parse_zip(c, vn, "zip", b));
+        }
+    }
+    for (size_t i = 0; i < s->n_blocks; i++) {
+        hs_block *b = &s->blocks[i];
+        if (!b->name) {
+            char nm[32];
+            snprintf(nm, sizeof nm, s->n_blocks == 1 ? "main" : "block%zu", i);
+            if (!(b->name = strdup(nm))) return NOMEM(c);
+        }
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(s->blocks[j].name, b->name))
+                return FAIL_AT(c, b->loc, b->path, HS_ERR_SPEC, "block name '%s' is used twice (also %s)", b->name,
+                               s->blocks[j].path);
+    }
+    return HS_OK;
+}
+
+/* ================================================================ entry points */
+
+static char *base_name(const char *path) {
+    const char *slash = strrchr(path, '/');
+    const char *b = slash ? slash + 1 : path;
+    const char *dot = strrchr(b, '.');
+    return strndup(b, dot && dot != b ? (size_t)(dot - b) : strlen(b));
+}
+
+hs_code hs_spec_parse(const char *text, size_t len, const char *path, hs_spec **out, hs_error *err) {
+    *out = NULL;
+    hs_spec *s = calloc(1, sizeof *s);
+    if (!s) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
+    s->path = strdup(path);
+    s->text = malloc(len + 1);
+    if (!s->path || !s->text) {
+        hs_spec_free(s);
+        return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
+    }
+    memcpy(s->text, text, len);
+    s->text[len] = '\0';
+    s->text_len = len;
+
+    ctx c = {.file = path, .err = err};
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    if (!yaml_parser_initialize(&parser)) {
+        hs_spec_free(s);
+        return HS_FAIL(err, HS_ERR_NOMEM, "cannot initialise the YAML parser");
+    }
+    yaml_parser_set_input_string(&parser, (const unsigned char *)s->text, len);
+    hs_code rc = HS_OK;
+    if (!yaml_parser_load(&parser, &doc)) {
+        yaml_mark_t m = parser.problem_mark;
+        rc = FAIL_AT(&c, ((hs_loc){(int)m.line + 1, (int)m.column + 1}), "", HS_ERR_YAML, "YAML syntax error: %s%s%s",
+                     parser.problem ? parser.problem : "malformed input", parser.context ? " " : "",
+                     parser.context ? parser.context : "");
+        yaml_parser_delete(&parser);
+        hs_spec_free(s);
+        return rc;
+    }
+    c.doc = &doc;
+    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    if (!root) {
+        rc = FAIL_AT(&c, ((hs_loc){1, 1}), "", HS_ERR_SPEC, "empty spec: expected at least 'base:' or 'product:'");
+    } else {
+        yaml_document_t next;
+        if (yaml_parser_load(&parser, &next)) {
+            if (yaml_document_get_root_node(&next))
+                rc = FAIL_AT(&c, ((hs_loc){(int)next.start_mark.line + 1, (int)next.start_mark.column + 1}), "",
+                             HS_ERR_SPEC, "more than one YAML document ('---'); a spec is one document");
+            yaml_document_delete(&next);
+        } else {
+            yaml_mark_t m = parser.problem_mark;
+            rc = FAIL_AT(&c, ((hs_loc){(int)m.line + 1, (int)m.column + 1}), "", HS_ERR_YAML, "YAML syntax error: %s",
+                         parser.problem ? parser.problem : "malformed input");
+        }
+        if (rc == HS_OK) rc = parse_document(&c, root, s);
+    }
+    yaml_document_delete(&doc);
+    yaml_parser_delete(&parser);
+    if (rc == HS_OK && !s->name && !(s->name = base_name(path))) rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
+    if (rc == HS_OK && !s->description && !(s->description = strdup("")))
+        rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
+    if (rc != HS_OK) {
+        hs_spec_free(s);
+        return rc;
+    }
+    *out = s;
+    return HS_OK;
+}
+
+hs_code hs_spec_load(const char *path, hs_spec **out, hs_error *err) {
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        HS_FAIL(err, HS_ERR_IO, "%s: cannot open the spec file", path);
+        return hs_error_hint(err, "check the path; sweeps/ holds ready specs");
+    }
+    hs_str text = {0};
+    char buf[65536];
+    size_t n;
+    hs_code rc = HS_OK;
+    while (rc == HS_OK && (n = fread(buf, 1, sizeof buf, f)) > 0) rc = hs_str_append(&text, buf, n);
+    int bad = ferror(f);
+    fclose(f);
+    if (rc != HS_OK || bad) {
+        hs_str_free(&text);
+        return rc != HS_OK ? HS_FAIL(err, rc, "out of memory reading %s", path)
+                           : HS_FAIL(err, HS_ERR_IO, "%s: read error", path);
+    }
+    rc = hs_spec_parse(text.buf ? text.buf : "", text.len, path, out, err);
+    hs_str_free(&text);
+    if (rc != HS_OK) hs_error_trace(err, __FILE__, __LINE__);
+    return rc;
+}
+
+hs_code hs_spec_override(hs_spec *spec, const char *assignment, hs_error *err) {
+    const char *eq = strchr(assignment, '=');
+    if (!eq || eq == assignment)
+        return HS_FAIL(err, HS_ERR_USAGE, "--set %s: expected key=value (e.g. --set model.depth=6)", assignment);
+    char name[PATH_MAX_LEN];
+    snprintf(name, sizeof name, "%.*s", (int)(eq - assignment), assignment);
+    int k = hs_schema_find(name);
+    if (k < 0) {
+        const char *best = hs_schema_suggest(name);
+        if (best) return HS_FAIL(err, HS_ERR_SPEC, "--set %s: unknown key '%s' (did you mean '%s'?)", assignment, name, best);
+        return HS_FAIL(err, HS_ERR_SPEC, "--set %s: unknown key '%s'", assignment, name);
+    }
+    hs_value v;
+    char why[400];
+    hs_code rc = hs_value_parse(hs_schema_key((size_t)k), eq + 1, &v, why, sizeof why);
+    if (rc != HS_OK) return HS_FAIL(err, rc, "--set %s: %s", assignment, why);
+    if (!grow(&spec->base, &spec->n_base, sizeof(hs_assign))) {
+        hs_value_free(&v);
+        return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
+    }
+    spec->base[spec->n_base - 1] = (hs_assign){.key = k, .val = v, .loc = {0, 0}};
+    return HS_OK;
+}
+
+/* ================================================================ freeing */
+
+static void free_assigns(hs_assign *a, size_t n) {
+    for (size_t i = 0; i < n; i++) hs_value_free(&a[i].val);
+    free(a);
+}
+
+static void free_where(hs_where *w) {
+    for (size_t i = 0; i < w->n_conds; i++) {
+        for (size_t j = 0; j < w->conds[i].n_vals; j++) hs_value_free(&w->conds[i].vals[j]);
+        free(w->conds[i].vals);
+    }
+    free(w->conds);
+}
+
+static void free_sets(hs_set_rule *r, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        free_where(&r[i].where);
+        free_assigns(r[i].to, r[i].n_to);
+    }
+    free(r);
+}
+
+static void free_excludes(hs_where *w, size_t n) {
+    for (size_t i = 0; i < n; i++) free_where(&w[i]);
+    free(w);
+}
+
+void hs_spec_free(hs_spec *s) {
+    if (!s) return;
+    for (size_t i = 0; i < s->n_blocks; i++) {
+        hs_block *b = &s->blocks[i];
+        free(b->name);
+        free(b->path);
+        free_assigns(b->base, b->n_base);
+        for (size_t a = 0; a < b->n_axes; a++) {
+            for (size_t j = 0; j < b->axes[a].len * b->axes[a].n_keys; j++) hs_value_free(&b->axes[a].vals[j]);
+            free(b->axes[a].vals);
+            free(b->axes[a].keys);
+        }
+        free(b->axes);
+        free_sets(b->sets, b->n_sets);
+        free_excludes(b->excludes, b->n_excludes);
+    }
+    free(s->blocks);
+    free_assigns(s->base, s->n_base);
+    free_sets(s->sets, s->n_sets);
+    free_excludes(s->excludes, s->n_excludes);
+    free(s->path);
+    free(s->text);
+    free(s->name);
+    free(s->description);
+    free(s);
+}

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# test_cli.sh HSWEEP PYTHON - the hsweep command as a user meets it: exit codes, messages on
+# stderr, output formats, and run ids re-derived independently with Python's hashlib.
+# Run from the source tree root (ctest sets the working directory).
+set -u
+HS=$1 PY=$2
+. "$(dirname "$0")/lib.sh"
+G=tests/specs/good B=tests/specs/bad
+
+check "version" 0 "$HS" version
+contains "version names the schema" "$OUT" "config schema 1"
+check "no arguments is a usage error" 2 "$HS"
+check "unknown command" 2 "$HS" frobnicate
+contains "unknown command named" "$ERR" "unknown command 'frobnicate'"
+check "plan without a spec" 2 "$HS" plan
+check "plan with an unknown option" 2 "$HS" plan $G/full.yaml --fast
+check "bad --format" 2 "$HS" plan $G/full.yaml --format xml
+
+# ---------------------------------------------------------------- keys, and the README reference
+check "keys (tsv)" 0 "$HS" keys --format tsv
+nkeys=$(printf '%s\n' "$OUT" | tail -n +2 | wc -l)
+[ "$nkeys" -ge 40 ] && ok "keys lists $nkeys keys" || bad "keys lists only $nkeys keys"
+check "keys (markdown)" 0 "$HS" keys --format markdown
+readme_keys=$(sed -n '/<!-- keys:begin -->/,/<!-- keys:end -->/p' README.md | sed '1d;$d')
+if [ "$readme_keys" = "$OUT" ]; then ok "README key reference equals 'hsweep keys --format markdown'"
+else bad "README key reference is stale: regenerate it with 'hsweep keys --format markdown'" \
+         "$(diff <(printf '%s\n' "$readme_keys") <(printf '%s\n' "$OUT") | head -20)"; fi
+
+# ---------------------------------------------------------------- plan output
+check "plan full.yaml" 0 "$HS" plan $G/full.yaml
+contains "summary line" "$OUT" "full: 20 runs in 2 blocks (2 excluded); 7 keys vary"
+[ -z "$ERR" ] && ok "nothing on stderr" || bad "unexpected stderr" "$ERR"
+check "plan --format tsv" 0 "$HS" plan $G/full.yaml --format tsv
+[ "$(printf '%s\n' "$OUT" | wc -l)" = 21 ] && ok "tsv has a header and 20 rows" || bad "tsv rows" "$OUT"
+check "plan --format json" 0 "$HS" plan $G/full.yaml --format json
+printf '%s\n' "$OUT" > /tmp/hsweep_plan.$$.json
+res=$("$PY" - /tmp/hsweep_plan.$$.json <<'PYEOF'
+import hashlib, json, sys
+plan = json.load(open(sys.argv[1]))
+assert plan["count"] == len(plan["runs"]) == 20, plan["count"]
+assert plan["varying"] == ["data.seed", "model.act", "model.depth", "model.norm", "seed", "train.lr", "train.opt"]
+for run in plan["runs"]:
+    want = hashlib.sha256(run["canonical"].encode()).hexdigest()[:16]
+    assert run["id"] == want, (run["id"], want)
+    # the canonical text lists exactly the non-default keys of the full config
+    for line in run["canonical"].splitlines()[1:]:
+        key, value = line.split("=", 1)
+        assert json.loads(value) == run["config"][key], (key, value)
+print("ok", len(plan["runs"]))
+PYEOF
+)
+rm -f /tmp/hsweep_plan.$$.json
+[ "$res" = "ok 20" ] && ok "json parses; every id = sha256(canonical)[:16] (hashlib)" || bad "json check" "$res"
+
+check "--set overrides a base key" 0 "$HS" plan $G/minimal.yaml --set train.epochs=5 --format json
+contains "--set value reaches the run" "$OUT" '"train.epochs": 5'
+check "--set with an unknown key" 1 "$HS" plan $G/minimal.yaml --set model.dept=3
+contains "--set suggestion" "$ERR" "unknown key 'model.dept' (did you mean 'model.depth'?)"
+check "--max-runs refuses a large plan" 1 "$HS" plan $G/full.yaml --max-runs 10
+contains "--max-runs message" "$ERR" "more than the limit of 10 runs"
+contains "--max-runs hint" "$ERR" "raise it with --max-runs"
+check "default sweep plans" 0 "$HS" plan sweeps/default.yaml
+for f in sweeps/*.yaml; do check "ready sweep $f plans" 0 "$HS" plan "$f"; done
+
+# ---------------------------------------------------------------- every malformed spec: one clean error line
+for f in $B/*.yaml; do
+  check "$(basename "$f") is rejected" 1 "$HS" plan "$f"
+  first=$(printf '%s\n' "$ERR" | head -1)
+  contains "$(basename "$f"): error names file:line:col" "$first" "hsweep: error: $f:"
+  n=$(printf '%s\n' "$ERR" | grep -c '^hsweep: error:')
+  [ "$n" = 1 ] && ok "$(basename "$f"): exactly one error line" || bad "$(basename "$f"): $n error lines" "$ERR"
+done
+check "missing spec file" 1 "$HS" plan /nonexistent.yaml
+contains "missing file message" "$ERR" "/nonexistent.yaml: cannot open the spec file"
+
+finish

@@ -1,0 +1,264 @@
+/* test_plan.c - expansion order, counts, canonical text, golden run ids, and id stability under
+ * key reordering, axis extension and base/axis moves. */
+#include <stdlib.h>
+
+#include "hsweep/plan.h"
+#include "hsweep/spec.h"
+#include "testing.h"
+
+#define SPECS HSWEEP_TEST_SPECS
+
+typedef struct loaded {
+    hs_spec *spec;
+    hs_plan *plan;
+} loaded;
+
+static loaded load_plan(const char *name) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/good/%s", SPECS, name);
+    loaded l = {0};
+    hs_error err = {0};
+    hs_code rc = hs_spec_load(path, &l.spec, &err);
+    if (rc == HS_OK) rc = hs_plan_expand(l.spec, NULL, &l.plan, &err);
+    if (rc != HS_OK) fprintf(stderr, "\n  %s\n", err.msg);
+    CU_ASSERT_EQUAL_FATAL(rc, HS_OK);
+    return l;
+}
+
+static loaded plan_text(const char *text, hs_code want, hs_error *err) {
+    loaded l = {0};
+    hs_code rc = hs_spec_parse(text, strlen(text), "mem.yaml", &l.spec, err);
+    if (rc == HS_OK) rc = hs_plan_expand(l.spec, NULL, &l.plan, err);
+    if (rc != want) fprintf(stderr, "\n  got %s: %s\n", hs_code_to_string(rc), err->msg);
+    CU_ASSERT_EQUAL(rc, want);
+    return l;
+}
+
+static void unload(loaded *l) {
+    hs_plan_free(l->plan);
+    hs_spec_free(l->spec);
+}
+
+static long long ival(const hs_plan *p, size_t r, const char *key) { return hs_plan_value(p, r, hs_schema_find(key))->u.i; }
+static double fval(const hs_plan *p, size_t r, const char *key) { return hs_plan_value(p, r, hs_schema_find(key))->u.f; }
+static const char *sval(const hs_plan *p, size_t r, const char *key) { return hs_plan_value(p, r, hs_schema_find(key))->u.s; }
+
+static void test_full_count_and_order(void) {
+    loaded l = load_plan("full.yaml");
+    hs_plan *p = l.plan;
+    /* main: 3 opts x 2 seeds x 3 zipped (depth, lr) = 18, minus momentum at depth 18 (2 seeds) = 16;
+     * controls: 2 acts x 2 seeds = 4 */
+    CU_ASSERT_EQUAL(p->n_runs, 20);
+    CU_ASSERT_EQUAL(p->n_excluded, 2);
+    /* product keys in file order, then the zip group; the last axis varies fastest */
+    CU_ASSERT_STRING_EQUAL(sval(p, 0, "train.opt"), "sgd");
+    CU_ASSERT_EQUAL(ival(p, 0, "seed"), 1);
+    CU_ASSERT_EQUAL(ival(p, 0, "model.depth"), 2);
+    CU_ASSERT_EQUAL(ival(p, 1, "model.depth"), 6);
+    CU_ASSERT_EQUAL(ival(p, 3, "seed"), 2);
+    /* set rules, in order: sgd -> 0.3, then sgd at depth 6 -> 0.03 */
+    CU_ASSERT_DOUBLE_EQUAL(fval(p, 0, "train.lr"), 0.3, 0);
+    CU_ASSERT_DOUBLE_EQUAL(fval(p, 1, "train.lr"), 0.03, 0);
+    CU_ASSERT_DOUBLE_EQUAL(fval(p, 2, "train.lr"), 0.3, 0);
+    /* momentum keeps the zipped rates and loses depth 18 */
+    CU_ASSERT_STRING_EQUAL(sval(p, 6, "train.opt"), "momentum");
+    CU_ASSERT_DOUBLE_EQUAL(fval(p, 7, "train.lr"), 0.001, 0);
+    CU_ASSERT_STRING_EQUAL(sval(p, 8, "train.opt"), "momentum");
+    CU_ASSERT_EQUAL(ival(p, 8, "seed"), 2);
+    for (size_t r = 0; r < 16; r++) {
+        CU_ASSERT_EQUAL(p->runs[r].block, 0);
+        CU_ASSERT(!(strcmp(sval(p, r, "train.opt"), "momentum") == 0 && ival(p, r, "model.depth") == 18));
+    }
+    /* ordinals count combinations before excludes: momentum/seed 2/depth 2 is combination 9 */
+    CU_ASSERT_EQUAL(p->runs[8].ordinal, 9);
+    /* controls: block base, then set (identity gets BN back) */
+    CU_ASSERT_EQUAL(p->runs[16].block, 1);
+    CU_ASSERT_STRING_EQUAL(sval(p, 16, "model.norm"), "none");
+    CU_ASSERT_STRING_EQUAL(sval(p, 18, "model.act"), "identity");
+    CU_ASSERT_STRING_EQUAL(sval(p, 18, "model.norm"), "batch");
+    CU_ASSERT_EQUAL(ival(p, 18, "model.depth"), 18);
+    /* spec base reaches every run; data.seed follows seed */
+    for (size_t r = 0; r < p->n_runs; r++) {
+        CU_ASSERT_EQUAL(ival(p, r, "train.epochs"), 600);
+        CU_ASSERT_EQUAL(ival(p, r, "data.seed"), ival(p, r, "seed"));
+    }
+    const char *vary[] = {"data.seed", "model.act", "model.depth", "model.norm", "seed", "train.lr", "train.opt"};
+    size_t nv = 0;
+    for (size_t k = 0; k < p->n_keys; k++) nv += p->varying[k];
+    CU_ASSERT_EQUAL(nv, 7);
+    for (size_t i = 0; i < 7; i++) CU_ASSERT(p->varying[hs_schema_find(vary[i])]);
+    unload(&l);
+}
+
+static void test_canonical_and_golden_ids(void) {
+    loaded l = load_plan("full.yaml");
+    hs_str c = {0};
+    CU_ASSERT_EQUAL(hs_plan_canonical(l.plan, 0, &c), HS_OK);
+    /* keys at their default (data.kind, model.depth 2, train.opt sgd, ...) do not appear */
+    CU_ASSERT_STRING_EQUAL(c.buf, "hsweep/1\n"
+                                  "data.seed=1\n"
+                                  "seed=1\n"
+                                  "train.epochs=600\n"
+                                  "train.lr=0.3\n"
+                                  "train.lr_drops=[200,400]\n"
+                                  "train.weight_decay=0.0005\n");
+    /* id = first 64 bits of SHA-256 of exactly that text (checked with Python's hashlib in tests/cli) */
+    uint8_t d[32];
+    hs_sha256(c.buf, c.len, d);
+    CU_ASSERT_EQUAL(l.plan->runs[0].id, hs_sha256_prefix64(d));
+    /* golden ids: if one of these changes, every results file ever written loses its runs */
+    CU_ASSERT_EQUAL(l.plan->runs[0].id, 0x3fbf8cfa65ecc27aull);
+    CU_ASSERT_EQUAL(l.plan->runs[1].id, 0x2122715243e94351ull);
+    CU_ASSERT_EQUAL(l.plan->runs[15].id, 0x98c8c2eaf9f546d2ull);
+    CU_ASSERT_EQUAL(l.plan->runs[19].id, 0x89b9a7c367f4530aull);
+    CU_ASSERT_EQUAL(hs_plan_find(l.plan, 0x98c8c2eaf9f546d2ull), 15);
+    CU_ASSERT_EQUAL(hs_plan_find(l.plan, 0x0123456789abcdefull), -1);
+    hs_str_free(&c);
+    unload(&l);
+}
+
+static int has_id(const hs_plan *p, uint64_t id) { return hs_plan_find(p, id) >= 0; }
+
+static void test_ids_stable_under_reordering(void) {
+    loaded a = load_plan("full.yaml"), b = load_plan("full_reordered.yaml");
+    CU_ASSERT_EQUAL_FATAL(a.plan->n_runs, b.plan->n_runs);
+    for (size_t r = 0; r < a.plan->n_runs; r++) CU_ASSERT(has_id(b.plan, a.plan->runs[r].id));
+    /* reordering product keys changes the order of the runs, not the runs */
+    CU_ASSERT_NOT_EQUAL(a.plan->runs[1].id, b.plan->runs[1].id);
+    unload(&a);
+    unload(&b);
+}
+
+static void test_ids_stable_under_axis_extension(void) {
+    loaded a = load_plan("full.yaml"), b = load_plan("full_more_seeds.yaml");
+    CU_ASSERT_EQUAL(b.plan->n_runs, 24 + 6); /* main 3x3x3 - 3 excluded, controls 2x3 */
+    for (size_t r = 0; r < a.plan->n_runs; r++) CU_ASSERT(has_id(b.plan, a.plan->runs[r].id));
+    unload(&a);
+    unload(&b);
+}
+
+static void test_ids_base_vs_axis_and_explicit_default(void) {
+    loaded a = load_plan("base_vs_axis.yaml"), b = load_plan("base_vs_axis_ref.yaml");
+    CU_ASSERT_EQUAL_FATAL(a.plan->n_runs, 2);
+    CU_ASSERT_EQUAL_FATAL(b.plan->n_runs, 2);
+    CU_ASSERT_EQUAL(a.plan->runs[0].id, b.plan->runs[0].id);
+    CU_ASSERT_EQUAL(a.plan->runs[1].id, b.plan->runs[1].id);
+    /* digests agree when the run lists agree */
+    CU_ASSERT_EQUAL(memcmp(a.plan->digest, b.plan->digest, 32), 0);
+    unload(&a);
+    unload(&b);
+    /* the same number written differently is the same run */
+    hs_error err = {0};
+    loaded x = plan_text("base: {train.lr: 0.001, train.weight_decay: 5e-4}\n", HS_OK, &err);
+    loaded y = plan_text("base: {train.lr: 1e-3, train.weight_decay: 0.00050}\n", HS_OK, &err);
+    CU_ASSERT_EQUAL(x.plan->runs[0].id, y.plan->runs[0].id);
+    unload(&x);
+    unload(&y);
+}
+
+static void test_global_rules_and_any_of(void) {
+    loaded l = load_plan("global_rules.yaml");
+    hs_plan *p = l.plan;
+    /* a: depths 1 2 3; b (width 50): depths 1 3 (depth 2 at width 50 excluded by the top-level rule) */
+    CU_ASSERT_EQUAL_FATAL(p->n_runs, 5);
+    CU_ASSERT_EQUAL(p->n_excluded, 1);
+    long long batch[] = {64, 128, 64, 64, 64};
+    for (size_t r = 0; r < 5; r++) CU_ASSERT_EQUAL(ival(p, r, "train.batch"), batch[r]);
+    CU_ASSERT_EQUAL(ival(p, 4, "model.width"), 50);
+    CU_ASSERT_EQUAL(ival(p, 4, "model.depth"), 3);
+    unload(&l);
+}
+
+static void test_ranges_expand(void) {
+    loaded l = load_plan("ranges.yaml");
+    CU_ASSERT_EQUAL(l.plan->n_runs, 25);
+    CU_ASSERT_EQUAL(ival(l.plan, 5, "data.per_class"), 32);
+    CU_ASSERT_DOUBLE_EQUAL(fval(l.plan, 2, "train.lr"), 0.3, 0);
+    unload(&l);
+    /* a range value equals the same value typed by hand: same id */
+    hs_error err = {0};
+    loaded a = plan_text("product: {train.lr: {linspace: {from: 0.1, to: 0.5, num: 5}}}\n", HS_OK, &err);
+    loaded b = plan_text("product: {train.lr: [0.3]}\n", HS_OK, &err);
+    CU_ASSERT_EQUAL(a.plan->runs[2].id, b.plan->runs[0].id);
+    unload(&a);
+    unload(&b);
+}
+
+static void test_derived_data_seed(void) {
+    hs_error err = {0};
+    loaded l = plan_text("base: {data.seed: 7}\nproduct: {seed: [1, 2]}\n", HS_OK, &err);
+    CU_ASSERT_EQUAL(ival(l.plan, 0, "data.seed"), 7);
+    CU_ASSERT_EQUAL(ival(l.plan, 1, "data.seed"), 7);
+    /* data.seed equal to seed by hand = the same run as data.seed left to follow seed */
+    loaded m = plan_text("base: {data.seed: 1, seed: 1}\n", HS_OK, &err);
+    loaded n = plan_text("base: {seed: 1}\n", HS_OK, &err);
+    CU_ASSERT_EQUAL(m.plan->runs[0].id, n.plan->runs[0].id);
+    unload(&l);
+    unload(&m);
+    unload(&n);
+}
+
+static void test_limits(void) {
+    hs_error err = {0};
+    loaded l = {0};
+    const char *t = "product:\n  seed: {linspace: {from: 1, to: 100, num: 100}}\n  model.depth: {linspace: {from: 1, to: 100, num: 100}}\n";
+    CU_ASSERT_EQUAL_FATAL(hs_spec_parse(t, strlen(t), "big.yaml", &l.spec, &err), HS_OK);
+    hs_plan_opts opts = {.max_runs = 9999};
+    CU_ASSERT_EQUAL(hs_plan_expand(l.spec, &opts, &l.plan, &err), HS_ERR_LIMIT);
+    CU_ASSERT_STRING_EQUAL(err.msg, "big.yaml:1:1: sweep: the axes multiply to more than the limit of 9999 runs");
+    CU_ASSERT_PTR_NULL(l.plan);
+    opts.max_runs = 10000;
+    CU_ASSERT_EQUAL(hs_plan_expand(l.spec, &opts, &l.plan, &err), HS_OK);
+    CU_ASSERT_EQUAL(l.plan->n_runs, 10000);
+    for (size_t r = 0; r < l.plan->n_runs; r++) CU_ASSERT_EQUAL(hs_plan_find(l.plan, l.plan->runs[r].id), (long)r);
+    unload(&l);
+}
+
+static void test_write_formats(void) {
+    loaded l = load_plan("full.yaml");
+    hs_str s = {0};
+    CU_ASSERT_EQUAL(hs_plan_write(l.plan, HS_PLAN_TEXT, &s), HS_OK);
+    HS_ASSERT_CONTAINS(s.buf, "full: 20 runs in 2 blocks (2 excluded); 7 keys vary\n");
+    HS_ASSERT_CONTAINS(s.buf, "3fbf8cfa65ecc27a  main      1          relu       2            batch       1     0.3       sgd\n");
+    hs_str_reset(&s);
+    CU_ASSERT_EQUAL(hs_plan_write(l.plan, HS_PLAN_TSV, &s), HS_OK);
+    CU_ASSERT_EQUAL(strncmp(s.buf, "id\tblock\tdata.seed\tmodel.act\tmodel.depth\tmodel.norm\tseed\ttrain.lr\ttrain.opt\n", 73), 0);
+    HS_ASSERT_CONTAINS(s.buf, "\n89b9a7c367f4530a\tcontrols\t2\tidentity\t18\tbatch\t2\t0.0003\tadam\n");
+    size_t lines = 0;
+    for (const char *q = s.buf; *q; q++) lines += *q == '\n';
+    CU_ASSERT_EQUAL(lines, 21);
+    hs_str_reset(&s);
+    CU_ASSERT_EQUAL(hs_plan_write(l.plan, HS_PLAN_JSON, &s), HS_OK);
+    HS_ASSERT_CONTAINS(s.buf, "\"count\": 20, \"excluded\": 2");
+    HS_ASSERT_CONTAINS(s.buf, "{\"id\": \"3fbf8cfa65ecc27a\", \"block\": \"main\", \"canonical\": \"hsweep/1\\ndata.seed=1\\n");
+    HS_ASSERT_CONTAINS(s.buf, "\"model.act\": \"relu\"");
+    hs_str_free(&s);
+    unload(&l);
+}
+
+static void test_digest_distinguishes_plans(void) {
+    loaded a = load_plan("full.yaml"), b = load_plan("full_reordered.yaml"), c = load_plan("full.yaml");
+    CU_ASSERT_EQUAL(memcmp(a.plan->digest, c.plan->digest, 32), 0);
+    CU_ASSERT_NOT_EQUAL(memcmp(a.plan->digest, b.plan->digest, 32), 0); /* same runs, other order */
+    unload(&a);
+    unload(&b);
+    unload(&c);
+}
+
+int main(void) {
+    static const hs_test tests[] = {
+        {"full spec: count, order, set, exclude", test_full_count_and_order},
+        {"canonical text and golden ids", test_canonical_and_golden_ids},
+        {"ids stable under YAML reordering", test_ids_stable_under_reordering},
+        {"ids stable under axis extension", test_ids_stable_under_axis_extension},
+        {"ids: base vs axis, number spelling", test_ids_base_vs_axis_and_explicit_default},
+        {"top-level set/exclude and any-of", test_global_rules_and_any_of},
+        {"ranges expand and match typed values", test_ranges_expand},
+        {"data.seed follows seed unless set", test_derived_data_seed},
+        {"plan size limit", test_limits},
+        {"text, tsv and json output", test_write_formats},
+        {"plan digest", test_digest_distinguishes_plans},
+        {NULL, NULL},
+    };
+    return hs_test_main("plan", tests);
+}

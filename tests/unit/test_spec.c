@@ -1,0 +1,433 @@
+/* test_spec.c - the schema table, typed values, and the YAML spec parser: good specs parse into
+ * the expected structure, and every malformed spec in tests/specs/bad gives its exact message. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "hsweep/schema.h"
+#include "hsweep/spec.h"
+#include "testing.h"
+
+#define SPECS HSWEEP_TEST_SPECS
+
+/* ================================================================ schema */
+
+static void test_schema_table(void) {
+    size_t n = hs_schema_count();
+    CU_ASSERT(n >= 40);
+    for (size_t i = 0; i < n; i++) {
+        const hs_key *k = hs_schema_key(i);
+        if (i > 0 && strcmp(hs_schema_key(i - 1)->name, k->name) >= 0) {
+            fprintf(stderr, "\n  schema not sorted at %s\n", k->name);
+            CU_FAIL("schema table must be sorted by name with unique names");
+        }
+        CU_ASSERT(strlen(k->doc) > 10);
+        CU_ASSERT_EQUAL(hs_schema_find(k->name), (int)i);
+        /* every default parses and is within its own range */
+        hs_value v;
+        char why[256] = "";
+        hs_code rc = hs_value_parse(k, k->def, &v, why, sizeof why);
+        if (rc != HS_OK) fprintf(stderr, "\n  default of %s: %s\n", k->name, why);
+        CU_ASSERT_EQUAL(rc, HS_OK);
+        if (rc == HS_OK) {
+            CU_ASSERT_EQUAL(v.type, k->type);
+            hs_value_free(&v);
+        }
+        if (k->type == HS_T_ENUM) CU_ASSERT_PTR_NOT_NULL(k->choices);
+    }
+    CU_ASSERT_EQUAL(hs_schema_find("model.nope"), -1);
+    CU_ASSERT_PTR_NULL(hs_schema_key(n));
+}
+
+static void test_schema_sections_and_suggestions(void) {
+    CU_ASSERT(hs_schema_is_section("model"));
+    CU_ASSERT(hs_schema_is_section("train"));
+    CU_ASSERT(!hs_schema_is_section("mode"));
+    CU_ASSERT(!hs_schema_is_section("model.depth"));
+    CU_ASSERT_STRING_EQUAL(hs_schema_suggest("model.dept"), "model.depth");
+    CU_ASSERT_STRING_EQUAL(hs_schema_suggest("depth"), "model.depth");     /* wrong section */
+    CU_ASSERT_STRING_EQUAL(hs_schema_suggest("train.depth"), "model.depth");
+    CU_ASSERT_PTR_NULL(hs_schema_suggest("completely.unrelated"));
+}
+
+/* ================================================================ values */
+
+static hs_value parse_ok(const char *key, const char *text) {
+    hs_value v = {0};
+    char why[256] = "";
+    hs_code rc = hs_value_parse(hs_schema_key((size_t)hs_schema_find(key)), text, &v, why, sizeof why);
+    if (rc != HS_OK) fprintf(stderr, "\n  %s=%s: %s\n", key, text, why);
+    CU_ASSERT_EQUAL(rc, HS_OK);
+    return v;
+}
+
+static void parse_bad(const char *key, const char *text, hs_code code, const char *expect) {
+    hs_value v = {0};
+    char why[256] = "";
+    CU_ASSERT_EQUAL(hs_value_parse(hs_schema_key((size_t)hs_schema_find(key)), text, &v, why, sizeof why), code);
+    HS_ASSERT_CONTAINS(why, expect);
+}
+
+static void test_value_parse(void) {
+    hs_value v = parse_ok("model.depth", "6");
+    CU_ASSERT_EQUAL(v.u.i, 6);
+    v = parse_ok("data.per_class", "1e4"); /* integral float accepted for an int key */
+    CU_ASSERT_EQUAL(v.type, HS_T_INT);
+    CU_ASSERT_EQUAL(v.u.i, 10000);
+    v = parse_ok("train.lr", "1e-3");
+    CU_ASSERT_DOUBLE_EQUAL(v.u.f, 0.001, 0);
+    v = parse_ok("train.nesterov", "true");
+    CU_ASSERT_EQUAL(v.u.b, 1);
+    v = parse_ok("model.widths", "[624, 208]");
+    CU_ASSERT_EQUAL(v.n, 2);
+    CU_ASSERT_EQUAL(v.u.il[1], 208);
+    hs_value_free(&v);
+    v = parse_ok("model.widths", "[]");
+    CU_ASSERT_EQUAL(v.n, 0);
+    v = parse_ok("model.act", "identity");
+    CU_ASSERT_STRING_EQUAL(v.u.s, "identity");
+    hs_value_free(&v);
+
+    parse_bad("model.depth", "2.5", HS_ERR_SPEC, "expected an integer, got '2.5'");
+    parse_bad("model.depth", "-1", HS_ERR_VALUE, "value -1 is below the allowed range (>= 0)");
+    parse_bad("train.lr", "0", HS_ERR_VALUE, "value 0 is below the allowed range (> 0)");
+    parse_bad("train.momentum", "1", HS_ERR_VALUE, "value 1 is above the allowed range (< 1)");
+    parse_bad("train.lr", "inf", HS_ERR_SPEC, "expected a number, got 'inf'");
+    parse_bad("train.lr", "nan", HS_ERR_SPEC, "expected a number");
+    parse_bad("train.lr", "0x10", HS_ERR_SPEC, "expected a number");
+    parse_bad("train.lr", "1e999", HS_ERR_VALUE, "out of the representable range");
+    parse_bad("train.nesterov", "yes", HS_ERR_SPEC, "expected true or false");
+    parse_bad("model.norm", "layer", HS_ERR_SPEC, "unknown value 'layer' (expected one of: batch|none)");
+    parse_bad("model.widths", "[100, 0]", HS_ERR_VALUE, "value 0 is below");
+    parse_bad("model.widths", "[100, x]", HS_ERR_SPEC, "expected an integer, got 'x'");
+    parse_bad("model.depth", "", HS_ERR_SPEC, "missing value");
+}
+
+static void test_value_scalar_quoting_and_hints(void) {
+    const hs_key *lr = hs_schema_key((size_t)hs_schema_find("train.lr"));
+    const hs_key *opt = hs_schema_key((size_t)hs_schema_find("train.opt"));
+    hs_value v;
+    char why[256], hint[128];
+    CU_ASSERT_EQUAL(hs_value_parse_scalar(lr, "0.1", 1, &v, why, sizeof why, hint, sizeof hint), HS_ERR_SPEC);
+    HS_ASSERT_CONTAINS(why, "quoted string \"0.1\"");
+    HS_ASSERT_CONTAINS(hint, "without quotes");
+    CU_ASSERT_EQUAL(hs_value_parse_scalar(opt, "adma", 0, &v, why, sizeof why, hint, sizeof hint), HS_ERR_SPEC);
+    CU_ASSERT_STRING_EQUAL(hint, "did you mean 'adam'?");
+    CU_ASSERT_EQUAL(hs_value_parse_scalar(opt, "zzzzzz", 0, &v, why, sizeof why, hint, sizeof hint), HS_ERR_SPEC);
+    CU_ASSERT_STRING_EQUAL(hint, "");
+}
+
+static void expect_canon(const char *key, const char *text, const char *canon) {
+    hs_value v = parse_ok(key, text);
+    hs_str s = {0};
+    CU_ASSERT_EQUAL(hs_value_canon(&v, &s), HS_OK);
+    if (strcmp(s.buf, canon)) fprintf(stderr, "\n  canon(%s=%s) = %s, expected %s\n", key, text, s.buf, canon);
+    CU_ASSERT_STRING_EQUAL(s.buf, canon);
+    hs_str_free(&s);
+    hs_value_free(&v);
+}
+
+static void test_value_canon(void) {
+    expect_canon("train.lr", "0.1", "0.1");
+    expect_canon("train.lr", "1e-1", "0.1");       /* same double, same text */
+    expect_canon("train.lr", "0.10000", "0.1");
+    expect_canon("train.lr", "3", "3");
+    expect_canon("train.weight_decay", "5e-4", "0.0005");
+    expect_canon("train.eps", "1e-8", "1e-08");
+    expect_canon("train.weight_decay", "-0.0", "0"); /* -0 folds into 0 */
+    expect_canon("train.lr", "0.3333333333333333", "0.3333333333333333");
+    expect_canon("train.lr", "0.30000000000000004", "0.30000000000000004");
+    expect_canon("model.depth", "+18", "18");
+    expect_canon("model.widths", "[624,208]", "[624,208]");
+    expect_canon("model.init_scales", "[1, 0.5, 1e-3]", "[1,0.5,0.001]");
+    expect_canon("model.act", "relu", "\"relu\"");
+    expect_canon("data.path", "/data/my \"set\"", "\"/data/my \\\"set\\\"\"");
+    expect_canon("model.bias", "True", "true");
+    char buf[40];
+    hs_format_double(1.0 / 3.0, buf, sizeof buf);
+    CU_ASSERT_EQUAL(strtod(buf, NULL), 1.0 / 3.0);
+    hs_format_double(INFINITY, buf, sizeof buf);
+    CU_ASSERT_STRING_EQUAL(buf, "inf");
+}
+
+static void test_value_equal_copy(void) {
+    hs_value a = parse_ok("model.init_scales", "[1, 2]"), b = parse_ok("model.init_scales", "[1.0, 2.0]"),
+             c = parse_ok("model.init_scales", "[1, 3]"), d;
+    CU_ASSERT(hs_value_equal(&a, &b));
+    CU_ASSERT(!hs_value_equal(&a, &c));
+    CU_ASSERT_EQUAL(hs_value_copy(&a, &d), HS_OK);
+    CU_ASSERT(hs_value_equal(&a, &d));
+    CU_ASSERT_PTR_NOT_EQUAL(a.u.fl, d.u.fl);
+    hs_value_free(&a), hs_value_free(&b), hs_value_free(&c), hs_value_free(&d);
+}
+
+static void test_config_check(void) {
+    size_t n = hs_schema_count();
+    hs_value *vals = calloc(n, sizeof *vals);
+    const hs_value **cfg = calloc(n, sizeof *cfg);
+    for (size_t k = 0; k < n; k++) {
+        char why[256];
+        CU_ASSERT_EQUAL(hs_value_parse(hs_schema_key(k), hs_schema_key(k)->def, &vals[k], why, sizeof why), HS_OK);
+        cfg[k] = &vals[k];
+    }
+    char why[400];
+    CU_ASSERT_EQUAL(hs_config_check(cfg, why, sizeof why), HS_OK); /* defaults are consistent */
+    int ks = hs_schema_find("model.init_scales"), kw = hs_schema_find("model.widths");
+    hs_value_free(&vals[ks]);
+    vals[ks] = parse_ok("model.init_scales", "[1, 1, 1, 1]"); /* depth 2: 3 hidden + readout */
+    CU_ASSERT_EQUAL(hs_config_check(cfg, why, sizeof why), HS_OK);
+    hs_value_free(&vals[kw]);
+    vals[kw] = parse_ok("model.widths", "[624, 208]"); /* widths override depth: 2 hidden + readout */
+    CU_ASSERT_EQUAL(hs_config_check(cfg, why, sizeof why), HS_ERR_VALUE);
+    HS_ASSERT_CONTAINS(why, "has 4 entries but the net has 3 dense layers");
+    int kc = hs_schema_find("data.class_counts");
+    hs_value_free(&vals[ks]);
+    vals[ks] = parse_ok("model.init_scales", "[]");
+    hs_value_free(&vals[kc]);
+    vals[kc] = parse_ok("data.class_counts", "[500, 500, 500, 500, 500, 100, 100, 100, 100]");
+    CU_ASSERT_EQUAL(hs_config_check(cfg, why, sizeof why), HS_ERR_VALUE);
+    HS_ASSERT_CONTAINS(why, "data.class_counts has 9 entries but data.kind cfm has 10 classes");
+    for (size_t k = 0; k < n; k++) hs_value_free(&vals[k]);
+    free(vals);
+    free(cfg);
+}
+
+static void test_keys_markdown(void) {
+    hs_str s = {0};
+    CU_ASSERT_EQUAL(hs_schema_describe(HS_KEYS_MARKDOWN, &s), HS_OK);
+    HS_ASSERT_CONTAINS(s.buf, "| `model.depth` | int | `2` | >= 0, <= 10000 |");
+    HS_ASSERT_CONTAINS(s.buf, "| `train.lr` | float | `0.01` | > 0, <= 1000000 |");
+    HS_ASSERT_CONTAINS(s.buf, "| `model.norm` | enum | `batch` | batch, none |");
+    HS_ASSERT_CONTAINS(s.buf, "| `train.opt` | enum | `sgd` | sgd, momentum, adam, adamw |");
+    size_t lines = 0;
+    for (const char *p = s.buf; *p; p++) lines += *p == '\n';
+    CU_ASSERT_EQUAL(lines, hs_schema_count() + 2);
+    hs_str_free(&s);
+}
+
+/* ================================================================ good specs */
+
+static hs_spec *load_ok(const char *name) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/good/%s", SPECS, name);
+    hs_spec *s = NULL;
+    hs_error err = {0};
+    hs_code rc = hs_spec_load(path, &s, &err);
+    if (rc != HS_OK) fprintf(stderr, "\n  %s\n", err.msg);
+    CU_ASSERT_EQUAL_FATAL(rc, HS_OK);
+    return s;
+}
+
+static void test_parse_full(void) {
+    hs_spec *s = load_ok("full.yaml");
+    CU_ASSERT_STRING_EQUAL(s->name, "full");
+    CU_ASSERT_STRING_EQUAL(s->description, "He & Su style grid plus a control block");
+    CU_ASSERT_EQUAL(s->n_base, 7);
+    CU_ASSERT_EQUAL(s->n_blocks, 2);
+    hs_block *m = &s->blocks[0], *c = &s->blocks[1];
+    CU_ASSERT_STRING_EQUAL(m->name, "main");
+    CU_ASSERT_STRING_EQUAL(m->path, "blocks[0]");
+    CU_ASSERT_EQUAL(m->n_axes, 3); /* two product keys + one zip group */
+    CU_ASSERT_EQUAL(m->axes[0].keys[0], hs_schema_find("train.opt"));
+    CU_ASSERT_EQUAL(m->axes[0].len, 3);
+    CU_ASSERT_EQUAL(m->axes[2].n_keys, 2);
+    CU_ASSERT_EQUAL(m->axes[2].len, 3);
+    /* zip values are stored row-major: position 1 of (depth, lr) = (6, 0.001) */
+    CU_ASSERT_EQUAL(m->axes[2].vals[1 * 2 + 0].u.i, 6);
+    CU_ASSERT_DOUBLE_EQUAL(m->axes[2].vals[1 * 2 + 1].u.f, 0.001, 0);
+    CU_ASSERT_EQUAL(m->n_sets, 2);
+    CU_ASSERT_EQUAL(m->sets[1].where.n_conds, 2);
+    CU_ASSERT_EQUAL(m->n_excludes, 1);
+    CU_ASSERT_EQUAL(m->excludes[0].loc.line, 22);
+    CU_ASSERT_EQUAL(m->excludes[0].loc.col, 9);
+    CU_ASSERT_EQUAL(c->n_base, 4);
+    CU_ASSERT_EQUAL(c->loc.line, 23);
+    CU_ASSERT_EQUAL(c->loc.col, 5);
+    CU_ASSERT_PTR_NOT_NULL(strstr(s->text, "He & Su style grid")); /* kept verbatim */
+    hs_spec_free(s);
+}
+
+static void test_parse_shorthand_and_defaults(void) {
+    hs_spec *s = load_ok("minimal.yaml");
+    CU_ASSERT_STRING_EQUAL(s->name, "minimal"); /* from the file name */
+    CU_ASSERT_STRING_EQUAL(s->description, "");
+    CU_ASSERT_EQUAL(s->n_blocks, 1);
+    CU_ASSERT_STRING_EQUAL(s->blocks[0].name, "main");
+    CU_ASSERT_EQUAL(s->blocks[0].n_axes, 0);
+    hs_spec_free(s);
+}
+
+static void test_parse_ranges(void) {
+    hs_spec *s = load_ok("ranges.yaml");
+    hs_axis *pc = &s->blocks[0].axes[0], *lr = &s->blocks[0].axes[1];
+    long long want[] = {10, 32, 100, 316, 1000};
+    CU_ASSERT_EQUAL_FATAL(pc->len, 5);
+    for (int i = 0; i < 5; i++) CU_ASSERT_EQUAL(pc->vals[i].u.i, want[i]);
+    double wl[] = {0.1, 0.2, 0.3, 0.4, 0.5};
+    CU_ASSERT_EQUAL_FATAL(lr->len, 5);
+    for (int i = 0; i < 5; i++) CU_ASSERT_EQUAL(lr->vals[i].u.f, wl[i]); /* exactly: snapped to 12 digits */
+    hs_spec_free(s);
+    /* integer rounding drops the repeats it creates: 1..4 on 10 log points -> 1 2 3 4 */
+    const char *t = "product:\n  model.depth: {logspace: {from: 1, to: 4, num: 10}}\n";
+    hs_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(hs_spec_parse(t, strlen(t), "mem.yaml", &s, &err), HS_OK);
+    CU_ASSERT_EQUAL(s->blocks[0].axes[0].len, 4);
+    CU_ASSERT_EQUAL(s->blocks[0].axes[0].vals[3].u.i, 4);
+    hs_spec_free(s);
+}
+
+static void test_override(void) {
+    hs_spec *s = load_ok("minimal.yaml");
+    hs_error err = {0};
+    CU_ASSERT_EQUAL(hs_spec_override(s, "train.epochs=5", &err), HS_OK);
+    CU_ASSERT_EQUAL(s->n_base, 2);
+    CU_ASSERT_EQUAL(s->base[1].val.u.i, 5);
+    CU_ASSERT_EQUAL(hs_spec_override(s, "model.widths=[10,20]", &err), HS_OK);
+    CU_ASSERT_EQUAL(s->base[2].val.n, 2);
+    CU_ASSERT_EQUAL(hs_spec_override(s, "model.dept=3", &err), HS_ERR_SPEC);
+    CU_ASSERT_STRING_EQUAL(err.msg, "--set model.dept=3: unknown key 'model.dept' (did you mean 'model.depth'?)");
+    CU_ASSERT_EQUAL(hs_spec_override(s, "train.lr=fast", &err), HS_ERR_SPEC);
+    CU_ASSERT_STRING_EQUAL(err.msg, "--set train.lr=fast: expected a number, got 'fast'");
+    CU_ASSERT_EQUAL(hs_spec_override(s, "novalue", &err), HS_ERR_USAGE);
+    hs_spec_free(s);
+}
+
+static void test_parse_hostile_bytes(void) {
+    /* NUL inside a scalar, an unterminated flow, a recursive alias, deep nesting: errors, never crashes */
+    static const char nul[] = "base:\n  model.depth: \"2\\0\"\n";
+    static const char *cases[] = {
+        "base: {model: {depth: [",
+        "base: &a {model: *a}\n",
+        "product: &x\n  seed: [1, 2]\n  model.depth: *x\n",
+        "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]",
+        "\xff\xfe\x00b",
+        "base:\n  model.depth: 99999999999999999999999\n",
+        "base:\n  data.class_counts: [[1]]\n",
+    };
+    hs_spec *s = NULL;
+    hs_error err = {0};
+    CU_ASSERT_NOT_EQUAL(hs_spec_parse(nul, sizeof nul - 1, "nul.yaml", &s, &err), HS_OK);
+    HS_ASSERT_CONTAINS(err.msg, "nul.yaml:2:");
+    CU_ASSERT_PTR_NULL(s);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        size_t len = i == 4 ? 4 : strlen(cases[i]);
+        hs_error_clear(&err);
+        CU_ASSERT_NOT_EQUAL(hs_spec_parse(cases[i], len, "x.yaml", &s, &err), HS_OK);
+        CU_ASSERT_EQUAL(strncmp(err.msg, "x.yaml:", 7), 0);
+        CU_ASSERT_PTR_NULL(s);
+    }
+}
+
+/* ================================================================ bad specs */
+
+typedef struct bad_case {
+    const char *file;
+    hs_code code;
+    const char *msg; /* the whole message after "<specs>/bad/" */
+} bad_case;
+
+static const bad_case bad_cases[] = {
+    {"yaml_syntax.yaml", HS_ERR_YAML,
+     "yaml_syntax.yaml:3:8: YAML syntax error: did not find expected ',' or '}' while parsing a flow mapping"},
+    {"unknown_key.yaml", HS_ERR_SPEC,
+     "unknown_key.yaml:3:5: base.model.dept: unknown key 'model.dept' (did you mean 'model.depth'?)"},
+    {"wrong_type.yaml", HS_ERR_SPEC, "wrong_type.yaml:2:16: base.model.depth: expected an integer, got 'six'"},
+    {"out_of_range.yaml", HS_ERR_VALUE, "out_of_range.yaml:3:9: base.train.lr: value 0 is below the allowed range (> 0)"},
+    {"zip_mismatch.yaml", HS_ERR_SPEC,
+     "zip_mismatch.yaml:3:5: zip[0].train.lr: zip lengths differ: 'train.lr' has 2 values but 'model.depth' has 3"},
+    {"unknown_enum.yaml", HS_ERR_SPEC,
+     "unknown_enum.yaml:2:17: base.model.arch: unknown value 'mlpp' (expected one of: mlp); did you mean 'mlp'?"},
+    {"empty_expansion.yaml", HS_ERR_SPEC, "empty_expansion.yaml:4:5: sweep: empty expansion: all 2 combinations are excluded"},
+    {"empty_axis.yaml", HS_ERR_SPEC, "empty_axis.yaml:2:9: product.seed: empty axis: a list with no values expands to no runs"},
+    {"duplicate_runs.yaml", HS_ERR_SPEC,
+     "duplicate_runs.yaml:5:5: blocks[1] ('extra'): duplicate run 01fb533e6514cd16: combination 0 repeats combination 1 "
+     "of blocks[0] ('grid', line 2): data.seed=0, model.depth=6"},
+    {"duplicate_key.yaml", HS_ERR_SPEC, "duplicate_key.yaml:5:5: base.model: duplicate key 'depth' (first given at line 3)"},
+    {"axis_twice.yaml", HS_ERR_SPEC,
+     "axis_twice.yaml:4:13: zip[0].model.depth: 'model.depth' appears in more than one axis of this block (also at line 2)"},
+    {"scalar_axis.yaml", HS_ERR_SPEC, "scalar_axis.yaml:2:9: product.seed: expected a list of values for this axis, got a single value"},
+    {"bad_logspace.yaml", HS_ERR_VALUE,
+     "bad_logspace.yaml:2:37: product.data.per_class.logspace.from: logspace endpoints must be > 0 (they are values, not exponents), got '0'"},
+    {"unknown_top.yaml", HS_ERR_SPEC,
+     "unknown_top.yaml:1:1: unknown top-level key 'prodcut' (did you mean 'product'?; allowed: name, description, base, blocks, product, zip, set, exclude)"},
+    {"float_for_int.yaml", HS_ERR_SPEC, "float_for_int.yaml:2:18: base.model.depth: expected an integer, got '2.5'"},
+    {"quoted_number.yaml", HS_ERR_SPEC, "quoted_number.yaml:2:15: base.train.lr: expected a number, got the quoted string \"0.1\""},
+    {"set_without_to.yaml", HS_ERR_SPEC, "set_without_to.yaml:4:5: set[0]: rule has no 'to:' (the keys to set)"},
+    {"empty.yaml", HS_ERR_SPEC, "empty.yaml:1:1: empty spec: expected at least 'base:' or 'product:'"},
+    {"init_scales_mismatch.yaml", HS_ERR_VALUE,
+     "init_scales_mismatch.yaml:1:1: sweep: combination 0 (data.seed=0, model.init_scales=[1,0.5]): model.init_scales has 2 "
+     "entries but the net has 4 dense layers (one per hidden layer plus the readout)"},
+    {"section_scalar.yaml", HS_ERR_SPEC,
+     "section_scalar.yaml:2:10: base.model: 'model' is a section, not a key: expected a mapping of its keys, got a single value"},
+    {"blocks_and_product.yaml", HS_ERR_SPEC,
+     "blocks_and_product.yaml:1:1: 'product' at the top level cannot be combined with 'blocks:'; move it into a block"},
+    {"lr_drops_order.yaml", HS_ERR_VALUE,
+     "lr_drops_order.yaml:1:1: sweep: combination 0 (data.seed=0, train.epochs=600, train.lr_drops=[400,200]): "
+     "train.lr_drops must be strictly increasing, got 200 after 400"},
+    {"two_documents.yaml", HS_ERR_SPEC, "two_documents.yaml:2:1: more than one YAML document ('---'); a spec is one document"},
+    {"repeated_value.yaml", HS_ERR_SPEC,
+     "repeated_value.yaml:2:3: sweep: duplicate run dff19c6457d40b70: combination 2 repeats combination 0: data.seed=1, seed=1"},
+    {"range_missing_num.yaml", HS_ERR_SPEC,
+     "range_missing_num.yaml:2:30: product.data.per_class.logspace: missing 'num' (a range needs from, to and num)"},
+    {"where_bad_enum.yaml", HS_ERR_SPEC,
+     "where_bad_enum.yaml:2:24: set[0].where.train.opt: unknown value 'sdg' (expected one of: sgd|momentum|adam|adamw); did you mean 'sgd'?"},
+};
+
+#include "hsweep/plan.h"
+
+static void test_bad_specs(void) {
+    size_t n = sizeof bad_cases / sizeof *bad_cases;
+    CU_ASSERT(n >= 10);
+    for (size_t i = 0; i < n; i++) {
+        char path[512], want[1024];
+        snprintf(path, sizeof path, "%s/bad/%s", SPECS, bad_cases[i].file);
+        snprintf(want, sizeof want, "%s/bad/%s", SPECS, bad_cases[i].msg);
+        hs_error err = {0};
+        hs_spec *s = NULL;
+        hs_plan *p = NULL;
+        hs_code rc = hs_spec_load(path, &s, &err);
+        if (rc == HS_OK) { /* some errors only show when the runs are expanded */
+            rc = hs_plan_expand(s, NULL, &p, &err);
+            hs_plan_free(p);
+            hs_spec_free(s);
+        } else {
+            CU_ASSERT_PTR_NULL(s);
+        }
+        if (rc != bad_cases[i].code || strcmp(err.msg, want) != 0)
+            fprintf(stderr, "\n  %s: code %s (want %s)\n  got:  %s\n  want: %s\n", bad_cases[i].file,
+                    hs_code_to_string(rc), hs_code_to_string(bad_cases[i].code), err.msg, want);
+        CU_ASSERT_EQUAL(rc, bad_cases[i].code);
+        CU_ASSERT_STRING_EQUAL(err.msg, want);
+        CU_ASSERT(strchr(err.msg, '\n') == NULL); /* one line */
+        CU_ASSERT(err.trace[0] != '\0');
+    }
+}
+
+static void test_missing_file(void) {
+    hs_error err = {0};
+    hs_spec *s = NULL;
+    CU_ASSERT_EQUAL(hs_spec_load("/nonexistent/sweep.yaml", &s, &err), HS_ERR_IO);
+    CU_ASSERT_STRING_EQUAL(err.msg, "/nonexistent/sweep.yaml: cannot open the spec file");
+    HS_ASSERT_CONTAINS(err.hint, "sweeps/");
+}
+
+int main(void) {
+    static const hs_test tests[] = {
+        {"schema table sorted, documented, defaults valid", test_schema_table},
+        {"schema sections and did-you-mean", test_schema_sections_and_suggestions},
+        {"value parsing and ranges", test_value_parse},
+        {"quoted numbers and enum hints", test_value_scalar_quoting_and_hints},
+        {"canonical value text", test_value_canon},
+        {"value equality and copies", test_value_equal_copy},
+        {"cross-key config rules", test_config_check},
+        {"keys reference (markdown)", test_keys_markdown},
+        {"full spec structure", test_parse_full},
+        {"top-level shorthand and defaults", test_parse_shorthand_and_defaults},
+        {"logspace/linspace ranges", test_parse_ranges},
+        {"--set overrides", test_override},
+        {"hostile bytes give located errors", test_parse_hostile_bytes},
+        {"malformed specs: exact messages", test_bad_specs},
+        {"missing spec file", test_missing_file},
+        {NULL, NULL},
+    };
+    return hs_test_main("spec", tests);
+}
