@@ -273,13 +273,26 @@ static hs_code parse_where(ctx *c, yaml_node_t *map, const char *path, hs_where 
     return HS_OK;
 }
 
+/* `key: {...}` or `key: [{...}, ...]`: the number of mapping items, or -1 after an error. A single
+ * mapping is accepted where a list is expected, because one-element lists are the common case. */
+static long items_of(ctx *c, yaml_node_t *n, const char *path, const char *expected) {
+    if (n->type == YAML_MAPPING_NODE) return 1;
+    if (n->type != YAML_SEQUENCE_NODE) {
+        FAIL(c, n, path, HS_ERR_SPEC, "expected a list of %s, got %s", expected, kind_name(n));
+        return -1;
+    }
+    return (long)(n->data.sequence.items.top - n->data.sequence.items.start);
+}
+
+static yaml_node_t *item_at(ctx *c, yaml_node_t *n, size_t i) {
+    return n->type == YAML_MAPPING_NODE ? n : node(c, n->data.sequence.items.start[i]);
+}
+
 static hs_code parse_excludes(ctx *c, yaml_node_t *n, const char *path, hs_where **items, size_t *count) {
-    int single = n->type == YAML_MAPPING_NODE;
-    if (!single && n->type != YAML_SEQUENCE_NODE)
-        return FAIL(c, n, path, HS_ERR_SPEC, "expected a list of conditions such as {model.depth: 18}, got %s", kind_name(n));
-    size_t len = single ? 1 : (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
-    for (size_t i = 0; i < len; i++) {
-        yaml_node_t *e = single ? n : node(c, n->data.sequence.items.start[i]);
+    long len = items_of(c, n, path, "conditions such as {model.depth: 18}");
+    if (len < 0) return c->err->code;
+    for (size_t i = 0; i < (size_t)len; i++) {
+        yaml_node_t *e = item_at(c, n, i);
         char epath[PATH_MAX_LEN];
         snprintf(epath, sizeof epath, "%s[%zu]", path, i);
         if (!grow(items, count, sizeof(hs_where))) return NOMEM(c);
@@ -290,12 +303,10 @@ static hs_code parse_excludes(ctx *c, yaml_node_t *n, const char *path, hs_where
 
 static hs_code parse_sets(ctx *c, yaml_node_t *n, const char *path, hs_set_rule **items, size_t *count) {
     static const char *const words[] = {"where", "to", NULL};
-    int single = n->type == YAML_MAPPING_NODE;
-    if (!single && n->type != YAML_SEQUENCE_NODE)
-        return FAIL(c, n, path, HS_ERR_SPEC, "expected a list of rules such as {where: {...}, to: {...}}, got %s", kind_name(n));
-    size_t len = single ? 1 : (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
-    for (size_t i = 0; i < len; i++) {
-        yaml_node_t *e = single ? n : node(c, n->data.sequence.items.start[i]);
+    long len = items_of(c, n, path, "rules such as {where: {...}, to: {...}}");
+    if (len < 0) return c->err->code;
+    for (size_t i = 0; i < (size_t)len; i++) {
+        yaml_node_t *e = item_at(c, n, i);
         char epath[PATH_MAX_LEN], sub[PATH_MAX_LEN];
         snprintf(epath, sizeof epath, "%s[%zu]", path, i);
         HS_TRY(c->err, check_mapping(c, e, epath, "a rule {where: {...}, to: {...}}"));
@@ -496,19 +507,16 @@ static hs_code parse_product(ctx *c, yaml_node_t *n, const char *path, hs_block 
 }
 
 static hs_code parse_zip(ctx *c, yaml_node_t *n, const char *path, hs_block *b) {
-    int single = n->type == YAML_MAPPING_NODE;
-    if (!single && n->type != YAML_SEQUENCE_NODE)
-        return FAIL(c, n, path, HS_ERR_SPEC, "expected a list of zip groups such as {model.depth: [2, 6], train.lr: [0.1, 0.01]}, got %s",
-                    kind_name(n));
-    size_t len = single ? 1 : (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
-    for (size_t i = 0; i < len; i++) {
-        yaml_node_t *g = single ? n : node(c, n->data.sequence.items.start[i]);
+    long len = items_of(c, n, path, "zip groups such as {model.depth: [2, 6], train.lr: [0.1, 0.01]}");
+    if (len < 0) return c->err->code;
+    for (size_t i = 0; i < (size_t)len; i++) {
+        yaml_node_t *g = item_at(c, n, i);
         char gpath[PATH_MAX_LEN];
         snprintf(gpath, sizeof gpath, "%s[%zu]", path, i);
         if (!grow(&b->axes, &b->n_axes, sizeof(hs_axis))) return NOMEM(c);
         size_t slot = b->n_axes - 1;
         b->axes[slot].loc = loc_of(g);
-        /* b->axes may move while keys are added (no: zip keys extend this axis only) */
+        /* zip keys only extend this axis, so b->axes does not move while the group is read */
         axis_ctx ax = {.block = b, .zip = &b->axes[slot]};
         HS_TRY(c->err, walk_keys(c, g, "", gpath, add_axis_key, &ax));
         if (b->axes[slot].n_keys == 0) return FAIL(c, g, gpath, HS_ERR_SPEC, "empty zip group");
