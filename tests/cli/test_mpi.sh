@@ -4,6 +4,8 @@
 # specs are caught by the plan-digest check.
 set -u
 HS=$1 MPIEXEC=$2
+# Open MPI refuses root without these (CI runs as root); harmless otherwise.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 . "$(dirname "$0")/lib.sh"
 G=tests/specs/good
 run() { timeout 120 "$MPIEXEC" --oversubscribe "$@"; }
