@@ -40,13 +40,16 @@ typedef struct hs_idx {
 } hs_idx;
 
 /* Load an IDX file, plain or gzip-compressed (detected by the gzip magic 1f 8b, not by the name).
- * Errors (HS_ERR_IO for open/read failures, HS_ERR_VALUE for bad content) name the path and what was expected, e.g.
- * "/x/train-images-idx3-ubyte.gz: not an IDX file (magic 0x1f8b0808, expected 0x0000080N with N = 1..4 dimensions)"
- * "...: truncated: header promises 47040000 bytes of data, file has 1000"
- * "...: IDX type 0x0d (float) is not supported; only unsigned bytes (0x08)"
- * "...: cannot open: No such file or directory" with hint "install the Debian package dataset-fashion-mnist, or point data.path at a folder holding the files".
- * Trailing bytes after the data are an error too. Reject absurd headers (a dim of 0, or a total above 2^31 bytes) before allocating.
- * out is overwritten without being freed; on failure it is left zeroed (so hs_idx_free is safe). */
+ * Errors (HS_ERR_IO for open/read failures, HS_ERR_VALUE for bad content) name the path and what
+ * was expected, e.g.
+ *   "...: not an IDX file (magic 0x1f8b0800, expected 0x0000080N with N = 1..4 dimensions)"
+ *   "...: truncated: header promises 47040000 bytes of data, file has 1000"
+ *   "...: IDX type 0x0d (float) is not supported; only unsigned bytes (0x08)"
+ *   "...: cannot open: No such file or directory", with the hint "install the Debian package
+ *        dataset-fashion-mnist, or point data.path at a folder holding the files".
+ * Trailing bytes after the data are an error too. Absurd headers (a dimension of 0, or more than
+ * 2^31 bytes) are refused before anything is allocated. out is overwritten without being freed;
+ * on failure it is left zeroed (so hs_idx_free is safe). */
 hs_code hs_idx_load(const char *path, hs_idx *out, hs_error *err);
 void hs_idx_free(hs_idx *x);   /* safe on a zeroed or already-freed struct */
 

@@ -99,14 +99,20 @@ static uint64_t byte_sum(const uint8_t *p, size_t n) {
     return s;
 }
 
+/* images: n x 28 x 28 bytes */
+static void check_images(const hs_idx *x, uint32_t n) {
+    CU_ASSERT_EQUAL(x->ndim, 3);
+    CU_ASSERT_EQUAL(x->dims[0], n);
+    CU_ASSERT_EQUAL(x->dims[1], 28);
+    CU_ASSERT_EQUAL(x->dims[2], 28);
+    CU_ASSERT_EQUAL(x->count, (size_t)n * 28 * 28);
+}
+
 /* Expected values computed independently with Python (gzip + struct) and with zcat | od | awk. */
 static void test_fashion_train_images(void) {
     hs_idx x = {0};
     if (!load_fashion("train-images-idx3-ubyte.gz", &x)) return;
-    CU_ASSERT_EQUAL(x.ndim, 3);
-    CU_ASSERT_EQUAL(x.dims[0], 60000);
-    CU_ASSERT_EQUAL(x.dims[1], 28);
-    CU_ASSERT_EQUAL(x.dims[2], 28);
+    check_images(&x, 60000);
     CU_ASSERT_EQUAL(x.count, 47040000);
     CU_ASSERT_EQUAL(byte_sum(x.data, 784), 76247);                    /* first image (an ankle boot) */
     CU_ASSERT_EQUAL(byte_sum(x.data + x.count - 784, 784), 16684);    /* last image */
@@ -148,10 +154,7 @@ static void test_fashion_train_labels(void) {
 static void test_fashion_test_set(void) {
     hs_idx x = {0};
     if (!load_fashion("t10k-images-idx3-ubyte.gz", &x)) return;
-    CU_ASSERT_EQUAL(x.ndim, 3);
-    CU_ASSERT_EQUAL(x.dims[0], 10000);
-    CU_ASSERT_EQUAL(x.dims[1], 28);
-    CU_ASSERT_EQUAL(x.dims[2], 28);
+    check_images(&x, 10000);
     CU_ASSERT_EQUAL(x.count, 7840000);
     CU_ASSERT_EQUAL(byte_sum(x.data, 784), 33456);
     CU_ASSERT_EQUAL(byte_sum(x.data, x.count), 573469082ull);
