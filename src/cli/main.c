@@ -1,21 +1,31 @@
 /* main.c - the hsweep command line: the only place that decides exit codes.
  *
  *   hsweep plan SPEC.yaml [--format text|tsv|json] [--set key=value ...] [--max-runs N]
+ *   hsweep train SPEC.yaml [--run ID] [--set key=value ...] [-o FILE] [--quiet]
+ *   hsweep run SPEC.yaml -o FILE [--resume] [--retry-failed] [--force] [--max-failures N] ...
+ *   hsweep status FILE
  *   hsweep keys [--format text|markdown|tsv]
  *   hsweep version
  *
  * Under mpirun every rank expands the plan and the ranks compare plan digests, so a node that
  * sees a different spec file (or a different build) is caught before any work is handed out. */
+#include <cblas.h>
+#include <math.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include "hsweep/plan.h"
+#include "hsweep/sched.h"
 #include "hsweep/schema.h"
 #include "hsweep/spec.h"
+#include "hsweep/store.h"
+#include "hsweep/train.h"
 
-#define HSWEEP_VERSION "0.1.0"
+#define HSWEEP_VERSION HSWEEP_VERSION_STRING
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -27,6 +37,25 @@ static const char usage[] =
     "      --format text|tsv|json   output form (default text)\n"
     "      --set key=value          override a base key (repeatable), e.g. --set train.epochs=5\n"
     "      --max-runs N             refuse plans larger than N runs (default 1000000)\n"
+    "  run SPEC.yaml     run every training of the sweep across the MPI ranks into one HDF5 file\n"
+    "      -o FILE                  results file (default results.h5); FILE.log is its text log\n"
+    "      --resume                 continue FILE: skip finished runs, redo interrupted ones\n"
+    "      --retry-failed           with --resume: run failed runs again\n"
+    "      --force                  with --resume: accept a file whose plan differs (runs both agree on)\n"
+    "      --max-failures N         stop handing out work after N failed runs\n"
+    "      --set key=value          override a base key (repeatable)\n"
+    "      --progress SECONDS       progress line interval on rank 0 (default 5; 0 = default, -1 = none)\n"
+    "      --quiet                  no per-run lines\n"
+    "    exit codes: 0 all runs finished (done or diverged), 1 failures or errors, 2 usage,\n"
+    "                3 interrupted by SIGTERM/SIGUSR1 (requeue the job and run again with --resume)\n"
+    "  status FILE       summarise a results file: runs by state, failed runs with their messages\n"
+    "    exit codes: 0 complete, 1 some runs failed, 3 runs left to resume (pending or running)\n"
+    "  train SPEC.yaml   train one run of the spec in this process and write its records to HDF5\n"
+    "      --run ID                 the run to train (an id from `hsweep plan`, or a unique prefix);\n"
+    "                               optional when the spec has a single run\n"
+    "      --set key=value          override a base key (repeatable), e.g. --set model.depth=6\n"
+    "      -o FILE                  output file (default run-<id>.h5)\n"
+    "      --quiet                  no progress lines\n"
     "  keys              list every config key with type, default, range and meaning\n"
     "      --format text|markdown|tsv\n"
     "  version           print the version and schema version\n"
@@ -195,6 +224,349 @@ done:
     return rc;
 }
 
+/* ---------------------------------------------------------------- run */
+
+typedef struct run_args {
+    const char *spec, *out;
+    const char **sets;
+    int n_sets, resume, retry_failed, force, quiet;
+    long max_failures;
+    double progress;
+} run_args;
+
+static int parse_run_args(int argc, char **argv, run_args *a) {
+    for (int i = 0; i < argc; i++) {
+        const char *o = argv[i];
+        char *end;
+        if (!strcmp(o, "-o") && i + 1 < argc) a->out = argv[++i];
+        else if (!strcmp(o, "--set") && i + 1 < argc) a->sets[a->n_sets++] = argv[++i];
+        else if (!strcmp(o, "--resume")) a->resume = 1;
+        else if (!strcmp(o, "--retry-failed")) a->retry_failed = 1;
+        else if (!strcmp(o, "--force")) a->force = 1;
+        else if (!strcmp(o, "--quiet")) a->quiet = 1;
+        else if (!strcmp(o, "--max-failures") && i + 1 < argc) {
+            a->max_failures = strtol(argv[++i], &end, 10);
+            if (*end || a->max_failures < 1) {
+                fprintf(stderr, "hsweep run: --max-failures needs a positive integer, got '%s'\n", argv[i]);
+                return EXIT_USAGE;
+            }
+        } else if (!strcmp(o, "--progress") && i + 1 < argc) {
+            a->progress = strtod(argv[++i], &end);
+            if (*end) {
+                fprintf(stderr, "hsweep run: --progress needs a number of seconds, got '%s'\n", argv[i]);
+                return EXIT_USAGE;
+            }
+        } else if (o[0] == '-' && o[1]) {
+            fprintf(stderr, "hsweep run: unknown option '%s'\n%s", o, usage);
+            return EXIT_USAGE;
+        } else if (!a->spec) a->spec = o;
+        else {
+            fprintf(stderr, "hsweep run: more than one spec file ('%s' and '%s')\n", a->spec, o);
+            return EXIT_USAGE;
+        }
+    }
+    if (!a->spec) {
+        fprintf(stderr, "hsweep run: missing the spec file\n%s", usage);
+        return EXIT_USAGE;
+    }
+    if ((a->retry_failed || a->force) && !a->resume) {
+        fprintf(stderr, "hsweep run: --retry-failed and --force only make sense with --resume\n");
+        return EXIT_USAGE;
+    }
+    if (!a->out) a->out = "results.h5";
+    return EXIT_OK;
+}
+
+static int cmd_run(int argc, char **argv) {
+    const char **sets = calloc((size_t)argc + 1, sizeof *sets);
+    if (!sets) return EXIT_FAIL;
+    run_args a = {.sets = sets};
+    int rc = parse_run_args(argc, argv, &a);
+    if (rc != EXIT_OK) {
+        free(sets);
+        return rc;
+    }
+    int rank = 0, nranks = 1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &nranks);
+    hs_error err = {0};
+    hs_spec *spec = NULL;
+    hs_plan *plan = NULL;
+    plan_args pa = {.spec = a.spec, .sets = a.sets, .n_sets = a.n_sets};
+    hs_code code = build_plan(&pa, &spec, &plan, &err);
+    int my_fail = code != HS_OK ? rank : nranks, first_fail = nranks;
+    MPI_Allreduce(&my_fail, &first_fail, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    if (first_fail < nranks) {
+        if (rank == first_fail) print_error(&err, rank, nranks);
+        rc = EXIT_FAIL;
+        goto done;
+    }
+    unsigned char lo[32], hi[32];
+    MPI_Allreduce(plan->digest, lo, 32, MPI_UNSIGNED_CHAR, MPI_MIN, MPI_COMM_WORLD);
+    MPI_Allreduce(plan->digest, hi, 32, MPI_UNSIGNED_CHAR, MPI_MAX, MPI_COMM_WORLD);
+    if (memcmp(lo, hi, 32) != 0) {
+        if (rank == 0)
+            fprintf(stderr, "hsweep: error: the %d ranks expanded different plans from %s\n"
+                            "  hint: every node must see the same spec file and run the same hsweep build\n",
+                    nranks, a.spec);
+        rc = EXIT_FAIL;
+        goto done;
+    }
+    hs_sweep_opts so = {.spec = spec, .plan = plan, .out_path = a.out, .resume = a.resume,
+                        .retry_failed = a.retry_failed, .force = a.force, .max_failures = a.max_failures,
+                        .progress_every = a.progress, .quiet = a.quiet};
+    hs_sweep_summary sum;
+    code = hs_sweep_run(MPI_COMM_WORLD, &so, &sum, &err);
+    if (code != HS_OK) {
+        if (rank == 0) print_error(&err, rank, 1);
+        rc = EXIT_FAIL;
+        goto done;
+    }
+    if (rank == 0) {
+        printf("%s: %zu runs: %zu done, %zu diverged, %zu failed, %zu pending; this job finished %zu in %.1f s on %d "
+               "rank%s (workers waited at most %.2f ms for work)\n",
+               a.out, sum.total, sum.done, sum.diverged, sum.failed, sum.pending, sum.ran, sum.wall, nranks,
+               nranks == 1 ? "" : "s", 1e3 * sum.idle_max);
+        if (sum.failed && !sum.interrupted)
+            printf("%zu failed runs: `hsweep status %s` lists them; --resume --retry-failed runs them again\n",
+                   sum.failed, a.out);
+        if (sum.interrupted)
+            printf("interrupted by a signal: %zu runs pending; continue with: hsweep run %s -o %s --resume\n",
+                   sum.pending, a.spec, a.out);
+        if (sum.stopped_on_failures) printf("stopped after %zu failed runs (--max-failures)\n", sum.failed);
+        fflush(stdout);
+    }
+    rc = sum.interrupted ? HS_EXIT_REQUEUE : (sum.failed || sum.pending) ? EXIT_FAIL : EXIT_OK;
+done:
+    MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    hs_plan_free(plan);
+    hs_spec_free(spec);
+    free(sets);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- status */
+
+static int cmd_status(int argc, char **argv) {
+    if (argc != 1 || argv[0][0] == '-') {
+        fprintf(stderr, "hsweep status: expected one results file\n%s", usage);
+        return EXIT_USAGE;
+    }
+    hs_error err = {0};
+    hs_str out = {0};
+    size_t counts[HS_STATE_COUNT];
+    if (hs_results_describe(argv[0], &out, counts, &err) != HS_OK) {
+        print_error(&err, 0, 1);
+        hs_str_free(&out);
+        return EXIT_FAIL;
+    }
+    int rc = write_out(&out);
+    hs_str_free(&out);
+    /* Scripts decide from the exit code: 0 complete, 3 runs left to resume, 1 failed runs. */
+    if (rc == EXIT_OK && (counts[HS_STATE_PENDING] || counts[HS_STATE_RUNNING])) rc = HS_EXIT_REQUEUE;
+    else if (rc == EXIT_OK && counts[HS_STATE_FAILED]) rc = EXIT_FAIL;
+    return rc;
+}
+
+/* ---------------------------------------------------------------- train */
+
+typedef struct train_args {
+    const char *spec, *run, *out;
+    const char **sets;
+    int n_sets, quiet;
+} train_args;
+
+static int parse_train_args(int argc, char **argv, train_args *a) {
+    for (int i = 0; i < argc; i++) {
+        const char *o = argv[i];
+        if (!strcmp(o, "--run") && i + 1 < argc) a->run = argv[++i];
+        else if (!strcmp(o, "--set") && i + 1 < argc) a->sets[a->n_sets++] = argv[++i];
+        else if (!strcmp(o, "-o") && i + 1 < argc) a->out = argv[++i];
+        else if (!strcmp(o, "--quiet")) a->quiet = 1;
+        else if (o[0] == '-' && o[1]) {
+            fprintf(stderr, "hsweep train: unknown option '%s'\n%s", o, usage);
+            return EXIT_USAGE;
+        } else if (!a->spec) a->spec = o;
+        else {
+            fprintf(stderr, "hsweep train: more than one spec file ('%s' and '%s')\n", a->spec, o);
+            return EXIT_USAGE;
+        }
+    }
+    if (!a->spec) {
+        fprintf(stderr, "hsweep train: missing the spec file\n%s", usage);
+        return EXIT_USAGE;
+    }
+    return EXIT_OK;
+}
+
+/* The run whose id starts with prefix (hex, case-insensitive). */
+static hs_code pick_run(const hs_plan *plan, const char *prefix, const char *spec, size_t *out, hs_error *err) {
+    if (!prefix) {
+        if (plan->n_runs == 1) {
+            *out = 0;
+            return HS_OK;
+        }
+        HS_FAIL(err, HS_ERR_USAGE, "%s has %zu runs; choose one with --run ID", spec, plan->n_runs);
+        hs_error_hint(err, "`hsweep plan %s` lists the ids", spec);
+        return HS_ERR_USAGE;
+    }
+    size_t len = strlen(prefix), found = 0;
+    if (len == 0 || len > 16 || strspn(prefix, "0123456789abcdefABCDEF") != len)
+        return HS_FAIL(err, HS_ERR_USAGE, "--run: '%s' is not a run id (up to 16 hex digits)", prefix);
+    for (size_t r = 0; r < plan->n_runs; r++) {
+        char id[17];
+        snprintf(id, sizeof id, "%016llx", (unsigned long long)plan->runs[r].id);
+        if (strncasecmp(id, prefix, len) == 0) {
+            if (found++) return HS_FAIL(err, HS_ERR_USAGE, "--run: '%s' matches several runs; give more digits", prefix);
+            *out = r;
+        }
+    }
+    if (!found) {
+        HS_FAIL(err, HS_ERR_USAGE, "--run: no run of %s has an id starting with '%s'", spec, prefix);
+        hs_error_hint(err, "`hsweep plan %s` lists the ids", spec);
+        return HS_ERR_USAGE;
+    }
+    return HS_OK;
+}
+
+static hs_code print_record(void *ctx, const hs_record *r, hs_mlp *net, const hs_dataset *train, hs_error *err) {
+    (void)net, (void)train, (void)err;
+    const hs_train_config *c = ctx;
+    char test[64] = "";
+    if (!isnan(r->test_acc)) snprintf(test, sizeof test, "  test %6.2f%% (loss %.4f)", 100 * r->test_acc, r->test_loss);
+    printf("epoch %*lld/%lld  lr %-9.3g loss %-9.4g train %6.2f%%%s  %7.1f s\n", c->epochs >= 1000 ? 5 : 3, r->epoch,
+           c->epochs, r->lr, r->epoch > 0 ? r->epoch_loss : r->train_loss, 100 * r->train_acc, test, r->seconds);
+    fflush(stdout);
+    return HS_OK;
+}
+
+static hs_code train_one(const train_args *a, hs_error *err) {
+    hs_spec *spec = NULL;
+    hs_plan *plan = NULL;
+    hs_train_config cfg = {0};
+    hs_dataset train = {0}, test = {0};
+    hs_train_result res = {0};
+    hs_str canon = {0};
+    hs_code rc = hs_spec_load(a->spec, &spec, err);
+    hs_plan_opts opts = {0};
+    size_t r = 0;
+    /* --run names a run of the spec as written; --set then changes that run (so its id
+     * changes too). Overrides of base keys keep the expansion order, so run r of the spec is
+     * run r of the overridden spec. An id of the overridden plan is accepted as well. */
+    int by_position = 0;
+    if (rc == HS_OK && a->run && a->n_sets) {
+        hs_plan *written = NULL;
+        hs_error ignore = {0};
+        if (hs_plan_expand(spec, &opts, &written, &ignore) == HS_OK &&
+            pick_run(written, a->run, a->spec, &r, &ignore) == HS_OK) {
+            by_position = 1;
+            opts.max_runs = written->n_runs; /* same shape expected below */
+        }
+        hs_plan_free(written);
+    }
+    for (int i = 0; i < a->n_sets && rc == HS_OK; i++) rc = hs_spec_override(spec, a->sets[i], err);
+    size_t want_runs = opts.max_runs;
+    opts.max_runs = 0;
+    if (rc == HS_OK) rc = hs_plan_expand(spec, &opts, &plan, err);
+    if (rc == HS_OK && by_position && plan->n_runs != want_runs)
+        rc = HS_FAIL(err, HS_ERR_USAGE, "the --set overrides change the sweep from %zu to %zu runs, so run %s has no "
+                     "counterpart; pick a run of the overridden sweep", want_runs, plan->n_runs, a->run);
+    if (rc == HS_OK && !by_position) rc = pick_run(plan, a->run, a->spec, &r, err);
+    if (rc == HS_OK) rc = hs_train_config_from_plan(plan, r, &cfg, err);
+    if (rc == HS_OK) rc = hs_plan_canonical(plan, r, &canon);
+    if (rc == HS_OK) rc = hs_data_load(&cfg.data, &train, &test, err);
+    char id[17];
+    if (rc == HS_OK) {
+        snprintf(id, sizeof id, "%016llx", (unsigned long long)plan->runs[r].id);
+        if (!a->quiet) {
+            printf("run %s: %lld training / %lld test samples of %d dims, %d classes; %d hidden layer%s\n", id,
+                   train.n, test.n, train.dim, train.classes, cfg.model.n_hidden, cfg.model.n_hidden == 1 ? "" : "s");
+            fflush(stdout);
+        }
+        hs_train_hooks hooks = {.ctx = &cfg, .on_record = a->quiet ? NULL : print_record};
+        rc = hs_train_run(&cfg, &train, &test, &hooks, &res, err);
+    }
+    if (rc == HS_OK) {
+        char path[64], params[32], epochs[32];
+        const char *out = a->out;
+        if (!out) snprintf(path, sizeof path, "run-%s.h5", id), out = path;
+        snprintf(params, sizeof params, "%zu", res.n_params);
+        snprintf(epochs, sizeof epochs, "%lld", res.epochs_done);
+        hs_store_attr attrs[] = {{"hsweep_version", HSWEEP_VERSION}, {"run_id", id},
+                                 {"status", hs_run_status_to_string(res.status)}, {"message", res.message},
+                                 {"config", canon.buf ? canon.buf : ""}, {"spec", a->spec},
+                                 {"n_params", params}, {"epochs_done", epochs}};
+        double *cols = malloc((res.n_records ? res.n_records : 1) * HS_RECORD_FIELDS * sizeof *cols);
+        hs_store_column columns[HS_RECORD_FIELDS];
+        if (!cols) rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
+        for (int f = 0; f < HS_RECORD_FIELDS && cols; f++) {
+            for (size_t i = 0; i < res.n_records; i++)
+                cols[(size_t)f * res.n_records + i] = hs_record_field(&res.records[i], f);
+            columns[f] = (hs_store_column){hs_record_field_names[f], cols + (size_t)f * res.n_records};
+        }
+        if (cols) rc = hs_store_write_run(out, attrs, sizeof attrs / sizeof attrs[0], columns, HS_RECORD_FIELDS,
+                                          res.n_records, err);
+        free(cols);
+        if (rc == HS_OK && !a->quiet)
+            printf("%s after %lld epochs (%lld steps, %.1f s)%s%s; records in %s\n", hs_run_status_to_string(res.status),
+                   res.epochs_done, res.steps, res.seconds, res.message[0] ? ": " : "", res.message, out);
+        if (rc == HS_OK && res.status != HS_RUN_DONE)
+            rc = HS_FAIL(err, HS_ERR_VALUE, "run %s %s: %s", id, hs_run_status_to_string(res.status), res.message);
+    }
+    hs_str_free(&canon);
+    hs_train_result_free(&res);
+    hs_dataset_free(&train);
+    hs_dataset_free(&test);
+    hs_train_config_free(&cfg);
+    hs_plan_free(plan);
+    hs_spec_free(spec);
+    return rc;
+}
+
+static int cmd_train(int argc, char **argv) {
+    const char **sets = calloc((size_t)argc + 1, sizeof *sets);
+    if (!sets) return EXIT_FAIL;
+    train_args a = {.sets = sets};
+    int rc = parse_train_args(argc, argv, &a);
+    if (rc == EXIT_OK) {
+        hs_error err = {0};
+        if (train_one(&a, &err) != HS_OK) {
+            print_error(&err, 0, 1);
+            rc = err.code == HS_ERR_USAGE ? EXIT_USAGE : EXIT_FAIL;
+        }
+    }
+    free(sets);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- BLAS kernels */
+
+/* OpenBLAS picks its kernels from the CPU model at load time. On virtual machines that hide the
+ * model ("Intel Xeon Processor") Debian's OpenBLAS 0.3.21 falls back to SSE3 "Prescott" kernels,
+ * 3-5x slower than the AVX2/AVX-512 ones the CPU supports (measured: sgemm 33 vs 156 GFLOP/s).
+ * The choice is made before main(), so the only remedy is to set OPENBLAS_CORETYPE and exec
+ * ourselves again, once, before MPI_Init. A user's own OPENBLAS_CORETYPE is always respected. */
+static void fix_blas_kernels(char **argv) {
+    if (getenv("OPENBLAS_CORETYPE") || getenv("HSWEEP_BLAS_REEXEC")) return;
+    const char *core = openblas_get_corename();
+    if (!core || (strcasecmp(core, "prescott") != 0 && strcasecmp(core, "core2") != 0 &&
+                  strcasecmp(core, "nehalem") != 0))
+        return;
+    const char *want = NULL;
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+        want = "SkylakeX";
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        want = "Haswell";
+#endif
+    if (!want) return;
+    setenv("OPENBLAS_CORETYPE", want, 1);
+    setenv("HSWEEP_BLAS_REEXEC", core, 1); /* guard, and a note for `hsweep version` */
+    execv("/proc/self/exe", argv);          /* returns only on failure: carry on with slow kernels */
+}
+
 /* ---------------------------------------------------------------- main */
 
 int main(int argc, char **argv) {
@@ -203,11 +575,24 @@ int main(int argc, char **argv) {
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
     const char *cmd = argv[1];
+    fix_blas_kernels(argv);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
-        printf("hsweep %s (config schema %d)\n", HSWEEP_VERSION, HS_SCHEMA_VERSION);
+        const char *was = getenv("HSWEEP_BLAS_REEXEC");
+        printf("hsweep %s (config schema %d)\nBLAS: OpenBLAS, %s kernels%s%s%s\n", HSWEEP_VERSION, HS_SCHEMA_VERSION,
+               openblas_get_corename(), was ? " (chosen by hsweep: OpenBLAS did not recognise the CPU and picked " : "",
+               was ? was : "", was ? ")" : "");
         return EXIT_OK;
     }
+    openblas_set_num_threads(1); /* one BLAS thread per process: ranks are the parallelism */
     if (!strcmp(cmd, "keys")) return cmd_keys(argc - 2, argv + 2);
+    if (!strcmp(cmd, "train")) return cmd_train(argc - 2, argv + 2);
+    if (!strcmp(cmd, "status")) return cmd_status(argc - 2, argv + 2);
+    if (!strcmp(cmd, "run")) {
+        MPI_Init(&argc, &argv);
+        int rc = cmd_run(argc - 2, argv + 2);
+        MPI_Finalize();
+        return rc;
+    }
     if (!strcmp(cmd, "plan")) {
         MPI_Init(&argc, &argv);
         int rc = cmd_plan(argc - 2, argv + 2);

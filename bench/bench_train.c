@@ -1,0 +1,253 @@
+/* bench_train.c - training steps per second of the MLP engine on one core, side by side with
+ * PyTorch (bench/torch_train.py) and with this machine's single-core sgemm rate.
+ *
+ * The workload is He & Su's Fashion-MNIST setting: 784 inputs, 10 classes, batch 128, depth 6
+ * (n_hidden = 7 blocks Linear -> BatchNorm -> ReLU), plain SGD at lr 0.01, cross-entropy, on
+ * 60000 synthetic samples in shuffled minibatches gathered row by row as a training loop does.
+ *
+ *   bench_train [--seconds S] [--widths 100,1000] [--no-torch] [--python /usr/bin/python3]
+ *
+ * One BLAS thread (openblas_set_num_threads(1); the torch script gets OPENBLAS_NUM_THREADS=1 and
+ * torch.set_num_threads(1)). FLOP rate = 6 * (dense weights) * batch per step, the usual count
+ * (forward, dW and din products), against the rate of a 1000^3 sgemm measured in the same run and
+ * against the rate of the width-1000 layers' own three product shapes. */
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hsweep/nn.h"
+#include "hsweep/optim.h"
+#include "hsweep/rng.h"
+
+#ifndef HSWEEP_BENCH_DIR
+#define HSWEEP_BENCH_DIR "bench"
+#endif
+
+enum { IN_DIM = 784, N_CLASSES = 10, BATCH = 128, N_HIDDEN = 7, N_SAMPLES = 60000, MAX_WIDTHS = 8 };
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* ================================================================ sgemm reference rate */
+
+/* GFLOP/s of C[M x N] = op(A) op(B) (row-major, inner dimension K), best of repeated runs
+ * within about `seconds`. */
+static double sgemm_rate(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K, double seconds) {
+    float *A = malloc(sizeof(float) * (size_t)M * K), *B = malloc(sizeof(float) * (size_t)K * N),
+          *C = malloc(sizeof(float) * (size_t)M * N);
+    if (!A || !B || !C) {
+        free(A), free(B), free(C);
+        return 0;
+    }
+    for (size_t i = 0; i < (size_t)M * K; i++) A[i] = (float)(i % 17) * 0.01f;
+    for (size_t i = 0; i < (size_t)K * N; i++) B[i] = (float)(i % 13) * 0.01f;
+    const int lda = ta == CblasNoTrans ? K : M, ldb = tb == CblasNoTrans ? N : K;
+    double best = 1e30, t_end = now() + seconds;
+    for (int rep = 0; rep < 3 || now() < t_end; rep++) {
+        double t0 = now();
+        cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, N);
+        double dt = now() - t0;
+        if (dt < best) best = dt;
+    }
+    free(A), free(B), free(C);
+    return 2.0 * M * N * K / best * 1e-9;
+}
+
+/* ================================================================ one training configuration */
+
+typedef struct bench_result {
+    size_t weights;           /* dense weights (the 6 P B count) */
+    size_t params;            /* all parameters */
+    double steps_per_s;
+    double ms_gather, ms_forward, ms_loss, ms_backward, ms_optim; /* per step */
+} bench_result;
+
+static int bench_width(int width, const float *X, const int32_t *Y, double seconds, bench_result *res) {
+    int widths[N_HIDDEN];
+    for (int l = 0; l < N_HIDDEN; l++) widths[l] = width;
+    hs_mlp_opts o = {.in_dim = IN_DIM, .out_dim = N_CLASSES, .n_hidden = N_HIDDEN, .widths = widths,
+                     .norm = HS_NORM_BATCH, .act = HS_ACT_RELU, .bias = 1, .bn_eps = 1e-5f,
+                     .bn_momentum = 0.1f, .init = HS_INIT_TORCH, .seed = 1, .max_batch = BATCH};
+    hs_optim_opts oo = {.kind = HS_OPT_SGD};
+    hs_error err = {0};
+    hs_mlp net;
+    hs_optim opt;
+    if (hs_mlp_init(&net, &o, &err) != HS_OK || hs_optim_init(&opt, &oo, net.n_params, &err) != HS_OK) {
+        fprintf(stderr, "bench_train: %s\n", err.msg);
+        return 1;
+    }
+    float *xb = malloc(sizeof(float) * BATCH * IN_DIM);
+    int32_t yb[BATCH];
+    uint32_t *perm = malloc(sizeof(uint32_t) * N_SAMPLES);
+    if (!xb || !perm) {
+        fprintf(stderr, "bench_train: out of memory\n");
+        return 1;
+    }
+    res->weights = 0;
+    for (int t = 0; t < net.n_tensors; t++)
+        if (net.tensors[t].kind == HS_TENSOR_WEIGHT) res->weights += net.tensors[t].size;
+    res->params = net.n_params;
+
+    const int steps_per_epoch = N_SAMPLES / BATCH;
+    double t_phase[5] = {0};
+    long steps = 0, warmup = 5;
+    double t_start = 0;
+    for (long long epoch = 0;; epoch++) {
+        hs_rng r;
+        hs_rng_init(&r, 1, hs_rng_stream(HS_STREAM_BATCH, (uint32_t)epoch));
+        for (uint32_t i = 0; i < N_SAMPLES; i++) perm[i] = i;
+        hs_rng_permute(&r, perm, N_SAMPLES);
+        for (int s = 0; s < steps_per_epoch; s++, steps++) {
+            if (steps == warmup) {
+                memset(t_phase, 0, sizeof t_phase);
+                t_start = now();
+            }
+            if (steps > warmup && now() - t_start >= seconds) goto done;
+            double t0 = now();
+            for (int b = 0; b < BATCH; b++) {
+                const uint32_t k = perm[s * BATCH + b];
+                memcpy(xb + (size_t)b * IN_DIM, X + (size_t)k * IN_DIM, sizeof(float) * IN_DIM);
+                yb[b] = Y[k];
+            }
+            double t1 = now();
+            const float *logits = hs_mlp_forward(&net, xb, BATCH, HS_MODE_TRAIN);
+            double t2 = now();
+            hs_loss_forward_backward(HS_LOSS_CE, logits, yb, NULL, BATCH, N_CLASSES, net.dlogits, NULL);
+            double t3 = now();
+            hs_mlp_backward(&net, net.dlogits, BATCH);
+            double t4 = now();
+            hs_optim_begin_step(&opt);
+            for (int t = 0; t < net.n_tensors; t++)
+                hs_optim_update(&opt, net.params, net.grads, net.tensors[t].offset, net.tensors[t].size, 0.01, 0.0);
+            double t5 = now();
+            t_phase[0] += t1 - t0, t_phase[1] += t2 - t1, t_phase[2] += t3 - t2, t_phase[3] += t4 - t3;
+            t_phase[4] += t5 - t4;
+        }
+    }
+done:;
+    const double elapsed = now() - t_start, n = (double)(steps - warmup);
+    res->steps_per_s = n / elapsed;
+    res->ms_gather = 1e3 * t_phase[0] / n, res->ms_forward = 1e3 * t_phase[1] / n;
+    res->ms_loss = 1e3 * t_phase[2] / n, res->ms_backward = 1e3 * t_phase[3] / n;
+    res->ms_optim = 1e3 * t_phase[4] / n;
+    free(xb), free(perm);
+    hs_optim_free(&opt);
+    hs_mlp_free(&net);
+    return 0;
+}
+
+/* ================================================================ PyTorch, through its script */
+
+/* samples/s per width from bench/torch_train.py, 0 where it printed none (torch missing). */
+static void run_torch(const char *python, const char *widths_arg, double seconds, const int *widths, int n_widths,
+                      double *torch_sps) {
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 %s %s/torch_train.py --seconds %g "
+             "--widths %s",
+             python, HSWEEP_BENCH_DIR, seconds, widths_arg);
+    FILE *p = popen(cmd, "r");
+    if (!p) {
+        fprintf(stderr, "bench_train: cannot run %s\n", cmd);
+        return;
+    }
+    char line[512];
+    while (fgets(line, sizeof line, p)) {
+        int w;
+        double sps;
+        if (sscanf(line, "torch width=%d samples_per_s=%lf", &w, &sps) == 2) {
+            for (int i = 0; i < n_widths; i++)
+                if (widths[i] == w) torch_sps[i] = sps;
+        } else {
+            fputs(line, stdout); /* e.g. "torch not available: skipped" */
+        }
+    }
+    pclose(p);
+}
+
+/* ================================================================ main */
+
+int main(int argc, char **argv) {
+    double seconds = 10;
+    const char *widths_arg = "100,1000", *python = "/usr/bin/python3";
+    int use_torch = 1;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--seconds") && i + 1 < argc) seconds = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--widths") && i + 1 < argc) widths_arg = argv[++i];
+        else if (!strcmp(argv[i], "--python") && i + 1 < argc) python = argv[++i];
+        else if (!strcmp(argv[i], "--no-torch")) use_torch = 0;
+        else {
+            fprintf(stderr, "usage: bench_train [--seconds S] [--widths 100,1000] [--no-torch] [--python PATH]\n");
+            return 2;
+        }
+    }
+    int widths[MAX_WIDTHS], n_widths = 0;
+    for (const char *s = widths_arg; *s && n_widths < MAX_WIDTHS;) {
+        char *end;
+        long w = strtol(s, &end, 10);
+        if (end == s || w < 1 || w > 100000) {
+            fprintf(stderr, "bench_train: bad --widths '%s'\n", widths_arg);
+            return 2;
+        }
+        widths[n_widths++] = (int)w;
+        s = *end == ',' ? end + 1 : end;
+    }
+    openblas_set_num_threads(1);
+
+    /* synthetic Fashion-MNIST-shaped data: uniform pixels, uniform labels */
+    float *X = malloc(sizeof(float) * (size_t)N_SAMPLES * IN_DIM);
+    int32_t *Y = malloc(sizeof(int32_t) * N_SAMPLES);
+    if (!X || !Y) {
+        fprintf(stderr, "bench_train: out of memory\n");
+        return 1;
+    }
+    hs_rng r;
+    hs_rng_init(&r, 1, hs_rng_stream(HS_STREAM_DATA, 0));
+    for (size_t i = 0; i < (size_t)N_SAMPLES * IN_DIM; i++) X[i] = hs_rng_uniformf(&r);
+    for (int i = 0; i < N_SAMPLES; i++) Y[i] = (int32_t)hs_rng_below(&r, N_CLASSES);
+
+    const double gemm = sgemm_rate(CblasNoTrans, CblasNoTrans, 1000, 1000, 1000, 2.0);
+    printf("OpenBLAS kernels: %s (OPENBLAS_CORETYPE=%s)\n", openblas_get_corename(),
+           getenv("OPENBLAS_CORETYPE") ? getenv("OPENBLAS_CORETYPE") : "unset");
+    printf("sgemm 1000x1000x1000, 1 thread: %.1f GFLOP/s\n", gemm);
+    const double g_fwd = sgemm_rate(CblasNoTrans, CblasTrans, BATCH, 1000, 1000, 1.0),
+                 g_dw = sgemm_rate(CblasTrans, CblasNoTrans, 1000, 1000, BATCH, 1.0),
+                 g_din = sgemm_rate(CblasNoTrans, CblasNoTrans, BATCH, 1000, 1000, 1.0);
+    const double shapes = 3.0 / (1.0 / g_fwd + 1.0 / g_dw + 1.0 / g_din); /* equal FLOPs of each */
+    printf("  width-1000 layer shapes: forward %.1f, dW %.1f, din %.1f GFLOP/s (together %.1f)\n", g_fwd, g_dw,
+           g_din, shapes);
+
+    bench_result res[MAX_WIDTHS];
+    for (int i = 0; i < n_widths; i++)
+        if (bench_width(widths[i], X, Y, seconds, &res[i])) return 1;
+    free(X), free(Y);
+
+    double torch_sps[MAX_WIDTHS] = {0};
+    if (use_torch) run_torch(python, widths_arg, seconds, widths, n_widths, torch_sps);
+
+    printf("\nMLP 784-[w x %d]-10, BN + ReLU, batch %d, SGD, CE; %d samples; 1 thread; %.0f s per case\n",
+           N_HIDDEN, BATCH, N_SAMPLES, seconds);
+    printf("%6s %10s %12s %12s %8s %9s %9s %9s\n", "width", "params", "hsweep smp/s", "torch smp/s", "speedup",
+           "GFLOP/s", "of 1000^3", "of shapes");
+    for (int i = 0; i < n_widths; i++) {
+        const double sps = res[i].steps_per_s * BATCH;
+        const double gf = 6.0 * (double)res[i].weights * BATCH * res[i].steps_per_s * 1e-9;
+        char ts[32] = "-", sp[32] = "-";
+        if (torch_sps[i] > 0) {
+            snprintf(ts, sizeof ts, "%.0f", torch_sps[i]);
+            snprintf(sp, sizeof sp, "%.2fx", sps / torch_sps[i]);
+        }
+        printf("%6d %10zu %12.0f %12s %8s %9.1f %8.0f%% %8.0f%%\n", widths[i], res[i].params, sps, ts, sp, gf,
+               100.0 * gf / gemm, 100.0 * gf / shapes);
+    }
+    printf("\nper step (ms): gather forward loss backward optimiser\n");
+    for (int i = 0; i < n_widths; i++)
+        printf("  width %5d: %6.3f %7.3f %6.3f %7.3f %7.3f\n", widths[i], res[i].ms_gather, res[i].ms_forward,
+               res[i].ms_loss, res[i].ms_backward, res[i].ms_optim);
+    return 0;
+}

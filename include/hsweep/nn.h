@@ -1,0 +1,183 @@
+/*
+ * nn.h - the network pieces: layers as forward/backward pairs, the MLP built from them, losses,
+ * and initialisation. float32 throughout; every dense product is one cblas_sgemm.
+ *
+ * Training one minibatch of an MLP (B rows of in_dim floats, labels y):
+ *
+ *     int widths[] = {100, 100, 100};                      // 3 hidden layers (He & Su depth 2)
+ *     double scales[] = {1, 1, 1, 1};                      // one per dense layer, readout last
+ *     hs_mlp_opts o = {.in_dim = 100, .out_dim = 10, .n_hidden = 3, .widths = widths,
+ *                      .norm = HS_NORM_BATCH, .act = HS_ACT_RELU, .bias = 1,
+ *                      .bn_eps = 1e-5f, .bn_momentum = 0.1f, .init = HS_INIT_TORCH,
+ *                      .init_scales = scales, .seed = 7, .max_batch = 128};
+ *     hs_mlp net;
+ *     HS_TRY(err, hs_mlp_init(&net, &o, err));
+ *     const float *logits = hs_mlp_forward(&net, x, B, HS_MODE_TRAIN);    // [B x 10]
+ *     double loss = hs_loss_forward_backward(HS_LOSS_CE, logits, y, NULL, B, 10, net.dlogits, NULL);
+ *     hs_mlp_backward(&net, net.dlogits, B);               // net.grads now holds dLoss/dparams
+ *     ... hs_optim_update over net.tensors ...
+ *     hs_mlp_free(&net);
+ *
+ * Memory: hs_mlp_init allocates everything (parameters, gradients, running statistics and the
+ * activations of max_batch rows); forward and backward never allocate.
+ *
+ * Layouts (row-major, PyTorch's): a dense weight is [out x in], activations are [B x features].
+ * All parameters live in one flat array `params` (and `grads` alongside) so optimisers and
+ * checkpoints treat the net as one vector; `tensors` says which slice is which.
+ */
+#ifndef HSWEEP_NN_H
+#define HSWEEP_NN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hsweep/status.h"
+
+typedef enum hs_act { HS_ACT_RELU, HS_ACT_TANH, HS_ACT_IDENTITY } hs_act;
+typedef enum hs_norm { HS_NORM_BATCH, HS_NORM_NONE } hs_norm;
+typedef enum hs_init { HS_INIT_TORCH, HS_INIT_NORMAL, HS_INIT_ORTHOGONAL } hs_init;
+typedef enum hs_loss { HS_LOSS_CE, HS_LOSS_MSE } hs_loss;
+
+/* How BatchNorm normalises during a forward pass.
+ *   TRAIN:  batch statistics, and the running averages are updated (training steps);
+ *   EVAL:   running averages (test metrics, eval-mode features);
+ *   BATCH:  batch statistics without touching the running averages (He & Su's feature
+ *           extraction in chunks of 100). Layers without BN ignore the mode. */
+typedef enum hs_mode { HS_MODE_TRAIN, HS_MODE_EVAL, HS_MODE_BATCH } hs_mode;
+
+/* ================================================================ layers
+ * Stateless kernels on caller-owned buffers. B = rows in the batch. */
+
+/* out[B x n_out] = in[B x n_in] . W^T + b. W is [n_out x n_in]; b may be NULL (no bias). */
+void hs_dense_forward(float *out, const float *in, const float *W, const float *b, int B, int n_in, int n_out);
+
+/* Given dout[B x n_out] and the forward input in[B x n_in]:
+ *   dW[n_out x n_in] = dout^T . in      (overwritten, not accumulated)
+ *   db[n_out]        = column sums of dout (skipped when db is NULL)
+ *   din[B x n_in]    = dout . W        (skipped when din is NULL: the first layer needs none) */
+void hs_dense_backward(float *din, float *dW, float *db, const float *dout, const float *in, const float *W, int B,
+                       int n_in, int n_out);
+
+/* BatchNorm1d over C features, training form: per feature, batch mean and biased variance,
+ * xhat = (in - mean) * rstd with rstd = 1/sqrt(var + eps), out = gamma * xhat + beta.
+ * Saves xhat[B x C] and rstd[C] for the backward pass. When run_mean/run_var are not NULL they
+ * are updated PyTorch's way: run = (1 - momentum) run + momentum * batch, with the UNBIASED
+ * variance (var * B / (B - 1)) for run_var. Needs B >= 2 (a batch of one has no variance). */
+void hs_bn_forward_train(float *out, float *xhat, float *rstd, const float *in, const float *gamma, const float *beta,
+                         float *run_mean, float *run_var, int B, int C, float eps, float momentum);
+
+/* BatchNorm1d, evaluation form: out = gamma * (in - run_mean) / sqrt(run_var + eps) + beta. */
+void hs_bn_forward_eval(float *out, const float *in, const float *gamma, const float *beta, const float *run_mean,
+                        const float *run_var, int B, int C, float eps);
+
+/* Backward of hs_bn_forward_train (batch statistics are functions of the input, so every row's
+ * gradient depends on the whole batch):
+ *   dgamma[C] = sum_b dout * xhat,  dbeta[C] = sum_b dout   (overwritten)
+ *   din = gamma * rstd / B * (B * dout - dbeta - xhat * dgamma). */
+void hs_bn_backward(float *din, float *dgamma, float *dbeta, const float *dout, const float *xhat, const float *rstd,
+                    const float *gamma, int B, int C);
+
+/* out[n] = act(in[n]); in-place allowed (out == in). */
+void hs_act_forward(float *out, const float *in, size_t n, hs_act act);
+/* din[n] = dout * act'(.), computed from the forward OUTPUT (relu: out > 0; tanh: 1 - out^2);
+ * in-place allowed (din == dout). */
+void hs_act_backward(float *din, const float *dout, const float *out, size_t n, hs_act act);
+
+/* ================================================================ losses */
+
+/* Loss of logits[B x K] averaged over the batch, and its gradient dlogits[B x K] (of that mean).
+ *   CE:  labels y[B] in 0..K-1; softmax cross-entropy, computed with the max-shift (log-sum-exp)
+ *        so large logits do not overflow. targets is ignored.
+ *   MSE: PyTorch's MSELoss(reduction='mean'): sum (logit - t)^2 / (B*K), with t = targets[B x K]
+ *        when targets is not NULL, else one-hot(y).
+ * Accumulation is in double; the returned loss is double. dlogits may be NULL (evaluation only).
+ * correct (may be NULL) receives the number of rows whose argmax (first maximum) equals y. */
+double hs_loss_forward_backward(hs_loss loss, const float *logits, const int32_t *y, const float *targets, int B, int K,
+                                float *dlogits, int *correct);
+
+/* ================================================================ initialisation
+ * Draws come from hs_rng stream (HS_STREAM_INIT, layer) of the seed, weights first (row-major),
+ * then the bias, so a layer's values do not depend on any other layer's shape.
+ *   TORCH:      W ~ U(-a, a), a = scale / sqrt(n_in)  (PyTorch's nn.Linear default for scale 1)
+ *   NORMAL:     W ~ N(0, scale^2)
+ *   ORTHOGONAL: W = scale * Q, Q with orthonormal rows (n_out <= n_in) or columns, from the QR
+ *               of a standard normal matrix with the signs of diag(R) folded in (as
+ *               torch.nn.init.orthogonal_), computed with LAPACK in double.
+ * Biases (b not NULL): U(-1/sqrt(n_in), 1/sqrt(n_in)) as PyTorch, or 0 when zero_bias. */
+hs_code hs_init_dense(float *W, float *b, int n_in, int n_out, hs_init init, double scale, int zero_bias,
+                      uint64_t seed, uint32_t layer, hs_error *err);
+
+/* ================================================================ the MLP
+ * n_hidden blocks [Linear -> BatchNorm (norm: batch) -> act], then a Linear readout to out_dim.
+ * He & Su's depth L is n_hidden = L + 1. */
+
+typedef enum hs_tensor_kind { HS_TENSOR_WEIGHT, HS_TENSOR_BIAS, HS_TENSOR_BN_GAMMA, HS_TENSOR_BN_BETA } hs_tensor_kind;
+
+typedef struct hs_tensor {
+    hs_tensor_kind kind;
+    int layer;     /* dense layer 0..n_hidden (n_hidden = readout) */
+    size_t offset; /* into params / grads */
+    size_t size;
+    int rows, cols; /* weight: n_out x n_in; vectors: size x 1 */
+} hs_tensor;
+
+typedef struct hs_mlp_opts {
+    int in_dim, out_dim;
+    int n_hidden;          /* >= 0; 0 = a linear (or softmax-regression) model */
+    const int *widths;     /* [n_hidden] */
+    hs_norm norm;
+    hs_act act;
+    int bias;              /* dense layers carry biases */
+    float bn_eps, bn_momentum;
+    hs_init init;
+    const double *init_scales; /* [n_hidden + 1], readout last */
+    int zero_bias;
+    uint64_t seed;         /* initialisation seed */
+    int max_batch;         /* largest B passed to forward */
+} hs_mlp_opts;
+
+typedef struct hs_mlp {
+    hs_mlp_opts o;         /* copy; o.widths / o.init_scales point into this struct's own arrays */
+    int n_dense;           /* n_hidden + 1 */
+    int *dims;             /* [n_dense + 1]: in_dim, widths..., out_dim */
+    float *params, *grads; /* [n_params] */
+    size_t n_params;
+    hs_tensor *tensors;
+    int n_tensors;
+    /* per dense layer l: pointers into params / grads (b, gamma, beta NULL when absent) */
+    float **W, **b, **gamma, **beta, **dW, **db, **dgamma, **dbeta;
+    float **run_mean, **run_var; /* [n_hidden] BN running statistics (buffers, not parameters) */
+    /* activations for max_batch rows, per hidden layer l: z = Linear output, xhat and rstd (BN),
+     * h = block output (post-activation); logits [max_batch x out_dim] */
+    float **z, **xhat, **rstd, **h;
+    float *logits, *dlogits, *work_a, *work_b;
+    const float *input;    /* the x of the last forward (borrowed) */
+    int last_B;
+    hs_mode last_mode;
+    void *alloc;           /* private */
+} hs_mlp;
+
+/* Build the net and initialise it (see hs_init_dense; layer index = dense layer). BN: gamma 1,
+ * beta 0, running mean 0, running var 1. HS_ERR_VALUE for a bad shape, HS_ERR_NOMEM. */
+hs_code hs_mlp_init(hs_mlp *m, const hs_mlp_opts *o, hs_error *err);
+void hs_mlp_free(hs_mlp *m); /* safe on a zeroed struct */
+
+/* Forward x[B x in_dim] (B <= max_batch; B >= 2 when mode needs batch statistics). Returns the
+ * logits [B x out_dim] (owned by the net, valid until the next forward). x must stay valid until
+ * hs_mlp_backward. */
+const float *hs_mlp_forward(hs_mlp *m, const float *x, int B, hs_mode mode);
+
+/* Backward of the last forward (which must have been HS_MODE_TRAIN or HS_MODE_BATCH) from
+ * dlogits[B x out_dim]; overwrites m->grads with the gradient of the loss. */
+void hs_mlp_backward(hs_mlp *m, const float *dlogits, int B);
+
+/* Output of hidden block l (0 <= l < n_hidden), [last_B x widths[l]], after the last forward. */
+const float *hs_mlp_hidden(const hs_mlp *m, int l);
+
+/* Copy of all parameters and BN running statistics into / out of flat arrays (checkpoints,
+ * tests): n_params floats, then sum(widths) running means, then as many running variances. */
+size_t hs_mlp_state_size(const hs_mlp *m);
+void hs_mlp_state_get(const hs_mlp *m, float *state);
+void hs_mlp_state_set(hs_mlp *m, const float *state);
+
+#endif /* HSWEEP_NN_H */

@@ -1,0 +1,76 @@
+/*
+ * sched.h - run a whole plan across MPI ranks into one results file.
+ *
+ *     hs_sweep_opts o = {.out_path = "results.h5", .spec = spec, .plan = plan};
+ *     hs_sweep_summary s;
+ *     hs_code rc = hs_sweep_run(MPI_COMM_WORLD, &o, &s, &err);     // collective
+ *     // s.interrupted: a signal stopped it; the file is consistent and --resume continues it
+ *
+ * Dispatch: rank 0 hands out runs one at a time (self-scheduling), most expensive first (cost =
+ * parameters x training samples x epochs, from the config alone), and trains runs itself in
+ * between: it answers requests at every training step boundary, so a worker waits at most one
+ * step of rank 0's current training. Each rank writes its own runs' rows into the shared file;
+ * rank 0 keeps the text log beside it (<out>.log) and prints progress.
+ *
+ * Signals: SIGTERM and SIGUSR1 (Slurm's warnings) set a flag. Then no run is handed out any
+ * more, running trainings stop at their next step and are written back as pending, the file is
+ * closed collectively, and hs_sweep_run returns with s.interrupted set (the CLI exits with
+ * HS_EXIT_REQUEUE so a batch script can requeue the job and resume).
+ *
+ * Results never depend on the number of ranks or the dispatch order: every run derives its
+ * randomness from its own seeds and is trained by exactly one rank.
+ */
+#ifndef HSWEEP_SCHED_H
+#define HSWEEP_SCHED_H
+
+#include <mpi.h>
+#include <stddef.h>
+
+#include "hsweep/plan.h"
+#include "hsweep/spec.h"
+#include "hsweep/status.h"
+
+/* Exit code of `hsweep run` when a signal interrupted the sweep: requeue and --resume. */
+#define HS_EXIT_REQUEUE 3
+
+typedef struct hs_sweep_opts {
+    const hs_spec *spec;
+    const hs_plan *plan;
+    const char *out_path;
+    int resume;         /* continue an existing file */
+    int retry_failed;   /* with resume: run failed runs again */
+    int force;          /* with resume: accept a file written for another plan */
+    long max_failures;  /* stop handing out work after this many failures; 0 = never */
+    double progress_every; /* seconds between progress lines on rank 0; 0 = 5; < 0 = none */
+    int quiet;          /* no per-run lines */
+    /* Benchmarks only: replaces the training of run r (nothing is written for it); returns the
+     * final state. NULL = train. */
+    int (*run_fn)(void *ctx, size_t r);
+    void *run_ctx;
+} hs_sweep_opts;
+
+typedef struct hs_sweep_summary {
+    size_t total, skipped;             /* skipped: already finished in a resumed file */
+    size_t done, failed, diverged, pending; /* states of all runs in the file at the end */
+    size_t ran;                        /* runs this job finished (done, failed or diverged) */
+    int interrupted;                   /* a signal stopped the sweep */
+    int stopped_on_failures;           /* --max-failures reached */
+    double wall;                       /* seconds, rank 0 */
+    double idle_max;                   /* the longest a worker waited for one answer (s) */
+    double idle_total;                 /* summed over workers (s) */
+} hs_sweep_summary;
+
+/* Install the SIGTERM/SIGUSR1 handlers (idempotent). */
+void hs_sweep_install_signals(void);
+/* True once such a signal arrived. */
+int hs_sweep_signalled(void);
+
+/* Estimated cost of run r (arbitrary units, proportional to training FLOPs). */
+double hs_sweep_cost(const hs_plan *plan, size_t r);
+
+/* Run every run of the plan that is not finished; collective over comm. Errors that concern the
+ * whole sweep (file creation, incompatible resume) are returned on every rank; a failing training
+ * is not an error (it is recorded and counted). */
+hs_code hs_sweep_run(MPI_Comm comm, const hs_sweep_opts *o, hs_sweep_summary *s, hs_error *err);
+
+#endif /* HSWEEP_SCHED_H */

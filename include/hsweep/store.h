@@ -1,0 +1,160 @@
+/*
+ * store.h - what hsweep writes to HDF5: the results file of a sweep (every rank writes into one
+ * file through MPI-IO), and the small file of one training (`hsweep train`).
+ *
+ * ---------------------------------------------------------------- the results file of a sweep
+ * Everything is created collectively, once, right after the plan is known; afterwards each rank
+ * writes only its own runs' rows with independent I/O, and writes a run's status cell last. So no
+ * metadata changes while trainings run, and a file left by a killed job is readable and its status
+ * column says exactly which runs finished. Layout (R = runs, N = record points, L = layers):
+ *
+ *     /                 attrs: format "hsweep-results/1", hsweep_version, schema_version, spec
+ *                       (the YAML verbatim), spec_path, spec_sha256, plan_digest, created
+ *     /runs/id          string [R]     run ids (16 hex digits), plan order
+ *     /runs/config      string [R]     canonical config text (what the id hashes)
+ *     /runs/<key>       int64 | float64 | string [R], one per config key that varies
+ *     /runs/status      enum uint8 [R] pending | running | done | failed | diverged
+ *     /runs/rank, attempts (int32), start, end, wall (float64, Unix seconds / seconds),
+ *           epochs_done, steps (int64), error (string)
+ *     /records/<name>   float64 [R x N], NaN where nothing was recorded
+ *     /layers/<name>    float64 [R x N x L], NaN-padded (per-layer metrics such as D)
+ *
+ *     hs_results *f;
+ *     HS_TRY(err, hs_results_create(MPI_COMM_WORLD, "out.h5", &layout, &f, err));   // collective
+ *     ... rank r trains run i ...
+ *     HS_TRY(err, hs_results_write_run(f, i, &row, records, layers, err));           // independent
+ *     HS_TRY(err, hs_results_close(f, err));                                          // collective
+ *
+ * ---------------------------------------------------------------- the file of one training
+ * A flat layout any HDF5 reader opens without help:
+ *
+ *     /                      attributes (strings): hsweep_version, run_id, status, message,
+ *                            config (the run's canonical "key=value" lines), spec
+ *     /records/<name>        float64 [n_records], one dataset per recorded quantity
+ *                            (epoch, step, lr, epoch_loss, train_loss, ...)
+ *
+ *     import h5py
+ *     with h5py.File("run-3fbf8cfa65ecc27a.h5") as f:
+ *         print(f.attrs["status"], f["records/test_acc"][-1])
+ *
+ * store/ knows file layouts and nothing about training: callers hand it named columns.
+ */
+#ifndef HSWEEP_STORE_H
+#define HSWEEP_STORE_H
+
+#include <mpi.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hsweep/status.h"
+#include "hsweep/util.h"
+
+/* ================================================================ the results file of a sweep */
+
+typedef enum hs_run_state {
+    HS_STATE_PENDING = 0, /* not started, or interrupted (stopped, killed): run it (again) */
+    HS_STATE_RUNNING = 1, /* a rank is on it; seen in a file from a job that died */
+    HS_STATE_DONE = 2,
+    HS_STATE_FAILED = 3,  /* an error (bad data, ...); `error` says which */
+    HS_STATE_DIVERGED = 4,/* the loss became non-finite; a result, not an error */
+    HS_STATE_COUNT
+} hs_run_state;
+const char *hs_run_state_to_string(hs_run_state s); /* "pending", ... */
+
+typedef enum hs_col_type { HS_COL_INT, HS_COL_FLOAT, HS_COL_STR } hs_col_type;
+
+/* A typed column of the run table: the values of one varying config key, one per run. */
+typedef struct hs_results_col {
+    const char *name; /* the dotted key name, e.g. "model.depth" */
+    hs_col_type type;
+    const long long *i;      /* HS_COL_INT   [n_runs] */
+    const double *f;         /* HS_COL_FLOAT [n_runs] */
+    const char *const *s;    /* HS_COL_STR   [n_runs] */
+} hs_results_col;
+
+typedef struct hs_results_layout {
+    size_t n_runs;
+    const char *const *ids;     /* [n_runs] 16 hex digits */
+    const char *const *configs; /* [n_runs] canonical text */
+    const hs_results_col *cols;
+    size_t n_cols;
+    size_t n_records;           /* record points per run (the most any run makes) */
+    const char *const *metrics; /* [n_metrics] names of /records datasets */
+    size_t n_metrics;
+    size_t max_layers;          /* L of /layers datasets */
+    const char *const *layer_metrics; /* [n_layer_metrics] */
+    size_t n_layer_metrics;
+    const char *spec_text, *spec_path, *plan_digest, *hsweep_version;
+    int schema_version;
+} hs_results_layout;
+
+/* One finished (or failed, or interrupted) run, as written by its rank. */
+typedef struct hs_results_row {
+    hs_run_state state;
+    int rank, attempts;
+    double start, end, wall;
+    long long epochs_done, steps;
+    const char *error;          /* "" when none */
+} hs_results_row;
+
+typedef struct hs_results hs_results;
+
+/* Create path (truncating) with the whole layout; collective over comm, identical arguments on
+ * every rank. Every run starts pending. */
+hs_code hs_results_create(MPI_Comm comm, const char *path, const hs_results_layout *layout, hs_results **out,
+                          hs_error *err);
+
+/* Open an existing results file for resuming (collective). The caller reads the ids and states
+ * to decide what to run; n_records / metrics must match what it will write. */
+hs_code hs_results_open(MPI_Comm comm, const char *path, hs_results **out, hs_error *err);
+/* After open: the metric names (and order) the caller's rows use; each must exist in the file. */
+hs_code hs_results_use_metrics(hs_results *f, const char *const *metrics, size_t n_metrics,
+                               const char *const *layer_metrics, size_t n_layer_metrics, hs_error *err);
+size_t hs_results_n_runs(const hs_results *f);
+size_t hs_results_n_records(const hs_results *f);
+/* The stored id of run i (16 hex digits + NUL) and every run's state, read at open/create time. */
+const char *hs_results_id(const hs_results *f, size_t i);
+hs_run_state hs_results_state(const hs_results *f, size_t i);
+/* Attribute text (spec_sha256, plan_digest, ...), or NULL. */
+const char *hs_results_attr(const hs_results *f, const char *name);
+
+/* Append runs (collective): the layout's first n_runs ids must equal the file's; the rest become
+ * new pending rows, datasets grow (also along records and layers when the layout needs more),
+ * key columns that vary only now are added, and the spec attributes are replaced. Fails when a
+ * new config or string value is longer than its column allows (then write a new file). */
+hs_code hs_results_grow(MPI_Comm comm, hs_results *f, const hs_results_layout *layout, hs_error *err);
+
+/* Mark run i running (independent I/O; written by the rank that starts it). */
+hs_code hs_results_mark_running(hs_results *f, size_t i, int rank, double start, hs_error *err);
+
+/* Write run i's records [n_records x n_metrics] (row-major by record point, NULL = leave NaN),
+ * per-layer values [n_records x n_layer_metrics x max_layers] (NULL = leave NaN), the row's
+ * bookkeeping, and the state last (independent I/O). */
+hs_code hs_results_write_run(hs_results *f, size_t i, const hs_results_row *row, const double *records,
+                             const double *layers, hs_error *err);
+
+/* Flush and close (collective). Frees f even on error. */
+hs_code hs_results_close(hs_results *f, hs_error *err);
+
+/* A human summary of a results file, from the file alone (serial open, no MPI needed): spec,
+ * runs by state, wall time, and every failed or diverged run with its id and message.
+ * counts (may be NULL) receives the number of runs in each hs_run_state. */
+hs_code hs_results_describe(const char *path, hs_str *out, size_t *counts, hs_error *err);
+
+/* ================================================================ the file of one training */
+
+typedef struct hs_store_attr {
+    const char *name, *value; /* a string attribute of the root group */
+} hs_store_attr;
+
+typedef struct hs_store_column {
+    const char *name;     /* dataset name under /records */
+    const double *values; /* [n_rows] */
+} hs_store_column;
+
+/* Create (truncating) path and write the attributes and the columns. Errors name the path;
+ * HDF5's own error stack is silenced and summarised in the message. */
+hs_code hs_store_write_run(const char *path, const hs_store_attr *attrs, size_t n_attrs,
+                           const hs_store_column *cols, size_t n_cols, size_t n_rows, hs_error *err);
+
+#endif /* HSWEEP_STORE_H */

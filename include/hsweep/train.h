@@ -1,0 +1,127 @@
+/*
+ * train.h - one training: a resolved config, its data, its net, its optimiser, and the records
+ * it leaves behind. Everything a sweep does per run happens here; the scheduler above only
+ * decides which run goes where.
+ *
+ *     hs_train_config cfg;
+ *     HS_TRY(err, hs_train_config_from_plan(plan, r, &cfg, err));   // typed view of run r
+ *     hs_dataset train = {0}, test = {0};
+ *     HS_TRY(err, hs_data_load(&cfg.data, &train, &test, err));
+ *     hs_train_result res = {0};
+ *     HS_TRY(err, hs_train_run(&cfg, &train, &test, NULL, &res, err));
+ *     // res.status == HS_RUN_DONE (or HS_RUN_DIVERGED with res.message), res.records[0..n)
+ *     hs_train_result_free(&res); hs_dataset_free(&train); hs_dataset_free(&test);
+ *     hs_train_config_free(&cfg);
+ *
+ * Determinism: initialisation uses `seed` (stream HS_STREAM_INIT, dense layer), the minibatch
+ * order of epoch e uses `seed` (stream HS_STREAM_BATCH, e), the data uses `data.seed`. Nothing
+ * depends on the rank, the thread count or what ran before in the same process, so the same run
+ * gives bit-identical parameters and records anywhere OpenBLAS picks the same kernels (same CPU
+ * family, one thread).
+ *
+ * A training that goes wrong numerically (non-finite loss) is a result, not an error: the run
+ * stops with status HS_RUN_DIVERGED and its records so far. Errors (bad config, no memory) are
+ * returned as hs_code.
+ */
+#ifndef HSWEEP_TRAIN_H
+#define HSWEEP_TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hsweep/data.h"
+#include "hsweep/nn.h"
+#include "hsweep/optim.h"
+#include "hsweep/plan.h"
+#include "hsweep/status.h"
+
+/* ================================================================ the config of one run */
+
+typedef enum hs_sep_when { HS_SEP_NONE, HS_SEP_FINAL, HS_SEP_EVERY } hs_sep_when;
+
+typedef struct hs_train_config {
+    uint64_t seed, data_seed;
+    hs_data_opts data;
+    hs_mlp_opts model;      /* in_dim/out_dim are filled from the data by hs_train_run */
+    hs_optim_opts optim;
+    hs_schedule schedule;
+    double weight_decay;
+    int decay_weights_only; /* train.decay_on: weights */
+    hs_loss loss;
+    long long epochs;
+    int batch;
+    int record_every;
+    hs_sep_when separation; /* record.separation (measured by the recorders of issue 5) */
+    hs_mode bn_record_mode; /* record.bn_mode: HS_MODE_EVAL or HS_MODE_BATCH */
+    int bn_chunk;
+    /* owned storage behind the pointers above */
+    int *widths_;
+    double *scales_;
+    long long *class_counts_, *drops_;
+    char *path_;
+} hs_train_config;
+
+/* Typed view of a resolved config (cfg[k] = value of schema key k, as hs_plan_value gives). */
+hs_code hs_train_config_from_values(const hs_value *const *cfg, hs_train_config *out, hs_error *err);
+hs_code hs_train_config_from_plan(const hs_plan *plan, size_t r, hs_train_config *out, hs_error *err);
+void hs_train_config_free(hs_train_config *c); /* safe on a zeroed struct */
+
+/* ================================================================ records */
+
+/* One record point: after `epoch` completed epochs (0 = the initialised net). Losses and
+ * accuracies over the full training set and the test set are measured in eval mode (BN running
+ * statistics), accuracies as fractions in [0, 1]. */
+typedef struct hs_record {
+    long long epoch;
+    long long step;         /* optimiser steps so far */
+    double lr;              /* learning rate of the last epoch (the initial one at epoch 0) */
+    double epoch_loss;      /* mean minibatch loss during the last epoch (NaN at epoch 0) */
+    double train_loss, train_acc;
+    double test_loss, test_acc;
+    double seconds;         /* wall time since the training started */
+} hs_record;
+
+/* Names of the hs_record fields, in order, as stored in files ("epoch", "step", "lr", ...). */
+#define HS_RECORD_FIELDS 9
+extern const char *const hs_record_field_names[HS_RECORD_FIELDS];
+/* Field i of a record as a double. */
+double hs_record_field(const hs_record *r, int i);
+
+typedef enum hs_run_status { HS_RUN_DONE, HS_RUN_DIVERGED, HS_RUN_STOPPED } hs_run_status;
+const char *hs_run_status_to_string(hs_run_status s); /* "done", "diverged", "stopped" */
+
+typedef struct hs_train_result {
+    hs_run_status status;
+    char message[256];      /* why it diverged or stopped; empty when done */
+    hs_record *records;
+    size_t n_records;
+    long long epochs_done, steps;
+    double seconds;
+    size_t n_params;
+} hs_train_result;
+void hs_train_result_free(hs_train_result *r);
+
+/* ================================================================ hooks */
+
+typedef struct hs_train_hooks {
+    void *ctx;
+    /* After each record point, with the net in its current state (e.g. to print progress or
+     * measure features). A non-OK return aborts the training with that error. */
+    hs_code (*on_record)(void *ctx, const hs_record *rec, hs_mlp *net, const hs_dataset *train, hs_error *err);
+    /* Polled at every step boundary; non-zero stops the training (status HS_RUN_STOPPED), e.g.
+     * when Slurm announces the end of the job. */
+    int (*should_stop)(void *ctx);
+} hs_train_hooks;
+
+/* ================================================================ training */
+
+/* Train one net on train, measuring on test (which may have n == 0). Record points: epoch 0,
+ * every record_every epochs, and the last epoch. The result is filled even when the run
+ * diverges or stops; free it with hs_train_result_free. */
+hs_code hs_train_run(const hs_train_config *c, const hs_dataset *train, const hs_dataset *test,
+                     const hs_train_hooks *hooks, hs_train_result *res, hs_error *err);
+
+/* Mean loss and accuracy of net on d in eval mode, in chunks of the net's max_batch rows. */
+void hs_train_evaluate(hs_mlp *net, const hs_dataset *d, hs_loss loss, double *mean_loss, double *accuracy);
+
+#endif /* HSWEEP_TRAIN_H */

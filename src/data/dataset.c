@@ -1,0 +1,468 @@
+/* dataset.c - hs_data_load: the He & Su datasets and a Gaussian mixture (see include/hsweep/data.h).
+ *
+ * An image dataset is made one split at a time: read the raw split (IDX or CIFAR-10 batches),
+ * choose the rows (per-class subset for training, optional subset for test), and preprocess only
+ * the chosen rows into float32. The raw split is freed before the next one is read, so the peak
+ * is one raw split plus the outputs.
+ *
+ * Preprocessing mirrors the authors' torchvision pipeline on PIL images, bit for bit:
+ *   Resize (PIL, on the 8-bit image: hs_resize_image_u8) -> ToTensor (q / 255 in float32)
+ *   -> Normalize ((v - mean) / std in float32).
+ * The resize stays in bytes because PIL resamples an 8-bit image to an 8-bit image: the rounding
+ * to 0..255 is part of the data the authors trained on, and resampling in float without it moves
+ * about 8% of the 10x10 Fashion-MNIST pixels by one grey level. After the resize a pixel is one of
+ * 256 values, so ToTensor + Normalize is a 256-entry table per channel, computed in float32 with
+ * torch's order of operations (checked equal to torch for every byte of every channel used here).
+ *   cfm, cm        28x28 -> 10x10 (data.resize), mean 0.5, std 0.5 -> [-1, 1]: 100 dims
+ *   cc             CIFAR-10 green plane 32x32 -> 10x10, mean 0.4822, std 0.243: 100 dims
+ *   fashion_mnist  28x28 -> 32x32 bilinear, mean 0.2860, std 0.3530: 1024 dims
+ *   cifar10        3x32x32 as stored, per-channel mean/std: 3072 dims (channel planes)
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "hsweep/data.h"
+#include "hsweep/rng.h"
+
+#define IMAGE_CLASSES 10
+#define HS_MNIST_DIR "/usr/share/datasets/mnist"
+/* n x dim above this is a mistake in the spec (2^31 floats = 8 GiB), not a dataset */
+#define MAX_VALUES (1ll << 31)
+
+static const double cifar_mean[3] = {0.4914, 0.4822, 0.4465};
+static const double cifar_std[3] = {0.247, 0.243, 0.261};
+
+/* ================================================================ the kinds */
+
+/* Where a kind's files come from and what its rows look like. */
+typedef struct kind_info {
+    const char *name;        /* for messages */
+    const char *default_dir; /* NULL: no standard place, data.path is required */
+    int cifar;               /* CIFAR-10 binary batches rather than IDX files */
+    const char *hint;        /* when the files are missing */
+    /* preprocessing: source planes [first, first + channels) of a src_h x src_w image (with
+     * src_c planes) are resized to out_h x out_w and normalised with mean[k], std[k] */
+    int src_c, src_h, src_w, first, channels, out_h, out_w;
+    int fixed_bilinear; /* ignores data.resize (the 32x32 variants) */
+    double mean[3], std[3];
+} kind_info;
+
+#define MNIST_FILES                                                                                                    \
+    "train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz"
+#define FASHION_HINT                                                                                                   \
+    "install the Debian package dataset-fashion-mnist, or set data.path to a folder holding " MNIST_FILES
+#define MNIST_HINT "set data.path to a folder holding the MNIST files " MNIST_FILES " (.gz optional)"
+#define CIFAR_HINT                                                                                                     \
+    "set data.path to the folder holding data_batch_1.bin ... data_batch_5.bin and test_batch.bin (the CIFAR-10 "      \
+    "binary version, cifar-10-batches-bin)"
+
+static kind_info kind_of(hs_data_kind kind) {
+    switch (kind) {
+    case HS_DATA_CFM:
+        return (kind_info){.name = "Fashion-MNIST",
+                           .default_dir = HS_FASHION_MNIST_DIR,
+                           .hint = FASHION_HINT,
+                           .src_c = 1,
+                           .src_h = 28,
+                           .src_w = 28,
+                           .channels = 1,
+                           .out_h = 10,
+                           .out_w = 10,
+                           .mean = {0.5},
+                           .std = {0.5}};
+    case HS_DATA_CM:
+        return (kind_info){.name = "MNIST",
+                           .default_dir = HS_MNIST_DIR,
+                           .hint = MNIST_HINT,
+                           .src_c = 1,
+                           .src_h = 28,
+                           .src_w = 28,
+                           .channels = 1,
+                           .out_h = 10,
+                           .out_w = 10,
+                           .mean = {0.5},
+                           .std = {0.5}};
+    case HS_DATA_CC:
+        return (kind_info){.name = "CIFAR-10",
+                           .cifar = 1,
+                           .hint = CIFAR_HINT,
+                           .src_c = 3,
+                           .src_h = 32,
+                           .src_w = 32,
+                           .first = 1,
+                           .channels = 1,
+                           .out_h = 10,
+                           .out_w = 10,
+                           .mean = {cifar_mean[1]},
+                           .std = {cifar_std[1]}};
+    case HS_DATA_FASHION_MNIST:
+        return (kind_info){.name = "Fashion-MNIST",
+                           .default_dir = HS_FASHION_MNIST_DIR,
+                           .hint = FASHION_HINT,
+                           .src_c = 1,
+                           .src_h = 28,
+                           .src_w = 28,
+                           .channels = 1,
+                           .out_h = 32,
+                           .out_w = 32,
+                           .fixed_bilinear = 1,
+                           .mean = {0.2860},
+                           .std = {0.3530}};
+    case HS_DATA_CIFAR10:
+        return (kind_info){.name = "CIFAR-10",
+                           .cifar = 1,
+                           .hint = CIFAR_HINT,
+                           .src_c = 3,
+                           .src_h = 32,
+                           .src_w = 32,
+                           .channels = 3,
+                           .out_h = 32,
+                           .out_w = 32,
+                           .mean = {cifar_mean[0], cifar_mean[1], cifar_mean[2]},
+                           .std = {cifar_std[0], cifar_std[1], cifar_std[2]}};
+    case HS_DATA_GAUSSIAN: break;
+    }
+    return (kind_info){0};
+}
+
+/* ================================================================ options */
+
+/* Check o and fill counts[classes] with the training samples asked for per class. */
+static hs_code check_opts(const hs_data_opts *o, int classes, long long *counts, hs_error *err) {
+    long long total = 0;
+    for (int c = 0; c < classes; c++) {
+        if (o->class_counts) {
+            counts[c] = o->class_counts[c];
+            if (counts[c] < 0)
+                return HS_FAIL(err, HS_ERR_VALUE, "data.class_counts[%d] = %lld: a count must be >= 0", c, counts[c]);
+        } else {
+            counts[c] = o->per_class;
+            if (counts[c] < 1) return HS_FAIL(err, HS_ERR_VALUE, "data.per_class = %lld: must be >= 1", o->per_class);
+        }
+        if (counts[c] > MAX_VALUES)
+            return HS_FAIL(err, HS_ERR_LIMIT, "class %d: %lld training samples is more than 2^31", c, counts[c]);
+        total += counts[c]; /* at most 2^31 per class: no overflow */
+    }
+    if (total < 1) return HS_FAIL(err, HS_ERR_VALUE, "data.class_counts: every class has 0 samples");
+    if (o->n_test < 0) return HS_FAIL(err, HS_ERR_VALUE, "data.n_test = %lld: must be >= 0", o->n_test);
+    if (total > MAX_VALUES || o->n_test > MAX_VALUES)
+        return HS_FAIL(err, HS_ERR_LIMIT, "%lld training and %lld test samples: more than 2^31 rows", total, o->n_test);
+    return HS_OK;
+}
+
+/* Allocate d for n rows of dim values (n * dim checked against MAX_VALUES). */
+static hs_code dataset_alloc(hs_dataset *d, long long n, int dim, int classes, hs_error *err) {
+    if (dim > 0 && n > MAX_VALUES / dim)
+        return HS_FAIL(err, HS_ERR_LIMIT, "%lld rows of %d values: more than 2^31 values (8 GiB) in one set", n, dim);
+    d->x = malloc((size_t)n * (size_t)dim * sizeof *d->x);
+    d->y = malloc((size_t)n * sizeof *d->y);
+    if (!d->x || !d->y) {
+        hs_dataset_free(d);
+        return HS_FAIL(err, HS_ERR_NOMEM, "out of memory for %lld rows of %d values", n, dim);
+    }
+    d->n = n;
+    d->dim = dim;
+    d->classes = classes;
+    return HS_OK;
+}
+
+/* ================================================================ raw splits */
+
+/* One split as stored: n images of c planes of h x w bytes, and their labels. */
+typedef struct raw_split {
+    const uint8_t *images, *labels;
+    size_t n;
+    hs_idx idx_images, idx_labels; /* owners, for IDX files */
+    hs_cifar cifar;                /* owner, for CIFAR-10 */
+    char path[4096];               /* the images' file or folder, for messages */
+} raw_split;
+
+static void raw_free(raw_split *r) {
+    hs_idx_free(&r->idx_images);
+    hs_idx_free(&r->idx_labels);
+    hs_cifar_free(&r->cifar);
+}
+
+/* dir/base.gz if it exists, else dir/base; an error naming both when neither does. */
+static hs_code find_idx(const char *dir, const char *base, const kind_info *k, char *path, size_t size, hs_error *err) {
+    struct stat st;
+    int n = snprintf(path, size, "%s/%s.gz", dir, base);
+    if (n < 0 || (size_t)n >= size) return HS_FAIL(err, HS_ERR_VALUE, "%s: folder name too long", dir);
+    if (stat(path, &st) == 0) return HS_OK;
+    int e = errno;
+    path[n - 3] = '\0'; /* drop ".gz" */
+    if (stat(path, &st) == 0) return HS_OK;
+    HS_FAIL(err, HS_ERR_IO, "%s.gz: cannot open: %s (nor without .gz); expected the %s IDX files in %s", path,
+            strerror(e), k->name, dir);
+    if (e == ENOENT || e == ENOTDIR) hs_error_hint(err, "%s", k->hint);
+    return HS_ERR_IO;
+}
+
+/* The IDX images and labels of one split ("train" or "t10k"). */
+static hs_code read_idx_split(const char *dir, const char *split, const kind_info *k, raw_split *r, hs_error *err) {
+    char base[64], labels_path[sizeof r->path];
+    snprintf(base, sizeof base, "%s-images-idx3-ubyte", split);
+    HS_TRY(err, find_idx(dir, base, k, r->path, sizeof r->path, err));
+    snprintf(base, sizeof base, "%s-labels-idx1-ubyte", split);
+    HS_TRY(err, find_idx(dir, base, k, labels_path, sizeof labels_path, err));
+    HS_TRY(err, hs_idx_load(r->path, &r->idx_images, err));
+    HS_TRY(err, hs_idx_load(labels_path, &r->idx_labels, err));
+
+    const hs_idx *im = &r->idx_images, *lb = &r->idx_labels;
+    if (im->ndim != 3 || im->dims[1] != (uint32_t)k->src_h || im->dims[2] != (uint32_t)k->src_w)
+        return HS_FAIL(err, HS_ERR_VALUE, "%s: expected %s images of %dx%d pixels (an IDX file of n x %d x %d bytes)",
+                       r->path, k->name, k->src_h, k->src_w, k->src_h, k->src_w);
+    if (lb->ndim != 1)
+        return HS_FAIL(err, HS_ERR_VALUE, "%s: expected a 1-dimensional IDX file of labels, found %d dimensions",
+                       labels_path, lb->ndim);
+    if (lb->dims[0] != im->dims[0])
+        return HS_FAIL(err, HS_ERR_VALUE, "%s: %u labels for the %u images of %s; expected one label per image",
+                       labels_path, (unsigned)lb->dims[0], (unsigned)im->dims[0], r->path);
+    for (size_t i = 0; i < lb->count; i++)
+        if (lb->data[i] >= IMAGE_CLASSES)
+            return HS_FAIL(err, HS_ERR_VALUE, "%s: label %zu is %u, expected 0..%d", labels_path, i,
+                           (unsigned)lb->data[i], IMAGE_CLASSES - 1);
+    r->images = im->data;
+    r->labels = lb->data;
+    r->n = im->dims[0];
+    return HS_OK;
+}
+
+static hs_code read_split(const char *dir, int train, const kind_info *k, raw_split *r, hs_error *err) {
+    if (!k->cifar) return read_idx_split(dir, train ? "train" : "t10k", k, r, err);
+    snprintf(r->path, sizeof r->path, "%s", dir);
+    HS_TRY(err, hs_cifar10_load(dir, train, &r->cifar, err));
+    r->images = r->cifar.images;
+    r->labels = r->cifar.labels;
+    r->n = r->cifar.n;
+    return HS_OK;
+}
+
+/* ================================================================ choosing rows */
+
+/* Mark (keep[i] = 1) counts[c] rows of each class c of the training split: the class's rows in
+ * file order, shuffled with stream (HS_STREAM_DATA, c), first counts[c] kept. */
+static hs_code pick_train(const raw_split *r, const kind_info *k, const hs_data_opts *o, const long long *counts,
+                          uint8_t *keep, hs_error *err) {
+    size_t avail[IMAGE_CLASSES] = {0}, start[IMAGE_CLASSES] = {0};
+    for (size_t i = 0; i < r->n; i++) avail[r->labels[i]]++;
+    for (int c = 0; c < IMAGE_CLASSES; c++) {
+        if ((unsigned long long)counts[c] > avail[c]) {
+            HS_FAIL(err, HS_ERR_VALUE, "class %d has %zu samples in the %s training split (%s) but %s asks for %lld", c,
+                    avail[c], k->name, r->path, o->class_counts ? "data.class_counts" : "data.per_class", counts[c]);
+            return hs_error_hint(err, "ask for at most %zu per class, or fewer in that class with data.class_counts",
+                                 avail[c]);
+        }
+        if (c > 0) start[c] = start[c - 1] + avail[c - 1];
+    }
+    uint32_t *by_class = malloc(r->n * sizeof *by_class); /* rows grouped by class, file order within */
+    if (!by_class) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory for %zu row indices", r->n);
+    size_t fill[IMAGE_CLASSES];
+    memcpy(fill, start, sizeof fill);
+    for (size_t i = 0; i < r->n; i++) by_class[fill[r->labels[i]]++] = (uint32_t)i;
+    for (int c = 0; c < IMAGE_CLASSES; c++) {
+        hs_rng rng;
+        hs_rng_init(&rng, o->seed, hs_rng_stream(HS_STREAM_DATA, (uint32_t)c));
+        hs_rng_permute(&rng, by_class + start[c], avail[c]);
+        for (long long j = 0; j < counts[c]; j++) keep[by_class[start[c] + (size_t)j]] = 1;
+    }
+    free(by_class);
+    return HS_OK;
+}
+
+/* Mark n_test rows of the test split (all when n_test is 0): a shuffle with (HS_STREAM_TEST, 0). */
+static hs_code pick_test(const raw_split *r, const kind_info *k, long long n_test, uint64_t seed, uint8_t *keep,
+                         hs_error *err) {
+    if (n_test == 0) {
+        memset(keep, 1, r->n);
+        return HS_OK;
+    }
+    if ((unsigned long long)n_test > r->n)
+        return HS_FAIL(err, HS_ERR_VALUE, "data.n_test = %lld but the %s test split (%s) has %zu samples", n_test,
+                       k->name, r->path, r->n);
+    uint32_t *order = malloc(r->n * sizeof *order);
+    if (!order) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory for %zu row indices", r->n);
+    for (size_t i = 0; i < r->n; i++) order[i] = (uint32_t)i;
+    hs_rng rng;
+    hs_rng_init(&rng, seed, hs_rng_stream(HS_STREAM_TEST, 0));
+    hs_rng_permute(&rng, order, r->n);
+    for (long long j = 0; j < n_test; j++) keep[order[j]] = 1;
+    free(order);
+    return HS_OK;
+}
+
+/* ================================================================ preprocessing */
+
+/* ToTensor + Normalize of one byte, in float32 like torch: (q / 255 - mean) / std. */
+static void make_table(float table[256], double mean, double std) {
+    float m = (float)mean, s = (float)std;
+    for (int q = 0; q < 256; q++) table[q] = ((float)q / 255.0f - m) / s;
+}
+
+/* The kept rows of r, in file order, preprocessed into out (dim = channels x out_h x out_w). */
+static hs_code build_rows(const raw_split *r, const uint8_t *keep, const kind_info *k, hs_resize how, hs_dataset *out,
+                          hs_error *err) {
+    long long n = 0;
+    for (size_t i = 0; i < r->n; i++) n += keep[i];
+    int plane = k->out_h * k->out_w, dim = k->channels * plane;
+    HS_TRY(err, dataset_alloc(out, n, dim, IMAGE_CLASSES, err));
+    out->channels = k->channels;
+    out->height = k->out_h;
+    out->width = k->out_w;
+
+    float table[3][256];
+    for (int c = 0; c < k->channels; c++) make_table(table[c], k->mean[c], k->std[c]);
+    int resize = k->out_h != k->src_h || k->out_w != k->src_w;
+    size_t src_plane = (size_t)k->src_h * k->src_w, src_image = (size_t)k->src_c * src_plane;
+    uint8_t small[32 * 32]; /* one resized plane; every kind's output is at most 32x32 */
+
+    long long row = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        if (!keep[i]) continue;
+        float *x = out->x + (size_t)row * dim;
+        for (int c = 0; c < k->channels; c++) {
+            const uint8_t *src = r->images + i * src_image + (size_t)(k->first + c) * src_plane;
+            if (resize) {
+                hs_resize_image_u8(src, k->src_h, k->src_w, small, k->out_h, k->out_w, how);
+                src = small;
+            }
+            for (int p = 0; p < plane; p++) x[c * plane + p] = table[c][src[p]];
+        }
+        out->y[row++] = r->labels[i];
+    }
+    return HS_OK;
+}
+
+/* Read one split of o's image dataset, choose its rows and preprocess them into out. */
+static hs_code load_split(const hs_data_opts *o, const kind_info *k, const char *dir, int train,
+                          const long long *counts, hs_dataset *out, hs_error *err) {
+    raw_split raw = {0};
+    uint8_t *keep = NULL;
+    hs_code rc = read_split(dir, train, k, &raw, err);
+    if (rc == HS_OK) {
+        keep = calloc(raw.n, 1);
+        if (!keep) rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory for %zu flags", raw.n);
+    }
+    if (rc == HS_OK)
+        rc = train ? pick_train(&raw, k, o, counts, keep, err) : pick_test(&raw, k, o->n_test, o->seed, keep, err);
+    if (rc == HS_OK) rc = build_rows(&raw, keep, k, k->fixed_bilinear ? HS_RESIZE_BILINEAR : o->resize, out, err);
+    free(keep);
+    raw_free(&raw);
+    if (rc != HS_OK) hs_error_trace(err, __FILE__, __LINE__);
+    return rc;
+}
+
+static hs_code load_images(const hs_data_opts *o, hs_dataset *train, hs_dataset *test, hs_error *err) {
+    kind_info k = kind_of(o->kind);
+    const char *dir = o->path && o->path[0] ? o->path : k.default_dir;
+    if (!dir) {
+        HS_FAIL(err, HS_ERR_VALUE, "data.kind %s needs data.path: %s has no standard place",
+                o->kind == HS_DATA_CC ? "cc" : "cifar10", k.name);
+        return hs_error_hint(err, "%s", k.hint);
+    }
+    if (o->resize != HS_RESIZE_BILINEAR && o->resize != HS_RESIZE_AREA)
+        return HS_FAIL(err, HS_ERR_INTERNAL, "hs_data_load: unknown resize method %d", (int)o->resize);
+    long long counts[IMAGE_CLASSES];
+    HS_TRY(err, check_opts(o, IMAGE_CLASSES, counts, err));
+    HS_TRY(err, load_split(o, &k, dir, 1, counts, train, err));
+    HS_TRY(err, load_split(o, &k, dir, 0, counts, test, err));
+    return HS_OK;
+}
+
+/* ================================================================ Gaussian mixture */
+
+/* Coordinate d of the mean of class c (of K, in p dims): a regular simplex when p >= K, else K
+ * points on a circle in dims 0-1 (radius sep / (2 sin(pi / K)) puts neighbours sep apart), or on
+ * a line centred on 0 when p = 1. */
+static double mixture_mean(int K, int p, double sep, int c, int d) {
+    if (p >= K) return d == c ? sep / sqrt(2.0) : 0.0;
+    if (p == 1) return (c - (K - 1) / 2.0) * sep;
+    double pi = acos(-1.0), radius = sep / (2.0 * sin(pi / K)), angle = 2.0 * pi * c / K;
+    if (d == 0) return radius * cos(angle);
+    if (d == 1) return radius * sin(angle);
+    return 0.0;
+}
+
+/* counts[c] draws of each class c, class after class; class c draws from stream (purpose, c). */
+static hs_code draw_mixture(const hs_data_opts *o, const long long *counts, uint32_t purpose, hs_dataset *out,
+                            hs_error *err) {
+    int K = o->classes, p = o->dim;
+    long long n = 0;
+    for (int c = 0; c < K; c++) n += counts[c];
+    HS_TRY(err, dataset_alloc(out, n, p, K, err));
+    double *mean = malloc((size_t)p * sizeof *mean);
+    if (!mean) {
+        hs_dataset_free(out);
+        return HS_FAIL(err, HS_ERR_NOMEM, "out of memory for a mean of %d values", p);
+    }
+    long long row = 0;
+    for (int c = 0; c < K; c++) {
+        for (int d = 0; d < p; d++) mean[d] = mixture_mean(K, p, o->separation, c, d);
+        hs_rng rng;
+        hs_rng_init(&rng, o->seed, hs_rng_stream(purpose, (uint32_t)c));
+        for (long long j = 0; j < counts[c]; j++, row++) {
+            float *x = out->x + (size_t)row * p;
+            for (int d = 0; d < p; d++) x[d] = (float)(mean[d] + hs_rng_normal(&rng));
+            out->y[row] = c;
+        }
+    }
+    free(mean);
+    return HS_OK;
+}
+
+static hs_code load_gaussian(const hs_data_opts *o, hs_dataset *train, hs_dataset *test, hs_error *err) {
+    int K = o->classes;
+    if (K < 2) return HS_FAIL(err, HS_ERR_VALUE, "data.classes = %d: a mixture needs >= 2 classes", K);
+    if (o->dim < 1) return HS_FAIL(err, HS_ERR_VALUE, "data.dim = %d: must be >= 1", o->dim);
+    if (!(o->separation >= 0.0) || isinf(o->separation))
+        return HS_FAIL(err, HS_ERR_VALUE, "data.separation = %g: must be finite and >= 0", o->separation);
+    long long *counts = malloc(2 * (size_t)K * sizeof *counts);
+    if (!counts) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory for %d class counts", K);
+    long long *test_counts = counts + K;
+    hs_code rc = check_opts(o, K, counts, err);
+    if (rc == HS_OK) {
+        /* n_test = 0: as many as the training set, class by class; else split evenly, the
+         * remainder going to the first classes */
+        for (int c = 0; c < K; c++) test_counts[c] = o->n_test == 0 ? counts[c] : o->n_test / K + (c < o->n_test % K);
+        rc = draw_mixture(o, counts, HS_STREAM_DATA, train, err);
+    }
+    if (rc == HS_OK) rc = draw_mixture(o, test_counts, HS_STREAM_TEST, test, err);
+    free(counts);
+    if (rc != HS_OK) hs_error_trace(err, __FILE__, __LINE__);
+    return rc;
+}
+
+/* ================================================================ entry points */
+
+hs_code hs_data_load(const hs_data_opts *o, hs_dataset *train, hs_dataset *test, hs_error *err) {
+    if (!o || !train || !test) return HS_FAIL(err, HS_ERR_INTERNAL, "hs_data_load: o, train and test must not be NULL");
+    *train = (hs_dataset){0};
+    *test = (hs_dataset){0};
+    hs_code rc;
+    switch (o->kind) {
+    case HS_DATA_CFM:
+    case HS_DATA_CM:
+    case HS_DATA_CC:
+    case HS_DATA_FASHION_MNIST:
+    case HS_DATA_CIFAR10: rc = load_images(o, train, test, err); break;
+    case HS_DATA_GAUSSIAN: rc = load_gaussian(o, train, test, err); break;
+    default: return HS_FAIL(err, HS_ERR_INTERNAL, "hs_data_load: unknown data kind %d", (int)o->kind);
+    }
+    if (rc != HS_OK) {
+        hs_dataset_free(train);
+        hs_dataset_free(test);
+        hs_error_trace(err, __FILE__, __LINE__);
+    }
+    return rc;
+}
+
+void hs_dataset_free(hs_dataset *d) {
+    if (!d) return;
+    free(d->x);
+    free(d->y);
+    *d = (hs_dataset){0};
+}

@@ -1,0 +1,311 @@
+/* layers.c - the stateless kernels of nn.h: dense (sgemm), BatchNorm1d, activations, losses and
+ * initialisation. Row-major, PyTorch's layouts and formulas; see include/hsweep/nn.h. */
+#include <cblas.h>
+#include <lapacke.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hsweep/nn.h"
+#include "hsweep/rng.h"
+
+/* BatchNorm statistics are gathered for this many features at a time: the accumulators stay on
+ * the stack (and in L1) while the inner loops run over contiguous row segments. */
+#define BN_CHUNK 256
+
+/* ================================================================ dense */
+
+/* out[B x n_out] = in[B x n_in] . W[n_out x n_in]^T + b[n_out] */
+void hs_dense_forward(float *out, const float *in, const float *W, const float *b, int B, int n_in, int n_out) {
+    float beta = 0.0f;
+    if (b) {
+        for (int r = 0; r < B; r++) memcpy(out + (size_t)r * n_out, b, (size_t)n_out * sizeof(float));
+        beta = 1.0f; /* sgemm accumulates onto the broadcast bias */
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, n_out, n_in, 1.0f, in, n_in, W, n_in, beta, out, n_out);
+}
+
+/* dW[n_out x n_in] = dout[B x n_out]^T . in[B x n_in];  db[n_out] = sum_b dout;
+ * din[B x n_in] = dout . W[n_out x n_in] */
+void hs_dense_backward(float *din, float *dW, float *db, const float *dout, const float *in, const float *W, int B,
+                       int n_in, int n_out) {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n_out, n_in, B, 1.0f, dout, n_out, in, n_in, 0.0f, dW, n_in);
+    if (db) {
+        memset(db, 0, (size_t)n_out * sizeof(float));
+        for (int r = 0; r < B; r++) {
+            const float *d = dout + (size_t)r * n_out;
+            for (int j = 0; j < n_out; j++) db[j] += d[j];
+        }
+    }
+    if (din)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, n_in, n_out, 1.0f, dout, n_out, W, n_in, 0.0f, din,
+                    n_in);
+}
+
+/* ================================================================ batch normalisation */
+
+/* in/out/xhat [B x C], rstd [C]; no aliasing (restrict lets every row loop vectorise without
+ * overlap checks). The statistics take one pass over data shifted by its first row: the sums of
+ * x - x[0] and of its squares do not cancel the way raw moments do when |mean| >> std, and the
+ * second pass writes xhat and out. */
+void hs_bn_forward_train(float *restrict out, float *restrict xhat, float *restrict rstd, const float *restrict in,
+                         const float *restrict gamma, const float *restrict beta, float *run_mean, float *run_var,
+                         int B, int C, float eps, float momentum) {
+    float shift[BN_CHUNK], s1[BN_CHUNK], s2[BN_CHUNK], scale[BN_CHUNK], offset[BN_CHUNK];
+    const float inv_b = 1.0f / (float)B, unbias = B > 1 ? (float)B / (float)(B - 1) : 0.0f;
+    for (int c0 = 0; c0 < C; c0 += BN_CHUNK) {
+        const int n = C - c0 < BN_CHUNK ? C - c0 : BN_CHUNK;
+        float *rs = rstd + c0;
+        for (int j = 0; j < n; j++) shift[j] = in[c0 + j], s1[j] = 0.0f, s2[j] = 0.0f;
+        for (int r = 1; r < B; r++) {
+            const float *x = in + (size_t)r * C + c0;
+            for (int j = 0; j < n; j++) {
+                const float d = x[j] - shift[j];
+                s1[j] += d;
+                s2[j] += d * d;
+            }
+        }
+        for (int j = 0; j < n; j++) {
+            const float dm = s1[j] * inv_b, var = fmaxf(s2[j] * inv_b - dm * dm, 0.0f), mean = shift[j] + dm;
+            rs[j] = 1.0f / sqrtf(var + eps);
+            scale[j] = gamma[c0 + j] * rs[j];
+            offset[j] = beta[c0 + j] - scale[j] * mean;
+            shift[j] = mean;
+            s2[j] = var; /* biased, for the running average below */
+        }
+        if (run_mean && run_var)
+            for (int j = 0; j < n; j++) {
+                run_mean[c0 + j] = (1.0f - momentum) * run_mean[c0 + j] + momentum * shift[j];
+                run_var[c0 + j] = (1.0f - momentum) * run_var[c0 + j] + momentum * (s2[j] * unbias);
+            }
+        for (int r = 0; r < B; r++) {
+            const float *x = in + (size_t)r * C + c0;
+            float *xh = xhat + (size_t)r * C + c0, *y = out + (size_t)r * C + c0;
+            for (int j = 0; j < n; j++) {
+                xh[j] = (x[j] - shift[j]) * rs[j];
+                y[j] = scale[j] * x[j] + offset[j];
+            }
+        }
+    }
+}
+
+/* in/out [B x C]; in-place allowed. */
+void hs_bn_forward_eval(float *out, const float *in, const float *gamma, const float *beta, const float *run_mean,
+                        const float *run_var, int B, int C, float eps) {
+    float scale[BN_CHUNK], offset[BN_CHUNK];
+    for (int c0 = 0; c0 < C; c0 += BN_CHUNK) {
+        const int n = C - c0 < BN_CHUNK ? C - c0 : BN_CHUNK;
+        for (int j = 0; j < n; j++) {
+            scale[j] = gamma[c0 + j] / sqrtf(run_var[c0 + j] + eps);
+            offset[j] = beta[c0 + j] - scale[j] * run_mean[c0 + j];
+        }
+        for (int r = 0; r < B; r++) {
+            const float *x = in + (size_t)r * C + c0;
+            float *y = out + (size_t)r * C + c0;
+            for (int j = 0; j < n; j++) y[j] = scale[j] * x[j] + offset[j];
+        }
+    }
+}
+
+/* dout/xhat/din [B x C]; rstd/gamma/dgamma/dbeta [C]; din must not alias dout. The second pass
+ * is din = a dout + b + c xhat with per-feature a = gamma rstd, b = -a dbeta / B,
+ * c = -a dgamma / B. */
+void hs_bn_backward(float *restrict din, float *restrict dgamma, float *restrict dbeta, const float *restrict dout,
+                    const float *restrict xhat, const float *restrict rstd, const float *restrict gamma, int B, int C) {
+    memset(dgamma, 0, (size_t)C * sizeof(float));
+    memset(dbeta, 0, (size_t)C * sizeof(float));
+    for (int r = 0; r < B; r++) {
+        const float *d = dout + (size_t)r * C, *xh = xhat + (size_t)r * C;
+        for (int c = 0; c < C; c++) {
+            dbeta[c] += d[c];
+            dgamma[c] += d[c] * xh[c];
+        }
+    }
+    float a[BN_CHUNK], b[BN_CHUNK], k[BN_CHUNK];
+    const float inv_b = 1.0f / (float)B;
+    for (int c0 = 0; c0 < C; c0 += BN_CHUNK) {
+        const int n = C - c0 < BN_CHUNK ? C - c0 : BN_CHUNK;
+        for (int j = 0; j < n; j++) {
+            a[j] = gamma[c0 + j] * rstd[c0 + j];
+            b[j] = -a[j] * inv_b * dbeta[c0 + j];
+            k[j] = -a[j] * inv_b * dgamma[c0 + j];
+        }
+        for (int r = 0; r < B; r++) {
+            const float *d = dout + (size_t)r * C + c0, *xh = xhat + (size_t)r * C + c0;
+            float *dx = din + (size_t)r * C + c0;
+            for (int j = 0; j < n; j++) dx[j] = a[j] * d[j] + b[j] + k[j] * xh[j];
+        }
+    }
+}
+
+/* ================================================================ activations */
+
+void hs_act_forward(float *out, const float *in, size_t n, hs_act act) {
+    switch (act) {
+    case HS_ACT_RELU:
+        for (size_t i = 0; i < n; i++) {
+            const float v = in[i];
+            out[i] = v > 0.0f ? v : 0.0f;
+        }
+        break;
+    case HS_ACT_TANH:
+        for (size_t i = 0; i < n; i++) out[i] = tanhf(in[i]);
+        break;
+    case HS_ACT_IDENTITY:
+        if (out != in) memmove(out, in, n * sizeof(float));
+        break;
+    }
+}
+
+void hs_act_backward(float *din, const float *dout, const float *out, size_t n, hs_act act) {
+    switch (act) {
+    case HS_ACT_RELU:
+        /* both loads unconditional, so the select compiles to a vector mask, not a branch that
+         * mispredicts on every other element */
+        for (size_t i = 0; i < n; i++) {
+            const float d = dout[i];
+            din[i] = out[i] > 0.0f ? d : 0.0f;
+        }
+        break;
+    case HS_ACT_TANH:
+        for (size_t i = 0; i < n; i++) din[i] = dout[i] * (1.0f - out[i] * out[i]);
+        break;
+    case HS_ACT_IDENTITY:
+        if (din != dout) memmove(din, dout, n * sizeof(float));
+        break;
+    }
+}
+
+/* ================================================================ losses */
+
+/* Index of the first maximum of x[K]. */
+static int argmax_first(const float *x, int K) {
+    int best = 0;
+    for (int k = 1; k < K; k++)
+        if (x[k] > x[best]) best = k;
+    return best;
+}
+
+/* logits/dlogits/targets [B x K], y [B]. A label outside 0..K-1 makes the loss NaN (library
+ * code cannot abort; NaN is loud in every curve downstream). */
+double hs_loss_forward_backward(hs_loss loss, const float *logits, const int32_t *y, const float *targets, int B, int K,
+                                float *dlogits, int *correct) {
+    double total = 0.0;
+    int n_correct = 0;
+    if (loss == HS_LOSS_CE) {
+        const double inv_b = 1.0 / B;
+        for (int r = 0; r < B; r++) {
+            const float *x = logits + (size_t)r * K;
+            const int label = y[r];
+            if (label < 0 || label >= K) return NAN;
+            const int best = argmax_first(x, K);
+            n_correct += best == label;
+            const double mx = x[best];
+            double sum = 0.0;
+            float *d = dlogits ? dlogits + (size_t)r * K : NULL;
+            for (int k = 0; k < K; k++) {
+                const double e = exp((double)x[k] - mx);
+                sum += e;
+                if (d) d[k] = (float)e; /* in (0, 1]: float keeps its relative precision */
+            }
+            total += mx + log(sum) - x[label];
+            if (d) {
+                const float scale = (float)(inv_b / sum);
+                for (int k = 0; k < K; k++) d[k] *= scale;
+                d[label] -= (float)inv_b;
+            }
+        }
+        total *= inv_b;
+    } else {
+        const double inv_n = 1.0 / ((double)B * K);
+        for (int r = 0; r < B; r++) {
+            const float *x = logits + (size_t)r * K;
+            const int label = y ? y[r] : -1;
+            if (!targets && (label < 0 || label >= K)) return NAN;
+            if (y) n_correct += argmax_first(x, K) == label;
+            for (int k = 0; k < K; k++) {
+                const double t = targets ? targets[(size_t)r * K + k] : (double)(k == label);
+                const double diff = (double)x[k] - t;
+                total += diff * diff;
+                if (dlogits) dlogits[(size_t)r * K + k] = (float)(2.0 * diff * inv_n);
+            }
+        }
+        total *= inv_n;
+    }
+    if (correct) *correct = n_correct;
+    return total;
+}
+
+/* ================================================================ initialisation */
+
+/* W[rows x cols] = scale * Q as torch.nn.init.orthogonal_: QR of the tall one of A, A^T (A the
+ * standard normal draws in row-major order), columns of Q times sign(diag R), transposed back.
+ * The row-major buffer of A is the column-major buffer of A^T, so both cases share one layout. */
+static hs_code init_orthogonal(float *W, int rows, int cols, double scale, hs_rng *rng, hs_error *err) {
+    const size_t n_el = (size_t)rows * cols;
+    const int tall = rows >= cols;
+    const int m = tall ? rows : cols, n = tall ? cols : rows;
+    double *a = malloc((n_el + (size_t)n) * sizeof(double));
+    if (!a) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory for a %d x %d orthogonal initialisation", rows, cols);
+    double *tau = a + n_el;
+    /* M [m x n] column-major: tall -> M(i,j) = A[i][j], wide -> M = A^T, which is A's own buffer */
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < cols; j++) {
+            const double g = hs_rng_normal(rng);
+            if (tall) a[(size_t)j * m + i] = g;
+            else a[(size_t)i * cols + j] = g;
+        }
+    lapack_int info = LAPACKE_dgeqrf(LAPACK_COL_MAJOR, m, n, a, m, tau);
+    if (info == 0) {
+        double *sign = malloc((size_t)n * sizeof(double));
+        if (!sign) {
+            free(a);
+            return HS_FAIL(err, HS_ERR_NOMEM, "out of memory for a %d x %d orthogonal initialisation", rows, cols);
+        }
+        for (int j = 0; j < n; j++) sign[j] = a[(size_t)j * m + j] < 0 ? -scale : scale;
+        info = LAPACKE_dorgqr(LAPACK_COL_MAJOR, m, n, n, a, m, tau);
+        if (info == 0)
+            for (int j = 0; j < n; j++)
+                for (int i = 0; i < m; i++) {
+                    const float q = (float)(a[(size_t)j * m + i] * sign[j]);
+                    if (tall) W[(size_t)i * cols + j] = q;
+                    else W[(size_t)j * cols + i] = q; /* W = Q^T */
+                }
+        free(sign);
+    }
+    free(a);
+    if (info != 0)
+        return HS_FAIL(err, HS_ERR_INTERNAL, "LAPACK QR failed (info %d) in a %d x %d orthogonal initialisation",
+                       (int)info, rows, cols);
+    return HS_OK;
+}
+
+/* W [n_out x n_in], b [n_out] or NULL. */
+hs_code hs_init_dense(float *W, float *b, int n_in, int n_out, hs_init init, double scale, int zero_bias,
+                      uint64_t seed, uint32_t layer, hs_error *err) {
+    if (n_in < 1 || n_out < 1)
+        return HS_FAIL(err, HS_ERR_VALUE, "dense layer %u: shape %d x %d, both sides must be >= 1", layer, n_out,
+                       n_in);
+    if (!isfinite(scale))
+        return HS_FAIL(err, HS_ERR_VALUE, "dense layer %u: init scale must be finite, got %g", layer, scale);
+    hs_rng r;
+    hs_rng_init(&r, seed, hs_rng_stream(HS_STREAM_INIT, layer));
+    const size_t n_el = (size_t)n_out * n_in;
+    const double fan = 1.0 / sqrt((double)n_in);
+    switch (init) {
+    case HS_INIT_TORCH:
+        for (size_t i = 0; i < n_el; i++) W[i] = (float)((2.0 * hs_rng_uniformf(&r) - 1.0) * scale * fan);
+        break;
+    case HS_INIT_NORMAL:
+        for (size_t i = 0; i < n_el; i++) W[i] = (float)(hs_rng_normal(&r) * scale);
+        break;
+    case HS_INIT_ORTHOGONAL:
+        HS_TRY(err, init_orthogonal(W, n_out, n_in, scale, &r, err));
+        break;
+    default:
+        return HS_FAIL(err, HS_ERR_VALUE, "dense layer %u: unknown init %d", layer, (int)init);
+    }
+    if (b)
+        for (int i = 0; i < n_out; i++) b[i] = zero_bias ? 0.0f : (float)((2.0 * hs_rng_uniformf(&r) - 1.0) * fan);
+    return HS_OK;
+}

@@ -1,0 +1,655 @@
+/* sched.c - MPI self-scheduling of a plan's runs into one results file (see include/hsweep/sched.h).
+ *
+ * Protocol (tags below): a worker sends REPORT {run it just finished or -1, its state, ...} and
+ * receives WORK {next run or -1 = no more}. Rank 0 answers from its dispatch loop and, while it
+ * trains a run itself, from the training's step-boundary hook. Every rank ends in the collective
+ * close of the file, whatever happened, so no rank is left waiting in a collective. */
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "hsweep/data.h"
+#include "hsweep/sched.h"
+#include "hsweep/schema.h"
+#include "hsweep/store.h"
+#include "hsweep/train.h"
+
+enum { TAG_REPORT = 101, TAG_WORK = 102 };
+
+/* What a worker tells rank 0 after each run (fixed size, sent as bytes). */
+typedef struct report {
+    int run;      /* plan index just finished, -1 on the first request */
+    int state;    /* hs_run_state */
+    int rank;
+    int signalled;
+    int want;      /* also asks for another run */
+    int unstarted; /* run was handed out but never started (a signal came first) */
+    double wall, idle;
+    long long epochs;
+    char error[256];
+} report;
+
+/* ================================================================ signals */
+
+static volatile sig_atomic_t g_signal = 0;
+
+static void on_signal(int sig) { g_signal = sig; }
+
+void hs_sweep_install_signals(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+}
+
+int hs_sweep_signalled(void) { return g_signal != 0; }
+
+static double wall_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* ================================================================ cost estimate */
+
+static const hs_value *val(const hs_plan *p, size_t r, const char *key) { return hs_plan_value(p, r, hs_schema_find(key)); }
+
+double hs_sweep_cost(const hs_plan *p, size_t r) {
+    const char *kind = val(p, r, "data.kind")->u.s;
+    double in = !strcmp(kind, "fashion_mnist") ? 1024 : !strcmp(kind, "cifar10") ? 3072
+                : !strcmp(kind, "gaussian")    ? (double)val(p, r, "data.dim")->u.i
+                                               : 100;
+    double classes = !strcmp(kind, "gaussian") ? (double)val(p, r, "data.classes")->u.i : 10;
+    const hs_value *counts = val(p, r, "data.class_counts"), *widths = val(p, r, "model.widths");
+    double n = 0;
+    if (counts->n)
+        for (size_t c = 0; c < counts->n; c++) n += (double)counts->u.il[c];
+    else n = classes * (double)val(p, r, "data.per_class")->u.i;
+    size_t hidden = widths->n ? widths->n : (size_t)val(p, r, "model.depth")->u.i + 1;
+    double params = 0, prev = in;
+    for (size_t l = 0; l < hidden; l++) {
+        double w = widths->n ? (double)widths->u.il[l] : (double)val(p, r, "model.width")->u.i;
+        params += prev * w;
+        prev = w;
+    }
+    params += prev * classes;
+    return params * n * (double)val(p, r, "train.epochs")->u.i;
+}
+
+/* ================================================================ the layout of the file */
+
+typedef struct layout_store {
+    hs_results_layout L;
+    char **ids, **configs;
+    hs_results_col *cols;
+    void **col_data; /* per column: long long*, double* or char** */
+    char ***col_strs;
+    char digest[17];
+} layout_store;
+
+static void layout_free(layout_store *s, size_t n_runs) {
+    for (size_t r = 0; r < n_runs; r++) {
+        if (s->ids) free(s->ids[r]);
+        if (s->configs) free(s->configs[r]);
+    }
+    for (size_t c = 0; c < s->L.n_cols; c++) {
+        if (s->col_strs && s->col_strs[c]) {
+            for (size_t r = 0; r < n_runs; r++) free(s->col_strs[c][r]);
+            free(s->col_strs[c]);
+        }
+        if (s->col_data) free(s->col_data[c]);
+    }
+    free(s->ids), free(s->configs), free(s->cols), free(s->col_data), free(s->col_strs);
+    memset(s, 0, sizeof *s);
+}
+
+static size_t records_of(const hs_plan *p, size_t r) {
+    long long e = val(p, r, "train.epochs")->u.i, every = val(p, r, "record.every")->u.i;
+    return 1 + (size_t)(e / every) + (e % every ? 1 : 0);
+}
+
+static size_t layers_of(const hs_plan *p, size_t r) {
+    const hs_value *widths = val(p, r, "model.widths");
+    return (widths->n ? widths->n : (size_t)val(p, r, "model.depth")->u.i + 1) + 1; /* input + hidden */
+}
+
+static hs_code layout_build(const hs_plan *p, const hs_spec *spec, layout_store *s, hs_error *err) {
+    memset(s, 0, sizeof *s);
+    size_t R = p->n_runs;
+    s->ids = calloc(R ? R : 1, sizeof *s->ids);
+    s->configs = calloc(R ? R : 1, sizeof *s->configs);
+    size_t n_vary = 0;
+    for (size_t k = 0; k < p->n_keys; k++) n_vary += p->varying[k] != 0;
+    s->cols = calloc(n_vary ? n_vary : 1, sizeof *s->cols);
+    s->col_data = calloc(n_vary ? n_vary : 1, sizeof *s->col_data);
+    s->col_strs = calloc(n_vary ? n_vary : 1, sizeof *s->col_strs);
+    if (!s->ids || !s->configs || !s->cols || !s->col_data || !s->col_strs) goto nomem;
+    size_t n_rec = 1, n_lay = 1;
+    for (size_t r = 0; r < R; r++) {
+        s->ids[r] = malloc(17);
+        hs_str canon = {0};
+        if (!s->ids[r] || hs_plan_canonical(p, r, &canon) != HS_OK) {
+            hs_str_free(&canon);
+            goto nomem;
+        }
+        snprintf(s->ids[r], 17, "%016llx", (unsigned long long)p->runs[r].id);
+        s->configs[r] = canon.buf ? canon.buf : strdup("");
+        if (!s->configs[r]) goto nomem;
+        size_t nr = records_of(p, r), nl = layers_of(p, r);
+        if (nr > n_rec) n_rec = nr;
+        if (nl > n_lay) n_lay = nl;
+    }
+    size_t c = 0;
+    for (size_t k = 0; k < p->n_keys; k++) {
+        if (!p->varying[k]) continue;
+        const hs_key *key = hs_schema_key(k);
+        hs_results_col *col = &s->cols[c];
+        col->name = key->name;
+        s->L.n_cols = c + 1;
+        if (key->type == HS_T_INT || key->type == HS_T_BOOL) {
+            long long *v = malloc((R ? R : 1) * sizeof *v);
+            if (!(s->col_data[c] = v)) goto nomem;
+            for (size_t r = 0; r < R; r++) {
+                const hs_value *x = hs_plan_value(p, r, (int)k);
+                v[r] = key->type == HS_T_BOOL ? x->u.b : x->u.i;
+            }
+            col->type = HS_COL_INT, col->i = v;
+        } else if (key->type == HS_T_FLOAT) {
+            double *v = malloc((R ? R : 1) * sizeof *v);
+            if (!(s->col_data[c] = v)) goto nomem;
+            for (size_t r = 0; r < R; r++) v[r] = hs_plan_value(p, r, (int)k)->u.f;
+            col->type = HS_COL_FLOAT, col->f = v;
+        } else {
+            char **v = calloc(R ? R : 1, sizeof *v);
+            if (!(s->col_strs[c] = v)) goto nomem;
+            for (size_t r = 0; r < R; r++) {
+                hs_str t = {0};
+                if (hs_value_show(hs_plan_value(p, r, (int)k), &t) != HS_OK) {
+                    hs_str_free(&t);
+                    goto nomem;
+                }
+                v[r] = t.buf ? t.buf : strdup("");
+                if (!v[r]) goto nomem;
+            }
+            col->type = HS_COL_STR, col->s = (const char *const *)v;
+        }
+        c++;
+    }
+    for (int i = 0; i < 8; i++) snprintf(s->digest + 2 * i, 3, "%02x", p->digest[i]);
+    s->L = (hs_results_layout){.n_runs = R,
+                               .ids = (const char *const *)s->ids,
+                               .configs = (const char *const *)s->configs,
+                               .cols = s->cols,
+                               .n_cols = s->L.n_cols,
+                               .n_records = n_rec,
+                               .metrics = hs_record_field_names,
+                               .n_metrics = HS_RECORD_FIELDS,
+                               .max_layers = n_lay,
+                               .layer_metrics = NULL,
+                               .n_layer_metrics = 0,
+                               .spec_text = spec->text ? spec->text : "",
+                               .spec_path = spec->path ? spec->path : "",
+                               .plan_digest = s->digest,
+                               .hsweep_version = HSWEEP_VERSION_STRING,
+                               .schema_version = HS_SCHEMA_VERSION};
+    return HS_OK;
+nomem:
+    layout_free(s, R);
+    return HS_FAIL(err, HS_ERR_NOMEM, "out of memory building the results layout");
+}
+
+/* ================================================================ one run on this rank */
+
+typedef struct sweep {
+    MPI_Comm comm;
+    int rank, nranks;
+    const hs_sweep_opts *o;
+    const hs_plan *plan;
+    hs_results *file;
+    size_t n_records;
+    double *records;
+    /* dataset cache: consecutive runs on the same data reuse it */
+    char *data_key;
+    hs_dataset train, test;
+    /* rank 0's dispatch state */
+    size_t *order, n_order, next;
+    int active_workers; /* workers not yet told "no more" */
+    int stop;           /* no more dispatching */
+    size_t done, failed, diverged, pending, running;
+    double t0, last_progress, idle_total, idle_max;
+    FILE *log;      /* rank 0: header and footer lines */
+    char *log_path; /* every rank appends its runs' lines */
+    size_t n_todo;
+    size_t runs_here; /* runs this rank has trained */
+    int printed;             /* a progress line was printed ... */
+    size_t printed_finished; /* ... when this many runs had finished */
+} sweep;
+
+static void sweep_report(sweep *S, const report *rep);
+static void serve_requests(sweep *S, int blocking);
+static void log_line(sweep *S, const report *rep);
+
+/* Key of the data options: runs with equal keys see identical datasets. */
+static char *data_key(const hs_data_opts *d) {
+    hs_str s = {0};
+    hs_str_printf(&s, "%d|%s|%llu|%lld|%lld|%d|%d|%d|%.17g|", (int)d->kind, d->path ? d->path : "",
+                  (unsigned long long)d->seed, d->per_class, d->n_test, (int)d->resize, d->classes, d->dim,
+                  d->separation);
+    for (int c = 0; d->class_counts && c < (d->kind == HS_DATA_GAUSSIAN ? d->classes : 10); c++)
+        hs_str_printf(&s, "%lld,", d->class_counts[c]);
+    return s.buf;
+}
+
+static int should_stop(void *ctx) {
+    sweep *S = ctx;
+    if (S->rank == 0 && S->nranks > 1) serve_requests(S, 0);
+    return g_signal != 0;
+}
+
+/* Test hook: HSWEEP_TEST_KILL_AFTER=RANK:N makes rank RANK die by SIGKILL right after writing
+ * its N-th run, the way a node failure or an OOM kill ends a job (tests/cli/test_sweep.sh). */
+static void test_kill_hook(sweep *S) {
+    const char *v = getenv("HSWEEP_TEST_KILL_AFTER");
+    int rank, n;
+    if (!v || sscanf(v, "%d:%d", &rank, &n) != 2 || rank != S->rank) return;
+    if (++S->runs_here >= (size_t)n) raise(SIGKILL);
+}
+
+/* Copy a message, cut to fit (the file keeps ERROR_LEN bytes anyway). */
+static void set_msg(char *dst, size_t n, const char *src) {
+    size_t len = strlen(src);
+    if (len >= n) len = n - 1;
+    memcpy(dst, src, len);
+    dst[len] = '\0';
+}
+
+/* Train plan run r here; fills rep and writes the run's rows. */
+static void run_one(sweep *S, size_t r, report *rep) {
+    hs_error err = {0};
+    memset(rep, 0, sizeof *rep);
+    rep->run = (int)r, rep->rank = S->rank;
+    double start = wall_now();
+    if (S->o->run_fn) { /* benchmark of the dispatch alone */
+        rep->state = S->o->run_fn(S->o->run_ctx, r);
+        rep->wall = wall_now() - start;
+        return;
+    }
+    hs_train_config cfg = {0};
+    hs_train_result res = {0};
+    hs_code rc = hs_results_mark_running(S->file, r, S->rank, start, &err);
+    if (rc == HS_OK) rc = hs_train_config_from_plan(S->plan, r, &cfg, &err);
+    if (rc == HS_OK) {
+        char *key = data_key(&cfg.data);
+        if (!key || !S->data_key || strcmp(key, S->data_key) != 0) {
+            hs_dataset_free(&S->train);
+            hs_dataset_free(&S->test);
+            free(S->data_key);
+            S->data_key = NULL;
+            rc = hs_data_load(&cfg.data, &S->train, &S->test, &err);
+            if (rc == HS_OK) S->data_key = key, key = NULL;
+        }
+        free(key);
+    }
+    hs_train_hooks hooks = {.ctx = S, .should_stop = should_stop};
+    if (rc == HS_OK) rc = hs_train_run(&cfg, &S->train, &S->test, &hooks, &res, &err);
+
+    for (size_t i = 0; i < S->n_records * HS_RECORD_FIELDS; i++) S->records[i] = NAN;
+    for (size_t t = 0; rc == HS_OK && t < res.n_records && t < S->n_records; t++)
+        for (int f = 0; f < HS_RECORD_FIELDS; f++) S->records[t * HS_RECORD_FIELDS + f] = hs_record_field(&res.records[t], f);
+    hs_results_row row = {.rank = S->rank, .attempts = 1, .start = start, .end = wall_now()};
+    row.wall = row.end - start;
+    if (rc != HS_OK) {
+        row.state = HS_STATE_FAILED;
+        set_msg(rep->error, sizeof rep->error, err.msg);
+    } else if (res.status == HS_RUN_DIVERGED) {
+        row.state = HS_STATE_DIVERGED;
+        set_msg(rep->error, sizeof rep->error, res.message);
+    } else if (res.status == HS_RUN_STOPPED) {
+        row.state = HS_STATE_PENDING; /* interrupted: a resume runs it again from the start */
+        set_msg(rep->error, sizeof rep->error, res.message);
+        rep->signalled = 1;
+    } else {
+        row.state = HS_STATE_DONE;
+    }
+    row.epochs_done = res.epochs_done, row.steps = res.steps, row.error = rep->error;
+    hs_error werr = {0};
+    if (hs_results_write_run(S->file, r, &row, rc == HS_OK ? S->records : NULL, NULL, &werr) != HS_OK) {
+        row.state = HS_STATE_FAILED;
+        set_msg(rep->error, sizeof rep->error, werr.msg);
+    }
+    rep->state = row.state, rep->wall = row.wall, rep->epochs = res.epochs_done;
+    log_line(S, rep);
+    hs_train_result_free(&res);
+    hs_train_config_free(&cfg);
+    test_kill_hook(S);
+}
+
+/* ================================================================ rank 0: dispatch and progress */
+
+static void fmt_duration(double s, char *buf, size_t n) {
+    if (!isfinite(s) || s < 0) snprintf(buf, n, "?");
+    else if (s < 60) snprintf(buf, n, "%.0fs", s);
+    else if (s < 3600) snprintf(buf, n, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
+    else snprintf(buf, n, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
+}
+
+static void progress(sweep *S, int force) {
+    double now = wall_now(), every = S->o->progress_every == 0 ? 5 : S->o->progress_every;
+    size_t finished_now = S->done + S->failed + S->diverged + S->pending;
+    if (every < 0 || (!force && now - S->last_progress < every)) return;
+    if (force && S->printed && S->printed_finished == finished_now) return; /* nothing new since */
+    S->printed = 1, S->printed_finished = finished_now;
+    S->last_progress = now;
+    size_t finished = S->done + S->failed + S->diverged;
+    size_t pending = S->n_todo - finished - S->running - S->pending;
+    double el = now - S->t0, rate = finished / (el > 0 ? el : 1);
+    char eta[32], elapsed[32];
+    fmt_duration(rate > 0 ? (double)(S->n_todo - finished) / rate : NAN, eta, sizeof eta);
+    fmt_duration(el, elapsed, sizeof elapsed);
+    int tty = isatty(fileno(stderr));
+    fprintf(stderr, "%s[hsweep] %zu/%zu done, %zu running, %zu failed, %zu diverged, %zu pending | %.2f runs/min | %s elapsed, ETA %s%s",
+            tty ? "\r\033[K" : "", S->done, S->n_todo, S->running, S->failed, S->diverged, pending + S->pending,
+            60 * rate, elapsed, eta, tty && !force ? "" : "\n");
+    fflush(stderr);
+}
+
+/* Next run to hand out, or -1. */
+static int next_run(sweep *S) {
+    if (S->stop || g_signal || S->next >= S->n_order) return -1;
+    return (int)S->order[S->next++];
+}
+
+/* Append one line for a finished run to <out>.log, from the rank that ran it: a second record
+ * beside the HDF5 file that survives even if that rank dies right after. One write() of a short
+ * line to an O_APPEND file does not interleave with other ranks' lines on local and Lustre file
+ * systems (NFS gives no such promise; the HDF5 status column stays the reference). */
+static void log_line(sweep *S, const report *rep) {
+    if (!S->log_path || rep->run < 0) return;
+    char ts[32], line[512];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    int n = snprintf(line, sizeof line, "%s %s %-8s rank %d  %.2f s  %lld epochs%s%.300s\n", ts,
+                     hs_results_id(S->file, (size_t)rep->run), hs_run_state_to_string((hs_run_state)rep->state),
+                     rep->rank, rep->wall, rep->epochs, rep->error[0] ? "  " : "", rep->error);
+    if (n <= 0) return;
+    if (n >= (int)sizeof line) n = (int)sizeof line - 1, line[n - 1] = '\n';
+    int fd = open(S->log_path, O_WRONLY | O_APPEND | O_CREAT, 0644);
+    if (fd < 0) return;
+    ssize_t w = write(fd, line, (size_t)n);
+    (void)w; /* the log is a courtesy copy; the HDF5 file is the record */
+    close(fd);
+}
+
+/* Account for one finished run (rank 0). */
+static void sweep_report(sweep *S, const report *rep) {
+    if (rep->run < 0) return;
+    S->running--;
+    if (rep->unstarted) {
+        S->stop = 1;
+        return;
+    }
+    switch ((hs_run_state)rep->state) {
+    case HS_STATE_DONE: S->done++; break;
+    case HS_STATE_DIVERGED: S->diverged++; break;
+    case HS_STATE_FAILED: S->failed++; break;
+    default: S->pending++; break;
+    }
+    if (rep->signalled) S->stop = 1;
+    if (S->o->max_failures > 0 && (long)S->failed >= S->o->max_failures) S->stop = 1;
+    if (!S->o->quiet && rep->state != HS_STATE_DONE && rep->state != HS_STATE_PENDING)
+        fprintf(stderr, "%s[hsweep] run %s %s on rank %d: %s\n", isatty(fileno(stderr)) ? "\r\033[K" : "",
+                hs_results_id(S->file, (size_t)rep->run), hs_run_state_to_string((hs_run_state)rep->state), rep->rank,
+                rep->error);
+}
+
+/* Answer worker requests: all waiting ones (non-blocking), or at least one (blocking). */
+static void serve_requests(sweep *S, int blocking) {
+    for (;;) {
+        int flag = 0;
+        MPI_Status st;
+        if (blocking) {
+            MPI_Probe(MPI_ANY_SOURCE, TAG_REPORT, S->comm, &st);
+            flag = 1;
+            blocking = 0;
+        } else {
+            MPI_Iprobe(MPI_ANY_SOURCE, TAG_REPORT, S->comm, &flag, &st);
+        }
+        if (!flag) break;
+        report rep;
+        MPI_Recv(&rep, sizeof rep, MPI_BYTE, st.MPI_SOURCE, TAG_REPORT, S->comm, MPI_STATUS_IGNORE);
+        sweep_report(S, &rep);
+        S->idle_total += rep.idle;
+        if (rep.idle > S->idle_max) S->idle_max = rep.idle;
+        if (!rep.want) continue;
+        int next = next_run(S);
+        if (next >= 0) S->running++;
+        else S->active_workers--;
+        MPI_Send(&next, 1, MPI_INT, st.MPI_SOURCE, TAG_WORK, S->comm);
+    }
+    progress(S, 0);
+}
+
+static void master(sweep *S) {
+    S->active_workers = S->nranks - 1;
+    /* Workers ask right after the file is created; answer all of them before rank 0 starts a
+     * training of its own, or the first answer would wait for its data loading and first steps. */
+    for (int w = 1; w < S->nranks; w++) serve_requests(S, 1);
+    for (;;) {
+        if (S->nranks > 1) serve_requests(S, 0);
+        int r = next_run(S);
+        if (r < 0) break;
+        S->running++;
+        report rep;
+        run_one(S, (size_t)r, &rep);
+        sweep_report(S, &rep);
+    }
+    /* every worker told "no more", and every handed-out run reported back */
+    while (S->active_workers > 0 || S->running > 0) serve_requests(S, 1);
+}
+
+/* A worker asks for its next run before it starts the current one, so the answer travels while
+ * it trains and it waits only when rank 0 was slower than a whole training to answer. */
+static void worker(sweep *S) {
+    report req, rep;
+    memset(&req, 0, sizeof req);
+    req.run = -1, req.rank = S->rank, req.want = 1;
+    int cur = -1, nxt = -1;
+    double t = wall_now();
+    MPI_Send(&req, sizeof req, MPI_BYTE, 0, TAG_REPORT, S->comm);
+    MPI_Recv(&cur, 1, MPI_INT, 0, TAG_WORK, S->comm, MPI_STATUS_IGNORE);
+    req.idle = wall_now() - t;
+    while (cur >= 0) {
+        /* always ask, even after a signal: rank 0 then answers "no more", which is how it
+         * learns this worker is finished */
+        MPI_Request pending;
+        MPI_Send(&req, sizeof req, MPI_BYTE, 0, TAG_REPORT, S->comm);
+        MPI_Irecv(&nxt, 1, MPI_INT, 0, TAG_WORK, S->comm, &pending);
+        req.idle = 0;
+        run_one(S, (size_t)cur, &rep);
+        t = wall_now();
+        MPI_Wait(&pending, MPI_STATUS_IGNORE);
+        rep.idle = wall_now() - t;
+        rep.want = 0;
+        MPI_Send(&rep, sizeof rep, MPI_BYTE, 0, TAG_REPORT, S->comm);
+        if (nxt >= 0 && g_signal) {
+            /* handed out but never started: give it back, and ask once more so that rank 0
+             * (which stops dispatching on this report) answers "no more" and counts us out */
+            memset(&rep, 0, sizeof rep);
+            rep.run = nxt, rep.rank = S->rank, rep.state = HS_STATE_PENDING, rep.signalled = 1, rep.unstarted = 1;
+            rep.want = 1;
+            MPI_Send(&rep, sizeof rep, MPI_BYTE, 0, TAG_REPORT, S->comm);
+            MPI_Recv(&nxt, 1, MPI_INT, 0, TAG_WORK, S->comm, MPI_STATUS_IGNORE);
+        }
+        cur = nxt;
+    }
+}
+
+/* ================================================================ resume */
+
+/* How the file relates to the plan: the same runs, or a prefix of the plan's runs (the plan grew:
+ * new runs were appended, e.g. a seed added to the last axis), or with --force a file that holds
+ * more runs than the plan, whose first ones are the plan's. Anything else is refused, naming the
+ * first run that differs. */
+typedef enum { RESUME_SAME, RESUME_GROW } resume_kind;
+
+static hs_code check_resume(const hs_results *f, const layout_store *L, const hs_sweep_opts *o, resume_kind *kind,
+                            hs_error *err) {
+    size_t fr = hs_results_n_runs(f), pr = L->L.n_runs, same = 0;
+    size_t n = fr < pr ? fr : pr;
+    while (same < n && !strcmp(hs_results_id(f, same), L->ids[same])) same++;
+    int more_records = L->L.n_records > hs_results_n_records(f);
+    *kind = RESUME_SAME;
+    if (same == n && (pr > fr || more_records)) {
+        *kind = RESUME_GROW;
+        return HS_OK;
+    }
+    if (same == n && fr == pr) return HS_OK;
+    if (same == n && o->force) return HS_OK; /* pr < fr: the plan's runs are the file's first ones */
+    if (same == n) {
+        HS_FAIL(err, HS_ERR_VALUE, "%s holds %zu runs; the plan has only its first %zu", o->out_path, fr, pr);
+        hs_error_hint(err, "--force resumes those %zu and leaves the others as they are", pr);
+        return HS_ERR_VALUE;
+    }
+    HS_FAIL(err, HS_ERR_VALUE, "%s was written for another plan: run %zu is %s in the file but %s in %s",
+            o->out_path, same, hs_results_id(f, same), L->ids[same], o->spec->path);
+    hs_error_hint(err, "resume with the spec that wrote the file (new runs may only be appended: extend the last "
+                       "axis or add a block at the end), or write to a new file with -o");
+    return HS_ERR_VALUE;
+}
+
+/* ================================================================ the sweep */
+
+static int by_cost_desc(const void *a, const void *b) {
+    const double *x = a, *y = b;
+    if (x[0] != y[0]) return x[0] < y[0] ? 1 : -1;
+    return x[1] < y[1] ? -1 : x[1] > y[1];
+}
+
+hs_code hs_sweep_run(MPI_Comm comm, const hs_sweep_opts *o, hs_sweep_summary *sum, hs_error *err) {
+    memset(sum, 0, sizeof *sum);
+    sweep S = {.comm = comm, .o = o, .plan = o->plan};
+    MPI_Comm_rank(comm, &S.rank);
+    MPI_Comm_size(comm, &S.nranks);
+    S.t0 = S.last_progress = wall_now();
+    hs_sweep_install_signals();
+
+    layout_store L;
+    HS_TRY(err, layout_build(o->plan, o->spec, &L, err));
+    hs_code rc = o->resume ? hs_results_open(comm, o->out_path, &S.file, err)
+                           : hs_results_create(comm, o->out_path, &L.L, &S.file, err);
+    if (rc == HS_OK && o->resume) {
+        hs_error mine = {0};
+        resume_kind kind = RESUME_SAME;
+        hs_code c = check_resume(S.file, &L, o, &kind, &mine);
+        if (c == HS_OK)
+            c = hs_results_use_metrics(S.file, L.L.metrics, L.L.n_metrics, L.L.layer_metrics, L.L.n_layer_metrics,
+                                       &mine);
+        /* every rank sees the same file, so every rank decides the same */
+        if (c == HS_OK && kind == RESUME_GROW) {
+            c = hs_results_grow(comm, S.file, &L.L, &mine);
+            if (c == HS_OK && S.rank == 0 && !o->quiet)
+                fprintf(stderr, "[hsweep] %s: the plan grew; the file now holds %zu runs\n", o->out_path,
+                        hs_results_n_runs(S.file));
+        }
+        if (c != HS_OK) {
+            *err = mine;
+            hs_results_close(S.file, NULL);
+            S.file = NULL;
+            rc = c;
+        }
+    }
+    if (rc != HS_OK) {
+        layout_free(&L, o->plan->n_runs);
+        hs_error_trace(err, __FILE__, __LINE__);
+        return rc;
+    }
+    S.n_records = hs_results_n_records(S.file);
+    S.records = malloc(S.n_records * HS_RECORD_FIELDS * sizeof *S.records);
+
+    /* What to run: identical on every rank (each read the same states). */
+    size_t R = o->plan->n_runs, before[HS_STATE_COUNT] = {0};
+    double *keyed = malloc((R ? R : 1) * 2 * sizeof *keyed);
+    S.order = malloc((R ? R : 1) * sizeof *S.order);
+    if (!S.records || !keyed || !S.order) {
+        free(keyed);
+        rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
+        goto close;
+    }
+    for (size_t r = 0; r < R; r++) {
+        hs_run_state st = hs_results_state(S.file, r);
+        int todo = st == HS_STATE_PENDING || st == HS_STATE_RUNNING || (st == HS_STATE_FAILED && o->retry_failed);
+        if (!todo) {
+            sum->skipped++;
+            before[st < HS_STATE_COUNT ? st : HS_STATE_PENDING]++;
+            continue;
+        }
+        keyed[2 * S.n_order] = hs_sweep_cost(o->plan, r);
+        keyed[2 * S.n_order + 1] = (double)r;
+        S.n_order++;
+    }
+    qsort(keyed, S.n_order, 2 * sizeof *keyed, by_cost_desc);
+    for (size_t i = 0; i < S.n_order; i++) S.order[i] = (size_t)keyed[2 * i + 1];
+    free(keyed);
+    S.n_todo = S.n_order;
+    sum->total = R;
+
+    hs_str lp = {0};
+    if (hs_str_printf(&lp, "%s.log", o->out_path) == HS_OK) S.log_path = lp.buf;
+    if (S.rank == 0) {
+        S.log = S.log_path ? fopen(S.log_path, "a") : NULL;
+        if (S.log) setvbuf(S.log, NULL, _IOLBF, 0);
+        if (S.log)
+            fprintf(S.log, "# %s sweep %s: %zu runs, %zu to run, %d ranks\n", o->resume ? "resumed" : "started",
+                    o->spec->path ? o->spec->path : "", R, S.n_order, S.nranks);
+        if (!o->quiet)
+            fprintf(stderr, "[hsweep] %s: %zu runs (%zu already finished), %zu to run on %d rank%s -> %s\n",
+                    o->spec->name ? o->spec->name : "sweep", R, sum->skipped, S.n_order, S.nranks,
+                    S.nranks == 1 ? "" : "s", o->out_path);
+        master(&S);
+        progress(&S, 1);
+    } else {
+        worker(&S);
+    }
+
+close:;
+    hs_error cerr = {0};
+    hs_code crc = hs_results_close(S.file, &cerr);
+    if (rc == HS_OK && crc != HS_OK) *err = cerr, rc = crc;
+    /* Totals on rank 0 are complete; share them so every rank returns the same summary. */
+    int failures_hit = o->max_failures > 0 && (long)S.failed >= o->max_failures;
+    double stats[7] = {(double)S.done, (double)S.failed, (double)S.diverged, (double)failures_hit,
+                       S.idle_total, S.idle_max, wall_now() - S.t0};
+    MPI_Bcast(stats, 7, MPI_DOUBLE, 0, comm);
+    sum->ran = (size_t)(stats[0] + stats[1] + stats[2]);
+    sum->pending = S.n_todo - sum->ran; /* interrupted or never started */
+    sum->done = (size_t)stats[0] + before[HS_STATE_DONE];
+    sum->failed = (size_t)stats[1] + before[HS_STATE_FAILED];
+    sum->diverged = (size_t)stats[2] + before[HS_STATE_DIVERGED];
+    int any_signal = g_signal != 0, sig_all = 0;
+    MPI_Allreduce(&any_signal, &sig_all, 1, MPI_INT, MPI_MAX, comm);
+    sum->interrupted = sig_all;
+    sum->stopped_on_failures = !sig_all && stats[3] != 0;
+    sum->idle_total = stats[4], sum->idle_max = stats[5], sum->wall = stats[6];
+    if (S.log) {
+        fprintf(S.log, "# %s: %zu done, %zu failed, %zu diverged, %zu pending\n",
+                sum->interrupted ? "interrupted" : "finished", sum->done, sum->failed, sum->diverged, sum->pending);
+        fclose(S.log);
+    }
+    hs_dataset_free(&S.train);
+    hs_dataset_free(&S.test);
+    free(S.data_key);
+    free(S.log_path);
+    free(S.records);
+    free(S.order);
+    layout_free(&L, o->plan->n_runs);
+    return rc;
+}

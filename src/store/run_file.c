@@ -1,0 +1,59 @@
+/* run_file.c - the HDF5 file of a single training (see include/hsweep/store.h).
+ *
+ * Serial HDF5 calls on the parallel library: the default file access property list uses the
+ * sec2 driver, so this needs no communicator and works with or without mpirun. */
+#include <hdf5.h>
+#include <string.h>
+
+#include "hsweep/store.h"
+
+/* HDF5 prints its error stack to stderr by default; we report our own one-line messages. */
+static void quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+
+/* Variable-length UTF-8, so h5py reads str rather than bytes. */
+static herr_t write_string_attr(hid_t obj, const char *name, const char *value) {
+    hid_t type = H5Tcopy(H5T_C_S1);
+    if (type < 0) return -1;
+    herr_t st = H5Tset_size(type, H5T_VARIABLE);
+    if (st >= 0) st = H5Tset_cset(type, H5T_CSET_UTF8);
+    hid_t space = H5Screate(H5S_SCALAR);
+    hid_t attr = space >= 0 && st >= 0 ? H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT) : -1;
+    st = attr >= 0 ? H5Awrite(attr, type, &value) : -1;
+    if (attr >= 0) H5Aclose(attr);
+    if (space >= 0) H5Sclose(space);
+    H5Tclose(type);
+    return st;
+}
+
+hs_code hs_store_write_run(const char *path, const hs_store_attr *attrs, size_t n_attrs,
+                           const hs_store_column *cols, size_t n_cols, size_t n_rows, hs_error *err) {
+    quiet();
+    hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (file < 0) {
+        HS_FAIL(err, HS_ERR_IO, "%s: cannot create the HDF5 file", path);
+        hs_error_hint(err, "check that the folder exists and is writable");
+        return HS_ERR_IO;
+    }
+    hs_code rc = HS_OK;
+    for (size_t i = 0; i < n_attrs && rc == HS_OK; i++)
+        if (write_string_attr(file, attrs[i].name, attrs[i].value ? attrs[i].value : "") < 0)
+            rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot write the attribute '%s'", path, attrs[i].name);
+
+    hid_t group = rc == HS_OK ? H5Gcreate2(file, "records", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
+    if (rc == HS_OK && group < 0) rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot create the group /records", path);
+    hsize_t dims[1] = {n_rows};
+    hid_t space = rc == HS_OK ? H5Screate_simple(1, dims, NULL) : -1;
+    for (size_t i = 0; i < n_cols && rc == HS_OK; i++) {
+        hid_t ds = H5Dcreate2(group, cols[i].name, H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        herr_t st = ds >= 0 && (n_rows == 0 || H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                                                        cols[i].values) >= 0)
+                        ? 0
+                        : -1;
+        if (ds >= 0) H5Dclose(ds);
+        if (st < 0) rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot write the dataset /records/%s", path, cols[i].name);
+    }
+    if (space >= 0) H5Sclose(space);
+    if (group >= 0) H5Gclose(group);
+    if (H5Fclose(file) < 0 && rc == HS_OK) rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot close the HDF5 file", path);
+    return rc;
+}

@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# test_sweep.sh HSWEEP MPIEXEC PYTHON - `hsweep run` under real MPI into one real parallel-HDF5
+# file: identical results on 1, 2 and 4 ranks; the pandas reader; a failing run that does not
+# stop the sweep; SIGKILL of a rank and SIGTERM of the job, each followed by --resume, ending
+# equal to an uninterrupted sweep with every run done exactly once; `hsweep status`.
+# Run from the source tree root (ctest sets the working directory).
+set -u
+HS=$1 MPI=$2 PY=$3
+. "$(dirname "$0")/lib.sh"
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+export PYTHONPATH="$PWD/analysis${PYTHONPATH:+:$PYTHONPATH}"
+S=tests/specs/train/sweep.yaml SLOW=tests/specs/train/slow.yaml FAILING=tests/specs/train/fail.yaml
+T=$(mktemp -d)
+trap 'rm -rf "$T" /tmp/hsweep-test-fm-missing' EXIT
+run() { "$MPI" -n "$1" "$HS" run "${@:2}" --progress -1; }
+# wait_first_done LOG: until the sweep writing LOG has finished a run (so it is mid-sweep), 60 s max
+wait_first_done() {
+  for _ in $(seq 600); do grep -q ' done ' "$1" 2>/dev/null && return 0; sleep 0.1; done
+  return 1
+}
+
+# same_results A B: bit-identical records and states (wall-clock columns aside)
+same_results() {
+  "$PY" - "$1" "$2" <<'PYEOF'
+import sys, h5py, numpy as np
+a, b = (h5py.File(p, "r") for p in sys.argv[1:3])
+assert list(a["runs/id"][:]) == list(b["runs/id"][:]), "ids differ"
+assert list(a["runs/status"][:]) == list(b["runs/status"][:]), (a["runs/status"][:], b["runs/status"][:])
+for k in a["records"]:
+    if k == "seconds": continue
+    assert np.array_equal(a["records/" + k][:], b["records/" + k][:], equal_nan=True), k
+print("same")
+PYEOF
+}
+
+# ---------------------------------------------------------------- 1, 2, 4 ranks
+for np in 1 2 4; do
+  check "sweep on $np rank(s)" 0 run $np $S -o "$T/np$np.h5" --quiet
+  contains "np $np summary" "$OUT" "12 runs: 12 done, 0 diverged, 0 failed, 0 pending; this job finished 12"
+done
+r=$(same_results "$T/np1.h5" "$T/np2.h5"); [ "$r" = same ] && ok "np 2 bit-identical to np 1" || bad "np 2 differs" "$r"
+r=$(same_results "$T/np1.h5" "$T/np4.h5"); [ "$r" = same ] && ok "np 4 bit-identical to np 1" || bad "np 4 differs" "$r"
+res=$("$PY" - "$T/np4.h5" <<'PYEOF'
+import sys, h5py, numpy as np
+import hsweep_results as hr
+f = h5py.File(sys.argv[1], "r")
+assert f.attrs["format"] == "hsweep-results/1"
+assert "seed: [1, 2, 3, 4]" in f.attrs["spec"]
+assert len(set(f["runs/rank"][:])) == 4, f["runs/rank"][:]           # every rank trained
+assert f["records/test_acc"].shape == (12, 4)
+runs = hr.read_runs(sys.argv[1])
+assert list(runs.status) == ["done"] * 12
+assert set(["model.depth", "seed", "data.seed", "wall", "rank"]) <= set(runs.columns), runs.columns
+long = hr.read_records(sys.argv[1])
+assert long.shape[0] == 12 * 4, long.shape                           # epochs 0, 5, 10, 15
+assert list(long[long.id == runs.id[0]].epoch) == [0, 5, 10, 15]
+assert long.groupby("model.depth").size().to_dict() == {0: 16, 1: 16, 3: 16}
+assert (long[long.epoch == 15].train_acc > 0.8).all(), long[long.epoch == 15].train_acc
+print("ok")
+PYEOF
+)
+[ "$res" = ok ] && ok "h5py + pandas reader: 12 runs, 48 record rows, typed key columns, 4 ranks" || bad "reader" "$res"
+check "status of a complete file" 0 "$HS" status "$T/np4.h5"
+contains "status counts" "$OUT" "12 runs: 12 done, 0 diverged, 0 failed, 0 running, 0 pending"
+contains "status says complete" "$OUT" "complete"
+
+# ---------------------------------------------------------------- a failing run does not stop the sweep
+rm -rf /tmp/hsweep-test-fm-missing
+check "sweep with 3 failing runs" 1 run 2 $FAILING -o "$T/fail.h5" --quiet
+contains "failures counted" "$OUT" "6 runs: 3 done, 0 diverged, 3 failed, 0 pending; this job finished 6"
+check "status lists the failures (exit 1)" 1 "$HS" status "$T/fail.h5"
+contains "status failed count" "$OUT" "3 done, 0 diverged, 3 failed"
+contains "status names the missing folder" "$OUT" "/tmp/hsweep-test-fm-missing/"
+contains "status suggests --retry-failed" "$OUT" "--retry-failed"
+check "resume without --retry-failed leaves them" 1 run 2 $FAILING -o "$T/fail.h5" --resume --quiet
+contains "nothing re-run" "$OUT" "6 runs: 3 done, 0 diverged, 3 failed, 0 pending; this job finished 0"
+ln -s /usr/share/datasets/fashion-mnist /tmp/hsweep-test-fm-missing
+check "resume --retry-failed once the data exists" 0 run 2 $FAILING -o "$T/fail.h5" --resume --retry-failed --quiet
+contains "the 3 failed runs now done" "$OUT" "6 runs: 6 done, 0 diverged, 0 failed, 0 pending; this job finished 3"
+rm -f /tmp/hsweep-test-fm-missing
+check "--max-failures 1 stops early" 1 run 1 $FAILING -o "$T/maxf.h5" --max-failures 1 --quiet
+contains "stopped on failures" "$OUT" "stopped after 1 failed runs"
+
+# ---------------------------------------------------------------- SIGKILL of a rank, then resume
+check "reference: the slow sweep uninterrupted" 0 run 2 $SLOW -o "$T/ref.h5" --quiet
+HSWEEP_TEST_KILL_AFTER=1:2 run 2 $SLOW -o "$T/kill.h5" --quiet >/dev/null 2>&1
+rc=$?; [ $rc -ne 0 ] && ok "rank 1 killed after 2 runs: job failed (exit $rc)" || bad "killed job exited 0"
+check "status of the killed file (exit 3: resume)" 3 "$HS" status "$T/kill.h5"
+contains "killed file is incomplete" "$OUT" "incomplete: continue with"
+done_before=$("$PY" -c "import h5py; print(int((h5py.File('$T/kill.h5')['runs/status'][:] == 2).sum()))")
+[ "$done_before" -ge 2 ] && [ "$done_before" -lt 8 ] && ok "$done_before of 8 runs survived the kill" \
+  || bad "runs done before the kill: $done_before"
+check "resume after the kill" 0 run 2 $SLOW -o "$T/kill.h5" --resume --quiet
+contains "resume ran only the rest" "$OUT" "8 runs: 8 done, 0 diverged, 0 failed, 0 pending; this job finished $((8 - done_before))"
+r=$(same_results "$T/ref.h5" "$T/kill.h5"); [ "$r" = same ] && ok "killed + resumed equals uninterrupted" || bad "differs" "$r"
+dups=$(grep -E ' done ' "$T/kill.h5.log" | awk '{print $2}' | sort | uniq -d)
+n=$(grep -cE ' done ' "$T/kill.h5.log")
+[ -z "$dups" ] && [ "$n" = 8 ] && ok "log: every run done exactly once" || bad "log: $n done lines, repeats: $dups"
+
+# ---------------------------------------------------------------- signals, then resume
+# SIGUSR1 to mpirun (what a batch script forwards from Slurm's --signal=B:USR1@T): mpirun passes it
+# to the ranks, which stop at the next step, write the interrupted runs back as pending, close the
+# file and exit 3; mpirun returns 3.
+"$MPI" -n 2 "$HS" run $SLOW -o "$T/usr1.h5" --quiet --progress -1 >"$T/usr1.out" 2>&1 &
+pid=$!
+wait_first_done "$T/usr1.h5.log"
+t0=$(date +%s.%N)
+kill -USR1 $pid
+wait $pid; rc=$?
+dt=$(echo "$(date +%s.%N) - $t0" | bc)
+[ $rc = 3 ] && ok "SIGUSR1: exit 3 (requeue) $dt s after the signal" || bad "SIGUSR1 exit $rc" "$(cat "$T/usr1.out")"
+contains "interrupted message" "$(cat "$T/usr1.out")" "interrupted by a signal"
+check "status after SIGUSR1 (exit 3)" 3 "$HS" status "$T/usr1.h5"
+contains "no run left running" "$OUT" "0 running"
+check "resume after SIGUSR1" 0 run 2 $SLOW -o "$T/usr1.h5" --resume --quiet
+r=$(same_results "$T/ref.h5" "$T/usr1.h5"); [ "$r" = same ] && ok "signalled + resumed equals uninterrupted" || bad "differs" "$r"
+
+# SIGTERM to every process, as Slurm does at the time limit: mpirun itself then exits non-zero
+# (its own choice), the ranks still leave a consistent file that `hsweep status` reports as
+# resumable.
+"$MPI" -n 2 "$HS" run $SLOW -o "$T/term.h5" --quiet --progress -1 >"$T/term.out" 2>&1 &
+pid=$!
+wait_first_done "$T/term.h5.log"
+pkill -TERM -f "hsweep run $SLOW -o $T/term.h5"
+wait $pid; rc=$?
+[ $rc != 0 ] && ok "SIGTERM to all: job ends (exit $rc)" || bad "SIGTERM: job exited 0"
+check "status after SIGTERM (exit 3)" 3 "$HS" status "$T/term.h5"
+contains "nothing left running" "$OUT" "0 running"
+check "resume after SIGTERM" 0 run 2 $SLOW -o "$T/term.h5" --resume --quiet
+r=$(same_results "$T/ref.h5" "$T/term.h5"); [ "$r" = same ] && ok "terminated + resumed equals uninterrupted" || bad "differs" "$r"
+
+# ---------------------------------------------------------------- a grown plan resumes into the same file
+sed 's/seed: \[1, 2, 3, 4\]/seed: [1, 2, 3, 4, 5]/' $S > "$T/grown.yaml"
+cp "$T/np2.h5" "$T/grow.h5"
+check "resume with a seed appended" 0 run 2 "$T/grown.yaml" -o "$T/grow.h5" --resume
+contains "says the plan grew" "$ERR" "the plan grew; the file now holds 15 runs"
+contains "only the new runs ran" "$OUT" "15 runs: 15 done, 0 diverged, 0 failed, 0 pending; this job finished 3"
+check "the grown sweep from scratch" 0 run 1 "$T/grown.yaml" -o "$T/grown-ref.h5" --quiet
+r=$(same_results "$T/grown-ref.h5" "$T/grow.h5"); [ "$r" = same ] && ok "grown file equals the grown sweep run from scratch" || bad "differs" "$r"
+res=$("$PY" -c "
+import h5py
+f = h5py.File('$T/grow.h5', 'r')
+print(f.attrs['spec'].count('5]'), list(f['runs/seed'][-3:]), f['records/epoch'].shape)")
+[ "$res" = "1 [5, 5, 5] (15, 4)" ] && ok "spec attribute, key column and records grew" || bad "grown file" "$res"
+check "the shorter plan on the grown file needs --force" 1 run 1 $S -o "$T/grow.h5" --resume
+contains "names the counts" "$ERR" "holds 15 runs; the plan has only its first 12"
+check "--force resumes the shorter plan" 0 run 1 $S -o "$T/grow.h5" --resume --force --quiet
+
+# ---------------------------------------------------------------- resume refuses another plan
+check "resume with another plan" 1 run 1 $S -o "$T/np1.h5" --resume --set train.epochs=16
+contains "names the difference" "$ERR" "was written for another plan"
+check "--force without --resume is a usage error" 2 "$HS" run $S --force
+
+finish

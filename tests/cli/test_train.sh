@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# test_train.sh HSWEEP PYTHON - `hsweep train`: choosing a run, progress lines, the HDF5 file it
+# writes (read back with h5py), bit-identical reruns, and clean errors for bad choices and data.
+# Run from the source tree root (ctest sets the working directory).
+set -u
+HS=$1 PY=$2
+. "$(dirname "$0")/lib.sh"
+S=tests/specs/train/gaussian.yaml
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+
+check "train without --run on a 2-run spec" 2 "$HS" train $S
+contains "names the run count" "$ERR" "has 2 runs; choose one with --run ID"
+contains "hint points at plan" "$ERR" "hsweep plan $S"
+check "train with an unknown id" 2 "$HS" train $S --run ffff
+contains "unknown id message" "$ERR" "no run of $S has an id starting with 'ffff'"
+check "train with a non-hex id" 2 "$HS" train $S --run xyz
+check "train with an unknown option" 2 "$HS" train $S --fast
+
+check "plan lists the ids" 0 "$HS" plan $S --format tsv
+id1=$(printf '%s\n' "$OUT" | awk 'NR==2 {print $1}')
+id2=$(printf '%s\n' "$OUT" | awk 'NR==3 {print $1}')
+[ ${#id1} = 16 ] && ok "id $id1" || bad "no id in plan output" "$OUT"
+
+check "train run 1 by id prefix" 0 "$HS" train $S --run "${id1:0:6}" -o "$T/a.h5"
+contains "header line" "$OUT" "run $id1: 200 training / 200 test samples of 8 dims, 4 classes; 2 hidden layers"
+n=$(printf '%s\n' "$OUT" | grep -c '^epoch ')
+[ "$n" = 5 ] && ok "5 progress lines (epochs 0, 5, 10, 15, 20)" || bad "$n progress lines" "$OUT"
+contains "last progress line" "$OUT" "epoch  20/20"
+contains "summary line" "$OUT" "done after 20 epochs (140 steps"
+check "same run again" 0 "$HS" train $S --run "$id1" -o "$T/b.h5" --quiet
+[ -z "$OUT" ] && ok "--quiet prints nothing" || bad "--quiet printed" "$OUT"
+check "the other seed" 0 "$HS" train $S --run "$id2" -o "$T/c.h5" --quiet
+check "--run ID --set k=v trains a variant of that run" 0 "$HS" train $S --run "$id1" --set train.epochs=5 -o "$T/d.h5"
+contains "variant ran 5 epochs" "$OUT" "epoch   5/5"
+case "$OUT" in *"run $id1:"*) bad "variant kept the original id";; *) ok "the variant has its own id";; esac
+check "--set alone still needs --run on a 2-run spec" 2 "$HS" train $S --set seed=3
+
+res=$("$PY" - "$T" "$id1" <<'PYEOF'
+import sys, h5py, numpy as np
+d, id1 = sys.argv[1], sys.argv[2]
+a, b, c = (h5py.File(f"{d}/{x}.h5", "r") for x in "abc")
+assert a.attrs["run_id"] == id1, a.attrs["run_id"]
+assert a.attrs["status"] == "done"
+assert "data.kind=\"gaussian\"" in a.attrs["config"], a.attrs["config"]
+assert list(a["records/epoch"][:]) == [0, 5, 10, 15, 20]
+assert list(a["records/step"][:]) == [0, 35, 70, 105, 140]
+names = sorted(a["records"].keys())
+assert names == sorted(["epoch", "step", "lr", "epoch_loss", "train_loss", "train_acc", "test_loss",
+                        "test_acc", "seconds"]), names
+assert np.isnan(a["records/epoch_loss"][0])
+assert a["records/train_acc"][-1] > 0.95, a["records/train_acc"][:]
+assert a["records/train_loss"][-1] < a["records/train_loss"][0]
+for k in names:
+    if k == "seconds": continue
+    assert np.array_equal(a["records/" + k][:], b["records/" + k][:], equal_nan=True), k
+assert not np.array_equal(a["records/train_loss"][:], c["records/train_loss"][:])
+print("ok")
+PYEOF
+)
+[ "$res" = ok ] && ok "h5py reads the file; a rerun is bit-identical; another seed differs" || bad "h5py check" "$res"
+
+check "missing dataset folder" 1 "$HS" train $S --run "$id1" --set data.kind=cfm --set data.path=/nonexistent -o "$T/e.h5"
+contains "names the path" "$ERR" "/nonexistent/"
+[ ! -e "$T/e.h5" ] && ok "no file written for a failed run" || bad "a file was written"
+check "unwritable output" 1 "$HS" train $S --run "$id1" -o /nonexistent/x.h5 --quiet
+contains "output error names the path" "$ERR" "/nonexistent/x.h5: cannot create the HDF5 file"
+check "batch of one with BatchNorm" 1 "$HS" train $S --run "$id1" --set train.batch=199 --quiet -o "$T/f.h5"
+contains "batch-of-one message" "$ERR" "train.batch: 199 with 200 training samples leaves a batch of one sample"
+check "a diverging run exits 1 but keeps its file" 1 "$HS" train $S --run "$id1" --set train.lr=1e6 \
+  --set model.norm=none --set model.act=identity --set train.opt=sgd --quiet -o "$T/g.h5"
+contains "divergence message" "$ERR" "diverged: loss became"
+res=$("$PY" -c "import h5py; f = h5py.File('$T/g.h5'); print(f.attrs['status'])")
+[ "$res" = diverged ] && ok "file records status diverged" || bad "status in file" "$res"
+
+finish
