@@ -6,6 +6,7 @@ Needs only Debian's python3-h5py, python3-numpy and python3-pandas.
     import hsweep_results as hr
     runs = hr.read_runs("results.h5")        # one row per run: id, status, varying keys, wall, ...
     long = hr.read_records("results.h5")     # one row per (run, record point): id, keys, epoch, test_acc, ...
+    lay = hr.read_layers("results.h5")      # one row per (run, record point, layer): weight_norm, ...
     long[long.status == "done"].groupby("model.depth").test_acc.last()
 
 Also runnable: `python3 analysis/hsweep_results.py results.h5` prints both tables' shapes and heads.
@@ -67,6 +68,38 @@ def read_records(path, finished_only=False):
         out[c] = runs[c].to_numpy()[run_idx]
     for n in names:
         out[n] = data[n][run_idx, rec_idx]
+    long = pd.DataFrame(out)
+    if finished_only:
+        long = long[long.status.isin(["done", "diverged"])]
+    return long.reset_index(drop=True)
+
+
+def read_layers(path, finished_only=False):
+    """Per-layer metrics as a long table: one row per (run, record point, layer) that holds a
+    value, with the run's id, status and varying keys, the record point's epoch, and one column
+    per /layers metric (e.g. weight_norm, weight_change; layer = dense layer, readout last)."""
+    runs = read_runs(path)
+    with h5py.File(path, "r") as f:
+        names = list(f["layers"])
+        data = {n: f["layers"][n][()] for n in names}
+        epoch = f["records/epoch"][()] if "epoch" in f["records"] else None
+    if not names:
+        return pd.DataFrame()
+    present = np.zeros(data[names[0]].shape, bool)
+    for n in names:
+        present |= ~np.isnan(data[n])
+    run_idx, rec_idx, layer_idx = np.nonzero(present)
+    out = {"run": run_idx, "record": rec_idx, "layer": layer_idx}
+    for c in ("id", "status"):
+        out[c] = runs[c].to_numpy()[run_idx]
+    keep = [c for c in runs.columns if c not in ("id", "status", "config", "error", "start", "end", "attempts",
+                                                  "rank", "wall", "epochs_done", "steps")]
+    for c in keep:
+        out[c] = runs[c].to_numpy()[run_idx]
+    if epoch is not None:
+        out["epoch"] = epoch[run_idx, rec_idx]
+    for n in names:
+        out[n] = data[n][run_idx, rec_idx, layer_idx]
     long = pd.DataFrame(out)
     if finished_only:
         long = long[long.status.isin(["done", "diverged"])]

@@ -112,6 +112,7 @@ hs_code hs_results_use_metrics(hs_results *f, const char *const *metrics, size_t
                                const char *const *layer_metrics, size_t n_layer_metrics, hs_error *err);
 size_t hs_results_n_runs(const hs_results *f);
 size_t hs_results_n_records(const hs_results *f);
+size_t hs_results_max_layers(const hs_results *f);
 /* The stored id of run i (16 hex digits + NUL) and every run's state, read at open/create time. */
 const char *hs_results_id(const hs_results *f, size_t i);
 hs_run_state hs_results_state(const hs_results *f, size_t i);

@@ -21,6 +21,11 @@
 
 enum { TAG_REPORT = 101, TAG_WORK = 102 };
 
+/* Per-layer metrics every training records (index = dense layer, the readout last):
+ * |W_l|_F and |W_l - W_l(0)|_F / |W_l(0)|_F, the relative weight change of rich vs lazy studies. */
+static const char *const layer_metric_names[] = {"weight_norm", "weight_change"};
+#define N_LAYER_METRICS 2
+
 /* What a worker tells rank 0 after each run (fixed size, sent as bytes). */
 typedef struct report {
     int run;      /* plan index just finished, -1 on the first request */
@@ -192,8 +197,8 @@ static hs_code layout_build(const hs_plan *p, const hs_spec *spec, layout_store 
                                .metrics = hs_record_field_names,
                                .n_metrics = HS_RECORD_FIELDS,
                                .max_layers = n_lay,
-                               .layer_metrics = NULL,
-                               .n_layer_metrics = 0,
+                               .layer_metrics = layer_metric_names,
+                               .n_layer_metrics = N_LAYER_METRICS,
                                .spec_text = spec->text ? spec->text : "",
                                .spec_path = spec->path ? spec->path : "",
                                .plan_digest = s->digest,
@@ -213,8 +218,11 @@ typedef struct sweep {
     const hs_sweep_opts *o;
     const hs_plan *plan;
     hs_results *file;
-    size_t n_records;
-    double *records;
+    size_t n_records, max_layers;
+    double *records; /* [n_records x HS_RECORD_FIELDS] of the current run */
+    double *layers;  /* [n_records x N_LAYER_METRICS x max_layers] of the current run */
+    float *w0;       /* the current run's initial parameters */
+    size_t n_w0, rec_i;
     /* dataset cache: consecutive runs on the same data reuse it */
     char *data_key;
     hs_dataset train, test;
@@ -245,6 +253,34 @@ static char *data_key(const hs_data_opts *d) {
     for (int c = 0; d->class_counts && c < (d->kind == HS_DATA_GAUSSIAN ? d->classes : 10); c++)
         hs_str_printf(&s, "%lld,", d->class_counts[c]);
     return s.buf;
+}
+
+/* Record hook: per-layer weight norms and relative change since initialisation. */
+static hs_code on_record(void *ctx, const hs_record *rec, hs_mlp *net, const hs_dataset *train, hs_error *err) {
+    (void)rec, (void)train;
+    sweep *S = ctx;
+    if (S->rec_i == 0) {
+        if (S->n_w0 < net->n_params) {
+            float *w = realloc(S->w0, net->n_params * sizeof *w);
+            if (!w) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
+            S->w0 = w, S->n_w0 = net->n_params;
+        }
+        memcpy(S->w0, net->params, net->n_params * sizeof *S->w0);
+    }
+    size_t t = S->rec_i++;
+    if (t >= S->n_records) return HS_OK;
+    for (int l = 0; l < net->n_dense && (size_t)l < S->max_layers; l++) {
+        const float *W = net->W[l], *W0 = S->w0 + (W - net->params);
+        size_t n = (size_t)net->dims[l] * (size_t)net->dims[l + 1];
+        double norm = 0, norm0 = 0, diff = 0;
+        for (size_t i = 0; i < n; i++) {
+            double w = W[i], w0 = W0[i];
+            norm += w * w, norm0 += w0 * w0, diff += (w - w0) * (w - w0);
+        }
+        S->layers[(t * N_LAYER_METRICS + 0) * S->max_layers + (size_t)l] = sqrt(norm);
+        S->layers[(t * N_LAYER_METRICS + 1) * S->max_layers + (size_t)l] = norm0 > 0 ? sqrt(diff / norm0) : NAN;
+    }
+    return HS_OK;
 }
 
 static int should_stop(void *ctx) {
@@ -297,7 +333,9 @@ static void run_one(sweep *S, size_t r, report *rep) {
         }
         free(key);
     }
-    hs_train_hooks hooks = {.ctx = S, .should_stop = should_stop};
+    hs_train_hooks hooks = {.ctx = S, .on_record = on_record, .should_stop = should_stop};
+    for (size_t i = 0; i < S->n_records * N_LAYER_METRICS * S->max_layers; i++) S->layers[i] = NAN;
+    S->rec_i = 0;
     if (rc == HS_OK) rc = hs_train_run(&cfg, &S->train, &S->test, &hooks, &res, &err);
 
     for (size_t i = 0; i < S->n_records * HS_RECORD_FIELDS; i++) S->records[i] = NAN;
@@ -320,7 +358,8 @@ static void run_one(sweep *S, size_t r, report *rep) {
     }
     row.epochs_done = res.epochs_done, row.steps = res.steps, row.error = rep->error;
     hs_error werr = {0};
-    if (hs_results_write_run(S->file, r, &row, rc == HS_OK ? S->records : NULL, NULL, &werr) != HS_OK) {
+    if (hs_results_write_run(S->file, r, &row, rc == HS_OK ? S->records : NULL, rc == HS_OK ? S->layers : NULL,
+                             &werr) != HS_OK) {
         row.state = HS_STATE_FAILED;
         set_msg(rep->error, sizeof rep->error, werr.msg);
     }
@@ -573,13 +612,15 @@ hs_code hs_sweep_run(MPI_Comm comm, const hs_sweep_opts *o, hs_sweep_summary *su
         return rc;
     }
     S.n_records = hs_results_n_records(S.file);
+    S.max_layers = hs_results_max_layers(S.file);
     S.records = malloc(S.n_records * HS_RECORD_FIELDS * sizeof *S.records);
+    S.layers = malloc((S.n_records * N_LAYER_METRICS * S.max_layers + 1) * sizeof *S.layers);
 
     /* What to run: identical on every rank (each read the same states). */
     size_t R = o->plan->n_runs, before[HS_STATE_COUNT] = {0};
     double *keyed = malloc((R ? R : 1) * 2 * sizeof *keyed);
     S.order = malloc((R ? R : 1) * sizeof *S.order);
-    if (!S.records || !keyed || !S.order) {
+    if (!S.records || !S.layers || !keyed || !S.order) {
         free(keyed);
         rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
         goto close;
@@ -649,6 +690,8 @@ close:;
     free(S.data_key);
     free(S.log_path);
     free(S.records);
+    free(S.layers);
+    free(S.w0);
     free(S.order);
     layout_free(&L, o->plan->n_runs);
     return rc;

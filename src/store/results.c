@@ -572,6 +572,7 @@ hs_code hs_results_use_metrics(hs_results *f, const char *const *metrics, size_t
 
 size_t hs_results_n_runs(const hs_results *f) { return f->n_runs; }
 size_t hs_results_n_records(const hs_results *f) { return f->n_records; }
+size_t hs_results_max_layers(const hs_results *f) { return f->max_layers; }
 const char *hs_results_id(const hs_results *f, size_t i) { return i < f->n_runs ? f->ids[i] : NULL; }
 hs_run_state hs_results_state(const hs_results *f, size_t i) {
     return i < f->n_runs ? (hs_run_state)f->states[i] : HS_STATE_PENDING;

@@ -66,6 +66,10 @@ void hs_train_evaluate(hs_mlp *net, const hs_dataset *d, hs_loss loss, double *m
     for (long long i = 0; i < d->n; i += chunk) {
         int b = (int)(d->n - i < chunk ? d->n - i : chunk);
         const float *logits = hs_mlp_forward(net, d->x + (size_t)i * (size_t)d->dim, b, HS_MODE_EVAL);
+        if (!logits) { /* cannot happen for 1 <= b <= max_batch in eval mode */
+            *mean_loss = *accuracy = NAN;
+            return;
+        }
         int ok = 0;
         sum += b * hs_loss_forward_backward(loss, logits, d->y + i, NULL, b, d->classes, NULL, &ok);
         correct += ok;
@@ -110,9 +114,8 @@ static double decay_of(const loop *L, const hs_tensor *t) {
     return L->c->weight_decay;
 }
 
-/* One epoch of minibatch steps. Returns HS_OK; sets res->status when the run diverges or is
- * asked to stop. */
-static void epoch(loop *L, long long e, double lr, double *mean_loss) {
+/* One epoch of minibatch steps. Sets res->status when the run diverges or is asked to stop. */
+static hs_code epoch(loop *L, long long e, double lr, double *mean_loss, hs_error *err) {
     const hs_dataset *d = L->train;
     hs_train_result *res = L->res;
     size_t n = (size_t)d->n, dim = (size_t)d->dim;
@@ -128,7 +131,7 @@ static void epoch(loop *L, long long e, double lr, double *mean_loss) {
         if (L->hooks && L->hooks->should_stop && L->hooks->should_stop(L->hooks->ctx)) {
             res->status = HS_RUN_STOPPED;
             snprintf(res->message, sizeof res->message, "stopped on request in epoch %lld", e + 1);
-            return;
+            return HS_OK;
         }
         int b = (int)(n - start < (size_t)B ? n - start : (size_t)B);
         for (int r = 0; r < b; r++) {
@@ -137,12 +140,13 @@ static void epoch(loop *L, long long e, double lr, double *mean_loss) {
             L->yb[r] = d->y[src];
         }
         const float *logits = hs_mlp_forward(&L->net, L->xb, b, HS_MODE_TRAIN);
+        if (!logits) return HS_FAIL(err, HS_ERR_INTERNAL, "the net refused a batch of %d rows", b);
         double loss = hs_loss_forward_backward(L->c->loss, logits, L->yb, NULL, b, d->classes, L->net.dlogits, NULL);
         if (!isfinite(loss)) {
             res->status = HS_RUN_DIVERGED;
             snprintf(res->message, sizeof res->message, "loss became %s in epoch %lld at step %lld (lr %g)",
                      isnan(loss) ? "NaN" : "infinite", e + 1, res->steps + 1, lr);
-            return;
+            return HS_OK;
         }
         sum += loss * b;
         hs_mlp_backward(&L->net, L->net.dlogits, b);
@@ -154,6 +158,7 @@ static void epoch(loop *L, long long e, double lr, double *mean_loss) {
         res->steps++;
     }
     *mean_loss = sum / (double)n;
+    return HS_OK;
 }
 
 static hs_code check(const hs_train_config *c, const hs_dataset *train, const hs_dataset *test, hs_error *err) {
@@ -208,7 +213,7 @@ hs_code hs_train_run(const hs_train_config *c, const hs_dataset *train, const hs
     if ((rc = record(&L, 0, hs_schedule_lr(&c->schedule, 0), NAN, err)) != HS_OK) goto out;
     for (long long e = 0; e < c->epochs; e++) {
         double lr = hs_schedule_lr(&c->schedule, e), mean_loss = NAN;
-        epoch(&L, e, lr, &mean_loss);
+        if ((rc = epoch(&L, e, lr, &mean_loss, err)) != HS_OK) goto out;
         if (res->status != HS_RUN_DONE) break;
         res->epochs_done = e + 1;
         if ((e + 1) % every == 0 || e + 1 == c->epochs)
