@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # setup.sh - the README's commands. On a fresh Debian 12 machine:
 #   ./setup.sh demo   install what is missing, build, run the default sweep on 2 MPI ranks into
-#                     results/default.h5, then print its status, a table and write a figure
+#                     results/default.h5, print its status, analyse it (table) and draw the figures
 #   ./setup.sh test   install what is missing, build, run the whole test suite (ctest), then all
 #                     of it again under ASan+UBSan, and the spec fuzzer (clang)
 #   ./setup.sh docs   regenerate the README's key reference from the schema table
@@ -57,7 +57,10 @@ case "${1:-}" in
     mpiexec --oversubscribe -n 2 build/hsweep run sweeps/default.yaml -o results/default.h5
     say "what the file holds"
     build/hsweep status results/default.h5
-    say "learning curves and final accuracies (analysis/plot_curves.py)"
+    say "equi-separation analysis on 2 ranks: per-run fits of ln D_l on l, statistics over seeds"
+    mpiexec --oversubscribe -n 2 build/hsweep analyze results/default.h5
+    say "figures"
+    "$PY" analysis/equisep_figure.py results/default.h5
     "$PY" analysis/plot_curves.py results/default.h5 -o results/default-curves.png
     ;;
   test)

@@ -73,6 +73,10 @@ const hs_value *hs_plan_value(const hs_plan *plan, size_t r, int key);
 /* The canonical text that run r's id hashes (see above). */
 hs_code hs_plan_canonical(const hs_plan *plan, size_t r, hs_str *out);
 
+/* Estimated training FLOPs of run r from its config alone: 6 x dense weights x training samples x
+ * epochs (forward + backward). The scheduler hands out the most expensive runs first. */
+double hs_plan_cost(const hs_plan *plan, size_t r);
+
 /* Run index with this id, or -1. */
 long hs_plan_find(const hs_plan *plan, uint64_t id);
 

@@ -65,9 +65,6 @@ void hs_sweep_install_signals(void);
 /* True once such a signal arrived. */
 int hs_sweep_signalled(void);
 
-/* Estimated cost of run r (arbitrary units, proportional to training FLOPs). */
-double hs_sweep_cost(const hs_plan *plan, size_t r);
-
 /* Run every run of the plan that is not finished; collective over comm. Errors that concern the
  * whole sweep (file creation, incompatible resume) are returned on every rank; a failing training
  * is not an error (it is recorded and counted). */

@@ -32,6 +32,7 @@
  *                            config (the run's canonical "key=value" lines), spec
  *     /records/<name>        float64 [n_records], one dataset per recorded quantity
  *                            (epoch, step, lr, epoch_loss, train_loss, ...)
+ *     /layers/<name>         float64 [n_records x n_layers] (separation, weight_norm, ...)
  *
  *     import h5py
  *     with h5py.File("run-3fbf8cfa65ecc27a.h5") as f:
@@ -153,9 +154,16 @@ typedef struct hs_store_column {
     const double *values; /* [n_rows] */
 } hs_store_column;
 
-/* Create (truncating) path and write the attributes and the columns. Errors name the path;
- * HDF5's own error stack is silenced and summarised in the message. */
+typedef struct hs_store_matrix {
+    const char *name;     /* dataset name under /layers */
+    const double *values; /* [rows x cols], row-major */
+    size_t rows, cols;
+} hs_store_matrix;
+
+/* Create (truncating) path and write the attributes, the columns (/records) and the matrices
+ * (/layers). Errors name the path; HDF5's own error stack is silenced and summarised. */
 hs_code hs_store_write_run(const char *path, const hs_store_attr *attrs, size_t n_attrs,
-                           const hs_store_column *cols, size_t n_cols, size_t n_rows, hs_error *err);
+                           const hs_store_column *cols, size_t n_cols, size_t n_rows, const hs_store_matrix *mats,
+                           size_t n_mats, hs_error *err);
 
 #endif /* HSWEEP_STORE_H */

@@ -54,6 +54,7 @@ typedef struct hs_train_config {
     hs_sep_when separation; /* record.separation (measured by the recorders of issue 5) */
     hs_mode bn_record_mode; /* record.bn_mode: HS_MODE_EVAL or HS_MODE_BATCH */
     int bn_chunk;
+    int sep_paper_weighting; /* record.separation_weighting: paper (else balanced) */
     /* owned storage behind the pointers above */
     int *widths_;
     double *scales_;
@@ -87,6 +88,16 @@ extern const char *const hs_record_field_names[HS_RECORD_FIELDS];
 /* Field i of a record as a double. */
 double hs_record_field(const hs_record *r, int i);
 
+/* Per-layer quantities at record points, layer index l = 0 .. n_hidden (n_hidden + 1 layers):
+ *   separation, separation_rank, separation_cond: separation fuzziness D of the layer-l features
+ *       on the training set (l = 0: the preprocessed input; l >= 1: hidden block l's output,
+ *       post-activation), with the rank and condition number of the between-class matrix;
+ *       measured at the record points record.separation asks for, NaN elsewhere;
+ *   weight_norm, weight_change: |W_l|_F and |W_l - W_l(0)|_F / |W_l(0)|_F of dense layer l
+ *       (l = n_hidden: the readout), at every record point. */
+#define HS_LAYER_FIELDS 5
+extern const char *const hs_layer_field_names[HS_LAYER_FIELDS];
+
 typedef enum hs_run_status { HS_RUN_DONE, HS_RUN_DIVERGED, HS_RUN_STOPPED } hs_run_status;
 const char *hs_run_status_to_string(hs_run_status s); /* "done", "diverged", "stopped" */
 
@@ -95,6 +106,8 @@ typedef struct hs_train_result {
     char message[256];      /* why it diverged or stopped; empty when done */
     hs_record *records;
     size_t n_records;
+    double *layers;         /* [n_records x HS_LAYER_FIELDS x n_layers], see hs_layer_field_names */
+    size_t n_layers;        /* n_hidden + 1 */
     long long epochs_done, steps;
     double seconds;
     size_t n_params;

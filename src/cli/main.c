@@ -4,6 +4,7 @@
  *   hsweep train SPEC.yaml [--run ID] [--set key=value ...] [-o FILE] [--quiet]
  *   hsweep run SPEC.yaml -o FILE [--resume] [--retry-failed] [--force] [--max-failures N] ...
  *   hsweep status FILE
+ *   hsweep analyze FILE [--prefix P] [--obey-r R]
  *   hsweep keys [--format text|markdown|tsv]
  *   hsweep version
  *
@@ -18,6 +19,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "hsweep/analysis.h"
+#include "hsweep/metrics.h"
 #include "hsweep/plan.h"
 #include "hsweep/sched.h"
 #include "hsweep/schema.h"
@@ -48,6 +51,11 @@ static const char usage[] =
     "      --quiet                  no per-run lines\n"
     "    exit codes: 0 all runs finished (done or diverged), 1 failures or errors, 2 usage,\n"
     "                3 interrupted by SIGTERM/SIGUSR1 (requeue the job and run again with --resume)\n"
+    "  analyze FILE      equi-separation analysis of a results file (also under mpirun): per-run fits of\n"
+    "                    ln D_l on l, per-configuration statistics over seeds; writes /analysis/equisep\n"
+    "                    into FILE and the tables FILE-without-.h5.equisep.csv / .md\n"
+    "      --prefix P               write the tables to P.equisep.csv / .md instead\n"
+    "      --obey-r R               a run obeys the law when r <= R (default -0.99)\n"
     "  status FILE       summarise a results file: runs by state, failed runs with their messages\n"
     "    exit codes: 0 complete, 1 some runs failed, 3 runs left to resume (pending or running)\n"
     "  train SPEC.yaml   train one run of the spec in this process and write its records to HDF5\n"
@@ -345,6 +353,55 @@ done:
     return rc;
 }
 
+/* ---------------------------------------------------------------- analyze */
+
+static int cmd_analyze(int argc, char **argv) {
+    hs_analyze_opts o = {0};
+    for (int i = 0; i < argc; i++) {
+        char *end;
+        if (!strcmp(argv[i], "--prefix") && i + 1 < argc) o.prefix = argv[++i];
+        else if (!strcmp(argv[i], "--obey-r") && i + 1 < argc) {
+            o.obey_r = strtod(argv[++i], &end);
+            if (*end || !(o.obey_r >= -1 && o.obey_r < 0)) {
+                fprintf(stderr, "hsweep analyze: --obey-r needs a number in [-1, 0), got '%s'\n", argv[i]);
+                return EXIT_USAGE;
+            }
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "hsweep analyze: unknown option '%s'\n%s", argv[i], usage);
+            return EXIT_USAGE;
+        } else if (!o.path) o.path = argv[i];
+        else {
+            fprintf(stderr, "hsweep analyze: more than one results file\n");
+            return EXIT_USAGE;
+        }
+    }
+    if (!o.path) {
+        fprintf(stderr, "hsweep analyze: missing the results file\n%s", usage);
+        return EXIT_USAGE;
+    }
+    int rank = 0, nranks = 1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &nranks);
+    hs_error err = {0};
+    hs_analyze_summary s;
+    hs_str table = {0};
+    int rc = EXIT_OK;
+    if (hs_analyze_equisep(MPI_COMM_WORLD, &o, &s, &table, &err) != HS_OK) {
+        if (rank == 0) print_error(&err, 0, 1);
+        rc = EXIT_FAIL;
+    } else if (rank == 0) {
+        printf("%s: %zu runs, %zu finished, %zu fitted, %zu flagged (zero or non-finite D, or none recorded); "
+               "%zu configurations; %zu of %zu fitted runs obey the law (r <= %g)\n",
+               o.path, s.runs, s.finished, s.fitted, s.flagged, s.configs, s.obey, s.fitted,
+               o.obey_r != 0 ? o.obey_r : -0.99);
+        if (s.unfinished)
+            printf("%zu runs are not finished (pending, running or failed): analysed the finished ones\n", s.unfinished);
+        rc = write_out(&table);
+    }
+    hs_str_free(&table);
+    return rc;
+}
+
 /* ---------------------------------------------------------------- status */
 
 static int cmd_status(int argc, char **argv) {
@@ -504,9 +561,43 @@ static hs_code train_one(const train_args *a, hs_error *err) {
                 cols[(size_t)f * res.n_records + i] = hs_record_field(&res.records[i], f);
             columns[f] = (hs_store_column){hs_record_field_names[f], cols + (size_t)f * res.n_records};
         }
-        if (cols) rc = hs_store_write_run(out, attrs, sizeof attrs / sizeof attrs[0], columns, HS_RECORD_FIELDS,
-                                          res.n_records, err);
+        /* /layers: one [n_records x n_layers] matrix per per-layer field */
+        double *lay = malloc((res.n_records * res.n_layers + 1) * HS_LAYER_FIELDS * sizeof *lay);
+        hs_store_matrix mats[HS_LAYER_FIELDS];
+        if (!lay) rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
+        for (int f = 0; f < HS_LAYER_FIELDS && lay; f++) {
+            double *m = lay + (size_t)f * res.n_records * res.n_layers;
+            for (size_t t = 0; t < res.n_records; t++)
+                for (size_t l = 0; l < res.n_layers; l++)
+                    m[t * res.n_layers + l] = res.layers[(t * HS_LAYER_FIELDS + (size_t)f) * res.n_layers + l];
+            mats[f] = (hs_store_matrix){hs_layer_field_names[f], m, res.n_records, res.n_layers};
+        }
+        if (cols && lay)
+            rc = hs_store_write_run(out, attrs, sizeof attrs / sizeof attrs[0], columns, HS_RECORD_FIELDS,
+                                    res.n_records, mats, HS_LAYER_FIELDS, err);
         free(cols);
+        free(lay);
+        /* the final separation fuzziness per layer, and the equi-separation fit */
+        if (rc == HS_OK && !a->quiet && res.n_records) {
+            const double *D = res.layers + (res.n_records - 1) * HS_LAYER_FIELDS * res.n_layers; /* field 0 */
+            if (!isnan(D[0])) {
+                double x[4096], y[4096];
+                size_t n = 0, bad = 0;
+                printf("separation fuzziness D by layer:");
+                for (size_t l = 0; l < res.n_layers && l < 4096; l++, n++) {
+                    printf(" %.4g", D[l]);
+                    x[l] = (double)l, y[l] = log(D[l]);
+                    bad |= !(D[l] > 0) || !isfinite(D[l]);
+                }
+                hs_line_fit fit;
+                hs_error ferr = {0};
+                if (!bad && hs_fit_line(x, y, n, &fit, &ferr) == HS_OK)
+                    printf("\n  fit ln D = %.4f %+.4f l: decay ratio rho = %.4f, Pearson r = %.4f\n", fit.intercept,
+                           fit.slope, exp(fit.slope), fit.r);
+                else
+                    printf("\n  (no fit: a zero or non-finite D)\n");
+            }
+        }
         if (rc == HS_OK && !a->quiet)
             printf("%s after %lld epochs (%lld steps, %.1f s)%s%s; records in %s\n", hs_run_status_to_string(res.status),
                    res.epochs_done, res.steps, res.seconds, res.message[0] ? ": " : "", res.message, out);
@@ -587,6 +678,12 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "keys")) return cmd_keys(argc - 2, argv + 2);
     if (!strcmp(cmd, "train")) return cmd_train(argc - 2, argv + 2);
     if (!strcmp(cmd, "status")) return cmd_status(argc - 2, argv + 2);
+    if (!strcmp(cmd, "analyze")) {
+        MPI_Init(&argc, &argv);
+        int rc = cmd_analyze(argc - 2, argv + 2);
+        MPI_Finalize();
+        return rc;
+    }
     if (!strcmp(cmd, "run")) {
         MPI_Init(&argc, &argv);
         int rc = cmd_run(argc - 2, argv + 2);

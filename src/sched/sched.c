@@ -21,10 +21,8 @@
 
 enum { TAG_REPORT = 101, TAG_WORK = 102 };
 
-/* Per-layer metrics every training records (index = dense layer, the readout last):
- * |W_l|_F and |W_l - W_l(0)|_F / |W_l(0)|_F, the relative weight change of rich vs lazy studies. */
-static const char *const layer_metric_names[] = {"weight_norm", "weight_change"};
-#define N_LAYER_METRICS 2
+/* Per-layer metrics: what train/ records (hs_layer_field_names). */
+#define N_LAYER_METRICS HS_LAYER_FIELDS
 
 /* What a worker tells rank 0 after each run (fixed size, sent as bytes). */
 typedef struct report {
@@ -62,31 +60,7 @@ static double wall_now(void) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* ================================================================ cost estimate */
-
 static const hs_value *val(const hs_plan *p, size_t r, const char *key) { return hs_plan_value(p, r, hs_schema_find(key)); }
-
-double hs_sweep_cost(const hs_plan *p, size_t r) {
-    const char *kind = val(p, r, "data.kind")->u.s;
-    double in = !strcmp(kind, "fashion_mnist") ? 1024 : !strcmp(kind, "cifar10") ? 3072
-                : !strcmp(kind, "gaussian")    ? (double)val(p, r, "data.dim")->u.i
-                                               : 100;
-    double classes = !strcmp(kind, "gaussian") ? (double)val(p, r, "data.classes")->u.i : 10;
-    const hs_value *counts = val(p, r, "data.class_counts"), *widths = val(p, r, "model.widths");
-    double n = 0;
-    if (counts->n)
-        for (size_t c = 0; c < counts->n; c++) n += (double)counts->u.il[c];
-    else n = classes * (double)val(p, r, "data.per_class")->u.i;
-    size_t hidden = widths->n ? widths->n : (size_t)val(p, r, "model.depth")->u.i + 1;
-    double params = 0, prev = in;
-    for (size_t l = 0; l < hidden; l++) {
-        double w = widths->n ? (double)widths->u.il[l] : (double)val(p, r, "model.width")->u.i;
-        params += prev * w;
-        prev = w;
-    }
-    params += prev * classes;
-    return params * n * (double)val(p, r, "train.epochs")->u.i;
-}
 
 /* ================================================================ the layout of the file */
 
@@ -197,7 +171,7 @@ static hs_code layout_build(const hs_plan *p, const hs_spec *spec, layout_store 
                                .metrics = hs_record_field_names,
                                .n_metrics = HS_RECORD_FIELDS,
                                .max_layers = n_lay,
-                               .layer_metrics = layer_metric_names,
+                               .layer_metrics = hs_layer_field_names,
                                .n_layer_metrics = N_LAYER_METRICS,
                                .spec_text = spec->text ? spec->text : "",
                                .spec_path = spec->path ? spec->path : "",
@@ -221,8 +195,7 @@ typedef struct sweep {
     size_t n_records, max_layers;
     double *records; /* [n_records x HS_RECORD_FIELDS] of the current run */
     double *layers;  /* [n_records x N_LAYER_METRICS x max_layers] of the current run */
-    float *w0;       /* the current run's initial parameters */
-    size_t n_w0, rec_i;
+
     /* dataset cache: consecutive runs on the same data reuse it */
     char *data_key;
     hs_dataset train, test;
@@ -253,34 +226,6 @@ static char *data_key(const hs_data_opts *d) {
     for (int c = 0; d->class_counts && c < (d->kind == HS_DATA_GAUSSIAN ? d->classes : 10); c++)
         hs_str_printf(&s, "%lld,", d->class_counts[c]);
     return s.buf;
-}
-
-/* Record hook: per-layer weight norms and relative change since initialisation. */
-static hs_code on_record(void *ctx, const hs_record *rec, hs_mlp *net, const hs_dataset *train, hs_error *err) {
-    (void)rec, (void)train;
-    sweep *S = ctx;
-    if (S->rec_i == 0) {
-        if (S->n_w0 < net->n_params) {
-            float *w = realloc(S->w0, net->n_params * sizeof *w);
-            if (!w) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
-            S->w0 = w, S->n_w0 = net->n_params;
-        }
-        memcpy(S->w0, net->params, net->n_params * sizeof *S->w0);
-    }
-    size_t t = S->rec_i++;
-    if (t >= S->n_records) return HS_OK;
-    for (int l = 0; l < net->n_dense && (size_t)l < S->max_layers; l++) {
-        const float *W = net->W[l], *W0 = S->w0 + (W - net->params);
-        size_t n = (size_t)net->dims[l] * (size_t)net->dims[l + 1];
-        double norm = 0, norm0 = 0, diff = 0;
-        for (size_t i = 0; i < n; i++) {
-            double w = W[i], w0 = W0[i];
-            norm += w * w, norm0 += w0 * w0, diff += (w - w0) * (w - w0);
-        }
-        S->layers[(t * N_LAYER_METRICS + 0) * S->max_layers + (size_t)l] = sqrt(norm);
-        S->layers[(t * N_LAYER_METRICS + 1) * S->max_layers + (size_t)l] = norm0 > 0 ? sqrt(diff / norm0) : NAN;
-    }
-    return HS_OK;
 }
 
 static int should_stop(void *ctx) {
@@ -333,10 +278,14 @@ static void run_one(sweep *S, size_t r, report *rep) {
         }
         free(key);
     }
-    hs_train_hooks hooks = {.ctx = S, .on_record = on_record, .should_stop = should_stop};
-    for (size_t i = 0; i < S->n_records * N_LAYER_METRICS * S->max_layers; i++) S->layers[i] = NAN;
-    S->rec_i = 0;
+    hs_train_hooks hooks = {.ctx = S, .should_stop = should_stop};
     if (rc == HS_OK) rc = hs_train_run(&cfg, &S->train, &S->test, &hooks, &res, &err);
+    for (size_t i = 0; i < S->n_records * N_LAYER_METRICS * S->max_layers; i++) S->layers[i] = NAN;
+    for (size_t t = 0; rc == HS_OK && t < res.n_records && t < S->n_records; t++)
+        for (int f = 0; f < N_LAYER_METRICS; f++)
+            for (size_t l = 0; l < res.n_layers && l < S->max_layers; l++)
+                S->layers[(t * N_LAYER_METRICS + (size_t)f) * S->max_layers + l] =
+                    res.layers[(t * HS_LAYER_FIELDS + (size_t)f) * res.n_layers + l];
 
     for (size_t i = 0; i < S->n_records * HS_RECORD_FIELDS; i++) S->records[i] = NAN;
     for (size_t t = 0; rc == HS_OK && t < res.n_records && t < S->n_records; t++)
@@ -633,7 +582,7 @@ hs_code hs_sweep_run(MPI_Comm comm, const hs_sweep_opts *o, hs_sweep_summary *su
             before[st < HS_STATE_COUNT ? st : HS_STATE_PENDING]++;
             continue;
         }
-        keyed[2 * S.n_order] = hs_sweep_cost(o->plan, r);
+        keyed[2 * S.n_order] = hs_plan_cost(o->plan, r);
         keyed[2 * S.n_order + 1] = (double)r;
         S.n_order++;
     }
@@ -691,7 +640,6 @@ close:;
     free(S.log_path);
     free(S.records);
     free(S.layers);
-    free(S.w0);
     free(S.order);
     layout_free(&L, o->plan->n_runs);
     return rc;

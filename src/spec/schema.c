@@ -73,6 +73,8 @@ static const hs_key table[] = {
      "Record loss and accuracies every this many epochs, and after the last epoch."},
     {"record.separation", HS_T_ENUM, "final", 0, 0, 0, 0, "none|final|every",
      "When to measure per-layer separation fuzziness D: never, after training, or at every record point."},
+    {"record.separation_weighting", HS_T_ENUM, "balanced", 0, 0, 0, 0, "balanced|paper",
+     "Class weighting of D: balanced (each class 1/K, the authors' code) or paper (by class size); they differ only for imbalanced classes."},
     /* ------------------------------------------------------------ (root) */
     {"seed", HS_T_INT, "0", 0, I32MAX, 0, 0, NULL,
      "Seed for initialisation and minibatch order (and for data, unless data.seed is set)."},

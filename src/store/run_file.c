@@ -26,7 +26,8 @@ static herr_t write_string_attr(hid_t obj, const char *name, const char *value) 
 }
 
 hs_code hs_store_write_run(const char *path, const hs_store_attr *attrs, size_t n_attrs,
-                           const hs_store_column *cols, size_t n_cols, size_t n_rows, hs_error *err) {
+                           const hs_store_column *cols, size_t n_cols, size_t n_rows, const hs_store_matrix *mats,
+                           size_t n_mats, hs_error *err) {
     quiet();
     hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (file < 0) {
@@ -54,6 +55,19 @@ hs_code hs_store_write_run(const char *path, const hs_store_attr *attrs, size_t 
     }
     if (space >= 0) H5Sclose(space);
     if (group >= 0) H5Gclose(group);
+    hid_t lg = rc == HS_OK && n_mats ? H5Gcreate2(file, "layers", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
+    if (rc == HS_OK && n_mats && lg < 0) rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot create the group /layers", path);
+    for (size_t i = 0; i < n_mats && rc == HS_OK; i++) {
+        hsize_t d2[2] = {mats[i].rows, mats[i].cols};
+        hid_t sp = H5Screate_simple(2, d2, NULL);
+        hid_t ds = sp >= 0 ? H5Dcreate2(lg, mats[i].name, H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
+        int ok = ds >= 0 && (mats[i].rows * mats[i].cols == 0 ||
+                             H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, mats[i].values) >= 0);
+        if (ds >= 0) H5Dclose(ds);
+        if (sp >= 0) H5Sclose(sp);
+        if (!ok) rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot write the dataset /layers/%s", path, mats[i].name);
+    }
+    if (lg >= 0) H5Gclose(lg);
     if (H5Fclose(file) < 0 && rc == HS_OK) rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot close the HDF5 file", path);
     return rc;
 }

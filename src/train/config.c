@@ -143,6 +143,8 @@ hs_code hs_train_config_from_values(const hs_value *const *cfg, hs_train_config 
     c->separation = (hs_sep_when)e;
     if ((rc = enum_of(cfg, "record.bn_mode", "eval|batch", &e, err))) goto fail;
     c->bn_record_mode = e == 0 ? HS_MODE_EVAL : HS_MODE_BATCH;
+    if ((rc = enum_of(cfg, "record.separation_weighting", "balanced|paper", &e, err))) goto fail;
+    c->sep_paper_weighting = e == 1;
     long long chunk = GET_I("record.bn_chunk");
     c->bn_chunk = chunk > 1 << 30 ? 1 << 30 : (int)chunk;
     return HS_OK;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hsweep/metrics.h"
 #include "hsweep/rng.h"
 #include "hsweep/train.h"
 
@@ -30,6 +31,10 @@ double hs_record_field(const hs_record *r, int i) {
     }
 }
 
+const char *const hs_layer_field_names[HS_LAYER_FIELDS] = {"separation", "separation_rank", "separation_cond",
+                                                             "weight_norm", "weight_change"};
+enum { LF_SEP, LF_SEP_RANK, LF_SEP_COND, LF_WNORM, LF_WCHANGE };
+
 const char *hs_run_status_to_string(hs_run_status s) {
     switch (s) {
     case HS_RUN_DONE: return "done";
@@ -42,6 +47,7 @@ const char *hs_run_status_to_string(hs_run_status s) {
 void hs_train_result_free(hs_train_result *r) {
     if (!r) return;
     free(r->records);
+    free(r->layers);
     memset(r, 0, sizeof *r);
 }
 
@@ -92,7 +98,73 @@ typedef struct loop {
     uint32_t *order; /* [n] this epoch's permutation */
     size_t cap_records;
     double t0;
+    float *w0;     /* [n_params] the initial parameters, for weight_change */
+    float **feat;  /* [n_hidden][n x width]: features of the training set, for D */
 } loop;
+
+/* ================================================================ per-layer recorders */
+
+static double *layer_cell(loop *L, size_t t, int field, int layer) {
+    return &L->res->layers[(t * HS_LAYER_FIELDS + (size_t)field) * L->res->n_layers + (size_t)layer];
+}
+
+static void record_weights(loop *L, size_t t) {
+    hs_mlp *net = &L->net;
+    for (int l = 0; l < net->n_dense; l++) {
+        const float *W = net->W[l], *W0 = L->w0 + (W - net->params);
+        size_t n = (size_t)net->dims[l] * (size_t)net->dims[l + 1];
+        double norm = 0, norm0 = 0, diff = 0;
+        for (size_t i = 0; i < n; i++) {
+            double w = W[i], w0 = W0[i];
+            norm += w * w, norm0 += w0 * w0, diff += (w - w0) * (w - w0);
+        }
+        *layer_cell(L, t, LF_WNORM, l) = sqrt(norm);
+        *layer_cell(L, t, LF_WCHANGE, l) = norm0 > 0 ? sqrt(diff / norm0) : NAN;
+    }
+}
+
+/* Separation fuzziness of every measured layer on the training set. The features of all hidden
+ * layers are collected in one pass of forwards (eval mode: running statistics, chunks of
+ * max_batch; batch mode: statistics of consecutive chunks of bn_chunk rows, as He & Su), kept
+ * as float, and reduced in double by hs_separation. */
+static hs_code record_separation(loop *L, size_t t, hs_error *err) {
+    const hs_dataset *d = L->train;
+    hs_mlp *net = &L->net;
+    const int nh = net->o.n_hidden;
+    size_t n = (size_t)d->n;
+    if (!L->feat) {
+        L->feat = calloc((size_t)(nh ? nh : 1), sizeof *L->feat);
+        if (!L->feat) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory for features");
+        for (int l = 0; l < nh; l++)
+            if (!(L->feat[l] = malloc(n * (size_t)net->dims[l + 1] * sizeof **L->feat)))
+                return HS_FAIL(err, HS_ERR_NOMEM, "out of memory for the features of layer %d (%zu x %d floats)",
+                               l + 1, n, net->dims[l + 1]);
+    }
+    hs_mode mode = L->c->model.norm == HS_NORM_BATCH ? L->c->bn_record_mode : HS_MODE_EVAL;
+    size_t chunk = mode == HS_MODE_BATCH ? (size_t)L->c->bn_chunk : (size_t)net->o.max_batch;
+    if (chunk > n) chunk = n;
+    for (size_t i = 0; i < n; i += chunk) {
+        int b = (int)(n - i < chunk ? n - i : chunk);
+        if (!hs_mlp_forward(net, d->x + i * (size_t)d->dim, b, mode))
+            return HS_FAIL(err, HS_ERR_INTERNAL, "the net refused a feature chunk of %d rows", b);
+        for (int l = 0; l < nh; l++) {
+            size_t w = (size_t)net->dims[l + 1];
+            memcpy(L->feat[l] + i * w, hs_mlp_hidden(net, l), (size_t)b * w * sizeof **L->feat);
+        }
+    }
+    hs_sep_weighting wt = L->c->sep_paper_weighting ? HS_SEP_PAPER : HS_SEP_BALANCED;
+    for (int l = 0; l <= nh; l++) {
+        const float *x = l == 0 ? d->x : L->feat[l - 1];
+        size_t p = l == 0 ? (size_t)d->dim : (size_t)net->dims[l];
+        hs_sep_result sr;
+        HS_TRY(err, hs_separation(x, n, p, d->y, d->classes, wt, 0, &sr, err));
+        *layer_cell(L, t, LF_SEP, l) = sr.D;
+        *layer_cell(L, t, LF_SEP_RANK, l) = sr.rank;
+        *layer_cell(L, t, LF_SEP_COND, l) = sr.cond;
+    }
+    return HS_OK;
+}
+
 
 static hs_code record(loop *L, long long epoch, double lr, double epoch_loss, hs_error *err) {
     hs_train_result *res = L->res;
@@ -101,6 +173,11 @@ static hs_code record(loop *L, long long epoch, double lr, double epoch_loss, hs
     *r = (hs_record){.epoch = epoch, .step = res->steps, .lr = lr, .epoch_loss = epoch_loss};
     hs_train_evaluate(&L->net, L->train, L->c->loss, &r->train_loss, &r->train_acc);
     hs_train_evaluate(&L->net, L->test, L->c->loss, &r->test_loss, &r->test_acc);
+    size_t t = res->n_records;
+    if (t == 0) memcpy(L->w0, L->net.params, L->net.n_params * sizeof *L->w0);
+    record_weights(L, t);
+    if (L->c->separation == HS_SEP_EVERY || (L->c->separation == HS_SEP_FINAL && epoch == L->c->epochs))
+        HS_TRY(err, record_separation(L, t, err));
     r->seconds = now() - L->t0;
     res->n_records++;
     if (L->hooks && L->hooks->on_record)
@@ -178,6 +255,16 @@ static hs_code check(const hs_train_config *c, const hs_dataset *train, const hs
         hs_error_hint(err, "choose a train.batch that does not leave a remainder of 1 (e.g. %lld)", B + 1);
         return HS_ERR_VALUE;
     }
+    if (c->separation != HS_SEP_NONE && c->model.norm == HS_NORM_BATCH && c->bn_record_mode == HS_MODE_BATCH) {
+        long long chunk = c->bn_chunk < train->n ? c->bn_chunk : train->n;
+        if (chunk == 1 || (train->n > chunk && train->n % chunk == 1)) {
+            HS_FAIL(err, HS_ERR_VALUE,
+                    "record.bn_chunk: %d with %lld training samples leaves a chunk of one sample, which BatchNorm "
+                    "cannot normalise", c->bn_chunk, train->n);
+            hs_error_hint(err, "choose another record.bn_chunk, or record.bn_mode: eval");
+            return HS_ERR_VALUE;
+        }
+    }
     return HS_OK;
 }
 
@@ -194,6 +281,11 @@ hs_code hs_train_run(const hs_train_config *c, const hs_dataset *train, const hs
     mo.in_dim = train->dim;
     mo.out_dim = train->classes;
     mo.max_batch = (int)(c->batch < train->n ? c->batch : train->n);
+    /* batch-mode feature extraction forwards chunks of bn_chunk rows */
+    if (c->separation != HS_SEP_NONE && c->bn_record_mode == HS_MODE_BATCH && c->model.norm == HS_NORM_BATCH) {
+        long long chunk = c->bn_chunk < train->n ? c->bn_chunk : train->n;
+        if (chunk > mo.max_batch) mo.max_batch = (int)chunk;
+    }
     if ((rc = hs_mlp_init(&L.net, &mo, err)) != HS_OK) goto out;
     if ((rc = hs_optim_init(&L.opt, &c->optim, L.net.n_params, err)) != HS_OK) goto out;
     res->n_params = L.net.n_params;
@@ -201,10 +293,14 @@ hs_code hs_train_run(const hs_train_config *c, const hs_dataset *train, const hs
     int every = c->record_every > 0 ? c->record_every : 1;
     L.cap_records = (size_t)(c->epochs / every) + 2;
     res->records = calloc(L.cap_records, sizeof *res->records);
+    res->n_layers = (size_t)c->model.n_hidden + 1;
+    res->layers = malloc(L.cap_records * HS_LAYER_FIELDS * res->n_layers * sizeof *res->layers);
+    L.w0 = malloc(L.net.n_params * sizeof *L.w0);
+    for (size_t i = 0; res->layers && i < L.cap_records * HS_LAYER_FIELDS * res->n_layers; i++) res->layers[i] = NAN;
     L.xb = malloc((size_t)mo.max_batch * (size_t)train->dim * sizeof *L.xb);
     L.yb = malloc((size_t)mo.max_batch * sizeof *L.yb);
     L.order = malloc((size_t)train->n * sizeof *L.order);
-    if (!res->records || !L.xb || !L.yb || !L.order) {
+    if (!res->records || !res->layers || !L.w0 || !L.xb || !L.yb || !L.order) {
         rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory for a training of %lld samples", train->n);
         goto out;
     }
@@ -225,6 +321,9 @@ out:
     free(L.xb);
     free(L.yb);
     free(L.order);
+    free(L.w0);
+    for (int l = 0; L.feat && l < c->model.n_hidden; l++) free(L.feat[l]);
+    free(L.feat);
     hs_optim_free(&L.opt);
     hs_mlp_free(&L.net);
     return rc;

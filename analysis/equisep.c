@@ -1,0 +1,546 @@
+/* equisep.c - the equi-separation analysis of a results file (see include/hsweep/analysis.h).
+ *
+ * Two phases. Collective: every rank opens the file through MPI-IO, reads its own block of runs'
+ * per-layer D and fits them; the fits are gathered on rank 0 and the file is closed by all.
+ * Rank 0 alone: groups runs into configurations, aggregates over seeds, writes the group
+ * /analysis/equisep back into the file (serial open, after the collective close) and the tables.
+ * Nothing here aborts: errors are agreed on by all ranks so no rank waits in a collective. */
+#include <hdf5.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hsweep/analysis.h"
+#include "hsweep/metrics.h"
+
+enum { F_SLOPE, F_INTERCEPT, F_RHO, F_HALF, F_R, F_R2, F_DFIRST, F_DLAST, F_NLAYERS, F_FLAG, N_F };
+static const char *const fit_names[] = {"slope", "intercept", "rho", "half_life", "r", "r2", "d_first", "d_last"};
+
+#define STATE_DONE 2
+#define STATE_DIVERGED 4
+
+/* Columns of /runs that are bookkeeping or seeds, not configuration. */
+static int is_config_key(const char *name) {
+    static const char *const skip[] = {"id",    "config", "status", "rank", "attempts", "start", "end",
+                                       "wall", "epochs_done", "steps", "error", "seed", "data.seed"};
+    for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
+        if (!strcmp(name, skip[i])) return 0;
+    return 1;
+}
+
+/* ================================================================ per-run fit */
+
+/* Fit run row D[N x L] (record points x layers); W[N x L] is the run's weight_norm, recorded for
+ * every layer the run has at every record point, which tells the run's layer count even where a
+ * D is NaN (non-finite features). out has N_F values. */
+static void fit_run(const double *D, const double *W, size_t N, size_t L, int state, double *out) {
+    for (int f = 0; f < N_F; f++) out[f] = NAN;
+    out[F_NLAYERS] = 0;
+    if (state != STATE_DONE && state != STATE_DIVERGED) {
+        out[F_FLAG] = HS_FIT_UNFINISHED;
+        return;
+    }
+    /* the final measurement: the last record point with a D at layer 0 */
+    long t = -1;
+    for (size_t i = 0; i < N; i++)
+        if (!isnan(D[i * L])) t = (long)i;
+    if (t < 0) {
+        out[F_FLAG] = HS_FIT_NO_D;
+        return;
+    }
+    const double *d = D + (size_t)t * L, *w = W + (size_t)t * L;
+    size_t n = 0;
+    while (n < L && !isnan(w[n])) n++;
+    if (n == 0) {
+        out[F_FLAG] = HS_FIT_NO_D;
+        return;
+    }
+    out[F_NLAYERS] = (double)n;
+    out[F_DFIRST] = d[0], out[F_DLAST] = d[n - 1];
+    double x[4096], y[4096];
+    int bad = n < 2 || n > 4096;
+    for (size_t l = 0; !bad && l < n; l++) {
+        if (!(d[l] > 0) || !isfinite(d[l])) bad = 1;
+        x[l] = (double)l, y[l] = log(d[l]);
+    }
+    hs_line_fit fit;
+    hs_error e = {0};
+    if (bad || hs_fit_line(x, y, n, &fit, &e) != HS_OK) {
+        out[F_FLAG] = HS_FIT_BAD_D;
+        return;
+    }
+    out[F_SLOPE] = fit.slope, out[F_INTERCEPT] = fit.intercept, out[F_RHO] = exp(fit.slope);
+    out[F_HALF] = fit.slope < 0 ? log(2.0) / -fit.slope : INFINITY;
+    out[F_R] = fit.r, out[F_R2] = fit.r2, out[F_FLAG] = HS_FIT_OK;
+}
+
+/* ================================================================ collective phase */
+
+typedef struct runs_info {
+    size_t R, N, L;
+    unsigned char *state; /* [R] */
+} runs_info;
+
+/* Every rank: read states and its block of D, fit it; rank 0 gets all fits in fits[R x N_F]. */
+static int read_and_fit(MPI_Comm comm, const char *path, runs_info *ri, double **fits_out, char *why, size_t wlen) {
+    int rank, nranks;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &nranks);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    H5Pclose(fapl);
+    int rc = 0;
+    if (file < 0) {
+        snprintf(why, wlen, "%s: cannot open as an HDF5 file", path);
+        return -1;
+    }
+    hid_t st = -1, ds = -1, sp = -1, wds = -1;
+    if (H5Lexists(file, "/runs", H5P_DEFAULT) <= 0 || H5Lexists(file, "/runs/status", H5P_DEFAULT) <= 0) {
+        snprintf(why, wlen, "%s: not an hsweep results file (no /runs/status)", path);
+        rc = -1;
+    } else if (H5Lexists(file, "/layers", H5P_DEFAULT) <= 0 || H5Lexists(file, "/layers/separation", H5P_DEFAULT) <= 0 ||
+               H5Lexists(file, "/layers/weight_norm", H5P_DEFAULT) <= 0) {
+        snprintf(why, wlen, "%s: no /layers/separation: the sweep recorded no separation fuzziness "
+                            "(record.separation: final or every)", path);
+        rc = -1;
+    }
+    hsize_t dims[3] = {0};
+    if (!rc) {
+        ds = H5Dopen2(file, "/layers/separation", H5P_DEFAULT);
+        sp = ds >= 0 ? H5Dget_space(ds) : -1;
+        if (sp < 0 || H5Sget_simple_extent_ndims(sp) != 3 || H5Sget_simple_extent_dims(sp, dims, NULL) < 0) {
+            snprintf(why, wlen, "%s: /layers/separation is not [runs x records x layers]", path);
+            rc = -1;
+        }
+    }
+    ri->R = dims[0], ri->N = dims[1], ri->L = dims[2];
+    ri->state = calloc(ri->R + 1, 1);
+    if (!rc && !ri->state) snprintf(why, wlen, "out of memory"), rc = -1;
+    if (!rc) {
+        st = H5Dopen2(file, "/runs/status", H5P_DEFAULT);
+        if (st < 0 || H5Dread(st, H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, ri->state) < 0) {
+            snprintf(why, wlen, "%s: cannot read /runs/status", path);
+            rc = -1;
+        }
+    }
+    /* my block of runs */
+    size_t R = ri->R, per = (R + (size_t)nranks - 1) / (size_t)nranks;
+    size_t r0 = (size_t)rank * per < R ? (size_t)rank * per : R, r1 = r0 + per < R ? r0 + per : R;
+    size_t mine = r1 - r0, NL = ri->N * ri->L;
+    double *D = malloc((mine * NL + 1) * sizeof *D), *fits = malloc((mine * N_F + 1) * sizeof *fits);
+    double *W = malloc((mine * NL + 1) * sizeof *W);
+    if (!rc && (!D || !W || !fits)) snprintf(why, wlen, "out of memory"), rc = -1;
+    if (!rc && mine) {
+        hsize_t start[3] = {r0, 0, 0}, count[3] = {mine, ri->N, ri->L};
+        hid_t ms = H5Screate_simple(3, count, NULL);
+        wds = H5Dopen2(file, "/layers/weight_norm", H5P_DEFAULT);
+        if (ms < 0 || wds < 0 || H5Sselect_hyperslab(sp, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
+            H5Dread(ds, H5T_NATIVE_DOUBLE, ms, sp, H5P_DEFAULT, D) < 0 ||
+            H5Dread(wds, H5T_NATIVE_DOUBLE, ms, sp, H5P_DEFAULT, W) < 0) {
+            snprintf(why, wlen, "%s: cannot read /layers/separation rows %zu..%zu", path, r0, r1);
+            rc = -1;
+        }
+        if (ms >= 0) H5Sclose(ms);
+    }
+    for (size_t i = 0; !rc && i < mine; i++) fit_run(D + i * NL, W + i * NL, ri->N, ri->L, ri->state[r0 + i], fits + i * N_F);
+    if (st >= 0) H5Dclose(st);
+    if (wds >= 0) H5Dclose(wds);
+    if (sp >= 0) H5Sclose(sp);
+    if (ds >= 0) H5Dclose(ds);
+    H5Fclose(file);
+    free(D);
+    free(W);
+
+    int all = 0;
+    MPI_Allreduce(&rc, &all, 1, MPI_INT, MPI_MIN, comm);
+    if (all < 0) {
+        free(fits);
+        if (!rc) snprintf(why, wlen, "another rank failed to read %s", path);
+        return -1;
+    }
+    int *counts = malloc((size_t)nranks * sizeof *counts), *displs = malloc((size_t)nranks * sizeof *displs);
+    double *allfits = rank == 0 ? malloc((R * N_F + 1) * sizeof *allfits) : NULL;
+    int ok = counts && displs && (rank != 0 || allfits), ok_all = 0;
+    MPI_Allreduce(&ok, &ok_all, 1, MPI_INT, MPI_MIN, comm);
+    if (!ok_all) {
+        free(counts), free(displs), free(allfits), free(fits);
+        snprintf(why, wlen, "out of memory");
+        return -1;
+    }
+    for (int q = 0; q < nranks; q++) {
+        size_t a = (size_t)q * per < R ? (size_t)q * per : R, b = a + per < R ? a + per : R;
+        counts[q] = (int)((b - a) * N_F), displs[q] = (int)(a * N_F);
+    }
+    MPI_Gatherv(fits, (int)(mine * N_F), MPI_DOUBLE, allfits, counts, displs, MPI_DOUBLE, 0, comm);
+    free(counts), free(displs), free(fits);
+    *fits_out = allfits;
+    return 0;
+}
+
+/* ================================================================ rank 0: configurations */
+
+typedef struct column {
+    char *name;
+    char **text; /* [R] display values */
+    double *num; /* [R] numeric values (NaN for strings) */
+} column;
+
+typedef struct config {
+    size_t first; /* a representative run */
+    size_t n_runs, n_fitted, n_obey;
+    double rho_mean, rho_std, r_mean, r_std, half_mean, dfirst_mean, dlast_mean;
+} config;
+
+static const column *g_cols; /* for qsort */
+static size_t g_ncols;
+static int *g_order;         /* column order for sorting */
+
+static int cmp_run(size_t a, size_t b) {
+    for (size_t k = 0; k < g_ncols; k++) {
+        const column *c = &g_cols[g_order[k]];
+        int both_num = !isnan(c->num[a]) && !isnan(c->num[b]);
+        int d = both_num ? (c->num[a] > c->num[b]) - (c->num[a] < c->num[b]) : strcmp(c->text[a], c->text[b]);
+        if (d) return d;
+    }
+    return 0;
+}
+
+static int cmp_config(const void *x, const void *y) {
+    const config *a = x, *b = y;
+    return cmp_run(a->first, b->first);
+}
+
+/* Read /runs/<name> as text and numbers. */
+static int read_column(hid_t runs, const char *name, size_t R, column *c) {
+    c->name = strdup(name);
+    c->text = calloc(R + 1, sizeof *c->text);
+    c->num = malloc((R + 1) * sizeof *c->num);
+    if (!c->name || !c->text || !c->num) return -1;
+    hid_t ds = H5Dopen2(runs, name, H5P_DEFAULT);
+    hid_t t = ds >= 0 ? H5Dget_type(ds) : -1;
+    int rc = t < 0 ? -1 : 0;
+    H5T_class_t cls = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
+    if (!rc && cls == H5T_STRING) {
+        size_t w = H5Tget_size(t);
+        hid_t mt = H5Tcopy(t);
+        char *buf = calloc(R + 1, w + 1);
+        H5Tset_size(mt, w + 1);
+        if (!buf || H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) rc = -1;
+        for (size_t r = 0; !rc && r < R; r++) {
+            c->text[r] = strdup(buf + r * (w + 1));
+            c->num[r] = NAN;
+            if (!c->text[r]) rc = -1;
+        }
+        free(buf);
+        H5Tclose(mt);
+    } else if (!rc && (cls == H5T_INTEGER || cls == H5T_FLOAT)) {
+        if (H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, c->num) < 0) rc = -1;
+        for (size_t r = 0; !rc && r < R; r++) {
+            char b[40];
+            if (cls == H5T_INTEGER) snprintf(b, sizeof b, "%.0f", c->num[r]);
+            else snprintf(b, sizeof b, "%.10g", c->num[r]);
+            if (!(c->text[r] = strdup(b))) rc = -1;
+        }
+    } else {
+        rc = -1;
+    }
+    if (t >= 0) H5Tclose(t);
+    if (ds >= 0) H5Dclose(ds);
+    return rc;
+}
+
+static double mean_of(const double *v, size_t n) {
+    double s = 0;
+    for (size_t i = 0; i < n; i++) s += v[i];
+    return n ? s / (double)n : NAN;
+}
+
+static double std_of(const double *v, size_t n) { /* ddof = 1 */
+    if (n < 2) return NAN;
+    double m = mean_of(v, n), s = 0;
+    for (size_t i = 0; i < n; i++) s += (v[i] - m) * (v[i] - m);
+    return sqrt(s / (double)(n - 1));
+}
+
+static const char *short_name(const char *key) {
+    const char *dot = strrchr(key, '.');
+    return dot ? dot + 1 : key;
+}
+
+/* ================================================================ rank 0: writing */
+
+static hid_t str_type(size_t n) {
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, n);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    return t;
+}
+
+static int write_ds(hid_t g, const char *name, hid_t ftype, hid_t mtype, size_t n, const void *buf) {
+    hsize_t d = n;
+    hid_t sp = H5Screate_simple(1, &d, NULL);
+    hid_t ds = sp >= 0 ? H5Dcreate2(g, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
+    int ok = ds >= 0 && (n == 0 || H5Dwrite(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
+    if (ds >= 0) H5Dclose(ds);
+    if (sp >= 0) H5Sclose(sp);
+    return ok ? 0 : -1;
+}
+
+static void fmt_pm(char *b, size_t n, double m, double s, const char *f) {
+    char x[24], y[24];
+    snprintf(x, sizeof x, f, m);
+    if (isnan(s)) snprintf(b, n, "%s", x);
+    else snprintf(y, sizeof y, f, s), snprintf(b, n, "%s +- %s", x, y);
+}
+
+/* ================================================================ the stage */
+
+hs_code hs_analyze_equisep(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_summary *s, hs_str *table,
+                           hs_error *err) {
+    memset(s, 0, sizeof *s);
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    double obey = o->obey_r != 0 ? o->obey_r : -0.99;
+    runs_info ri = {0};
+    double *fits = NULL;
+    char why[1024] = "";
+    if (read_and_fit(comm, o->path, &ri, &fits, why, sizeof why) < 0) {
+        free(ri.state);
+        return HS_FAIL(err, HS_ERR_VALUE, "%s", why);
+    }
+    hs_code rc = HS_OK;
+    if (rank != 0) {
+        free(ri.state);
+        goto agree;
+    }
+
+    size_t R = ri.R;
+    s->runs = R;
+    for (size_t r = 0; r < R; r++) {
+        int flag = (int)fits[r * N_F + F_FLAG];
+        if (flag == HS_FIT_UNFINISHED) s->unfinished++;
+        else s->finished++;
+        if (flag == HS_FIT_OK) s->fitted++;
+        else if (flag != HS_FIT_UNFINISHED) s->flagged++;
+        if (flag == HS_FIT_OK && fits[r * N_F + F_R] <= obey) s->obey++;
+    }
+
+    /* ---- configurations */
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t file = H5Fopen(o->path, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t runs = file >= 0 ? H5Gopen2(file, "runs", H5P_DEFAULT) : -1;
+    column *cols = NULL;
+    size_t ncols = 0;
+    config *cfgs = NULL;
+    size_t ncfg = 0;
+    int *run_cfg = calloc(R + 1, sizeof *run_cfg);
+    if (runs < 0 || !run_cfg) {
+        rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot open for writing the analysis", o->path);
+        goto done;
+    }
+    H5G_info_t gi;
+    H5Gget_info(runs, &gi);
+    cols = calloc(gi.nlinks + 1, sizeof *cols);
+    for (hsize_t i = 0; cols && i < gi.nlinks; i++) {
+        char name[256];
+        if (H5Lget_name_by_idx(runs, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name, H5P_DEFAULT) < 0) continue;
+        if (!is_config_key(name)) continue;
+        if (read_column(runs, name, R, &cols[ncols++]) < 0) {
+            rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot read /runs/%s", o->path, name);
+            goto done;
+        }
+    }
+    /* sort order: dataset, arch, depth, optimiser first, then the rest by name */
+    static const char *const first[] = {"data.kind", "model.arch", "model.depth", "train.opt"};
+    int order[512];
+    size_t no = 0;
+    for (size_t f = 0; f < 4; f++)
+        for (size_t c = 0; c < ncols; c++)
+            if (!strcmp(cols[c].name, first[f])) order[no++] = (int)c;
+    for (size_t c = 0; c < ncols && no < 512; c++) {
+        int seen = 0;
+        for (size_t k = 0; k < no; k++) seen |= order[k] == (int)c;
+        if (!seen) order[no++] = (int)c;
+    }
+    g_cols = cols, g_ncols = no, g_order = order;
+
+    /* group: a run joins the first configuration whose representative it equals */
+    cfgs = calloc(R + 1, sizeof *cfgs);
+    for (size_t r = 0; cfgs && r < R; r++) {
+        size_t c = 0;
+        while (c < ncfg && cmp_run(cfgs[c].first, r) != 0) c++;
+        if (c == ncfg) cfgs[ncfg++].first = r;
+    }
+    qsort(cfgs, ncfg, sizeof *cfgs, cmp_config);
+    s->configs = ncfg;
+    double *tmp = malloc((R + 1) * 8 * sizeof *tmp);
+    for (size_t c = 0; tmp && c < ncfg; c++) {
+        double *rho = tmp, *rr = tmp + R, *hl = tmp + 2 * R, *d0 = tmp + 3 * R, *dl = tmp + 4 * R;
+        size_t k = 0;
+        config *g = &cfgs[c];
+        for (size_t r = 0; r < R; r++) {
+            if (cmp_run(g->first, r) != 0) continue;
+            run_cfg[r] = (int)c;
+            g->n_runs++;
+            const double *f = fits + r * N_F;
+            if ((int)f[F_FLAG] != HS_FIT_OK) continue;
+            rho[k] = f[F_RHO], rr[k] = f[F_R], hl[k] = f[F_HALF], d0[k] = f[F_DFIRST], dl[k] = f[F_DLAST];
+            g->n_obey += f[F_R] <= obey;
+            k++;
+        }
+        g->n_fitted = k;
+        g->rho_mean = mean_of(rho, k), g->rho_std = std_of(rho, k);
+        g->r_mean = mean_of(rr, k), g->r_std = std_of(rr, k);
+        g->half_mean = mean_of(hl, k), g->dfirst_mean = mean_of(d0, k), g->dlast_mean = mean_of(dl, k);
+    }
+    free(tmp);
+
+    /* ---- write /analysis/equisep */
+    if (H5Lexists(file, "analysis", H5P_DEFAULT) <= 0) {
+        hid_t a = H5Gcreate2(file, "analysis", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        if (a >= 0) H5Gclose(a);
+    } else if (H5Lexists(file, "analysis/equisep", H5P_DEFAULT) > 0) {
+        H5Ldelete(file, "analysis/equisep", H5P_DEFAULT); /* a re-analysis replaces the old one */
+    }
+    hid_t g = H5Gcreate2(file, "analysis/equisep", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int w = g < 0;
+    double *col = malloc((R + ncfg + 1) * sizeof *col);
+    int *icol = malloc((R + ncfg + 1) * sizeof *icol);
+    signed char *flags = malloc(R + 1);
+    if (!col || !icol || !flags) w = 1;
+    for (int f = 0; !w && f < 8; f++) {
+        for (size_t r = 0; r < R; r++) col[r] = fits[r * N_F + f];
+        w |= write_ds(g, fit_names[f], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, R, col);
+    }
+    for (size_t r = 0; !w && r < R; r++) icol[r] = (int)fits[r * N_F + F_NLAYERS], flags[r] = (signed char)fits[r * N_F + F_FLAG];
+    if (!w) w |= write_ds(g, "n_layers", H5T_STD_I32LE, H5T_NATIVE_INT, R, icol);
+    if (!w) w |= write_ds(g, "flag", H5T_STD_I8LE, H5T_NATIVE_SCHAR, R, flags);
+    for (size_t r = 0; !w && r < R; r++) icol[r] = run_cfg[r];
+    if (!w) w |= write_ds(g, "config", H5T_STD_I32LE, H5T_NATIVE_INT, R, icol);
+    /* per configuration */
+    hs_str labels = {0};
+    size_t lw = 1;
+    char **lab = calloc(ncfg + 1, sizeof *lab);
+    for (size_t c = 0; !w && lab && c < ncfg; c++) {
+        hs_str_reset(&labels);
+        for (size_t k = 0; k < no; k++)
+            hs_str_printf(&labels, "%s%s=%s", k ? ", " : "", short_name(cols[order[k]].name),
+                          cols[order[k]].text[cfgs[c].first]);
+        lab[c] = strdup(labels.buf ? labels.buf : "all runs");
+        if (lab[c] && strlen(lab[c]) + 1 > lw) lw = strlen(lab[c]) + 1;
+    }
+    hs_str_free(&labels);
+    char *lb = calloc(ncfg + 1, lw);
+    for (size_t c = 0; lb && lab && c < ncfg; c++)
+        if (lab[c]) memcpy(lb + c * lw, lab[c], strlen(lab[c]));
+    if (!w && lb) {
+        hid_t t = str_type(lw);
+        w |= write_ds(g, "label", t, t, ncfg, lb);
+        H5Tclose(t);
+    }
+#define CFG_INT(field, name)                                                                                          \
+    for (size_t c = 0; c < ncfg; c++) icol[c] = (int)cfgs[c].field;                                                   \
+    if (!w) w |= write_ds(g, name, H5T_STD_I32LE, H5T_NATIVE_INT, ncfg, icol)
+#define CFG_DBL(field, name)                                                                                          \
+    for (size_t c = 0; c < ncfg; c++) col[c] = cfgs[c].field;                                                         \
+    if (!w) w |= write_ds(g, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, ncfg, col)
+    if (!w) {
+        CFG_INT(n_runs, "n_runs");
+        CFG_INT(n_fitted, "n_fitted");
+        CFG_INT(n_obey, "n_obey");
+        CFG_DBL(rho_mean, "rho_mean");
+        CFG_DBL(rho_std, "rho_std");
+        CFG_DBL(r_mean, "r_mean");
+        CFG_DBL(r_std, "r_std");
+        CFG_DBL(half_mean, "half_life_mean");
+        CFG_DBL(dfirst_mean, "d_first_mean");
+        CFG_DBL(dlast_mean, "d_last_mean");
+    }
+    if (!w) {
+        hid_t sp = H5Screate(H5S_SCALAR);
+        hid_t a = H5Acreate2(g, "obey_r", H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
+        w |= a < 0 || H5Awrite(a, H5T_NATIVE_DOUBLE, &obey) < 0;
+        if (a >= 0) H5Aclose(a);
+        H5Sclose(sp);
+    }
+    if (g >= 0) H5Gclose(g);
+    free(col), free(icol), free(flags), free(lb);
+    if (w) {
+        rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot write /analysis/equisep", o->path);
+        for (size_t c = 0; lab && c < ncfg; c++) free(lab[c]);
+        free(lab);
+        goto done;
+    }
+
+    /* ---- tables: CSV (every key a column) and Markdown */
+    hs_str csv = {0}, md = {0};
+    for (size_t k = 0; k < no; k++) hs_str_printf(&csv, "%s,", cols[order[k]].name);
+    hs_str_printf(&csv, "n_runs,n_fitted,n_obey,rho_mean,rho_std,r_mean,r_std,half_life_mean,d_first_mean,d_last_mean\n");
+    hs_str_printf(&md, "|");
+    for (size_t k = 0; k < no; k++) hs_str_printf(&md, " %s |", short_name(cols[order[k]].name));
+    hs_str_printf(&md, " runs | rho | r | obey (r <= %g) | half-life | D_0 | D_last |\n|", obey);
+    for (size_t k = 0; k < no + 7; k++) hs_str_printf(&md, "---|");
+    hs_str_printf(&md, "\n");
+    for (size_t c = 0; c < ncfg; c++) {
+        const config *q = &cfgs[c];
+        hs_str_printf(&md, "|");
+        for (size_t k = 0; k < no; k++) {
+            const char *v = cols[order[k]].text[q->first];
+            hs_str_printf(&csv, strpbrk(v, ",\"") ? "\"%s\"," : "%s,", v);
+            hs_str_printf(&md, " %s |", v);
+        }
+        hs_str_printf(&csv, "%zu,%zu,%zu,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n", q->n_runs, q->n_fitted, q->n_obey,
+                      q->rho_mean, q->rho_std, q->r_mean, q->r_std, q->half_mean, q->dfirst_mean, q->dlast_mean);
+        char rho[80], rr[80];
+        fmt_pm(rho, sizeof rho, q->rho_mean, q->rho_std, "%.3f");
+        fmt_pm(rr, sizeof rr, q->r_mean, q->r_std, "%.4f");
+        hs_str_printf(&md, " %zu/%zu | %s | %s | %zu/%zu | %.2f | %.4g | %.4g |\n", q->n_fitted, q->n_runs, rho, rr,
+                      q->n_obey, q->n_fitted, q->half_mean, q->dfirst_mean, q->dlast_mean);
+    }
+    for (size_t c = 0; lab && c < ncfg; c++) free(lab[c]);
+    free(lab);
+    hs_str prefix = {0};
+    if (o->prefix) hs_str_printf(&prefix, "%s", o->prefix);
+    else {
+        size_t n = strlen(o->path);
+        if (n > 3 && !strcmp(o->path + n - 3, ".h5")) n -= 3;
+        hs_str_append(&prefix, o->path, n);
+    }
+    const char *ext[2] = {".equisep.csv", ".equisep.md"};
+    const hs_str *body[2] = {&csv, &md};
+    for (int i = 0; i < 2 && rc == HS_OK; i++) {
+        hs_str p = {0};
+        hs_str_printf(&p, "%s%s", prefix.buf, ext[i]);
+        FILE *fp = fopen(p.buf, "w");
+        if (!fp || fwrite(body[i]->buf, 1, body[i]->len, fp) != body[i]->len) {
+            rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot write the table", p.buf);
+        }
+        if (fp) fclose(fp);
+        hs_str_free(&p);
+    }
+    if (table && rc == HS_OK) hs_str_append(table, md.buf, md.len);
+    hs_str_free(&csv), hs_str_free(&md), hs_str_free(&prefix);
+
+done:
+    for (size_t c = 0; cols && c < ncols; c++) {
+        for (size_t r = 0; cols[c].text && r < R; r++) free(cols[c].text[r]);
+        free(cols[c].text), free(cols[c].num), free(cols[c].name);
+    }
+    free(cols), free(cfgs), free(run_cfg), free(fits), free(ri.state);
+    if (runs >= 0) H5Gclose(runs);
+    if (file >= 0) H5Fclose(file);
+agree:;
+    /* rank 0's outcome is everyone's */
+    int code = (int)rc;
+    MPI_Bcast(&code, 1, MPI_INT, 0, comm);
+    if (rank != 0 && code != HS_OK) rc = HS_FAIL(err, (hs_code)code, "rank 0 failed to write the analysis");
+    double sv[7] = {(double)s->runs, (double)s->finished, (double)s->fitted, (double)s->flagged,
+                    (double)s->unfinished, (double)s->configs, (double)s->obey};
+    MPI_Bcast(sv, 7, MPI_DOUBLE, 0, comm);
+    s->runs = (size_t)sv[0], s->finished = (size_t)sv[1], s->fitted = (size_t)sv[2], s->flagged = (size_t)sv[3];
+    s->unfinished = (size_t)sv[4], s->configs = (size_t)sv[5], s->obey = (size_t)sv[6];
+    return rc;
+}

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# test_analyze.sh HSWEEP MPIEXEC PYTHON - the equi-separation pipeline end to end on 2 ranks:
+# run a tiny sweep, `hsweep analyze` it under mpirun, and check the stored fits and the tables
+# against a direct computation from the stored D values (numpy), the partial-file case, and the
+# figure script. Run from the source tree root (ctest sets the working directory).
+set -u
+HS=$1 MPI=$2 PY=$3
+. "$(dirname "$0")/lib.sh"
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+S=tests/specs/train/equisep-tiny.yaml
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+
+check "tiny equi-separation sweep on 2 ranks" 0 "$MPI" -n 2 "$HS" run $S -o "$T/eq.h5" --quiet --progress -1
+contains "8 runs done" "$OUT" "8 runs: 8 done"
+check "analyze on 2 ranks" 0 "$MPI" -n 2 "$HS" analyze "$T/eq.h5"
+contains "summary" "$OUT" "8 runs, 8 finished, 8 fitted, 0 flagged"
+contains "4 configurations" "$OUT" "4 configurations"
+contains "markdown header" "$OUT" "| depth | opt | lr | runs | rho | r |"
+contains "markdown rows start with a bar" "$OUT" "| 1 | adam | 0.003 | 2/2 |"
+[ -s "$T/eq.equisep.csv" ] && [ -s "$T/eq.equisep.md" ] && ok "tables written beside the file" || bad "no tables"
+
+res=$("$PY" - "$T/eq.h5" "$T/eq.equisep.csv" <<'PYEOF'
+import sys, csv, h5py, numpy as np
+f = h5py.File(sys.argv[1], "r")
+D = f["layers/separation"][()]                       # [R x N x L]
+g = f["analysis/equisep"]
+R = D.shape[0]
+depth = f["runs/model.depth"][()]
+for r in range(R):
+    t = max(i for i in range(D.shape[1]) if not np.isnan(D[r, i, 0]))   # the final measurement
+    d = D[r, t][~np.isnan(D[r, t])]
+    assert len(d) == depth[r] + 2, (len(d), depth[r])                    # input + depth+1 hidden
+    l = np.arange(len(d)); y = np.log(d)
+    slope, intercept = np.polyfit(l, y, 1)
+    rr = np.corrcoef(l, y)[0, 1]
+    for name, want in (("slope", slope), ("intercept", intercept), ("rho", np.exp(slope)), ("r", rr),
+                       ("r2", rr * rr), ("d_first", d[0]), ("d_last", d[-1])):
+        got = g[name][r]
+        assert abs(got - want) <= 1e-9 * max(1, abs(want)), (r, name, got, want)
+    assert g["flag"][r] == 0 and g["n_layers"][r] == len(d)
+    hl = np.log(2) / -slope if slope < 0 else np.inf
+    assert g["half_life"][r] == hl or abs(g["half_life"][r] - hl) < 1e-9 * abs(hl)
+# D at layer 0 is a data-only number: equal for runs with the same data seed
+seed = f["runs/data.seed"][()]
+for s in set(seed):
+    d0 = g["d_first"][seed == s]
+    assert np.all(d0 == d0[0]), d0
+# the table: one row per configuration, seeds aggregated
+rows = list(csv.DictReader(open(sys.argv[2])))
+assert len(rows) == 4, len(rows)
+assert [r["model.depth"] for r in rows] == ["1", "1", "3", "3"], [r["model.depth"] for r in rows]
+assert [r["train.opt"] for r in rows] == ["adam", "sgd", "adam", "sgd"]
+cfg = g["config"][()]
+for c, row in enumerate(rows):
+    rho = g["rho"][cfg == c]; r_ = g["r"][cfg == c]
+    assert int(row["n_fitted"]) == 2 == len(rho)
+    assert abs(float(row["rho_mean"]) - rho.mean()) < 1e-5 * rho.mean()
+    assert abs(float(row["rho_std"]) - rho.std(ddof=1)) < 1e-4 * max(rho.std(ddof=1), 1e-3)
+    assert abs(float(row["r_mean"]) - r_.mean()) < 1e-5
+    assert int(row["n_obey"]) == int((r_ <= -0.99).sum())
+    assert g["label"][c].decode().startswith("depth=" + row["model.depth"] + ", opt=" + row["train.opt"])
+print("ok")
+PYEOF
+)
+[ "$res" = ok ] && ok "stored fits equal numpy's fits of the stored D; table rows equal the seed statistics" || bad "fits" "$res"
+
+# a partial file: mark two runs unfinished, as a killed sweep would leave them
+"$PY" -c "
+import h5py
+f = h5py.File('$T/eq.h5', 'r+')
+st = f['runs/status'][()]; st[0] = 1; st[5] = 0; f['runs/status'][...] = st"
+check "analyze a partial file" 0 "$HS" analyze "$T/eq.h5" --prefix "$T/partial"
+contains "partial summary" "$OUT" "8 runs, 6 finished, 6 fitted"
+contains "says what is missing" "$OUT" "2 runs are not finished"
+res=$("$PY" -c "
+import h5py; g = h5py.File('$T/eq.h5')['analysis/equisep']
+print(list(g['flag'][()]), int(sum(g['n_fitted'][()])))")
+[ "$res" = "[1, 0, 0, 0, 0, 1, 0, 0] 6" ] && ok "unfinished runs flagged 1, not fitted" || bad "partial flags" "$res"
+
+check "analyze a file without D" 1 "$HS" analyze /nonexistent.h5
+contains "names the file" "$ERR" "/nonexistent.h5: cannot open"
+
+if [ -f analysis/equisep_figure.py ]; then
+  check "figure script" 0 "$PY" analysis/equisep_figure.py "$T/eq.h5" --prefix "$T/fig"
+  [ -s "$T/fig-equisep.png" ] && [ -s "$T/fig-equisep.pdf" ] && ok "figure written (PNG and PDF)" || bad "no figure" "$OUT"
+fi
+
+finish
