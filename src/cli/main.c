@@ -61,7 +61,7 @@ static const char usage[] =
     "  train SPEC.yaml   train one run of the spec in this process and write its records to HDF5\n"
     "      --run ID                 the run to train (an id from `hsweep plan`, or a unique prefix);\n"
     "                               optional when the spec has a single run\n"
-    "      --set key=value          override a base key (repeatable), e.g. --set model.depth=6\n"
+    "      --set key=value          change the chosen run's config (repeatable), e.g. --set train.epochs=5\n"
     "      -o FILE                  output file (default run-<id>.h5)\n"
     "      --quiet                  no progress lines\n"
     "  keys              list every config key with type, default, range and meaning\n"
@@ -507,28 +507,39 @@ static hs_code train_one(const train_args *a, hs_error *err) {
     hs_code rc = hs_spec_load(a->spec, &spec, err);
     hs_plan_opts opts = {0};
     size_t r = 0;
-    /* --run names a run of the spec as written; --set then changes that run (so its id
-     * changes too). Overrides of base keys keep the expansion order, so run r of the spec is
-     * run r of the overridden spec. An id of the overridden plan is accepted as well. */
-    int by_position = 0;
     if (rc == HS_OK && a->run && a->n_sets) {
+        /* --run names a run of the spec as written; --set then changes that run's config (and
+         * so its id), whatever level of the spec set the key. The run is rebuilt as a one-run
+         * spec from its canonical config; data.seed is left out when it merely followed seed,
+         * so that --set seed=N moves the data seed too. */
         hs_plan *written = NULL;
-        hs_error ignore = {0};
-        if (hs_plan_expand(spec, &opts, &written, &ignore) == HS_OK &&
-            pick_run(written, a->run, a->spec, &r, &ignore) == HS_OK) {
-            by_position = 1;
-            opts.max_runs = written->n_runs; /* same shape expected below */
+        hs_str yaml = {0}, one = {0};
+        rc = hs_plan_expand(spec, &opts, &written, err);
+        if (rc == HS_OK) rc = pick_run(written, a->run, a->spec, &r, err);
+        if (rc == HS_OK) rc = hs_plan_canonical(written, r, &one);
+        if (rc == HS_OK) {
+            const hs_value *seed = hs_plan_value(written, r, hs_schema_find("seed"));
+            const hs_value *dseed = hs_plan_value(written, r, hs_schema_find("data.seed"));
+            hs_str_printf(&yaml, "name: %s\nbase:\n", spec->name ? spec->name : "run");
+            for (char *line = strchr(one.buf, '\n'); line && line[1]; line = strchr(line + 1, '\n')) {
+                char *eq = strchr(line + 1, '='), *end = strchr(line + 1, '\n');
+                if (!eq || (end && eq > end)) continue;
+                int klen = (int)(eq - line - 1), vlen = end ? (int)(end - eq - 1) : (int)strlen(eq + 1);
+                if (klen == 9 && !strncmp(line + 1, "data.seed", 9) && dseed->u.i == seed->u.i) continue;
+                hs_str_printf(&yaml, "  %.*s: %.*s\n", klen, line + 1, vlen, eq + 1);
+            }
+            hs_spec *single = NULL;
+            rc = hs_spec_parse(yaml.buf, yaml.len, a->spec, &single, err);
+            if (rc == HS_OK) hs_spec_free(spec), spec = single;
+            r = 0;
         }
+        hs_str_free(&yaml);
+        hs_str_free(&one);
         hs_plan_free(written);
     }
     for (int i = 0; i < a->n_sets && rc == HS_OK; i++) rc = hs_spec_override(spec, a->sets[i], err);
-    size_t want_runs = opts.max_runs;
-    opts.max_runs = 0;
     if (rc == HS_OK) rc = hs_plan_expand(spec, &opts, &plan, err);
-    if (rc == HS_OK && by_position && plan->n_runs != want_runs)
-        rc = HS_FAIL(err, HS_ERR_USAGE, "the --set overrides change the sweep from %zu to %zu runs, so run %s has no "
-                     "counterpart; pick a run of the overridden sweep", want_runs, plan->n_runs, a->run);
-    if (rc == HS_OK && !by_position) rc = pick_run(plan, a->run, a->spec, &r, err);
+    if (rc == HS_OK && !(a->run && a->n_sets)) rc = pick_run(plan, a->run, a->spec, &r, err);
     if (rc == HS_OK) rc = hs_train_config_from_plan(plan, r, &cfg, err);
     if (rc == HS_OK) rc = hs_plan_canonical(plan, r, &canon);
     if (rc == HS_OK) rc = hs_data_load(&cfg.data, &train, &test, err);

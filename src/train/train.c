@@ -8,6 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#if defined(__x86_64__) || defined(__SSE2__)
+#include <xmmintrin.h>
+#define HS_HAVE_MXCSR 1
+#endif
 
 #include "hsweep/metrics.h"
 #include "hsweep/rng.h"
@@ -268,8 +272,41 @@ static hs_code check(const hs_train_config *c, const hs_dataset *train, const hs
     return HS_OK;
 }
 
+/* Denormal floats (below 1.2e-38) cost 10-100x per operation on x86. They appear when a deep
+ * net's gradients vanish (e.g. 19 ReLU layers without normalisation, where Adam's second moment
+ * g^2 underflows) and turned 0.02 s epochs into 0.6 s ones. Flush-to-zero and denormals-are-zero
+ * for the duration of a training trade those values for 0, which no training can tell apart. */
+static unsigned flush_denormals(void) {
+#ifdef HS_HAVE_MXCSR
+    unsigned saved = _mm_getcsr();
+    _mm_setcsr(saved | 0x8040); /* FTZ (bit 15) | DAZ (bit 6) */
+    return saved;
+#else
+    return 0;
+#endif
+}
+
+static void restore_denormals(unsigned saved) {
+#ifdef HS_HAVE_MXCSR
+    _mm_setcsr(saved);
+#else
+    (void)saved;
+#endif
+}
+
+static hs_code train_run(const hs_train_config *c, const hs_dataset *train, const hs_dataset *test,
+                         const hs_train_hooks *hooks, hs_train_result *res, hs_error *err);
+
 hs_code hs_train_run(const hs_train_config *c, const hs_dataset *train, const hs_dataset *test,
                      const hs_train_hooks *hooks, hs_train_result *res, hs_error *err) {
+    unsigned saved = flush_denormals();
+    hs_code rc = train_run(c, train, test, hooks, res, err);
+    restore_denormals(saved);
+    return rc;
+}
+
+static hs_code train_run(const hs_train_config *c, const hs_dataset *train, const hs_dataset *test,
+                         const hs_train_hooks *hooks, hs_train_result *res, hs_error *err) {
     memset(res, 0, sizeof *res);
     hs_dataset none = {0};
     if (!test) test = &none;
