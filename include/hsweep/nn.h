@@ -180,4 +180,62 @@ size_t hs_mlp_state_size(const hs_mlp *m);
 void hs_mlp_state_get(const hs_mlp *m, float *state);
 void hs_mlp_state_set(hs_mlp *m, const float *state);
 
+/* ================================================================ models
+ * What the training loop sees of any architecture: one flat parameter vector with its tensor
+ * table, forward/backward on a batch, and the outputs of its hidden layers (per-layer metrics).
+ * The MLP above is one implementation (hs_model_mlp); others (the CNN/LCN/FCN of the hierarchy
+ * experiments) provide their own hs_model_ops. The loop never looks behind `impl`.
+ *
+ *     hs_model m;
+ *     HS_TRY(err, hs_model_mlp(&m, &mlp_opts, err));
+ *     const float *logits = hs_model_forward(&m, x, B, HS_MODE_TRAIN);
+ *     hs_loss_forward_backward(HS_LOSS_CE, logits, y, NULL, B, m.out_dim, m.dlogits, NULL);
+ *     hs_model_backward(&m, m.dlogits, B);          // m.grads
+ *     hs_model_free(&m);
+ */
+typedef struct hs_model hs_model;
+
+typedef struct hs_model_ops {
+    /* x [B x in_dim] -> logits [B x out_dim] (owned by the model); NULL when B is out of range */
+    const float *(*forward)(hs_model *m, const float *x, int B, hs_mode mode);
+    /* gradient of the loss w.r.t. every parameter into m->grads, from the last forward */
+    void (*backward)(hs_model *m, const float *dlogits, int B);
+    /* post-activation output of hidden layer l of the last forward, [B x hidden_width[l]] */
+    const float *(*hidden)(const hs_model *m, int l);
+    size_t (*state_size)(const hs_model *m); /* parameters + buffers (e.g. BN running statistics) */
+    void (*state_get)(const hs_model *m, float *state);
+    void (*state_set)(hs_model *m, const float *state);
+    void (*free)(hs_model *m);
+} hs_model_ops;
+
+struct hs_model {
+    const hs_model_ops *ops;
+    void *impl;
+    float *params, *grads;   /* [n_params] */
+    size_t n_params;
+    const hs_tensor *tensors; /* kinds and dense-layer indices (weights of layer n_hidden = readout) */
+    int n_tensors;
+    int in_dim, out_dim, max_batch;
+    int n_hidden;             /* hidden layers whose outputs `hidden` returns */
+    const int *hidden_width;  /* [n_hidden] */
+    float *dlogits;           /* [max_batch x out_dim] scratch for the loss gradient */
+    double lr_scale;          /* the optimiser's learning rate is multiplied by this (1; mean-field nets: H) */
+    int batch_stats;          /* uses batch statistics in training (BatchNorm): batches of one are refused */
+};
+
+static inline const float *hs_model_forward(hs_model *m, const float *x, int B, hs_mode mode) {
+    return m->ops->forward(m, x, B, mode);
+}
+static inline void hs_model_backward(hs_model *m, const float *dlogits, int B) { m->ops->backward(m, dlogits, B); }
+static inline const float *hs_model_hidden(const hs_model *m, int l) { return m->ops->hidden(m, l); }
+static inline size_t hs_model_state_size(const hs_model *m) { return m->ops->state_size(m); }
+static inline void hs_model_state_get(const hs_model *m, float *s) { m->ops->state_get(m, s); }
+static inline void hs_model_state_set(hs_model *m, const float *s) { m->ops->state_set(m, s); }
+
+/* The MLP as a model (owns an hs_mlp in impl; hidden_width = widths). */
+hs_code hs_model_mlp(hs_model *m, const hs_mlp_opts *o, hs_error *err);
+/* The MLP behind a model made by hs_model_mlp, or NULL. */
+hs_mlp *hs_model_as_mlp(hs_model *m);
+void hs_model_free(hs_model *m); /* safe on a zeroed struct */
+
 #endif /* HSWEEP_NN_H */

@@ -124,7 +124,7 @@ typedef struct hs_train_hooks {
     void *ctx;
     /* After each record point, with the net in its current state (e.g. to print progress or
      * measure features). A non-OK return aborts the training with that error. */
-    hs_code (*on_record)(void *ctx, const hs_record *rec, hs_mlp *net, const hs_dataset *train, hs_error *err);
+    hs_code (*on_record)(void *ctx, const hs_record *rec, hs_model *net, const hs_dataset *train, hs_error *err);
     /* Polled at every step boundary; non-zero stops the training (status HS_RUN_STOPPED), e.g.
      * when Slurm announces the end of the job. */
     int (*should_stop)(void *ctx);
@@ -139,6 +139,6 @@ hs_code hs_train_run(const hs_train_config *c, const hs_dataset *train, const hs
                      const hs_train_hooks *hooks, hs_train_result *res, hs_error *err);
 
 /* Mean loss and accuracy of net on d in eval mode, in chunks of the net's max_batch rows. */
-void hs_train_evaluate(hs_mlp *net, const hs_dataset *d, hs_loss loss, double *mean_loss, double *accuracy);
+void hs_train_evaluate(hs_model *net, const hs_dataset *d, hs_loss loss, double *mean_loss, double *accuracy);
 
 #endif /* HSWEEP_TRAIN_H */

@@ -486,7 +486,7 @@ static hs_code pick_run(const hs_plan *plan, const char *prefix, const char *spe
     return HS_OK;
 }
 
-static hs_code print_record(void *ctx, const hs_record *r, hs_mlp *net, const hs_dataset *train, hs_error *err) {
+static hs_code print_record(void *ctx, const hs_record *r, hs_model *net, const hs_dataset *train, hs_error *err) {
     (void)net, (void)train, (void)err;
     const hs_train_config *c = ctx;
     char test[64] = "";

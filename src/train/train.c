@@ -63,7 +63,7 @@ static double now(void) {
 
 /* ================================================================ evaluation */
 
-void hs_train_evaluate(hs_mlp *net, const hs_dataset *d, hs_loss loss, double *mean_loss, double *accuracy) {
+void hs_train_evaluate(hs_model *net, const hs_dataset *d, hs_loss loss, double *mean_loss, double *accuracy) {
     if (d->n == 0) {
         *mean_loss = *accuracy = NAN;
         return;
@@ -72,10 +72,10 @@ void hs_train_evaluate(hs_mlp *net, const hs_dataset *d, hs_loss loss, double *m
      * statistics, so chunk boundaries do not change the result. */
     double sum = 0;
     long long correct = 0;
-    int chunk = net->o.max_batch;
+    int chunk = net->max_batch;
     for (long long i = 0; i < d->n; i += chunk) {
         int b = (int)(d->n - i < chunk ? d->n - i : chunk);
-        const float *logits = hs_mlp_forward(net, d->x + (size_t)i * (size_t)d->dim, b, HS_MODE_EVAL);
+        const float *logits = hs_model_forward(net, d->x + (size_t)i * (size_t)d->dim, b, HS_MODE_EVAL);
         if (!logits) { /* cannot happen for 1 <= b <= max_batch in eval mode */
             *mean_loss = *accuracy = NAN;
             return;
@@ -95,7 +95,7 @@ typedef struct loop {
     const hs_dataset *train, *test;
     const hs_train_hooks *hooks;
     hs_train_result *res;
-    hs_mlp net;
+    hs_model net;
     hs_optim opt;
     float *xb;       /* [B x dim] gathered batch */
     int32_t *yb;     /* [B] */
@@ -113,17 +113,21 @@ static double *layer_cell(loop *L, size_t t, int field, int layer) {
 }
 
 static void record_weights(loop *L, size_t t) {
-    hs_mlp *net = &L->net;
-    for (int l = 0; l < net->n_dense; l++) {
-        const float *W = net->W[l], *W0 = L->w0 + (W - net->params);
-        size_t n = (size_t)net->dims[l] * (size_t)net->dims[l + 1];
-        double norm = 0, norm0 = 0, diff = 0;
-        for (size_t i = 0; i < n; i++) {
+    hs_model *net = &L->net;
+    double norm[4096] = {0}, norm0[4096] = {0}, diff[4096] = {0};
+    size_t nl = L->res->n_layers < 4096 ? L->res->n_layers : 4096;
+    for (int k = 0; k < net->n_tensors; k++) {
+        const hs_tensor *ts = &net->tensors[k];
+        if (ts->kind != HS_TENSOR_WEIGHT || ts->layer < 0 || (size_t)ts->layer >= nl) continue;
+        const float *W = net->params + ts->offset, *W0 = L->w0 + ts->offset;
+        for (size_t i = 0; i < ts->size; i++) {
             double w = W[i], w0 = W0[i];
-            norm += w * w, norm0 += w0 * w0, diff += (w - w0) * (w - w0);
+            norm[ts->layer] += w * w, norm0[ts->layer] += w0 * w0, diff[ts->layer] += (w - w0) * (w - w0);
         }
-        *layer_cell(L, t, LF_WNORM, l) = sqrt(norm);
-        *layer_cell(L, t, LF_WCHANGE, l) = norm0 > 0 ? sqrt(diff / norm0) : NAN;
+    }
+    for (size_t l = 0; l < nl; l++) {
+        *layer_cell(L, t, LF_WNORM, (int)l) = sqrt(norm[l]);
+        *layer_cell(L, t, LF_WCHANGE, (int)l) = norm0[l] > 0 ? sqrt(diff[l] / norm0[l]) : NAN;
     }
 }
 
@@ -133,33 +137,33 @@ static void record_weights(loop *L, size_t t) {
  * as float, and reduced in double by hs_separation. */
 static hs_code record_separation(loop *L, size_t t, hs_error *err) {
     const hs_dataset *d = L->train;
-    hs_mlp *net = &L->net;
-    const int nh = net->o.n_hidden;
+    hs_model *net = &L->net;
+    const int nh = net->n_hidden;
     size_t n = (size_t)d->n;
     if (!L->feat) {
         L->feat = calloc((size_t)(nh ? nh : 1), sizeof *L->feat);
         if (!L->feat) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory for features");
         for (int l = 0; l < nh; l++)
-            if (!(L->feat[l] = malloc(n * (size_t)net->dims[l + 1] * sizeof **L->feat)))
+            if (!(L->feat[l] = malloc(n * (size_t)net->hidden_width[l] * sizeof **L->feat)))
                 return HS_FAIL(err, HS_ERR_NOMEM, "out of memory for the features of layer %d (%zu x %d floats)",
-                               l + 1, n, net->dims[l + 1]);
+                               l + 1, n, net->hidden_width[l]);
     }
-    hs_mode mode = L->c->model.norm == HS_NORM_BATCH ? L->c->bn_record_mode : HS_MODE_EVAL;
-    size_t chunk = mode == HS_MODE_BATCH ? (size_t)L->c->bn_chunk : (size_t)net->o.max_batch;
+    hs_mode mode = net->batch_stats ? L->c->bn_record_mode : HS_MODE_EVAL;
+    size_t chunk = mode == HS_MODE_BATCH ? (size_t)L->c->bn_chunk : (size_t)net->max_batch;
     if (chunk > n) chunk = n;
     for (size_t i = 0; i < n; i += chunk) {
         int b = (int)(n - i < chunk ? n - i : chunk);
-        if (!hs_mlp_forward(net, d->x + i * (size_t)d->dim, b, mode))
+        if (!hs_model_forward(net, d->x + i * (size_t)d->dim, b, mode))
             return HS_FAIL(err, HS_ERR_INTERNAL, "the net refused a feature chunk of %d rows", b);
         for (int l = 0; l < nh; l++) {
-            size_t w = (size_t)net->dims[l + 1];
-            memcpy(L->feat[l] + i * w, hs_mlp_hidden(net, l), (size_t)b * w * sizeof **L->feat);
+            size_t w = (size_t)net->hidden_width[l];
+            memcpy(L->feat[l] + i * w, hs_model_hidden(net, l), (size_t)b * w * sizeof **L->feat);
         }
     }
     hs_sep_weighting wt = L->c->sep_paper_weighting ? HS_SEP_PAPER : HS_SEP_BALANCED;
     for (int l = 0; l <= nh; l++) {
         const float *x = l == 0 ? d->x : L->feat[l - 1];
-        size_t p = l == 0 ? (size_t)d->dim : (size_t)net->dims[l];
+        size_t p = l == 0 ? (size_t)d->dim : (size_t)net->hidden_width[l - 1];
         hs_sep_result sr;
         HS_TRY(err, hs_separation(x, n, p, d->y, d->classes, wt, 0, &sr, err));
         *layer_cell(L, t, LF_SEP, l) = sr.D;
@@ -200,7 +204,7 @@ static hs_code epoch(loop *L, long long e, double lr, double *mean_loss, hs_erro
     const hs_dataset *d = L->train;
     hs_train_result *res = L->res;
     size_t n = (size_t)d->n, dim = (size_t)d->dim;
-    int B = L->net.o.max_batch;
+    int B = L->net.max_batch;
 
     for (size_t i = 0; i < n; i++) L->order[i] = (uint32_t)i;
     hs_rng rng;
@@ -220,7 +224,7 @@ static hs_code epoch(loop *L, long long e, double lr, double *mean_loss, hs_erro
             memcpy(L->xb + (size_t)r * dim, d->x + (size_t)src * dim, dim * sizeof *L->xb);
             L->yb[r] = d->y[src];
         }
-        const float *logits = hs_mlp_forward(&L->net, L->xb, b, HS_MODE_TRAIN);
+        const float *logits = hs_model_forward(&L->net, L->xb, b, HS_MODE_TRAIN);
         if (!logits) return HS_FAIL(err, HS_ERR_INTERNAL, "the net refused a batch of %d rows", b);
         double loss = hs_loss_forward_backward(L->c->loss, logits, L->yb, NULL, b, d->classes, L->net.dlogits, NULL);
         if (!isfinite(loss)) {
@@ -230,11 +234,12 @@ static hs_code epoch(loop *L, long long e, double lr, double *mean_loss, hs_erro
             return HS_OK;
         }
         sum += loss * b;
-        hs_mlp_backward(&L->net, L->net.dlogits, b);
+        hs_model_backward(&L->net, L->net.dlogits, b);
         hs_optim_begin_step(&L->opt);
         for (int t = 0; t < L->net.n_tensors; t++) {
             const hs_tensor *ts = &L->net.tensors[t];
-            hs_optim_update(&L->opt, L->net.params, L->net.grads, ts->offset, ts->size, lr, decay_of(L, ts));
+            hs_optim_update(&L->opt, L->net.params, L->net.grads, ts->offset, ts->size, lr * L->net.lr_scale,
+                            decay_of(L, ts));
         }
         res->steps++;
     }
@@ -323,7 +328,7 @@ static hs_code train_run(const hs_train_config *c, const hs_dataset *train, cons
         long long chunk = c->bn_chunk < train->n ? c->bn_chunk : train->n;
         if (chunk > mo.max_batch) mo.max_batch = (int)chunk;
     }
-    if ((rc = hs_mlp_init(&L.net, &mo, err)) != HS_OK) goto out;
+    if ((rc = hs_model_mlp(&L.net, &mo, err)) != HS_OK) goto out;
     if ((rc = hs_optim_init(&L.opt, &c->optim, L.net.n_params, err)) != HS_OK) goto out;
     res->n_params = L.net.n_params;
 
@@ -362,6 +367,6 @@ out:
     for (int l = 0; L.feat && l < c->model.n_hidden; l++) free(L.feat[l]);
     free(L.feat);
     hs_optim_free(&L.opt);
-    hs_mlp_free(&L.net);
+    hs_model_free(&L.net);
     return rc;
 }

@@ -53,15 +53,15 @@ typedef struct capture {
     long long *steps;
 } capture;
 
-static hs_code keep_state(void *ctx, const hs_record *rec, hs_mlp *net, const hs_dataset *train, hs_error *err) {
+static hs_code keep_state(void *ctx, const hs_record *rec, hs_model *net, const hs_dataset *train, hs_error *err) {
     (void)rec, (void)train, (void)err;
     capture *cap = ctx;
     cap->records++;
     free(cap->state);
-    cap->size = hs_mlp_state_size(net);
+    cap->size = hs_model_state_size(net);
     cap->state = malloc(cap->size * sizeof *cap->state);
     if (!cap->state) return HS_ERR_NOMEM;
-    hs_mlp_state_get(net, cap->state);
+    hs_model_state_get(net, cap->state);
     return HS_OK;
 }
 
@@ -286,9 +286,9 @@ static void test_batch_of_one_refused(void) {
 
 /* decay_on: weights leaves biases and BN parameters alone; the observable: strong decay on all
  * parameters shrinks BN gamma, decay on weights only does not. */
-static hs_code gamma_of(void *ctx, const hs_record *rec, hs_mlp *net, const hs_dataset *train, hs_error *err) {
+static hs_code gamma_of(void *ctx, const hs_record *rec, hs_model *net, const hs_dataset *train, hs_error *err) {
     (void)rec, (void)train, (void)err;
-    *(float *)ctx = net->gamma[0][0];
+    *(float *)ctx = hs_model_as_mlp(net)->gamma[0][0];
     return HS_OK;
 }
 
