@@ -54,6 +54,8 @@ typedef struct hs_train_config {
     hs_loss loss;
     long long epochs;
     int batch;
+    int batch_per_class;    /* train.batch_per_class: > 0 overrides batch (times the classes) */
+    double stop_loss;       /* train.stop_loss: 0 = off */
     int record_every;
     hs_sep_when separation; /* record.separation (measured by the recorders of issue 5) */
     hs_mode bn_record_mode; /* record.bn_mode: HS_MODE_EVAL or HS_MODE_BATCH */

@@ -81,6 +81,8 @@ static const hs_key table[] = {
     /* ------------------------------------------------------------ train */
     {"train.batch", HS_T_INT, "128", 1, 1e9, 0, 0, NULL,
      "Minibatch size; batches are reshuffled every epoch and the last partial batch is kept."},
+    {"train.batch_per_class", HS_T_INT, "0", 0, 1e9, 0, 0, NULL,
+     "Minibatch size in samples per class (the batch is this times the number of classes); 0 = use train.batch."},
     {"train.beta1", HS_T_FLOAT, "0.9", 0, 1, HS_KEY_MAX_OPEN, 0, NULL,
      "adam/adamw: first-moment decay."},
     {"train.beta2", HS_T_FLOAT, "0.999", 0, 1, HS_KEY_MAX_OPEN, 0, NULL,
@@ -107,6 +109,8 @@ static const hs_key table[] = {
      "Optimiser, with PyTorch's semantics: sgd, sgd with momentum, adam (coupled L2 decay), adamw (decoupled decay)."},
     {"train.schedule", HS_T_ENUM, "step", 0, 0, 0, 0, "step|cosine",
      "Learning-rate schedule: step (drops at lr_drops; constant when empty) or cosine annealing to 0 over the epochs."},
+    {"train.stop_loss", HS_T_FLOAT, "0", 0, INF, 0, 0, NULL,
+     "Stop at the first record point (every record.every epochs) where the epoch-mean training loss is below this; 0 = train all epochs."},
     {"train.weight_decay", HS_T_FLOAT, "0", 0, INF, 0, 0, NULL,
      "Weight decay; coupled L2 (added to the gradient) except for adamw."},
 };

@@ -121,6 +121,9 @@ hs_code hs_train_config_from_values(const hs_value *const *cfg, hs_train_config 
     c->epochs = GET_I("train.epochs");
     long long batch = GET_I("train.batch");
     c->batch = batch > 1 << 30 ? 1 << 30 : (int)batch;
+    long long bpc = GET_I("train.batch_per_class");
+    c->batch_per_class = bpc > 1 << 20 ? 1 << 20 : (int)bpc;
+    c->stop_loss = GET_F("train.stop_loss");
 
     if ((rc = enum_of(cfg, "train.schedule", "step|cosine", &e, err))) goto fail;
     const hs_value *drops = get(cfg, "train.lr_drops");

@@ -174,7 +174,9 @@ static hs_code record_separation(loop *L, size_t t, hs_error *err) {
 }
 
 
-static hs_code record(loop *L, long long epoch, double lr, double epoch_loss, hs_error *err) {
+/* One record point; `final` marks the last one (the epochs ran out, or the run converged), where
+ * record.separation: final measures D. */
+static hs_code record(loop *L, long long epoch, double lr, double epoch_loss, int final, hs_error *err) {
     hs_train_result *res = L->res;
     if (res->n_records == L->cap_records) return HS_FAIL(err, HS_ERR_INTERNAL, "record table full at epoch %lld", epoch);
     hs_record *r = &res->records[res->n_records];
@@ -184,7 +186,7 @@ static hs_code record(loop *L, long long epoch, double lr, double epoch_loss, hs
     size_t t = res->n_records;
     if (t == 0) memcpy(L->w0, L->net.params, L->net.n_params * sizeof *L->w0);
     record_weights(L, t);
-    if (L->c->separation == HS_SEP_EVERY || (L->c->separation == HS_SEP_FINAL && epoch == L->c->epochs))
+    if (L->c->separation == HS_SEP_EVERY || (L->c->separation == HS_SEP_FINAL && final))
         HS_TRY(err, record_separation(L, t, err));
     r->seconds = now() - L->t0;
     res->n_records++;
@@ -247,6 +249,12 @@ static hs_code epoch(loop *L, long long e, double lr, double *mean_loss, hs_erro
     return HS_OK;
 }
 
+/* The minibatch size: train.batch, or batch_per_class times the classes. */
+static long long batch_of(const hs_train_config *c, const hs_dataset *train) {
+    long long b = c->batch_per_class > 0 ? (long long)c->batch_per_class * train->classes : c->batch;
+    return b < train->n ? b : train->n;
+}
+
 static hs_code check(const hs_train_config *c, const hs_dataset *train, const hs_dataset *test, hs_error *err) {
     if (train->n < 1 || train->dim < 1 || train->classes < 2)
         return HS_FAIL(err, HS_ERR_VALUE, "training set is empty or malformed (%lld rows of %d dims, %d classes)",
@@ -255,12 +263,12 @@ static hs_code check(const hs_train_config *c, const hs_dataset *train, const hs
         return HS_FAIL(err, HS_ERR_VALUE, "test set has %d dims and %d classes, training set %d and %d", test->dim,
                        test->classes, train->dim, train->classes);
     if (train->n > UINT32_MAX) return HS_FAIL(err, HS_ERR_LIMIT, "training sets above 2^32 rows are not supported");
-    long long B = c->batch < train->n ? c->batch : train->n;
+    long long B = batch_of(c, train);
     /* A one-sample batch has no variance to normalise by; PyTorch refuses it too. */
     if (c->model.norm == HS_NORM_BATCH && (B == 1 || (train->n > B && train->n % B == 1))) {
         HS_FAIL(err, HS_ERR_VALUE,
                 "train.batch: %d with %lld training samples leaves a batch of one sample, which BatchNorm cannot "
-                "normalise", c->batch, train->n);
+                "normalise", (int)B, train->n);
         hs_error_hint(err, "choose a train.batch that does not leave a remainder of 1 (e.g. %lld)", B + 1);
         return HS_ERR_VALUE;
     }
@@ -322,7 +330,7 @@ static hs_code train_run(const hs_train_config *c, const hs_dataset *train, cons
     hs_mlp_opts mo = c->model;
     mo.in_dim = train->dim;
     mo.out_dim = train->classes;
-    mo.max_batch = (int)(c->batch < train->n ? c->batch : train->n);
+    mo.max_batch = (int)batch_of(c, train);
     /* batch-mode feature extraction forwards chunks of bn_chunk rows */
     if (c->separation != HS_SEP_NONE && c->bn_record_mode == HS_MODE_BATCH && c->model.norm == HS_NORM_BATCH) {
         long long chunk = c->bn_chunk < train->n ? c->bn_chunk : train->n;
@@ -348,14 +356,24 @@ static hs_code train_run(const hs_train_config *c, const hs_dataset *train, cons
     }
 
     L.t0 = now();
-    if ((rc = record(&L, 0, hs_schedule_lr(&c->schedule, 0), NAN, err)) != HS_OK) goto out;
+    if ((rc = record(&L, 0, hs_schedule_lr(&c->schedule, 0), NAN, c->epochs == 0, err)) != HS_OK) goto out;
     for (long long e = 0; e < c->epochs; e++) {
         double lr = hs_schedule_lr(&c->schedule, e), mean_loss = NAN;
         if ((rc = epoch(&L, e, lr, &mean_loss, err)) != HS_OK) goto out;
         if (res->status != HS_RUN_DONE) break;
         res->epochs_done = e + 1;
-        if ((e + 1) % every == 0 || e + 1 == c->epochs)
-            if ((rc = record(&L, e + 1, lr, mean_loss, err)) != HS_OK) goto out;
+        if ((e + 1) % every == 0 || e + 1 == c->epochs) {
+            /* the stop rule sees the epoch-mean loss; a converged run takes its final record
+             * (and final measurements) now */
+            int converged = c->stop_loss > 0 && mean_loss < c->stop_loss;
+            if ((rc = record(&L, e + 1, lr, mean_loss, converged || e + 1 == c->epochs, err)) != HS_OK) goto out;
+            if (converged) {
+                snprintf(res->message, sizeof res->message,
+                         "converged: epoch-mean training loss %.3g < train.stop_loss %g after %lld epochs", mean_loss,
+                         c->stop_loss, e + 1);
+                break;
+            }
+        }
     }
     res->seconds = now() - L.t0;
 out:

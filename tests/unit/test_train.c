@@ -316,6 +316,37 @@ static void test_decay_on_weights(void) {
     hs_dataset_free(&d);
 }
 
+static void test_stop_loss_and_batch_per_class(void) {
+    hs_train_config c;
+    config_of("base:\n"
+              "  seed: 2\n"
+              "  model: {width: 16, depth: 1}\n"
+              "  train: {epochs: 2000, batch_per_class: 4, lr: 0.1, opt: momentum, stop_loss: 0.05}\n"
+              "  record: {every: 10, separation: final}\n",
+              &c);
+    hs_dataset d = {0};
+    blobs(&d, 3, 5, 40, 1);
+    hs_train_result res = {0};
+    hs_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(hs_train_run(&c, &d, &d, NULL, &res, &err), HS_OK);
+    CU_ASSERT_EQUAL(res.status, HS_RUN_DONE);
+    HS_ASSERT_CONTAINS(res.message, "converged: epoch-mean training loss");
+    CU_ASSERT(res.epochs_done < 2000);
+    CU_ASSERT_EQUAL(res.epochs_done % 10, 0);
+    /* 120 samples in batches of 4 x 3 classes: 10 steps per epoch */
+    CU_ASSERT_EQUAL(res.steps, 10 * res.epochs_done);
+    const hs_record *last = &res.records[res.n_records - 1];
+    CU_ASSERT_EQUAL(last->epoch, res.epochs_done);
+    CU_ASSERT(last->epoch_loss < 0.05);
+    CU_ASSERT(res.records[res.n_records - 2].epoch_loss >= 0.05); /* the first check below it stopped */
+    /* record.separation final measures at the converged record, not at epoch 2000 */
+    CU_ASSERT(!isnan(res.layers[(res.n_records - 1) * HS_LAYER_FIELDS * res.n_layers]));
+    CU_ASSERT(isnan(res.layers[(res.n_records - 2) * HS_LAYER_FIELDS * res.n_layers]));
+    hs_train_result_free(&res);
+    hs_dataset_free(&d);
+    hs_train_config_free(&c);
+}
+
 /* ================================================================ real data */
 
 static void test_cfm_learns(void) {
@@ -358,6 +389,7 @@ int main(void) {
         {"loop: stop request at a step boundary", test_stop_request},
         {"loop: BatchNorm batch of one refused", test_batch_of_one_refused},
         {"loop: decay_on weights spares BN", test_decay_on_weights},
+        {"loop: stop_loss at a record point, batch_per_class", test_stop_loss_and_batch_per_class},
         {"real data: cfm 1000 samples", test_cfm_learns},
         {NULL, NULL},
     };
