@@ -1,7 +1,8 @@
 /*
  * data.h - datasets: loaders for the files on disk (IDX for MNIST/Fashion-MNIST, CIFAR-10 binary
  * batches), the He & Su preprocessing (10x10 resampling, scaling, normalisation), per-class
- * subsets, and a synthetic Gaussian mixture. What training sees is an hs_dataset: float32 rows.
+ * subsets, a synthetic Gaussian mixture and the (Sparse) Random Hierarchy Model. What training
+ * sees is an hs_dataset: float32 rows.
  *
  *     hs_data_opts o = {.kind = HS_DATA_CFM, .seed = 1, .per_class = 100};
  *     hs_dataset train = {0}, test = {0};
@@ -107,7 +108,15 @@ typedef enum hs_data_kind {
     HS_DATA_FASHION_MNIST, /* Fashion-MNIST -> 32x32, (x - 0.2860) / 0.3530: 1024 dims */
     HS_DATA_CIFAR10,       /* CIFAR-10 3x32x32, per-channel normalised: 3072 dims (needs data.path) */
     HS_DATA_GAUSSIAN,      /* K-class Gaussian mixture in p dims */
+    HS_DATA_RHM,           /* Random Hierarchy Model (the SRHM with s0 = 0): v x s^L, see below */
+    HS_DATA_SRHM,          /* Sparse Random Hierarchy Model: v x (s (s0 + 1))^L, see below */
 } hs_data_kind;
+
+/* How the SRHM spreads a rule's s children over its patch of S = s (s0 + 1) slots (see below). */
+typedef enum hs_rhm_sparsity {
+    HS_RHM_SPARSITY_A = 0, /* child t at a uniform offset in its own sub-patch t (the main model) */
+    HS_RHM_SPARSITY_B = 1, /* the s children on any s of the S slots, order kept, uniform */
+} hs_rhm_sparsity;
 
 typedef struct hs_data_opts {
     hs_data_kind kind;
@@ -119,6 +128,13 @@ typedef struct hs_data_opts {
     hs_resize resize;               /* 10x10 variants */
     int classes, dim;               /* gaussian: K, p */
     double separation;              /* gaussian: distance between class means / noise std */
+    /* rhm, srhm (the SRHM section below; `seed` is the sample seed). 0 in n_c and m means the
+     * main experiments' values n_c = v and m = v^(s-1). */
+    int v, n_c, m, s, L, s0;        /* vocabulary, classes, rules per symbol, children, depth, empties per child */
+    hs_rhm_sparsity sparsity;       /* srhm: A or B (no effect when s0 = 0) */
+    uint64_t rule_seed;             /* seed of the rules (the grammar), apart from the sample seed */
+    int whiten;                     /* 1: x <- x (1 + 1/sqrt(v-1)) - 1/sqrt(v-1) over the whole input */
+    long long n_train;              /* training samples P (rhm, srhm; per_class is not used there) */
 } hs_data_opts;
 
 typedef struct hs_dataset {
@@ -142,6 +158,151 @@ typedef struct hs_dataset {
  * class; n_test > 0 is split evenly over the classes, the remainder going to the first ones.
  * On failure both sets are left zeroed. */
 hs_code hs_data_load(const hs_data_opts *o, hs_dataset *train, hs_dataset *test, hs_error *err);
+/* rhm, srhm: rules from (v, n_c, m, s, L, s0, sparsity, rule_seed) (hs_rhm_rules), then
+ * hs_rhm_dataset with the sample seed `seed`, P = n_train (>= 1) and n_test, where n_test = 0
+ * means min(20000, floor(P_max / 2)) (a choice that does not depend on P, so training sets stay
+ * nested). rhm requires s0 = 0 (and ignores sparsity). */
 void hs_dataset_free(hs_dataset *d); /* safe on a zeroed struct */
+
+/* ================================================================ (Sparse) Random Hierarchy Model
+ * Cagnetta et al., PRX 2024 (RHM) and Tomasini & Wyart, ICML 2024 (SRHM); the reference note is
+ * ../shared/reference/srhm.md. Parameters: v symbols per level, n_c classes, m synonymic rules per
+ * symbol, s informative children per rule, L levels, s0 empty slots per informative child.
+ *
+ * Rules (the grammar), drawn from ONE hs_rng stream: key rule_seed, stream
+ * (HS_STREAM_DATA, HS_RHM_RULE_STREAM), level by level from the top. A rule's right-hand side is
+ * an s-tuple of symbols, coded c_0 v^(s-1) + ... + c_(s-1) (first child most significant).
+ *   level 0: the parents are the n_c classes; level l >= 1: the distinct symbols appearing in the
+ *   rules of level l - 1, in increasing order. All v^s tuple codes are shuffled (hs_rng_permute)
+ *   and parent number k (in that order) gets tuples [k m, (k + 1) m) of the shuffle, so no tuple
+ *   has two parents and parsing is unambiguous. Needs m * parents <= v^s at every level (always
+ *   true for m <= v^(s-1); otherwise it can depend on the rule seed).
+ *
+ * A sample, from key = sample seed, stream (HS_STREAM_DATA, index): the label y = below(n_c)
+ * (uniform, so class counts are multinomial), then top-down one level at a time, the nodes of a
+ * level from right to left: each informative node draws its rule below(m), then its placement.
+ * A node's patch has S = s (s0 + 1) slots:
+ *   A: child t sits in sub-patch t (slots [t (s0+1), (t+1)(s0+1))) at offset below(s0 + 1), drawn
+ *      afresh for every node of every sample (s draws);
+ *   B: the children take s of the S slots in order, the subset drawn as below(C(S, s)) and
+ *      unranked lexicographically (1 draw).
+ * No placement draw when s0 = 0 (the RHM: A and B coincide). The root (the class) expands into a
+ * patch too, and an empty slot expands into S empty slots. Result: d = S^L positions, exactly s^L
+ * of them informative, symbols[i] in 0..v-1 or -1 (empty).
+ *
+ * Distinct inputs: every choice can be read back from the input (hs_rhm_parse), so
+ *   P_max = n_c (m * placements)^((s^L - 1)/(s - 1)), placements = (s0+1)^s (A) or C(S, s) (B).
+ * (For B the note's "(s0+1)^s" would undercount: C(4, 2) = 6 > 2^2 for s = 2, s0 = 1.)
+ *
+ * Encoding, channel-major [v x d]: x[c * d + i] = 1 if symbols[i] == c else 0 (empty positions
+ * are zero columns). Whitening, as the authors' code, over the WHOLE tensor (empty positions too),
+ * in float32 like torch: with a = (float)(1/sqrt(v-1)) and b = (float)(1 + 1/sqrt(v-1)), a one
+ * becomes b - a (= 1 to an ulp), a zero becomes -a.
+ *
+ * Data sets (hs_rhm_dataset): one stream of DISTINCT samples: walk index = 0, 1, 2, ..., skip a
+ * sample equal to one already kept (hash of the symbols, then exact comparison of the encoded
+ * rows). The first n_test kept samples are the test set, the next n_train the training set. A
+ * kept sample never depends on later ones, so for fixed (rules, seed, n_test) the training set of
+ * P is the first P rows of the training set of any P' > P, and it is disjoint from the test set.
+ * Since every distinct input has probability 1 / P_max, this is uniform sampling without
+ * replacement (the authors' default too), whatever P / P_max; n_train + n_test > P_max is an error.
+ *
+ *     hs_error err = {0};
+ *     hs_rhm_opts o = {.v = 6, .n_c = 6, .m = 6, .s = 2, .L = 3, .s0 = 2, .rule_seed = 1};
+ *     hs_rhm *g = NULL;
+ *     HS_TRY(&err, hs_rhm_rules(&o, &g, &err));
+ *     // g->S == 6, g->d == 216, g->n_informative == 8, g->p_max == 6 * (6 * 3^2)^7 = 8033551259904
+ *     int32_t sym[216], work[216];
+ *     int y = hs_rhm_sample(g, 42, 0, sym);       // sample 0 of sample seed 42: label 0..5
+ *     // hs_rhm_parse(g, sym, work) == y; 8 entries of sym are in 0..5, the other 208 are -1
+ *     hs_dataset train = {0}, test = {0};
+ *     hs_rhm_info info;
+ *     HS_TRY(&err, hs_rhm_dataset(g, 42, 1000, 20000, 1, &train, &test, &info, &err));
+ *     // train.n == 1000, train.dim == 6 * 216, channels 6, height 1, width 216, classes 6;
+ *     // info.duplicates == 0 here (P_max is huge); with 100 instead of 1000, train holds the
+ *     // first 100 rows of this train
+ *     hs_dataset_free(&train); hs_dataset_free(&test); hs_rhm_free(g);
+ */
+
+/* The rule stream's index within HS_STREAM_DATA; sample indices stay below it (HS_RHM_MAX_INDEX),
+ * so the rule stream is never a sample's stream even when rule_seed equals the sample seed. */
+#define HS_RHM_RULE_STREAM 0xffffffffu
+#define HS_RHM_MAX_INDEX 0xffffffffu
+/* Sizes refused (HS_ERR_LIMIT) beyond: v^s tuples, d positions, v * d values per input, S slots. */
+#define HS_RHM_MAX_TUPLES (1 << 22)
+#define HS_RHM_MAX_POSITIONS (1 << 24)
+#define HS_RHM_MAX_DIM (1 << 30)
+#define HS_RHM_MAX_SLOTS 4096
+#define HS_RHM_MAX_LEVELS 24 /* S >= 2 and d <= 2^24 */
+
+typedef struct hs_rhm_opts {
+    int v;        /* symbols per level, >= 2 */
+    int n_c;      /* classes, 2..v^s; 0 = v */
+    int m;        /* rules per symbol, >= 1; 0 = v^(s-1) */
+    int s;        /* informative children per rule, >= 2 */
+    int L;        /* levels, >= 1 */
+    int s0;       /* empty slots per informative child, >= 0 (0 = the RHM) */
+    hs_rhm_sparsity sparsity;
+    uint64_t rule_seed;
+} hs_rhm_opts;
+
+/* A drawn grammar. Read-only after hs_rhm_rules; safe to share between threads. Level l rewrites a
+ * level-l symbol (a class at l = 0) into level-(l + 1) symbols. */
+typedef struct hs_rhm {
+    hs_rhm_opts o;            /* as given, with n_c and m resolved */
+    int S;                    /* slots per patch, s (s0 + 1) */
+    int d;                    /* input positions, S^L */
+    int n_informative;        /* s^L */
+    int n_tuples;             /* v^s */
+    uint64_t placements;      /* per node: (s0+1)^s (A), C(S, s) (B) */
+    double p_max;             /* distinct inputs (+inf when beyond double) */
+    int n_parents[HS_RHM_MAX_LEVELS];      /* parents with rules at level l */
+    int32_t *parents[HS_RHM_MAX_LEVELS];   /* [n_parents[l]], increasing */
+    int32_t *rules[HS_RHM_MAX_LEVELS];     /* [rows x m] tuple codes, row = parent symbol (rows: n_c at
+                                              l = 0, v after); -1 in the rows of symbols without rules */
+    int32_t *children[HS_RHM_MAX_LEVELS];  /* [rows x m x s] the same rules decoded into symbols */
+    int32_t *parent_of[HS_RHM_MAX_LEVELS]; /* [v^s] tuple code -> its parent, or -1 (unused tuple) */
+    uint64_t *binom;          /* B: C(n, k) at [n * (s + 1) + k], n <= S, k <= s; else NULL */
+} hs_rhm;
+
+/* Draw the rules of o. Errors: HS_ERR_VALUE for parameters out of range (naming data.v, data.m,
+ * ...), including m * parents > v^s at some level, e.g.
+ *   "SRHM rules: level 0 needs data.m = 2 rules for each of 3 parents (the n_c classes) = 6 tuples,
+ *    but only v^s = 2^2 = 4 tuples exist (no tuple may have two parents)";
+ * HS_ERR_LIMIT beyond the HS_RHM_MAX_* sizes; HS_ERR_NOMEM. *out is NULL on failure. */
+hs_code hs_rhm_rules(const hs_rhm_opts *o, hs_rhm **out, hs_error *err);
+void hs_rhm_free(hs_rhm *g); /* NULL is fine */
+
+/* P_max of o (see above), computed exactly while below 2^53, else through logs (+inf on overflow).
+ * 0 when o is out of range. Needs no rules. */
+double hs_rhm_pmax(const hs_rhm_opts *o);
+
+/* Sample number `index` (< HS_RHM_MAX_INDEX) of sample seed `seed`: symbols[d] in 0..v-1 or -1.
+ * Returns the label 0..n_c-1, or -1 when index is out of range. A pure function of
+ * (g, seed, index); allocates nothing. */
+int hs_rhm_sample(const hs_rhm *g, uint64_t seed, uint64_t index, int32_t *symbols);
+
+/* symbols[d] -> x[v x d] (channel-major); whiten as above. */
+void hs_rhm_encode(const hs_rhm *g, const int32_t *symbols, int whiten, float *x);
+
+/* Parse symbols[d] bottom-up with the rules: the class, or -1 when the input is not a sentence of
+ * the grammar (a symbol outside -1..v-1, a patch whose informative slots are not s in the layout of
+ * g's sparsity, a tuple that is no rule of its level, an empty root). work[d] is scratch. */
+int hs_rhm_parse(const hs_rhm *g, const int32_t *symbols, int32_t *work);
+
+/* What hs_rhm_dataset drew. */
+typedef struct hs_rhm_info {
+    long long draws;      /* sample indices used */
+    long long duplicates; /* samples skipped as equal to an earlier kept one */
+    double p_max;
+} hs_rhm_info;
+
+/* The distinct-sample stream of (g, seed) cut into test (first n_test) and train (next n_train)
+ * sets, as above; labels in y, encoding in x (whiten 0/1); dim = v * d, channels = v, height = 1,
+ * width = d, classes = n_c. Errors: n_train + n_test > P_max (HS_ERR_VALUE, naming both counts
+ * and P_max), negative counts, more than 2^31 values in a set (HS_ERR_LIMIT), HS_ERR_NOMEM. On
+ * failure both sets are left zeroed. info may be NULL. */
+hs_code hs_rhm_dataset(const hs_rhm *g, uint64_t seed, long long n_train, long long n_test, int whiten,
+                       hs_dataset *train, hs_dataset *test, hs_rhm_info *info, hs_error *err);
 
 #endif /* HSWEEP_DATA_H */

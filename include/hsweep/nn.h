@@ -238,4 +238,57 @@ hs_code hs_model_mlp(hs_model *m, const hs_mlp_opts *o, hs_error *err);
 hs_mlp *hs_model_as_mlp(hs_model *m);
 void hs_model_free(hs_model *m); /* safe on a zeroed struct */
 
+/* ================================================================ hierarchical nets
+ * The CNN, LCN and FCN of the SRHM sample-complexity experiments (Tomasini & Wyart 2024), in
+ * their mean-field parametrisation; see shared/reference/srhm.md, "Networks". The input is
+ * x [B x v*d], channel-major per sample (x[c * d + i]: v channels, d = S^L positions). L hidden
+ * layers of width H with non-overlapping filters (size = stride = S) and ReLU:
+ *     h_l[c', i] = ReLU( sum_{c, k<S} W_l[c', c, k] h_{l-1}[c, i*S + k] / sqrt(C_in) + bias_scale * b_l[c', i] )
+ * C_in = v (l = 0) or H; layer l has d/S^(l+1) positions and a bias per position in all kinds.
+ *   CNN: W_l shared by the positions;  LCN: one W_l per output position;
+ *   FCN: dense layers with the LCN's unit counts (H * d/S^(l+1), input v*d), pre-activation
+ *        scale 1/sqrt(fan_in) with fan_in = every input of the dense layer (v*d, then
+ *        H * d/S^l), bias_scale * b per unit.
+ * Output f = (1/H) W_r h_{L-1} (the spatial size is 1 by then), readout W_r [out_dim x H], no
+ * bias. Every weight, bias and the readout start N(0, 1): layer l from hs_rng stream
+ * (HS_STREAM_INIT, l), the readout from (HS_STREAM_INIT, L); within a layer the weight in stored
+ * order, then the bias. The model sets lr_scale = H (the learning rate of the mean-field limit)
+ * and batch_stats = 0; modes are ignored.
+ *
+ * Tensors, in parameter order: per hidden layer l, weight then bias (layer l); the readout
+ * weight (layer L). CNN and LCN store patches position-major (k before c, c fastest):
+ *   CNN weight [H x S*C_in]        (c', k, c) at c' * S*C_in + k * C_in + c
+ *   LCN weight [P_l*H x S*C_in]    (i, c', k, c) at (i * H + c') * S*C_in + k * C_in + c
+ *   FCN weight [n_out x n_in]      layer 0's columns index x itself (c * d + i)
+ *   bias [P_l*H] ((i, c') at i * H + c'; FCN: per unit), readout [out_dim x H]
+ * hidden(l) is [B x hidden_width[l]], hidden_width[l] = H * d/S^(l+1): for CNN and LCN each
+ * sample's row is position-major, (i, c') at i * H + c'; for the FCN the units in weight-row
+ * order. The layers are sgemms: one per layer and direction for the CNN (B * positions rows),
+ * one per position for the LCN; forward and backward never allocate. CNN and LCN copy x into
+ * their own position-major buffer; the FCN reads x again in backward, so x must stay valid until
+ * then (as for the MLP).
+ *
+ *     hs_hnet_opts o = {.kind = HS_HNET_CNN, .channels = 6, .positions = 8, .filter = 2, .depth = 3,
+ *                       .width = 512, .out_dim = 6, .bias_scale = 0.1, .seed = 1, .max_batch = 24};
+ *     HS_TRY(err, hs_model_hnet(&m, &o, err));     // then as any hs_model
+ */
+typedef enum hs_hnet_kind { HS_HNET_CNN, HS_HNET_LCN, HS_HNET_FCN } hs_hnet_kind;
+
+typedef struct hs_hnet_opts {
+    hs_hnet_kind kind;
+    int channels;      /* v: input channels (vocabulary size) */
+    int positions;     /* d = filter^depth */
+    int filter;        /* S >= 2: filter size = stride (s (s0 + 1) in the SRHM) */
+    int depth;         /* L >= 1 hidden layers */
+    int width;         /* H: channels of every hidden layer (FCN: H per remaining position) */
+    int out_dim;       /* classes */
+    double bias_scale; /* multiplies every bias; the note's value is 0.1 */
+    uint64_t seed;     /* initialisation seed */
+    int max_batch;     /* largest B passed to forward */
+} hs_hnet_opts;
+
+/* Build and initialise the net. HS_ERR_VALUE for a bad shape (positions != filter^depth, a
+ * non-positive size, sizes beyond one sgemm's int indices), HS_ERR_NOMEM. */
+hs_code hs_model_hnet(hs_model *m, const hs_hnet_opts *o, hs_error *err);
+
 #endif /* HSWEEP_NN_H */

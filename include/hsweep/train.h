@@ -42,11 +42,15 @@
 /* ================================================================ the config of one run */
 
 typedef enum hs_sep_when { HS_SEP_NONE, HS_SEP_FINAL, HS_SEP_EVERY } hs_sep_when;
+typedef enum hs_arch { HS_ARCH_MLP, HS_ARCH_CNN, HS_ARCH_LCN, HS_ARCH_FCN } hs_arch;
 
 typedef struct hs_train_config {
     uint64_t seed, data_seed;
     hs_data_opts data;
-    hs_mlp_opts model;      /* in_dim/out_dim are filled from the data by hs_train_run */
+    hs_arch arch;
+    hs_mlp_opts model;      /* mlp; in_dim/out_dim are filled from the data by hs_train_run */
+    int filter, width;      /* cnn/lcn/fcn: filter = stride S (from the data when 0), width H; their
+                               depth is log_S of the input's positions (the hierarchy's L) */
     hs_optim_opts optim;
     hs_schedule schedule;
     double weight_decay;

@@ -1,4 +1,5 @@
-/* dataset.c - hs_data_load: the He & Su datasets and a Gaussian mixture (see include/hsweep/data.h).
+/* dataset.c - hs_data_load: the He & Su datasets, a Gaussian mixture and the (S)RHM of srhm.c (see
+ * include/hsweep/data.h).
  *
  * An image dataset is made one split at a time: read the raw split (IDX or CIFAR-10 batches),
  * choose the rows (per-class subset for training, optional subset for test), and preprocess only
@@ -124,7 +125,9 @@ static kind_info kind_of(hs_data_kind kind) {
                            .out_w = 32,
                            .mean = {cifar_mean[0], cifar_mean[1], cifar_mean[2]},
                            .std = {cifar_std[0], cifar_std[1], cifar_std[2]}};
-    case HS_DATA_GAUSSIAN: break;
+    case HS_DATA_GAUSSIAN:
+    case HS_DATA_RHM:
+    case HS_DATA_SRHM: break;
     }
     return (kind_info){0};
 }
@@ -436,6 +439,39 @@ static hs_code load_gaussian(const hs_data_opts *o, hs_dataset *train, hs_datase
     return rc;
 }
 
+/* ================================================================ (Sparse) Random Hierarchy Model */
+
+/* rules from o, then the nested, disjoint sets of srhm.c; n_test = 0 -> min(20000, P_max / 2),
+ * which does not depend on n_train (the test set is the head of the sample stream, so a size
+ * that moved with P would shift every training set). */
+static hs_code load_rhm(const hs_data_opts *o, hs_dataset *train, hs_dataset *test, hs_error *err) {
+    if (o->kind == HS_DATA_RHM && o->s0 != 0) {
+        HS_FAIL(err, HS_ERR_VALUE, "data.s0 = %d with data.kind rhm: the RHM has no empty slots", o->s0);
+        return hs_error_hint(err, "use data.kind srhm for the sparse model");
+    }
+    if (o->n_train < 1) return HS_FAIL(err, HS_ERR_VALUE, "data.n_train = %lld: must be >= 1", o->n_train);
+    if (o->n_test < 0) return HS_FAIL(err, HS_ERR_VALUE, "data.n_test = %lld: must be >= 0", o->n_test);
+    hs_rhm_opts ro = {.v = o->v,
+                      .n_c = o->n_c,
+                      .m = o->m,
+                      .s = o->s,
+                      .L = o->L,
+                      .s0 = o->s0,
+                      .sparsity = o->kind == HS_DATA_RHM ? HS_RHM_SPARSITY_A : o->sparsity,
+                      .rule_seed = o->rule_seed};
+    hs_rhm *g = NULL;
+    HS_TRY(err, hs_rhm_rules(&ro, &g, err));
+    long long n_test = o->n_test;
+    if (n_test == 0) n_test = g->p_max >= 40000.0 ? 20000 : (long long)(g->p_max / 2);
+    hs_code rc = hs_rhm_dataset(g, o->seed, o->n_train, n_test, o->whiten, train, test, NULL, err);
+    if (rc != HS_OK && o->n_test == 0 && err)
+        hs_error_hint(err, "data.n_test = 0 took min(20000, P_max / 2) = %lld test samples; set data.n_test "
+                           "to make room for data.n_train", n_test);
+    hs_rhm_free(g);
+    if (rc != HS_OK) hs_error_trace(err, __FILE__, __LINE__);
+    return rc;
+}
+
 /* ================================================================ entry points */
 
 hs_code hs_data_load(const hs_data_opts *o, hs_dataset *train, hs_dataset *test, hs_error *err) {
@@ -450,6 +486,8 @@ hs_code hs_data_load(const hs_data_opts *o, hs_dataset *train, hs_dataset *test,
     case HS_DATA_FASHION_MNIST:
     case HS_DATA_CIFAR10: rc = load_images(o, train, test, err); break;
     case HS_DATA_GAUSSIAN: rc = load_gaussian(o, train, test, err); break;
+    case HS_DATA_RHM:
+    case HS_DATA_SRHM: rc = load_rhm(o, train, test, err); break;
     default: return HS_FAIL(err, HS_ERR_INTERNAL, "hs_data_load: unknown data kind %d", (int)o->kind);
     }
     if (rc != HS_OK) {

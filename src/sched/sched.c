@@ -95,6 +95,7 @@ static size_t records_of(const hs_plan *p, size_t r) {
 }
 
 static size_t layers_of(const hs_plan *p, size_t r) {
+    if (strcmp(val(p, r, "model.arch")->u.s, "mlp") != 0) return (size_t)val(p, r, "data.L")->u.i + 1;
     const hs_value *widths = val(p, r, "model.widths");
     return (widths->n ? widths->n : (size_t)val(p, r, "model.depth")->u.i + 1) + 1; /* input + hidden */
 }

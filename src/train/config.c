@@ -54,9 +54,9 @@ hs_code hs_train_config_from_values(const hs_value *const *cfg, hs_train_config 
     c->data_seed = ds < 0 ? c->seed : (uint64_t)ds;
 
     /* ------------------------------------------------------------ data */
-    if ((rc = enum_of(cfg, "data.kind", "cfm|cm|cc|fashion_mnist|cifar10|gaussian", &e, err))) goto fail;
-    static const hs_data_kind kinds[] = {HS_DATA_CFM,     HS_DATA_CM,      HS_DATA_CC,
-                                         HS_DATA_FASHION_MNIST, HS_DATA_CIFAR10, HS_DATA_GAUSSIAN};
+    if ((rc = enum_of(cfg, "data.kind", "cfm|cm|cc|fashion_mnist|cifar10|gaussian|rhm|srhm", &e, err))) goto fail;
+    static const hs_data_kind kinds[] = {HS_DATA_CFM,     HS_DATA_CM,       HS_DATA_CC,  HS_DATA_FASHION_MNIST,
+                                         HS_DATA_CIFAR10, HS_DATA_GAUSSIAN, HS_DATA_RHM, HS_DATA_SRHM};
     c->data.kind = kinds[e];
     const char *path = get(cfg, "data.path")->u.s;
     c->path_ = strdup(path ? path : "");
@@ -74,9 +74,27 @@ hs_code hs_train_config_from_values(const hs_value *const *cfg, hs_train_config 
     c->data.classes = (int)GET_I("data.classes");
     c->data.dim = (int)GET_I("data.dim");
     c->data.separation = GET_F("data.separation");
+    c->data.v = (int)GET_I("data.v");
+    c->data.n_c = (int)GET_I("data.n_c");
+    c->data.m = (int)GET_I("data.m");
+    c->data.s = (int)GET_I("data.s");
+    c->data.L = (int)GET_I("data.L");
+    c->data.s0 = (int)GET_I("data.s0");
+    if ((rc = enum_of(cfg, "data.sparsity", "A|B", &e, err))) goto fail;
+    c->data.sparsity = e == 0 ? HS_RHM_SPARSITY_A : HS_RHM_SPARSITY_B;
+    long long rs = GET_I("data.rule_seed");
+    c->data.rule_seed = rs < 0 ? c->data_seed : (uint64_t)rs;
+    c->data.whiten = GET_B("data.whiten");
+    c->data.n_train = GET_I("data.n_train");
 
     /* ------------------------------------------------------------ model */
-    if ((rc = enum_of(cfg, "model.arch", "mlp", &e, err))) goto fail;
+    if ((rc = enum_of(cfg, "model.arch", "mlp|cnn|lcn|fcn", &e, err))) goto fail;
+    c->arch = (hs_arch)e;
+    long long filter = GET_I("model.filter");
+    c->filter = (int)filter;
+    if (c->filter == 0 && (c->data.kind == HS_DATA_RHM || c->data.kind == HS_DATA_SRHM))
+        c->filter = c->data.s * (c->data.s0 + 1);
+    c->width = (int)GET_I("model.width");
     const hs_value *widths = get(cfg, "model.widths"), *scales = get(cfg, "model.init_scales");
     size_t hidden = widths->n ? widths->n : (size_t)GET_I("model.depth") + 1;
     c->widths_ = malloc((hidden ? hidden : 1) * sizeof *c->widths_);

@@ -265,14 +265,15 @@ static hs_code check(const hs_train_config *c, const hs_dataset *train, const hs
     if (train->n > UINT32_MAX) return HS_FAIL(err, HS_ERR_LIMIT, "training sets above 2^32 rows are not supported");
     long long B = batch_of(c, train);
     /* A one-sample batch has no variance to normalise by; PyTorch refuses it too. */
-    if (c->model.norm == HS_NORM_BATCH && (B == 1 || (train->n > B && train->n % B == 1))) {
+    if (c->arch == HS_ARCH_MLP && c->model.norm == HS_NORM_BATCH && (B == 1 || (train->n > B && train->n % B == 1))) {
         HS_FAIL(err, HS_ERR_VALUE,
                 "train.batch: %d with %lld training samples leaves a batch of one sample, which BatchNorm cannot "
                 "normalise", (int)B, train->n);
         hs_error_hint(err, "choose a train.batch that does not leave a remainder of 1 (e.g. %lld)", B + 1);
         return HS_ERR_VALUE;
     }
-    if (c->separation != HS_SEP_NONE && c->model.norm == HS_NORM_BATCH && c->bn_record_mode == HS_MODE_BATCH) {
+    if (c->separation != HS_SEP_NONE && c->arch == HS_ARCH_MLP && c->model.norm == HS_NORM_BATCH &&
+        c->bn_record_mode == HS_MODE_BATCH) {
         long long chunk = c->bn_chunk < train->n ? c->bn_chunk : train->n;
         if (chunk == 1 || (train->n > chunk && train->n % chunk == 1)) {
             HS_FAIL(err, HS_ERR_VALUE,
@@ -332,18 +333,35 @@ static hs_code train_run(const hs_train_config *c, const hs_dataset *train, cons
     mo.out_dim = train->classes;
     mo.max_batch = (int)batch_of(c, train);
     /* batch-mode feature extraction forwards chunks of bn_chunk rows */
-    if (c->separation != HS_SEP_NONE && c->bn_record_mode == HS_MODE_BATCH && c->model.norm == HS_NORM_BATCH) {
+    if (c->separation != HS_SEP_NONE && c->bn_record_mode == HS_MODE_BATCH && c->arch == HS_ARCH_MLP &&
+        c->model.norm == HS_NORM_BATCH) {
         long long chunk = c->bn_chunk < train->n ? c->bn_chunk : train->n;
         if (chunk > mo.max_batch) mo.max_batch = (int)chunk;
     }
-    if ((rc = hs_model_mlp(&L.net, &mo, err)) != HS_OK) goto out;
+    if (c->arch == HS_ARCH_MLP) {
+        if ((rc = hs_model_mlp(&L.net, &mo, err)) != HS_OK) goto out;
+    } else {
+        /* the hierarchical nets read [channels x positions] inputs and have one layer per level */
+        int S = c->filter, positions = train->height * train->width, depth = 0;
+        if (train->channels < 1 || positions < 1 || train->channels * positions != train->dim) {
+            rc = HS_FAIL(err, HS_ERR_VALUE, "model.arch cnn/lcn/fcn needs data with a [channels x positions] layout "
+                                            "(rhm or srhm); got %d dims", train->dim);
+            goto out;
+        }
+        for (long long p = 1; S >= 2 && p < positions; p *= S) depth++;
+        hs_hnet_opts ho = {.kind = c->arch == HS_ARCH_CNN ? HS_HNET_CNN : c->arch == HS_ARCH_LCN ? HS_HNET_LCN : HS_HNET_FCN,
+                           .channels = train->channels, .positions = positions, .filter = S, .depth = depth,
+                           .width = c->width, .out_dim = train->classes, .bias_scale = 0.1, .seed = c->seed,
+                           .max_batch = mo.max_batch};
+        if ((rc = hs_model_hnet(&L.net, &ho, err)) != HS_OK) goto out;
+    }
     if ((rc = hs_optim_init(&L.opt, &c->optim, L.net.n_params, err)) != HS_OK) goto out;
     res->n_params = L.net.n_params;
 
     int every = c->record_every > 0 ? c->record_every : 1;
     L.cap_records = (size_t)(c->epochs / every) + 2;
     res->records = calloc(L.cap_records, sizeof *res->records);
-    res->n_layers = (size_t)c->model.n_hidden + 1;
+    res->n_layers = (size_t)L.net.n_hidden + 1;
     res->layers = malloc(L.cap_records * HS_LAYER_FIELDS * res->n_layers * sizeof *res->layers);
     L.w0 = malloc(L.net.n_params * sizeof *L.w0);
     for (size_t i = 0; res->layers && i < L.cap_records * HS_LAYER_FIELDS * res->n_layers; i++) res->layers[i] = NAN;
@@ -382,7 +400,7 @@ out:
     free(L.yb);
     free(L.order);
     free(L.w0);
-    for (int l = 0; L.feat && l < c->model.n_hidden; l++) free(L.feat[l]);
+    for (int l = 0; L.feat && l < L.net.n_hidden; l++) free(L.feat[l]);
     free(L.feat);
     hs_optim_free(&L.opt);
     hs_model_free(&L.net);

@@ -347,6 +347,45 @@ static void test_stop_loss_and_batch_per_class(void) {
     hs_train_config_free(&c);
 }
 
+/* The hierarchical nets through the same loop: a CNN and an LCN learn a small SRHM, with the
+ * protocol of Tomasini & Wyart (momentum SGD, lr x H, 4 samples per class, stop below a loss). */
+static void test_hnets_on_srhm(void) {
+    const char *arch[] = {"cnn", "lcn"};
+    for (int a = 0; a < 2; a++) {
+        char yaml[1024];
+        snprintf(yaml, sizeof yaml,
+                 "base:\n"
+                 "  data: {kind: srhm, v: 4, s: 2, L: 2, s0: 1, n_train: 1500, n_test: 1000, seed: 3}\n"
+                 "  model: {arch: %s, width: 32}\n"
+                 "  train: {opt: momentum, lr: 0.01, epochs: 400, batch_per_class: 4, stop_loss: 0.001}\n"
+                 "  record: {every: 10, separation: final}\n",
+                 arch[a]);
+        hs_train_config c;
+        config_of(yaml, &c);
+        CU_ASSERT_EQUAL(c.filter, 4); /* s (s0 + 1) */
+        hs_dataset train = {0}, test = {0};
+        hs_error err = {0};
+        CU_ASSERT_EQUAL_FATAL(hs_data_load(&c.data, &train, &test, &err), HS_OK);
+        CU_ASSERT_EQUAL(train.dim, 4 * 16);
+        hs_train_result res = {0};
+        hs_code rc = hs_train_run(&c, &train, &test, NULL, &res, &err);
+        if (rc != HS_OK) fprintf(stderr, "\n  %s\n", err.msg);
+        CU_ASSERT_EQUAL_FATAL(rc, HS_OK);
+        const hs_record *last = &res.records[res.n_records - 1];
+        fprintf(stderr, "\n  %s on srhm: train acc %.4f, test acc %.4f after %lld epochs (%s)\n", arch[a],
+                last->train_acc, last->test_acc, res.epochs_done, res.message);
+        CU_ASSERT_DOUBLE_EQUAL(last->train_acc, 1.0, 0);
+        CU_ASSERT(last->test_acc > 0.8);
+        CU_ASSERT_EQUAL(res.n_layers, 3); /* input + L = 2 hidden layers */
+        /* D of the hidden layers measured at the end (the input's too) */
+        for (size_t l = 0; l < 3; l++) CU_ASSERT(!isnan(res.layers[(res.n_records - 1) * HS_LAYER_FIELDS * 3 + l]));
+        hs_train_result_free(&res);
+        hs_dataset_free(&train);
+        hs_dataset_free(&test);
+        hs_train_config_free(&c);
+    }
+}
+
 /* ================================================================ real data */
 
 static void test_cfm_learns(void) {
@@ -390,6 +429,7 @@ int main(void) {
         {"loop: BatchNorm batch of one refused", test_batch_of_one_refused},
         {"loop: decay_on weights spares BN", test_decay_on_weights},
         {"loop: stop_loss at a record point, batch_per_class", test_stop_loss_and_batch_per_class},
+        {"hierarchical nets: cnn and lcn learn an srhm", test_hnets_on_srhm},
         {"real data: cfm 1000 samples", test_cfm_learns},
         {NULL, NULL},
     };

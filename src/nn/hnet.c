@@ -1,0 +1,381 @@
+/* hnet.c - the hierarchical nets of nn.h (CNN, LCN, FCN with non-overlapping filters, in the
+ * mean-field parametrisation of the SRHM experiments) behind the generic hs_model interface.
+ *
+ * Every hidden layer of the three kinds is one "patch layer": B samples, P output positions, each
+ * reading a contiguous patch of K inputs and writing Co outputs,
+ *     z[b, i, c'] = alpha * sum_j W_i[c', j] in[b, i, j] + bs * bias[i, c'],   h = ReLU(z)
+ * with in [B x P x K] and h [B x P x Co] row-major. The kinds differ only in how they fill it:
+ *     CNN: K = S * C_in, Co = H, W_i = W shared by all P positions, alpha = 1/sqrt(C_in)
+ *     LCN: the same shapes, one W_i per position
+ *     FCN: P = 1, K = all inputs of the dense layer, Co = H * d/S^(l+1), alpha = 1/sqrt(K)
+ * CNN and LCN keep activations position-major ([B][position][channel]), so the patch of output
+ * position i is the contiguous run of S positions x C_in channels starting at i * S * C_in: the
+ * CNN layer is one sgemm over B * P rows, the LCN layer one sgemm per position with leading
+ * dimension P * K, and no im2col copy is ever made. Only the input needs a transpose, from the
+ * channel-major x[c * d + i] of the data to [i][c]. All memory comes from one block allocated
+ * at construction; forward and backward never allocate. */
+#include <cblas.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hsweep/nn.h"
+#include "hsweep/rng.h"
+
+/* Bounds that keep every int product handed to sgemm (rows = batch x positions, leading
+ * dimensions = positions x patch) below INT_MAX, and every size_t product far from overflow.
+ * Depth is bounded by the positions anyway (d = S^L <= 2^24 with S >= 2 means L <= 24); the
+ * per-layer arrays below hold HNET_MAX_DEPTH. */
+#define HNET_MAX_DIM (1 << 24)
+#define HNET_MAX_DEPTH 64
+
+typedef struct hnet {
+    hs_hnet_opts o;
+    int L, H, K;                 /* depth, width, classes */
+    int shared;                  /* one W for all positions: CNN (and the FCN, which has one position) */
+    float bs;                    /* bias scale */
+    /* per hidden layer l: the patch-layer shapes (see the top of the file) */
+    int P[HNET_MAX_DEPTH];       /* output positions */
+    int KP[HNET_MAX_DEPTH];      /* patch length (inputs per output position) */
+    int Co[HNET_MAX_DEPTH];      /* outputs per position */
+    float alpha[HNET_MAX_DEPTH]; /* pre-activation scale */
+    int width[HNET_MAX_DEPTH];   /* P * Co = H * d/S^(l+1): the model's hidden_width */
+    /* views into params / grads; W[L], dW[L] = the readout */
+    float *W[HNET_MAX_DEPTH + 1], *b[HNET_MAX_DEPTH], *dW[HNET_MAX_DEPTH + 1], *db[HNET_MAX_DEPTH];
+    hs_tensor tensors[2 * HNET_MAX_DEPTH + 1];
+    float *params, *grads;       /* [n_params] */
+    size_t n_params;
+    float *xin;                  /* [max_batch x d x v] position-major input (CNN, LCN) */
+    float *h[HNET_MAX_DEPTH];    /* [max_batch x width[l]] post-ReLU outputs */
+    float *logits, *dlogits;     /* [max_batch x K] */
+    float *work_a, *work_b;      /* [max_batch x max_w] gradient ping-pong */
+    const float *input;          /* layer 0's input of the last forward: xin, or x itself (FCN, borrowed) */
+    int last_B;
+    void *alloc;
+} hnet;
+
+static hnet *net_of(const hs_model *m) { return (hnet *)m->impl; }
+
+/* ================================================================ the patch layer */
+
+/* in [B x P x K], W [P_W x Co x K] with P_W = 1 (shared) or P, bias [P x Co] -> h [B x P x Co]:
+ * h = ReLU(alpha * in_i . W_i^T + bs * bias_i). Shared weights make all B * P patch rows one
+ * sgemm; per-position weights one sgemm per position over rows strided by P * K (in) and P * Co
+ * (h). The bias add and the ReLU are one pass over h afterwards. */
+static void patch_forward(float *restrict h, const float *restrict in, const float *restrict W,
+                          const float *restrict bias, int B, int P, int K, int Co, int shared, float alpha, float bs) {
+    if (shared)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B * P, Co, K, alpha, in, K, W, K, 0.0f, h, Co);
+    else
+        for (int i = 0; i < P; i++)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, Co, K, alpha, in + (size_t)i * K, P * K,
+                        W + (size_t)i * Co * K, K, 0.0f, h + (size_t)i * Co, P * Co);
+    const size_t row = (size_t)P * Co;
+    for (int r = 0; r < B; r++) {
+        float *z = h + (size_t)r * row;
+        for (size_t j = 0; j < row; j++) {
+            const float v = z[j] + bs * bias[j];
+            z[j] = v > 0.0f ? v : 0.0f;
+        }
+    }
+}
+
+/* Backward of patch_forward from dh [B x P x Co] (the gradient w.r.t. h), given the forward's
+ * in and h; dh is overwritten with dz = dh * (h > 0) (z > 0 exactly where h > 0). Then
+ *   dbias[P x Co] = bs * sum_b dz                                      (overwritten)
+ *   dW_i [Co x K] = alpha * dz_i^T . in_i   (shared: summed over positions, which the single
+ *                                           sgemm over B * P rows does by itself)
+ *   din  [B x P x K] = alpha * dz_i . W_i   (skipped when din is NULL: the input layer)
+ * din must not alias dh (sgemm must not write its input). */
+static void patch_backward(float *din, float *dW, float *restrict dbias, float *restrict dh, const float *in,
+                           const float *restrict h, const float *W, int B, int P, int K, int Co, int shared,
+                           float alpha, float bs) {
+    const size_t row = (size_t)P * Co;
+    memset(dbias, 0, row * sizeof(float));
+    for (int r = 0; r < B; r++) {
+        float *d = dh + (size_t)r * row;
+        const float *o = h + (size_t)r * row;
+        for (size_t j = 0; j < row; j++) {
+            const float g = o[j] > 0.0f ? d[j] : 0.0f;
+            d[j] = g;
+            dbias[j] += g;
+        }
+    }
+    for (size_t j = 0; j < row; j++) dbias[j] *= bs;
+    if (shared) {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Co, K, B * P, alpha, dh, Co, in, K, 0.0f, dW, K);
+        if (din)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B * P, K, Co, alpha, dh, Co, W, K, 0.0f, din, K);
+        return;
+    }
+    for (int i = 0; i < P; i++) {
+        const float *dz = dh + (size_t)i * Co, *Wi = W + (size_t)i * Co * K;
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Co, K, B, alpha, dz, P * Co, in + (size_t)i * K, P * K,
+                    0.0f, dW + (size_t)i * Co * K, K);
+        if (din)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, K, Co, alpha, dz, P * Co, Wi, K, 0.0f,
+                        din + (size_t)i * K, P * K);
+    }
+}
+
+/* ================================================================ the model's operations */
+
+/* x [B x v*d] channel-major -> logits [B x K]; NULL when B is out of 1..max_batch. mode is
+ * ignored (no batch statistics). */
+static const float *hnet_forward(hs_model *m, const float *x, int B, hs_mode mode) {
+    (void)mode;
+    hnet *n = net_of(m);
+    n->last_B = 0;
+    if (B < 1 || B > n->o.max_batch) return NULL;
+    const int v = n->o.channels, d = n->o.positions;
+    if (n->o.kind == HS_HNET_FCN) {
+        n->input = x;
+    } else { /* xin[b][i][c] = x[b][c][i] */
+        for (int r = 0; r < B; r++) {
+            const float *xs = x + (size_t)r * v * d;
+            float *t = n->xin + (size_t)r * v * d;
+            for (int c = 0; c < v; c++)
+                for (int i = 0; i < d; i++) t[(size_t)i * v + c] = xs[(size_t)c * d + i];
+        }
+        n->input = n->xin;
+    }
+    const float *in = n->input;
+    for (int l = 0; l < n->L; l++) {
+        patch_forward(n->h[l], in, n->W[l], n->b[l], B, n->P[l], n->KP[l], n->Co[l], n->shared, n->alpha[l], n->bs);
+        in = n->h[l];
+    }
+    /* readout: logits = (1/H) h[L-1] . W_r^T, W_r [K x H] */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, n->K, n->H, 1.0f / (float)n->H, in, n->H, n->W[n->L],
+                n->H, 0.0f, n->logits, n->K);
+    n->last_B = B;
+    return n->logits;
+}
+
+/* dlogits [B x K] -> grads (overwritten). The gradient w.r.t. each hidden output alternates
+ * between work_a and work_b. A backward whose B is not the last forward's fills grads with NaN
+ * (as the MLP does) rather than return something plausible. */
+static void hnet_backward(hs_model *m, const float *dlogits, int B) {
+    hnet *n = net_of(m);
+    if (B < 1 || B != n->last_B) {
+        for (size_t i = 0; i < n->n_params; i++) n->grads[i] = NAN;
+        return;
+    }
+    const int L = n->L, H = n->H, K = n->K;
+    const float inv_h = 1.0f / (float)H;
+    float *buf[2] = {n->work_a, n->work_b};
+    int cur = 0;
+    /* readout: dW_r [K x H] = (1/H) dlogits^T . h[L-1];  dh [B x H] = (1/H) dlogits . W_r */
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, H, B, inv_h, dlogits, K, n->h[L - 1], H, 0.0f, n->dW[L],
+                H);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, K, inv_h, dlogits, K, n->W[L], H, 0.0f, buf[cur], H);
+    for (int l = L - 1; l >= 0; l--) {
+        const float *in = l == 0 ? n->input : n->h[l - 1];
+        float *din = l == 0 ? NULL : buf[cur ^ 1];
+        patch_backward(din, n->dW[l], n->db[l], buf[cur], in, n->h[l], n->W[l], B, n->P[l], n->KP[l], n->Co[l],
+                       n->shared, n->alpha[l], n->bs);
+        cur ^= 1;
+    }
+}
+
+static const float *hnet_hidden(const hs_model *m, int l) {
+    const hnet *n = net_of(m);
+    return l >= 0 && l < n->L ? n->h[l] : NULL;
+}
+
+/* No buffers besides the parameters. */
+static size_t hnet_state_size(const hs_model *m) { return net_of(m)->n_params; }
+static void hnet_state_get(const hs_model *m, float *s) {
+    memcpy(s, net_of(m)->params, net_of(m)->n_params * sizeof(float));
+}
+static void hnet_state_set(hs_model *m, const float *s) {
+    memcpy(net_of(m)->params, s, net_of(m)->n_params * sizeof(float));
+}
+
+static void hnet_free(hs_model *m) {
+    hnet *n = net_of(m);
+    if (n) free(n->alloc);
+    free(n);
+}
+
+static const hs_model_ops hnet_ops = {hnet_forward, hnet_backward, hnet_hidden, hnet_state_size,
+                                      hnet_state_get, hnet_state_set, hnet_free};
+
+/* ================================================================ construction */
+
+static const char *kind_name(hs_hnet_kind k) { return k == HS_HNET_CNN ? "cnn" : k == HS_HNET_LCN ? "lcn" : "fcn"; }
+
+static hs_code validate(const hs_hnet_opts *o, hs_error *err) {
+    if (o->kind != HS_HNET_CNN && o->kind != HS_HNET_LCN && o->kind != HS_HNET_FCN)
+        return HS_FAIL(err, HS_ERR_VALUE, "hnet: unknown kind %d", (int)o->kind);
+    const char *k = kind_name(o->kind);
+    const struct {
+        const char *name;
+        int value, lo, hi;
+    } ints[] = {{"channels", o->channels, 1, HNET_MAX_DIM}, {"positions", o->positions, 1, HNET_MAX_DIM},
+                {"filter", o->filter, 2, HNET_MAX_DIM},     {"depth", o->depth, 1, HNET_MAX_DEPTH},
+                {"width", o->width, 1, HNET_MAX_DIM},       {"out_dim", o->out_dim, 1, HNET_MAX_DIM},
+                {"max_batch", o->max_batch, 1, HNET_MAX_DIM}};
+    for (size_t q = 0; q < sizeof ints / sizeof ints[0]; q++)
+        if (ints[q].value < ints[q].lo || ints[q].value > ints[q].hi)
+            return HS_FAIL(err, HS_ERR_VALUE, "%s: %s must be in %d..%d, got %d", k, ints[q].name, ints[q].lo,
+                           ints[q].hi, ints[q].value);
+    double sl = 1; /* S^L, in double: never wraps */
+    for (int l = 0; l < o->depth; l++) sl *= o->filter;
+    if (sl != (double)o->positions)
+        return HS_FAIL(err, HS_ERR_VALUE,
+                       "%s: positions must equal filter^depth (non-overlapping filters reduce d positions to 1), "
+                       "got positions %d, filter^depth = %d^%d = %.17g",
+                       k, o->positions, o->filter, o->depth, sl);
+    if (!isfinite(o->bias_scale) || o->bias_scale < 0)
+        return HS_FAIL(err, HS_ERR_VALUE, "%s: bias_scale must be finite and >= 0, got %g", k, o->bias_scale);
+    /* sizes in double, so that absurd shapes fail here rather than wrap an int or a size_t: every
+     * int handed to sgemm is at most max_batch x (the widest per-sample layer) */
+    const double v = o->channels, d = o->positions, S = o->filter, H = o->width, B = o->max_batch;
+    double in_w = v * d, params = H * o->out_dim, acts = B * (v * d + 2.0 * o->out_dim), max_w = fmax(H, o->out_dim);
+    max_w = fmax(max_w, in_w);
+    if (in_w > HNET_MAX_DIM)
+        return HS_FAIL(err, HS_ERR_VALUE, "%s: channels x positions must be at most %d, got %d x %d", k, HNET_MAX_DIM,
+                       o->channels, o->positions);
+    for (int l = 0; l < o->depth; l++) {
+        const double P = d / pow(S, l + 1), w = H * P, cin = l == 0 ? v : H;
+        params += (o->kind == HS_HNET_CNN ? H * S * cin : o->kind == HS_HNET_LCN ? w * S * cin : w * in_w) + w;
+        acts += B * w;
+        max_w = fmax(max_w, w);
+        if (w > HNET_MAX_DIM)
+            return HS_FAIL(err, HS_ERR_VALUE, "%s: layer %d has %.17g units (width %d x %.17g positions), more than %d",
+                           k, l + 1, w, o->width, P, HNET_MAX_DIM);
+        in_w = w;
+    }
+    if (B * max_w > INT_MAX)
+        return HS_FAIL(err, HS_ERR_VALUE, "%s: max_batch %d x %.17g floats per sample is beyond what sgemm indexes", k,
+                       o->max_batch, max_w);
+    const double bytes = (2 * params + acts + 2 * B * max_w) * sizeof(float);
+    if (bytes > 0x1p50)
+        return HS_FAIL(err, HS_ERR_VALUE, "%s: %.3g bytes of parameters and activations is beyond any machine", k,
+                       bytes);
+    return HS_OK;
+}
+
+/* One carve routine runs twice: with base == NULL it only measures, then it hands out pointers
+ * into the real block (each array on a 64-byte line). */
+typedef struct carver {
+    char *base;
+    size_t used;
+} carver;
+
+static void *carve(carver *c, size_t count, size_t elsize) {
+    size_t at = (c->used + 63) & ~(size_t)63;
+    c->used = at + count * elsize;
+    return c->base ? c->base + at : NULL;
+}
+
+/* Shapes and the tensor table (no memory). Tensors, in parameter order: per hidden layer l the
+ * weight then the bias (layer l), then the readout weight (layer L). Layouts:
+ *   CNN weight  [H x S*C_in]     element (c', k, c) at c' * S*C_in + k * C_in + c
+ *   LCN weight  [P*H x S*C_in]   element (i, c', k, c) at (i * H + c') * S*C_in + k * C_in + c
+ *   FCN weight  [n_out x n_in]   n_in = v*d (layer 0: the channel-major x itself) or n_out of l-1
+ *   CNN/LCN bias [P*H]           element (i, c') at i * H + c';  FCN bias [n_out]
+ *   readout     [K x H]          element (k, c') at k * H + c' */
+static void shapes(hnet *n, const hs_hnet_opts *o) {
+    n->o = *o;
+    n->L = o->depth, n->H = o->width, n->K = o->out_dim;
+    n->shared = o->kind != HS_HNET_LCN;
+    n->bs = (float)o->bias_scale;
+    int P = o->positions, in_w = o->channels * o->positions;
+    size_t off = 0;
+    for (int l = 0; l < n->L; l++) {
+        const int cin = l == 0 ? o->channels : o->width;
+        P /= o->filter;
+        n->width[l] = P * o->width;
+        if (o->kind == HS_HNET_FCN) {
+            n->P[l] = 1, n->KP[l] = in_w, n->Co[l] = n->width[l];
+            n->alpha[l] = (float)(1.0 / sqrt((double)in_w));
+        } else {
+            n->P[l] = P, n->KP[l] = o->filter * cin, n->Co[l] = o->width;
+            n->alpha[l] = (float)(1.0 / sqrt((double)cin));
+        }
+        const int wrows = o->kind == HS_HNET_CNN ? n->Co[l] : n->P[l] * n->Co[l];
+        const size_t wsize = (size_t)wrows * (size_t)n->KP[l];
+        n->tensors[2 * l] = (hs_tensor){HS_TENSOR_WEIGHT, l, off, wsize, wrows, n->KP[l]};
+        off += wsize;
+        n->tensors[2 * l + 1] = (hs_tensor){HS_TENSOR_BIAS, l, off, (size_t)n->width[l], n->width[l], 1};
+        off += (size_t)n->width[l];
+        in_w = n->width[l];
+    }
+    n->tensors[2 * n->L] = (hs_tensor){HS_TENSOR_WEIGHT, n->L, off, (size_t)n->K * n->H, n->K, n->H};
+    n->n_params = off + (size_t)n->K * n->H;
+}
+
+static void layout(hnet *n, carver *c) {
+    const size_t B = (size_t)n->o.max_batch, in_dim = (size_t)n->o.channels * n->o.positions;
+    size_t max_w = (size_t)(n->H > n->K ? n->H : n->K);
+    for (int l = 0; l < n->L; l++)
+        if ((size_t)n->width[l] > max_w) max_w = (size_t)n->width[l];
+    n->params = carve(c, n->n_params, sizeof(float));
+    n->grads = carve(c, n->n_params, sizeof(float));
+    n->xin = carve(c, n->o.kind == HS_HNET_FCN ? 0 : B * in_dim, sizeof(float));
+    for (int l = 0; l < n->L; l++) n->h[l] = carve(c, B * (size_t)n->width[l], sizeof(float));
+    n->logits = carve(c, B * (size_t)n->K, sizeof(float));
+    n->dlogits = carve(c, B * (size_t)n->K, sizeof(float));
+    n->work_a = carve(c, B * max_w, sizeof(float));
+    n->work_b = carve(c, B * max_w, sizeof(float));
+    if (!c->base) return;
+    for (int l = 0; l <= n->L; l++) {
+        const hs_tensor *w = &n->tensors[2 * l];
+        n->W[l] = n->params + w->offset, n->dW[l] = n->grads + w->offset;
+        if (l == n->L) break;
+        const hs_tensor *b = &n->tensors[2 * l + 1];
+        n->b[l] = n->params + b->offset, n->db[l] = n->grads + b->offset;
+    }
+}
+
+/* Every weight, bias and the readout ~ N(0, 1): layer l (readout: L) from stream (INIT, l) of the
+ * seed, the weight in its stored order, then the bias, so no layer depends on another's shape. */
+static void init_params(hnet *n) {
+    for (int l = 0; l <= n->L; l++) {
+        hs_rng r;
+        hs_rng_init(&r, n->o.seed, hs_rng_stream(HS_STREAM_INIT, (uint32_t)l));
+        const hs_tensor *w = &n->tensors[2 * l];
+        const size_t end = w->offset + w->size + (l < n->L ? n->tensors[2 * l + 1].size : 0);
+        for (size_t i = w->offset; i < end; i++) n->params[i] = (float)hs_rng_normal(&r);
+    }
+}
+
+hs_code hs_model_hnet(hs_model *m, const hs_hnet_opts *o, hs_error *err) {
+    memset(m, 0, sizeof *m);
+    HS_TRY(err, validate(o, err));
+    hnet *n = calloc(1, sizeof *n);
+    if (!n) return HS_FAIL(err, HS_ERR_NOMEM, "%s: out of memory", kind_name(o->kind));
+    shapes(n, o);
+    carver c = {NULL, 0};
+    layout(n, &c);
+    const size_t bytes = (c.used + 63) & ~(size_t)63;
+    void *block = aligned_alloc(64, bytes);
+    if (!block) {
+        free(n);
+        return HS_FAIL(err, HS_ERR_NOMEM, "%s: out of memory (%zu bytes for %zu parameters and activations)",
+                       kind_name(o->kind), bytes, (size_t)c.used);
+    }
+    memset(block, 0, bytes); /* grads and activations start defined */
+    c = (carver){block, 0};
+    layout(n, &c);
+    n->alloc = block;
+    init_params(n);
+    *m = (hs_model){.ops = &hnet_ops,
+                    .impl = n,
+                    .params = n->params,
+                    .grads = n->grads,
+                    .n_params = n->n_params,
+                    .tensors = n->tensors,
+                    .n_tensors = 2 * n->L + 1,
+                    .in_dim = o->channels * o->positions,
+                    .out_dim = o->out_dim,
+                    .max_batch = o->max_batch,
+                    .n_hidden = n->L,
+                    .hidden_width = n->width,
+                    .dlogits = n->dlogits,
+                    .lr_scale = o->width,
+                    .batch_stats = 0};
+    return HS_OK;
+}
