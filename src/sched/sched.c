@@ -218,12 +218,18 @@ static void sweep_report(sweep *S, const report *rep);
 static void serve_requests(sweep *S, int blocking);
 static void log_line(sweep *S, const report *rep);
 
-/* Key of the data options: runs with equal keys see identical datasets. */
+/* Key of the data options: runs with equal keys see identical datasets. The assert trips when a
+ * field is added to hs_data_opts (on x86-64), as a reminder to add it to the key as well. */
+#if defined(__x86_64__)
+_Static_assert(sizeof(hs_data_opts) == 128, "hs_data_opts changed: update data_key() in sched.c");
+#endif
 static char *data_key(const hs_data_opts *d) {
     hs_str s = {0};
-    hs_str_printf(&s, "%d|%s|%llu|%lld|%lld|%d|%d|%d|%.17g|", (int)d->kind, d->path ? d->path : "",
-                  (unsigned long long)d->seed, d->per_class, d->n_test, (int)d->resize, d->classes, d->dim,
-                  d->separation);
+    /* every field of hs_data_opts: a field left out here would hand one run another run's data */
+    hs_str_printf(&s, "%d|%s|%llu|%lld|%lld|%d|%d|%d|%.17g|%d|%d|%d|%d|%d|%d|%d|%llu|%d|%lld|", (int)d->kind,
+                  d->path ? d->path : "", (unsigned long long)d->seed, d->per_class, d->n_test, (int)d->resize,
+                  d->classes, d->dim, d->separation, d->v, d->n_c, d->m, d->s, d->L, d->s0, (int)d->sparsity,
+                  (unsigned long long)d->rule_seed, d->whiten, d->n_train);
     for (int c = 0; d->class_counts && c < (d->kind == HS_DATA_GAUSSIAN ? d->classes : 10); c++)
         hs_str_printf(&s, "%lld,", d->class_counts[c]);
     return s.buf;
