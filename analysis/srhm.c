@@ -24,7 +24,8 @@
 /* ================================================================ collective phase */
 
 /* Every rank: states of all runs and the best test error of its block; rank 0 gets eps[R]
- * (NaN for unfinished runs and for finished runs without a recorded test accuracy). */
+ * (NaN for unfinished runs and for finished runs without a recorded test accuracy).
+ * Returns 0, or on every rank -1 (not a file this stage can read) or -2 (I/O failure). */
 static int read_errors(MPI_Comm comm, const char *path, size_t *R_out, unsigned char **state_out, double **eps_out,
                        char *why, size_t wlen) {
     int rank, nranks;
@@ -36,7 +37,7 @@ static int read_errors(MPI_Comm comm, const char *path, size_t *R_out, unsigned 
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
     H5Pclose(fapl);
     int rc = 0;
-    if (file < 0) snprintf(why, wlen, "%s: cannot open as an HDF5 file", path), rc = -1;
+    if (file < 0) snprintf(why, wlen, "%s: cannot open as an HDF5 file", path), rc = -2;
     hid_t st = -1, ds = -1, sp = -1, ssp = -1;
     hsize_t dims[2] = {0, 0}, sdim = 0;
     if (!rc && (H5Lexists(file, "/runs", H5P_DEFAULT) <= 0 || H5Lexists(file, "/runs/status", H5P_DEFAULT) <= 0)) {
@@ -66,7 +67,7 @@ static int read_errors(MPI_Comm comm, const char *path, size_t *R_out, unsigned 
     if (!rc && !state) snprintf(why, wlen, "out of memory"), rc = -1;
     if (!rc && R && H5Dread(st, H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, state) < 0) {
         snprintf(why, wlen, "%s: cannot read /runs/status", path);
-        rc = -1;
+        rc = -2;
     }
     /* my block of runs: the same split on every rank, so the gather below needs no exchange */
     size_t per = (R + (size_t)nranks - 1) / (size_t)nranks;
@@ -79,7 +80,7 @@ static int read_errors(MPI_Comm comm, const char *path, size_t *R_out, unsigned 
         if (ms < 0 || H5Sselect_hyperslab(sp, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
             H5Dread(ds, H5T_NATIVE_DOUBLE, ms, sp, H5P_DEFAULT, acc) < 0) {
             snprintf(why, wlen, "%s: cannot read /records/test_acc rows %zu..%zu", path, r0, r1);
-            rc = -1;
+            rc = -2;
         }
         if (ms >= 0) H5Sclose(ms);
     }
@@ -104,7 +105,7 @@ static int read_errors(MPI_Comm comm, const char *path, size_t *R_out, unsigned 
     if (all < 0) {
         free(eps), free(state);
         if (!rc) snprintf(why, wlen, "another rank failed to read %s", path);
-        return -1;
+        return all;
     }
     int *counts = malloc((size_t)nranks * sizeof *counts), *displs = malloc((size_t)nranks * sizeof *displs);
     double *alleps = rank == 0 ? malloc((R + 1) * sizeof *alleps) : NULL;
@@ -206,6 +207,14 @@ static int default_canon(const char *key, hs_str *out) {
     return (int)rc;
 }
 
+/* Copy text into buf[len], cut to fit (config values are short; a cut one still compares). */
+static void copy_cut(char *buf, size_t len, const char *text) {
+    size_t n = strlen(text);
+    if (n >= len) n = len - 1;
+    memcpy(buf, text, n);
+    buf[n] = '\0';
+}
+
 /* Strip the JSON quotes of a canonical string value (enum choices carry no escapes). */
 static void unquote(const char *text, char *buf, size_t len) {
     size_t n = strlen(text);
@@ -248,12 +257,11 @@ static void cfg_str(const srun *u, const char *key, char *buf, size_t len) {
     hs_value v;
     char w[256];
     if (k >= 0 && hs_value_parse(hs_schema_key((size_t)k), raw, &v, w, sizeof w) == HS_OK) {
-        if (v.type == HS_T_STR || v.type == HS_T_ENUM) snprintf(buf, len, "%s", v.u.s);
-        else snprintf(buf, len, "%s", raw);
+        copy_cut(buf, len, v.type == HS_T_STR || v.type == HS_T_ENUM ? v.u.s : raw);
         hs_value_free(&v);
         return;
     }
-    snprintf(buf, len, "%s", raw);
+    copy_cut(buf, len, raw);
 }
 
 static long long ipow(long long b, long long e) {
@@ -789,7 +797,7 @@ static int write_group(hid_t file, const ctx *c, double thr) {
     double *d = malloc((n + 1) * sizeof *d);
     int *i32 = malloc((n + 1) * sizeof *i32);
     signed char *i8 = malloc(n + 1);
-    const char **sv = malloc((n + 1) * sizeof *sv);
+    const char **sv = calloc(n + 1, sizeof *sv);
     int w = !d || !i32 || !i8 || !sv;
     /* per run */
     if (!w) {
@@ -812,6 +820,9 @@ static int write_group(hid_t file, const ctx *c, double thr) {
 #define CFG_F64(field, name)                                                                                           \
     for (size_t k = 0; k < C; k++) d[k] = c->cfgs[k].field;                                                            \
     if (!w) w |= write_f64(g, name, C, d)
+#define CFG_I32(field, name)                                                                                           \
+    for (size_t k = 0; k < C; k++) i32[k] = c->cfgs[k].field;                                                          \
+    if (!w) w |= write_i32(g, name, C, i32)
     if (!w) {
         for (size_t k = 0; k < C; k++) sv[k] = c->labels[k];
         w |= write_strs(g, "label", C, sv);
@@ -823,9 +834,9 @@ static int write_group(hid_t file, const ctx *c, double thr) {
         CFG_RUN_I32(u->s, "s");
         CFG_RUN_I32(u->L, "L");
         CFG_RUN_I32(u->s0, "s0");
-        CFG_RUN_I32(c->cfgs[k].n_p + 0 * u->v, "n_p");
-        CFG_RUN_I32(c->cfgs[k].n_seeds + 0 * u->v, "n_seeds");
-        CFG_RUN_I32(c->cfgs[k].n_seeds_reached + 0 * u->v, "p_star_n_seeds");
+        CFG_I32(n_p, "n_p");
+        CFG_I32(n_seeds, "n_seeds");
+        CFG_I32(n_seeds_reached, "p_star_n_seeds");
         CFG_F64(X, "X");
         CFG_F64(p_star, "p_star");
         CFG_F64(p_closest, "p_star_closest");
@@ -837,6 +848,7 @@ static int write_group(hid_t file, const ctx *c, double thr) {
     }
 #undef CFG_RUN_I32
 #undef CFG_F64
+#undef CFG_I32
     /* curves */
     if (!w) {
         w |= write_i32(g, "curve_config", M, c->ccfg);
@@ -879,7 +891,8 @@ static int write_group(hid_t file, const ctx *c, double thr) {
     return w ? -1 : 0;
 }
 
-/* CSV (every column, full key names) and Markdown (the table, then the fits). */
+/* CSV (one row per configuration, every column, full key names: a plain table for pandas) and
+ * Markdown (the table, then the fits, which live in the file and here only). */
 static void make_tables(const ctx *c, double thr, const hs_analyze_srhm_summary *s, hs_str *csv, hs_str *md) {
     hs_str_printf(csv, "arch,v,n_c,m,s,L,s0,");
     for (size_t o = 0; o < g_nother; o++) hs_str_printf(csv, "%s,", g_other[o]);
@@ -909,14 +922,15 @@ static void make_tables(const ctx *c, double thr, const hs_analyze_srhm_summary 
         hs_str_printf(csv, "%.6g,%d,%d,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%d,%d\n", g->X, g->n_p, g->n_seeds, g->p_star,
                       g->p_star / g->X, g->p_closest, g->eps_closest, g->l10_mean, g->l10_std, g->n_seeds_reached,
                       g->reached);
-        char ps[32], ratio[32], pc[48], l10[64], sd[24];
+        char ps[32], ratio[32], pc[48], l10[64];
         fmt_g(ps, sizeof ps, g->p_star, "%.4g");
         fmt_g(ratio, sizeof ratio, g->p_star / g->X, "%.3g");
         if (isnan(g->eps_closest)) snprintf(pc, sizeof pc, "-");
         else if (isnan(g->p_closest)) snprintf(pc, sizeof pc, "- (%.3f)", g->eps_closest);
         else snprintf(pc, sizeof pc, "%.4g (%.3f)", g->p_closest, g->eps_closest);
-        fmt_g(l10, sizeof l10, g->l10_mean, "%.3f");
-        if (!isnan(g->l10_std)) fmt_g(sd, sizeof sd, g->l10_std, "%.3f"), hs_str_printf(md, "%s", ""), strncat(l10, " +- ", sizeof l10 - strlen(l10) - 1), strncat(l10, sd, sizeof l10 - strlen(l10) - 1);
+        if (isnan(g->l10_mean)) snprintf(l10, sizeof l10, "-");
+        else if (isnan(g->l10_std)) snprintf(l10, sizeof l10, "%.3f", g->l10_mean);
+        else snprintf(l10, sizeof l10, "%.3f +- %.3f", g->l10_mean, g->l10_std);
         hs_str_printf(md, " %.4g | %d | %d | %s | %s | %s | %s (%d/%d) | %s |\n", g->X, g->n_p, g->n_seeds, ps, ratio, pc,
                       l10, g->n_seeds_reached, g->n_seeds, reached_name(g->reached));
     }
@@ -938,11 +952,6 @@ static void make_tables(const ctx *c, double thr, const hs_analyze_srhm_summary 
         fmt_g(p, sizeof p, F->prefactor, "%.3g"), fmt_g(r, sizeof r, F->r, "%.4f");
         hs_str_printf(md, "| %s | %d | %d | %d | %d | %s | %s | %s | %s |\n", F->arch, F->v, F->L, F->s, F->n, b, e, p, r);
     }
-    for (size_t f = 0; f < c->nfits; f++) {
-        hs_str_printf(csv, "%s", f ? "" : "\n# fits: ln P* = ln prefactor + b ln X\narch,s,n,b,prefactor,r\n");
-        hs_str_printf(csv, "%s,%d,%d,%.6g,%.6g,%.6g\n", c->fits[f].arch, c->fits[f].s, c->fits[f].n, c->fits[f].b,
-                      c->fits[f].prefactor, c->fits[f].r);
-    }
 }
 
 hs_code hs_analyze_srhm(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_srhm_summary *s, hs_str *table,
@@ -958,7 +967,8 @@ hs_code hs_analyze_srhm(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_srhm
     unsigned char *state = NULL;
     double *eps = NULL;
     char why[1024] = "";
-    if (read_errors(comm, o->path, &R, &state, &eps, why, sizeof why) < 0) return HS_FAIL(err, HS_ERR_VALUE, "%s", why);
+    int got = read_errors(comm, o->path, &R, &state, &eps, why, sizeof why);
+    if (got < 0) return HS_FAIL(err, got == -2 ? HS_ERR_IO : HS_ERR_VALUE, "%s", why);
     hs_code rc = HS_OK;
     hs_error mine = {0};
     if (rank != 0) {

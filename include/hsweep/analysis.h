@@ -42,6 +42,7 @@ typedef struct hs_analyze_opts {
     const char *path;   /* the results file */
     const char *prefix; /* tables go to <prefix>.equisep.csv / .md; NULL = path without .h5 */
     double obey_r;      /* a run obeys the law when r <= obey_r; 0 = -0.99 */
+    double threshold;   /* srhm: P* is where the best test error crosses this; 0 = 0.10 */
 } hs_analyze_opts;
 
 typedef struct hs_analyze_summary {
@@ -51,5 +52,82 @@ typedef struct hs_analyze_summary {
 /* Collective over comm. On rank 0, table (may be NULL) receives the Markdown table. */
 hs_code hs_analyze_equisep(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_summary *s, hs_str *table,
                            hs_error *err);
+
+/* ================================================================ SRHM sample complexity
+ *
+ *     hs_analyze_opts o = {.path = "results.h5", .threshold = 0.10};
+ *     hs_analyze_srhm_summary s;
+ *     HS_TRY(err, hs_analyze_srhm(MPI_COMM_WORLD, &o, &s, &table, err));   // collective
+ *     // rank 0: table.buf holds the Markdown; results.srhm.csv / .md written; /analysis/srhm stored
+ *
+ * Sample complexity P* of the (Sparse) Random Hierarchy Model (Tomasini & Wyart 2024; Cagnetta et
+ * al. 2024). Only runs with data.kind rhm or srhm take part (others get flag 3 and config -1).
+ *   - Per finished run (done or diverged): the best test error eps = min over record points of
+ *     1 - test_acc (the protocol keeps the best error seen at any check). Unfinished runs are
+ *     counted and left out; a finished run with no test accuracy recorded is flagged 2.
+ *   - Configuration = every config key that varies among the rhm/srhm runs (canonical value, a key
+ *     absent from a run's config text having its schema default) except data.n_train (P: the
+ *     curve's x), seed, data.seed and data.rule_seed (seeds: averaged over). Per configuration
+ *     and P: mean, standard deviation (ddof = 1) and count of eps over seeds.
+ *   - p_star (interpolated): on the mean curve in increasing P, the first crossing from above:
+ *     the first grid point j with eps_j <= threshold whose predecessor has eps_{j-1} > threshold;
+ *     log P is interpolated linearly in eps between P_{j-1} and P_j. reached = 1 then; 0 when
+ *     every grid point is above the threshold (P* beyond the grid), 2 when the smallest P is
+ *     already at or below it (P* below the grid), -1 when the configuration has no finished run;
+ *     p_star is NaN unless reached = 1.
+ *   - p_star_closest (the authors' way): the grid point whose mean eps is nearest the threshold
+ *     (the smaller P on a tie), accepted only when |eps - threshold| <= HS_SRHM_CLOSEST_TOL (0.10,
+ *     absolute error units), else NaN. eps_closest stores that mean eps.
+ *   - Spread: the same interpolation on each seed's own curve (runs sharing seed, data.seed and
+ *     data.rule_seed); mean and std (ddof = 1) of log10 P* over the seeds that cross.
+ *   - Theory: X = (s0+1)^2 n_c m^L (cnn), s^(L/2) (s0+1)^L n_c m^L (lcn), n_c m^L otherwise
+ *     (fcn, mlp); data.kind rhm counts as s0 = 0. n_c = 0 means v, m = 0 means v^(s-1).
+ *   - Fits (natural logs, configurations with reached = 1): per (arch, s), OLS ln P* = a + b ln X,
+ *     prefactor exp(a); per (arch, v, L, s) with >= 2 distinct s0, OLS of ln(P* / (n_c m^L)) on
+ *     ln(s0+1): the exponent (predicted 2 for cnn, L for lcn) and prefactor (C1 resp. C0).
+ *     Fits with too few points are stored with NaN and their point count.
+ *
+ * Stored under /analysis/srhm (rank 0, serial, after the collective read; replaced on re-analysis):
+ *     per run [R]: best_error (float64), flag (int8, HS_SRHM_*), config (int32, -1 none), P (float64);
+ *     per configuration [C]: label, arch (string), v, n_c, m, s, L, s0, n_p, n_seeds,
+ *       p_star_n_seeds (int32), X, p_star, p_star_closest, eps_closest, p_star_log10_mean,
+ *       p_star_log10_std (float64), reached (int8);
+ *     curves, flat over (configuration, P) sorted by configuration then P: curve_config (int32),
+ *       curve_P, curve_eps_mean, curve_eps_std (float64), curve_n (int32);
+ *     fits: fit_arch (string), fit_s, fit_n (int32), fit_b, fit_prefactor, fit_r (float64);
+ *       s0_fit_arch (string), s0_fit_v, s0_fit_L, s0_fit_s, s0_fit_n (int32), s0_fit_exponent,
+ *       s0_fit_expected, s0_fit_prefactor, s0_fit_r (float64);
+ *     attributes threshold, closest_tol (float64).
+ * Configurations are sorted by arch, v, L, s0, then s, n_c, m and the other varying keys. Tables:
+ * <prefix>.srhm.csv (every column) and .md (one row per configuration, then the fits).
+ * Errors: no rhm/srhm runs in the file, no /records/test_acc, unreadable or unwritable file;
+ * every rank returns the same code and message.
+ */
+
+enum { HS_SRHM_OK = 0, HS_SRHM_UNFINISHED = 1, HS_SRHM_NO_TEST = 2, HS_SRHM_NOT_HIER = 3 };
+enum { HS_SRHM_NO_DATA = -1, HS_SRHM_NEVER = 0, HS_SRHM_REACHED = 1, HS_SRHM_BELOW_GRID = 2 };
+#define HS_SRHM_THRESHOLD 0.10
+#define HS_SRHM_CLOSEST_TOL 0.10
+
+typedef struct hs_analyze_srhm_summary {
+    size_t runs;       /* rows of the file */
+    size_t hier;       /* runs with data.kind rhm or srhm */
+    size_t finished;   /* of those: done or diverged */
+    size_t used;       /* of those: with a best test error */
+    size_t unfinished; /* rhm/srhm runs pending, running or failed */
+    size_t configs, reached, never, below_grid;
+    double threshold;
+} hs_analyze_srhm_summary;
+
+/* Collective over comm. On rank 0, table (may be NULL) receives the Markdown (table and fits). */
+hs_code hs_analyze_srhm(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_srhm_summary *s, hs_str *table,
+                        hs_error *err);
+
+/* ================================================================ which analysis */
+
+typedef enum hs_analysis_kind { HS_ANALYSIS_EQUISEP, HS_ANALYSIS_SRHM } hs_analysis_kind;
+
+/* Collective: SRHM when any run of the file has data.kind rhm or srhm, else equi-separation. */
+hs_code hs_analyze_detect(MPI_Comm comm, const char *path, hs_analysis_kind *kind, hs_error *err);
 
 #endif /* HSWEEP_ANALYSIS_H */

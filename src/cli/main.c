@@ -51,11 +51,14 @@ static const char usage[] =
     "      --quiet                  no per-run lines\n"
     "    exit codes: 0 all runs finished (done or diverged), 1 failures or errors, 2 usage,\n"
     "                3 interrupted by SIGTERM/SIGUSR1 (requeue the job and run again with --resume)\n"
-    "  analyze FILE      equi-separation analysis of a results file (also under mpirun): per-run fits of\n"
-    "                    ln D_l on l, per-configuration statistics over seeds; writes /analysis/equisep\n"
-    "                    into FILE and the tables FILE-without-.h5.equisep.csv / .md\n"
-    "      --prefix P               write the tables to P.equisep.csv / .md instead\n"
-    "      --obey-r R               a run obeys the law when r <= R (default -0.99)\n"
+    "  analyze FILE      analyse a results file (also under mpirun), writing back into FILE and tables\n"
+    "                    beside it: equi-separation (per-run fits of ln D_l on l, statistics over seeds;\n"
+    "                    /analysis/equisep, .equisep.csv/.md) or, for rhm/srhm sweeps, sample complexity\n"
+    "                    (best test error vs P, P* and its fits against theory; /analysis/srhm, .srhm.csv/.md)\n"
+    "      --kind auto|equisep|srhm which analysis (default auto: srhm when the sweep has rhm/srhm runs)\n"
+    "      --prefix P               write the tables to P.<kind>.csv / .md instead\n"
+    "      --obey-r R               equisep: a run obeys the law when r <= R (default -0.99)\n"
+    "      --threshold T            srhm: P* is where the test error crosses T (default 0.1)\n"
     "  status FILE       summarise a results file: runs by state, failed runs with their messages\n"
     "    exit codes: 0 complete, 1 some runs failed, 3 runs left to resume (pending or running)\n"
     "  train SPEC.yaml   train one run of the spec in this process and write its records to HDF5\n"
@@ -357,13 +360,26 @@ done:
 
 static int cmd_analyze(int argc, char **argv) {
     hs_analyze_opts o = {0};
+    const char *kind = "auto";
     for (int i = 0; i < argc; i++) {
         char *end;
         if (!strcmp(argv[i], "--prefix") && i + 1 < argc) o.prefix = argv[++i];
-        else if (!strcmp(argv[i], "--obey-r") && i + 1 < argc) {
+        else if (!strcmp(argv[i], "--kind") && i + 1 < argc) {
+            kind = argv[++i];
+            if (strcmp(kind, "auto") && strcmp(kind, "equisep") && strcmp(kind, "srhm")) {
+                fprintf(stderr, "hsweep analyze: --kind must be auto, equisep or srhm, got '%s'\n", kind);
+                return EXIT_USAGE;
+            }
+        } else if (!strcmp(argv[i], "--obey-r") && i + 1 < argc) {
             o.obey_r = strtod(argv[++i], &end);
             if (*end || !(o.obey_r >= -1 && o.obey_r < 0)) {
                 fprintf(stderr, "hsweep analyze: --obey-r needs a number in [-1, 0), got '%s'\n", argv[i]);
+                return EXIT_USAGE;
+            }
+        } else if (!strcmp(argv[i], "--threshold") && i + 1 < argc) {
+            o.threshold = strtod(argv[++i], &end);
+            if (*end || !(o.threshold > 0 && o.threshold < 1)) {
+                fprintf(stderr, "hsweep analyze: --threshold needs a test error in (0, 1), got '%s'\n", argv[i]);
                 return EXIT_USAGE;
             }
         } else if (argv[i][0] == '-') {
@@ -379,23 +395,39 @@ static int cmd_analyze(int argc, char **argv) {
         fprintf(stderr, "hsweep analyze: missing the results file\n%s", usage);
         return EXIT_USAGE;
     }
-    int rank = 0, nranks = 1;
+    int rank = 0;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &nranks);
     hs_error err = {0};
-    hs_analyze_summary s;
     hs_str table = {0};
     int rc = EXIT_OK;
-    if (hs_analyze_equisep(MPI_COMM_WORLD, &o, &s, &table, &err) != HS_OK) {
+    hs_analysis_kind k = HS_ANALYSIS_EQUISEP;
+    hs_code code = HS_OK;
+    if (!strcmp(kind, "srhm")) k = HS_ANALYSIS_SRHM;
+    else if (!strcmp(kind, "auto")) code = hs_analyze_detect(MPI_COMM_WORLD, o.path, &k, &err);
+    if (code == HS_OK && k == HS_ANALYSIS_SRHM) {
+        hs_analyze_srhm_summary s;
+        code = hs_analyze_srhm(MPI_COMM_WORLD, &o, &s, &table, &err);
+        if (code == HS_OK && rank == 0)
+            printf("%s: sample complexity of %zu rhm/srhm runs (%zu finished, %zu unfinished): %zu configurations, "
+                   "%zu reach test error %g\n",
+                   o.path, s.hier, s.finished, s.unfinished, s.configs, s.reached, s.threshold);
+    } else if (code == HS_OK) {
+        hs_analyze_summary s;
+        code = hs_analyze_equisep(MPI_COMM_WORLD, &o, &s, &table, &err);
+        if (code == HS_OK && rank == 0) {
+            printf("%s: %zu runs, %zu finished, %zu fitted, %zu flagged (zero or non-finite D, or none recorded); "
+                   "%zu configurations; %zu of %zu fitted runs obey the law (r <= %g)\n",
+                   o.path, s.runs, s.finished, s.fitted, s.flagged, s.configs, s.obey, s.fitted,
+                   o.obey_r != 0 ? o.obey_r : -0.99);
+            if (s.unfinished)
+                printf("%zu runs are not finished (pending, running or failed): analysed the finished ones\n",
+                       s.unfinished);
+        }
+    }
+    if (code != HS_OK) {
         if (rank == 0) print_error(&err, 0, 1);
         rc = EXIT_FAIL;
     } else if (rank == 0) {
-        printf("%s: %zu runs, %zu finished, %zu fitted, %zu flagged (zero or non-finite D, or none recorded); "
-               "%zu configurations; %zu of %zu fitted runs obey the law (r <= %g)\n",
-               o.path, s.runs, s.finished, s.fitted, s.flagged, s.configs, s.obey, s.fitted,
-               o.obey_r != 0 ? o.obey_r : -0.99);
-        if (s.unfinished)
-            printf("%zu runs are not finished (pending, running or failed): analysed the finished ones\n", s.unfinished);
         rc = write_out(&table);
     }
     hs_str_free(&table);

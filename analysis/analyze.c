@@ -1,0 +1,44 @@
+/* analyze.c - which analysis a results file calls for (see include/hsweep/analysis.h). */
+#include <hdf5.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hsweep/analysis.h"
+
+/* Rank 0 reads /runs/config (the canonical text of every run) and looks for an rhm/srhm data
+ * kind; the answer is broadcast so every rank takes the same branch. */
+hs_code hs_analyze_detect(MPI_Comm comm, const char *path, hs_analysis_kind *kind, hs_error *err) {
+    int rank, answer = -1; /* -1 unreadable, 0 equisep, 1 srhm */
+    MPI_Comm_rank(comm, &rank);
+    if (rank == 0) {
+        H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+        hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+        hid_t ds = f >= 0 ? H5Dopen2(f, "/runs/config", H5P_DEFAULT) : -1;
+        hid_t t = ds >= 0 ? H5Dget_type(ds) : -1, sp = ds >= 0 ? H5Dget_space(ds) : -1;
+        hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+        size_t w = t >= 0 && H5Tget_class(t) == H5T_STRING && !H5Tis_variable_str(t) ? H5Tget_size(t) : 0;
+        char *buf = n >= 0 && w ? calloc((size_t)n + 1, w + 1) : NULL;
+        hid_t mt = w ? H5Tcopy(t) : -1;
+        if (buf && mt >= 0 && H5Tset_size(mt, w + 1) >= 0 && H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0) {
+            answer = 0;
+            for (hssize_t r = 0; r < n && !answer; r++) {
+                const char *c = buf + (size_t)r * (w + 1);
+                answer = strstr(c, "data.kind=\"rhm\"") || strstr(c, "data.kind=\"srhm\"");
+            }
+        }
+        free(buf);
+        if (mt >= 0) H5Tclose(mt);
+        if (sp >= 0) H5Sclose(sp);
+        if (t >= 0) H5Tclose(t);
+        if (ds >= 0) H5Dclose(ds);
+        if (f >= 0) H5Fclose(f);
+    }
+    MPI_Bcast(&answer, 1, MPI_INT, 0, comm);
+    if (answer < 0) {
+        HS_FAIL(err, HS_ERR_IO, "%s: cannot open as an hsweep results file (no /runs/config)", path);
+        hs_error_hint(err, "a results file is written by `hsweep run ... -o FILE`");
+        return HS_ERR_IO;
+    }
+    *kind = answer ? HS_ANALYSIS_SRHM : HS_ANALYSIS_EQUISEP;
+    return HS_OK;
+}
