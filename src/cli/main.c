@@ -579,8 +579,19 @@ static hs_code train_one(const train_args *a, hs_error *err) {
     if (rc == HS_OK) {
         snprintf(id, sizeof id, "%016llx", (unsigned long long)plan->runs[r].id);
         if (!a->quiet) {
-            printf("run %s: %lld training / %lld test samples of %d dims, %d classes; %d hidden layer%s\n", id,
-                   train.n, test.n, train.dim, train.classes, cfg.model.n_hidden, cfg.model.n_hidden == 1 ? "" : "s");
+            printf("run %s: %lld training / %lld test samples of %d dims, %d classes", id, train.n, test.n, train.dim,
+                   train.classes);
+            if (cfg.data.kind == HS_DATA_RHM || cfg.data.kind == HS_DATA_SRHM) {
+                hs_rhm_opts ro = {.v = cfg.data.v, .n_c = cfg.data.n_c, .m = cfg.data.m, .s = cfg.data.s,
+                                  .L = cfg.data.L, .s0 = cfg.data.s0, .sparsity = cfg.data.sparsity,
+                                  .rule_seed = cfg.data.rule_seed};
+                printf(" (%s: %d positions, P_max = %.6g distinct inputs)", cfg.data.kind == HS_DATA_RHM ? "rhm" : "srhm",
+                       train.width, hs_rhm_pmax(&ro));
+            }
+            if (cfg.arch == HS_ARCH_MLP)
+                printf("; %d hidden layer%s\n", cfg.model.n_hidden, cfg.model.n_hidden == 1 ? "" : "s");
+            else
+                printf("; %s, width %d\n", cfg.arch == HS_ARCH_CNN ? "cnn" : cfg.arch == HS_ARCH_LCN ? "lcn" : "fcn", cfg.width);
             fflush(stdout);
         }
         hs_train_hooks hooks = {.ctx = &cfg, .on_record = a->quiet ? NULL : print_record};
