@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "h5common.h"
 #include "hsweep/analysis.h"
 #include "hsweep/metrics.h"
 
@@ -265,29 +266,10 @@ static double std_of(const double *v, size_t n) { /* ddof = 1 */
     return sqrt(s / (double)(n - 1));
 }
 
-static const char *short_name(const char *key) {
-    const char *dot = strrchr(key, '.');
-    return dot ? dot + 1 : key;
-}
 
 /* ================================================================ rank 0: writing */
 
-static hid_t str_type(size_t n) {
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, n);
-    H5Tset_cset(t, H5T_CSET_UTF8);
-    return t;
-}
 
-static int write_ds(hid_t g, const char *name, hid_t ftype, hid_t mtype, size_t n, const void *buf) {
-    hsize_t d = n;
-    hid_t sp = H5Screate_simple(1, &d, NULL);
-    hid_t ds = sp >= 0 ? H5Dcreate2(g, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
-    int ok = ds >= 0 && (n == 0 || H5Dwrite(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
-    if (ds >= 0) H5Dclose(ds);
-    if (sp >= 0) H5Sclose(sp);
-    return ok ? 0 : -1;
-}
 
 static void fmt_pm(char *b, size_t n, double m, double s, const char *f) {
     char x[24], y[24];
@@ -413,13 +395,13 @@ hs_code hs_analyze_equisep(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_s
     if (!col || !icol || !flags) w = 1;
     for (int f = 0; !w && f < 8; f++) {
         for (size_t r = 0; r < R; r++) col[r] = fits[r * N_F + f];
-        w |= write_ds(g, fit_names[f], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, R, col);
+        w |= hs_an_write_ds(g, fit_names[f], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, R, col);
     }
     for (size_t r = 0; !w && r < R; r++) icol[r] = (int)fits[r * N_F + F_NLAYERS], flags[r] = (signed char)fits[r * N_F + F_FLAG];
-    if (!w) w |= write_ds(g, "n_layers", H5T_STD_I32LE, H5T_NATIVE_INT, R, icol);
-    if (!w) w |= write_ds(g, "flag", H5T_STD_I8LE, H5T_NATIVE_SCHAR, R, flags);
+    if (!w) w |= hs_an_write_ds(g, "n_layers", H5T_STD_I32LE, H5T_NATIVE_INT, R, icol);
+    if (!w) w |= hs_an_write_ds(g, "flag", H5T_STD_I8LE, H5T_NATIVE_SCHAR, R, flags);
     for (size_t r = 0; !w && r < R; r++) icol[r] = run_cfg[r];
-    if (!w) w |= write_ds(g, "config", H5T_STD_I32LE, H5T_NATIVE_INT, R, icol);
+    if (!w) w |= hs_an_write_ds(g, "config", H5T_STD_I32LE, H5T_NATIVE_INT, R, icol);
     /* per configuration */
     hs_str labels = {0};
     size_t lw = 1;
@@ -427,7 +409,7 @@ hs_code hs_analyze_equisep(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_s
     for (size_t c = 0; !w && lab && c < ncfg; c++) {
         hs_str_reset(&labels);
         for (size_t k = 0; k < no; k++)
-            hs_str_printf(&labels, "%s%s=%s", k ? ", " : "", short_name(cols[order[k]].name),
+            hs_str_printf(&labels, "%s%s=%s", k ? ", " : "", hs_an_short_name(cols[order[k]].name),
                           cols[order[k]].text[cfgs[c].first]);
         lab[c] = strdup(labels.buf ? labels.buf : "all runs");
         if (lab[c] && strlen(lab[c]) + 1 > lw) lw = strlen(lab[c]) + 1;
@@ -437,16 +419,16 @@ hs_code hs_analyze_equisep(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_s
     for (size_t c = 0; lb && lab && c < ncfg; c++)
         if (lab[c]) memcpy(lb + c * lw, lab[c], strlen(lab[c]));
     if (!w && lb) {
-        hid_t t = str_type(lw);
-        w |= write_ds(g, "label", t, t, ncfg, lb);
+        hid_t t = hs_an_str_type(lw);
+        w |= hs_an_write_ds(g, "label", t, t, ncfg, lb);
         H5Tclose(t);
     }
 #define CFG_INT(field, name)                                                                                          \
     for (size_t c = 0; c < ncfg; c++) icol[c] = (int)cfgs[c].field;                                                   \
-    if (!w) w |= write_ds(g, name, H5T_STD_I32LE, H5T_NATIVE_INT, ncfg, icol)
+    if (!w) w |= hs_an_write_ds(g, name, H5T_STD_I32LE, H5T_NATIVE_INT, ncfg, icol)
 #define CFG_DBL(field, name)                                                                                          \
     for (size_t c = 0; c < ncfg; c++) col[c] = cfgs[c].field;                                                         \
-    if (!w) w |= write_ds(g, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, ncfg, col)
+    if (!w) w |= hs_an_write_ds(g, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, ncfg, col)
     if (!w) {
         CFG_INT(n_runs, "n_runs");
         CFG_INT(n_fitted, "n_fitted");
@@ -480,7 +462,7 @@ hs_code hs_analyze_equisep(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_s
     for (size_t k = 0; k < no; k++) hs_str_printf(&csv, "%s,", cols[order[k]].name);
     hs_str_printf(&csv, "n_runs,n_fitted,n_obey,rho_mean,rho_std,r_mean,r_std,half_life_mean,d_first_mean,d_last_mean\n");
     hs_str_printf(&md, "|");
-    for (size_t k = 0; k < no; k++) hs_str_printf(&md, " %s |", short_name(cols[order[k]].name));
+    for (size_t k = 0; k < no; k++) hs_str_printf(&md, " %s |", hs_an_short_name(cols[order[k]].name));
     hs_str_printf(&md, " runs | rho | r | obey (r <= %g) | half-life | D_0 | D_last |\n|", obey);
     for (size_t k = 0; k < no + 7; k++) hs_str_printf(&md, "---|");
     hs_str_printf(&md, "\n");

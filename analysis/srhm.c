@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "h5common.h"
 #include "hsweep/analysis.h"
 #include "hsweep/metrics.h"
 #include "hsweep/schema.h"
@@ -348,35 +349,16 @@ static int cmp_cfg(const void *x, const void *y) {
 
 static int cmp_name(const void *x, const void *y) { return strcmp(*(char *const *)x, *(char *const *)y); }
 
-static const char *short_name(const char *key) {
-    const char *dot = strrchr(key, '.');
-    return dot ? dot + 1 : key;
-}
 
 /* ================================================================ rank 0: writing */
 
-static hid_t str_type(size_t n) {
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, n);
-    H5Tset_cset(t, H5T_CSET_UTF8);
-    return t;
-}
 
-static int write_ds(hid_t g, const char *name, hid_t ftype, hid_t mtype, size_t n, const void *buf) {
-    hsize_t d = n;
-    hid_t sp = H5Screate_simple(1, &d, NULL);
-    hid_t ds = sp >= 0 ? H5Dcreate2(g, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
-    int ok = ds >= 0 && (n == 0 || H5Dwrite(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
-    if (ds >= 0) H5Dclose(ds);
-    if (sp >= 0) H5Sclose(sp);
-    return ok ? 0 : -1;
-}
 
 static int write_f64(hid_t g, const char *name, size_t n, const double *v) {
-    return write_ds(g, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, n, v);
+    return hs_an_write_ds(g, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, n, v);
 }
 static int write_i32(hid_t g, const char *name, size_t n, const int *v) {
-    return write_ds(g, name, H5T_STD_I32LE, H5T_NATIVE_INT, n, v);
+    return hs_an_write_ds(g, name, H5T_STD_I32LE, H5T_NATIVE_INT, n, v);
 }
 
 /* Fixed-length UTF-8 strings, as wide as the longest (at least 1 byte). */
@@ -387,8 +369,8 @@ static int write_strs(hid_t g, const char *name, size_t n, const char *const *v)
     char *buf = calloc(n + 1, w);
     if (!buf) return -1;
     for (size_t i = 0; i < n; i++) memcpy(buf + i * w, v[i], strlen(v[i]));
-    hid_t t = str_type(w);
-    int rc = write_ds(g, name, t, t, n, buf);
+    hid_t t = hs_an_str_type(w);
+    int rc = hs_an_write_ds(g, name, t, t, n, buf);
     H5Tclose(t);
     free(buf);
     return rc;
@@ -765,11 +747,11 @@ static hs_code make_labels(ctx *c, hs_error *err) {
         hs_code rc = HS_OK;
         if (vary[0]) rc = hs_str_printf(&l, "arch=%s", u->arch);
         for (int i = 0; i < 6 && rc == HS_OK; i++)
-            if (vary[i + 1]) rc = hs_str_printf(&l, "%s%s=%lld", l.len ? ", " : "", short_name(g_first_keys[i + 1]), vals[i]);
+            if (vary[i + 1]) rc = hs_str_printf(&l, "%s%s=%lld", l.len ? ", " : "", hs_an_short_name(g_first_keys[i + 1]), vals[i]);
         for (size_t o = 0; o < g_nother && rc == HS_OK; o++) {
             char v[256];
             unquote(value_of(u, o), v, sizeof v);
-            rc = hs_str_printf(&l, "%s%s=%s", l.len ? ", " : "", short_name(g_other[o]), v);
+            rc = hs_str_printf(&l, "%s%s=%s", l.len ? ", " : "", hs_an_short_name(g_other[o]), v);
         }
         if (rc != HS_OK || !(c->labels[k] = strdup(l.len ? l.buf : "all runs"))) {
             hs_str_free(&l);
@@ -806,7 +788,7 @@ static int write_group(hid_t file, const ctx *c, double thr) {
         for (size_t r = 0; r < R; r++) d[r] = c->runs[r].P;
         w |= write_f64(g, "P", R, d);
         for (size_t r = 0; r < R; r++) i8[r] = (signed char)c->runs[r].flag;
-        w |= write_ds(g, "flag", H5T_STD_I8LE, H5T_NATIVE_SCHAR, R, i8);
+        w |= hs_an_write_ds(g, "flag", H5T_STD_I8LE, H5T_NATIVE_SCHAR, R, i8);
         for (size_t r = 0; r < R; r++) i32[r] = c->runs[r].cfg;
         w |= write_i32(g, "config", R, i32);
     }
@@ -844,7 +826,7 @@ static int write_group(hid_t file, const ctx *c, double thr) {
         CFG_F64(l10_mean, "p_star_log10_mean");
         CFG_F64(l10_std, "p_star_log10_std");
         for (size_t k = 0; k < C; k++) i8[k] = (signed char)c->cfgs[k].reached;
-        if (!w) w |= write_ds(g, "reached", H5T_STD_I8LE, H5T_NATIVE_SCHAR, C, i8);
+        if (!w) w |= hs_an_write_ds(g, "reached", H5T_STD_I8LE, H5T_NATIVE_SCHAR, C, i8);
     }
 #undef CFG_RUN_I32
 #undef CFG_F64
@@ -903,7 +885,7 @@ static void make_tables(const ctx *c, double thr, const hs_analyze_srhm_summary 
     if (s->unfinished) hs_str_printf(md, ", %zu unfinished (left out)", s->unfinished);
     if (s->finished > s->used) hs_str_printf(md, ", %zu finished without a test accuracy", s->finished - s->used);
     hs_str_printf(md, ".\n\n| arch | v | n_c | m | s | L | s0 |");
-    for (size_t o = 0; o < g_nother; o++) hs_str_printf(md, " %s |", short_name(g_other[o]));
+    for (size_t o = 0; o < g_nother; o++) hs_str_printf(md, " %s |", hs_an_short_name(g_other[o]));
     hs_str_printf(md, " X | P points | seeds | P* | P*/X | P* closest (eps) | log10 P* over seeds | reached |\n|");
     for (size_t k = 0; k < 7 + g_nother + 8; k++) hs_str_printf(md, "---|");
     hs_str_printf(md, "\n");

@@ -175,6 +175,31 @@ static hs_code build_plan(const plan_args *a, hs_spec **spec, hs_plan **plan, hs
     return HS_OK;
 }
 
+/* Every rank built the plan; agree on the outcome before any other collective: the first failing
+ * rank prints its error, and all ranks must hold the same plan (same digest), or none goes on. */
+static int plan_agree(hs_code code, const hs_error *err, const hs_plan *plan, const char *spec_path) {
+    int rank = 0, nranks = 1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &nranks);
+    int my_fail = code != HS_OK ? rank : nranks, first_fail = nranks;
+    MPI_Allreduce(&my_fail, &first_fail, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    if (first_fail < nranks) {
+        if (rank == first_fail) print_error(err, rank, nranks);
+        return EXIT_FAIL;
+    }
+    unsigned char lo[32], hi[32];
+    MPI_Allreduce(plan->digest, lo, 32, MPI_UNSIGNED_CHAR, MPI_MIN, MPI_COMM_WORLD);
+    MPI_Allreduce(plan->digest, hi, 32, MPI_UNSIGNED_CHAR, MPI_MAX, MPI_COMM_WORLD);
+    if (memcmp(lo, hi, 32) != 0) {
+        if (rank == 0)
+            fprintf(stderr, "hsweep: error: the %d ranks expanded different plans from %s\n"
+                            "  hint: every node must see the same spec file and run the same hsweep build\n",
+                    nranks, spec_path);
+        return EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
 static int cmd_plan(int argc, char **argv) {
     const char **sets = calloc((size_t)argc + 1, sizeof *sets);
     if (!sets) return EXIT_FAIL;
@@ -194,24 +219,7 @@ static int cmd_plan(int argc, char **argv) {
     hs_code code = build_plan(&a, &spec, &plan, &err);
 
     /* Agree on failure before anything else: every rank reaches the same collectives. */
-    int my_fail = code != HS_OK ? rank : nranks, first_fail = nranks;
-    MPI_Allreduce(&my_fail, &first_fail, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-    if (first_fail < nranks) {
-        if (rank == first_fail) print_error(&err, rank, nranks);
-        rc = EXIT_FAIL;
-        goto done;
-    }
-    unsigned char lo[32], hi[32];
-    MPI_Allreduce(plan->digest, lo, 32, MPI_UNSIGNED_CHAR, MPI_MIN, MPI_COMM_WORLD);
-    MPI_Allreduce(plan->digest, hi, 32, MPI_UNSIGNED_CHAR, MPI_MAX, MPI_COMM_WORLD);
-    if (memcmp(lo, hi, 32) != 0) {
-        if (rank == 0)
-            fprintf(stderr, "hsweep: error: the %d ranks expanded different plans from %s\n"
-                            "  hint: every node must see the same spec file and run the same hsweep build\n",
-                    nranks, a.spec);
-        rc = EXIT_FAIL;
-        goto done;
-    }
+    if ((rc = plan_agree(code, &err, plan, a.spec)) != EXIT_OK) goto done;
     if (rank == 0) {
         hs_str out = {0};
         if (hs_plan_write(plan, a.fmt, &out) != HS_OK) {
@@ -305,24 +313,7 @@ static int cmd_run(int argc, char **argv) {
     hs_plan *plan = NULL;
     plan_args pa = {.spec = a.spec, .sets = a.sets, .n_sets = a.n_sets};
     hs_code code = build_plan(&pa, &spec, &plan, &err);
-    int my_fail = code != HS_OK ? rank : nranks, first_fail = nranks;
-    MPI_Allreduce(&my_fail, &first_fail, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-    if (first_fail < nranks) {
-        if (rank == first_fail) print_error(&err, rank, nranks);
-        rc = EXIT_FAIL;
-        goto done;
-    }
-    unsigned char lo[32], hi[32];
-    MPI_Allreduce(plan->digest, lo, 32, MPI_UNSIGNED_CHAR, MPI_MIN, MPI_COMM_WORLD);
-    MPI_Allreduce(plan->digest, hi, 32, MPI_UNSIGNED_CHAR, MPI_MAX, MPI_COMM_WORLD);
-    if (memcmp(lo, hi, 32) != 0) {
-        if (rank == 0)
-            fprintf(stderr, "hsweep: error: the %d ranks expanded different plans from %s\n"
-                            "  hint: every node must see the same spec file and run the same hsweep build\n",
-                    nranks, a.spec);
-        rc = EXIT_FAIL;
-        goto done;
-    }
+    if ((rc = plan_agree(code, &err, plan, a.spec)) != EXIT_OK) goto done;
     hs_sweep_opts so = {.spec = spec, .plan = plan, .out_path = a.out, .resume = a.resume,
                         .retry_failed = a.retry_failed, .force = a.force, .max_failures = a.max_failures,
                         .progress_every = a.progress, .quiet = a.quiet};

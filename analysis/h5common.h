@@ -1,0 +1,34 @@
+/* h5common.h - small HDF5 helpers shared by the analysis stages (private to analysis/). Rank 0
+ * writes the stages' results with these after the collective phase, so they are serial calls. */
+#ifndef HSWEEP_ANALYSIS_H5COMMON_H
+#define HSWEEP_ANALYSIS_H5COMMON_H
+
+#include <hdf5.h>
+#include <string.h>
+
+/* "model.depth" -> "depth", for table headers and labels */
+static inline const char *hs_an_short_name(const char *key) {
+    const char *dot = strrchr(key, '.');
+    return dot ? dot + 1 : key;
+}
+
+/* A fixed-length UTF-8 string type of n bytes (the caller closes it). */
+static inline hid_t hs_an_str_type(size_t n) {
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, n);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    return t;
+}
+
+/* Create the 1-D dataset g/name [n] of file type ftype and write buf (memory type mtype). */
+static inline int hs_an_write_ds(hid_t g, const char *name, hid_t ftype, hid_t mtype, size_t n, const void *buf) {
+    hsize_t d = n;
+    hid_t sp = H5Screate_simple(1, &d, NULL);
+    hid_t ds = sp >= 0 ? H5Dcreate2(g, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
+    int ok = ds >= 0 && (n == 0 || H5Dwrite(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
+    if (ds >= 0) H5Dclose(ds);
+    if (sp >= 0) H5Sclose(sp);
+    return ok ? 0 : -1;
+}
+
+#endif
