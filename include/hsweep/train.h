@@ -42,7 +42,7 @@
 /* ================================================================ the config of one run */
 
 typedef enum hs_sep_when { HS_SEP_NONE, HS_SEP_FINAL, HS_SEP_EVERY } hs_sep_when;
-typedef enum hs_arch { HS_ARCH_MLP, HS_ARCH_CNN, HS_ARCH_LCN, HS_ARCH_FCN } hs_arch;
+typedef enum hs_arch { HS_ARCH_MLP, HS_ARCH_CNN, HS_ARCH_LCN, HS_ARCH_FCN, HS_ARCH_KERNEL } hs_arch;
 
 typedef struct hs_train_config {
     uint64_t seed, data_seed;
@@ -51,6 +51,11 @@ typedef struct hs_train_config {
     hs_mlp_opts model;      /* mlp; in_dim/out_dim are filled from the data by hs_train_run */
     int filter, width;      /* cnn/lcn/fcn: filter = stride S (from the data when 0), width H; their
                                depth is log_S of the input's positions (the hierarchy's L) */
+    /* kernel (solved by the scheduler on all ranks, not by hs_train_run): the values of
+     * hs_kernel_opts (kernel.h), kept here as plain fields so train/ needs no MPI */
+    int kernel_kind;        /* 0 laplace, 1 gaussian, 2 ntk (hs_kernel_kind) */
+    double kernel_sigma, ridge;
+    int ntk_depth, kernel_block;
     hs_optim_opts optim;
     hs_schedule schedule;
     double weight_decay;

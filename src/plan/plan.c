@@ -578,7 +578,17 @@ static double hnet_macs(const hs_plan *p, size_t r, const char *arch) {
 
 double hs_plan_cost(const hs_plan *p, size_t r) {
     const char *kind = val(p, r, "data.kind")->u.s, *arch = val(p, r, "model.arch")->u.s;
-    if (strcmp(arch, "mlp") != 0 && (!strcmp(kind, "rhm") || !strcmp(kind, "srhm")))
+    int hier = !strcmp(kind, "rhm") || !strcmp(kind, "srhm");
+    if (!strcmp(arch, "kernel")) { /* Gram matrix (2 n^2 dim) and its Cholesky (n^3 / 3) */
+        double n = hier ? (double)val(p, r, "data.n_train")->u.i : 10 * (double)val(p, r, "data.per_class")->u.i;
+        double dim = 100;
+        if (hier) {
+            double S = (double)val(p, r, "data.s")->u.i * (double)(val(p, r, "data.s0")->u.i + 1);
+            dim = (double)val(p, r, "data.v")->u.i * pow(S, (double)val(p, r, "data.L")->u.i);
+        }
+        return n * n * n / 3 + 2 * n * n * dim;
+    }
+    if (strcmp(arch, "mlp") != 0 && hier)
         return 6 * hnet_macs(p, r, arch) * (double)val(p, r, "data.n_train")->u.i *
                (double)val(p, r, "train.epochs")->u.i;
     double in = !strcmp(kind, "fashion_mnist") ? 1024 : !strcmp(kind, "cifar10") ? 3072

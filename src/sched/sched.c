@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "hsweep/data.h"
+#include "hsweep/kernel.h"
 #include "hsweep/sched.h"
 #include "hsweep/schema.h"
 #include "hsweep/store.h"
@@ -210,6 +211,7 @@ typedef struct sweep {
     char *log_path; /* every rank appends its runs' lines */
     size_t n_todo;
     size_t runs_here; /* runs this rank has trained */
+    size_t *kernel_runs, n_kernel; /* collective kernel runs, plan order */
     int printed;             /* a progress line was printed ... */
     size_t printed_finished; /* ... when this many runs had finished */
 } sweep;
@@ -497,6 +499,85 @@ static void worker(sweep *S) {
     MPI_Wait(&srep, MPI_STATUS_IGNORE);
 }
 
+/* ================================================================ kernel runs (collective) */
+
+/* Kernel ridge regression of plan run r on all ranks together (a BLACS grid over the sweep's
+ * communicator): every rank loads the same data, the Gram matrix is built and solved block-
+ * cyclically, rank 0 writes the row. The result is stored like a training's: one record point
+ * (epoch 0) with the train and test accuracies. Every rank reaches every collective. */
+static void run_kernel(sweep *S, size_t r) {
+    hs_error err = {0};
+    report rep;
+    memset(&rep, 0, sizeof rep);
+    rep.run = (int)r, rep.rank = S->rank;
+    double start = wall_now();
+    hs_train_config cfg = {0};
+    hs_code rc = HS_OK;
+    if (S->rank == 0) rc = hs_results_mark_running(S->file, r, 0, start, &err);
+    if (rc == HS_OK) rc = hs_train_config_from_plan(S->plan, r, &cfg, &err);
+    if (rc == HS_OK) {
+        char *key = data_key(&cfg.data);
+        if (!key || !S->data_key || strcmp(key, S->data_key) != 0) {
+            hs_dataset_free(&S->train);
+            hs_dataset_free(&S->test);
+            free(S->data_key);
+            S->data_key = NULL;
+            rc = hs_data_load(&cfg.data, &S->train, &S->test, &err);
+            if (rc == HS_OK) S->data_key = key, key = NULL;
+        }
+        free(key);
+    }
+    /* data loading is deterministic, but agree anyway before the collective solve */
+    int bad = rc != HS_OK, any = 0;
+    MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, S->comm);
+    hs_krr_result kr;
+    memset(&kr, 0, sizeof kr);
+    if (!any) {
+        hs_kernel_opts ko = {.kind = (hs_kernel_kind)cfg.kernel_kind, .sigma = cfg.kernel_sigma,
+                             .ntk_depth = cfg.ntk_depth, .ridge = cfg.ridge, .block = cfg.kernel_block};
+        rc = hs_krr_fit_predict(S->comm, &ko, S->train.x, S->train.y, S->train.n, S->test.x, S->test.y, S->test.n,
+                                S->train.dim, S->train.classes, &kr, &err);
+    } else if (rc == HS_OK) {
+        rc = HS_FAIL(&err, HS_ERR_VALUE, "another rank could not load the data of this kernel run");
+    }
+    if (S->rank == 0) {
+        for (size_t i = 0; i < S->n_records * HS_RECORD_FIELDS; i++) S->records[i] = NAN;
+        hs_record rec0 = {.epoch = 0, .step = 0, .lr = NAN, .epoch_loss = NAN, .train_loss = NAN,
+                          .train_acc = 1 - kr.train_error, .test_loss = NAN, .test_acc = 1 - kr.test_error,
+                          .seconds = kr.seconds};
+        for (int f = 0; f < HS_RECORD_FIELDS; f++) S->records[f] = hs_record_field(&rec0, f);
+        hs_results_row row = {.rank = 0, .attempts = 1, .start = start, .end = wall_now()};
+        row.wall = row.end - start;
+        row.state = rc == HS_OK ? HS_STATE_DONE : HS_STATE_FAILED;
+        if (rc != HS_OK) set_msg(rep.error, sizeof rep.error, err.msg);
+        else if (kr.used_lu) set_msg(rep.error, sizeof rep.error, "solved by LU: the Gram matrix was not positive definite");
+        row.error = rep.error;
+        hs_error werr = {0};
+        if (hs_results_write_run(S->file, r, &row, rc == HS_OK ? S->records : NULL, NULL, &werr) != HS_OK) {
+            row.state = HS_STATE_FAILED;
+            set_msg(rep.error, sizeof rep.error, werr.msg);
+        }
+        rep.state = row.state, rep.wall = row.wall;
+        log_line(S, &rep);
+        S->running++;
+        sweep_report(S, &rep);
+    }
+    hs_train_config_free(&cfg);
+}
+
+static void kernel_phase(sweep *S) {
+    for (size_t i = 0; i < S->n_kernel; i++) {
+        int stop = g_signal != 0 || S->stop, any = 0;
+        MPI_Allreduce(&stop, &any, 1, MPI_INT, MPI_MAX, S->comm);
+        if (any) {
+            S->stop = 1; /* the rest stays pending; the network runs are not started either */
+            return;
+        }
+        run_kernel(S, S->kernel_runs[i]);
+        progress(S, 0);
+    }
+}
+
 /* ================================================================ resume */
 
 /* How the file relates to the plan: the same runs, or a prefix of the plan's runs (the plan grew:
@@ -585,7 +666,8 @@ hs_code hs_sweep_run(MPI_Comm comm, const hs_sweep_opts *o, hs_sweep_summary *su
     size_t R = o->plan->n_runs, before[HS_STATE_COUNT] = {0};
     double *keyed = malloc((R ? R : 1) * 2 * sizeof *keyed);
     S.order = malloc((R ? R : 1) * sizeof *S.order);
-    if (!S.records || !S.layers || !keyed || !S.order) {
+    S.kernel_runs = malloc((R ? R : 1) * sizeof *S.kernel_runs);
+    if (!S.records || !S.layers || !keyed || !S.order || !S.kernel_runs) {
         free(keyed);
         rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
         goto close;
@@ -598,6 +680,10 @@ hs_code hs_sweep_run(MPI_Comm comm, const hs_sweep_opts *o, hs_sweep_summary *su
             before[st < HS_STATE_COUNT ? st : HS_STATE_PENDING]++;
             continue;
         }
+        if (!strcmp(val(o->plan, r, "model.arch")->u.s, "kernel")) {
+            S.kernel_runs[S.n_kernel++] = r; /* collective: run by all ranks together, in plan order */
+            continue;
+        }
         keyed[2 * S.n_order] = hs_plan_cost(o->plan, r);
         keyed[2 * S.n_order + 1] = (double)r;
         S.n_order++;
@@ -605,7 +691,7 @@ hs_code hs_sweep_run(MPI_Comm comm, const hs_sweep_opts *o, hs_sweep_summary *su
     qsort(keyed, S.n_order, 2 * sizeof *keyed, by_cost_desc);
     for (size_t i = 0; i < S.n_order; i++) S.order[i] = (size_t)keyed[2 * i + 1];
     free(keyed);
-    S.n_todo = S.n_order;
+    S.n_todo = S.n_order + S.n_kernel;
     sum->total = R;
 
     hs_str lp = {0};
@@ -615,11 +701,14 @@ hs_code hs_sweep_run(MPI_Comm comm, const hs_sweep_opts *o, hs_sweep_summary *su
         if (S.log) setvbuf(S.log, NULL, _IOLBF, 0);
         if (S.log)
             fprintf(S.log, "# %s sweep %s: %zu runs, %zu to run, %d ranks\n", o->resume ? "resumed" : "started",
-                    o->spec->path ? o->spec->path : "", R, S.n_order, S.nranks);
+                    o->spec->path ? o->spec->path : "", R, S.n_todo, S.nranks);
         if (!o->quiet)
             fprintf(stderr, "[hsweep] %s: %zu runs (%zu already finished), %zu to run on %d rank%s -> %s\n",
-                    o->spec->name ? o->spec->name : "sweep", R, sum->skipped, S.n_order, S.nranks,
+                    o->spec->name ? o->spec->name : "sweep", R, sum->skipped, S.n_todo, S.nranks,
                     S.nranks == 1 ? "" : "s", o->out_path);
+    }
+    kernel_phase(&S);
+    if (S.rank == 0) {
         master(&S);
         progress(&S, 1);
     } else {
@@ -657,6 +746,7 @@ close:;
     free(S.records);
     free(S.layers);
     free(S.order);
+    free(S.kernel_runs);
     layout_free(&L, o->plan->n_runs);
     return rc;
 }

@@ -88,13 +88,19 @@ hs_code hs_train_config_from_values(const hs_value *const *cfg, hs_train_config 
     c->data.n_train = GET_I("data.n_train");
 
     /* ------------------------------------------------------------ model */
-    if ((rc = enum_of(cfg, "model.arch", "mlp|cnn|lcn|fcn", &e, err))) goto fail;
+    if ((rc = enum_of(cfg, "model.arch", "mlp|cnn|lcn|fcn|kernel", &e, err))) goto fail;
     c->arch = (hs_arch)e;
     long long filter = GET_I("model.filter");
     c->filter = (int)filter;
     if (c->filter == 0 && (c->data.kind == HS_DATA_RHM || c->data.kind == HS_DATA_SRHM))
         c->filter = c->data.s * (c->data.s0 + 1);
     c->width = (int)GET_I("model.width");
+    if ((rc = enum_of(cfg, "model.kernel", "laplace|gaussian|ntk", &e, err))) goto fail;
+    c->kernel_kind = e;
+    c->kernel_sigma = GET_F("model.kernel_sigma");
+    c->ridge = GET_F("model.ridge");
+    c->ntk_depth = (int)GET_I("model.ntk_depth");
+    c->kernel_block = (int)GET_I("model.kernel_block");
     const hs_value *widths = get(cfg, "model.widths"), *scales = get(cfg, "model.init_scales");
     size_t hidden = widths->n ? widths->n : (size_t)GET_I("model.depth") + 1;
     c->widths_ = malloc((hidden ? hidden : 1) * sizeof *c->widths_);

@@ -338,6 +338,11 @@ static hs_code train_run(const hs_train_config *c, const hs_dataset *train, cons
         long long chunk = c->bn_chunk < train->n ? c->bn_chunk : train->n;
         if (chunk > mo.max_batch) mo.max_batch = (int)chunk;
     }
+    if (c->arch == HS_ARCH_KERNEL) {
+        rc = HS_FAIL(err, HS_ERR_USAGE, "model.arch kernel is solved on all ranks together: use `hsweep run` (under "
+                                        "mpirun for several ranks), not a single training");
+        goto out;
+    }
     if (c->arch == HS_ARCH_MLP) {
         if ((rc = hs_model_mlp(&L.net, &mo, err)) != HS_OK) goto out;
     } else {

@@ -65,4 +65,30 @@ check "srhm figures" 0 "$PY" analysis/srhm_figure.py "$T/s.h5" --prefix "$T/fig"
 check "--kind equisep on a sweep without D flags every run" 0 "$HS" analyze "$T/s.h5" --kind equisep
 contains "nothing fitted, all flagged" "$OUT" "24 finished, 0 fitted, 24 flagged"
 
+# ---------------------------------------------------------------- kernel baselines in the same sweep
+K=tests/specs/train/srhm-tiny-kernel.yaml
+check "kernel + cnn sweep on 2 ranks" 0 "$MPI" -n 2 "$HS" run $K -o "$T/k2.h5" --quiet --progress -1
+contains "7 runs done" "$OUT" "7 runs: 7 done"
+check "the same on 1 rank" 0 "$MPI" -n 1 "$HS" run $K -o "$T/k1.h5" --quiet --progress -1
+res=$("$PY" - "$T/k1.h5" "$T/k2.h5" <<'PYEOF'
+import sys, h5py, numpy as np
+a, b = (h5py.File(p, "r") for p in sys.argv[1:3])
+arch = [x.decode() for x in a["runs/model.arch"][()]]
+assert arch.count("kernel") == 6, arch
+k = np.array([x == "kernel" for x in arch])
+ta, tb = a["records/test_acc"][()], b["records/test_acc"][()]
+# a kernel run has one record point (epoch 0) holding its train and test accuracy
+assert np.all(~np.isnan(ta[k, 0])) and np.all(np.isnan(ta[k, 1:])), ta[k]
+# the 1x1 and 1x2 ScaLAPACK grids give the same predictions, hence the same accuracies
+assert np.array_equal(ta[k, 0], tb[k, 0]), (ta[k, 0], tb[k, 0])
+assert np.all(a["records/train_acc"][k, 0] > 0.99)          # ridge 1e-6 interpolates
+print("ok")
+PYEOF
+)
+[ "$res" = ok ] && ok "kernel runs: one record point each, identical on 1 and 2 ranks" || bad "kernel runs" "$res"
+check "analyze with kernel rows" 0 "$MPI" -n 2 "$HS" analyze "$T/k2.h5"
+contains "kernel rows in the table" "$OUT" "| kernel |"
+check "hsweep train refuses a kernel run" 2 "$HS" train $K --run "$("$HS" plan $K --format tsv | awk 'NR==2 {print $1}')" -o "$T/x.h5"
+contains "says why" "$ERR" "solved on all ranks together"
+
 finish
