@@ -1,8 +1,10 @@
 /* analyze.c - which analysis a results file calls for (see include/hsweep/analysis.h). */
 #include <hdf5.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "h5common.h"
 #include "hsweep/analysis.h"
 
 /* Rank 0 reads /runs/config (the canonical text of every run) and looks for an rhm/srhm data
@@ -41,4 +43,29 @@ hs_code hs_analyze_detect(MPI_Comm comm, const char *path, hs_analysis_kind *kin
     }
     *kind = answer ? HS_ANALYSIS_SRHM : HS_ANALYSIS_EQUISEP;
     return HS_OK;
+}
+
+hs_code hs_an_write_tables(const hs_analyze_opts *o, const char *kind, const hs_str *csv, const hs_str *md,
+                           hs_error *err) {
+    hs_str prefix = {0};
+    if (o->prefix) hs_str_printf(&prefix, "%s", o->prefix);
+    else {
+        size_t n = strlen(o->path);
+        if (n > 3 && !strcmp(o->path + n - 3, ".h5")) n -= 3;
+        hs_str_append(&prefix, o->path, n);
+    }
+    const char *ext[2] = {"csv", "md"};
+    const hs_str *body[2] = {csv, md};
+    hs_code rc = HS_OK;
+    for (int i = 0; i < 2 && rc == HS_OK; i++) {
+        hs_str p = {0};
+        hs_str_printf(&p, "%s.%s.%s", prefix.buf ? prefix.buf : "", kind, ext[i]);
+        FILE *fp = p.buf ? fopen(p.buf, "w") : NULL;
+        if (!fp || (body[i]->len && fwrite(body[i]->buf, 1, body[i]->len, fp) != body[i]->len))
+            rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot write the table", p.buf ? p.buf : "?");
+        if (fp && fclose(fp) != 0 && rc == HS_OK) rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot write the table", p.buf);
+        hs_str_free(&p);
+    }
+    hs_str_free(&prefix);
+    return rc;
 }

@@ -484,27 +484,9 @@ hs_code hs_analyze_equisep(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_s
     }
     for (size_t c = 0; lab && c < ncfg; c++) free(lab[c]);
     free(lab);
-    hs_str prefix = {0};
-    if (o->prefix) hs_str_printf(&prefix, "%s", o->prefix);
-    else {
-        size_t n = strlen(o->path);
-        if (n > 3 && !strcmp(o->path + n - 3, ".h5")) n -= 3;
-        hs_str_append(&prefix, o->path, n);
-    }
-    const char *ext[2] = {".equisep.csv", ".equisep.md"};
-    const hs_str *body[2] = {&csv, &md};
-    for (int i = 0; i < 2 && rc == HS_OK; i++) {
-        hs_str p = {0};
-        hs_str_printf(&p, "%s%s", prefix.buf, ext[i]);
-        FILE *fp = fopen(p.buf, "w");
-        if (!fp || fwrite(body[i]->buf, 1, body[i]->len, fp) != body[i]->len) {
-            rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot write the table", p.buf);
-        }
-        if (fp) fclose(fp);
-        hs_str_free(&p);
-    }
+    rc = hs_an_write_tables(o, "equisep", &csv, &md, err);
     if (table && rc == HS_OK) hs_str_append(table, md.buf, md.len);
-    hs_str_free(&csv), hs_str_free(&md), hs_str_free(&prefix);
+    hs_str_free(&csv), hs_str_free(&md);
 
 done:
     for (size_t c = 0; cols && c < ncols; c++) {

@@ -21,13 +21,15 @@ canonical config text, and for model.norm/model.act every run counts as a main n
 partial file: only fitted runs are drawn (flag 0); unfinished ones are counted and left out.
 Prints one line per written file.
 """
-import argparse
 import os
 import sys
 
 import h5py
 import matplotlib
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from figure_common import ResultsError, open_results, save, text  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -52,15 +54,6 @@ VARIANTS = {("batch", "relu"): ("BN+ReLU", "tab:blue"), ("none", "relu"): ("no B
 SEED_KEYS = {"seed", "data.seed"}
 BOOK_KEYS = {"id", "config", "status", "rank", "attempts", "start", "end", "wall", "epochs_done", "steps", "error"}
 PANEL_W, PANEL_H = 4.8, 3.9
-
-
-class ResultsError(Exception):
-    """The file is not one these figures can be drawn from; the message says what to do."""
-
-
-def text(a):
-    """Strings of an HDF5 string column (fixed-length bytes, or variable-length str/bytes)."""
-    return np.array([x.decode("utf-8") if isinstance(x, bytes) else str(x) for x in a], dtype=object)
 
 
 def parse_config(lines):
@@ -240,17 +233,6 @@ def finish(fig, axes, title):
     fig.suptitle(title.replace("; ", "\n", 1) if len(axes) == 1 else title, fontsize=9, y=1.0, va="bottom")
 
 
-def save(fig, prefix, name):
-    out = []
-    for ext in ("png", "pdf"):
-        path = f"{prefix}-{name}.{ext}"
-        fig.savefig(path, dpi=150, bbox_inches="tight")
-        print(f"wrote {path}")
-        out.append(path)
-    plt.close(fig)
-    return out
-
-
 def opt_order(values):
     return sorted(set(values), key=lambda o: (OPT_ORDER.index(o) if o in OPT_ORDER else len(OPT_ORDER), str(o)))
 
@@ -347,27 +329,15 @@ def report_left_out(data):
 
 
 def main(argv):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("results", help="results file after `hsweep analyze`")
-    ap.add_argument("--prefix", help="output path prefix (default: the results path without .h5)")
-    a = ap.parse_args(argv)
-    if not os.path.exists(a.results):
-        print(f"{a.results}: no such file", file=sys.stderr)
-        return 1
-    try:
-        data = load(a.results)
-    except ResultsError as e:
-        print(e, file=sys.stderr)
-        return 1
-    except OSError as e:
-        print(f"{a.results}: cannot read as HDF5: {e}", file=sys.stderr)
-        return 1
+    opened = open_results(argv, __doc__, "results file after `hsweep analyze`", load)
+    if isinstance(opened, int):
+        return opened
+    data, prefix, path = opened
+    title = os.path.basename(path)
     report_left_out(data)
     if not data["curves"]:
-        print(f"{a.results}: no fitted runs yet: nothing to draw", file=sys.stderr)
+        print(f"{path}: no fitted runs yet: nothing to draw", file=sys.stderr)
         return 1
-    prefix = a.prefix or (a.results[:-3] if a.results.endswith(".h5") else a.results)
-    title = os.path.basename(a.results)
     figure_main(data, prefix, title)
     figure_controls(data, prefix, title)
     return 0

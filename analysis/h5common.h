@@ -1,10 +1,18 @@
-/* h5common.h - small HDF5 helpers shared by the analysis stages (private to analysis/). Rank 0
- * writes the stages' results with these after the collective phase, so they are serial calls. */
+/* h5common.h - small helpers shared by the analysis stages (private to analysis/). Rank 0 writes
+ * the stages' results with these after the collective phase, so they are serial calls. */
 #ifndef HSWEEP_ANALYSIS_H5COMMON_H
 #define HSWEEP_ANALYSIS_H5COMMON_H
 
 #include <hdf5.h>
 #include <string.h>
+
+#include "hsweep/analysis.h"
+#include "hsweep/util.h"
+
+/* Write the tables of one stage: <prefix>.<kind>.csv and .md, where prefix is o->prefix or the
+ * results path without ".h5" (analyze.c). */
+hs_code hs_an_write_tables(const hs_analyze_opts *o, const char *kind, const hs_str *csv, const hs_str *md,
+                           hs_error *err);
 
 /* "model.depth" -> "depth", for table headers and labels */
 static inline const char *hs_an_short_name(const char *key) {

@@ -986,27 +986,11 @@ hs_code hs_analyze_srhm(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_srhm
     }
 
     /* ---- tables */
-    hs_str csv = {0}, md = {0}, prefix = {0};
+    hs_str csv = {0}, md = {0};
     make_tables(&c, thr, s, &csv, &md);
-    if (o->prefix) hs_str_printf(&prefix, "%s", o->prefix);
-    else {
-        size_t n = strlen(o->path);
-        if (n > 3 && !strcmp(o->path + n - 3, ".h5")) n -= 3;
-        hs_str_append(&prefix, o->path, n);
-    }
-    const char *ext[2] = {".srhm.csv", ".srhm.md"};
-    const hs_str *body[2] = {&csv, &md};
-    for (int i = 0; i < 2 && rc == HS_OK; i++) {
-        hs_str p = {0};
-        hs_str_printf(&p, "%s%s", prefix.buf ? prefix.buf : "", ext[i]);
-        FILE *fp = p.buf ? fopen(p.buf, "w") : NULL;
-        if (!fp || !body[i]->buf || fwrite(body[i]->buf, 1, body[i]->len, fp) != body[i]->len)
-            rc = HS_FAIL(&mine, HS_ERR_IO, "%s: cannot write the table", p.buf ? p.buf : "?");
-        if (fp && fclose(fp) != 0 && rc == HS_OK) rc = HS_FAIL(&mine, HS_ERR_IO, "%s: cannot write the table", p.buf);
-        hs_str_free(&p);
-    }
+    rc = hs_an_write_tables(o, "srhm", &csv, &md, &mine);
     if (table && rc == HS_OK && md.buf) hs_str_append(table, md.buf, md.len);
-    hs_str_free(&csv), hs_str_free(&md), hs_str_free(&prefix);
+    hs_str_free(&csv), hs_str_free(&md);
 
 done:
     ctx_free(&c);

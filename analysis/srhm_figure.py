@@ -24,13 +24,15 @@ Configurations whose other varying keys (beyond arch, v, L, s, s0) differ get di
 their label in the legend. Exits 1 with a message when the file has no /analysis/srhm.
 Prints one line per written file.
 """
-import argparse
 import os
 import sys
 
 import h5py
 import matplotlib
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from figure_common import ResultsError, open_results, save, text  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -48,15 +50,6 @@ PANEL_W, PANEL_H = 4.8, 3.9
 NEEDED = ["label", "arch", "v", "n_c", "m", "s", "L", "s0", "X", "p_star", "p_star_closest", "p_star_log10_mean",
           "p_star_log10_std", "reached", "curve_config", "curve_P", "curve_eps_mean", "curve_eps_std", "curve_n",
           "fit_arch", "fit_s", "fit_b", "fit_prefactor", "fit_r", "fit_n", "flag"]
-
-
-class ResultsError(Exception):
-    """The file is not one these figures can be drawn from; the message says what to do."""
-
-
-def text(a):
-    """Strings of an HDF5 string column (fixed-length bytes, or variable-length str/bytes)."""
-    return np.array([x.decode("utf-8") if isinstance(x, bytes) else str(x) for x in a], dtype=object)
 
 
 def load(path):
@@ -112,14 +105,6 @@ def styles(d, configs):
 def curve(d, c):
     sel = d["curve_config"] == c
     return d["curve_P"][sel], d["curve_eps_mean"][sel], d["curve_eps_std"][sel]
-
-
-def save(fig, prefix, name):
-    for ext in ("png", "pdf"):
-        path = f"{prefix}-{name}.{ext}"
-        fig.savefig(path, dpi=150, bbox_inches="tight")
-        print(f"wrote {path}")
-    plt.close(fig)
 
 
 def panels(n):
@@ -217,27 +202,15 @@ def report(d):
 
 
 def main(argv):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("results", help="results file after `hsweep analyze --kind srhm`")
-    ap.add_argument("--prefix", help="output path prefix (default: the results path without .h5)")
-    a = ap.parse_args(argv)
-    if not os.path.exists(a.results):
-        print(f"{a.results}: no such file", file=sys.stderr)
-        return 1
-    try:
-        d = load(a.results)
-    except ResultsError as e:
-        print(e, file=sys.stderr)
-        return 1
-    except OSError as e:
-        print(f"{a.results}: cannot read as HDF5: {e}", file=sys.stderr)
-        return 1
+    opened = open_results(argv, __doc__, "results file after `hsweep analyze --kind srhm`", load)
+    if isinstance(opened, int):
+        return opened
+    d, prefix, path = opened
+    title = os.path.basename(path)
     report(d)
     if not (d["n_p"] > 0).any():
-        print(f"{a.results}: no finished rhm/srhm runs yet: nothing to draw", file=sys.stderr)
+        print(f"{path}: no finished rhm/srhm runs yet: nothing to draw", file=sys.stderr)
         return 1
-    prefix = a.prefix or (a.results[:-3] if a.results.endswith(".h5") else a.results)
-    title = os.path.basename(a.results)
     figure_curves(d, prefix, title, collapse=False)
     figure_curves(d, prefix, title, collapse=True)
     figure_pstar(d, prefix, title)

@@ -120,6 +120,25 @@ static int cmd_keys(int argc, char **argv) {
 
 /* ---------------------------------------------------------------- plan */
 
+/* Arguments of plan, run and train: an argument that is not an option is the spec file; one only. */
+static int take_spec(const char *cmd, const char *arg, const char **spec) {
+    if (arg[0] == '-' && arg[1]) {
+        fprintf(stderr, "hsweep %s: unknown option '%s'\n%s", cmd, arg, usage);
+        return EXIT_USAGE;
+    }
+    if (*spec) {
+        fprintf(stderr, "hsweep %s: more than one spec file ('%s' and '%s')\n", cmd, *spec, arg);
+        return EXIT_USAGE;
+    }
+    *spec = arg;
+    return EXIT_OK;
+}
+
+static int missing_spec(const char *cmd) {
+    fprintf(stderr, "hsweep %s: missing the spec file\n%s", cmd, usage);
+    return EXIT_USAGE;
+}
+
 typedef struct plan_args {
     const char *spec;
     hs_plan_format fmt;
@@ -150,20 +169,11 @@ static int parse_plan_args(int argc, char **argv, plan_args *a) {
                 return EXIT_USAGE;
             }
             a->max_runs = (size_t)v;
-        } else if (o[0] == '-' && o[1]) {
-            fprintf(stderr, "hsweep plan: unknown option '%s'\n%s", o, usage);
-            return EXIT_USAGE;
-        } else if (!a->spec) {
-            a->spec = o;
-        } else {
-            fprintf(stderr, "hsweep plan: more than one spec file ('%s' and '%s')\n", a->spec, o);
+        } else if (take_spec("plan", o, &a->spec) != EXIT_OK) {
             return EXIT_USAGE;
         }
     }
-    if (!a->spec) {
-        fprintf(stderr, "hsweep plan: missing the spec file\n%s", usage);
-        return EXIT_USAGE;
-    }
+    if (!a->spec) return missing_spec("plan");
     return EXIT_OK;
 }
 
@@ -275,19 +285,11 @@ static int parse_run_args(int argc, char **argv, run_args *a) {
                 fprintf(stderr, "hsweep run: --progress needs a number of seconds, got '%s'\n", argv[i]);
                 return EXIT_USAGE;
             }
-        } else if (o[0] == '-' && o[1]) {
-            fprintf(stderr, "hsweep run: unknown option '%s'\n%s", o, usage);
-            return EXIT_USAGE;
-        } else if (!a->spec) a->spec = o;
-        else {
-            fprintf(stderr, "hsweep run: more than one spec file ('%s' and '%s')\n", a->spec, o);
+        } else if (take_spec("run", o, &a->spec) != EXIT_OK) {
             return EXIT_USAGE;
         }
     }
-    if (!a->spec) {
-        fprintf(stderr, "hsweep run: missing the spec file\n%s", usage);
-        return EXIT_USAGE;
-    }
+    if (!a->spec) return missing_spec("run");
     if ((a->retry_failed || a->force) && !a->resume) {
         fprintf(stderr, "hsweep run: --retry-failed and --force only make sense with --resume\n");
         return EXIT_USAGE;
@@ -463,19 +465,10 @@ static int parse_train_args(int argc, char **argv, train_args *a) {
         else if (!strcmp(o, "--set") && i + 1 < argc) a->sets[a->n_sets++] = argv[++i];
         else if (!strcmp(o, "-o") && i + 1 < argc) a->out = argv[++i];
         else if (!strcmp(o, "--quiet")) a->quiet = 1;
-        else if (o[0] == '-' && o[1]) {
-            fprintf(stderr, "hsweep train: unknown option '%s'\n%s", o, usage);
+        else if (take_spec("train", o, &a->spec) != EXIT_OK)
             return EXIT_USAGE;
-        } else if (!a->spec) a->spec = o;
-        else {
-            fprintf(stderr, "hsweep train: more than one spec file ('%s' and '%s')\n", a->spec, o);
-            return EXIT_USAGE;
-        }
     }
-    if (!a->spec) {
-        fprintf(stderr, "hsweep train: missing the spec file\n%s", usage);
-        return EXIT_USAGE;
-    }
+    if (!a->spec) return missing_spec("train");
     return EXIT_OK;
 }
 

@@ -237,6 +237,23 @@ static char *data_key(const hs_data_opts *d) {
     return s.buf;
 }
 
+/* The run's datasets into S->train / S->test, reusing the previous run's when its data options
+ * are the same (a sweep over seeds with a fixed data.seed loads once per rank). */
+static hs_code load_data(sweep *S, const hs_data_opts *d, hs_error *err) {
+    char *key = data_key(d);
+    hs_code rc = HS_OK;
+    if (!key || !S->data_key || strcmp(key, S->data_key) != 0) {
+        hs_dataset_free(&S->train);
+        hs_dataset_free(&S->test);
+        free(S->data_key);
+        S->data_key = NULL;
+        rc = hs_data_load(d, &S->train, &S->test, err);
+        if (rc == HS_OK) S->data_key = key, key = NULL;
+    }
+    free(key);
+    return rc;
+}
+
 static int should_stop(void *ctx) {
     sweep *S = ctx;
     if (S->rank == 0 && S->nranks > 1) serve_requests(S, 0);
@@ -275,18 +292,7 @@ static void run_one(sweep *S, size_t r, report *rep) {
     hs_train_result res = {0};
     hs_code rc = hs_results_mark_running(S->file, r, S->rank, start, &err);
     if (rc == HS_OK) rc = hs_train_config_from_plan(S->plan, r, &cfg, &err);
-    if (rc == HS_OK) {
-        char *key = data_key(&cfg.data);
-        if (!key || !S->data_key || strcmp(key, S->data_key) != 0) {
-            hs_dataset_free(&S->train);
-            hs_dataset_free(&S->test);
-            free(S->data_key);
-            S->data_key = NULL;
-            rc = hs_data_load(&cfg.data, &S->train, &S->test, &err);
-            if (rc == HS_OK) S->data_key = key, key = NULL;
-        }
-        free(key);
-    }
+    if (rc == HS_OK) rc = load_data(S, &cfg.data, &err);
     hs_train_hooks hooks = {.ctx = S, .should_stop = should_stop};
     if (rc == HS_OK) rc = hs_train_run(&cfg, &S->train, &S->test, &hooks, &res, &err);
     for (size_t i = 0; i < S->n_records * N_LAYER_METRICS * S->max_layers; i++) S->layers[i] = NAN;
@@ -515,18 +521,7 @@ static void run_kernel(sweep *S, size_t r) {
     hs_code rc = HS_OK;
     if (S->rank == 0) rc = hs_results_mark_running(S->file, r, 0, start, &err);
     if (rc == HS_OK) rc = hs_train_config_from_plan(S->plan, r, &cfg, &err);
-    if (rc == HS_OK) {
-        char *key = data_key(&cfg.data);
-        if (!key || !S->data_key || strcmp(key, S->data_key) != 0) {
-            hs_dataset_free(&S->train);
-            hs_dataset_free(&S->test);
-            free(S->data_key);
-            S->data_key = NULL;
-            rc = hs_data_load(&cfg.data, &S->train, &S->test, &err);
-            if (rc == HS_OK) S->data_key = key, key = NULL;
-        }
-        free(key);
-    }
+    if (rc == HS_OK) rc = load_data(S, &cfg.data, &err);
     /* data loading is deterministic, but agree anyway before the collective solve */
     int bad = rc != HS_OK, any = 0;
     MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, S->comm);
