@@ -220,27 +220,27 @@ static void sweep_report(sweep *S, const report *rep);
 static void serve_requests(sweep *S, int blocking);
 static void log_line(sweep *S, const report *rep);
 
-/* Key of the data options: runs with equal keys see identical datasets. The assert trips when a
- * field is added to hs_data_opts (on x86-64), as a reminder to add it to the key as well. */
-#if defined(__x86_64__)
-_Static_assert(sizeof(hs_data_opts) == 128, "hs_data_opts changed: update data_key() in sched.c");
-#endif
-static char *data_key(const hs_data_opts *d) {
+/* Key of run r's data: the canonical values of every data.* key (data.seed resolved by the plan).
+ * The datasets are a function of exactly these, so runs with equal keys see identical data, and
+ * a key added to the schema joins the key by itself. */
+static char *data_key(const hs_plan *plan, size_t r) {
     hs_str s = {0};
-    /* every field of hs_data_opts: a field left out here would hand one run another run's data */
-    hs_str_printf(&s, "%d|%s|%llu|%lld|%lld|%d|%d|%d|%.17g|%d|%d|%d|%d|%d|%d|%d|%llu|%d|%lld|", (int)d->kind,
-                  d->path ? d->path : "", (unsigned long long)d->seed, d->per_class, d->n_test, (int)d->resize,
-                  d->classes, d->dim, d->separation, d->v, d->n_c, d->m, d->s, d->L, d->s0, (int)d->sparsity,
-                  (unsigned long long)d->rule_seed, d->whiten, d->n_train);
-    for (int c = 0; d->class_counts && c < (d->kind == HS_DATA_GAUSSIAN ? d->classes : 10); c++)
-        hs_str_printf(&s, "%lld,", d->class_counts[c]);
+    for (size_t k = 0; k < plan->n_keys; k++) {
+        const char *name = hs_schema_key(k)->name;
+        if (strncmp(name, "data.", 5) != 0) continue;
+        if (hs_str_printf(&s, "%s=", name) != HS_OK || hs_value_canon(hs_plan_value(plan, r, (int)k), &s) != HS_OK ||
+            hs_str_printf(&s, "\n") != HS_OK) {
+            hs_str_free(&s);
+            return NULL;
+        }
+    }
     return s.buf;
 }
 
 /* The run's datasets into S->train / S->test, reusing the previous run's when its data options
  * are the same (a sweep over seeds with a fixed data.seed loads once per rank). */
-static hs_code load_data(sweep *S, const hs_data_opts *d, hs_error *err) {
-    char *key = data_key(d);
+static hs_code load_data(sweep *S, size_t r, const hs_data_opts *d, hs_error *err) {
+    char *key = data_key(S->plan, r);
     hs_code rc = HS_OK;
     if (!key || !S->data_key || strcmp(key, S->data_key) != 0) {
         hs_dataset_free(&S->train);
@@ -292,7 +292,7 @@ static void run_one(sweep *S, size_t r, report *rep) {
     hs_train_result res = {0};
     hs_code rc = hs_results_mark_running(S->file, r, S->rank, start, &err);
     if (rc == HS_OK) rc = hs_train_config_from_plan(S->plan, r, &cfg, &err);
-    if (rc == HS_OK) rc = load_data(S, &cfg.data, &err);
+    if (rc == HS_OK) rc = load_data(S, r, &cfg.data, &err);
     hs_train_hooks hooks = {.ctx = S, .should_stop = should_stop};
     if (rc == HS_OK) rc = hs_train_run(&cfg, &S->train, &S->test, &hooks, &res, &err);
     for (size_t i = 0; i < S->n_records * N_LAYER_METRICS * S->max_layers; i++) S->layers[i] = NAN;
@@ -521,7 +521,7 @@ static void run_kernel(sweep *S, size_t r) {
     hs_code rc = HS_OK;
     if (S->rank == 0) rc = hs_results_mark_running(S->file, r, 0, start, &err);
     if (rc == HS_OK) rc = hs_train_config_from_plan(S->plan, r, &cfg, &err);
-    if (rc == HS_OK) rc = load_data(S, &cfg.data, &err);
+    if (rc == HS_OK) rc = load_data(S, r, &cfg.data, &err);
     /* data loading is deterministic, but agree anyway before the collective solve */
     int bad = rc != HS_OK, any = 0;
     MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, S->comm);
