@@ -253,19 +253,6 @@ static int read_column(hid_t runs, const char *name, size_t R, column *c) {
     return rc;
 }
 
-static double mean_of(const double *v, size_t n) {
-    double s = 0;
-    for (size_t i = 0; i < n; i++) s += v[i];
-    return n ? s / (double)n : NAN;
-}
-
-static double std_of(const double *v, size_t n) { /* ddof = 1 */
-    if (n < 2) return NAN;
-    double m = mean_of(v, n), s = 0;
-    for (size_t i = 0; i < n; i++) s += (v[i] - m) * (v[i] - m);
-    return sqrt(s / (double)(n - 1));
-}
-
 
 /* ================================================================ rank 0: writing */
 
@@ -374,9 +361,9 @@ hs_code hs_analyze_equisep(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_s
             k++;
         }
         g->n_fitted = k;
-        g->rho_mean = mean_of(rho, k), g->rho_std = std_of(rho, k);
-        g->r_mean = mean_of(rr, k), g->r_std = std_of(rr, k);
-        g->half_mean = mean_of(hl, k), g->dfirst_mean = mean_of(d0, k), g->dlast_mean = mean_of(dl, k);
+        g->rho_mean = hs_mean(rho, k), g->rho_std = hs_std(rho, k, 1);
+        g->r_mean = hs_mean(rr, k), g->r_std = hs_std(rr, k, 1);
+        g->half_mean = hs_mean(hl, k), g->dfirst_mean = hs_mean(d0, k), g->dlast_mean = hs_mean(dl, k);
     }
     free(tmp);
 
