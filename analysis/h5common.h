@@ -9,6 +9,16 @@
 #include "hsweep/analysis.h"
 #include "hsweep/util.h"
 
+/* Collective: open path read-only through MPI-IO on comm, HDF5's own error printing off. */
+static inline hid_t hs_an_open_mpio(MPI_Comm comm, const char *path) {
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    H5Pclose(fapl);
+    return file;
+}
+
 /* Write the tables of one stage: <prefix>.<kind>.csv and .md, where prefix is o->prefix or the
  * results path without ".h5" (analyze.c). */
 hs_code hs_an_write_tables(const hs_analyze_opts *o, const char *kind, const hs_str *csv, const hs_str *md,

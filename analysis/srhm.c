@@ -32,11 +32,7 @@ static int read_errors(MPI_Comm comm, const char *path, size_t *R_out, unsigned 
     int rank, nranks;
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &nranks);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
-    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
-    H5Pclose(fapl);
+    hid_t file = hs_an_open_mpio(comm, path);
     int rc = 0;
     if (file < 0) snprintf(why, wlen, "%s: cannot open as an HDF5 file", path), rc = -2;
     hid_t st = -1, ds = -1, sp = -1, ssp = -1;

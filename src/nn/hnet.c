@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "carve.h"
 #include "hsweep/nn.h"
 #include "hsweep/rng.h"
 
@@ -257,18 +258,6 @@ static hs_code validate(const hs_hnet_opts *o, hs_error *err) {
     return HS_OK;
 }
 
-/* One carve routine runs twice: with base == NULL it only measures, then it hands out pointers
- * into the real block (each array on a 64-byte line). */
-typedef struct carver {
-    char *base;
-    size_t used;
-} carver;
-
-static void *carve(carver *c, size_t count, size_t elsize) {
-    size_t at = (c->used + 63) & ~(size_t)63;
-    c->used = at + count * elsize;
-    return c->base ? c->base + at : NULL;
-}
 
 /* Shapes and the tensor table (no memory). Tensors, in parameter order: per hidden layer l the
  * weight then the bias (layer l), then the readout weight (layer L). Layouts:

@@ -4,26 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "carve.h"
 #include "hsweep/nn.h"
 
 /* Bounds that keep every size computation far from overflow (sizes are size_t products of ints). */
 #define MLP_MAX_LAYERS 100000
 #define MLP_MAX_DIM (1 << 24)
 
-/* ================================================================ the memory block
- * One carve routine runs twice: with base == NULL it only measures, then it hands out pointers
- * into the real block. Each array starts on a 64-byte line (SIMD loads, no false sharing). */
-
-typedef struct carver {
-    char *base;
-    size_t used;
-} carver;
-
-static void *carve(carver *c, size_t count, size_t elsize) {
-    size_t at = (c->used + 63) & ~(size_t)63;
-    c->used = at + count * elsize;
-    return c->base ? c->base + at : NULL;
-}
+/* ================================================================ the memory block (one carve, see carve.h) */
 
 /* Width of the layer boundary l: 0 = input, n_hidden + 1 = logits. */
 static int dim_at(const hs_mlp_opts *o, const int *widths, int l) {
