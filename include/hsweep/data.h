@@ -110,6 +110,11 @@ typedef enum hs_data_kind {
     HS_DATA_GAUSSIAN,      /* K-class Gaussian mixture in p dims */
     HS_DATA_RHM,           /* Random Hierarchy Model (the SRHM with s0 = 0): v x s^L, see below */
     HS_DATA_SRHM,          /* Sparse Random Hierarchy Model: v x (s (s0 + 1))^L, see below */
+    HS_DATA_HIERARCHY,     /* tree-structured Gaussian categories (Kemp & Tenenbaum prior), see below */
+    HS_DATA_PARTITION,     /* its control: the same examples hung from unconnected class nodes */
+    HS_DATA_XOR,           /* the rich/lazy XOR task: 4 points in {-1,1}^2, real targets -1/+1 */
+    HS_DATA_GATED_TOY,     /* gated deep linear networks: the routing toy task (4 items, 7 features) */
+    HS_DATA_GATED_FMNIST,  /* the routing task on Fashion-MNIST: pixel-permuted inputs, label-permuted outputs */
 } hs_data_kind;
 
 /* How the SRHM spreads a rule's s children over its patch of S = s (s0 + 1) slots (see below). */
@@ -135,6 +140,17 @@ typedef struct hs_data_opts {
     uint64_t rule_seed;             /* seed of the rules (the grammar), apart from the sample seed */
     int whiten;                     /* 1: x <- x (1 + 1/sqrt(v-1)) - 1/sqrt(v-1) over the whole input */
     long long n_train;              /* training samples P (rhm, srhm; per_class is not used there) */
+    /* hierarchy, partition (the "hierarchical category data" section below) */
+    int branching, levels;          /* children per tree node; label levels (leaves = branching^levels) */
+    long long per_leaf;             /* examples hung from each leaf (class node) */
+    int features;                   /* P: independent features, one tree draw each */
+    double sigma, beta;             /* example-node noise sigma; mean edge length beta */
+    double test_fraction;           /* held out as the test set (hierarchy, partition, xor with repeats > 1) */
+    /* xor */
+    int repeats;                    /* copies of each of the 4 points (1 = the 4 points exactly) */
+    double noise;                   /* Gaussian noise std added to the copies */
+    /* gated_toy, gated_fmnist (the "routing task" section below) */
+    int modules, active;            /* M input and M output modules; K active output modules per input */
 } hs_data_opts;
 
 typedef struct hs_dataset {
@@ -143,7 +159,27 @@ typedef struct hs_dataset {
     long long n;
     int dim, classes;
     int channels, height, width; /* image shape (channels * height * width == dim), or 0 */
+    /* Real-valued regression targets [n x t_dim] (xor: t_dim 1, the gated tasks: the output
+     * features), or NULL: MSE then compares against one-hot(y). Owned. */
+    float *t;
+    int t_dim;
+    /* A label hierarchy (hierarchy data): levels >= 2 means y is the leaf label and the label of
+     * level l (0 = leaves, levels - 1 = the coarsest) is y / branching^l. 0 or 1: flat labels. */
+    int levels, branching;
+    /* Gated tasks: each row is one (item, pathway) pair; x = [item features (dim - 2) | input
+     * module i | output module j] with i, j stored as exact small floats, modules = M. 0 otherwise. */
+    int modules;
 } hs_dataset;
+
+/* Shapes of the sets hs_data_load would build, from the options alone (no file is read), so a
+ * sweep can size its results file before any training: what the plan and the recorders need. */
+typedef struct hs_data_shape {
+    int dim, classes, t_dim;        /* t_dim 0 = no real targets */
+    long long n_train, n_test;      /* rows (gated: item x pathway rows) */
+    int levels, branching, modules; /* as in hs_dataset */
+} hs_data_shape;
+/* HS_ERR_VALUE for options out of range, as hs_data_load would report them. */
+hs_code hs_data_shape_of(const hs_data_opts *o, hs_data_shape *out, hs_error *err);
 
 /* Build the training set and the test set of o (both preprocessed identically).
  * Training subset: for each class c, the class's indices in the train split are shuffled with

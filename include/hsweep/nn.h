@@ -35,7 +35,7 @@
 
 typedef enum hs_act { HS_ACT_RELU, HS_ACT_TANH, HS_ACT_IDENTITY } hs_act;
 typedef enum hs_norm { HS_NORM_BATCH, HS_NORM_NONE } hs_norm;
-typedef enum hs_init { HS_INIT_TORCH, HS_INIT_NORMAL, HS_INIT_ORTHOGONAL } hs_init;
+typedef enum hs_init { HS_INIT_TORCH, HS_INIT_NORMAL, HS_INIT_ORTHOGONAL, HS_INIT_BALANCED } hs_init;
 typedef enum hs_loss { HS_LOSS_CE, HS_LOSS_MSE } hs_loss;
 
 /* How BatchNorm normalises during a forward pass.
@@ -134,6 +134,9 @@ typedef struct hs_mlp_opts {
     int zero_bias;
     uint64_t seed;         /* initialisation seed */
     int max_batch;         /* largest B passed to forward */
+    /* HS_INIT_BALANCED: the input-output correlation Sigma_yx [out_dim x in_dim] (row-major) of
+     * the training data, borrowed during hs_mlp_init; see hs_init_balanced */
+    const double *sigma_yx;
 } hs_mlp_opts;
 
 typedef struct hs_mlp {
@@ -290,5 +293,49 @@ typedef struct hs_hnet_opts {
 /* Build and initialise the net. HS_ERR_VALUE for a bad shape (positions != filter^depth, a
  * non-positive size, sizes beyond one sgemm's int indices), HS_ERR_NOMEM. */
 hs_code hs_model_hnet(hs_model *m, const hs_hnet_opts *o, hs_error *err);
+
+/* ================================================================ balanced, mode-aligned init
+ * Saxe et al.'s decoupled initial condition for deep linear nets: with Sigma_yx = U S V^T (rank r,
+ * singular values above 1e-10 s_max) every layer is diagonal in the modes,
+ *     W_0 = scale R_1 V^T,  W_l = scale R_(l+1) R_l^T,  W_(n-1) = scale U R_(n-1)^T,
+ * where R_l [dims[l] x r] has orthonormal columns drawn from hs_rng stream (HS_STREAM_INIT, l) of
+ * seed (QR of a Gaussian matrix, as the orthogonal init). Every mode of the product then starts at
+ * strength scale^n_dense, with equal strength in every layer (balanced). n_dense = 1: W_0 =
+ * scale U V^T. W[l] is [dims[l+1] x dims[l]] row-major; hidden dims must be >= r (HS_ERR_VALUE
+ * naming the layer otherwise). SVD in double (LAPACKE_dgesdd). */
+hs_code hs_init_balanced(float *const *W, const int *dims, int n_dense, const double *sigma_yx, double scale,
+                         uint64_t seed, hs_error *err);
+
+/* ================================================================ gated deep linear networks
+ * The routing network of Saxe, Sodhani & Lewallen (ICML 2022), ../shared/reference/
+ * linear-and-gated-networks.md: M input modules Win_i [H x n_in], one shared hidden layer Wh
+ * [H x H], M output modules Wout_j [n_out x H], no biases, no nonlinearity. A data row is one
+ * (item, pathway) pair, x = [item (n_in) | i | j] (hs_dataset.modules), and the net computes
+ *     out = Wout_j Wh Win_i item.
+ * Which pathways are trained is the data's business (the gate: train rows are active pathways,
+ * test rows the others). The model sets lr_scale = the number of active pathways P (set by the
+ * caller in opts.pathways) so that the batch-mean MSE of the training loop (mean over rows and
+ * outputs) times P is the reference's loss, the sum over active pathways of each pathway's MSE.
+ * Tensors, in parameter order: Win_0..Win_(M-1) (layers 0..M-1), Wh (layer M), Wout_0..Wout_(M-1)
+ * (layers M+1..2M). hidden(0) is Wh Win_i item [B x H].
+ * Init: normal (N(0, init_scale^2)), orthogonal (gain init_scale), or balanced: hs_init_balanced
+ * on dims {n_in, H, H, n_out} with scale b0 = init_scale, copied into every module, so each mode
+ * starts at b_in = b_h = b_out = b0 (needs sigma_yx, the items' Y^T X [n_out x n_in]).
+ *
+ *     hs_gated_opts o = {.in_dim = 4, .hidden = 64, .out_dim = 7, .modules = 7, .pathways = 28,
+ *                        .init = HS_INIT_BALANCED, .init_scale = 0.08, .sigma_yx = yx, .seed = 1,
+ *                        .max_batch = 112};
+ *     HS_TRY(err, hs_model_gated(&m, &o, err));   // then as any hs_model, MSE on dataset targets
+ */
+typedef struct hs_gated_opts {
+    int in_dim, hidden, out_dim, modules;
+    int pathways;              /* active pathways P (lr_scale) */
+    hs_init init;
+    double init_scale;
+    const double *sigma_yx;    /* balanced: [out_dim x in_dim], borrowed during init */
+    uint64_t seed;
+    int max_batch;
+} hs_gated_opts;
+hs_code hs_model_gated(hs_model *m, const hs_gated_opts *o, hs_error *err);
 
 #endif /* HSWEEP_NN_H */

@@ -42,7 +42,8 @@
 /* ================================================================ the config of one run */
 
 typedef enum hs_sep_when { HS_SEP_NONE, HS_SEP_FINAL, HS_SEP_EVERY } hs_sep_when;
-typedef enum hs_arch { HS_ARCH_MLP, HS_ARCH_CNN, HS_ARCH_LCN, HS_ARCH_FCN, HS_ARCH_KERNEL } hs_arch;
+typedef enum hs_arch { HS_ARCH_MLP, HS_ARCH_CNN, HS_ARCH_LCN, HS_ARCH_FCN, HS_ARCH_KERNEL, HS_ARCH_GATED } hs_arch;
+typedef enum hs_rec_schedule { HS_REC_EPOCHS, HS_REC_STEPS, HS_REC_LOG } hs_rec_schedule;
 
 typedef struct hs_train_config {
     uint64_t seed, data_seed;
@@ -66,6 +67,21 @@ typedef struct hs_train_config {
     int batch_per_class;    /* train.batch_per_class: > 0 overrides batch (times the classes) */
     double stop_loss;       /* train.stop_loss: 0 = off */
     int record_every;
+    /* record.schedule: epochs (every record_every epochs), steps (every record_every_steps
+     * optimiser steps), log (record_log_points log-spaced steps); point 0 and the end always */
+    int record_schedule;    /* HS_REC_EPOCHS, HS_REC_STEPS, HS_REC_LOG */
+    long long record_every_steps;
+    int record_log_points;
+    long long eval_samples;  /* record.eval_samples: > 0 = train/test metrics on fresh random draws of this many */
+    int centroids;           /* record.centroids: held-out examples per leaf class for centroid metrics (0 off) */
+    int snapshot_every;      /* record.snapshot_every: record points between snapshots (0 off) */
+    int snapshot_samples;    /* record.snapshot_samples: examples per representation snapshot (0 off) */
+    int weight_snapshots;    /* record.weight_snapshots: first-layer and readout weights at snapshots */
+    int grad_norms;          /* record.grad_norms */
+    int svd;                 /* record.svd: top singular values per weight matrix (0 off) */
+    int modes;               /* record.modes: strengths of the top singular modes of Sigma_yx (0 off) */
+    /* model.arch gated (the routing network, nn.h): modules and active pathways come from the data */
+    int gated_width;        /* model.width */
     hs_sep_when separation; /* record.separation (measured by the recorders of issue 5) */
     hs_mode bn_record_mode; /* record.bn_mode: HS_MODE_EVAL or HS_MODE_BATCH */
     int bn_chunk;
@@ -116,6 +132,69 @@ extern const char *const hs_layer_field_names[HS_LAYER_FIELDS];
 typedef enum hs_run_status { HS_RUN_DONE, HS_RUN_DIVERGED, HS_RUN_STOPPED } hs_run_status;
 const char *hs_run_status_to_string(hs_run_status s); /* "done", "diverged", "stopped" */
 
+/* ================================================================ time series
+ * Everything a recorder measures beyond the scalar records and the per-layer table: named arrays
+ * of a fixed shape per record point (e.g. accuracy per tree level [levels], centroid Gram
+ * matrices [reps x K x K]). A series is measured at the record points t with t % every == 0 and
+ * at the last record point, and kept compactly: point j holds record point point[j]
+ * (= j * every, except the last). Its shape, like the number of record points, follows from the
+ * config alone (hs_train_layout), so a sweep sizes its results file before any training. */
+/*
+ * The series the recorders write (name [per-point shape] axes: meaning):
+ *   level_acc      [V]          level:  test accuracy at tree level l (0 = leaves, V-1 = coarsest):
+ *                                       the predicted leaf mapped to its level-l ancestor
+ *   level_loss     [V]          level:  test cross-entropy at level l (softmax probabilities summed
+ *                                       over each level-l class)
+ *   center_gap     [R x V]      rep,level: mean cosine distance between centroids of cousin classes
+ *                                       minus that of sibling classes at level l (NaN at the top)
+ *   centroid_gram  [R x K x K]  rep,class,class: inner products of the leaf-class centroids of the
+ *                                       held-out examples (snapshot points only); coarse centroids
+ *                                       are means of leaf centroids, so every level follows from it
+ *     reps (R = 2 n_hidden + 2): 0 the input, 2l+1 the Linear output of hidden layer l (before
+ *     norm and activation), 2l+2 its block output, R-1 the logits
+ *   rep_snapshot   [R x S x Wmax] rep,sample,unit: representations of S fixed held-out examples
+ *   rep_labels     [S]          sample: their leaf labels
+ *   grad_norm      [D]          dense:  |dLoss/dW_l|_F of the last minibatch before the point
+ *   singular_values [T x k]     tensor,index: top-k singular values of every weight matrix
+ *                                       (tensor order of the model; the gated net: inputs, hidden,
+ *                                       outputs)
+ *   mode_strength  [k]          mode:   u_a^T W_total v_a for the top-k singular modes of
+ *                                       Sigma_yx = (1/n) sum y x^T of the training set (linear nets)
+ *   mode_svals     [k]          mode:   the singular values s_a of Sigma_yx
+ *   weights_first  [H x in]     unit,input: first dense layer's weights (snapshot points)
+ *   weights_last   [out x H]    output,unit: readout weights (snapshot points)
+ * Snapshot series use every = record.snapshot_every; the others every = 1.
+ */
+#define HS_SERIES_MAX_DIMS 3
+typedef struct hs_series_spec {
+    const char *name;  /* static string, e.g. "level_acc" */
+    const char *axes;  /* names of the per-point axes, comma-separated, e.g. "rep,class,class" */
+    int ndim;          /* 0..HS_SERIES_MAX_DIMS (0 = a scalar per point) */
+    size_t dims[HS_SERIES_MAX_DIMS];
+    size_t every;      /* >= 1 */
+    size_t n_points;   /* points for the run's full record schedule */
+} hs_series_spec;
+
+typedef struct hs_series {
+    hs_series_spec spec;
+    size_t size;       /* product of dims */
+    size_t n;          /* points filled so far (<= spec.n_points) */
+    long long *point;  /* [spec.n_points] record-point index of each stored point */
+    double *values;    /* [spec.n_points x size], NaN where nothing was measured */
+} hs_series;
+
+/* What a run will record, from its config alone: record points (the most the run can make),
+ * measured layers, and its series. `series` is filled up to HS_TRAIN_MAX_SERIES entries. */
+#define HS_TRAIN_MAX_SERIES 16
+typedef struct hs_train_layout {
+    size_t n_records;
+    size_t n_layers;
+    hs_series_spec series[HS_TRAIN_MAX_SERIES];
+    size_t n_series;
+    long long steps_per_epoch, total_steps;
+} hs_train_layout;
+hs_code hs_train_layout_of(const hs_train_config *c, hs_train_layout *out, hs_error *err);
+
 typedef struct hs_train_result {
     hs_run_status status;
     char message[256];      /* why it diverged or stopped; empty when done */
@@ -126,6 +205,8 @@ typedef struct hs_train_result {
     long long epochs_done, steps;
     double seconds;
     size_t n_params;
+    hs_series *series;      /* [n_series], as hs_train_layout_of announced, in that order */
+    size_t n_series;
 } hs_train_result;
 void hs_train_result_free(hs_train_result *r);
 

@@ -125,9 +125,7 @@ static kind_info kind_of(hs_data_kind kind) {
                            .out_w = 32,
                            .mean = {cifar_mean[0], cifar_mean[1], cifar_mean[2]},
                            .std = {cifar_std[0], cifar_std[1], cifar_std[2]}};
-    case HS_DATA_GAUSSIAN:
-    case HS_DATA_RHM:
-    case HS_DATA_SRHM: break;
+    default: break; /* synthetic kinds have no files */
     }
     return (kind_info){0};
 }

@@ -411,3 +411,15 @@ out:
     hs_model_free(&L.net);
     return rc;
 }
+
+/* ================================================================ layout from the config */
+
+hs_code hs_train_layout_of(const hs_train_config *c, hs_train_layout *out, hs_error *err) {
+    memset(out, 0, sizeof *out);
+    long long every = c->record_every > 0 ? c->record_every : 1;
+    out->n_records = 1 + (size_t)(c->epochs / every) + (c->epochs % every ? 1 : 0);
+    if (c->arch == HS_ARCH_MLP) out->n_layers = (size_t)c->model.n_hidden + 1;
+    else out->n_layers = (size_t)c->data.L + 1;
+    (void)err;
+    return HS_OK;
+}
