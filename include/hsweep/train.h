@@ -80,8 +80,6 @@ typedef struct hs_train_config {
     int grad_norms;          /* record.grad_norms */
     int svd;                 /* record.svd: top singular values per weight matrix (0 off) */
     int modes;               /* record.modes: strengths of the top singular modes of Sigma_yx (0 off) */
-    /* model.arch gated (the routing network, nn.h): modules and active pathways come from the data */
-    int gated_width;        /* model.width */
     hs_sep_when separation; /* record.separation (measured by the recorders of issue 5) */
     hs_mode bn_record_mode; /* record.bn_mode: HS_MODE_EVAL or HS_MODE_BATCH */
     int bn_chunk;

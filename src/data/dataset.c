@@ -502,3 +502,29 @@ void hs_dataset_free(hs_dataset *d) {
     free(d->y);
     *d = (hs_dataset){0};
 }
+
+/* TEMPORARY (replaced by the data helper's implementation at merge): shapes of the old kinds. */
+hs_code hs_data_shape_of(const hs_data_opts *o, hs_data_shape *out, hs_error *err) {
+    memset(out, 0, sizeof *out);
+    int classes = o->kind == HS_DATA_GAUSSIAN ? o->classes : 10;
+    long long n = 0;
+    if (o->class_counts)
+        for (int c = 0; c < classes; c++) n += o->class_counts[c];
+    else
+        n = o->per_class * classes;
+    out->classes = classes, out->n_train = n, out->n_test = o->n_test ? o->n_test : 10000;
+    switch (o->kind) {
+    case HS_DATA_CFM: case HS_DATA_CM: case HS_DATA_CC: out->dim = 100; break;
+    case HS_DATA_FASHION_MNIST: out->dim = 1024; break;
+    case HS_DATA_CIFAR10: out->dim = 3072; break;
+    case HS_DATA_GAUSSIAN: out->dim = o->dim; out->n_test = o->n_test ? o->n_test : n; break;
+    case HS_DATA_RHM: case HS_DATA_SRHM: {
+        int S = o->s * (o->s0 + 1), d = 1;
+        for (int l = 0; l < o->L; l++) d *= S;
+        out->dim = o->v * d, out->classes = o->n_c ? o->n_c : o->v, out->n_train = o->n_train;
+        break;
+    }
+    default: return HS_FAIL(err, HS_ERR_INTERNAL, "hs_data_shape_of: kind %d not yet", (int)o->kind);
+    }
+    return HS_OK;
+}

@@ -54,9 +54,14 @@ hs_code hs_train_config_from_values(const hs_value *const *cfg, hs_train_config 
     c->data_seed = ds < 0 ? c->seed : (uint64_t)ds;
 
     /* ------------------------------------------------------------ data */
-    if ((rc = enum_of(cfg, "data.kind", "cfm|cm|cc|fashion_mnist|cifar10|gaussian|rhm|srhm", &e, err))) goto fail;
-    static const hs_data_kind kinds[] = {HS_DATA_CFM,     HS_DATA_CM,       HS_DATA_CC,  HS_DATA_FASHION_MNIST,
-                                         HS_DATA_CIFAR10, HS_DATA_GAUSSIAN, HS_DATA_RHM, HS_DATA_SRHM};
+    if ((rc = enum_of(cfg, "data.kind",
+                      "cfm|cm|cc|fashion_mnist|cifar10|gaussian|rhm|srhm|hierarchy|partition|xor|gated_toy|gated_fmnist",
+                      &e, err)))
+        goto fail;
+    static const hs_data_kind kinds[] = {HS_DATA_CFM,       HS_DATA_CM,        HS_DATA_CC,  HS_DATA_FASHION_MNIST,
+                                         HS_DATA_CIFAR10,   HS_DATA_GAUSSIAN,  HS_DATA_RHM, HS_DATA_SRHM,
+                                         HS_DATA_HIERARCHY, HS_DATA_PARTITION, HS_DATA_XOR, HS_DATA_GATED_TOY,
+                                         HS_DATA_GATED_FMNIST};
     c->data.kind = kinds[e];
     const char *path = get(cfg, "data.path")->u.s;
     c->path_ = strdup(path ? path : "");
@@ -86,9 +91,20 @@ hs_code hs_train_config_from_values(const hs_value *const *cfg, hs_train_config 
     c->data.rule_seed = rs < 0 ? c->data_seed : (uint64_t)rs;
     c->data.whiten = GET_B("data.whiten");
     c->data.n_train = GET_I("data.n_train");
+    c->data.branching = (int)GET_I("data.branching");
+    c->data.levels = (int)GET_I("data.levels");
+    c->data.per_leaf = GET_I("data.per_leaf");
+    c->data.features = (int)GET_I("data.features");
+    c->data.sigma = GET_F("data.sigma");
+    c->data.beta = GET_F("data.beta");
+    c->data.test_fraction = GET_F("data.test_fraction");
+    c->data.repeats = (int)GET_I("data.repeats");
+    c->data.noise = GET_F("data.noise");
+    c->data.modules = (int)GET_I("data.modules");
+    c->data.active = (int)GET_I("data.active");
 
     /* ------------------------------------------------------------ model */
-    if ((rc = enum_of(cfg, "model.arch", "mlp|cnn|lcn|fcn|kernel", &e, err))) goto fail;
+    if ((rc = enum_of(cfg, "model.arch", "mlp|cnn|lcn|fcn|kernel|gated", &e, err))) goto fail;
     c->arch = (hs_arch)e;
     long long filter = GET_I("model.filter");
     c->filter = (int)filter;
@@ -123,8 +139,9 @@ hs_code hs_train_config_from_values(const hs_value *const *cfg, hs_train_config 
     c->model.bias = GET_B("model.bias");
     c->model.bn_eps = (float)GET_F("model.bn_eps");
     c->model.bn_momentum = (float)GET_F("model.bn_momentum");
-    if ((rc = enum_of(cfg, "model.init", "torch|normal|orthogonal", &e, err))) goto fail;
-    c->model.init = e == 0 ? HS_INIT_TORCH : e == 1 ? HS_INIT_NORMAL : HS_INIT_ORTHOGONAL;
+    if ((rc = enum_of(cfg, "model.init", "torch|normal|orthogonal|balanced", &e, err))) goto fail;
+    static const hs_init inits[] = {HS_INIT_TORCH, HS_INIT_NORMAL, HS_INIT_ORTHOGONAL, HS_INIT_BALANCED};
+    c->model.init = inits[e];
     c->model.zero_bias = GET_B("model.zero_bias");
     c->model.seed = c->seed;
 
@@ -174,6 +191,20 @@ hs_code hs_train_config_from_values(const hs_value *const *cfg, hs_train_config 
     c->sep_paper_weighting = e == 1;
     long long chunk = GET_I("record.bn_chunk");
     c->bn_chunk = chunk > 1 << 30 ? 1 << 30 : (int)chunk;
+    if ((rc = enum_of(cfg, "record.schedule", "epochs|steps|log", &e, err))) goto fail;
+    static const hs_rec_schedule scheds[] = {HS_REC_EPOCHS, HS_REC_STEPS, HS_REC_LOG};
+    c->record_schedule = scheds[e];
+    c->record_every_steps = GET_I("record.every_steps");
+    c->record_log_points = (int)GET_I("record.log_points");
+    c->eval_samples = GET_I("record.eval_samples");
+    c->centroids = (int)GET_I("record.centroids");
+    long long snap = GET_I("record.snapshot_every");
+    c->snapshot_every = snap > 1 << 30 ? 1 << 30 : (int)snap;
+    c->snapshot_samples = (int)GET_I("record.snapshot_samples");
+    c->weight_snapshots = GET_B("record.weight_snapshots");
+    c->grad_norms = GET_B("record.grad_norms");
+    c->svd = (int)GET_I("record.svd");
+    c->modes = (int)GET_I("record.modes");
     return HS_OK;
 
 nomem:

@@ -16,6 +16,7 @@
 #include "hsweep/metrics.h"
 #include "hsweep/rng.h"
 #include "hsweep/train.h"
+#include "recorders.h"
 
 const char *const hs_record_field_names[HS_RECORD_FIELDS] = {
     "epoch", "step", "lr", "epoch_loss", "train_loss", "train_acc", "test_loss", "test_acc", "seconds"};
@@ -52,6 +53,8 @@ void hs_train_result_free(hs_train_result *r) {
     if (!r) return;
     free(r->records);
     free(r->layers);
+    for (size_t i = 0; r->series && i < r->n_series; i++) free(r->series[i].values), free(r->series[i].point);
+    free(r->series);
     memset(r, 0, sizeof *r);
 }
 
@@ -80,8 +83,11 @@ void hs_train_evaluate(hs_model *net, const hs_dataset *d, hs_loss loss, double 
             *mean_loss = *accuracy = NAN;
             return;
         }
-        int ok = 0;
-        sum += b * hs_loss_forward_backward(loss, logits, d->y + i, NULL, b, d->classes, NULL, &ok);
+        int ok = 0, K = net->out_dim;
+        const float *t = loss == HS_LOSS_MSE && d->t && d->t_dim == K ? d->t + (size_t)i * (size_t)K : NULL;
+        sum += b * hs_loss_forward_backward(loss, logits, d->y + i, t, b, K, NULL, &ok);
+        if (K == 1) /* one real output: its sign is the class */
+            for (int r = ok = 0; r < b; r++) ok += (logits[r] > 0) == (t ? t[r] > 0 : d->y[i + r] == 1);
         correct += ok;
     }
     *mean_loss = sum / (double)d->n;
@@ -99,6 +105,12 @@ typedef struct loop {
     hs_optim opt;
     float *xb;       /* [B x dim] gathered batch */
     int32_t *yb;     /* [B] */
+    float *tb;       /* [B x t_dim] gathered targets, when the loss uses them */
+    long long *rec_steps; /* record.schedule steps/log: the step counts of the record points */
+    size_t n_rec_steps, next_rec;
+    double since_sum;     /* minibatch losses since the last record point (steps/log schedules) */
+    long long since_n;
+    rec_state *rec;
     uint32_t *order; /* [n] this epoch's permutation */
     size_t cap_records;
     double t0;
@@ -181,13 +193,16 @@ static hs_code record(loop *L, long long epoch, double lr, double epoch_loss, in
     if (res->n_records == L->cap_records) return HS_FAIL(err, HS_ERR_INTERNAL, "record table full at epoch %lld", epoch);
     hs_record *r = &res->records[res->n_records];
     *r = (hs_record){.epoch = epoch, .step = res->steps, .lr = lr, .epoch_loss = epoch_loss};
-    hs_train_evaluate(&L->net, L->train, L->c->loss, &r->train_loss, &r->train_acc);
-    hs_train_evaluate(&L->net, L->test, L->c->loss, &r->test_loss, &r->test_acc);
     size_t t = res->n_records;
+    const hs_dataset *vtrain, *vtest;
+    rec_views(L->rec, t, &vtrain, &vtest);
+    rec_evaluate(L->rec, &L->net, vtrain, L->c->loss, 0, t, &r->train_loss, &r->train_acc);
+    rec_evaluate(L->rec, &L->net, vtest, L->c->loss, 1, t, &r->test_loss, &r->test_acc);
     if (t == 0) memcpy(L->w0, L->net.params, L->net.n_params * sizeof *L->w0);
     record_weights(L, t);
     if (L->c->separation == HS_SEP_EVERY || (L->c->separation == HS_SEP_FINAL && final))
         HS_TRY(err, record_separation(L, t, err));
+    HS_TRY(err, rec_measure(L->rec, &L->net, t, final, err));
     r->seconds = now() - L->t0;
     res->n_records++;
     if (L->hooks && L->hooks->on_record)
@@ -201,8 +216,10 @@ static double decay_of(const loop *L, const hs_tensor *t) {
     return L->c->weight_decay;
 }
 
-/* One epoch of minibatch steps. Sets res->status when the run diverges or is asked to stop. */
-static hs_code epoch(loop *L, long long e, double lr, double *mean_loss, hs_error *err) {
+/* One epoch of minibatch steps. Sets res->status when the run diverges or is asked to stop.
+ * With the steps/log record schedules the record points fall inside epochs: *converged is set
+ * when one of them meets train.stop_loss (the epoch is cut there). */
+static hs_code epoch(loop *L, long long e, double lr, double *mean_loss, int *converged, hs_error *err) {
     const hs_dataset *d = L->train;
     hs_train_result *res = L->res;
     size_t n = (size_t)d->n, dim = (size_t)d->dim;
@@ -225,10 +242,11 @@ static hs_code epoch(loop *L, long long e, double lr, double *mean_loss, hs_erro
             uint32_t src = L->order[start + (size_t)r];
             memcpy(L->xb + (size_t)r * dim, d->x + (size_t)src * dim, dim * sizeof *L->xb);
             L->yb[r] = d->y[src];
+            if (L->tb) memcpy(L->tb + (size_t)r * d->t_dim, d->t + (size_t)src * d->t_dim, (size_t)d->t_dim * sizeof *L->tb);
         }
         const float *logits = hs_model_forward(&L->net, L->xb, b, HS_MODE_TRAIN);
         if (!logits) return HS_FAIL(err, HS_ERR_INTERNAL, "the net refused a batch of %d rows", b);
-        double loss = hs_loss_forward_backward(L->c->loss, logits, L->yb, NULL, b, d->classes, L->net.dlogits, NULL);
+        double loss = hs_loss_forward_backward(L->c->loss, logits, L->yb, L->tb, b, L->net.out_dim, L->net.dlogits, NULL);
         if (!isfinite(loss)) {
             res->status = HS_RUN_DIVERGED;
             snprintf(res->message, sizeof res->message, "loss became %s in epoch %lld at step %lld (lr %g)",
@@ -244,15 +262,61 @@ static hs_code epoch(loop *L, long long e, double lr, double *mean_loss, hs_erro
                             decay_of(L, ts));
         }
         res->steps++;
+        if (L->rec_steps && L->next_rec < L->n_rec_steps && res->steps == L->rec_steps[L->next_rec]) {
+            L->since_sum += loss * b, L->since_n += b;
+            double since = L->since_sum / (double)L->since_n;
+            int last = L->next_rec + 1 == L->n_rec_steps;
+            *converged = L->c->stop_loss > 0 && since < L->c->stop_loss;
+            L->next_rec++;
+            L->since_sum = 0, L->since_n = 0;
+            HS_TRY(err, record(L, start + (size_t)b >= n ? e + 1 : e, lr, since, last || *converged, err));
+            if (*converged) {
+                *mean_loss = since;
+                return HS_OK;
+            }
+        } else if (L->rec_steps) {
+            L->since_sum += loss * b, L->since_n += b;
+        }
     }
     *mean_loss = sum / (double)n;
     return HS_OK;
 }
 
-/* The minibatch size: train.batch, or batch_per_class times the classes. */
+/* The minibatch size: train.batch, or batch_per_class times the classes, at most the set. */
+static long long batch_for(const hs_train_config *c, long long n, int classes) {
+    long long b = c->batch_per_class > 0 ? (long long)c->batch_per_class * classes : c->batch;
+    return b < n ? b : n;
+}
 static long long batch_of(const hs_train_config *c, const hs_dataset *train) {
-    long long b = c->batch_per_class > 0 ? (long long)c->batch_per_class * train->classes : c->batch;
-    return b < train->n ? b : train->n;
+    return batch_for(c, train->n, train->classes);
+}
+
+/* The step counts of the record points of the steps and log schedules, ascending, from 0 to
+ * total (steps may be NULL to count them). log: round(total^(i / (points - 1))) for i = 0 ..
+ * points - 1, duplicates dropped, after step 0. */
+static size_t schedule_steps(const hs_train_config *c, long long total, long long *steps) {
+    size_t n = 0;
+    if (steps) steps[n] = 0;
+    n++;
+    if (c->record_schedule == HS_REC_STEPS) {
+        long long k = c->record_every_steps > 0 ? c->record_every_steps : 1;
+        for (long long s = k; s < total; s += k, n++)
+            if (steps) steps[n] = s;
+    } else {
+        long long prev = 0;
+        int P = c->record_log_points > 1 ? c->record_log_points : 2;
+        for (int i = 0; i < P; i++) {
+            long long s = (long long)llround(pow((double)total, (double)i / (P - 1)));
+            if (s <= prev || s >= total) continue;
+            if (steps) steps[n] = s;
+            n++, prev = s;
+        }
+    }
+    if (total > 0) {
+        if (steps) steps[n] = total;
+        n++;
+    }
+    return n;
 }
 
 static hs_code check(const hs_train_config *c, const hs_dataset *train, const hs_dataset *test, hs_error *err) {
@@ -319,6 +383,27 @@ hs_code hs_train_run(const hs_train_config *c, const hs_dataset *train, const hs
     return rc;
 }
 
+static hs_code layout_for(const hs_train_config *c, const hs_data_shape *sh, hs_train_layout *out, hs_error *err);
+
+/* The gated routing net on gated rows, its balanced init aligned with the items' Sigma_yx. */
+static hs_code build_gated(loop *L, const hs_dataset *train, int max_batch, hs_error *err) {
+    const hs_train_config *c = L->c;
+    if (train->modules < 1 || !train->t)
+        return HS_FAIL(err, HS_ERR_VALUE, "model.arch gated needs the rows of a routing task (data.kind gated_toy or "
+                                          "gated_fmnist), not data.kind %d", (int)c->data.kind);
+    double *yx = NULL;
+    int in = 0;
+    if (c->model.init == HS_INIT_BALANCED) HS_TRY(err, rec_sigma_yx(train, train->t_dim, &yx, &in, err));
+    int K = c->data.active < c->data.modules ? c->data.active : c->data.modules;
+    hs_gated_opts go = {.in_dim = train->dim - 2, .hidden = c->width, .out_dim = train->t_dim,
+                        .modules = train->modules, .pathways = train->modules * K, .init = c->model.init,
+                        .init_scale = c->model.init_scales[0], .sigma_yx = yx, .seed = c->seed,
+                        .max_batch = max_batch};
+    hs_code rc = hs_model_gated(&L->net, &go, err);
+    free(yx);
+    return rc;
+}
+
 static hs_code train_run(const hs_train_config *c, const hs_dataset *train, const hs_dataset *test,
                          const hs_train_hooks *hooks, hs_train_result *res, hs_error *err) {
     memset(res, 0, sizeof *res);
@@ -329,8 +414,10 @@ static hs_code train_run(const hs_train_config *c, const hs_dataset *train, cons
     loop L = {.c = c, .train = train, .test = test, .hooks = hooks, .res = res};
     hs_code rc = HS_OK;
     hs_mlp_opts mo = c->model;
+    double *yx = NULL;
     mo.in_dim = train->dim;
-    mo.out_dim = train->classes;
+    /* MSE on real targets regresses them; otherwise one output per class */
+    mo.out_dim = c->loss == HS_LOSS_MSE && train->t && train->t_dim > 0 ? train->t_dim : train->classes;
     mo.max_batch = (int)batch_of(c, train);
     /* batch-mode feature extraction forwards chunks of bn_chunk rows */
     if (c->separation != HS_SEP_NONE && c->bn_record_mode == HS_MODE_BATCH && c->arch == HS_ARCH_MLP &&
@@ -344,7 +431,14 @@ static hs_code train_run(const hs_train_config *c, const hs_dataset *train, cons
         goto out;
     }
     if (c->arch == HS_ARCH_MLP) {
+        if (mo.init == HS_INIT_BALANCED) {
+            int in = 0;
+            if ((rc = rec_sigma_yx(train, mo.out_dim, &yx, &in, err)) != HS_OK) goto out;
+            mo.sigma_yx = yx;
+        }
         if ((rc = hs_model_mlp(&L.net, &mo, err)) != HS_OK) goto out;
+    } else if (c->arch == HS_ARCH_GATED) {
+        if ((rc = build_gated(&L, train, mo.max_batch, err)) != HS_OK) goto out;
     } else {
         /* the hierarchical nets read [channels x positions] inputs and have one layer per level */
         int S = c->filter, positions = train->height * train->width, depth = 0;
@@ -364,7 +458,25 @@ static hs_code train_run(const hs_train_config *c, const hs_dataset *train, cons
     res->n_params = L.net.n_params;
 
     int every = c->record_every > 0 ? c->record_every : 1;
-    L.cap_records = (size_t)(c->epochs / every) + 2;
+    hs_train_layout lay;
+    hs_data_shape shape = {.dim = train->dim, .classes = train->classes, .t_dim = train->t ? train->t_dim : 0,
+                           .n_train = train->n, .n_test = test->n, .levels = train->levels,
+                           .branching = train->branching, .modules = train->modules};
+    if ((rc = layout_for(c, &shape, &lay, err)) != HS_OK) goto out;
+    long long spe = (train->n + mo.max_batch - 1) / mo.max_batch;
+    if (lay.steps_per_epoch != spe || lay.n_layers != (size_t)L.net.n_hidden + 1) {
+        rc = HS_FAIL(err, HS_ERR_INTERNAL, "the data (%lld rows, %lld steps per epoch, %d hidden layers) differ from "
+                     "what the config announced (%lld steps per epoch, %zu layers)", train->n, spe, L.net.n_hidden,
+                     lay.steps_per_epoch, lay.n_layers);
+        goto out;
+    }
+    L.cap_records = lay.n_records;
+    if (c->record_schedule != HS_REC_EPOCHS) {
+        L.n_rec_steps = schedule_steps(c, lay.total_steps, NULL);
+        if (!(L.rec_steps = malloc(L.n_rec_steps * sizeof *L.rec_steps))) goto nomem;
+        schedule_steps(c, lay.total_steps, L.rec_steps);
+        L.next_rec = 1; /* point 0 is recorded before the first step */
+    }
     res->records = calloc(L.cap_records, sizeof *res->records);
     res->n_layers = (size_t)L.net.n_hidden + 1;
     res->layers = malloc(L.cap_records * HS_LAYER_FIELDS * res->n_layers * sizeof *res->layers);
@@ -373,18 +485,26 @@ static hs_code train_run(const hs_train_config *c, const hs_dataset *train, cons
     L.xb = malloc((size_t)mo.max_batch * (size_t)train->dim * sizeof *L.xb);
     L.yb = malloc((size_t)mo.max_batch * sizeof *L.yb);
     L.order = malloc((size_t)train->n * sizeof *L.order);
-    if (!res->records || !res->layers || !L.w0 || !L.xb || !L.yb || !L.order) {
-        rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory for a training of %lld samples", train->n);
-        goto out;
-    }
+    if (c->loss == HS_LOSS_MSE && train->t && train->t_dim == L.net.out_dim)
+        if (!(L.tb = malloc((size_t)mo.max_batch * (size_t)train->t_dim * sizeof *L.tb))) goto nomem;
+    if (!res->records || !res->layers || !L.w0 || !L.xb || !L.yb || !L.order) goto nomem;
+    if ((rc = rec_init(&L.rec, c, &lay, &L.net, train, test, res, err)) != HS_OK) goto out;
 
     L.t0 = now();
     if ((rc = record(&L, 0, hs_schedule_lr(&c->schedule, 0), NAN, c->epochs == 0, err)) != HS_OK) goto out;
     for (long long e = 0; e < c->epochs; e++) {
         double lr = hs_schedule_lr(&c->schedule, e), mean_loss = NAN;
-        if ((rc = epoch(&L, e, lr, &mean_loss, err)) != HS_OK) goto out;
+        int converged = 0;
+        if ((rc = epoch(&L, e, lr, &mean_loss, &converged, err)) != HS_OK) goto out;
         if (res->status != HS_RUN_DONE) break;
         res->epochs_done = e + 1;
+        if (converged) { /* at a record point inside the epoch (steps/log schedules) */
+            snprintf(res->message, sizeof res->message,
+                     "converged: mean training loss %.3g since the previous record point < train.stop_loss %g at "
+                     "step %lld", mean_loss, c->stop_loss, res->steps);
+            break;
+        }
+        if (L.rec_steps) continue; /* steps/log schedules record inside the epochs */
         if ((e + 1) % every == 0 || e + 1 == c->epochs) {
             /* the stop rule sees the epoch-mean loss; a converged run takes its final record
              * (and final measurements) now */
@@ -399,8 +519,15 @@ static hs_code train_run(const hs_train_config *c, const hs_dataset *train, cons
         }
     }
     res->seconds = now() - L.t0;
+    goto out;
+nomem:
+    rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory for a training of %lld samples", train->n);
 out:
     if (rc != HS_OK) hs_error_trace(err, __FILE__, __LINE__);
+    free(yx);
+    free(L.tb);
+    free(L.rec_steps);
+    rec_free(L.rec);
     free(L.xb);
     free(L.yb);
     free(L.order);
@@ -414,12 +541,33 @@ out:
 
 /* ================================================================ layout from the config */
 
-hs_code hs_train_layout_of(const hs_train_config *c, hs_train_layout *out, hs_error *err) {
+/* The layout of c on data of shape sh (hs_train_layout_of: the config's own data; hs_train_run:
+ * the sets it was handed, which tests build by hand). */
+static hs_code layout_for(const hs_train_config *c, const hs_data_shape *shp, hs_train_layout *out, hs_error *err) {
     memset(out, 0, sizeof *out);
-    long long every = c->record_every > 0 ? c->record_every : 1;
-    out->n_records = 1 + (size_t)(c->epochs / every) + (c->epochs % every ? 1 : 0);
-    if (c->arch == HS_ARCH_MLP) out->n_layers = (size_t)c->model.n_hidden + 1;
-    else out->n_layers = (size_t)c->data.L + 1;
-    (void)err;
+    const hs_data_shape sh = *shp;
+    if (sh.n_train < 1) return HS_FAIL(err, HS_ERR_VALUE, "the training set of this config is empty");
+    long long B = batch_for(c, sh.n_train, sh.classes);
+    out->steps_per_epoch = (sh.n_train + B - 1) / B;
+    out->total_steps = out->steps_per_epoch * c->epochs;
+    if (c->record_schedule == HS_REC_EPOCHS) {
+        long long every = c->record_every > 0 ? c->record_every : 1;
+        out->n_records = 1 + (size_t)(c->epochs / every) + (c->epochs % every ? 1 : 0);
+    } else {
+        out->n_records = schedule_steps(c, out->total_steps, NULL);
+    }
+    switch (c->arch) {
+    case HS_ARCH_MLP: out->n_layers = (size_t)c->model.n_hidden + 1; break;
+    case HS_ARCH_GATED: out->n_layers = 2; break;
+    default: out->n_layers = (size_t)c->data.L + 1; break;
+    }
+    if (c->arch == HS_ARCH_KERNEL) out->n_records = 1;
+    HS_TRY(err, rec_layout(c, &sh, out, err));
     return HS_OK;
+}
+
+hs_code hs_train_layout_of(const hs_train_config *c, hs_train_layout *out, hs_error *err) {
+    hs_data_shape sh;
+    HS_TRY(err, hs_data_shape_of(&c->data, &sh, err));
+    return layout_for(c, &sh, out, err);
 }

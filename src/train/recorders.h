@@ -1,0 +1,48 @@
+/* recorders.h - the time-series recorders of one training (private to train/).
+ *
+ * train.c owns the loop and the scalar records; this part owns everything train.h's "time
+ * series" section lists: which series a config asks for (the same function sizes the results
+ * file before any training and allocates the run's arrays), the views of the training and test
+ * sets a record point evaluates on (full sets, or fresh random draws of record.eval_samples),
+ * and the measurements at a record point. */
+#ifndef HSWEEP_TRAIN_RECORDERS_H
+#define HSWEEP_TRAIN_RECORDERS_H
+
+#include "hsweep/data.h"
+#include "hsweep/nn.h"
+#include "hsweep/train.h"
+
+/* The series of c, given its data's shape and its record-point count, appended to lay. */
+hs_code rec_layout(const hs_train_config *c, const hs_data_shape *shape, hs_train_layout *lay, hs_error *err);
+
+/* Sigma_yx = (1/n) sum_i y_i x_i^T [out x in] of d in double: y = the targets when d has them,
+ * else one-hot(label); for gated rows x is the item part (the first dim - 2 columns). */
+hs_code rec_sigma_yx(const hs_dataset *d, int out_dim, double **out, int *in_dim, hs_error *err);
+
+typedef struct rec_view {
+    hs_dataset d;      /* what a record point evaluates on: the set itself or a random draw */
+    const hs_dataset *src;
+    uint32_t *perm;    /* draws without replacement: a running partial Fisher-Yates */
+    long long take;    /* rows per draw, 0 = the whole set */
+} rec_view;
+
+typedef struct rec_state rec_state;
+
+/* Allocate every enabled recorder for net on (train, test); res->series gets lay's series. */
+hs_code rec_init(rec_state **out, const hs_train_config *c, const hs_train_layout *lay, hs_model *net,
+                 const hs_dataset *train, const hs_dataset *test, hs_train_result *res, hs_error *err);
+void rec_free(rec_state *R);
+
+/* The views of record point t (fresh draws when record.eval_samples asks for them). */
+void rec_views(rec_state *R, size_t t, const hs_dataset **train, const hs_dataset **test);
+
+/* Loss and accuracy of net on d in eval mode, and, when the data has a label hierarchy, the
+ * per-level series of record point t (level_acc, level_acc_prob, level_loss). Accuracy with one
+ * output (real targets): the sign of the output against the sign of the target. */
+void rec_evaluate(rec_state *R, hs_model *net, const hs_dataset *d, hs_loss loss, int levels_at, size_t t,
+                  double *mean_loss, double *accuracy);
+
+/* Every other series at record point t (final: the last point, where snapshots are taken too). */
+hs_code rec_measure(rec_state *R, hs_model *net, size_t t, int final, hs_error *err);
+
+#endif
