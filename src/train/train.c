@@ -463,7 +463,7 @@ static hs_code train_run(const hs_train_config *c, const hs_dataset *train, cons
                            .n_train = train->n, .n_test = test->n, .levels = train->levels,
                            .branching = train->branching, .modules = train->modules};
     if ((rc = layout_for(c, &shape, &lay, err)) != HS_OK) goto out;
-    long long spe = (train->n + mo.max_batch - 1) / mo.max_batch;
+    long long B = batch_of(c, train), spe = (train->n + B - 1) / B;
     if (lay.steps_per_epoch != spe || lay.n_layers != (size_t)L.net.n_hidden + 1) {
         rc = HS_FAIL(err, HS_ERR_INTERNAL, "the data (%lld rows, %lld steps per epoch, %d hidden layers) differ from "
                      "what the config announced (%lld steps per epoch, %zu layers)", train->n, spe, L.net.n_hidden,
