@@ -518,8 +518,10 @@ static hs_gated_strength measure(const hs_model *m, const double *r1, const doub
  * pathways x 4 items, from the balanced init b0 = 0.08 (sigma_yx = Y^T X). Checks: the shared
  * layer's singular values reach the fixed point 4.5635, 3.5486, 2.7543, 2.7543 (1e-2), every
  * other one stays ~0; each mode follows the gated ODE epoch by epoch (Euler with one epoch =
- * hs_gated_epoch_time: the same map, so to float rounding; RK4 of the flow: within the
- * discretisation of a finite learning rate); the conserved quantity; the loss goes to zero on
+ * hs_gated_epoch_time: the same map, so to float rounding; the RK4 flow: an epoch of lr 0.02 is
+ * a coarse step during a transition, so the flow is compared by when each mode reaches half its
+ * fixed point, which a wrong time unit would move by a factor); the conserved quantity of the
+ * flow, which gradient descent keeps only to O(dt^2) per step; the loss goes to zero on
  * the trained pathways and on the untrained ones too (small init: the rich regime generalises). */
 static void test_toy_regression(void) {
     const double lr = 0.02, b0 = 0.08;
