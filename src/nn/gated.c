@@ -100,7 +100,8 @@ static const float *gated_forward(hs_model *m, const float *x, int B, hs_mode mo
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, K, H, 1.0f, g->hg + (size_t)r0 * H, H, g->Wout[j],
                         H, 0.0f, g->og + (size_t)r0 * K, K);
     }
-    for (int q = 0; q < B; q++) memcpy(g->logits + (size_t)g->perm_out[q] * K, g->og + (size_t)q * K, K * sizeof(float));
+    for (int q = 0; q < B; q++)
+        memcpy(g->logits + (size_t)g->perm_out[q] * K, g->og + (size_t)q * K, K * sizeof(float));
     g->last_B = B;
     return g->logits;
 }

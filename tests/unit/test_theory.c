@@ -100,7 +100,9 @@ static void rhs_two(const double *y, double *dy, const double *p) {
 }
 
 /* Three equal layers of strength b: tau b' = b^2 (s - b^3); u = b^3. */
-static void rhs_three(const double *y, double *dy, const double *p) { dy[0] = y[0] * y[0] * (p[0] - pow(y[0], 3)) / p[1]; }
+static void rhs_three(const double *y, double *dy, const double *p) {
+    dy[0] = y[0] * y[0] * (p[0] - pow(y[0], 3)) / p[1];
+}
 
 static void test_unbalanced_and_deep(void) {
     hs_error err = {0};
