@@ -163,7 +163,6 @@ static hs_code init_balanced(hs_mlp *m, hs_error *err) {
     HS_TRY(err, hs_init_balanced(m->W, m->dims, m->n_dense, m->o.sigma_yx, scale, m->o.seed, err));
     for (int l = 0; l < m->n_dense; l++)
         if (m->b[l]) memset(m->b[l], 0, (size_t)m->dims[l + 1] * sizeof(float));
-    m->o.sigma_yx = NULL; /* borrowed during init only */
     return HS_OK;
 }
 
@@ -204,6 +203,7 @@ hs_code hs_mlp_init(hs_mlp *m, const hs_mlp_opts *o, hs_error *err) {
             return rc;
         }
     }
+    m->o.sigma_yx = NULL; /* borrowed during init only: the copy must not dangle */
     for (int l = 0; l < o->n_hidden && o->norm == HS_NORM_BATCH; l++)
         for (int j = 0; j < m->dims[l + 1]; j++) m->gamma[l][j] = 1.0f, m->run_var[l][j] = 1.0f;
     return HS_OK;
