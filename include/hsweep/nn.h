@@ -135,7 +135,9 @@ typedef struct hs_mlp_opts {
     uint64_t seed;         /* initialisation seed */
     int max_batch;         /* largest B passed to forward */
     /* HS_INIT_BALANCED: the input-output correlation Sigma_yx [out_dim x in_dim] (row-major) of
-     * the training data, borrowed during hs_mlp_init; see hs_init_balanced */
+     * the training data, borrowed during hs_mlp_init (NULL afterwards in the copy); see
+     * hs_init_balanced. The balanced init takes ONE scale: every init_scales entry must be equal
+     * (HS_ERR_VALUE otherwise); biases are zero whatever zero_bias says. */
     const double *sigma_yx;
 } hs_mlp_opts;
 
@@ -160,7 +162,8 @@ typedef struct hs_mlp {
     void *alloc;           /* private */
 } hs_mlp;
 
-/* Build the net and initialise it (see hs_init_dense; layer index = dense layer). BN: gamma 1,
+/* Build the net and initialise it (see hs_init_dense; layer index = dense layer; HS_INIT_BALANCED:
+ * hs_init_balanced on dims in_dim, widths..., out_dim, see sigma_yx above). BN: gamma 1,
  * beta 0, running mean 0, running var 1. HS_ERR_VALUE for a bad shape, HS_ERR_NOMEM. */
 hs_code hs_mlp_init(hs_mlp *m, const hs_mlp_opts *o, hs_error *err);
 void hs_mlp_free(hs_mlp *m); /* safe on a zeroed struct */
@@ -296,13 +299,18 @@ hs_code hs_model_hnet(hs_model *m, const hs_hnet_opts *o, hs_error *err);
 
 /* ================================================================ balanced, mode-aligned init
  * Saxe et al.'s decoupled initial condition for deep linear nets: with Sigma_yx = U S V^T (rank r,
- * singular values above 1e-10 s_max) every layer is diagonal in the modes,
- *     W_0 = scale R_1 V^T,  W_l = scale R_(l+1) R_l^T,  W_(n-1) = scale U R_(n-1)^T,
- * where R_l [dims[l] x r] has orthonormal columns drawn from hs_rng stream (HS_STREAM_INIT, l) of
- * seed (QR of a Gaussian matrix, as the orthogonal init). Every mode of the product then starts at
- * strength scale^n_dense, with equal strength in every layer (balanced). n_dense = 1: W_0 =
- * scale U V^T. W[l] is [dims[l+1] x dims[l]] row-major; hidden dims must be >= r (HS_ERR_VALUE
- * naming the layer otherwise). SVD in double (LAPACKE_dgesdd). */
+ * singular values above 1e-10 s_max; U_r, V_r their first r columns) every layer is diagonal in
+ * the modes,
+ *     W_0 = scale R_1 V_r^T,  W_l = scale R_(l+1) R_l^T,  W_(n-1) = scale U_r R_(n-1)^T,
+ * where R_l [dims[l] x r] (l = 1..n_dense-1) has orthonormal columns drawn from hs_rng stream
+ * (HS_STREAM_INIT, l) of seed: the Q of the QR of a dims[l] x r standard normal matrix (drawn
+ * row-major) with the signs of diag(R) folded in, as the orthogonal init. The product is
+ * scale^n_dense U_r V_r^T (u_a^T W v_b = scale^n_dense delta_ab), every layer has r singular
+ * values equal to scale and the rest zero (balanced). n_dense = 1: W_0 = scale U_r V_r^T. W[l]
+ * is [dims[l+1] x dims[l]] row-major, sigma_yx [dims[n_dense] x dims[0]] row-major. HS_ERR_VALUE
+ * for a hidden dim < r (naming the layer), a zero or non-finite Sigma_yx, a non-finite scale.
+ * SVD in double (LAPACKE_dgesdd). Modes with equal singular values are any orthonormal basis of
+ * their subspace (LAPACK's choice), which the dynamics do not distinguish. */
 hs_code hs_init_balanced(float *const *W, const int *dims, int n_dense, const double *sigma_yx, double scale,
                          uint64_t seed, hs_error *err);
 
@@ -317,10 +325,20 @@ hs_code hs_init_balanced(float *const *W, const int *dims, int n_dense, const do
  * caller in opts.pathways) so that the batch-mean MSE of the training loop (mean over rows and
  * outputs) times P is the reference's loss, the sum over active pathways of each pathway's MSE.
  * Tensors, in parameter order: Win_0..Win_(M-1) (layers 0..M-1), Wh (layer M), Wout_0..Wout_(M-1)
- * (layers M+1..2M). hidden(0) is Wh Win_i item [B x H].
- * Init: normal (N(0, init_scale^2)), orthogonal (gain init_scale), or balanced: hs_init_balanced
- * on dims {n_in, H, H, n_out} with scale b0 = init_scale, copied into every module, so each mode
- * starts at b_in = b_h = b_out = b0 (needs sigma_yx, the items' Y^T X [n_out x n_in]).
+ * (layers M+1..2M), all HS_TENSOR_WEIGHT. hidden(0) is Wh Win_i item [B x H], rows in batch order.
+ * The model's in_dim is opts.in_dim + 2 (the two module columns); n_hidden = 1, lr_scale =
+ * pathways, batch_stats = 0, modes are ignored. forward returns NULL when B is out of
+ * 1..max_batch or a row's i or j is not an exact integer in 0..M-1. Rows of one batch may mix
+ * pathways: rows are grouped by module (a counting sort per forward) and each module is one
+ * sgemm over its rows; forward and backward never allocate. A module without rows in the batch
+ * gets a zero gradient.
+ * Init: torch, normal (N(0, init_scale^2)) or orthogonal (gain init_scale) via hs_init_dense,
+ * tensor t from stream (HS_STREAM_INIT, t) (so modules differ); or balanced: hs_init_balanced on
+ * dims {n_in, H, H, n_out} with scale b0 = init_scale (streams (INIT, 1) and (INIT, 2)), copied
+ * into every module, so every pathway's map Wout_j Wh Win_i starts at b0^3 U_r V_r^T and each mode
+ * at b_in = b_h = b_out = b0 (needs sigma_yx, the items' Y^T X [n_out x n_in]; H >= its rank).
+ * The mode strengths then follow the ODEs of theory.h (hs_gated_ode; one full-batch epoch is
+ * hs_gated_epoch_time).
  *
  *     hs_gated_opts o = {.in_dim = 4, .hidden = 64, .out_dim = 7, .modules = 7, .pathways = 28,
  *                        .init = HS_INIT_BALANCED, .init_scale = 0.08, .sigma_yx = yx, .seed = 1,
@@ -329,13 +347,15 @@ hs_code hs_init_balanced(float *const *W, const int *dims, int n_dense, const do
  */
 typedef struct hs_gated_opts {
     int in_dim, hidden, out_dim, modules;
-    int pathways;              /* active pathways P (lr_scale) */
-    hs_init init;
+    int pathways;              /* active pathways P (lr_scale), 1..modules^2 */
+    hs_init init;              /* torch, normal, orthogonal or balanced */
     double init_scale;
     const double *sigma_yx;    /* balanced: [out_dim x in_dim], borrowed during init */
     uint64_t seed;
-    int max_batch;
+    int max_batch;             /* largest B passed to forward */
 } hs_gated_opts;
+/* Build and initialise the net. HS_ERR_VALUE for a bad shape or option (and the balanced init's
+ * errors), HS_ERR_NOMEM. */
 hs_code hs_model_gated(hs_model *m, const hs_gated_opts *o, hs_error *err);
 
 #endif /* HSWEEP_NN_H */

@@ -147,6 +147,25 @@ static hs_code validate(const hs_mlp_opts *o, hs_error *err) {
     return HS_OK;
 }
 
+/* HS_INIT_BALANCED: one scale for the whole net (balanced means equal in every layer), so the
+ * per-layer scales must agree; biases zero (a bias would break the alignment to the modes). */
+static hs_code init_balanced(hs_mlp *m, hs_error *err) {
+    const double scale = m->o.init_scales[0];
+    for (int l = 1; l < m->n_dense; l++)
+        if (m->o.init_scales[l] != scale) {
+            hs_code rc = HS_FAIL(err, HS_ERR_VALUE,
+                                 "mlp: the balanced init takes one scale, but layer %d's is %g and layer 0's %g", l,
+                                 m->o.init_scales[l], scale);
+            hs_error_hint(err, "give every dense layer the same init scale");
+            return rc;
+        }
+    if (!m->o.sigma_yx) return HS_FAIL(err, HS_ERR_VALUE, "mlp: the balanced init needs sigma_yx (Y^T X of the data)");
+    HS_TRY(err, hs_init_balanced(m->W, m->dims, m->n_dense, m->o.sigma_yx, scale, m->o.seed, err));
+    for (int l = 0; l < m->n_dense; l++)
+        if (m->b[l]) memset(m->b[l], 0, (size_t)m->dims[l + 1] * sizeof(float));
+    return HS_OK;
+}
+
 hs_code hs_mlp_init(hs_mlp *m, const hs_mlp_opts *o, hs_error *err) {
     memset(m, 0, sizeof *m);
     HS_TRY(err, validate(o, err));
@@ -167,7 +186,15 @@ hs_code hs_mlp_init(hs_mlp *m, const hs_mlp_opts *o, hs_error *err) {
     layout(m, &c, o->widths, o->init_scales);
     m->alloc = block;
 
-    for (int l = 0; l < m->n_dense; l++) {
+    if (o->init == HS_INIT_BALANCED) {
+        hs_code rc = init_balanced(m, err);
+        if (rc != HS_OK) {
+            hs_error_trace(err, __FILE__, __LINE__);
+            hs_mlp_free(m);
+            return rc;
+        }
+    }
+    for (int l = 0; l < m->n_dense && o->init != HS_INIT_BALANCED; l++) {
         hs_code rc = hs_init_dense(m->W[l], m->b[l], m->dims[l], m->dims[l + 1], o->init, m->o.init_scales[l],
                                    o->zero_bias, o->seed, (uint32_t)l, err);
         if (rc != HS_OK) {
@@ -176,6 +203,7 @@ hs_code hs_mlp_init(hs_mlp *m, const hs_mlp_opts *o, hs_error *err) {
             return rc;
         }
     }
+    m->o.sigma_yx = NULL; /* borrowed during init only: the copy must not dangle */
     for (int l = 0; l < o->n_hidden && o->norm == HS_NORM_BATCH; l++)
         for (int j = 0; j < m->dims[l + 1]; j++) m->gamma[l][j] = 1.0f, m->run_var[l][j] = 1.0f;
     return HS_OK;
