@@ -296,7 +296,7 @@ hs_code rec_init(rec_state **out, const hs_train_config *c, const hs_train_layou
     if (series_at(R, S_CENTER_GAP) || series_at(R, S_CENTROID_GRAM)) {
         R->cent_count = calloc(K, sizeof *R->cent_count);
         R->cent_rows = malloc((size_t)(test->n > 0 ? test->n : 1) * sizeof *R->cent_rows);
-        R->csum = malloc(K * (size_t)R->wmax * sizeof *R->csum);
+        R->csum = malloc((size_t)R->R * K * (size_t)R->wmax * sizeof *R->csum);
         R->gram = malloc((size_t)R->R * K * K * sizeof *R->gram);
         R->lgram = malloc(K * K * sizeof *R->lgram);
         if (!R->cent_count || !R->cent_rows || !R->csum || !R->gram || !R->lgram)
@@ -449,30 +449,35 @@ static int forward_rows(rec_state *R, const long long *rows, long long n,
     return 0;
 }
 
-/* Per-class sums of one representation: ctx = the rep index; csum is [K x width]. */
+/* Per-class sums of every representation: csum is [R x K x wmax]. */
 static void add_centroids(rec_state *R, const long long *rows, int nb, void *ctx) {
-    int rep = *(int *)ctx, w;
-    const float *h = rep_rows(R, rep, R->gx, &w);
-    for (int r = 0; r < nb; r++) {
-        double *dst = R->csum + (size_t)R->test->y[rows[r]] * w;
-        const float *src = h + (size_t)r * w;
-        for (int k = 0; k < w; k++) dst[k] += src[k];
+    (void)ctx;
+    const size_t K = (size_t)R->K;
+    for (int rep = 0; rep < R->R; rep++) {
+        int w;
+        const float *h = rep_rows(R, rep, R->gx, &w);
+        for (int r = 0; r < nb; r++) {
+            double *dst = R->csum + ((size_t)rep * K + (size_t)R->test->y[rows[r]]) * R->wmax;
+            const float *src = h + (size_t)r * w;
+            for (int k = 0; k < w; k++) dst[k] += src[k];
+        }
     }
 }
 
-/* Gram matrix of the leaf centroids of every representation into R->gram. One forward pass per
- * representation keeps the buffers small; the nets of these experiments are small. */
+/* Gram matrix of the leaf centroids of every representation into R->gram, from one forward
+ * pass over the centroid examples. */
 static int centroid_grams(rec_state *R) {
     const int K = R->K;
+    memset(R->csum, 0, (size_t)R->R * K * R->wmax * sizeof *R->csum);
+    if (forward_rows(R, R->cent_rows, R->n_cent, add_centroids, NULL) != 0) return -1;
     for (int rep = 0; rep < R->R; rep++) {
         int w;
         rep_rows(R, rep, R->gx, &w);
-        memset(R->csum, 0, (size_t)K * w * sizeof *R->csum);
-        if (forward_rows(R, R->cent_rows, R->n_cent, add_centroids, &rep) != 0) return -1;
+        double *C = R->csum + (size_t)rep * K * R->wmax;
         for (int c = 0; c < K; c++)
-            for (int k = 0; k < w; k++) R->csum[(size_t)c * w + k] /= R->cent_count[c] > 0 ? (double)R->cent_count[c] : NAN;
+            for (int k = 0; k < w; k++) C[(size_t)c * R->wmax + k] /= R->cent_count[c] > 0 ? (double)R->cent_count[c] : NAN;
         double *G = R->gram + (size_t)rep * K * K;
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, K, w, 1.0, R->csum, w, 0.0, G, K);
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, K, w, 1.0, C, R->wmax, 0.0, G, K);
         for (int a = 0; a < K; a++)
             for (int c = 0; c < a; c++) G[(size_t)a * K + c] = G[(size_t)c * K + a];
     }
