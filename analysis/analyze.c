@@ -8,9 +8,10 @@
 #include "hsweep/analysis.h"
 
 /* Rank 0 reads /runs/config (the canonical text of every run) and looks for an rhm/srhm data
- * kind; the answer is broadcast so every rank takes the same branch. */
+ * kind, then for the dynamics analysis' data kinds and series; the answer is broadcast so every
+ * rank takes the same branch. */
 hs_code hs_analyze_detect(MPI_Comm comm, const char *path, hs_analysis_kind *kind, hs_error *err) {
-    int rank, answer = -1; /* -1 unreadable, 0 equisep, 1 srhm */
+    int rank, answer = -1; /* -1 unreadable, 0 equisep, 1 srhm, 2 dynamics */
     MPI_Comm_rank(comm, &rank);
     if (rank == 0) {
         H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -23,10 +24,21 @@ hs_code hs_analyze_detect(MPI_Comm comm, const char *path, hs_analysis_kind *kin
         hid_t mt = w ? H5Tcopy(t) : -1;
         if (buf && mt >= 0 && H5Tset_size(mt, w + 1) >= 0 && H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0) {
             answer = 0;
-            for (hssize_t r = 0; r < n && !answer; r++) {
+            int dyn = 0;
+            for (hssize_t r = 0; r < n && answer != 1; r++) {
                 const char *c = buf + (size_t)r * (w + 1);
-                answer = strstr(c, "data.kind=\"rhm\"") || strstr(c, "data.kind=\"srhm\"");
+                if (strstr(c, "data.kind=\"rhm\"") || strstr(c, "data.kind=\"srhm\"")) answer = 1;
+                static const char *const dyn_kinds[] = {"data.kind=\"hierarchy\"", "data.kind=\"partition\"",
+                                                        "data.kind=\"xor\"", "data.kind=\"gated_toy\"",
+                                                        "data.kind=\"gated_fmnist\"", "model.arch=\"gated\""};
+                for (size_t k = 0; k < sizeof dyn_kinds / sizeof dyn_kinds[0]; k++) dyn |= strstr(c, dyn_kinds[k]) != NULL;
             }
+            static const char *const dyn_series[] = {"/series/level_acc", "/series/mode_strength",
+                                                     "/series/singular_values"};
+            if (H5Lexists(f, "/series", H5P_DEFAULT) > 0)
+                for (size_t k = 0; k < sizeof dyn_series / sizeof dyn_series[0]; k++)
+                    dyn |= H5Lexists(f, dyn_series[k], H5P_DEFAULT) > 0;
+            if (answer == 0 && dyn) answer = 2;
         }
         free(buf);
         if (mt >= 0) H5Tclose(mt);
@@ -41,7 +53,7 @@ hs_code hs_analyze_detect(MPI_Comm comm, const char *path, hs_analysis_kind *kin
         hs_error_hint(err, "a results file is written by `hsweep run ... -o FILE`");
         return HS_ERR_IO;
     }
-    *kind = answer ? HS_ANALYSIS_SRHM : HS_ANALYSIS_EQUISEP;
+    *kind = answer == 1 ? HS_ANALYSIS_SRHM : answer == 2 ? HS_ANALYSIS_DYNAMICS : HS_ANALYSIS_EQUISEP;
     return HS_OK;
 }
 

@@ -123,11 +123,103 @@ typedef struct hs_analyze_srhm_summary {
 hs_code hs_analyze_srhm(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_srhm_summary *s, hs_str *table,
                         hs_error *err);
 
+/* ================================================================ learning dynamics (issue 8)
+ *
+ *     hs_analyze_dynamics_summary s;
+ *     HS_TRY(err, hs_analyze_dynamics(MPI_COMM_WORLD, &o, &s, &table, err));   // collective
+ *     // rank 0: table.buf holds the Markdown of every part; tables written; /analysis/dynamics stored
+ *
+ * How networks learn over time, laid beside theory (shared/reference/hierarchy.md and
+ * linear-and-gated-networks.md). Every finished run (done or diverged) is reduced by the rank that
+ * owns it; its typed config comes from /runs/config (schema defaults for keys not listed). Four
+ * parts, each for the runs that have its data (a part without runs writes nothing):
+ *   - hierarchy (runs with series level_acc): per level l (0 = leaves, V-1 = coarsest) the first
+ *     optimiser step (/records/step of the stored point) where the test accuracy, smoothed by a
+ *     TRAILING mean over the last HS_DYN_WINDOW (10) stored points, reaches HS_DYN_ACC_THRESHOLD
+ *     (0.9); NaN when never. The order of levels by that step and coarse_first = 1 when every
+ *     coarser level is reached no later than the next finer one (never = +inf, so two levels that
+ *     never reach it are in order). With center_gap: per (rep, level) the step of the maximum of
+ *     the same trailing mean, that maximum and the last raw value.
+ *   - richlazy (runs with data.kind xor; the per-run values below exist for every run with
+ *     /layers): final train and test loss (the last record point), weight_change (|W_l - W_l(0)| /
+ *     |W_l(0)|, the recorded value at the last point with a weight norm) and norm_change
+ *     ((|W_l(T)| - |W_l(0)|) / |W_l(0)| from weight_norm), per dense layer (readout last); per
+ *     configuration mean and std over seeds; init scale = the first layer's (model.init_scales[0]).
+ *   - dln (runs with series mode_strength and mode_svals): per mode s (mode_svals), a0 (the
+ *     strength at the first stored point), theory a(t) at every stored point from the first one's
+ *     step: hs_dln_strength for two weight matrices (model.n_hidden = 1), else hs_dln_deep (RK4,
+ *     dt = min(1, tau / (100 s)) steps), tau = hs_dln_tau(HS_DLN_LOSS_MSE, n_out, train.lr) steps
+ *     (n_out = the targets' t_dim, else the classes); max over points of |u - a| (max_dev) and
+ *     / s (max_dev_rel); the step where u and a first reach s/2 (linear between points; the
+ *     closed form's exact time for two matrices). A mode with a0 <= 0 has no theory (mode_flag
+ *     HS_DYN_MODE_NEGATIVE_START, NaN). Run flags (bits) say when the theory's assumptions fail:
+ *     the numbers are computed anyway.
+ *   - gated (model.arch gated with series singular_values [T x k], tensors Win_0..Win_(M-1), Wh,
+ *     Wout_0..): per mode of the gated_toy task's Y^T X (its singular values 13.601, 6.403, 3, 3
+ *     computed here from data.h's Y), the ODE hs_gated_ode from b0 = model.init_scales[0]
+ *     (Euler, dt = hs_gated_epoch_time(lr, M K, training rows, t_dim, M) per epoch, sampled at the
+ *     stored points' epochs) for b_h, b_in, b_out against the singular values of Wh, Win_0 and
+ *     Wout_0 (sorted, mode a = the a-th largest); max deviations; the final Wh value, the fixed
+ *     point hs_gated_fixed_point and their difference; final train (trained pathways) and test
+ *     (untrained pathways) loss. Other data (gated_fmnist) gets HS_DYN_GATED_NO_THEORY and only
+ *     the measured values.
+ * Configurations: every varying /runs column except the seeds (seed, data.seed, data.rule_seed),
+ * as equisep; means and standard deviations (ddof = 1) over the finite values of a configuration's
+ * runs in that part.
+ *
+ * Stored under /analysis/dynamics (rank 0, serial, after the collective read; replaced on
+ * re-analysis). [R] per run, [C] per configuration, NaN where nothing applies:
+ *     config (int32 [R], -1 not analysed), flag (int8 [R], HS_DYN_*), final_train_loss,
+ *     final_test_loss, init_scale, weight_decay, last_step (float64 [R]), weight_change,
+ *     norm_change (float64 [R x L]), label (string [C]);
+ *   hierarchy/: has, coarse_first (int8 [R], -1 none), n_levels (int32 [R]), t90 [R x V],
+ *     order (string [R], e.g. "5,4,3=2,1 | never: 0"), t90_mean, t90_std [C x V], t90_n (int32
+ *     [C x V]), n_runs, n_coarse_first (int32 [C]), gap_max_step, gap_max, gap_final [R x reps x V],
+ *     gap_final_mean, gap_final_std, gap_max_step_mean, gap_max_step_std [C x reps x V];
+ *     attributes threshold, window;
+ *   richlazy/: n_runs (int32 [C]), train_loss_, test_loss_, init_scale_, weight_decay_ {mean,std}
+ *     [C x 1], weight_change_, norm_change_ {mean,std} [C x L];
+ *   dln/: has (int8), flag, n_layers (int32), tau [R]; s, a0, mode_flag, max_dev, max_dev_rel,
+ *     t_half_sim, t_half_theory [R x k]; theory [R x Ns x k] and step [R x Ns] (the stored points
+ *     of mode_strength); max_dev_{mean,std,n}, max_dev_rel_, t_half_sim_, t_half_theory_, s_
+ *     {mean,std} [C x k]; n_runs, flags (OR of the runs', int32 [C]);
+ *   gated/: has (int8), flag, modules, active (int32), dt, b0, train_loss, test_loss [R]; s,
+ *     fixed_point, final_h, diff, max_dev_h, max_dev_in, max_dev_out, final_in, final_out
+ *     [R x k]; ode_h, ode_in, ode_out [R x Ns x k], epoch [R x Ns] (the stored points of
+ *     singular_values); final_h_{mean,std,n}, diff_, fixed_point_, max_dev_h_ {mean,std} [C x k],
+ *     train_loss_, test_loss_ {mean,std} [C x 1]; n_runs, flags (int32 [C]).
+ * Tables: <prefix>.dynamics.csv (one row per run), <prefix>.dynamics.md (every part), and per
+ * part <prefix>.dynamics-{hierarchy,richlazy,dln,gated}.csv / .md (one row per configuration,
+ * or per configuration and mode). Errors: no series and no /layers, unreadable or unwritable
+ * file; every rank returns the same code and message. */
+
+#define HS_DYN_ACC_THRESHOLD 0.9
+#define HS_DYN_WINDOW 10
+enum { HS_DYN_OK = 0, HS_DYN_UNFINISHED = 1, HS_DYN_BAD_CONFIG = 2 };
+enum { HS_DYN_DLN_NOT_MSE = 1, HS_DYN_DLN_NOT_FULL_BATCH = 2, HS_DYN_DLN_NOT_LINEAR = 4, HS_DYN_DLN_NOT_PLAIN_SGD = 8,
+       HS_DYN_DLN_UNALIGNED = 16 };
+enum { HS_DYN_MODE_OK = 0, HS_DYN_MODE_NEGATIVE_START = 1, HS_DYN_MODE_TINY_START = 2, HS_DYN_MODE_NO_DATA = 3,
+       HS_DYN_MODE_ODE_FAILED = 4 };
+enum { HS_DYN_GATED_NO_THEORY = 1, HS_DYN_GATED_NOT_FULL_BATCH = 2, HS_DYN_GATED_UNALIGNED = 4,
+       HS_DYN_GATED_NOT_PLAIN_SGD = 8, HS_DYN_GATED_NOT_MSE = 16 };
+
+typedef struct hs_analyze_dynamics_summary {
+    size_t runs, analysed, unfinished, bad_config, configs;
+    size_t hier_runs, hier_coarse_first, richlazy_runs, dln_runs, gated_runs;
+} hs_analyze_dynamics_summary;
+
+/* Collective over comm. On rank 0, table (may be NULL) receives the Markdown of every part. */
+hs_code hs_analyze_dynamics(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_dynamics_summary *s, hs_str *table,
+                            hs_error *err);
+
 /* ================================================================ which analysis */
 
-typedef enum hs_analysis_kind { HS_ANALYSIS_EQUISEP, HS_ANALYSIS_SRHM } hs_analysis_kind;
+typedef enum hs_analysis_kind { HS_ANALYSIS_EQUISEP, HS_ANALYSIS_SRHM, HS_ANALYSIS_DYNAMICS } hs_analysis_kind;
 
-/* Collective: SRHM when any run of the file has data.kind rhm or srhm, else equi-separation. */
+/* Collective: SRHM when any run of the file has data.kind rhm or srhm; else dynamics when the
+ * file has a series of the dynamics analysis (/series/level_acc, mode_strength or
+ * singular_values) or a run with data.kind hierarchy, partition, xor, gated_toy or gated_fmnist
+ * or model.arch gated; else equi-separation. */
 hs_code hs_analyze_detect(MPI_Comm comm, const char *path, hs_analysis_kind *kind, hs_error *err);
 
 #endif /* HSWEEP_ANALYSIS_H */

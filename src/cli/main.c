@@ -55,7 +55,7 @@ static const char usage[] =
     "                    beside it: equi-separation (per-run fits of ln D_l on l, statistics over seeds;\n"
     "                    /analysis/equisep, .equisep.csv/.md) or, for rhm/srhm sweeps, sample complexity\n"
     "                    (best test error vs P, P* and its fits against theory; /analysis/srhm, .srhm.csv/.md)\n"
-    "      --kind auto|equisep|srhm which analysis (default auto: srhm when the sweep has rhm/srhm runs)\n"
+    "      --kind auto|equisep|srhm|dynamics which analysis (default auto: srhm for rhm/srhm runs, dynamics for issue-8 data or series)\n"
     "      --prefix P               write the tables to P.<kind>.csv / .md instead\n"
     "      --obey-r R               equisep: a run obeys the law when r <= R (default -0.99)\n"
     "      --threshold T            srhm: P* is where the test error crosses T (default 0.1)\n"
@@ -359,8 +359,8 @@ static int cmd_analyze(int argc, char **argv) {
         if (!strcmp(argv[i], "--prefix") && i + 1 < argc) o.prefix = argv[++i];
         else if (!strcmp(argv[i], "--kind") && i + 1 < argc) {
             kind = argv[++i];
-            if (strcmp(kind, "auto") && strcmp(kind, "equisep") && strcmp(kind, "srhm")) {
-                fprintf(stderr, "hsweep analyze: --kind must be auto, equisep or srhm, got '%s'\n", kind);
+            if (strcmp(kind, "auto") && strcmp(kind, "equisep") && strcmp(kind, "srhm") && strcmp(kind, "dynamics")) {
+                fprintf(stderr, "hsweep analyze: --kind must be auto, equisep, srhm or dynamics, got '%s'\n", kind);
                 return EXIT_USAGE;
             }
         } else if (!strcmp(argv[i], "--obey-r") && i + 1 < argc) {
@@ -396,8 +396,18 @@ static int cmd_analyze(int argc, char **argv) {
     hs_analysis_kind k = HS_ANALYSIS_EQUISEP;
     hs_code code = HS_OK;
     if (!strcmp(kind, "srhm")) k = HS_ANALYSIS_SRHM;
+    else if (!strcmp(kind, "dynamics")) k = HS_ANALYSIS_DYNAMICS;
     else if (!strcmp(kind, "auto")) code = hs_analyze_detect(MPI_COMM_WORLD, o.path, &k, &err);
-    if (code == HS_OK && k == HS_ANALYSIS_SRHM) {
+    if (code == HS_OK && k == HS_ANALYSIS_DYNAMICS) {
+        hs_analyze_dynamics_summary s;
+        code = hs_analyze_dynamics(MPI_COMM_WORLD, &o, &s, &table, &err);
+        if (code == HS_OK && rank == 0)
+            printf("%s: learning dynamics of %zu runs (%zu analysed, %zu unfinished, %zu with an unreadable config): "
+                   "%zu configurations; hierarchy %zu runs (%zu coarse first), rich/lazy %zu, deep linear %zu, "
+                   "gated %zu\n",
+                   o.path, s.runs, s.analysed, s.unfinished, s.bad_config, s.configs, s.hier_runs, s.hier_coarse_first,
+                   s.richlazy_runs, s.dln_runs, s.gated_runs);
+    } else if (code == HS_OK && k == HS_ANALYSIS_SRHM) {
         hs_analyze_srhm_summary s;
         code = hs_analyze_srhm(MPI_COMM_WORLD, &o, &s, &table, &err);
         if (code == HS_OK && rank == 0)
