@@ -341,4 +341,12 @@ typedef struct hs_rhm_info {
 hs_code hs_rhm_dataset(const hs_rhm *g, uint64_t seed, long long n_train, long long n_test, int whiten,
                        hs_dataset *train, hs_dataset *test, hs_rhm_info *info, hs_error *err);
 
+/* ================================================================ whitening
+ * data.zca: the training inputs are whitened, x <- Sigma_xx^(-1/2) x with Sigma_xx = (1/n) X^T X
+ * (uncentred, as the deep-linear-network solutions assume E[x x^T] = I), and the test inputs get
+ * the same matrix. Eigen-directions with eigenvalue <= eps * the largest are dropped (a
+ * pseudo-inverse square root, so rank-deficient data stays finite). Double precision, LAPACK
+ * dsyevd; O(n p^2 + p^3), up to p = 8192 dimensions (HS_ERR_LIMIT beyond). */
+hs_code hs_data_zca(hs_dataset *train, hs_dataset *test, double eps, hs_error *err);
+
 #endif /* HSWEEP_DATA_H */
