@@ -377,7 +377,9 @@ hs_code hs_rhm_dataset(const hs_rhm *g, uint64_t seed, long long n_train, long l
  * example a over the features (MATLAB's cov(X', 1)). By Cauchy-Schwarz |C_ab| <= sqrt(C_aa C_bb),
  * so the largest entry is the largest diagonal entry: one pass over the rows, never the E x E
  * matrix. Afterwards the global mean is 0 and max C_ab = 1 (to float rounding). The statistics
- * are accumulated in double over the float32 values.
+ * are accumulated in double over the float32 values. (A later version of the authors' code,
+ * rescale_data_feature_based.m, subtracts one mean per feature instead; the published
+ * submission's code, followed here, subtracts the one global scalar.)
  *
  * Split: per leaf, round(per_leaf * test_fraction) of its examples (half up) are test, chosen by a
  * shuffle of its per_leaf examples with stream (HS_STREAM_TEST, c). Both sets keep the rows leaf

@@ -565,7 +565,8 @@ hs_code hs_data_shape_of(const hs_data_opts *o, hs_data_shape *out, hs_error *er
         return HS_OK;
     }
     case HS_DATA_GAUSSIAN: {
-        if (o->classes < 2) return HS_FAIL(err, HS_ERR_VALUE, "data.classes = %d: a mixture needs >= 2 classes", o->classes);
+        if (o->classes < 2)
+            return HS_FAIL(err, HS_ERR_VALUE, "data.classes = %d: a mixture needs >= 2 classes", o->classes);
         if (o->dim < 1) return HS_FAIL(err, HS_ERR_VALUE, "data.dim = %d: must be >= 1", o->dim);
         long long *counts = malloc((size_t)o->classes * sizeof *counts), n_train = 0;
         if (!counts) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory for %d class counts", o->classes);

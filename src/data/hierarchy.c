@@ -47,7 +47,8 @@ hs_code hs_forest_cholesky(int32_t n, const int32_t *parent, const double *w, co
         double d = wi + e;
         if (!(d > 0.0))
             return HS_FAIL(err, HS_ERR_VALUE,
-                           "forest node %d: Q is not positive definite (a subtree with no s > 0 and no edge up)", (int)i);
+                           "forest node %d: Q is not positive definite (a subtree with no s > 0 and no edge up)",
+                           (int)i);
         diag[i] = sqrt(d);
         off[i] = -wi / diag[i];
         /* Q_pp - L_pi^2 = Q_pp - w_i^2 / (w_i + e_i): the w_i in Q_pp and the w_i^2 / d cancel to
@@ -120,7 +121,8 @@ static hs_code category_of(const hs_data_opts *o, category *g, hs_error *err) {
                        o->features);
     g->test_per_leaf = (long long)floor((double)o->per_leaf * o->test_fraction + 0.5);
     if (g->test_per_leaf >= o->per_leaf) {
-        HS_FAIL(err, HS_ERR_VALUE, "data.test_fraction = %g of data.per_leaf = %lld holds out all %lld examples of a leaf",
+        HS_FAIL(err, HS_ERR_VALUE,
+                "data.test_fraction = %g of data.per_leaf = %lld holds out all %lld examples of a leaf",
                 o->test_fraction, o->per_leaf, g->test_per_leaf);
         return hs_error_hint(err, "lower data.test_fraction or raise data.per_leaf");
     }

@@ -170,7 +170,8 @@ static hs_code load_gated_fmnist(const hs_data_opts *o, hs_dataset *train, hs_da
     int M = o->modules, K = o->active, dim = FMNIST_PIXELS + 2;
     HS_TRY(err, alloc_routed(o, n_items, dim, FMNIST_CLASSES, FMNIST_CLASSES, train, test, err));
     hs_dataset items = {0};
-    uint32_t *pix = malloc((size_t)M * FMNIST_PIXELS * sizeof *pix), *lab = malloc((size_t)M * FMNIST_CLASSES * sizeof *lab);
+    uint32_t *pix = malloc((size_t)M * FMNIST_PIXELS * sizeof *pix);
+    uint32_t *lab = malloc((size_t)M * FMNIST_CLASSES * sizeof *lab);
     hs_code rc = pix && lab ? HS_OK : HS_FAIL(err, HS_ERR_NOMEM, "out of memory for %d permutations", 2 * M);
     if (rc == HS_OK) rc = hs_data_cfm_items(o, &items, err);
     if (rc == HS_OK && (items.n != n_items || items.dim != FMNIST_PIXELS))
@@ -238,9 +239,12 @@ hs_code hs_data_shape_task(const hs_data_opts *o, hs_data_shape *out, hs_error *
         HS_TRY(err, gate_check(o, "gated_fmnist", err));
         long long items;
         HS_TRY(err, hs_data_image_counts(o, &items, err));
-        long long rows = items * M * M; /* items <= 2^31, M <= 4096: no overflow */
-        if (rows > HS_DATA_MAX_VALUES / (FMNIST_PIXELS + 2))
-            return HS_FAIL(err, HS_ERR_LIMIT, "%lld items x %lld^2 pathways: more than 2^31 values", items, M);
+        /* items <= 2^31 and M <= 4096: no overflow; the limit of hs_data_alloc, set by set */
+        long long sets[2] = {items * M * K, items * M * (M - K)};
+        for (int k = 0; k < 2; k++)
+            if (sets[k] > HS_DATA_MAX_VALUES / (FMNIST_PIXELS + 2))
+                return HS_FAIL(err, HS_ERR_LIMIT, "%lld rows of %d values: more than 2^31 values (8 GiB) in one set",
+                               sets[k], FMNIST_PIXELS + 2);
         *out = (hs_data_shape){.dim = FMNIST_PIXELS + 2, .classes = FMNIST_CLASSES, .t_dim = FMNIST_CLASSES,
                                .n_train = items * M * K, .n_test = items * M * (M - K), .modules = (int)M};
         return HS_OK;

@@ -360,7 +360,8 @@ static void test_tree_distance(void) {
     for (int k = 0; k <= 6; k++) var[k] /= pairs[k];
     for (int k = 1; k <= 6; k++) {
         double ratio = var[k] / var[0], want = (double)(k + 1); /* (2 (k + 1) edges) / (2 edges) */
-        if (fabs(ratio / want - 1) > 0.03) fprintf(stderr, "\n  distance %d: ratio %g, expected about %g\n", k, ratio, want);
+        if (fabs(ratio / want - 1) > 0.03)
+            fprintf(stderr, "\n  distance %d: ratio %g, expected about %g\n", k, ratio, want);
         CU_ASSERT(fabs(ratio / want - 1) < 0.03); /* measured within 1% at this seed */
         CU_ASSERT(var[k] > var[k - 1]);
     }
@@ -649,6 +650,9 @@ static void test_gated_fmnist(void) {
     hs_data_opts e = o;
     e.active = 4, refused(e, HS_ERR_VALUE, "data.active = 4 with data.modules = 3");
     e = o, e.per_class = 0, refused(e, HS_ERR_VALUE, "data.per_class = 0");
+    /* 6000 items x 4096 modules x 2 active: refused before a file is read or anything allocated */
+    e = o, e.per_class = 600, e.modules = 4096, e.path = "/nonexistent";
+    refused(e, HS_ERR_LIMIT, "more than 2^31 values");
 }
 
 /* ================================================================ shapes */
@@ -681,7 +685,8 @@ static void test_shapes(void) {
     check_shape((hs_data_opts){.kind = HS_DATA_GATED_TOY, .modules = 5, .active = 2});
     check_shape((hs_data_opts){.kind = HS_DATA_GATED_FMNIST, .seed = 1, .per_class = 1, .modules = 2, .active = 1});
     check_shape((hs_data_opts){.kind = HS_DATA_GAUSSIAN, .seed = 1, .per_class = 5, .classes = 3, .dim = 4});
-    check_shape((hs_data_opts){.kind = HS_DATA_GAUSSIAN, .seed = 1, .per_class = 5, .classes = 3, .dim = 4, .n_test = 7});
+    check_shape(
+        (hs_data_opts){.kind = HS_DATA_GAUSSIAN, .seed = 1, .per_class = 5, .classes = 3, .dim = 4, .n_test = 7});
     long long counts[10] = {1, 2, 0, 3, 1, 1, 1, 1, 1, 4};
     check_shape((hs_data_opts){.kind = HS_DATA_CFM, .seed = 1, .class_counts = counts});
     check_shape((hs_data_opts){.kind = HS_DATA_CFM, .seed = 1, .per_class = 3, .n_test = 50});
