@@ -458,28 +458,39 @@ static hs_code load_gaussian(const hs_data_opts *o, hs_dataset *train, hs_datase
 
 /* ================================================================ (Sparse) Random Hierarchy Model */
 
-/* rules from o, then the nested, disjoint sets of srhm.c; n_test = 0 -> min(20000, P_max / 2),
- * which does not depend on n_train (the test set is the head of the sample stream, so a size
- * that moved with P would shift every training set). */
-static hs_code load_rhm(const hs_data_opts *o, hs_dataset *train, hs_dataset *test, hs_error *err) {
+/* The rhm/srhm checks made before the rules, and the generator's options of o. */
+static hs_code rhm_opts(const hs_data_opts *o, hs_rhm_opts *ro, hs_error *err) {
     if (o->kind == HS_DATA_RHM && o->s0 != 0) {
         HS_FAIL(err, HS_ERR_VALUE, "data.s0 = %d with data.kind rhm: the RHM has no empty slots", o->s0);
         return hs_error_hint(err, "use data.kind srhm for the sparse model");
     }
     if (o->n_train < 1) return HS_FAIL(err, HS_ERR_VALUE, "data.n_train = %lld: must be >= 1", o->n_train);
     if (o->n_test < 0) return HS_FAIL(err, HS_ERR_VALUE, "data.n_test = %lld: must be >= 0", o->n_test);
-    hs_rhm_opts ro = {.v = o->v,
-                      .n_c = o->n_c,
-                      .m = o->m,
-                      .s = o->s,
-                      .L = o->L,
-                      .s0 = o->s0,
-                      .sparsity = o->kind == HS_DATA_RHM ? HS_RHM_SPARSITY_A : o->sparsity,
-                      .rule_seed = o->rule_seed};
+    *ro = (hs_rhm_opts){.v = o->v,
+                        .n_c = o->n_c,
+                        .m = o->m,
+                        .s = o->s,
+                        .L = o->L,
+                        .s0 = o->s0,
+                        .sparsity = o->kind == HS_DATA_RHM ? HS_RHM_SPARSITY_A : o->sparsity,
+                        .rule_seed = o->rule_seed};
+    return HS_OK;
+}
+
+/* n_test = 0 -> min(20000, P_max / 2) */
+static long long rhm_n_test(long long n_test, double p_max) {
+    return n_test != 0 ? n_test : p_max >= 40000.0 ? 20000 : (long long)(p_max / 2);
+}
+
+/* rules from o, then the nested, disjoint sets of srhm.c; n_test = 0 -> min(20000, P_max / 2),
+ * which does not depend on n_train (the test set is the head of the sample stream, so a size
+ * that moved with P would shift every training set). */
+static hs_code load_rhm(const hs_data_opts *o, hs_dataset *train, hs_dataset *test, hs_error *err) {
+    hs_rhm_opts ro;
+    HS_TRY(err, rhm_opts(o, &ro, err));
     hs_rhm *g = NULL;
     HS_TRY(err, hs_rhm_rules(&ro, &g, err));
-    long long n_test = o->n_test;
-    if (n_test == 0) n_test = g->p_max >= 40000.0 ? 20000 : (long long)(g->p_max / 2);
+    long long n_test = rhm_n_test(o->n_test, g->p_max);
     hs_code rc = hs_rhm_dataset(g, o->seed, o->n_train, n_test, o->whiten, train, test, NULL, err);
     if (rc != HS_OK && o->n_test == 0 && err)
         hs_error_hint(err, "data.n_test = 0 took min(20000, P_max / 2) = %lld test samples; set data.n_test "
@@ -514,20 +525,8 @@ hs_code hs_data_cfm_items(const hs_data_opts *o, hs_dataset *items, hs_error *er
 /* rhm, srhm: the sizes of hs_rhm_rules without drawing the rules; invalid options are handed to
  * hs_rhm_rules, which refuses them (with its message) before allocating anything. */
 static hs_code shape_rhm(const hs_data_opts *o, hs_data_shape *out, hs_error *err) {
-    if (o->kind == HS_DATA_RHM && o->s0 != 0) {
-        HS_FAIL(err, HS_ERR_VALUE, "data.s0 = %d with data.kind rhm: the RHM has no empty slots", o->s0);
-        return hs_error_hint(err, "use data.kind srhm for the sparse model");
-    }
-    if (o->n_train < 1) return HS_FAIL(err, HS_ERR_VALUE, "data.n_train = %lld: must be >= 1", o->n_train);
-    if (o->n_test < 0) return HS_FAIL(err, HS_ERR_VALUE, "data.n_test = %lld: must be >= 0", o->n_test);
-    hs_rhm_opts ro = {.v = o->v,
-                      .n_c = o->n_c,
-                      .m = o->m,
-                      .s = o->s,
-                      .L = o->L,
-                      .s0 = o->s0,
-                      .sparsity = o->kind == HS_DATA_RHM ? HS_RHM_SPARSITY_A : o->sparsity,
-                      .rule_seed = o->rule_seed};
+    hs_rhm_opts ro;
+    HS_TRY(err, rhm_opts(o, &ro, err));
     double p_max = hs_rhm_pmax(&ro);
     if (!(p_max > 0.0)) {
         hs_rhm *g = NULL;
@@ -537,12 +536,16 @@ static hs_code shape_rhm(const hs_data_opts *o, hs_data_shape *out, hs_error *er
     }
     long long d = 1; /* checked by hs_rhm_pmax: d <= 2^24, v d <= 2^30 */
     for (int l = 0; l < o->L; l++) d *= (long long)o->s * (o->s0 + 1);
-    long long n_test = o->n_test;
-    if (n_test == 0) n_test = p_max >= 40000.0 ? 20000 : (long long)(p_max / 2);
-    if ((double)o->n_train + (double)n_test > p_max)
-        return HS_FAIL(err, HS_ERR_VALUE,
-                       "data.n_train = %lld plus %lld test samples is more than the P_max = %.0f distinct inputs",
-                       o->n_train, n_test, p_max);
+    long long n_test = rhm_n_test(o->n_test, p_max);
+    if ((double)o->n_train + (double)n_test > p_max) {
+        HS_FAIL(err, HS_ERR_VALUE,
+                "data.n_train = %lld plus %lld test samples is more than the P_max = %.0f distinct inputs",
+                o->n_train, n_test, p_max);
+        if (o->n_test == 0)
+            hs_error_hint(err, "data.n_test = 0 took min(20000, P_max / 2) = %lld test samples; set data.n_test "
+                               "to make room for data.n_train", n_test);
+        return HS_ERR_VALUE;
+    }
     *out = (hs_data_shape){.dim = (int)(o->v * d), .classes = o->n_c ? o->n_c : o->v, .n_train = o->n_train,
                            .n_test = n_test};
     return HS_OK;
