@@ -1,8 +1,10 @@
 /*
  * data.h - datasets: loaders for the files on disk (IDX for MNIST/Fashion-MNIST, CIFAR-10 binary
  * batches), the He & Su preprocessing (10x10 resampling, scaling, normalisation), per-class
- * subsets, a synthetic Gaussian mixture and the (Sparse) Random Hierarchy Model. What training
- * sees is an hs_dataset: float32 rows.
+ * subsets, a synthetic Gaussian mixture, the (Sparse) Random Hierarchy Model, hierarchical
+ * category data (a Gaussian tree prior) with its partition control, and the small tasks of the
+ * learning-dynamics experiments (XOR, the routing task of gated linear networks). What training
+ * sees is an hs_dataset: float32 rows, with real-valued targets t for the regression tasks.
  *
  *     hs_data_opts o = {.kind = HS_DATA_CFM, .seed = 1, .per_class = 100};
  *     hs_dataset train = {0}, test = {0};
@@ -199,6 +201,8 @@ hs_code hs_data_shape_of(const hs_data_opts *o, hs_data_shape *out, hs_error *er
  * centred on 0 when p = 1) with neighbours `separation` apart; noise N(0, I); training draws from
  * stream (HS_STREAM_DATA, c), test draws from (HS_STREAM_TEST, c). Rows are stored class after
  * class; n_test > 0 is split evenly over the classes, the remainder going to the first ones.
+ * hierarchy, partition, xor, gated_toy, gated_fmnist: see their sections below (a test set may
+ * be empty there: n = 0, x = y = t = NULL, dim and classes set).
  * On failure both sets are left zeroed. */
 hs_code hs_data_load(const hs_data_opts *o, hs_dataset *train, hs_dataset *test, hs_error *err);
 /* rhm, srhm: rules from (v, n_c, m, s, L, s0, sparsity, rule_seed) (hs_rhm_rules), then
