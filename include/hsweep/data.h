@@ -1,8 +1,10 @@
 /*
  * data.h - datasets: loaders for the files on disk (IDX for MNIST/Fashion-MNIST, CIFAR-10 binary
  * batches), the He & Su preprocessing (10x10 resampling, scaling, normalisation), per-class
- * subsets, a synthetic Gaussian mixture and the (Sparse) Random Hierarchy Model. What training
- * sees is an hs_dataset: float32 rows.
+ * subsets, a synthetic Gaussian mixture, the (Sparse) Random Hierarchy Model, hierarchical
+ * category data (a Gaussian tree prior) with its partition control, and the small tasks of the
+ * learning-dynamics experiments (XOR, the routing task of gated linear networks). What training
+ * sees is an hs_dataset: float32 rows, with real-valued targets t for the regression tasks.
  *
  *     hs_data_opts o = {.kind = HS_DATA_CFM, .seed = 1, .per_class = 100};
  *     hs_dataset train = {0}, test = {0};
@@ -151,6 +153,7 @@ typedef struct hs_data_opts {
     double noise;                   /* Gaussian noise std added to the copies */
     /* gated_toy, gated_fmnist (the "routing task" section below) */
     int modules, active;            /* M input and M output modules; K active output modules per input */
+    int zca;                        /* whiten the inputs (hs_data_zca): Sigma_xx = I on the training set */
 } hs_data_opts;
 
 typedef struct hs_dataset {
@@ -178,7 +181,14 @@ typedef struct hs_data_shape {
     long long n_train, n_test;      /* rows (gated: item x pathway rows) */
     int levels, branching, modules; /* as in hs_dataset */
 } hs_data_shape;
-/* HS_ERR_VALUE for options out of range, as hs_data_load would report them. */
+/* Image kinds: dim 100 (cfm, cm, cc), 1024 (fashion_mnist), 3072 (cifar10), 10 classes, n_train =
+ * the sum of data.class_counts or 10 per_class, n_test = data.n_test or 10000 (the size of the
+ * standard test splits: the files are not opened, so a smaller test file is not seen). gaussian:
+ * dim, classes, n_test = data.n_test or n_train. rhm/srhm: dim v (s (s0 + 1))^L, n_c classes,
+ * n_test as hs_data_load (min(20000, floor(P_max / 2)) when 0); a rule level that runs out of
+ * tuples only for some rule seeds is found by hs_data_load alone. The other kinds: exactly what
+ * hs_data_load builds. HS_ERR_VALUE / HS_ERR_LIMIT for options out of range, with the messages
+ * hs_data_load would give. */
 hs_code hs_data_shape_of(const hs_data_opts *o, hs_data_shape *out, hs_error *err);
 
 /* Build the training set and the test set of o (both preprocessed identically).
@@ -192,6 +202,8 @@ hs_code hs_data_shape_of(const hs_data_opts *o, hs_data_shape *out, hs_error *er
  * centred on 0 when p = 1) with neighbours `separation` apart; noise N(0, I); training draws from
  * stream (HS_STREAM_DATA, c), test draws from (HS_STREAM_TEST, c). Rows are stored class after
  * class; n_test > 0 is split evenly over the classes, the remainder going to the first ones.
+ * hierarchy, partition, xor, gated_toy, gated_fmnist: see their sections below (a test set may
+ * be empty there: n = 0, x = y = t = NULL, dim and classes set).
  * On failure both sets are left zeroed. */
 hs_code hs_data_load(const hs_data_opts *o, hs_dataset *train, hs_dataset *test, hs_error *err);
 /* rhm, srhm: rules from (v, n_c, m, s, L, s0, sparsity, rule_seed) (hs_rhm_rules), then
@@ -340,5 +352,122 @@ typedef struct hs_rhm_info {
  * failure both sets are left zeroed. info may be NULL. */
 hs_code hs_rhm_dataset(const hs_rhm *g, uint64_t seed, long long n_train, long long n_test, int whiten,
                        hs_dataset *train, hs_dataset *test, hs_rhm_info *info, hs_error *err);
+
+/* ================================================================ hierarchical category data
+ * data.kind hierarchy: the Gaussian graph prior of Kemp & Tenenbaum (PNAS 2008) on a tree, as in
+ * "Learning Dynamics of Hierarchical Category Structure in Deep Non-Linear Networks" (NeurIPS 2021
+ * submission; its create_synth_data_cholesky_method.m and Lake et al.'s rescale_data.m); the
+ * reference note is ../shared/reference/hierarchy.md.
+ *
+ * Graph (b = branching, V = levels, C = b^V leaves, E = C * per_leaf examples). Nodes are numbered
+ * children before parents, which is also the elimination order of the sampler:
+ *   examples  0 .. E-1       example j of leaf c is node c * per_leaf + j, hung from its leaf;
+ *   level 0   E .. E+C-1     the C leaves (class nodes); leaf c's parent is node c / b of level 1;
+ *   level l   b^(V-l) nodes, 1 <= l < V, node k's parent is node k / b of level l + 1;
+ *   level V   the root (every node of level V - 1 joins it).
+ * b = 2, V = 6: 64 + 32 + 16 + 8 + 4 + 2 + 1 = 127 hidden nodes above the 64000 examples.
+ * data.kind partition (the control): the same E examples and C class nodes, no tree above them
+ * (every class node is a root).
+ *
+ * Features: P = data.features independent draws, feature f from stream (HS_STREAM_DATA, f) of
+ * data.seed: one edge length l ~ Exponential(mean beta) (l = -beta log u, u uniform in (0, 1)),
+ * every edge of the graph gets weight w = 1/l; Q = weighted Laplacian + diag(1/sigma^2 on the
+ * example nodes); then z ~ N(0, I) over all nodes in node order and x = L^-T z with Q = L L^T
+ * (hs_forest_cholesky, hs_forest_solve): x ~ N(0, Q^-1) exactly, in O(nodes) per feature. The
+ * example nodes' values are kept; nothing else is added.
+ *
+ * Normalisation, over all E examples before the split (rescale_data.m): subtract the global mean
+ * (one scalar over all E x P values), then divide by sqrt of the largest entry of the
+ * example-by-example covariance C_ab = (1/P) sum_f (x_af - m_a)(x_bf - m_b), m_a = the mean of
+ * example a over the features (MATLAB's cov(X', 1)). By Cauchy-Schwarz |C_ab| <= sqrt(C_aa C_bb),
+ * so the largest entry is the largest diagonal entry: one pass over the rows, never the E x E
+ * matrix. Afterwards the global mean is 0 and max C_ab = 1 (to float rounding). The statistics
+ * are accumulated in double over the float32 values. (A later version of the authors' code,
+ * rescale_data_feature_based.m, subtracts one mean per feature instead; the published
+ * submission's code, followed here, subtracts the one global scalar.)
+ *
+ * Split: per leaf, round(per_leaf * test_fraction) of its examples (half up) are test, chosen by a
+ * shuffle of its per_leaf examples with stream (HS_STREAM_TEST, c). Both sets keep the rows leaf
+ * after leaf, examples in node order within a leaf. y = the leaf c (0..C-1); hierarchy: levels =
+ * V, branching = b, so the level-l label is y / b^l; partition: levels = 1, branching = 0.
+ * data.n_test must stay 0 (the split is data.test_fraction); data.per_class is not used.
+ *
+ *     hs_data_opts o = {.kind = HS_DATA_HIERARCHY, .seed = 1, .branching = 2, .levels = 6,
+ *                       .per_leaf = 1000, .features = 936, .sigma = 5, .beta = 1.6103e-4,
+ *                       .test_fraction = 0.2};
+ *     hs_dataset train = {0}, test = {0};
+ *     HS_TRY(err, hs_data_load(&o, &train, &test, err));
+ *     // train.n == 51200 (800 per leaf), test.n == 12800, dim == 936, classes == 64,
+ *     // levels == 6, branching == 2: the coarsest label of row r is train.y[r] / 32 (0 or 1)
+ *     hs_dataset_free(&train); hs_dataset_free(&test);
+ *
+ * ---------------------------------------------------------------- a Gaussian prior on a forest
+ * Nodes 0..n-1, numbered children before parents: parent[i] > i, or -1 for a root. Edge
+ * (i, parent[i]) has weight w[i] >= 0 (a root's w is not read), s[i] >= 0 is added on the
+ * diagonal: Q = weighted Laplacian + diag(s). Eliminating in node order (leaves first) has no
+ * fill-in, so the Cholesky factor Q = L L^T (L lower triangular, positive diagonal: what LAPACK's
+ * dpotrf 'L' computes) has two entries per column: diag[i] = L[i][i] and off[i] = L[parent[i]][i]
+ * (0 for a root). The pivots are formed as conductances in series,
+ *     e_i = s_i + sum over children c of w_c e_c / (w_c + e_c),   L[i][i]^2 = w_i + e_i,
+ * which equals the textbook Q_ii - sum_c L[i][c]^2 but subtracts nothing: with w ~ 6000 and
+ * 1/sigma^2 = 0.04 the textbook form cancels away about 5 digits per level (more for rare tiny
+ * edge lengths), this form keeps full precision. */
+
+/* Q = L L^T as above. HS_ERR_VALUE when a w or s is negative or not finite, a parent is out of
+ * order, or Q is not positive definite (a tree of the forest without any s > 0). */
+hs_code hs_forest_cholesky(int32_t n, const int32_t *parent, const double *w, const double *s, double *diag,
+                           double *off, hs_error *err);
+/* x = L^-T x in place (on entry the N(0, I) draws z, on return a draw of N(0, Q^-1)), from the
+ * roots down: x_i = (z_i - off[i] x_parent) / diag[i]. */
+void hs_forest_solve(int32_t n, const int32_t *parent, const double *diag, const double *off, double *x);
+
+/* Sizes refused (HS_ERR_LIMIT) beyond: graph nodes of hierarchy / partition data; modules. */
+#define HS_HIERARCHY_MAX_NODES (1ll << 30)
+#define HS_GATED_MAX_MODULES 4096
+
+/* ================================================================ xor, the routing task
+ * xor (rich vs lazy): the 4 points (x1, x2) in {-1, 1}^2 in the order (-1,-1), (-1,1), (1,-1),
+ * (1,1); target t = x1 x2 negated: -1, +1, +1, -1 (t_dim 1), y = 0 for -1 and 1 for +1, classes 2,
+ * dim 2. data.repeats = 1: the training set is the 4 points exactly and the test set is the same
+ * 4 points (data.noise and data.test_fraction are not used). data.repeats = R > 1: point p is
+ * copied R times, copy k adding noise * N(0, 1) to x1 and x2 (stream (HS_STREAM_DATA, p), copy
+ * after copy), and round(R test_fraction) copies of each point (a shuffle with stream
+ * (HS_STREAM_TEST, p)) are test; rows point after point, copies in order.
+ *
+ * gated_toy (Saxe, Sodhani & Lewallen, ICML 2022): items X = I_4, targets Y[4 x 7]:
+ *     item 0: 6 4 0 3 0 0 0      item 2: 6 0 4 0 0 3 0
+ *     item 1: 6 4 0 0 3 0 0      item 3: 6 0 4 0 0 0 3
+ * M = data.modules input and output modules, K = data.active: pathway (i, j) is trained when
+ * j = i + o (mod M) for an offset o in [-floor((K-1)/2), floor(K/2)] ("K plus-minus mod"). A row is
+ * one (item, pathway): x = [one-hot item (4) | i | j] (dim 6), t = Y[item] (t_dim 7), y = item
+ * (classes 4), modules = M. Training rows: the 4 M K active (item, pathway) pairs; test rows: the
+ * 4 M (M - K) inactive ones (zero-shot; empty when K = M). Rows ordered by i, then j (0..M-1),
+ * then item.
+ *
+ * gated_fmnist: the same routing on Fashion-MNIST items: the cfm training subset of data.per_class
+ * (or data.class_counts) per class, chosen exactly as cfm chooses it (10x10, [-1, 1], file
+ * order). Input module i sees the pixels permuted by pi_i (x[p] = pixels[pi_i[p]]), output module
+ * j the label permuted by sigma_j; pi_0 and sigma_0 are the identity, pi_i (i >= 1) is a shuffle
+ * of 0..99 with stream (HS_STREAM_DATA, HS_GATED_PIXEL_STREAM + i), sigma_j one of 0..9 with
+ * (HS_STREAM_DATA, HS_GATED_LABEL_STREAM + j), both of data.seed. A row: x = [pi_i(pixels) (100)
+ * | i | j] (dim 102), y = sigma_j(label), t = one-hot(y) (t_dim 10), classes 10. Training rows:
+ * every item on every active pathway; test rows: the SAME items on the inactive pathways (the
+ * Fashion-MNIST test split is not used). Order as gated_toy: i, then j, then item.
+ *
+ *     hs_data_opts o = {.kind = HS_DATA_GATED_TOY, .modules = 7, .active = 4};
+ *     HS_TRY(err, hs_data_load(&o, &train, &test, err));
+ *     // train.n == 112, test.n == 84, dim 6, t_dim 7; row 0: x = 1 0 0 0 | 0 | 0 (item 0 on
+ *     // pathway 0 -> 0), t = 6 4 0 3 0 0 0; pathway 0 -> 3 is test (offsets -1..2 mod 7 = 6, 0, 1, 2)
+ */
+#define HS_GATED_PIXEL_STREAM 0x40000000u
+#define HS_GATED_LABEL_STREAM 0x80000000u
+
+/* ================================================================ whitening
+ * data.zca: the training inputs are whitened, x <- Sigma_xx^(-1/2) x with Sigma_xx = (1/n) X^T X
+ * (uncentred, as the deep-linear-network solutions assume E[x x^T] = I), and the test inputs get
+ * the same matrix. Eigen-directions with eigenvalue <= eps * the largest are dropped (a
+ * pseudo-inverse square root, so rank-deficient data stays finite). Double precision, LAPACK
+ * dsyevd; O(n p^2 + p^3), up to p = 8192 dimensions (HS_ERR_LIMIT beyond). */
+hs_code hs_data_zca(hs_dataset *train, hs_dataset *test, double eps, hs_error *err);
 
 #endif /* HSWEEP_DATA_H */

@@ -1,5 +1,6 @@
-/* dataset.c - hs_data_load: the He & Su datasets, a Gaussian mixture and the (S)RHM of srhm.c (see
- * include/hsweep/data.h).
+/* dataset.c - hs_data_load and hs_data_shape_of: the He & Su datasets, a Gaussian mixture, and the
+ * dispatch to the (S)RHM of srhm.c, the hierarchical category data of hierarchy.c and the tasks of
+ * tasks.c (see include/hsweep/data.h).
  *
  * An image dataset is made one split at a time: read the raw split (IDX or CIFAR-10 batches),
  * choose the rows (per-class subset for training, optional subset for test), and preprocess only
@@ -28,11 +29,12 @@
 
 #include "hsweep/data.h"
 #include "hsweep/rng.h"
+#include "internal.h"
 
 #define IMAGE_CLASSES 10
+#define IMAGE_TEST_SPLIT 10000 /* the standard test split of every image kind */
 #define HS_MNIST_DIR "/usr/share/datasets/mnist"
-/* n x dim above this is a mistake in the spec (2^31 floats = 8 GiB), not a dataset */
-#define MAX_VALUES (1ll << 31)
+#define MAX_VALUES HS_DATA_MAX_VALUES
 
 static const double cifar_mean[3] = {0.4914, 0.4822, 0.4465};
 static const double cifar_std[3] = {0.247, 0.243, 0.261};
@@ -155,20 +157,30 @@ static hs_code check_opts(const hs_data_opts *o, int classes, long long *counts,
     return HS_OK;
 }
 
-/* Allocate d for n rows of dim values (n * dim checked against MAX_VALUES). */
-static hs_code dataset_alloc(hs_dataset *d, long long n, int dim, int classes, hs_error *err) {
-    if (dim > 0 && n > MAX_VALUES / dim)
+hs_code hs_data_alloc(hs_dataset *d, long long n, int dim, int t_dim, int classes, hs_error *err) {
+    *d = (hs_dataset){0};
+    if (n < 0 || dim < 1 || t_dim < 0)
+        return HS_FAIL(err, HS_ERR_INTERNAL, "hs_data_alloc: %lld rows of %d values and %d targets", n, dim, t_dim);
+    if (n > MAX_VALUES / dim || (t_dim > 0 && n > MAX_VALUES / t_dim))
         return HS_FAIL(err, HS_ERR_LIMIT, "%lld rows of %d values: more than 2^31 values (8 GiB) in one set", n, dim);
+    d->n = n;
+    d->dim = dim;
+    d->t_dim = t_dim;
+    d->classes = classes;
+    if (n == 0) return HS_OK;
     d->x = malloc((size_t)n * (size_t)dim * sizeof *d->x);
     d->y = malloc((size_t)n * sizeof *d->y);
-    if (!d->x || !d->y) {
+    if (t_dim > 0) d->t = malloc((size_t)n * (size_t)t_dim * sizeof *d->t);
+    if (!d->x || !d->y || (t_dim > 0 && !d->t)) {
         hs_dataset_free(d);
         return HS_FAIL(err, HS_ERR_NOMEM, "out of memory for %lld rows of %d values", n, dim);
     }
-    d->n = n;
-    d->dim = dim;
-    d->classes = classes;
     return HS_OK;
+}
+
+/* d for n rows of dim values, no real targets. */
+static hs_code dataset_alloc(hs_dataset *d, long long n, int dim, int classes, hs_error *err) {
+    return hs_data_alloc(d, n, dim, 0, classes, err);
 }
 
 /* ================================================================ raw splits */
@@ -357,18 +369,25 @@ static hs_code load_split(const hs_data_opts *o, const kind_info *k, const char 
     return rc;
 }
 
-static hs_code load_images(const hs_data_opts *o, hs_dataset *train, hs_dataset *test, hs_error *err) {
-    kind_info k = kind_of(o->kind);
-    const char *dir = o->path && o->path[0] ? o->path : k.default_dir;
-    if (!dir) {
+/* The folder of o's files (data.path or the standard place) and the checks that need no file. */
+static hs_code image_opts(const hs_data_opts *o, const kind_info *k, const char **dir, long long *counts,
+                          hs_error *err) {
+    *dir = o->path && o->path[0] ? o->path : k->default_dir;
+    if (!*dir) {
         HS_FAIL(err, HS_ERR_VALUE, "data.kind %s needs data.path: %s has no standard place",
-                o->kind == HS_DATA_CC ? "cc" : "cifar10", k.name);
-        return hs_error_hint(err, "%s", k.hint);
+                o->kind == HS_DATA_CC ? "cc" : "cifar10", k->name);
+        return hs_error_hint(err, "%s", k->hint);
     }
     if (o->resize != HS_RESIZE_BILINEAR && o->resize != HS_RESIZE_AREA)
         return HS_FAIL(err, HS_ERR_INTERNAL, "hs_data_load: unknown resize method %d", (int)o->resize);
+    return check_opts(o, IMAGE_CLASSES, counts, err);
+}
+
+static hs_code load_images(const hs_data_opts *o, hs_dataset *train, hs_dataset *test, hs_error *err) {
+    kind_info k = kind_of(o->kind);
+    const char *dir;
     long long counts[IMAGE_CLASSES];
-    HS_TRY(err, check_opts(o, IMAGE_CLASSES, counts, err));
+    HS_TRY(err, image_opts(o, &k, &dir, counts, err));
     HS_TRY(err, load_split(o, &k, dir, 1, counts, train, err));
     HS_TRY(err, load_split(o, &k, dir, 0, counts, test, err));
     return HS_OK;
@@ -439,28 +458,39 @@ static hs_code load_gaussian(const hs_data_opts *o, hs_dataset *train, hs_datase
 
 /* ================================================================ (Sparse) Random Hierarchy Model */
 
-/* rules from o, then the nested, disjoint sets of srhm.c; n_test = 0 -> min(20000, P_max / 2),
- * which does not depend on n_train (the test set is the head of the sample stream, so a size
- * that moved with P would shift every training set). */
-static hs_code load_rhm(const hs_data_opts *o, hs_dataset *train, hs_dataset *test, hs_error *err) {
+/* The rhm/srhm checks made before the rules, and the generator's options of o. */
+static hs_code rhm_opts(const hs_data_opts *o, hs_rhm_opts *ro, hs_error *err) {
     if (o->kind == HS_DATA_RHM && o->s0 != 0) {
         HS_FAIL(err, HS_ERR_VALUE, "data.s0 = %d with data.kind rhm: the RHM has no empty slots", o->s0);
         return hs_error_hint(err, "use data.kind srhm for the sparse model");
     }
     if (o->n_train < 1) return HS_FAIL(err, HS_ERR_VALUE, "data.n_train = %lld: must be >= 1", o->n_train);
     if (o->n_test < 0) return HS_FAIL(err, HS_ERR_VALUE, "data.n_test = %lld: must be >= 0", o->n_test);
-    hs_rhm_opts ro = {.v = o->v,
-                      .n_c = o->n_c,
-                      .m = o->m,
-                      .s = o->s,
-                      .L = o->L,
-                      .s0 = o->s0,
-                      .sparsity = o->kind == HS_DATA_RHM ? HS_RHM_SPARSITY_A : o->sparsity,
-                      .rule_seed = o->rule_seed};
+    *ro = (hs_rhm_opts){.v = o->v,
+                        .n_c = o->n_c,
+                        .m = o->m,
+                        .s = o->s,
+                        .L = o->L,
+                        .s0 = o->s0,
+                        .sparsity = o->kind == HS_DATA_RHM ? HS_RHM_SPARSITY_A : o->sparsity,
+                        .rule_seed = o->rule_seed};
+    return HS_OK;
+}
+
+/* n_test = 0 -> min(20000, P_max / 2) */
+static long long rhm_n_test(long long n_test, double p_max) {
+    return n_test != 0 ? n_test : p_max >= 40000.0 ? 20000 : (long long)(p_max / 2);
+}
+
+/* rules from o, then the nested, disjoint sets of srhm.c; n_test = 0 -> min(20000, P_max / 2),
+ * which does not depend on n_train (the test set is the head of the sample stream, so a size
+ * that moved with P would shift every training set). */
+static hs_code load_rhm(const hs_data_opts *o, hs_dataset *train, hs_dataset *test, hs_error *err) {
+    hs_rhm_opts ro;
+    HS_TRY(err, rhm_opts(o, &ro, err));
     hs_rhm *g = NULL;
     HS_TRY(err, hs_rhm_rules(&ro, &g, err));
-    long long n_test = o->n_test;
-    if (n_test == 0) n_test = g->p_max >= 40000.0 ? 20000 : (long long)(g->p_max / 2);
+    long long n_test = rhm_n_test(o->n_test, g->p_max);
     hs_code rc = hs_rhm_dataset(g, o->seed, o->n_train, n_test, o->whiten, train, test, NULL, err);
     if (rc != HS_OK && o->n_test == 0 && err)
         hs_error_hint(err, "data.n_test = 0 took min(20000, P_max / 2) = %lld test samples; set data.n_test "
@@ -468,6 +498,98 @@ static hs_code load_rhm(const hs_data_opts *o, hs_dataset *train, hs_dataset *te
     hs_rhm_free(g);
     if (rc != HS_OK) hs_error_trace(err, __FILE__, __LINE__);
     return rc;
+}
+
+/* ================================================================ shapes */
+
+hs_code hs_data_image_counts(const hs_data_opts *o, long long *n_train, hs_error *err) {
+    kind_info k = kind_of(o->kind == HS_DATA_GATED_FMNIST ? HS_DATA_CFM : o->kind);
+    const char *dir;
+    long long counts[IMAGE_CLASSES];
+    HS_TRY(err, image_opts(o, &k, &dir, counts, err));
+    *n_train = 0;
+    for (int c = 0; c < IMAGE_CLASSES; c++) *n_train += counts[c];
+    return HS_OK;
+}
+
+hs_code hs_data_cfm_items(const hs_data_opts *o, hs_dataset *items, hs_error *err) {
+    *items = (hs_dataset){0};
+    kind_info k = kind_of(HS_DATA_CFM);
+    const char *dir;
+    long long counts[IMAGE_CLASSES];
+    HS_TRY(err, image_opts(o, &k, &dir, counts, err));
+    HS_TRY(err, load_split(o, &k, dir, 1, counts, items, err));
+    return HS_OK;
+}
+
+/* rhm, srhm: the sizes of hs_rhm_rules without drawing the rules; invalid options are handed to
+ * hs_rhm_rules, which refuses them (with its message) before allocating anything. */
+static hs_code shape_rhm(const hs_data_opts *o, hs_data_shape *out, hs_error *err) {
+    hs_rhm_opts ro;
+    HS_TRY(err, rhm_opts(o, &ro, err));
+    double p_max = hs_rhm_pmax(&ro);
+    if (!(p_max > 0.0)) {
+        hs_rhm *g = NULL;
+        hs_code rc = hs_rhm_rules(&ro, &g, err);
+        hs_rhm_free(g);
+        return rc != HS_OK ? rc : HS_FAIL(err, HS_ERR_INTERNAL, "shape of rhm: P_max is 0 for valid rules");
+    }
+    long long d = 1; /* checked by hs_rhm_pmax: d <= 2^24, v d <= 2^30 */
+    for (int l = 0; l < o->L; l++) d *= (long long)o->s * (o->s0 + 1);
+    long long n_test = rhm_n_test(o->n_test, p_max);
+    if ((double)o->n_train + (double)n_test > p_max) {
+        HS_FAIL(err, HS_ERR_VALUE,
+                "data.n_train = %lld plus %lld test samples is more than the P_max = %.0f distinct inputs",
+                o->n_train, n_test, p_max);
+        if (o->n_test == 0)
+            hs_error_hint(err, "data.n_test = 0 took min(20000, P_max / 2) = %lld test samples; set data.n_test "
+                               "to make room for data.n_train", n_test);
+        return HS_ERR_VALUE;
+    }
+    *out = (hs_data_shape){.dim = (int)(o->v * d), .classes = o->n_c ? o->n_c : o->v, .n_train = o->n_train,
+                           .n_test = n_test};
+    return HS_OK;
+}
+
+hs_code hs_data_shape_of(const hs_data_opts *o, hs_data_shape *out, hs_error *err) {
+    if (!o || !out) return HS_FAIL(err, HS_ERR_INTERNAL, "hs_data_shape_of: o and out must not be NULL");
+    *out = (hs_data_shape){0};
+    switch (o->kind) {
+    case HS_DATA_CFM:
+    case HS_DATA_CM:
+    case HS_DATA_CC:
+    case HS_DATA_FASHION_MNIST:
+    case HS_DATA_CIFAR10: {
+        kind_info k = kind_of(o->kind);
+        long long n_train;
+        HS_TRY(err, hs_data_image_counts(o, &n_train, err));
+        *out = (hs_data_shape){.dim = k.channels * k.out_h * k.out_w, .classes = IMAGE_CLASSES, .n_train = n_train,
+                               .n_test = o->n_test ? o->n_test : IMAGE_TEST_SPLIT};
+        return HS_OK;
+    }
+    case HS_DATA_GAUSSIAN: {
+        if (o->classes < 2)
+            return HS_FAIL(err, HS_ERR_VALUE, "data.classes = %d: a mixture needs >= 2 classes", o->classes);
+        if (o->dim < 1) return HS_FAIL(err, HS_ERR_VALUE, "data.dim = %d: must be >= 1", o->dim);
+        long long *counts = malloc((size_t)o->classes * sizeof *counts), n_train = 0;
+        if (!counts) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory for %d class counts", o->classes);
+        hs_code rc = check_opts(o, o->classes, counts, err);
+        for (int c = 0; rc == HS_OK && c < o->classes; c++) n_train += counts[c];
+        free(counts);
+        HS_TRY(err, rc);
+        *out = (hs_data_shape){.dim = o->dim, .classes = o->classes, .n_train = n_train,
+                               .n_test = o->n_test ? o->n_test : n_train};
+        return HS_OK;
+    }
+    case HS_DATA_RHM:
+    case HS_DATA_SRHM: HS_TRY(err, shape_rhm(o, out, err)); return HS_OK;
+    case HS_DATA_HIERARCHY:
+    case HS_DATA_PARTITION: HS_TRY(err, hs_data_shape_category(o, out, err)); return HS_OK;
+    case HS_DATA_XOR:
+    case HS_DATA_GATED_TOY:
+    case HS_DATA_GATED_FMNIST: HS_TRY(err, hs_data_shape_task(o, out, err)); return HS_OK;
+    }
+    return HS_FAIL(err, HS_ERR_INTERNAL, "hs_data_shape_of: unknown data kind %d", (int)o->kind);
 }
 
 /* ================================================================ entry points */
@@ -486,8 +608,14 @@ hs_code hs_data_load(const hs_data_opts *o, hs_dataset *train, hs_dataset *test,
     case HS_DATA_GAUSSIAN: rc = load_gaussian(o, train, test, err); break;
     case HS_DATA_RHM:
     case HS_DATA_SRHM: rc = load_rhm(o, train, test, err); break;
+    case HS_DATA_HIERARCHY:
+    case HS_DATA_PARTITION: rc = hs_data_load_category(o, train, test, err); break;
+    case HS_DATA_XOR:
+    case HS_DATA_GATED_TOY:
+    case HS_DATA_GATED_FMNIST: rc = hs_data_load_task(o, train, test, err); break;
     default: return HS_FAIL(err, HS_ERR_INTERNAL, "hs_data_load: unknown data kind %d", (int)o->kind);
     }
+    if (rc == HS_OK && o->zca) rc = hs_data_zca(train, test, 1e-10, err);
     if (rc != HS_OK) {
         hs_dataset_free(train);
         hs_dataset_free(test);
@@ -500,31 +628,6 @@ void hs_dataset_free(hs_dataset *d) {
     if (!d) return;
     free(d->x);
     free(d->y);
+    free(d->t);
     *d = (hs_dataset){0};
-}
-
-/* TEMPORARY (replaced by the data helper's implementation at merge): shapes of the old kinds. */
-hs_code hs_data_shape_of(const hs_data_opts *o, hs_data_shape *out, hs_error *err) {
-    memset(out, 0, sizeof *out);
-    int classes = o->kind == HS_DATA_GAUSSIAN ? o->classes : 10;
-    long long n = 0;
-    if (o->class_counts)
-        for (int c = 0; c < classes; c++) n += o->class_counts[c];
-    else
-        n = o->per_class * classes;
-    out->classes = classes, out->n_train = n, out->n_test = o->n_test ? o->n_test : 10000;
-    switch (o->kind) {
-    case HS_DATA_CFM: case HS_DATA_CM: case HS_DATA_CC: out->dim = 100; break;
-    case HS_DATA_FASHION_MNIST: out->dim = 1024; break;
-    case HS_DATA_CIFAR10: out->dim = 3072; break;
-    case HS_DATA_GAUSSIAN: out->dim = o->dim; out->n_test = o->n_test ? o->n_test : n; break;
-    case HS_DATA_RHM: case HS_DATA_SRHM: {
-        int S = o->s * (o->s0 + 1), d = 1;
-        for (int l = 0; l < o->L; l++) d *= S;
-        out->dim = o->v * d, out->classes = o->n_c ? o->n_c : o->v, out->n_train = o->n_train;
-        break;
-    }
-    default: return HS_FAIL(err, HS_ERR_INTERNAL, "hs_data_shape_of: kind %d not yet", (int)o->kind);
-    }
-    return HS_OK;
 }

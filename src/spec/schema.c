@@ -79,6 +79,8 @@ static const hs_key table[] = {
      "rhm/srhm: vocabulary size v of every level."},
     {"data.whiten", HS_T_BOOL, "true", 0, 0, 0, 0, NULL,
      "rhm/srhm: encode as the authors do, x (1 + 1/sqrt(v-1)) - 1/sqrt(v-1) over the one-hot [v x d] tensor; false = plain one-hot."},
+    {"data.zca", HS_T_BOOL, "false", 0, 0, 0, 0, NULL,
+     "Whiten the inputs: x <- Sigma_xx^(-1/2) x with Sigma_xx = (1/n) X^T X of the training set (the test set gets the same matrix), so deep-linear-network theory applies (it assumes Sigma_xx = I)."},
     /* ------------------------------------------------------------ model */
     {"model.act", HS_T_ENUM, "relu", 0, 0, 0, 0, "relu|tanh|identity",
      "Hidden activation; identity gives the linearised control (and, without norm, a deep linear net)."},

@@ -102,6 +102,7 @@ hs_code hs_train_config_from_values(const hs_value *const *cfg, hs_train_config 
     c->data.noise = GET_F("data.noise");
     c->data.modules = (int)GET_I("data.modules");
     c->data.active = (int)GET_I("data.active");
+    c->data.zca = GET_B("data.zca");
 
     /* ------------------------------------------------------------ model */
     if ((rc = enum_of(cfg, "model.arch", "mlp|cnn|lcn|fcn|kernel|gated", &e, err))) goto fail;
