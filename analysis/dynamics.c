@@ -630,6 +630,7 @@ static int read_and_analyse(MPI_Comm comm, const char *path, layout *y, unsigned
     if (!rc && !rows) snprintf(why, wlen, "out of memory"), rc = -1;
     if (!rc && read_block(file, y, &b) < 0) snprintf(why, wlen, "%s: cannot read rows %zu..%zu", path, b.r0, b.r0 + b.n), rc = -2;
     for (size_t i = 0; !rc && i < b.n; i++) analyse_run(y, &b, i, state[b.r0 + i], text[b.r0 + i], rows + i * y->stride);
+    size_t mine = b.n;
     block_free(&b);
     if (file >= 0) H5Fclose(file);
 
@@ -657,7 +658,7 @@ static int read_and_analyse(MPI_Comm comm, const char *path, layout *y, unsigned
         size_t a = (size_t)q * per < R ? (size_t)q * per : R, e = a + per < R ? a + per : R;
         counts[q] = (int)((e - a) * y->stride), displs[q] = (int)(a * y->stride);
     }
-    MPI_Gatherv(rows, (int)(b.n * y->stride), MPI_DOUBLE, allrows, counts, displs, MPI_DOUBLE, 0, comm);
+    MPI_Gatherv(rows, (int)(mine * y->stride), MPI_DOUBLE, allrows, counts, displs, MPI_DOUBLE, 0, comm);
     free(counts), free(displs), free(rows);
     *state_out = state, *text_out = text, *rows_out = allrows;
     return 0;
@@ -1095,13 +1096,13 @@ static int stage_richlazy(ctx *x, hid_t top, hs_str *csv, hs_str *md, hs_analyze
     }
     if (g >= 0) H5Gclose(g);
     hs_str_printf(md, "## Rich vs lazy: final loss and relative weight change per layer\n\n"
-                      "dW = |W_l(T) - W_l(0)| / |W_l(0)| (the lazy-regime measure); d|W| = (|W_l(T)| - |W_l(0)|) / "
+                      "dW = |W_l(T) - W_l(0)| / |W_l(0)| (the lazy-regime measure); norm change = (|W_l(T)| - |W_l(0)|) / "
                       "|W_l(0)| (the notebook's change of the norm); layer %zu is the readout; mean +- std over seeds.\n\n"
                       "| config | init scale | weight decay | runs | final train loss |", L - 1);
     hs_str_printf(csv, "config,label,init_scale,weight_decay,n_runs,train_loss_mean,train_loss_std,test_loss_mean,"
                        "test_loss_std");
     for (size_t l = 0; l < L; l++) hs_str_printf(md, " dW layer %zu |", l);
-    for (size_t l = 0; l < L; l++) hs_str_printf(md, " d|W| layer %zu |", l);
+    for (size_t l = 0; l < L; l++) hs_str_printf(md, " norm change layer %zu |", l);
     for (size_t l = 0; l < L; l++) hs_str_printf(csv, ",weight_change%zu_mean,weight_change%zu_std", l, l);
     for (size_t l = 0; l < L; l++) hs_str_printf(csv, ",norm_change%zu_mean,norm_change%zu_std", l, l);
     hs_str_printf(md, "\n|---|---|---|---|---|");
