@@ -752,7 +752,7 @@ static void fmt_g(char *b, size_t n, double x, const char *f) {
     else snprintf(b, n, f, x);
 }
 
-/* "5,4,3=2,1 | never: 0": levels in the order their accuracy reaches the threshold (ties at the
+/* "5,4,3=2,1 (never: 0)": levels in the order their accuracy reaches the threshold (ties at the
  * same step joined by '='), then those that never do. */
 static void order_text(const double *t90, size_t nv, hs_str *out) {
     int used[64] = {0};
@@ -768,9 +768,10 @@ static void order_text(const double *t90, size_t nv, hs_str *out) {
         prev = t90[best];
     }
     if (done < n) {
-        hs_str_printf(out, "%snever:", out->len ? " | " : "");
+        hs_str_printf(out, "%s(never:", out->len ? " " : "");
         for (size_t l = n; l-- > 0;)
             if (!used[l]) hs_str_printf(out, " %zu", l);
+        hs_str_printf(out, ")");
     }
     if (!out->buf) hs_str_printf(out, "%s", "");
 }

@@ -173,7 +173,7 @@ hs_code hs_analyze_srhm(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_srhm
  *     final_test_loss, init_scale, weight_decay, last_step (float64 [R]), weight_change,
  *     norm_change (float64 [R x L]), label (string [C]);
  *   hierarchy/: has, coarse_first (int8 [R], -1 none), n_levels (int32 [R]), t90 [R x V],
- *     order (string [R], e.g. "5,4,3=2,1 | never: 0"), t90_mean, t90_std [C x V], t90_n (int32
+ *     order (string [R], e.g. "5,4,3=2,1 (never: 0)"), t90_mean, t90_std [C x V], t90_n (int32
  *     [C x V]), n_runs, n_coarse_first (int32 [C]), gap_max_step, gap_max, gap_final [R x reps x V],
  *     gap_final_mean, gap_final_std, gap_max_step_mean, gap_max_step_std [C x reps x V];
  *     attributes threshold, window;
