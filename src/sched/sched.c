@@ -107,7 +107,10 @@ static hs_code layout_add_run(const hs_plan *p, size_t r, size_t *n_rec, size_t 
     if (rc == HS_OK) rc = hs_train_layout_of(&cfg, &tl, &mine);
     int kernel = cfg.arch == HS_ARCH_KERNEL;
     hs_train_config_free(&cfg);
-    if (rc == HS_ERR_NOMEM) return *err = mine, rc;
+    if (rc == HS_ERR_NOMEM) {
+        *err = mine;
+        return rc;
+    }
     if (rc != HS_OK) return HS_OK;
     if (tl.n_records > *n_rec) *n_rec = tl.n_records;
     if (tl.n_layers > *n_lay) *n_lay = tl.n_layers;

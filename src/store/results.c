@@ -1041,6 +1041,9 @@ hs_code hs_results_write_series(hs_results *f, size_t i, const hs_store_series *
         const hs_store_series *s = &series[k];
         const series_info *have = series_find(f, s->name);
         if (!have) return HS_FAIL(err, HS_ERR_INTERNAL, "%s: no series '%s' in the file (run %s)", f->path, s->name, f->ids[i]);
+        if (s->n && (!s->point || !s->values))
+            return HS_FAIL(err, HS_ERR_INTERNAL, "%s: run %s's series '%s' has %zu points but no data", f->path,
+                           f->ids[i], s->name, s->n);
         int fits = have->ndim == s->ndim && s->n <= have->n_points;
         for (int d = 0; fits && d < s->ndim; d++) fits = s->dims[d] <= have->dims[d];
         if (!fits)
