@@ -18,11 +18,20 @@
  *           epochs_done, steps (int64), error (string)
  *     /records/<name>   float64 [R x N], NaN where nothing was recorded
  *     /layers/<name>    float64 [R x N x L], NaN-padded (per-layer metrics such as D)
+ *     /series/<name>/values  float64 [R x Ns x d1 .. dk] (k = the series' ndim, 0..3): stored point
+ *                       j of run r; Ns and each d are the most any run of the layout makes, NaN
+ *                       where a run stored nothing or its own dims are smaller
+ *     /series/<name>/point   int64 [R x Ns]: the record point (index along N) of each stored
+ *                       point, -1 where none. Group attributes: axes (string, the per-point axis
+ *                       names, e.g. "rep,class,class"), every (int64, only when every run of the
+ *                       layout stores every `every`-th record point; point[] is the truth anyway).
+ *                       The /series group exists only when the layout has series.
  *
  *     hs_results *f;
  *     HS_TRY(err, hs_results_create(MPI_COMM_WORLD, "out.h5", &layout, &f, err));   // collective
  *     ... rank r trains run i ...
- *     HS_TRY(err, hs_results_write_run(f, i, &row, records, layers, err));           // independent
+ *     HS_TRY(err, hs_results_write_series(f, i, series, n_series, err));             // independent
+ *     HS_TRY(err, hs_results_write_run(f, i, &row, records, layers, err));           // status last
  *     HS_TRY(err, hs_results_close(f, err));                                          // collective
  *
  * ---------------------------------------------------------------- the file of one training
@@ -33,6 +42,8 @@
  *     /records/<name>        float64 [n_records], one dataset per recorded quantity
  *                            (epoch, step, lr, epoch_loss, train_loss, ...)
  *     /layers/<name>         float64 [n_records x n_layers] (separation, weight_norm, ...)
+ *     /series/<name>/values  float64 [n x d1 .. dk], /series/<name>/point int64 [n] (the record
+ *                            point of each stored point); attributes axes, every, as above
  *
  *     import h5py
  *     with h5py.File("run-3fbf8cfa65ecc27a.h5") as f:
@@ -62,6 +73,30 @@ typedef enum hs_run_state {
 } hs_run_state;
 const char *hs_run_state_to_string(hs_run_state s); /* "pending", ... */
 
+/* A series' per-point shape has at most this many axes (train.h's HS_SERIES_MAX_DIMS fits). */
+#define HS_STORE_MAX_DIMS 3
+
+/* One series of the results file, sized for every run: the largest shape and point count. */
+typedef struct hs_results_series {
+    const char *name;   /* /series/<name>, e.g. "level_acc" (no '/') */
+    const char *axes;   /* per-point axis names, comma-separated, e.g. "rep,class,class" */
+    int ndim;           /* 0..HS_STORE_MAX_DIMS (0: a scalar per point) */
+    size_t dims[HS_STORE_MAX_DIMS]; /* the maxima over the runs (entries >= ndim unused) */
+    size_t n_points;    /* Ns: the most points a run stores */
+    size_t every;       /* the runs' common spacing in record points; 0 when they differ */
+} hs_results_series;
+
+/* One run's values of one series (also what the file of one training stores). */
+typedef struct hs_store_series {
+    const char *name, *axes;
+    int ndim;
+    size_t dims[HS_STORE_MAX_DIMS]; /* this run's own shape */
+    size_t every;       /* 0: no attribute (the single-run file) */
+    size_t n;           /* points stored */
+    const long long *point; /* [n] record-point index of each */
+    const double *values;   /* [n x dims[0] x .. x dims[ndim-1]], row-major */
+} hs_store_series;
+
 typedef enum hs_col_type { HS_COL_INT, HS_COL_FLOAT, HS_COL_STR } hs_col_type;
 
 /* A typed column of the run table: the values of one varying config key, one per run. */
@@ -85,6 +120,8 @@ typedef struct hs_results_layout {
     size_t max_layers;          /* L of /layers datasets */
     const char *const *layer_metrics; /* [n_layer_metrics] */
     size_t n_layer_metrics;
+    const hs_results_series *series;  /* [n_series] /series groups (none: no /series group) */
+    size_t n_series;
     const char *spec_text, *spec_path, *plan_digest, *hsweep_version;
     int schema_version;
 } hs_results_layout;
@@ -111,6 +148,12 @@ hs_code hs_results_open(MPI_Comm comm, const char *path, hs_results **out, hs_er
 /* After open: the metric names (and order) the caller's rows use; each must exist in the file. */
 hs_code hs_results_use_metrics(hs_results *f, const char *const *metrics, size_t n_metrics,
                                const char *const *layer_metrics, size_t n_layer_metrics, hs_error *err);
+/* After open (and grow): every series the caller will write must be in the file with the same
+ * ndim and axes and at least its dims and points; the error names the first that is not. */
+hs_code hs_results_use_series(hs_results *f, const hs_results_series *series, size_t n_series, hs_error *err);
+/* Non-zero when the file cannot take layout as it is: more runs, record points or layers than
+ * it holds, or a series it lacks or holds smaller (hs_results_grow then makes room). */
+int hs_results_needs_grow(const hs_results *f, const hs_results_layout *layout);
 size_t hs_results_n_runs(const hs_results *f);
 size_t hs_results_n_records(const hs_results *f);
 size_t hs_results_max_layers(const hs_results *f);
@@ -122,8 +165,11 @@ const char *hs_results_attr(const hs_results *f, const char *name);
 
 /* Append runs (collective): the layout's first n_runs ids must equal the file's; the rest become
  * new pending rows, datasets grow (also along records and layers when the layout needs more),
- * key columns that vary only now are added, and the spec attributes are replaced. Fails when a
- * new config or string value is longer than its column allows (then write a new file). */
+ * key columns that vary only now are added, and the spec attributes are replaced. Series new in
+ * the layout are created (NaN / -1 for every run), existing ones grow along points and dims
+ * (all axes are unlimited); a series whose ndim or axes differ from the file's is refused before
+ * anything changes. Fails when a new config or string value is longer than its column allows
+ * (then write a new file). */
 hs_code hs_results_grow(MPI_Comm comm, hs_results *f, const hs_results_layout *layout, hs_error *err);
 
 /* Mark run i running (independent I/O; written by the rank that starts it). */
@@ -134,6 +180,13 @@ hs_code hs_results_mark_running(hs_results *f, size_t i, int rank, double start,
  * bookkeeping, and the state last (independent I/O). */
 hs_code hs_results_write_run(hs_results *f, size_t i, const hs_results_row *row, const double *records,
                              const double *layers, hs_error *err);
+
+/* Write run i's series (independent I/O; before hs_results_write_run, which writes the status
+ * last): for each, point [i, 0:Ns] (the run's n indices, then -1) and values [i, 0:n, 0:d1 ..]
+ * from the contiguous buffer, then NaN over points n..Ns (a rerun of a stopped run leaves
+ * nothing stale). Each must be a series of the file with the same ndim and no larger. */
+hs_code hs_results_write_series(hs_results *f, size_t i, const hs_store_series *series, size_t n_series,
+                                hs_error *err);
 
 /* Flush and close (collective). Frees f even on error. */
 hs_code hs_results_close(hs_results *f, hs_error *err);
@@ -160,10 +213,12 @@ typedef struct hs_store_matrix {
     size_t rows, cols;
 } hs_store_matrix;
 
-/* Create (truncating) path and write the attributes, the columns (/records) and the matrices
- * (/layers). Errors name the path; HDF5's own error stack is silenced and summarised. */
+/* Create (truncating) path and write the attributes, the columns (/records), the matrices
+ * (/layers) and the series (/series/<name>/values [n x dims], point [n], attributes axes and
+ * every when > 0; no /series group when n_series = 0). Errors name the path; HDF5's own error
+ * stack is silenced and summarised. */
 hs_code hs_store_write_run(const char *path, const hs_store_attr *attrs, size_t n_attrs,
                            const hs_store_column *cols, size_t n_cols, size_t n_rows, const hs_store_matrix *mats,
-                           size_t n_mats, hs_error *err);
+                           size_t n_mats, const hs_store_series *series, size_t n_series, hs_error *err);
 
 #endif /* HSWEEP_STORE_H */

@@ -620,11 +620,21 @@ static hs_code train_one(const train_args *a, hs_error *err) {
                     m[t * res.n_layers + l] = res.layers[(t * HS_LAYER_FIELDS + (size_t)f) * res.n_layers + l];
             mats[f] = (hs_store_matrix){hs_layer_field_names[f], m, res.n_records, res.n_layers};
         }
-        if (cols && lay)
+        /* /series: each series' filled points as they are, [n x its dims] */
+        hs_store_series *ser = calloc(res.n_series + 1, sizeof *ser);
+        if (!ser) rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
+        for (size_t k = 0; ser && k < res.n_series; k++) {
+            const hs_series *s = &res.series[k];
+            ser[k] = (hs_store_series){.name = s->spec.name, .axes = s->spec.axes, .ndim = s->spec.ndim,
+                                       .every = s->spec.every, .n = s->n, .point = s->point, .values = s->values};
+            for (int d = 0; d < s->spec.ndim && d < HS_STORE_MAX_DIMS; d++) ser[k].dims[d] = s->spec.dims[d];
+        }
+        if (cols && lay && ser)
             rc = hs_store_write_run(out, attrs, sizeof attrs / sizeof attrs[0], columns, HS_RECORD_FIELDS,
-                                    res.n_records, mats, HS_LAYER_FIELDS, err);
+                                    res.n_records, mats, HS_LAYER_FIELDS, ser, res.n_series, err);
         free(cols);
         free(lay);
+        free(ser);
         /* the final separation fuzziness per layer, and the equi-separation fit */
         if (rc == HS_OK && !a->quiet && res.n_records) {
             const double *D = res.layers + (res.n_records - 1) * HS_LAYER_FIELDS * res.n_layers; /* field 0 */

@@ -24,6 +24,7 @@ enum { TAG_REPORT = 101, TAG_WORK = 102 };
 
 /* Per-layer metrics: what train/ records (hs_layer_field_names). */
 #define N_LAYER_METRICS HS_LAYER_FIELDS
+_Static_assert(HS_SERIES_MAX_DIMS <= HS_STORE_MAX_DIMS, "the results file holds every series shape");
 
 /* What a worker tells rank 0 after each run (fixed size, sent as bytes). */
 typedef struct report {
@@ -71,6 +72,7 @@ typedef struct layout_store {
     hs_results_col *cols;
     void **col_data; /* per column: long long*, double* or char** */
     char ***col_strs;
+    hs_results_series *series; /* the union of the runs' series, shapes and points at their maxima */
     char digest[17];
 } layout_store;
 
@@ -86,19 +88,51 @@ static void layout_free(layout_store *s, size_t n_runs) {
         }
         if (s->col_data) free(s->col_data[c]);
     }
-    free(s->ids), free(s->configs), free(s->cols), free(s->col_data), free(s->col_strs);
+    free(s->ids), free(s->configs), free(s->cols), free(s->col_data), free(s->col_strs), free(s->series);
     memset(s, 0, sizeof *s);
 }
 
-static size_t records_of(const hs_plan *p, size_t r) {
-    long long e = val(p, r, "train.epochs")->u.i, every = val(p, r, "record.every")->u.i;
-    return 1 + (size_t)(e / every) + (e % every ? 1 : 0);
-}
-
-static size_t layers_of(const hs_plan *p, size_t r) {
-    if (strcmp(val(p, r, "model.arch")->u.s, "mlp") != 0) return (size_t)val(p, r, "data.L")->u.i + 1;
-    const hs_value *widths = val(p, r, "model.widths");
-    return (widths->n ? widths->n : (size_t)val(p, r, "model.depth")->u.i + 1) + 1; /* input + hidden */
+/* Fold run r's layout into the file's: records and layers at their maxima, its series merged by
+ * name (first appearance fixes the order), shapes and points at their maxima, `every` kept only
+ * while all runs agree. hs_train_layout_of is the one truth for what a run records, so the file
+ * is sized from the same function the training fills. A run whose config cannot be built is left
+ * out here: it fails on its own when it runs, with that message. Kernel runs store one record
+ * point and no series. */
+static hs_code layout_add_run(const hs_plan *p, size_t r, size_t *n_rec, size_t *n_lay, hs_results_series *ser,
+                              size_t *n_ser, unsigned char *every_differs, hs_error *err) {
+    hs_train_config cfg = {0};
+    hs_train_layout tl;
+    hs_error mine = {0};
+    hs_code rc = hs_train_config_from_plan(p, r, &cfg, &mine);
+    if (rc == HS_OK) rc = hs_train_layout_of(&cfg, &tl, &mine);
+    int kernel = cfg.arch == HS_ARCH_KERNEL;
+    hs_train_config_free(&cfg);
+    if (rc == HS_ERR_NOMEM) {
+        *err = mine;
+        return rc;
+    }
+    if (rc != HS_OK) return HS_OK;
+    if (tl.n_records > *n_rec) *n_rec = tl.n_records;
+    if (tl.n_layers > *n_lay) *n_lay = tl.n_layers;
+    for (size_t k = 0; !kernel && k < tl.n_series && k < HS_TRAIN_MAX_SERIES; k++) {
+        const hs_series_spec *t = &tl.series[k];
+        size_t j = 0;
+        while (j < *n_ser && strcmp(ser[j].name, t->name) != 0) j++;
+        if (j == *n_ser) {
+            if (j == HS_TRAIN_MAX_SERIES * 4)
+                return HS_FAIL(err, HS_ERR_INTERNAL, "more than %d different series in one sweep", HS_TRAIN_MAX_SERIES * 4);
+            ser[j] = (hs_results_series){.name = t->name, .axes = t->axes, .ndim = t->ndim, .every = t->every};
+            (*n_ser)++;
+        } else if (ser[j].ndim != t->ndim || strcmp(ser[j].axes, t->axes) != 0) {
+            return HS_FAIL(err, HS_ERR_INTERNAL, "series '%s' has axes '%s' in one run and '%s' in run %zu", t->name,
+                           ser[j].axes, t->axes, r);
+        }
+        if (ser[j].every != t->every) every_differs[j] = 1;
+        if (t->n_points > ser[j].n_points) ser[j].n_points = t->n_points;
+        for (int d = 0; d < t->ndim; d++)
+            if (t->dims[d] > ser[j].dims[d]) ser[j].dims[d] = t->dims[d];
+    }
+    return HS_OK;
 }
 
 static hs_code layout_build(const hs_plan *p, const hs_spec *spec, layout_store *s, hs_error *err) {
@@ -111,8 +145,10 @@ static hs_code layout_build(const hs_plan *p, const hs_spec *spec, layout_store 
     s->cols = calloc(n_vary ? n_vary : 1, sizeof *s->cols);
     s->col_data = calloc(n_vary ? n_vary : 1, sizeof *s->col_data);
     s->col_strs = calloc(n_vary ? n_vary : 1, sizeof *s->col_strs);
-    if (!s->ids || !s->configs || !s->cols || !s->col_data || !s->col_strs) goto nomem;
-    size_t n_rec = 1, n_lay = 1;
+    s->series = calloc(HS_TRAIN_MAX_SERIES * 4, sizeof *s->series);
+    unsigned char every_differs[HS_TRAIN_MAX_SERIES * 4] = {0};
+    if (!s->ids || !s->configs || !s->cols || !s->col_data || !s->col_strs || !s->series) goto nomem;
+    size_t n_rec = 1, n_lay = 1, n_ser = 0;
     for (size_t r = 0; r < R; r++) {
         s->ids[r] = malloc(17);
         hs_str canon = {0};
@@ -123,10 +159,14 @@ static hs_code layout_build(const hs_plan *p, const hs_spec *spec, layout_store 
         snprintf(s->ids[r], 17, "%016llx", (unsigned long long)p->runs[r].id);
         s->configs[r] = canon.buf ? canon.buf : strdup("");
         if (!s->configs[r]) goto nomem;
-        size_t nr = records_of(p, r), nl = layers_of(p, r);
-        if (nr > n_rec) n_rec = nr;
-        if (nl > n_lay) n_lay = nl;
+        hs_code lrc = layout_add_run(p, r, &n_rec, &n_lay, s->series, &n_ser, every_differs, err);
+        if (lrc != HS_OK) {
+            layout_free(s, R);
+            return lrc;
+        }
     }
+    for (size_t j = 0; j < n_ser; j++)
+        if (every_differs[j]) s->series[j].every = 0;
     size_t c = 0;
     for (size_t k = 0; k < p->n_keys; k++) {
         if (!p->varying[k]) continue;
@@ -175,6 +215,8 @@ static hs_code layout_build(const hs_plan *p, const hs_spec *spec, layout_store 
                                .max_layers = n_lay,
                                .layer_metrics = hs_layer_field_names,
                                .n_layer_metrics = N_LAYER_METRICS,
+                               .series = s->series,
+                               .n_series = n_ser,
                                .spec_text = spec->text ? spec->text : "",
                                .spec_path = spec->path ? spec->path : "",
                                .plan_digest = s->digest,
@@ -322,6 +364,24 @@ static void run_one(sweep *S, size_t r, report *rep) {
     }
     row.epochs_done = res.epochs_done, row.steps = res.steps, row.error = rep->error;
     hs_error werr = {0};
+    /* the series before the row: hs_results_write_run writes the status, the commit marker */
+    hs_code src = HS_OK;
+    if (rc == HS_OK && res.n_series) {
+        hs_store_series *ser = calloc(res.n_series, sizeof *ser);
+        if (!ser) src = HS_FAIL(&werr, HS_ERR_NOMEM, "out of memory");
+        for (size_t k = 0; ser && k < res.n_series; k++) {
+            const hs_series *x = &res.series[k];
+            ser[k] = (hs_store_series){.name = x->spec.name, .axes = x->spec.axes, .ndim = x->spec.ndim,
+                                       .every = x->spec.every, .n = x->n, .point = x->point, .values = x->values};
+            for (int d = 0; d < x->spec.ndim; d++) ser[k].dims[d] = x->spec.dims[d];
+        }
+        if (ser) src = hs_results_write_series(S->file, r, ser, res.n_series, &werr);
+        free(ser);
+    }
+    if (src != HS_OK) {
+        row.state = HS_STATE_FAILED;
+        set_msg(rep->error, sizeof rep->error, werr.msg);
+    }
     if (hs_results_write_run(S->file, r, &row, rc == HS_OK ? S->records : NULL, rc == HS_OK ? S->layers : NULL,
                              &werr) != HS_OK) {
         row.state = HS_STATE_FAILED;
@@ -586,13 +646,20 @@ static hs_code check_resume(const hs_results *f, const layout_store *L, const hs
     size_t fr = hs_results_n_runs(f), pr = L->L.n_runs, same = 0;
     size_t n = fr < pr ? fr : pr;
     while (same < n && !strcmp(hs_results_id(f, same), L->ids[same])) same++;
-    int more_records = L->L.n_records > hs_results_n_records(f);
+    /* more runs, record points, layers, or series the file lacks or holds smaller */
+    int needs_room = hs_results_needs_grow(f, &L->L);
     *kind = RESUME_SAME;
-    if (same == n && (pr > fr || more_records)) {
+    if (same == n && pr >= fr && needs_room) {
         *kind = RESUME_GROW;
         return HS_OK;
     }
     if (same == n && fr == pr) return HS_OK;
+    if (same == n && o->force && needs_room) {
+        HS_FAIL(err, HS_ERR_VALUE, "%s holds %zu runs, more than the plan's %zu, and lacks room for them (record "
+                "points, layers or series)", o->out_path, fr, pr);
+        hs_error_hint(err, "--force cannot grow such a file: write to a new file with -o");
+        return HS_ERR_VALUE;
+    }
     if (same == n && o->force) return HS_OK; /* pr < fr: the plan's runs are the file's first ones */
     if (same == n) {
         HS_FAIL(err, HS_ERR_VALUE, "%s holds %zu runs; the plan has only its first %zu", o->out_path, fr, pr);
@@ -640,6 +707,7 @@ hs_code hs_sweep_run(MPI_Comm comm, const hs_sweep_opts *o, hs_sweep_summary *su
                 fprintf(stderr, "[hsweep] %s: the plan grew; the file now holds %zu runs\n", o->out_path,
                         hs_results_n_runs(S.file));
         }
+        if (c == HS_OK) c = hs_results_use_series(S.file, L.L.series, L.L.n_series, &mine);
         if (c != HS_OK) {
             *err = mine;
             hs_results_close(S.file, NULL);

@@ -21,16 +21,27 @@
 #define ID_LEN 17     /* 16 hex digits + NUL */
 #define ERROR_LEN 256 /* stored error messages are cut to this */
 #define CHUNK_RUNS 64
+#define CHUNK_BYTES (1u << 20) /* series chunks are cut to at most this (HDF5 caps a chunk at 4 GiB) */
+#define MAX_RANK (2 + HS_STORE_MAX_DIMS) /* /series/<name>/values: runs, points, dims */
 
 static const char *const state_names[HS_STATE_COUNT] = {"pending", "running", "done", "failed", "diverged"};
 
 const char *hs_run_state_to_string(hs_run_state s) { return (unsigned)s < HS_STATE_COUNT ? state_names[s] : "?"; }
 
+/* A series as the file holds it. */
+typedef struct series_info {
+    char *name, *axes;
+    int ndim;
+    size_t dims[HS_STORE_MAX_DIMS];
+    size_t n_points;
+} series_info;
+
 struct hs_results {
     hid_t file;
     char *path;
-    size_t n_runs, n_records, n_metrics, max_layers, n_layer_metrics;
+    size_t n_runs, n_records, n_metrics, max_layers, n_layer_metrics, n_series;
     char **metrics, **layer_metrics;
+    series_info *series;
     char (*ids)[ID_LEN];
     unsigned char *states;
     hid_t state_type;
@@ -111,11 +122,12 @@ static char *attr_read_string(hid_t obj, const char *name) {
     return out;
 }
 
-/* Create a dataset of `rank` dims [n_runs, ...] chunked along runs, unlimited along runs. */
-static hid_t create_ds(hid_t loc, const char *name, hid_t type, int rank, const hsize_t *dims, const void *fill) {
-    hsize_t maxdims[3], chunk[3];
-    for (int d = 0; d < rank; d++) maxdims[d] = H5S_UNLIMITED, chunk[d] = dims[d] ? dims[d] : 1;
-    chunk[0] = dims[0] < CHUNK_RUNS ? (dims[0] ? dims[0] : 1) : CHUNK_RUNS;
+/* Create a dataset of `rank` dims [n_runs, ...] with the given chunk shape, unlimited along
+ * every axis (so grow can extend runs, points and a series' dims). */
+static hid_t create_ds_chunked(hid_t loc, const char *name, hid_t type, int rank, const hsize_t *dims,
+                               const hsize_t *chunk, const void *fill) {
+    hsize_t maxdims[MAX_RANK];
+    for (int d = 0; d < rank; d++) maxdims[d] = H5S_UNLIMITED;
     hid_t space = H5Screate_simple(rank, dims, maxdims);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     hid_t ds = -1;
@@ -126,6 +138,45 @@ static hid_t create_ds(hid_t loc, const char *name, hid_t type, int rank, const 
     if (dcpl >= 0) H5Pclose(dcpl);
     if (space >= 0) H5Sclose(space);
     return ds;
+}
+
+/* The run table's, records' and layers' datasets: chunks of CHUNK_RUNS runs by whole rows. */
+static hid_t create_ds(hid_t loc, const char *name, hid_t type, int rank, const hsize_t *dims, const void *fill) {
+    hsize_t chunk[3];
+    for (int d = 0; d < rank; d++) chunk[d] = dims[d] ? dims[d] : 1;
+    chunk[0] = dims[0] < CHUNK_RUNS ? (dims[0] ? dims[0] : 1) : CHUNK_RUNS;
+    return create_ds_chunked(loc, name, type, rank, dims, chunk, fill);
+}
+
+/* A series dataset: chunked like create_ds, but halved axis by axis (runs first, then points,
+ * then the per-point dims) until a chunk holds at most CHUNK_BYTES, since one point of a
+ * snapshot can be megabytes. A run stays the leading axis of every chunk, so a run's part of a
+ * chunk is contiguous bytes and two ranks never write the same bytes. */
+static hid_t create_series_ds(hid_t loc, const char *name, hid_t type, int rank, const hsize_t *dims,
+                              const void *fill) {
+    hsize_t chunk[MAX_RANK];
+    double bytes = (double)H5Tget_size(type);
+    for (int d = 0; d < rank; d++) chunk[d] = dims[d] ? dims[d] : 1;
+    if (chunk[0] > CHUNK_RUNS) chunk[0] = CHUNK_RUNS;
+    for (int d = 0; d < rank; d++) bytes *= (double)chunk[d];
+    for (int d = 0; d < rank; d++)
+        while (bytes > CHUNK_BYTES && chunk[d] > 1) {
+            bytes /= (double)chunk[d];
+            chunk[d] = (chunk[d] + 1) / 2;
+            bytes *= (double)chunk[d];
+        }
+    return create_ds_chunked(loc, name, type, rank, dims, chunk, fill);
+}
+
+/* Write the block [start, start + count) of an open dataset from buf (memory type mtype). */
+static int write_block(hid_t ds, hid_t mtype, int rank, const hsize_t *start, const hsize_t *count, const void *buf) {
+    hid_t fs = H5Dget_space(ds);
+    hid_t ms = H5Screate_simple(rank, count, NULL);
+    int ok = fs >= 0 && ms >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) >= 0 &&
+             H5Dwrite(ds, mtype, ms, fs, H5P_DEFAULT, buf) >= 0;
+    if (ms >= 0) H5Sclose(ms);
+    if (fs >= 0) H5Sclose(fs);
+    return ok ? 0 : -1;
 }
 
 /* Write `count` elements of a 1-D dataset starting at `start` from buf (memory type mtype). */
@@ -184,6 +235,8 @@ static void results_free(hs_results *f) {
     for (size_t m = 0; m < f->n_metrics && f->metrics; m++) free(f->metrics[m]);
     for (size_t m = 0; m < f->n_layer_metrics && f->layer_metrics; m++) free(f->layer_metrics[m]);
     for (int a = 0; a < 6; a++) free(f->attr_text[a]);
+    for (size_t k = 0; k < f->n_series && f->series; k++) free(f->series[k].name), free(f->series[k].axes);
+    free(f->series);
     free(f->metrics);
     free(f->layer_metrics);
     free(f->ids);
@@ -334,6 +387,68 @@ static int write_rows(hs_results *f, hid_t runs, const hs_results_layout *L, siz
     return rc;
 }
 
+/* ================================================================ series */
+
+/* A layout's series are well-formed: names usable as HDF5 link names and unique, ndim in range.
+ * Returns the offending series' name (or NULL) and why. */
+static const char *series_invalid(const hs_results_series *s, size_t n, const char **why) {
+    for (size_t k = 0; k < n; k++) {
+        if (!s[k].name || !s[k].name[0] || strchr(s[k].name, '/') || !strcmp(s[k].name, "."))
+            return *why = "is not a usable dataset name", s[k].name ? s[k].name : "(null)";
+        if (s[k].ndim < 0 || s[k].ndim > HS_STORE_MAX_DIMS) return *why = "has more than 3 axes per point", s[k].name;
+        for (size_t j = 0; j < k; j++)
+            if (!strcmp(s[j].name, s[k].name)) return *why = "appears twice in the layout", s[k].name;
+    }
+    return NULL;
+}
+
+static const series_info *series_find(const hs_results *f, const char *name) {
+    for (size_t k = 0; k < f->n_series; k++)
+        if (!strcmp(f->series[k].name, name)) return &f->series[k];
+    return NULL;
+}
+
+/* Append copies of the layout's series that f does not list yet (f's own view; no file I/O). */
+static int series_adopt(hs_results *f, const hs_results_series *s, size_t n) {
+    series_info *grown = realloc(f->series, (f->n_series + n + 1) * sizeof *grown);
+    if (!grown) return -1;
+    f->series = grown;
+    for (size_t k = 0; k < n; k++) {
+        series_info *have = (series_info *)series_find(f, s[k].name);
+        if (!have) {
+            have = &f->series[f->n_series];
+            memset(have, 0, sizeof *have);
+            have->name = strdup(s[k].name), have->axes = strdup(s[k].axes ? s[k].axes : "");
+            have->ndim = s[k].ndim;
+            f->n_series++;
+            if (!have->name || !have->axes) return -1;
+        }
+        if (s[k].n_points > have->n_points) have->n_points = s[k].n_points;
+        for (int d = 0; d < s[k].ndim; d++)
+            if (s[k].dims[d] > have->dims[d]) have->dims[d] = s[k].dims[d];
+    }
+    return 0;
+}
+
+/* Collective: /series/<name> for R runs, values NaN and point -1 everywhere, and its attributes. */
+static int create_series(hid_t sg, const hs_results_series *s, size_t R) {
+    hsize_t dv[MAX_RANK] = {R, s->n_points}, dp[2] = {R, s->n_points};
+    for (int d = 0; d < s->ndim; d++) dv[2 + d] = s->dims[d];
+    const double nan = NAN;
+    const long long none = -1;
+    hid_t g = H5Gcreate2(sg, s->name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t v = g >= 0 ? create_series_ds(g, "values", H5T_IEEE_F64LE, 2 + s->ndim, dv, &nan) : -1;
+    hid_t p = v >= 0 ? create_series_ds(g, "point", H5T_STD_I64LE, 2, dp, &none) : -1;
+    int rc = p >= 0 && !attr_string(g, "axes", s->axes ? s->axes : "") &&
+                     (s->every == 0 || !attr_int(g, "every", (long long)s->every))
+                 ? 0
+                 : -1;
+    if (p >= 0) H5Dclose(p);
+    if (v >= 0) H5Dclose(v);
+    if (g >= 0) H5Gclose(g);
+    return rc;
+}
+
 /* ================================================================ create */
 
 /* The prologue: every dataset of the layout, collectively. Returns 0 or -1 with what in `what`. */
@@ -393,6 +508,14 @@ static int create_layout(MPI_Comm comm, hs_results *f, const hs_results_layout *
         if ((ds = create_ds(lays, L->layer_metrics[m], H5T_IEEE_F64LE, 3, d3, &nan)) < 0) rc = -1;
         else H5Dclose(ds);
     }
+    if (!rc && L->n_series) {
+        *what = "/series";
+        hid_t sg = H5Gcreate2(file, "series", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        if (sg < 0) rc = -1;
+        for (size_t k = 0; !rc && k < L->n_series; k++)
+            if (create_series(sg, &L->series[k], R)) rc = -1, *what = L->series[k].name;
+        if (sg >= 0) H5Gclose(sg);
+    }
 
     /* The run table's values: one rank writes them (independent I/O) before the flush. */
     int rank = 0;
@@ -415,6 +538,8 @@ hs_code hs_results_create(MPI_Comm comm, const char *path, const hs_results_layo
                           hs_error *err) {
     *out = NULL;
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    const char *why = NULL, *bad = series_invalid(L->series, L->n_series, &why);
+    if (bad) return HS_FAIL(err, HS_ERR_INTERNAL, "%s: series '%s' %s", path, bad, why);
     hs_results *f = results_new(path);
     if (!f) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
     f->n_runs = L->n_runs, f->n_records = L->n_records, f->max_layers = L->max_layers;
@@ -423,7 +548,7 @@ hs_code hs_results_create(MPI_Comm comm, const char *path, const hs_results_layo
     f->layer_metrics = copy_names(L->layer_metrics, L->n_layer_metrics);
     f->ids = calloc(L->n_runs ? L->n_runs : 1, sizeof *f->ids);
     f->states = calloc(L->n_runs ? L->n_runs : 1, 1);
-    if (!f->metrics || !f->layer_metrics || !f->ids || !f->states) {
+    if (!f->metrics || !f->layer_metrics || !f->ids || !f->states || series_adopt(f, L->series, L->n_series)) {
         results_free(f);
         return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
     }
@@ -488,6 +613,48 @@ static int read_1d(hid_t loc, const char *name, hid_t mtype, void *buf) {
     return ok ? 0 : -1;
 }
 
+/* The series of an opened file: every group under /series with its values' shape and axes.
+ * Returns NULL when all is well, else why (the name of the bad series in *bad). */
+static const char *open_series(hs_results *f, const char **bad) {
+    if (H5Lexists(f->file, "series", H5P_DEFAULT) <= 0) return NULL; /* a file without series */
+    hid_t sg = H5Gopen2(f->file, "series", H5P_DEFAULT);
+    if (sg < 0) return "cannot open /series";
+    size_t n = 0;
+    char **names = list_names(sg, &n);
+    const char *why = names ? NULL : "cannot list /series";
+    f->series = calloc(n + 1, sizeof *f->series);
+    if (!why && !f->series) why = "out of memory";
+    for (size_t k = 0; !why && k < n; k++) {
+        series_info *s = &f->series[k];
+        s->name = names[k], names[k] = NULL;
+        f->n_series = k + 1;
+        *bad = s->name;
+        hid_t g = H5Gopen2(sg, s->name, H5P_DEFAULT);
+        hid_t ds = g >= 0 ? H5Dopen2(g, "values", H5P_DEFAULT) : -1;
+        hid_t sp = ds >= 0 ? H5Dget_space(ds) : -1;
+        int rank = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
+        hsize_t dims[MAX_RANK] = {0}, dp[2] = {0};
+        s->axes = g >= 0 ? attr_read_string(g, "axes") : NULL;
+        if (rank < 2 || rank > MAX_RANK || H5Sget_simple_extent_dims(sp, dims, NULL) < 0 || !s->axes)
+            why = "malformed /series group (values, axes)";
+        else if (dims_of(g, "point", dp, 2) || dp[0] != dims[0] || dp[1] != dims[1])
+            why = "malformed /series group (point)";
+        else if (dims[0] != f->n_runs)
+            why = "/series group with another run count than /runs";
+        if (!why) {
+            s->ndim = rank - 2, s->n_points = dims[1];
+            for (int d = 0; d < s->ndim; d++) s->dims[d] = dims[2 + d];
+        }
+        if (sp >= 0) H5Sclose(sp);
+        if (ds >= 0) H5Dclose(ds);
+        if (g >= 0) H5Gclose(g);
+    }
+    for (size_t k = 0; names && k < n; k++) free(names[k]);
+    free(names);
+    H5Gclose(sg);
+    return why;
+}
+
 hs_code hs_results_open(MPI_Comm comm, const char *path, hs_results **out, hs_error *err) {
     *out = NULL;
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -505,6 +672,7 @@ hs_code hs_results_open(MPI_Comm comm, const char *path, hs_results **out, hs_er
     }
     for (int a = 0; a < 6; a++) f->attr_text[a] = attr_read_string(f->file, attr_names[a]);
     const char *why = NULL;
+    char series_why[256];
     if (!f->attr_text[0] || strcmp(f->attr_text[0], FORMAT) != 0) why = "not an hsweep results file (format attribute)";
     hid_t runs = why ? -1 : H5Gopen2(f->file, "runs", H5P_DEFAULT);
     hid_t recs = runs >= 0 ? H5Gopen2(f->file, "records", H5P_DEFAULT) : -1;
@@ -531,6 +699,11 @@ hs_code hs_results_open(MPI_Comm comm, const char *path, hs_results **out, hs_er
         else if (f->n_layer_metrics && dims_of(lays, f->layer_metrics[0], d3, 3)) why = "malformed /layers dataset";
         f->n_records = d2[1] ? d2[1] : d3[1];
         f->max_layers = d3[2];
+    }
+    const char *bad = NULL;
+    if (!why && (why = open_series(f, &bad)) && bad) {
+        snprintf(series_why, sizeof series_why, "%s: /series/%s", why, bad);
+        why = series_why;
     }
     if (lays >= 0) H5Gclose(lays);
     if (recs >= 0) H5Gclose(recs);
@@ -570,6 +743,40 @@ hs_code hs_results_use_metrics(hs_results *f, const char *const *metrics, size_t
     return HS_OK;
 }
 
+/* How series s of a layout relates to the file: 0 = fits, 1 = needs room (absent, more points or
+ * larger dims), -1 = incompatible (another ndim or axes), with why. */
+static int series_fit(const hs_results *f, const hs_results_series *s, const char **why) {
+    const series_info *have = series_find(f, s->name);
+    if (!have) return *why = "is not in the file", 1;
+    if (have->ndim != s->ndim) return *why = "has another number of axes in the file", -1;
+    if (strcmp(have->axes, s->axes ? s->axes : "") != 0) return *why = "has other axes in the file", -1;
+    if (s->n_points > have->n_points) return *why = "has fewer points in the file", 1;
+    for (int d = 0; d < s->ndim; d++)
+        if (s->dims[d] > have->dims[d]) return *why = "has smaller dims in the file", 1;
+    return 0;
+}
+
+hs_code hs_results_use_series(hs_results *f, const hs_results_series *series, size_t n_series, hs_error *err) {
+    for (size_t k = 0; k < n_series; k++) {
+        const char *why = "";
+        if (series_fit(f, &series[k], &why))
+            return HS_FAIL(err, HS_ERR_VALUE, "%s: the series '%s' (axes %s) %s (written by another hsweep version?)",
+                           f->path, series[k].name, series[k].axes ? series[k].axes : "", why);
+    }
+    return HS_OK;
+}
+
+int hs_results_needs_grow(const hs_results *f, const hs_results_layout *L) {
+    /* a file without /layers datasets (or /records) reads 0 layers (records): nothing to grow */
+    if (L->n_runs > f->n_runs || (L->n_metrics + L->n_layer_metrics && L->n_records > f->n_records) ||
+        (L->n_layer_metrics && L->max_layers > f->max_layers))
+        return 1;
+    const char *why;
+    for (size_t k = 0; k < L->n_series; k++)
+        if (series_fit(f, &L->series[k], &why)) return 1;
+    return 0;
+}
+
 size_t hs_results_n_runs(const hs_results *f) { return f->n_runs; }
 size_t hs_results_n_records(const hs_results *f) { return f->n_records; }
 size_t hs_results_max_layers(const hs_results *f) { return f->max_layers; }
@@ -585,6 +792,21 @@ const char *hs_results_attr(const hs_results *f, const char *name) {
 
 /* ================================================================ grow (resume of a grown plan) */
 
+/* Collective: set the extent of dataset loc/name to at least want[0 .. its rank). */
+static int extend_ds(hid_t loc, const char *name, const hsize_t *want) {
+    hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
+    hid_t sp = ds >= 0 ? H5Dget_space(ds) : -1;
+    int rank = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1, rc = 0, grow = 0;
+    hsize_t dims[MAX_RANK] = {0};
+    if (rank < 1 || rank > MAX_RANK || H5Sget_simple_extent_dims(sp, dims, NULL) < 0) rc = -1;
+    for (int d = 0; !rc && d < rank; d++)
+        if (want[d] > dims[d]) dims[d] = want[d], grow = 1;
+    if (!rc && grow && H5Dset_extent(ds, dims) < 0) rc = -1;
+    if (sp >= 0) H5Sclose(sp);
+    if (ds >= 0) H5Dclose(ds);
+    return rc;
+}
+
 /* Collective: set the extent of every dataset in group to at least (R, N, L) (per its rank). */
 static int extend_group(hid_t file, const char *group, hsize_t R, hsize_t N, hsize_t L) {
     hid_t g = H5Gopen2(file, group, H5P_DEFAULT);
@@ -592,21 +814,46 @@ static int extend_group(hid_t file, const char *group, hsize_t R, hsize_t N, hsi
     size_t n = 0;
     char **names = list_names(g, &n);
     int rc = names ? 0 : -1;
-    for (size_t i = 0; !rc && i < n; i++) {
-        hid_t ds = H5Dopen2(g, names[i], H5P_DEFAULT);
-        hid_t sp = ds >= 0 ? H5Dget_space(ds) : -1;
-        int rank = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
-        hsize_t dims[3] = {0}, want[3] = {R, N, L};
-        if (rank < 1 || rank > 3 || H5Sget_simple_extent_dims(sp, dims, NULL) < 0) rc = -1;
-        for (int d = 0; !rc && d < rank; d++)
-            if (want[d] > dims[d]) dims[d] = want[d];
-        if (!rc && H5Dset_extent(ds, dims) < 0) rc = -1;
-        if (sp >= 0) H5Sclose(sp);
-        if (ds >= 0) H5Dclose(ds);
-    }
+    hsize_t want[3] = {R, N, L};
+    for (size_t i = 0; !rc && i < n; i++) rc = extend_ds(g, names[i], want);
     for (size_t i = 0; names && i < n; i++) free(names[i]);
     free(names);
     H5Gclose(g);
+    return rc;
+}
+
+/* Collective: every series of the file grows to R runs and to the layout's points and dims (a
+ * series the layout does not name only along runs); series new in the layout are created, and
+ * `every` follows the layout. f->series is updated after success by the caller. */
+static int grow_series(hid_t file, const hs_results *f, const hs_results_layout *L, size_t R, const char **what) {
+    if (!f->n_series && !L->n_series) return 0;
+    *what = "/series";
+    hid_t sg = H5Lexists(file, "series", H5P_DEFAULT) > 0 ? H5Gopen2(file, "series", H5P_DEFAULT)
+                                                         : H5Gcreate2(file, "series", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (sg < 0) return -1;
+    int rc = 0;
+    for (size_t k = 0; !rc && k < f->n_series; k++) {
+        const series_info *s = &f->series[k];
+        hsize_t want[MAX_RANK] = {R, s->n_points};
+        for (int d = 0; d < s->ndim; d++) want[2 + d] = s->dims[d];
+        for (size_t j = 0; j < L->n_series; j++)
+            if (!strcmp(L->series[j].name, s->name)) {
+                if (L->series[j].n_points > want[1]) want[1] = L->series[j].n_points;
+                for (int d = 0; d < s->ndim; d++)
+                    if (L->series[j].dims[d] > want[2 + d]) want[2 + d] = L->series[j].dims[d];
+                hid_t g = H5Gopen2(sg, s->name, H5P_DEFAULT);
+                if (g < 0 || (H5Aexists(g, "every") > 0 && H5Adelete(g, "every") < 0) ||
+                    (L->series[j].every && attr_int(g, "every", (long long)L->series[j].every)))
+                    rc = -1;
+                if (g >= 0) H5Gclose(g);
+            }
+        hid_t g = rc ? -1 : H5Gopen2(sg, s->name, H5P_DEFAULT);
+        if (g < 0 || extend_ds(g, "values", want) || extend_ds(g, "point", want)) rc = -1, *what = s->name;
+        if (g >= 0) H5Gclose(g);
+    }
+    for (size_t j = 0; !rc && j < L->n_series; j++)
+        if (!series_find(f, L->series[j].name) && create_series(sg, &L->series[j], R)) rc = -1, *what = L->series[j].name;
+    H5Gclose(sg);
     return rc;
 }
 
@@ -622,11 +869,21 @@ hs_code hs_results_grow(MPI_Comm comm, hs_results *f, const hs_results_layout *L
         if (strcmp(f->ids[r], L->ids[r]) != 0)
             return HS_FAIL(err, HS_ERR_INTERNAL, "grow: run %zu is %s in the file but %s in the plan", r, f->ids[r],
                            L->ids[r]);
+    /* refuse before any change: a file is never left half grown by a layout it cannot take */
+    const char *why = NULL, *bad = series_invalid(L->series, L->n_series, &why);
+    if (bad) return HS_FAIL(err, HS_ERR_INTERNAL, "%s: series '%s' %s", f->path, bad, why);
+    for (size_t k = 0; k < L->n_series; k++)
+        if (series_fit(f, &L->series[k], &why) < 0) {
+            HS_FAIL(err, HS_ERR_VALUE, "%s: cannot grow: the series '%s' (axes %s) %s", f->path, L->series[k].name,
+                    L->series[k].axes ? L->series[k].axes : "", why);
+            hs_error_hint(err, "the series changed its shape between hsweep versions: write to a new file with -o");
+            return HS_ERR_VALUE;
+        }
     size_t N = L->n_records > f->n_records ? L->n_records : f->n_records;
     size_t Lm = L->max_layers > f->max_layers ? L->max_layers : f->max_layers;
     const char *what = "datasets";
     int rc = extend_group(f->file, "runs", R, N, Lm) || extend_group(f->file, "records", R, N, Lm) ||
-             extend_group(f->file, "layers", R, N, Lm);
+             extend_group(f->file, "layers", R, N, Lm) || grow_series(f->file, f, L, R, &what);
     hid_t runs = rc ? -1 : H5Gopen2(f->file, "runs", H5P_DEFAULT);
     if (!rc && runs < 0) rc = -1;
     /* key columns that vary only now: new datasets (collective), filled for every run below */
@@ -667,6 +924,7 @@ hs_code hs_results_grow(MPI_Comm comm, hs_results *f, const hs_results_layout *L
     if (!ids || !states) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
     for (size_t r = old_R; r < R; r++) snprintf(f->ids[r], ID_LEN, "%s", L->ids[r]), f->states[r] = HS_STATE_PENDING;
     f->n_runs = R, f->n_records = N, f->max_layers = Lm;
+    if (series_adopt(f, L->series, L->n_series)) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
     return HS_OK;
 }
 
@@ -731,6 +989,71 @@ hs_code hs_results_write_run(hs_results *f, size_t i, const hs_results_row *row,
     if (runs >= 0) H5Gclose(runs);
     free(buf);
     if (rc) return HS_FAIL(err, HS_ERR_IO, "%s: cannot write run %s (%s)", f->path, f->ids[i], what);
+    return HS_OK;
+}
+
+/* Independent: one series of run i (see hs_results_write_series). */
+static int write_one_series(hs_results *f, size_t i, const hs_store_series *s, const series_info *have,
+                            const char **what) {
+    hid_t g = H5Gopen2(f->file, "series", H5P_DEFAULT);
+    hid_t sg = g >= 0 ? H5Gopen2(g, s->name, H5P_DEFAULT) : -1;
+    hid_t pd = sg >= 0 ? H5Dopen2(sg, "point", H5P_DEFAULT) : -1;
+    hid_t vd = pd >= 0 ? H5Dopen2(sg, "values", H5P_DEFAULT) : -1;
+    int rank = 2 + have->ndim, rc = vd >= 0 ? 0 : -1;
+    size_t Ns = have->n_points, own = 1, full = 1;
+    for (int d = 0; d < have->ndim; d++) own *= s->dims[d], full *= have->dims[d];
+    /* point [i, 0:Ns]: the run's indices, -1 after them */
+    long long *pt = malloc((Ns + 1) * sizeof *pt);
+    if (!rc && !pt) rc = -1;
+    for (size_t j = 0; !rc && j < Ns; j++) pt[j] = j < s->n ? s->point[j] : -1;
+    hsize_t start[MAX_RANK] = {i, 0}, count[MAX_RANK] = {1, Ns};
+    if (!rc && Ns) *what = "point", rc = write_block(pd, H5T_NATIVE_LLONG, 2, start, count, pt);
+    free(pt);
+    /* values [i, 0:n, 0:own dims] straight from the caller's contiguous buffer */
+    count[1] = s->n;
+    for (int d = 0; d < have->ndim; d++) count[2 + d] = s->dims[d];
+    if (!rc && s->n && own) *what = "values", rc = write_block(vd, H5T_NATIVE_DOUBLE, rank, start, count, s->values);
+    /* values [i, n:Ns, all dims] = NaN, in blocks of about CHUNK_BYTES, so that a stopped
+     * attempt's later points do not survive a shorter rerun */
+    size_t per = full ? (CHUNK_BYTES / sizeof(double)) / full : 0, left = Ns - s->n;
+    if (per < 1) per = 1;
+    if (per > left) per = left;
+    double *nan = !rc && full && left ? malloc(per * full * sizeof *nan) : NULL;
+    if (!rc && full && left && !nan) rc = -1;
+    for (size_t k = 0; nan && k < per * full; k++) nan[k] = NAN;
+    for (int d = 0; d < have->ndim; d++) count[2 + d] = have->dims[d];
+    for (size_t j = s->n; !rc && nan && j < Ns; j += count[1]) {
+        start[1] = j, count[1] = Ns - j < per ? Ns - j : per;
+        *what = "values", rc = write_block(vd, H5T_NATIVE_DOUBLE, rank, start, count, nan);
+    }
+    free(nan);
+    if (vd >= 0) H5Dclose(vd);
+    if (pd >= 0) H5Dclose(pd);
+    if (sg >= 0) H5Gclose(sg);
+    if (g >= 0) H5Gclose(g);
+    return rc;
+}
+
+hs_code hs_results_write_series(hs_results *f, size_t i, const hs_store_series *series, size_t n_series,
+                                hs_error *err) {
+    if (i >= f->n_runs) return HS_FAIL(err, HS_ERR_INTERNAL, "run %zu of %zu", i, f->n_runs);
+    for (size_t k = 0; k < n_series; k++) {
+        const hs_store_series *s = &series[k];
+        const series_info *have = series_find(f, s->name);
+        if (!have) return HS_FAIL(err, HS_ERR_INTERNAL, "%s: no series '%s' in the file (run %s)", f->path, s->name, f->ids[i]);
+        if (s->n && (!s->point || !s->values))
+            return HS_FAIL(err, HS_ERR_INTERNAL, "%s: run %s's series '%s' has %zu points but no data", f->path,
+                           f->ids[i], s->name, s->n);
+        int fits = have->ndim == s->ndim && s->n <= have->n_points;
+        for (int d = 0; fits && d < s->ndim; d++) fits = s->dims[d] <= have->dims[d];
+        if (!fits)
+            return HS_FAIL(err, HS_ERR_INTERNAL,
+                           "%s: run %s's series '%s' (%zu points, ndim %d) does not fit the file's (%zu points, ndim %d)",
+                           f->path, f->ids[i], s->name, s->n, s->ndim, have->n_points, have->ndim);
+        const char *what = "";
+        if (write_one_series(f, i, s, have, &what))
+            return HS_FAIL(err, HS_ERR_IO, "%s: cannot write run %s (/series/%s/%s)", f->path, f->ids[i], s->name, what);
+    }
     return HS_OK;
 }
 

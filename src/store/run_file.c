@@ -25,9 +25,38 @@ static herr_t write_string_attr(hid_t obj, const char *name, const char *value) 
     return st;
 }
 
+/* /series/<name> of one series: values [n x dims], point [n], attributes axes and every. */
+static int write_series(hid_t sg, const hs_store_series *s) {
+    if (s->ndim < 0 || s->ndim > HS_STORE_MAX_DIMS || !s->name || !s->name[0] || strchr(s->name, '/')) return -1;
+    hsize_t dv[1 + HS_STORE_MAX_DIMS] = {s->n}, dp[1] = {s->n};
+    size_t count = s->n;
+    for (int d = 0; d < s->ndim; d++) dv[1 + d] = s->dims[d], count *= s->dims[d];
+    hid_t g = H5Gcreate2(sg, s->name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t vs = H5Screate_simple(1 + s->ndim, dv, NULL), ps = H5Screate_simple(1, dp, NULL);
+    hid_t v = g >= 0 && vs >= 0 ? H5Dcreate2(g, "values", H5T_IEEE_F64LE, vs, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
+    hid_t p = g >= 0 && ps >= 0 ? H5Dcreate2(g, "point", H5T_STD_I64LE, ps, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
+    int ok = v >= 0 && p >= 0 && (count == 0 || H5Dwrite(v, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, s->values) >= 0) &&
+             (s->n == 0 || H5Dwrite(p, H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, s->point) >= 0) &&
+             write_string_attr(g, "axes", s->axes ? s->axes : "") >= 0;
+    if (ok && s->every) {
+        long long every = (long long)s->every;
+        hid_t as = H5Screate(H5S_SCALAR);
+        hid_t a = as >= 0 ? H5Acreate2(g, "every", H5T_STD_I64LE, as, H5P_DEFAULT, H5P_DEFAULT) : -1;
+        ok = a >= 0 && H5Awrite(a, H5T_NATIVE_LLONG, &every) >= 0;
+        if (a >= 0) H5Aclose(a);
+        if (as >= 0) H5Sclose(as);
+    }
+    if (p >= 0) H5Dclose(p);
+    if (v >= 0) H5Dclose(v);
+    if (ps >= 0) H5Sclose(ps);
+    if (vs >= 0) H5Sclose(vs);
+    if (g >= 0) H5Gclose(g);
+    return ok ? 0 : -1;
+}
+
 hs_code hs_store_write_run(const char *path, const hs_store_attr *attrs, size_t n_attrs,
                            const hs_store_column *cols, size_t n_cols, size_t n_rows, const hs_store_matrix *mats,
-                           size_t n_mats, hs_error *err) {
+                           size_t n_mats, const hs_store_series *series, size_t n_series, hs_error *err) {
     quiet();
     hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (file < 0) {
@@ -68,6 +97,12 @@ hs_code hs_store_write_run(const char *path, const hs_store_attr *attrs, size_t 
         if (!ok) rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot write the dataset /layers/%s", path, mats[i].name);
     }
     if (lg >= 0) H5Gclose(lg);
+    hid_t sg = rc == HS_OK && n_series ? H5Gcreate2(file, "series", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
+    if (rc == HS_OK && n_series && sg < 0) rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot create the group /series", path);
+    for (size_t i = 0; i < n_series && rc == HS_OK; i++)
+        if (write_series(sg, &series[i]))
+            rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot write the series /series/%s", path, series[i].name);
+    if (sg >= 0) H5Gclose(sg);
     if (H5Fclose(file) < 0 && rc == HS_OK) rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot close the HDF5 file", path);
     return rc;
 }
