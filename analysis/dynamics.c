@@ -36,10 +36,10 @@ enum { G_HAS, G_FLAG, G_DT, G_B0, G_M, G_K, G_TRAIN, G_TEST, N_GBASE };
 enum { GM_S, GM_FP, GM_FINAL, GM_DIFF, GM_DEV_H, GM_DEV_IN, GM_DEV_OUT, GM_FINAL_IN, GM_FINAL_OUT, N_GM };
 
 typedef struct layout {
-    size_t R, N, L;               /* runs, record points, per-layer layers (0 without /layers) */
-    size_t V, NsH, NsG2, reps;    /* level_acc levels and points, center_gap points and reps */
-    size_t km, NsM, NsMS;         /* mode_strength modes and points, mode_svals points */
-    size_t T, kg, NsS;            /* singular_values tensors, values and points */
+    size_t R, N, L;            /* runs, record points, per-layer layers (0 without /layers) */
+    size_t V, NsH, NsG2, reps; /* level_acc levels and points, center_gap points and reps */
+    size_t km, NsM, NsMS;      /* mode_strength modes and points, mode_svals points */
+    size_t T, kg, NsS;         /* singular_values tensors, values and points */
     int has_acc, has_gap, has_modes, has_svals, has_msvals;
     /* offsets into a row */
     size_t o_wc, o_nc, o_hier, o_t90, o_gap_step, o_gap_max, o_gap_final, o_dln, o_dm, o_dth, o_dstep;
@@ -210,8 +210,8 @@ static double first_reach(const double *t, const double *u, size_t n, double tar
 /* One run's modes: strength [Ns x km], svals [Ns x km] (constant in time), pt [Ns]; fills the
  * run's DLN block of row. */
 static void dln_run(const hs_train_config *c, const hs_train_layout *lay, int n_out, const double *str,
-                    const double *sv, const double *pt, size_t Ns, size_t km, const double *step, size_t N,
-                    double *row, const layout *y) {
+                    const double *sv, const double *pt, size_t Ns, size_t km, const double *step, size_t N, double *row,
+                    const layout *y) {
     double *b = row + y->o_dln, *m = row + y->o_dm, *th = row + y->o_dth, *ts = row + y->o_dstep;
     int flag = 0;
     if (c->loss != HS_LOSS_MSE) flag |= HS_DYN_DLN_NOT_MSE;
@@ -264,7 +264,8 @@ static void dln_run(const hs_train_config *c, const hs_train_layout *lay, int n_
         } else {
             for (size_t i = 0; i < n; i++) a[i] = NAN, rel[i] = t[i] - t0;
             double dt = fmin(1.0, 0.01 * tau / s); /* RK4 steps well below the fastest time scale tau / s */
-            if (hs_dln_deep(nl, s, a0, tau, HS_ODE_RK4, dt, rel, (int)n, a, &e) != HS_OK) mk[DM_FLAG] = HS_DYN_MODE_ODE_FAILED;
+            if (hs_dln_deep(nl, s, a0, tau, HS_ODE_RK4, dt, rel, (int)n, a, &e) != HS_OK)
+                mk[DM_FLAG] = HS_DYN_MODE_ODE_FAILED;
             mk[DM_THALF_TH] = first_reach(t, a, n, 0.5 * s); /* on the record grid, linear in between */
         }
         double dev = NAN;
@@ -281,7 +282,8 @@ static void dln_run(const hs_train_config *c, const hs_train_layout *lay, int n_
 /* ================================================================ gated networks */
 
 /* The toy task's targets (data.h, gated_toy): Y [4 items x 7 features]. */
-static const double toy_y[4][7] = {{6, 4, 0, 3, 0, 0, 0}, {6, 4, 0, 0, 3, 0, 0}, {6, 0, 4, 0, 0, 3, 0}, {6, 0, 4, 0, 0, 0, 3}};
+static const double toy_y[4][7] = {
+    {6, 4, 0, 3, 0, 0, 0}, {6, 4, 0, 0, 3, 0, 0}, {6, 0, 4, 0, 0, 3, 0}, {6, 0, 4, 0, 0, 0, 3}};
 
 /* Singular values of Sigma_yx = Y^T X summed over the items (X = I_4: those of Y), descending. */
 static int toy_svals(double s[4]) {
@@ -349,7 +351,8 @@ static void gated_run(const hs_train_config *c, const hs_train_layout *lay, cons
             const double *p = sv + idx[i] * T * kg;
             size_t j = idx[i];
             oh[j * kg + k] = traj[i].h, oi[j * kg + k] = traj[i].in, oo[j * kg + k] = traj[i].out;
-            double x = fabs(p[Mh * kg + k] - traj[i].h), xi = fabs(p[k] - traj[i].in), xo = fabs(p[Mo * kg + k] - traj[i].out);
+            double x = fabs(p[Mh * kg + k] - traj[i].h), xi = fabs(p[k] - traj[i].in),
+                   xo = fabs(p[Mo * kg + k] - traj[i].out);
             if (isfinite(x) && (isnan(dh) || x > dh)) dh = x;
             if (isfinite(xi) && (isnan(di) || xi > di)) di = xi;
             if (isfinite(xo) && (isnan(dout) || xo > dout)) dout = xo;
@@ -446,13 +449,13 @@ static int read_layout(hid_t file, layout *y, char *why, size_t wlen, const char
     }
     hsize_t p[5];
     int np;
-#define SERIES(name, want_nd, has, ns)                                                                                \
-    if (exists(file, "/series/" name "/values") && exists(file, "/series/" name "/point")) {                        \
-        if (ds_dims(file, "/series/" name "/values", &nd, d) < 0 || nd != (want_nd) || d[0] != y->R ||              \
-            ds_dims(file, "/series/" name "/point", &np, p) < 0 || np != 2 || p[0] != y->R || p[1] != d[1])         \
-            return snprintf(why, wlen, "%s: /series/%s is not [runs x points x %d axes]", path, name, (want_nd) - 2), \
-                   -1;                                                                                                \
-        y->has = 1, y->ns = d[1];                                                                                     \
+#define SERIES(name, want_nd, has, ns)                                                                                 \
+    if (exists(file, "/series/" name "/values") && exists(file, "/series/" name "/point")) {                           \
+        if (ds_dims(file, "/series/" name "/values", &nd, d) < 0 || nd != (want_nd) || d[0] != y->R ||                 \
+            ds_dims(file, "/series/" name "/point", &np, p) < 0 || np != 2 || p[0] != y->R || p[1] != d[1])            \
+            return snprintf(why, wlen, "%s: /series/%s is not [runs x points x %d axes]", path, name, (want_nd)-2),    \
+                   -1;                                                                                                 \
+        y->has = 1, y->ns = d[1];                                                                                      \
     }
     SERIES("level_acc", 3, has_acc, NsH)
     if (y->has_acc) y->V = d[2];
@@ -494,10 +497,10 @@ static void block_free(block *b) {
 static int read_block(hid_t file, const layout *y, block *b) {
     size_t n = b->n, N = y->N;
     int rc = 0;
-#define RD(field, name, size, cond)                                                                                   \
-    if (!rc && (cond)) {                                                                                              \
-        b->field = malloc(((size) + 1) * sizeof(double));                                                            \
-        rc = !b->field || read_rows(file, name, b->r0, n, b->field) < 0 ? -1 : 0;                                     \
+#define RD(field, name, size, cond)                                                                                    \
+    if (!rc && (cond)) {                                                                                               \
+        b->field = malloc(((size) + 1) * sizeof(double));                                                              \
+        rc = !b->field || read_rows(file, name, b->r0, n, b->field) < 0 ? -1 : 0;                                      \
     }
     RD(step, "/records/step", n * N, 1)
     RD(epoch, "/records/epoch", n * N, exists(file, "/records/epoch"))
@@ -574,8 +577,8 @@ static void analyse_run(const layout *y, const block *b, size_t i, int state, co
             row[y->o_hier + H_HAS] = 1, row[y->o_hier + H_NLEV] = (double)nv;
             row[y->o_hier + H_COARSE] = coarse_first(row + y->o_t90, nv);
             if (y->has_gap)
-                hier_gaps(b->gap + i * y->NsG2 * y->reps * y->V, b->gap_pt + i * y->NsG2, y->NsG2, y->reps, y->V, step, N,
-                          HS_DYN_WINDOW, row + y->o_gap_step, row + y->o_gap_max, row + y->o_gap_final);
+                hier_gaps(b->gap + i * y->NsG2 * y->reps * y->V, b->gap_pt + i * y->NsG2, y->NsG2, y->reps, y->V, step,
+                          N, HS_DYN_WINDOW, row + y->o_gap_step, row + y->o_gap_max, row + y->o_gap_final);
         }
     }
     /* deep linear modes */
@@ -584,8 +587,8 @@ static void analyse_run(const layout *y, const block *b, size_t i, int state, co
         int any = 0;
         for (size_t q = 0; q < y->NsM * y->km && !any; q++) any = isfinite(ms[q]);
         if (any)
-            dln_run(&c, &lay, sh.t_dim > 0 ? sh.t_dim : sh.classes, ms, b->ms_sv + i * y->NsM * y->km, pt, y->NsM, y->km,
-                    step, N, row, y);
+            dln_run(&c, &lay, sh.t_dim > 0 ? sh.t_dim : sh.classes, ms, b->ms_sv + i * y->NsM * y->km, pt, y->NsM,
+                    y->km, step, N, row, y);
     }
     /* gated nets */
     if (y->has_svals && c.arch == HS_ARCH_GATED && b->epoch) {
@@ -608,8 +611,11 @@ static int read_and_analyse(MPI_Comm comm, const char *path, layout *y, unsigned
     if (file < 0) snprintf(why, wlen, "%s: cannot open as an HDF5 file", path), rc = -2;
     if (!rc) rc = read_layout(file, y, why, wlen, path);
     if (!rc && !y->has_acc && !y->has_modes && !y->has_svals && !y->L)
-        snprintf(why, wlen, "%s: no learning-dynamics data (series level_acc, mode_strength, singular_values or "
-                            "/layers/weight_norm)", path), rc = -1;
+        snprintf(why, wlen,
+                 "%s: no learning-dynamics data (series level_acc, mode_strength, singular_values or "
+                 "/layers/weight_norm)",
+                 path),
+            rc = -1;
     size_t R = y->R;
     unsigned char *state = calloc(R + 1, 1);
     char **text = calloc(R + 1, sizeof *text);
@@ -628,8 +634,10 @@ static int read_and_analyse(MPI_Comm comm, const char *path, layout *y, unsigned
     b.n = (b.r0 + per < R ? b.r0 + per : R) - b.r0;
     double *rows = malloc((b.n * y->stride + 1) * sizeof *rows);
     if (!rc && !rows) snprintf(why, wlen, "out of memory"), rc = -1;
-    if (!rc && read_block(file, y, &b) < 0) snprintf(why, wlen, "%s: cannot read rows %zu..%zu", path, b.r0, b.r0 + b.n), rc = -2;
-    for (size_t i = 0; !rc && i < b.n; i++) analyse_run(y, &b, i, state[b.r0 + i], text[b.r0 + i], rows + i * y->stride);
+    if (!rc && read_block(file, y, &b) < 0)
+        snprintf(why, wlen, "%s: cannot read rows %zu..%zu", path, b.r0, b.r0 + b.n), rc = -2;
+    for (size_t i = 0; !rc && i < b.n; i++)
+        analyse_run(y, &b, i, state[b.r0 + i], text[b.r0 + i], rows + i * y->stride);
     size_t mine = b.n;
     block_free(&b);
     if (file >= 0) H5Fclose(file);
@@ -674,8 +682,9 @@ typedef struct column {
 
 /* Columns of /runs that are bookkeeping or seeds, not configuration. */
 static int is_config_key(const char *name) {
-    static const char *const skip[] = {"id",    "config", "status", "rank",  "attempts", "start",         "end",
-                                       "wall", "epochs_done", "steps", "error", "seed", "data.seed", "data.rule_seed"};
+    static const char *const skip[] = {"id",    "config", "status",    "rank",          "attempts",
+                                       "start", "end",    "wall",      "epochs_done",   "steps",
+                                       "error", "seed",   "data.seed", "data.rule_seed"};
     for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
         if (!strcmp(name, skip[i])) return 0;
     return 1;
@@ -836,12 +845,12 @@ static void gather_col(const double *rows, size_t R, size_t stride, size_t q, si
 typedef struct ctx {
     layout y;
     size_t R, C;
-    double *rows;          /* [R x stride] */
-    int *cfg;              /* [R] configuration of each run, -1 unfinished or bad */
-    size_t *first;         /* [C] a representative run */
-    char **label;          /* [C] */
-    signed char *sel;      /* [R] scratch selection */
-    double *tmp, *buf;     /* scratch */
+    double *rows;      /* [R x stride] */
+    int *cfg;          /* [R] configuration of each run, -1 unfinished or bad */
+    size_t *first;     /* [C] a representative run */
+    char **label;      /* [C] */
+    signed char *sel;  /* [R] scratch selection */
+    double *tmp, *buf; /* scratch */
     column *cols;
     size_t ncols;
 } ctx;
@@ -850,7 +859,8 @@ typedef struct ctx {
 static void cstat(const ctx *x, size_t c, size_t q, double *m, double *s, int *n) {
     size_t k = 0;
     for (size_t r = 0; r < x->R; r++)
-        if (x->sel[r] && x->cfg[r] == (int)c && isfinite(x->rows[r * x->y.stride + q])) x->tmp[k++] = x->rows[r * x->y.stride + q];
+        if (x->sel[r] && x->cfg[r] == (int)c && isfinite(x->rows[r * x->y.stride + q]))
+            x->tmp[k++] = x->rows[r * x->y.stride + q];
     *m = hs_mean(x->tmp, k), *s = hs_std(x->tmp, k, 1), *n = (int)k;
 }
 
@@ -866,7 +876,8 @@ static double cmax(const ctx *x, size_t c, size_t q) {
 static int cflags(const ctx *x, size_t c, size_t q) {
     int f = 0;
     for (size_t r = 0; r < x->R; r++)
-        if (x->sel[r] && x->cfg[r] == (int)c && isfinite(x->rows[r * x->y.stride + q])) f |= (int)x->rows[r * x->y.stride + q];
+        if (x->sel[r] && x->cfg[r] == (int)c && isfinite(x->rows[r * x->y.stride + q]))
+            f |= (int)x->rows[r * x->y.stride + q];
     return f;
 }
 
@@ -950,7 +961,8 @@ static int w_cfg_stats(const ctx *x, hid_t g, const char *p, size_t q0, size_t n
     int w = 0;
     snprintf(name, sizeof name, "%s_mean", p), w |= w_f64(g, name, 2, d, mean);
     snprintf(name, sizeof name, "%s_std", p), w |= w_f64(g, name, 2, d, sd);
-    if (with_n) snprintf(name, sizeof name, "%s_n", p), w |= write_nd(g, name, H5T_STD_I32LE, H5T_NATIVE_INT, 2, d, cnt);
+    if (with_n)
+        snprintf(name, sizeof name, "%s_n", p), w |= write_nd(g, name, H5T_STD_I32LE, H5T_NATIVE_INT, 2, d, cnt);
     return w;
 }
 
@@ -983,7 +995,8 @@ static int stage_hier(ctx *x, hid_t top, hs_str *csv, hs_str *md, hs_analyze_dyn
         w |= w_i32(g, "n_runs", x->C, n);
         for (size_t c = 0; c < x->C; c++) {
             n[c] = 0;
-            for (size_t r = 0; r < x->R; r++) n[c] += x->sel[r] && x->cfg[r] == (int)c && x->rows[r * y->stride + y->o_hier + H_COARSE] == 1;
+            for (size_t r = 0; r < x->R; r++)
+                n[c] += x->sel[r] && x->cfg[r] == (int)c && x->rows[r * y->stride + y->o_hier + H_COARSE] == 1;
         }
         w |= w_i32(g, "n_coarse_first", x->C, n);
         w |= w_attr(g, "threshold", HS_DYN_ACC_THRESHOLD) | w_attr(g, "window", HS_DYN_WINDOW);
@@ -1005,12 +1018,14 @@ static int stage_hier(ctx *x, hid_t top, hs_str *csv, hs_str *md, hs_analyze_dyn
     /* tables: steps to the threshold per level, coarsest first */
     size_t nv = 0;
     for (size_t r = 0; r < x->R; r++)
-        if (x->sel[r] && x->rows[r * y->stride + y->o_hier + H_NLEV] > (double)nv) nv = (size_t)x->rows[r * y->stride + y->o_hier + H_NLEV];
-    hs_str_printf(md, "## Hierarchy: optimiser step where the test accuracy at each level first reaches %.2g\n\n"
-                      "Accuracy smoothed by a trailing mean over the last %d stored points; level 0 = leaves, %zu = "
-                      "coarsest; mean +- std over seeds (reached/runs). Order: levels as they reach it ('=' same "
-                      "step). Coarse first: the coarser level never later than the finer.\n\n| config | runs |",
-                   HS_DYN_ACC_THRESHOLD, HS_DYN_WINDOW, nv ? nv - 1 : 0);
+        if (x->sel[r] && x->rows[r * y->stride + y->o_hier + H_NLEV] > (double)nv)
+            nv = (size_t)x->rows[r * y->stride + y->o_hier + H_NLEV];
+    hs_str_printf(md,
+                  "## Hierarchy: optimiser step where the test accuracy at each level first reaches %.2g\n\n"
+                  "Accuracy smoothed by a trailing mean over the last %d stored points; level 0 = leaves, %zu = "
+                  "coarsest; mean +- std over seeds (reached/runs). Order: levels as they reach it ('=' same "
+                  "step). Coarse first: the coarser level never later than the finer.\n\n| config | runs |",
+                  HS_DYN_ACC_THRESHOLD, HS_DYN_WINDOW, nv ? nv - 1 : 0);
     hs_str_printf(csv, "config,label,n_runs");
     for (size_t l = nv; l-- > 0;) {
         hs_str_printf(md, " level %zu |", l);
@@ -1046,9 +1061,10 @@ static int stage_hier(ctx *x, hid_t top, hs_str *csv, hs_str *md, hs_analyze_dyn
     }
     hs_str_printf(md, "\n");
     if (y->has_gap) {
-        hs_str_printf(md, "### Center gaps (cousin minus sibling centroid cosine distance)\n\nPer representation (0 the "
-                          "input, 2l+1 hidden layer l's Linear output, 2l+2 its block output, last the logits) and "
-                          "level: final value, and in brackets the step of the (smoothed) maximum; means over seeds.\n\n");
+        hs_str_printf(md,
+                      "### Center gaps (cousin minus sibling centroid cosine distance)\n\nPer representation (0 the "
+                      "input, 2l+1 hidden layer l's Linear output, 2l+2 its block output, last the logits) and "
+                      "level: final value, and in brackets the step of the (smoothed) maximum; means over seeds.\n\n");
         for (size_t c = 0; c < x->C; c++) {
             if (!ccount(x, c)) continue;
             hs_str_printf(md, "%s\n\n| rep |", x->label[c]);
@@ -1091,15 +1107,20 @@ static int stage_richlazy(ctx *x, hid_t top, hs_str *csv, hs_str *md, hs_analyze
     for (size_t c = 0; c < x->C; c++) n[c] = (int)ccount(x, c);
     if (!w) w |= w_i32(g, "n_runs", x->C, n);
     if (!w) {
-        w |= w_cfg_stats(x, g, "train_loss", B_TRAIN_LOSS, 1, 1, 0, 0) | w_cfg_stats(x, g, "test_loss", B_TEST_LOSS, 1, 1, 0, 0);
-        w |= w_cfg_stats(x, g, "weight_change", y->o_wc, L, 1, 0, 0) | w_cfg_stats(x, g, "norm_change", y->o_nc, L, 1, 0, 0);
-        w |= w_cfg_stats(x, g, "init_scale", B_INIT_SCALE, 1, 1, 0, 0) | w_cfg_stats(x, g, "weight_decay", B_DECAY, 1, 1, 0, 0);
+        w |= w_cfg_stats(x, g, "train_loss", B_TRAIN_LOSS, 1, 1, 0, 0) |
+             w_cfg_stats(x, g, "test_loss", B_TEST_LOSS, 1, 1, 0, 0);
+        w |= w_cfg_stats(x, g, "weight_change", y->o_wc, L, 1, 0, 0) |
+             w_cfg_stats(x, g, "norm_change", y->o_nc, L, 1, 0, 0);
+        w |= w_cfg_stats(x, g, "init_scale", B_INIT_SCALE, 1, 1, 0, 0) |
+             w_cfg_stats(x, g, "weight_decay", B_DECAY, 1, 1, 0, 0);
     }
     if (g >= 0) H5Gclose(g);
-    hs_str_printf(md, "## Rich vs lazy: final loss and relative weight change per layer\n\n"
-                      "dW = |W_l(T) - W_l(0)| / |W_l(0)| (the lazy-regime measure); norm change = (|W_l(T)| - |W_l(0)|) / "
-                      "|W_l(0)| (the notebook's change of the norm); layer %zu is the readout; mean +- std over seeds.\n\n"
-                      "| config | init scale | weight decay | runs | final train loss |", L - 1);
+    hs_str_printf(md,
+                  "## Rich vs lazy: final loss and relative weight change per layer\n\n"
+                  "dW = |W_l(T) - W_l(0)| / |W_l(0)| (the lazy-regime measure); norm change = (|W_l(T)| - |W_l(0)|) / "
+                  "|W_l(0)| (the notebook's change of the norm); layer %zu is the readout; mean +- std over seeds.\n\n"
+                  "| config | init scale | weight decay | runs | final train loss |",
+                  L - 1);
     hs_str_printf(csv, "config,label,init_scale,weight_decay,n_runs,train_loss_mean,train_loss_std,test_loss_mean,"
                        "test_loss_std");
     for (size_t l = 0; l < L; l++) hs_str_printf(md, " dW layer %zu |", l);
@@ -1120,7 +1141,8 @@ static int stage_richlazy(ctx *x, hid_t top, hs_str *csv, hs_str *md, hs_analyze
         cstat(x, c, B_TRAIN_LOSS, &m, &sd, &k), cstat(x, c, B_TEST_LOSS, &tl, &tsd, &k);
         fmt_pm(b, sizeof b, m, sd, "%.3g");
         hs_str_printf(md, "| %s | %g | %g | %zu | %s |", x->label[c], is, wd, nr, b);
-        hs_str_printf(csv, "%zu,\"%s\",%.10g,%.10g,%zu,%.10g,%.10g,%.10g,%.10g", c, x->label[c], is, wd, nr, m, sd, tl, tsd);
+        hs_str_printf(csv, "%zu,\"%s\",%.10g,%.10g,%zu,%.10g,%.10g,%.10g,%.10g", c, x->label[c], is, wd, nr, m, sd, tl,
+                      tsd);
         for (int pass = 0; pass < 2; pass++)
             for (size_t l = 0; l < L; l++) {
                 cstat(x, c, (pass ? y->o_nc : y->o_wc) + l, &m, &sd, &k);
@@ -1155,12 +1177,14 @@ static int stage_dln(ctx *x, hid_t top, hs_str *csv, hs_str *md, hs_analyze_dyna
     if (!w) {
         w |= w_runs_i8(x, g, "has", y->o_dln + D_HAS) | w_runs_i32(x, g, "flag", y->o_dln + D_FLAG);
         w |= w_runs_i32(x, g, "n_layers", y->o_dln + D_NLAYERS) | w_runs(x, g, "tau", y->o_dln + D_TAU, 1, 0);
-        static const char *const f[] = {"s", "a0", "mode_flag", "max_dev", "max_dev_rel", "t_half_sim", "t_half_theory"};
+        static const char *const f[] = {"s",           "a0",         "mode_flag",    "max_dev",
+                                        "max_dev_rel", "t_half_sim", "t_half_theory"};
         for (size_t q = 0; q < N_DM; q++) w |= w_runs_strided(x, g, f[q], y->o_dm, k, N_DM, q);
         hsize_t d3[3] = {x->R, y->NsM, k};
         gather_col(x->rows, x->R, y->stride, y->o_dth, y->NsM * k, x->buf), w |= w_f64(g, "theory", 3, d3, x->buf);
         w |= w_runs(x, g, "step", y->o_dstep, y->NsM, 1);
-        w |= w_cfg_stats(x, g, "max_dev", y->o_dm, k, N_DM, DM_DEV, 1) | w_cfg_stats(x, g, "max_dev_rel", y->o_dm, k, N_DM, DM_DEV_REL, 0);
+        w |= w_cfg_stats(x, g, "max_dev", y->o_dm, k, N_DM, DM_DEV, 1) |
+             w_cfg_stats(x, g, "max_dev_rel", y->o_dm, k, N_DM, DM_DEV_REL, 0);
         w |= w_cfg_stats(x, g, "t_half_sim", y->o_dm, k, N_DM, DM_THALF_SIM, 0);
         w |= w_cfg_stats(x, g, "t_half_theory", y->o_dm, k, N_DM, DM_THALF_TH, 0);
         w |= w_cfg_stats(x, g, "s", y->o_dm, k, N_DM, DM_S, 0);
@@ -1200,10 +1224,11 @@ static int stage_dln(ctx *x, hid_t top, hs_str *csv, hs_str *md, hs_analyze_dyna
             char b1[96], b2[96], b3[96], b4[96];
             fmt_pm(b1, sizeof b1, dm, ds, "%.3g"), fmt_pm(b2, sizeof b2, rm, rs, "%.3g");
             fmt_pm(b3, sizeof b3, hm, hsd, "%.1f"), fmt_pm(b4, sizeof b4, tm, tsd, "%.1f");
-            hs_str_printf(md, "| %s | %zu | %.4g | %.3g | %s | %s | %s | %s | %d/%zu | %s |\n", x->label[c], a, sm, am, b1, b2,
-                          b3, b4, nd, nr, ft.buf);
-            hs_str_printf(csv, "%zu,\"%s\",%zu,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%d,%zu,%d\n", c,
-                          x->label[c], a, sm, am, dm, ds, dmax, rm, rmax, hm, hsd, tm, tsd, nd, nr, fl);
+            hs_str_printf(md, "| %s | %zu | %.4g | %.3g | %s | %s | %s | %s | %d/%zu | %s |\n", x->label[c], a, sm, am,
+                          b1, b2, b3, b4, nd, nr, ft.buf);
+            hs_str_printf(
+                csv, "%zu,\"%s\",%zu,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%d,%zu,%d\n", c,
+                x->label[c], a, sm, am, dm, ds, dmax, rm, rmax, hm, hsd, tm, tsd, nd, nr, fl);
         }
     }
     hs_str_free(&ft);
@@ -1233,7 +1258,7 @@ static int stage_gated(ctx *x, hid_t top, hs_str *csv, hs_str *md, hs_analyze_dy
         w |= w_runs(x, g, "dt", y->o_gat + G_DT, 1, 0) | w_runs(x, g, "b0", y->o_gat + G_B0, 1, 0);
         w |= w_runs_i32(x, g, "modules", y->o_gat + G_M) | w_runs_i32(x, g, "active", y->o_gat + G_K);
         w |= w_runs(x, g, "train_loss", y->o_gat + G_TRAIN, 1, 0) | w_runs(x, g, "test_loss", y->o_gat + G_TEST, 1, 0);
-        static const char *const f[] = {"s",         "fixed_point", "final_h",  "diff",     "max_dev_h",
+        static const char *const f[] = {"s",          "fixed_point", "final_h",  "diff",     "max_dev_h",
                                         "max_dev_in", "max_dev_out", "final_in", "final_out"};
         for (size_t q = 0; q < N_GM; q++) w |= w_runs_strided(x, g, f[q], y->o_gm, k, N_GM, q);
         hsize_t d3[3] = {x->R, y->NsS, k};
@@ -1241,10 +1266,12 @@ static int stage_gated(ctx *x, hid_t top, hs_str *csv, hs_str *md, hs_analyze_dy
         gather_col(x->rows, x->R, y->stride, y->o_gin, y->NsS * k, x->buf), w |= w_f64(g, "ode_in", 3, d3, x->buf);
         gather_col(x->rows, x->R, y->stride, y->o_gout, y->NsS * k, x->buf), w |= w_f64(g, "ode_out", 3, d3, x->buf);
         w |= w_runs(x, g, "epoch", y->o_gep, y->NsS, 1);
-        w |= w_cfg_stats(x, g, "final_h", y->o_gm, k, N_GM, GM_FINAL, 1) | w_cfg_stats(x, g, "diff", y->o_gm, k, N_GM, GM_DIFF, 0);
+        w |= w_cfg_stats(x, g, "final_h", y->o_gm, k, N_GM, GM_FINAL, 1) |
+             w_cfg_stats(x, g, "diff", y->o_gm, k, N_GM, GM_DIFF, 0);
         w |= w_cfg_stats(x, g, "fixed_point", y->o_gm, k, N_GM, GM_FP, 0);
         w |= w_cfg_stats(x, g, "max_dev_h", y->o_gm, k, N_GM, GM_DEV_H, 0);
-        w |= w_cfg_stats(x, g, "train_loss", y->o_gat + G_TRAIN, 1, 1, 0, 0) | w_cfg_stats(x, g, "test_loss", y->o_gat + G_TEST, 1, 1, 0, 0);
+        w |= w_cfg_stats(x, g, "train_loss", y->o_gat + G_TRAIN, 1, 1, 0, 0) |
+             w_cfg_stats(x, g, "test_loss", y->o_gat + G_TEST, 1, 1, 0, 0);
         int *n = (int *)x->buf;
         for (size_t c = 0; c < x->C; c++) n[c] = (int)ccount(x, c);
         w |= w_i32(g, "n_runs", x->C, n);
@@ -1252,15 +1279,17 @@ static int stage_gated(ctx *x, hid_t top, hs_str *csv, hs_str *md, hs_analyze_dy
         w |= w_i32(g, "flags", x->C, n);
     }
     if (g >= 0) H5Gclose(g);
-    hs_str_printf(md, "## Gated deep linear networks: shared-layer singular values against the ODE\n\n"
-                      "Per mode of the task's Sigma_yx = Y^T X: s, the final singular value of the shared layer Wh, the "
-                      "fixed point b_h* of b_h (b_h^2 + (M-1) b0^2) = M s, their difference, and the max deviation of "
-                      "the recorded trajectory from the ODE (Euler, one step per epoch of hs_gated_epoch_time), shared "
-                      "layer / input module 0 / output module 0. Mean +- std over seeds.\n\n"
-                      "| config | mode | s | b_h final | fixed point | final - fixed | max dev h | max dev in | max dev out "
-                      "| runs | flags |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
-    hs_str_printf(csv, "config,label,mode,s,final_h_mean,final_h_std,fixed_point,diff_mean,max_dev_h_mean,max_dev_h_max,"
-                       "max_dev_in_max,max_dev_out_max,train_loss_mean,test_loss_mean,n_runs,flags\n");
+    hs_str_printf(
+        md, "## Gated deep linear networks: shared-layer singular values against the ODE\n\n"
+            "Per mode of the task's Sigma_yx = Y^T X: s, the final singular value of the shared layer Wh, the "
+            "fixed point b_h* of b_h (b_h^2 + (M-1) b0^2) = M s, their difference, and the max deviation of "
+            "the recorded trajectory from the ODE (Euler, one step per epoch of hs_gated_epoch_time), shared "
+            "layer / input module 0 / output module 0. Mean +- std over seeds.\n\n"
+            "| config | mode | s | b_h final | fixed point | final - fixed | max dev h | max dev in | max dev out "
+            "| runs | flags |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+    hs_str_printf(csv,
+                  "config,label,mode,s,final_h_mean,final_h_std,fixed_point,diff_mean,max_dev_h_mean,max_dev_h_max,"
+                  "max_dev_in_max,max_dev_out_max,train_loss_mean,test_loss_mean,n_runs,flags\n");
     hs_str ft = {0}, lt = {0};
     for (size_t c = 0; c < x->C; c++) {
         size_t nr = ccount(x, c);
@@ -1283,17 +1312,19 @@ static int stage_gated(ctx *x, hid_t top, hs_str *csv, hs_str *md, hs_analyze_dy
             fmt_g(b0, sizeof b0, sm, "%.4f"), fmt_pm(b1, sizeof b1, fm, fs, "%.4f"), fmt_g(b2, sizeof b2, pm, "%.4f");
             fmt_pm(b3, sizeof b3, dm, ds, "%.2e"), fmt_pm(b4, sizeof b4, hm, hsd, "%.2e");
             fmt_g(b5, sizeof b5, imax, "%.2e"), fmt_g(b6, sizeof b6, omax, "%.2e");
-            hs_str_printf(md, "| %s | %zu | %s | %s | %s | %s | %s | %s | %s | %zu | %s |\n", x->label[c], a, b0, b1, b2, b3, b4,
-                          b5, b6, nr, ft.buf);
-            hs_str_printf(csv, "%zu,\"%s\",%zu,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%zu,%d\n", c,
-                          x->label[c], a, sm, fm, fs, pm, dm, hm, hmax, imax, omax, trm, tem, nr, fl);
+            hs_str_printf(md, "| %s | %zu | %s | %s | %s | %s | %s | %s | %s | %zu | %s |\n", x->label[c], a, b0, b1,
+                          b2, b3, b4, b5, b6, nr, ft.buf);
+            hs_str_printf(csv,
+                          "%zu,\"%s\",%zu,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%zu,%d\n",
+                          c, x->label[c], a, sm, fm, fs, pm, dm, hm, hmax, imax, omax, trm, tem, nr, fl);
         }
         char b1[96], b2[96];
         fmt_pm(b1, sizeof b1, trm, trs, "%.3g"), fmt_pm(b2, sizeof b2, tem, tes, "%.3g");
         hs_str_printf(&lt, "| %s | %s | %s | %zu |\n", x->label[c], b1, b2, nr);
     }
-    hs_str_printf(md, "\nError on trained vs untrained pathways (final train loss = trained, test loss = zero-shot):\n\n"
-                      "| config | trained pathways | untrained pathways | runs |\n|---|---|---|---|\n%s\n",
+    hs_str_printf(md,
+                  "\nError on trained vs untrained pathways (final train loss = trained, test loss = zero-shot):\n\n"
+                  "| config | trained pathways | untrained pathways | runs |\n|---|---|---|---|\n%s\n",
                   lt.buf ? lt.buf : "");
     hs_str_free(&ft), hs_str_free(&lt);
     return w ? -1 : 0;
@@ -1313,7 +1344,8 @@ static hs_code configurations(ctx *x, hid_t file, const char *path, hs_error *er
         char name[256];
         if (H5Lget_name_by_idx(runs, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name, H5P_DEFAULT) < 0) continue;
         if (!is_config_key(name)) continue;
-        if (read_column(runs, name, x->R, &x->cols[x->ncols++]) < 0) rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot read /runs/%s", path, name);
+        if (read_column(runs, name, x->R, &x->cols[x->ncols++]) < 0)
+            rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot read /runs/%s", path, name);
     }
     H5Gclose(runs);
     if (rc != HS_OK) return rc;
@@ -1339,7 +1371,8 @@ static hs_code configurations(ctx *x, hid_t file, const char *path, hs_error *er
     for (size_t c = 0; c < x->C; c++) {
         hs_str_reset(&l);
         for (size_t k = 0; k < x->ncols; k++)
-            hs_str_printf(&l, "%s%s=%s", k ? ", " : "", hs_an_short_name(x->cols[k].name), x->cols[k].text[x->first[c]]);
+            hs_str_printf(&l, "%s%s=%s", k ? ", " : "", hs_an_short_name(x->cols[k].name),
+                          x->cols[k].text[x->first[c]]);
         if (!(x->label[c] = strdup(l.buf ? l.buf : "all runs"))) rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
     }
     hs_str_free(&l);
@@ -1352,7 +1385,8 @@ static void ctx_free(ctx *x) {
         free(x->cols[c].text), free(x->cols[c].num), free(x->cols[c].name);
     }
     for (size_t c = 0; x->label && c < x->C; c++) free(x->label[c]);
-    free(x->cols), free(x->label), free(x->first), free(x->cfg), free(x->sel), free(x->tmp), free(x->buf), free(x->rows);
+    free(x->cols), free(x->label), free(x->first), free(x->cfg), free(x->sel), free(x->tmp), free(x->buf),
+        free(x->rows);
     g_cols = NULL, g_ncols = 0;
 }
 
@@ -1368,8 +1402,9 @@ static void run_table(const ctx *x, char *const *text, const unsigned char *stat
     hs_str o = {0};
     for (size_t r = 0; r < x->R; r++) {
         const double *row = x->rows + r * y->stride;
-        hs_str_printf(csv, "%zu,%d,%s,%d,%.10g,%.10g,%.10g,%.10g,%.10g", r, x->cfg[r], state[r] < 5 ? st[state[r]] : "?",
-                      (int)row[B_FLAG], row[B_TRAIN_LOSS], row[B_TEST_LOSS], row[B_INIT_SCALE], row[B_DECAY], row[B_LAST_STEP]);
+        hs_str_printf(csv, "%zu,%d,%s,%d,%.10g,%.10g,%.10g,%.10g,%.10g", r, x->cfg[r],
+                      state[r] < 5 ? st[state[r]] : "?", (int)row[B_FLAG], row[B_TRAIN_LOSS], row[B_TEST_LOSS],
+                      row[B_INIT_SCALE], row[B_DECAY], row[B_LAST_STEP]);
         for (size_t l = 0; l < y->L; l++) hs_str_printf(csv, ",%.10g,%.10g", row[y->o_wc + l], row[y->o_nc + l]);
         for (size_t l = 0; l < y->V; l++) hs_str_printf(csv, ",%.10g", row[y->o_t90 + l]);
         hs_str_reset(&o);
@@ -1430,17 +1465,20 @@ hs_code hs_analyze_dynamics(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_
     int w = g < 0;
     if (!w) {
         w |= w_i32(g, "config", x.R, x.cfg) | w_runs_i8(&x, g, "flag", B_FLAG);
-        w |= w_runs(&x, g, "final_train_loss", B_TRAIN_LOSS, 1, 0) | w_runs(&x, g, "final_test_loss", B_TEST_LOSS, 1, 0);
+        w |=
+            w_runs(&x, g, "final_train_loss", B_TRAIN_LOSS, 1, 0) | w_runs(&x, g, "final_test_loss", B_TEST_LOSS, 1, 0);
         w |= w_runs(&x, g, "init_scale", B_INIT_SCALE, 1, 0) | w_runs(&x, g, "weight_decay", B_DECAY, 1, 0);
         w |= w_runs(&x, g, "last_step", B_LAST_STEP, 1, 0);
-        if (x.y.L) w |= w_runs(&x, g, "weight_change", x.y.o_wc, x.y.L, 1) | w_runs(&x, g, "norm_change", x.y.o_nc, x.y.L, 1);
+        if (x.y.L)
+            w |= w_runs(&x, g, "weight_change", x.y.o_wc, x.y.L, 1) | w_runs(&x, g, "norm_change", x.y.o_nc, x.y.L, 1);
         w |= w_strs(g, "label", x.C, x.label);
     }
     hs_str_printf(&md, "# Learning dynamics: %zu runs, %zu analysed, %zu unfinished, %zu configurations\n\n", s->runs,
                   s->analysed, s->unfinished, s->configs);
     int (*const parts[])(ctx *, hid_t, hs_str *, hs_str *, hs_analyze_dynamics_summary *) = {stage_hier, stage_richlazy,
                                                                                              stage_dln, stage_gated};
-    static const char *const part_names[] = {"dynamics-hierarchy", "dynamics-richlazy", "dynamics-dln", "dynamics-gated"};
+    static const char *const part_names[] = {"dynamics-hierarchy", "dynamics-richlazy", "dynamics-dln",
+                                             "dynamics-gated"};
     for (int p = 0; p < 4 && !w && rc == HS_OK; p++) {
         hs_str_reset(&sub_csv), hs_str_reset(&sub_md);
         w |= parts[p](&x, g, &sub_csv, &sub_md, s);
@@ -1465,9 +1503,9 @@ agree:;
     int code = (int)rc;
     MPI_Bcast(&code, 1, MPI_INT, 0, comm);
     if (rank != 0 && code != HS_OK) rc = HS_FAIL(err, (hs_code)code, "rank 0 failed to write the analysis");
-    double sv[10] = {(double)s->runs,      (double)s->analysed,      (double)s->unfinished, (double)s->bad_config,
-                     (double)s->configs,   (double)s->hier_runs,     (double)s->hier_coarse_first,
-                     (double)s->richlazy_runs, (double)s->dln_runs, (double)s->gated_runs};
+    double sv[10] = {(double)s->runs,     (double)s->analysed,  (double)s->unfinished,        (double)s->bad_config,
+                     (double)s->configs,  (double)s->hier_runs, (double)s->hier_coarse_first, (double)s->richlazy_runs,
+                     (double)s->dln_runs, (double)s->gated_runs};
     MPI_Bcast(sv, 10, MPI_DOUBLE, 0, comm);
     s->runs = (size_t)sv[0], s->analysed = (size_t)sv[1], s->unfinished = (size_t)sv[2], s->bad_config = (size_t)sv[3];
     s->configs = (size_t)sv[4], s->hier_runs = (size_t)sv[5], s->hier_coarse_first = (size_t)sv[6];
