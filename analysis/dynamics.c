@@ -221,6 +221,7 @@ static void dln_run(const hs_train_config *c, const hs_train_layout *lay, int n_
     if (c->schedule.kind != HS_SCHED_STEP || c->schedule.n_drops || c->optim.kind != HS_OPT_SGD || c->weight_decay != 0)
         flag |= HS_DYN_DLN_NOT_PLAIN_SGD;
     if (c->model.init != HS_INIT_BALANCED) flag |= HS_DYN_DLN_UNALIGNED;
+    if (!c->data.zca) flag |= HS_DYN_DLN_NOT_WHITENED;
     int nl = c->model.n_hidden + 2; /* layers of units */
     double tau = hs_dln_tau(HS_DLN_LOSS_MSE, n_out, c->schedule.lr);
     b[D_HAS] = 1, b[D_FLAG] = flag, b[D_NLAYERS] = nl, b[D_TAU] = tau;
@@ -1160,9 +1161,9 @@ static int stage_richlazy(ctx *x, hid_t top, hs_str *csv, hs_str *md, hs_analyze
 /* ---------------------------------------------------------------- deep linear networks */
 
 static void dln_flag_text(int f, hs_str *out) {
-    static const char *const names[] = {"not mse", "not full batch", "not a linear net", "not plain constant-lr sgd",
-                                        "unaligned init"};
-    for (int b = 0; b < 5; b++)
+    static const char *const names[] = {"not mse",        "not full batch", "not a linear net", "not plain constant-lr sgd",
+                                        "unaligned init", "inputs not whitened"};
+    for (int b = 0; b < 6; b++)
         if (f & (1 << b)) hs_str_printf(out, "%s%s", out->len ? ", " : "", names[b]);
     if (!out->buf) hs_str_printf(out, "%s", "");
 }

@@ -152,8 +152,9 @@ hs_code hs_analyze_srhm(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_srhm
  *     (n_out = the targets' t_dim, else the classes); max over points of |u - a| (max_dev) and
  *     / s (max_dev_rel); the step where u and a first reach s/2 (linear between points; the
  *     closed form's exact time for two matrices). A mode with a0 <= 0 has no theory (mode_flag
- *     HS_DYN_MODE_NEGATIVE_START, NaN). Run flags (bits) say when the theory's assumptions fail:
- *     the numbers are computed anyway.
+ *     HS_DYN_MODE_NEGATIVE_START, NaN). Run flags (bits, HS_DYN_DLN_*) say when the theory's
+ *     assumptions fail (loss, full batch, linear net, plain constant-lr SGD, aligned balanced
+ *     init, whitened inputs data.zca): the numbers are computed anyway.
  *   - gated (model.arch gated with series singular_values [T x k], tensors Win_0..Win_(M-1), Wh,
  *     Wout_0..): per mode of the gated_toy task's Y^T X (its singular values 13.601, 6.403, 3, 3
  *     computed here from data.h's Y), the ODE hs_gated_ode from b0 = model.init_scales[0]
@@ -197,7 +198,7 @@ hs_code hs_analyze_srhm(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_srhm
 #define HS_DYN_WINDOW 10
 enum { HS_DYN_OK = 0, HS_DYN_UNFINISHED = 1, HS_DYN_BAD_CONFIG = 2 };
 enum { HS_DYN_DLN_NOT_MSE = 1, HS_DYN_DLN_NOT_FULL_BATCH = 2, HS_DYN_DLN_NOT_LINEAR = 4, HS_DYN_DLN_NOT_PLAIN_SGD = 8,
-       HS_DYN_DLN_UNALIGNED = 16 };
+       HS_DYN_DLN_UNALIGNED = 16, HS_DYN_DLN_NOT_WHITENED = 32 };
 enum { HS_DYN_MODE_OK = 0, HS_DYN_MODE_NEGATIVE_START = 1, HS_DYN_MODE_TINY_START = 2, HS_DYN_MODE_NO_DATA = 3,
        HS_DYN_MODE_ODE_FAILED = 4 };
 enum { HS_DYN_GATED_NO_THEORY = 1, HS_DYN_GATED_NOT_FULL_BATCH = 2, HS_DYN_GATED_UNALIGNED = 4,
