@@ -31,6 +31,7 @@ Exits 1 with a message when the file has no /analysis/dynamics. Prints one line 
 """
 import os
 import sys
+import warnings
 
 import h5py
 import matplotlib
@@ -41,6 +42,10 @@ from figure_common import ResultsError, open_results, save, text  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+
+# levels without a value (the top level's center gap, padding) average to NaN on purpose
+warnings.filterwarnings("ignore", message="Mean of empty slice")
+warnings.filterwarnings("ignore", message="Degrees of freedom <= 0")
 
 WINDOW = 10  # HS_DYN_WINDOW: the trailing mean of the analysis
 THRESHOLD = 0.9  # HS_DYN_ACC_THRESHOLD
