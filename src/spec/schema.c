@@ -73,6 +73,8 @@ static const hs_key table[] = {
      "hierarchy/partition: example-node noise: 1/sigma^2 is added to the precision of every example node."},
     {"data.sparsity", HS_T_ENUM, "A", 0, 0, 0, 0, "A|B",
      "srhm: A = each informative child at an independent uniform offset in its own sub-patch, re-drawn for every sample and node; B = the s children at any s of the s(s0+1) slots, order kept."},
+    {"data.targets", HS_T_ENUM, "labels", 0, 0, 0, 0, "labels|levels",
+     "hierarchy/partition with train.loss mse: labels = one-hot leaf labels; levels = one-hot labels of every tree level concatenated, finest first (126 outputs for 6 binary levels), the hierarchical targets of Saxe et al. whose singular modes are the tree's levels."},
     {"data.test_fraction", HS_T_FLOAT, "0.2", 0, 1, HS_KEY_MAX_OPEN, 0, NULL,
      "hierarchy/partition (per leaf) and xor with repeats > 1: fraction of the examples held out as the test set."},
     {"data.v", HS_T_INT, "8", 2, 1000, 0, 0, NULL,
