@@ -1,6 +1,5 @@
 /* layers.c - the stateless kernels of nn.h: dense (sgemm), BatchNorm1d, activations, losses and
  * initialisation. Row-major, PyTorch's layouts and formulas; see include/hsweep/nn.h. */
-#include <cblas.h>
 #include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
@@ -8,6 +7,7 @@
 
 #include "hsweep/nn.h"
 #include "hsweep/rng.h"
+#include "gemm.h"
 
 /* BatchNorm statistics are gathered for this many features at a time: the accumulators stay on
  * the stack (and in L1) while the inner loops run over contiguous row segments. */
@@ -17,19 +17,14 @@
 
 /* out[B x n_out] = in[B x n_in] . W[n_out x n_in]^T + b[n_out] */
 void hs_dense_forward(float *out, const float *in, const float *W, const float *b, int B, int n_in, int n_out) {
-    float beta = 0.0f;
-    if (b) {
-        for (int r = 0; r < B; r++) memcpy(out + (size_t)r * n_out, b, (size_t)n_out * sizeof(float));
-        beta = 1.0f; /* sgemm accumulates onto the broadcast bias */
-    }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, n_out, n_in, 1.0f, in, n_in, W, n_in, beta, out, n_out);
+    hs_gemm(HS_GEMM_NT, B, n_out, n_in, in, n_in, W, n_in, b, 0, out, n_out);
 }
 
 /* dW[n_out x n_in] = dout[B x n_out]^T . in[B x n_in];  db[n_out] = sum_b dout;
  * din[B x n_in] = dout . W[n_out x n_in] */
 void hs_dense_backward(float *din, float *dW, float *db, const float *dout, const float *in, const float *W, int B,
                        int n_in, int n_out) {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n_out, n_in, B, 1.0f, dout, n_out, in, n_in, 0.0f, dW, n_in);
+    hs_gemm(HS_GEMM_TN, n_out, n_in, B, dout, n_out, in, n_in, NULL, 0, dW, n_in);
     if (db) {
         memset(db, 0, (size_t)n_out * sizeof(float));
         for (int r = 0; r < B; r++) {
@@ -37,9 +32,7 @@ void hs_dense_backward(float *din, float *dW, float *db, const float *dout, cons
             for (int j = 0; j < n_out; j++) db[j] += d[j];
         }
     }
-    if (din)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, n_in, n_out, 1.0f, dout, n_out, W, n_in, 0.0f, din,
-                    n_in);
+    if (din) hs_gemm(HS_GEMM_NN, B, n_in, n_out, dout, n_out, W, n_in, NULL, 0, din, n_in);
 }
 
 /* ================================================================ batch normalisation */
