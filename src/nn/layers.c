@@ -7,6 +7,7 @@
 
 #include "hsweep/nn.h"
 #include "hsweep/rng.h"
+#include "fused.h"
 #include "gemm.h"
 
 /* BatchNorm statistics are gathered for this many features at a time: the accumulators stay on
@@ -41,9 +42,10 @@ void hs_dense_backward(float *din, float *dW, float *db, const float *dout, cons
  * overlap checks). The statistics take one pass over data shifted by its first row: the sums of
  * x - x[0] and of its squares do not cancel the way raw moments do when |mean| >> std, and the
  * second pass writes xhat and out. */
-void hs_bn_forward_train(float *restrict out, float *restrict xhat, float *restrict rstd, const float *restrict in,
-                         const float *restrict gamma, const float *restrict beta, float *run_mean, float *run_var,
-                         int B, int C, float eps, float momentum) {
+static inline __attribute__((always_inline)) void bn_forward_train(
+    float *restrict out, float *restrict xhat, float *restrict rstd, const float *restrict in,
+    const float *restrict gamma, const float *restrict beta, float *run_mean, float *run_var, int B, int C, float eps,
+    float momentum, const int relu) {
     float shift[BN_CHUNK], s1[BN_CHUNK], s2[BN_CHUNK], scale[BN_CHUNK], offset[BN_CHUNK];
     const float inv_b = 1.0f / (float)B, unbias = B > 1 ? (float)B / (float)(B - 1) : 0.0f;
     for (int c0 = 0; c0 < C; c0 += BN_CHUNK) {
@@ -76,10 +78,23 @@ void hs_bn_forward_train(float *restrict out, float *restrict xhat, float *restr
             float *xh = xhat + (size_t)r * C + c0, *y = out + (size_t)r * C + c0;
             for (int j = 0; j < n; j++) {
                 xh[j] = (x[j] - shift[j]) * rs[j];
-                y[j] = scale[j] * x[j] + offset[j];
+                const float v = scale[j] * x[j] + offset[j];
+                y[j] = relu ? (v > 0.0f ? v : 0.0f) : v;
             }
         }
     }
+}
+
+void hs_bn_forward_train(float *out, float *xhat, float *rstd, const float *in, const float *gamma, const float *beta,
+                         float *run_mean, float *run_var, int B, int C, float eps, float momentum) {
+    bn_forward_train(out, xhat, rstd, in, gamma, beta, run_mean, run_var, B, C, eps, momentum, 0);
+}
+
+/* fused.h: the same, then ReLU on out, in the same pass (bit-identical to the two calls). */
+void hs_bn_relu_forward_train(float *out, float *xhat, float *rstd, const float *in, const float *gamma,
+                              const float *beta, float *run_mean, float *run_var, int B, int C, float eps,
+                              float momentum) {
+    bn_forward_train(out, xhat, rstd, in, gamma, beta, run_mean, run_var, B, C, eps, momentum, 1);
 }
 
 /* in/out [B x C]; in-place allowed. */
@@ -102,19 +117,26 @@ void hs_bn_forward_eval(float *out, const float *in, const float *gamma, const f
 
 /* dout/xhat/din [B x C]; rstd/gamma/dgamma/dbeta [C]; din must not alias dout. The second pass
  * is din = a dout + b + c xhat with per-feature a = gamma rstd, b = -a dbeta / B,
- * c = -a dgamma / B. */
-void hs_bn_backward(float *restrict din, float *restrict dgamma, float *restrict dbeta, const float *restrict dout,
-                    const float *restrict xhat, const float *restrict rstd, const float *restrict gamma, int B, int C) {
+ * c = -a dgamma / B. Fused forms (fused.h): with relu_out, dout is first masked by relu_out > 0
+ * (the backward of a ReLU whose output was relu_out); with dsum, dsum[C] = column sums of din,
+ * summed row by row as hs_dense_backward sums its db. */
+static inline __attribute__((always_inline)) void bn_backward(float *restrict din, float *restrict dgamma,
+                                                              float *restrict dbeta, const float *restrict dout,
+                                                              const float *restrict relu_out,
+                                                              const float *restrict xhat, const float *restrict rstd,
+                                                              const float *restrict gamma, float *restrict dsum, int B,
+                                                              int C, const int relu) {
     memset(dgamma, 0, (size_t)C * sizeof(float));
     memset(dbeta, 0, (size_t)C * sizeof(float));
     for (int r = 0; r < B; r++) {
-        const float *d = dout + (size_t)r * C, *xh = xhat + (size_t)r * C;
+        const float *d = dout + (size_t)r * C, *xh = xhat + (size_t)r * C, *h = relu ? relu_out + (size_t)r * C : d;
         for (int c = 0; c < C; c++) {
-            dbeta[c] += d[c];
-            dgamma[c] += d[c] * xh[c];
+            const float dv = relu ? (h[c] > 0.0f ? d[c] : 0.0f) : d[c];
+            dbeta[c] += dv;
+            dgamma[c] += dv * xh[c];
         }
     }
-    float a[BN_CHUNK], b[BN_CHUNK], k[BN_CHUNK];
+    float a[BN_CHUNK], b[BN_CHUNK], k[BN_CHUNK], sum[BN_CHUNK];
     const float inv_b = 1.0f / (float)B;
     for (int c0 = 0; c0 < C; c0 += BN_CHUNK) {
         const int n = C - c0 < BN_CHUNK ? C - c0 : BN_CHUNK;
@@ -122,13 +144,32 @@ void hs_bn_backward(float *restrict din, float *restrict dgamma, float *restrict
             a[j] = gamma[c0 + j] * rstd[c0 + j];
             b[j] = -a[j] * inv_b * dbeta[c0 + j];
             k[j] = -a[j] * inv_b * dgamma[c0 + j];
+            sum[j] = 0.0f;
         }
         for (int r = 0; r < B; r++) {
             const float *d = dout + (size_t)r * C + c0, *xh = xhat + (size_t)r * C + c0;
+            const float *h = relu ? relu_out + (size_t)r * C + c0 : d;
             float *dx = din + (size_t)r * C + c0;
-            for (int j = 0; j < n; j++) dx[j] = a[j] * d[j] + b[j] + k[j] * xh[j];
+            for (int j = 0; j < n; j++) {
+                const float dv = relu ? (h[j] > 0.0f ? d[j] : 0.0f) : d[j];
+                const float v = a[j] * dv + b[j] + k[j] * xh[j];
+                dx[j] = v;
+                if (dsum) sum[j] += v;
+            }
         }
+        if (dsum) memcpy(dsum + c0, sum, (size_t)n * sizeof(float));
     }
+}
+
+void hs_bn_backward(float *din, float *dgamma, float *dbeta, const float *dout, const float *xhat, const float *rstd,
+                    const float *gamma, int B, int C) {
+    bn_backward(din, dgamma, dbeta, dout, NULL, xhat, rstd, gamma, NULL, B, C, 0);
+}
+
+void hs_bn_act_backward(float *din, float *dgamma, float *dbeta, const float *dout, const float *relu_out,
+                        const float *xhat, const float *rstd, const float *gamma, float *dsum, int B, int C) {
+    if (relu_out) bn_backward(din, dgamma, dbeta, dout, relu_out, xhat, rstd, gamma, dsum, B, C, 1);
+    else bn_backward(din, dgamma, dbeta, dout, NULL, xhat, rstd, gamma, dsum, B, C, 0);
 }
 
 /* ================================================================ activations */

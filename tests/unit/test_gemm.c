@@ -2,13 +2,16 @@
  * written here: the NN, NT and TN forms, on both paths (the AVX-512 kernel where this CPU has it,
  * and cblas_sgemm), for shapes that are not multiples of the kernel's tiles (12 rows, 16 and 32
  * columns, 256 inner indices), with bias and accumulation, on strided operands; plus the cells
- * outside C that must stay untouched, and bit-identical repeats. */
+ * outside C that must stay untouched, and bit-identical repeats. Also the fused BatchNorm + ReLU
+ * kernels of src/nn/fused.h against the public calls they replace (bit for bit). */
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../src/nn/fused.h"
 #include "../../src/nn/gemm.h"
+#include "hsweep/nn.h"
 #include "hsweep/rng.h"
 #include "testing.h"
 
@@ -122,12 +125,64 @@ static void test_kernel_vs_cblas(void) {
     free(A), free(W), free(b), free(C1), free(C2);
 }
 
+/* Fused BN + ReLU forward and backward (with the dense layer's db) against hs_bn_forward_train +
+ * hs_act_forward and hs_act_backward + hs_bn_backward + a column sum: identical bits, over more
+ * features than one BN statistics chunk (256) and half the pre-activations negative. */
+static void test_fused_bn_relu(void) {
+    enum { B = 37, C = 300, N = B * C };
+    hs_rng r;
+    hs_rng_init(&r, 3, hs_rng_stream(HS_STREAM_TEST, 7));
+    float *buf = malloc(sizeof(float) * (16 * (size_t)N + 16 * C));
+    CU_ASSERT_FATAL(buf != NULL);
+    float *z = buf, *out1 = z + N, *out2 = out1 + N, *xh1 = out2 + N, *xh2 = xh1 + N, *dh = xh2 + N, *dm = dh + N,
+          *din1 = dm + N, *din2 = din1 + N, *p = din2 + N;
+    float *gamma = p, *beta = p + C, *rs1 = p + 2 * C, *rs2 = p + 3 * C, *rm1 = p + 4 * C, *rm2 = p + 5 * C,
+          *rv1 = p + 6 * C, *rv2 = p + 7 * C, *dg1 = p + 8 * C, *dg2 = p + 9 * C, *db1 = p + 10 * C,
+          *db2 = p + 11 * C, *sum1 = p + 12 * C, *sum2 = p + 13 * C;
+    fill(z, N, &r), fill(dh, N, &r), fill(beta, C, &r);
+    for (int c = 0; c < C; c++) {
+        gamma[c] = 0.5f + hs_rng_uniformf(&r);
+        rm1[c] = rm2[c] = 0.1f, rv1[c] = rv2[c] = 1.0f;
+    }
+    for (int i = 0; i < N; i++) z[i] = 3.0f * z[i] + 0.5f;
+
+    hs_bn_forward_train(out1, xh1, rs1, z, gamma, beta, rm1, rv1, B, C, 1e-5f, 0.1f);
+    hs_act_forward(out1, out1, N, HS_ACT_RELU);
+    hs_bn_relu_forward_train(out2, xh2, rs2, z, gamma, beta, rm2, rv2, B, C, 1e-5f, 0.1f);
+    CU_ASSERT(memcmp(out1, out2, sizeof(float) * N) == 0);
+    CU_ASSERT(memcmp(xh1, xh2, sizeof(float) * N) == 0);
+    CU_ASSERT(memcmp(rs1, rs2, sizeof(float) * C) == 0);
+    CU_ASSERT(memcmp(rm1, rm2, sizeof(float) * C) == 0);
+    CU_ASSERT(memcmp(rv1, rv2, sizeof(float) * C) == 0);
+    int zeros = 0;
+    for (int i = 0; i < N; i++) zeros += out1[i] == 0.0f;
+    CU_ASSERT(zeros > N / 4 && zeros < 3 * N / 4); /* the mask matters */
+
+    hs_act_backward(dm, dh, out1, N, HS_ACT_RELU);
+    hs_bn_backward(din1, dg1, db1, dm, xh1, rs1, gamma, B, C);
+    for (int c = 0; c < C; c++) sum1[c] = 0.0f;
+    for (int b = 0; b < B; b++)
+        for (int c = 0; c < C; c++) sum1[c] += din1[(size_t)b * C + c];
+    hs_bn_act_backward(din2, dg2, db2, dh, out1, xh1, rs1, gamma, sum2, B, C);
+    CU_ASSERT(memcmp(din1, din2, sizeof(float) * N) == 0);
+    CU_ASSERT(memcmp(dg1, dg2, sizeof(float) * C) == 0);
+    CU_ASSERT(memcmp(db1, db2, sizeof(float) * C) == 0);
+    CU_ASSERT(memcmp(sum1, sum2, sizeof(float) * C) == 0);
+    /* without the mask and the sum it is hs_bn_backward itself */
+    hs_bn_backward(din1, dg1, db1, dh, xh1, rs1, gamma, B, C);
+    hs_bn_act_backward(din2, dg2, db2, dh, NULL, xh1, rs1, gamma, NULL, B, C);
+    CU_ASSERT(memcmp(din1, din2, sizeof(float) * N) == 0);
+    CU_ASSERT(memcmp(dg1, dg2, sizeof(float) * C) == 0);
+    free(buf);
+}
+
 int main(void) {
     static const hs_test tests[] = {
         {"kernel path vs double reference: NN/NT/TN, odd shapes, bias, accumulate", test_kernel_path},
         {"cblas path vs double reference", test_cblas_path},
         {"automatic path vs double reference", test_automatic_path},
         {"kernel and cblas agree on a 128 x 100 x 784 product", test_kernel_vs_cblas},
+        {"fused BN + ReLU forward/backward bit-identical to the public kernels", test_fused_bn_relu},
         {NULL, NULL},
     };
     return hs_test_main("gemm", tests);
