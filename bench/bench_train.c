@@ -33,6 +33,13 @@ static double now(void) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+/* CPU time of this process: cpu / wall < 1 means the core was shared with other jobs. */
+static double cpu_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 /* ================================================================ sgemm reference rate */
 
 /* GFLOP/s of C[M x N] = op(A) op(B) (row-major, inner dimension K), best of repeated runs
@@ -64,6 +71,7 @@ typedef struct bench_result {
     size_t weights;           /* dense weights (the 6 P B count) */
     size_t params;            /* all parameters */
     double steps_per_s;
+    double cpu_per_wall;      /* < 1: the core was shared */
     double ms_gather, ms_forward, ms_loss, ms_backward, ms_optim; /* per step */
 } bench_result;
 
@@ -96,7 +104,7 @@ static int bench_width(int width, const float *X, const int32_t *Y, double secon
     const int steps_per_epoch = N_SAMPLES / BATCH;
     double t_phase[5] = {0};
     long steps = 0, warmup = 5;
-    double t_start = 0;
+    double t_start = 0, cpu_start = 0;
     for (long long epoch = 0;; epoch++) {
         hs_rng r;
         hs_rng_init(&r, 1, hs_rng_stream(HS_STREAM_BATCH, (uint32_t)epoch));
@@ -106,6 +114,7 @@ static int bench_width(int width, const float *X, const int32_t *Y, double secon
             if (steps == warmup) {
                 memset(t_phase, 0, sizeof t_phase);
                 t_start = now();
+                cpu_start = cpu_now();
             }
             if (steps > warmup && now() - t_start >= seconds) goto done;
             double t0 = now();
@@ -132,6 +141,7 @@ static int bench_width(int width, const float *X, const int32_t *Y, double secon
 done:;
     const double elapsed = now() - t_start, n = (double)(steps - warmup);
     res->steps_per_s = n / elapsed;
+    res->cpu_per_wall = (cpu_now() - cpu_start) / elapsed;
     res->ms_gather = 1e3 * t_phase[0] / n, res->ms_forward = 1e3 * t_phase[1] / n;
     res->ms_loss = 1e3 * t_phase[2] / n, res->ms_backward = 1e3 * t_phase[3] / n;
     res->ms_optim = 1e3 * t_phase[4] / n;
@@ -145,7 +155,7 @@ done:;
 
 /* samples/s per width from bench/torch_train.py, 0 where it printed none (torch missing). */
 static void run_torch(const char *python, const char *widths_arg, double seconds, const int *widths, int n_widths,
-                      double *torch_sps) {
+                      double *torch_sps, double *torch_cpu) {
     char cmd[1024];
     snprintf(cmd, sizeof cmd,
              "OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 %s %s/torch_train.py --seconds %g "
@@ -159,10 +169,12 @@ static void run_torch(const char *python, const char *widths_arg, double seconds
     char line[512];
     while (fgets(line, sizeof line, p)) {
         int w;
-        double sps;
-        if (sscanf(line, "torch width=%d samples_per_s=%lf", &w, &sps) == 2) {
+        double sps, steps, cpu;
+        const int got = sscanf(line, "torch width=%d samples_per_s=%lf steps_per_s=%lf cpu_per_wall=%lf", &w, &sps,
+                               &steps, &cpu);
+        if (got >= 2) {
             for (int i = 0; i < n_widths; i++)
-                if (widths[i] == w) torch_sps[i] = sps;
+                if (widths[i] == w) torch_sps[i] = sps, torch_cpu[i] = got == 4 ? cpu : 0;
         } else {
             fputs(line, stdout); /* e.g. "torch not available: skipped" */
         }
@@ -227,23 +239,25 @@ int main(int argc, char **argv) {
         if (bench_width(widths[i], X, Y, seconds, &res[i])) return 1;
     free(X), free(Y);
 
-    double torch_sps[MAX_WIDTHS] = {0};
-    if (use_torch) run_torch(python, widths_arg, seconds, widths, n_widths, torch_sps);
+    double torch_sps[MAX_WIDTHS] = {0}, torch_cpu[MAX_WIDTHS] = {0};
+    if (use_torch) run_torch(python, widths_arg, seconds, widths, n_widths, torch_sps, torch_cpu);
 
     printf("\nMLP 784-[w x %d]-10, BN + ReLU, batch %d, SGD, CE; %d samples; 1 thread; %.0f s per case\n",
            N_HIDDEN, BATCH, N_SAMPLES, seconds);
-    printf("%6s %10s %12s %12s %8s %9s %9s %9s\n", "width", "params", "hsweep smp/s", "torch smp/s", "speedup",
-           "GFLOP/s", "of 1000^3", "of shapes");
+    printf("%6s %10s %12s %12s %8s %9s %9s %9s %9s\n", "width", "params", "hsweep smp/s", "torch smp/s", "speedup",
+           "GFLOP/s", "of 1000^3", "of shapes", "cpu/wall");
     for (int i = 0; i < n_widths; i++) {
         const double sps = res[i].steps_per_s * BATCH;
         const double gf = 6.0 * (double)res[i].weights * BATCH * res[i].steps_per_s * 1e-9;
-        char ts[32] = "-", sp[32] = "-";
+        char ts[32] = "-", sp[32] = "-", cw[32];
         if (torch_sps[i] > 0) {
             snprintf(ts, sizeof ts, "%.0f", torch_sps[i]);
             snprintf(sp, sizeof sp, "%.2fx", sps / torch_sps[i]);
         }
-        printf("%6d %10zu %12.0f %12s %8s %9.1f %8.0f%% %8.0f%%\n", widths[i], res[i].params, sps, ts, sp, gf,
-               100.0 * gf / gemm, 100.0 * gf / shapes);
+        if (torch_cpu[i] > 0) snprintf(cw, sizeof cw, "%.2f/%.2f", res[i].cpu_per_wall, torch_cpu[i]);
+        else snprintf(cw, sizeof cw, "%.2f", res[i].cpu_per_wall);
+        printf("%6d %10zu %12.0f %12s %8s %9.1f %8.0f%% %8.0f%% %9s\n", widths[i], res[i].params, sps, ts, sp, gf,
+               100.0 * gf / gemm, 100.0 * gf / shapes, cw);
     }
     printf("\nper step (ms): gather forward loss backward optimiser\n");
     for (int i = 0; i < n_widths; i++)
