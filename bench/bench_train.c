@@ -6,6 +6,10 @@
  * 60000 synthetic samples in shuffled minibatches gathered row by row as a training loop does.
  *
  *   bench_train [--seconds S] [--widths 100,1000] [--no-torch] [--python /usr/bin/python3]
+ *               [--gemm auto|cblas|kernel]
+ *
+ * --gemm forces the dense layers' products onto one path of src/nn/gemm.c (default auto: the
+ * AVX-512 kernel where it wins, cblas_sgemm elsewhere), to compare them in place.
  *
  * One BLAS thread (openblas_set_num_threads(1); the torch script gets OPENBLAS_NUM_THREADS=1 and
  * torch.set_num_threads(1)). FLOP rate = 6 * (dense weights) * batch per step, the usual count
@@ -20,6 +24,7 @@
 #include "hsweep/nn.h"
 #include "hsweep/optim.h"
 #include "hsweep/rng.h"
+#include "gemm.h" /* src/nn: hs_gemm_force, for --gemm */
 
 #ifndef HSWEEP_BENCH_DIR
 #define HSWEEP_BENCH_DIR "bench"
@@ -187,14 +192,23 @@ static void run_torch(const char *python, const char *widths_arg, double seconds
 int main(int argc, char **argv) {
     double seconds = 10;
     const char *widths_arg = "100,1000", *python = "/usr/bin/python3";
-    int use_torch = 1;
+    int use_torch = 1, gemm_path = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--seconds") && i + 1 < argc) seconds = atof(argv[++i]);
         else if (!strcmp(argv[i], "--widths") && i + 1 < argc) widths_arg = argv[++i];
         else if (!strcmp(argv[i], "--python") && i + 1 < argc) python = argv[++i];
         else if (!strcmp(argv[i], "--no-torch")) use_torch = 0;
+        else if (!strcmp(argv[i], "--gemm") && i + 1 < argc) {
+            const char *g = argv[++i];
+            gemm_path = !strcmp(g, "auto") ? 0 : !strcmp(g, "cblas") ? 1 : !strcmp(g, "kernel") ? 2 : -1;
+            if (gemm_path < 0) {
+                fprintf(stderr, "bench_train: --gemm takes auto, cblas or kernel\n");
+                return 2;
+            }
+        }
         else {
-            fprintf(stderr, "usage: bench_train [--seconds S] [--widths 100,1000] [--no-torch] [--python PATH]\n");
+            fprintf(stderr, "usage: bench_train [--seconds S] [--widths 100,1000] [--no-torch] [--python PATH] "
+                            "[--gemm auto|cblas|kernel]\n");
             return 2;
         }
     }
@@ -226,6 +240,10 @@ int main(int argc, char **argv) {
     const double gemm = sgemm_rate(CblasNoTrans, CblasNoTrans, 1000, 1000, 1000, 2.0);
     printf("OpenBLAS kernels: %s (OPENBLAS_CORETYPE=%s)\n", openblas_get_corename(),
            getenv("OPENBLAS_CORETYPE") ? getenv("OPENBLAS_CORETYPE") : "unset");
+    static const char *const path_names[3] = {"auto", "cblas", "kernel"};
+    printf("dense products: --gemm %s (AVX-512 kernel %s on this CPU)\n", path_names[gemm_path],
+           hs_gemm_have_kernel() ? "available" : "not available");
+    hs_gemm_force(gemm_path);
     printf("sgemm 1000x1000x1000, 1 thread: %.1f GFLOP/s\n", gemm);
     const double g_fwd = sgemm_rate(CblasNoTrans, CblasTrans, BATCH, 1000, 1000, 1.0),
                  g_dw = sgemm_rate(CblasTrans, CblasNoTrans, 1000, 1000, BATCH, 1.0),

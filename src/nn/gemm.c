@@ -94,6 +94,10 @@ static AVX512 void pack_b(hs_gemm_op op, const float *B, int ldb, int k0, int kc
         const __mmask16 m0 = mask_first(nr), m1 = mask_first(nr - 16);
         for (int k = 0; k < kc; k++) {
             const float *b = B + (size_t)(k0 + k) * ldb + j0;
+            if (k + 8 < kc) { /* rows ldb apart: wide B streams from L3, where the prefetchers lag */
+                _mm_prefetch((const char *)(b + 8 * (size_t)ldb), _MM_HINT_T0);
+                _mm_prefetch((const char *)(b + 8 * (size_t)ldb + 16), _MM_HINT_T0);
+            }
             _mm512_store_ps(bp + (size_t)k * ps, _mm512_maskz_loadu_ps(m0, b));
             if (ps == 32) _mm512_store_ps(bp + (size_t)k * ps + 16, _mm512_maskz_loadu_ps(m1, b + 16));
         }
@@ -105,9 +109,11 @@ static AVX512 void pack_b(hs_gemm_op op, const float *B, int ldb, int k0, int kc
             const int kn = kc - kb < 16 ? kc - kb : 16;
             const __mmask16 km = mask_first(kn);
             __m512 r[16];
-            for (int i = 0; i < 16; i++)
-                r[i] = i < rows ? _mm512_maskz_loadu_ps(km, B + (size_t)(j0 + jb + i) * ldb + k0 + kb)
-                                : _mm512_setzero_ps();
+            for (int i = 0; i < 16; i++) {
+                const float *b = B + (size_t)(j0 + jb + i) * ldb + k0 + kb;
+                if (i < rows && kb + 64 < kc) _mm_prefetch((const char *)(b + 64), _MM_HINT_T0); /* 4 lines ahead */
+                r[i] = i < rows ? _mm512_maskz_loadu_ps(km, b) : _mm512_setzero_ps();
+            }
             transpose16(r);
             for (int c = 0; c < kn; c++) _mm512_store_ps(bp + (size_t)(kb + c) * ps + jb, r[c]);
         }
