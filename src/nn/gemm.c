@@ -193,6 +193,59 @@ static tile_fn *const tiles[2][5][2] = {
      {tile_1_1_t, tile_1_2_t}},
 };
 
+/* ---------------------------------------------------------------- NT edge: dot products */
+
+/* Sums of the 16 lanes of each of v[0..3], in lanes 0..3 (a fixed tree: deterministic). */
+static inline AVX512 __m128 hsum4(const __m512 v[4]) {
+    const __m512 s01 = _mm512_add_ps(_mm512_unpacklo_ps(v[0], v[1]), _mm512_unpackhi_ps(v[0], v[1])),
+                 s23 = _mm512_add_ps(_mm512_unpacklo_ps(v[2], v[3]), _mm512_unpackhi_ps(v[2], v[3]));
+    /* per 128-bit lane: partial sums of v0, v1, v2, v3 */
+    const __m512 s = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(s01), _mm512_castps_pd(s23))),
+                                   _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(s01), _mm512_castps_pd(s23))));
+    const __m512 t = _mm512_add_ps(s, _mm512_shuffle_f32x4(s, s, 0x4E)); /* lanes + the other 256 bits */
+    return _mm512_castps512_ps128(_mm512_add_ps(t, _mm512_shuffle_f32x4(t, t, 0xB1)));
+}
+
+#define DOT_R 6 /* rows of A per dot tile (x 4 rows of B: 24 accumulators) */
+
+/* C[:, j0 .. j0+ne) of C = A B^T for the last ne <= 8 columns (NT form): both operands' rows are
+ * contiguous in k, so these run as dot products vectorised over k rather than as a 16-wide
+ * panel that would be mostly padding (4 of 16 lanes at 100 columns). */
+static AVX512 void nt_edge(int M, int ne, int K, const float *A, int lda, const float *B, int ldb, const float *bias,
+                           int accumulate, float *C, int ldc, int j0) {
+    for (int c0 = 0; c0 < ne; c0 += 4) {
+        const int nc = ne - c0 < 4 ? ne - c0 : 4;
+        const float *brow[4];
+        for (int c = 0; c < 4; c++) brow[c] = B + (size_t)(j0 + c0 + (c < nc ? c : 0)) * ldb;
+        for (int i0 = 0; i0 < M; i0 += DOT_R) {
+            const int nrow = M - i0 < DOT_R ? M - i0 : DOT_R;
+            const float *arow[DOT_R];
+            for (int r = 0; r < DOT_R; r++) arow[r] = A + (size_t)(i0 + (r < nrow ? r : 0)) * lda;
+            __m512 acc[DOT_R][4];
+            for (int r = 0; r < DOT_R; r++)
+                for (int c = 0; c < 4; c++) acc[r][c] = _mm512_setzero_ps();
+            for (int k = 0; k < K; k += 16) {
+                const __mmask16 km = mask_first(K - k);
+                __m512 bv[4];
+                for (int c = 0; c < 4; c++) bv[c] = _mm512_maskz_loadu_ps(km, brow[c] + k);
+                for (int r = 0; r < DOT_R; r++) {
+                    const __m512 av = _mm512_maskz_loadu_ps(km, arow[r] + k);
+                    for (int c = 0; c < 4; c++) acc[r][c] = _mm512_fmadd_ps(av, bv[c], acc[r][c]);
+                }
+            }
+            for (int r = 0; r < nrow; r++) {
+                float sum[4];
+                _mm_storeu_ps(sum, hsum4(acc[r]));
+                float *c_row = C + (size_t)(i0 + r) * ldc + j0 + c0;
+                for (int c = 0; c < nc; c++) {
+                    const float v = sum[c] + (bias ? bias[j0 + c0 + c] : 0.0f);
+                    c_row[c] = accumulate ? c_row[c] + v : v;
+                }
+            }
+        }
+    }
+}
+
 static AVX512 void gemm_avx512(hs_gemm_op op, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
                                const float *bias, int accumulate, float *C, int ldc) {
     _Alignas(64) float bp[KC * 32];
@@ -201,6 +254,10 @@ static AVX512 void gemm_avx512(hs_gemm_op op, int M, int N, int K, const float *
     const ptrdiff_t si = trans_a ? 1 : lda, sk = trans_a ? lda : 1;
     for (int j0 = 0; j0 < N; j0 += 32) {
         const int nr = N - j0 < 32 ? N - j0 : 32, nv = nr > 16 ? 2 : 1;
+        if (op == HS_GEMM_NT && nr <= 8) {
+            nt_edge(M, nr, K, A, lda, B, ldb, bias, accumulate, C, ldc, j0);
+            break;
+        }
         const __mmask16 mlast = mask_first(nr - 16 * (nv - 1));
         for (int k0 = 0; k0 < K; k0 += KC) {
             const int kc = K - k0 < KC ? K - k0 : KC;
