@@ -72,11 +72,17 @@ static double sgemm_rate(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, i
 
 /* ================================================================ one training configuration */
 
+static int cmp_double(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 typedef struct bench_result {
     size_t weights;           /* dense weights (the 6 P B count) */
     size_t params;            /* all parameters */
     double steps_per_s;
     double cpu_per_wall;      /* < 1: the core was shared */
+    double median_sps;        /* samples/s at the median step time (robust to a shared core) */
     double ms_gather, ms_forward, ms_loss, ms_backward, ms_optim; /* per step */
 } bench_result;
 
@@ -97,7 +103,9 @@ static int bench_width(int width, const float *X, const int32_t *Y, double secon
     float *xb = malloc(sizeof(float) * BATCH * IN_DIM);
     int32_t yb[BATCH];
     uint32_t *perm = malloc(sizeof(uint32_t) * N_SAMPLES);
-    if (!xb || !perm) {
+    enum { MAX_TIMES = 1 << 20 };
+    double *step_times = malloc(sizeof(double) * MAX_TIMES); /* each step's time, for the median */
+    if (!xb || !perm || !step_times) {
         fprintf(stderr, "bench_train: out of memory\n");
         return 1;
     }
@@ -108,7 +116,7 @@ static int bench_width(int width, const float *X, const int32_t *Y, double secon
 
     const int steps_per_epoch = N_SAMPLES / BATCH;
     double t_phase[5] = {0};
-    long steps = 0, warmup = 5;
+    long steps = 0, warmup = 5, n_times = 0;
     double t_start = 0, cpu_start = 0;
     for (long long epoch = 0;; epoch++) {
         hs_rng r;
@@ -141,6 +149,7 @@ static int bench_width(int width, const float *X, const int32_t *Y, double secon
             double t5 = now();
             t_phase[0] += t1 - t0, t_phase[1] += t2 - t1, t_phase[2] += t3 - t2, t_phase[3] += t4 - t3;
             t_phase[4] += t5 - t4;
+            if (steps >= warmup && n_times < MAX_TIMES) step_times[n_times++] = t5 - t0;
         }
     }
 done:;
@@ -150,7 +159,9 @@ done:;
     res->ms_gather = 1e3 * t_phase[0] / n, res->ms_forward = 1e3 * t_phase[1] / n;
     res->ms_loss = 1e3 * t_phase[2] / n, res->ms_backward = 1e3 * t_phase[3] / n;
     res->ms_optim = 1e3 * t_phase[4] / n;
-    free(xb), free(perm);
+    qsort(step_times, (size_t)n_times, sizeof(double), cmp_double);
+    res->median_sps = n_times ? BATCH / step_times[n_times / 2] : 0;
+    free(xb), free(perm), free(step_times);
     hs_optim_free(&opt);
     hs_mlp_free(&net);
     return 0;
@@ -160,7 +171,7 @@ done:;
 
 /* samples/s per width from bench/torch_train.py, 0 where it printed none (torch missing). */
 static void run_torch(const char *python, const char *widths_arg, double seconds, const int *widths, int n_widths,
-                      double *torch_sps, double *torch_cpu) {
+                      double *torch_sps, double *torch_cpu, double *torch_med) {
     char cmd[1024];
     snprintf(cmd, sizeof cmd,
              "OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 %s %s/torch_train.py --seconds %g "
@@ -174,12 +185,13 @@ static void run_torch(const char *python, const char *widths_arg, double seconds
     char line[512];
     while (fgets(line, sizeof line, p)) {
         int w;
-        double sps, steps, cpu;
-        const int got = sscanf(line, "torch width=%d samples_per_s=%lf steps_per_s=%lf cpu_per_wall=%lf", &w, &sps,
-                               &steps, &cpu);
+        double sps, steps, cpu, med;
+        const int got = sscanf(line, "torch width=%d samples_per_s=%lf steps_per_s=%lf cpu_per_wall=%lf "
+                               "median_samples_per_s=%lf", &w, &sps, &steps, &cpu, &med);
         if (got >= 2) {
             for (int i = 0; i < n_widths; i++)
-                if (widths[i] == w) torch_sps[i] = sps, torch_cpu[i] = got == 4 ? cpu : 0;
+                if (widths[i] == w)
+                    torch_sps[i] = sps, torch_cpu[i] = got >= 4 ? cpu : 0, torch_med[i] = got == 5 ? med : 0;
         } else {
             fputs(line, stdout); /* e.g. "torch not available: skipped" */
         }
@@ -257,8 +269,8 @@ int main(int argc, char **argv) {
         if (bench_width(widths[i], X, Y, seconds, &res[i])) return 1;
     free(X), free(Y);
 
-    double torch_sps[MAX_WIDTHS] = {0}, torch_cpu[MAX_WIDTHS] = {0};
-    if (use_torch) run_torch(python, widths_arg, seconds, widths, n_widths, torch_sps, torch_cpu);
+    double torch_sps[MAX_WIDTHS] = {0}, torch_cpu[MAX_WIDTHS] = {0}, torch_med[MAX_WIDTHS] = {0};
+    if (use_torch) run_torch(python, widths_arg, seconds, widths, n_widths, torch_sps, torch_cpu, torch_med);
 
     printf("\nMLP 784-[w x %d]-10, BN + ReLU, batch %d, SGD, CE; %d samples; 1 thread; %.0f s per case\n",
            N_HIDDEN, BATCH, N_SAMPLES, seconds);
@@ -276,6 +288,19 @@ int main(int argc, char **argv) {
         else snprintf(cw, sizeof cw, "%.2f", res[i].cpu_per_wall);
         printf("%6d %10zu %12.0f %12s %8s %9.1f %8.0f%% %8.0f%% %9s\n", widths[i], res[i].params, sps, ts, sp, gf,
                100.0 * gf / gemm, 100.0 * gf / shapes, cw);
+    }
+    /* the same at the median step time: a step preempted by another job on the core lands in the
+     * slow tail, so these stay close to a quiet machine's figures while the means above drop */
+    printf("\nat the median step time (robust to a shared core):\n");
+    printf("%6s %12s %12s %8s %9s %9s\n", "width", "hsweep smp/s", "torch smp/s", "speedup", "GFLOP/s", "of 1000^3");
+    for (int i = 0; i < n_widths; i++) {
+        const double sps = res[i].median_sps, gf = 6.0 * (double)res[i].weights * sps * 1e-9;
+        char ts[32] = "-", sp[32] = "-";
+        if (torch_med[i] > 0) {
+            snprintf(ts, sizeof ts, "%.0f", torch_med[i]);
+            snprintf(sp, sizeof sp, "%.2fx", sps / torch_med[i]);
+        }
+        printf("%6d %12.0f %12s %8s %9.1f %8.0f%%\n", widths[i], sps, ts, sp, gf, 100.0 * gf / gemm);
     }
     printf("\nper step (ms): gather forward loss backward optimiser\n");
     for (int i = 0; i < n_widths; i++)
