@@ -90,11 +90,12 @@ static inline AVX512 void transpose16(__m512 r[16]) {
  * nr: row copies for NN/TN (B [K x N]), 16 x 16 blocks transposed in registers for NT (B [N x K]). */
 static AVX512 void pack_b(hs_gemm_op op, const float *B, int ldb, int k0, int kc, int j0, int nr, int ps,
                           float *restrict bp) {
+    const int far = ldb >= 512; /* rows 2 kB or more apart: B is a wide layer's, likely beyond L2 */
     if (op != HS_GEMM_NT) {
         const __mmask16 m0 = mask_first(nr), m1 = mask_first(nr - 16);
         for (int k = 0; k < kc; k++) {
             const float *b = B + (size_t)(k0 + k) * ldb + j0;
-            if (k + 8 < kc) { /* rows ldb apart: wide B streams from L3, where the prefetchers lag */
+            if (far && k + 8 < kc) { /* rows far apart: wide B streams from L3, where the prefetchers lag */
                 _mm_prefetch((const char *)(b + 8 * (size_t)ldb), _MM_HINT_T0);
                 _mm_prefetch((const char *)(b + 8 * (size_t)ldb + 16), _MM_HINT_T0);
             }
@@ -111,7 +112,7 @@ static AVX512 void pack_b(hs_gemm_op op, const float *B, int ldb, int k0, int kc
             __m512 r[16];
             for (int i = 0; i < 16; i++) {
                 const float *b = B + (size_t)(j0 + jb + i) * ldb + k0 + kb;
-                if (i < rows && kb + 64 < kc) _mm_prefetch((const char *)(b + 64), _MM_HINT_T0); /* 4 lines ahead */
+                if (far && i < rows && kb + 64 < kc) _mm_prefetch((const char *)(b + 64), _MM_HINT_T0); /* 4 lines on */
                 r[i] = i < rows ? _mm512_maskz_loadu_ps(km, b) : _mm512_setzero_ps();
             }
             transpose16(r);
