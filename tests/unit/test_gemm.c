@@ -17,9 +17,8 @@
 
 /* M, N, K; the tiles are 12 x {16, 32} and inner blocks of 256, so these cover full tiles,
  * every remainder tile (8, 4, 2, 1 rows), one- and two-vector panels with masked edges, inner
- * dimensions of 1, just under, at and over a block, and the last <= 8 columns that each form
- * computes apart (N mod 32 in 1..8: dot products for NT/NN in tiles of 6 rows, 112-row blocks
- * for TN; 128 and 113 rows cross a block). */
+ * dimensions of 1, just under, at and over a block, and last panels of <= 8 columns (N mod 32
+ * in 1..8), which the NT form computes as dot products in tiles of 6 rows. */
 static const int shapes[][3] = {
     {1, 1, 1},     {2, 3, 1},     {13, 17, 5},   {12, 32, 16},  {25, 33, 300}, {7, 100, 257},
     {64, 50, 270}, {100, 10, 128}, {10, 100, 128}, {31, 47, 19}, {128, 10, 100}, {3, 48, 256},
