@@ -6,6 +6,10 @@
  * 60000 synthetic samples in shuffled minibatches gathered row by row as a training loop does.
  *
  *   bench_train [--seconds S] [--widths 100,1000] [--no-torch] [--python /usr/bin/python3]
+ *               [--gemm auto|cblas|kernel]
+ *
+ * --gemm forces the dense layers' products onto one path of src/nn/gemm.c (default auto: the
+ * AVX-512 kernel where it wins, cblas_sgemm elsewhere), to compare them in place.
  *
  * One BLAS thread (openblas_set_num_threads(1); the torch script gets OPENBLAS_NUM_THREADS=1 and
  * torch.set_num_threads(1)). FLOP rate = 6 * (dense weights) * batch per step, the usual count
@@ -20,6 +24,7 @@
 #include "hsweep/nn.h"
 #include "hsweep/optim.h"
 #include "hsweep/rng.h"
+#include "gemm.h" /* src/nn: hs_gemm_force, for --gemm */
 
 #ifndef HSWEEP_BENCH_DIR
 #define HSWEEP_BENCH_DIR "bench"
@@ -30,6 +35,13 @@ enum { IN_DIM = 784, N_CLASSES = 10, BATCH = 128, N_HIDDEN = 7, N_SAMPLES = 6000
 static double now(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* CPU time of this process: cpu / wall < 1 means the core was shared with other jobs. */
+static double cpu_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
@@ -60,10 +72,17 @@ static double sgemm_rate(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, i
 
 /* ================================================================ one training configuration */
 
+static int cmp_double(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 typedef struct bench_result {
     size_t weights;           /* dense weights (the 6 P B count) */
     size_t params;            /* all parameters */
     double steps_per_s;
+    double cpu_per_wall;      /* < 1: the core was shared */
+    double median_sps;        /* samples/s at the median step time (robust to a shared core) */
     double ms_gather, ms_forward, ms_loss, ms_backward, ms_optim; /* per step */
 } bench_result;
 
@@ -84,7 +103,9 @@ static int bench_width(int width, const float *X, const int32_t *Y, double secon
     float *xb = malloc(sizeof(float) * BATCH * IN_DIM);
     int32_t yb[BATCH];
     uint32_t *perm = malloc(sizeof(uint32_t) * N_SAMPLES);
-    if (!xb || !perm) {
+    enum { MAX_TIMES = 1 << 20 };
+    double *step_times = malloc(sizeof(double) * MAX_TIMES); /* each step's time, for the median */
+    if (!xb || !perm || !step_times) {
         fprintf(stderr, "bench_train: out of memory\n");
         return 1;
     }
@@ -95,8 +116,8 @@ static int bench_width(int width, const float *X, const int32_t *Y, double secon
 
     const int steps_per_epoch = N_SAMPLES / BATCH;
     double t_phase[5] = {0};
-    long steps = 0, warmup = 5;
-    double t_start = 0;
+    long steps = 0, warmup = 5, n_times = 0;
+    double t_start = 0, cpu_start = 0;
     for (long long epoch = 0;; epoch++) {
         hs_rng r;
         hs_rng_init(&r, 1, hs_rng_stream(HS_STREAM_BATCH, (uint32_t)epoch));
@@ -106,6 +127,7 @@ static int bench_width(int width, const float *X, const int32_t *Y, double secon
             if (steps == warmup) {
                 memset(t_phase, 0, sizeof t_phase);
                 t_start = now();
+                cpu_start = cpu_now();
             }
             if (steps > warmup && now() - t_start >= seconds) goto done;
             double t0 = now();
@@ -127,15 +149,19 @@ static int bench_width(int width, const float *X, const int32_t *Y, double secon
             double t5 = now();
             t_phase[0] += t1 - t0, t_phase[1] += t2 - t1, t_phase[2] += t3 - t2, t_phase[3] += t4 - t3;
             t_phase[4] += t5 - t4;
+            if (steps >= warmup && n_times < MAX_TIMES) step_times[n_times++] = t5 - t0;
         }
     }
 done:;
     const double elapsed = now() - t_start, n = (double)(steps - warmup);
     res->steps_per_s = n / elapsed;
+    res->cpu_per_wall = (cpu_now() - cpu_start) / elapsed;
     res->ms_gather = 1e3 * t_phase[0] / n, res->ms_forward = 1e3 * t_phase[1] / n;
     res->ms_loss = 1e3 * t_phase[2] / n, res->ms_backward = 1e3 * t_phase[3] / n;
     res->ms_optim = 1e3 * t_phase[4] / n;
-    free(xb), free(perm);
+    qsort(step_times, (size_t)n_times, sizeof(double), cmp_double);
+    res->median_sps = n_times ? BATCH / step_times[n_times / 2] : 0;
+    free(xb), free(perm), free(step_times);
     hs_optim_free(&opt);
     hs_mlp_free(&net);
     return 0;
@@ -145,7 +171,7 @@ done:;
 
 /* samples/s per width from bench/torch_train.py, 0 where it printed none (torch missing). */
 static void run_torch(const char *python, const char *widths_arg, double seconds, const int *widths, int n_widths,
-                      double *torch_sps) {
+                      double *torch_sps, double *torch_cpu, double *torch_med) {
     char cmd[1024];
     snprintf(cmd, sizeof cmd,
              "OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 %s %s/torch_train.py --seconds %g "
@@ -159,10 +185,13 @@ static void run_torch(const char *python, const char *widths_arg, double seconds
     char line[512];
     while (fgets(line, sizeof line, p)) {
         int w;
-        double sps;
-        if (sscanf(line, "torch width=%d samples_per_s=%lf", &w, &sps) == 2) {
+        double sps, steps, cpu, med;
+        const int got = sscanf(line, "torch width=%d samples_per_s=%lf steps_per_s=%lf cpu_per_wall=%lf "
+                               "median_samples_per_s=%lf", &w, &sps, &steps, &cpu, &med);
+        if (got >= 2) {
             for (int i = 0; i < n_widths; i++)
-                if (widths[i] == w) torch_sps[i] = sps;
+                if (widths[i] == w)
+                    torch_sps[i] = sps, torch_cpu[i] = got >= 4 ? cpu : 0, torch_med[i] = got == 5 ? med : 0;
         } else {
             fputs(line, stdout); /* e.g. "torch not available: skipped" */
         }
@@ -175,14 +204,23 @@ static void run_torch(const char *python, const char *widths_arg, double seconds
 int main(int argc, char **argv) {
     double seconds = 10;
     const char *widths_arg = "100,1000", *python = "/usr/bin/python3";
-    int use_torch = 1;
+    int use_torch = 1, gemm_path = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--seconds") && i + 1 < argc) seconds = atof(argv[++i]);
         else if (!strcmp(argv[i], "--widths") && i + 1 < argc) widths_arg = argv[++i];
         else if (!strcmp(argv[i], "--python") && i + 1 < argc) python = argv[++i];
         else if (!strcmp(argv[i], "--no-torch")) use_torch = 0;
+        else if (!strcmp(argv[i], "--gemm") && i + 1 < argc) {
+            const char *g = argv[++i];
+            gemm_path = !strcmp(g, "auto") ? 0 : !strcmp(g, "cblas") ? 1 : !strcmp(g, "kernel") ? 2 : -1;
+            if (gemm_path < 0) {
+                fprintf(stderr, "bench_train: --gemm takes auto, cblas or kernel\n");
+                return 2;
+            }
+        }
         else {
-            fprintf(stderr, "usage: bench_train [--seconds S] [--widths 100,1000] [--no-torch] [--python PATH]\n");
+            fprintf(stderr, "usage: bench_train [--seconds S] [--widths 100,1000] [--no-torch] [--python PATH] "
+                            "[--gemm auto|cblas|kernel]\n");
             return 2;
         }
     }
@@ -214,6 +252,10 @@ int main(int argc, char **argv) {
     const double gemm = sgemm_rate(CblasNoTrans, CblasNoTrans, 1000, 1000, 1000, 2.0);
     printf("OpenBLAS kernels: %s (OPENBLAS_CORETYPE=%s)\n", openblas_get_corename(),
            getenv("OPENBLAS_CORETYPE") ? getenv("OPENBLAS_CORETYPE") : "unset");
+    static const char *const path_names[3] = {"auto", "cblas", "kernel"};
+    printf("dense products: --gemm %s (AVX-512 kernel %s on this CPU)\n", path_names[gemm_path],
+           hs_gemm_have_kernel() ? "available" : "not available");
+    hs_gemm_force(gemm_path);
     printf("sgemm 1000x1000x1000, 1 thread: %.1f GFLOP/s\n", gemm);
     const double g_fwd = sgemm_rate(CblasNoTrans, CblasTrans, BATCH, 1000, 1000, 1.0),
                  g_dw = sgemm_rate(CblasTrans, CblasNoTrans, 1000, 1000, BATCH, 1.0),
@@ -227,23 +269,37 @@ int main(int argc, char **argv) {
         if (bench_width(widths[i], X, Y, seconds, &res[i])) return 1;
     free(X), free(Y);
 
-    double torch_sps[MAX_WIDTHS] = {0};
-    if (use_torch) run_torch(python, widths_arg, seconds, widths, n_widths, torch_sps);
+    double torch_sps[MAX_WIDTHS] = {0}, torch_cpu[MAX_WIDTHS] = {0}, torch_med[MAX_WIDTHS] = {0};
+    if (use_torch) run_torch(python, widths_arg, seconds, widths, n_widths, torch_sps, torch_cpu, torch_med);
 
     printf("\nMLP 784-[w x %d]-10, BN + ReLU, batch %d, SGD, CE; %d samples; 1 thread; %.0f s per case\n",
            N_HIDDEN, BATCH, N_SAMPLES, seconds);
-    printf("%6s %10s %12s %12s %8s %9s %9s %9s\n", "width", "params", "hsweep smp/s", "torch smp/s", "speedup",
-           "GFLOP/s", "of 1000^3", "of shapes");
+    printf("%6s %10s %12s %12s %8s %9s %9s %9s %9s\n", "width", "params", "hsweep smp/s", "torch smp/s", "speedup",
+           "GFLOP/s", "of 1000^3", "of shapes", "cpu/wall");
     for (int i = 0; i < n_widths; i++) {
         const double sps = res[i].steps_per_s * BATCH;
         const double gf = 6.0 * (double)res[i].weights * BATCH * res[i].steps_per_s * 1e-9;
-        char ts[32] = "-", sp[32] = "-";
+        char ts[32] = "-", sp[32] = "-", cw[32];
         if (torch_sps[i] > 0) {
             snprintf(ts, sizeof ts, "%.0f", torch_sps[i]);
             snprintf(sp, sizeof sp, "%.2fx", sps / torch_sps[i]);
         }
-        printf("%6d %10zu %12.0f %12s %8s %9.1f %8.0f%% %8.0f%%\n", widths[i], res[i].params, sps, ts, sp, gf,
-               100.0 * gf / gemm, 100.0 * gf / shapes);
+        if (torch_cpu[i] > 0) snprintf(cw, sizeof cw, "%.2f/%.2f", res[i].cpu_per_wall, torch_cpu[i]);
+        else snprintf(cw, sizeof cw, "%.2f", res[i].cpu_per_wall);
+        printf("%6d %10zu %12.0f %12s %8s %9.1f %8.0f%% %8.0f%% %9s\n", widths[i], res[i].params, sps, ts, sp, gf,
+               100.0 * gf / gemm, 100.0 * gf / shapes, cw);
+    }
+    /* hsweep's rate at its median step time: a step preempted by another job on the core lands in
+     * the slow tail, so this stays closer to a quiet machine's figure than the mean above. Not a
+     * fair ratio against torch on a busy machine (a 1 ms step escapes preemption more often than a
+     * 3 ms one), so no speedup is printed here. */
+    printf("\nat the median step time (robust to a shared core; no ratio: shorter steps escape preemption more):\n");
+    printf("%6s %12s %12s %9s %9s\n", "width", "hsweep smp/s", "torch smp/s", "GFLOP/s", "of 1000^3");
+    for (int i = 0; i < n_widths; i++) {
+        const double sps = res[i].median_sps, gf = 6.0 * (double)res[i].weights * sps * 1e-9;
+        char ts[32] = "-";
+        if (torch_med[i] > 0) snprintf(ts, sizeof ts, "%.0f", torch_med[i]);
+        printf("%6d %12.0f %12s %9.1f %8.0f%%\n", widths[i], sps, ts, gf, 100.0 * gf / gemm);
     }
     printf("\nper step (ms): gather forward loss backward optimiser\n");
     for (int i = 0; i < n_widths; i++)

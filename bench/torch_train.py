@@ -2,11 +2,13 @@
 
     OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 /usr/bin/python3 bench/torch_train.py [--seconds S] [--widths 100,1000]
 
-Prints one line per width, "torch width=W samples_per_s=X steps_per_s=Y", which bench_train
-parses. Without torch it says so and exits 0, so the C side still prints its own numbers.
+Prints one line per width, "torch width=W samples_per_s=X steps_per_s=Y cpu_per_wall=Z
+median_samples_per_s=M", which bench_train parses (cpu_per_wall < 1: the core was shared with
+other jobs; M = BATCH / the median step time, which a shared core disturbs much less). Without torch it says so and exits 0, so the C side still prints its own numbers.
 """
 import argparse
 import os
+import statistics
 import sys
 import time
 
@@ -38,20 +40,25 @@ def bench(width, X, Y, seconds, warmup=5):
     opt = torch.optim.SGD(model.parameters(), lr=0.01)
     loss_fn = nn.CrossEntropyLoss()
     steps_per_epoch = N_SAMPLES // BATCH
-    steps, t_start = 0, None
+    steps, t_start, step_times = 0, None, []
     while True:
         perm = torch.randperm(N_SAMPLES)
         for s in range(steps_per_epoch):
             if steps == warmup:
-                t_start = time.perf_counter()
+                t_start, cpu_start = time.perf_counter(), time.process_time()
             if steps > warmup and time.perf_counter() - t_start >= seconds:
-                return (steps - warmup) / (time.perf_counter() - t_start)
+                wall = time.perf_counter() - t_start
+                return ((steps - warmup) / wall, (time.process_time() - cpu_start) / wall,
+                        statistics.median(step_times))
+            t0 = time.perf_counter()
             idx = perm[s * BATCH:(s + 1) * BATCH]
             xb, yb = X[idx], Y[idx]  # gather, as the C side does
             opt.zero_grad(set_to_none=True)
             loss = loss_fn(model(xb), yb)
             loss.backward()
             opt.step()
+            if steps >= warmup:
+                step_times.append(time.perf_counter() - t0)
             steps += 1
 
 
@@ -65,8 +72,9 @@ def main():
     X = torch.rand(N_SAMPLES, IN_DIM, generator=g)
     Y = torch.randint(0, N_CLASSES, (N_SAMPLES,), generator=g)
     for w in (int(v) for v in args.widths.split(",")):
-        sps = bench(w, X, Y, args.seconds)
-        print(f"torch width={w} samples_per_s={sps * BATCH:.1f} steps_per_s={sps:.3f}", flush=True)
+        sps, cpu, median = bench(w, X, Y, args.seconds)
+        print(f"torch width={w} samples_per_s={sps * BATCH:.1f} steps_per_s={sps:.3f} cpu_per_wall={cpu:.3f} "
+              f"median_samples_per_s={BATCH / median:.1f}", flush=True)
 
 
 if __name__ == "__main__":

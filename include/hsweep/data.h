@@ -154,6 +154,7 @@ typedef struct hs_data_opts {
     /* gated_toy, gated_fmnist (the "routing task" section below) */
     int modules, active;            /* M input and M output modules; K active output modules per input */
     int zca;                        /* whiten the inputs (hs_data_zca): Sigma_xx = I on the training set */
+    int level_targets;              /* hierarchy/partition: t = one-hot labels of every level, finest first */
 } hs_data_opts;
 
 typedef struct hs_dataset {

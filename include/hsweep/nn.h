@@ -1,6 +1,8 @@
 /*
  * nn.h - the network pieces: layers as forward/backward pairs, the MLP built from them, losses,
- * and initialisation. float32 throughout; every dense product is one cblas_sgemm.
+ * and initialisation. float32 throughout; every dense product is one matrix product (src/nn/gemm.c:
+ * an AVX-512 kernel for the small products of a training step where the CPU has it, cblas_sgemm
+ * otherwise; the choice depends only on the CPU and the shapes, so results are deterministic).
  *
  * Training one minibatch of an MLP (B rows of in_dim floats, labels y):
  *

@@ -551,6 +551,31 @@ static hs_code shape_rhm(const hs_data_opts *o, hs_data_shape *out, hs_error *er
     return HS_OK;
 }
 
+/* ================================================================ level targets */
+
+/* data.targets: levels: one-hot labels of every tree level, finest first, concatenated
+ * (64 + 32 + ... + 2 = 126 outputs for the default tree): Saxe et al.'s hierarchical item-feature
+ * targets, whose singular modes are the tree's levels. Flat labels (partition): one-hot. */
+static int level_targets_dim(int levels, int branching, int classes) {
+    int T = 0, K = classes;
+    for (int l = 0; l < (levels > 1 ? levels : 1); l++, K /= (branching > 1 ? branching : 1)) T += K;
+    return T;
+}
+
+static hs_code add_level_targets(hs_dataset *d, hs_error *err) {
+    const int T = level_targets_dim(d->levels, d->branching, d->classes), V = d->levels > 1 ? d->levels : 1;
+    free(d->t);
+    d->t_dim = T;
+    d->t = calloc((size_t)(d->n > 0 ? d->n : 1) * (size_t)T, sizeof *d->t);
+    if (!d->t) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory for %lld x %d level targets", d->n, T);
+    for (long long r = 0; r < d->n; r++) {
+        int off = 0, K = d->classes, div = 1;
+        for (int l = 0; l < V; l++, off += K, K /= d->branching, div *= d->branching)
+            d->t[(size_t)r * T + (size_t)(off + d->y[r] / div)] = 1.0f;
+    }
+    return HS_OK;
+}
+
 hs_code hs_data_shape_of(const hs_data_opts *o, hs_data_shape *out, hs_error *err) {
     if (!o || !out) return HS_FAIL(err, HS_ERR_INTERNAL, "hs_data_shape_of: o and out must not be NULL");
     *out = (hs_data_shape){0};
@@ -584,7 +609,10 @@ hs_code hs_data_shape_of(const hs_data_opts *o, hs_data_shape *out, hs_error *er
     case HS_DATA_RHM:
     case HS_DATA_SRHM: HS_TRY(err, shape_rhm(o, out, err)); return HS_OK;
     case HS_DATA_HIERARCHY:
-    case HS_DATA_PARTITION: HS_TRY(err, hs_data_shape_category(o, out, err)); return HS_OK;
+    case HS_DATA_PARTITION:
+        HS_TRY(err, hs_data_shape_category(o, out, err));
+        if (o->level_targets) out->t_dim = level_targets_dim(out->levels, out->branching, out->classes);
+        return HS_OK;
     case HS_DATA_XOR:
     case HS_DATA_GATED_TOY:
     case HS_DATA_GATED_FMNIST: HS_TRY(err, hs_data_shape_task(o, out, err)); return HS_OK;
@@ -614,6 +642,10 @@ hs_code hs_data_load(const hs_data_opts *o, hs_dataset *train, hs_dataset *test,
     case HS_DATA_GATED_TOY:
     case HS_DATA_GATED_FMNIST: rc = hs_data_load_task(o, train, test, err); break;
     default: return HS_FAIL(err, HS_ERR_INTERNAL, "hs_data_load: unknown data kind %d", (int)o->kind);
+    }
+    if (rc == HS_OK && o->level_targets && (o->kind == HS_DATA_HIERARCHY || o->kind == HS_DATA_PARTITION)) {
+        rc = add_level_targets(train, err);
+        if (rc == HS_OK) rc = add_level_targets(test, err);
     }
     if (rc == HS_OK && o->zca) rc = hs_data_zca(train, test, 1e-10, err);
     if (rc != HS_OK) {

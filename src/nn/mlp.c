@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "carve.h"
+#include "fused.h"
 #include "hsweep/nn.h"
 
 /* Bounds that keep every size computation far from overflow (sizes are size_t products of ints). */
@@ -233,7 +234,14 @@ const float *hs_mlp_forward(hs_mlp *m, const float *x, int B, hs_mode mode) {
             if (mode == HS_MODE_EVAL)
                 hs_bn_forward_eval(m->h[l], m->z[l], m->gamma[l], m->beta[l], m->run_mean[l], m->run_var[l], B, w,
                                    m->o.bn_eps);
-            else
+            else if (m->o.act == HS_ACT_RELU) { /* BN and ReLU in one pass */
+                hs_bn_relu_forward_train(m->h[l], m->xhat[l], m->rstd[l], m->z[l], m->gamma[l], m->beta[l],
+                                         mode == HS_MODE_TRAIN ? m->run_mean[l] : NULL,
+                                         mode == HS_MODE_TRAIN ? m->run_var[l] : NULL, B, w, m->o.bn_eps,
+                                         m->o.bn_momentum);
+                in = m->h[l];
+                continue;
+            } else
                 hs_bn_forward_train(m->h[l], m->xhat[l], m->rstd[l], m->z[l], m->gamma[l], m->beta[l],
                                     mode == HS_MODE_TRAIN ? m->run_mean[l] : NULL,
                                     mode == HS_MODE_TRAIN ? m->run_var[l] : NULL, B, w, m->o.bn_eps,
@@ -250,9 +258,11 @@ const float *hs_mlp_forward(hs_mlp *m, const float *x, int B, hs_mode mode) {
 
 /* dlogits [B x out_dim] -> grads. Gradients flow through work_a / work_b: the dense backward
  * writes dh into one, act backward runs in place there, BN backward writes dz into the other,
- * which the next dense backward reads (sgemm and BN backward must not write their input). A
- * backward without a matching training-form forward (B differs, or BN after an EVAL forward)
- * fills grads with NaN rather than return something plausible. */
+ * which the next dense backward reads (sgemm and BN backward must not write their input). With
+ * BN, the act backward is folded into BN backward's reads of dh for ReLU, and BN backward also
+ * sums dz into the layer's db (fused.h; the same values in the same order as the dense backward's
+ * own sum). A backward without a matching training-form forward (B differs, or BN after an EVAL
+ * forward) fills grads with NaN rather than return something plausible. */
 void hs_mlp_backward(hs_mlp *m, const float *dlogits, int B) {
     const int nh = m->o.n_hidden, bn = has_bn(m);
     if (B < 1 || B != m->last_B || (bn && m->last_mode == HS_MODE_EVAL)) {
@@ -261,18 +271,24 @@ void hs_mlp_backward(hs_mlp *m, const float *dlogits, int B) {
     }
     const float *d = dlogits;
     float *buf[2] = {m->work_a, m->work_b};
-    int cur = 0; /* buf[cur] receives the next dh; d is always the other one (or dlogits) */
+    int cur = 0;      /* buf[cur] receives the next dh; d is always the other one (or dlogits) */
+    int db_done = 0;  /* db[l] already summed by the BN backward above it */
     for (int l = nh; l >= 0; l--) {
         const float *in = l == 0 ? m->input : m->h[l - 1];
         float *dh = l == 0 ? NULL : buf[cur];
-        hs_dense_backward(dh, m->dW[l], m->db[l], d, in, m->W[l], B, m->dims[l], m->dims[l + 1]);
+        hs_dense_backward(dh, m->dW[l], db_done ? NULL : m->db[l], d, in, m->W[l], B, m->dims[l], m->dims[l + 1]);
+        db_done = 0;
         if (l == 0) break;
         const int w = m->dims[l];
-        hs_act_backward(dh, dh, m->h[l - 1], (size_t)B * w, m->o.act);
         if (bn) {
-            hs_bn_backward(buf[cur ^ 1], m->dgamma[l - 1], m->dbeta[l - 1], dh, m->xhat[l - 1], m->rstd[l - 1],
-                           m->gamma[l - 1], B, w);
+            const int relu = m->o.act == HS_ACT_RELU;
+            if (!relu) hs_act_backward(dh, dh, m->h[l - 1], (size_t)B * w, m->o.act);
+            hs_bn_act_backward(buf[cur ^ 1], m->dgamma[l - 1], m->dbeta[l - 1], dh, relu ? m->h[l - 1] : NULL,
+                               m->xhat[l - 1], m->rstd[l - 1], m->gamma[l - 1], m->db[l - 1], B, w);
+            db_done = m->db[l - 1] != NULL;
             cur ^= 1;
+        } else {
+            hs_act_backward(dh, dh, m->h[l - 1], (size_t)B * w, m->o.act);
         }
         d = buf[cur];
         cur ^= 1;

@@ -73,6 +73,8 @@ static const hs_key table[] = {
      "hierarchy/partition: example-node noise: 1/sigma^2 is added to the precision of every example node."},
     {"data.sparsity", HS_T_ENUM, "A", 0, 0, 0, 0, "A|B",
      "srhm: A = each informative child at an independent uniform offset in its own sub-patch, re-drawn for every sample and node; B = the s children at any s of the s(s0+1) slots, order kept."},
+    {"data.targets", HS_T_ENUM, "labels", 0, 0, 0, 0, "labels|levels",
+     "hierarchy/partition with train.loss mse: labels = one-hot leaf labels; levels = one-hot labels of every tree level concatenated, finest first (126 outputs for 6 binary levels), the hierarchical targets of Saxe et al. whose singular modes are the tree's levels."},
     {"data.test_fraction", HS_T_FLOAT, "0.2", 0, 1, HS_KEY_MAX_OPEN, 0, NULL,
      "hierarchy/partition (per leaf) and xor with repeats > 1: fraction of the examples held out as the test set."},
     {"data.v", HS_T_INT, "8", 2, 1000, 0, 0, NULL,
@@ -134,7 +136,7 @@ static const hs_key table[] = {
     {"record.every_steps", HS_T_INT, "15", 1, 1e9, 0, 0, NULL,
      "record.schedule steps: record every this many optimiser steps (minibatches), and at the end."},
     {"record.grad_norms", HS_T_BOOL, "false", 0, 0, 0, 0, NULL,
-     "Record |dLoss/dW|_F of every dense layer on the last minibatch before each record point (series grad_norm)."},
+     "Record the Frobenius norm of dLoss/dW of every dense layer on the last minibatch before each record point (series grad_norm)."},
     {"record.log_points", HS_T_INT, "100", 2, 1e6, 0, 0, NULL,
      "record.schedule log: record points at about this many log-spaced steps between 1 and the last step (plus step 0)."},
     {"record.modes", HS_T_INT, "0", 0, 10000, 0, 0, NULL,
@@ -309,8 +311,10 @@ hs_code hs_schema_describe(hs_keys_format fmt, hs_str *out) {
                 memmove(bar + 2, bar + 1, strlen(bar + 1) + 1);
                 bar[0] = ',', bar[1] = ' ';
             }
-            rc = hs_str_printf(out, "| `%s` | %s | `%s` | %s | %s |\n", k->name, hs_type_to_string(k->type),
-                               def, range, k->doc);
+            rc = hs_str_printf(out, "| `%s` | %s | `%s` | %s | ", k->name, hs_type_to_string(k->type), def, range);
+            for (const char *p = k->doc; rc == HS_OK && *p; p++) /* a '|' in the text would split the cell */
+                rc = *p == '|' ? hs_str_printf(out, "&#124;") : hs_str_printf(out, "%c", *p);
+            if (rc == HS_OK) rc = hs_str_printf(out, " |\n");
             break;
         case HS_KEYS_TSV:
             rc = hs_str_printf(out, "%s\t%s\t%s\t%s\t%s\n", k->name, hs_type_to_string(k->type), def, range,

@@ -103,6 +103,8 @@ hs_code hs_train_config_from_values(const hs_value *const *cfg, hs_train_config 
     c->data.modules = (int)GET_I("data.modules");
     c->data.active = (int)GET_I("data.active");
     c->data.zca = GET_B("data.zca");
+    if ((rc = enum_of(cfg, "data.targets", "labels|levels", &e, err))) goto fail;
+    c->data.level_targets = e == 1;
 
     /* ------------------------------------------------------------ model */
     if ((rc = enum_of(cfg, "model.arch", "mlp|cnn|lcn|fcn|kernel|gated", &e, err))) goto fail;

@@ -17,18 +17,7 @@
 
 /* ---------------------------------------------------------------- tiny harness */
 
-static int g_rank, g_size, g_failed, g_checks;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        g_checks++;                                                                                \
-        if (!(cond)) {                                                                             \
-            g_failed++;                                                                            \
-            fprintf(stderr, "[rank %d] %s:%d: check failed: %s: ", g_rank, __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fprintf(stderr, "\n");                                                                 \
-        }                                                                                          \
-    } while (0)
+#include "harness.h"
 
 #define CHECK_CLOSE(got, want, tol)                                                                \
     CHECK(fabs((got) - (want)) <= (tol) * fmax(1.0, fabs(want)), "got %.17g, want %.17g", (double)(got), (double)(want))

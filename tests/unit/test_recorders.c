@@ -11,29 +11,10 @@
 #include "hsweep/rng.h"
 #include "hsweep/spec.h"
 #include "hsweep/train.h"
+#include "config_of.h"
 #include "testing.h"
 
 /* ================================================================ helpers */
-
-/* The run of a base config (the YAML below `base:`, unindented). */
-static void config_of(const char *yaml, hs_train_config *c) {
-    hs_error err = {0};
-    hs_spec *spec = NULL;
-    hs_plan *plan = NULL;
-    char text[2048] = "base:\n", *o = text + strlen(text);
-    for (const char *p = yaml; *p && o < text + sizeof text - 4; p++) {
-        if (p == yaml || p[-1] == '\n') *o++ = ' ', *o++ = ' ';
-        *o++ = *p;
-    }
-    *o = '\0';
-    hs_code rc = hs_spec_parse(text, strlen(text), "test.yaml", &spec, &err);
-    if (rc == HS_OK) rc = hs_plan_expand(spec, NULL, &plan, &err);
-    if (rc == HS_OK) rc = hs_train_config_from_plan(plan, 0, c, &err);
-    if (rc != HS_OK) fprintf(stderr, "\n  %s\n", err.msg);
-    CU_ASSERT_EQUAL_FATAL(rc, HS_OK);
-    hs_plan_free(plan);
-    hs_spec_free(spec);
-}
 
 /* K Gaussian blobs in p dims (class i % K), means 2.5 apart on the axes. */
 static void blobs(hs_dataset *d, int K, int p, int n, uint64_t seed) {
@@ -58,11 +39,12 @@ static const hs_series *find(const hs_train_result *res, const char *name) {
 
 /* ================================================================ schedules */
 
-static const char *steps_yaml = "seed: 2\n"
-                                "data: {kind: gaussian, classes: 3, dim: 5, per_class: 40}\n"
-                                "model: {depth: 0, width: 8}\n"
-                                "train: {epochs: 12, batch: 32, lr: 0.1}\n"
-                                "record: {schedule: steps, every_steps: 10, separation: none}\n";
+static const char *steps_yaml = "base:\n"
+    "  seed: 2\n"
+    "  data: {kind: gaussian, classes: 3, dim: 5, per_class: 40}\n"
+    "  model: {depth: 0, width: 8}\n"
+    "  train: {epochs: 12, batch: 32, lr: 0.1}\n"
+    "  record: {schedule: steps, every_steps: 10, separation: none}\n";
 
 static void test_steps_schedule(void) {
     hs_train_config c;
@@ -217,13 +199,13 @@ static hs_code check_point(void *ctx, const hs_record *rec, hs_model *net, const
     return HS_OK;
 }
 
-static const char *levels_yaml =
-    "seed: 3\n"
-    "data: {kind: hierarchy, levels: 2, branching: 2}\n"
-    "model: {depth: 0, width: 8, norm: none}\n"
-    "train: {epochs: 5, batch: 20, lr: 0.05}\n"
-    "record: {schedule: steps, every_steps: 7, centroids: 5, snapshot_every: 2, snapshot_samples: 3,\n"
-    "         grad_norms: true, svd: 3, weight_snapshots: true, separation: none}\n";
+static const char *levels_yaml = "base:\n"
+    "  seed: 3\n"
+    "  data: {kind: hierarchy, levels: 2, branching: 2}\n"
+    "  model: {depth: 0, width: 8, norm: none}\n"
+    "  train: {epochs: 5, batch: 20, lr: 0.05}\n"
+    "  record: {schedule: steps, every_steps: 7, centroids: 5, snapshot_every: 2, snapshot_samples: 3,\n"
+    "           grad_norms: true, svd: 3, weight_snapshots: true, separation: none}\n";
 
 static void test_series_by_hand(void) {
     hs_train_config c;
@@ -269,12 +251,13 @@ static void test_series_by_hand(void) {
 
 /* ================================================================ modes of a deep linear net */
 
-static const char *linear_yaml = "seed: 4\n"
-                                 "data: {kind: gaussian, classes: 3, dim: 5, per_class: 30}\n"
-                                 "model: {depth: 1, width: 7, norm: none, act: identity, bias: false,\n"
-                                 "        init: normal, init_scale: 0.05}\n"
-                                 "train: {epochs: 20, batch: 90, lr: 0.5, loss: mse}\n"
-                                 "record: {every: 5, modes: 3, separation: none}\n";
+static const char *linear_yaml = "base:\n"
+    "  seed: 4\n"
+    "  data: {kind: gaussian, classes: 3, dim: 5, per_class: 30}\n"
+    "  model: {depth: 1, width: 7, norm: none, act: identity, bias: false,\n"
+    "          init: normal, init_scale: 0.05}\n"
+    "  train: {epochs: 20, batch: 90, lr: 0.5, loss: mse}\n"
+    "  record: {every: 5, modes: 3, separation: none}\n";
 
 typedef struct mode_check {
     const hs_train_result *res;

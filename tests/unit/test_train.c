@@ -8,24 +8,10 @@
 #include "hsweep/rng.h"
 #include "hsweep/spec.h"
 #include "hsweep/train.h"
+#include "config_of.h"
 #include "testing.h"
 
 /* ================================================================ helpers */
-
-/* The typed config of the single run a YAML text describes. */
-static void config_of(const char *yaml, hs_train_config *c) {
-    hs_error err = {0};
-    hs_spec *spec = NULL;
-    hs_plan *plan = NULL;
-    hs_code rc = hs_spec_parse(yaml, strlen(yaml), "test.yaml", &spec, &err);
-    if (rc == HS_OK) rc = hs_plan_expand(spec, NULL, &plan, &err);
-    if (rc == HS_OK) CU_ASSERT_EQUAL(plan->n_runs, 1);
-    if (rc == HS_OK) rc = hs_train_config_from_plan(plan, 0, c, &err);
-    if (rc != HS_OK) fprintf(stderr, "\n  %s\n", err.msg);
-    CU_ASSERT_EQUAL_FATAL(rc, HS_OK);
-    hs_plan_free(plan);
-    hs_spec_free(spec);
-}
 
 /* K Gaussian blobs in p dims, n_per rows each, means 3 apart on the axes; drawn with the test's
  * own stream so these tests do not depend on the dataset module. */

@@ -1,0 +1,74 @@
+/* bench_gemm.c - the dense layers' products (src/nn/gemm.c) on the shapes of bench_train's nets,
+ * AVX-512 kernel against cblas_sgemm, one thread; GFLOP/s, best of repeated runs.
+ *
+ *   bench_gemm [--seconds S]      (S per shape and path, default 0.3) */
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gemm.h"
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* GFLOP/s of hs_gemm(op, M, N, K) on the given path, best of runs within `seconds`. */
+static double rate(int path, hs_gemm_op op, int M, int N, int K, int bias, double seconds) {
+    const int a_rows = op == HS_GEMM_TN ? K : M, a_cols = op == HS_GEMM_TN ? M : K;
+    const int b_rows = op == HS_GEMM_NT ? N : K, b_cols = op == HS_GEMM_NT ? K : N;
+    float *A = malloc(sizeof(float) * (size_t)a_rows * a_cols), *B = malloc(sizeof(float) * (size_t)b_rows * b_cols),
+          *C = malloc(sizeof(float) * (size_t)M * N), *bv = malloc(sizeof(float) * (size_t)N);
+    if (!A || !B || !C || !bv) return 0;
+    for (size_t i = 0; i < (size_t)a_rows * a_cols; i++) A[i] = (float)(i % 17) * 0.01f;
+    for (size_t i = 0; i < (size_t)b_rows * b_cols; i++) B[i] = (float)(i % 13) * 0.01f;
+    for (int i = 0; i < N; i++) bv[i] = 0.5f;
+    hs_gemm_force(path);
+    double best = 1e30, t_end = now() + seconds;
+    for (int rep = 0; rep < 5 || now() < t_end; rep++) {
+        const double t0 = now();
+        hs_gemm(op, M, N, K, A, a_cols, B, b_cols, bias ? bv : NULL, 0, C, N);
+        const double dt = now() - t0;
+        if (dt < best) best = dt;
+    }
+    hs_gemm_force(0);
+    free(A), free(B), free(C), free(bv);
+    return 2.0 * M * N * K / best * 1e-9;
+}
+
+int main(int argc, char **argv) {
+    double seconds = 0.3;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--seconds") && i + 1 < argc) seconds = atof(argv[++i]);
+        else {
+            fprintf(stderr, "usage: bench_gemm [--seconds S]\n");
+            return 2;
+        }
+    }
+    openblas_set_num_threads(1);
+    printf("OpenBLAS kernels: %s; AVX-512 kernel %s\n", openblas_get_corename(),
+           hs_gemm_have_kernel() ? "available" : "NOT available (both columns are cblas)");
+    const struct {
+        const char *what;
+        hs_gemm_op op;
+        int M, N, K, bias;
+    } shapes[] = {
+        {"fwd 784->100", HS_GEMM_NT, 128, 100, 784, 1}, {"fwd 100->100", HS_GEMM_NT, 128, 100, 100, 1},
+        {"fwd 100->10", HS_GEMM_NT, 128, 10, 100, 1},   {"dW 784->100", HS_GEMM_TN, 100, 784, 128, 0},
+        {"dW 100->100", HS_GEMM_TN, 100, 100, 128, 0},  {"dW 100->10", HS_GEMM_TN, 10, 100, 128, 0},
+        {"din 100->100", HS_GEMM_NN, 128, 100, 100, 0}, {"din 100->10", HS_GEMM_NN, 128, 100, 10, 0},
+        {"fwd 784->1000", HS_GEMM_NT, 128, 1000, 784, 1}, {"fwd 1000->1000", HS_GEMM_NT, 128, 1000, 1000, 1},
+        {"dW 1000->1000", HS_GEMM_TN, 1000, 1000, 128, 0}, {"din 1000->1000", HS_GEMM_NN, 128, 1000, 1000, 0},
+        {"fwd 1000->10", HS_GEMM_NT, 128, 10, 1000, 1},  {"din 1000->10", HS_GEMM_NN, 128, 1000, 10, 0},
+        {"1000^3 NN", HS_GEMM_NN, 1000, 1000, 1000, 0},
+    };
+    printf("%-16s %5s %5s %5s %10s %10s\n", "product", "M", "N", "K", "cblas", "kernel");
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+        printf("%-16s %5d %5d %5d %10.1f %10.1f\n", shapes[s].what, shapes[s].M, shapes[s].N, shapes[s].K,
+               rate(1, shapes[s].op, shapes[s].M, shapes[s].N, shapes[s].K, shapes[s].bias, seconds),
+               rate(2, shapes[s].op, shapes[s].M, shapes[s].N, shapes[s].K, shapes[s].bias, seconds));
+    return 0;
+}

@@ -1,0 +1,299 @@
+/* gemm.c - see gemm.h. The kernel is the classic register-blocked outer product: C is cut into
+ * panels of up to 32 columns; for each panel and block of KC inner indices, op(B) is packed into
+ * a contiguous, zero-padded [kc x 16 or 32] buffer on the stack (a copy for NN/TN, a 16 x 16
+ * in-register transpose for NT), then tiles of MR rows of C accumulate in zmm registers:
+ * per inner index, one or two vector loads of the panel, MR broadcasts of A, 2 MR FMAs. */
+#include <cblas.h>
+#include <stddef.h>
+
+#include "gemm.h"
+
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#define GEMM_X86 1
+#include <immintrin.h>
+#else
+#define GEMM_X86 0
+#endif
+
+static int forced_path; /* hs_gemm_force */
+
+void hs_gemm_force(int path) { forced_path = path; }
+
+int hs_gemm_have_kernel(void) {
+#if GEMM_X86
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+/* ================================================================ cblas path */
+
+static void gemm_cblas(hs_gemm_op op, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                       const float *bias, int accumulate, float *C, int ldc) {
+    float beta = accumulate ? 1.0f : 0.0f;
+    if (bias) {
+        for (int r = 0; r < M; r++) {
+            float *c = C + (size_t)r * ldc;
+            if (accumulate)
+                for (int j = 0; j < N; j++) c[j] += bias[j];
+            else
+                for (int j = 0; j < N; j++) c[j] = bias[j];
+        }
+        beta = 1.0f; /* sgemm accumulates onto the broadcast bias */
+    }
+    const CBLAS_TRANSPOSE ta = op == HS_GEMM_TN ? CblasTrans : CblasNoTrans,
+                          tb = op == HS_GEMM_NT ? CblasTrans : CblasNoTrans;
+    cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc);
+}
+
+#if GEMM_X86
+/* ================================================================ AVX-512 kernel */
+
+#define AVX512 __attribute__((target("avx512f,fma")))
+#define KC 256 /* inner indices per packed block: a 32-wide panel is 32 kB, inside L1 */
+#define MR 12  /* rows per register tile: 12 x 2 accumulators + 2 panel vectors + a broadcast */
+
+static inline __mmask16 mask_first(int n) {
+    return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1u);
+}
+
+/* 16 x 16 transpose in registers: on return r[c] holds column c of the rows given. */
+static inline AVX512 void transpose16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) {
+        const __m512d t0 = _mm512_castps_pd(t[4 * i]), t1 = _mm512_castps_pd(t[4 * i + 1]),
+                      t2 = _mm512_castps_pd(t[4 * i + 2]), t3 = _mm512_castps_pd(t[4 * i + 3]);
+        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(t0, t2));
+        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(t0, t2));
+        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(t1, t3));
+        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(t1, t3));
+    }
+    /* now lane L of r[4m + q] holds rows 4m..4m+3 of column 4L + q: transpose the lanes */
+    for (int q = 0; q < 4; q++) {
+        const __m512 a = _mm512_shuffle_f32x4(r[q], r[4 + q], 0x88), b = _mm512_shuffle_f32x4(r[q], r[4 + q], 0xdd),
+                     c = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0x88),
+                     d = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0xdd);
+        t[q] = _mm512_shuffle_f32x4(a, c, 0x88);
+        t[4 + q] = _mm512_shuffle_f32x4(b, d, 0x88);
+        t[8 + q] = _mm512_shuffle_f32x4(a, c, 0xdd);
+        t[12 + q] = _mm512_shuffle_f32x4(b, d, 0xdd);
+    }
+    for (int i = 0; i < 16; i++) r[i] = t[i];
+}
+
+/* Pack op(B)[k0 .. k0+kc) x [j0 .. j0+nr) into bp [kc x ps] (ps = 16 or 32 >= nr), zeros beyond
+ * nr: row copies for NN/TN (B [K x N]), 16 x 16 blocks transposed in registers for NT (B [N x K]). */
+static AVX512 void pack_b(hs_gemm_op op, const float *B, int ldb, int k0, int kc, int j0, int nr, int ps,
+                          float *restrict bp) {
+    const int far = ldb >= 512; /* rows 2 kB or more apart: B is a wide layer's, likely beyond L2 */
+    if (op != HS_GEMM_NT) {
+        const __mmask16 m0 = mask_first(nr), m1 = mask_first(nr - 16);
+        for (int k = 0; k < kc; k++) {
+            const float *b = B + (size_t)(k0 + k) * ldb + j0;
+            if (far && k + 8 < kc) { /* rows far apart: wide B streams from L3, where the prefetchers lag */
+                _mm_prefetch((const char *)(b + 8 * (size_t)ldb), _MM_HINT_T0);
+                _mm_prefetch((const char *)(b + 8 * (size_t)ldb + 16), _MM_HINT_T0);
+            }
+            _mm512_store_ps(bp + (size_t)k * ps, _mm512_maskz_loadu_ps(m0, b));
+            if (ps == 32) _mm512_store_ps(bp + (size_t)k * ps + 16, _mm512_maskz_loadu_ps(m1, b + 16));
+        }
+        return;
+    }
+    for (int jb = 0; jb < ps; jb += 16) {
+        const int rows = nr - jb;
+        for (int kb = 0; kb < kc; kb += 16) {
+            const int kn = kc - kb < 16 ? kc - kb : 16;
+            const __mmask16 km = mask_first(kn);
+            __m512 r[16];
+            for (int i = 0; i < 16; i++) {
+                const float *b = B + (size_t)(j0 + jb + i) * ldb + k0 + kb;
+                if (far && i < rows && kb + 64 < kc) _mm_prefetch((const char *)(b + 64), _MM_HINT_T0); /* 4 lines on */
+                r[i] = i < rows ? _mm512_maskz_loadu_ps(km, b) : _mm512_setzero_ps();
+            }
+            transpose16(r);
+            for (int c = 0; c < kn; c++) _mm512_store_ps(bp + (size_t)(kb + c) * ps + jb, r[c]);
+        }
+    }
+}
+
+/* One register tile: C[mr x nv*16] (last vector masked by mlast) over kc inner indices, A(i, k)
+ * at a[i*si + k*sk], op(B)(k, j) at bp[k*16*nv + j] (the packed panel). init: 0 start from zero, 1 from C, 2 from bias (then 3: C + bias). */
+static inline __attribute__((always_inline)) AVX512 void tile(const int mr, const int nv, int kc, const float *a,
+                                                              ptrdiff_t si, ptrdiff_t sk, const float *bp, float *c,
+                                                              ptrdiff_t ldc, __mmask16 mlast, int init,
+                                                              const float *bias) {
+    __m512 acc[MR][2];
+    const __mmask16 m[2] = {nv == 1 ? mlast : (__mmask16)0xFFFF, mlast};
+    __m512 bv[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+    if (init & 2)
+        for (int v = 0; v < nv; v++) bv[v] = _mm512_maskz_loadu_ps(m[v], bias + 16 * v);
+#pragma GCC unroll 12
+    for (int i = 0; i < mr; i++)
+#pragma GCC unroll 2
+        for (int v = 0; v < nv; v++)
+            acc[i][v] = init & 1 ? _mm512_add_ps(_mm512_maskz_loadu_ps(m[v], c + i * ldc + 16 * v), bv[v]) : bv[v];
+    for (int k = 0; k < kc; k++) {
+        /* the panel is aligned and zero-padded: plain loads (unaligned rows of B in place would
+         * split cache lines and cost 5-10% here) */
+        const __m512 b0 = _mm512_load_ps(bp + k * nv * 16);
+        const __m512 b1 = nv == 2 ? _mm512_load_ps(bp + k * 32 + 16) : b0;
+        const float *ak = a + k * sk;
+#pragma GCC unroll 12
+        for (int i = 0; i < mr; i++) {
+            const __m512 ai = _mm512_set1_ps(ak[i * si]);
+            acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
+            if (nv == 2) acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
+        }
+    }
+#pragma GCC unroll 12
+    for (int i = 0; i < mr; i++)
+#pragma GCC unroll 2
+        for (int v = 0; v < nv; v++) _mm512_mask_storeu_ps(c + i * ldc + 16 * v, m[v], acc[i][v]);
+}
+
+/* The tile shapes, each compiled with constant bounds (so the accumulators live in registers);
+ * the sk == 1 forms (NN/NT: A row-major, rows strided) and si == 1 forms (TN) are separate so
+ * the addressing of A is as simple as possible in each. */
+typedef void tile_fn(int kc, const float *a, ptrdiff_t si, ptrdiff_t sk, const float *bp, float *c, ptrdiff_t ldc,
+                     __mmask16 mlast, int init, const float *bias);
+#define TILE(MRV, NV)                                                                                             \
+    static AVX512 void tile_##MRV##_##NV##_r(int kc, const float *a, ptrdiff_t si, ptrdiff_t sk, const float *bp, \
+                                             float *c, ptrdiff_t ldc, __mmask16 mlast, int init,                  \
+                                             const float *bias) {                                                 \
+        (void)sk;                                                                                                 \
+        tile(MRV, NV, kc, a, si, 1, bp, c, ldc, mlast, init, bias);                                               \
+    }                                                                                                             \
+    static AVX512 void tile_##MRV##_##NV##_t(int kc, const float *a, ptrdiff_t si, ptrdiff_t sk, const float *bp, \
+                                             float *c, ptrdiff_t ldc, __mmask16 mlast, int init,                  \
+                                             const float *bias) {                                                 \
+        (void)si;                                                                                                 \
+        tile(MRV, NV, kc, a, 1, sk, bp, c, ldc, mlast, init, bias);                                               \
+    }
+TILE(12, 2)
+TILE(12, 1)
+TILE(8, 2)
+TILE(8, 1)
+TILE(4, 2)
+TILE(4, 1)
+TILE(2, 2)
+TILE(2, 1)
+TILE(1, 2)
+TILE(1, 1)
+
+static const int tile_rows[5] = {12, 8, 4, 2, 1};
+/* [A transposed][rows][vectors - 1] */
+static tile_fn *const tiles[2][5][2] = {
+    {{tile_12_1_r, tile_12_2_r}, {tile_8_1_r, tile_8_2_r}, {tile_4_1_r, tile_4_2_r}, {tile_2_1_r, tile_2_2_r},
+     {tile_1_1_r, tile_1_2_r}},
+    {{tile_12_1_t, tile_12_2_t}, {tile_8_1_t, tile_8_2_t}, {tile_4_1_t, tile_4_2_t}, {tile_2_1_t, tile_2_2_t},
+     {tile_1_1_t, tile_1_2_t}},
+};
+
+/* ---------------------------------------------------------------- NT edge: dot products */
+
+/* Sums of the 16 lanes of each of v[0..3], in lanes 0..3 (a fixed tree: deterministic). */
+static inline AVX512 __m128 hsum4(const __m512 v[4]) {
+    const __m512 s01 = _mm512_add_ps(_mm512_unpacklo_ps(v[0], v[1]), _mm512_unpackhi_ps(v[0], v[1])),
+                 s23 = _mm512_add_ps(_mm512_unpacklo_ps(v[2], v[3]), _mm512_unpackhi_ps(v[2], v[3]));
+    /* per 128-bit lane: partial sums of v0, v1, v2, v3 */
+    const __m512 s = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(s01), _mm512_castps_pd(s23))),
+                                   _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(s01), _mm512_castps_pd(s23))));
+    const __m512 t = _mm512_add_ps(s, _mm512_shuffle_f32x4(s, s, 0x4E)); /* lanes + the other 256 bits */
+    return _mm512_castps512_ps128(_mm512_add_ps(t, _mm512_shuffle_f32x4(t, t, 0xB1)));
+}
+
+#define DOT_R 6 /* rows of A per dot tile (x 4 rows of B: 24 accumulators) */
+
+/* C[:, j0 .. j0+ne) of C = A B^T for the last ne <= 8 columns (NT form): both operands' rows are
+ * contiguous in k, so these run as dot products vectorised over k rather than as a 16-wide
+ * panel that would be mostly padding (4 of 16 lanes at 100 columns). */
+static AVX512 void nt_edge(int M, int ne, int K, const float *A, int lda, const float *B, int ldb, const float *bias,
+                           int accumulate, float *C, int ldc, int j0) {
+    for (int c0 = 0; c0 < ne; c0 += 4) {
+        const int nc = ne - c0 < 4 ? ne - c0 : 4;
+        const float *brow[4];
+        for (int c = 0; c < 4; c++) brow[c] = B + (size_t)(j0 + c0 + (c < nc ? c : 0)) * ldb;
+        for (int i0 = 0; i0 < M; i0 += DOT_R) {
+            const int nrow = M - i0 < DOT_R ? M - i0 : DOT_R;
+            const float *arow[DOT_R];
+            for (int r = 0; r < DOT_R; r++) arow[r] = A + (size_t)(i0 + (r < nrow ? r : 0)) * lda;
+            __m512 acc[DOT_R][4];
+            for (int r = 0; r < DOT_R; r++)
+                for (int c = 0; c < 4; c++) acc[r][c] = _mm512_setzero_ps();
+            for (int k = 0; k < K; k += 16) {
+                const __mmask16 km = mask_first(K - k);
+                __m512 bv[4];
+                for (int c = 0; c < 4; c++) bv[c] = _mm512_maskz_loadu_ps(km, brow[c] + k);
+                for (int r = 0; r < DOT_R; r++) {
+                    const __m512 av = _mm512_maskz_loadu_ps(km, arow[r] + k);
+                    for (int c = 0; c < 4; c++) acc[r][c] = _mm512_fmadd_ps(av, bv[c], acc[r][c]);
+                }
+            }
+            for (int r = 0; r < nrow; r++) {
+                float sum[4];
+                _mm_storeu_ps(sum, hsum4(acc[r]));
+                float *c_row = C + (size_t)(i0 + r) * ldc + j0 + c0;
+                for (int c = 0; c < nc; c++) {
+                    const float v = sum[c] + (bias ? bias[j0 + c0 + c] : 0.0f);
+                    c_row[c] = accumulate ? c_row[c] + v : v;
+                }
+            }
+        }
+    }
+}
+
+static AVX512 void gemm_avx512(hs_gemm_op op, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                               const float *bias, int accumulate, float *C, int ldc) {
+    _Alignas(64) float bp[KC * 32];
+    const int trans_a = op == HS_GEMM_TN;
+    /* A(i, k): row-major [M x K] (si = lda, sk = 1) or [K x M] (si = 1, sk = lda) */
+    const ptrdiff_t si = trans_a ? 1 : lda, sk = trans_a ? lda : 1;
+    for (int j0 = 0; j0 < N; j0 += 32) {
+        const int nr = N - j0 < 32 ? N - j0 : 32, nv = nr > 16 ? 2 : 1;
+        if (op == HS_GEMM_NT && nr <= 8) {
+            nt_edge(M, nr, K, A, lda, B, ldb, bias, accumulate, C, ldc, j0);
+            break;
+        }
+        const __mmask16 mlast = mask_first(nr - 16 * (nv - 1));
+        for (int k0 = 0; k0 < K; k0 += KC) {
+            const int kc = K - k0 < KC ? K - k0 : KC;
+            pack_b(op, B, ldb, k0, kc, j0, nr, 16 * nv, bp);
+            const int init = (k0 > 0 || accumulate ? 1 : 0) | (k0 == 0 && bias ? 2 : 0);
+            for (int i0 = 0, s = 0; i0 < M;) {
+                while (M - i0 < tile_rows[s]) s++;
+                tiles[trans_a][s][nv - 1](kc, A + i0 * si + k0 * sk, si, sk, bp, C + (size_t)i0 * ldc + j0, ldc,
+                                          mlast, init, bias ? bias + j0 : NULL);
+                i0 += tile_rows[s];
+            }
+        }
+    }
+}
+#endif
+
+/* ================================================================ dispatch */
+
+/* Where the kernel beats OpenBLAS 0.3.21 (SkylakeX kernels; bench_gemm, bench/README.md): every
+ * z = in W^T of a batch of up to a few hundred rows, and the NN/TN products with 12..256 rows of
+ * C (one batch, or a narrow layer's dW). Each column panel is packed once and swept by all rows,
+ * so tall C (a 1000-wide layer's dW) and very short C (a 10-unit readout's dW) go to OpenBLAS. */
+static int use_kernel(hs_gemm_op op, int M, int N, int K) {
+    (void)N, (void)K;
+    if (op == HS_GEMM_NT) return M <= 1024;
+    return M >= 12 && M <= 256;
+}
+
+void hs_gemm(hs_gemm_op op, int M, int N, int K, const float *A, int lda, const float *B, int ldb, const float *bias,
+             int accumulate, float *C, int ldc) {
+#if GEMM_X86
+    if (forced_path != 1 && hs_gemm_have_kernel() && (forced_path == 2 || use_kernel(op, M, N, K))) {
+        gemm_avx512(op, M, N, K, A, lda, B, ldb, bias, accumulate, C, ldc);
+        return;
+    }
+#endif
+    gemm_cblas(op, M, N, K, A, lda, B, ldb, bias, accumulate, C, ldc);
+}

@@ -1,0 +1,31 @@
+/* gemm.h - the dense layers' matrix products (internal to src/nn): a register-blocked AVX-512
+ * kernel for the small products of a training step (batch rows x a few hundred features), chosen
+ * at run time from the CPU, with cblas_sgemm for everything else.
+ *
+ * Row-major throughout. The three forms the dense layers use, C [M x N]:
+ *   HS_GEMM_NN: C = A[M x K] . B[K x N]          (din  = dout . W)
+ *   HS_GEMM_NT: C = A[M x K] . B[N x K]^T        (z    = in . W^T)
+ *   HS_GEMM_TN: C = A[K x M]^T . B[K x N]        (dW   = dout^T . in)
+ * lda/ldb/ldc are the row strides of A, B and C as stored.
+ *
+ * Determinism: the path (kernel or cblas) depends only on the CPU and the shape, never on the
+ * data, the rank or the thread, and each path sums in a fixed order, so equal inputs give
+ * bit-identical outputs run to run on one machine. */
+#ifndef HSWEEP_NN_GEMM_H
+#define HSWEEP_NN_GEMM_H
+
+typedef enum hs_gemm_op { HS_GEMM_NN, HS_GEMM_NT, HS_GEMM_TN } hs_gemm_op;
+
+/* C = op(A) op(B) + bias, or C += op(A) op(B) + bias when accumulate is non-zero.
+ * bias [N] (added to every row) may be NULL. M, N, K >= 1; C must not alias A, B or bias. */
+void hs_gemm(hs_gemm_op op, int M, int N, int K, const float *A, int lda, const float *B, int ldb, const float *bias,
+             int accumulate, float *C, int ldc);
+
+/* The path hs_gemm takes: 0 = automatic (the default), 1 = always cblas_sgemm, 2 = always the
+ * AVX-512 kernel where the CPU has it. For tests and benchmarks only; not thread-safe. */
+void hs_gemm_force(int path);
+
+/* Non-zero when this CPU runs the AVX-512 kernel. */
+int hs_gemm_have_kernel(void);
+
+#endif

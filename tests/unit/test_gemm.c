@@ -1,0 +1,199 @@
+/* test_gemm.c - the dense layers' products (src/nn/gemm.c) against a double-precision reference
+ * written here: the NN, NT and TN forms, on both paths (the AVX-512 kernel where this CPU has it,
+ * and cblas_sgemm), for shapes that are not multiples of the kernel's tiles (12 rows, 16 and 32
+ * columns, 256 inner indices), with bias and accumulation, on strided operands; plus the cells
+ * outside C that must stay untouched, and bit-identical repeats. Also the fused BatchNorm + ReLU
+ * kernels of src/nn/fused.h against the public calls they replace (bit for bit). */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/nn/fused.h"
+#include "../../src/nn/gemm.h"
+#include "hsweep/nn.h"
+#include "hsweep/rng.h"
+#include "testing.h"
+
+/* M, N, K; the tiles are 12 x {16, 32} and inner blocks of 256, so these cover full tiles,
+ * every remainder tile (8, 4, 2, 1 rows), one- and two-vector panels with masked edges, inner
+ * dimensions of 1, just under, at and over a block, and last panels of <= 8 columns (N mod 32
+ * in 1..8), which the NT form computes as dot products in tiles of 6 rows. */
+static const int shapes[][3] = {
+    {1, 1, 1},     {2, 3, 1},     {13, 17, 5},   {12, 32, 16},  {25, 33, 300}, {7, 100, 257},
+    {64, 50, 270}, {100, 10, 128}, {10, 100, 128}, {31, 47, 19}, {128, 10, 100}, {3, 48, 256},
+    {128, 36, 40}, {113, 7, 9},
+};
+
+#define PAD 3          /* extra columns in every leading dimension */
+#define SENTINEL 12345.0f
+
+static void fill(float *x, size_t n, hs_rng *r) {
+    for (size_t i = 0; i < n; i++) x[i] = 2.0f * hs_rng_uniformf(r) - 1.0f;
+}
+
+/* Run one case on the given path and compare against the reference; returns the worst error in
+ * units of the bound (K + 2) eps sum |terms| (<= 1 passes). */
+static double check_case(int path, hs_gemm_op op, int M, int N, int K, int with_bias, int accumulate, hs_rng *r) {
+    const int a_rows = op == HS_GEMM_TN ? K : M, a_cols = op == HS_GEMM_TN ? M : K;
+    const int b_rows = op == HS_GEMM_NT ? N : K, b_cols = op == HS_GEMM_NT ? K : N;
+    const int lda = a_cols + PAD, ldb = b_cols + PAD, ldc = N + PAD;
+    float *A = malloc(sizeof(float) * (size_t)a_rows * lda), *B = malloc(sizeof(float) * (size_t)b_rows * ldb),
+          *C = malloc(sizeof(float) * (size_t)M * ldc), *C0 = malloc(sizeof(float) * (size_t)M * ldc),
+          *C2 = malloc(sizeof(float) * (size_t)M * ldc), *bias = malloc(sizeof(float) * (size_t)N);
+    CU_ASSERT_FATAL(A && B && C && C0 && C2 && bias);
+    fill(A, (size_t)a_rows * lda, r);
+    fill(B, (size_t)b_rows * ldb, r);
+    fill(bias, (size_t)N, r);
+    fill(C0, (size_t)M * ldc, r);
+    for (int i = 0; i < M; i++)
+        for (int j = N; j < ldc; j++) C0[(size_t)i * ldc + j] = SENTINEL; /* must survive */
+    memcpy(C, C0, sizeof(float) * (size_t)M * ldc);
+    memcpy(C2, C0, sizeof(float) * (size_t)M * ldc);
+
+    hs_gemm_force(path);
+    hs_gemm(op, M, N, K, A, lda, B, ldb, with_bias ? bias : NULL, accumulate, C, ldc);
+    hs_gemm(op, M, N, K, A, lda, B, ldb, with_bias ? bias : NULL, accumulate, C2, ldc);
+    hs_gemm_force(0);
+    CU_ASSERT(memcmp(C, C2, sizeof(float) * (size_t)M * ldc) == 0); /* deterministic */
+
+    double worst = 0;
+    for (int i = 0; i < M; i++) {
+        for (int j = 0; j < N; j++) {
+            double s = 0, abs_s = 0;
+            for (int k = 0; k < K; k++) {
+                const double a = op == HS_GEMM_TN ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k];
+                const double b = op == HS_GEMM_NT ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j];
+                s += a * b;
+                abs_s += fabs(a * b);
+            }
+            if (with_bias) s += bias[j], abs_s += fabs(bias[j]);
+            if (accumulate) s += C0[(size_t)i * ldc + j], abs_s += fabs(C0[(size_t)i * ldc + j]);
+            const double bound = (K + 2) * (double)FLT_EPSILON * abs_s + 1e-30;
+            const double e = fabs((double)C[(size_t)i * ldc + j] - s) / bound;
+            if (!(e <= worst)) worst = e; /* NaN sticks */
+        }
+        for (int j = N; j < ldc; j++) CU_ASSERT_EQUAL(C[(size_t)i * ldc + j], SENTINEL);
+    }
+    free(A), free(B), free(C), free(C0), free(C2), free(bias);
+    return worst;
+}
+
+static void run_all(int path) {
+    hs_rng r;
+    hs_rng_init(&r, 11, hs_rng_stream(HS_STREAM_TEST, (uint32_t)path));
+    const hs_gemm_op ops[3] = {HS_GEMM_NN, HS_GEMM_NT, HS_GEMM_TN};
+    const char *names[3] = {"NN", "NT", "TN"};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+        for (int o = 0; o < 3; o++)
+            for (int variant = 0; variant < 3; variant++) { /* plain, bias, bias + accumulate */
+                const int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+                const double e = check_case(path, ops[o], M, N, K, variant >= 1, variant == 2, &r);
+                if (!(e <= 1.0))
+                    fprintf(stderr, "\n  path %d %s M=%d N=%d K=%d bias=%d acc=%d: error %.3g x bound\n", path,
+                            names[o], M, N, K, variant >= 1, variant == 2, e);
+                CU_ASSERT(e <= 1.0);
+            }
+}
+
+static void test_kernel_path(void) {
+    if (!hs_gemm_have_kernel()) fprintf(stderr, "\n  (no AVX-512 on this CPU: the kernel path is cblas too) ");
+    run_all(2);
+}
+
+static void test_cblas_path(void) { run_all(1); }
+
+static void test_automatic_path(void) { run_all(0); }
+
+/* The kernel and cblas differ only in summation order: on a 128 x 100 x 784 product (the first
+ * layer of the bench net) they agree to a few float ulps of the result's scale, and a wrong
+ * index anywhere would be off by O(1). */
+static void test_kernel_vs_cblas(void) {
+    enum { M = 128, N = 100, K = 784 };
+    hs_rng r;
+    hs_rng_init(&r, 5, hs_rng_stream(HS_STREAM_TEST, 99));
+    float *A = malloc(sizeof(float) * M * K), *W = malloc(sizeof(float) * N * K), *b = malloc(sizeof(float) * N),
+          *C1 = malloc(sizeof(float) * M * N), *C2 = malloc(sizeof(float) * M * N);
+    CU_ASSERT_FATAL(A && W && b && C1 && C2);
+    fill(A, (size_t)M * K, &r), fill(W, (size_t)N * K, &r), fill(b, N, &r);
+    hs_gemm_force(1);
+    hs_gemm(HS_GEMM_NT, M, N, K, A, K, W, K, b, 0, C1, N);
+    hs_gemm_force(2);
+    hs_gemm(HS_GEMM_NT, M, N, K, A, K, W, K, b, 0, C2, N);
+    hs_gemm_force(0);
+    double worst = 0;
+    for (int i = 0; i < M * N; i++) worst = fmax(worst, fabs((double)C1[i] - C2[i]));
+    CU_ASSERT(worst < 1e-4); /* entries are sums of 784 products in [-1, 1]: |C| ~ 10 */
+    free(A), free(W), free(b), free(C1), free(C2);
+}
+
+/* Fused BN + ReLU forward and backward (with the dense layer's db) against hs_bn_forward_train +
+ * hs_act_forward and hs_act_backward + hs_bn_backward + a column sum: identical bits, about
+ * half the pre-activations negative. */
+static void fused_case(const int B, const int C) {
+    const int N = B * C;
+    hs_rng r;
+    hs_rng_init(&r, 3, hs_rng_stream(HS_STREAM_TEST, (uint32_t)C));
+    float *buf = malloc(sizeof(float) * (16 * (size_t)N + 16 * C));
+    CU_ASSERT_FATAL(buf != NULL);
+    float *z = buf, *out1 = z + N, *out2 = out1 + N, *xh1 = out2 + N, *xh2 = xh1 + N, *dh = xh2 + N, *dm = dh + N,
+          *din1 = dm + N, *din2 = din1 + N, *p = din2 + N;
+    float *gamma = p, *beta = p + C, *rs1 = p + 2 * C, *rs2 = p + 3 * C, *rm1 = p + 4 * C, *rm2 = p + 5 * C,
+          *rv1 = p + 6 * C, *rv2 = p + 7 * C, *dg1 = p + 8 * C, *dg2 = p + 9 * C, *db1 = p + 10 * C,
+          *db2 = p + 11 * C, *sum1 = p + 12 * C, *sum2 = p + 13 * C;
+    fill(z, N, &r), fill(dh, N, &r), fill(beta, C, &r);
+    for (int c = 0; c < C; c++) {
+        gamma[c] = 0.5f + hs_rng_uniformf(&r);
+        rm1[c] = rm2[c] = 0.1f, rv1[c] = rv2[c] = 1.0f;
+    }
+    for (int i = 0; i < N; i++) z[i] = 3.0f * z[i] + 0.5f;
+
+    hs_bn_forward_train(out1, xh1, rs1, z, gamma, beta, rm1, rv1, B, C, 1e-5f, 0.1f);
+    hs_act_forward(out1, out1, N, HS_ACT_RELU);
+    hs_bn_relu_forward_train(out2, xh2, rs2, z, gamma, beta, rm2, rv2, B, C, 1e-5f, 0.1f);
+    CU_ASSERT(memcmp(out1, out2, sizeof(float) * N) == 0);
+    CU_ASSERT(memcmp(xh1, xh2, sizeof(float) * N) == 0);
+    CU_ASSERT(memcmp(rs1, rs2, sizeof(float) * C) == 0);
+    CU_ASSERT(memcmp(rm1, rm2, sizeof(float) * C) == 0);
+    CU_ASSERT(memcmp(rv1, rv2, sizeof(float) * C) == 0);
+    int zeros = 0;
+    for (int i = 0; i < N; i++) zeros += out1[i] == 0.0f;
+    CU_ASSERT(zeros > N / 4 && zeros < 3 * N / 4); /* the mask matters */
+
+    hs_act_backward(dm, dh, out1, N, HS_ACT_RELU);
+    hs_bn_backward(din1, dg1, db1, dm, xh1, rs1, gamma, B, C);
+    for (int c = 0; c < C; c++) sum1[c] = 0.0f;
+    for (int b = 0; b < B; b++)
+        for (int c = 0; c < C; c++) sum1[c] += din1[(size_t)b * C + c];
+    hs_bn_act_backward(din2, dg2, db2, dh, out1, xh1, rs1, gamma, sum2, B, C);
+    CU_ASSERT(memcmp(din1, din2, sizeof(float) * N) == 0);
+    CU_ASSERT(memcmp(dg1, dg2, sizeof(float) * C) == 0);
+    CU_ASSERT(memcmp(db1, db2, sizeof(float) * C) == 0);
+    CU_ASSERT(memcmp(sum1, sum2, sizeof(float) * C) == 0);
+    /* without the mask and the sum it is hs_bn_backward itself */
+    hs_bn_backward(din1, dg1, db1, dh, xh1, rs1, gamma, B, C);
+    hs_bn_act_backward(din2, dg2, db2, dh, NULL, xh1, rs1, gamma, NULL, B, C);
+    CU_ASSERT(memcmp(din1, din2, sizeof(float) * N) == 0);
+    CU_ASSERT(memcmp(dg1, dg2, sizeof(float) * C) == 0);
+    free(buf);
+}
+
+/* 100 and 37 features take the blocked AVX-512 form (4 vectors a block, masked tails), 300 the
+ * row-streaming one; the portable loops where the CPU has no AVX-512. */
+static void test_fused_bn_relu(void) {
+    fused_case(37, 300);
+    fused_case(128, 100);
+    fused_case(5, 37);
+}
+
+int main(void) {
+    static const hs_test tests[] = {
+        {"kernel path vs double reference: NN/NT/TN, odd shapes, bias, accumulate", test_kernel_path},
+        {"cblas path vs double reference", test_cblas_path},
+        {"automatic path vs double reference", test_automatic_path},
+        {"kernel and cblas agree on a 128 x 100 x 784 product", test_kernel_vs_cblas},
+        {"fused BN + ReLU forward/backward bit-identical to the public kernels", test_fused_bn_relu},
+        {NULL, NULL},
+    };
+    return hs_test_main("gemm", tests);
+}
