@@ -812,29 +812,6 @@ static int w_i8(hid_t g, const char *name, size_t n, const signed char *v) {
     return hs_an_write_ds(g, name, H5T_STD_I8LE, H5T_NATIVE_SCHAR, n, v);
 }
 
-static int w_strs(hid_t g, const char *name, size_t n, char *const *v) {
-    size_t w = 1;
-    for (size_t i = 0; i < n; i++)
-        if (v[i] && strlen(v[i]) + 1 > w) w = strlen(v[i]) + 1;
-    char *buf = calloc(n + 1, w);
-    if (!buf) return -1;
-    for (size_t i = 0; i < n; i++)
-        if (v[i]) memcpy(buf + i * w, v[i], strlen(v[i]));
-    hid_t t = hs_an_str_type(w);
-    int rc = hs_an_write_ds(g, name, t, t, n, buf);
-    H5Tclose(t);
-    free(buf);
-    return rc;
-}
-
-static int w_attr(hid_t g, const char *name, double x) {
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = sp >= 0 ? H5Acreate2(g, name, H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT) : -1;
-    int ok = a >= 0 && H5Awrite(a, H5T_NATIVE_DOUBLE, &x) >= 0;
-    if (a >= 0) H5Aclose(a);
-    if (sp >= 0) H5Sclose(sp);
-    return ok ? 0 : -1;
-}
 
 /* Column q of every run's row, copied into out [R x n] (n consecutive values from offset q). */
 static void gather_col(const double *rows, size_t R, size_t stride, size_t q, size_t n, double *out) {
@@ -989,7 +966,7 @@ static int stage_hier(ctx *x, hid_t top, hs_str *csv, hs_str *md, hs_analyze_dyn
     if (!w) {
         w |= w_runs_i8(x, g, "has", y->o_hier + H_HAS) | w_runs_i8(x, g, "coarse_first", y->o_hier + H_COARSE);
         w |= w_runs_i32(x, g, "n_levels", y->o_hier + H_NLEV) | w_runs(x, g, "t90", y->o_t90, V, 1);
-        w |= w_strs(g, "order", x->R, order);
+        w |= hs_an_write_strs(g, "order", x->R, (const char *const *)order);
         w |= w_cfg_stats(x, g, "t90", y->o_t90, V, 1, 0, 1);
         int *n = (int *)x->buf;
         for (size_t c = 0; c < x->C; c++) n[c] = (int)ccount(x, c);
@@ -1000,7 +977,7 @@ static int stage_hier(ctx *x, hid_t top, hs_str *csv, hs_str *md, hs_analyze_dyn
                 n[c] += x->sel[r] && x->cfg[r] == (int)c && x->rows[r * y->stride + y->o_hier + H_COARSE] == 1;
         }
         w |= w_i32(g, "n_coarse_first", x->C, n);
-        w |= w_attr(g, "threshold", HS_DYN_ACC_THRESHOLD) | w_attr(g, "window", HS_DYN_WINDOW);
+        w |= hs_an_write_attr(g, "threshold", HS_DYN_ACC_THRESHOLD) | hs_an_write_attr(g, "window", HS_DYN_WINDOW);
     }
     if (!w && y->has_gap) {
         hsize_t d3[3] = {x->R, y->reps, V};
@@ -1472,7 +1449,7 @@ hs_code hs_analyze_dynamics(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_
         w |= w_runs(&x, g, "last_step", B_LAST_STEP, 1, 0);
         if (x.y.L)
             w |= w_runs(&x, g, "weight_change", x.y.o_wc, x.y.L, 1) | w_runs(&x, g, "norm_change", x.y.o_nc, x.y.L, 1);
-        w |= w_strs(g, "label", x.C, x.label);
+        w |= hs_an_write_strs(g, "label", x.C, (const char *const *)x.label);
     }
     hs_str_printf(&md, "# Learning dynamics: %zu runs, %zu analysed, %zu unfinished, %zu configurations\n\n", s->runs,
                   s->analysed, s->unfinished, s->configs);

@@ -4,6 +4,7 @@
 #define HSWEEP_ANALYSIS_H5COMMON_H
 
 #include <hdf5.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hsweep/analysis.h"
@@ -45,6 +46,32 @@ static inline int hs_an_write_ds(hid_t g, const char *name, hid_t ftype, hid_t m
     hid_t ds = sp >= 0 ? H5Dcreate2(g, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
     int ok = ds >= 0 && (n == 0 || H5Dwrite(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
     if (ds >= 0) H5Dclose(ds);
+    if (sp >= 0) H5Sclose(sp);
+    return ok ? 0 : -1;
+}
+
+/* g/name [n] of fixed-length UTF-8 strings as wide as the longest (at least 1 byte); NULL = "". */
+static inline int hs_an_write_strs(hid_t g, const char *name, size_t n, const char *const *v) {
+    size_t w = 1;
+    for (size_t i = 0; i < n; i++)
+        if (v[i] && strlen(v[i]) + 1 > w) w = strlen(v[i]) + 1;
+    char *buf = calloc(n + 1, w);
+    if (!buf) return -1;
+    for (size_t i = 0; i < n; i++)
+        if (v[i]) memcpy(buf + i * w, v[i], strlen(v[i]));
+    hid_t t = hs_an_str_type(w);
+    int rc = hs_an_write_ds(g, name, t, t, n, buf);
+    H5Tclose(t);
+    free(buf);
+    return rc;
+}
+
+/* A scalar float64 attribute g.name = x. */
+static inline int hs_an_write_attr(hid_t g, const char *name, double x) {
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a = sp >= 0 ? H5Acreate2(g, name, H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT) : -1;
+    int ok = a >= 0 && H5Awrite(a, H5T_NATIVE_DOUBLE, &x) >= 0;
+    if (a >= 0) H5Aclose(a);
     if (sp >= 0) H5Sclose(sp);
     return ok ? 0 : -1;
 }

@@ -357,29 +357,6 @@ static int write_i32(hid_t g, const char *name, size_t n, const int *v) {
     return hs_an_write_ds(g, name, H5T_STD_I32LE, H5T_NATIVE_INT, n, v);
 }
 
-/* Fixed-length UTF-8 strings, as wide as the longest (at least 1 byte). */
-static int write_strs(hid_t g, const char *name, size_t n, const char *const *v) {
-    size_t w = 1;
-    for (size_t i = 0; i < n; i++)
-        if (strlen(v[i]) + 1 > w) w = strlen(v[i]) + 1;
-    char *buf = calloc(n + 1, w);
-    if (!buf) return -1;
-    for (size_t i = 0; i < n; i++) memcpy(buf + i * w, v[i], strlen(v[i]));
-    hid_t t = hs_an_str_type(w);
-    int rc = hs_an_write_ds(g, name, t, t, n, buf);
-    H5Tclose(t);
-    free(buf);
-    return rc;
-}
-
-static int write_attr(hid_t g, const char *name, double x) {
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = sp >= 0 ? H5Acreate2(g, name, H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT) : -1;
-    int ok = a >= 0 && H5Awrite(a, H5T_NATIVE_DOUBLE, &x) >= 0;
-    if (a >= 0) H5Aclose(a);
-    if (sp >= 0) H5Sclose(sp);
-    return ok ? 0 : -1;
-}
 
 /* ================================================================ rank 0: fits */
 
@@ -803,9 +780,9 @@ static int write_group(hid_t file, const ctx *c, double thr) {
     if (!w) w |= write_i32(g, name, C, i32)
     if (!w) {
         for (size_t k = 0; k < C; k++) sv[k] = c->labels[k];
-        w |= write_strs(g, "label", C, sv);
+        w |= hs_an_write_strs(g, "label", C, sv);
         for (size_t k = 0; k < C; k++) sv[k] = c->runs[c->cfgs[k].first].arch;
-        w |= write_strs(g, "arch", C, sv);
+        w |= hs_an_write_strs(g, "arch", C, sv);
         CFG_RUN_I32(u->v, "v");
         CFG_RUN_I32(u->n_c, "n_c");
         CFG_RUN_I32(u->m, "m");
@@ -844,14 +821,14 @@ static int write_group(hid_t file, const ctx *c, double thr) {
     if (!w) w |= write_f64(g, name, cnt, d)
     if (!w) {
         for (size_t k = 0; k < c->nfits; k++) sv[k] = c->fits[k].arch;
-        w |= write_strs(g, "fit_arch", c->nfits, sv);
+        w |= hs_an_write_strs(g, "fit_arch", c->nfits, sv);
         FIT_I32(fits, c->nfits, s, "fit_s");
         FIT_I32(fits, c->nfits, n, "fit_n");
         FIT_F64(fits, c->nfits, b, "fit_b");
         FIT_F64(fits, c->nfits, prefactor, "fit_prefactor");
         FIT_F64(fits, c->nfits, r, "fit_r");
         for (size_t k = 0; k < c->ns0fits; k++) sv[k] = c->s0fits[k].arch;
-        if (!w) w |= write_strs(g, "s0_fit_arch", c->ns0fits, sv);
+        if (!w) w |= hs_an_write_strs(g, "s0_fit_arch", c->ns0fits, sv);
         FIT_I32(s0fits, c->ns0fits, v, "s0_fit_v");
         FIT_I32(s0fits, c->ns0fits, L, "s0_fit_L");
         FIT_I32(s0fits, c->ns0fits, s, "s0_fit_s");
@@ -863,7 +840,7 @@ static int write_group(hid_t file, const ctx *c, double thr) {
     }
 #undef FIT_I32
 #undef FIT_F64
-    if (!w) w |= write_attr(g, "threshold", thr) || write_attr(g, "closest_tol", HS_SRHM_CLOSEST_TOL);
+    if (!w) w |= hs_an_write_attr(g, "threshold", thr) || hs_an_write_attr(g, "closest_tol", HS_SRHM_CLOSEST_TOL);
     H5Gclose(g);
     free(d), free(i32), free(i8), free(sv);
     return w ? -1 : 0;
