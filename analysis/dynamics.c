@@ -1137,13 +1137,15 @@ static int stage_richlazy(ctx *x, hid_t top, hs_str *csv, hs_str *md, hs_analyze
 
 /* ---------------------------------------------------------------- deep linear networks */
 
-static void dln_flag_text(int f, hs_str *out) {
-    static const char *const names[] = {"not mse",        "not full batch", "not a linear net", "not plain constant-lr sgd",
-                                        "unaligned init", "inputs not whitened"};
-    for (int b = 0; b < 6; b++)
+/* The names of the bits set in f, comma-separated ("" when none): flag bit b is names[b]. */
+static void flag_text(int f, const char *const *names, int n, hs_str *out) {
+    for (int b = 0; b < n; b++)
         if (f & (1 << b)) hs_str_printf(out, "%s%s", out->len ? ", " : "", names[b]);
     if (!out->buf) hs_str_printf(out, "%s", "");
 }
+
+static const char *const dln_flag_names[] = {"not mse",        "not full batch", "not a linear net",
+                                             "not plain constant-lr sgd", "unaligned init", "inputs not whitened"};
 
 static int stage_dln(ctx *x, hid_t top, hs_str *csv, hs_str *md, hs_analyze_dynamics_summary *s) {
     const layout *y = &x->y;
@@ -1189,7 +1191,7 @@ static int stage_dln(ctx *x, hid_t top, hs_str *csv, hs_str *md, hs_analyze_dyna
         if (!nr) continue;
         int fl = cflags(x, c, y->o_dln + D_FLAG);
         hs_str_reset(&ft);
-        dln_flag_text(fl, &ft);
+        flag_text(fl, dln_flag_names, 6, &ft);
         for (size_t a = 0; a < k; a++) {
             size_t q = y->o_dm + a * N_DM;
             double sm, ss, am, as, dm, ds, rm, rs, hm, hsd, tm, tsd;
@@ -1216,13 +1218,8 @@ static int stage_dln(ctx *x, hid_t top, hs_str *csv, hs_str *md, hs_analyze_dyna
 
 /* ---------------------------------------------------------------- gated networks */
 
-static void gated_flag_text(int f, hs_str *out) {
-    static const char *const names[] = {"no theory for this data", "not full batch", "unaligned init",
-                                        "not plain constant-lr sgd", "not mse"};
-    for (int b = 0; b < 5; b++)
-        if (f & (1 << b)) hs_str_printf(out, "%s%s", out->len ? ", " : "", names[b]);
-    if (!out->buf) hs_str_printf(out, "%s", "");
-}
+static const char *const gated_flag_names[] = {"no theory for this data", "not full batch", "unaligned init",
+                                               "not plain constant-lr sgd", "not mse"};
 
 static int stage_gated(ctx *x, hid_t top, hs_str *csv, hs_str *md, hs_analyze_dynamics_summary *s) {
     const layout *y = &x->y;
@@ -1274,7 +1271,7 @@ static int stage_gated(ctx *x, hid_t top, hs_str *csv, hs_str *md, hs_analyze_dy
         if (!nr) continue;
         int fl = cflags(x, c, y->o_gat + G_FLAG);
         hs_str_reset(&ft);
-        gated_flag_text(fl, &ft);
+        flag_text(fl, gated_flag_names, 5, &ft);
         double trm, trs, tem, tes;
         int n;
         cstat(x, c, y->o_gat + G_TRAIN, &trm, &trs, &n), cstat(x, c, y->o_gat + G_TEST, &tem, &tes, &n);
