@@ -14,7 +14,9 @@
  * One BLAS thread (openblas_set_num_threads(1); the torch script gets OPENBLAS_NUM_THREADS=1 and
  * torch.set_num_threads(1)). FLOP rate = 6 * (dense weights) * batch per step, the usual count
  * (forward, dW and din products), against the rate of a 1000^3 sgemm measured in the same run and
- * against the rate of the width-1000 layers' own three product shapes. */
+ * against the rate of the width-1000 layers' own three product shapes, both best-of before the
+ * training; and against the same 1000^3 sgemm interleaved with the training steps, which sees
+ * the core at the same moments as the steps (see ref_gemm). */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +72,40 @@ static double sgemm_rate(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, i
     return 2.0 * M * N * K / best * 1e-9;
 }
 
+/* The same 1000^3 sgemm, run between training steps (interleaved): this VM's core speed drifts
+ * between about 70 and 115 GFLOP/s over tenths of a second (another tenant on the sibling
+ * hyperthread), so a reference taken before the training, and its best-of figure above all,
+ * compares the training's average moment with the core's best one. Interleaved, both see the
+ * same moments. */
+enum { REF_N = 1000, MAX_REFS = 1 << 16 };
+typedef struct ref_gemm {
+    float *A, *B, *C;   /* [REF_N x REF_N] each */
+    double *rates;      /* [MAX_REFS] GFLOP/s of each interleaved call */
+    double *ratios;     /* [MAX_REFS] training GFLOP/s since the previous call / this call's rate */
+} ref_gemm;
+
+static int ref_init(ref_gemm *g) {
+    const size_t n = (size_t)REF_N * REF_N;
+    g->A = malloc(sizeof(float) * n), g->B = malloc(sizeof(float) * n), g->C = malloc(sizeof(float) * n);
+    g->rates = malloc(sizeof(double) * MAX_REFS), g->ratios = malloc(sizeof(double) * MAX_REFS);
+    if (!g->A || !g->B || !g->C || !g->rates || !g->ratios) return 1;
+    for (size_t i = 0; i < n; i++) g->A[i] = (float)(i % 17) * 0.01f, g->B[i] = (float)(i % 13) * 0.01f;
+    return 0;
+}
+
+static void ref_free(ref_gemm *g) { free(g->A), free(g->B), free(g->C), free(g->rates), free(g->ratios); }
+
+/* Seconds of one reference call, timed after an untimed one: the steps in between have evicted
+ * the reference's 12 MB, and a cold call would flatter the training. */
+static double ref_run(ref_gemm *g) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, REF_N, REF_N, REF_N, 1.0f, g->A, REF_N, g->B, REF_N, 0.0f,
+                g->C, REF_N);
+    const double t0 = now();
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, REF_N, REF_N, REF_N, 1.0f, g->A, REF_N, g->B, REF_N, 0.0f,
+                g->C, REF_N);
+    return now() - t0;
+}
+
 /* ================================================================ one training configuration */
 
 static int cmp_double(const void *a, const void *b) {
@@ -84,9 +120,17 @@ typedef struct bench_result {
     double cpu_per_wall;      /* < 1: the core was shared */
     double median_sps;        /* samples/s at the median step time (robust to a shared core) */
     double ms_gather, ms_forward, ms_loss, ms_backward, ms_optim; /* per step */
+    double ref_mean;          /* GFLOP/s of the interleaved sgemm calls: their FLOPs over their time */
+    double ref_median;        /* median GFLOP/s of those calls */
+    double pair_median;       /* median over calls of (training GFLOP/s since the previous call) / (call's) */
+    long n_refs;
 } bench_result;
 
-static int bench_width(int width, const float *X, const int32_t *Y, double seconds, bench_result *res) {
+/* Trains for `seconds` of step time; after every REF_EVERY seconds of steps, one reference call
+ * (two calls, the first untimed: about 40% of the wall time goes to the reference). */
+#define REF_EVERY 0.05
+static int bench_width(int width, const float *X, const int32_t *Y, double seconds, ref_gemm *ref,
+                       bench_result *res) {
     int widths[N_HIDDEN];
     for (int l = 0; l < N_HIDDEN; l++) widths[l] = width;
     hs_mlp_opts o = {.in_dim = IN_DIM, .out_dim = N_CLASSES, .n_hidden = N_HIDDEN, .widths = widths,
@@ -117,7 +161,9 @@ static int bench_width(int width, const float *X, const int32_t *Y, double secon
     const int steps_per_epoch = N_SAMPLES / BATCH;
     double t_phase[5] = {0};
     long steps = 0, warmup = 5, n_times = 0;
-    double t_start = 0, cpu_start = 0;
+    double t_start = 0, cpu_start = 0, train_time = 0, since_ref = 0, ref_time = 0;
+    long steps_since_ref = 0, n_refs = 0;
+    const double flops_per_step = 6.0 * (double)res->weights * BATCH, ref_flops = 2.0 * REF_N * REF_N * REF_N;
     for (long long epoch = 0;; epoch++) {
         hs_rng r;
         hs_rng_init(&r, 1, hs_rng_stream(HS_STREAM_BATCH, (uint32_t)epoch));
@@ -129,7 +175,7 @@ static int bench_width(int width, const float *X, const int32_t *Y, double secon
                 t_start = now();
                 cpu_start = cpu_now();
             }
-            if (steps > warmup && now() - t_start >= seconds) goto done;
+            if (steps > warmup && train_time >= seconds) goto done;
             double t0 = now();
             for (int b = 0; b < BATCH; b++) {
                 const uint32_t k = perm[s * BATCH + b];
@@ -150,12 +196,27 @@ static int bench_width(int width, const float *X, const int32_t *Y, double secon
             t_phase[0] += t1 - t0, t_phase[1] += t2 - t1, t_phase[2] += t3 - t2, t_phase[3] += t4 - t3;
             t_phase[4] += t5 - t4;
             if (steps >= warmup && n_times < MAX_TIMES) step_times[n_times++] = t5 - t0;
+            if (steps >= warmup) {
+                train_time += t5 - t0, since_ref += t5 - t0, steps_since_ref++;
+                if (since_ref >= REF_EVERY && n_refs < MAX_REFS) {
+                    const double dt = ref_run(ref);
+                    ref->rates[n_refs] = ref_flops / dt * 1e-9;
+                    ref->ratios[n_refs] = (flops_per_step * (double)steps_since_ref / since_ref) / (ref_flops / dt);
+                    ref_time += dt, n_refs++, since_ref = 0, steps_since_ref = 0;
+                }
+            }
         }
     }
 done:;
     const double elapsed = now() - t_start, n = (double)(steps - warmup);
-    res->steps_per_s = n / elapsed;
+    res->steps_per_s = n / train_time;
     res->cpu_per_wall = (cpu_now() - cpu_start) / elapsed;
+    res->n_refs = n_refs;
+    res->ref_mean = ref_time > 0 ? ref_flops * (double)n_refs / ref_time * 1e-9 : 0;
+    qsort(ref->rates, (size_t)n_refs, sizeof(double), cmp_double);
+    qsort(ref->ratios, (size_t)n_refs, sizeof(double), cmp_double);
+    res->ref_median = n_refs ? ref->rates[n_refs / 2] : 0;
+    res->pair_median = n_refs ? ref->ratios[n_refs / 2] : 0;
     res->ms_gather = 1e3 * t_phase[0] / n, res->ms_forward = 1e3 * t_phase[1] / n;
     res->ms_loss = 1e3 * t_phase[2] / n, res->ms_backward = 1e3 * t_phase[3] / n;
     res->ms_optim = 1e3 * t_phase[4] / n;
@@ -265,8 +326,14 @@ int main(int argc, char **argv) {
            g_din, shapes);
 
     bench_result res[MAX_WIDTHS];
+    ref_gemm ref;
+    if (ref_init(&ref)) {
+        fprintf(stderr, "bench_train: out of memory\n");
+        return 1;
+    }
     for (int i = 0; i < n_widths; i++)
-        if (bench_width(widths[i], X, Y, seconds, &res[i])) return 1;
+        if (bench_width(widths[i], X, Y, seconds, &ref, &res[i])) return 1;
+    ref_free(&ref);
     free(X), free(Y);
 
     double torch_sps[MAX_WIDTHS] = {0}, torch_cpu[MAX_WIDTHS] = {0}, torch_med[MAX_WIDTHS] = {0};
@@ -300,6 +367,18 @@ int main(int argc, char **argv) {
         char ts[32] = "-";
         if (torch_med[i] > 0) snprintf(ts, sizeof ts, "%.0f", torch_med[i]);
         printf("%6d %12.0f %12s %9.1f %8.0f%%\n", widths[i], sps, ts, gf, 100.0 * gf / gemm);
+    }
+    /* The same-moment comparison: the training's mean rate against the mean rate of the sgemm
+     * calls interleaved with its steps, and the median over calls of the ratio of the training
+     * since the previous call to that call. */
+    printf("\nagainst sgemm 1000^3 interleaved with the steps (one call per %.0f ms of steps; same moments):\n",
+           1e3 * REF_EVERY);
+    printf("%6s %8s %9s %14s %9s %14s %16s\n", "width", "calls", "GFLOP/s", "sgemm GFLOP/s", "of sgemm",
+           "sgemm median", "median of pairs");
+    for (int i = 0; i < n_widths; i++) {
+        const double gf = 6.0 * (double)res[i].weights * BATCH * res[i].steps_per_s * 1e-9;
+        printf("%6d %8ld %9.1f %14.1f %8.0f%% %14.1f %15.0f%%\n", widths[i], res[i].n_refs, gf, res[i].ref_mean,
+               res[i].ref_mean > 0 ? 100.0 * gf / res[i].ref_mean : 0.0, res[i].ref_median, 100.0 * res[i].pair_median);
     }
     printf("\nper step (ms): gather forward loss backward optimiser\n");
     for (int i = 0; i < n_widths; i++)

@@ -2,7 +2,9 @@
  * panels of up to 32 columns; for each panel and block of KC inner indices, op(B) is packed into
  * a contiguous, zero-padded [kc x 16 or 32] buffer on the stack (a copy for NN/TN, a 16 x 16
  * in-register transpose for NT), then tiles of MR rows of C accumulate in zmm registers:
- * per inner index, one or two vector loads of the panel, MR broadcasts of A, 2 MR FMAs. */
+ * per inner index, one or two vector loads of the panel, MR broadcasts of A, 2 MR FMAs. NN/TN
+ * products with B's rows far apart (a wide layer's W in din = dout W) pack eight panels at once
+ * (gemm_avx512_wide), so each row of B is read as one 1 kB stream. */
 #include <cblas.h>
 #include <stddef.h>
 
@@ -90,20 +92,16 @@ static inline AVX512 void transpose16(__m512 r[16]) {
  * nr: row copies for NN/TN (B [K x N]), 16 x 16 blocks transposed in registers for NT (B [N x K]). */
 static AVX512 void pack_b(hs_gemm_op op, const float *B, int ldb, int k0, int kc, int j0, int nr, int ps,
                           float *restrict bp) {
-    const int far = ldb >= 512; /* rows 2 kB or more apart: B is a wide layer's, likely beyond L2 */
-    if (op != HS_GEMM_NT) {
+    if (op != HS_GEMM_NT) { /* rows near each other (ldb < 512; wider B goes to gemm_avx512_wide) */
         const __mmask16 m0 = mask_first(nr), m1 = mask_first(nr - 16);
         for (int k = 0; k < kc; k++) {
             const float *b = B + (size_t)(k0 + k) * ldb + j0;
-            if (far && k + 8 < kc) { /* rows far apart: wide B streams from L3, where the prefetchers lag */
-                _mm_prefetch((const char *)(b + 8 * (size_t)ldb), _MM_HINT_T0);
-                _mm_prefetch((const char *)(b + 8 * (size_t)ldb + 16), _MM_HINT_T0);
-            }
             _mm512_store_ps(bp + (size_t)k * ps, _mm512_maskz_loadu_ps(m0, b));
             if (ps == 32) _mm512_store_ps(bp + (size_t)k * ps + 16, _mm512_maskz_loadu_ps(m1, b + 16));
         }
         return;
     }
+    const int far = ldb >= 512; /* rows 2 kB or more apart: B is a wide layer's, likely beyond L2 */
     for (int jb = 0; jb < ps; jb += 16) {
         const int rows = nr - jb;
         for (int kb = 0; kb < kc; kb += 16) {
@@ -247,12 +245,66 @@ static AVX512 void nt_edge(int M, int ne, int K, const float *A, int lda, const 
     }
 }
 
+/* ---------------------------------------------------------------- wide B (NN/TN) */
+
+#define KCW 128 /* inner indices per wide block */
+#define NW 256  /* columns per wide block: 8 panels, 128 kB packed */
+
+/* Pack B[k0 .. k0+kc) x [J0 .. J0+nJ) (NN/TN, B [K x N]) as the nJ/32 panels pack_b would make,
+ * panel p at bp + p * KCW * 32, reading each row's nJ floats in one pass. A wide layer's B (din
+ * = dout W: W's rows 4 kB apart) read 32 columns at a time is 2-3 cache lines per row, a pattern
+ * the hardware prefetchers do not follow, and each panel's pack waited on L3 (about a quarter of
+ * the product's time, perf); 1 kB per row is a stream they do follow. */
+static AVX512 void pack_b_wide(const float *B, int ldb, int k0, int kc, int J0, int nJ, float *restrict bp) {
+    const int np = (nJ + 31) / 32;
+    for (int k = 0; k < kc; k++) {
+        const float *b = B + (size_t)(k0 + k) * ldb + J0;
+        for (int p = 0; p < np; p++) {
+            const int nr = nJ - 32 * p < 32 ? nJ - 32 * p : 32, ps = nr > 16 ? 32 : 16;
+            float *dst = bp + (size_t)p * KCW * 32 + (size_t)k * ps;
+            _mm512_store_ps(dst, _mm512_maskz_loadu_ps(mask_first(nr), b + 32 * p));
+            if (ps == 32) _mm512_store_ps(dst + 16, _mm512_maskz_loadu_ps(mask_first(nr - 16), b + 32 * p + 16));
+        }
+    }
+}
+
+/* NN/TN with B's rows far apart: blocks of NW columns x KCW inner indices packed at once, then
+ * each panel swept by every row tile. Sums in the same order as the panel-at-a-time path (each C
+ * element accumulates k = 0, 1, ... in one register, through C between blocks), so the two give
+ * bit-identical results. */
+static AVX512 void gemm_avx512_wide(int trans_a, int M, int N, int K, const float *A, ptrdiff_t si, ptrdiff_t sk,
+                                    const float *B, int ldb, const float *bias, int accumulate, float *C, int ldc) {
+    _Alignas(64) float bw[KCW * NW];
+    for (int J0 = 0; J0 < N; J0 += NW) {
+        const int nJ = N - J0 < NW ? N - J0 : NW, np = (nJ + 31) / 32;
+        for (int k0 = 0; k0 < K; k0 += KCW) {
+            const int kc = K - k0 < KCW ? K - k0 : KCW;
+            pack_b_wide(B, ldb, k0, kc, J0, nJ, bw);
+            const int init = (k0 > 0 || accumulate ? 1 : 0) | (k0 == 0 && bias ? 2 : 0);
+            for (int p = 0; p < np; p++) {
+                const int j0 = J0 + 32 * p, nr = N - j0 < 32 ? N - j0 : 32, nv = nr > 16 ? 2 : 1;
+                const __mmask16 mlast = mask_first(nr - 16 * (nv - 1));
+                for (int i0 = 0, s = 0; i0 < M;) {
+                    while (M - i0 < tile_rows[s]) s++;
+                    tiles[trans_a][s][nv - 1](kc, A + i0 * si + k0 * sk, si, sk, bw + (size_t)p * KCW * 32,
+                                              C + (size_t)i0 * ldc + j0, ldc, mlast, init, bias ? bias + j0 : NULL);
+                    i0 += tile_rows[s];
+                }
+            }
+        }
+    }
+}
+
 static AVX512 void gemm_avx512(hs_gemm_op op, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
                                const float *bias, int accumulate, float *C, int ldc) {
-    _Alignas(64) float bp[KC * 32];
     const int trans_a = op == HS_GEMM_TN;
     /* A(i, k): row-major [M x K] (si = lda, sk = 1) or [K x M] (si = 1, sk = lda) */
     const ptrdiff_t si = trans_a ? 1 : lda, sk = trans_a ? lda : 1;
+    if (op != HS_GEMM_NT && ldb >= 512) {
+        gemm_avx512_wide(trans_a, M, N, K, A, si, sk, B, ldb, bias, accumulate, C, ldc);
+        return;
+    }
+    _Alignas(64) float bp[KC * 32];
     for (int j0 = 0; j0 < N; j0 += 32) {
         const int nr = N - j0 < 32 ? N - j0 : 32, nv = nr > 16 ? 2 : 1;
         if (op == HS_GEMM_NT && nr <= 8) {

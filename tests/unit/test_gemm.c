@@ -15,7 +15,7 @@
 #include "hsweep/rng.h"
 #include "testing.h"
 
-/* M, N, K; the tiles are 12 x {16, 32} and inner blocks of 256, so these cover full tiles,
+/* M, N, K; the tiles are 12 x {16, 32} and inner blocks of 256 (128 for wide B), so these cover full tiles,
  * every remainder tile (8, 4, 2, 1 rows), one- and two-vector panels with masked edges, inner
  * dimensions of 1, just under, at and over a block, and last panels of <= 8 columns (N mod 32
  * in 1..8), which the NT form computes as dot products in tiles of 6 rows. */
@@ -23,6 +23,9 @@ static const int shapes[][3] = {
     {1, 1, 1},     {2, 3, 1},     {13, 17, 5},   {12, 32, 16},  {25, 33, 300}, {7, 100, 257},
     {64, 50, 270}, {100, 10, 128}, {10, 100, 128}, {31, 47, 19}, {128, 10, 100}, {3, 48, 256},
     {128, 36, 40}, {113, 7, 9},
+    /* B rows >= 512 floats apart: NN and TN pack 256 columns x 128 inner indices at a time
+     * (several column blocks, a last one of 18 or 5 columns, inner remainders) */
+    {13, 530, 300}, {30, 517, 129}, {12, 1000, 40},
 };
 
 #define PAD 3          /* extra columns in every leading dimension */
