@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "h5common.h"
+#include "runtable.h"
 #include "hsweep/analysis.h"
 #include "hsweep/metrics.h"
 #include "hsweep/schema.h"
@@ -675,72 +676,10 @@ static int read_and_analyse(MPI_Comm comm, const char *path, layout *y, unsigned
 
 /* ================================================================ rank 0: configurations */
 
-typedef struct column {
-    char *name;
-    char **text; /* [R] display values */
-    double *num; /* [R] numeric values (NaN for strings) */
-} column;
-
-/* Columns of /runs that are bookkeeping or seeds, not configuration. */
-static int is_config_key(const char *name) {
-    static const char *const skip[] = {"id",    "config", "status",    "rank",          "attempts",
-                                       "start", "end",    "wall",      "epochs_done",   "steps",
-                                       "error", "seed",   "data.seed", "data.rule_seed"};
-    for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
-        if (!strcmp(name, skip[i])) return 0;
-    return 1;
-}
-
-/* Read /runs/<name> as text and numbers. */
-static int read_column(hid_t runs, const char *name, size_t R, column *c) {
-    c->name = strdup(name);
-    c->text = calloc(R + 1, sizeof *c->text);
-    c->num = malloc((R + 1) * sizeof *c->num);
-    if (!c->name || !c->text || !c->num) return -1;
-    hid_t ds = H5Dopen2(runs, name, H5P_DEFAULT);
-    hid_t t = ds >= 0 ? H5Dget_type(ds) : -1;
-    int rc = t < 0 ? -1 : 0;
-    H5T_class_t cls = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
-    if (!rc && cls == H5T_STRING && H5Tis_variable_str(t) <= 0) {
-        size_t w = H5Tget_size(t);
-        hid_t mt = H5Tcopy(t);
-        char *buf = calloc(R + 1, w + 1);
-        H5Tset_size(mt, w + 1);
-        H5Tset_strpad(mt, H5T_STR_NULLTERM);
-        if (!buf || (R && H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)) rc = -1;
-        for (size_t r = 0; !rc && r < R; r++) {
-            c->num[r] = NAN;
-            if (!(c->text[r] = strdup(buf + r * (w + 1)))) rc = -1;
-        }
-        free(buf);
-        H5Tclose(mt);
-    } else if (!rc && (cls == H5T_INTEGER || cls == H5T_FLOAT)) {
-        if (R && H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, c->num) < 0) rc = -1;
-        for (size_t r = 0; !rc && r < R; r++) {
-            char b[40];
-            snprintf(b, sizeof b, cls == H5T_INTEGER ? "%.0f" : "%.10g", c->num[r]);
-            if (!(c->text[r] = strdup(b))) rc = -1;
-        }
-    } else {
-        rc = -1;
-    }
-    if (t >= 0) H5Tclose(t);
-    if (ds >= 0) H5Dclose(ds);
-    return rc;
-}
-
-static const column *g_cols; /* for qsort */
+static const hs_an_column *g_cols; /* for qsort */
 static size_t g_ncols;
 
-static int cmp_run(size_t a, size_t b) {
-    for (size_t k = 0; k < g_ncols; k++) {
-        const column *c = &g_cols[k];
-        int both = !isnan(c->num[a]) && !isnan(c->num[b]);
-        int d = both ? (c->num[a] > c->num[b]) - (c->num[a] < c->num[b]) : strcmp(c->text[a], c->text[b]);
-        if (d) return d;
-    }
-    return 0;
-}
+static int cmp_run(size_t a, size_t b) { return hs_an_runs_cmp(g_cols, NULL, g_ncols, a, b); }
 
 static int cmp_first(const void *x, const void *y) { return cmp_run(*(const size_t *)x, *(const size_t *)y); }
 
@@ -829,7 +768,7 @@ typedef struct ctx {
     char **label;      /* [C] */
     signed char *sel;  /* [R] scratch selection */
     double *tmp, *buf; /* scratch */
-    column *cols;
+    hs_an_column *cols;
     size_t ncols;
 } ctx;
 
@@ -1318,8 +1257,8 @@ static hs_code configurations(ctx *x, hid_t file, const char *path, hs_error *er
     for (hsize_t i = 0; rc == HS_OK && i < gi.nlinks; i++) {
         char name[256];
         if (H5Lget_name_by_idx(runs, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name, H5P_DEFAULT) < 0) continue;
-        if (!is_config_key(name)) continue;
-        if (read_column(runs, name, x->R, &x->cols[x->ncols++]) < 0)
+        if (!hs_an_is_config_key(name)) continue;
+        if (hs_an_column_read(runs, name, x->R, &x->cols[x->ncols++]) < 0)
             rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot read /runs/%s", path, name);
     }
     H5Gclose(runs);
@@ -1356,8 +1295,7 @@ static hs_code configurations(ctx *x, hid_t file, const char *path, hs_error *er
 
 static void ctx_free(ctx *x) {
     for (size_t c = 0; x->cols && c < x->ncols; c++) {
-        for (size_t r = 0; x->cols[c].text && r < x->R; r++) free(x->cols[c].text[r]);
-        free(x->cols[c].text), free(x->cols[c].num), free(x->cols[c].name);
+        hs_an_column_free(&x->cols[c], x->R);
     }
     for (size_t c = 0; x->label && c < x->C; c++) free(x->label[c]);
     free(x->cols), free(x->label), free(x->first), free(x->cfg), free(x->sel), free(x->tmp), free(x->buf),

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "h5common.h"
+#include "runtable.h"
 #include "hsweep/analysis.h"
 #include "hsweep/metrics.h"
 
@@ -21,14 +22,6 @@ static const char *const fit_names[] = {"slope", "intercept", "rho", "half_life"
 #define STATE_DONE 2
 #define STATE_DIVERGED 4
 
-/* Columns of /runs that are bookkeeping or seeds, not configuration. */
-static int is_config_key(const char *name) {
-    static const char *const skip[] = {"id",    "config", "status", "rank", "attempts", "start", "end",
-                                       "wall", "epochs_done", "steps", "error", "seed", "data.seed"};
-    for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
-        if (!strcmp(name, skip[i])) return 0;
-    return 1;
-}
 
 /* ================================================================ per-run fit */
 
@@ -179,75 +172,23 @@ static int read_and_fit(MPI_Comm comm, const char *path, runs_info *ri, double *
 
 /* ================================================================ rank 0: configurations */
 
-typedef struct column {
-    char *name;
-    char **text; /* [R] display values */
-    double *num; /* [R] numeric values (NaN for strings) */
-} column;
-
 typedef struct config {
     size_t first; /* a representative run */
     size_t n_runs, n_fitted, n_obey;
     double rho_mean, rho_std, r_mean, r_std, half_mean, dfirst_mean, dlast_mean;
 } config;
 
-static const column *g_cols; /* for qsort */
+static const hs_an_column *g_cols; /* for qsort */
 static size_t g_ncols;
 static int *g_order;         /* column order for sorting */
 
-static int cmp_run(size_t a, size_t b) {
-    for (size_t k = 0; k < g_ncols; k++) {
-        const column *c = &g_cols[g_order[k]];
-        int both_num = !isnan(c->num[a]) && !isnan(c->num[b]);
-        int d = both_num ? (c->num[a] > c->num[b]) - (c->num[a] < c->num[b]) : strcmp(c->text[a], c->text[b]);
-        if (d) return d;
-    }
-    return 0;
-}
+static int cmp_run(size_t a, size_t b) { return hs_an_runs_cmp(g_cols, g_order, g_ncols, a, b); }
 
 static int cmp_config(const void *x, const void *y) {
     const config *a = x, *b = y;
     return cmp_run(a->first, b->first);
 }
 
-/* Read /runs/<name> as text and numbers. */
-static int read_column(hid_t runs, const char *name, size_t R, column *c) {
-    c->name = strdup(name);
-    c->text = calloc(R + 1, sizeof *c->text);
-    c->num = malloc((R + 1) * sizeof *c->num);
-    if (!c->name || !c->text || !c->num) return -1;
-    hid_t ds = H5Dopen2(runs, name, H5P_DEFAULT);
-    hid_t t = ds >= 0 ? H5Dget_type(ds) : -1;
-    int rc = t < 0 ? -1 : 0;
-    H5T_class_t cls = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
-    if (!rc && cls == H5T_STRING) {
-        size_t w = H5Tget_size(t);
-        hid_t mt = H5Tcopy(t);
-        char *buf = calloc(R + 1, w + 1);
-        H5Tset_size(mt, w + 1);
-        if (!buf || H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) rc = -1;
-        for (size_t r = 0; !rc && r < R; r++) {
-            c->text[r] = strdup(buf + r * (w + 1));
-            c->num[r] = NAN;
-            if (!c->text[r]) rc = -1;
-        }
-        free(buf);
-        H5Tclose(mt);
-    } else if (!rc && (cls == H5T_INTEGER || cls == H5T_FLOAT)) {
-        if (H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, c->num) < 0) rc = -1;
-        for (size_t r = 0; !rc && r < R; r++) {
-            char b[40];
-            if (cls == H5T_INTEGER) snprintf(b, sizeof b, "%.0f", c->num[r]);
-            else snprintf(b, sizeof b, "%.10g", c->num[r]);
-            if (!(c->text[r] = strdup(b))) rc = -1;
-        }
-    } else {
-        rc = -1;
-    }
-    if (t >= 0) H5Tclose(t);
-    if (ds >= 0) H5Dclose(ds);
-    return rc;
-}
 
 
 /* ================================================================ rank 0: writing */
@@ -297,7 +238,7 @@ hs_code hs_analyze_equisep(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_s
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     hid_t file = H5Fopen(o->path, H5F_ACC_RDWR, H5P_DEFAULT);
     hid_t runs = file >= 0 ? H5Gopen2(file, "runs", H5P_DEFAULT) : -1;
-    column *cols = NULL;
+    hs_an_column *cols = NULL;
     size_t ncols = 0;
     config *cfgs = NULL;
     size_t ncfg = 0;
@@ -312,8 +253,8 @@ hs_code hs_analyze_equisep(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_s
     for (hsize_t i = 0; cols && i < gi.nlinks; i++) {
         char name[256];
         if (H5Lget_name_by_idx(runs, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name, H5P_DEFAULT) < 0) continue;
-        if (!is_config_key(name)) continue;
-        if (read_column(runs, name, R, &cols[ncols++]) < 0) {
+        if (!hs_an_is_config_key(name)) continue;
+        if (hs_an_column_read(runs, name, R, &cols[ncols++]) < 0) {
             rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot read /runs/%s", o->path, name);
             goto done;
         }
@@ -472,10 +413,7 @@ hs_code hs_analyze_equisep(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_s
     hs_str_free(&csv), hs_str_free(&md);
 
 done:
-    for (size_t c = 0; cols && c < ncols; c++) {
-        for (size_t r = 0; cols[c].text && r < R; r++) free(cols[c].text[r]);
-        free(cols[c].text), free(cols[c].num), free(cols[c].name);
-    }
+    for (size_t c = 0; cols && c < ncols; c++) hs_an_column_free(&cols[c], R);
     free(cols), free(cfgs), free(run_cfg), free(fits), free(ri.state);
     if (runs >= 0) H5Gclose(runs);
     if (file >= 0) H5Fclose(file);

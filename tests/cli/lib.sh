@@ -1,7 +1,7 @@
 # lib.sh - tiny assertion helpers for the shell tests; each script ends with `finish`.
 PASS=0
 FAIL=0
-ok() { PASS=$((PASS + 1)); echo "  ok   $1"; }
+ok() { PASS=$((PASS + 1)); echo "  ok   $1${HSWEEP_TEST_TIMES:+ [${SECONDS} s]}"; } # HSWEEP_TEST_TIMES=1: seconds since the start
 bad() { FAIL=$((FAIL + 1)); echo "  FAIL $1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/       /'; }
 # check NAME EXPECTED_EXIT CMD... : runs CMD, keeps stdout in $OUT and stderr in $ERR
 check() {

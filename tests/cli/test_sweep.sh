@@ -16,7 +16,7 @@ trap 'rm -rf "$T" /tmp/hsweep-test-fm-missing' EXIT
 # and shortens the slow sweep's trainings (10x slower under the sanitizers, they are still long
 # enough to be signalled mid-run); every use of $SLOW takes the same override, so comparisons hold
 QUICK=${HSWEEP_TEST_QUICK:-0}
-[ "$QUICK" = 1 ] && SLOW="$SLOW --set train.epochs=4"
+[ "$QUICK" = 1 ] && SLOW="$SLOW --set train.epochs=2"
 run() { "$MPI" -n "$1" "$HS" run "${@:2}" --progress -1; }
 # wait_first_done LOG: until the sweep writing LOG has finished a run (so it is mid-sweep), 60 s max
 wait_first_done() {

@@ -1,0 +1,70 @@
+/* runtable.c - see runtable.h. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtable.h"
+
+int hs_an_is_config_key(const char *name) {
+    static const char *const skip[] = {"id",    "config", "status",    "rank",          "attempts",
+                                       "start", "end",    "wall",      "epochs_done",   "steps",
+                                       "error", "seed",   "data.seed", "data.rule_seed"};
+    for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
+        if (!strcmp(name, skip[i])) return 0;
+    return 1;
+}
+
+int hs_an_column_read(hid_t runs, const char *name, size_t R, hs_an_column *c) {
+    c->name = strdup(name);
+    c->text = calloc(R + 1, sizeof *c->text);
+    c->num = malloc((R + 1) * sizeof *c->num);
+    if (!c->name || !c->text || !c->num) return -1;
+    hid_t ds = H5Dopen2(runs, name, H5P_DEFAULT);
+    hid_t t = ds >= 0 ? H5Dget_type(ds) : -1;
+    int rc = t < 0 ? -1 : 0;
+    H5T_class_t cls = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
+    if (!rc && cls == H5T_STRING && H5Tis_variable_str(t) <= 0) {
+        /* read with one byte more than stored and NUL termination, so every value is a C string */
+        size_t w = H5Tget_size(t);
+        hid_t mt = H5Tcopy(t);
+        char *buf = calloc(R + 1, w + 1);
+        H5Tset_size(mt, w + 1);
+        H5Tset_strpad(mt, H5T_STR_NULLTERM);
+        if (!buf || (R && H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)) rc = -1;
+        for (size_t r = 0; !rc && r < R; r++) {
+            c->num[r] = NAN;
+            if (!(c->text[r] = strdup(buf + r * (w + 1)))) rc = -1;
+        }
+        free(buf);
+        H5Tclose(mt);
+    } else if (!rc && (cls == H5T_INTEGER || cls == H5T_FLOAT)) {
+        if (R && H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, c->num) < 0) rc = -1;
+        for (size_t r = 0; !rc && r < R; r++) {
+            char b[40];
+            snprintf(b, sizeof b, cls == H5T_INTEGER ? "%.0f" : "%.10g", c->num[r]);
+            if (!(c->text[r] = strdup(b))) rc = -1;
+        }
+    } else {
+        rc = -1;
+    }
+    if (t >= 0) H5Tclose(t);
+    if (ds >= 0) H5Dclose(ds);
+    return rc;
+}
+
+void hs_an_column_free(hs_an_column *c, size_t R) {
+    for (size_t r = 0; c->text && r < R; r++) free(c->text[r]);
+    free(c->text), free(c->num), free(c->name);
+    c->text = NULL, c->num = NULL, c->name = NULL;
+}
+
+int hs_an_runs_cmp(const hs_an_column *cols, const int *order, size_t n, size_t a, size_t b) {
+    for (size_t k = 0; k < n; k++) {
+        const hs_an_column *c = &cols[order ? order[k] : (int)k];
+        const int both = !isnan(c->num[a]) && !isnan(c->num[b]);
+        const int d = both ? (c->num[a] > c->num[b]) - (c->num[a] < c->num[b]) : strcmp(c->text[a], c->text[b]);
+        if (d) return d;
+    }
+    return 0;
+}
