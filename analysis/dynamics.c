@@ -1281,12 +1281,29 @@ static hs_code configurations(ctx *x, hid_t file, const char *path, hs_error *er
     }
     x->label = calloc(x->C + 1, sizeof *x->label);
     if (!x->label) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
+    /* A label names the keys that tell the configuration from another of its own data kind: one
+     * sweep often holds blocks of different tasks (the gated toy and gated Fashion-MNIST), and a key
+     * one block varies (per_class) says nothing about the other. data.kind itself is named where
+     * it varies. */
+    int kind_col = -1;
+    for (size_t k = 0; k < x->ncols; k++)
+        if (!strcmp(x->cols[k].name, "data.kind")) kind_col = (int)k;
     hs_str l = {0};
     for (size_t c = 0; c < x->C; c++) {
         hs_str_reset(&l);
-        for (size_t k = 0; k < x->ncols; k++)
-            hs_str_printf(&l, "%s%s=%s", k ? ", " : "", hs_an_short_name(x->cols[k].name),
-                          x->cols[k].text[x->first[c]]);
+        const size_t a = x->first[c];
+        int shown = 0;
+        for (size_t k = 0; k < x->ncols; k++) {
+            const hs_an_column *col = &x->cols[k];
+            int varies = (int)k == kind_col;
+            for (size_t d = 0; !varies && d < x->C; d++) {
+                const size_t b = x->first[d];
+                if (kind_col >= 0 && strcmp(x->cols[kind_col].text[a], x->cols[kind_col].text[b]) != 0) continue;
+                varies = hs_an_runs_cmp(col, NULL, 1, a, b) != 0;
+            }
+            if (!varies) continue;
+            hs_str_printf(&l, "%s%s=%s", shown++ ? ", " : "", hs_an_short_name(col->name), col->text[a]);
+        }
         if (!(x->label[c] = strdup(l.buf ? l.buf : "all runs"))) rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
     }
     hs_str_free(&l);
