@@ -21,6 +21,13 @@ contains "hierarchy: 8 runs analysed" "$(cat "$T/hierarchy.dynamics.md")" "8 run
 [ -s "$T/hierarchy.dynamics-hierarchy.csv" ] && [ -s "$T/rich-lazy.dynamics-richlazy.md" ] && \
   [ -s "$T/dln.dynamics-dln.csv" ] && [ -s "$T/gated.dynamics-gated.md" ] && ok "per-part tables" || bad "per-part tables"
 
+# ---------------------------------------------------------------- labels name what varies within a data kind
+check "labels-tiny sweep (two blocks, two data kinds)" 0 "$MPI" -n 2 "$HS" run tests/specs/train/labels-tiny.yaml -o "$T/labels.h5" --quiet --progress -1
+check "labels-tiny analysed" 0 "$MPI" -n 2 "$HS" analyze "$T/labels.h5"
+lab=$(sed -n 's/^| \(kind=[^|]*\) | [0-9].*/\1/p' "$T/labels.dynamics.md" | sort | tr '\n' ';')
+[ "$lab" = "kind=hierarchy, act=identity;kind=hierarchy, act=relu;kind=partition;" ] \
+  && ok "labels: act named in the tree block only" || bad "labels: '$lab'"
+
 # ---------------------------------------------------------------- hierarchy: steps to 90%, order, gaps
 res=$("$PY" - "$T/hierarchy.h5" <<'PYEOF'
 import sys, h5py, numpy as np
