@@ -1250,17 +1250,11 @@ static int stage_gated(ctx *x, hid_t top, hs_str *csv, hs_str *md, hs_analyze_dy
 static hs_code configurations(ctx *x, hid_t file, const char *path, hs_error *err) {
     hid_t runs = H5Gopen2(file, "runs", H5P_DEFAULT);
     if (runs < 0) return HS_FAIL(err, HS_ERR_IO, "%s: cannot open /runs", path);
-    H5G_info_t gi;
-    H5Gget_info(runs, &gi);
-    x->cols = calloc(gi.nlinks + 1, sizeof *x->cols);
-    hs_code rc = x->cols ? HS_OK : HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
-    for (hsize_t i = 0; rc == HS_OK && i < gi.nlinks; i++) {
-        char name[256];
-        if (H5Lget_name_by_idx(runs, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name, H5P_DEFAULT) < 0) continue;
-        if (!hs_an_is_config_key(name)) continue;
-        if (hs_an_column_read(runs, name, x->R, &x->cols[x->ncols++]) < 0)
-            rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot read /runs/%s", path, name);
-    }
+    char bad[256];
+    hs_code rc = HS_OK;
+    if (hs_an_config_columns(runs, x->R, &x->cols, &x->ncols, bad, sizeof bad) < 0)
+        rc = bad[0] ? HS_FAIL(err, HS_ERR_IO, "%s: cannot read /runs/%s", path, bad)
+                    : HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
     H5Gclose(runs);
     if (rc != HS_OK) return rc;
     g_cols = x->cols, g_ncols = x->ncols;
@@ -1298,7 +1292,7 @@ static hs_code configurations(ctx *x, hid_t file, const char *path, hs_error *er
             int varies = (int)k == kind_col;
             for (size_t d = 0; !varies && d < x->C; d++) {
                 const size_t b = x->first[d];
-                if (kind_col >= 0 && strcmp(x->cols[kind_col].text[a], x->cols[kind_col].text[b]) != 0) continue;
+                if (kind_col >= 0 && hs_an_runs_cmp(&x->cols[kind_col], NULL, 1, a, b) != 0) continue;
                 varies = hs_an_runs_cmp(col, NULL, 1, a, b) != 0;
             }
             if (!varies) continue;
@@ -1311,11 +1305,9 @@ static hs_code configurations(ctx *x, hid_t file, const char *path, hs_error *er
 }
 
 static void ctx_free(ctx *x) {
-    for (size_t c = 0; x->cols && c < x->ncols; c++) {
-        hs_an_column_free(&x->cols[c], x->R);
-    }
+    hs_an_columns_free(x->cols, x->ncols, x->R);
     for (size_t c = 0; x->label && c < x->C; c++) free(x->label[c]);
-    free(x->cols), free(x->label), free(x->first), free(x->cfg), free(x->sel), free(x->tmp), free(x->buf),
+    free(x->label), free(x->first), free(x->cfg), free(x->sel), free(x->tmp), free(x->buf),
         free(x->rows);
     g_cols = NULL, g_ncols = 0;
 }

@@ -22,7 +22,6 @@ static const char *const fit_names[] = {"slope", "intercept", "rho", "half_life"
 #define STATE_DONE 2
 #define STATE_DIVERGED 4
 
-
 /* ================================================================ per-run fit */
 
 /* Fit run row D[N x L] (record points x layers); W[N x L] is the run's weight_norm, recorded for
@@ -189,11 +188,7 @@ static int cmp_config(const void *x, const void *y) {
     return cmp_run(a->first, b->first);
 }
 
-
-
 /* ================================================================ rank 0: writing */
-
-
 
 static void fmt_pm(char *b, size_t n, double m, double s, const char *f) {
     char x[24], y[24];
@@ -247,17 +242,11 @@ hs_code hs_analyze_equisep(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_s
         rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot open for writing the analysis", o->path);
         goto done;
     }
-    H5G_info_t gi;
-    H5Gget_info(runs, &gi);
-    cols = calloc(gi.nlinks + 1, sizeof *cols);
-    for (hsize_t i = 0; cols && i < gi.nlinks; i++) {
-        char name[256];
-        if (H5Lget_name_by_idx(runs, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name, H5P_DEFAULT) < 0) continue;
-        if (!hs_an_is_config_key(name)) continue;
-        if (hs_an_column_read(runs, name, R, &cols[ncols++]) < 0) {
-            rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot read /runs/%s", o->path, name);
-            goto done;
-        }
+    char bad[256];
+    if (hs_an_config_columns(runs, R, &cols, &ncols, bad, sizeof bad) < 0) {
+        rc = bad[0] ? HS_FAIL(err, HS_ERR_IO, "%s: cannot read /runs/%s", o->path, bad)
+                    : HS_FAIL(err, HS_ERR_NOMEM, "out of memory reading /runs");
+        goto done;
     }
     /* sort order: dataset, arch, depth, optimiser first, then the rest by name */
     static const char *const first[] = {"data.kind", "model.arch", "model.depth", "train.opt"};
@@ -413,8 +402,8 @@ hs_code hs_analyze_equisep(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_s
     hs_str_free(&csv), hs_str_free(&md);
 
 done:
-    for (size_t c = 0; cols && c < ncols; c++) hs_an_column_free(&cols[c], R);
-    free(cols), free(cfgs), free(run_cfg), free(fits), free(ri.state);
+    hs_an_columns_free(cols, ncols, R);
+    free(cfgs), free(run_cfg), free(fits), free(ri.state);
     if (runs >= 0) H5Gclose(runs);
     if (file >= 0) H5Fclose(file);
 agree:;

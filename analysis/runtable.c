@@ -6,7 +6,8 @@
 
 #include "runtable.h"
 
-int hs_an_is_config_key(const char *name) {
+/* Non-zero when /runs/<name> is configuration, not bookkeeping or a seed. */
+static int is_config_key(const char *name) {
     static const char *const skip[] = {"id",    "config", "status",    "rank",          "attempts",
                                        "start", "end",    "wall",      "epochs_done",   "steps",
                                        "error", "seed",   "data.seed", "data.rule_seed"};
@@ -15,7 +16,8 @@ int hs_an_is_config_key(const char *name) {
     return 1;
 }
 
-int hs_an_column_read(hid_t runs, const char *name, size_t R, hs_an_column *c) {
+/* Read /runs/<name> [R] into c: 0, or -1 (missing, another type, out of memory; c partly filled). */
+static int column_read(hid_t runs, const char *name, size_t R, hs_an_column *c) {
     c->name = strdup(name);
     c->text = calloc(R + 1, sizeof *c->text);
     c->num = malloc((R + 1) * sizeof *c->num);
@@ -53,10 +55,30 @@ int hs_an_column_read(hid_t runs, const char *name, size_t R, hs_an_column *c) {
     return rc;
 }
 
-void hs_an_column_free(hs_an_column *c, size_t R) {
-    for (size_t r = 0; c->text && r < R; r++) free(c->text[r]);
-    free(c->text), free(c->num), free(c->name);
-    c->text = NULL, c->num = NULL, c->name = NULL;
+int hs_an_config_columns(hid_t runs, size_t R, hs_an_column **cols, size_t *n, char *bad, size_t blen) {
+    *n = 0;
+    if (blen) bad[0] = '\0';
+    H5G_info_t gi;
+    if (H5Gget_info(runs, &gi) < 0) return -1;
+    if (!(*cols = calloc(gi.nlinks + 1, sizeof **cols))) return -1;
+    for (hsize_t i = 0; i < gi.nlinks; i++) {
+        char name[256];
+        if (H5Lget_name_by_idx(runs, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name, H5P_DEFAULT) < 0) continue;
+        if (!is_config_key(name)) continue;
+        if (column_read(runs, name, R, &(*cols)[(*n)++]) < 0) {
+            snprintf(bad, blen, "%s", name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void hs_an_columns_free(hs_an_column *cols, size_t n, size_t R) {
+    for (size_t k = 0; cols && k < n; k++) {
+        for (size_t r = 0; cols[k].text && r < R; r++) free(cols[k].text[r]);
+        free(cols[k].text), free(cols[k].num), free(cols[k].name);
+    }
+    free(cols);
 }
 
 int hs_an_runs_cmp(const hs_an_column *cols, const int *order, size_t n, size_t a, size_t b) {

@@ -4,12 +4,12 @@
  * numbers (depth 2 < depth 10) and as text otherwise; two runs are one configuration when every
  * configuration column compares equal.
  *
- *     hs_an_column cols[64];
+ *     hs_an_column *cols = NULL;
  *     size_t n = 0;
- *     for (each dataset name in /runs)
- *         if (hs_an_is_config_key(name) && hs_an_column_read(runs, name, R, &cols[n]) == 0) n++;
+ *     char bad[256];
+ *     if (hs_an_config_columns(runs, R, &cols, &n, bad, sizeof bad) < 0) ... cannot read /runs/<bad> ...
  *     if (hs_an_runs_cmp(cols, NULL, n, a, b) == 0) ... runs a and b share a configuration ...
- *     for (size_t k = 0; k < n; k++) hs_an_column_free(&cols[k], R);
+ *     hs_an_columns_free(cols, n, R);
  *
  * Serial calls (rank 0, after the collective reads). */
 #ifndef HSWEEP_ANALYSIS_RUNTABLE_H
@@ -24,18 +24,15 @@ typedef struct hs_an_column {
     double *num; /* [R] numeric values, NaN for string columns */
 } hs_an_column;
 
-/* Non-zero when /runs/<name> is part of a run's configuration; zero for the bookkeeping columns
- * (id, status, rank, times, ...) and the seeds (seed, data.seed, data.rule_seed), which vary
- * within a configuration. */
-int hs_an_is_config_key(const char *name);
+/* Read every configuration column of /runs [R] into *cols (allocated here, *n of them): all
+ * but the bookkeeping columns (id, status, rank, times, ...) and the seeds (seed, data.seed,
+ * data.rule_seed), which vary within a configuration. Fixed-length strings, integers and floats.
+ * 0, or -1 with the failing column's name in bad ("" when memory ran out); *cols is then partly
+ * filled and must still be freed. */
+int hs_an_config_columns(hid_t runs, size_t R, hs_an_column **cols, size_t *n, char *bad, size_t blen);
 
-/* Read /runs/<name> [R] (fixed-length strings, integers or floats) into c. 0, or -1 when the
- * dataset is missing, of another type, or memory ran out; c is then partly filled and must
- * still be freed. */
-int hs_an_column_read(hid_t runs, const char *name, size_t R, hs_an_column *c);
-
-/* Free what hs_an_column_read allocated (safe on a zeroed or partly filled column). */
-void hs_an_column_free(hs_an_column *c, size_t R);
+/* Free what hs_an_config_columns allocated (safe on NULL and on a partly filled table). */
+void hs_an_columns_free(hs_an_column *cols, size_t n, size_t R);
 
 /* Compare runs a and b column by column, in the order order[0 .. n) (NULL: the columns as
  * given): < 0, 0 or > 0 like strcmp. Numeric where both values are numbers, else by text. */

@@ -360,7 +360,7 @@ static int cmd_run(int argc, char **argv) {
     }
     rc = sum.interrupted ? HS_EXIT_REQUEUE : (sum.failed || sum.pending) ? EXIT_FAIL : EXIT_OK;
 done:
-    if (have_mpi) MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
     hs_plan_free(plan);
     hs_spec_free(spec);
     free(sets);
