@@ -88,17 +88,33 @@ static inline AVX512 void transpose16(__m512 r[16]) {
     for (int i = 0; i < 16; i++) r[i] = t[i];
 }
 
+#define KCW 128 /* inner indices per wide block */
+#define NW 256  /* columns per wide block: 8 panels, 128 kB packed */
+
+/* Pack B[k0 .. k0+kc) x [J0 .. J0+nJ) (NN/TN, B [K x N]) as nJ/32 panels [kc x 16 or 32] (zeros
+ * beyond nJ), panel p at bp + p * KCW * 32, reading each row's nJ floats in one pass. A wide layer's B (din
+ * = dout W: W's rows 4 kB apart) read 32 columns at a time is 2-3 cache lines per row, a pattern
+ * the hardware prefetchers do not follow, and each panel's pack waited on L3 (about a quarter of
+ * the product's time, perf); 1 kB per row is a stream they do follow. */
+static AVX512 void pack_b_wide(const float *B, int ldb, int k0, int kc, int J0, int nJ, float *restrict bp) {
+    const int np = (nJ + 31) / 32;
+    for (int k = 0; k < kc; k++) {
+        const float *b = B + (size_t)(k0 + k) * ldb + J0;
+        for (int p = 0; p < np; p++) {
+            const int nr = nJ - 32 * p < 32 ? nJ - 32 * p : 32, ps = nr > 16 ? 32 : 16;
+            float *dst = bp + (size_t)p * KCW * 32 + (size_t)k * ps;
+            _mm512_store_ps(dst, _mm512_maskz_loadu_ps(mask_first(nr), b + 32 * p));
+            if (ps == 32) _mm512_store_ps(dst + 16, _mm512_maskz_loadu_ps(mask_first(nr - 16), b + 32 * p + 16));
+        }
+    }
+}
+
 /* Pack op(B)[k0 .. k0+kc) x [j0 .. j0+nr) into bp [kc x ps] (ps = 16 or 32 >= nr), zeros beyond
  * nr: row copies for NN/TN (B [K x N]), 16 x 16 blocks transposed in registers for NT (B [N x K]). */
 static AVX512 void pack_b(hs_gemm_op op, const float *B, int ldb, int k0, int kc, int j0, int nr, int ps,
                           float *restrict bp) {
-    if (op != HS_GEMM_NT) { /* rows near each other (ldb < 512; wider B goes to gemm_avx512_wide) */
-        const __mmask16 m0 = mask_first(nr), m1 = mask_first(nr - 16);
-        for (int k = 0; k < kc; k++) {
-            const float *b = B + (size_t)(k0 + k) * ldb + j0;
-            _mm512_store_ps(bp + (size_t)k * ps, _mm512_maskz_loadu_ps(m0, b));
-            if (ps == 32) _mm512_store_ps(bp + (size_t)k * ps + 16, _mm512_maskz_loadu_ps(m1, b + 16));
-        }
+    if (op != HS_GEMM_NT) { /* one panel of the wide pack (ps = 16 or 32 as it would choose) */
+        pack_b_wide(B, ldb, k0, kc, j0, nr, bp);
         return;
     }
     const int far = ldb >= 512; /* rows 2 kB or more apart: B is a wide layer's, likely beyond L2 */
@@ -245,26 +261,16 @@ static AVX512 void nt_edge(int M, int ne, int K, const float *A, int lda, const 
     }
 }
 
-/* ---------------------------------------------------------------- wide B (NN/TN) */
-
-#define KCW 128 /* inner indices per wide block */
-#define NW 256  /* columns per wide block: 8 panels, 128 kB packed */
-
-/* Pack B[k0 .. k0+kc) x [J0 .. J0+nJ) (NN/TN, B [K x N]) as the nJ/32 panels pack_b would make,
- * panel p at bp + p * KCW * 32, reading each row's nJ floats in one pass. A wide layer's B (din
- * = dout W: W's rows 4 kB apart) read 32 columns at a time is 2-3 cache lines per row, a pattern
- * the hardware prefetchers do not follow, and each panel's pack waited on L3 (about a quarter of
- * the product's time, perf); 1 kB per row is a stream they do follow. */
-static AVX512 void pack_b_wide(const float *B, int ldb, int k0, int kc, int J0, int nJ, float *restrict bp) {
-    const int np = (nJ + 31) / 32;
-    for (int k = 0; k < kc; k++) {
-        const float *b = B + (size_t)(k0 + k) * ldb + J0;
-        for (int p = 0; p < np; p++) {
-            const int nr = nJ - 32 * p < 32 ? nJ - 32 * p : 32, ps = nr > 16 ? 32 : 16;
-            float *dst = bp + (size_t)p * KCW * 32 + (size_t)k * ps;
-            _mm512_store_ps(dst, _mm512_maskz_loadu_ps(mask_first(nr), b + 32 * p));
-            if (ps == 32) _mm512_store_ps(dst + 16, _mm512_maskz_loadu_ps(mask_first(nr - 16), b + 32 * p + 16));
-        }
+/* Every row tile of C[:, j0 .. j0+16 nv) (last vector masked by mlast) against one packed panel
+ * bp over inner indices k0 .. k0+kc; init as for tile(). */
+static inline AVX512 void sweep_rows(int trans_a, int M, int kc, const float *A, ptrdiff_t si, ptrdiff_t sk, int k0,
+                                     const float *bp, float *C, int ldc, int j0, int nv, __mmask16 mlast, int init,
+                                     const float *bias) {
+    for (int i0 = 0, s = 0; i0 < M;) {
+        while (M - i0 < tile_rows[s]) s++;
+        tiles[trans_a][s][nv - 1](kc, A + i0 * si + k0 * sk, si, sk, bp, C + (size_t)i0 * ldc + j0, ldc, mlast, init,
+                                  bias ? bias + j0 : NULL);
+        i0 += tile_rows[s];
     }
 }
 
@@ -283,13 +289,8 @@ static AVX512 void gemm_avx512_wide(int trans_a, int M, int N, int K, const floa
             const int init = (k0 > 0 || accumulate ? 1 : 0) | (k0 == 0 && bias ? 2 : 0);
             for (int p = 0; p < np; p++) {
                 const int j0 = J0 + 32 * p, nr = N - j0 < 32 ? N - j0 : 32, nv = nr > 16 ? 2 : 1;
-                const __mmask16 mlast = mask_first(nr - 16 * (nv - 1));
-                for (int i0 = 0, s = 0; i0 < M;) {
-                    while (M - i0 < tile_rows[s]) s++;
-                    tiles[trans_a][s][nv - 1](kc, A + i0 * si + k0 * sk, si, sk, bw + (size_t)p * KCW * 32,
-                                              C + (size_t)i0 * ldc + j0, ldc, mlast, init, bias ? bias + j0 : NULL);
-                    i0 += tile_rows[s];
-                }
+                sweep_rows(trans_a, M, kc, A, si, sk, k0, bw + (size_t)p * KCW * 32, C, ldc, j0, nv,
+                           mask_first(nr - 16 * (nv - 1)), init, bias);
             }
         }
     }
@@ -316,12 +317,7 @@ static AVX512 void gemm_avx512(hs_gemm_op op, int M, int N, int K, const float *
             const int kc = K - k0 < KC ? K - k0 : KC;
             pack_b(op, B, ldb, k0, kc, j0, nr, 16 * nv, bp);
             const int init = (k0 > 0 || accumulate ? 1 : 0) | (k0 == 0 && bias ? 2 : 0);
-            for (int i0 = 0, s = 0; i0 < M;) {
-                while (M - i0 < tile_rows[s]) s++;
-                tiles[trans_a][s][nv - 1](kc, A + i0 * si + k0 * sk, si, sk, bp, C + (size_t)i0 * ldc + j0, ldc,
-                                          mlast, init, bias ? bias + j0 : NULL);
-                i0 += tile_rows[s];
-            }
+            sweep_rows(trans_a, M, kc, A, si, sk, k0, bp, C, ldc, j0, nv, mlast, init, bias);
         }
     }
 }
