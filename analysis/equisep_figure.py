@@ -52,7 +52,6 @@ VARIANTS = {("batch", "relu"): ("BN+ReLU", "tab:blue"), ("none", "relu"): ("no B
             ("batch", "identity"): ("no ReLU", "tab:green"), ("none", "identity"): ("no BN, no ReLU", "tab:purple")}
 # Columns of /runs that are not configuration keys: seeds (averaged over) and bookkeeping.
 SEED_KEYS = {"seed", "data.seed"}
-BOOK_KEYS = {"id", "config", "status", "rank", "attempts", "start", "end", "wall", "epochs_done", "steps", "error"}
 PANEL_W, PANEL_H = 4.8, 3.9
 
 
@@ -98,7 +97,7 @@ def load(path):
         R = runs["status"].shape[0]
         configs = [parse_config(t) for t in text(runs["config"][()])] if "config" in runs else [{}] * R
         status = np.array([STATES[s] if s < len(STATES) else "?" for s in runs["status"][()].astype(int)])
-        keys = sorted(k for k in runs if k not in BOOK_KEYS | SEED_KEYS)
+        keys = sorted(k for k in runs if (k == "seed" or "." in k) and k not in SEED_KEYS)  # config keys
         cols = {k: column(runs, k, configs) for k in set(keys) | set(DEFAULTS)}
         need = ("slope", "intercept", "n_layers", "flag", "config", "n_runs", "n_fitted", "rho_mean", "r_mean")
         missing = [k for k in need if k not in eq]

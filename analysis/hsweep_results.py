@@ -37,13 +37,27 @@ def _text(a):
     return [x.decode("utf-8") if isinstance(x, bytes) else str(x) for x in a]
 
 
+def is_config(column):
+    """True for a column of the run table that is a config key (the schema's keys are dotted, and
+    `seed`); the others are bookkeeping (id, status, rank, attempts, start, end, wall, epochs_done,
+    steps, steps_total, in_plan, error, config)."""
+    return column == "seed" or "." in column
+
+
 def read_runs(path):
-    """The run table: one row per run, in plan order."""
+    """The run table: one row per run, in file order (a resumed file appends new runs at the end;
+    in_plan == 0 marks rows a later spec no longer names). Safe on a file being written: values of
+    a row are final once its status is done, diverged or failed."""
     with h5py.File(path, "r") as f:
         runs = f["runs"]
+        ids = runs["id"][()]
+        # a row exists once its id is written (the last cell of a new row)
+        n = len(ids)
+        while n and not ids[n - 1]:
+            n -= 1
         table = {}
         for name in runs:
-            data = runs[name][()]
+            data = runs[name][:n]
             if name == "status":
                 table[name] = [STATES[int(s)] if int(s) < len(STATES) else "?" for s in data]
             elif data.dtype.kind in "SO":
@@ -70,7 +84,7 @@ def read_records(path, finished_only=False):
     present = ~np.isnan(data["epoch"]) if "epoch" in data else np.ones((R, N), bool)
     run_idx, rec_idx = np.nonzero(present)
     out = {"run": run_idx, "record": rec_idx}
-    keep = [c for c in runs.columns if c not in ("config", "error", "start", "end", "attempts")]
+    keep = ["id", "status"] + [c for c in runs.columns if is_config(c)]
     for c in keep:
         out[c] = runs[c].to_numpy()[run_idx]
     for n in names:
@@ -99,8 +113,7 @@ def read_layers(path, finished_only=False):
     out = {"run": run_idx, "record": rec_idx, "layer": layer_idx}
     for c in ("id", "status"):
         out[c] = runs[c].to_numpy()[run_idx]
-    keep = [c for c in runs.columns if c not in ("id", "status", "config", "error", "start", "end", "attempts",
-                                                  "rank", "wall", "epochs_done", "steps")]
+    keep = [c for c in runs.columns if is_config(c)]
     for c in keep:
         out[c] = runs[c].to_numpy()[run_idx]
     if epoch is not None:
@@ -176,8 +189,7 @@ def read_series_long(path, name, finished_only=False):
     run_idx, pt_idx = idx[0], idx[1]
     rec = point[run_idx, pt_idx]
     out = {"run": run_idx}
-    keep = [c for c in runs.columns if c not in ("config", "error", "start", "end", "attempts", "rank", "wall",
-                                                  "epochs_done", "steps")]
+    keep = ["id", "status"] + [c for c in runs.columns if is_config(c)]
     for c in keep:
         out[c] = runs[c].to_numpy()[run_idx]
     out["point"], out["record"] = pt_idx, rec

@@ -20,12 +20,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hsweep_results as hr  # noqa: E402
 
 SEED_KEYS = {"seed", "data.seed"}
-BOOK_KEYS = {"run", "record", "id", "status", "rank", "wall", "epochs_done", "steps"}
 
 
 def config_keys(runs):
     """The varying config keys (columns of the run table that are not bookkeeping), seeds last."""
-    keys = [c for c in runs.columns if c not in BOOK_KEYS | {"config", "error", "start", "end", "attempts"}]
+    keys = [c for c in runs.columns if hr.is_config(c)]
     return [k for k in keys if k not in SEED_KEYS], [k for k in keys if k in SEED_KEYS]
 
 

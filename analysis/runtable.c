@@ -4,16 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hsweep/schema.h"
 #include "runtable.h"
 
-/* Non-zero when /runs/<name> is configuration, not bookkeeping or a seed. */
+/* Non-zero when /runs/<name> is configuration (a schema key), not bookkeeping or a seed. */
 static int is_config_key(const char *name) {
-    static const char *const skip[] = {"id",    "config", "status",    "rank",          "attempts",
-                                       "start", "end",    "wall",      "epochs_done",   "steps",
-                                       "error", "seed",   "data.seed", "data.rule_seed"};
-    for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
-        if (!strcmp(name, skip[i])) return 0;
-    return 1;
+    static const char *const seeds[] = {"seed", "data.seed", "data.rule_seed"};
+    for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++)
+        if (!strcmp(name, seeds[i])) return 0;
+    return hs_schema_find(name) >= 0;
 }
 
 /* Read /runs/<name> [R] into c: 0, or -1 (missing, another type, out of memory; c partly filled). */

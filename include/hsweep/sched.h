@@ -39,7 +39,8 @@ typedef struct hs_sweep_opts {
     const char *out_path;
     int resume;         /* continue an existing file */
     int retry_failed;   /* with resume: run failed runs again */
-    int force;          /* with resume: accept a file written for another plan */
+    const char *overrides; /* the --set assignments, one per line, stored in the file (NULL: none) */
+    int overwrite;      /* without resume: move an existing file aside (never deleted) and start anew */
     long max_failures;  /* stop handing out work after this many failures; 0 = never */
     double progress_every; /* seconds between progress lines on rank 0; 0 = 5; < 0 = none */
     int quiet;          /* no per-run lines */
@@ -55,6 +56,10 @@ typedef struct hs_sweep_summary {
     size_t ran;                        /* runs this job finished (done, failed or diverged) */
     int interrupted;                   /* a signal stopped the sweep */
     int stopped_on_failures;           /* --max-failures reached */
+    int io_error;                      /* the results file could not be written: stopped */
+    size_t exhausted;                  /* runs failed for good at this start: their ranks died max_attempts times */
+    size_t orphans;                    /* rows of the file the spec no longer names (kept, not run) */
+    size_t appended;                   /* new runs of the spec appended to a resumed file */
     double wall;                       /* seconds, rank 0 */
     double idle_max;                   /* the longest a worker waited for one answer (s) */
     double idle_total;                 /* summed over workers (s) */

@@ -5,6 +5,7 @@
  * sweep (the plan module expands it). Worked example:
  *
  *     name: depth-vs-lr
+ *     sweep: {max_attempts: 5, checkpoint_minutes: 10}   # how to run it; not part of any run id
  *     base:                          # one training's full config; unset keys take defaults
  *       data: {kind: cfm}
  *       model: {depth: 2, width: 100}
@@ -106,6 +107,12 @@ typedef struct hs_block {
     size_t n_excludes;
 } hs_block;
 
+/* Defaults of the `sweep:` settings: a run whose rank dies this many times is failed for good
+ * (a run that always crashes, e.g. out of memory, must not requeue a job forever); a running
+ * training saves its state this often (and whenever it is drained by a signal). */
+#define HS_SPEC_MAX_ATTEMPTS 5
+#define HS_SPEC_CHECKPOINT_MINUTES 10.0
+
 typedef struct hs_spec {
     char *path;        /* file name used in messages */
     char *text;        /* the spec verbatim (stored in results files) */
@@ -120,6 +127,8 @@ typedef struct hs_spec {
     size_t n_sets;
     hs_where *excludes;
     size_t n_excludes;
+    int max_attempts;          /* sweep.max_attempts (HS_SPEC_MAX_ATTEMPTS unless given) */
+    double checkpoint_minutes; /* sweep.checkpoint_minutes; 0 = only when drained */
 } hs_spec;
 
 /* Read and validate the spec file at path. On success *out is a new spec (hs_spec_free it). */

@@ -122,7 +122,9 @@ typedef struct hs_results_layout {
     size_t n_layer_metrics;
     const hs_results_series *series;  /* [n_series] /series groups (none: no /series group) */
     size_t n_series;
+    const long long *steps_total; /* [n_runs] optimiser steps each run makes in full (NULL: -1) */
     const char *spec_text, *spec_path, *plan_digest, *hsweep_version;
+    const char *overrides;      /* the --set assignments, one per line ("" or NULL: none) */
     int schema_version;
 } hs_results_layout;
 
@@ -137,10 +139,15 @@ typedef struct hs_results_row {
 
 typedef struct hs_results hs_results;
 
-/* Create path (truncating) with the whole layout; collective over comm, identical arguments on
- * every rank. Every run starts pending. */
+/* Create path with the whole layout; collective over comm, identical arguments on every rank.
+ * Every run starts pending. An existing path is never truncated (an error: move it aside
+ * first); a file system with less free space than hs_results_layout_bytes is refused before
+ * anything is written; a step that fails on any rank fails on all (no rank is left in a
+ * collective), and the half-made file is removed. Errors name the cause the system gave. */
 hs_code hs_results_create(MPI_Comm comm, const char *path, const hs_results_layout *layout, hs_results **out,
                           hs_error *err);
+/* About how many bytes a file of this layout takes (datasets are allocated at creation). */
+double hs_results_layout_bytes(const hs_results_layout *layout);
 
 /* Open an existing results file for resuming (collective). The caller reads the ids and states
  * to decide what to run; n_records / metrics must match what it will write. */
@@ -160,10 +167,17 @@ size_t hs_results_max_layers(const hs_results *f);
 /* The stored id of run i (16 hex digits + NUL) and every run's state, read at open/create time. */
 const char *hs_results_id(const hs_results *f, size_t i);
 hs_run_state hs_results_state(const hs_results *f, size_t i);
+/* Attempts started on run i so far (a drained attempt is given back by the row written then). */
+int hs_results_attempts(const hs_results *f, size_t i);
+/* The canonical config of row i as the file held it at open (NULL for rows appended since). */
+const char *hs_results_config(const hs_results *f, size_t i);
+/* The config schema version the file was written with (-1 when it does not say). */
+int hs_results_schema_version(const hs_results *f);
 /* Attribute text (spec_sha256, plan_digest, ...), or NULL. */
 const char *hs_results_attr(const hs_results *f, const char *name);
 
-/* Append runs (collective): the layout's first n_runs ids must equal the file's; the rest become
+/* Append runs (collective): the layout's first n_runs ids must equal the file's (the caller lists
+ * the file's rows in file order, whatever the plan's order, then its new runs); the rest become
  * new pending rows, datasets grow (also along records and layers when the layout needs more),
  * key columns that vary only now are added, and the spec attributes are replaced. Series new in
  * the layout are created (NaN / -1 for every run), existing ones grow along points and dims
@@ -172,8 +186,27 @@ const char *hs_results_attr(const hs_results *f, const char *name);
  * (then write a new file). */
 hs_code hs_results_grow(MPI_Comm comm, hs_results *f, const hs_results_layout *layout, hs_error *err);
 
-/* Mark run i running (independent I/O; written by the rank that starts it). */
+/* Collective: which rows belong to the plan being run (1) and which a resumed spec no longer
+ * names (0: kept as they are, reported by status, never run). Creates /runs/in_plan in a file
+ * written before the column existed. */
+hs_code hs_results_mark_plan(MPI_Comm comm, hs_results *f, const unsigned char *in_plan, hs_error *err);
+/* Collective, identical line on every rank: append one line to the root attribute `sessions`,
+ * the history of the jobs that wrote the file (status reads it to tell a stalled sweep). */
+hs_code hs_results_add_session(MPI_Comm comm, hs_results *f, const char *line, hs_error *err);
+
+/* Mark run i running and count one attempt (independent I/O; written by the rank that starts
+ * it). A rank that dies leaves the run "running" with the attempt counted. */
 hs_code hs_results_mark_running(hs_results *f, size_t i, int rank, double start, hs_error *err);
+
+/* Live progress of a running run (independent I/O): record point t's values, one per metric in
+ * the order the file uses (hs_results_use_metrics), and epochs_done / steps, so that status and
+ * readers see a run's curves while it trains. The status stays "running": readers trust a row's
+ * values only once its status says it finished (hs_results_write_run rewrites them all). */
+hs_code hs_results_write_point(hs_results *f, size_t i, size_t t, const double *values, long long epochs_done,
+                               long long steps, hs_error *err);
+
+/* Mark run i failed for good with why (independent I/O; its records stay as they are). */
+hs_code hs_results_mark_failed(hs_results *f, size_t i, const char *why, hs_error *err);
 
 /* Write run i's records [n_records x n_metrics] (row-major by record point, NULL = leave NaN),
  * per-layer values [n_records x n_layer_metrics x max_layers] (NULL = leave NaN), the row's
@@ -191,10 +224,20 @@ hs_code hs_results_write_series(hs_results *f, size_t i, const hs_store_series *
 /* Flush and close (collective). Frees f even on error. */
 hs_code hs_results_close(hs_results *f, hs_error *err);
 
-/* A human summary of a results file, from the file alone (serial open, no MPI needed): spec,
- * runs by state, wall time, and every failed or diverged run with its id and message.
- * counts (may be NULL) receives the number of runs in each hs_run_state. */
-hs_code hs_results_describe(const char *path, hs_str *out, size_t *counts, hs_error *err);
+/* What hs_results_describe found, for a script's verdict. */
+typedef struct hs_results_census {
+    size_t runs;                    /* rows of the file */
+    size_t states[HS_STATE_COUNT];  /* rows of the current plan, by state */
+    size_t orphans;                 /* rows a resumed spec no longer names (kept, never run) */
+    int stalled;                    /* the last two jobs drained without any progress */
+    int writer;                     /* hs_lock_state of F.lock: none, live (being written), stale */
+} hs_results_census;
+
+/* A human summary of a results file from the file and its lock alone (serial read-only open, no
+ * MPI, never the lock): spec, writer, runs by state with what each state means, running runs'
+ * progress and ETA, failed and diverged runs with their messages, and what to do next. Safe on
+ * a live file. census receives the counts. */
+hs_code hs_results_describe(const char *path, hs_str *out, hs_results_census *census, hs_error *err);
 
 /* ================================================================ the file of one training */
 

@@ -2,7 +2,7 @@
  *
  *   hsweep plan SPEC.yaml [--format text|tsv|json] [--set key=value ...] [--max-runs N]
  *   hsweep train SPEC.yaml [--run ID] [--set key=value ...] [-o FILE] [--quiet]
- *   hsweep run SPEC.yaml -o FILE [--resume] [--retry-failed] [--force] [--max-failures N] ...
+ *   hsweep run SPEC.yaml -o FILE [--resume [--retry-failed] | --overwrite] [--max-failures N] ...
  *   hsweep status FILE
  *   hsweep analyze FILE [--prefix P] [--obey-r R]
  *   hsweep keys [--format text|markdown|tsv]
@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "hsweep/analysis.h"
+#include "hsweep/lock.h"
 #include "hsweep/metrics.h"
 #include "hsweep/plan.h"
 #include "hsweep/sched.h"
@@ -30,7 +31,11 @@
 
 #define HSWEEP_VERSION HSWEEP_VERSION_STRING
 
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+/* Exit codes, the same for `run` and `status` so that batch scripts decide from either:
+ * 3 work left (requeue), 4 finished but some runs failed (no requeue; analyse the rest),
+ * 5 stalled (work left, but the last two jobs made no progress: do not requeue),
+ * 6 a live writer holds the file (status only). */
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_FAILED_RUNS = 4, EXIT_STALLED = 5, EXIT_LIVE = 6 };
 
 static const char usage[] =
     "usage: hsweep <command> [options]\n"
@@ -42,15 +47,17 @@ static const char usage[] =
     "      --max-runs N             refuse plans larger than N runs (default 1000000)\n"
     "  run SPEC.yaml     run every training of the sweep across the MPI ranks into one HDF5 file\n"
     "      -o FILE                  results file (default results.h5); FILE.log is its text log\n"
-    "      --resume                 continue FILE: skip finished runs, redo interrupted ones\n"
+    "      --resume                 continue FILE (or start it when missing): runs are matched by id, finished\n"
+    "                               ones kept, interrupted ones continued from their checkpoint, new ones appended\n"
     "      --retry-failed           with --resume: run failed runs again\n"
-    "      --force                  with --resume: accept a file whose plan differs (runs both agree on)\n"
+    "      --overwrite              FILE exists: move it aside (FILE.replaced-<time>, never deleted) and start anew\n"
     "      --max-failures N         stop handing out work after N failed runs\n"
     "      --set key=value          override a base key (repeatable)\n"
     "      --progress SECONDS       progress line interval on rank 0 (default 5; 0 = default, -1 = none)\n"
     "      --quiet                  no per-run lines\n"
-    "    exit codes: 0 all runs finished (done or diverged), 1 failures or errors, 2 usage,\n"
-    "                3 interrupted by SIGTERM/SIGUSR1 (requeue the job and run again with --resume)\n"
+    "    exit codes: 0 all runs finished (done or diverged), 1 error, 2 usage, 3 interrupted by\n"
+    "                SIGINT/SIGTERM/SIGUSR1 (requeue the job and run again with --resume), 4 finished with\n"
+    "                failed runs\n"
     "  analyze FILE      analyse a results file (also under mpirun), writing back into FILE and tables\n"
     "                    beside it: equi-separation (per-run fits of ln D_l on l, statistics over seeds;\n"
     "                    /analysis/equisep, .equisep.csv/.md) or, for rhm/srhm sweeps, sample complexity\n"
@@ -59,8 +66,10 @@ static const char usage[] =
     "      --prefix P               write the tables to P.<kind>.csv / .md instead\n"
     "      --obey-r R               equisep: a run obeys the law when r <= R (default -0.99)\n"
     "      --threshold T            srhm: P* is where the test error crosses T (default 0.1)\n"
-    "  status FILE       summarise a results file: runs by state, failed runs with their messages\n"
-    "    exit codes: 0 complete, 1 some runs failed, 3 runs left to resume (pending or running)\n"
+    "  status FILE       summarise a results file (safe while it is written): its writer, runs by state,\n"
+    "                    running runs' progress and ETA, failed runs with their messages, what to do next\n"
+    "    exit codes: 0 complete, 1 unreadable, 3 runs left to resume, 4 complete but some runs failed,\n"
+    "                5 stalled (runs left, the last two jobs made no progress), 6 being written now\n"
     "  train SPEC.yaml   train one run of the spec in this process and write its records to HDF5\n"
     "      --run ID                 the run to train (an id from `hsweep plan`, or a unique prefix);\n"
     "                               optional when the spec has a single run\n"
@@ -276,7 +285,7 @@ done:
 typedef struct run_args {
     const char *spec, *out;
     const char **sets;
-    int n_sets, resume, retry_failed, force, quiet;
+    int n_sets, resume, retry_failed, overwrite, quiet;
     long max_failures;
     double progress;
 } run_args;
@@ -289,7 +298,7 @@ static int parse_run_args(int argc, char **argv, run_args *a) {
         else if (!strcmp(o, "--set") && i + 1 < argc) a->sets[a->n_sets++] = argv[++i];
         else if (!strcmp(o, "--resume")) a->resume = 1;
         else if (!strcmp(o, "--retry-failed")) a->retry_failed = 1;
-        else if (!strcmp(o, "--force")) a->force = 1;
+        else if (!strcmp(o, "--overwrite")) a->overwrite = 1;
         else if (!strcmp(o, "--quiet")) a->quiet = 1;
         else if (!strcmp(o, "--max-failures") && i + 1 < argc) {
             a->max_failures = strtol(argv[++i], &end, 10);
@@ -308,8 +317,12 @@ static int parse_run_args(int argc, char **argv, run_args *a) {
         }
     }
     if (!a->spec) return missing_spec("run");
-    if ((a->retry_failed || a->force) && !a->resume) {
-        fprintf(stderr, "hsweep run: --retry-failed and --force only make sense with --resume\n");
+    if (a->retry_failed && !a->resume) {
+        fprintf(stderr, "hsweep run: --retry-failed only makes sense with --resume\n");
+        return EXIT_USAGE;
+    }
+    if (a->overwrite && a->resume) {
+        fprintf(stderr, "hsweep run: --overwrite and --resume exclude each other\n");
         return EXIT_USAGE;
     }
     if (!a->out) a->out = "results.h5";
@@ -334,11 +347,14 @@ static int cmd_run(int argc, char **argv) {
     plan_args pa = {.spec = a.spec, .sets = a.sets, .n_sets = a.n_sets};
     hs_code code = build_plan(&pa, &spec, &plan, &err);
     if ((rc = plan_agree(code, &err, plan, a.spec)) != EXIT_OK) goto done;
+    hs_str overrides = {0};
+    for (int i = 0; i < a.n_sets; i++) hs_str_printf(&overrides, "%s%s", i ? "\n" : "", a.sets[i]);
     hs_sweep_opts so = {.spec = spec, .plan = plan, .out_path = a.out, .resume = a.resume,
-                        .retry_failed = a.retry_failed, .force = a.force, .max_failures = a.max_failures,
-                        .progress_every = a.progress, .quiet = a.quiet};
+                        .retry_failed = a.retry_failed, .overwrite = a.overwrite, .max_failures = a.max_failures,
+                        .progress_every = a.progress, .quiet = a.quiet, .overrides = overrides.buf};
     hs_sweep_summary sum;
     code = hs_sweep_run(MPI_COMM_WORLD, &so, &sum, &err);
+    hs_str_free(&overrides);
     if (code != HS_OK) {
         if (rank == 0) print_error(&err, rank, 1);
         rc = EXIT_FAIL;
@@ -358,7 +374,7 @@ static int cmd_run(int argc, char **argv) {
         if (sum.stopped_on_failures) printf("stopped after %zu failed runs (--max-failures)\n", sum.failed);
         fflush(stdout);
     }
-    rc = sum.interrupted ? HS_EXIT_REQUEUE : (sum.failed || sum.pending) ? EXIT_FAIL : EXIT_OK;
+    rc = sum.interrupted ? HS_EXIT_REQUEUE : sum.pending ? EXIT_FAIL : sum.failed ? EXIT_FAILED_RUNS : EXIT_OK;
 done:
     MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
     hs_plan_free(plan);
@@ -412,7 +428,27 @@ static int cmd_analyze(int argc, char **argv) {
     hs_str table = {0};
     int rc = EXIT_OK;
     hs_analysis_kind k = HS_ANALYSIS_EQUISEP;
-    hs_code code = HS_OK;
+    /* The analysis writes into the results file, so it is a writer: it takes the file's lock
+     * and is refused while a sweep writes the file (two writers corrupt HDF5 for good). A lock
+     * left by a dead writer is taken over (the analysis reads finished runs only). */
+    hs_lock *lock = NULL;
+    hs_lock_info dead = {0};
+    hs_code code = rank == 0 ? hs_lock_acquire(o.path, "analyze", 1, &lock, &dead, &err) : HS_OK;
+    if (code == HS_OK && rank == 0 && dead.pid) {
+        char who[512];
+        hs_lock_describe(&dead, who, sizeof who);
+        fprintf(stderr, "hsweep analyze: warning: %s: the writer is gone (%s); analysing the finished runs\n", o.path,
+                who);
+    }
+    if (code != HS_OK && rank == 0)
+        hs_error_hint(&err, "wait until the sweep has finished (the Slurm analysis job waits for it), or stop it "
+                            "with SIGUSR1 (it drains and closes the file), then analyse; `hsweep status` is safe now");
+    int lock_code = code;
+    MPI_Bcast(&lock_code, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (lock_code != HS_OK) {
+        if (rank == 0) print_error(&err, 0, 1);
+        return EXIT_FAIL;
+    }
     if (!strcmp(kind, "srhm")) k = HS_ANALYSIS_SRHM;
     else if (!strcmp(kind, "dynamics")) k = HS_ANALYSIS_DYNAMICS;
     else if (!strcmp(kind, "auto")) code = hs_analyze_detect(MPI_COMM_WORLD, o.path, &k, &err);
@@ -452,6 +488,8 @@ static int cmd_analyze(int argc, char **argv) {
         rc = write_out(&table);
     }
     hs_str_free(&table);
+    MPI_Barrier(MPI_COMM_WORLD); /* every rank has closed the file before the lock goes */
+    hs_lock_release(lock);
     return rc;
 }
 
@@ -464,18 +502,20 @@ static int cmd_status(int argc, char **argv) {
     }
     hs_error err = {0};
     hs_str out = {0};
-    size_t counts[HS_STATE_COUNT];
-    if (hs_results_describe(argv[0], &out, counts, &err) != HS_OK) {
+    hs_results_census c;
+    if (hs_results_describe(argv[0], &out, &c, &err) != HS_OK) {
         print_error(&err, 0, 1);
         hs_str_free(&out);
-        return EXIT_FAIL;
+        return c.writer == HS_LOCK_LIVE ? EXIT_LIVE : EXIT_FAIL;
     }
     int rc = write_out(&out);
     hs_str_free(&out);
-    /* Scripts decide from the exit code: 0 complete, 3 runs left to resume, 1 failed runs. */
-    if (rc == EXIT_OK && (counts[HS_STATE_PENDING] || counts[HS_STATE_RUNNING])) rc = HS_EXIT_REQUEUE;
-    else if (rc == EXIT_OK && counts[HS_STATE_FAILED]) rc = EXIT_FAIL;
-    return rc;
+    /* Scripts decide from the exit code alone (see the enum above). */
+    size_t left = c.states[HS_STATE_PENDING] + c.states[HS_STATE_RUNNING];
+    if (rc != EXIT_OK) return rc;
+    if (c.writer == HS_LOCK_LIVE) return EXIT_LIVE;
+    if (left) return c.stalled ? EXIT_STALLED : HS_EXIT_REQUEUE;
+    return c.states[HS_STATE_FAILED] ? EXIT_FAILED_RUNS : EXIT_OK;
 }
 
 /* ---------------------------------------------------------------- train */

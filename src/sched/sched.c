@@ -10,11 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hsweep/data.h"
 #include "hsweep/kernel.h"
+#include "hsweep/lock.h"
 #include "hsweep/sched.h"
 #include "hsweep/schema.h"
 #include "hsweep/store.h"
@@ -34,6 +37,7 @@ typedef struct report {
     int signalled;
     int want;      /* also asks for another run */
     int unstarted; /* run was handed out but never started (a signal came first) */
+    int io_error;  /* the results file could not be written: the sweep stops */
     double wall, idle;
     long long epochs;
     char error[256];
@@ -50,6 +54,9 @@ void hs_sweep_install_signals(void) {
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
+    /* SIGINT too: a sweep started without mpirun (a laptop, an interactive node) is stopped with
+     * Ctrl-C, and must drain like a job at its time limit instead of dying mid-write */
+    sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGUSR1, &sa, NULL);
 }
@@ -73,6 +80,7 @@ typedef struct layout_store {
     void **col_data; /* per column: long long*, double* or char** */
     char ***col_strs;
     hs_results_series *series; /* the union of the runs' series, shapes and points at their maxima */
+    long long *steps_total;    /* [runs] optimiser steps of each run in full (-1 when unknown) */
     char digest[17];
 } layout_store;
 
@@ -89,6 +97,7 @@ static void layout_free(layout_store *s, size_t n_runs) {
         if (s->col_data) free(s->col_data[c]);
     }
     free(s->ids), free(s->configs), free(s->cols), free(s->col_data), free(s->col_strs), free(s->series);
+    free(s->steps_total);
     memset(s, 0, sizeof *s);
 }
 
@@ -99,7 +108,7 @@ static void layout_free(layout_store *s, size_t n_runs) {
  * out here: it fails on its own when it runs, with that message. Kernel runs store one record
  * point and no series. */
 static hs_code layout_add_run(const hs_plan *p, size_t r, size_t *n_rec, size_t *n_lay, hs_results_series *ser,
-                              size_t *n_ser, unsigned char *every_differs, hs_error *err) {
+                              size_t *n_ser, unsigned char *every_differs, long long *steps_total, hs_error *err) {
     hs_train_config cfg = {0};
     hs_train_layout tl;
     hs_error mine = {0};
@@ -111,7 +120,9 @@ static hs_code layout_add_run(const hs_plan *p, size_t r, size_t *n_rec, size_t 
         *err = mine;
         return rc;
     }
+    *steps_total = -1;
     if (rc != HS_OK) return HS_OK;
+    *steps_total = kernel ? 1 : tl.total_steps;
     if (tl.n_records > *n_rec) *n_rec = tl.n_records;
     if (tl.n_layers > *n_lay) *n_lay = tl.n_layers;
     for (size_t k = 0; !kernel && k < tl.n_series && k < HS_TRAIN_MAX_SERIES; k++) {
@@ -135,7 +146,8 @@ static hs_code layout_add_run(const hs_plan *p, size_t r, size_t *n_rec, size_t 
     return HS_OK;
 }
 
-static hs_code layout_build(const hs_plan *p, const hs_spec *spec, layout_store *s, hs_error *err) {
+static hs_code layout_build(const hs_plan *p, const hs_spec *spec, const char *overrides, layout_store *s,
+                            hs_error *err) {
     memset(s, 0, sizeof *s);
     size_t R = p->n_runs;
     s->ids = calloc(R ? R : 1, sizeof *s->ids);
@@ -146,8 +158,9 @@ static hs_code layout_build(const hs_plan *p, const hs_spec *spec, layout_store 
     s->col_data = calloc(n_vary ? n_vary : 1, sizeof *s->col_data);
     s->col_strs = calloc(n_vary ? n_vary : 1, sizeof *s->col_strs);
     s->series = calloc(HS_TRAIN_MAX_SERIES * 4, sizeof *s->series);
+    s->steps_total = calloc(R ? R : 1, sizeof *s->steps_total);
     unsigned char every_differs[HS_TRAIN_MAX_SERIES * 4] = {0};
-    if (!s->ids || !s->configs || !s->cols || !s->col_data || !s->col_strs || !s->series) goto nomem;
+    if (!s->ids || !s->configs || !s->cols || !s->col_data || !s->col_strs || !s->series || !s->steps_total) goto nomem;
     size_t n_rec = 1, n_lay = 1, n_ser = 0;
     for (size_t r = 0; r < R; r++) {
         s->ids[r] = malloc(17);
@@ -159,7 +172,7 @@ static hs_code layout_build(const hs_plan *p, const hs_spec *spec, layout_store 
         snprintf(s->ids[r], 17, "%016llx", (unsigned long long)p->runs[r].id);
         s->configs[r] = canon.buf ? canon.buf : strdup("");
         if (!s->configs[r]) goto nomem;
-        hs_code lrc = layout_add_run(p, r, &n_rec, &n_lay, s->series, &n_ser, every_differs, err);
+        hs_code lrc = layout_add_run(p, r, &n_rec, &n_lay, s->series, &n_ser, every_differs, &s->steps_total[r], err);
         if (lrc != HS_OK) {
             layout_free(s, R);
             return lrc;
@@ -217,6 +230,8 @@ static hs_code layout_build(const hs_plan *p, const hs_spec *spec, layout_store 
                                .n_layer_metrics = N_LAYER_METRICS,
                                .series = s->series,
                                .n_series = n_ser,
+                               .steps_total = s->steps_total,
+                               .overrides = overrides ? overrides : "",
                                .spec_text = spec->text ? spec->text : "",
                                .spec_path = spec->path ? spec->path : "",
                                .plan_digest = s->digest,
@@ -254,6 +269,11 @@ typedef struct sweep {
     size_t n_todo;
     size_t runs_here; /* runs this rank has trained */
     size_t *kernel_runs, n_kernel; /* collective kernel runs, plan order */
+    size_t *row;             /* [plan runs] the file row of each plan run (resume matches ids) */
+    size_t cur_row, cur_point; /* the run this rank trains now, and its next record point */
+    int io_error;            /* rank 0: a write to the results file failed; nothing more is handed out */
+    char io_msg[256];
+    size_t checkpoints;      /* rank 0: checkpoints saved by runs of this job (progress without finishing) */
     int printed;             /* a progress line was printed ... */
     size_t printed_finished; /* ... when this many runs had finished */
 } sweep;
@@ -296,6 +316,19 @@ static hs_code load_data(sweep *S, size_t r, const hs_data_opts *d, hs_error *er
     return rc;
 }
 
+/* Each record point goes to the file as it is made, so status and readers follow running runs. A
+ * failed write here stops nothing: the run's final write (status last) is what counts, and it
+ * reports the file's trouble. */
+static hs_code live_record(void *ctx, const hs_record *rec, hs_model *net, const hs_dataset *train, hs_error *err) {
+    (void)net, (void)train, (void)err;
+    sweep *S = ctx;
+    double v[HS_RECORD_FIELDS];
+    for (int f = 0; f < HS_RECORD_FIELDS; f++) v[f] = hs_record_field(rec, f);
+    hs_error werr = {0};
+    hs_results_write_point(S->file, S->cur_row, S->cur_point++, v, rec->epoch, rec->step, &werr);
+    return HS_OK;
+}
+
 static int should_stop(void *ctx) {
     sweep *S = ctx;
     if (S->rank == 0 && S->nranks > 1) serve_requests(S, 0);
@@ -309,6 +342,14 @@ static void test_kill_hook(sweep *S) {
     int rank, n;
     if (!v || sscanf(v, "%d:%d", &rank, &n) != 2 || rank != S->rank) return;
     if (++S->runs_here >= (size_t)n) raise(SIGKILL);
+}
+
+/* Test hook: HSWEEP_TEST_CRASH_RUN=ID makes the rank that starts run ID die by SIGKILL right
+ * after marking it running, every time: a run that always crashes its rank (out of memory, a
+ * bad node), which sweep.max_attempts must bound. */
+static void test_crash_hook(const sweep *S, size_t row) {
+    const char *v = getenv("HSWEEP_TEST_CRASH_RUN");
+    if (v && *v && !strncmp(hs_results_id(S->file, row), v, strlen(v))) raise(SIGKILL);
 }
 
 /* Copy a message, cut to fit (the file keeps ERROR_LEN bytes anyway). */
@@ -332,10 +373,20 @@ static void run_one(sweep *S, size_t r, report *rep) {
     }
     hs_train_config cfg = {0};
     hs_train_result res = {0};
-    hs_code rc = hs_results_mark_running(S->file, r, S->rank, start, &err);
-    if (rc == HS_OK) rc = hs_train_config_from_plan(S->plan, r, &cfg, &err);
+    const size_t row_i = S->row[r];
+    hs_code rc = hs_results_mark_running(S->file, row_i, S->rank, start, &err);
+    if (rc != HS_OK) { /* the file cannot be written: do not train what cannot be stored */
+        rep->io_error = 1, rep->state = HS_STATE_RUNNING;
+        set_msg(rep->error, sizeof rep->error, err.msg);
+        rep->wall = wall_now() - start;
+        log_line(S, rep);
+        return;
+    }
+    test_crash_hook(S, row_i);
+    rc = hs_train_config_from_plan(S->plan, r, &cfg, &err);
     if (rc == HS_OK) rc = load_data(S, r, &cfg.data, &err);
-    hs_train_hooks hooks = {.ctx = S, .should_stop = should_stop};
+    S->cur_row = row_i, S->cur_point = 0;
+    hs_train_hooks hooks = {.ctx = S, .should_stop = should_stop, .on_record = live_record};
     if (rc == HS_OK) rc = hs_train_run(&cfg, &S->train, &S->test, &hooks, &res, &err);
     for (size_t i = 0; i < S->n_records * N_LAYER_METRICS * S->max_layers; i++) S->layers[i] = NAN;
     for (size_t t = 0; rc == HS_OK && t < res.n_records && t < S->n_records; t++)
@@ -347,7 +398,8 @@ static void run_one(sweep *S, size_t r, report *rep) {
     for (size_t i = 0; i < S->n_records * HS_RECORD_FIELDS; i++) S->records[i] = NAN;
     for (size_t t = 0; rc == HS_OK && t < res.n_records && t < S->n_records; t++)
         for (int f = 0; f < HS_RECORD_FIELDS; f++) S->records[t * HS_RECORD_FIELDS + f] = hs_record_field(&res.records[t], f);
-    hs_results_row row = {.rank = S->rank, .attempts = 1, .start = start, .end = wall_now()};
+    hs_results_row row = {.rank = S->rank, .attempts = hs_results_attempts(S->file, row_i), .start = start,
+                          .end = wall_now()};
     row.wall = row.end - start;
     if (rc != HS_OK) {
         row.state = HS_STATE_FAILED;
@@ -357,6 +409,7 @@ static void run_one(sweep *S, size_t r, report *rep) {
         set_msg(rep->error, sizeof rep->error, res.message);
     } else if (res.status == HS_RUN_STOPPED) {
         row.state = HS_STATE_PENDING; /* interrupted: a resume runs it again from the start */
+        row.attempts--;               /* drained on request: that attempt does not count */
         set_msg(rep->error, sizeof rep->error, res.message);
         rep->signalled = 1;
     } else {
@@ -375,16 +428,18 @@ static void run_one(sweep *S, size_t r, report *rep) {
                                        .every = x->spec.every, .n = x->n, .point = x->point, .values = x->values};
             for (int d = 0; d < x->spec.ndim; d++) ser[k].dims[d] = x->spec.dims[d];
         }
-        if (ser) src = hs_results_write_series(S->file, r, ser, res.n_series, &werr);
+        if (ser) src = hs_results_write_series(S->file, row_i, ser, res.n_series, &werr);
         free(ser);
     }
+    /* A failed write is the file's trouble (a full disk, a dead file server), not the run's: the
+     * run stays "running" in the file (a resume trains it again) and the sweep stops. */
+    if (src == HS_OK)
+        src = hs_results_write_run(S->file, row_i, &row, rc == HS_OK ? S->records : NULL,
+                                   rc == HS_OK ? S->layers : NULL, &werr);
     if (src != HS_OK) {
-        row.state = HS_STATE_FAILED;
-        set_msg(rep->error, sizeof rep->error, werr.msg);
-    }
-    if (hs_results_write_run(S->file, r, &row, rc == HS_OK ? S->records : NULL, rc == HS_OK ? S->layers : NULL,
-                             &werr) != HS_OK) {
-        row.state = HS_STATE_FAILED;
+        row.state = HS_STATE_RUNNING;
+        rep->io_error = werr.code == HS_ERR_IO;
+        if (!rep->io_error) row.state = HS_STATE_FAILED;
         set_msg(rep->error, sizeof rep->error, werr.msg);
     }
     rep->state = row.state, rep->wall = row.wall, rep->epochs = res.epochs_done;
@@ -441,8 +496,9 @@ static void log_line(sweep *S, const report *rep) {
     gmtime_r(&now, &tm);
     strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
     int n = snprintf(line, sizeof line, "%s %s %-8s rank %d  %.2f s  %lld epochs%s%.300s\n", ts,
-                     hs_results_id(S->file, (size_t)rep->run), hs_run_state_to_string((hs_run_state)rep->state),
-                     rep->rank, rep->wall, rep->epochs, rep->error[0] ? "  " : "", rep->error);
+                     hs_results_id(S->file, S->row[rep->run]),
+                     rep->io_error ? "io-error" : hs_run_state_to_string((hs_run_state)rep->state), rep->rank, rep->wall,
+                     rep->epochs, rep->error[0] ? "  " : "", rep->error);
     if (n <= 0) return;
     if (n >= (int)sizeof line) n = (int)sizeof line - 1, line[n - 1] = '\n';
     int fd = open(S->log_path, O_WRONLY | O_APPEND | O_CREAT, 0644);
@@ -460,6 +516,15 @@ static void sweep_report(sweep *S, const report *rep) {
         S->stop = 1;
         return;
     }
+    if (rep->io_error) {
+        S->stop = 1;
+        if (!S->io_error) set_msg(S->io_msg, sizeof S->io_msg, rep->error);
+        S->io_error = 1;
+        fprintf(stderr, "%s[hsweep] run %s on rank %d: %s; stopping the sweep (nothing more is handed out)\n",
+                isatty(fileno(stderr)) ? "\r\033[K" : "", hs_results_id(S->file, S->row[rep->run]), rep->rank,
+                rep->error);
+        return;
+    }
     switch ((hs_run_state)rep->state) {
     case HS_STATE_DONE: S->done++; break;
     case HS_STATE_DIVERGED: S->diverged++; break;
@@ -470,7 +535,7 @@ static void sweep_report(sweep *S, const report *rep) {
     if (S->o->max_failures > 0 && (long)S->failed >= S->o->max_failures) S->stop = 1;
     if (!S->o->quiet && rep->state != HS_STATE_DONE && rep->state != HS_STATE_PENDING)
         fprintf(stderr, "%s[hsweep] run %s %s on rank %d: %s\n", isatty(fileno(stderr)) ? "\r\033[K" : "",
-                hs_results_id(S->file, (size_t)rep->run), hs_run_state_to_string((hs_run_state)rep->state), rep->rank,
+                hs_results_id(S->file, S->row[rep->run]), hs_run_state_to_string((hs_run_state)rep->state), rep->rank,
                 rep->error);
 }
 
@@ -579,7 +644,7 @@ static void run_kernel(sweep *S, size_t r) {
     double start = wall_now();
     hs_train_config cfg = {0};
     hs_code rc = HS_OK;
-    if (S->rank == 0) rc = hs_results_mark_running(S->file, r, 0, start, &err);
+    if (S->rank == 0) rc = hs_results_mark_running(S->file, S->row[r], 0, start, &err);
     if (rc == HS_OK) rc = hs_train_config_from_plan(S->plan, r, &cfg, &err);
     if (rc == HS_OK) rc = load_data(S, r, &cfg.data, &err);
     /* data loading is deterministic, but agree anyway before the collective solve */
@@ -601,15 +666,17 @@ static void run_kernel(sweep *S, size_t r) {
                           .train_acc = 1 - kr.train_error, .test_loss = NAN, .test_acc = 1 - kr.test_error,
                           .seconds = kr.seconds};
         for (int f = 0; f < HS_RECORD_FIELDS; f++) S->records[f] = hs_record_field(&rec0, f);
-        hs_results_row row = {.rank = 0, .attempts = 1, .start = start, .end = wall_now()};
+        hs_results_row row = {.rank = 0, .attempts = hs_results_attempts(S->file, S->row[r]), .start = start,
+                              .end = wall_now()};
         row.wall = row.end - start;
         row.state = rc == HS_OK ? HS_STATE_DONE : HS_STATE_FAILED;
         if (rc != HS_OK) set_msg(rep.error, sizeof rep.error, err.msg);
         else if (kr.used_lu) set_msg(rep.error, sizeof rep.error, "solved by LU: the Gram matrix was not positive definite");
         row.error = rep.error;
         hs_error werr = {0};
-        if (hs_results_write_run(S->file, r, &row, rc == HS_OK ? S->records : NULL, NULL, &werr) != HS_OK) {
-            row.state = HS_STATE_FAILED;
+        if (hs_results_write_run(S->file, S->row[r], &row, rc == HS_OK ? S->records : NULL, NULL, &werr) != HS_OK) {
+            row.state = HS_STATE_RUNNING;
+            rep.io_error = 1;
             set_msg(rep.error, sizeof rep.error, werr.msg);
         }
         rep.state = row.state, rep.wall = row.wall;
@@ -633,44 +700,225 @@ static void kernel_phase(sweep *S) {
     }
 }
 
-/* ================================================================ resume */
+/* ================================================================ claiming the file */
 
-/* How the file relates to the plan: the same runs, or a prefix of the plan's runs (the plan grew:
- * new runs were appended, e.g. a seed added to the last axis), or with --force a file that holds
- * more runs than the plan, whose first ones are the plan's. Anything else is refused, naming the
- * first run that differs. */
-typedef enum { RESUME_SAME, RESUME_GROW } resume_kind;
-
-static hs_code check_resume(const hs_results *f, const layout_store *L, const hs_sweep_opts *o, resume_kind *kind,
-                            hs_error *err) {
-    size_t fr = hs_results_n_runs(f), pr = L->L.n_runs, same = 0;
-    size_t n = fr < pr ? fr : pr;
-    while (same < n && !strcmp(hs_results_id(f, same), L->ids[same])) same++;
-    /* more runs, record points, layers, or series the file lacks or holds smaller */
-    int needs_room = hs_results_needs_grow(f, &L->L);
-    *kind = RESUME_SAME;
-    if (same == n && pr >= fr && needs_room) {
-        *kind = RESUME_GROW;
-        return HS_OK;
+/* Rank 0 only, before any collective HDF5 call: the writer lock of out_path, then what to do
+ * with the file. A fresh run never replaces a file unless told (--overwrite moves it aside,
+ * never deletes it); --resume on a missing file starts it. *resume says which. */
+static hs_code claim_file(const hs_sweep_opts *o, hs_lock **lock, int *resume, hs_error *err) {
+    hs_lock_info dead = {0};
+    HS_TRY(err, hs_lock_acquire(o->out_path, "run", o->resume, lock, &dead, err));
+    if (dead.pid && !o->quiet) {
+        char who[512];
+        hs_lock_describe(&dead, who, sizeof who);
+        fprintf(stderr, "[hsweep] warning: %s: took over the lock of a writer that is gone (%s)\n", o->out_path, who);
     }
-    if (same == n && fr == pr) return HS_OK;
-    if (same == n && o->force && needs_room) {
-        HS_FAIL(err, HS_ERR_VALUE, "%s holds %zu runs, more than the plan's %zu, and lacks room for them (record "
-                "points, layers or series)", o->out_path, fr, pr);
-        hs_error_hint(err, "--force cannot grow such a file: write to a new file with -o");
+    struct stat st;
+    int exists = stat(o->out_path, &st) == 0;
+    *resume = o->resume && exists;
+    if (o->resume && !exists && !o->quiet)
+        fprintf(stderr, "[hsweep] %s does not exist yet: --resume starts it\n", o->out_path);
+    if (!exists || o->resume) return HS_OK;
+    if (!o->overwrite) {
+        HS_FAIL(err, HS_ERR_IO, "%s exists: refusing to overwrite it", o->out_path);
+        hs_error_hint(err, "--resume continues it (finished runs are kept); --overwrite moves it aside first; or "
+                           "choose another -o");
+        return HS_ERR_IO;
+    }
+    /* aside, with its log and checkpoints, under a name that says when */
+    char stamp[32], aside[4096];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    snprintf(aside, sizeof aside, "%s.replaced-%s", o->out_path, stamp);
+    if (stat(aside, &st) == 0 || rename(o->out_path, aside) != 0)
+        return HS_FAIL(err, HS_ERR_IO, "%s: cannot move it aside to %s: %s", o->out_path, aside,
+                       errno ? strerror(errno) : "that name exists");
+    static const char *const side[] = {".log", ".ckpt"};
+    for (size_t k = 0; k < sizeof side / sizeof side[0]; k++) {
+        char from[4096], to[4200];
+        snprintf(from, sizeof from, "%s%s", o->out_path, side[k]);
+        snprintf(to, sizeof to, "%s%s", aside, side[k]);
+        if (stat(from, &st) == 0) rename(from, to);
+    }
+    if (!o->quiet) fprintf(stderr, "[hsweep] %s existed: moved aside to %s\n", o->out_path, aside);
+    return HS_OK;
+}
+
+/* Every rank learns rank 0's outcome (code and message). */
+static hs_code share_outcome(MPI_Comm comm, hs_code rc, hs_error *err) {
+    int code = (int)rc;
+    MPI_Bcast(&code, 1, MPI_INT, 0, comm);
+    if (code != HS_OK) MPI_Bcast(err, (int)sizeof *err, MPI_BYTE, 0, comm);
+    return (hs_code)code;
+}
+
+/* ================================================================ resume by id */
+
+typedef struct id_row {
+    const char *id;
+    size_t row;
+} id_row;
+
+static int by_id(const void *a, const void *b) { return strcmp(((const id_row *)a)->id, ((const id_row *)b)->id); }
+
+/* The value of key c's column for an orphan row (a run the spec no longer names), from its
+ * canonical config: "key=value" when it differs from the default, else the default. Only
+ * needed when a column is new to the file, since columns are written once per row. */
+static void orphan_value(const char *canon, const hs_results_col *col, size_t k, long long *iv, double *fv,
+                         char **sv) {
+    char pat[256];
+    snprintf(pat, sizeof pat, "\n%s=", col->name);
+    const char *at = canon ? strstr(canon, pat) : NULL, *v = NULL;
+    size_t n = 0;
+    if (at) {
+        v = at + strlen(pat);
+        n = strcspn(v, "\n");
+    } else {
+        const hs_key *key = hs_schema_key(k);
+        v = key && key->def ? key->def : "";
+        n = strlen(v);
+    }
+    char buf[512];
+    snprintf(buf, sizeof buf, "%.*s", (int)n, v);
+    if (col->type == HS_COL_INT) *iv = !strcmp(buf, "true") ? 1 : !strcmp(buf, "false") ? 0 : strtoll(buf, NULL, 10);
+    else if (col->type == HS_COL_FLOAT) *fv = strtod(buf, NULL);
+    else {
+        size_t len = strlen(buf);
+        if (len >= 2 && buf[0] == '"' && buf[len - 1] == '"') buf[len - 1] = '\0', memmove(buf, buf + 1, len - 1);
+        *sv = strdup(buf);
+    }
+}
+
+/* The file's rows in file order, then the plan's new runs: the layout hs_results_grow takes. */
+typedef struct file_layout {
+    hs_results_layout L;
+    const char **ids, **configs;
+    hs_results_col *cols;
+    long long **ci;
+    double **cf;
+    char ***cs;
+    long long *steps_total;
+    size_t n;
+} file_layout;
+
+static void file_layout_free(file_layout *F) {
+    for (size_t c = 0; c < F->L.n_cols; c++) {
+        if (F->ci) free(F->ci[c]);
+        if (F->cf) free(F->cf[c]);
+        for (size_t r = 0; F->cs && F->cs[c] && r < F->n; r++) free(F->cs[c][r]);
+        if (F->cs) free(F->cs[c]);
+    }
+    free(F->ids), free(F->configs), free(F->cols), free(F->ci), free(F->cf), free(F->cs), free(F->steps_total);
+    memset(F, 0, sizeof *F);
+}
+
+/* Match the plan's runs to the file's rows by id (S->row), append the plan's new runs to the
+ * file, and mark which rows the plan names. Collective; every rank reads the same file and plan,
+ * so every rank decides the same. Refused: another schema version (ids would not mean the same
+ * configs), and a row whose id matches but whose stored config differs (a damaged file). */
+static hs_code resume_map(sweep *S, const layout_store *P, size_t *n_new_out, size_t *n_orphans, hs_error *err) {
+    hs_results *f = S->file;
+    const hs_sweep_opts *o = S->o;
+    size_t fr = hs_results_n_runs(f), pr = P->L.n_runs;
+    if (hs_results_schema_version(f) != HS_SCHEMA_VERSION) {
+        HS_FAIL(err, HS_ERR_VALUE, "%s was written with config schema %d; this hsweep uses schema %d", o->out_path,
+                hs_results_schema_version(f), HS_SCHEMA_VERSION);
+        hs_error_hint(err, "resume it with the hsweep version that wrote it, or start a new file with -o");
         return HS_ERR_VALUE;
     }
-    if (same == n && o->force) return HS_OK; /* pr < fr: the plan's runs are the file's first ones */
-    if (same == n) {
-        HS_FAIL(err, HS_ERR_VALUE, "%s holds %zu runs; the plan has only its first %zu", o->out_path, fr, pr);
-        hs_error_hint(err, "--force resumes those %zu and leaves the others as they are", pr);
-        return HS_ERR_VALUE;
+    id_row *idx = malloc((fr ? fr : 1) * sizeof *idx);
+    unsigned char *in_plan = calloc(fr + pr + 1, 1);
+    file_layout F = {0};
+    hs_code rc = HS_OK;
+    if (!idx || !in_plan) {
+        rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
+        goto out;
     }
-    HS_FAIL(err, HS_ERR_VALUE, "%s was written for another plan: run %zu is %s in the file but %s in %s",
-            o->out_path, same, hs_results_id(f, same), L->ids[same], o->spec->path);
-    hs_error_hint(err, "resume with the spec that wrote the file (new runs may only be appended: extend the last "
-                       "axis or add a block at the end), or write to a new file with -o");
-    return HS_ERR_VALUE;
+    for (size_t i = 0; i < fr; i++) idx[i] = (id_row){hs_results_id(f, i), i};
+    qsort(idx, fr, sizeof *idx, by_id);
+    size_t n_new = 0;
+    for (size_t r = 0; r < pr; r++) {
+        id_row key = {P->ids[r], 0}, *hit = fr ? bsearch(&key, idx, fr, sizeof *idx, by_id) : NULL;
+        if (!hit) {
+            S->row[r] = fr + n_new++;
+            in_plan[S->row[r]] = 1;
+            continue;
+        }
+        const char *have = hs_results_config(f, hit->row);
+        if (have && strcmp(have, P->configs[r]) != 0) {
+            rc = HS_FAIL(err, HS_ERR_VALUE, "%s: row %zu has id %s but another config than the plan's run of that id",
+                         o->out_path, hit->row, P->ids[r]);
+            hs_error_hint(err, "the file is damaged or was edited by hand: write to a new file with -o");
+            goto out;
+        }
+        S->row[r] = hit->row;
+        in_plan[hit->row] = 1;
+    }
+    *n_orphans = 0;
+    for (size_t i = 0; i < fr; i++) *n_orphans += !in_plan[i];
+    *n_new_out = n_new;
+
+    /* the layout of the file as it will be: its rows, then the new runs */
+    size_t R = fr + n_new, C = P->L.n_cols;
+    F.n = R;
+    F.ids = calloc(R + 1, sizeof *F.ids), F.configs = calloc(R + 1, sizeof *F.configs);
+    F.cols = calloc(C + 1, sizeof *F.cols), F.steps_total = calloc(R + 1, sizeof *F.steps_total);
+    F.ci = calloc(C + 1, sizeof *F.ci), F.cf = calloc(C + 1, sizeof *F.cf), F.cs = calloc(C + 1, sizeof *F.cs);
+    long long *plan_of = malloc((R + 1) * sizeof *plan_of); /* row -> plan run, -1 for orphans */
+    if (!F.ids || !F.configs || !F.cols || !F.steps_total || !F.ci || !F.cf || !F.cs || !plan_of) {
+        free(plan_of);
+        rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    F.L = P->L;
+    F.L.n_runs = R, F.L.n_cols = C;
+    for (size_t i = 0; i < R; i++) plan_of[i] = -1;
+    for (size_t r = 0; r < pr; r++) plan_of[S->row[r]] = (long long)r;
+    for (size_t i = 0; i < R; i++) {
+        long long r = plan_of[i];
+        F.ids[i] = r >= 0 ? P->ids[r] : hs_results_id(f, i);
+        F.configs[i] = r >= 0 ? P->configs[r] : hs_results_config(f, i) ? hs_results_config(f, i) : "";
+        F.steps_total[i] = r >= 0 ? P->steps_total[r] : -1;
+    }
+    for (size_t c = 0; c < C && rc == HS_OK; c++) {
+        const hs_results_col *pc = &P->L.cols[c];
+        hs_results_col *fc = &F.cols[c];
+        *fc = (hs_results_col){.name = pc->name, .type = pc->type};
+        size_t k = (size_t)hs_schema_find(pc->name);
+        if (pc->type == HS_COL_INT) F.ci[c] = malloc((R + 1) * sizeof **F.ci), fc->i = F.ci[c];
+        else if (pc->type == HS_COL_FLOAT) F.cf[c] = malloc((R + 1) * sizeof **F.cf), fc->f = F.cf[c];
+        else F.cs[c] = calloc(R + 1, sizeof **F.cs), fc->s = (const char *const *)F.cs[c];
+        if (!F.ci[c] && !F.cf[c] && !F.cs[c]) {
+            rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
+            break;
+        }
+        for (size_t i = 0; i < R; i++) {
+            long long r = plan_of[i];
+            if (r >= 0 && pc->type == HS_COL_INT) F.ci[c][i] = pc->i[r];
+            else if (r >= 0 && pc->type == HS_COL_FLOAT) F.cf[c][i] = pc->f[r];
+            else if (r >= 0) F.cs[c][i] = strdup(pc->s[r]);
+            else
+                orphan_value(hs_results_config(f, i), pc, k, F.ci[c] ? &F.ci[c][i] : NULL,
+                             F.cf[c] ? &F.cf[c][i] : NULL, F.cs[c] ? &F.cs[c][i] : NULL);
+            if (F.cs[c] && !F.cs[c][i] && !(F.cs[c][i] = strdup(""))) rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
+        }
+    }
+    free(plan_of);
+    F.L.ids = F.ids, F.L.configs = F.configs, F.L.cols = F.cols, F.L.steps_total = F.steps_total;
+    if (rc == HS_OK && hs_results_needs_grow(f, &F.L)) {
+        rc = hs_results_grow(S->comm, f, &F.L, err);
+        if (rc == HS_OK && S->rank == 0 && !o->quiet && n_new)
+            fprintf(stderr, "[hsweep] %s: %zu new runs appended; the file now holds %zu runs\n", o->out_path, n_new,
+                    hs_results_n_runs(f));
+    }
+    if (rc == HS_OK) rc = hs_results_mark_plan(S->comm, f, in_plan, err);
+out:
+    file_layout_free(&F);
+    free(idx);
+    free(in_plan);
+    return rc;
 }
 
 /* ================================================================ the sweep */
@@ -690,43 +938,54 @@ hs_code hs_sweep_run(MPI_Comm comm, const hs_sweep_opts *o, hs_sweep_summary *su
     hs_sweep_install_signals();
 
     layout_store L;
-    HS_TRY(err, layout_build(o->plan, o->spec, &L, err));
-    hs_code rc = o->resume ? hs_results_open(comm, o->out_path, &S.file, err)
-                           : hs_results_create(comm, o->out_path, &L.L, &S.file, err);
-    if (rc == HS_OK && o->resume) {
-        hs_error mine = {0};
-        resume_kind kind = RESUME_SAME;
-        hs_code c = check_resume(S.file, &L, o, &kind, &mine);
+    HS_TRY(err, layout_build(o->plan, o->spec, o->overrides, &L, err));
+    size_t R = o->plan->n_runs;
+    S.row = malloc((R ? R : 1) * sizeof *S.row);
+    if (!S.row) {
+        layout_free(&L, R);
+        return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
+    }
+    for (size_t r = 0; r < R; r++) S.row[r] = r; /* a new file holds the plan in its order */
+    /* The lock first, and every rank agrees on it, before any collective HDF5 call. */
+    hs_lock *lock = NULL;
+    int resume = 0;
+    hs_code rc = HS_OK;
+    if (S.rank == 0) rc = claim_file(o, &lock, &resume, err);
+    rc = share_outcome(comm, rc, err);
+    MPI_Bcast(&resume, 1, MPI_INT, 0, comm);
+    if (rc == HS_OK && S.rank == 0 && hs_lock_start_heartbeat(lock, 0, err) != HS_OK) rc = HS_ERR_IO;
+    rc = share_outcome(comm, rc, err);
+    size_t n_new = 0, n_orphans = 0;
+    if (rc == HS_OK)
+        rc = resume ? hs_results_open(comm, o->out_path, &S.file, err)
+                    : hs_results_create(comm, o->out_path, &L.L, &S.file, err);
+    if (rc == HS_OK && resume) {
+        hs_code c = resume_map(&S, &L, &n_new, &n_orphans, err);
         if (c == HS_OK)
-            c = hs_results_use_metrics(S.file, L.L.metrics, L.L.n_metrics, L.L.layer_metrics, L.L.n_layer_metrics,
-                                       &mine);
-        /* every rank sees the same file, so every rank decides the same */
-        if (c == HS_OK && kind == RESUME_GROW) {
-            c = hs_results_grow(comm, S.file, &L.L, &mine);
-            if (c == HS_OK && S.rank == 0 && !o->quiet)
-                fprintf(stderr, "[hsweep] %s: the plan grew; the file now holds %zu runs\n", o->out_path,
-                        hs_results_n_runs(S.file));
-        }
-        if (c == HS_OK) c = hs_results_use_series(S.file, L.L.series, L.L.n_series, &mine);
+            c = hs_results_use_metrics(S.file, L.L.metrics, L.L.n_metrics, L.L.layer_metrics, L.L.n_layer_metrics, err);
+        if (c == HS_OK) c = hs_results_use_series(S.file, L.L.series, L.L.n_series, err);
         if (c != HS_OK) {
-            *err = mine;
             hs_results_close(S.file, NULL);
             S.file = NULL;
             rc = c;
         }
     }
     if (rc != HS_OK) {
-        layout_free(&L, o->plan->n_runs);
+        layout_free(&L, R);
+        free(S.row);
+        hs_lock_release(lock);
         hs_error_trace(err, __FILE__, __LINE__);
         return rc;
     }
+    sum->orphans = n_orphans, sum->appended = n_new;
     S.n_records = hs_results_n_records(S.file);
     S.max_layers = hs_results_max_layers(S.file);
     S.records = malloc(S.n_records * HS_RECORD_FIELDS * sizeof *S.records);
     S.layers = malloc((S.n_records * N_LAYER_METRICS * S.max_layers + 1) * sizeof *S.layers);
 
     /* What to run: identical on every rank (each read the same states). */
-    size_t R = o->plan->n_runs, before[HS_STATE_COUNT] = {0};
+    size_t before[HS_STATE_COUNT] = {0};
+    int max_attempts = o->spec->max_attempts > 0 ? o->spec->max_attempts : HS_SPEC_MAX_ATTEMPTS;
     double *keyed = malloc((R ? R : 1) * 2 * sizeof *keyed);
     S.order = malloc((R ? R : 1) * sizeof *S.order);
     S.kernel_runs = malloc((R ? R : 1) * sizeof *S.kernel_runs);
@@ -736,7 +995,21 @@ hs_code hs_sweep_run(MPI_Comm comm, const hs_sweep_opts *o, hs_sweep_summary *su
         goto close;
     }
     for (size_t r = 0; r < R; r++) {
-        hs_run_state st = hs_results_state(S.file, r);
+        hs_run_state st = hs_results_state(S.file, S.row[r]);
+        int tries = hs_results_attempts(S.file, S.row[r]);
+        if (st == HS_STATE_RUNNING && tries >= max_attempts) {
+            /* its rank died in each of its attempts (out of memory, a node fault): retrying it
+             * for ever would requeue the job for ever */
+            char why[160];
+            snprintf(why, sizeof why, "rank died %d times (sweep.max_attempts = %d)", tries, max_attempts);
+            hs_error werr = {0};
+            if (S.rank == 0 && hs_results_mark_failed(S.file, S.row[r], why, &werr) != HS_OK && !o->quiet)
+                fprintf(stderr, "[hsweep] warning: %s\n", werr.msg);
+            if (S.rank == 0 && !o->quiet)
+                fprintf(stderr, "[hsweep] run %s: %s: failed for good\n", hs_results_id(S.file, S.row[r]), why);
+            st = HS_STATE_FAILED;
+            sum->exhausted++;
+        }
         int todo = st == HS_STATE_PENDING || st == HS_STATE_RUNNING || (st == HS_STATE_FAILED && o->retry_failed);
         if (!todo) {
             sum->skipped++;
@@ -763,7 +1036,7 @@ hs_code hs_sweep_run(MPI_Comm comm, const hs_sweep_opts *o, hs_sweep_summary *su
         S.log = S.log_path ? fopen(S.log_path, "a") : NULL;
         if (S.log) setvbuf(S.log, NULL, _IOLBF, 0);
         if (S.log)
-            fprintf(S.log, "# %s sweep %s: %zu runs, %zu to run, %d ranks\n", o->resume ? "resumed" : "started",
+            fprintf(S.log, "# %s sweep %s: %zu runs, %zu to run, %d ranks\n", resume ? "resumed" : "started",
                     o->spec->path ? o->spec->path : "", R, S.n_todo, S.nranks);
         if (!o->quiet)
             fprintf(stderr, "[hsweep] %s: %zu runs (%zu already finished), %zu to run on %d rank%s -> %s\n",
@@ -779,14 +1052,42 @@ hs_code hs_sweep_run(MPI_Comm comm, const hs_sweep_opts *o, hs_sweep_summary *su
     }
 
 close:;
+    /* the history of the jobs that wrote the file: status tells a stalled sweep from it */
+    if (S.file) {
+        double ran = (double)(S.done + S.failed + S.diverged);
+        MPI_Bcast(&ran, 1, MPI_DOUBLE, 0, comm);
+        int sig = g_signal != 0, sig_any = 0;
+        MPI_Allreduce(&sig, &sig_any, 1, MPI_INT, MPI_MAX, comm);
+        char line[256], t0[32], t1[32];
+        time_t a = (time_t)S.t0, b = time(NULL);
+        struct tm tm;
+        strftime(t0, sizeof t0, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&a, &tm));
+        strftime(t1, sizeof t1, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&b, &tm));
+        MPI_Bcast(t0, sizeof t0, MPI_CHAR, 0, comm);
+        MPI_Bcast(t1, sizeof t1, MPI_CHAR, 0, comm);
+        const char *job = getenv("SLURM_JOB_ID");
+        snprintf(line, sizeof line, "start=%s end=%s ranks=%d finished=%.0f progressed=%.0f drained=%d job=%s", t0, t1,
+                 S.nranks, ran, ran + (double)S.checkpoints, sig_any, job ? job : "");
+        MPI_Bcast(line, sizeof line, MPI_CHAR, 0, comm);
+        hs_error serr = {0};
+        if (hs_results_add_session(comm, S.file, line, &serr) != HS_OK && S.rank == 0 && !o->quiet)
+            fprintf(stderr, "[hsweep] warning: %s\n", serr.msg);
+    }
     hs_error cerr = {0};
     hs_code crc = hs_results_close(S.file, &cerr);
     if (rc == HS_OK && crc != HS_OK) *err = cerr, rc = crc;
     /* Totals on rank 0 are complete; share them so every rank returns the same summary. */
     int failures_hit = o->max_failures > 0 && (long)S.failed >= o->max_failures;
-    double stats[7] = {(double)S.done, (double)S.failed, (double)S.diverged, (double)failures_hit,
-                       S.idle_total, S.idle_max, wall_now() - S.t0};
-    MPI_Bcast(stats, 7, MPI_DOUBLE, 0, comm);
+    double stats[8] = {(double)S.done, (double)S.failed, (double)S.diverged, (double)failures_hit,
+                       S.idle_total, S.idle_max, wall_now() - S.t0, (double)S.io_error};
+    MPI_Bcast(stats, 8, MPI_DOUBLE, 0, comm);
+    MPI_Bcast(S.io_msg, sizeof S.io_msg, MPI_CHAR, 0, comm);
+    sum->io_error = stats[7] != 0;
+    if (sum->io_error && rc == HS_OK) {
+        rc = HS_FAIL(err, HS_ERR_IO, "%s", S.io_msg);
+        hs_error_hint(err, "runs finished before stay in the file; once the cause is fixed (space freed, or the file "
+                           "moved), `hsweep run SPEC -o FILE --resume` completes the sweep");
+    }
     sum->ran = (size_t)(stats[0] + stats[1] + stats[2]);
     sum->pending = S.n_todo - sum->ran; /* interrupted or never started */
     sum->done = (size_t)stats[0] + before[HS_STATE_DONE];
@@ -810,6 +1111,9 @@ close:;
     free(S.layers);
     free(S.order);
     free(S.kernel_runs);
+    free(S.row);
     layout_free(&L, o->plan->n_runs);
+    MPI_Barrier(comm); /* the lock goes last, once every rank has closed the file */
+    hs_lock_release(lock);
     return rc;
 }

@@ -2,6 +2,7 @@
  *
  * libyaml's document API gives a node tree whose nodes keep their source marks, so validation
  * runs on the tree and every message can say file:line:col and the dotted key path. */
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -527,7 +528,38 @@ static hs_code parse_zip(ctx *c, yaml_node_t *n, const char *path, hs_block *b) 
 /* ================================================================ blocks and the document */
 
 static const char *const block_words[] = {"name", "base", "product", "zip", "set", "exclude", NULL};
-static const char *const top_words[] = {"name", "description", "base", "blocks", "product", "zip", "set", "exclude", NULL};
+static const char *const top_words[] = {"name", "description", "sweep", "base", "blocks", "product", "zip", "set", "exclude", NULL};
+static const char *const sweep_words[] = {"max_attempts", "checkpoint_minutes", NULL};
+
+/* `sweep:` holds how the sweep is run, not what a run is: these settings are no part of any run's
+ * config, so changing them between resumes keeps every run id. */
+static hs_code parse_sweep(ctx *c, yaml_node_t *n, hs_spec *s) {
+    HS_TRY(c->err, check_mapping(c, n, "sweep", "a mapping (max_attempts, checkpoint_minutes)"));
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+        yaml_node_t *kn = node(c, p->key), *vn = node(c, p->value);
+        const char *w = (const char *)kn->data.scalar.value;
+        char sub[PATH_MAX_LEN];
+        if (!join(sub, "sweep", w)) return unknown_word(c, kn, "sweep", "sweep key", sweep_words);
+        int is_attempts = !strcmp(w, "max_attempts");
+        if (!is_attempts && strcmp(w, "checkpoint_minutes") != 0) return unknown_word(c, kn, "sweep", "sweep key", sweep_words);
+        const char *v = scalar(c, vn, sub, is_attempts ? "an integer" : "a number of minutes");
+        if (!v) return c->err->code;
+        char *end = NULL;
+        errno = 0;
+        if (is_attempts) {
+            long x = strtol(v, &end, 10);
+            if (!*v || *end || errno || x < 1 || x > 1000)
+                return FAIL(c, vn, sub, HS_ERR_VALUE, "expected an integer from 1 to 1000, got '%s'", v);
+            s->max_attempts = (int)x;
+        } else {
+            double x = strtod(v, &end);
+            if (!*v || *end || errno || !(x >= 0 && x <= 1e6))
+                return FAIL(c, vn, sub, HS_ERR_VALUE, "expected minutes >= 0 (0: only when drained), got '%s'", v);
+            s->checkpoint_minutes = x;
+        }
+    }
+    return HS_OK;
+}
 
 static hs_code parse_block(ctx *c, yaml_node_t *n, const char *path, hs_block *b) {
     HS_TRY(c->err, check_mapping(c, n, path, "a block (a mapping with product/zip/set/exclude)"));
@@ -566,7 +598,8 @@ static hs_code parse_document(ctx *c, yaml_node_t *root, hs_spec *s) {
             char **dst = !strcmp(w, "name") ? &s->name : &s->description;
             free(*dst);
             if (!(*dst = strdup(v))) return NOMEM(c);
-        } else if (!strcmp(w, "base")) HS_TRY(c->err, parse_assigns(c, vn, "base", &s->base, &s->n_base));
+        } else if (!strcmp(w, "sweep")) HS_TRY(c->err, parse_sweep(c, vn, s));
+        else if (!strcmp(w, "base")) HS_TRY(c->err, parse_assigns(c, vn, "base", &s->base, &s->n_base));
         else if (!strcmp(w, "blocks")) blocks = vn;
         else if (!strcmp(w, "set")) HS_TRY(c->err, parse_sets(c, vn, "set", &s->sets, &s->n_sets));
         else if (!strcmp(w, "exclude")) HS_TRY(c->err, parse_excludes(c, vn, "exclude", &s->excludes, &s->n_excludes));
@@ -641,6 +674,8 @@ hs_code hs_spec_parse(const char *text, size_t len, const char *path, hs_spec **
     s->text[len] = '\0';
     s->text_len = len;
 
+    s->max_attempts = HS_SPEC_MAX_ATTEMPTS;
+    s->checkpoint_minutes = HS_SPEC_CHECKPOINT_MINUTES;
     ctx c = {.file = path, .err = err};
     yaml_parser_t parser;
     yaml_document_t doc;

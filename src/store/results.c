@@ -7,13 +7,20 @@
  * can append runs) without filters; parallel HDF5 allocates their space at creation, so later
  * writes change no metadata. A run's rows are contiguous bytes in the file, so two ranks never
  * write the same bytes even when their rows share a chunk. */
+#define _GNU_SOURCE /* fallocate(2): reserving space without writing it */
 #include <hdf5.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 #include <time.h>
 
+#include "hsweep/lock.h"
 #include "hsweep/store.h"
 #include "hsweep/util.h"
 
@@ -44,6 +51,10 @@ struct hs_results {
     series_info *series;
     char (*ids)[ID_LEN];
     unsigned char *states;
+    int *attempts;        /* [n_runs] attempts started so far (mark_running counts one) */
+    char *configs;        /* [n_configs x config_w] canonical configs of the rows read at open */
+    size_t config_w, n_configs;
+    int schema_version;   /* of the file; -1 when absent */
     hid_t state_type;
     char *attr_text[6];
 };
@@ -52,6 +63,79 @@ static const char *const attr_names[6] = {"format", "hsweep_version", "spec", "s
                                           "plan_digest"};
 
 /* ================================================================ small HDF5 helpers */
+
+/* What the operating system said under the last failed HDF5 call ("No space left on device"),
+ * from HDF5's error stack: the innermost entry that carries an errno text or an MPI error
+ * string. Users need the cause (a full disk, a quota, a dead file server), not "cannot write". */
+typedef struct cause_buf {
+    char text[160];
+} cause_buf;
+
+static herr_t cause_walk(unsigned n, const H5E_error2_t *e, void *data) {
+    cause_buf *c = data;
+    if (!e->desc || c->text[0]) return 0;
+    const char *m = strstr(e->desc, "error message = '");
+    if (m) {
+        m += strlen("error message = '");
+        const char *q = strchr(m, '\'');
+        snprintf(c->text, sizeof c->text, "%.*s", q ? (int)(q - m) : 120, m);
+    } else if ((m = strstr(e->desc, "MPI Error String"))) {
+        m = strchr(m, ':');
+        snprintf(c->text, sizeof c->text, "%.120s", m ? m + 1 + (m[1] == ' ') : e->desc);
+    } else if (n == 0 && strstr(e->desc, "errno")) {
+        snprintf(c->text, sizeof c->text, "%.120s", e->desc);
+    }
+    return 0;
+}
+
+/* The cause of the first failed raw write since the last h5_cause: HDF5 clears its error stack
+ * at the next API call (a close), so the writers note it at once. */
+static cause_buf g_write_cause;
+
+static void note_cause(void) {
+    int e = errno; /* MPI-IO drivers report the system's reason only through errno */
+    if (g_write_cause.text[0]) return;
+    if (getenv("HSWEEP_TRACE")) H5Eprint2(H5E_DEFAULT, stderr); /* the whole stack, for a bug report */
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, cause_walk, &g_write_cause);
+    if (!g_write_cause.text[0] && (e == ENOSPC || e == EDQUOT || e == EIO || e == EROFS || e == EFBIG || e == ESTALE))
+        snprintf(g_write_cause.text, sizeof g_write_cause.text, "%s", strerror(e));
+    if (!g_write_cause.text[0]) snprintf(g_write_cause.text, sizeof g_write_cause.text, "a write failed");
+}
+
+/* The cause of the last HDF5 failure on this thread (the noted write cause first), or "". Reading
+ * it forgets the noted one. */
+static const char *h5_cause(cause_buf *c) {
+    c->text[0] = '\0';
+    if (g_write_cause.text[0]) {
+        *c = g_write_cause;
+        g_write_cause.text[0] = '\0';
+        return c->text;
+    }
+    if (getenv("HSWEEP_TRACE")) H5Eprint2(H5E_DEFAULT, stderr);
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, cause_walk, c);
+    return c->text;
+}
+
+/* The first rank's cause that is not empty, on every rank: a write can fail on one rank only
+ * (its share of a fill), and the rank that prints the error must be able to say why. */
+static void share_cause(MPI_Comm comm, cause_buf *c) {
+    int me = 0, np = 1, who = 0;
+    MPI_Comm_rank(comm, &me);
+    MPI_Comm_size(comm, &np);
+    int mine = c->text[0] ? me : np;
+    MPI_Allreduce(&mine, &who, 1, MPI_INT, MPI_MIN, comm);
+    if (who < np) MPI_Bcast(c->text, sizeof c->text, MPI_CHAR, who, comm);
+}
+
+/* Every rank's rc agrees: -1 on all ranks when any failed. Called after each collective HDF5
+ * step of create and grow, so that a step that fails on one rank (a full disk seen by one
+ * writer) stops every rank before the next collective step, instead of leaving the others
+ * waiting in it for ever. */
+static int agree(MPI_Comm comm, int rc) {
+    int all = 0;
+    MPI_Allreduce(&rc, &all, 1, MPI_INT, MPI_MIN, comm);
+    return all < 0 ? -1 : 0;
+}
 
 static hid_t str_type(size_t len) {
     hid_t t = H5Tcopy(H5T_C_S1);
@@ -133,11 +217,95 @@ static hid_t create_ds_chunked(hid_t loc, const char *name, hid_t type, int rank
     hid_t ds = -1;
     if (space >= 0 && dcpl >= 0 && H5Pset_chunk(dcpl, rank, chunk) >= 0 &&
         H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY) >= 0 &&
-        (!fill || (H5Pset_fill_value(dcpl, type, fill) >= 0 && H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC) >= 0)))
+        (!fill || (H5Pset_fill_value(dcpl, type, fill) >= 0 && H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) >= 0)))
         ds = H5Dcreate2(loc, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     if (dcpl >= 0) H5Pclose(dcpl);
     if (space >= 0) H5Sclose(space);
     return ds;
+}
+
+static int write_block(hid_t ds, hid_t mtype, int rank, const hsize_t *start, const hsize_t *count, const void *buf);
+
+/* Independent: write the fill value fv (esize bytes, memory type mt) over the box [start,
+ * start + count) of ds, in pieces of about CHUNK_BYTES: along `axis` when what lies beyond it
+ * is small, else one index of `axis` at a time, recursing. */
+static int fill_box(hid_t ds, hid_t mt, size_t esize, const void *fv, int rank, hsize_t *start, hsize_t *count, int axis,
+                    void *buf, size_t buf_elems) {
+    for (int d = 0; d < rank; d++)
+        if (!count[d]) return 0;
+    double beyond = 1;
+    for (int d = axis + 1; d < rank; d++) beyond *= (double)count[d];
+    hsize_t s0 = start[axis], c0 = count[axis];
+    int rc = 0;
+    if (beyond > (double)buf_elems && axis + 1 < rank) {
+        for (hsize_t j = 0; !rc && j < c0; j++) {
+            start[axis] = s0 + j, count[axis] = 1;
+            rc = fill_box(ds, mt, esize, fv, rank, start, count, axis + 1, buf, buf_elems);
+        }
+    } else {
+        hsize_t per = (hsize_t)((double)buf_elems / (beyond > 1 ? beyond : 1));
+        if (per < 1) per = 1;
+        for (hsize_t j = 0; !rc && j < c0; j += per) {
+            start[axis] = s0 + j, count[axis] = c0 - j < per ? c0 - j : per;
+            rc = write_block(ds, mt, rank, start, count, buf);
+        }
+    }
+    start[axis] = s0, count[axis] = c0;
+    (void)esize, (void)fv;
+    return rc;
+}
+
+/* Independent, this rank's share: the fill value over every cell of ds beyond old[] (zeros for
+ * a new dataset), when ds's fill is ours to write. Datasets with a fill value are created with
+ * fill time "never" so that HDF5 writes nothing inside its collective create and extend calls: a
+ * write that fails there (a full disk) fails on one rank only and leaves the others waiting in
+ * HDF5's own barrier for ever. Written here instead, a failure is local and every rank learns it
+ * in the agree() that follows. The region is cut along the first axis among the ranks. */
+static int fill_fresh(MPI_Comm comm, hid_t ds, const hsize_t *old) {
+    hid_t dcpl = H5Dget_create_plist(ds);
+    H5D_fill_time_t ft = H5D_FILL_TIME_ALLOC;
+    H5D_fill_value_t fs = H5D_FILL_VALUE_UNDEFINED;
+    int ours = dcpl >= 0 && H5Pget_fill_time(dcpl, &ft) >= 0 && ft == H5D_FILL_TIME_NEVER &&
+               H5Pfill_value_defined(dcpl, &fs) >= 0 && fs == H5D_FILL_VALUE_USER_DEFINED;
+    hid_t ftype = ours ? H5Dget_type(ds) : -1;
+    hid_t mt = ftype >= 0 && H5Tget_class(ftype) == H5T_FLOAT ? H5T_NATIVE_DOUBLE : H5T_NATIVE_LLONG;
+    unsigned char fv[16] = {0};
+    if (ours && H5Pget_fill_value(dcpl, mt, fv) < 0) ours = 0;
+    if (ftype >= 0) H5Tclose(ftype);
+    if (dcpl >= 0) H5Pclose(dcpl);
+    if (!ours) return 0;
+    hid_t sp = H5Dget_space(ds);
+    int rank = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
+    hsize_t dims[MAX_RANK] = {0};
+    if (rank < 1 || rank > MAX_RANK || H5Sget_simple_extent_dims(sp, dims, NULL) < 0) {
+        if (sp >= 0) H5Sclose(sp);
+        return -1;
+    }
+    H5Sclose(sp);
+    int me = 0, np = 1;
+    MPI_Comm_rank(comm, &me);
+    MPI_Comm_size(comm, &np);
+    size_t elems = CHUNK_BYTES / 8;
+    double *buf = malloc(elems * 8);
+    if (!buf) return -1;
+    for (size_t k = 0; k < elems; k++) memcpy(buf + k, fv, 8);
+    int rc = 0;
+    /* dims minus old, as disjoint boxes: axis k new, axes before it old, axes after it whole */
+    for (int k = 0; !rc && k < rank; k++) {
+        hsize_t start[MAX_RANK], count[MAX_RANK];
+        for (int d = 0; d < rank; d++) {
+            hsize_t o = old[d] < dims[d] ? old[d] : dims[d];
+            start[d] = d == k ? o : 0;
+            count[d] = d < k ? o : d == k ? dims[d] - o : dims[d];
+        }
+        /* this rank's rows of the box's first axis */
+        hsize_t lo = start[0] + count[0] * (hsize_t)me / (hsize_t)np;
+        hsize_t hi = start[0] + count[0] * (hsize_t)(me + 1) / (hsize_t)np;
+        start[0] = lo, count[0] = hi - lo;
+        rc = fill_box(ds, mt, 8, fv, rank, start, count, 0, buf, elems);
+    }
+    free(buf);
+    return rc;
 }
 
 /* The run table's, records' and layers' datasets: chunks of CHUNK_RUNS runs by whole rows. */
@@ -174,6 +342,7 @@ static int write_block(hid_t ds, hid_t mtype, int rank, const hsize_t *start, co
     hid_t ms = H5Screate_simple(rank, count, NULL);
     int ok = fs >= 0 && ms >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) >= 0 &&
              H5Dwrite(ds, mtype, ms, fs, H5P_DEFAULT, buf) >= 0;
+    if (!ok) note_cause();
     if (ms >= 0) H5Sclose(ms);
     if (fs >= 0) H5Sclose(fs);
     return ok ? 0 : -1;
@@ -187,6 +356,7 @@ static int write_1d(hid_t loc, const char *name, hid_t mtype, hsize_t start, hsi
     hid_t ms = H5Screate_simple(1, &count, NULL);
     int ok = fs >= 0 && ms >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &count, NULL) >= 0 &&
              H5Dwrite(ds, mtype, ms, fs, H5P_DEFAULT, buf) >= 0;
+    if (!ok) note_cause();
     if (ms >= 0) H5Sclose(ms);
     if (fs >= 0) H5Sclose(fs);
     H5Dclose(ds);
@@ -241,6 +411,8 @@ static void results_free(hs_results *f) {
     free(f->layer_metrics);
     free(f->ids);
     free(f->states);
+    free(f->attempts);
+    free(f->configs);
     free(f->path);
     if (f->state_type >= 0) H5Tclose(f->state_type);
     free(f);
@@ -279,7 +451,8 @@ static const struct {
     int type;
 } book[] = {{"status", BOOK_STATE}, {"rank", BOOK_I32},        {"attempts", BOOK_I32},
             {"start", BOOK_F64},    {"end", BOOK_F64},         {"wall", BOOK_F64},
-            {"epochs_done", BOOK_I64}, {"steps", BOOK_I64},    {"error", BOOK_ERR}};
+            {"epochs_done", BOOK_I64}, {"steps", BOOK_I64},    {"error", BOOK_ERR},
+            {"steps_total", BOOK_I64}, {"in_plan", BOOK_I32}};
 
 /* The file type of bookkeeping column c (H5T_ names are run-time values, hence a function). */
 static hid_t book_type(size_t c, hid_t state_type, hid_t err_type) {
@@ -369,7 +542,6 @@ static int write_rows(hs_results *f, hid_t runs, const hs_results_layout *L, siz
     int rc = !dv || !iv || !zv || !lv || !sv || !ev || !ids || t_id < 0 || t_cfg < 0 || t_err < 0 ? -1 : 0;
     if (!cfg) rc = -1, *what = "/runs/config (a config longer than the column allows: write to a new file)";
     for (size_t r = 0; !rc && r < n; r++) dv[r] = NAN, iv[r] = -1;
-    if (!rc) rc = write_1d(runs, "id", t_id, from, n, ids);
     if (!rc) rc = write_1d(runs, "config", t_cfg, from, n, cfg);
     if (!rc) rc = write_1d(runs, "rank", H5T_NATIVE_INT, from, n, iv);
     if (!rc) rc = write_1d(runs, "attempts", H5T_NATIVE_INT, from, n, zv);
@@ -379,11 +551,27 @@ static int write_rows(hs_results *f, hid_t runs, const hs_results_layout *L, siz
     if (!rc) rc = write_1d(runs, "epochs_done", H5T_NATIVE_LLONG, from, n, lv);
     if (!rc) rc = write_1d(runs, "steps", H5T_NATIVE_LLONG, from, n, lv);
     if (!rc) rc = write_1d(runs, "error", t_err, from, n, ev);
+    for (size_t r = 0; !rc && r < n; r++) lv[r] = L->steps_total ? L->steps_total[from + r] : -1, iv[r] = 1;
+    /* columns a file from an earlier hsweep may lack (in_plan is added by hs_results_mark_plan) */
+    if (!rc && H5Lexists(runs, "steps_total", H5P_DEFAULT) > 0)
+        rc = write_1d(runs, "steps_total", H5T_NATIVE_LLONG, from, n, lv);
+    if (!rc && H5Lexists(runs, "in_plan", H5P_DEFAULT) > 0) rc = write_1d(runs, "in_plan", H5T_NATIVE_INT, from, n, iv);
     if (!rc) rc = write_1d(runs, "status", f->state_type, from, n, sv);
+    /* the ids last, after the key columns too (write_ids): a row counts once its id is there */
     free(dv), free(iv), free(zv), free(lv), free(sv), free(ev), free(ids), free(cfg);
     if (t_id >= 0) H5Tclose(t_id);
     if (t_cfg >= 0) H5Tclose(t_cfg);
     if (t_err >= 0) H5Tclose(t_err);
+    return rc;
+}
+
+/* Rank 0 only (independent I/O): the ids of rows [from, to), the last cells of a new row. */
+static int write_ids(hid_t runs, const hs_results_layout *L, size_t from, size_t to) {
+    char *ids = pack(L->ids, from, to, ID_LEN);
+    hid_t t_id = str_type(ID_LEN);
+    int rc = ids && t_id >= 0 ? write_1d(runs, "id", t_id, from, to - from, ids) : -1;
+    free(ids);
+    if (t_id >= 0) H5Tclose(t_id);
     return rc;
 }
 
@@ -430,8 +618,10 @@ static int series_adopt(hs_results *f, const hs_results_series *s, size_t n) {
     return 0;
 }
 
-/* Collective: /series/<name> for R runs, values NaN and point -1 everywhere, and its attributes. */
-static int create_series(hid_t sg, const hs_results_series *s, size_t R) {
+/* Collective: /series/<name> for R runs, values NaN and point -1 everywhere, and its attributes.
+ * The fills are this rank's share (fill_fresh): the caller agrees on the result. */
+static int create_series(MPI_Comm comm, hid_t sg, const hs_results_series *s, size_t R) {
+    const hsize_t zeros[MAX_RANK] = {0};
     hsize_t dv[MAX_RANK] = {R, s->n_points}, dp[2] = {R, s->n_points};
     for (int d = 0; d < s->ndim; d++) dv[2 + d] = s->dims[d];
     const double nan = NAN;
@@ -443,6 +633,7 @@ static int create_series(hid_t sg, const hs_results_series *s, size_t R) {
                      (s->every == 0 || !attr_int(g, "every", (long long)s->every))
                  ? 0
                  : -1;
+    if (!rc) rc = fill_fresh(comm, v, zeros) || fill_fresh(comm, p, zeros) ? -1 : 0;
     if (p >= 0) H5Dclose(p);
     if (v >= 0) H5Dclose(v);
     if (g >= 0) H5Gclose(g);
@@ -451,7 +642,8 @@ static int create_series(hid_t sg, const hs_results_series *s, size_t R) {
 
 /* ================================================================ create */
 
-/* The prologue: every dataset of the layout, collectively. Returns 0 or -1 with what in `what`. */
+/* The prologue: every dataset of the layout, collectively, each step agreed on by all ranks
+ * before the next one (agree()). Returns 0 or -1 (on every rank alike) with what in `what`. */
 static int create_layout(MPI_Comm comm, hs_results *f, const hs_results_layout *L, const char **what) {
     hid_t file = f->file;
     size_t R = L->n_runs;
@@ -462,23 +654,26 @@ static int create_layout(MPI_Comm comm, hs_results *f, const hs_results_layout *
     gmtime_r(&now, &tm);
     strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
     *what = "root attributes";
-    if (attr_string(file, "format", FORMAT) || attr_string(file, "hsweep_version", L->hsweep_version) ||
-        attr_int(file, "schema_version", L->schema_version) || attr_string(file, "spec", L->spec_text) ||
-        attr_string(file, "spec_path", L->spec_path) || attr_string(file, "plan_digest", L->plan_digest) ||
-        attr_string(file, "created", buf))
-        return -1;
-    {
+    int rc = attr_string(file, "format", FORMAT) || attr_string(file, "hsweep_version", L->hsweep_version) ||
+                     attr_int(file, "schema_version", L->schema_version) || attr_string(file, "spec", L->spec_text) ||
+                     attr_string(file, "spec_path", L->spec_path) || attr_string(file, "plan_digest", L->plan_digest) ||
+                     attr_string(file, "overrides", L->overrides ? L->overrides : "") ||
+                     attr_string(file, "created", buf)
+                 ? -1
+                 : 0;
+    if (!rc) {
         uint8_t digest[32];
         hs_sha256(L->spec_text, strlen(L->spec_text), digest);
         char hex[65];
         for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", digest[i]);
-        if (attr_string(file, "spec_sha256", hex)) return -1;
+        rc = attr_string(file, "spec_sha256", hex);
     }
+    if (agree(comm, rc)) return -1;
 
     hid_t runs = H5Gcreate2(file, "runs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     hid_t recs = H5Gcreate2(file, "records", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     hid_t lays = H5Gcreate2(file, "layers", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    int rc = runs < 0 || recs < 0 || lays < 0 ? -1 : 0;
+    rc = agree(comm, runs < 0 || recs < 0 || lays < 0 ? -1 : 0);
 
     /* Fixed-length strings, twice as wide as the longest value so that runs appended by a
      * later resume (a grown plan) usually fit. */
@@ -490,30 +685,36 @@ static int create_layout(MPI_Comm comm, hs_results *f, const hs_results_layout *
     /* Metadata first (collective creation); the run table's values follow from rank 0 alone. */
     if (!rc) *what = "/runs datasets";
     hid_t ds;
-    if (!rc && (ds = create_ds(runs, "id", t_id, 1, d1, NULL)) >= 0) H5Dclose(ds);
-    else rc = -1;
-    if (!rc && (ds = create_ds(runs, "config", t_cfg, 1, d1, NULL)) >= 0) H5Dclose(ds);
-    else rc = -1;
-    for (size_t c = 0; !rc && c < sizeof book / sizeof book[0]; c++) {
-        if ((ds = create_ds(runs, book[c].name, book_type(c, f->state_type, t_err), 1, d1, NULL)) < 0) rc = -1;
-        else H5Dclose(ds);
-    }
-    for (size_t c = 0; !rc && c < L->n_cols; c++) rc = create_col(runs, &L->cols[c], R, R);
+#define STEP(create)                                                                                               \
+    do {                                                                                                           \
+        if (!rc) {                                                                                                 \
+            ds = (create);                                                                                         \
+            if (ds >= 0) H5Dclose(ds);                                                                             \
+            rc = agree(comm, ds >= 0 ? 0 : -1);                                                                    \
+        }                                                                                                          \
+    } while (0)
+    STEP(create_ds(runs, "id", t_id, 1, d1, NULL));
+    STEP(create_ds(runs, "config", t_cfg, 1, d1, NULL));
+    for (size_t c = 0; !rc && c < sizeof book / sizeof book[0]; c++)
+        STEP(create_ds(runs, book[c].name, book_type(c, f->state_type, t_err), 1, d1, NULL));
+    for (size_t c = 0; !rc && c < L->n_cols; c++) rc = agree(comm, create_col(runs, &L->cols[c], R, R));
     if (!rc) *what = "/records and /layers datasets";
-    for (size_t m = 0; !rc && m < L->n_metrics; m++) {
-        if ((ds = create_ds(recs, L->metrics[m], H5T_IEEE_F64LE, 2, d2, &nan)) < 0) rc = -1;
-        else H5Dclose(ds);
-    }
-    for (size_t m = 0; !rc && m < L->n_layer_metrics; m++) {
-        if ((ds = create_ds(lays, L->layer_metrics[m], H5T_IEEE_F64LE, 3, d3, &nan)) < 0) rc = -1;
-        else H5Dclose(ds);
-    }
+#undef STEP
+    const hsize_t none[MAX_RANK] = {0};
+    for (size_t g = 0; g < 2; g++)
+        for (size_t m = 0; !rc && m < (g ? L->n_layer_metrics : L->n_metrics); m++) {
+            ds = g ? create_ds(lays, L->layer_metrics[m], H5T_IEEE_F64LE, 3, d3, &nan)
+                   : create_ds(recs, L->metrics[m], H5T_IEEE_F64LE, 2, d2, &nan);
+            rc = agree(comm, ds >= 0 ? 0 : -1);
+            if (!rc) rc = agree(comm, fill_fresh(comm, ds, none));
+            if (ds >= 0) H5Dclose(ds);
+        }
     if (!rc && L->n_series) {
         *what = "/series";
         hid_t sg = H5Gcreate2(file, "series", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-        if (sg < 0) rc = -1;
+        rc = agree(comm, sg < 0 ? -1 : 0);
         for (size_t k = 0; !rc && k < L->n_series; k++)
-            if (create_series(sg, &L->series[k], R)) rc = -1, *what = L->series[k].name;
+            if (agree(comm, create_series(comm, sg, &L->series[k], R))) rc = -1, *what = L->series[k].name;
         if (sg >= 0) H5Gclose(sg);
     }
 
@@ -524,6 +725,7 @@ static int create_layout(MPI_Comm comm, hs_results *f, const hs_results_layout *
         *what = "the run table";
         rc = write_rows(f, runs, L, 0, R, what);
         for (size_t c = 0; !rc && c < L->n_cols; c++) rc = write_col(runs, &L->cols[c], 0, R, what);
+        if (!rc) rc = write_ids(runs, L, 0, R);
     }
     if (t_id >= 0) H5Tclose(t_id);
     if (t_cfg >= 0) H5Tclose(t_cfg);
@@ -531,6 +733,70 @@ static int create_layout(MPI_Comm comm, hs_results *f, const hs_results_layout *
     if (runs >= 0) H5Gclose(runs);
     if (recs >= 0) H5Gclose(recs);
     if (lays >= 0) H5Gclose(lays);
+    return agree(comm, rc);
+}
+
+double hs_results_layout_bytes(const hs_results_layout *L) {
+    double R = (double)L->n_runs, N = (double)L->n_records;
+    double b = R * N * (double)L->n_metrics * 8 + R * N * (double)L->max_layers * (double)L->n_layer_metrics * 8;
+    for (size_t k = 0; k < L->n_series; k++) {
+        double per = 8;
+        for (int d = 0; d < L->series[k].ndim; d++) per *= (double)L->series[k].dims[d];
+        b += R * (double)L->series[k].n_points * (per + 8);
+    }
+    double row = ID_LEN + (double)str_width(L->configs, L->n_runs, 256) + ERROR_LEN + 4 * 4 + 8 * 6 + 1;
+    for (size_t c = 0; c < L->n_cols; c++)
+        row += L->cols[c].type == HS_COL_STR ? (double)str_width(L->cols[c].s, L->n_runs, 32) : 8;
+    return b + R * row + 64e3; /* + HDF5's own metadata, a few kB per dataset */
+}
+
+/* fallocate's answer for [0, bytes) of fd: 0, or the errno (EOPNOTSUPP where the file system has
+ * none; glibc's posix_fallocate would emulate it by writing every block instead, minutes for a
+ * large file on NFS). */
+static int posix_fallocate_native(int fd, double bytes) {
+    return fallocate(fd, 0, 0, (off_t)bytes) == 0 ? 0 : errno;
+}
+
+/* Collective: can `bytes` more be written beside path? Rank 0 reserves them for real in a
+ * scratch file (fallocate, which quotas count, where statvfs does not see them) and frees them
+ * at once; where fallocate is not supported, the file system's free space decides. 0, or -1
+ * with the numbers in why. HSWEEP_NO_SPACE_CHECK=1 skips it (the writes then meet a full disk
+ * themselves). Nothing is written into the results file before this says yes, so a sweep that
+ * cannot fit is refused with the file as it was. */
+static int room_for(MPI_Comm comm, const char *path, double bytes, char *why, size_t n) {
+    int rank = 0, rc = 0;
+    MPI_Comm_rank(comm, &rank);
+    const char *skip = getenv("HSWEEP_NO_SPACE_CHECK");
+    if (rank == 0 && bytes > 0 && !(skip && !strcmp(skip, "1"))) {
+        char scratch[4200];
+        snprintf(scratch, sizeof scratch, "%s.space-check", path);
+        int fd = open(scratch, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int e = fd < 0 ? errno : 0;
+        if (fd >= 0) {
+            e = posix_fallocate_native(fd, bytes);
+            close(fd);
+            unlink(scratch);
+        }
+        if (e == ENOSPC || e == EDQUOT) {
+            snprintf(why, n, "needs about %.3g MB more; the file system (or your quota) has not that much free: %s",
+                     bytes / 1e6, strerror(e));
+            rc = -1;
+        } else if (e) { /* no fallocate here (or no scratch file): ask statvfs */
+            char dir[4096];
+            snprintf(dir, sizeof dir, "%s", path);
+            char *slash = strrchr(dir, '/');
+            if (!slash) snprintf(dir, sizeof dir, ".");
+            else if (slash == dir) dir[1] = '\0';
+            else *slash = '\0';
+            struct statvfs sv;
+            double avail = statvfs(dir, &sv) == 0 ? (double)sv.f_bavail * (double)sv.f_frsize : INFINITY;
+            if (bytes > avail)
+                snprintf(why, n, "needs about %.3g MB more; its file system has %.3g MB free", bytes / 1e6, avail / 1e6),
+                    rc = -1;
+        }
+    }
+    MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
+    if (rc) MPI_Bcast(why, (int)n, MPI_CHAR, 0, comm);
     return rc;
 }
 
@@ -548,32 +814,89 @@ hs_code hs_results_create(MPI_Comm comm, const char *path, const hs_results_layo
     f->layer_metrics = copy_names(L->layer_metrics, L->n_layer_metrics);
     f->ids = calloc(L->n_runs ? L->n_runs : 1, sizeof *f->ids);
     f->states = calloc(L->n_runs ? L->n_runs : 1, 1);
-    if (!f->metrics || !f->layer_metrics || !f->ids || !f->states || series_adopt(f, L->series, L->n_series)) {
+    f->attempts = calloc(L->n_runs ? L->n_runs : 1, sizeof *f->attempts);
+    f->schema_version = L->schema_version;
+    if (!f->metrics || !f->layer_metrics || !f->ids || !f->states || !f->attempts ||
+        series_adopt(f, L->series, L->n_series)) {
         results_free(f);
         return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
     }
     for (size_t r = 0; r < L->n_runs; r++) snprintf(f->ids[r], ID_LEN, "%s", L->ids[r]);
 
-    hid_t fapl = file_access(comm);
-    f->file = fapl >= 0 ? H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl) : -1;
+    /* A file that cannot hold the layout is refused before it is made: a sweep that fills the
+     * disk half way through its prologue helps nobody. */
+    int rank = 0;
+    MPI_Comm_rank(comm, &rank);
+    char no_room[256];
+    if (room_for(comm, path, hs_results_layout_bytes(L), no_room, sizeof no_room)) {
+        results_free(f);
+        HS_FAIL(err, HS_ERR_IO, "%s: the results file %s", path, no_room);
+        hs_error_hint(err, "free space, or write the results to another file system with -o");
+        return HS_ERR_IO;
+    }
+    /* Made under a temporary name and given its own only once the prologue is on disk: a job
+     * killed while creating leaves no file that looks like results but is not (a resume then
+     * simply starts it). EXCL: never truncate anything. */
+    hs_str tmp = {0};
+    if (hs_str_printf(&tmp, "%s.creating", path) != HS_OK) {
+        results_free(f);
+        return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
+    }
+    if (rank == 0) remove(tmp.buf); /* left by a killed creator; the caller holds the lock */
+    MPI_Barrier(comm);
+    struct stat exists;
+    int clash = rank == 0 && stat(path, &exists) == 0;
+    MPI_Bcast(&clash, 1, MPI_INT, 0, comm);
+    hid_t fapl = clash ? -1 : file_access(comm);
+    f->file = fapl >= 0 ? H5Fcreate(tmp.buf, H5F_ACC_EXCL, H5P_DEFAULT, fapl) : -1;
     if (fapl >= 0) H5Pclose(fapl);
     if (f->file < 0) {
+        cause_buf cb;
+        const char *cause = h5_cause(&cb);
         results_free(f);
-        HS_FAIL(err, HS_ERR_IO, "%s: cannot create the results file", path);
-        hs_error_hint(err, "check that the folder exists and is writable on every node; on file systems "
-                           "without locking set HDF5_USE_FILE_LOCKING=FALSE");
+        HS_FAIL(err, HS_ERR_IO, "%s: cannot create the results file%s%s", path, cause[0] ? ": " : "",
+                clash ? "a file of that name exists" : cause);
+        hs_error_hint(err, "check that the folder exists and is writable on every node, and that no file of that "
+                           "name exists; on file systems without locking set HDF5_USE_FILE_LOCKING=FALSE");
+        hs_str_free(&tmp);
         return HS_ERR_IO;
     }
     const char *what = "";
     int rc = create_layout(comm, f, L, &what);
-    int all = 0;
-    MPI_Allreduce(&rc, &all, 1, MPI_INT, MPI_MIN, comm);
-    if (all < 0 || H5Fflush(f->file, H5F_SCOPE_GLOBAL) < 0) {
+    cause_buf cb = {{0}};
+    if (rc) h5_cause(&cb);
+    if (!rc) rc = agree(comm, H5Fflush(f->file, H5F_SCOPE_GLOBAL) < 0 ? -1 : 0);
+    if (rc && !cb.text[0]) h5_cause(&cb);
+    if (rc) share_cause(comm, &cb);
+    const char *cause = cb.text;
+    if (!rc) {
+        /* link() refuses to replace a file that appeared meanwhile, where rename() would not */
+        int moved = 0;
+        if (rank == 0) {
+            moved = link(tmp.buf, path) == 0 ? unlink(tmp.buf), 1 : 0;
+            if (!moved && errno != EEXIST && stat(path, &exists) != 0) moved = rename(tmp.buf, path) == 0;
+            if (!moved) snprintf(cb.text, sizeof cb.text, "cannot name it %s: %s", path, strerror(errno));
+        }
+        MPI_Bcast(&moved, 1, MPI_INT, 0, comm);
+        if (!moved) rc = -1, what = "the file under its name", cause = cb.text;
+    }
+    if (rc) {
+        /* The half-made file is this call's own and holds nothing: emptied first, so that the
+         * metadata HDF5 flushes while closing finds room on a full disk on every rank (a flush
+         * that fails on one rank only would leave the others in its barrier), then removed. */
+        if (rank == 0) truncate(tmp.buf, 0);
+        MPI_Barrier(comm);
         H5Fclose(f->file);
         f->file = -1;
         results_free(f);
-        return HS_FAIL(err, HS_ERR_IO, "%s: cannot create %s", path, what);
+        MPI_Barrier(comm);
+        if (rank == 0) remove(tmp.buf);
+        hs_str_free(&tmp);
+        HS_FAIL(err, HS_ERR_IO, "%s: cannot create %s%s%s", path, what, cause[0] ? ": " : "", cause);
+        hs_error_hint(err, "nothing was trained; fix the cause (e.g. free space) and run again");
+        return HS_ERR_IO;
     }
+    hs_str_free(&tmp);
     *out = f;
     return HS_OK;
 }
@@ -605,12 +928,31 @@ static int dims_of(hid_t loc, const char *name, hsize_t *dims, int want_rank) {
     return ok ? 0 : -1;
 }
 
-static int read_1d(hid_t loc, const char *name, hid_t mtype, void *buf) {
+/* The first n elements of a 1-D dataset (-1 when it holds fewer). The run table's datasets can
+ * differ in length in a file whose grow was cut short (a full disk): rows count by /runs/id. */
+static int read_1d(hid_t loc, const char *name, hid_t mtype, size_t n, void *buf) {
     hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
     if (ds < 0) return -1;
-    int ok = H5Dread(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0;
+    hid_t fs = H5Dget_space(ds);
+    hsize_t dims[1] = {0}, start[1] = {0}, count[1] = {n};
+    int ok = fs >= 0 && H5Sget_simple_extent_ndims(fs) == 1 && H5Sget_simple_extent_dims(fs, dims, NULL) >= 0 &&
+             dims[0] >= n;
+    hid_t ms = ok && n ? H5Screate_simple(1, count, NULL) : -1;
+    if (ok && n)
+        ok = ms >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) >= 0 &&
+             H5Dread(ds, mtype, ms, fs, H5P_DEFAULT, buf) >= 0;
+    if (ms >= 0) H5Sclose(ms);
+    if (fs >= 0) H5Sclose(fs);
     H5Dclose(ds);
     return ok ? 0 : -1;
+}
+
+/* Rows of a run table whose id dataset has n cells: the leading cells with an id. The id is the
+ * last thing written for a new row, so a row without one was never finished being added. */
+static size_t rows_with_id(const char (*ids)[ID_LEN], size_t n) {
+    size_t r = 0;
+    while (r < n && ids[r][0]) r++;
+    return r;
 }
 
 /* The series of an opened file: every group under /series with its values' shape and axes.
@@ -639,8 +981,8 @@ static const char *open_series(hs_results *f, const char **bad) {
             why = "malformed /series group (values, axes)";
         else if (dims_of(g, "point", dp, 2) || dp[0] != dims[0] || dp[1] != dims[1])
             why = "malformed /series group (point)";
-        else if (dims[0] != f->n_runs)
-            why = "/series group with another run count than /runs";
+        else if (dims[0] < f->n_runs)
+            why = "/series group with fewer runs than /runs";
         if (!why) {
             s->ndim = rank - 2, s->n_points = dims[1];
             for (int d = 0; d < s->ndim; d++) s->dims[d] = dims[2 + d];
@@ -684,11 +1026,25 @@ hs_code hs_results_open(MPI_Comm comm, const char *path, hs_results **out, hs_er
         f->n_runs = d1[0];
         f->ids = calloc(f->n_runs ? f->n_runs : 1, sizeof *f->ids);
         f->states = calloc(f->n_runs ? f->n_runs : 1, 1);
-        hid_t t_id = str_type(ID_LEN);
-        if (!f->ids || !f->states || t_id < 0) why = "out of memory";
-        else if (read_1d(runs, "id", t_id, f->ids) || read_1d(runs, "status", f->state_type, f->states))
-            why = "cannot read /runs/id or /runs/status";
+        f->attempts = calloc(f->n_runs ? f->n_runs : 1, sizeof *f->attempts);
+        f->config_w = ds_str_size(runs, "config");
+        f->configs = f->config_w ? calloc(f->n_runs ? f->n_runs : 1, f->config_w + 1) : NULL;
+        hid_t t_id = str_type(ID_LEN), t_cfg = str_type(f->config_w + 1);
+        if (!f->ids || !f->states || !f->attempts || !f->configs || t_id < 0 || t_cfg < 0) why = "out of memory";
+        else if (read_1d(runs, "id", t_id, f->n_runs, f->ids) ||
+                 !(f->n_runs = rows_with_id((const char(*)[ID_LEN])f->ids, f->n_runs), 1) ||
+                 read_1d(runs, "status", f->state_type, f->n_runs, f->states) ||
+                 read_1d(runs, "attempts", H5T_NATIVE_INT, f->n_runs, f->attempts) ||
+                 read_1d(runs, "config", t_cfg, f->n_runs, f->configs))
+            why = "cannot read /runs/id, status, attempts or config";
+        f->config_w += 1, f->n_configs = f->n_runs;
         if (t_id >= 0) H5Tclose(t_id);
+        if (t_cfg >= 0) H5Tclose(t_cfg);
+        hid_t sa = H5Aexists(f->file, "schema_version") > 0 ? H5Aopen(f->file, "schema_version", H5P_DEFAULT) : -1;
+        long long sv = -1;
+        if (sa >= 0 && H5Aread(sa, H5T_NATIVE_LLONG, &sv) < 0) sv = -1;
+        if (sa >= 0) H5Aclose(sa);
+        f->schema_version = (int)sv;
     }
     if (!why) {
         f->metrics = list_names(recs, &f->n_metrics);
@@ -781,6 +1137,11 @@ size_t hs_results_n_runs(const hs_results *f) { return f->n_runs; }
 size_t hs_results_n_records(const hs_results *f) { return f->n_records; }
 size_t hs_results_max_layers(const hs_results *f) { return f->max_layers; }
 const char *hs_results_id(const hs_results *f, size_t i) { return i < f->n_runs ? f->ids[i] : NULL; }
+int hs_results_attempts(const hs_results *f, size_t i) { return i < f->n_runs && f->attempts ? f->attempts[i] : 0; }
+const char *hs_results_config(const hs_results *f, size_t i) {
+    return i < f->n_configs && f->configs ? f->configs + i * f->config_w : NULL;
+}
+int hs_results_schema_version(const hs_results *f) { return f->schema_version; }
 hs_run_state hs_results_state(const hs_results *f, size_t i) {
     return i < f->n_runs ? (hs_run_state)f->states[i] : HS_STATE_PENDING;
 }
@@ -793,29 +1154,34 @@ const char *hs_results_attr(const hs_results *f, const char *name) {
 /* ================================================================ grow (resume of a grown plan) */
 
 /* Collective: set the extent of dataset loc/name to at least want[0 .. its rank). */
-static int extend_ds(hid_t loc, const char *name, const hsize_t *want) {
+static int extend_ds(MPI_Comm comm, hid_t loc, const char *name, const hsize_t *want) {
     hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
     hid_t sp = ds >= 0 ? H5Dget_space(ds) : -1;
     int rank = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1, rc = 0, grow = 0;
-    hsize_t dims[MAX_RANK] = {0};
+    hsize_t dims[MAX_RANK] = {0}, old[MAX_RANK] = {0};
     if (rank < 1 || rank > MAX_RANK || H5Sget_simple_extent_dims(sp, dims, NULL) < 0) rc = -1;
+    memcpy(old, dims, sizeof old);
     for (int d = 0; !rc && d < rank; d++)
         if (want[d] > dims[d]) dims[d] = want[d], grow = 1;
     if (!rc && grow && H5Dset_extent(ds, dims) < 0) rc = -1;
+    /* agreed (every rank extends the same datasets), then the new cells' fill, agreed again */
+    rc = agree(comm, rc);
+    if (!rc && grow) rc = agree(comm, fill_fresh(comm, ds, old));
     if (sp >= 0) H5Sclose(sp);
     if (ds >= 0) H5Dclose(ds);
     return rc;
 }
 
 /* Collective: set the extent of every dataset in group to at least (R, N, L) (per its rank). */
-static int extend_group(hid_t file, const char *group, hsize_t R, hsize_t N, hsize_t L) {
+static int extend_group(MPI_Comm comm, hid_t file, const char *group, hsize_t R, hsize_t N, hsize_t L) {
     hid_t g = H5Gopen2(file, group, H5P_DEFAULT);
     if (g < 0) return -1;
     size_t n = 0;
     char **names = list_names(g, &n);
     int rc = names ? 0 : -1;
     hsize_t want[3] = {R, N, L};
-    for (size_t i = 0; !rc && i < n; i++) rc = extend_ds(g, names[i], want);
+    rc = agree(comm, rc);
+    for (size_t i = 0; !rc && i < n; i++) rc = extend_ds(comm, g, names[i], want);
     for (size_t i = 0; names && i < n; i++) free(names[i]);
     free(names);
     H5Gclose(g);
@@ -825,13 +1191,17 @@ static int extend_group(hid_t file, const char *group, hsize_t R, hsize_t N, hsi
 /* Collective: every series of the file grows to R runs and to the layout's points and dims (a
  * series the layout does not name only along runs); series new in the layout are created, and
  * `every` follows the layout. f->series is updated after success by the caller. */
-static int grow_series(hid_t file, const hs_results *f, const hs_results_layout *L, size_t R, const char **what) {
+static int grow_series(MPI_Comm comm, hid_t file, const hs_results *f, const hs_results_layout *L, size_t R,
+                       const char **what) {
     if (!f->n_series && !L->n_series) return 0;
     *what = "/series";
     hid_t sg = H5Lexists(file, "series", H5P_DEFAULT) > 0 ? H5Gopen2(file, "series", H5P_DEFAULT)
                                                          : H5Gcreate2(file, "series", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (sg < 0) return -1;
-    int rc = 0;
+    int rc = agree(comm, sg < 0 ? -1 : 0);
+    if (rc) {
+        if (sg >= 0) H5Gclose(sg);
+        return rc;
+    }
     for (size_t k = 0; !rc && k < f->n_series; k++) {
         const series_info *s = &f->series[k];
         hsize_t want[MAX_RANK] = {R, s->n_points};
@@ -848,11 +1218,13 @@ static int grow_series(hid_t file, const hs_results *f, const hs_results_layout 
                 if (g >= 0) H5Gclose(g);
             }
         hid_t g = rc ? -1 : H5Gopen2(sg, s->name, H5P_DEFAULT);
-        if (g < 0 || extend_ds(g, "values", want) || extend_ds(g, "point", want)) rc = -1, *what = s->name;
+        rc = agree(comm, rc || g < 0 ? -1 : 0);
+        if (rc || extend_ds(comm, g, "values", want) || extend_ds(comm, g, "point", want)) rc = -1, *what = s->name;
         if (g >= 0) H5Gclose(g);
     }
     for (size_t j = 0; !rc && j < L->n_series; j++)
-        if (!series_find(f, L->series[j].name) && create_series(sg, &L->series[j], R)) rc = -1, *what = L->series[j].name;
+        if (!series_find(f, L->series[j].name) && agree(comm, create_series(comm, sg, &L->series[j], R)))
+            rc = -1, *what = L->series[j].name;
     H5Gclose(sg);
     return rc;
 }
@@ -881,18 +1253,30 @@ hs_code hs_results_grow(MPI_Comm comm, hs_results *f, const hs_results_layout *L
         }
     size_t N = L->n_records > f->n_records ? L->n_records : f->n_records;
     size_t Lm = L->max_layers > f->max_layers ? L->max_layers : f->max_layers;
+    /* room first: a grow that meets a full disk half way cannot be undone */
+    struct stat fst;
+    double have = stat(f->path, &fst) == 0 ? (double)fst.st_size : 0, more = hs_results_layout_bytes(L) - have;
+    char why_room[256];
+    if (room_for(comm, f->path, more > 0 ? 1.1 * more : 0, why_room, sizeof why_room)) {
+        HS_FAIL(err, HS_ERR_IO, "%s: cannot append %zu runs: the file %s", f->path, R - old_R, why_room);
+        hs_error_hint(err, "the file is unchanged; free space (or move the file) and resume again");
+        return HS_ERR_IO;
+    }
     const char *what = "datasets";
-    int rc = extend_group(f->file, "runs", R, N, Lm) || extend_group(f->file, "records", R, N, Lm) ||
-             extend_group(f->file, "layers", R, N, Lm) || grow_series(f->file, f, L, R, &what);
+    /* each collective step agreed on before the next (see agree()) */
+    int rc = agree(comm, extend_group(comm, f->file, "runs", R, N, Lm));
+    if (!rc) rc = agree(comm, extend_group(comm, f->file, "records", R, N, Lm));
+    if (!rc) rc = agree(comm, extend_group(comm, f->file, "layers", R, N, Lm));
+    if (!rc) rc = agree(comm, grow_series(comm, f->file, f, L, R, &what));
     hid_t runs = rc ? -1 : H5Gopen2(f->file, "runs", H5P_DEFAULT);
-    if (!rc && runs < 0) rc = -1;
+    if (!rc) rc = agree(comm, runs < 0 ? -1 : 0);
     /* key columns that vary only now: new datasets (collective), filled for every run below */
     unsigned char *fresh = calloc(L->n_cols + 1, 1);
-    if (!fresh) rc = -1;
+    if (!rc) rc = agree(comm, fresh ? 0 : -1);
     for (size_t c = 0; !rc && c < L->n_cols; c++)
         if (H5Lexists(runs, L->cols[c].name, H5P_DEFAULT) <= 0) {
             fresh[c] = 1;
-            rc = create_col(runs, &L->cols[c], R, R);
+            rc = agree(comm, create_col(runs, &L->cols[c], R, R));
         }
     if (!rc) {
         uint8_t digest[32];
@@ -900,8 +1284,12 @@ hs_code hs_results_grow(MPI_Comm comm, hs_results *f, const hs_results_layout *L
         hs_sha256(L->spec_text, strlen(L->spec_text), digest);
         for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", digest[i]);
         what = "root attributes";
-        rc = replace_attr(f->file, "spec", L->spec_text) || replace_attr(f->file, "spec_path", L->spec_path) ||
-             replace_attr(f->file, "spec_sha256", hex) || replace_attr(f->file, "plan_digest", L->plan_digest);
+        rc = agree(comm, replace_attr(f->file, "spec", L->spec_text) || replace_attr(f->file, "spec_path", L->spec_path) ||
+                                 replace_attr(f->file, "spec_sha256", hex) ||
+                                 replace_attr(f->file, "plan_digest", L->plan_digest) ||
+                                 replace_attr(f->file, "overrides", L->overrides ? L->overrides : "")
+                             ? -1
+                             : 0);
     }
     int rank = 0;
     MPI_Comm_rank(comm, &rank);
@@ -910,21 +1298,73 @@ hs_code hs_results_grow(MPI_Comm comm, hs_results *f, const hs_results_layout *L
         rc = write_rows(f, runs, L, old_R, R, &what);
         for (size_t c = 0; !rc && c < L->n_cols; c++)
             rc = fresh[c] ? write_col(runs, &L->cols[c], 0, R, &what) : write_col(runs, &L->cols[c], old_R, R, &what);
+        if (!rc) rc = write_ids(runs, L, old_R, R);
     }
     free(fresh);
     if (runs >= 0) H5Gclose(runs);
-    int all = 0;
-    MPI_Allreduce(&rc, &all, 1, MPI_INT, MPI_MIN, comm);
-    if (all < 0 || H5Fflush(f->file, H5F_SCOPE_GLOBAL) < 0)
-        return HS_FAIL(err, HS_ERR_IO, "%s: cannot append %zu runs (%s)", f->path, R - old_R, what);
+    cause_buf cb = {{0}};
+    if (rc) h5_cause(&cb);
+    rc = agree(comm, rc);
+    if (!rc) rc = agree(comm, H5Fflush(f->file, H5F_SCOPE_GLOBAL) < 0 ? -1 : 0);
+    if (rc && !cb.text[0]) h5_cause(&cb);
+    if (rc) share_cause(comm, &cb);
+    const char *cause = cb.text;
+    if (rc) {
+        HS_FAIL(err, HS_ERR_IO, "%s: cannot append %zu runs (%s)%s%s", f->path, R - old_R, what, cause[0] ? ": " : "",
+                cause);
+        hs_error_hint(err, "rows already in the file are untouched; fix the cause (e.g. free space) and resume again");
+        return HS_ERR_IO;
+    }
     char (*ids)[ID_LEN] = realloc(f->ids, R * sizeof *ids);
     unsigned char *states = ids ? realloc(f->states, R) : NULL;
+    int *attempts = states ? realloc(f->attempts, R * sizeof *attempts) : NULL;
     if (ids) f->ids = ids;
     if (states) f->states = states;
-    if (!ids || !states) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
-    for (size_t r = old_R; r < R; r++) snprintf(f->ids[r], ID_LEN, "%s", L->ids[r]), f->states[r] = HS_STATE_PENDING;
+    if (attempts) f->attempts = attempts;
+    if (!ids || !states || !attempts) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
+    for (size_t r = old_R; r < R; r++)
+        snprintf(f->ids[r], ID_LEN, "%s", L->ids[r]), f->states[r] = HS_STATE_PENDING, f->attempts[r] = 0;
+    /* configs of the appended rows are the caller's; the file's copy serves only open-time checks */
     f->n_runs = R, f->n_records = N, f->max_layers = Lm;
     if (series_adopt(f, L->series, L->n_series)) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
+    return HS_OK;
+}
+
+hs_code hs_results_mark_plan(MPI_Comm comm, hs_results *f, const unsigned char *in_plan, hs_error *err) {
+    hid_t runs = H5Gopen2(f->file, "runs", H5P_DEFAULT);
+    int rc = agree(comm, runs < 0 ? -1 : 0);
+    hsize_t d1[1] = {f->n_runs};
+    if (!rc && H5Lexists(runs, "in_plan", H5P_DEFAULT) <= 0) { /* a file from before the column */
+        hid_t ds = create_ds(runs, "in_plan", H5T_STD_I32LE, 1, d1, NULL);
+        if (ds >= 0) H5Dclose(ds);
+        rc = agree(comm, ds < 0 ? -1 : 0);
+    }
+    int rank = 0;
+    MPI_Comm_rank(comm, &rank);
+    if (!rc && rank == 0 && f->n_runs) {
+        int *v = malloc(f->n_runs * sizeof *v);
+        for (size_t r = 0; v && r < f->n_runs; r++) v[r] = in_plan[r] != 0;
+        rc = v ? write_1d(runs, "in_plan", H5T_NATIVE_INT, 0, f->n_runs, v) : -1;
+        free(v);
+    }
+    cause_buf cb;
+    const char *cause = rc ? h5_cause(&cb) : "";
+    if (runs >= 0) H5Gclose(runs);
+    rc = agree(comm, rc);
+    if (!rc) rc = agree(comm, H5Fflush(f->file, H5F_SCOPE_GLOBAL) < 0 ? -1 : 0);
+    if (rc) return HS_FAIL(err, HS_ERR_IO, "%s: cannot write /runs/in_plan%s%s", f->path, cause[0] ? ": " : "", cause);
+    return HS_OK;
+}
+
+hs_code hs_results_add_session(MPI_Comm comm, hs_results *f, const char *line, hs_error *err) {
+    char *old = attr_read_string(f->file, "sessions");
+    hs_str all = {0};
+    hs_code sc = hs_str_printf(&all, "%s%s\n", old ? old : "", line);
+    free(old);
+    int rc = agree(comm, sc == HS_OK && !replace_attr(f->file, "sessions", all.buf) ? 0 : -1);
+    hs_str_free(&all);
+    if (!rc) rc = agree(comm, H5Fflush(f->file, H5F_SCOPE_GLOBAL) < 0 ? -1 : 0);
+    if (rc) return HS_FAIL(err, HS_ERR_IO, "%s: cannot record the session", f->path);
     return HS_OK;
 }
 
@@ -934,11 +1374,55 @@ hs_code hs_results_mark_running(hs_results *f, size_t i, int rank, double start,
     if (i >= f->n_runs) return HS_FAIL(err, HS_ERR_INTERNAL, "run %zu of %zu", i, f->n_runs);
     hid_t runs = H5Gopen2(f->file, "runs", H5P_DEFAULT);
     unsigned char st = HS_STATE_RUNNING;
+    int attempts = f->attempts[i] + 1; /* counted before it starts: a rank that dies has used it */
     int ok = runs >= 0 && !write_1d(runs, "rank", H5T_NATIVE_INT, i, 1, &rank) &&
              !write_1d(runs, "start", H5T_NATIVE_DOUBLE, i, 1, &start) &&
+             !write_1d(runs, "attempts", H5T_NATIVE_INT, i, 1, &attempts) &&
              !write_1d(runs, "status", f->state_type, i, 1, &st);
+    cause_buf cb;
+    const char *cause = ok ? "" : h5_cause(&cb);
     if (runs >= 0) H5Gclose(runs);
-    if (!ok) return HS_FAIL(err, HS_ERR_IO, "%s: cannot mark run %s running", f->path, f->ids[i]);
+    if (!ok)
+        return HS_FAIL(err, HS_ERR_IO, "%s: cannot mark run %s running%s%s", f->path, f->ids[i], cause[0] ? ": " : "",
+                       cause);
+    f->states[i] = st, f->attempts[i] = attempts;
+    return HS_OK;
+}
+
+hs_code hs_results_write_point(hs_results *f, size_t i, size_t t, const double *values, long long epochs_done,
+                               long long steps, hs_error *err) {
+    if (i >= f->n_runs || t >= f->n_records) return HS_OK; /* beyond the file: the final write says it */
+    hid_t recs = H5Gopen2(f->file, "records", H5P_DEFAULT), runs = H5Gopen2(f->file, "runs", H5P_DEFAULT);
+    int rc = recs < 0 || runs < 0 ? -1 : 0;
+    for (size_t m = 0; !rc && m < f->n_metrics; m++) {
+        hid_t ds = H5Dopen2(recs, f->metrics[m], H5P_DEFAULT);
+        hsize_t start[2] = {i, t}, count[2] = {1, 1};
+        rc = ds < 0 || write_block(ds, H5T_NATIVE_DOUBLE, 2, start, count, &values[m]) ? -1 : 0;
+        if (ds >= 0) H5Dclose(ds);
+    }
+    if (!rc) rc = write_1d(runs, "epochs_done", H5T_NATIVE_LLONG, i, 1, &epochs_done) ||
+                  write_1d(runs, "steps", H5T_NATIVE_LLONG, i, 1, &steps);
+    cause_buf cb;
+    const char *cause = rc ? h5_cause(&cb) : "";
+    if (recs >= 0) H5Gclose(recs);
+    if (runs >= 0) H5Gclose(runs);
+    if (rc)
+        return HS_FAIL(err, HS_ERR_IO, "%s: cannot write record point %zu of run %s%s%s", f->path, t, f->ids[i],
+                       cause[0] ? ": " : "", cause);
+    return HS_OK;
+}
+
+hs_code hs_results_mark_failed(hs_results *f, size_t i, const char *why, hs_error *err) {
+    if (i >= f->n_runs) return HS_FAIL(err, HS_ERR_INTERNAL, "run %zu of %zu", i, f->n_runs);
+    char msg[ERROR_LEN] = {0};
+    snprintf(msg, sizeof msg, "%s", why);
+    hid_t runs = H5Gopen2(f->file, "runs", H5P_DEFAULT), t_err = str_type(ERROR_LEN);
+    unsigned char st = HS_STATE_FAILED;
+    int ok = runs >= 0 && t_err >= 0 && !write_1d(runs, "error", t_err, i, 1, msg) &&
+             !write_1d(runs, "status", f->state_type, i, 1, &st);
+    if (t_err >= 0) H5Tclose(t_err);
+    if (runs >= 0) H5Gclose(runs);
+    if (!ok) return HS_FAIL(err, HS_ERR_IO, "%s: cannot mark run %s failed", f->path, f->ids[i]);
     f->states[i] = st;
     return HS_OK;
 }
@@ -981,14 +1465,19 @@ hs_code hs_results_write_run(hs_results *f, size_t i, const hs_results_row *row,
                  : 0;
         /* the commit marker: written last, so a reader never sees "done" without the data */
         if (!rc) rc = write_1d(runs, "status", f->state_type, i, 1, &st);
-        if (!rc) f->states[i] = st;
+        if (!rc) f->states[i] = st, f->attempts[i] = row->attempts;
         if (t_err >= 0) H5Tclose(t_err);
     }
     if (recs >= 0) H5Gclose(recs);
     if (lays >= 0) H5Gclose(lays);
     if (runs >= 0) H5Gclose(runs);
     free(buf);
-    if (rc) return HS_FAIL(err, HS_ERR_IO, "%s: cannot write run %s (%s)", f->path, f->ids[i], what);
+    if (rc) {
+        cause_buf cb;
+        const char *cause = h5_cause(&cb);
+        return HS_FAIL(err, HS_ERR_IO, "%s: cannot write run %s (%s)%s%s", f->path, f->ids[i], what,
+                       cause[0] ? ": " : "", cause);
+    }
     return HS_OK;
 }
 
@@ -1051,8 +1540,12 @@ hs_code hs_results_write_series(hs_results *f, size_t i, const hs_store_series *
                            "%s: run %s's series '%s' (%zu points, ndim %d) does not fit the file's (%zu points, ndim %d)",
                            f->path, f->ids[i], s->name, s->n, s->ndim, have->n_points, have->ndim);
         const char *what = "";
-        if (write_one_series(f, i, s, have, &what))
-            return HS_FAIL(err, HS_ERR_IO, "%s: cannot write run %s (/series/%s/%s)", f->path, f->ids[i], s->name, what);
+        if (write_one_series(f, i, s, have, &what)) {
+            cause_buf cb;
+            const char *cause = h5_cause(&cb);
+            return HS_FAIL(err, HS_ERR_IO, "%s: cannot write run %s (/series/%s/%s)%s%s", f->path, f->ids[i], s->name,
+                           what, cause[0] ? ": " : "", cause);
+        }
     }
     return HS_OK;
 }
@@ -1068,23 +1561,59 @@ hs_code hs_results_close(hs_results *f, hs_error *err) {
 
 /* ================================================================ summary (serial) */
 
-hs_code hs_results_describe(const char *path, hs_str *out, size_t *counts_out, hs_error *err) {
+/* "3m10s", "2h05m". */
+static void fmt_span(double s, char *buf, size_t n) {
+    if (!isfinite(s) || s < 0) snprintf(buf, n, "?");
+    else if (s < 60) snprintf(buf, n, "%.0fs", s);
+    else if (s < 3600) snprintf(buf, n, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
+    else snprintf(buf, n, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
+}
+
+/* The last two sessions both drained (a signal, e.g. a time limit) without finishing a run or
+ * saving a checkpoint: requeueing again would only repeat them. */
+static int sessions_stalled(const char *sessions) {
+    if (!sessions) return 0;
+    int stalled_in_a_row = 0;
+    for (const char *line = sessions; *line;) {
+        const char *end = strchr(line, '\n');
+        size_t n = end ? (size_t)(end - line) : strlen(line);
+        char buf[512];
+        snprintf(buf, sizeof buf, "%.*s", (int)(n < sizeof buf ? n : sizeof buf - 1), line);
+        const char *p = strstr(buf, "progressed="), *d = strstr(buf, "drained=");
+        int progressed = p ? atoi(p + 11) : 1, drained = d ? atoi(d + 8) : 0;
+        stalled_in_a_row = drained && progressed == 0 ? stalled_in_a_row + 1 : 0;
+        line += n + (end ? 1 : 0);
+    }
+    return stalled_in_a_row >= 2;
+}
+
+hs_code hs_results_describe(const char *path, hs_str *out, hs_results_census *census, hs_error *err) {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    memset(census, 0, sizeof *census);
+    /* who writes it, first: a reader never takes the lock, and never opens the file for writing */
+    hs_lock_info owner = {0};
+    hs_lock_state ls = HS_LOCK_NONE;
+    hs_error lerr = {0};
+    if (hs_lock_inspect(path, &owner, &ls, &lerr) != HS_OK) ls = HS_LOCK_NONE;
+    census->writer = ls;
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (file < 0) {
         HS_FAIL(err, HS_ERR_IO, "%s: cannot open as an HDF5 file", path);
-        hs_error_hint(err, "a results file is written by `hsweep run ... -o FILE`");
+        hs_error_hint(err, ls == HS_LOCK_LIVE ? "a writer is creating it right now: ask again in a moment"
+                                              : "a results file is written by `hsweep run ... -o FILE`");
         return HS_ERR_IO;
     }
     char *format = attr_read_string(file, "format"), *spec = attr_read_string(file, "spec_path");
     char *sha = attr_read_string(file, "spec_sha256"), *created = attr_read_string(file, "created");
+    char *sessions = attr_read_string(file, "sessions"), *overrides = attr_read_string(file, "overrides");
     hs_code rc = HS_OK;
     hid_t runs = -1, t_id = str_type(ID_LEN), t_err = str_type(ERROR_LEN), st = make_state_type();
     hsize_t d1[1] = {0};
     char (*ids)[ID_LEN] = NULL, (*errs)[ERROR_LEN] = NULL;
     unsigned char *states = NULL;
-    double *wall = NULL;
-    int *ranks = NULL;
+    double *wall = NULL, *start = NULL;
+    int *ranks = NULL, *attempts = NULL, *in_plan = NULL;
+    long long *steps = NULL, *total = NULL, *epochs = NULL;
     if (!format || strcmp(format, FORMAT) != 0) {
         rc = HS_FAIL(err, HS_ERR_VALUE, "%s: not an hsweep results file (no format attribute \"" FORMAT "\")", path);
         goto out;
@@ -1096,54 +1625,112 @@ hs_code hs_results_describe(const char *path, hs_str *out, size_t *counts_out, h
     }
     size_t R = d1[0];
     ids = calloc(R + 1, sizeof *ids), errs = calloc(R + 1, sizeof *errs), states = calloc(R + 1, 1);
-    wall = calloc(R + 1, sizeof *wall), ranks = calloc(R + 1, sizeof *ranks);
-    if (!ids || !errs || !states || !wall || !ranks) {
+    wall = calloc(R + 1, sizeof *wall), start = calloc(R + 1, sizeof *start), ranks = calloc(R + 1, sizeof *ranks);
+    attempts = calloc(R + 1, sizeof *attempts), in_plan = calloc(R + 1, sizeof *in_plan);
+    steps = calloc(R + 1, sizeof *steps), total = calloc(R + 1, sizeof *total), epochs = calloc(R + 1, sizeof *epochs);
+    if (!ids || !errs || !states || !wall || !start || !ranks || !attempts || !in_plan || !steps || !total || !epochs) {
         rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
         goto out;
     }
-    if (R && (read_1d(runs, "id", t_id, ids) || read_1d(runs, "status", st, states) ||
-              read_1d(runs, "error", t_err, errs) || read_1d(runs, "wall", H5T_NATIVE_DOUBLE, wall) ||
-              read_1d(runs, "rank", H5T_NATIVE_INT, ranks))) {
+    if (R && read_1d(runs, "id", t_id, R, ids) == 0) R = rows_with_id((const char(*)[ID_LEN])ids, R);
+    if (R && (read_1d(runs, "id", t_id, R, ids) || read_1d(runs, "status", st, R, states) ||
+              read_1d(runs, "error", t_err, R, errs) || read_1d(runs, "wall", H5T_NATIVE_DOUBLE, R, wall) ||
+              read_1d(runs, "start", H5T_NATIVE_DOUBLE, R, start) || read_1d(runs, "rank", H5T_NATIVE_INT, R, ranks) ||
+              read_1d(runs, "attempts", H5T_NATIVE_INT, R, attempts) ||
+              read_1d(runs, "steps", H5T_NATIVE_LLONG, R, steps) ||
+              read_1d(runs, "epochs_done", H5T_NATIVE_LLONG, R, epochs))) {
         rc = HS_FAIL(err, HS_ERR_VALUE, "%s: cannot read the run table", path);
         goto out;
     }
-    size_t count[HS_STATE_COUNT] = {0};
-    double total = 0;
-    if (counts_out) memset(counts_out, 0, HS_STATE_COUNT * sizeof *counts_out);
-    size_t finished = 0;
+    /* columns of later versions: absent in older files */
+    for (size_t r = 0; r < R; r++) in_plan[r] = 1, total[r] = -1;
+    if (R && H5Lexists(runs, "in_plan", H5P_DEFAULT) > 0) read_1d(runs, "in_plan", H5T_NATIVE_INT, R, in_plan);
+    if (R && H5Lexists(runs, "steps_total", H5P_DEFAULT) > 0) read_1d(runs, "steps_total", H5T_NATIVE_LLONG, R, total);
+    double total_wall = 0, now = (double)time(NULL);
+    size_t finished = 0, *count = census->states;
+    census->runs = R;
     for (size_t r = 0; r < R; r++) {
+        if (!in_plan[r]) {
+            census->orphans++;
+            continue;
+        }
         if (states[r] < HS_STATE_COUNT) count[states[r]]++;
-        if (counts_out && states[r] < HS_STATE_COUNT) counts_out[states[r]]++;
         if ((states[r] == HS_STATE_DONE || states[r] == HS_STATE_DIVERGED) && isfinite(wall[r]))
-            total += wall[r], finished++;
+            total_wall += wall[r], finished++;
     }
-    hs_str_printf(out, "%s: spec %s (sha256 %.12s), created %s\n", path, spec ? spec : "?", sha ? sha : "?",
-                  created ? created : "?");
-    hs_str_printf(out, "%zu runs: %zu done, %zu diverged, %zu failed, %zu running, %zu pending\n", R,
+    census->stalled = sessions_stalled(sessions);
+    size_t n_sessions = 0;
+    for (const char *c = sessions; c && *c; c++) n_sessions += *c == '\n';
+    hs_str_printf(out, "%s: spec %s (sha256 %.12s)%s%s, created %s, %zu job%s ended cleanly\n", path,
+                  spec ? spec : "?", sha ? sha : "?", overrides && overrides[0] ? " with --set " : "",
+                  overrides && overrides[0] ? overrides : "", created ? created : "?", n_sessions,
+                  n_sessions == 1 ? "" : "s");
+    char who[512] = "";
+    if (ls != HS_LOCK_NONE) hs_lock_describe(&owner, who, sizeof who);
+    if (ls == HS_LOCK_LIVE) hs_str_printf(out, "writer: live: %s\n", who);
+    else if (ls == HS_LOCK_STALE) hs_str_printf(out, "writer: gone (stale lock: %s); --resume takes the lock over\n", who);
+    hs_str_printf(out, "%zu runs: %zu done, %zu diverged, %zu failed, %zu running, %zu pending", R - census->orphans,
                   count[HS_STATE_DONE], count[HS_STATE_DIVERGED], count[HS_STATE_FAILED], count[HS_STATE_RUNNING],
                   count[HS_STATE_PENDING]);
+    if (census->orphans)
+        hs_str_printf(out, "; and %zu rows kept from an earlier spec (not in the current plan, never run again)",
+                      census->orphans);
+    hs_str_printf(out, "\n");
     if (finished)
-        hs_str_printf(out, "training time: %.1f s in finished runs (%.2f s per run)\n", total, total / (double)finished);
+        hs_str_printf(out, "training time: %.1f s in finished runs (%.2f s per run)\n", total_wall,
+                      total_wall / (double)finished);
     static const struct {
         hs_run_state s;
         const char *title;
-    } lists[] = {{HS_STATE_FAILED, "failed"},
-                 {HS_STATE_DIVERGED, "diverged"},
-                 {HS_STATE_RUNNING, "running when the job stopped (--resume runs them again)"}};
+    } lists[] = {{HS_STATE_FAILED, "failed (an error, or a rank that died sweep.max_attempts times)"},
+                 {HS_STATE_DIVERGED, "diverged (the loss became non-finite: a result, not an error)"}};
     for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++) {
         if (!count[lists[l].s]) continue;
         hs_str_printf(out, "%s:\n", lists[l].title);
         for (size_t r = 0; r < R; r++)
-            if (states[r] == lists[l].s) hs_str_printf(out, "  %s  rank %d  %s\n", ids[r], ranks[r], errs[r]);
+            if (in_plan[r] && states[r] == lists[l].s)
+                hs_str_printf(out, "  %s  rank %d  attempt %d  %s\n", ids[r], ranks[r], attempts[r], errs[r]);
     }
-    if (count[HS_STATE_PENDING] || count[HS_STATE_RUNNING] || count[HS_STATE_FAILED])
-        hs_str_printf(out, "incomplete: continue with `hsweep run %s -o %s --resume`%s\n", spec ? spec : "SPEC", path,
+    if (count[HS_STATE_RUNNING]) {
+        hs_str_printf(out, "%s:\n", ls == HS_LOCK_LIVE ? "running now" : "running when their job died (each such attempt counts; --resume trains them again)");
+        for (size_t r = 0; r < R; r++) {
+            if (!in_plan[r] || states[r] != HS_STATE_RUNNING) continue;
+            hs_str_printf(out, "  %s  rank %d  attempt %d", ids[r], ranks[r], attempts[r]);
+            if (total[r] > 0 && steps[r] >= 0) {
+                double frac = (double)steps[r] / (double)total[r], el = now - start[r];
+                hs_str_printf(out, "  step %lld of %lld (%.0f%%), epoch %lld", steps[r], total[r], 100 * frac, epochs[r]);
+                if (ls == HS_LOCK_LIVE && frac > 0 && isfinite(el)) {
+                    char eta[32];
+                    fmt_span(el * (1 - frac) / frac, eta, sizeof eta);
+                    hs_str_printf(out, ", ETA %s", eta);
+                }
+            }
+            hs_str_printf(out, "\n");
+        }
+    }
+    size_t left = count[HS_STATE_PENDING] + count[HS_STATE_RUNNING];
+    const char *resume = "`hsweep run SPEC -o FILE --resume`";
+    hs_str cmd = {0};
+    if (hs_str_printf(&cmd, "`hsweep run %s -o %s --resume`", spec ? spec : "SPEC", path) == HS_OK) resume = cmd.buf;
+    if (ls == HS_LOCK_LIVE)
+        hs_str_printf(out, "being written: do not resume or analyse it until the writer ends (stop it with SIGUSR1 "
+                           "or SIGTERM: it drains and closes the file)\n");
+    else if (left && census->stalled)
+        hs_str_printf(out, "stalled: the last two jobs ended without finishing a run or saving a checkpoint; check "
+                           "the log (%s.log) before resuming with %s\n", path, resume);
+    else if (left)
+        hs_str_printf(out, "incomplete: %zu runs left; continue with %s%s\n", left, resume,
                       count[HS_STATE_FAILED] ? " (add --retry-failed to redo failed runs)" : "");
+    else if (count[HS_STATE_FAILED])
+        hs_str_printf(out, "complete with %zu failed runs: the analyses use the others; %s --retry-failed runs them "
+                           "again\n", count[HS_STATE_FAILED], resume);
     else
         hs_str_printf(out, "complete\n");
+    hs_str_free(&cmd);
 out:
-    free(ids), free(errs), free(states), free(wall), free(ranks);
-    free(format), free(spec), free(sha), free(created);
+    free(ids), free(errs), free(states), free(wall), free(start), free(ranks), free(attempts), free(in_plan);
+    free(steps), free(total), free(epochs);
+    free(format), free(spec), free(sha), free(created), free(sessions), free(overrides);
     if (st >= 0) H5Tclose(st);
     if (t_id >= 0) H5Tclose(t_id);
     if (t_err >= 0) H5Tclose(t_err);

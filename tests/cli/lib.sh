@@ -13,6 +13,12 @@ check() {
 contains() { # contains NAME HAYSTACK NEEDLE
   case "$2" in *"$3"*) ok "$1" ;; *) bad "$1: missing '$3'" "$2" ;; esac
 }
+# wait_unlocked F: until no live process holds F's writer lock ($HS status exits 6 while one does):
+# a rank can outlive its killed job by a moment (Slurm would kill it with the job). 20 s max.
+wait_unlocked() {
+  for _ in $(seq 200); do "$HS" status "$1" >/dev/null 2>&1; [ $? != 6 ] && return 0; sleep 0.1; done
+  return 1
+}
 finish() {
   echo "$(basename "$0" .sh): $PASS passed, $FAIL failed"
   [ "$FAIL" -eq 0 ] && [ "$PASS" -gt 0 ]

@@ -79,13 +79,13 @@ contains "status says complete" "$OUT" "complete"
 
 # ---------------------------------------------------------------- a failing run does not stop the sweep
 rm -rf /tmp/hsweep-test-fm-missing
-check "sweep with 3 failing runs" 1 run 2 $FAILING -o "$T/fail.h5" --quiet
+check "sweep with 3 failing runs (exit 4: finished with failures)" 4 run 2 $FAILING -o "$T/fail.h5" --quiet
 contains "failures counted" "$OUT" "6 runs: 3 done, 0 diverged, 3 failed, 0 pending; this job finished 6"
-check "status lists the failures (exit 1)" 1 "$HS" status "$T/fail.h5"
+check "status lists the failures (exit 4)" 4 "$HS" status "$T/fail.h5"
 contains "status failed count" "$OUT" "3 done, 0 diverged, 3 failed"
 contains "status names the missing folder" "$OUT" "/tmp/hsweep-test-fm-missing/"
 contains "status suggests --retry-failed" "$OUT" "--retry-failed"
-check "resume without --retry-failed leaves them" 1 run 2 $FAILING -o "$T/fail.h5" --resume --quiet
+check "resume without --retry-failed leaves them" 4 run 2 $FAILING -o "$T/fail.h5" --resume --quiet
 contains "nothing re-run" "$OUT" "6 runs: 3 done, 0 diverged, 3 failed, 0 pending; this job finished 0"
 ln -s /usr/share/datasets/fashion-mnist /tmp/hsweep-test-fm-missing
 check "resume --retry-failed once the data exists" 0 run 2 $FAILING -o "$T/fail.h5" --resume --retry-failed --quiet
@@ -103,8 +103,9 @@ for point in $points; do
   HSWEEP_TEST_KILL_AFTER=$point run 2 $SLOW -o "$f" --quiet >/dev/null 2>&1
   rc=$?; [ $rc -ne 0 ] && ok "kill $point: rank ${point%%:*} killed after ${point##*:} run(s): job failed (exit $rc)" \
     || bad "kill $point: killed job exited 0"
+  wait_unlocked "$f"
   check "kill $point: status of the killed file (exit 3: resume)" 3 "$HS" status "$f"
-  contains "kill $point: killed file is incomplete" "$OUT" "incomplete: continue with"
+  contains "kill $point: killed file is incomplete" "$OUT" "runs left; continue with"
   done_before=$("$PY" -c "import h5py; print(int((h5py.File('$f')['runs/status'][:] == 2).sum()))")
   [ "$done_before" -ge 1 ] && [ "$done_before" -lt 8 ] && ok "kill $point: $done_before of 8 runs survived" \
     || bad "kill $point: runs done before the kill: $done_before"
@@ -157,6 +158,7 @@ wait_first_done "$T/term2.h5.log"
 pkill -TERM -f "hsweep run $SLOW -o $T/term2.h5"
 wait $pid; rc=$?
 [ $rc != 0 ] && ok "SIGTERM to all: job ends (exit $rc)" || bad "SIGTERM to all: job exited 0"
+wait_unlocked "$T/term2.h5"
 check "status after SIGTERM to all (exit 3)" 3 "$HS" status "$T/term2.h5"
 contains "nothing left running after SIGTERM to all" "$OUT" "0 running"
 fi
@@ -165,7 +167,7 @@ fi
 sed 's/seed: \[1, 2, 3, 4\]/seed: [1, 2, 3, 4, 5]/' $S > "$T/grown.yaml"
 cp "$T/np2.h5" "$T/grow.h5"
 check "resume with a seed appended" 0 run 2 "$T/grown.yaml" -o "$T/grow.h5" --resume
-contains "says the plan grew" "$ERR" "the plan grew; the file now holds 15 runs"
+contains "says the plan grew" "$ERR" "3 new runs appended; the file now holds 15 runs"
 contains "only the new runs ran" "$OUT" "15 runs: 15 done, 0 diverged, 0 failed, 0 pending; this job finished 3"
 check "the grown sweep from scratch" 0 run 1 "$T/grown.yaml" -o "$T/grown-ref.h5" --quiet
 r=$(same_results "$T/grown-ref.h5" "$T/grow.h5"); [ "$r" = same ] && ok "grown file equals the grown sweep run from scratch" || bad "differs" "$r"
@@ -174,13 +176,17 @@ import h5py
 f = h5py.File('$T/grow.h5', 'r')
 print(f.attrs['spec'].count('5]'), list(f['runs/seed'][-3:]), f['records/epoch'].shape)")
 [ "$res" = "1 [5, 5, 5] (15, 4)" ] && ok "spec attribute, key column and records grew" || bad "grown file" "$res"
-check "the shorter plan on the grown file needs --force" 1 run 1 $S -o "$T/grow.h5" --resume
-contains "names the counts" "$ERR" "holds 15 runs; the plan has only its first 12"
-check "--force resumes the shorter plan" 0 run 1 $S -o "$T/grow.h5" --resume --force --quiet
+check "the shorter plan resumes the grown file" 0 run 1 $S -o "$T/grow.h5" --resume --quiet
+contains "nothing to train" "$OUT" "12 runs: 12 done, 0 diverged, 0 failed, 0 pending; this job finished 0"
+check "status: the 3 runs the spec no longer names are kept" 0 "$HS" status "$T/grow.h5"
+contains "kept rows counted" "$OUT" "3 rows kept from an earlier spec"
 
-# ---------------------------------------------------------------- resume refuses another plan
-check "resume with another plan" 1 run 1 $S -o "$T/np1.h5" --resume --set train.epochs=16
-contains "names the difference" "$ERR" "was written for another plan"
-check "--force without --resume is a usage error" 2 "$HS" run $S --force
+# ---------------------------------------------------------------- another plan: new ids, appended
+cp "$T/np1.h5" "$T/other.h5"
+check "resume with another config of every run" 0 run 1 $S -o "$T/other.h5" --resume --set train.epochs=16 --quiet
+contains "every run is new" "$OUT" "12 runs: 12 done, 0 diverged, 0 failed, 0 pending; this job finished 12"
+check "status keeps the earlier config's rows" 0 "$HS" status "$T/other.h5"
+contains "12 kept" "$OUT" "12 rows kept from an earlier spec"
+check "--overwrite with --resume is a usage error" 2 "$HS" run $S --resume --overwrite
 
 finish

@@ -348,7 +348,7 @@ static const bad_case bad_cases[] = {
     {"bad_logspace.yaml", HS_ERR_VALUE,
      "bad_logspace.yaml:2:37: product.data.per_class.logspace.from: logspace endpoints must be > 0 (they are values, not exponents), got '0'"},
     {"unknown_top.yaml", HS_ERR_SPEC,
-     "unknown_top.yaml:1:1: unknown top-level key 'prodcut' (did you mean 'product'?; allowed: name, description, base, blocks, product, zip, set, exclude)"},
+     "unknown_top.yaml:1:1: unknown top-level key 'prodcut' (did you mean 'product'?; allowed: name, description, sweep, base, blocks, product, zip, set, exclude)"},
     {"float_for_int.yaml", HS_ERR_SPEC, "float_for_int.yaml:2:18: base.model.depth: expected an integer, got '2.5'"},
     {"quoted_number.yaml", HS_ERR_SPEC, "quoted_number.yaml:2:15: base.train.lr: expected a number, got the quoted string \"0.1\""},
     {"set_without_to.yaml", HS_ERR_SPEC, "set_without_to.yaml:4:5: set[0]: rule has no 'to:' (the keys to set)"},

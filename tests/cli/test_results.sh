@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# test_results.sh HSWEEP MPIEXEC PYTHON - what ordinary actions may not do to a results file, each
+# tried for real on 2 MPI ranks: analyse or resume a file while a sweep writes it, run over a
+# finished file, resume an edited spec (ids matched, not positions), a run that always kills its
+# rank, SIGINT without mpirun, a full disk (tmpfs) at creation and at resume, and a seeded loop
+# of SIGKILLs (of mpirun, or of one rank) at random moments, each followed by --resume, that must
+# end equal to an uninterrupted sweep with no finished run trained twice.
+# Run from the source tree root (ctest sets the working directory).
+set -u
+HS=$1 MPI=$2 PY=$3
+. "$(dirname "$0")/lib.sh"
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+S=tests/specs/train/sweep.yaml SLOW=tests/specs/train/slow.yaml
+QUICK=${HSWEEP_TEST_QUICK:-0}
+T=$(mktemp -d)
+MNT=
+cleanup() {
+  [ -n "$MNT" ] && umount "$MNT" 2>/dev/null
+  pkill -KILL -f "hsweep run .* -o $T/" 2>/dev/null
+  rm -rf "$T"
+}
+trap cleanup EXIT
+[ "$QUICK" = 1 ] && SLOW="$SLOW --set train.epochs=4"
+run() { "$MPI" -n "$1" "$HS" run "${@:2}" --progress -1; }
+wait_first_done() { # LOG: until the sweep writing LOG has finished a run, 60 s max
+  for _ in $(seq 600); do grep -q ' done ' "$1" 2>/dev/null && return 0; sleep 0.1; done
+  return 1
+}
+# same_by_id A B: every run of B is in A under the same id with bit-identical records, layers and
+# status (wall-clock columns aside), whatever the row order of either file
+same_by_id() {
+  "$PY" - "$1" "$2" <<'PYEOF'
+import sys, h5py, numpy as np
+a, b = (h5py.File(p, "r") for p in sys.argv[1:3])
+ia = {x: i for i, x in enumerate(a["runs/id"][:])}
+for j, x in enumerate(b["runs/id"][:]):
+    if x not in ia: print("missing", x); sys.exit()
+    i = ia[x]
+    assert a["runs/status"][i] == b["runs/status"][j], x
+    for g in ("records", "layers"):
+        for k in b[g]:
+            if k == "seconds": continue
+            u, v = a[g][k][i], b[g][k][j]          # files may pad to different sizes with NaN
+            n = tuple(slice(0, min(p, q)) for p, q in zip(u.shape, v.shape))
+            assert np.array_equal(u[n], v[n], equal_nan=True), (x, g, k)
+            for w in (u, v):
+                m = np.ones(w.shape, bool); m[n] = False
+                assert np.isnan(w[m]).all(), (x, g, k, "beyond the common part")
+print("same")
+PYEOF
+}
+sha() { sha256sum "$1" | cut -c1-64; }
+
+
+check "reference: the small sweep" 0 run 2 $S -o "$T/ref.h5" --quiet
+check "reference: the slow sweep" 0 run 2 $SLOW -o "$T/slow-ref.h5" --quiet
+
+# ---------------------------------------------------------------- a live file: one writer only
+run 2 $SLOW -o "$T/live.h5" --quiet >"$T/live.out" 2>&1 &
+pid=$!
+wait_first_done "$T/live.h5.log"
+[ -s "$T/live.h5.lock" ] && ok "the writer holds $T/live.h5.lock" || bad "no lock file beside the live file"
+contains "the lock names the writer" "$(cat "$T/live.h5.lock")" "command=run"
+check "analyze on a live file is refused" 1 "$MPI" -n 2 "$HS" analyze "$T/live.h5"
+contains "analyze names the writer" "$ERR" "hsweep run"
+contains "analyze says what to do" "$ERR" "wait until the sweep has finished"
+check "a second writer (--resume) is refused" 1 run 2 $SLOW -o "$T/live.h5" --resume --quiet
+contains "the second writer is told who writes" "$ERR" "pid"
+check "status on a live file (exit 6)" 6 "$HS" status "$T/live.h5"
+contains "status says it is being written" "$OUT" "being written"
+case "$OUT" in *"--resume\`"*) bad "status advises --resume on a live file" "$OUT" ;; *) ok "status does not advise --resume on a live file" ;; esac
+contains "status shows a running run's progress" "$OUT" "step "
+res=$("$PY" - "$T/live.h5" <<'PYEOF'
+import sys, h5py, numpy as np
+f = h5py.File(sys.argv[1], "r")          # a reader on a live file: read-only, never harmful
+st = f["runs/status"][:]
+assert (st == 2).sum() >= 1, st
+print("ok")
+PYEOF
+)
+[ "$res" = ok ] && ok "h5py reads the live file" || bad "h5py on a live file" "$res"
+wait $pid; rc=$?
+[ $rc = 0 ] && ok "the writer finished unharmed (exit 0)" || bad "the writer exited $rc" "$(cat "$T/live.out")"
+[ ! -e "$T/live.h5.lock" ] && ok "the lock is gone after the writer ends" || bad "lock left behind"
+r=$(same_by_id "$T/slow-ref.h5" "$T/live.h5"); [ "$r" = same ] && ok "the live file equals the reference" || bad "live file differs" "$r"
+check "analyze once the writer is gone" 0 "$MPI" -n 2 "$HS" analyze "$T/live.h5"
+h5dump -H "$T/live.h5" >/dev/null 2>&1 && ok "h5dump opens the analysed file" || bad "h5dump cannot open the analysed file"
+
+# ---------------------------------------------------------------- never overwrite
+before=$(sha "$T/ref.h5")
+check "run over a finished file is refused" 1 run 2 $S -o "$T/ref.h5" --quiet
+contains "says it exists" "$ERR" "exists: refusing to overwrite"
+[ "$(sha "$T/ref.h5")" = "$before" ] && ok "the finished file is byte-identical" || bad "the finished file changed"
+cp "$T/ref.h5" "$T/ow.h5"
+check "--overwrite moves the old file aside" 0 run 2 $S -o "$T/ow.h5" --overwrite --quiet
+aside=$(ls "$T"/ow.h5.replaced-* 2>/dev/null | grep -v '\.log$' | head -1)
+[ -n "$aside" ] && [ "$(sha "$aside")" = "$before" ] && ok "the old file is kept as $(basename "$aside")" || bad "no intact copy aside"
+
+# ---------------------------------------------------------------- resume by id: edit any axis
+cat > "$T/edited.yaml" <<'EOF'
+# the small sweep with a seed inserted first, the depths reordered, and depth 3 dropped
+name: sweep-test
+base:
+  data: {kind: gaussian, classes: 3, dim: 6, per_class: 40}
+  model: {width: 12}
+  train: {opt: momentum, lr: 0.05, epochs: 15, batch: 16}
+  record: {every: 5, separation: none}
+product:
+  seed: [9, 1, 2, 3, 4]
+  model.depth: [1, 0]
+EOF
+cp "$T/ref.h5" "$T/edit.h5"
+check "resume with a seed inserted, depths reordered and one dropped" 0 run 2 "$T/edited.yaml" -o "$T/edit.h5" --resume
+contains "only the 2 new runs trained" "$OUT" "10 runs: 10 done, 0 diverged, 0 failed, 0 pending; this job finished 2"
+check "the edited sweep from scratch" 0 run 1 "$T/edited.yaml" -o "$T/edit-ref.h5" --quiet
+r=$(same_by_id "$T/edit.h5" "$T/edit-ref.h5"); [ "$r" = same ] && ok "resumed-by-id equals from scratch" || bad "differs" "$r"
+r=$(same_by_id "$T/edit.h5" "$T/ref.h5"); [ "$r" = same ] && ok "the dropped runs are kept unchanged" || bad "kept rows differ" "$r"
+check "status of the edited file" 0 "$HS" status "$T/edit.h5"
+contains "status counts the kept rows" "$OUT" "4 rows kept from an earlier spec"
+
+# ---------------------------------------------------------------- a run that always kills its rank
+printf 'sweep: {max_attempts: 2}\n' | cat - $S > "$T/attempts.yaml"
+victim=$("$HS" plan "$T/attempts.yaml" --format tsv | awk 'NR == 3 {print $1}')
+export HSWEEP_TEST_CRASH_RUN=$victim
+run 2 "$T/attempts.yaml" -o "$T/crash.h5" --quiet >/dev/null 2>&1
+wait_unlocked "$T/crash.h5"
+run 2 "$T/attempts.yaml" -o "$T/crash.h5" --resume --quiet >/dev/null 2>&1
+wait_unlocked "$T/crash.h5"
+check "third start: the run is failed for good, the rest finishes" 4 run 2 "$T/attempts.yaml" -o "$T/crash.h5" --resume
+contains "says why" "$ERR" "rank died 2 times"
+unset HSWEEP_TEST_CRASH_RUN
+check "status: complete with one failed run (exit 4: no requeue)" 4 "$HS" status "$T/crash.h5"
+contains "status names the reason" "$OUT" "rank died 2 times (sweep.max_attempts = 2)"
+att=$("$PY" -c "
+import h5py; f = h5py.File('$T/crash.h5', 'r'); ids = list(f['runs/id'][:].astype(str))
+print(f['runs/attempts'][ids.index('$victim')], sorted(set(f['runs/attempts'][:])))")
+[ "$att" = "2 [1, 2]" ] && ok "attempts counted: 2 for the victim, 1 for the others" || bad "attempts: $att"
+
+# ---------------------------------------------------------------- SIGINT without mpirun drains
+"$HS" run $SLOW -o "$T/int.h5" --quiet --progress -1 >"$T/int.out" 2>&1 &
+pid=$!
+wait_first_done "$T/int.h5.log"
+kill -INT $pid
+wait $pid; rc=$?
+[ $rc = 3 ] && ok "SIGINT without mpirun: drained, exit 3" || bad "SIGINT: exit $rc" "$(cat "$T/int.out")"
+check "status after SIGINT (exit 3)" 3 "$HS" status "$T/int.h5"
+contains "nothing left running after SIGINT" "$OUT" "0 running"
+att=$("$PY" -c "import h5py; print(sorted(set(h5py.File('$T/int.h5', 'r')['runs/attempts'][:])))")
+[ "$att" = "[0, 1]" ] && ok "a drained attempt is not counted" || bad "attempts after a drain: $att"
+
+# ---------------------------------------------------------------- a full disk
+if [ "$(id -u)" = 0 ] && mkdir -p "$T/mnt" && mount -t tmpfs -o size=300k tmpfs "$T/mnt" 2>/dev/null; then
+  MNT=$T/mnt
+  BIG="$S --set train.epochs=300 --set record.every=1"    # about 1.2 MB of records and layers
+  check "a file that cannot fit is refused before anything is written" 1 timeout 60 "$MPI" -n 2 "$HS" run $BIG -o "$MNT/big.h5" --progress -1
+  contains "says how much it needs" "$ERR" "needs about 1.06 MB more"
+  HSWEEP_NO_SPACE_CHECK=1 check "the same with the space check off: ENOSPC met on every rank, no hang" 1 \
+    timeout 60 "$MPI" -n 2 "$HS" run $BIG -o "$MNT/big.h5" --progress -1
+  contains "names the cause" "$ERR" "No space left on device"
+  [ ! -e "$MNT/big.h5" ] && ok "no half-made file left behind" || bad "a half-made file is left"
+  check "a small sweep fits" 0 run 2 $S -o "$MNT/fit.h5" --quiet
+  sed 's/seed: \[1, 2, 3, 4\]/seed: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]/' $S > "$T/grown.yaml"
+  head -c $(( $(df --output=avail -B1 "$MNT" | tail -1) - 4096 )) /dev/zero > "$MNT/filler" 2>/dev/null
+  check "resuming a grown sweep on the full disk fails cleanly" 1 timeout 60 "$MPI" -n 2 "$HS" run "$T/grown.yaml" -o "$MNT/fit.h5" --resume --progress -1
+  contains "the grow names the cause" "$ERR" "No space left on device"
+  check "the finished rows are still readable" 0 "$HS" status "$MNT/fit.h5"
+  rm -f "$MNT/filler"
+  umount "$MNT" && mount -t tmpfs -o size=4m tmpfs "$MNT" 2>/dev/null
+  check "a small sweep on the roomier disk" 0 run 2 $S -o "$MNT/fit.h5" --quiet
+  head -c $(( $(df --output=avail -B1 "$MNT" | tail -1) - 4096 )) /dev/zero > "$MNT/filler" 2>/dev/null
+  check "grow on a full disk refused" 1 timeout 60 "$MPI" -n 2 "$HS" run "$T/grown.yaml" -o "$MNT/fit.h5" --resume --progress -1
+  rm -f "$MNT/filler"
+  check "after space is freed, --resume completes the grown sweep" 0 run 2 "$T/grown.yaml" -o "$MNT/fit.h5" --resume --quiet
+  contains "only the new runs trained" "$OUT" "48 runs: 48 done, 0 diverged, 0 failed, 0 pending; this job finished 36"
+  r=$(same_by_id "$MNT/fit.h5" "$T/ref.h5"); [ "$r" = same ] && ok "nothing lost on the full disk" || bad "rows differ" "$r"
+  umount "$MNT"; MNT=
+else
+  echo "  skip full-disk checks: cannot mount a tmpfs here (needs root)"
+fi
+
+# ---------------------------------------------------------------- random kills, resumed
+# A seeded loop: start the slow sweep, SIGKILL mpirun or one rank after a random delay, resume,
+# repeat; then finish it. Every stored value must equal the uninterrupted sweep's, and the log
+# must show every run done exactly once (a finished run is never trained again).
+seed=${HSWEEP_FAULT_SEED:-7}
+rounds=4; [ "$QUICK" = 1 ] && rounds=2
+RANDOM=$seed
+F="$T/fault.h5"
+for i in $(seq $rounds); do
+  delay=$(( RANDOM % 30 + 5 )); victim=$(( RANDOM % 2 ))
+  extra=; [ -e "$F" ] && extra=--resume
+  run 2 $SLOW -o "$F" $extra --quiet >/dev/null 2>&1 &
+  pid=$!
+  sleep "$(echo "scale=2; $delay / 10" | bc)"
+  if [ $victim = 0 ]; then kill -KILL $pid 2>/dev/null; what=mpirun
+  else pkill -KILL -f "hsweep run .* -o $F" 2>/dev/null; what="the ranks"; fi
+  wait $pid 2>/dev/null
+  pkill -KILL -f "hsweep run .* -o $F" 2>/dev/null   # ranks that outlive mpirun: Slurm kills them too
+  wait_unlocked "$F"
+  echo "  round $i: SIGKILL of $what after $(echo "scale=1; $delay / 10" | bc) s"
+done
+pkill -KILL -f "hsweep run .* -o $F" 2>/dev/null; sleep 0.3
+extra=; [ -e "$F" ] && extra=--resume
+check "after $rounds kills, a resume finishes the sweep" 0 run 2 $SLOW -o "$F" $extra --quiet
+r=$(same_by_id "$T/slow-ref.h5" "$F"); [ "$r" = same ] && ok "killed $rounds times, resumed: equal to uninterrupted" || bad "differs" "$r"
+dups=$(grep -E ' done ' "$F.log" | awk '{print $2}' | sort | uniq -d)
+n=$(grep -cE ' done ' "$F.log")
+[ -z "$dups" ] && [ "$n" = 8 ] && ok "no finished run trained twice (8 done lines, no repeats)" || bad "log: $n done lines, repeats: $dups"
+
+finish
