@@ -210,10 +210,16 @@ typedef struct hs_model_ops {
     void (*backward)(hs_model *m, const float *dlogits, int B);
     /* post-activation output of hidden layer l of the last forward, [B x hidden_width[l]] */
     const float *(*hidden)(const hs_model *m, int l);
-    size_t (*state_size)(const hs_model *m); /* parameters + buffers (e.g. BN running statistics) */
+    /* state = the n_params parameters in `params` order, then the buffers (e.g. BN running
+     * statistics): everything a later step depends on besides the optimiser */
+    size_t (*state_size)(const hs_model *m);
     void (*state_get)(const hs_model *m, float *state);
     void (*state_set)(hs_model *m, const float *state);
     void (*free)(hs_model *m);
+    /* the buffers of the state (what follows the parameters) as one array owned by the model,
+     * *n floats; NULL and *n = 0 for a model without any. Checkpoints read and write it in place
+     * rather than copy the whole state. */
+    float *(*buffers)(hs_model *m, size_t *n);
 } hs_model_ops;
 
 struct hs_model {
@@ -239,6 +245,7 @@ static inline const float *hs_model_hidden(const hs_model *m, int l) { return m-
 static inline size_t hs_model_state_size(const hs_model *m) { return m->ops->state_size(m); }
 static inline void hs_model_state_get(const hs_model *m, float *s) { m->ops->state_get(m, s); }
 static inline void hs_model_state_set(hs_model *m, const float *s) { m->ops->state_set(m, s); }
+static inline float *hs_model_buffers(hs_model *m, size_t *n) { return m->ops->buffers(m, n); }
 
 /* The MLP as a model (owns an hs_mlp in impl; hidden_width = widths). */
 hs_code hs_model_mlp(hs_model *m, const hs_mlp_opts *o, hs_error *err);

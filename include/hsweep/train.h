@@ -26,6 +26,9 @@
  * A training that goes wrong numerically (non-finite loss) is a result, not an error: the run
  * stops with status HS_RUN_DIVERGED and its records so far. Errors (bad config, no memory) are
  * returned as hs_code.
+ *
+ * A training can be saved to a checkpoint file at a step boundary and continued in another
+ * process, with a result bit-identical to an uninterrupted run's (see "checkpoints" below).
  */
 #ifndef HSWEEP_TRAIN_H
 #define HSWEEP_TRAIN_H
@@ -201,12 +204,65 @@ typedef struct hs_train_result {
     double *layers;         /* [n_records x HS_LAYER_FIELDS x n_layers], see hs_layer_field_names */
     size_t n_layers;        /* n_hidden + 1 */
     long long epochs_done, steps;
-    double seconds;
+    double seconds;         /* wall time of the training, summed over every process that ran part of it */
     size_t n_params;
     hs_series *series;      /* [n_series], as hs_train_layout_of announced, in that order */
     size_t n_series;
+    /* checkpoints (see below): where this call took over (-1, -1: a fresh start), and what saving
+     * cost it (files written, their bytes in all, the seconds spent writing them, fsync included) */
+    long long resumed_from_step, resumed_from_epoch;
+    int checkpoints;
+    size_t checkpoint_bytes;
+    double checkpoint_seconds;
 } hs_train_result;
 void hs_train_result_free(hs_train_result *r);
+
+/* ================================================================ checkpoints
+ * A cluster job ends at its time limit; a training longer than the limit continues in the next
+ * job from a checkpoint, and finishes with the result an uninterrupted run would have had: every
+ * record field but `seconds`, every per-layer value, every series value and point, epochs_done,
+ * steps, status, message and the final parameters are bit-identical.
+ *
+ *     hs_train_hooks hooks = {.ctx = S, .should_stop = should_stop,
+ *                             .checkpoint = {.path = "ckpt/3f2a9c0d11e4b5a7.ckpt",
+ *                                            .run_id = "3f2a9c0d11e4b5a7",   // the plan's run id
+ *                                            .every_seconds = 1800, .resume = 1}};
+ *     HS_TRY(err, hs_train_run(&cfg, &train, &test, &hooks, &res, err));
+ *     if (res.status == HS_RUN_STOPPED)   // the state is in the file: run the same call again later
+ *         ...;
+ *     else {                              // done or diverged: store the result first, then
+ *         ... write res ...;
+ *         HS_TRY(err, hs_train_checkpoint_remove(hooks.checkpoint.path, err));
+ *     }
+ *
+ * Behaviour, with checkpoint.path set:
+ *   - resume: when path holds a checkpoint, the run continues from it (res->resumed_from_step
+ *     and _epoch say where) and the records before it are the checkpoint's (on_record is called
+ *     for the new ones only); when path does not exist the run starts afresh. A checkpoint that
+ *     is corrupt, of another run id or of another configuration (or other data shapes) is an
+ *     error naming the path, never a fresh start or a partial restore.
+ *   - should_stop: the state at that step boundary is saved before the run returns with
+ *     HS_RUN_STOPPED.
+ *   - every_seconds > 0: the state is also saved whenever that much training time has passed
+ *     since the last save (checked at step boundaries), and the training goes on.
+ *   - A run that finishes (done or diverged) leaves its last checkpoint in place: hs_train_run
+ *     cannot know when the caller has stored the result, so removing it is the caller's job.
+ *   - Saving draws no random numbers and changes no arithmetic: a run saved 100 times gives the
+ *     result of a run never saved. A save writes path.tmp and renames it over path, so a kill at
+ *     any moment leaves the previous checkpoint or the new one. A failed save is an error.
+ * The file holds the parameters, the model's buffers (BatchNorm running statistics), the
+ * optimiser state, the position in the epoch, the loss sums, and the records and series so far:
+ * 3 x the parameters' size for Adam, 2 x for momentum, 1 x for SGD, plus the records. */
+typedef struct hs_train_checkpointing {
+    const char *path;     /* the checkpoint file; NULL = no checkpoints */
+    const char *run_id;   /* NULL, or 16 hex digits (the plan's run id) stored in the file and
+                             required to match on resume */
+    double every_seconds; /* also save every this many seconds of training; 0 = only on stop */
+    int resume;           /* continue from path when it exists */
+} hs_train_checkpointing;
+
+/* Remove a checkpoint (and a temporary a killed save left beside it); a missing file is fine. */
+hs_code hs_train_checkpoint_remove(const char *path, hs_error *err);
 
 /* ================================================================ hooks */
 
@@ -218,6 +274,7 @@ typedef struct hs_train_hooks {
     /* Polled at every step boundary; non-zero stops the training (status HS_RUN_STOPPED), e.g.
      * when Slurm announces the end of the job. */
     int (*should_stop)(void *ctx);
+    hs_train_checkpointing checkpoint; /* zeroed: no checkpoints */
 } hs_train_hooks;
 
 /* ================================================================ training */

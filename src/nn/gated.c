@@ -158,6 +158,11 @@ static void gated_state_get(const hs_model *m, float *s) {
 static void gated_state_set(hs_model *m, const float *s) {
     memcpy(net_of(m)->params, s, net_of(m)->n_params * sizeof(float));
 }
+static float *gated_buffers(hs_model *m, size_t *n) {
+    (void)m;
+    *n = 0;
+    return NULL;
+}
 
 static void gated_free(hs_model *m) {
     gated *g = net_of(m);
@@ -166,7 +171,7 @@ static void gated_free(hs_model *m) {
 }
 
 static const hs_model_ops gated_ops = {gated_forward, gated_backward, gated_hidden, gated_state_size,
-                                       gated_state_get, gated_state_set, gated_free};
+                                       gated_state_get, gated_state_set, gated_free, gated_buffers};
 
 /* ================================================================ construction */
 

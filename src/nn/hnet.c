@@ -192,6 +192,11 @@ static void hnet_state_get(const hs_model *m, float *s) {
 static void hnet_state_set(hs_model *m, const float *s) {
     memcpy(net_of(m)->params, s, net_of(m)->n_params * sizeof(float));
 }
+static float *hnet_buffers(hs_model *m, size_t *n) {
+    (void)m;
+    *n = 0;
+    return NULL;
+}
 
 static void hnet_free(hs_model *m) {
     hnet *n = net_of(m);
@@ -200,7 +205,7 @@ static void hnet_free(hs_model *m) {
 }
 
 static const hs_model_ops hnet_ops = {hnet_forward, hnet_backward, hnet_hidden, hnet_state_size,
-                                      hnet_state_get, hnet_state_set, hnet_free};
+                                      hnet_state_get, hnet_state_set, hnet_free, hnet_buffers};
 
 /* ================================================================ construction */
 

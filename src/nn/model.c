@@ -14,13 +14,19 @@ static const float *mlp_hidden(const hs_model *m, int l) { return hs_mlp_hidden(
 static size_t mlp_state_size(const hs_model *m) { return hs_mlp_state_size(mlp(m)); }
 static void mlp_state_get(const hs_model *m, float *s) { hs_mlp_state_get(mlp(m), s); }
 static void mlp_state_set(hs_model *m, const float *s) { hs_mlp_state_set(mlp(m), s); }
+/* The running means and variances are one contiguous run in the block (hs_mlp_state_get). */
+static float *mlp_buffers(hs_model *m, size_t *n) {
+    hs_mlp *net = mlp(m);
+    *n = hs_mlp_state_size(net) - net->n_params;
+    return *n ? net->run_mean[0] : NULL;
+}
 static void mlp_free(hs_model *m) {
     hs_mlp_free(mlp(m));
     free(m->impl);
 }
 
 static const hs_model_ops mlp_ops = {mlp_forward, mlp_backward, mlp_hidden, mlp_state_size,
-                                     mlp_state_get, mlp_state_set, mlp_free};
+                                     mlp_state_get, mlp_state_set, mlp_free, mlp_buffers};
 
 hs_code hs_model_mlp(hs_model *m, const hs_mlp_opts *o, hs_error *err) {
     memset(m, 0, sizeof *m);

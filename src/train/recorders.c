@@ -242,6 +242,12 @@ void rec_views(rec_state *R, size_t t, const hs_dataset **train, const hs_datase
     *test = &R->vtest.d;
 }
 
+uint32_t *rec_draws(rec_state *R, int test, size_t *n) {
+    const rec_view *v = test ? &R->vtest : &R->vtrain;
+    *n = v->take > 0 ? (size_t)v->src->n : 0;
+    return *n ? v->perm : NULL;
+}
+
 void rec_free(rec_state *R) {
     if (!R) return;
     view_free(&R->vtrain);

@@ -45,4 +45,12 @@ void rec_evaluate(rec_state *R, hs_model *net, const hs_dataset *d, hs_loss loss
 /* Every other series at record point t (final: the last point, where snapshots are taken too). */
 hs_code rec_measure(rec_state *R, hs_model *net, size_t t, int final, hs_error *err);
 
+/* The recorders' history, which a checkpoint must carry: the running permutation of the
+ * record.eval_samples draws from the training set (test = 0) or the test set (test = 1), *n
+ * entries (0 and NULL when that set is evaluated whole). Each draw continues the permutation the
+ * draws before it left, so it depends on how many record points came before; everything else
+ * the recorders keep is a function of the config and the data (rebuilt by rec_init) or scratch
+ * that a record point fills before reading. */
+uint32_t *rec_draws(rec_state *R, int test, size_t *n);
+
 #endif
