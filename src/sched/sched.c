@@ -38,6 +38,8 @@ typedef struct report {
     int want;      /* also asks for another run */
     int unstarted; /* run was handed out but never started (a signal came first) */
     int io_error;  /* the results file could not be written: the sweep stops */
+    int checkpoints; /* checkpoints the run saved (progress even when it did not finish) */
+    long long resumed_step; /* the step its checkpoint let it continue from; -1: from the start */
     double wall, idle;
     long long epochs;
     char error[256];
@@ -270,7 +272,9 @@ typedef struct sweep {
     size_t runs_here; /* runs this rank has trained */
     size_t *kernel_runs, n_kernel; /* collective kernel runs, plan order */
     size_t *row;             /* [plan runs] the file row of each plan run (resume matches ids) */
-    size_t cur_row, cur_point; /* the run this rank trains now, and its next record point */
+    size_t cur_row;          /* the file row of the run this rank trains now ... */
+    const hs_train_result *cur_res; /* ... and its result, whose records the live writes index */
+    char *ckpt_dir;          /* <out>.ckpt: one checkpoint file per run in flight */
     int io_error;            /* rank 0: a write to the results file failed; nothing more is handed out */
     char io_msg[256];
     size_t checkpoints;      /* rank 0: checkpoints saved by runs of this job (progress without finishing) */
@@ -325,7 +329,8 @@ static hs_code live_record(void *ctx, const hs_record *rec, hs_model *net, const
     double v[HS_RECORD_FIELDS];
     for (int f = 0; f < HS_RECORD_FIELDS; f++) v[f] = hs_record_field(rec, f);
     hs_error werr = {0};
-    hs_results_write_point(S->file, S->cur_row, S->cur_point++, v, rec->epoch, rec->step, &werr);
+    size_t t = (size_t)(rec - S->cur_res->records); /* rec is an entry of the result's records */
+    hs_results_write_point(S->file, S->cur_row, t, v, rec->epoch, rec->step, &werr);
     return HS_OK;
 }
 
@@ -385,9 +390,33 @@ static void run_one(sweep *S, size_t r, report *rep) {
     test_crash_hook(S, row_i);
     rc = hs_train_config_from_plan(S->plan, r, &cfg, &err);
     if (rc == HS_OK) rc = load_data(S, r, &cfg.data, &err);
-    S->cur_row = row_i, S->cur_point = 0;
-    hs_train_hooks hooks = {.ctx = S, .should_stop = should_stop, .on_record = live_record};
+    /* Its checkpoint: saved when drained and every sweep.checkpoint_minutes, continued from by
+     * the next attempt (a resumed job, or another rank), removed once the result is stored. */
+    const char *id = hs_results_id(S->file, row_i);
+    char ckpt[4200];
+    snprintf(ckpt, sizeof ckpt, "%s/%s.ckpt", S->ckpt_dir ? S->ckpt_dir : ".", id);
+    double minutes = S->o->spec->checkpoint_minutes;
+    S->cur_row = row_i, S->cur_res = &res;
+    hs_train_hooks hooks = {.ctx = S, .should_stop = should_stop, .on_record = live_record,
+                            .checkpoint = {.path = S->ckpt_dir ? ckpt : NULL, .run_id = id,
+                                           .every_seconds = minutes > 0 ? 60 * minutes : 0, .resume = 1}};
     if (rc == HS_OK) rc = hs_train_run(&cfg, &S->train, &S->test, &hooks, &res, &err);
+    if (rc != HS_OK && rc != HS_ERR_IO && S->ckpt_dir && strstr(err.msg, ckpt) && access(ckpt, F_OK) == 0) {
+        /* a checkpoint this build cannot use (damaged, or of another version): kept aside for a
+         * post-mortem, and the run starts afresh rather than failing for ever */
+        char aside[4300];
+        snprintf(aside, sizeof aside, "%s.unusable", ckpt);
+        rename(ckpt, aside);
+        fprintf(stderr, "[hsweep] run %s on rank %d: %s; moved it to %s and started the run afresh\n", id, S->rank,
+                err.msg, aside);
+        hs_train_result_free(&res);
+        hs_error_clear(&err);
+        rc = hs_train_run(&cfg, &S->train, &S->test, &hooks, &res, &err);
+    }
+    /* a checkpoint that cannot be saved is the disk's trouble, as a results write would be */
+    int ckpt_io = rc == HS_ERR_IO && S->ckpt_dir && strstr(err.msg, ckpt);
+    rep->checkpoints = res.checkpoints;
+    rep->resumed_step = rc == HS_OK ? res.resumed_from_step : -1;
     for (size_t i = 0; i < S->n_records * N_LAYER_METRICS * S->max_layers; i++) S->layers[i] = NAN;
     for (size_t t = 0; rc == HS_OK && t < res.n_records && t < S->n_records; t++)
         for (int f = 0; f < N_LAYER_METRICS; f++)
@@ -401,7 +430,11 @@ static void run_one(sweep *S, size_t r, report *rep) {
     hs_results_row row = {.rank = S->rank, .attempts = hs_results_attempts(S->file, row_i), .start = start,
                           .end = wall_now()};
     row.wall = row.end - start;
-    if (rc != HS_OK) {
+    if (ckpt_io) {
+        row.state = HS_STATE_PENDING, row.attempts--;
+        rep->io_error = 1;
+        set_msg(rep->error, sizeof rep->error, err.msg);
+    } else if (rc != HS_OK) {
         row.state = HS_STATE_FAILED;
         set_msg(rep->error, sizeof rep->error, err.msg);
     } else if (res.status == HS_RUN_DIVERGED) {
@@ -443,6 +476,12 @@ static void run_one(sweep *S, size_t r, report *rep) {
         set_msg(rep->error, sizeof rep->error, werr.msg);
     }
     rep->state = row.state, rep->wall = row.wall, rep->epochs = res.epochs_done;
+    /* stored for good: its checkpoint has served */
+    if (src == HS_OK && (row.state == HS_STATE_DONE || row.state == HS_STATE_DIVERGED) && hooks.checkpoint.path) {
+        hs_error rerr = {0};
+        if (hs_train_checkpoint_remove(ckpt, &rerr) != HS_OK)
+            fprintf(stderr, "[hsweep] warning: %s\n", rerr.msg);
+    }
     log_line(S, rep);
     hs_train_result_free(&res);
     hs_train_config_free(&cfg);
@@ -495,10 +534,12 @@ static void log_line(sweep *S, const report *rep) {
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    int n = snprintf(line, sizeof line, "%s %s %-8s rank %d  %.2f s  %lld epochs%s%.300s\n", ts,
+    char from[48] = "";
+    if (rep->resumed_step > 0) snprintf(from, sizeof from, " (continued from step %lld)", rep->resumed_step);
+    int n = snprintf(line, sizeof line, "%s %s %-8s rank %d  %.2f s  %lld epochs%s%s%.300s\n", ts,
                      hs_results_id(S->file, S->row[rep->run]),
                      rep->io_error ? "io-error" : hs_run_state_to_string((hs_run_state)rep->state), rep->rank, rep->wall,
-                     rep->epochs, rep->error[0] ? "  " : "", rep->error);
+                     rep->epochs, from, rep->error[0] ? "  " : "", rep->error);
     if (n <= 0) return;
     if (n >= (int)sizeof line) n = (int)sizeof line - 1, line[n - 1] = '\n';
     int fd = open(S->log_path, O_WRONLY | O_APPEND | O_CREAT, 0644);
@@ -512,6 +553,7 @@ static void log_line(sweep *S, const report *rep) {
 static void sweep_report(sweep *S, const report *rep) {
     if (rep->run < 0) return;
     S->running--;
+    S->checkpoints += (size_t)rep->checkpoints;
     if (rep->unstarted) {
         S->stop = 1;
         return;
@@ -702,6 +744,15 @@ static void kernel_phase(sweep *S) {
 
 /* ================================================================ claiming the file */
 
+/* <out>.ckpt, the folder of the runs' checkpoints (rank 0, before any training). */
+static hs_code ckpt_dir_make(const char *out, hs_error *err) {
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s.ckpt", out);
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return HS_FAIL(err, HS_ERR_IO, "%s: cannot create the checkpoint folder: %s", dir, strerror(errno));
+    return HS_OK;
+}
+
 /* Rank 0 only, before any collective HDF5 call: the writer lock of out_path, then what to do
  * with the file. A fresh run never replaces a file unless told (--overwrite moves it aside,
  * never deletes it); --resume on a missing file starts it. *resume says which. */
@@ -718,7 +769,7 @@ static hs_code claim_file(const hs_sweep_opts *o, hs_lock **lock, int *resume, h
     *resume = o->resume && exists;
     if (o->resume && !exists && !o->quiet)
         fprintf(stderr, "[hsweep] %s does not exist yet: --resume starts it\n", o->out_path);
-    if (!exists || o->resume) return HS_OK;
+    if (!exists || o->resume) return ckpt_dir_make(o->out_path, err);
     if (!o->overwrite) {
         HS_FAIL(err, HS_ERR_IO, "%s exists: refusing to overwrite it", o->out_path);
         hs_error_hint(err, "--resume continues it (finished runs are kept); --overwrite moves it aside first; or "
@@ -743,7 +794,7 @@ static hs_code claim_file(const hs_sweep_opts *o, hs_lock **lock, int *resume, h
         if (stat(from, &st) == 0) rename(from, to);
     }
     if (!o->quiet) fprintf(stderr, "[hsweep] %s existed: moved aside to %s\n", o->out_path, aside);
-    return HS_OK;
+    return ckpt_dir_make(o->out_path, err);
 }
 
 /* Every rank learns rank 0's outcome (code and message). */
@@ -978,6 +1029,8 @@ hs_code hs_sweep_run(MPI_Comm comm, const hs_sweep_opts *o, hs_sweep_summary *su
         return rc;
     }
     sum->orphans = n_orphans, sum->appended = n_new;
+    hs_str cd = {0};
+    if (hs_str_printf(&cd, "%s.ckpt", o->out_path) == HS_OK) S.ckpt_dir = cd.buf;
     S.n_records = hs_results_n_records(S.file);
     S.max_layers = hs_results_max_layers(S.file);
     S.records = malloc(S.n_records * HS_RECORD_FIELDS * sizeof *S.records);
@@ -1112,6 +1165,8 @@ close:;
     free(S.order);
     free(S.kernel_runs);
     free(S.row);
+    if (S.ckpt_dir && S.rank == 0) rmdir(S.ckpt_dir); /* only when empty: every result stored */
+    free(S.ckpt_dir);
     layout_free(&L, o->plan->n_runs);
     MPI_Barrier(comm); /* the lock goes last, once every rank has closed the file */
     hs_lock_release(lock);

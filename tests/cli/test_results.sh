@@ -22,6 +22,8 @@ cleanup() {
 trap cleanup EXIT
 [ "$QUICK" = 1 ] && SLOW="$SLOW --set train.epochs=4"
 run() { "$MPI" -n "$1" "$HS" run "${@:2}" --progress -1; }
+# bg_run NP ARGS...: the same in the background, with $! the launcher itself (signals reach it)
+bg_run() { "$MPI" -n "$1" "$HS" run "${@:2}" --progress -1 & }
 wait_first_done() { # LOG: until the sweep writing LOG has finished a run, 60 s max
   for _ in $(seq 600); do grep -q ' done ' "$1" 2>/dev/null && return 0; sleep 0.1; done
   return 1
@@ -56,33 +58,39 @@ check "reference: the small sweep" 0 run 2 $S -o "$T/ref.h5" --quiet
 check "reference: the slow sweep" 0 run 2 $SLOW -o "$T/slow-ref.h5" --quiet
 
 # ---------------------------------------------------------------- a live file: one writer only
-run 2 $SLOW -o "$T/live.h5" --quiet >"$T/live.out" 2>&1 &
+LIVE="$SLOW --set train.epochs=30"     # about 20 s: long enough to try everything on it
+bg_run 2 $LIVE -o "$T/live.h5" --quiet >"$T/live.out" 2>&1
 pid=$!
 wait_first_done "$T/live.h5.log"
-[ -s "$T/live.h5.lock" ] && ok "the writer holds $T/live.h5.lock" || bad "no lock file beside the live file"
-contains "the lock names the writer" "$(cat "$T/live.h5.lock")" "command=run"
-check "analyze on a live file is refused" 1 "$MPI" -n 2 "$HS" analyze "$T/live.h5"
-contains "analyze names the writer" "$ERR" "hsweep run"
-contains "analyze says what to do" "$ERR" "wait until the sweep has finished"
-check "a second writer (--resume) is refused" 1 run 2 $SLOW -o "$T/live.h5" --resume --quiet
-contains "the second writer is told who writes" "$ERR" "pid"
 check "status on a live file (exit 6)" 6 "$HS" status "$T/live.h5"
 contains "status says it is being written" "$OUT" "being written"
 case "$OUT" in *"--resume\`"*) bad "status advises --resume on a live file" "$OUT" ;; *) ok "status does not advise --resume on a live file" ;; esac
 contains "status shows a running run's progress" "$OUT" "step "
+contains "status shows an ETA" "$OUT" "ETA "
+[ -s "$T/live.h5.lock" ] && ok "the writer holds $T/live.h5.lock" || bad "no lock file beside the live file"
+contains "the lock names the writer" "$(cat "$T/live.h5.lock")" "command=run"
 res=$("$PY" - "$T/live.h5" <<'PYEOF'
 import sys, h5py, numpy as np
 f = h5py.File(sys.argv[1], "r")          # a reader on a live file: read-only, never harmful
 st = f["runs/status"][:]
 assert (st == 2).sum() >= 1, st
+run = list(st).index(1)                  # a running run's curve so far: live record points
+ep = f["records/epoch"][run]
+assert np.isfinite(ep[0]) and ep[0] == 0, ep
 print("ok")
 PYEOF
 )
-[ "$res" = ok ] && ok "h5py reads the live file" || bad "h5py on a live file" "$res"
+[ "$res" = ok ] && ok "h5py reads the live file, with a running run's first record points" || bad "h5py on a live file" "$res"
+check "analyze on a live file is refused" 1 "$MPI" -n 2 "$HS" analyze "$T/live.h5"
+contains "analyze names the writer" "$ERR" "hsweep run"
+contains "analyze says what to do" "$ERR" "wait until the sweep has finished"
+check "a second writer (--resume) is refused" 1 run 2 $LIVE -o "$T/live.h5" --resume --quiet
+contains "the second writer is told who writes" "$ERR" "pid"
 wait $pid; rc=$?
 [ $rc = 0 ] && ok "the writer finished unharmed (exit 0)" || bad "the writer exited $rc" "$(cat "$T/live.out")"
 [ ! -e "$T/live.h5.lock" ] && ok "the lock is gone after the writer ends" || bad "lock left behind"
-r=$(same_by_id "$T/slow-ref.h5" "$T/live.h5"); [ "$r" = same ] && ok "the live file equals the reference" || bad "live file differs" "$r"
+check "status once the writer is gone: complete" 0 "$HS" status "$T/live.h5"
+contains "all 8 done" "$OUT" "8 runs: 8 done"
 check "analyze once the writer is gone" 0 "$MPI" -n 2 "$HS" analyze "$T/live.h5"
 h5dump -H "$T/live.h5" >/dev/null 2>&1 && ok "h5dump opens the analysed file" || bad "h5dump cannot open the analysed file"
 
@@ -137,7 +145,7 @@ print(f['runs/attempts'][ids.index('$victim')], sorted(set(f['runs/attempts'][:]
 [ "$att" = "2 [1, 2]" ] && ok "attempts counted: 2 for the victim, 1 for the others" || bad "attempts: $att"
 
 # ---------------------------------------------------------------- SIGINT without mpirun drains
-"$HS" run $SLOW -o "$T/int.h5" --quiet --progress -1 >"$T/int.out" 2>&1 &
+"$HS" run $SLOW -o "$T/int.h5" --quiet --progress -1 >"$T/int.out" 2>&1 &   # no launcher
 pid=$!
 wait_first_done "$T/int.h5.log"
 kill -INT $pid
@@ -178,6 +186,57 @@ else
   echo "  skip full-disk checks: cannot mount a tmpfs here (needs root)"
 fi
 
+# ---------------------------------------------------------------- checkpoints inside runs
+# For an MLP, the CNN and LCN, and the gated net: a job SIGKILLed in the middle of its runs, then a
+# job drained by SIGUSR1, then a resume to the end. Runs continue from their checkpoints (saved
+# every 0.18 s and on the drain), and every stored value equals the uninterrupted sweep's.
+# same_series A B: every series value and point of B's runs equal A's (by id)
+same_series() {
+  "$PY" - "$1" "$2" <<'PYEOF'
+import sys, h5py, numpy as np
+a, b = (h5py.File(p, "r") for p in sys.argv[1:3])
+ia = {x: i for i, x in enumerate(a["runs/id"][:])}
+for name in (b["series"] if "series" in b else []):
+    for j, x in enumerate(b["runs/id"][:]):
+        for d in ("values", "point"):
+            assert np.array_equal(a["series"][name][d][ia[x]], b["series"][name][d][j], equal_nan=True), (name, d, x)
+print("same")
+PYEOF
+}
+wait_ckpt() { # F: until a run of the sweep writing F has saved a checkpoint, 60 s max
+  for _ in $(seq 600); do ls "$1.ckpt"/*.ckpt >/dev/null 2>&1 && return 0; sleep 0.1; done
+  return 1
+}
+printf 'sweep: {checkpoint_minutes: 0.003}\n' | cat - $SLOW > "$T/ckpt-mlp.yaml"
+printf 'sweep: {checkpoint_minutes: 0.003}\n' | cat - tests/specs/train/gated-tiny.yaml > "$T/ckpt-gated.yaml"
+for kind in mlp hnet gated; do
+  case $kind in
+    mlp) spec="$T/ckpt-mlp.yaml"; [ "$QUICK" = 1 ] && spec="$spec --set train.epochs=4" ;;
+    hnet) spec=tests/specs/train/ckpt-hnet.yaml; [ "$QUICK" = 1 ] && spec="$spec --set train.epochs=150" ;;
+    gated) spec="$T/ckpt-gated.yaml --set train.epochs=20000 --set record.every=200"
+           [ "$QUICK" = 1 ] && spec="$T/ckpt-gated.yaml --set train.epochs=3000 --set record.every=200" ;;
+  esac
+  F="$T/ckpt-$kind.h5"
+  check "$kind: uninterrupted reference" 0 run 2 $spec -o "$T/ckpt-$kind-ref.h5" --quiet
+  bg_run 2 $spec -o "$F" --quiet >/dev/null 2>&1
+  pid=$!
+  wait_ckpt "$F"; sleep 0.3
+  kill -KILL $pid; wait $pid 2>/dev/null
+  pkill -KILL -f "hsweep run .* -o $F" 2>/dev/null; wait_unlocked "$F"
+  bg_run 2 $spec -o "$F" --resume --quiet >"$T/ckpt.out" 2>&1
+  pid=$!
+  sleep 1.5
+  kill -USR1 $pid; wait $pid; rc=$?
+  [ $rc = 3 ] || [ $rc = 0 ] && ok "$kind: killed, resumed, drained (exit $rc)" || bad "$kind: drained job exit $rc" "$(cat "$T/ckpt.out")"
+  wait_unlocked "$F"
+  check "$kind: a last resume finishes" 0 run 2 $spec -o "$F" --resume --quiet
+  n=$(grep -c "continued from step" "$F.log")
+  [ "$n" -ge 1 ] && ok "$kind: $n runs continued from a checkpoint" || bad "$kind: no run continued from a checkpoint" "$(cat "$F.log")"
+  r=$(same_by_id "$T/ckpt-$kind-ref.h5" "$F"); [ "$r" = same ] && ok "$kind: records and layers bit-identical to uninterrupted" || bad "$kind: differs" "$r"
+  r=$(same_series "$T/ckpt-$kind-ref.h5" "$F"); [ "$r" = same ] && ok "$kind: series bit-identical to uninterrupted" || bad "$kind: series differ" "$r"
+  [ ! -e "$F.ckpt" ] && ok "$kind: no checkpoint left once every run is stored" || bad "$kind: checkpoints left" "$(ls "$F.ckpt")"
+done
+
 # ---------------------------------------------------------------- random kills, resumed
 # A seeded loop: start the slow sweep, SIGKILL mpirun or one rank after a random delay, resume,
 # repeat; then finish it. Every stored value must equal the uninterrupted sweep's, and the log
@@ -189,7 +248,7 @@ F="$T/fault.h5"
 for i in $(seq $rounds); do
   delay=$(( RANDOM % 30 + 5 )); victim=$(( RANDOM % 2 ))
   extra=; [ -e "$F" ] && extra=--resume
-  run 2 $SLOW -o "$F" $extra --quiet >/dev/null 2>&1 &
+  bg_run 2 $SLOW -o "$F" $extra --quiet >/dev/null 2>&1
   pid=$!
   sleep "$(echo "scale=2; $delay / 10" | bc)"
   if [ $victim = 0 ]; then kill -KILL $pid 2>/dev/null; what=mpirun
