@@ -105,6 +105,7 @@ typedef struct loop {
     hs_train_result *res;
     hs_model net;
     hs_optim opt;
+    int batch;       /* B: rows per step (the net's max_batch may be larger, for bn_chunk) */
     float *xb;       /* [B x dim] gathered batch */
     int32_t *yb;     /* [B] */
     float *tb;       /* [B x t_dim] gathered targets, when the loss uses them */
@@ -236,7 +237,7 @@ static hs_code epoch(loop *L, long long e, size_t first, double sum, double lr, 
     const hs_dataset *d = L->train;
     hs_train_result *res = L->res;
     size_t n = (size_t)d->n, dim = (size_t)d->dim;
-    int B = L->net.max_batch;
+    int B = L->batch;
 
     for (size_t i = 0; i < n; i++) L->order[i] = (uint32_t)i;
     hs_rng rng;
@@ -487,7 +488,7 @@ static hs_code bad_scalar(const loop *L, const char *section, long long value, c
  * is sized from them. */
 static hs_code check_position(const loop *L, const ck_pos *p, hs_error *err) {
     const hs_train_result *res = L->res;
-    const long long n = L->train->n, B = L->net.max_batch, spe = (n + B - 1) / B;
+    const long long n = L->train->n, B = L->batch, spe = (n + B - 1) / B;
     if (p->epoch < 0 || p->epoch >= L->c->epochs)
         return bad_scalar(L, "loop.epoch", p->epoch, "not below train.epochs", err);
     if (p->start < 0 || p->start >= n || p->start % B != 0)
@@ -726,7 +727,7 @@ static hs_code train_run(const hs_train_config *c, const hs_dataset *train, cons
     mo.in_dim = train->dim;
     /* MSE on real targets regresses them; otherwise one output per class */
     mo.out_dim = c->loss == HS_LOSS_MSE && train->t && train->t_dim > 0 ? train->t_dim : train->classes;
-    mo.max_batch = (int)batch_of(c, train);
+    mo.max_batch = L.batch = (int)batch_of(c, train);
     /* batch-mode feature extraction forwards chunks of bn_chunk rows */
     if (c->separation != HS_SEP_NONE && c->bn_record_mode == HS_MODE_BATCH && c->arch == HS_ARCH_MLP &&
         c->model.norm == HS_NORM_BATCH) {

@@ -270,6 +270,40 @@ static void test_batch_of_one_refused(void) {
     hs_train_config_free(&c);
 }
 
+/* Batch-mode feature extraction in chunks of bn_chunk rows larger than the batch enlarges the
+ * net's buffers, not the minibatches: the training (its losses and final parameters) is the one
+ * without separation records. The evaluations may differ in the last bits, as their chunks of
+ * max_batch rows do (the products' kernels depend on the shapes). */
+static void test_bn_chunk_keeps_the_batch(void) {
+    hs_train_config c;
+    config_of("base:\n"
+              "  model: {width: 8, depth: 0}\n"
+              "  train: {epochs: 2, batch: 32}\n"
+              "  record: {bn_mode: batch, bn_chunk: 50, separation: every, every: 1}\n",
+              &c);
+    hs_dataset d = {0};
+    blobs(&d, 3, 5, 40, 1);
+    hs_train_result a = {0}, b = {0};
+    capture ca = {0}, cb = {0};
+    hs_train_hooks ha = {.ctx = &ca, .on_record = keep_state}, hb = {.ctx = &cb, .on_record = keep_state};
+    hs_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(hs_train_run(&c, &d, NULL, &ha, &a, &err), HS_OK);
+    CU_ASSERT_EQUAL(a.steps, 8); /* 120 rows in batches of 32, not 50 */
+    c.separation = HS_SEP_NONE;
+    CU_ASSERT_EQUAL_FATAL(hs_train_run(&c, &d, NULL, &hb, &b, &err), HS_OK);
+    CU_ASSERT_EQUAL_FATAL(a.n_records, b.n_records);
+    for (size_t t = 0; t < a.n_records; t++) {
+        CU_ASSERT(memcmp(&a.records[t].epoch_loss, &b.records[t].epoch_loss, sizeof(double)) == 0);
+        CU_ASSERT_DOUBLE_EQUAL(a.records[t].train_loss, b.records[t].train_loss, 1e-6);
+    }
+    CU_ASSERT_EQUAL_FATAL(ca.size, cb.size);
+    CU_ASSERT(memcmp(ca.state, cb.state, ca.size * sizeof *ca.state) == 0);
+    free(ca.state), free(cb.state);
+    hs_train_result_free(&a), hs_train_result_free(&b);
+    hs_dataset_free(&d);
+    hs_train_config_free(&c);
+}
+
 /* decay_on: weights leaves biases and BN parameters alone; the observable: strong decay on all
  * parameters shrinks BN gamma, decay on weights only does not. */
 static hs_code gamma_of(void *ctx, const hs_record *rec, hs_model *net, const hs_dataset *train, hs_error *err) {
@@ -413,6 +447,7 @@ int main(void) {
         {"loop: divergence is a result with a message", test_diverges_is_a_result},
         {"loop: stop request at a step boundary", test_stop_request},
         {"loop: BatchNorm batch of one refused", test_batch_of_one_refused},
+        {"loop: bn_chunk above the batch keeps the batch", test_bn_chunk_keeps_the_batch},
         {"loop: decay_on weights spares BN", test_decay_on_weights},
         {"loop: stop_loss at a record point, batch_per_class", test_stop_loss_and_batch_per_class},
         {"hierarchical nets: cnn and lcn learn an srhm", test_hnets_on_srhm},
