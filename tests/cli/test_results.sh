@@ -207,14 +207,14 @@ wait_ckpt() { # F: until a run of the sweep writing F has saved a checkpoint, 60
   for _ in $(seq 600); do ls "$1.ckpt"/*.ckpt >/dev/null 2>&1 && return 0; sleep 0.1; done
   return 1
 }
-printf 'sweep: {checkpoint_minutes: 0.003}\n' | cat - $SLOW > "$T/ckpt-mlp.yaml"
+printf 'sweep: {checkpoint_minutes: 0.003}\n' | cat - tests/specs/train/slow.yaml > "$T/ckpt-mlp.yaml"
 printf 'sweep: {checkpoint_minutes: 0.003}\n' | cat - tests/specs/train/gated-tiny.yaml > "$T/ckpt-gated.yaml"
 for kind in mlp hnet gated; do
   case $kind in
     mlp) spec="$T/ckpt-mlp.yaml"; [ "$QUICK" = 1 ] && spec="$spec --set train.epochs=4" ;;
     hnet) spec=tests/specs/train/ckpt-hnet.yaml; [ "$QUICK" = 1 ] && spec="$spec --set train.epochs=150" ;;
-    gated) spec="$T/ckpt-gated.yaml --set train.epochs=20000 --set record.every=200"
-           [ "$QUICK" = 1 ] && spec="$T/ckpt-gated.yaml --set train.epochs=3000 --set record.every=200" ;;
+    gated) spec="$T/ckpt-gated.yaml --set train.epochs=100000 --set record.every=1000"
+           [ "$QUICK" = 1 ] && spec="$T/ckpt-gated.yaml --set train.epochs=15000 --set record.every=1000" ;;
   esac
   F="$T/ckpt-$kind.h5"
   check "$kind: uninterrupted reference" 0 run 2 $spec -o "$T/ckpt-$kind-ref.h5" --quiet
@@ -241,14 +241,17 @@ done
 # A seeded loop: start the slow sweep, SIGKILL mpirun or one rank after a random delay, resume,
 # repeat; then finish it. Every stored value must equal the uninterrupted sweep's, and the log
 # must show every run done exactly once (a finished run is never trained again).
+# The sweep checkpoints every 0.18 s, so most kills land after a save: resumed runs continue from
+# a checkpoint written by a job that was then killed at an arbitrary line.
 seed=${HSWEEP_FAULT_SEED:-7}
 rounds=4; [ "$QUICK" = 1 ] && rounds=2
 RANDOM=$seed
 F="$T/fault.h5"
+FAULT="$T/ckpt-mlp.yaml"; [ "$QUICK" = 1 ] && FAULT="$FAULT --set train.epochs=4"
 for i in $(seq $rounds); do
   delay=$(( RANDOM % 30 + 5 )); victim=$(( RANDOM % 2 ))
   extra=; [ -e "$F" ] && extra=--resume
-  bg_run 2 $SLOW -o "$F" $extra --quiet >/dev/null 2>&1
+  bg_run 2 $FAULT -o "$F" $extra --quiet >/dev/null 2>&1
   pid=$!
   sleep "$(echo "scale=2; $delay / 10" | bc)"
   if [ $victim = 0 ]; then kill -KILL $pid 2>/dev/null; what=mpirun
@@ -260,10 +263,11 @@ for i in $(seq $rounds); do
 done
 pkill -KILL -f "hsweep run .* -o $F" 2>/dev/null; sleep 0.3
 extra=; [ -e "$F" ] && extra=--resume
-check "after $rounds kills, a resume finishes the sweep" 0 run 2 $SLOW -o "$F" $extra --quiet
+check "after $rounds kills, a resume finishes the sweep" 0 run 2 $FAULT -o "$F" $extra --quiet
 r=$(same_by_id "$T/slow-ref.h5" "$F"); [ "$r" = same ] && ok "killed $rounds times, resumed: equal to uninterrupted" || bad "differs" "$r"
 dups=$(grep -E ' done ' "$F.log" | awk '{print $2}' | sort | uniq -d)
 n=$(grep -cE ' done ' "$F.log")
 [ -z "$dups" ] && [ "$n" = 8 ] && ok "no finished run trained twice (8 done lines, no repeats)" || bad "log: $n done lines, repeats: $dups"
+echo "  $(grep -c 'continued from step' "$F.log") runs continued from a checkpoint in the loop"
 
 finish
