@@ -103,16 +103,30 @@ static void note_cause(void) {
 }
 
 /* The cause of the last HDF5 failure on this thread (the noted write cause first), or "". Reading
- * it forgets the noted one. */
-static const char *h5_cause(cause_buf *c) {
+ * it forgets the noted one. When neither HDF5 nor errno said why (MPI-IO drivers report little,
+ * and errno does not survive HDF5's unwinding everywhere), a full file system under path is
+ * named as the likely cause: it is by far the commonest. */
+static const char *h5_cause(cause_buf *c, const char *path) {
     c->text[0] = '\0';
     if (g_write_cause.text[0]) {
         *c = g_write_cause;
         g_write_cause.text[0] = '\0';
-        return c->text;
+    } else {
+        if (getenv("HSWEEP_TRACE")) H5Eprint2(H5E_DEFAULT, stderr);
+        H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, cause_walk, c);
     }
-    if (getenv("HSWEEP_TRACE")) H5Eprint2(H5E_DEFAULT, stderr);
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, cause_walk, c);
+    if ((!c->text[0] || !strcmp(c->text, "a write failed")) && path) {
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s", path);
+        char *slash = strrchr(dir, '/');
+        if (!slash) snprintf(dir, sizeof dir, ".");
+        else if (slash == dir) dir[1] = '\0';
+        else *slash = '\0';
+        struct statvfs sv;
+        if (statvfs(dir, &sv) == 0 && (double)sv.f_bavail * (double)sv.f_frsize < 1e6)
+            snprintf(c->text, sizeof c->text, "%s (%.0f kB left on its file system)", strerror(ENOSPC),
+                     (double)sv.f_bavail * (double)sv.f_frsize / 1e3);
+    }
     return c->text;
 }
 
@@ -852,7 +866,7 @@ hs_code hs_results_create(MPI_Comm comm, const char *path, const hs_results_layo
     if (fapl >= 0) H5Pclose(fapl);
     if (f->file < 0) {
         cause_buf cb;
-        const char *cause = h5_cause(&cb);
+        const char *cause = h5_cause(&cb, path);
         results_free(f);
         HS_FAIL(err, HS_ERR_IO, "%s: cannot create the results file%s%s", path, cause[0] ? ": " : "",
                 clash ? "a file of that name exists" : cause);
@@ -864,9 +878,9 @@ hs_code hs_results_create(MPI_Comm comm, const char *path, const hs_results_layo
     const char *what = "";
     int rc = create_layout(comm, f, L, &what);
     cause_buf cb = {{0}};
-    if (rc) h5_cause(&cb);
+    if (rc) h5_cause(&cb, path);
     if (!rc) rc = agree(comm, H5Fflush(f->file, H5F_SCOPE_GLOBAL) < 0 ? -1 : 0);
-    if (rc && !cb.text[0]) h5_cause(&cb);
+    if (rc && !cb.text[0]) h5_cause(&cb, path);
     if (rc) share_cause(comm, &cb);
     const char *cause = cb.text;
     if (!rc) {
@@ -1303,10 +1317,10 @@ hs_code hs_results_grow(MPI_Comm comm, hs_results *f, const hs_results_layout *L
     free(fresh);
     if (runs >= 0) H5Gclose(runs);
     cause_buf cb = {{0}};
-    if (rc) h5_cause(&cb);
+    if (rc) h5_cause(&cb, f->path);
     rc = agree(comm, rc);
     if (!rc) rc = agree(comm, H5Fflush(f->file, H5F_SCOPE_GLOBAL) < 0 ? -1 : 0);
-    if (rc && !cb.text[0]) h5_cause(&cb);
+    if (rc && !cb.text[0]) h5_cause(&cb, f->path);
     if (rc) share_cause(comm, &cb);
     const char *cause = cb.text;
     if (rc) {
@@ -1348,7 +1362,7 @@ hs_code hs_results_mark_plan(MPI_Comm comm, hs_results *f, const unsigned char *
         free(v);
     }
     cause_buf cb;
-    const char *cause = rc ? h5_cause(&cb) : "";
+    const char *cause = rc ? h5_cause(&cb, f->path) : "";
     if (runs >= 0) H5Gclose(runs);
     rc = agree(comm, rc);
     if (!rc) rc = agree(comm, H5Fflush(f->file, H5F_SCOPE_GLOBAL) < 0 ? -1 : 0);
@@ -1380,7 +1394,7 @@ hs_code hs_results_mark_running(hs_results *f, size_t i, int rank, double start,
              !write_1d(runs, "attempts", H5T_NATIVE_INT, i, 1, &attempts) &&
              !write_1d(runs, "status", f->state_type, i, 1, &st);
     cause_buf cb;
-    const char *cause = ok ? "" : h5_cause(&cb);
+    const char *cause = ok ? "" : h5_cause(&cb, f->path);
     if (runs >= 0) H5Gclose(runs);
     if (!ok)
         return HS_FAIL(err, HS_ERR_IO, "%s: cannot mark run %s running%s%s", f->path, f->ids[i], cause[0] ? ": " : "",
@@ -1403,7 +1417,7 @@ hs_code hs_results_write_point(hs_results *f, size_t i, size_t t, const double *
     if (!rc) rc = write_1d(runs, "epochs_done", H5T_NATIVE_LLONG, i, 1, &epochs_done) ||
                   write_1d(runs, "steps", H5T_NATIVE_LLONG, i, 1, &steps);
     cause_buf cb;
-    const char *cause = rc ? h5_cause(&cb) : "";
+    const char *cause = rc ? h5_cause(&cb, f->path) : "";
     if (recs >= 0) H5Gclose(recs);
     if (runs >= 0) H5Gclose(runs);
     if (rc)
@@ -1474,7 +1488,7 @@ hs_code hs_results_write_run(hs_results *f, size_t i, const hs_results_row *row,
     free(buf);
     if (rc) {
         cause_buf cb;
-        const char *cause = h5_cause(&cb);
+        const char *cause = h5_cause(&cb, f->path);
         return HS_FAIL(err, HS_ERR_IO, "%s: cannot write run %s (%s)%s%s", f->path, f->ids[i], what,
                        cause[0] ? ": " : "", cause);
     }
@@ -1542,7 +1556,7 @@ hs_code hs_results_write_series(hs_results *f, size_t i, const hs_store_series *
         const char *what = "";
         if (write_one_series(f, i, s, have, &what)) {
             cause_buf cb;
-            const char *cause = h5_cause(&cb);
+            const char *cause = h5_cause(&cb, f->path);
             return HS_FAIL(err, HS_ERR_IO, "%s: cannot write run %s (/series/%s/%s)%s%s", f->path, f->ids[i], s->name,
                            what, cause[0] ? ": " : "", cause);
         }
