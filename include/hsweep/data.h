@@ -82,6 +82,10 @@ typedef struct hs_cifar {
     size_t n;
 } hs_cifar;
 hs_code hs_cifar10_load(const char *dir, int train, hs_cifar *out, hs_error *err);
+/* What hs_cifar10_load checks before it reads a byte (every file there, a regular file, a size that
+ * is a whole, non-zero number of records), plus that each file opens for reading; from stat and
+ * open alone, with the loader's messages. */
+hs_code hs_cifar10_check(const char *dir, int train, hs_error *err);
 void hs_cifar_free(hs_cifar *c);
 
 /* ================================================================ resampling
@@ -191,6 +195,18 @@ typedef struct hs_data_shape {
  * hs_data_load builds. HS_ERR_VALUE / HS_ERR_LIMIT for options out of range, with the messages
  * hs_data_load would give. */
 hs_code hs_data_shape_of(const hs_data_opts *o, hs_data_shape *out, hs_error *err);
+
+/* The files hs_data_load would read for o are there, without reading them: for the image kinds
+ * (and gated_fmnist, which reads the Fashion-MNIST training split only) the folder (data.path or
+ * the standard place) exists, and each file it opens exists (IDX: name.gz or name, as the loader
+ * looks for them), is a regular file that opens for reading, and is large enough to be what it
+ * claims (IDX: at least its header, 16 bytes for images and 8 for labels; CIFAR-10: the loader's
+ * own size check, a whole number of 3073-byte records). A present file with broken content
+ * passes: only loading it can tell. Messages start with "data.path", e.g.
+ *   "data.path = /data/fm: cannot open the folder: No such file or directory (Fashion-MNIST reads
+ *    train-images-idx3-ubyte.gz, ... from it)"
+ * with the kind's install hint. Kinds without files: HS_OK. */
+hs_code hs_data_check_files(const hs_data_opts *o, hs_error *err);
 
 /* Build the training set and the test set of o (both preprocessed identically).
  * Training subset: for each class c, the class's indices in the train split are shuffled with

@@ -91,6 +91,7 @@ typedef struct hs_axis {
     hs_value *vals;
     size_t len;
     hs_loc loc;
+    hs_loc *key_locs; /* [n_keys]: where each key is written (a zip group's loc is its first key) */
 } hs_axis;
 
 typedef struct hs_block {
@@ -138,8 +139,21 @@ hs_code hs_spec_load(const char *path, hs_spec **out, hs_error *err);
 hs_code hs_spec_parse(const char *text, size_t len, const char *path, hs_spec **out, hs_error *err);
 
 /* Add a `--set key=value` override to the spec's base (after the file's base), e.g. from the
- * command line. Errors name the override ("--set model.depth=x: expected an integer ..."). */
+ * command line. Errors name the override ("--set model.depth=x: expected an integer ..."). Every
+ * level above the base still wins over it; `hsweep train` relies on that and rebuilds the chosen
+ * run as a one-run spec first, so its --set changes the run whatever level set the key. */
 hs_code hs_spec_override(hs_spec *spec, const char *assignment, hs_error *err);
+
+/* hs_spec_override for `hsweep plan` and `run`, where the override is the spec's base: refused
+ * (HS_ERR_SPEC) when the spec gives the key anywhere that wins over the base (an axis, a block's
+ * `base`, a block's or the top-level `set` rules), since that value would silently replace the
+ * override in the runs it reaches. The message names the override and the first such place,
+ * with its block and file:line:col, e.g.
+ *   "--set model.depth=3: block 'main' varies model.depth along an axis at sweep.yaml:12:7,
+ *    which would win over the --set"
+ * A key the expansion derives (data.seed following seed) is not given by the spec: --set
+ * data.seed=5 beside a seed axis fixes the data seed of every run. */
+hs_code hs_spec_override_base(hs_spec *spec, const char *assignment, hs_error *err);
 
 void hs_spec_free(hs_spec *spec);
 

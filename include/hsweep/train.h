@@ -277,6 +277,56 @@ typedef struct hs_train_hooks {
     hs_train_checkpointing checkpoint; /* zeroed: no checkpoints */
 } hs_train_hooks;
 
+/* ================================================================ preflight, and the file's size
+ * A sweep should not learn at its 300th run that the 301st asks for more SRHM samples than exist.
+ * The preflight makes, from a run's config alone and before any compute, every check that would
+ * otherwise fail the run when it starts: the data options (hs_data_shape_of: P + test samples
+ * against P_max, sizes, ...), the data files (hs_data_check_files: present, readable, at least a
+ * header, without reading them), and what hs_train_run refuses on sets of that shape (a
+ * BatchNorm batch of one sample, an architecture the data cannot feed, record requests beyond the
+ * data such as record.snapshot_samples above the test set, series too large to store). Kernel
+ * runs (model.arch kernel) are solved, not trained: only their data is checked. Data a loader
+ * finds broken (a truncated file) still fails the run itself, recorded as a failed run.
+ *
+ *     hs_error err = {0};
+ *     if (hs_train_preflight_plan(plan, &err) != HS_OK) ... err.msg ...
+ *     // "run 987f825ab89a30ea (data.L=2, data.n_train=100000, data.s0=1, ...): data.n_train =
+ *     //  100000 plus 20000 test samples is more than the P_max = 82944 distinct inputs"
+ *     hs_train_plan_layout lay;
+ *     HS_TRY(&err, hs_train_plan_layout_of(plan, &lay, &err));
+ *     printf("results file: about %.3g MB\n", lay.bytes_total / 1e6);
+ */
+
+/* The checks above for one run's config; errors name the key at fault. */
+hs_code hs_train_preflight(const hs_train_config *c, hs_error *err);
+
+/* hs_train_preflight for every run of p, in plan order, stopping at the first failure, whose
+ * message then starts "run <16-hex id> (<its values of the keys that vary>): ". The data checks
+ * are made once per distinct data config (every data.* value equal), so a plan of many trainings
+ * on a few datasets costs a few shape computations and a few stat calls. */
+hs_code hs_train_preflight_plan(const hs_plan *p, hs_error *err);
+
+/* The results file of a plan, from the runs' layouts (hs_train_layout_of) folded as the scheduler
+ * sizes the file: N record points and L layers at the most any run makes, series merged by name
+ * (first appearance first) with their points and dims at the maxima, `every` kept only while all
+ * runs agree (0 otherwise), kernel runs without series. Runs whose layout cannot be built are
+ * left out and counted in `skipped` (they fail on their own when they run). The byte counts are
+ * the datasets' raw sizes: /records R x N x 9 float64, /layers R x N x L x 5 float64, each series
+ * R x Ns x its dims float64 plus R x Ns int64 points, and the run table (ids, canonical configs,
+ * the varying keys' columns, status and bookkeeping). HDF5 adds its metadata and pads the last
+ * chunk of runs, so the file is a little larger; mostly so for small sweeps. */
+#define HS_TRAIN_PLAN_MAX_SERIES (4 * HS_TRAIN_MAX_SERIES)
+typedef struct hs_train_plan_layout {
+    size_t n_runs, n_records, n_layers;
+    hs_series_spec series[HS_TRAIN_PLAN_MAX_SERIES];
+    size_t n_series;
+    size_t skipped;
+    double bytes_records, bytes_layers, bytes_table;
+    double bytes_series[HS_TRAIN_PLAN_MAX_SERIES]; /* values and points of series[i] */
+    double bytes_total;
+} hs_train_plan_layout;
+hs_code hs_train_plan_layout_of(const hs_plan *p, hs_train_plan_layout *out, hs_error *err);
+
 /* ================================================================ training */
 
 /* Train one net on train, measuring on test (which may have n == 0). Record points: epoch 0,

@@ -41,9 +41,11 @@ static const char usage[] =
     "usage: hsweep <command> [options]\n"
     "\n"
     "commands:\n"
-    "  plan SPEC.yaml    expand a sweep spec and list its runs (dry run)\n"
+    "  plan SPEC.yaml    expand a sweep spec, check every run before any compute (data files, sizes,\n"
+    "                    config), list the runs and estimate the results file (dry run)\n"
     "      --format text|tsv|json   output form (default text)\n"
-    "      --set key=value          override a base key (repeatable), e.g. --set train.epochs=5\n"
+    "      --set key=value          override a base key (repeatable), e.g. --set train.epochs=5; an error\n"
+    "                               when an axis, a block's base or a set rule gives the key\n"
     "      --max-runs N             refuse plans larger than N runs (default 1000000)\n"
     "  run SPEC.yaml     run every training of the sweep across the MPI ranks into one HDF5 file\n"
     "      -o FILE                  results file (default results.h5); FILE.log is its text log\n"
@@ -52,7 +54,7 @@ static const char usage[] =
     "      --retry-failed           with --resume: run failed runs again\n"
     "      --overwrite              FILE exists: move it aside (FILE.replaced-<time>, never deleted) and start anew\n"
     "      --max-failures N         stop handing out work after N failed runs\n"
-    "      --set key=value          override a base key (repeatable)\n"
+    "      --set key=value          override a base key (repeatable; as for plan)\n"
     "      --progress SECONDS       progress line interval on rank 0 (default 5; 0 = default, -1 = none)\n"
     "      --quiet                  no per-run lines\n"
     "    exit codes: 0 all runs finished (done or diverged), 1 error, 2 usage, 3 interrupted by\n"
@@ -188,7 +190,8 @@ static int parse_plan_args(int argc, char **argv, plan_args *a) {
 
 static hs_code build_plan(const plan_args *a, hs_spec **spec, hs_plan **plan, hs_error *err) {
     HS_TRY(err, hs_spec_load(a->spec, spec, err));
-    for (int i = 0; i < a->n_sets; i++) HS_TRY(err, hs_spec_override(*spec, a->sets[i], err));
+    /* the spec's base, and nothing above it may silently win (train has its own --set) */
+    for (int i = 0; i < a->n_sets; i++) HS_TRY(err, hs_spec_override_base(*spec, a->sets[i], err));
     hs_plan_opts opts = {.max_runs = a->max_runs};
     HS_TRY(err, hs_plan_expand(*spec, &opts, plan, err));
     return HS_OK;
@@ -235,6 +238,61 @@ static int plan_agree(hs_code code, const hs_error *err, const hs_plan *plan, co
     return EXIT_OK;
 }
 
+/* Every run of the agreed plan passes the preflight (its data, files and config checks) before any
+ * compute. Each rank checks for itself, since ranks on other nodes may see other files; the
+ * first failing rank prints its error and all ranks get the same answer. */
+static int preflight_agree(const hs_plan *plan) {
+    hs_error err = {0};
+    hs_code code = hs_train_preflight_plan(plan, &err);
+    if (!have_mpi) {
+        if (code != HS_OK) print_error(&err, 0, 1);
+        return code != HS_OK ? EXIT_FAIL : EXIT_OK;
+    }
+    int rank = 0, nranks = 1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &nranks);
+    int my_fail = code != HS_OK ? rank : nranks, first_fail = nranks;
+    MPI_Allreduce(&my_fail, &first_fail, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    if (first_fail < nranks && rank == first_fail) print_error(&err, rank, first_fail == 0 ? 1 : nranks);
+    return first_fail < nranks ? EXIT_FAIL : EXIT_OK;
+}
+
+/* "12.3 MB" (decimal units, as ls -l --si and df -H). */
+static void format_bytes(double b, char *buf, size_t len) {
+    static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+    int u = 0;
+    while (b >= 999.5 && u < 5) b /= 1000, u++;
+    snprintf(buf, len, u ? "%.3g %s" : "%.0f %s", b, units[u]);
+}
+
+/* One line after the plan: what the results file of `hsweep run` will weigh and what makes it. */
+static hs_code describe_results_size(const hs_train_plan_layout *L, hs_str *out) {
+    char total[32], rec[32], lay[32], tab[32];
+    format_bytes(L->bytes_total, total, sizeof total);
+    format_bytes(L->bytes_records, rec, sizeof rec);
+    format_bytes(L->bytes_layers, lay, sizeof lay);
+    format_bytes(L->bytes_table, tab, sizeof tab);
+    hs_code rc = hs_str_printf(out, "results file: about %s (%zu run%s x %zu record point%s x %zu layer%s: records %s, "
+                               "layers %s, run table %s", total, L->n_runs, L->n_runs == 1 ? "" : "s", L->n_records,
+                               L->n_records == 1 ? "" : "s", L->n_layers, L->n_layers == 1 ? "" : "s", rec, lay, tab);
+    /* largest series first: they are what a snapshot setting blows up */
+    size_t order[HS_TRAIN_PLAN_MAX_SERIES];
+    for (size_t i = 0; i < L->n_series; i++) {
+        size_t j = i;
+        for (; j > 0 && L->bytes_series[order[j - 1]] < L->bytes_series[i]; j--) order[j] = order[j - 1];
+        order[j] = i;
+    }
+    for (size_t i = 0; i < L->n_series && rc == HS_OK; i++) {
+        char b[32];
+        format_bytes(L->bytes_series[order[i]], b, sizeof b);
+        rc = hs_str_printf(out, "%s %s %s", i ? "," : "; series:", L->series[order[i]].name, b);
+    }
+    if (rc == HS_OK && L->skipped)
+        rc = hs_str_printf(out, "; %zu run%s left out", L->skipped, L->skipped == 1 ? "" : "s");
+    if (rc == HS_OK) rc = hs_str_printf(out, ")\n");
+    return rc;
+}
+
 static int cmd_plan(int argc, char **argv) {
     const char **sets = calloc((size_t)argc + 1, sizeof *sets);
     if (!sets) return EXIT_FAIL;
@@ -257,10 +315,20 @@ static int cmd_plan(int argc, char **argv) {
 
     /* Agree on failure before anything else: every rank reaches the same collectives. */
     if ((rc = plan_agree(code, &err, plan, a.spec)) != EXIT_OK) goto done;
+    if ((rc = preflight_agree(plan)) != EXIT_OK) goto done;
     if (rank == 0) {
         hs_str out = {0};
-        if (hs_plan_write(plan, a.fmt, &out) != HS_OK) {
-            fprintf(stderr, "hsweep: error: out of memory writing the plan\n");
+        hs_train_plan_layout lay;
+        hs_code wrc = hs_plan_write(plan, a.fmt, &out);
+        if (wrc == HS_OK && a.fmt != HS_PLAN_TSV) wrc = hs_train_plan_layout_of(plan, &lay, &err);
+        if (wrc == HS_OK && a.fmt == HS_PLAN_TEXT) wrc = describe_results_size(&lay, &out);
+        if (wrc == HS_OK && a.fmt == HS_PLAN_JSON && out.len >= 2 && !strcmp(out.buf + out.len - 2, "}\n")) {
+            out.buf[out.len -= 2] = '\0'; /* one more field in the top-level object */
+            wrc = hs_str_printf(&out, ", \"expected_bytes\": %.0f}\n", lay.bytes_total);
+        }
+        if (wrc != HS_OK) {
+            if (err.msg[0]) print_error(&err, 0, 1);
+            else fprintf(stderr, "hsweep: error: out of memory writing the plan\n");
             rc = EXIT_FAIL;
         } else {
             rc = write_out(&out);
@@ -347,6 +415,7 @@ static int cmd_run(int argc, char **argv) {
     plan_args pa = {.spec = a.spec, .sets = a.sets, .n_sets = a.n_sets};
     hs_code code = build_plan(&pa, &spec, &plan, &err);
     if ((rc = plan_agree(code, &err, plan, a.spec)) != EXIT_OK) goto done;
+    if ((rc = preflight_agree(plan)) != EXIT_OK) goto done;
     hs_str overrides = {0};
     for (int i = 0; i < a.n_sets; i++) hs_str_printf(&overrides, "%s%s", i ? "\n" : "", a.sets[i]);
     hs_sweep_opts so = {.spec = spec, .plan = plan, .out_path = a.out, .resume = a.resume,

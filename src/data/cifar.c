@@ -83,6 +83,27 @@ static hs_code read_records(const char *path, size_t n, uint8_t *labels, uint8_t
     return rc;
 }
 
+hs_code hs_cifar10_check(const char *dir, int train, hs_error *err) {
+    if (!dir || !dir[0]) {
+        HS_FAIL(err, HS_ERR_VALUE, "CIFAR-10 has no standard place: data.path is empty");
+        return hs_error_hint(err, CIFAR_HINT);
+    }
+    const char *const *files = train ? train_files : test_files;
+    char path[4096];
+    for (int k = 0; k < (train ? CIFAR_TRAIN_FILES : 1); k++) {
+        size_t records;
+        HS_TRY(err, join(path, sizeof path, dir, files[k], err));
+        HS_TRY(err, count_records(path, &records, err));
+        FILE *f = fopen(path, "rb");
+        if (!f) {
+            int e = errno;
+            return HS_FAIL(err, HS_ERR_IO, "%s: cannot open: %s", path, strerror(e));
+        }
+        fclose(f);
+    }
+    return HS_OK;
+}
+
 /* ================================================================ loading */
 
 hs_code hs_cifar10_load(const char *dir, int train, hs_cifar *out, hs_error *err) {

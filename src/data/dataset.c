@@ -620,6 +620,100 @@ hs_code hs_data_shape_of(const hs_data_opts *o, hs_data_shape *out, hs_error *er
     return HS_FAIL(err, HS_ERR_INTERNAL, "hs_data_shape_of: unknown data kind %d", (int)o->kind);
 }
 
+/* ================================================================ files, without reading them */
+
+/* "data.path = DIR", or the standard place when data.path is empty: how messages name the folder. */
+static void folder_name(const hs_data_opts *o, const char *dir, char *buf, size_t size) {
+    if (o->path && o->path[0]) snprintf(buf, size, "data.path = %s", dir);
+    else snprintf(buf, size, "data.path (empty: the standard place %s)", dir);
+}
+
+/* err's message behind "where: ", hint and trace kept. */
+static hs_code prefix_error(hs_error *err, const char *where) {
+    if (!err) return HS_ERR_INTERNAL;
+    char msg[sizeof err->msg];
+    size_t n = strlen(where), m = strlen(err->msg), cap = sizeof msg - 1;
+    if (n > cap) n = cap;
+    memcpy(msg, where, n);
+    if (n + 2 <= cap) memcpy(msg + n, ": ", 2), n += 2;
+    if (m > cap - n) m = cap - n;
+    memcpy(msg + n, err->msg, m);
+    msg[n + m] = '\0';
+    memcpy(err->msg, msg, n + m + 1);
+    return err->code;
+}
+
+/* One IDX file of dir as find_idx finds it: a regular file that opens, with at least min_bytes. */
+static hs_code check_idx_file(const char *dir, const char *base, const char *what, long long min_bytes,
+                              const kind_info *k, hs_error *err) {
+    char path[4096];
+    HS_TRY(err, find_idx(dir, base, k, path, sizeof path, err));
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        int e = errno;
+        return HS_FAIL(err, HS_ERR_IO, "%s: cannot open: %s", path, strerror(e));
+    }
+    struct stat st;
+    int got = fstat(fileno(f), &st) == 0, e = errno;
+    fclose(f);
+    if (!got) return HS_FAIL(err, HS_ERR_IO, "%s: cannot read: %s", path, strerror(e));
+    if (!S_ISREG(st.st_mode)) return HS_FAIL(err, HS_ERR_IO, "%s: not a regular file, expected the IDX file of %s", path, what);
+    if ((long long)st.st_size < min_bytes)
+        return HS_FAIL(err, HS_ERR_VALUE, "%s: %lld bytes, too small for an IDX file of %s (its header alone is %lld bytes)",
+                       path, (long long)st.st_size, what, min_bytes);
+    return HS_OK;
+}
+
+hs_code hs_data_check_files(const hs_data_opts *o, hs_error *err) {
+    if (!o) return HS_FAIL(err, HS_ERR_INTERNAL, "hs_data_check_files: o must not be NULL");
+    int items_only = o->kind == HS_DATA_GATED_FMNIST; /* the training split of Fashion-MNIST */
+    switch (o->kind) {
+    case HS_DATA_CFM:
+    case HS_DATA_CM:
+    case HS_DATA_CC:
+    case HS_DATA_FASHION_MNIST:
+    case HS_DATA_CIFAR10:
+    case HS_DATA_GATED_FMNIST: break;
+    default: return HS_OK;
+    }
+    kind_info k = kind_of(items_only ? HS_DATA_CFM : o->kind);
+    const char *dir = o->path && o->path[0] ? o->path : k.default_dir;
+    if (!dir) {
+        HS_FAIL(err, HS_ERR_VALUE, "data.kind %s needs data.path: %s has no standard place",
+                o->kind == HS_DATA_CC ? "cc" : "cifar10", k.name);
+        return hs_error_hint(err, "%s", k.hint);
+    }
+    char where[4200];
+    folder_name(o, dir, where, sizeof where);
+    struct stat st;
+    int e = stat(dir, &st) != 0 ? errno : 0;
+    if (e || !S_ISDIR(st.st_mode)) {
+        HS_FAIL(err, HS_ERR_IO, "%s: cannot open the folder: %s (%s reads %s from it)", where,
+                e ? strerror(e) : "not a folder", k.name,
+                k.cifar ? "data_batch_1.bin ... data_batch_5.bin and test_batch.bin" : MNIST_FILES);
+        return hs_error_hint(err, "%s", k.hint);
+    }
+    hs_code rc = HS_OK;
+    if (k.cifar) {
+        rc = hs_cifar10_check(dir, 1, err);
+        if (rc == HS_OK) rc = hs_cifar10_check(dir, 0, err);
+    } else {
+        for (int split = 0; split < (items_only ? 1 : 2) && rc == HS_OK; split++) {
+            const char *name = split ? "t10k" : "train";
+            char base[64];
+            snprintf(base, sizeof base, "%s-images-idx3-ubyte", name);
+            rc = check_idx_file(dir, base, "images", 16, &k, err); /* magic and 3 sizes */
+            snprintf(base, sizeof base, "%s-labels-idx1-ubyte", name);
+            if (rc == HS_OK) rc = check_idx_file(dir, base, "labels", 8, &k, err); /* magic and 1 size */
+        }
+    }
+    if (rc != HS_OK) {
+        prefix_error(err, where);
+        hs_error_trace(err, __FILE__, __LINE__);
+    }
+    return rc;
+}
+
 /* ================================================================ entry points */
 
 hs_code hs_data_load(const hs_data_opts *o, hs_dataset *train, hs_dataset *test, hs_error *err) {

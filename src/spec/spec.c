@@ -463,8 +463,10 @@ static hs_code add_axis_key(ctx *c, int k, yaml_node_t *kn, yaml_node_t *vn, con
         a = &ax->block->axes[ax->block->n_axes - 1];
         a->loc = loc_of(kn);
         a->keys = malloc(sizeof(int));
-        if (!a->keys) goto nomem;
+        a->key_locs = malloc(sizeof(hs_loc));
+        if (!a->keys || !a->key_locs) goto nomem;
         a->keys[0] = k;
+        a->key_locs[0] = a->loc;
         a->n_keys = 1;
         a->vals = vals;
         a->len = len;
@@ -481,6 +483,10 @@ static hs_code add_axis_key(ctx *c, int k, yaml_node_t *kn, yaml_node_t *vn, con
     int *keys = realloc(a->keys, (a->n_keys + 1) * sizeof(int));
     if (!keys) goto nomem;
     a->keys = keys;
+    hs_loc *key_locs = realloc(a->key_locs, (a->n_keys + 1) * sizeof(hs_loc));
+    if (!key_locs) goto nomem;
+    a->key_locs = key_locs;
+    a->key_locs[a->n_keys] = loc_of(kn);
     hs_value *nv = calloc(len * (a->n_keys + 1), sizeof(hs_value));
     if (!nv) goto nomem;
     for (size_t j = 0; j < len; j++) {
@@ -774,6 +780,61 @@ hs_code hs_spec_override(hs_spec *spec, const char *assignment, hs_error *err) {
     return HS_OK;
 }
 
+/* Where a spec gives key k above its base: the first place in file order (what an editor jumps
+ * to), described for a message. */
+typedef struct given_at {
+    hs_loc loc;
+    const char *block; /* block name, or NULL for the top-level rules */
+    const char *verb, *where, *hint;
+} given_at;
+
+static void consider(given_at *g, hs_loc loc, const char *block, const char *verb, const char *where,
+                     const char *hint) {
+    if (g->verb && (g->loc.line < loc.line || (g->loc.line == loc.line && g->loc.col <= loc.col))) return;
+    *g = (given_at){loc, block, verb, where, hint};
+}
+
+static void rules_giving(given_at *g, const hs_set_rule *r, size_t n, int k, const char *block) {
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < r[i].n_to; j++)
+            if (r[i].to[j].key == k)
+                consider(g, r[i].to[j].loc, block, "sets", block ? "in a `set` rule" : "in a top-level `set` rule",
+                         "remove the key from the rule's `to`, or edit the spec");
+}
+
+hs_code hs_spec_override_base(hs_spec *spec, const char *assignment, hs_error *err) {
+    /* the override's own errors (unknown key, bad value) come first */
+    HS_TRY(err, hs_spec_override(spec, assignment, err));
+    int k = spec->base[spec->n_base - 1].key;
+    given_at g = {0};
+    for (size_t bi = 0; bi < spec->n_blocks; bi++) {
+        const hs_block *b = &spec->blocks[bi];
+        for (size_t a = 0; a < b->n_axes; a++)
+            for (size_t q = 0; q < b->axes[a].n_keys; q++)
+                if (b->axes[a].keys[q] == k)
+                    consider(&g, b->axes[a].key_locs ? b->axes[a].key_locs[q] : b->axes[a].loc, b->name, "varies",
+                             "along an axis", "remove the axis, or edit the spec");
+        for (size_t i = 0; i < b->n_base; i++)
+            if (b->base[i].key == k)
+                consider(&g, b->base[i].loc, b->name, "sets", "in its `base`",
+                         "remove the key from the block's `base`, or edit the spec");
+        rules_giving(&g, b->sets, b->n_sets, k, b->name);
+    }
+    rules_giving(&g, spec->sets, spec->n_sets, k, NULL);
+    if (g.verb) {
+        hs_value_free(&spec->base[--spec->n_base].val); /* the override is not kept */
+        const char *name = hs_schema_key((size_t)k)->name;
+        if (g.block)
+            HS_FAIL(err, HS_ERR_SPEC, "--set %s: block '%s' %s %s %s at %s:%d:%d, which would win over the --set",
+                    assignment, g.block, g.verb, name, g.where, spec->path, g.loc.line, g.loc.col);
+        else
+            HS_FAIL(err, HS_ERR_SPEC, "--set %s: the spec %s %s %s at %s:%d:%d, which would win over the --set",
+                    assignment, g.verb, name, g.where, spec->path, g.loc.line, g.loc.col);
+        return hs_error_hint(err, "%s; --set with plan and run changes only the spec's base", g.hint);
+    }
+    return HS_OK;
+}
+
 /* ================================================================ freeing */
 
 static void free_assigns(hs_assign *a, size_t n) {
@@ -813,6 +874,7 @@ void hs_spec_free(hs_spec *s) {
             for (size_t j = 0; j < b->axes[a].len * b->axes[a].n_keys; j++) hs_value_free(&b->axes[a].vals[j]);
             free(b->axes[a].vals);
             free(b->axes[a].keys);
+            free(b->axes[a].key_locs);
         }
         free(b->axes);
         free_sets(b->sets, b->n_sets);

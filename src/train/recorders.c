@@ -42,6 +42,8 @@ static int levels_of(const hs_train_config *c) {
     return c->data.levels >= 2 && c->data.levels <= MAX_LEVELS ? c->data.levels : 0;
 }
 
+int rec_levels(const hs_train_config *c) { return levels_of(c); }
+
 /* Widths of the MLP's layer boundaries: dims[0] = in, dims[1..nh] hidden, dims[nh + 1] = out. */
 static int mlp_dim(const hs_train_config *c, int in, int out, int l) {
     return l == 0 ? in : l <= c->model.n_hidden ? c->model.widths[l - 1] : out;

@@ -12,6 +12,10 @@
 #include "hsweep/nn.h"
 #include "hsweep/train.h"
 
+/* The label levels the level and centroid recorders see (0: none): the tree of hierarchy data,
+ * and the same grouping of class indices for its partition control. */
+int rec_levels(const hs_train_config *c);
+
 /* The series of c, given its data's shape and its record-point count, appended to lay. */
 hs_code rec_layout(const hs_train_config *c, const hs_data_shape *shape, hs_train_layout *lay, hs_error *err);
 

@@ -18,6 +18,7 @@
 #include "hsweep/rng.h"
 #include "hsweep/train.h"
 #include "hsweep/util.h"
+#include "internal.h"
 #include "recorders.h"
 
 const char *const hs_record_field_names[HS_RECORD_FIELDS] = {
@@ -590,13 +591,8 @@ static hs_code checkpoint_setup(loop *L, hs_error *err) {
     return HS_OK;
 }
 
-/* The minibatch size: train.batch, or batch_per_class times the classes, at most the set. */
-static long long batch_for(const hs_train_config *c, long long n, int classes) {
-    long long b = c->batch_per_class > 0 ? (long long)c->batch_per_class * classes : c->batch;
-    return b < n ? b : n;
-}
 static long long batch_of(const hs_train_config *c, const hs_dataset *train) {
-    return batch_for(c, train->n, train->classes);
+    return hs_train_batch(c, train->n, train->classes);
 }
 
 /* The step counts of the record points of the steps and log schedules, ascending, from 0 to
@@ -627,34 +623,16 @@ static size_t schedule_steps(const hs_train_config *c, long long total, long lon
     return n;
 }
 
+/* The sets against each other, then everything their shape decides (shared with the preflight, so
+ * a plan refuses exactly what a training would). */
 static hs_code check(const hs_train_config *c, const hs_dataset *train, const hs_dataset *test, hs_error *err) {
-    if (train->n < 1 || train->dim < 1 || train->classes < 2)
-        return HS_FAIL(err, HS_ERR_VALUE, "training set is empty or malformed (%lld rows of %d dims, %d classes)",
-                       train->n, train->dim, train->classes);
-    if (test->n > 0 && (test->dim != train->dim || test->classes != train->classes))
+    if (test->n > 0 && train->n > 0 && (test->dim != train->dim || test->classes != train->classes))
         return HS_FAIL(err, HS_ERR_VALUE, "test set has %d dims and %d classes, training set %d and %d", test->dim,
                        test->classes, train->dim, train->classes);
-    if (train->n > UINT32_MAX) return HS_FAIL(err, HS_ERR_LIMIT, "training sets above 2^32 rows are not supported");
-    long long B = batch_of(c, train);
-    /* A one-sample batch has no variance to normalise by; PyTorch refuses it too. */
-    if (c->arch == HS_ARCH_MLP && c->model.norm == HS_NORM_BATCH && (B == 1 || (train->n > B && train->n % B == 1))) {
-        HS_FAIL(err, HS_ERR_VALUE,
-                "train.batch: %d with %lld training samples leaves a batch of one sample, which BatchNorm cannot "
-                "normalise", (int)B, train->n);
-        hs_error_hint(err, "choose a train.batch that does not leave a remainder of 1 (e.g. %lld)", B + 1);
-        return HS_ERR_VALUE;
-    }
-    if (c->separation != HS_SEP_NONE && c->arch == HS_ARCH_MLP && c->model.norm == HS_NORM_BATCH &&
-        c->bn_record_mode == HS_MODE_BATCH) {
-        long long chunk = c->bn_chunk < train->n ? c->bn_chunk : train->n;
-        if (chunk == 1 || (train->n > chunk && train->n % chunk == 1)) {
-            HS_FAIL(err, HS_ERR_VALUE,
-                    "record.bn_chunk: %d with %lld training samples leaves a chunk of one sample, which BatchNorm "
-                    "cannot normalise", c->bn_chunk, train->n);
-            hs_error_hint(err, "choose another record.bn_chunk, or record.bn_mode: eval");
-            return HS_ERR_VALUE;
-        }
-    }
+    hs_data_shape sh = {.dim = train->dim, .classes = train->classes, .t_dim = train->t ? train->t_dim : 0,
+                        .n_train = train->n, .n_test = test->n, .levels = train->levels,
+                        .branching = train->branching, .modules = train->modules};
+    HS_TRY(err, hs_train_check_shape(c, &sh, err));
     return HS_OK;
 }
 
@@ -690,8 +668,6 @@ hs_code hs_train_run(const hs_train_config *c, const hs_dataset *train, const hs
     restore_denormals(saved);
     return rc;
 }
-
-static hs_code layout_for(const hs_train_config *c, const hs_data_shape *sh, hs_train_layout *out, hs_error *err);
 
 /* The gated routing net on gated rows, its balanced init aligned with the items' Sigma_yx. */
 static hs_code build_gated(loop *L, const hs_dataset *train, int max_batch, hs_error *err) {
@@ -771,7 +747,7 @@ static hs_code train_run(const hs_train_config *c, const hs_dataset *train, cons
     hs_data_shape shape = {.dim = train->dim, .classes = train->classes, .t_dim = train->t ? train->t_dim : 0,
                            .n_train = train->n, .n_test = test->n, .levels = train->levels,
                            .branching = train->branching, .modules = train->modules};
-    if ((rc = layout_for(c, &shape, &lay, err)) != HS_OK) goto out;
+    if ((rc = hs_train_layout_for(c, &shape, &lay, err)) != HS_OK) goto out;
     long long B = batch_of(c, train), spe = (train->n + B - 1) / B;
     if (lay.steps_per_epoch != spe || lay.n_layers != (size_t)L.net.n_hidden + 1) {
         rc = HS_FAIL(err, HS_ERR_INTERNAL, "the data (%lld rows, %lld steps per epoch, %d hidden layers) differ from "
@@ -858,13 +834,11 @@ out:
 
 /* ================================================================ layout from the config */
 
-/* The layout of c on data of shape sh (hs_train_layout_of: the config's own data; hs_train_run:
- * the sets it was handed, which tests build by hand). */
-static hs_code layout_for(const hs_train_config *c, const hs_data_shape *shp, hs_train_layout *out, hs_error *err) {
+hs_code hs_train_layout_for(const hs_train_config *c, const hs_data_shape *shp, hs_train_layout *out, hs_error *err) {
     memset(out, 0, sizeof *out);
     const hs_data_shape sh = *shp;
     if (sh.n_train < 1) return HS_FAIL(err, HS_ERR_VALUE, "the training set of this config is empty");
-    long long B = batch_for(c, sh.n_train, sh.classes);
+    long long B = hs_train_batch(c, sh.n_train, sh.classes);
     out->steps_per_epoch = (sh.n_train + B - 1) / B;
     out->total_steps = out->steps_per_epoch * c->epochs;
     if (c->record_schedule == HS_REC_EPOCHS) {
@@ -886,5 +860,5 @@ static hs_code layout_for(const hs_train_config *c, const hs_data_shape *shp, hs
 hs_code hs_train_layout_of(const hs_train_config *c, hs_train_layout *out, hs_error *err) {
     hs_data_shape sh;
     HS_TRY(err, hs_data_shape_of(&c->data, &sh, err));
-    return layout_for(c, &sh, out, err);
+    return hs_train_layout_for(c, &sh, out, err);
 }

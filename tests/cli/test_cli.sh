@@ -6,6 +6,8 @@ set -u
 HS=$1 PY=$2
 . "$(dirname "$0")/lib.sh"
 G=tests/specs/good B=tests/specs/bad
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
 
 check "version" 0 "$HS" version
 contains "version names the schema" "$OUT" "config schema 1"
@@ -39,6 +41,7 @@ import hashlib, json, sys
 plan = json.load(open(sys.argv[1]))
 assert plan["count"] == len(plan["runs"]) == 20, plan["count"]
 assert plan["varying"] == ["data.seed", "model.act", "model.depth", "model.norm", "seed", "train.lr", "train.opt"]
+assert plan["expected_bytes"] > 20 * 61 * 20 * 5 * 8, plan["expected_bytes"]   # at least the /layers datasets
 for run in plan["runs"]:
     want = hashlib.sha256(run["canonical"].encode()).hexdigest()[:16]
     assert run["id"] == want, (run["id"], want)
@@ -60,7 +63,50 @@ check "--max-runs refuses a large plan" 1 "$HS" plan $G/full.yaml --max-runs 10
 contains "--max-runs message" "$ERR" "more than the limit of 10 runs"
 contains "--max-runs hint" "$ERR" "raise it with --max-runs"
 check "default sweep plans" 0 "$HS" plan sweeps/default.yaml
-for f in sweeps/*.yaml; do check "ready sweep $f plans" 0 "$HS" plan "$f"; done
+for f in sweeps/*.yaml $G/*.yaml; do check "$f plans (every run passes the preflight)" 0 "$HS" plan "$f"; done
+
+# ---------------------------------------------------------------- --set against the spec's own levels
+check "--set of an axis key is refused" 1 "$HS" plan $G/full.yaml --set model.depth=3
+contains "names the --set, the block and where" "$ERR" \
+  "hsweep: error: --set model.depth=3: block 'main' varies model.depth along an axis at $G/full.yaml:14:9, which would win over the --set"
+contains "hint" "$ERR" "hint: remove the axis, or edit the spec"
+check "--set of a block-base key is refused" 1 "$HS" plan $G/full.yaml --set model.norm=none
+contains "names the block's base" "$ERR" "block 'controls' sets model.norm in its \`base\` at $G/full.yaml:25:32"
+check "--set of a key a set rule gives is refused" 1 "$HS" plan $G/global_rules.yaml --set train.batch=32
+contains "names the top-level rule" "$ERR" "the spec sets train.batch in a top-level \`set\` rule at $G/global_rules.yaml:13:23"
+check "--set data.seed beside a seed axis (data.seed only follows it)" 0 "$HS" plan $G/full.yaml --set data.seed=9 --format tsv
+check "run refuses the same --set, before any file" 1 "$HS" run $G/full.yaml --set model.depth=3 -o "$T/set.h5"
+contains "run names the --set" "$ERR" "--set model.depth=3: block 'main' varies model.depth"
+[ ! -e "$T/set.h5" ] && [ ! -e "$T/set.h5.log" ] && ok "no results file or log" || bad "run created files" "$(ls "$T")"
+
+# ---------------------------------------------------------------- preflight: every run checked before any compute
+check "text plan estimates the results file" 0 "$HS" plan tests/specs/train/sweep.yaml
+contains "results file line" "$OUT" "results file: about 22.7 kB (12 runs x 4 record points x 5 layers: records 3.46 kB"
+check "a missing data folder fails the plan" 1 "$HS" plan $G/minimal.yaml --set data.path=/nonexistent-hsweep
+id=$("$PY" - <<PYEOF
+import hashlib, json, subprocess
+plan = json.loads(subprocess.run(["$HS", "plan", "$G/minimal.yaml", "--format", "json"], capture_output=True).stdout)
+lines = plan["runs"][0]["canonical"].splitlines()
+canon = "\n".join([lines[0]] + sorted(lines[1:] + ['data.path="/nonexistent-hsweep"'])) + "\n"
+print(hashlib.sha256(canon.encode()).hexdigest()[:16])
+PYEOF
+)
+contains "names the run id (recomputed with hashlib) and data.path" "$ERR" \
+  "hsweep: error: run $id: data.path = /nonexistent-hsweep: cannot open the folder: No such file or directory"
+cat > "$T/pmax.yaml" <<'YAML'
+base:
+  data: {kind: srhm, v: 4, s: 2, L: 2, s0: 0}
+  model: {arch: cnn, width: 8}
+product:
+  data.n_train: [100, 129, 300]
+YAML
+check "P beyond P_max fails the plan" 1 "$HS" plan "$T/pmax.yaml"
+first=$(printf '%s\n' "$ERR" | head -1)
+if printf '%s\n' "$first" | grep -Eq '^hsweep: error: run [0-9a-f]{16} \(data\.n_train=129\): data\.n_train = 129 plus 128 test samples is more than the P_max = 256 distinct inputs$'
+then ok "names the run id, its n_train and the numbers"; else bad "P_max message" "$ERR"; fi
+check "run refuses it before any file" 1 "$HS" run "$T/pmax.yaml" -o "$T/pmax.h5"
+contains "run names the run" "$ERR" "(data.n_train=129): data.n_train = 129 plus 128 test samples"
+[ ! -e "$T/pmax.h5" ] && [ ! -e "$T/pmax.h5.log" ] && ok "no results file or log" || bad "run created files" "$(ls "$T")"
 
 # ---------------------------------------------------------------- every malformed spec: one clean error line
 for f in $B/*.yaml; do

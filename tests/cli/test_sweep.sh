@@ -11,7 +11,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_
 export PYTHONPATH="$PWD/analysis${PYTHONPATH:+:$PYTHONPATH}"
 S=tests/specs/train/sweep.yaml SLOW=tests/specs/train/slow.yaml FAILING=tests/specs/train/fail.yaml
 T=$(mktemp -d)
-trap 'rm -rf "$T" /tmp/hsweep-test-fm-missing' EXIT
+trap 'rm -rf "$T"' EXIT
 # HSWEEP_TEST_QUICK=1 (the sanitizer pass) skips the scenarios that repeat a covered code path,
 # and shortens the slow sweep's trainings (10x slower under the sanitizers, they are still long
 # enough to be signalled mid-run); every use of $SLOW takes the same override, so comparisons hold
@@ -78,21 +78,34 @@ contains "status counts" "$OUT" "12 runs: 12 done, 0 diverged, 0 failed, 0 runni
 contains "status says complete" "$OUT" "complete"
 
 # ---------------------------------------------------------------- a failing run does not stop the sweep
-rm -rf /tmp/hsweep-test-fm-missing
+# fail.yaml's second block reads Fashion-MNIST files that exist but are corrupt: the plan's checks
+# pass and those runs fail when they load the data. This copy reads its own copy of the folder,
+# which the test repairs before retrying them.
+mkdir "$T/fm" && cp tests/specs/train/fm-corrupt/* "$T/fm/"
+sed "s#tests/specs/train/fm-corrupt#$T/fm#" $FAILING > "$T/fail.yaml"
+FAILING=$T/fail.yaml
 check "sweep with 3 failing runs (exit 4: finished with failures)" 4 run 2 $FAILING -o "$T/fail.h5" --quiet
 contains "failures counted" "$OUT" "6 runs: 3 done, 0 diverged, 3 failed, 0 pending; this job finished 6"
 check "status lists the failures (exit 4)" 4 "$HS" status "$T/fail.h5"
 contains "status failed count" "$OUT" "3 done, 0 diverged, 3 failed"
-contains "status names the missing folder" "$OUT" "/tmp/hsweep-test-fm-missing/"
+contains "status names the corrupt file" "$OUT" "$T/fm/train-images-idx3-ubyte: not an IDX file"
 contains "status suggests --retry-failed" "$OUT" "--retry-failed"
 check "resume without --retry-failed leaves them" 4 run 2 $FAILING -o "$T/fail.h5" --resume --quiet
 contains "nothing re-run" "$OUT" "6 runs: 3 done, 0 diverged, 3 failed, 0 pending; this job finished 0"
-ln -s /usr/share/datasets/fashion-mnist /tmp/hsweep-test-fm-missing
-check "resume --retry-failed once the data exists" 0 run 2 $FAILING -o "$T/fail.h5" --resume --retry-failed --quiet
-contains "the 3 failed runs now done" "$OUT" "6 runs: 6 done, 0 diverged, 0 failed, 0 pending; this job finished 3"
-rm -f /tmp/hsweep-test-fm-missing
 check "--max-failures 1 stops early" 1 run 1 $FAILING -o "$T/maxf.h5" --max-failures 1 --quiet
 contains "stopped on failures" "$OUT" "stopped after 1 failed runs"
+rm "$T"/fm/* && ln -s /usr/share/datasets/fashion-mnist/* "$T/fm/"
+check "resume --retry-failed once the data is repaired" 0 run 2 $FAILING -o "$T/fail.h5" --resume --retry-failed --quiet
+contains "the 3 failed runs now done" "$OUT" "6 runs: 6 done, 0 diverged, 0 failed, 0 pending; this job finished 3"
+# a folder that is not there at all: refused before any file is created, naming the run and the key
+sed "s#tests/specs/train/fm-corrupt#$T/nowhere#" tests/specs/train/fail.yaml > "$T/missing.yaml"
+check "a missing data folder fails up front" 1 run 2 "$T/missing.yaml" -o "$T/missing.h5" --quiet
+contains "names the run and its data.path" "$ERR" "hsweep: error: run "
+contains "names the folder" "$ERR" "data.path=$T/nowhere, data.per_class=5, data.seed=1, seed=1): data.path = $T/nowhere: cannot open the folder: No such file or directory"
+[ ! -e "$T/missing.h5" ] && [ ! -e "$T/missing.h5.log" ] && ok "no results file or log for a refused sweep" \
+  || bad "a refused sweep left files" "$(ls "$T")"
+n=$(printf '%s\n' "$ERR" | grep -c 'error:')
+[ "$n" = 1 ] && ok "one error line from 2 ranks" || bad "$n error lines" "$ERR"
 
 # ---------------------------------------------------------------- SIGKILL of a rank, then resume
 check "reference: the slow sweep uninterrupted" 0 run 2 $SLOW -o "$T/ref.h5" --quiet

@@ -35,10 +35,11 @@ check "--run ID --set k=v trains a variant of that run" 0 "$HS" train $S --run "
 contains "variant ran 5 epochs" "$OUT" "epoch   5/5"
 case "$OUT" in *"run $id1:"*) bad "variant kept the original id";; *) ok "the variant has its own id";; esac
 check "--set alone still needs --run on a 2-run spec" 2 "$HS" train $S --set seed=3
-# --set wins over a key a block sets: the missing-data block of fail.yaml points data.path nowhere
+# --set wins over a key a block sets: the corrupt-data block of fail.yaml points data.path at
+# broken files (plan and run refuse such a --set; train's changes the chosen run)
 F=tests/specs/train/fail.yaml
 check "plan of fail.yaml" 0 "$HS" plan $F --format tsv
-idm=$(printf '%s\n' "$OUT" | awk '$2 == "missing-data" {print $1; exit}')
+idm=$(printf '%s\n' "$OUT" | awk '$2 == "corrupt-data" {print $1; exit}')
 check "a block-level key is overridden by --set" 0 "$HS" train $F --run "$idm" --set data.path=/usr/share/datasets/fashion-mnist --set train.epochs=1 -o "$T/m.h5" --quiet
 check "--set seed moves a derived data.seed along" 0 "$HS" train $S --run "$id1" --set seed=7 --set train.epochs=1 -o "$T/s7.h5" --quiet
 res=$("$PY" -c "import h5py; c = h5py.File('$T/s7.h5').attrs['config']; print('seed=7' in c.split(), 'data.seed=7' in c.split(), 'data.seed=1' in c.split())")

@@ -1,6 +1,7 @@
 /* fuzz_spec.c - libFuzzer target: any bytes through the spec parser and the plan expander.
  * Properties checked beyond "no crash, no leak, no UB": a failure always carries a located
- * message, and a successful plan has unique ids and a self-consistent id table. */
+ * message, a --set that the spec would override is refused with the place that overrides it
+ * (and not kept), and a successful plan has unique ids and a self-consistent id table. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             abort();
         }
         return 0;
+    }
+    size_t n_base = spec->n_base;
+    if (hs_spec_override_base(spec, "model.depth=3", &err) != HS_OK) {
+        if (strncmp(err.msg, "--set model.depth=3: ", 21) != 0 || !strstr(err.msg, " at fuzz.yaml:") ||
+            spec->n_base != n_base) {
+            fprintf(stderr, "refused --set without its place, or kept: %s\n", err.msg);
+            abort();
+        }
     }
     hs_plan *plan = NULL;
     hs_plan_opts opts = {.max_runs = 5000};

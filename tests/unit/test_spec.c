@@ -291,6 +291,59 @@ static void test_override(void) {
     hs_spec_free(s);
 }
 
+/* plan and run: a --set that an axis, a block's base or a set rule would silently override is an
+ * error naming the first such place; train keeps hs_spec_override, which accepts it. */
+static void test_override_base(void) {
+    hs_spec *s = load_ok("full.yaml");
+    hs_error err = {0};
+    size_t n_base = s->n_base;
+    char want[512];
+    CU_ASSERT_EQUAL(hs_spec_override_base(s, "model.depth=3", &err), HS_ERR_SPEC);
+    snprintf(want, sizeof want, "--set model.depth=3: block 'main' varies model.depth along an axis at %s/good/full.yaml:14:9, "
+             "which would win over the --set", SPECS);
+    CU_ASSERT_STRING_EQUAL(err.msg, want);
+    CU_ASSERT_STRING_EQUAL(err.hint, "remove the axis, or edit the spec; --set with plan and run changes only the spec's base");
+    CU_ASSERT_EQUAL(s->n_base, n_base); /* the refused override is not kept */
+    /* train.lr: in the zip (line 15), two set rules and the controls' base: the first in the file */
+    CU_ASSERT_EQUAL(hs_spec_override_base(s, "train.lr=0.1", &err), HS_ERR_SPEC);
+    HS_ASSERT_CONTAINS(err.msg, "block 'main' varies train.lr along an axis at");
+    HS_ASSERT_CONTAINS(err.msg, "full.yaml:15:9,");
+    CU_ASSERT_EQUAL(hs_spec_override_base(s, "seed=4", &err), HS_ERR_SPEC);
+    HS_ASSERT_CONTAINS(err.msg, "full.yaml:12:7,");
+    CU_ASSERT_EQUAL(hs_spec_override_base(s, "model.norm=none", &err), HS_ERR_SPEC);
+    HS_ASSERT_CONTAINS(err.msg, "--set model.norm=none: block 'controls' sets model.norm in its `base` at");
+    HS_ASSERT_CONTAINS(err.msg, "full.yaml:25:32,");
+    /* a key only the spec's own base gives, and data.seed, which merely follows the seed axis */
+    CU_ASSERT_EQUAL(hs_spec_override_base(s, "train.epochs=5", &err), HS_OK);
+    CU_ASSERT_EQUAL(hs_spec_override_base(s, "data.seed=7", &err), HS_OK);
+    CU_ASSERT_EQUAL(s->n_base, n_base + 2);
+    /* the override's own errors come first */
+    CU_ASSERT_EQUAL(hs_spec_override_base(s, "model.depth=x", &err), HS_ERR_SPEC);
+    CU_ASSERT_STRING_EQUAL(err.msg, "--set model.depth=x: expected an integer, got 'x'");
+    CU_ASSERT_EQUAL(hs_spec_override_base(s, "model.dept=3", &err), HS_ERR_SPEC);
+    HS_ASSERT_CONTAINS(err.msg, "unknown key 'model.dept'");
+    /* train's override accepts what an axis also gives (it rebuilds the chosen run first) */
+    CU_ASSERT_EQUAL(hs_spec_override(s, "model.depth=3", &err), HS_OK);
+    hs_spec_free(s);
+
+    s = load_ok("global_rules.yaml");
+    CU_ASSERT_EQUAL(hs_spec_override_base(s, "train.batch=32", &err), HS_ERR_SPEC);
+    snprintf(want, sizeof want, "--set train.batch=32: the spec sets train.batch in a top-level `set` rule at "
+             "%s/good/global_rules.yaml:13:23, which would win over the --set", SPECS);
+    CU_ASSERT_STRING_EQUAL(err.msg, want);
+    HS_ASSERT_CONTAINS(err.hint, "remove the key from the rule's `to`");
+    CU_ASSERT_EQUAL(hs_spec_override_base(s, "model.width=3", &err), HS_ERR_SPEC);
+    HS_ASSERT_CONTAINS(err.msg, "block 'b' sets model.width in its `base` at");
+    hs_spec_free(s);
+
+    /* the second key of a zip group is located at its own key, not the group's first */
+    static const char zip[] = "zip:\n  - model.depth: [1, 2]\n    train.lr: [0.1, 0.2]\n";
+    CU_ASSERT_EQUAL_FATAL(hs_spec_parse(zip, sizeof zip - 1, "zip.yaml", &s, &err), HS_OK);
+    CU_ASSERT_EQUAL(hs_spec_override_base(s, "train.lr=0.3", &err), HS_ERR_SPEC);
+    HS_ASSERT_CONTAINS(err.msg, "block 'main' varies train.lr along an axis at zip.yaml:3:5,");
+    hs_spec_free(s);
+}
+
 static void test_parse_hostile_bytes(void) {
     /* NUL inside a scalar, an unterminated flow, a recursive alias, deep nesting: errors, never crashes */
     static const char nul[] = "base:\n  model.depth: \"2\\0\"\n";
@@ -424,6 +477,7 @@ int main(void) {
         {"top-level shorthand and defaults", test_parse_shorthand_and_defaults},
         {"logspace/linspace ranges", test_parse_ranges},
         {"--set overrides", test_override},
+        {"--set on plan and run: refused where the spec would win", test_override_base},
         {"hostile bytes give located errors", test_parse_hostile_bytes},
         {"malformed specs: exact messages", test_bad_specs},
         {"missing spec file", test_missing_file},
