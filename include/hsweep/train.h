@@ -293,7 +293,7 @@ typedef struct hs_train_hooks {
  *     // "run 987f825ab89a30ea (data.L=2, data.n_train=100000, data.s0=1, ...): data.n_train =
  *     //  100000 plus 20000 test samples is more than the P_max = 82944 distinct inputs"
  *     hs_train_plan_layout lay;
- *     HS_TRY(&err, hs_train_plan_layout_of(plan, &lay, &err));
+ *     HS_TRY(&err, hs_train_plan_layout_of(plan, &lay, NULL, &err));
  *     printf("results file: about %.3g MB\n", lay.bytes_total / 1e6);
  */
 
@@ -325,7 +325,9 @@ typedef struct hs_train_plan_layout {
     double bytes_series[HS_TRAIN_PLAN_MAX_SERIES]; /* values and points of series[i] */
     double bytes_total;
 } hs_train_plan_layout;
-hs_code hs_train_plan_layout_of(const hs_plan *p, hs_train_plan_layout *out, hs_error *err);
+/* steps_total (NULL, or [p->n_runs]) receives each run's optimiser steps in full (1 for a kernel
+ * run, -1 for a run whose layout cannot be built): the progress the results file reports. */
+hs_code hs_train_plan_layout_of(const hs_plan *p, hs_train_plan_layout *out, long long *steps_total, hs_error *err);
 
 /* ================================================================ training */
 

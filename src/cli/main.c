@@ -320,7 +320,7 @@ static int cmd_plan(int argc, char **argv) {
         hs_str out = {0};
         hs_train_plan_layout lay;
         hs_code wrc = hs_plan_write(plan, a.fmt, &out);
-        if (wrc == HS_OK && a.fmt != HS_PLAN_TSV) wrc = hs_train_plan_layout_of(plan, &lay, &err);
+        if (wrc == HS_OK && a.fmt != HS_PLAN_TSV) wrc = hs_train_plan_layout_of(plan, &lay, NULL, &err);
         if (wrc == HS_OK && a.fmt == HS_PLAN_TEXT) wrc = describe_results_size(&lay, &out);
         if (wrc == HS_OK && a.fmt == HS_PLAN_JSON && out.len >= 2 && !strcmp(out.buf + out.len - 2, "}\n")) {
             out.buf[out.len -= 2] = '\0'; /* one more field in the top-level object */
@@ -871,6 +871,9 @@ int main(int argc, char **argv) {
         return rc;
     }
     if (!strcmp(cmd, "run")) {
+        /* before MPI_Init: a signal that comes while the ranks start (a job cancelled at once)
+         * must drain them, not kill them by its default action with a run marked running */
+        hs_sweep_install_signals();
         MPI_Init(&argc, &argv);
         have_mpi = 1;
         int rc = cmd_run(argc - 2, argv + 2);

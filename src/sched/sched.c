@@ -38,7 +38,8 @@ typedef struct report {
     int want;      /* also asks for another run */
     int unstarted; /* run was handed out but never started (a signal came first) */
     int io_error;  /* the results file could not be written: the sweep stops */
-    int checkpoints; /* checkpoints the run saved (progress even when it did not finish) */
+    long long saved_steps; /* steps trained by this attempt and kept in a checkpoint: progress even
+                              when the run did not finish */
     long long resumed_step; /* the step its checkpoint let it continue from; -1: from the start */
     double wall, idle;
     long long epochs;
@@ -103,51 +104,6 @@ static void layout_free(layout_store *s, size_t n_runs) {
     memset(s, 0, sizeof *s);
 }
 
-/* Fold run r's layout into the file's: records and layers at their maxima, its series merged by
- * name (first appearance fixes the order), shapes and points at their maxima, `every` kept only
- * while all runs agree. hs_train_layout_of is the one truth for what a run records, so the file
- * is sized from the same function the training fills. A run whose config cannot be built is left
- * out here: it fails on its own when it runs, with that message. Kernel runs store one record
- * point and no series. */
-static hs_code layout_add_run(const hs_plan *p, size_t r, size_t *n_rec, size_t *n_lay, hs_results_series *ser,
-                              size_t *n_ser, unsigned char *every_differs, long long *steps_total, hs_error *err) {
-    hs_train_config cfg = {0};
-    hs_train_layout tl;
-    hs_error mine = {0};
-    hs_code rc = hs_train_config_from_plan(p, r, &cfg, &mine);
-    if (rc == HS_OK) rc = hs_train_layout_of(&cfg, &tl, &mine);
-    int kernel = cfg.arch == HS_ARCH_KERNEL;
-    hs_train_config_free(&cfg);
-    if (rc == HS_ERR_NOMEM) {
-        *err = mine;
-        return rc;
-    }
-    *steps_total = -1;
-    if (rc != HS_OK) return HS_OK;
-    *steps_total = kernel ? 1 : tl.total_steps;
-    if (tl.n_records > *n_rec) *n_rec = tl.n_records;
-    if (tl.n_layers > *n_lay) *n_lay = tl.n_layers;
-    for (size_t k = 0; !kernel && k < tl.n_series && k < HS_TRAIN_MAX_SERIES; k++) {
-        const hs_series_spec *t = &tl.series[k];
-        size_t j = 0;
-        while (j < *n_ser && strcmp(ser[j].name, t->name) != 0) j++;
-        if (j == *n_ser) {
-            if (j == HS_TRAIN_MAX_SERIES * 4)
-                return HS_FAIL(err, HS_ERR_INTERNAL, "more than %d different series in one sweep", HS_TRAIN_MAX_SERIES * 4);
-            ser[j] = (hs_results_series){.name = t->name, .axes = t->axes, .ndim = t->ndim, .every = t->every};
-            (*n_ser)++;
-        } else if (ser[j].ndim != t->ndim || strcmp(ser[j].axes, t->axes) != 0) {
-            return HS_FAIL(err, HS_ERR_INTERNAL, "series '%s' has axes '%s' in one run and '%s' in run %zu", t->name,
-                           ser[j].axes, t->axes, r);
-        }
-        if (ser[j].every != t->every) every_differs[j] = 1;
-        if (t->n_points > ser[j].n_points) ser[j].n_points = t->n_points;
-        for (int d = 0; d < t->ndim; d++)
-            if (t->dims[d] > ser[j].dims[d]) ser[j].dims[d] = t->dims[d];
-    }
-    return HS_OK;
-}
-
 static hs_code layout_build(const hs_plan *p, const hs_spec *spec, const char *overrides, layout_store *s,
                             hs_error *err) {
     memset(s, 0, sizeof *s);
@@ -159,11 +115,9 @@ static hs_code layout_build(const hs_plan *p, const hs_spec *spec, const char *o
     s->cols = calloc(n_vary ? n_vary : 1, sizeof *s->cols);
     s->col_data = calloc(n_vary ? n_vary : 1, sizeof *s->col_data);
     s->col_strs = calloc(n_vary ? n_vary : 1, sizeof *s->col_strs);
-    s->series = calloc(HS_TRAIN_MAX_SERIES * 4, sizeof *s->series);
+    s->series = calloc(HS_TRAIN_PLAN_MAX_SERIES, sizeof *s->series);
     s->steps_total = calloc(R ? R : 1, sizeof *s->steps_total);
-    unsigned char every_differs[HS_TRAIN_MAX_SERIES * 4] = {0};
     if (!s->ids || !s->configs || !s->cols || !s->col_data || !s->col_strs || !s->series || !s->steps_total) goto nomem;
-    size_t n_rec = 1, n_lay = 1, n_ser = 0;
     for (size_t r = 0; r < R; r++) {
         s->ids[r] = malloc(17);
         hs_str canon = {0};
@@ -174,14 +128,22 @@ static hs_code layout_build(const hs_plan *p, const hs_spec *spec, const char *o
         snprintf(s->ids[r], 17, "%016llx", (unsigned long long)p->runs[r].id);
         s->configs[r] = canon.buf ? canon.buf : strdup("");
         if (!s->configs[r]) goto nomem;
-        hs_code lrc = layout_add_run(p, r, &n_rec, &n_lay, s->series, &n_ser, every_differs, &s->steps_total[r], err);
-        if (lrc != HS_OK) {
-            layout_free(s, R);
-            return lrc;
-        }
     }
-    for (size_t j = 0; j < n_ser; j++)
-        if (every_differs[j]) s->series[j].every = 0;
+    /* hs_train_layout_of is the one truth for what a run records, so the file is sized from the
+     * same function the training fills (folded over the runs by train/) */
+    hs_train_plan_layout pl;
+    hs_code lrc = hs_train_plan_layout_of(p, &pl, s->steps_total, err);
+    if (lrc != HS_OK) {
+        layout_free(s, R);
+        return lrc;
+    }
+    size_t n_rec = pl.n_records, n_lay = pl.n_layers, n_ser = pl.n_series;
+    for (size_t j = 0; j < n_ser; j++) {
+        const hs_series_spec *t = &pl.series[j];
+        s->series[j] = (hs_results_series){.name = t->name, .axes = t->axes, .ndim = t->ndim,
+                                           .n_points = t->n_points, .every = t->every};
+        for (int d = 0; d < t->ndim; d++) s->series[j].dims[d] = t->dims[d];
+    }
     size_t c = 0;
     for (size_t k = 0; k < p->n_keys; k++) {
         if (!p->varying[k]) continue;
@@ -277,7 +239,7 @@ typedef struct sweep {
     char *ckpt_dir;          /* <out>.ckpt: one checkpoint file per run in flight */
     int io_error;            /* rank 0: a write to the results file failed; nothing more is handed out */
     char io_msg[256];
-    size_t checkpoints;      /* rank 0: checkpoints saved by runs of this job (progress without finishing) */
+    long long saved_steps;   /* rank 0: steps this job's unfinished runs kept in checkpoints */
     int printed;             /* a progress line was printed ... */
     size_t printed_finished; /* ... when this many runs had finished */
 } sweep;
@@ -415,7 +377,7 @@ static void run_one(sweep *S, size_t r, report *rep) {
     }
     /* a checkpoint that cannot be saved is the disk's trouble, as a results write would be */
     int ckpt_io = rc == HS_ERR_IO && S->ckpt_dir && strstr(err.msg, ckpt);
-    rep->checkpoints = res.checkpoints;
+    rep->saved_steps = res.checkpoints > 0 ? res.steps - (res.resumed_from_step > 0 ? res.resumed_from_step : 0) : 0;
     rep->resumed_step = rc == HS_OK ? res.resumed_from_step : -1;
     for (size_t i = 0; i < S->n_records * N_LAYER_METRICS * S->max_layers; i++) S->layers[i] = NAN;
     for (size_t t = 0; rc == HS_OK && t < res.n_records && t < S->n_records; t++)
@@ -553,7 +515,7 @@ static void log_line(sweep *S, const report *rep) {
 static void sweep_report(sweep *S, const report *rep) {
     if (rep->run < 0) return;
     S->running--;
-    S->checkpoints += (size_t)rep->checkpoints;
+    if (rep->state == HS_STATE_PENDING) S->saved_steps += rep->saved_steps;
     if (rep->unstarted) {
         S->stop = 1;
         return;
@@ -1107,8 +1069,9 @@ hs_code hs_sweep_run(MPI_Comm comm, const hs_sweep_opts *o, hs_sweep_summary *su
 close:;
     /* the history of the jobs that wrote the file: status tells a stalled sweep from it */
     if (S.file) {
-        double ran = (double)(S.done + S.failed + S.diverged);
+        double ran = (double)(S.done + S.failed + S.diverged), saved = (double)S.saved_steps;
         MPI_Bcast(&ran, 1, MPI_DOUBLE, 0, comm);
+        MPI_Bcast(&saved, 1, MPI_DOUBLE, 0, comm);
         int sig = g_signal != 0, sig_any = 0;
         MPI_Allreduce(&sig, &sig_any, 1, MPI_INT, MPI_MAX, comm);
         char line[256], t0[32], t1[32];
@@ -1120,7 +1083,7 @@ close:;
         MPI_Bcast(t1, sizeof t1, MPI_CHAR, 0, comm);
         const char *job = getenv("SLURM_JOB_ID");
         snprintf(line, sizeof line, "start=%s end=%s ranks=%d finished=%.0f progressed=%.0f drained=%d job=%s", t0, t1,
-                 S.nranks, ran, ran + (double)S.checkpoints, sig_any, job ? job : "");
+                 S.nranks, ran, ran + saved, sig_any, job ? job : "");
         MPI_Bcast(line, sizeof line, MPI_CHAR, 0, comm);
         hs_error serr = {0};
         if (hs_results_add_session(comm, S.file, line, &serr) != HS_OK && S.rank == 0 && !o->quiet)

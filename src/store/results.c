@@ -1594,7 +1594,8 @@ static int sessions_stalled(const char *sessions) {
         char buf[512];
         snprintf(buf, sizeof buf, "%.*s", (int)(n < sizeof buf ? n : sizeof buf - 1), line);
         const char *p = strstr(buf, "progressed="), *d = strstr(buf, "drained=");
-        int progressed = p ? atoi(p + 11) : 1, drained = d ? atoi(d + 8) : 0;
+        double progressed = p ? strtod(p + 11, NULL) : 1;
+        int drained = d ? atoi(d + 8) : 0;
         stalled_in_a_row = drained && progressed == 0 ? stalled_in_a_row + 1 : 0;
         line += n + (end ? 1 : 0);
     }

@@ -463,6 +463,9 @@ static hs_code fold_run(hs_train_plan_layout *out, const hs_train_config *c, con
                 return HS_FAIL(err, HS_ERR_INTERNAL, "more than %d different series in one plan", HS_TRAIN_PLAN_MAX_SERIES);
             out->series[j] = (hs_series_spec){.name = t->name, .axes = t->axes, .ndim = t->ndim, .every = t->every};
             out->n_series++;
+        } else if (out->series[j].ndim != t->ndim || strcmp(out->series[j].axes, t->axes) != 0) {
+            return HS_FAIL(err, HS_ERR_INTERNAL, "series '%s' has axes '%s' in one run and '%s' in another", t->name,
+                           out->series[j].axes, t->axes);
         } else if (out->series[j].every != t->every) {
             out->series[j].every = 0;
         }
@@ -473,7 +476,7 @@ static hs_code fold_run(hs_train_plan_layout *out, const hs_train_config *c, con
     return HS_OK;
 }
 
-hs_code hs_train_plan_layout_of(const hs_plan *p, hs_train_plan_layout *out, hs_error *err) {
+hs_code hs_train_plan_layout_of(const hs_plan *p, hs_train_plan_layout *out, long long *steps_total, hs_error *err) {
     memset(out, 0, sizeof *out);
     out->n_runs = p->n_runs;
     out->n_records = out->n_layers = 1;
@@ -508,6 +511,7 @@ hs_code hs_train_plan_layout_of(const hs_plan *p, hs_train_plan_layout *out, hs_
         if (lrc == HS_OK) lrc = cached_shape(e, &c, &mine);
         if (lrc == HS_OK) lrc = hs_train_layout_for(&c, &e->shape, &tl, &mine);
         if (lrc == HS_OK) lrc = fold_run(out, &c, &tl, &mine);
+        if (steps_total) steps_total[r] = lrc != HS_OK ? -1 : c.arch == HS_ARCH_KERNEL ? 1 : tl.total_steps;
         hs_train_config_free(&c);
         if (lrc == HS_ERR_NOMEM || lrc == HS_ERR_INTERNAL) {
             *err = mine;

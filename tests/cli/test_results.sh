@@ -58,7 +58,7 @@ check "reference: the small sweep" 0 run 2 $S -o "$T/ref.h5" --quiet
 check "reference: the slow sweep" 0 run 2 $SLOW -o "$T/slow-ref.h5" --quiet
 
 # ---------------------------------------------------------------- a live file: one writer only
-LIVE="$SLOW --set train.epochs=30"     # about 20 s: long enough to try everything on it
+LIVE="$SLOW --set train.epochs=30 --set record.every=1"   # about 20 s: long enough to try everything on it
 bg_run 2 $LIVE -o "$T/live.h5" --quiet >"$T/live.out" 2>&1
 pid=$!
 wait_first_done "$T/live.h5.log"
@@ -155,6 +155,27 @@ check "status after SIGINT (exit 3)" 3 "$HS" status "$T/int.h5"
 contains "nothing left running after SIGINT" "$OUT" "0 running"
 att=$("$PY" -c "import h5py; print(sorted(set(h5py.File('$T/int.h5', 'r')['runs/attempts'][:])))")
 [ "$att" = "[0, 1]" ] && ok "a drained attempt is not counted" || bad "attempts after a drain: $att"
+
+# ---------------------------------------------------------------- sessions: progress and stalls
+res=$("$PY" -c "
+import h5py; s = h5py.File('$T/int.h5', 'r').attrs['sessions']
+line = s.strip().splitlines()[-1]; f = dict(kv.split('=', 1) for kv in line.split())
+print(f['drained'], int(f['finished']) >= 1, int(f['progressed']) > int(f['finished']))")
+[ "$res" = "1 True True" ] && ok "the drained job's session line: drained, runs finished, checkpointed steps counted" \
+  || bad "session line of the SIGINT job: $res"
+cp "$T/int.h5" "$T/stall.h5"
+"$PY" -c "
+import h5py
+with h5py.File('$T/stall.h5', 'a') as f:   # two more jobs that drained without any progress
+    f.attrs['sessions'] = f.attrs['sessions'] + ''.join(
+        'start=x end=x ranks=2 finished=0 progressed=0 drained=1 job=%d\n' % j for j in (1, 2))"
+check "status after two drained jobs without progress: stalled (exit 5: no requeue)" 5 "$HS" status "$T/stall.h5"
+contains "status says stalled" "$OUT" "stalled: the last two jobs ended without finishing a run"
+"$PY" -c "
+import h5py
+with h5py.File('$T/stall.h5', 'a') as f:
+    f.attrs['sessions'] = f.attrs['sessions'] + 'start=x end=x ranks=2 finished=0 progressed=120 drained=1 job=3\n'"
+check "one job with progress after them: requeue again (exit 3)" 3 "$HS" status "$T/stall.h5"
 
 # ---------------------------------------------------------------- a full disk
 if [ "$(id -u)" = 0 ] && mkdir -p "$T/mnt" && mount -t tmpfs -o size=300k tmpfs "$T/mnt" 2>/dev/null; then

@@ -283,7 +283,7 @@ static void test_plan_layout_and_size(void) {
     hs_error err = {0};
     CU_ASSERT_EQUAL(hs_train_preflight_plan(p, &err), HS_OK);
     hs_train_plan_layout L;
-    CU_ASSERT_EQUAL_FATAL(hs_train_plan_layout_of(p, &L, &err), HS_OK);
+    CU_ASSERT_EQUAL_FATAL(hs_train_plan_layout_of(p, &L, NULL, &err), HS_OK);
     CU_ASSERT_EQUAL(L.n_runs, 4);
     CU_ASSERT_EQUAL(L.skipped, 0);
     CU_ASSERT_EQUAL(L.n_records, 6); /* epochs 0..5 of the snap block */
