@@ -1676,6 +1676,8 @@ hs_code hs_results_describe(const char *path, hs_str *out, hs_results_census *ce
     census->stalled = sessions_stalled(sessions);
     size_t n_sessions = 0;
     for (const char *c = sessions; c && *c; c++) n_sessions += *c == '\n';
+    for (char *c = overrides; c && *c; c++)
+        if (*c == '\n') *c = ' '; /* one --set per line in the file, one line here */
     hs_str_printf(out, "%s: spec %s (sha256 %.12s)%s%s, created %s, %zu job%s ended cleanly\n", path,
                   spec ? spec : "?", sha ? sha : "?", overrides && overrides[0] ? " with --set " : "",
                   overrides && overrides[0] ? overrides : "", created ? created : "?", n_sessions,
