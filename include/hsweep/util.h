@@ -59,4 +59,9 @@ uint64_t hs_sha256_prefix64(const uint8_t digest[32]);
 /* Levenshtein distance between a and b (case-sensitive), capped at 255. */
 int hs_edit_distance(const char *a, const char *b);
 
+/* Seconds since the Unix epoch (wall clock: what files and other hosts compare), and seconds of
+ * a monotonic clock (durations within a process: never jumps with the wall clock). */
+double hs_time_unix(void);
+double hs_time_mono(void);
+
 #endif /* HSWEEP_UTIL_H */

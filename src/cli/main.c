@@ -209,6 +209,19 @@ static int launched_by_mpi(void) {
     return 0;
 }
 
+/* Collective: non-zero on every rank when code failed on any; the first failing rank prints its
+ * error, naming itself (always with name_rank, else only when it is not rank 0, which speaks for
+ * the job). */
+static int first_failure(hs_code code, const hs_error *err, int name_rank) {
+    int rank = 0, nranks = 1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &nranks);
+    int my_fail = code != HS_OK ? rank : nranks, first_fail = nranks;
+    MPI_Allreduce(&my_fail, &first_fail, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    if (first_fail < nranks && rank == first_fail) print_error(err, rank, first_fail || name_rank ? nranks : 1);
+    return first_fail < nranks;
+}
+
 /* Every rank built the plan; agree on the outcome before any other collective: the first failing
  * rank prints its error, and all ranks must hold the same plan (same digest), or none goes on. */
 static int plan_agree(hs_code code, const hs_error *err, const hs_plan *plan, const char *spec_path) {
@@ -216,15 +229,10 @@ static int plan_agree(hs_code code, const hs_error *err, const hs_plan *plan, co
         if (code != HS_OK) print_error(err, 0, 1);
         return code != HS_OK ? EXIT_FAIL : EXIT_OK;
     }
+    if (first_failure(code, err, 1)) return EXIT_FAIL;
     int rank = 0, nranks = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &nranks);
-    int my_fail = code != HS_OK ? rank : nranks, first_fail = nranks;
-    MPI_Allreduce(&my_fail, &first_fail, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-    if (first_fail < nranks) {
-        if (rank == first_fail) print_error(err, rank, nranks);
-        return EXIT_FAIL;
-    }
     unsigned char lo[32], hi[32];
     MPI_Allreduce(plan->digest, lo, 32, MPI_UNSIGNED_CHAR, MPI_MIN, MPI_COMM_WORLD);
     MPI_Allreduce(plan->digest, hi, 32, MPI_UNSIGNED_CHAR, MPI_MAX, MPI_COMM_WORLD);
@@ -248,13 +256,7 @@ static int preflight_agree(const hs_plan *plan) {
         if (code != HS_OK) print_error(&err, 0, 1);
         return code != HS_OK ? EXIT_FAIL : EXIT_OK;
     }
-    int rank = 0, nranks = 1;
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &nranks);
-    int my_fail = code != HS_OK ? rank : nranks, first_fail = nranks;
-    MPI_Allreduce(&my_fail, &first_fail, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-    if (first_fail < nranks && rank == first_fail) print_error(&err, rank, first_fail == 0 ? 1 : nranks);
-    return first_fail < nranks ? EXIT_FAIL : EXIT_OK;
+    return first_failure(code, &err, 0) ? EXIT_FAIL : EXIT_OK;
 }
 
 /* "12.3 MB" (decimal units, as ls -l --si and df -H). */

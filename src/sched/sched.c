@@ -66,11 +66,6 @@ void hs_sweep_install_signals(void) {
 
 int hs_sweep_signalled(void) { return g_signal != 0; }
 
-static double wall_now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 static const hs_value *val(const hs_plan *p, size_t r, const char *key) { return hs_plan_value(p, r, hs_schema_find(key)); }
 
@@ -332,10 +327,10 @@ static void run_one(sweep *S, size_t r, report *rep) {
     hs_error err = {0};
     memset(rep, 0, sizeof *rep);
     rep->run = (int)r, rep->rank = S->rank;
-    double start = wall_now();
+    double start = hs_time_unix();
     if (S->o->run_fn) { /* benchmark of the dispatch alone */
         rep->state = S->o->run_fn(S->o->run_ctx, r);
-        rep->wall = wall_now() - start;
+        rep->wall = hs_time_unix() - start;
         return;
     }
     hs_train_config cfg = {0};
@@ -345,7 +340,7 @@ static void run_one(sweep *S, size_t r, report *rep) {
     if (rc != HS_OK) { /* the file cannot be written: do not train what cannot be stored */
         rep->io_error = 1, rep->state = HS_STATE_RUNNING;
         set_msg(rep->error, sizeof rep->error, err.msg);
-        rep->wall = wall_now() - start;
+        rep->wall = hs_time_unix() - start;
         log_line(S, rep);
         return;
     }
@@ -390,7 +385,7 @@ static void run_one(sweep *S, size_t r, report *rep) {
     for (size_t t = 0; rc == HS_OK && t < res.n_records && t < S->n_records; t++)
         for (int f = 0; f < HS_RECORD_FIELDS; f++) S->records[t * HS_RECORD_FIELDS + f] = hs_record_field(&res.records[t], f);
     hs_results_row row = {.rank = S->rank, .attempts = hs_results_attempts(S->file, row_i), .start = start,
-                          .end = wall_now()};
+                          .end = hs_time_unix()};
     row.wall = row.end - start;
     if (ckpt_io) {
         row.state = HS_STATE_PENDING, row.attempts--;
@@ -460,7 +455,7 @@ static void fmt_duration(double s, char *buf, size_t n) {
 }
 
 static void progress(sweep *S, int force) {
-    double now = wall_now(), every = S->o->progress_every == 0 ? 5 : S->o->progress_every;
+    double now = hs_time_unix(), every = S->o->progress_every == 0 ? 5 : S->o->progress_every;
     size_t finished_now = S->done + S->failed + S->diverged + S->pending;
     if (every < 0 || (!force && now - S->last_progress < every)) return;
     if (force && S->printed && S->printed_finished == finished_now) return; /* nothing new since */
@@ -600,10 +595,10 @@ static void worker(sweep *S) {
     req.run = -1, req.rank = S->rank, req.want = 1;
     MPI_Request sreq = MPI_REQUEST_NULL, srep = MPI_REQUEST_NULL;
     int cur = -1, nxt = -1;
-    double t = wall_now();
+    double t = hs_time_unix();
     MPI_Send(&req, sizeof req, MPI_BYTE, 0, TAG_REPORT, S->comm);
     MPI_Recv(&cur, 1, MPI_INT, 0, TAG_WORK, S->comm, MPI_STATUS_IGNORE);
-    double idle = wall_now() - t;
+    double idle = hs_time_unix() - t;
     while (cur >= 0) {
         /* always ask, even after a signal: rank 0 then answers "no more", which is how it
          * learns this worker is finished */
@@ -614,9 +609,9 @@ static void worker(sweep *S) {
         MPI_Irecv(&nxt, 1, MPI_INT, 0, TAG_WORK, S->comm, &pending);
         MPI_Wait(&srep, MPI_STATUS_IGNORE);
         run_one(S, (size_t)cur, &rep);
-        t = wall_now();
+        t = hs_time_unix();
         MPI_Wait(&pending, MPI_STATUS_IGNORE);
-        rep.idle = wall_now() - t, idle = 0;
+        rep.idle = hs_time_unix() - t, idle = 0;
         rep.want = 0;
         MPI_Isend(&rep, sizeof rep, MPI_BYTE, 0, TAG_REPORT, S->comm, &srep);
         if (nxt >= 0 && g_signal) {
@@ -645,7 +640,7 @@ static void run_kernel(sweep *S, size_t r) {
     report rep;
     memset(&rep, 0, sizeof rep);
     rep.run = (int)r, rep.rank = S->rank;
-    double start = wall_now();
+    double start = hs_time_unix();
     hs_train_config cfg = {0};
     hs_code rc = HS_OK;
     if (S->rank == 0) rc = hs_results_mark_running(S->file, S->row[r], 0, start, &err);
@@ -671,7 +666,7 @@ static void run_kernel(sweep *S, size_t r) {
                           .seconds = kr.seconds};
         for (int f = 0; f < HS_RECORD_FIELDS; f++) S->records[f] = hs_record_field(&rec0, f);
         hs_results_row row = {.rank = 0, .attempts = hs_results_attempts(S->file, S->row[r]), .start = start,
-                              .end = wall_now()};
+                              .end = hs_time_unix()};
         row.wall = row.end - start;
         row.state = rc == HS_OK ? HS_STATE_DONE : HS_STATE_FAILED;
         if (rc != HS_OK) set_msg(rep.error, sizeof rep.error, err.msg);
@@ -947,7 +942,7 @@ hs_code hs_sweep_run(MPI_Comm comm, const hs_sweep_opts *o, hs_sweep_summary *su
     sweep S = {.comm = comm, .o = o, .plan = o->plan};
     MPI_Comm_rank(comm, &S.rank);
     MPI_Comm_size(comm, &S.nranks);
-    S.t0 = S.last_progress = wall_now();
+    S.t0 = S.last_progress = hs_time_unix();
     hs_sweep_install_signals();
 
     layout_store L;
@@ -1095,7 +1090,7 @@ close:;
     /* Totals on rank 0 are complete; share them so every rank returns the same summary. */
     int failures_hit = o->max_failures > 0 && (long)S.failed >= o->max_failures;
     double stats[8] = {(double)S.done, (double)S.failed, (double)S.diverged, (double)failures_hit,
-                       S.idle_total, S.idle_max, wall_now() - S.t0, (double)S.io_error};
+                       S.idle_total, S.idle_max, hs_time_unix() - S.t0, (double)S.io_error};
     MPI_Bcast(stats, 8, MPI_DOUBLE, 0, comm);
     MPI_Bcast(S.io_msg, sizeof S.io_msg, MPI_CHAR, 0, comm);
     sum->io_error = stats[7] != 0;

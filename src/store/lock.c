@@ -9,6 +9,7 @@
  * where it answers and the record's pid and heartbeat decide where it cannot, which is why a
  * free flock is never taken as proof on its own that the recorded owner is dead. */
 #include "hsweep/lock.h"
+#include "hsweep/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -65,17 +66,6 @@ double hs_lock_timeout(void) {
     return (*end == '\0' && isfinite(t) && t > 0) ? t : DEFAULT_TIMEOUT;
 }
 
-static double now_unix(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double now_mono(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static void sleep_ms(long ms) {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -190,7 +180,7 @@ static int try_flock(int fd, int op, double give_up) {
         if (errno == EINTR) continue;
         if (no_flock_here(errno)) return FLOCK_NONE;
         if (errno != EWOULDBLOCK && errno != EAGAIN) return FLOCK_ERROR;
-        if (now_mono() >= give_up) return FLOCK_HELD;
+        if (hs_time_mono() >= give_up) return FLOCK_HELD;
         sleep_ms(10);
     }
 }
@@ -210,7 +200,7 @@ static int owner_alive(const hs_lock_info *r, int flock_works, double timeout, c
         snprintf(why, n, "pid %ld on %s is gone", r->pid, r->host);
         return 0;
     }
-    double age = now_unix() - r->heartbeat;
+    double age = hs_time_unix() - r->heartbeat;
     if (age < timeout) return 1;
     snprintf(why, n, "its heartbeat is %.0f s old, more than HSWEEP_LOCK_TIMEOUT = %g s", age, timeout);
     return 0;
@@ -231,7 +221,7 @@ int hs_lock_describe(const hs_lock_info *info, char *buf, size_t n) {
             snprintf(since, sizeof since, ", since %s", iso);
     }
     if (info->heartbeat > 0) {
-        double age = now_unix() - info->heartbeat;
+        double age = hs_time_unix() - info->heartbeat;
         /* A heartbeat ahead of our clock: the two hosts' clocks disagree. */
         if (age < -1) snprintf(beat, sizeof beat, ", heartbeat %.0f s in the future", -age);
         else snprintf(beat, sizeof beat, ", heartbeat %.0f s ago", age < 0 ? 0.0 : age);
@@ -248,7 +238,7 @@ int hs_lock_describe(const hs_lock_info *info, char *buf, size_t n) {
  * 0 or an errno. */
 static int write_record(hs_lock *l) {
     pthread_mutex_lock(&l->io);
-    l->me.heartbeat = now_unix();
+    l->me.heartbeat = hs_time_unix();
     char buf[RECORD_MAX];
     int len = format_record(&l->me, buf, sizeof buf), e = 0;
     if (len < 0 || (size_t)len >= sizeof buf) e = EOVERFLOW;
@@ -314,7 +304,7 @@ static hs_code new_lock(const char *results_path, const char *command, hs_lock *
         snprintf(arr, sizeof arr, "%s_%s", aj, at);
         set_field(me->array, sizeof me->array, arr);
     }
-    me->start = me->heartbeat = now_unix();
+    me->start = me->heartbeat = hs_time_unix();
     *out = l;
     return HS_OK;
 }
@@ -329,7 +319,7 @@ hs_code hs_lock_acquire(const char *results_path, const char *command, int take_
     HS_TRY(err, new_lock(results_path, command ? command : "", &l, err));
     double timeout = hs_lock_timeout();
     hs_code rc = HS_OK;
-    double give_up = now_mono() + PATIENCE;
+    double give_up = hs_time_mono() + PATIENCE;
     for (int attempt = 0; attempt < REOPENS; attempt++) {
         int fd = open(l->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
         if (fd < 0) {

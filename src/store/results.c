@@ -88,6 +88,18 @@ static herr_t cause_walk(unsigned n, const H5E_error2_t *e, void *data) {
     return 0;
 }
 
+/* Bytes free for this user on the file system that holds path (INFINITY when unknown). */
+static double free_bytes(const char *path) {
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash) snprintf(dir, sizeof dir, ".");
+    else if (slash == dir) dir[1] = '\0';
+    else *slash = '\0';
+    struct statvfs sv;
+    return statvfs(dir, &sv) == 0 ? (double)sv.f_bavail * (double)sv.f_frsize : INFINITY;
+}
+
 /* The cause of the first failed raw write since the last h5_cause: HDF5 clears its error stack
  * at the next API call (a close), so the writers note it at once. */
 static cause_buf g_write_cause;
@@ -116,16 +128,9 @@ static const char *h5_cause(cause_buf *c, const char *path) {
         H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, cause_walk, c);
     }
     if ((!c->text[0] || !strcmp(c->text, "a write failed")) && path) {
-        char dir[4096];
-        snprintf(dir, sizeof dir, "%s", path);
-        char *slash = strrchr(dir, '/');
-        if (!slash) snprintf(dir, sizeof dir, ".");
-        else if (slash == dir) dir[1] = '\0';
-        else *slash = '\0';
-        struct statvfs sv;
-        if (statvfs(dir, &sv) == 0 && (double)sv.f_bavail * (double)sv.f_frsize < 1e6)
-            snprintf(c->text, sizeof c->text, "%s (%.0f kB left on its file system)", strerror(ENOSPC),
-                     (double)sv.f_bavail * (double)sv.f_frsize / 1e3);
+        double avail = free_bytes(path);
+        if (avail < 1e6)
+            snprintf(c->text, sizeof c->text, "%s (%.0f kB left on its file system)", strerror(ENOSPC), avail / 1e3);
     }
     return c->text;
 }
@@ -796,14 +801,7 @@ static int room_for(MPI_Comm comm, const char *path, double bytes, char *why, si
                      bytes / 1e6, strerror(e));
             rc = -1;
         } else if (e) { /* no fallocate here (or no scratch file): ask statvfs */
-            char dir[4096];
-            snprintf(dir, sizeof dir, "%s", path);
-            char *slash = strrchr(dir, '/');
-            if (!slash) snprintf(dir, sizeof dir, ".");
-            else if (slash == dir) dir[1] = '\0';
-            else *slash = '\0';
-            struct statvfs sv;
-            double avail = statvfs(dir, &sv) == 0 ? (double)sv.f_bavail * (double)sv.f_frsize : INFINITY;
+            double avail = free_bytes(path);
             if (bytes > avail)
                 snprintf(why, n, "needs about %.3g MB more; its file system has %.3g MB free", bytes / 1e6, avail / 1e6),
                     rc = -1;

@@ -61,12 +61,6 @@ void hs_train_result_free(hs_train_result *r) {
     memset(r, 0, sizeof *r);
 }
 
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 /* ================================================================ evaluation */
 
 void hs_train_evaluate(hs_model *net, const hs_dataset *d, hs_loss loss, double *mean_loss, double *accuracy) {
@@ -125,7 +119,7 @@ typedef struct loop {
     ck_identity id;
     uint8_t w0_sha[32]; /* SHA-256 of w0, once per process */
     int have_w0_sha;
-    double next_save;   /* now() at which the next periodic save is due */
+    double next_save;   /* hs_time_mono() at which the next periodic save is due */
 } loop;
 
 /* ================================================================ per-layer recorders */
@@ -213,7 +207,7 @@ static hs_code record(loop *L, long long epoch, double lr, double epoch_loss, in
     if (L->c->separation == HS_SEP_EVERY || (L->c->separation == HS_SEP_FINAL && final))
         HS_TRY(err, record_separation(L, t, err));
     HS_TRY(err, rec_measure(L->rec, &L->net, t, final, err));
-    r->seconds = now() - L->t0;
+    r->seconds = hs_time_mono() - L->t0;
     res->n_records++;
     if (L->hooks && L->hooks->on_record)
         HS_TRY(err, L->hooks->on_record(L->hooks->ctx, r, &L->net, L->train, err));
@@ -257,9 +251,9 @@ static hs_code epoch(loop *L, long long e, size_t first, double sum, double lr, 
             }
             return HS_OK;
         }
-        if (L->ck && L->ck->every_seconds > 0 && now() >= L->next_save) {
+        if (L->ck && L->ck->every_seconds > 0 && hs_time_mono() >= L->next_save) {
             HS_TRY(err, save_checkpoint(L, e, start, sum, err));
-            L->next_save = now() + L->ck->every_seconds;
+            L->next_save = hs_time_mono() + L->ck->every_seconds;
         }
         int b = (int)(n - start < (size_t)B ? n - start : (size_t)B);
         for (int r = 0; r < b; r++) {
@@ -442,7 +436,7 @@ static void w0_digest(loop *L) {
 /* Save the state at the boundary before the step at index `start` of epoch e's permutation;
  * sum = the epoch's loss sum so far. */
 static hs_code save_checkpoint(loop *L, long long e, size_t start, double sum, hs_error *err) {
-    const double t_begin = now();
+    const double t_begin = hs_time_mono();
     hs_train_result *res = L->res;
     ck_table *t = calloc(1, sizeof *t);
     if (!t) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory for a checkpoint");
@@ -469,7 +463,7 @@ static hs_code save_checkpoint(loop *L, long long e, size_t start, double sum, h
         if (rc == HS_OK) {
             res->checkpoints++;
             res->checkpoint_bytes += bytes;
-            res->checkpoint_seconds += now() - t_begin;
+            res->checkpoint_seconds += hs_time_mono() - t_begin;
         }
     }
     table_free(t);
@@ -558,7 +552,7 @@ static hs_code restore_checkpoint(loop *L, int *found, long long *e, size_t *sta
         for (size_t k = 0; k < res->n_series && k < HS_TRAIN_MAX_SERIES; k++) res->series[k].n = (size_t)p->series_n[k];
         L->next_rec = (size_t)p->next_rec, L->since_sum = p->since_sum, L->since_n = p->since_n;
         L->opt.step = p->optim_step;
-        L->t0 = now() - p->seconds;
+        L->t0 = hs_time_mono() - p->seconds;
         res->resumed_from_step = p->steps, res->resumed_from_epoch = p->epoch;
         *e = p->epoch, *start = (size_t)p->start, *sum = p->epoch_sum;
         *found = 1;
@@ -775,7 +769,7 @@ static hs_code train_run(const hs_train_config *c, const hs_dataset *train, cons
     if (!res->records || !res->layers || !L.w0 || !L.xb || !L.yb || !L.order) goto nomem;
     if ((rc = rec_init(&L.rec, c, &lay, &L.net, train, test, res, err)) != HS_OK) goto out;
 
-    L.t0 = now();
+    L.t0 = hs_time_mono();
     long long e0 = 0;
     size_t first = 0;
     double sum0 = 0;
@@ -783,7 +777,7 @@ static hs_code train_run(const hs_train_config *c, const hs_dataset *train, cons
     if ((rc = checkpoint_setup(&L, err)) != HS_OK) goto out;
     if (L.ck && L.ck->resume && (rc = restore_checkpoint(&L, &resumed, &e0, &first, &sum0, err)) != HS_OK) goto out;
     if (!resumed && (rc = record(&L, 0, hs_schedule_lr(&c->schedule, 0), NAN, c->epochs == 0, err)) != HS_OK) goto out;
-    if (L.ck) L.next_save = now() + L.ck->every_seconds;
+    if (L.ck) L.next_save = hs_time_mono() + L.ck->every_seconds;
     for (long long e = e0; e < c->epochs; e++) {
         double lr = hs_schedule_lr(&c->schedule, e), mean_loss = NAN;
         int converged = 0;
@@ -811,7 +805,7 @@ static hs_code train_run(const hs_train_config *c, const hs_dataset *train, cons
             }
         }
     }
-    res->seconds = now() - L.t0;
+    res->seconds = hs_time_mono() - L.t0;
     goto out;
 nomem:
     rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory for a training of %lld samples", train->n);

@@ -25,6 +25,7 @@
 #include "hsweep/rng.h"
 #include "hsweep/train.h"
 #include "config_of.h"
+#include "blobs.h"
 #include "testing.h"
 
 /* ================================================================ helpers */
@@ -39,22 +40,8 @@ static void make_dir(void) {
     snprintf(g_path, sizeof g_path, "%s/run.ckpt", g_dir);
 }
 
-/* K Gaussian blobs in p dims, n_per rows each (as test_train.c). */
-static void blobs(hs_dataset *d, int K, int p, int n_per, uint64_t seed) {
-    memset(d, 0, sizeof *d);
-    d->n = (long long)K * n_per, d->dim = p, d->classes = K;
-    d->x = malloc((size_t)d->n * (size_t)p * sizeof *d->x);
-    d->y = malloc((size_t)d->n * sizeof *d->y);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(d->x);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(d->y);
-    hs_rng r;
-    hs_rng_init(&r, seed, 99);
-    for (long long i = 0; i < d->n; i++) {
-        int k = (int)(i % K);
-        d->y[i] = k;
-        for (int j = 0; j < p; j++) d->x[i * p + j] = (float)(hs_rng_normal(&r) + (j == k % p ? 2.5 : 0.0));
-    }
-}
+/* K Gaussian blobs in p dims, n_per rows each, class k shifted by 2.5 along axis k % p. */
+static void blobs(hs_dataset *d, int K, int p, int n_per, uint64_t seed) { test_blobs(d, K, p, n_per, seed, 2.5); }
 
 /* The hooks of one call: a stop after a number of polls, the state (parameters and buffers) at
  * every record point, and how many record points this call made. */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "hsweep/lock.h"
+#include "hsweep/util.h"
 #include "testing.h"
 
 /* ---------------------------------------------------------------- helpers */
@@ -43,17 +44,6 @@ static int exists(const char *path) {
     return stat(path, &st) == 0;
 }
 
-static double now_unix(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double now_mono(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static void sleep_s(double s) {
     struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
@@ -277,7 +267,7 @@ static void test_other_host_by_heartbeat(void) {
 
     unsetenv("HSWEEP_LOCK_TIMEOUT");
     CU_ASSERT_DOUBLE_EQUAL(hs_lock_timeout(), 600.0, 1e-9);
-    forge(s.lock, elsewhere, 4242, now_unix() - 30);
+    forge(s.lock, elsewhere, 4242, hs_time_unix() - 30);
     CU_ASSERT_EQUAL(hs_lock_inspect(s.results, &info, &st, &err), HS_OK);
     CU_ASSERT_EQUAL(st, HS_LOCK_LIVE);
     CU_ASSERT_STRING_EQUAL(info.host, elsewhere);
@@ -293,7 +283,7 @@ static void test_other_host_by_heartbeat(void) {
 
     CU_ASSERT_EQUAL(setenv("HSWEEP_LOCK_TIMEOUT", "5", 1), 0);
     CU_ASSERT_DOUBLE_EQUAL(hs_lock_timeout(), 5.0, 1e-9);
-    forge(s.lock, elsewhere, 4242, now_unix() - 60);
+    forge(s.lock, elsewhere, 4242, hs_time_unix() - 60);
     CU_ASSERT_EQUAL(hs_lock_inspect(s.results, &info, &st, &err), HS_OK);
     CU_ASSERT_EQUAL(st, HS_LOCK_STALE);
     CU_ASSERT_EQUAL(hs_lock_acquire(s.results, "run", 0, &l, &dead, &err), HS_ERR_IO);
@@ -325,7 +315,7 @@ static void test_held_flock_outweighs_the_record(void) {
     CU_ASSERT_EQUAL(setenv("HSWEEP_LOCK_TIMEOUT", "5", 1), 0);
     for (int empty = 0; empty < 2; empty++) {
         if (empty) write_file(s.lock, "");
-        else forge(s.lock, "node-elsewhere.invalid", 4242, now_unix() - 60);
+        else forge(s.lock, "node-elsewhere.invalid", 4242, hs_time_unix() - 60);
         int ready[2], done[2];
         CU_ASSERT_FATAL(pipe(ready) == 0 && pipe(done) == 0);
         fflush(NULL);
@@ -381,7 +371,7 @@ static void test_lock_file_replaced_while_waiting(void) {
     /* the holder's switch comes 20 ms into the acquire's 100 ms of patience: retry when a slow
      * machine missed the window (the acquire then refused the old file's holder) */
     for (int round = 0; round < 5 && !staged; round++) {
-        forge(s.lock, "node-old.invalid", 1111, now_unix() - 60);
+        forge(s.lock, "node-old.invalid", 1111, hs_time_unix() - 60);
         int ready[2];
         CU_ASSERT_FATAL(pipe(ready) == 0);
         fflush(NULL);
@@ -393,7 +383,7 @@ static void test_lock_file_replaced_while_waiting(void) {
             char c = 'x';
             if (fd < 0 || flock(fd, LOCK_EX) != 0 || write(ready[1], &c, 1) != 1) _exit(1);
             sleep_s(0.02);
-            forge(s.lock, "node-new.invalid", 2222, now_unix()); /* the old file is unlinked */
+            forge(s.lock, "node-new.invalid", 2222, hs_time_unix()); /* the old file is unlinked */
             _exit(0); /* drops the flock of the old file */
         }
         close(ready[1]);
@@ -443,8 +433,8 @@ static void test_contention_one_holder_at_a_time(void) {
         CU_ASSERT_FATAL(pids[p] >= 0);
         if (pids[p] > 0) continue;
         int overlap = 0, odd = 0;
-        double end = now_mono() + 1.0;
-        while (now_mono() < end) {
+        double end = hs_time_mono() + 1.0;
+        while (hs_time_mono() < end) {
             hs_error err = {0};
             hs_lock *l = NULL;
             if (hs_lock_acquire(s.results, "run", 0, &l, NULL, &err) != HS_OK) {
@@ -503,7 +493,7 @@ static void test_heartbeat(void) {
     CU_ASSERT_EQUAL(hs_lock_inspect(s.results, &b, &st, &err), HS_OK);
     CU_ASSERT_EQUAL(st, HS_LOCK_LIVE);
     CU_ASSERT(b.heartbeat >= a.heartbeat + 0.35);
-    CU_ASSERT(b.heartbeat <= now_unix() + 0.01);
+    CU_ASSERT(b.heartbeat <= hs_time_unix() + 0.01);
     CU_ASSERT_DOUBLE_EQUAL(b.start, a.start, 1e-9);
     CU_ASSERT_EQUAL(hs_lock_check(l, &err), HS_OK);
     hs_lock_release(l);
@@ -514,9 +504,9 @@ static void test_heartbeat(void) {
     CU_ASSERT_EQUAL_FATAL(hs_lock_acquire(s.results, "run", 0, &l, NULL, &err), HS_OK);
     CU_ASSERT_EQUAL(hs_lock_start_heartbeat(l, 30, &err), HS_OK);
     sleep_s(0.05);
-    double t0 = now_mono();
+    double t0 = hs_time_mono();
     hs_lock_release(l);
-    double took = now_mono() - t0;
+    double took = hs_time_mono() - t0;
     CU_ASSERT(took < 0.5);
     if (took >= 0.5) fprintf(stderr, "\n  release took %.3f s\n", took);
     CU_ASSERT(!exists(s.lock));
@@ -543,7 +533,7 @@ static void test_lock_file_deleted_by_hand(void) {
     CU_ASSERT_EQUAL(hs_lock_heartbeat(l, &err), HS_ERR_IO);
     CU_ASSERT(!exists(s.lock)); /* the heartbeat does not bring it back */
     /* meanwhile another writer took F: our release must not delete its lock */
-    forge(s.lock, "node-elsewhere.invalid", 4242, now_unix());
+    forge(s.lock, "node-elsewhere.invalid", 4242, hs_time_unix());
     hs_lock_release(l);
     CU_ASSERT(exists(s.lock));
     hs_lock_info info;
@@ -655,7 +645,7 @@ static void test_record_and_describe(void) {
     snprintf(info.command, sizeof info.command, "run");
     snprintf(info.job, sizeof info.job, "567");
     info.start = 1796378400.0; /* 2026-12-04T10:00:00Z */
-    info.heartbeat = now_unix() - 12;
+    info.heartbeat = hs_time_unix() - 12;
     char buf[512];
     int n = hs_lock_describe(&info, buf, sizeof buf);
     CU_ASSERT_STRING_EQUAL(buf, "`hsweep run` (pid 1234 on host n01, user alice, Slurm job 567, "
@@ -664,7 +654,7 @@ static void test_record_and_describe(void) {
     snprintf(info.array, sizeof info.array, "560_7");
     hs_lock_describe(&info, buf, sizeof buf);
     HS_ASSERT_CONTAINS(buf, "Slurm job 567 (array task 560_7)");
-    info.heartbeat = now_unix() + 120;
+    info.heartbeat = hs_time_unix() + 120;
     hs_lock_describe(&info, buf, sizeof buf);
     HS_ASSERT_CONTAINS(buf, "heartbeat 120 s in the future");
     char tiny[8];

@@ -9,26 +9,13 @@
 #include "hsweep/spec.h"
 #include "hsweep/train.h"
 #include "config_of.h"
+#include "blobs.h"
 #include "testing.h"
 
 /* ================================================================ helpers */
 
-/* K Gaussian blobs in p dims, n_per rows each, means 3 apart on the axes; drawn with the test's
- * own stream so these tests do not depend on the dataset module. */
-static void blobs(hs_dataset *d, int K, int p, int n_per, uint64_t seed) {
-    d->n = (long long)K * n_per, d->dim = p, d->classes = K;
-    d->x = malloc((size_t)d->n * (size_t)p * sizeof *d->x);
-    d->y = malloc((size_t)d->n * sizeof *d->y);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(d->x);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(d->y);
-    hs_rng r;
-    hs_rng_init(&r, seed, 99);
-    for (long long i = 0; i < d->n; i++) {
-        int k = (int)(i % K);
-        d->y[i] = k;
-        for (int j = 0; j < p; j++) d->x[i * p + j] = (float)(hs_rng_normal(&r) + (j == k % p ? 3.0 : 0.0));
-    }
-}
+/* K Gaussian blobs in p dims, n_per rows each, class k shifted by 3.0 along axis k % p. */
+static void blobs(hs_dataset *d, int K, int p, int n_per, uint64_t seed) { test_blobs(d, K, p, n_per, seed, 3.0); }
 
 /* Captures the final parameters through the record hook. */
 typedef struct capture {
