@@ -229,6 +229,9 @@ typedef struct sweep {
     size_t runs_here; /* runs this rank has trained */
     size_t *kernel_runs, n_kernel; /* collective kernel runs, plan order */
     size_t *row;             /* [plan runs] the file row of each plan run (resume matches ids) */
+    const long long *steps_total; /* [plan runs] optimiser steps of each run (-1 unknown) */
+    double steps_todo, steps_finished; /* rank 0: of the runs to run, and of those finished since */
+    long long cur_step, cur_total;     /* rank 0's own run in flight: where it is, of how many */
     size_t cur_row;          /* the file row of the run this rank trains now ... */
     const hs_train_result *cur_res; /* ... and its result, whose records the live writes index */
     char *ckpt_dir;          /* <out>.ckpt: one checkpoint file per run in flight */
@@ -288,6 +291,7 @@ static hs_code live_record(void *ctx, const hs_record *rec, hs_model *net, const
     hs_error werr = {0};
     size_t t = (size_t)(rec - S->cur_res->records); /* rec is an entry of the result's records */
     hs_results_write_point(S->file, S->cur_row, t, v, rec->epoch, rec->step, &werr);
+    S->cur_step = rec->step;
     return HS_OK;
 }
 
@@ -353,7 +357,7 @@ static void run_one(sweep *S, size_t r, report *rep) {
     char ckpt[4200];
     snprintf(ckpt, sizeof ckpt, "%s/%s.ckpt", S->ckpt_dir ? S->ckpt_dir : ".", id);
     double minutes = S->o->spec->checkpoint_minutes;
-    S->cur_row = row_i, S->cur_res = &res;
+    S->cur_row = row_i, S->cur_res = &res, S->cur_step = 0, S->cur_total = S->steps_total[r];
     hs_train_hooks hooks = {.ctx = S, .should_stop = should_stop, .on_record = live_record,
                             .checkpoint = {.path = S->ckpt_dir ? ckpt : NULL, .run_id = id,
                                            .every_seconds = minutes > 0 ? 60 * minutes : 0, .resume = 1}};
@@ -464,13 +468,19 @@ static void progress(sweep *S, int force) {
     size_t finished = S->done + S->failed + S->diverged;
     size_t pending = S->n_todo - finished - S->running - S->pending;
     double el = now - S->t0, rate = finished / (el > 0 ? el : 1);
-    char eta[32], elapsed[32];
-    fmt_duration(rate > 0 ? (double)(S->n_todo - finished) / rate : NAN, eta, sizeof eta);
+    /* The ETA weighs runs by their optimiser steps (runs of one sweep differ by orders of
+     * magnitude, and the largest go first), counting rank 0's own run in flight. */
+    double done_steps = S->steps_finished + (double)S->cur_step, step_rate = done_steps / (el > 0 ? el : 1);
+    char eta[32], elapsed[32], mine[96] = "";
+    fmt_duration(step_rate > 0 ? (S->steps_todo - done_steps) / step_rate : NAN, eta, sizeof eta);
     fmt_duration(el, elapsed, sizeof elapsed);
+    if (S->cur_total > 0)
+        snprintf(mine, sizeof mine, " | rank 0 at step %lld of %lld (%.0f%%)", S->cur_step, S->cur_total,
+                 100.0 * (double)S->cur_step / (double)S->cur_total);
     int tty = isatty(fileno(stderr));
-    fprintf(stderr, "%s[hsweep] %zu/%zu done, %zu running, %zu failed, %zu diverged, %zu pending | %.2f runs/min | %s elapsed, ETA %s%s",
+    fprintf(stderr, "%s[hsweep] %zu/%zu done, %zu running, %zu failed, %zu diverged, %zu pending | %.2f runs/min%s | %s elapsed, ETA %s%s",
             tty ? "\r\033[K" : "", S->done, S->n_todo, S->running, S->failed, S->diverged, pending + S->pending,
-            60 * rate, elapsed, eta, tty && !force ? "" : "\n");
+            60 * rate, mine, elapsed, eta, tty && !force ? "" : "\n");
     fflush(stderr);
 }
 
@@ -511,6 +521,8 @@ static void sweep_report(sweep *S, const report *rep) {
     if (rep->run < 0) return;
     S->running--;
     if (rep->state == HS_STATE_PENDING) S->saved_steps += rep->saved_steps;
+    else if (!rep->io_error && S->steps_total[rep->run] > 0) S->steps_finished += (double)S->steps_total[rep->run];
+    if (rep->rank == 0) S->cur_step = S->cur_total = 0;
     if (rep->unstarted) {
         S->stop = 1;
         return;
@@ -986,6 +998,7 @@ hs_code hs_sweep_run(MPI_Comm comm, const hs_sweep_opts *o, hs_sweep_summary *su
         return rc;
     }
     sum->orphans = n_orphans, sum->appended = n_new;
+    S.steps_total = L.steps_total;
     hs_str cd = {0};
     if (hs_str_printf(&cd, "%s.ckpt", o->out_path) == HS_OK) S.ckpt_dir = cd.buf;
     S.n_records = hs_results_n_records(S.file);
@@ -1030,6 +1043,7 @@ hs_code hs_sweep_run(MPI_Comm comm, const hs_sweep_opts *o, hs_sweep_summary *su
             S.kernel_runs[S.n_kernel++] = r; /* collective: run by all ranks together, in plan order */
             continue;
         }
+        if (L.steps_total[r] > 0) S.steps_todo += (double)L.steps_total[r];
         keyed[2 * S.n_order] = hs_plan_cost(o->plan, r);
         keyed[2 * S.n_order + 1] = (double)r;
         S.n_order++;

@@ -63,7 +63,7 @@ LIVE="$SLOW --set train.epochs=30 --set record.every=1"   # about 20 s: long eno
 bg_run 2 $LIVE -o "$T/live.h5" --quiet >"$T/live.out" 2>&1
 pid=$!
 wait_first_done "$T/live.h5.log"
-for _ in $(seq 50); do "$HS" status "$T/live.h5" 2>/dev/null | grep -q "ETA " && break; sleep 0.1; done
+for _ in $(seq 200); do "$HS" status "$T/live.h5" 2>/dev/null | grep -q "ETA " && break; sleep 0.1; done
 check "status on a live file (exit 6)" 6 "$HS" status "$T/live.h5"
 contains "status says it is being written" "$OUT" "being written"
 case "$OUT" in *"--resume\`"*) bad "status advises --resume on a live file" "$OUT" ;; *) ok "status does not advise --resume on a live file" ;; esac
@@ -271,6 +271,8 @@ done
 # must show every run done exactly once (a finished run is never trained again).
 # The sweep checkpoints every 0.18 s, so most kills land after a save: resumed runs continue from
 # a checkpoint written by a job that was then killed at an arbitrary line.
+# (skipped in the sanitizer pass: the same code paths as the checkpoint scenario above)
+if [ "$QUICK" != 1 ]; then
 seed=${HSWEEP_FAULT_SEED:-7}
 rounds=4; [ "$QUICK" = 1 ] && rounds=2
 RANDOM=$seed
@@ -300,5 +302,6 @@ n=$(grep -cE ' done ' "$F.log")
 [ -z "$dups" ] && [ "$n" = 8 ] && ok "no finished run trained twice (8 done lines, no repeats)" || bad "log: $n done lines, repeats: $dups"
 n=$(grep -c 'continued from step' "$F.log")
 [ "$QUICK" = 1 ] || [ "$n" -ge 1 ] && ok "$n runs continued from a checkpoint a killed job left" || bad "no run continued from a checkpoint" "$(cat "$F.log")"
+fi
 
 finish
