@@ -9,7 +9,8 @@
  *             that fixed cost from the dispatch itself.
  *   hdf5      microseconds per run of hs_results_mark_running + hs_results_write_run with the rows
  *             of a realistic run (9 metrics x 61 record points, 5 per-layer metrics x 8 layers),
- *             every rank writing its own (interleaved, disjoint) runs into one file.
+ *             every rank writing its own (interleaved, disjoint) runs into one file; and apart,
+ *             per record point, hs_results_write_point (the live write a running run makes).
  *   overhead  a small real sweep (cfm, 12 runs of 0.7-1.1 s with data loading) through
  *             hs_sweep_run on 1 rank, and on all ranks when N > 1, against the same trainings back
  *             to back in one process without MPI dispatch or HDF5. Target: < 2% of wall time.
@@ -153,6 +154,7 @@ enum { H_RUNS = 2048, H_RECORDS = 61, H_LAYERS = 8 }; /* 61 points: 600 epochs, 
 
 typedef struct hdf5_result {
     double create, close, mark_us, write_us, run_us, runs_per_s;
+    double point_us; /* one live record point (hs_results_write_point), as a running run writes */
 } hdf5_result;
 
 /* One file: create, every rank writes runs rank, rank + N, ... (the interleaving a sweep gives,
@@ -173,12 +175,21 @@ static hdf5_result hdf5_round(const char *path, const hs_results_layout *L, int 
     double t0 = now();
     check(hs_results_create(MPI_COMM_WORLD, path, L, &f, &err), &err, "hs_results_create");
     MPI_Barrier(MPI_COMM_WORLD);
-    double t1 = now(), mark = 0, write = 0;
+    double t1 = now(), mark = 0, write = 0, live = 0;
     size_t mine = 0;
     for (size_t i = (size_t)g_rank; i < L->n_runs; i += (size_t)g_size, mine++) {
         double a = now();
         check(hs_results_mark_running(f, i, g_rank, a, &err), &err, "hs_results_mark_running");
         double b = now();
+        /* the live record points a training writes as it makes them (records only) */
+        for (size_t t = 0; t < H_RECORDS; t++)
+            check(hs_results_write_point(f, i, t, records + t * HS_RECORD_FIELDS, (long long)t * 10, (long long)t * 80,
+                                         &err),
+                  &err, "hs_results_write_point");
+        double c = now();
+        live += c - b;
+        mark += b - a;
+        b = c, a = c;
         hs_results_row row = {.state = HS_STATE_DONE, .rank = g_rank, .attempts = 1, .start = a, .end = b,
                               .wall = b - a, .epochs_done = 600, .steps = 4800, .error = ""};
         check(hs_results_write_run(f, i, &row, records, with_layers ? layers : NULL, &err), &err,
@@ -190,8 +201,9 @@ static hdf5_result hdf5_round(const char *path, const hs_results_layout *L, int 
     check(hs_results_close(f, &err), &err, "hs_results_close");
     double t3 = now();
     /* per-run costs averaged over every rank's runs: what one rank pays per run it trains */
-    double sums[3] = {mark, write, (double)mine}, tot[3] = {0};
-    MPI_Reduce(sums, tot, 3, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
+    double sums[4] = {mark, write, (double)mine, live}, tot[4] = {0};
+    MPI_Reduce(sums, tot, 4, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
+    out.point_us = 1e6 * tot[3] / (tot[2] * H_RECORDS);
     out.create = t1 - t0, out.close = t3 - t2;
     out.mark_us = 1e6 * tot[0] / tot[2], out.write_us = 1e6 * tot[1] / tot[2];
     out.run_us = out.mark_us + out.write_us;
@@ -251,9 +263,9 @@ static void bench_hdf5(const char *dir, int reps) {
             if (h.run_us < best.run_us) best = h;
         }
         if (g_rank == 0)
-            printf("| %d | %s | %zu | %.3f | %.1f | %.1f | %.1f | %.0f | %.3f |\n", g_size,
+            printf("| %d | %s | %zu | %.3f | %.1f | %.1f | %.1f | %.0f | %.3f | %.1f |\n", g_size,
                    with_layers ? "records + layers" : "records only", R, best.create, best.mark_us, best.write_us,
-                   best.run_us, best.runs_per_s, best.close);
+                   best.run_us, best.runs_per_s, best.close, best.point_us);
     }
     for (size_t r = 0; r < R; r++) free(ids[r]), free(configs[r]);
     free(ids), free(configs), free(seeds);
@@ -502,9 +514,11 @@ int main(int argc, char **argv) {
     }
     if (all || !strcmp(mode, "hdf5")) {
         if (g_rank == 0)
-            printf("\nhdf5: mark_running + write_run, %d x %d records, %d x %d x %d layers (best of %d)\n\n"
-                   "| ranks | rows | runs | create s | mark us | write us | us/run | runs/s (file) | close s |\n"
-                   "|---|---|---|---|---|---|---|---|---|\n",
+            printf("\nhdf5: mark_running + write_run, %d x %d records, %d x %d x %d layers (best of %d); and apart, "
+                   "the live write of one record point\n\n"
+                   "| ranks | rows | runs | create s | mark us | write us | us/run | runs/s (file) | close s "
+                   "| live point us |\n"
+                   "|---|---|---|---|---|---|---|---|---|---|\n",
                    HS_RECORD_FIELDS, H_RECORDS, HS_LAYER_FIELDS, H_RECORDS, H_LAYERS, reps);
         fflush(stdout);
         bench_hdf5(dir, reps);

@@ -55,6 +55,10 @@ struct hs_results {
     char *configs;        /* [n_configs x config_w] canonical configs of the rows read at open */
     size_t config_w, n_configs;
     int schema_version;   /* of the file; -1 when absent */
+    /* the datasets a live record point writes, opened at its first write and kept open (reopening
+     * nine datasets by name was most of a point's cost); closed before grow and close */
+    hid_t *live_ds;       /* [n_metrics + 2]: the records, then /runs/epochs_done and steps */
+    size_t n_live_ds;
     hid_t state_type;
     char *attr_text[6];
 };
@@ -1165,6 +1169,8 @@ const char *hs_results_attr(const hs_results *f, const char *name) {
 
 /* ================================================================ grow (resume of a grown plan) */
 
+static void live_close(hs_results *f);
+
 /* Collective: set the extent of dataset loc/name to at least want[0 .. its rank). */
 static int extend_ds(MPI_Comm comm, hid_t loc, const char *name, const hsize_t *want) {
     hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
@@ -1247,6 +1253,7 @@ static int replace_attr(hid_t obj, const char *name, const char *value) {
 }
 
 hs_code hs_results_grow(MPI_Comm comm, hs_results *f, const hs_results_layout *L, hs_error *err) {
+    live_close(f);
     size_t old_R = f->n_runs, R = L->n_runs;
     if (R < old_R) return HS_FAIL(err, HS_ERR_INTERNAL, "grow from %zu to %zu runs", old_R, R);
     for (size_t r = 0; r < old_R; r++)
@@ -1401,23 +1408,46 @@ hs_code hs_results_mark_running(hs_results *f, size_t i, int rank, double start,
     return HS_OK;
 }
 
+/* Close the kept handles of live writes (before anything collective touches the datasets). */
+static void live_close(hs_results *f) {
+    for (size_t k = 0; f->live_ds && k < f->n_live_ds; k++)
+        if (f->live_ds[k] >= 0) H5Dclose(f->live_ds[k]);
+    free(f->live_ds);
+    f->live_ds = NULL, f->n_live_ds = 0;
+}
+
+/* The live writes' datasets, opened once: 0, or -1. */
+static int live_open(hs_results *f) {
+    if (f->live_ds) return 0;
+    size_t n = f->n_metrics + 2;
+    if (!(f->live_ds = malloc(n * sizeof *f->live_ds))) return -1;
+    f->n_live_ds = n;
+    for (size_t k = 0; k < n; k++) f->live_ds[k] = -1;
+    hid_t recs = H5Gopen2(f->file, "records", H5P_DEFAULT), runs = H5Gopen2(f->file, "runs", H5P_DEFAULT);
+    int rc = recs < 0 || runs < 0 ? -1 : 0;
+    for (size_t m = 0; !rc && m < f->n_metrics; m++)
+        if ((f->live_ds[m] = H5Dopen2(recs, f->metrics[m], H5P_DEFAULT)) < 0) rc = -1;
+    if (!rc && (f->live_ds[n - 2] = H5Dopen2(runs, "epochs_done", H5P_DEFAULT)) < 0) rc = -1;
+    if (!rc && (f->live_ds[n - 1] = H5Dopen2(runs, "steps", H5P_DEFAULT)) < 0) rc = -1;
+    if (recs >= 0) H5Gclose(recs);
+    if (runs >= 0) H5Gclose(runs);
+    if (rc) live_close(f);
+    return rc;
+}
+
 hs_code hs_results_write_point(hs_results *f, size_t i, size_t t, const double *values, long long epochs_done,
                                long long steps, hs_error *err) {
     if (i >= f->n_runs || t >= f->n_records) return HS_OK; /* beyond the file: the final write says it */
-    hid_t recs = H5Gopen2(f->file, "records", H5P_DEFAULT), runs = H5Gopen2(f->file, "runs", H5P_DEFAULT);
-    int rc = recs < 0 || runs < 0 ? -1 : 0;
+    int rc = live_open(f);
     for (size_t m = 0; !rc && m < f->n_metrics; m++) {
-        hid_t ds = H5Dopen2(recs, f->metrics[m], H5P_DEFAULT);
         hsize_t start[2] = {i, t}, count[2] = {1, 1};
-        rc = ds < 0 || write_block(ds, H5T_NATIVE_DOUBLE, 2, start, count, &values[m]) ? -1 : 0;
-        if (ds >= 0) H5Dclose(ds);
+        rc = write_block(f->live_ds[m], H5T_NATIVE_DOUBLE, 2, start, count, &values[m]);
     }
-    if (!rc) rc = write_1d(runs, "epochs_done", H5T_NATIVE_LLONG, i, 1, &epochs_done) ||
-                  write_1d(runs, "steps", H5T_NATIVE_LLONG, i, 1, &steps);
+    hsize_t at[1] = {i}, one[1] = {1};
+    if (!rc) rc = write_block(f->live_ds[f->n_metrics], H5T_NATIVE_LLONG, 1, at, one, &epochs_done) ||
+                  write_block(f->live_ds[f->n_metrics + 1], H5T_NATIVE_LLONG, 1, at, one, &steps);
     cause_buf cb;
     const char *cause = rc ? h5_cause(&cb, f->path) : "";
-    if (recs >= 0) H5Gclose(recs);
-    if (runs >= 0) H5Gclose(runs);
     if (rc)
         return HS_FAIL(err, HS_ERR_IO, "%s: cannot write record point %zu of run %s%s%s", f->path, t, f->ids[i],
                        cause[0] ? ": " : "", cause);
@@ -1565,6 +1595,7 @@ hs_code hs_results_write_series(hs_results *f, size_t i, const hs_store_series *
 hs_code hs_results_close(hs_results *f, hs_error *err) {
     if (!f) return HS_OK;
     hs_code rc = HS_OK;
+    live_close(f);
     if (f->file >= 0 && H5Fclose(f->file) < 0) rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot close the results file", f->path);
     f->file = -1;
     results_free(f);
