@@ -5,7 +5,8 @@
 One line per configuration (every varying key except the seeds), averaged over seeds with the
 min-max band shaded: training loss, training accuracy and test accuracy against epochs. Prints a
 Markdown table of the final values (mean +- std over seeds, and how many seeds finished). Works on
-a partial file: unfinished runs are left out and counted.
+a partial file and on one a sweep is writing (it only reads): unfinished runs are left out of the
+table and counted, and runs still training are drawn dashed as far as they got.
 """
 import argparse
 import os
@@ -65,6 +66,13 @@ def main(argv):
         last = g.sort_values("epoch").groupby("id").tail(1)
         rows.append((label, len(last), last.epoch.max(), last.train_acc.mean(), last.train_acc.std(ddof=0),
                      last.test_acc.mean(), last.test_acc.std(ddof=0), last.train_loss.mean()))
+    # runs still training (a live file): their record points so far, one thin dashed line each
+    live = hr.read_records(a.results)
+    live = live[live.status == "running"]
+    for rid, g in live.groupby("id"):
+        g = g.sort_values("epoch")
+        for i, (ax, (m, _, _)) in enumerate(zip(axes, metrics)):
+            ax.plot(g.epoch, g[m], ls="--", lw=0.8, color="0.4", label=f"running {rid[:8]}" if i == 2 else None)
     axes[-1].legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     out = a.out or os.path.splitext(a.results)[0] + "-curves.png"
@@ -75,8 +83,10 @@ def main(argv):
     print("|---|---|---|---|---|---|")
     for label, n, ep, tr, trs, te, tes, loss in rows:
         print(f"| {label} | {n} | {int(ep)} | {tr:.4f} +- {trs:.4f} | {te:.4f} +- {tes:.4f} | {loss:.3g} |")
+    n_live = live.id.nunique()
     if unfinished:
-        print(f"({unfinished} runs not finished yet: left out)")
+        print(f"({unfinished} runs not finished yet: left out of the table"
+              + (f"; {n_live} running, drawn dashed as far as they got)" if n_live else ")"))
     print(f"figure: {out} (and .pdf)")
     return 0
 

@@ -525,7 +525,8 @@ static void center_gaps(rec_state *R, const double *G, double *gap) {
 }
 
 typedef struct snap_ctx {
-    double *dst; /* [R x S x wmax] */
+    double *dst;   /* [R x S x wmax] */
+    size_t stride; /* S, the series' samples per rep (the request: more than the set may hold) */
     long long done;
 } snap_ctx;
 
@@ -535,7 +536,7 @@ static void copy_snapshot(rec_state *R, const long long *rows, int nb, void *ctx
         int w;
         const float *h = rep_rows(R, rep, R->gx, &w);
         for (int r = 0; r < nb; r++) {
-            double *dst = s->dst + ((size_t)rep * R->n_snap + (size_t)(s->done + r)) * R->wmax;
+            double *dst = s->dst + ((size_t)rep * s->stride + (size_t)(s->done + r)) * R->wmax;
             for (int k = 0; k < w; k++) dst[k] = h[(size_t)r * w + k];
         }
     }
@@ -623,7 +624,7 @@ hs_code rec_measure(rec_state *R, hs_model *net, size_t t, int final, hs_error *
     }
     double *snap = point_of(R, S_REP_SNAPSHOT, t, final), *labels = point_of(R, S_REP_LABELS, t, final);
     if (snap) {
-        snap_ctx s = {snap, 0};
+        snap_ctx s = {snap, series_at(R, S_REP_SNAPSHOT)->spec.dims[1], 0};
         if (forward_rows(R, R->snap_rows, R->n_snap, copy_snapshot, &s) != 0)
             return HS_FAIL(err, HS_ERR_INTERNAL, "the net refused a snapshot chunk");
     }

@@ -83,6 +83,10 @@ print("ok")
 PYEOF
 )
 [ "$res" = ok ] && ok "h5py reads the live file, with a running run's first record points" || bad "h5py on a live file" "$res"
+if [ "$QUICK" != 1 ]; then   # matplotlib is drawn in the release pass only
+  check "plot_curves.py on the live file" 0 "$PY" analysis/plot_curves.py "$T/live.h5" -o "$T/live-curves.png"
+  contains "it draws the running runs' curves so far" "$OUT" "running, drawn dashed as far as they got"
+fi
 check "analyze on a live file is refused" 1 "$MPI" -n 2 "$HS" analyze "$T/live.h5"
 contains "analyze names the writer" "$ERR" "hsweep run"
 contains "analyze says what to do" "$ERR" "wait until the sweep has finished"
