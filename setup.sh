@@ -54,7 +54,8 @@ case "${1:-}" in
     mkdir -p build results && build build -DCMAKE_BUILD_TYPE=Release
     PY=$(grep -E '^HSWEEP_PYTHON:' build/CMakeCache.txt | cut -d= -f2)
     say "sweeps/default.yaml on 2 MPI ranks -> results/default.h5"
-    mpiexec --oversubscribe -n 2 build/hsweep run sweeps/default.yaml -o results/default.h5
+    # a demo run again starts anew: a previous file is moved aside (results/default.h5.replaced-<time>)
+    mpiexec --oversubscribe -n 2 build/hsweep run sweeps/default.yaml -o results/default.h5 --overwrite
     say "what the file holds"
     build/hsweep status results/default.h5
     say "equi-separation analysis on 2 ranks: per-run fits of ln D_l on l, statistics over seeds"
