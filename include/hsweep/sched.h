@@ -12,10 +12,21 @@
  * step of rank 0's current training. Each rank writes its own runs' rows into the shared file;
  * rank 0 keeps the text log beside it (<out>.log) and prints progress.
  *
- * Signals: SIGTERM and SIGUSR1 (Slurm's warnings) set a flag. Then no run is handed out any
- * more, running trainings stop at their next step and are written back as pending, the file is
- * closed collectively, and hs_sweep_run returns with s.interrupted set (the CLI exits with
- * HS_EXIT_REQUEUE so a batch script can requeue the job and resume).
+ * The file: rank 0 holds its writer lock (F.lock, store/lock.h) from before it is opened until
+ * after it is closed, and refuses an existing file unless resuming (or overwrite moves it aside).
+ * A resume matches the file's rows to the plan's runs by id (new runs are appended, rows the
+ * plan no longer names are kept and marked), and a run found "running" (its rank died) is tried
+ * again until it has used spec->max_attempts attempts, then failed for good.
+ *
+ * Checkpoints: a training saves its state to F.ckpt/<id>.ckpt when drained and every
+ * spec->checkpoint_minutes; the next attempt continues from it; it is removed once the result
+ * is stored.
+ *
+ * Signals: SIGINT, SIGTERM and SIGUSR1 (Slurm's warnings) set a flag. Then no run is handed out
+ * any more, running trainings save a checkpoint at their next step and are written back as
+ * pending, the file is closed collectively, and hs_sweep_run returns with s.interrupted set (the
+ * CLI exits with HS_EXIT_REQUEUE so a batch script can requeue the job and resume). A write that
+ * fails (a full disk) stops the sweep the same way, with s.io_error set and the cause returned.
  *
  * Results never depend on the number of ranks or the dispatch order: every run derives its
  * randomness from its own seeds and is trained by exactly one rank.
@@ -65,7 +76,7 @@ typedef struct hs_sweep_summary {
     double idle_total;                 /* summed over workers (s) */
 } hs_sweep_summary;
 
-/* Install the SIGTERM/SIGUSR1 handlers (idempotent). */
+/* Install the SIGINT/SIGTERM/SIGUSR1 handlers (idempotent; `hsweep run` calls it before MPI_Init). */
 void hs_sweep_install_signals(void);
 /* True once such a signal arrived. */
 int hs_sweep_signalled(void);

@@ -3,19 +3,23 @@
  * file through MPI-IO), and the small file of one training (`hsweep train`).
  *
  * ---------------------------------------------------------------- the results file of a sweep
- * Everything is created collectively, once, right after the plan is known; afterwards each rank
- * writes only its own runs' rows with independent I/O, and writes a run's status cell last. So no
- * metadata changes while trainings run, and a file left by a killed job is readable and its status
- * column says exactly which runs finished. Layout (R = runs, N = record points, L = layers):
+ * Everything is created collectively, once, right after the plan is known (under the name
+ * F.creating, linked to F once complete); afterwards each rank writes only its own runs' rows
+ * with independent I/O, and writes a run's status cell last. So no metadata changes while
+ * trainings run, and a file left by a killed job is readable and its status column says exactly
+ * which runs finished. Only one process writes a file at a time: the caller holds its lock
+ * (lock.h). Layout (R = runs, N = record points, L = layers):
  *
  *     /                 attrs: format "hsweep-results/1", hsweep_version, schema_version, spec
- *                       (the YAML verbatim), spec_path, spec_sha256, plan_digest, created
+ *                       (the YAML verbatim), spec_path, spec_sha256, plan_digest, overrides (the
+ *                       --set lines), created, sessions (a line per job that closed the file)
  *     /runs/id          string [R]     run ids (16 hex digits), plan order
  *     /runs/config      string [R]     canonical config text (what the id hashes)
  *     /runs/<key>       int64 | float64 | string [R], one per config key that varies
  *     /runs/status      enum uint8 [R] pending | running | done | failed | diverged
  *     /runs/rank, attempts (int32), start, end, wall (float64, Unix seconds / seconds),
- *           epochs_done, steps (int64), error (string)
+ *           epochs_done, steps (int64, also written live at record points), error (string),
+ *           steps_total (int64), in_plan (int32: 0 for rows a resumed plan no longer names)
  *     /records/<name>   float64 [R x N], NaN where nothing was recorded
  *     /layers/<name>    float64 [R x N x L], NaN-padded (per-layer metrics such as D)
  *     /series/<name>/values  float64 [R x Ns x d1 .. dk] (k = the series' ndim, 0..3): stored point

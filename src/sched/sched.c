@@ -402,7 +402,7 @@ static void run_one(sweep *S, size_t r, report *rep) {
         row.state = HS_STATE_DIVERGED;
         set_msg(rep->error, sizeof rep->error, res.message);
     } else if (res.status == HS_RUN_STOPPED) {
-        row.state = HS_STATE_PENDING; /* interrupted: a resume runs it again from the start */
+        row.state = HS_STATE_PENDING; /* interrupted: a resume continues it from its checkpoint */
         row.attempts--;               /* drained on request: that attempt does not count */
         set_msg(rep->error, sizeof rep->error, res.message);
         rep->signalled = 1;

@@ -58,7 +58,7 @@ check "reference: the small sweep" 0 run 2 $S -o "$T/ref.h5" --quiet
 check "reference: the slow sweep" 0 run 2 $SLOW -o "$T/slow-ref.h5" --quiet
 
 # ---------------------------------------------------------------- a live file: one writer only
-LIVE="$SLOW --set train.epochs=30 --set record.every=1"   # about 20 s: long enough to try everything on it
+LIVE="$SLOW --set train.epochs=60 --set record.every=2"   # 15-40 s: long enough to try everything on it
 [ "$QUICK" = 1 ] && LIVE="$SLOW --set train.epochs=6 --set record.every=1"
 bg_run 2 $LIVE -o "$T/live.h5" --quiet >"$T/live.out" 2>&1
 pid=$!
@@ -78,14 +78,18 @@ contains "status shows an ETA" "$OUT" "ETA "
 [ -s "$T/live.h5.lock" ] && ok "the writer holds $T/live.h5.lock" || bad "no lock file beside the live file"
 contains "the lock names the writer" "$(cat "$T/live.h5.lock")" "command=run"
 res=$("$PY" - "$T/live.h5" <<'PYEOF'
-import sys, h5py, numpy as np
-f = h5py.File(sys.argv[1], "r")          # a reader on a live file: read-only, never harmful
-st = f["runs/status"][:]
-assert (st == 2).sum() >= 1, st
-run = list(st).index(1)                  # a running run's curve so far: live record points
-ep = f["records/epoch"][run]
-assert np.isfinite(ep[0]) and ep[0] == 0, ep
-print("ok")
+import sys, time, h5py, numpy as np
+for _ in range(100):                     # a moment when a running run has written a record point
+    with h5py.File(sys.argv[1], "r") as f:   # a reader on a live file: read-only, never harmful
+        st = f["runs/status"][:]
+        assert (st == 2).sum() >= 1, st
+        live = [r for r in np.nonzero(st == 1)[0] if np.isfinite(f["records/epoch"][r][0])]
+        if live:                         # its curve so far: the live record points, from epoch 0
+            ep = f["records/epoch"][live[0]]
+            assert ep[0] == 0 and np.all(np.diff(ep[np.isfinite(ep)]) > 0), ep
+            print("ok")
+            break
+    time.sleep(0.1)
 PYEOF
 )
 [ "$res" = ok ] && ok "h5py reads the live file, with a running run's first record points" || bad "h5py on a live file" "$res"
