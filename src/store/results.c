@@ -249,11 +249,11 @@ static hid_t create_ds_chunked(hid_t loc, const char *name, hid_t type, int rank
 
 static int write_block(hid_t ds, hid_t mtype, int rank, const hsize_t *start, const hsize_t *count, const void *buf);
 
-/* Independent: write the fill value fv (esize bytes, memory type mt) over the box [start,
- * start + count) of ds, in pieces of about CHUNK_BYTES: along `axis` when what lies beyond it
- * is small, else one index of `axis` at a time, recursing. */
-static int fill_box(hid_t ds, hid_t mt, size_t esize, const void *fv, int rank, hsize_t *start, hsize_t *count, int axis,
-                    void *buf, size_t buf_elems) {
+/* Independent: write buf (buf_elems copies of the fill value, memory type mt) over the box
+ * [start, start + count) of ds, in pieces of at most buf_elems cells: along `axis` when what
+ * lies beyond it fits, else one index of `axis` at a time, recursing. */
+static int fill_box(hid_t ds, hid_t mt, int rank, hsize_t *start, hsize_t *count, int axis, const void *buf,
+                    size_t buf_elems) {
     for (int d = 0; d < rank; d++)
         if (!count[d]) return 0;
     double beyond = 1;
@@ -263,7 +263,7 @@ static int fill_box(hid_t ds, hid_t mt, size_t esize, const void *fv, int rank, 
     if (beyond > (double)buf_elems && axis + 1 < rank) {
         for (hsize_t j = 0; !rc && j < c0; j++) {
             start[axis] = s0 + j, count[axis] = 1;
-            rc = fill_box(ds, mt, esize, fv, rank, start, count, axis + 1, buf, buf_elems);
+            rc = fill_box(ds, mt, rank, start, count, axis + 1, buf, buf_elems);
         }
     } else {
         hsize_t per = (hsize_t)((double)buf_elems / (beyond > 1 ? beyond : 1));
@@ -274,7 +274,6 @@ static int fill_box(hid_t ds, hid_t mt, size_t esize, const void *fv, int rank, 
         }
     }
     start[axis] = s0, count[axis] = c0;
-    (void)esize, (void)fv;
     return rc;
 }
 
@@ -325,7 +324,7 @@ static int fill_fresh(MPI_Comm comm, hid_t ds, const hsize_t *old) {
         hsize_t lo = start[0] + count[0] * (hsize_t)me / (hsize_t)np;
         hsize_t hi = start[0] + count[0] * (hsize_t)(me + 1) / (hsize_t)np;
         start[0] = lo, count[0] = hi - lo;
-        rc = fill_box(ds, mt, 8, fv, rank, start, count, 0, buf, elems);
+        rc = fill_box(ds, mt, rank, start, count, 0, buf, elems);
     }
     free(buf);
     return rc;
@@ -559,10 +558,10 @@ static int write_rows(hs_results *f, hid_t runs, const hs_results_layout *L, siz
     int *iv = malloc(n * sizeof *iv), *zv = calloc(n, sizeof *zv);
     long long *lv = calloc(n, sizeof *lv);
     unsigned char *sv = calloc(n, 1); /* HS_STATE_PENDING == 0 */
-    char *ev = calloc(n, ERROR_LEN), *ids = pack(L->ids, from, to, ID_LEN);
+    char *ev = calloc(n, ERROR_LEN);
     char *cfg = wc ? pack(L->configs, from, to, wc) : NULL;
-    hid_t t_id = str_type(ID_LEN), t_cfg = str_type(wc ? wc : 1), t_err = str_type(ERROR_LEN);
-    int rc = !dv || !iv || !zv || !lv || !sv || !ev || !ids || t_id < 0 || t_cfg < 0 || t_err < 0 ? -1 : 0;
+    hid_t t_cfg = str_type(wc ? wc : 1), t_err = str_type(ERROR_LEN);
+    int rc = !dv || !iv || !zv || !lv || !sv || !ev || t_cfg < 0 || t_err < 0 ? -1 : 0;
     if (!cfg) rc = -1, *what = "/runs/config (a config longer than the column allows: write to a new file)";
     for (size_t r = 0; !rc && r < n; r++) dv[r] = NAN, iv[r] = -1;
     if (!rc) rc = write_1d(runs, "config", t_cfg, from, n, cfg);
@@ -581,8 +580,7 @@ static int write_rows(hs_results *f, hid_t runs, const hs_results_layout *L, siz
     if (!rc && H5Lexists(runs, "in_plan", H5P_DEFAULT) > 0) rc = write_1d(runs, "in_plan", H5T_NATIVE_INT, from, n, iv);
     if (!rc) rc = write_1d(runs, "status", f->state_type, from, n, sv);
     /* the ids last, after the key columns too (write_ids): a row counts once its id is there */
-    free(dv), free(iv), free(zv), free(lv), free(sv), free(ev), free(ids), free(cfg);
-    if (t_id >= 0) H5Tclose(t_id);
+    free(dv), free(iv), free(zv), free(lv), free(sv), free(ev), free(cfg);
     if (t_cfg >= 0) H5Tclose(t_cfg);
     if (t_err >= 0) H5Tclose(t_err);
     return rc;
@@ -776,7 +774,7 @@ double hs_results_layout_bytes(const hs_results_layout *L) {
 /* fallocate's answer for [0, bytes) of fd: 0, or the errno (EOPNOTSUPP where the file system has
  * none; glibc's posix_fallocate would emulate it by writing every block instead, minutes for a
  * large file on NFS). */
-static int posix_fallocate_native(int fd, double bytes) {
+static int reserve_bytes(int fd, double bytes) {
     return fallocate(fd, 0, 0, (off_t)bytes) == 0 ? 0 : errno;
 }
 
@@ -796,7 +794,7 @@ static int room_for(MPI_Comm comm, const char *path, double bytes, char *why, si
         int fd = open(scratch, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         int e = fd < 0 ? errno : 0;
         if (fd >= 0) {
-            e = posix_fallocate_native(fd, bytes);
+            e = reserve_bytes(fd, bytes);
             close(fd);
             unlink(scratch);
         }
