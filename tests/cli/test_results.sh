@@ -161,10 +161,11 @@ print(f['runs/attempts'][ids.index('$victim')], sorted(set(f['runs/attempts'][:]
 [ "$att" = "2 [1, 2]" ] && ok "attempts counted: 2 for the victim, 1 for the others" || bad "attempts: $att"
 
 # ---------------------------------------------------------------- SIGINT without mpirun drains
-"$HS" run $SLOW -o "$T/int.h5" --quiet --progress -1 >"$T/int.out" 2>&1 &   # no launcher
+"$HS" run $SLOW --set record.every=1 -o "$T/int.h5" --quiet --progress -1 >"$T/int.out" 2>&1 &   # no launcher
 pid=$!
 wait_first_done "$T/int.h5.log"
-sleep 0.3   # into the next run, so the drain keeps some steps in its checkpoint
+# into the next run: its first steps on record, so the drain keeps some steps in its checkpoint
+for _ in $(seq 300); do "$HS" status "$T/int.h5" 2>/dev/null | grep -q "step [1-9]" && break; sleep 0.1; done
 kill -INT $pid
 wait $pid; rc=$?
 [ $rc = 3 ] && ok "SIGINT without mpirun: drained, exit 3" || bad "SIGINT: exit $rc" "$(cat "$T/int.out")"
