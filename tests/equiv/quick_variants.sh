@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # quick_variants.sh HSWEEP OUTDIR [NP] - run every ready sweep in sweeps/ as a quick variant (3
-# epochs; srhm-paper also on training sets of at most 1000 samples) on NP MPI ranks (default 2)
+# epochs; srhm-paper also on training sets of at most 500 samples) on NP MPI ranks (default 2)
 # into OUTDIR/<name>.h5, then analyse each. Two builds' OUTDIRs compare with compare.sh: a
 # refactoring that keeps behaviour gives the same numbers bit for bit.
 set -u
@@ -13,7 +13,7 @@ for spec in "$HERE"/sweeps/*.yaml; do
   q="$OUT/$name.yaml"
   sed -E 's/epochs: [0-9]+/epochs: 3/g' "$spec" > "$q"
   if [ "$name" = srhm-paper ]; then
-    sed -i -E 's/to: (100000|300000), num: 15/to: 1000, num: 3/; s/data\.n_train: \[[0-9, ]+\]/data.n_train: [464]/; s/data\.n_train: 100000\}/data.n_train: 1000}/' "$q"
+    sed -i -E 's/to: (100000|300000), num: 15/to: 500, num: 3/; s/data\.n_train: \[[0-9, ]+\]/data.n_train: [464]/; s/data\.n_train: 100000\}/data.n_train: 500}/' "$q"
   fi
   rm -rf "$OUT/$name.h5" "$OUT/$name.h5".*
   start=$SECONDS
