@@ -18,6 +18,16 @@
  *
  *     if (n < 0) return HS_FAIL(err, HS_ERR_VALUE, "n must be >= 0, got %d", n);
  *     HS_TRY(err, hs_plan_expand(spec, &opts, &plan, err));   // appends this file:line on failure
+ *
+ * When something must be released on the way out, the one goto-cleanup form:
+ *
+ *     hs_code rc = HS_OK;
+ *     float *buf = malloc(n * sizeof *buf);
+ *     if (!buf) return HS_FAIL(err, HS_ERR_NOMEM, "no memory for %zu floats", n);
+ *     HS_CHECK(err, rc, hs_load(path, buf, n, err), done);    // rc = code, trace, goto done
+ * done:
+ *     free(buf);
+ *     return rc;
  */
 #ifndef HSWEEP_STATUS_H
 #define HSWEEP_STATUS_H
@@ -71,6 +81,16 @@ void hs_error_clear(hs_error *err);
         if (hs_try_rc_ != HS_OK) {                                                                 \
             hs_error_trace((err), __FILE__, __LINE__);                                             \
             return hs_try_rc_;                                                                     \
+        }                                                                                          \
+    } while (0)
+
+/* Evaluate an hs_code expression into rc; on failure add this location to the trace and jump to
+ * label (the function's single cleanup block, which returns rc). */
+#define HS_CHECK(err, rc, expr, label)                                                             \
+    do {                                                                                           \
+        if (((rc) = (expr)) != HS_OK) {                                                            \
+            hs_error_trace((err), __FILE__, __LINE__);                                             \
+            goto label;                                                                            \
         }                                                                                          \
     } while (0)
 
