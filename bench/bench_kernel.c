@@ -1,5 +1,5 @@
 /* bench_kernel.c - kernel ridge regression: the ScaLAPACK solve on all ranks against the
- * single-process LAPACK solve, on the same data (issue 7's benchmark: P = 20000 on 2 ranks).
+ * single-process LAPACK solve, on the same data (the reference case: P = 20000 on 2 ranks).
  *
  *   OPENBLAS_CORETYPE=SkylakeX mpiexec -np 2 ./build/bench/bench_kernel [P] [block]
  *

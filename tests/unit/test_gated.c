@@ -1,7 +1,7 @@
 /* test_gated.c - the balanced, mode-aligned init (hs_init_balanced, also through the MLP) and
  * the gated routing network (hs_model_gated): the init's products and singular values against a
  * LAPACK SVD of Sigma_yx; forward, hidden layer and every tensor's gradient against a double
- * reference with central finite differences on a batch that mixes pathways; and the issue's
+ * reference with central finite differences on a batch that mixes pathways; and the
  * regression test: trained on the toy task from the balanced init b0 = 0.08, the shared layer's
  * singular values reach 4.5635, 3.5486, 2.7543, 2.7543, each mode following the gated ODE of
  * theory.h epoch by epoch. */
@@ -463,7 +463,7 @@ static void test_gated_balanced(void) {
     hs_model_free(&m);
 }
 
-/* ================================================================ the toy task (the regression test) */
+/* ================================================================ the toy task (regression test) */
 
 enum { TM = 7, TK = 4, TH = 64, TITEMS = 4, TFEAT = 7, TROWS = TM * TK * TITEMS, TEPOCHS = 800 };
 static const double TOY_BH[4] = {4.5635, 3.5486, 2.7543, 2.7543};

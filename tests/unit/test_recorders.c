@@ -1,4 +1,4 @@
-/* test_recorders.c - the time-resolved recorders of a training (issue 8): the steps and log
+/* test_recorders.c - the time-resolved recorders of a training: the steps and log
  * record schedules, fresh evaluation draws, and every series checked against a computation by
  * hand on the net at the record point (through the on_record hook, which sees the net right
  * after the recorders ran). */

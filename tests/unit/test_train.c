@@ -1,6 +1,6 @@
 /* test_train.c - one training end to end: config mapping, determinism, divergence, stopping,
- * the BatchNorm batch-of-one guard, learning a separable problem, and the real-data check of
- * issue 3 (cfm, 1000 samples: 100% training accuracy and > 70% on the full test split). */
+ * the BatchNorm batch-of-one guard, learning a separable problem, and the real-data check
+ * (cfm, 1000 samples: 100% training accuracy and > 70% on the full test split). */
 #include <math.h>
 #include <stdlib.h>
 
