@@ -22,11 +22,9 @@
 
 #include "hsweep/lock.h"
 #include "hsweep/store.h"
+#include "paths.h"
 #include "hsweep/util.h"
 
-#define FORMAT "hsweep-results/1"
-#define ID_LEN 17     /* 16 hex digits + NUL */
-#define ERROR_LEN 256 /* stored error messages are cut to this */
 #define CHUNK_RUNS 64
 #define CHUNK_BYTES (1u << 20) /* series chunks are cut to at most this (HDF5 caps a chunk at 4 GiB) */
 #define MAX_RANK (2 + HS_STORE_MAX_DIMS) /* /series/<name>/values: runs, points, dims */
@@ -49,7 +47,7 @@ struct hs_results {
     size_t n_runs, n_records, n_metrics, max_layers, n_layer_metrics, n_series;
     char **metrics, **layer_metrics;
     series_info *series;
-    char (*ids)[ID_LEN];
+    char (*ids)[HS_ID_LEN];
     unsigned char *states;
     int *attempts;        /* [n_runs] attempts started so far (mark_running counts one) */
     char *configs;        /* [n_configs x config_w] canonical configs of the rows read at open */
@@ -63,8 +61,8 @@ struct hs_results {
     char *attr_text[6];
 };
 
-static const char *const attr_names[6] = {"format", "hsweep_version", "spec", "spec_path", "spec_sha256",
-                                          "plan_digest"};
+static const char *const attr_names[6] = {HS_ATTR_FORMAT, HS_ATTR_HSWEEP_VERSION, HS_ATTR_SPEC, HS_ATTR_SPEC_PATH, HS_ATTR_SPEC_SHA256,
+                                          HS_ATTR_PLAN_DIGEST};
 
 /* ================================================================ small HDF5 helpers */
 
@@ -471,10 +469,10 @@ enum { BOOK_STATE, BOOK_I32, BOOK_F64, BOOK_I64, BOOK_ERR };
 static const struct {
     const char *name;
     int type;
-} book[] = {{"status", BOOK_STATE}, {"rank", BOOK_I32},        {"attempts", BOOK_I32},
-            {"start", BOOK_F64},    {"end", BOOK_F64},         {"wall", BOOK_F64},
-            {"epochs_done", BOOK_I64}, {"steps", BOOK_I64},    {"error", BOOK_ERR},
-            {"steps_total", BOOK_I64}, {"in_plan", BOOK_I32}};
+} book[] = {{HS_RUNS_STATUS, BOOK_STATE}, {HS_RUNS_RANK, BOOK_I32},        {HS_RUNS_ATTEMPTS, BOOK_I32},
+            {HS_RUNS_START, BOOK_F64},    {HS_RUNS_END, BOOK_F64},         {HS_RUNS_WALL, BOOK_F64},
+            {HS_RUNS_EPOCHS_DONE, BOOK_I64}, {HS_RUNS_STEPS, BOOK_I64},    {HS_RUNS_ERROR, BOOK_ERR},
+            {HS_RUNS_STEPS_TOTAL, BOOK_I64}, {HS_RUNS_IN_PLAN, BOOK_I32}};
 
 /* The file type of bookkeeping column c (H5T_ names are run-time values, hence a function). */
 static hid_t book_type(size_t c, hid_t state_type, hid_t err_type) {
@@ -513,7 +511,7 @@ static size_t ds_str_size(hid_t loc, const char *name) {
 static int create_col(hid_t runs, const hs_results_col *col, size_t R, size_t n_values) {
     hsize_t d1[1] = {R};
     hid_t t = col->type == HS_COL_INT ? H5T_STD_I64LE : col->type == HS_COL_FLOAT ? H5T_IEEE_F64LE : -1, ts = -1;
-    if (col->type == HS_COL_STR) t = ts = str_type(str_width(col->s, n_values, 32));
+    if (col->type == HS_COL_STR) t = ts = str_type(str_width(col->s, n_values, HS_KEY_STR_MIN_WIDTH));
     hid_t ds = t >= 0 ? create_ds(runs, col->name, t, 1, d1, NULL) : -1;
     if (ds >= 0) H5Dclose(ds);
     if (ts >= 0) H5Tclose(ts);
@@ -553,32 +551,32 @@ static int write_col(hid_t runs, const hs_results_col *col, size_t from, size_t 
  * pending. */
 static int write_rows(hs_results *f, hid_t runs, const hs_results_layout *L, size_t from, size_t to,
                       const char **what) {
-    size_t n = to - from, wc = ds_str_size(runs, "config");
+    size_t n = to - from, wc = ds_str_size(runs, HS_RUNS_CONFIG);
     double *dv = malloc(n * sizeof *dv);
     int *iv = malloc(n * sizeof *iv), *zv = calloc(n, sizeof *zv);
     long long *lv = calloc(n, sizeof *lv);
     unsigned char *sv = calloc(n, 1); /* HS_STATE_PENDING == 0 */
-    char *ev = calloc(n, ERROR_LEN);
+    char *ev = calloc(n, HS_ERROR_LEN);
     char *cfg = wc ? pack(L->configs, from, to, wc) : NULL;
-    hid_t t_cfg = str_type(wc ? wc : 1), t_err = str_type(ERROR_LEN);
+    hid_t t_cfg = str_type(wc ? wc : 1), t_err = str_type(HS_ERROR_LEN);
     int rc = !dv || !iv || !zv || !lv || !sv || !ev || t_cfg < 0 || t_err < 0 ? -1 : 0;
-    if (!cfg) rc = -1, *what = "/runs/config (a config longer than the column allows: write to a new file)";
+    if (!cfg) rc = -1, *what = HS_PATH_RUNS_CONFIG " (a config longer than the column allows: write to a new file)";
     for (size_t r = 0; !rc && r < n; r++) dv[r] = NAN, iv[r] = -1;
-    if (!rc) rc = write_1d(runs, "config", t_cfg, from, n, cfg);
-    if (!rc) rc = write_1d(runs, "rank", H5T_NATIVE_INT, from, n, iv);
-    if (!rc) rc = write_1d(runs, "attempts", H5T_NATIVE_INT, from, n, zv);
-    if (!rc) rc = write_1d(runs, "start", H5T_NATIVE_DOUBLE, from, n, dv);
-    if (!rc) rc = write_1d(runs, "end", H5T_NATIVE_DOUBLE, from, n, dv);
-    if (!rc) rc = write_1d(runs, "wall", H5T_NATIVE_DOUBLE, from, n, dv);
-    if (!rc) rc = write_1d(runs, "epochs_done", H5T_NATIVE_LLONG, from, n, lv);
-    if (!rc) rc = write_1d(runs, "steps", H5T_NATIVE_LLONG, from, n, lv);
-    if (!rc) rc = write_1d(runs, "error", t_err, from, n, ev);
+    if (!rc) rc = write_1d(runs, HS_RUNS_CONFIG, t_cfg, from, n, cfg);
+    if (!rc) rc = write_1d(runs, HS_RUNS_RANK, H5T_NATIVE_INT, from, n, iv);
+    if (!rc) rc = write_1d(runs, HS_RUNS_ATTEMPTS, H5T_NATIVE_INT, from, n, zv);
+    if (!rc) rc = write_1d(runs, HS_RUNS_START, H5T_NATIVE_DOUBLE, from, n, dv);
+    if (!rc) rc = write_1d(runs, HS_RUNS_END, H5T_NATIVE_DOUBLE, from, n, dv);
+    if (!rc) rc = write_1d(runs, HS_RUNS_WALL, H5T_NATIVE_DOUBLE, from, n, dv);
+    if (!rc) rc = write_1d(runs, HS_RUNS_EPOCHS_DONE, H5T_NATIVE_LLONG, from, n, lv);
+    if (!rc) rc = write_1d(runs, HS_RUNS_STEPS, H5T_NATIVE_LLONG, from, n, lv);
+    if (!rc) rc = write_1d(runs, HS_RUNS_ERROR, t_err, from, n, ev);
     for (size_t r = 0; !rc && r < n; r++) lv[r] = L->steps_total ? L->steps_total[from + r] : -1, iv[r] = 1;
     /* columns a file from an earlier hsweep may lack (in_plan is added by hs_results_mark_plan) */
-    if (!rc && H5Lexists(runs, "steps_total", H5P_DEFAULT) > 0)
-        rc = write_1d(runs, "steps_total", H5T_NATIVE_LLONG, from, n, lv);
-    if (!rc && H5Lexists(runs, "in_plan", H5P_DEFAULT) > 0) rc = write_1d(runs, "in_plan", H5T_NATIVE_INT, from, n, iv);
-    if (!rc) rc = write_1d(runs, "status", f->state_type, from, n, sv);
+    if (!rc && H5Lexists(runs, HS_RUNS_STEPS_TOTAL, H5P_DEFAULT) > 0)
+        rc = write_1d(runs, HS_RUNS_STEPS_TOTAL, H5T_NATIVE_LLONG, from, n, lv);
+    if (!rc && H5Lexists(runs, HS_RUNS_IN_PLAN, H5P_DEFAULT) > 0) rc = write_1d(runs, HS_RUNS_IN_PLAN, H5T_NATIVE_INT, from, n, iv);
+    if (!rc) rc = write_1d(runs, HS_RUNS_STATUS, f->state_type, from, n, sv);
     /* the ids last, after the key columns too (write_ids): a row counts once its id is there */
     free(dv), free(iv), free(zv), free(lv), free(sv), free(ev), free(cfg);
     if (t_cfg >= 0) H5Tclose(t_cfg);
@@ -588,9 +586,9 @@ static int write_rows(hs_results *f, hid_t runs, const hs_results_layout *L, siz
 
 /* Rank 0 only (independent I/O): the ids of rows [from, to), the last cells of a new row. */
 static int write_ids(hid_t runs, const hs_results_layout *L, size_t from, size_t to) {
-    char *ids = pack(L->ids, from, to, ID_LEN);
-    hid_t t_id = str_type(ID_LEN);
-    int rc = ids && t_id >= 0 ? write_1d(runs, "id", t_id, from, to - from, ids) : -1;
+    char *ids = pack(L->ids, from, to, HS_ID_LEN);
+    hid_t t_id = str_type(HS_ID_LEN);
+    int rc = ids && t_id >= 0 ? write_1d(runs, HS_RUNS_ID, t_id, from, to - from, ids) : -1;
     free(ids);
     if (t_id >= 0) H5Tclose(t_id);
     return rc;
@@ -648,10 +646,10 @@ static int create_series(MPI_Comm comm, hid_t sg, const hs_results_series *s, si
     const double nan = NAN;
     const long long none = -1;
     hid_t g = H5Gcreate2(sg, s->name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    hid_t v = g >= 0 ? create_series_ds(g, "values", H5T_IEEE_F64LE, 2 + s->ndim, dv, &nan) : -1;
-    hid_t p = v >= 0 ? create_series_ds(g, "point", H5T_STD_I64LE, 2, dp, &none) : -1;
-    int rc = p >= 0 && !attr_string(g, "axes", s->axes ? s->axes : "") &&
-                     (s->every == 0 || !attr_int(g, "every", (long long)s->every))
+    hid_t v = g >= 0 ? create_series_ds(g, HS_SERIES_VALUES, H5T_IEEE_F64LE, 2 + s->ndim, dv, &nan) : -1;
+    hid_t p = v >= 0 ? create_series_ds(g, HS_SERIES_POINT, H5T_STD_I64LE, 2, dp, &none) : -1;
+    int rc = p >= 0 && !attr_string(g, HS_SERIES_AXES, s->axes ? s->axes : "") &&
+                     (s->every == 0 || !attr_int(g, HS_SERIES_EVERY, (long long)s->every))
                  ? 0
                  : -1;
     if (!rc) rc = fill_fresh(comm, v, zeros) || fill_fresh(comm, p, zeros) ? -1 : 0;
@@ -675,11 +673,11 @@ static int create_layout(MPI_Comm comm, hs_results *f, const hs_results_layout *
     gmtime_r(&now, &tm);
     strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
     *what = "root attributes";
-    int rc = attr_string(file, "format", FORMAT) || attr_string(file, "hsweep_version", L->hsweep_version) ||
-                     attr_int(file, "schema_version", L->schema_version) || attr_string(file, "spec", L->spec_text) ||
-                     attr_string(file, "spec_path", L->spec_path) || attr_string(file, "plan_digest", L->plan_digest) ||
-                     attr_string(file, "overrides", L->overrides ? L->overrides : "") ||
-                     attr_string(file, "created", buf)
+    int rc = attr_string(file, HS_ATTR_FORMAT, HS_RESULTS_FORMAT) || attr_string(file, HS_ATTR_HSWEEP_VERSION, L->hsweep_version) ||
+                     attr_int(file, HS_ATTR_SCHEMA_VERSION, L->schema_version) || attr_string(file, HS_ATTR_SPEC, L->spec_text) ||
+                     attr_string(file, HS_ATTR_SPEC_PATH, L->spec_path) || attr_string(file, HS_ATTR_PLAN_DIGEST, L->plan_digest) ||
+                     attr_string(file, HS_ATTR_OVERRIDES, L->overrides ? L->overrides : "") ||
+                     attr_string(file, HS_ATTR_CREATED, buf)
                  ? -1
                  : 0;
     if (!rc) {
@@ -687,24 +685,24 @@ static int create_layout(MPI_Comm comm, hs_results *f, const hs_results_layout *
         hs_sha256(L->spec_text, strlen(L->spec_text), digest);
         char hex[65];
         for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", digest[i]);
-        rc = attr_string(file, "spec_sha256", hex);
+        rc = attr_string(file, HS_ATTR_SPEC_SHA256, hex);
     }
     if (agree(comm, rc)) return -1;
 
-    hid_t runs = H5Gcreate2(file, "runs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    hid_t recs = H5Gcreate2(file, "records", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    hid_t lays = H5Gcreate2(file, "layers", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t runs = H5Gcreate2(file, HS_GROUP_RUNS, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t recs = H5Gcreate2(file, HS_GROUP_RECORDS, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t lays = H5Gcreate2(file, HS_GROUP_LAYERS, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     rc = agree(comm, runs < 0 || recs < 0 || lays < 0 ? -1 : 0);
 
     /* Fixed-length strings, twice as wide as the longest value so that runs appended by a
      * later resume (a grown plan) usually fit. */
-    size_t cfg_len = str_width(L->configs, R, 256);
-    hid_t t_id = str_type(ID_LEN), t_cfg = str_type(cfg_len), t_err = str_type(ERROR_LEN);
+    size_t cfg_len = str_width(L->configs, R, HS_CONFIG_MIN_WIDTH);
+    hid_t t_id = str_type(HS_ID_LEN), t_cfg = str_type(cfg_len), t_err = str_type(HS_ERROR_LEN);
     if (t_id < 0 || t_cfg < 0 || t_err < 0) rc = -1;
     const double nan = NAN;
 
     /* Metadata first (collective creation); the run table's values follow from rank 0 alone. */
-    if (!rc) *what = "/runs datasets";
+    if (!rc) *what = HS_PATH_RUNS " datasets";
     hid_t ds;
 #define STEP(create)                                                                                               \
     do {                                                                                                           \
@@ -714,12 +712,12 @@ static int create_layout(MPI_Comm comm, hs_results *f, const hs_results_layout *
             rc = agree(comm, ds >= 0 ? 0 : -1);                                                                    \
         }                                                                                                          \
     } while (0)
-    STEP(create_ds(runs, "id", t_id, 1, d1, NULL));
-    STEP(create_ds(runs, "config", t_cfg, 1, d1, NULL));
+    STEP(create_ds(runs, HS_RUNS_ID, t_id, 1, d1, NULL));
+    STEP(create_ds(runs, HS_RUNS_CONFIG, t_cfg, 1, d1, NULL));
     for (size_t c = 0; !rc && c < sizeof book / sizeof book[0]; c++)
         STEP(create_ds(runs, book[c].name, book_type(c, f->state_type, t_err), 1, d1, NULL));
     for (size_t c = 0; !rc && c < L->n_cols; c++) rc = agree(comm, create_col(runs, &L->cols[c], R, R));
-    if (!rc) *what = "/records and /layers datasets";
+    if (!rc) *what = HS_PATH_RECORDS " and " HS_PATH_LAYERS " datasets";
 #undef STEP
     const hsize_t none[MAX_RANK] = {0};
     for (size_t g = 0; g < 2; g++)
@@ -731,8 +729,8 @@ static int create_layout(MPI_Comm comm, hs_results *f, const hs_results_layout *
             if (ds >= 0) H5Dclose(ds);
         }
     if (!rc && L->n_series) {
-        *what = "/series";
-        hid_t sg = H5Gcreate2(file, "series", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        *what = HS_PATH_SERIES;
+        hid_t sg = H5Gcreate2(file, HS_GROUP_SERIES, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
         rc = agree(comm, sg < 0 ? -1 : 0);
         for (size_t k = 0; !rc && k < L->n_series; k++)
             if (agree(comm, create_series(comm, sg, &L->series[k], R))) rc = -1, *what = L->series[k].name;
@@ -765,9 +763,9 @@ double hs_results_layout_bytes(const hs_results_layout *L) {
         for (int d = 0; d < L->series[k].ndim; d++) per *= (double)L->series[k].dims[d];
         b += R * (double)L->series[k].n_points * (per + 8);
     }
-    double row = ID_LEN + (double)str_width(L->configs, L->n_runs, 256) + ERROR_LEN + 4 * 4 + 8 * 6 + 1;
+    double row = HS_ID_LEN + (double)str_width(L->configs, L->n_runs, HS_CONFIG_MIN_WIDTH) + HS_ERROR_LEN + 4 * 4 + 8 * 6 + 1;
     for (size_t c = 0; c < L->n_cols; c++)
-        row += L->cols[c].type == HS_COL_STR ? (double)str_width(L->cols[c].s, L->n_runs, 32) : 8;
+        row += L->cols[c].type == HS_COL_STR ? (double)str_width(L->cols[c].s, L->n_runs, HS_KEY_STR_MIN_WIDTH) : 8;
     return b + R * row + 64e3; /* + HDF5's own metadata, a few kB per dataset */
 }
 
@@ -835,7 +833,7 @@ hs_code hs_results_create(MPI_Comm comm, const char *path, const hs_results_layo
         results_free(f);
         return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
     }
-    for (size_t r = 0; r < L->n_runs; r++) snprintf(f->ids[r], ID_LEN, "%s", L->ids[r]);
+    for (size_t r = 0; r < L->n_runs; r++) snprintf(f->ids[r], HS_ID_LEN, "%s", L->ids[r]);
 
     /* A file that cannot hold the layout is refused before it is made: a sweep that fills the
      * disk half way through its prologue helps nobody. */
@@ -963,7 +961,7 @@ static int read_1d(hid_t loc, const char *name, hid_t mtype, size_t n, void *buf
 
 /* Rows of a run table whose id dataset has n cells: the leading cells with an id. The id is the
  * last thing written for a new row, so a row without one was never finished being added. */
-static size_t rows_with_id(const char (*ids)[ID_LEN], size_t n) {
+static size_t rows_with_id(const char (*ids)[HS_ID_LEN], size_t n) {
     size_t r = 0;
     while (r < n && ids[r][0]) r++;
     return r;
@@ -972,12 +970,12 @@ static size_t rows_with_id(const char (*ids)[ID_LEN], size_t n) {
 /* The series of an opened file: every group under /series with its values' shape and axes.
  * Returns NULL when all is well, else why (the name of the bad series in *bad). */
 static const char *open_series(hs_results *f, const char **bad) {
-    if (H5Lexists(f->file, "series", H5P_DEFAULT) <= 0) return NULL; /* a file without series */
-    hid_t sg = H5Gopen2(f->file, "series", H5P_DEFAULT);
-    if (sg < 0) return "cannot open /series";
+    if (H5Lexists(f->file, HS_GROUP_SERIES, H5P_DEFAULT) <= 0) return NULL; /* a file without series */
+    hid_t sg = H5Gopen2(f->file, HS_GROUP_SERIES, H5P_DEFAULT);
+    if (sg < 0) return "cannot open " HS_PATH_SERIES;
     size_t n = 0;
     char **names = list_names(sg, &n);
-    const char *why = names ? NULL : "cannot list /series";
+    const char *why = names ? NULL : "cannot list " HS_PATH_SERIES;
     f->series = calloc(n + 1, sizeof *f->series);
     if (!why && !f->series) why = "out of memory";
     for (size_t k = 0; !why && k < n; k++) {
@@ -986,17 +984,17 @@ static const char *open_series(hs_results *f, const char **bad) {
         f->n_series = k + 1;
         *bad = s->name;
         hid_t g = H5Gopen2(sg, s->name, H5P_DEFAULT);
-        hid_t ds = g >= 0 ? H5Dopen2(g, "values", H5P_DEFAULT) : -1;
+        hid_t ds = g >= 0 ? H5Dopen2(g, HS_SERIES_VALUES, H5P_DEFAULT) : -1;
         hid_t sp = ds >= 0 ? H5Dget_space(ds) : -1;
         int rank = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
         hsize_t dims[MAX_RANK] = {0}, dp[2] = {0};
-        s->axes = g >= 0 ? attr_read_string(g, "axes") : NULL;
+        s->axes = g >= 0 ? attr_read_string(g, HS_SERIES_AXES) : NULL;
         if (rank < 2 || rank > MAX_RANK || H5Sget_simple_extent_dims(sp, dims, NULL) < 0 || !s->axes)
-            why = "malformed /series group (values, axes)";
-        else if (dims_of(g, "point", dp, 2) || dp[0] != dims[0] || dp[1] != dims[1])
-            why = "malformed /series group (point)";
+            why = "malformed " HS_PATH_SERIES " group (" HS_SERIES_VALUES ", " HS_SERIES_AXES ")";
+        else if (dims_of(g, HS_SERIES_POINT, dp, 2) || dp[0] != dims[0] || dp[1] != dims[1])
+            why = "malformed " HS_PATH_SERIES " group (" HS_SERIES_POINT ")";
         else if (dims[0] < f->n_runs)
-            why = "/series group with fewer runs than /runs";
+            why = HS_PATH_SERIES " group with fewer runs than " HS_PATH_RUNS;
         if (!why) {
             s->ndim = rank - 2, s->n_points = dims[1];
             for (int d = 0; d < s->ndim; d++) s->dims[d] = dims[2 + d];
@@ -1029,32 +1027,32 @@ hs_code hs_results_open(MPI_Comm comm, const char *path, hs_results **out, hs_er
     for (int a = 0; a < 6; a++) f->attr_text[a] = attr_read_string(f->file, attr_names[a]);
     const char *why = NULL;
     char series_why[256];
-    if (!f->attr_text[0] || strcmp(f->attr_text[0], FORMAT) != 0) why = "not an hsweep results file (format attribute)";
-    hid_t runs = why ? -1 : H5Gopen2(f->file, "runs", H5P_DEFAULT);
-    hid_t recs = runs >= 0 ? H5Gopen2(f->file, "records", H5P_DEFAULT) : -1;
-    hid_t lays = recs >= 0 ? H5Gopen2(f->file, "layers", H5P_DEFAULT) : -1;
-    if (!why && lays < 0) why = "missing /runs, /records or /layers";
+    if (!f->attr_text[0] || strcmp(f->attr_text[0], HS_RESULTS_FORMAT) != 0) why = "not an hsweep results file (" HS_ATTR_FORMAT " attribute)";
+    hid_t runs = why ? -1 : H5Gopen2(f->file, HS_GROUP_RUNS, H5P_DEFAULT);
+    hid_t recs = runs >= 0 ? H5Gopen2(f->file, HS_GROUP_RECORDS, H5P_DEFAULT) : -1;
+    hid_t lays = recs >= 0 ? H5Gopen2(f->file, HS_GROUP_LAYERS, H5P_DEFAULT) : -1;
+    if (!why && lays < 0) why = "missing " HS_PATH_RUNS ", " HS_PATH_RECORDS " or " HS_PATH_LAYERS;
     hsize_t d1[1] = {0};
-    if (!why && dims_of(runs, "id", d1, 1)) why = "missing /runs/id";
+    if (!why && dims_of(runs, HS_RUNS_ID, d1, 1)) why = "missing " HS_PATH_RUNS_ID;
     if (!why) {
         f->n_runs = d1[0];
         f->ids = calloc(f->n_runs ? f->n_runs : 1, sizeof *f->ids);
         f->states = calloc(f->n_runs ? f->n_runs : 1, 1);
         f->attempts = calloc(f->n_runs ? f->n_runs : 1, sizeof *f->attempts);
-        f->config_w = ds_str_size(runs, "config");
+        f->config_w = ds_str_size(runs, HS_RUNS_CONFIG);
         f->configs = f->config_w ? calloc(f->n_runs ? f->n_runs : 1, f->config_w + 1) : NULL;
-        hid_t t_id = str_type(ID_LEN), t_cfg = str_type(f->config_w + 1);
+        hid_t t_id = str_type(HS_ID_LEN), t_cfg = str_type(f->config_w + 1);
         if (!f->ids || !f->states || !f->attempts || !f->configs || t_id < 0 || t_cfg < 0) why = "out of memory";
-        else if (read_1d(runs, "id", t_id, f->n_runs, f->ids) ||
-                 !(f->n_runs = rows_with_id((const char(*)[ID_LEN])f->ids, f->n_runs), 1) ||
-                 read_1d(runs, "status", f->state_type, f->n_runs, f->states) ||
-                 read_1d(runs, "attempts", H5T_NATIVE_INT, f->n_runs, f->attempts) ||
-                 read_1d(runs, "config", t_cfg, f->n_runs, f->configs))
-            why = "cannot read /runs/id, status, attempts or config";
+        else if (read_1d(runs, HS_RUNS_ID, t_id, f->n_runs, f->ids) ||
+                 !(f->n_runs = rows_with_id((const char(*)[HS_ID_LEN])f->ids, f->n_runs), 1) ||
+                 read_1d(runs, HS_RUNS_STATUS, f->state_type, f->n_runs, f->states) ||
+                 read_1d(runs, HS_RUNS_ATTEMPTS, H5T_NATIVE_INT, f->n_runs, f->attempts) ||
+                 read_1d(runs, HS_RUNS_CONFIG, t_cfg, f->n_runs, f->configs))
+            why = "cannot read " HS_PATH_RUNS_ID ", " HS_RUNS_STATUS ", " HS_RUNS_ATTEMPTS " or " HS_RUNS_CONFIG;
         f->config_w += 1, f->n_configs = f->n_runs;
         if (t_id >= 0) H5Tclose(t_id);
         if (t_cfg >= 0) H5Tclose(t_cfg);
-        hid_t sa = H5Aexists(f->file, "schema_version") > 0 ? H5Aopen(f->file, "schema_version", H5P_DEFAULT) : -1;
+        hid_t sa = H5Aexists(f->file, HS_ATTR_SCHEMA_VERSION) > 0 ? H5Aopen(f->file, HS_ATTR_SCHEMA_VERSION, H5P_DEFAULT) : -1;
         long long sv = -1;
         if (sa >= 0 && H5Aread(sa, H5T_NATIVE_LLONG, &sv) < 0) sv = -1;
         if (sa >= 0) H5Aclose(sa);
@@ -1064,15 +1062,15 @@ hs_code hs_results_open(MPI_Comm comm, const char *path, hs_results **out, hs_er
         f->metrics = list_names(recs, &f->n_metrics);
         f->layer_metrics = list_names(lays, &f->n_layer_metrics);
         hsize_t d2[2] = {0}, d3[3] = {0};
-        if (!f->metrics || !f->layer_metrics) why = "cannot list /records or /layers";
-        else if (f->n_metrics && dims_of(recs, f->metrics[0], d2, 2)) why = "malformed /records dataset";
-        else if (f->n_layer_metrics && dims_of(lays, f->layer_metrics[0], d3, 3)) why = "malformed /layers dataset";
+        if (!f->metrics || !f->layer_metrics) why = "cannot list " HS_PATH_RECORDS " or " HS_PATH_LAYERS;
+        else if (f->n_metrics && dims_of(recs, f->metrics[0], d2, 2)) why = "malformed " HS_PATH_RECORDS " dataset";
+        else if (f->n_layer_metrics && dims_of(lays, f->layer_metrics[0], d3, 3)) why = "malformed " HS_PATH_LAYERS " dataset";
         f->n_records = d2[1] ? d2[1] : d3[1];
         f->max_layers = d3[2];
     }
     const char *bad = NULL;
     if (!why && (why = open_series(f, &bad)) && bad) {
-        snprintf(series_why, sizeof series_why, "%s: /series/%s", why, bad);
+        snprintf(series_why, sizeof series_why, "%s: " HS_PATH_SERIES "/%s", why, bad);
         why = series_why;
     }
     if (lays >= 0) H5Gclose(lays);
@@ -1094,7 +1092,7 @@ hs_code hs_results_use_metrics(hs_results *f, const char *const *metrics, size_t
     char **have[2] = {f->metrics, f->layer_metrics};
     size_t n_have[2] = {f->n_metrics, f->n_layer_metrics}, n_want[2] = {n_metrics, n_layer_metrics};
     const char *const *want[2] = {metrics, layer_metrics};
-    static const char *const group[2] = {"records", "layers"};
+    static const char *const group[2] = {HS_GROUP_RECORDS, HS_GROUP_LAYERS};
     for (int g = 0; g < 2; g++)
         for (size_t i = 0; i < n_want[g]; i++) {
             size_t j = 0;
@@ -1210,9 +1208,9 @@ static int extend_group(MPI_Comm comm, hid_t file, const char *group, hsize_t R,
 static int grow_series(MPI_Comm comm, hid_t file, const hs_results *f, const hs_results_layout *L, size_t R,
                        const char **what) {
     if (!f->n_series && !L->n_series) return 0;
-    *what = "/series";
-    hid_t sg = H5Lexists(file, "series", H5P_DEFAULT) > 0 ? H5Gopen2(file, "series", H5P_DEFAULT)
-                                                         : H5Gcreate2(file, "series", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    *what = HS_PATH_SERIES;
+    hid_t sg = H5Lexists(file, HS_GROUP_SERIES, H5P_DEFAULT) > 0 ? H5Gopen2(file, HS_GROUP_SERIES, H5P_DEFAULT)
+                                                         : H5Gcreate2(file, HS_GROUP_SERIES, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     int rc = agree(comm, sg < 0 ? -1 : 0);
     if (rc) {
         if (sg >= 0) H5Gclose(sg);
@@ -1228,14 +1226,14 @@ static int grow_series(MPI_Comm comm, hid_t file, const hs_results *f, const hs_
                 for (int d = 0; d < s->ndim; d++)
                     if (L->series[j].dims[d] > want[2 + d]) want[2 + d] = L->series[j].dims[d];
                 hid_t g = H5Gopen2(sg, s->name, H5P_DEFAULT);
-                if (g < 0 || (H5Aexists(g, "every") > 0 && H5Adelete(g, "every") < 0) ||
-                    (L->series[j].every && attr_int(g, "every", (long long)L->series[j].every)))
+                if (g < 0 || (H5Aexists(g, HS_SERIES_EVERY) > 0 && H5Adelete(g, HS_SERIES_EVERY) < 0) ||
+                    (L->series[j].every && attr_int(g, HS_SERIES_EVERY, (long long)L->series[j].every)))
                     rc = -1;
                 if (g >= 0) H5Gclose(g);
             }
         hid_t g = rc ? -1 : H5Gopen2(sg, s->name, H5P_DEFAULT);
         rc = agree(comm, rc || g < 0 ? -1 : 0);
-        if (rc || extend_ds(comm, g, "values", want) || extend_ds(comm, g, "point", want)) rc = -1, *what = s->name;
+        if (rc || extend_ds(comm, g, HS_SERIES_VALUES, want) || extend_ds(comm, g, HS_SERIES_POINT, want)) rc = -1, *what = s->name;
         if (g >= 0) H5Gclose(g);
     }
     for (size_t j = 0; !rc && j < L->n_series; j++)
@@ -1281,11 +1279,11 @@ hs_code hs_results_grow(MPI_Comm comm, hs_results *f, const hs_results_layout *L
     }
     const char *what = "datasets";
     /* each collective step agreed on before the next (see agree()) */
-    int rc = agree(comm, extend_group(comm, f->file, "runs", R, N, Lm));
-    if (!rc) rc = agree(comm, extend_group(comm, f->file, "records", R, N, Lm));
-    if (!rc) rc = agree(comm, extend_group(comm, f->file, "layers", R, N, Lm));
+    int rc = agree(comm, extend_group(comm, f->file, HS_GROUP_RUNS, R, N, Lm));
+    if (!rc) rc = agree(comm, extend_group(comm, f->file, HS_GROUP_RECORDS, R, N, Lm));
+    if (!rc) rc = agree(comm, extend_group(comm, f->file, HS_GROUP_LAYERS, R, N, Lm));
     if (!rc) rc = agree(comm, grow_series(comm, f->file, f, L, R, &what));
-    hid_t runs = rc ? -1 : H5Gopen2(f->file, "runs", H5P_DEFAULT);
+    hid_t runs = rc ? -1 : H5Gopen2(f->file, HS_GROUP_RUNS, H5P_DEFAULT);
     if (!rc) rc = agree(comm, runs < 0 ? -1 : 0);
     /* key columns that vary only now: new datasets (collective), filled for every run below */
     unsigned char *fresh = calloc(L->n_cols + 1, 1);
@@ -1301,10 +1299,10 @@ hs_code hs_results_grow(MPI_Comm comm, hs_results *f, const hs_results_layout *L
         hs_sha256(L->spec_text, strlen(L->spec_text), digest);
         for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", digest[i]);
         what = "root attributes";
-        rc = agree(comm, replace_attr(f->file, "spec", L->spec_text) || replace_attr(f->file, "spec_path", L->spec_path) ||
-                                 replace_attr(f->file, "spec_sha256", hex) ||
-                                 replace_attr(f->file, "plan_digest", L->plan_digest) ||
-                                 replace_attr(f->file, "overrides", L->overrides ? L->overrides : "")
+        rc = agree(comm, replace_attr(f->file, HS_ATTR_SPEC, L->spec_text) || replace_attr(f->file, HS_ATTR_SPEC_PATH, L->spec_path) ||
+                                 replace_attr(f->file, HS_ATTR_SPEC_SHA256, hex) ||
+                                 replace_attr(f->file, HS_ATTR_PLAN_DIGEST, L->plan_digest) ||
+                                 replace_attr(f->file, HS_ATTR_OVERRIDES, L->overrides ? L->overrides : "")
                              ? -1
                              : 0);
     }
@@ -1332,7 +1330,7 @@ hs_code hs_results_grow(MPI_Comm comm, hs_results *f, const hs_results_layout *L
         hs_error_hint(err, "rows already in the file are untouched; fix the cause (e.g. free space) and resume again");
         return HS_ERR_IO;
     }
-    char (*ids)[ID_LEN] = realloc(f->ids, R * sizeof *ids);
+    char (*ids)[HS_ID_LEN] = realloc(f->ids, R * sizeof *ids);
     unsigned char *states = ids ? realloc(f->states, R) : NULL;
     int *attempts = states ? realloc(f->attempts, R * sizeof *attempts) : NULL;
     if (ids) f->ids = ids;
@@ -1340,7 +1338,7 @@ hs_code hs_results_grow(MPI_Comm comm, hs_results *f, const hs_results_layout *L
     if (attempts) f->attempts = attempts;
     if (!ids || !states || !attempts) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
     for (size_t r = old_R; r < R; r++)
-        snprintf(f->ids[r], ID_LEN, "%s", L->ids[r]), f->states[r] = HS_STATE_PENDING, f->attempts[r] = 0;
+        snprintf(f->ids[r], HS_ID_LEN, "%s", L->ids[r]), f->states[r] = HS_STATE_PENDING, f->attempts[r] = 0;
     /* configs of the appended rows are the caller's; the file's copy serves only open-time checks */
     f->n_runs = R, f->n_records = N, f->max_layers = Lm;
     if (series_adopt(f, L->series, L->n_series)) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
@@ -1348,11 +1346,11 @@ hs_code hs_results_grow(MPI_Comm comm, hs_results *f, const hs_results_layout *L
 }
 
 hs_code hs_results_mark_plan(MPI_Comm comm, hs_results *f, const unsigned char *in_plan, hs_error *err) {
-    hid_t runs = H5Gopen2(f->file, "runs", H5P_DEFAULT);
+    hid_t runs = H5Gopen2(f->file, HS_GROUP_RUNS, H5P_DEFAULT);
     int rc = agree(comm, runs < 0 ? -1 : 0);
     hsize_t d1[1] = {f->n_runs};
-    if (!rc && H5Lexists(runs, "in_plan", H5P_DEFAULT) <= 0) { /* a file from before the column */
-        hid_t ds = create_ds(runs, "in_plan", H5T_STD_I32LE, 1, d1, NULL);
+    if (!rc && H5Lexists(runs, HS_RUNS_IN_PLAN, H5P_DEFAULT) <= 0) { /* a file from before the column */
+        hid_t ds = create_ds(runs, HS_RUNS_IN_PLAN, H5T_STD_I32LE, 1, d1, NULL);
         if (ds >= 0) H5Dclose(ds);
         rc = agree(comm, ds < 0 ? -1 : 0);
     }
@@ -1361,7 +1359,7 @@ hs_code hs_results_mark_plan(MPI_Comm comm, hs_results *f, const unsigned char *
     if (!rc && rank == 0 && f->n_runs) {
         int *v = malloc(f->n_runs * sizeof *v);
         for (size_t r = 0; v && r < f->n_runs; r++) v[r] = in_plan[r] != 0;
-        rc = v ? write_1d(runs, "in_plan", H5T_NATIVE_INT, 0, f->n_runs, v) : -1;
+        rc = v ? write_1d(runs, HS_RUNS_IN_PLAN, H5T_NATIVE_INT, 0, f->n_runs, v) : -1;
         free(v);
     }
     cause_buf cb;
@@ -1369,16 +1367,16 @@ hs_code hs_results_mark_plan(MPI_Comm comm, hs_results *f, const unsigned char *
     if (runs >= 0) H5Gclose(runs);
     rc = agree(comm, rc);
     if (!rc) rc = agree(comm, H5Fflush(f->file, H5F_SCOPE_GLOBAL) < 0 ? -1 : 0);
-    if (rc) return HS_FAIL(err, HS_ERR_IO, "%s: cannot write /runs/in_plan%s%s", f->path, cause[0] ? ": " : "", cause);
+    if (rc) return HS_FAIL(err, HS_ERR_IO, "%s: cannot write " HS_PATH_RUNS_IN_PLAN "%s%s", f->path, cause[0] ? ": " : "", cause);
     return HS_OK;
 }
 
 hs_code hs_results_add_session(MPI_Comm comm, hs_results *f, const char *line, hs_error *err) {
-    char *old = attr_read_string(f->file, "sessions");
+    char *old = attr_read_string(f->file, HS_ATTR_SESSIONS);
     hs_str all = {0};
     hs_code sc = hs_str_printf(&all, "%s%s\n", old ? old : "", line);
     free(old);
-    int rc = agree(comm, sc == HS_OK && !replace_attr(f->file, "sessions", all.buf) ? 0 : -1);
+    int rc = agree(comm, sc == HS_OK && !replace_attr(f->file, HS_ATTR_SESSIONS, all.buf) ? 0 : -1);
     hs_str_free(&all);
     if (!rc) rc = agree(comm, H5Fflush(f->file, H5F_SCOPE_GLOBAL) < 0 ? -1 : 0);
     if (rc) return HS_FAIL(err, HS_ERR_IO, "%s: cannot record the session", f->path);
@@ -1389,13 +1387,13 @@ hs_code hs_results_add_session(MPI_Comm comm, hs_results *f, const char *line, h
 
 hs_code hs_results_mark_running(hs_results *f, size_t i, int rank, double start, hs_error *err) {
     if (i >= f->n_runs) return HS_FAIL(err, HS_ERR_INTERNAL, "run %zu of %zu", i, f->n_runs);
-    hid_t runs = H5Gopen2(f->file, "runs", H5P_DEFAULT);
+    hid_t runs = H5Gopen2(f->file, HS_GROUP_RUNS, H5P_DEFAULT);
     unsigned char st = HS_STATE_RUNNING;
     int attempts = f->attempts[i] + 1; /* counted before it starts: a rank that dies has used it */
-    int ok = runs >= 0 && !write_1d(runs, "rank", H5T_NATIVE_INT, i, 1, &rank) &&
-             !write_1d(runs, "start", H5T_NATIVE_DOUBLE, i, 1, &start) &&
-             !write_1d(runs, "attempts", H5T_NATIVE_INT, i, 1, &attempts) &&
-             !write_1d(runs, "status", f->state_type, i, 1, &st);
+    int ok = runs >= 0 && !write_1d(runs, HS_RUNS_RANK, H5T_NATIVE_INT, i, 1, &rank) &&
+             !write_1d(runs, HS_RUNS_START, H5T_NATIVE_DOUBLE, i, 1, &start) &&
+             !write_1d(runs, HS_RUNS_ATTEMPTS, H5T_NATIVE_INT, i, 1, &attempts) &&
+             !write_1d(runs, HS_RUNS_STATUS, f->state_type, i, 1, &st);
     cause_buf cb;
     const char *cause = ok ? "" : h5_cause(&cb, f->path);
     if (runs >= 0) H5Gclose(runs);
@@ -1421,12 +1419,12 @@ static int live_open(hs_results *f) {
     if (!(f->live_ds = malloc(n * sizeof *f->live_ds))) return -1;
     f->n_live_ds = n;
     for (size_t k = 0; k < n; k++) f->live_ds[k] = -1;
-    hid_t recs = H5Gopen2(f->file, "records", H5P_DEFAULT), runs = H5Gopen2(f->file, "runs", H5P_DEFAULT);
+    hid_t recs = H5Gopen2(f->file, HS_GROUP_RECORDS, H5P_DEFAULT), runs = H5Gopen2(f->file, HS_GROUP_RUNS, H5P_DEFAULT);
     int rc = recs < 0 || runs < 0 ? -1 : 0;
     for (size_t m = 0; !rc && m < f->n_metrics; m++)
         if ((f->live_ds[m] = H5Dopen2(recs, f->metrics[m], H5P_DEFAULT)) < 0) rc = -1;
-    if (!rc && (f->live_ds[n - 2] = H5Dopen2(runs, "epochs_done", H5P_DEFAULT)) < 0) rc = -1;
-    if (!rc && (f->live_ds[n - 1] = H5Dopen2(runs, "steps", H5P_DEFAULT)) < 0) rc = -1;
+    if (!rc && (f->live_ds[n - 2] = H5Dopen2(runs, HS_RUNS_EPOCHS_DONE, H5P_DEFAULT)) < 0) rc = -1;
+    if (!rc && (f->live_ds[n - 1] = H5Dopen2(runs, HS_RUNS_STEPS, H5P_DEFAULT)) < 0) rc = -1;
     if (recs >= 0) H5Gclose(recs);
     if (runs >= 0) H5Gclose(runs);
     if (rc) live_close(f);
@@ -1454,12 +1452,12 @@ hs_code hs_results_write_point(hs_results *f, size_t i, size_t t, const double *
 
 hs_code hs_results_mark_failed(hs_results *f, size_t i, const char *why, hs_error *err) {
     if (i >= f->n_runs) return HS_FAIL(err, HS_ERR_INTERNAL, "run %zu of %zu", i, f->n_runs);
-    char msg[ERROR_LEN] = {0};
+    char msg[HS_ERROR_LEN] = {0};
     snprintf(msg, sizeof msg, "%s", why);
-    hid_t runs = H5Gopen2(f->file, "runs", H5P_DEFAULT), t_err = str_type(ERROR_LEN);
+    hid_t runs = H5Gopen2(f->file, HS_GROUP_RUNS, H5P_DEFAULT), t_err = str_type(HS_ERROR_LEN);
     unsigned char st = HS_STATE_FAILED;
-    int ok = runs >= 0 && t_err >= 0 && !write_1d(runs, "error", t_err, i, 1, msg) &&
-             !write_1d(runs, "status", f->state_type, i, 1, &st);
+    int ok = runs >= 0 && t_err >= 0 && !write_1d(runs, HS_RUNS_ERROR, t_err, i, 1, msg) &&
+             !write_1d(runs, HS_RUNS_STATUS, f->state_type, i, 1, &st);
     if (t_err >= 0) H5Tclose(t_err);
     if (runs >= 0) H5Gclose(runs);
     if (!ok) return HS_FAIL(err, HS_ERR_IO, "%s: cannot mark run %s failed", f->path, f->ids[i]);
@@ -1475,8 +1473,8 @@ hs_code hs_results_write_run(hs_results *f, size_t i, const hs_results_row *row,
     size_t N = f->n_records, Lm = f->max_layers;
     double *buf = malloc((N * (Lm ? Lm : 1) + 1) * sizeof *buf);
     if (!buf) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
-    hid_t recs = H5Gopen2(f->file, "records", H5P_DEFAULT), lays = H5Gopen2(f->file, "layers", H5P_DEFAULT);
-    hid_t runs = H5Gopen2(f->file, "runs", H5P_DEFAULT);
+    hid_t recs = H5Gopen2(f->file, HS_GROUP_RECORDS, H5P_DEFAULT), lays = H5Gopen2(f->file, HS_GROUP_LAYERS, H5P_DEFAULT);
+    hid_t runs = H5Gopen2(f->file, HS_GROUP_RUNS, H5P_DEFAULT);
     if (recs < 0 || lays < 0 || runs < 0) rc = -1, what = "groups";
     for (size_t m = 0; !rc && records && m < f->n_metrics; m++) {
         for (size_t t = 0; t < N; t++) buf[t] = records[t * f->n_metrics + m];
@@ -1488,23 +1486,23 @@ hs_code hs_results_write_run(hs_results *f, size_t i, const hs_results_row *row,
         if (write_row(lays, f->layer_metrics[m], H5T_NATIVE_DOUBLE, i, buf)) rc = -1, what = f->layer_metrics[m];
     }
     if (!rc) {
-        char msg[ERROR_LEN] = {0};
+        char msg[HS_ERROR_LEN] = {0};
         snprintf(msg, sizeof msg, "%s", row->error ? row->error : "");
-        hid_t t_err = str_type(ERROR_LEN);
+        hid_t t_err = str_type(HS_ERROR_LEN);
         unsigned char st = (unsigned char)row->state;
         what = "the run table";
-        rc = t_err < 0 || write_1d(runs, "rank", H5T_NATIVE_INT, i, 1, &row->rank) ||
-                     write_1d(runs, "attempts", H5T_NATIVE_INT, i, 1, &row->attempts) ||
-                     write_1d(runs, "start", H5T_NATIVE_DOUBLE, i, 1, &row->start) ||
-                     write_1d(runs, "end", H5T_NATIVE_DOUBLE, i, 1, &row->end) ||
-                     write_1d(runs, "wall", H5T_NATIVE_DOUBLE, i, 1, &row->wall) ||
-                     write_1d(runs, "epochs_done", H5T_NATIVE_LLONG, i, 1, &row->epochs_done) ||
-                     write_1d(runs, "steps", H5T_NATIVE_LLONG, i, 1, &row->steps) ||
-                     write_1d(runs, "error", t_err, i, 1, msg)
+        rc = t_err < 0 || write_1d(runs, HS_RUNS_RANK, H5T_NATIVE_INT, i, 1, &row->rank) ||
+                     write_1d(runs, HS_RUNS_ATTEMPTS, H5T_NATIVE_INT, i, 1, &row->attempts) ||
+                     write_1d(runs, HS_RUNS_START, H5T_NATIVE_DOUBLE, i, 1, &row->start) ||
+                     write_1d(runs, HS_RUNS_END, H5T_NATIVE_DOUBLE, i, 1, &row->end) ||
+                     write_1d(runs, HS_RUNS_WALL, H5T_NATIVE_DOUBLE, i, 1, &row->wall) ||
+                     write_1d(runs, HS_RUNS_EPOCHS_DONE, H5T_NATIVE_LLONG, i, 1, &row->epochs_done) ||
+                     write_1d(runs, HS_RUNS_STEPS, H5T_NATIVE_LLONG, i, 1, &row->steps) ||
+                     write_1d(runs, HS_RUNS_ERROR, t_err, i, 1, msg)
                  ? -1
                  : 0;
         /* the commit marker: written last, so a reader never sees "done" without the data */
-        if (!rc) rc = write_1d(runs, "status", f->state_type, i, 1, &st);
+        if (!rc) rc = write_1d(runs, HS_RUNS_STATUS, f->state_type, i, 1, &st);
         if (!rc) f->states[i] = st, f->attempts[i] = row->attempts;
         if (t_err >= 0) H5Tclose(t_err);
     }
@@ -1524,10 +1522,10 @@ hs_code hs_results_write_run(hs_results *f, size_t i, const hs_results_row *row,
 /* Independent: one series of run i (see hs_results_write_series). */
 static int write_one_series(hs_results *f, size_t i, const hs_store_series *s, const series_info *have,
                             const char **what) {
-    hid_t g = H5Gopen2(f->file, "series", H5P_DEFAULT);
+    hid_t g = H5Gopen2(f->file, HS_GROUP_SERIES, H5P_DEFAULT);
     hid_t sg = g >= 0 ? H5Gopen2(g, s->name, H5P_DEFAULT) : -1;
-    hid_t pd = sg >= 0 ? H5Dopen2(sg, "point", H5P_DEFAULT) : -1;
-    hid_t vd = pd >= 0 ? H5Dopen2(sg, "values", H5P_DEFAULT) : -1;
+    hid_t pd = sg >= 0 ? H5Dopen2(sg, HS_SERIES_POINT, H5P_DEFAULT) : -1;
+    hid_t vd = pd >= 0 ? H5Dopen2(sg, HS_SERIES_VALUES, H5P_DEFAULT) : -1;
     int rank = 2 + have->ndim, rc = vd >= 0 ? 0 : -1;
     size_t Ns = have->n_points, own = 1, full = 1;
     for (int d = 0; d < have->ndim; d++) own *= s->dims[d], full *= have->dims[d];
@@ -1536,12 +1534,12 @@ static int write_one_series(hs_results *f, size_t i, const hs_store_series *s, c
     if (!rc && !pt) rc = -1;
     for (size_t j = 0; !rc && j < Ns; j++) pt[j] = j < s->n ? s->point[j] : -1;
     hsize_t start[MAX_RANK] = {i, 0}, count[MAX_RANK] = {1, Ns};
-    if (!rc && Ns) *what = "point", rc = write_block(pd, H5T_NATIVE_LLONG, 2, start, count, pt);
+    if (!rc && Ns) *what = HS_SERIES_POINT, rc = write_block(pd, H5T_NATIVE_LLONG, 2, start, count, pt);
     free(pt);
     /* values [i, 0:n, 0:own dims] straight from the caller's contiguous buffer */
     count[1] = s->n;
     for (int d = 0; d < have->ndim; d++) count[2 + d] = s->dims[d];
-    if (!rc && s->n && own) *what = "values", rc = write_block(vd, H5T_NATIVE_DOUBLE, rank, start, count, s->values);
+    if (!rc && s->n && own) *what = HS_SERIES_VALUES, rc = write_block(vd, H5T_NATIVE_DOUBLE, rank, start, count, s->values);
     /* values [i, n:Ns, all dims] = NaN, in blocks of about CHUNK_BYTES, so that a stopped
      * attempt's later points do not survive a shorter rerun */
     size_t per = full ? (CHUNK_BYTES / sizeof(double)) / full : 0, left = Ns - s->n;
@@ -1553,7 +1551,7 @@ static int write_one_series(hs_results *f, size_t i, const hs_store_series *s, c
     for (int d = 0; d < have->ndim; d++) count[2 + d] = have->dims[d];
     for (size_t j = s->n; !rc && nan && j < Ns; j += count[1]) {
         start[1] = j, count[1] = Ns - j < per ? Ns - j : per;
-        *what = "values", rc = write_block(vd, H5T_NATIVE_DOUBLE, rank, start, count, nan);
+        *what = HS_SERIES_VALUES, rc = write_block(vd, H5T_NATIVE_DOUBLE, rank, start, count, nan);
     }
     free(nan);
     if (vd >= 0) H5Dclose(vd);
@@ -1583,7 +1581,7 @@ hs_code hs_results_write_series(hs_results *f, size_t i, const hs_store_series *
         if (write_one_series(f, i, s, have, &what)) {
             cause_buf cb;
             const char *cause = h5_cause(&cb, f->path);
-            return HS_FAIL(err, HS_ERR_IO, "%s: cannot write run %s (/series/%s/%s)%s%s", f->path, f->ids[i], s->name,
+            return HS_FAIL(err, HS_ERR_IO, "%s: cannot write run %s (" HS_PATH_SERIES "/%s/%s)%s%s", f->path, f->ids[i], s->name,
                            what, cause[0] ? ": " : "", cause);
         }
     }
@@ -1645,24 +1643,24 @@ hs_code hs_results_describe(const char *path, hs_str *out, hs_results_census *ce
                                               : "a results file is written by `hsweep run ... -o FILE`");
         return HS_ERR_IO;
     }
-    char *format = attr_read_string(file, "format"), *spec = attr_read_string(file, "spec_path");
-    char *sha = attr_read_string(file, "spec_sha256"), *created = attr_read_string(file, "created");
-    char *sessions = attr_read_string(file, "sessions"), *overrides = attr_read_string(file, "overrides");
+    char *format = attr_read_string(file, HS_ATTR_FORMAT), *spec = attr_read_string(file, HS_ATTR_SPEC_PATH);
+    char *sha = attr_read_string(file, HS_ATTR_SPEC_SHA256), *created = attr_read_string(file, HS_ATTR_CREATED);
+    char *sessions = attr_read_string(file, HS_ATTR_SESSIONS), *overrides = attr_read_string(file, HS_ATTR_OVERRIDES);
     hs_code rc = HS_OK;
-    hid_t runs = -1, t_id = str_type(ID_LEN), t_err = str_type(ERROR_LEN), st = make_state_type();
+    hid_t runs = -1, t_id = str_type(HS_ID_LEN), t_err = str_type(HS_ERROR_LEN), st = make_state_type();
     hsize_t d1[1] = {0};
-    char (*ids)[ID_LEN] = NULL, (*errs)[ERROR_LEN] = NULL;
+    char (*ids)[HS_ID_LEN] = NULL, (*errs)[HS_ERROR_LEN] = NULL;
     unsigned char *states = NULL;
     double *wall = NULL, *start = NULL;
     int *ranks = NULL, *attempts = NULL, *in_plan = NULL;
     long long *steps = NULL, *total = NULL, *epochs = NULL;
-    if (!format || strcmp(format, FORMAT) != 0) {
-        rc = HS_FAIL(err, HS_ERR_VALUE, "%s: not an hsweep results file (no format attribute \"" FORMAT "\")", path);
+    if (!format || strcmp(format, HS_RESULTS_FORMAT) != 0) {
+        rc = HS_FAIL(err, HS_ERR_VALUE, "%s: not an hsweep results file (no " HS_ATTR_FORMAT " attribute \"" HS_RESULTS_FORMAT "\")", path);
         goto out;
     }
-    runs = H5Gopen2(file, "runs", H5P_DEFAULT);
-    if (runs < 0 || dims_of(runs, "id", d1, 1)) {
-        rc = HS_FAIL(err, HS_ERR_VALUE, "%s: missing /runs/id", path);
+    runs = H5Gopen2(file, HS_GROUP_RUNS, H5P_DEFAULT);
+    if (runs < 0 || dims_of(runs, HS_RUNS_ID, d1, 1)) {
+        rc = HS_FAIL(err, HS_ERR_VALUE, "%s: missing " HS_PATH_RUNS_ID, path);
         goto out;
     }
     size_t R = d1[0];
@@ -1674,20 +1672,20 @@ hs_code hs_results_describe(const char *path, hs_str *out, hs_results_census *ce
         rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
         goto out;
     }
-    if (R && read_1d(runs, "id", t_id, R, ids) == 0) R = rows_with_id((const char(*)[ID_LEN])ids, R);
-    if (R && (read_1d(runs, "id", t_id, R, ids) || read_1d(runs, "status", st, R, states) ||
-              read_1d(runs, "error", t_err, R, errs) || read_1d(runs, "wall", H5T_NATIVE_DOUBLE, R, wall) ||
-              read_1d(runs, "start", H5T_NATIVE_DOUBLE, R, start) || read_1d(runs, "rank", H5T_NATIVE_INT, R, ranks) ||
-              read_1d(runs, "attempts", H5T_NATIVE_INT, R, attempts) ||
-              read_1d(runs, "steps", H5T_NATIVE_LLONG, R, steps) ||
-              read_1d(runs, "epochs_done", H5T_NATIVE_LLONG, R, epochs))) {
+    if (R && read_1d(runs, HS_RUNS_ID, t_id, R, ids) == 0) R = rows_with_id((const char(*)[HS_ID_LEN])ids, R);
+    if (R && (read_1d(runs, HS_RUNS_ID, t_id, R, ids) || read_1d(runs, HS_RUNS_STATUS, st, R, states) ||
+              read_1d(runs, HS_RUNS_ERROR, t_err, R, errs) || read_1d(runs, HS_RUNS_WALL, H5T_NATIVE_DOUBLE, R, wall) ||
+              read_1d(runs, HS_RUNS_START, H5T_NATIVE_DOUBLE, R, start) || read_1d(runs, HS_RUNS_RANK, H5T_NATIVE_INT, R, ranks) ||
+              read_1d(runs, HS_RUNS_ATTEMPTS, H5T_NATIVE_INT, R, attempts) ||
+              read_1d(runs, HS_RUNS_STEPS, H5T_NATIVE_LLONG, R, steps) ||
+              read_1d(runs, HS_RUNS_EPOCHS_DONE, H5T_NATIVE_LLONG, R, epochs))) {
         rc = HS_FAIL(err, HS_ERR_VALUE, "%s: cannot read the run table", path);
         goto out;
     }
     /* columns of later versions: absent in older files */
     for (size_t r = 0; r < R; r++) in_plan[r] = 1, total[r] = -1;
-    if (R && H5Lexists(runs, "in_plan", H5P_DEFAULT) > 0) read_1d(runs, "in_plan", H5T_NATIVE_INT, R, in_plan);
-    if (R && H5Lexists(runs, "steps_total", H5P_DEFAULT) > 0) read_1d(runs, "steps_total", H5T_NATIVE_LLONG, R, total);
+    if (R && H5Lexists(runs, HS_RUNS_IN_PLAN, H5P_DEFAULT) > 0) read_1d(runs, HS_RUNS_IN_PLAN, H5T_NATIVE_INT, R, in_plan);
+    if (R && H5Lexists(runs, HS_RUNS_STEPS_TOTAL, H5P_DEFAULT) > 0) read_1d(runs, HS_RUNS_STEPS_TOTAL, H5T_NATIVE_LLONG, R, total);
     double total_wall = 0, now = (double)time(NULL);
     size_t finished = 0, *count = census->states;
     census->runs = R;
