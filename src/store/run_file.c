@@ -61,9 +61,9 @@ hs_code hs_store_write_run(const char *path, const hs_store_attr *attrs, size_t 
     quiet();
     hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (file < 0) {
-        HS_FAIL(err, HS_ERR_IO, "%s: cannot create the HDF5 file", path);
+        hs_code code = HS_FAIL(err, HS_ERR_IO, "%s: cannot create the HDF5 file", path);
         hs_error_hint(err, "check that the folder exists and is writable");
-        return HS_ERR_IO;
+        return code;
     }
     hs_code rc = HS_OK;
     for (size_t i = 0; i < n_attrs && rc == HS_OK; i++)
