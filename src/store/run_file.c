@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "hsweep/store.h"
+#include "paths.h"
 
 /* HDF5 prints its error stack to stderr by default; we report our own one-line messages. */
 static void quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
@@ -33,15 +34,15 @@ static int write_series(hid_t sg, const hs_store_series *s) {
     for (int d = 0; d < s->ndim; d++) dv[1 + d] = s->dims[d], count *= s->dims[d];
     hid_t g = H5Gcreate2(sg, s->name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     hid_t vs = H5Screate_simple(1 + s->ndim, dv, NULL), ps = H5Screate_simple(1, dp, NULL);
-    hid_t v = g >= 0 && vs >= 0 ? H5Dcreate2(g, "values", H5T_IEEE_F64LE, vs, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
-    hid_t p = g >= 0 && ps >= 0 ? H5Dcreate2(g, "point", H5T_STD_I64LE, ps, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
+    hid_t v = g >= 0 && vs >= 0 ? H5Dcreate2(g, HS_SERIES_VALUES, H5T_IEEE_F64LE, vs, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
+    hid_t p = g >= 0 && ps >= 0 ? H5Dcreate2(g, HS_SERIES_POINT, H5T_STD_I64LE, ps, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
     int ok = v >= 0 && p >= 0 && (count == 0 || H5Dwrite(v, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, s->values) >= 0) &&
              (s->n == 0 || H5Dwrite(p, H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, s->point) >= 0) &&
-             write_string_attr(g, "axes", s->axes ? s->axes : "") >= 0;
+             write_string_attr(g, HS_SERIES_AXES, s->axes ? s->axes : "") >= 0;
     if (ok && s->every) {
         long long every = (long long)s->every;
         hid_t as = H5Screate(H5S_SCALAR);
-        hid_t a = as >= 0 ? H5Acreate2(g, "every", H5T_STD_I64LE, as, H5P_DEFAULT, H5P_DEFAULT) : -1;
+        hid_t a = as >= 0 ? H5Acreate2(g, HS_SERIES_EVERY, H5T_STD_I64LE, as, H5P_DEFAULT, H5P_DEFAULT) : -1;
         ok = a >= 0 && H5Awrite(a, H5T_NATIVE_LLONG, &every) >= 0;
         if (a >= 0) H5Aclose(a);
         if (as >= 0) H5Sclose(as);
@@ -60,17 +61,17 @@ hs_code hs_store_write_run(const char *path, const hs_store_attr *attrs, size_t 
     quiet();
     hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (file < 0) {
-        HS_FAIL(err, HS_ERR_IO, "%s: cannot create the HDF5 file", path);
+        hs_code code = HS_FAIL(err, HS_ERR_IO, "%s: cannot create the HDF5 file", path);
         hs_error_hint(err, "check that the folder exists and is writable");
-        return HS_ERR_IO;
+        return code;
     }
     hs_code rc = HS_OK;
     for (size_t i = 0; i < n_attrs && rc == HS_OK; i++)
         if (write_string_attr(file, attrs[i].name, attrs[i].value ? attrs[i].value : "") < 0)
             rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot write the attribute '%s'", path, attrs[i].name);
 
-    hid_t group = rc == HS_OK ? H5Gcreate2(file, "records", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
-    if (rc == HS_OK && group < 0) rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot create the group /records", path);
+    hid_t group = rc == HS_OK ? H5Gcreate2(file, HS_GROUP_RECORDS, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
+    if (rc == HS_OK && group < 0) rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot create the group " HS_PATH_RECORDS, path);
     hsize_t dims[1] = {n_rows};
     hid_t space = rc == HS_OK ? H5Screate_simple(1, dims, NULL) : -1;
     for (size_t i = 0; i < n_cols && rc == HS_OK; i++) {
@@ -80,12 +81,12 @@ hs_code hs_store_write_run(const char *path, const hs_store_attr *attrs, size_t 
                         ? 0
                         : -1;
         if (ds >= 0) H5Dclose(ds);
-        if (st < 0) rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot write the dataset /records/%s", path, cols[i].name);
+        if (st < 0) rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot write the dataset " HS_PATH_RECORDS "/%s", path, cols[i].name);
     }
     if (space >= 0) H5Sclose(space);
     if (group >= 0) H5Gclose(group);
-    hid_t lg = rc == HS_OK && n_mats ? H5Gcreate2(file, "layers", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
-    if (rc == HS_OK && n_mats && lg < 0) rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot create the group /layers", path);
+    hid_t lg = rc == HS_OK && n_mats ? H5Gcreate2(file, HS_GROUP_LAYERS, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
+    if (rc == HS_OK && n_mats && lg < 0) rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot create the group " HS_PATH_LAYERS, path);
     for (size_t i = 0; i < n_mats && rc == HS_OK; i++) {
         hsize_t d2[2] = {mats[i].rows, mats[i].cols};
         hid_t sp = H5Screate_simple(2, d2, NULL);
@@ -94,14 +95,14 @@ hs_code hs_store_write_run(const char *path, const hs_store_attr *attrs, size_t 
                              H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, mats[i].values) >= 0);
         if (ds >= 0) H5Dclose(ds);
         if (sp >= 0) H5Sclose(sp);
-        if (!ok) rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot write the dataset /layers/%s", path, mats[i].name);
+        if (!ok) rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot write the dataset " HS_PATH_LAYERS "/%s", path, mats[i].name);
     }
     if (lg >= 0) H5Gclose(lg);
-    hid_t sg = rc == HS_OK && n_series ? H5Gcreate2(file, "series", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
-    if (rc == HS_OK && n_series && sg < 0) rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot create the group /series", path);
+    hid_t sg = rc == HS_OK && n_series ? H5Gcreate2(file, HS_GROUP_SERIES, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
+    if (rc == HS_OK && n_series && sg < 0) rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot create the group " HS_PATH_SERIES, path);
     for (size_t i = 0; i < n_series && rc == HS_OK; i++)
         if (write_series(sg, &series[i]))
-            rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot write the series /series/%s", path, series[i].name);
+            rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot write the series " HS_PATH_SERIES "/%s", path, series[i].name);
     if (sg >= 0) H5Gclose(sg);
     if (H5Fclose(file) < 0 && rc == HS_OK) rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot close the HDF5 file", path);
     return rc;
