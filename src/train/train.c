@@ -15,6 +15,7 @@
 
 #include "checkpoint.h"
 #include "hsweep/metrics.h"
+#include "hsweep/models.h"
 #include "hsweep/rng.h"
 #include "hsweep/train.h"
 #include "hsweep/util.h"
@@ -663,25 +664,6 @@ hs_code hs_train_run(const hs_train_config *c, const hs_dataset *train, const hs
     return rc;
 }
 
-/* The gated routing net on gated rows, its balanced init aligned with the items' Sigma_yx. */
-static hs_code build_gated(loop *L, const hs_dataset *train, int max_batch, hs_error *err) {
-    const hs_train_config *c = L->c;
-    if (train->modules < 1 || !train->t)
-        return HS_FAIL(err, HS_ERR_VALUE, "model.arch gated needs the rows of a routing task (data.kind gated_toy or "
-                                          "gated_fmnist), not data.kind %d", (int)c->data.kind);
-    double *yx = NULL;
-    int in = 0;
-    if (c->model.init == HS_INIT_BALANCED) HS_TRY(err, rec_sigma_yx(train, train->t_dim, &yx, &in, err));
-    int K = c->data.active < c->data.modules ? c->data.active : c->data.modules;
-    hs_gated_opts go = {.in_dim = train->dim - 2, .hidden = c->width, .out_dim = train->t_dim,
-                        .modules = train->modules, .pathways = train->modules * K, .init = c->model.init,
-                        .init_scale = c->model.init_scales[0], .sigma_yx = yx, .seed = c->seed,
-                        .max_batch = max_batch};
-    hs_code rc = hs_model_gated(&L->net, &go, err);
-    free(yx);
-    return rc;
-}
-
 static hs_code train_run(const hs_train_config *c, const hs_dataset *train, const hs_dataset *test,
                          const hs_train_hooks *hooks, hs_train_result *res, hs_error *err) {
     memset(res, 0, sizeof *res);
@@ -692,47 +674,14 @@ static hs_code train_run(const hs_train_config *c, const hs_dataset *train, cons
 
     loop L = {.c = c, .train = train, .test = test, .hooks = hooks, .res = res};
     hs_code rc = HS_OK;
-    hs_mlp_opts mo = c->model;
-    double *yx = NULL;
-    mo.in_dim = train->dim;
-    /* MSE on real targets regresses them; otherwise one output per class */
-    mo.out_dim = c->loss == HS_LOSS_MSE && train->t && train->t_dim > 0 ? train->t_dim : train->classes;
-    mo.max_batch = L.batch = (int)batch_of(c, train);
+    int max_batch = L.batch = (int)batch_of(c, train);
     /* batch-mode feature extraction forwards chunks of bn_chunk rows */
-    if (c->separation != HS_SEP_NONE && c->bn_record_mode == HS_MODE_BATCH && c->arch == HS_ARCH_MLP &&
+    if (c->separation != HS_SEP_NONE && c->bn_record_mode == HS_MODE_BATCH && (c->arch->flags & HS_MODEL_NORM) &&
         c->model.norm == HS_NORM_BATCH) {
         long long chunk = c->bn_chunk < train->n ? c->bn_chunk : train->n;
-        if (chunk > mo.max_batch) mo.max_batch = (int)chunk;
+        if (chunk > max_batch) max_batch = (int)chunk;
     }
-    if (c->arch == HS_ARCH_KERNEL) {
-        rc = HS_FAIL(err, HS_ERR_USAGE, "model.arch kernel is solved on all ranks together: use `hsweep run` (under "
-                                        "mpirun for several ranks), not a single training");
-        goto out;
-    }
-    if (c->arch == HS_ARCH_MLP) {
-        if (mo.init == HS_INIT_BALANCED) {
-            int in = 0;
-            if ((rc = rec_sigma_yx(train, mo.out_dim, &yx, &in, err)) != HS_OK) goto out;
-            mo.sigma_yx = yx;
-        }
-        if ((rc = hs_model_mlp(&L.net, &mo, err)) != HS_OK) goto out;
-    } else if (c->arch == HS_ARCH_GATED) {
-        if ((rc = build_gated(&L, train, mo.max_batch, err)) != HS_OK) goto out;
-    } else {
-        /* the hierarchical nets read [channels x positions] inputs and have one layer per level */
-        int S = c->filter, positions = train->height * train->width, depth = 0;
-        if (train->channels < 1 || positions < 1 || train->channels * positions != train->dim) {
-            rc = HS_FAIL(err, HS_ERR_VALUE, "model.arch cnn/lcn/fcn needs data with a [channels x positions] layout "
-                                            "(rhm or srhm); got %d dims", train->dim);
-            goto out;
-        }
-        for (long long p = 1; S >= 2 && p < positions; p *= S) depth++;
-        hs_hnet_opts ho = {.kind = c->arch == HS_ARCH_CNN ? HS_HNET_CNN : c->arch == HS_ARCH_LCN ? HS_HNET_LCN : HS_HNET_FCN,
-                           .channels = train->channels, .positions = positions, .filter = S, .depth = depth,
-                           .width = c->width, .out_dim = train->classes, .bias_scale = 0.1, .seed = c->seed,
-                           .max_batch = mo.max_batch};
-        if ((rc = hs_model_hnet(&L.net, &ho, err)) != HS_OK) goto out;
-    }
+    if ((rc = c->arch->create(&L.net, c, train, max_batch, err)) != HS_OK) goto out;
     if ((rc = hs_optim_init(&L.opt, &c->optim, L.net.n_params, err)) != HS_OK) goto out;
     res->n_params = L.net.n_params;
 
@@ -761,11 +710,11 @@ static hs_code train_run(const hs_train_config *c, const hs_dataset *train, cons
     res->layers = malloc(L.cap_records * HS_LAYER_FIELDS * res->n_layers * sizeof *res->layers);
     L.w0 = malloc(L.net.n_params * sizeof *L.w0);
     for (size_t i = 0; res->layers && i < L.cap_records * HS_LAYER_FIELDS * res->n_layers; i++) res->layers[i] = NAN;
-    L.xb = malloc((size_t)mo.max_batch * (size_t)train->dim * sizeof *L.xb);
-    L.yb = malloc((size_t)mo.max_batch * sizeof *L.yb);
+    L.xb = malloc((size_t)max_batch * (size_t)train->dim * sizeof *L.xb);
+    L.yb = malloc((size_t)max_batch * sizeof *L.yb);
     L.order = malloc((size_t)train->n * sizeof *L.order);
     if (c->loss == HS_LOSS_MSE && train->t && train->t_dim == L.net.out_dim)
-        if (!(L.tb = malloc((size_t)mo.max_batch * (size_t)train->t_dim * sizeof *L.tb))) goto nomem;
+        if (!(L.tb = malloc((size_t)max_batch * (size_t)train->t_dim * sizeof *L.tb))) goto nomem;
     if (!res->records || !res->layers || !L.w0 || !L.xb || !L.yb || !L.order) goto nomem;
     if ((rc = rec_init(&L.rec, c, &lay, &L.net, train, test, res, err)) != HS_OK) goto out;
 
@@ -811,7 +760,6 @@ nomem:
     rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory for a training of %lld samples", train->n);
 out:
     if (rc != HS_OK) hs_error_trace(err, __FILE__, __LINE__);
-    free(yx);
     free(L.tb);
     free(L.rec_steps);
     rec_free(L.rec);
@@ -841,12 +789,8 @@ hs_code hs_train_layout_for(const hs_train_config *c, const hs_data_shape *shp, 
     } else {
         out->n_records = schedule_steps(c, out->total_steps, NULL);
     }
-    switch (c->arch) {
-    case HS_ARCH_MLP: out->n_layers = (size_t)c->model.n_hidden + 1; break;
-    case HS_ARCH_GATED: out->n_layers = 2; break;
-    default: out->n_layers = (size_t)c->data.L + 1; break;
-    }
-    if (c->arch == HS_ARCH_KERNEL) out->n_records = 1;
+    out->n_layers = c->arch->layers(c);
+    if (c->arch->flags & HS_MODEL_SOLVED) out->n_records = 1; /* the solution */
     HS_TRY(err, rec_layout(c, &sh, out, err));
     return HS_OK;
 }
