@@ -19,6 +19,7 @@
 #include "runtable.h"
 #include "hsweep/analysis.h"
 #include "hsweep/metrics.h"
+#include "hsweep/models.h"
 #include "hsweep/schema.h"
 #include "hsweep/theory.h"
 #include "hsweep/train.h"
@@ -217,7 +218,7 @@ static void dln_run(const hs_train_config *c, const hs_train_layout *lay, int n_
     int flag = 0;
     if (c->loss != HS_LOSS_MSE) flag |= HS_DYN_DLN_NOT_MSE;
     if (lay->steps_per_epoch != 1) flag |= HS_DYN_DLN_NOT_FULL_BATCH;
-    if (c->arch != HS_ARCH_MLP || c->model.act != HS_ACT_IDENTITY || c->model.norm != HS_NORM_NONE || c->model.bias)
+    if (!hs_model_kind_is(c->arch, "mlp") || c->model.act != HS_ACT_IDENTITY || c->model.norm != HS_NORM_NONE || c->model.bias)
         flag |= HS_DYN_DLN_NOT_LINEAR;
     if (c->schedule.kind != HS_SCHED_STEP || c->schedule.n_drops || c->optim.kind != HS_OPT_SGD || c->weight_decay != 0)
         flag |= HS_DYN_DLN_NOT_PLAIN_SGD;
@@ -593,7 +594,7 @@ static void analyse_run(const layout *y, const block *b, size_t i, int state, co
                     y->km, step, N, row, y);
     }
     /* gated nets */
-    if (y->has_svals && c.arch == HS_ARCH_GATED && b->epoch) {
+    if (y->has_svals && hs_model_kind_is(c.arch, "gated") && b->epoch) {
         gated_run(&c, &lay, &sh, b->sv + i * y->NsS * y->T * y->kg, b->sv_pt + i * y->NsS, y->NsS, y->T, y->kg,
                   b->epoch + i * N, N, row, y);
         row[y->o_gat + G_TRAIN] = row[B_TRAIN_LOSS], row[y->o_gat + G_TEST] = row[B_TEST_LOSS];

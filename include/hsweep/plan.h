@@ -73,8 +73,11 @@ const hs_value *hs_plan_value(const hs_plan *plan, size_t r, int key);
 /* The canonical text that run r's id hashes (see above). */
 hs_code hs_plan_canonical(const hs_plan *plan, size_t r, hs_str *out);
 
-/* Estimated training FLOPs of run r from its config alone: 6 x dense weights x training samples x
- * epochs (forward + backward). The scheduler hands out the most expensive runs first. */
+/* Estimated FLOPs of run r from its config alone (src/plan/cost.c): 6 x the model kind's
+ * multiply-adds per sample (forward + backward) x training samples x epochs, the samples and the
+ * input and output widths from the data kind's shape; a solved kind's own count of its solve; 0
+ * when the config or its data shape is refused. The scheduler hands out the most expensive runs
+ * first. */
 double hs_plan_cost(const hs_plan *plan, size_t r);
 
 /* Run index with this id, or -1. */

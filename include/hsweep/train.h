@@ -45,13 +45,14 @@
 /* ================================================================ the config of one run */
 
 typedef enum hs_sep_when { HS_SEP_NONE, HS_SEP_FINAL, HS_SEP_EVERY } hs_sep_when;
-typedef enum hs_arch { HS_ARCH_MLP, HS_ARCH_CNN, HS_ARCH_LCN, HS_ARCH_FCN, HS_ARCH_KERNEL, HS_ARCH_GATED } hs_arch;
+/* model.arch: an entry of the model-kind registry (models.h) */
+typedef struct hs_model_kind hs_model_kind;
 typedef enum hs_rec_schedule { HS_REC_EPOCHS, HS_REC_STEPS, HS_REC_LOG } hs_rec_schedule;
 
 typedef struct hs_train_config {
     uint64_t seed, data_seed;
     hs_data_opts data;
-    hs_arch arch;
+    const hs_model_kind *arch; /* model.arch (models.h): what builds, describes and costs the net */
     hs_mlp_opts model;      /* mlp; in_dim/out_dim are filled from the data by hs_train_run */
     int filter, width;      /* cnn/lcn/fcn: filter = stride S (from the data when 0), width H; their
                                depth is log_S of the input's positions (the hierarchy's L) */

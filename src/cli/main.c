@@ -22,6 +22,7 @@
 #include "hsweep/analysis.h"
 #include "hsweep/lock.h"
 #include "hsweep/metrics.h"
+#include "hsweep/models.h"
 #include "hsweep/plan.h"
 #include "hsweep/sched.h"
 #include "hsweep/schema.h"
@@ -711,10 +712,9 @@ static hs_code train_one(const train_args *a, hs_error *err) {
                 printf(" (%s: %d positions, P_max = %.6g distinct inputs)", cfg.data.kind == HS_DATA_RHM ? "rhm" : "srhm",
                        train.width, hs_rhm_pmax(&ro));
             }
-            if (cfg.arch == HS_ARCH_MLP)
-                printf("; %d hidden layer%s\n", cfg.model.n_hidden, cfg.model.n_hidden == 1 ? "" : "s");
-            else
-                printf("; %s, width %d\n", cfg.arch == HS_ARCH_CNN ? "cnn" : cfg.arch == HS_ARCH_LCN ? "lcn" : "fcn", cfg.width);
+            char net[128];
+            cfg.arch->describe(&cfg, net, sizeof net);
+            printf("; %s\n", net);
             fflush(stdout);
         }
         hs_train_hooks hooks = {.ctx = &cfg, .on_record = a->quiet ? NULL : print_record};

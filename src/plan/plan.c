@@ -553,64 +553,6 @@ static hs_code write_text(const hs_plan *p, hs_str *o, int tsv) {
     return rc;
 }
 
-/* ---------------------------------------------------------------- cost */
-
-static const hs_value *val(const hs_plan *p, size_t r, const char *key) { return hs_plan_value(p, r, hs_schema_find(key)); }
-
-/* Multiply-adds per sample of the hierarchical nets on rhm/srhm data: layer l maps d/S^l
- * positions of C_in channels to d/S^(l+1) positions of H channels (the same count for CNN and LCN;
- * the FCN's dense layers connect every unit of one layer to every unit of the next). */
-static double hnet_macs(const hs_plan *p, size_t r, const char *arch) {
-    double v = (double)val(p, r, "data.v")->u.i, s = (double)val(p, r, "data.s")->u.i;
-    double s0 = (double)val(p, r, "data.s0")->u.i, L = (double)val(p, r, "data.L")->u.i;
-    double S = (double)val(p, r, "model.filter")->u.i, H = (double)val(p, r, "model.width")->u.i;
-    double nc = (double)val(p, r, "data.n_c")->u.i;
-    if (S <= 0) S = s * (s0 + 1);
-    if (nc <= 0) nc = v;
-    double d = pow(S, L), cin = v, pos = d, macs = 0;
-    for (int l = 0; l < (int)L; l++) {
-        double out_pos = pos / S;
-        macs += !strcmp(arch, "fcn") ? (cin * pos) * (H * out_pos) : out_pos * H * cin * S;
-        cin = H, pos = out_pos;
-    }
-    return macs + H * nc;
-}
-
-double hs_plan_cost(const hs_plan *p, size_t r) {
-    const char *kind = val(p, r, "data.kind")->u.s, *arch = val(p, r, "model.arch")->u.s;
-    int hier = !strcmp(kind, "rhm") || !strcmp(kind, "srhm");
-    if (!strcmp(arch, "kernel")) { /* Gram matrix (2 n^2 dim) and its Cholesky (n^3 / 3) */
-        double n = hier ? (double)val(p, r, "data.n_train")->u.i : 10 * (double)val(p, r, "data.per_class")->u.i;
-        double dim = 100;
-        if (hier) {
-            double S = (double)val(p, r, "data.s")->u.i * (double)(val(p, r, "data.s0")->u.i + 1);
-            dim = (double)val(p, r, "data.v")->u.i * pow(S, (double)val(p, r, "data.L")->u.i);
-        }
-        return n * n * n / 3 + 2 * n * n * dim;
-    }
-    if (strcmp(arch, "mlp") != 0 && hier)
-        return 6 * hnet_macs(p, r, arch) * (double)val(p, r, "data.n_train")->u.i *
-               (double)val(p, r, "train.epochs")->u.i;
-    double in = !strcmp(kind, "fashion_mnist") ? 1024 : !strcmp(kind, "cifar10") ? 3072
-                : !strcmp(kind, "gaussian")    ? (double)val(p, r, "data.dim")->u.i
-                                               : 100;
-    double classes = !strcmp(kind, "gaussian") ? (double)val(p, r, "data.classes")->u.i : 10;
-    const hs_value *counts = val(p, r, "data.class_counts"), *widths = val(p, r, "model.widths");
-    double n = 0;
-    if (counts->n)
-        for (size_t c = 0; c < counts->n; c++) n += (double)counts->u.il[c];
-    else n = classes * (double)val(p, r, "data.per_class")->u.i;
-    size_t hidden = widths->n ? widths->n : (size_t)val(p, r, "model.depth")->u.i + 1;
-    double params = 0, prev = in;
-    for (size_t l = 0; l < hidden; l++) {
-        double w = widths->n ? (double)widths->u.il[l] : (double)val(p, r, "model.width")->u.i;
-        params += prev * w;
-        prev = w;
-    }
-    params += prev * classes;
-    return 6 * params * n * (double)val(p, r, "train.epochs")->u.i;
-}
-
 static hs_code write_json(const hs_plan *p, hs_str *o) {
     const hs_spec *s = p->spec;
     hs_str canon = {0};

@@ -18,6 +18,7 @@
 #include "hsweep/data.h"
 #include "hsweep/kernel.h"
 #include "hsweep/lock.h"
+#include "hsweep/models.h"
 #include "hsweep/sched.h"
 #include "hsweep/schema.h"
 #include "hsweep/store.h"
@@ -1039,7 +1040,8 @@ hs_code hs_sweep_run(MPI_Comm comm, const hs_sweep_opts *o, hs_sweep_summary *su
             before[st < HS_STATE_COUNT ? st : HS_STATE_PENDING]++;
             continue;
         }
-        if (!strcmp(val(o->plan, r, "model.arch")->u.s, "kernel")) {
+        const hs_model_kind *arch = hs_model_kind_lookup(val(o->plan, r, "model.arch")->u.s);
+        if (arch && (arch->flags & HS_MODEL_SOLVED)) {
             S.kernel_runs[S.n_kernel++] = r; /* collective: run by all ranks together, in plan order */
             continue;
         }

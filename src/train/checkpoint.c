@@ -29,6 +29,7 @@
 #include <zlib.h>
 
 #include "checkpoint.h"
+#include "hsweep/models.h"
 #include "hsweep/util.h"
 
 #define CK_MAGIC "HSCKPT1\n"
@@ -144,7 +145,7 @@ void ck_config_digest(const hs_train_config *c, const hs_dataset *train, const h
     put_i(&d, "data.zca", o->zca);
     put_i(&d, "data.level_targets", o->level_targets);
     /* model */
-    put_i(&d, "arch", c->arch);
+    put_s(&d, "arch", c->arch ? c->arch->name : "");
     const hs_mlp_opts *m = &c->model;
     put_i(&d, "model.in_dim", m->in_dim);
     put_i(&d, "model.out_dim", m->out_dim);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hsweep/models.h"
 #include "hsweep/schema.h"
 #include "hsweep/train.h"
 
@@ -107,8 +108,12 @@ hs_code hs_train_config_from_values(const hs_value *const *cfg, hs_train_config 
     c->data.level_targets = e == 1;
 
     /* ------------------------------------------------------------ model */
-    if ((rc = enum_of(cfg, "model.arch", "mlp|cnn|lcn|fcn|kernel|gated", &e, err))) goto fail;
-    c->arch = (hs_arch)e;
+    const hs_value *arch = get(cfg, "model.arch");
+    if (!arch || arch->type != HS_T_ENUM) {
+        rc = HS_FAIL(err, HS_ERR_INTERNAL, "model.arch: the schema has no such choice key");
+        goto fail;
+    }
+    if ((rc = hs_model_kind_find(arch->u.s, &c->arch, err))) goto fail;
     long long filter = GET_I("model.filter");
     c->filter = (int)filter;
     if (c->filter == 0 && (c->data.kind == HS_DATA_RHM || c->data.kind == HS_DATA_SRHM))

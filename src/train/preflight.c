@@ -9,49 +9,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hsweep/models.h"
 #include "hsweep/schema.h"
 #include "hsweep/train.h"
 #include "internal.h"
 #include "recorders.h"
 
-/* ================================================================ names for messages */
-
-static const char *kind_name(hs_data_kind k) {
-    static const char *const names[] = {"cfm",  "cm",        "cc",        "fashion_mnist", "cifar10",
-                                        "gaussian", "rhm",   "srhm",      "hierarchy",     "partition",
-                                        "xor",  "gated_toy", "gated_fmnist"};
-    return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
-}
-
-static const char *arch_name(hs_arch a) {
-    static const char *const names[] = {"mlp", "cnn", "lcn", "fcn", "kernel", "gated"};
-    return (unsigned)a < sizeof names / sizeof names[0] ? names[a] : "?";
-}
-
 /* ================================================================ checks on the data's shape */
 
 /* The network's output width: the targets for MSE on real targets, else one per class. */
 static int out_dim_of(const hs_train_config *c, const hs_data_shape *sh) {
-    return c->loss == HS_LOSS_MSE && sh->t_dim > 0 ? sh->t_dim : sh->classes;
-}
-
-/* The most singular values any weight matrix of the net has (min of its rows and columns). */
-static int widest_rank(const hs_train_config *c, const hs_data_shape *sh) {
-    const int out = out_dim_of(c, sh);
-    if (c->arch == HS_ARCH_GATED) return c->width; /* H x in per input module, the shared H x H, out x H */
-    int best = 0, prev = sh->dim;
-    for (int l = 0; l <= c->model.n_hidden; l++) {
-        int next = l < c->model.n_hidden ? c->model.widths[l] : out, m = prev < next ? prev : next;
-        if (m > best) best = m;
-        prev = next;
-    }
-    return best;
+    return hs_model_out_dim(c, sh->t_dim, sh->classes);
 }
 
 /* record.* requests against the data: each recorder would otherwise size its series by the
  * request and store NaN in the rest (see internal.h). */
 static hs_code check_records(const hs_train_config *c, const hs_data_shape *sh, hs_error *err) {
-    const int mlp = c->arch == HS_ARCH_MLP;
+    const int mlp = (c->arch->flags & HS_MODEL_DENSE_VIEWS) != 0;
     if (mlp && c->snapshot_samples > 0 && c->snapshot_every > 0 && c->snapshot_samples > sh->n_test) {
         HS_FAIL(err, HS_ERR_VALUE,
                 "record.snapshot_samples = %d but the test set holds %lld samples: series rep_snapshot is sized "
@@ -86,8 +60,8 @@ static hs_code check_records(const hs_train_config *c, const hs_data_shape *sh, 
             return hs_error_hint(err, "set record.modes to at most %d", rank);
         }
     }
-    if (c->svd > 0 && (mlp || c->arch == HS_ARCH_GATED)) {
-        int most = widest_rank(c, sh);
+    if (c->svd > 0 && c->arch->svd_rank) {
+        int most = c->arch->svd_rank(c, sh, out_dim_of(c, sh));
         if (c->svd > most) {
             HS_FAIL(err, HS_ERR_VALUE, "record.svd = %d but the largest weight matrix of this net has %d singular "
                     "values", c->svd, most);
@@ -104,16 +78,15 @@ hs_code hs_train_check_shape(const hs_train_config *c, const hs_data_shape *sh, 
     if (sh->n_train > UINT32_MAX) return HS_FAIL(err, HS_ERR_LIMIT, "training sets above 2^32 rows are not supported");
     long long B = hs_train_batch(c, sh->n_train, sh->classes);
     /* A one-sample batch has no variance to normalise by; PyTorch refuses it too. */
-    if (c->arch == HS_ARCH_MLP && c->model.norm == HS_NORM_BATCH &&
-        (B == 1 || (sh->n_train > B && sh->n_train % B == 1))) {
+    const int bn = (c->arch->flags & HS_MODEL_NORM) && c->model.norm == HS_NORM_BATCH;
+    if (bn && (B == 1 || (sh->n_train > B && sh->n_train % B == 1))) {
         HS_FAIL(err, HS_ERR_VALUE,
                 "train.batch: %d with %lld training samples leaves a batch of one sample, which BatchNorm cannot "
                 "normalise", (int)B, sh->n_train);
         hs_error_hint(err, "choose a train.batch that does not leave a remainder of 1 (e.g. %lld)", B + 1);
         return HS_ERR_VALUE;
     }
-    if (c->separation != HS_SEP_NONE && c->arch == HS_ARCH_MLP && c->model.norm == HS_NORM_BATCH &&
-        c->bn_record_mode == HS_MODE_BATCH) {
+    if (c->separation != HS_SEP_NONE && bn && c->bn_record_mode == HS_MODE_BATCH) {
         long long chunk = c->bn_chunk < sh->n_train ? c->bn_chunk : sh->n_train;
         if (chunk == 1 || (sh->n_train > chunk && sh->n_train % chunk == 1)) {
             HS_FAIL(err, HS_ERR_VALUE,
@@ -124,39 +97,6 @@ hs_code hs_train_check_shape(const hs_train_config *c, const hs_data_shape *sh, 
         }
     }
     HS_TRY(err, check_records(c, sh, err));
-    return HS_OK;
-}
-
-/* What hs_train_run's net construction refuses that the data kind decides: the gated net needs
- * the rows of a routing task; the hierarchical nets need [channels x positions] inputs that
- * filters of model.filter tile in data.L levels (the layout announces data.L + 1 layers). */
-static hs_code check_arch(const hs_train_config *c, const hs_data_shape *sh, hs_error *err) {
-    if (c->arch == HS_ARCH_GATED && (sh->modules < 1 || sh->t_dim < 1))
-        return HS_FAIL(err, HS_ERR_VALUE, "model.arch gated needs the rows of a routing task (data.kind gated_toy or "
-                       "gated_fmnist), not data.kind %s", kind_name(c->data.kind));
-    if (c->arch != HS_ARCH_CNN && c->arch != HS_ARCH_LCN && c->arch != HS_ARCH_FCN) return HS_OK;
-    int channels;
-    switch (c->data.kind) {
-    case HS_DATA_RHM:
-    case HS_DATA_SRHM: channels = c->data.v; break;
-    case HS_DATA_CIFAR10: channels = 3; break;
-    case HS_DATA_CFM:
-    case HS_DATA_CM:
-    case HS_DATA_CC:
-    case HS_DATA_FASHION_MNIST: channels = 1; break;
-    default:
-        return HS_FAIL(err, HS_ERR_VALUE, "model.arch %s needs data with a [channels x positions] layout (data.kind "
-                       "rhm or srhm), not data.kind %s", arch_name(c->arch), kind_name(c->data.kind));
-    }
-    long long positions = channels > 0 ? sh->dim / channels : 0, p = 1;
-    int S = c->filter, depth = 0;
-    for (; S >= 2 && p < positions; p *= S) depth++;
-    if (S < 2 || p != positions || depth != c->data.L) {
-        HS_FAIL(err, HS_ERR_VALUE, "model.filter = %d: model.arch %s needs filters that tile the %lld input positions "
-                "in data.L = %d levels (filter^%d = %lld)", c->filter, arch_name(c->arch), positions, c->data.L,
-                c->data.L, positions);
-        return hs_error_hint(err, "model.filter 0 takes s (s0 + 1) from rhm and srhm data");
-    }
     return HS_OK;
 }
 
@@ -207,9 +147,9 @@ static hs_code preflight_data(const hs_data_opts *o, hs_data_shape *sh, hs_error
 
 /* Everything of run c that depends on its data's shape sh only. */
 static hs_code preflight_on(const hs_train_config *c, const hs_data_shape *sh, hs_error *err) {
-    if (c->arch == HS_ARCH_KERNEL) return HS_OK; /* solved, not trained: the data is all it needs */
+    if (c->arch->flags & HS_MODEL_SOLVED) return HS_OK; /* solved, not trained: the data is all it needs */
     HS_TRY(err, hs_train_check_shape(c, sh, err));
-    HS_TRY(err, check_arch(c, sh, err));
+    if (c->arch->check) HS_TRY(err, c->arch->check(c, sh, err));
     hs_train_layout lay; /* series too large to store, a schedule without points */
     HS_TRY(err, hs_train_layout_for(c, sh, &lay, err));
     return HS_OK;
@@ -453,7 +393,7 @@ static hs_code fold_run(hs_train_plan_layout *out, const hs_train_config *c, con
                         hs_error *err) {
     if (tl->n_records > out->n_records) out->n_records = tl->n_records;
     if (tl->n_layers > out->n_layers) out->n_layers = tl->n_layers;
-    if (c->arch == HS_ARCH_KERNEL) return HS_OK;
+    if (c->arch->flags & HS_MODEL_SOLVED) return HS_OK;
     for (size_t k = 0; k < tl->n_series && k < HS_TRAIN_MAX_SERIES; k++) {
         const hs_series_spec *t = &tl->series[k];
         size_t j = 0;
@@ -511,7 +451,7 @@ hs_code hs_train_plan_layout_of(const hs_plan *p, hs_train_plan_layout *out, lon
         if (lrc == HS_OK) lrc = cached_shape(e, &c, &mine);
         if (lrc == HS_OK) lrc = hs_train_layout_for(&c, &e->shape, &tl, &mine);
         if (lrc == HS_OK) lrc = fold_run(out, &c, &tl, &mine);
-        if (steps_total) steps_total[r] = lrc != HS_OK ? -1 : c.arch == HS_ARCH_KERNEL ? 1 : tl.total_steps;
+        if (steps_total) steps_total[r] = lrc != HS_OK ? -1 : c.arch->flags & HS_MODEL_SOLVED ? 1 : tl.total_steps;
         hs_train_config_free(&c);
         if (lrc == HS_ERR_NOMEM || lrc == HS_ERR_INTERNAL) {
             *err = mine;

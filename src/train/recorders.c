@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hsweep/models.h"
 #include "hsweep/rng.h"
 #include "recorders.h"
 
@@ -44,34 +45,17 @@ static int levels_of(const hs_train_config *c) {
 
 int rec_levels(const hs_train_config *c) { return levels_of(c); }
 
-/* Widths of the MLP's layer boundaries: dims[0] = in, dims[1..nh] hidden, dims[nh + 1] = out. */
+/* Widths of the dense stack's layer boundaries (HS_MODEL_DENSE_VIEWS): dims[0] = in, dims[1..nh]
+ * hidden, dims[nh + 1] = out. */
 static int mlp_dim(const hs_train_config *c, int in, int out, int l) {
     return l == 0 ? in : l <= c->model.n_hidden ? c->model.widths[l - 1] : out;
-}
-
-/* Weight matrices of the model, in tensor order: count and rows x cols of each. */
-static int weight_shapes(const hs_train_config *c, const hs_data_shape *sh, int out, int *rows, int *cols, int cap) {
-    int n = 0;
-    if (c->arch == HS_ARCH_MLP) {
-        for (int l = 0; l <= c->model.n_hidden && n < cap; l++, n++)
-            rows[n] = mlp_dim(c, sh->dim, out, l + 1), cols[n] = mlp_dim(c, sh->dim, out, l);
-    } else if (c->arch == HS_ARCH_GATED) {
-        int M = sh->modules, H = c->width, in = sh->dim - 2;
-        for (int i = 0; i < 2 * M + 1 && n < cap; i++, n++) {
-            rows[n] = i < M ? H : i == M ? H : out;
-            cols[n] = i < M ? in : H;
-        }
-    } else if (c->arch != HS_ARCH_KERNEL) {
-        for (int l = 0; l <= c->data.L && n < cap; l++, n++) rows[n] = cols[n] = 0; /* shapes vary by kind */
-    }
-    return n;
 }
 
 #define MAX_TENSORS 4096
 
 hs_code rec_layout(const hs_train_config *c, const hs_data_shape *sh, hs_train_layout *lay, hs_error *err) {
     const size_t N = lay->n_records;
-    const int mlp = c->arch == HS_ARCH_MLP, out = out_dim_of(c, sh->t_dim, sh->classes);
+    const int mlp = (c->arch->flags & HS_MODEL_DENSE_VIEWS) != 0, out = out_dim_of(c, sh->t_dim, sh->classes);
     const int V = levels_of(c), snap = c->snapshot_every;
     size_t K = 1;
     for (int l = 0; l < V; l++) K *= (size_t)c->data.branching;
@@ -82,7 +66,7 @@ hs_code rec_layout(const hs_train_config *c, const hs_data_shape *sh, hs_train_l
     for (int l = 1; mlp && l <= c->model.n_hidden + 1; l++)
         if ((size_t)mlp_dim(c, sh->dim, out, l) > wmax) wmax = (size_t)mlp_dim(c, sh->dim, out, l);
     static int rows[MAX_TENSORS], cols[MAX_TENSORS];
-    const int T = weight_shapes(c, sh, out, rows, cols, MAX_TENSORS);
+    const int T = c->arch->weights(c, sh, out, rows, cols, MAX_TENSORS);
 
     struct { int on, ndim; size_t d0, d1, d2, every; } want[S_COUNT] = {
         [S_LEVEL_ACC] = {V > 0 && sh->n_test > 0, 1, (size_t)V, 0, 0, 1},
@@ -95,7 +79,7 @@ hs_code rec_layout(const hs_train_config *c, const hs_data_shape *sh, hs_train_l
         [S_REP_LABELS] = {mlp && c->snapshot_samples > 0 && snap > 0, 1, (size_t)c->snapshot_samples, 0, 0,
                           (size_t)snap},
         [S_GRAD_NORM] = {c->grad_norms && T > 0, 1, (size_t)T, 0, 0, 1},
-        [S_SVALS] = {c->svd > 0 && T > 0 && (mlp || c->arch == HS_ARCH_GATED), 2, (size_t)T, (size_t)c->svd, 0, 1},
+        [S_SVALS] = {c->svd > 0 && T > 0 && c->arch->svd_rank, 2, (size_t)T, (size_t)c->svd, 0, 1},
         [S_MODE_STRENGTH] = {c->modes > 0 && mlp, 1, (size_t)c->modes, 0, 0, 1},
         [S_MODE_SVALS] = {c->modes > 0 && mlp, 1, (size_t)c->modes, 0, 0, 1},
         [S_W_FIRST] = {mlp && c->weight_snapshots && snap > 0, 2, (size_t)rows[0], (size_t)cols[0], 0, (size_t)snap},

@@ -82,4 +82,12 @@ contains "divergence message" "$ERR" "diverged: loss became"
 res=$("$PY" -c "import h5py; f = h5py.File('$T/g.h5'); print(f.attrs['status'])")
 [ "$res" = diverged ] && ok "file records status diverged" || bad "status in file" "$res"
 
+
+# the header describes the net by its model kind (a gated net is no fcn)
+G=tests/specs/train/gated-tiny.yaml
+check "plan of the gated spec" 0 "$HS" plan $G --format tsv
+gid=$(printf '%s\n' "$OUT" | awk 'NR==2 {print $1}')
+check "train a gated run for 2 epochs" 0 "$HS" train $G --run "$gid" --set train.epochs=2 -o "$T/gated.h5"
+contains "gated header line" "$OUT" "; gated, width 16"
+
 finish

@@ -1,0 +1,170 @@
+/* test_models.c - the model-kind registry (models.h): every model.arch choice of the schema is a
+ * registered kind and back, unknown names fail with a hint, the train header's descriptions, the
+ * cost model's multiply-adds on a hand-computed case, and forward/backward of nets built through
+ * the registry against central finite differences (mlp and gated). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_of.h"
+#include "hsweep/models.h"
+#include "hsweep/schema.h"
+#include "testing.h"
+
+static void test_lookup(void) {
+    size_t n = 0;
+    const hs_model_kind *const *all = hs_model_kinds(&n);
+    CU_ASSERT_EQUAL(n, 6);
+    const char *names[] = {"mlp", "cnn", "lcn", "fcn", "kernel", "gated"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        const hs_model_kind *k = NULL;
+        hs_error err = {0};
+        CU_ASSERT_EQUAL(hs_model_kind_find(names[i], &k, &err), HS_OK);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(k);
+        CU_ASSERT_STRING_EQUAL(k->name, names[i]);
+        CU_ASSERT(hs_model_kind_is(k, names[i]));
+        CU_ASSERT_PTR_NOT_NULL(k->describe);
+        CU_ASSERT_PTR_NOT_NULL(k->create);
+        CU_ASSERT_PTR_NOT_NULL(k->layers);
+        CU_ASSERT_PTR_NOT_NULL(k->weights);
+        CU_ASSERT((k->flags & HS_MODEL_SOLVED) ? k->flags != 0 && k->flops != NULL : k->macs != NULL);
+    }
+    CU_ASSERT(hs_model_kind_lookup("kernel")->flags & HS_MODEL_SOLVED);
+    CU_ASSERT(!(hs_model_kind_lookup("mlp")->flags & HS_MODEL_SOLVED));
+    /* the schema's choices of model.arch are the registry's names, in order */
+    const hs_key *key = hs_schema_key((size_t)hs_schema_find("model.arch"));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(key);
+    char joined[256] = "";
+    for (size_t i = 0; i < n; i++) {
+        if (i) strcat(joined, "|");
+        strcat(joined, all[i]->name);
+    }
+    CU_ASSERT_STRING_EQUAL(key->choices, joined);
+}
+
+static void test_unknown(void) {
+    const hs_model_kind *k = (const hs_model_kind *)1;
+    hs_error err = {0};
+    CU_ASSERT_EQUAL(hs_model_kind_find("gatd", &k, &err), HS_ERR_VALUE);
+    CU_ASSERT_PTR_NULL(k);
+    HS_ASSERT_CONTAINS(err.msg, "unknown model kind 'gatd'");
+    HS_ASSERT_CONTAINS(err.hint, "did you mean 'gated'?");
+    HS_ASSERT_CONTAINS(err.hint, "mlp, cnn, lcn, fcn, kernel, gated");
+    hs_error err2 = {0};
+    CU_ASSERT_EQUAL(hs_model_kind_find("transformer", &k, &err2), HS_ERR_VALUE);
+    HS_ASSERT_CONTAINS(err2.hint, "the model kinds: mlp");
+    CU_ASSERT_PTR_NULL(hs_model_kind_lookup(NULL));
+}
+
+static const char *gaussian = "base:\n  data: {kind: gaussian, dim: 8, classes: 4, per_class: 10, n_test: 8}\n"
+                              "  model: {arch: mlp, widths: [5, 6], norm: none, act: tanh}\n"
+                              "  train: {loss: ce, batch: 40, epochs: 1}\n  record: {separation: none}\n";
+static const char *gated = "base:\n  data: {kind: gated_toy, modules: 3, active: 2}\n"
+                           "  model: {arch: gated, width: 16, init: orthogonal, init_scale: 0.5}\n"
+                           "  train: {loss: mse, batch: 8, epochs: 1}\n  record: {separation: none}\n";
+
+static void test_describe_and_macs(void) {
+    hs_train_config c;
+    char line[128];
+    config_of(gaussian, &c);
+    c.arch->describe(&c, line, sizeof line);
+    CU_ASSERT_STRING_EQUAL(line, "2 hidden layers");
+    hs_data_shape sh;
+    hs_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(hs_data_shape_of(&c.data, &sh, &err), HS_OK);
+    /* 8 -> 5 -> 6 -> 4: 40 + 30 + 24 multiply-adds per sample */
+    CU_ASSERT_DOUBLE_EQUAL(c.arch->macs(&c, &sh), 94.0, 0);
+    CU_ASSERT_EQUAL(c.arch->layers(&c), 3);
+    hs_train_config_free(&c);
+
+    config_of(gated, &c);
+    c.arch->describe(&c, line, sizeof line);
+    CU_ASSERT_STRING_EQUAL(line, "gated, width 16");
+    CU_ASSERT_EQUAL_FATAL(hs_data_shape_of(&c.data, &sh, &err), HS_OK);
+    /* one pathway per row: H in + H H + out H */
+    double in = sh.dim - 2, out = sh.t_dim;
+    CU_ASSERT_DOUBLE_EQUAL(c.arch->macs(&c, &sh), 16 * in + 16 * 16 + out * 16, 0);
+    CU_ASSERT_EQUAL(c.arch->layers(&c), 2);
+    hs_train_config_free(&c);
+
+    config_of("base:\n  data: {kind: srhm, v: 4, n_c: 4, m: 2, s: 2, L: 2, s0: 0, n_train: 16}\n"
+              "  model: {arch: cnn, width: 8}\n  record: {separation: none}\n", &c);
+    c.arch->describe(&c, line, sizeof line);
+    CU_ASSERT_STRING_EQUAL(line, "cnn, width 8");
+    CU_ASSERT_EQUAL_FATAL(hs_data_shape_of(&c.data, &sh, &err), HS_OK);
+    /* 4 channels x 4 positions, filter 2: layer 0 2 x 8 x 4 x 2 = 128, layer 1 1 x 8 x 8 x 2 = 128,
+     * readout 8 x 4 = 32 */
+    CU_ASSERT_DOUBLE_EQUAL(c.arch->macs(&c, &sh), 288.0, 0);
+    hs_train_config_free(&c);
+}
+
+/* Loss of the net on the first B rows of d. */
+static double loss_of(hs_model *m, const hs_train_config *c, const hs_dataset *d, int B, float *dlogits) {
+    const float *logits = hs_model_forward(m, d->x, B, HS_MODE_TRAIN);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(logits);
+    const float *t = c->loss == HS_LOSS_MSE && d->t ? d->t : NULL;
+    return hs_loss_forward_backward(c->loss, logits, d->y, t, B, m->out_dim, dlogits, NULL);
+}
+
+static void check_gradients(const char *yaml) {
+    hs_train_config c;
+    config_of(yaml, &c);
+    hs_dataset train = {0}, test = {0};
+    hs_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(hs_data_load(&c.data, &train, &test, &err), HS_OK);
+    hs_model m;
+    int B = train.n < 8 ? (int)train.n : 8;
+    CU_ASSERT_EQUAL_FATAL(c.arch->create(&m, &c, &train, B, &err), HS_OK);
+    loss_of(&m, &c, &train, B, m.dlogits);
+    hs_model_backward(&m, m.dlogits, B);
+    float *g = malloc(m.n_params * sizeof *g);
+    memcpy(g, m.grads, m.n_params * sizeof *g);
+    double worst = 0;
+    size_t step = m.n_params / 40 + 1;
+    for (size_t i = 0; i < m.n_params; i += step) {
+        const float keep = m.params[i], h = 1e-2f;
+        m.params[i] = keep + h;
+        double up = loss_of(&m, &c, &train, B, NULL);
+        m.params[i] = keep - h;
+        double down = loss_of(&m, &c, &train, B, NULL);
+        m.params[i] = keep;
+        double fd = (up - down) / (2.0 * h), e = fabs(fd - g[i]) / (fabs(fd) + fabs(g[i]) + 1e-3);
+        if (e > worst) worst = e;
+    }
+    if (worst >= 2e-2) fprintf(stderr, "\n  %s: worst relative gradient error %g\n", c.arch->name, worst);
+    CU_ASSERT(worst < 2e-2);
+    free(g);
+    hs_model_free(&m);
+    hs_dataset_free(&train);
+    hs_dataset_free(&test);
+    hs_train_config_free(&c);
+}
+
+static void test_gradients_mlp(void) { check_gradients(gaussian); }
+static void test_gradients_gated(void) { check_gradients(gated); }
+
+static void test_kernel_refuses(void) {
+    hs_train_config c;
+    config_of("base:\n  data: {kind: gaussian, dim: 4, classes: 2, per_class: 4, n_test: 4}\n"
+              "  model: {arch: kernel}\n  record: {separation: none}\n", &c);
+    hs_dataset train = {0}, test = {0};
+    hs_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(hs_data_load(&c.data, &train, &test, &err), HS_OK);
+    hs_model m = {0};
+    CU_ASSERT_EQUAL(c.arch->create(&m, &c, &train, 4, &err), HS_ERR_USAGE);
+    HS_ASSERT_CONTAINS(err.msg, "solved on all ranks together");
+    hs_dataset_free(&train);
+    hs_dataset_free(&test);
+    hs_train_config_free(&c);
+}
+
+int main(void) {
+    const hs_test tests[] = {{"every kind by name; the schema's choices agree", test_lookup},
+                             {"unknown kind: error with a hint", test_unknown},
+                             {"describe and macs", test_describe_and_macs},
+                             {"mlp through the registry: gradients", test_gradients_mlp},
+                             {"gated through the registry: gradients", test_gradients_gated},
+                             {"kernel is solved, not built", test_kernel_refuses},
+                             {NULL, NULL}};
+    return hs_test_main("models", tests);
+}
