@@ -16,13 +16,6 @@
 
 /* ================================================================ names for messages */
 
-static const char *kind_name(hs_data_kind k) {
-    static const char *const names[] = {"cfm",  "cm",        "cc",        "fashion_mnist", "cifar10",
-                                        "gaussian", "rhm",   "srhm",      "hierarchy",     "partition",
-                                        "xor",  "gated_toy", "gated_fmnist"};
-    return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
-}
-
 static const char *arch_name(hs_arch a) {
     static const char *const names[] = {"mlp", "cnn", "lcn", "fcn", "kernel", "gated"};
     return (unsigned)a < sizeof names / sizeof names[0] ? names[a] : "?";
@@ -133,21 +126,12 @@ hs_code hs_train_check_shape(const hs_train_config *c, const hs_data_shape *sh, 
 static hs_code check_arch(const hs_train_config *c, const hs_data_shape *sh, hs_error *err) {
     if (c->arch == HS_ARCH_GATED && (sh->modules < 1 || sh->t_dim < 1))
         return HS_FAIL(err, HS_ERR_VALUE, "model.arch gated needs the rows of a routing task (data.kind gated_toy or "
-                       "gated_fmnist), not data.kind %s", kind_name(c->data.kind));
+                       "gated_fmnist), not data.kind %s", c->data.kind);
     if (c->arch != HS_ARCH_CNN && c->arch != HS_ARCH_LCN && c->arch != HS_ARCH_FCN) return HS_OK;
-    int channels;
-    switch (c->data.kind) {
-    case HS_DATA_RHM:
-    case HS_DATA_SRHM: channels = c->data.v; break;
-    case HS_DATA_CIFAR10: channels = 3; break;
-    case HS_DATA_CFM:
-    case HS_DATA_CM:
-    case HS_DATA_CC:
-    case HS_DATA_FASHION_MNIST: channels = 1; break;
-    default:
+    int channels = sh->channels;
+    if (channels < 1)
         return HS_FAIL(err, HS_ERR_VALUE, "model.arch %s needs data with a [channels x positions] layout (data.kind "
-                       "rhm or srhm), not data.kind %s", arch_name(c->arch), kind_name(c->data.kind));
-    }
+                       "rhm or srhm), not data.kind %s", arch_name(c->arch), c->data.kind);
     long long positions = channels > 0 ? sh->dim / channels : 0, p = 1;
     int S = c->filter, depth = 0;
     for (; S >= 2 && p < positions; p *= S) depth++;
@@ -177,30 +161,11 @@ static hs_code check_set_sizes(const hs_data_shape *sh, hs_error *err) {
     return HS_OK;
 }
 
-/* The grammar of rhm/srhm data (as dataset.c hands the options to the generator), whose rules
- * the loader draws first: a level past the first can run out of tuples for some rule seeds only. */
-static int has_rules(const hs_data_opts *o) { return o->kind == HS_DATA_RHM || o->kind == HS_DATA_SRHM; }
-
-static hs_rhm_opts rules_of(const hs_data_opts *o) {
-    return (hs_rhm_opts){.v = o->v, .n_c = o->n_c, .m = o->m, .s = o->s, .L = o->L, .s0 = o->s0,
-                         .sparsity = o->kind == HS_DATA_RHM ? HS_RHM_SPARSITY_A : o->sparsity,
-                         .rule_seed = o->rule_seed};
-}
-
-static hs_code check_rules(const hs_data_opts *o, hs_error *err) {
-    if (!has_rules(o)) return HS_OK;
-    hs_rhm_opts ro = rules_of(o);
-    hs_rhm *g = NULL;
-    hs_code rc = hs_rhm_rules(&ro, &g, err);
-    hs_rhm_free(g);
-    return rc;
-}
-
 /* Everything about run c's data: options, rules, set sizes, files. */
 static hs_code preflight_data(const hs_data_opts *o, hs_data_shape *sh, hs_error *err) {
     HS_TRY(err, hs_data_shape_of(o, sh, err));
     HS_TRY(err, check_set_sizes(sh, err));
-    HS_TRY(err, check_rules(o, err));
+    HS_TRY(err, hs_data_check(o, err)); /* rhm, srhm: the rules */
     HS_TRY(err, hs_data_check_files(o, err));
     return HS_OK;
 }
@@ -339,12 +304,12 @@ static int same_rules(const hs_rhm_opts *a, const hs_rhm_opts *b) {
 
 /* check_rules through the cache (a grammar that failed is not kept: the preflight stops there). */
 static hs_code cached_rules(rules_cache *rc, const hs_data_opts *o, hs_error *err) {
-    if (!has_rules(o)) return HS_OK;
-    hs_rhm_opts ro = rules_of(o);
+    hs_rhm_opts ro;
+    if (!hs_data_rules(o, &ro)) return HS_OK;
     for (size_t h = rc->n_slots ? (size_t)rules_hash(&ro) & (rc->n_slots - 1) : 0; rc->n_slots && rc->slots[h];
          h = (h + 1) & (rc->n_slots - 1))
         if (same_rules(&rc->o[rc->slots[h] - 1], &ro)) return HS_OK;
-    HS_TRY(err, check_rules(o, err));
+    HS_TRY(err, hs_data_check(o, err)); /* rhm, srhm: the rules */
     if ((rc->n + 1) * 2 > rc->n_slots) {
         size_t n_slots = rc->n_slots ? rc->n_slots * 2 : 16;
         uint32_t *slots = calloc(n_slots, sizeof *slots);

@@ -668,7 +668,7 @@ static hs_code build_gated(loop *L, const hs_dataset *train, int max_batch, hs_e
     const hs_train_config *c = L->c;
     if (train->modules < 1 || !train->t)
         return HS_FAIL(err, HS_ERR_VALUE, "model.arch gated needs the rows of a routing task (data.kind gated_toy or "
-                                          "gated_fmnist), not data.kind %d", (int)c->data.kind);
+                                          "gated_fmnist), not data.kind %s", c->data.kind);
     double *yx = NULL;
     int in = 0;
     if (c->model.init == HS_INIT_BALANCED) HS_TRY(err, rec_sigma_yx(train, train->t_dim, &yx, &in, err));
