@@ -52,7 +52,7 @@ static hs_key table[] = {
     {"data.noise", HS_T_FLOAT, "0", 0, INF, 0, 0, NULL,
      "xor: standard deviation of the Gaussian noise added to each repeated point."},
     {"data.path", HS_T_STR, "", 0, 0, 0, 0, NULL,
-     "Folder with the dataset files; empty = the standard place: /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist) for cfm and fashion_mnist, /usr/share/datasets/mnist for cm; cc and cifar10 need the folder of the CIFAR-10 binary batches."},
+     "Folder with the dataset files; empty = the standard place: /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist) for cfm and fashion_mnist, /usr/share/datasets/mnist for cm and mnist; cc and cifar10 need the folder of the CIFAR-10 binary batches."},
     {"data.per_class", HS_T_INT, "100", 1, 1e7, 0, 0, NULL,
      "Training samples per class, chosen from the train split by data.seed."},
     {"data.per_leaf", HS_T_INT, "1000", 1, 1e7, 0, 0, NULL,

@@ -9,12 +9,14 @@
 #include <dirent.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include "hsweep/data.h"
 #include "hsweep/rng.h"
+#include "hsweep/schema.h"
 #include "testing.h"
 
 /* ================================================================ temp files */
@@ -1459,6 +1461,99 @@ static void test_fashion_mnist_32_real(void) {
     hs_dataset_free(&test);
 }
 
+/* mnist: the fashion_mnist conventions (28 -> 32 bilinear whatever data.resize says, one channel)
+ * with MNIST's normalisation, on the synthetic folder. */
+static int count_bad_mnist_rows(const hs_dataset *d, const uint8_t *labels, int n, int first) {
+    uint8_t img[28 * 28], big[32 * 32];
+    int bad = 0;
+    for (int i = 0; i < n && i < d->n; i++) {
+        for (int p = 0; p < 28 * 28; p++) img[p] = mnist_pixel(first + i, p / 28, p % 28);
+        hs_resize_image_u8(img, 28, 28, big, 32, 32, HS_RESIZE_BILINEAR);
+        int off = d->y[i] != labels[i];
+        for (int p = 0; p < 32 * 32; p++) off += d->x[(size_t)i * 1024 + p] != torch_norm(big[p], 0.1307, 0.3081);
+        bad += off != 0;
+    }
+    return bad + (d->n != n);
+}
+
+static void test_mnist_synthetic(void) {
+    char dir[512];
+    write_mnist(dir, sizeof dir, "mnist32");
+    hs_data_opts o = {.kind = "mnist", .path = dir, .seed = 3, .per_class = 6, .resize = HS_RESIZE_AREA};
+    hs_error err = {0};
+    hs_data_shape sh;
+    CU_ASSERT_EQUAL_FATAL(hs_data_shape_of(&o, &sh, &err), HS_OK);
+    CU_ASSERT(sh.dim == 1024 && sh.classes == 10 && sh.channels == 1 && sh.n_train == 60 && sh.n_test == 10000);
+    CU_ASSERT_EQUAL(hs_data_check_files(&o, &err), HS_OK);
+    hs_dataset train = {0}, test = {0};
+    CU_ASSERT_EQUAL_FATAL(load(&o, &train, &test), HS_OK);
+    CU_ASSERT(train.dim == 1024 && train.classes == 10 && train.channels == 1 && train.height == 32 &&
+              train.width == 32);
+    /* 6 per class is every training image: all of them, in file order */
+    CU_ASSERT_EQUAL(count_bad_mnist_rows(&train, mnist_train_labels, MNIST_TRAIN, 0), 0);
+    CU_ASSERT_EQUAL(count_bad_mnist_rows(&test, mnist_test_labels, MNIST_TEST, 1000), 0);
+    hs_dataset_free(&train);
+    hs_dataset_free(&test);
+    o.path = "/nonexistent-mnist";
+    CU_ASSERT_EQUAL(hs_data_check_files(&o, &err), HS_ERR_IO);
+    HS_ASSERT_CONTAINS(err.msg, "MNIST reads train-images-idx3-ubyte.gz");
+    HS_ASSERT_CONTAINS(err.hint, "the MNIST files");
+}
+
+/* The registry: every kind found by its name, whole entries, distinct stable codes, the schema's
+ * choices in table order, unknown names refused with a hint when one is near. */
+static void test_registry(void) {
+    size_t n = hs_data_kind_count();
+    CU_ASSERT(n >= 14);
+    CU_ASSERT_PTR_NULL(hs_data_kind_at(n));
+    char choices[1024] = "";
+    for (size_t i = 0; i < n; i++) {
+        const hs_data_kind *k = hs_data_kind_at(i);
+        CU_ASSERT_PTR_EQUAL(hs_data_kind_find(k->name), k);
+        CU_ASSERT(k->shape && k->load && k->doc && k->doc[0]);
+        for (size_t j = 0; j < i; j++) {
+            CU_ASSERT(hs_data_kind_at(j)->code != k->code);
+            CU_ASSERT(strcmp(hs_data_kind_at(j)->name, k->name) != 0);
+        }
+        snprintf(choices + strlen(choices), sizeof choices - strlen(choices), "%s%s", i ? "|" : "", k->name);
+        HS_ASSERT_CONTAINS(hs_data_kind_doc(), k->doc);
+    }
+    CU_ASSERT_STRING_EQUAL(hs_data_kind_choices(), choices);
+    const hs_key *key = hs_schema_key((size_t)hs_schema_find("data.kind"));
+    CU_ASSERT_STRING_EQUAL(key->choices, choices);
+    CU_ASSERT_STRING_EQUAL(key->doc, hs_data_kind_doc());
+    /* the codes checkpoints hash: the order of the enum they replaced */
+    static const char *const coded[] = {"cfm", "cm", "cc", "fashion_mnist", "cifar10", "gaussian", "rhm",
+                                        "srhm", "hierarchy", "partition", "xor", "gated_toy", "gated_fmnist", "mnist"};
+    for (int c = 0; c < 14; c++) CU_ASSERT_EQUAL(hs_data_kind_find(coded[c])->code, c);
+    hs_error err = {0};
+    const hs_data_kind *k = NULL;
+    CU_ASSERT_EQUAL(hs_data_kind_lookup("gated_toy", &k, &err), HS_OK);
+    CU_ASSERT(k && k->flags & HS_DATA_KIND_GATED_THEORY);
+    CU_ASSERT_EQUAL(hs_data_kind_lookup("mnsit", &k, &err), HS_ERR_SPEC);
+    CU_ASSERT_PTR_NULL(k);
+    HS_ASSERT_CONTAINS(err.msg, "data.kind = mnsit: no such data kind");
+    HS_ASSERT_CONTAINS(err.hint, "did you mean mnist?");
+    err = (hs_error){0};
+    CU_ASSERT_EQUAL(hs_data_kind_lookup("imagenet", &k, &err), HS_ERR_SPEC);
+    CU_ASSERT_STRING_EQUAL(err.hint, "");
+    CU_ASSERT_PTR_NULL(hs_data_kind_find(NULL));
+    /* what callers outside data/ ask */
+    hs_data_opts o = {.kind = "srhm", .s = 2, .s0 = 1};
+    CU_ASSERT_EQUAL(hs_data_patch(&o), 4);
+    hs_rhm_opts ro;
+    CU_ASSERT_EQUAL(hs_data_rules(&o, &ro), 1);
+    o.kind = "rhm", o.sparsity = HS_RHM_SPARSITY_B;
+    CU_ASSERT(hs_data_rules(&o, &ro) == 1 && ro.sparsity == HS_RHM_SPARSITY_A);
+    o.kind = "hierarchy";
+    CU_ASSERT(hs_data_patch(&o) == 0 && hs_data_rules(&o, &ro) == 0);
+    CU_ASSERT(hs_data_kind_has(&o, HS_DATA_KIND_LABEL_LEVELS) && !hs_data_kind_has(&o, HS_DATA_KIND_RICH_LAZY));
+    o.kind = "nope";
+    CU_ASSERT(!hs_data_kind_has(&o, 0) && hs_data_patch(&o) == 0);
+    CU_ASSERT_EQUAL(hs_data_check(&o, &err), HS_ERR_SPEC);
+    CU_ASSERT_EQUAL(hs_data_check_files(&o, &err), HS_ERR_SPEC);
+}
+
 int main(void) {
     snprintf(tmp_dir, sizeof tmp_dir, "/tmp/hsweep-test-data-XXXXXX");
     if (!mkdtemp(tmp_dir)) {
@@ -1490,6 +1585,8 @@ int main(void) {
         {"cc and cifar10 preprocessing on synthetic batches", test_cc_and_cifar10},
         {"cm on a synthetic folder: subsets row by row", test_cm_synthetic},
         {"cm errors: counts, missing files, bad content", test_cm_errors},
+        {"mnist: 32x32, MNIST's normalisation, on tiny IDX files", test_mnist_synthetic},
+        {"registry: lookup, hints, codes, the schema's choices", test_registry},
         {"gaussian: simplex means, unit noise, independent test set", test_gaussian_simplex},
         {"gaussian: circle and line when p < K", test_gaussian_low_dim},
         {"gaussian: streams, counts, n_test, errors", test_gaussian_streams_and_counts},
