@@ -304,7 +304,7 @@ static void gated_run(const hs_train_config *c, const hs_train_layout *lay, cons
     double *b = row + y->o_gat, *m = row + y->o_gm, *oh = row + y->o_gh, *oi = row + y->o_gin, *oo = row + y->o_gout;
     double *ep = row + y->o_gep;
     int M = c->data.modules, K = c->data.active, flag = 0;
-    if (c->data.kind != HS_DATA_GATED_TOY) flag |= HS_DYN_GATED_NO_THEORY;
+    if (!hs_data_kind_has(&c->data, HS_DATA_KIND_GATED_THEORY)) flag |= HS_DYN_GATED_NO_THEORY;
     if (lay->steps_per_epoch != 1) flag |= HS_DYN_GATED_NOT_FULL_BATCH;
     if (c->model.init != HS_INIT_BALANCED) flag |= HS_DYN_GATED_UNALIGNED;
     if (c->schedule.kind != HS_SCHED_STEP || c->schedule.n_drops || c->optim.kind != HS_OPT_SGD || c->weight_decay != 0)
@@ -559,7 +559,7 @@ static void analyse_run(const layout *y, const block *b, size_t i, int state, co
     }
     row[B_INIT_SCALE] = c.model.init_scales ? c.model.init_scales[0] : NAN;
     row[B_DECAY] = c.weight_decay;
-    row[B_XOR] = c.data.kind == HS_DATA_XOR;
+    row[B_XOR] = hs_data_kind_has(&c.data, HS_DATA_KIND_RICH_LAZY);
     /* weights: the last point with a first-layer norm; change of the norm against point 0 */
     if (L) {
         const double *wn = b->wn + i * N * L, *wc = b->wc + i * N * L;

@@ -6,7 +6,7 @@
  * learning-dynamics experiments (XOR, the routing task of gated linear networks). What training
  * sees is an hs_dataset: float32 rows, with real-valued targets t for the regression tasks.
  *
- *     hs_data_opts o = {.kind = HS_DATA_CFM, .seed = 1, .per_class = 100};
+ *     hs_data_opts o = {.kind = "cfm", .seed = 1, .per_class = 100};
  *     hs_dataset train = {0}, test = {0};
  *     HS_TRY(err, hs_data_load(&o, &train, &test, err));
  *     // train.n == 1000, train.dim == 100, train.classes == 10, values in [-1, 1];
@@ -107,21 +107,23 @@ void hs_resize_image_u8(const uint8_t *src, int sh, int sw, uint8_t *dst, int dh
 
 /* ================================================================ datasets */
 
-typedef enum hs_data_kind {
-    HS_DATA_CFM,           /* Fashion-MNIST -> 10x10, [-1, 1]: 100 dims */
-    HS_DATA_CM,            /* MNIST -> 10x10, [-1, 1]: 100 dims (data.path, or /usr/share/datasets/mnist) */
-    HS_DATA_CC,            /* CIFAR-10 green channel -> 10x10, normalised: 100 dims (needs data.path) */
-    HS_DATA_FASHION_MNIST, /* Fashion-MNIST -> 32x32, (x - 0.2860) / 0.3530: 1024 dims */
-    HS_DATA_CIFAR10,       /* CIFAR-10 3x32x32, per-channel normalised: 3072 dims (needs data.path) */
-    HS_DATA_GAUSSIAN,      /* K-class Gaussian mixture in p dims */
-    HS_DATA_RHM,           /* Random Hierarchy Model (the SRHM with s0 = 0): v x s^L, see below */
-    HS_DATA_SRHM,          /* Sparse Random Hierarchy Model: v x (s (s0 + 1))^L, see below */
-    HS_DATA_HIERARCHY,     /* tree-structured Gaussian categories (Kemp & Tenenbaum prior), see below */
-    HS_DATA_PARTITION,     /* its control: the same examples hung from unconnected class nodes */
-    HS_DATA_XOR,           /* the rich/lazy XOR task: 4 points in {-1,1}^2, real targets -1/+1 */
-    HS_DATA_GATED_TOY,     /* gated deep linear networks: the routing toy task (4 items, 7 features) */
-    HS_DATA_GATED_FMNIST,  /* the routing task on Fashion-MNIST: pixel-permuted inputs, label-permuted outputs */
-} hs_data_kind;
+/* A dataset is named by its kind, a string ("cfm", "rhm", ...): the registry below maps it to
+ * the code that knows the kind. The kinds (`hsweep keys` lists them under data.kind):
+ *   cfm, cm        Fashion-MNIST / MNIST -> 10x10, [-1, 1]: 100 dims (cm: data.path, or
+ *                  /usr/share/datasets/mnist)
+ *   cc             CIFAR-10 green channel -> 10x10, normalised: 100 dims (needs data.path)
+ *   fashion_mnist  Fashion-MNIST -> 32x32, (x - 0.2860) / 0.3530: 1024 dims
+ *   mnist          MNIST -> 32x32, (x - 0.1307) / 0.3081: 1024 dims
+ *   cifar10        CIFAR-10 3x32x32, per-channel normalised: 3072 dims (needs data.path)
+ *   gaussian       K-class Gaussian mixture in p dims
+ *   rhm, srhm      the (Sparse) Random Hierarchy Model: v x s^L and v x (s (s0 + 1))^L, see below
+ *   hierarchy      tree-structured Gaussian categories (Kemp & Tenenbaum prior), see below;
+ *   partition      its control: the same examples hung from unconnected class nodes
+ *   xor            the rich/lazy XOR task: 4 points in {-1,1}^2, real targets -1/+1
+ *   gated_toy      gated deep linear networks: the routing toy task (4 items, 7 features)
+ *   gated_fmnist   the routing task on Fashion-MNIST: pixel-permuted inputs, label-permuted outputs */
+typedef struct hs_data_kind hs_data_kind;
+struct hs_rhm_opts; /* the (S)RHM section below */
 
 /* How the SRHM spreads a rule's s children over its patch of S = s (s0 + 1) slots (see below). */
 typedef enum hs_rhm_sparsity {
@@ -130,7 +132,7 @@ typedef enum hs_rhm_sparsity {
 } hs_rhm_sparsity;
 
 typedef struct hs_data_opts {
-    hs_data_kind kind;
+    const char *kind;               /* a registered kind's name: "cfm", "rhm", ... */
     const char *path;               /* folder with the files; NULL or "" = the standard place */
     uint64_t seed;                  /* data seed: subset choice, synthetic draws */
     long long per_class;            /* training samples per class */
@@ -185,8 +187,10 @@ typedef struct hs_data_shape {
     int dim, classes, t_dim;        /* t_dim 0 = no real targets */
     long long n_train, n_test;      /* rows (gated: item x pathway rows) */
     int levels, branching, modules; /* as in hs_dataset */
+    int channels;                   /* as in hs_dataset: the [channels x positions] layout, or 0 */
+    double p_max;                   /* distinct inputs the kind can draw (rhm, srhm), or 0 = not counted */
 } hs_data_shape;
-/* Image kinds: dim 100 (cfm, cm, cc), 1024 (fashion_mnist), 3072 (cifar10), 10 classes, n_train =
+/* Image kinds: dim 100 (cfm, cm, cc), 1024 (fashion_mnist, mnist), 3072 (cifar10), 10 classes, n_train =
  * the sum of data.class_counts or 10 per_class, n_test = data.n_test or 10000 (the size of the
  * standard test splits: the files are not opened, so a smaller test file is not seen). gaussian:
  * dim, classes, n_test = data.n_test or n_train. rhm/srhm: dim v (s (s0 + 1))^L, n_c classes,
@@ -207,6 +211,67 @@ hs_code hs_data_shape_of(const hs_data_opts *o, hs_data_shape *out, hs_error *er
  *    train-images-idx3-ubyte.gz, ... from it)"
  * with the kind's install hint. Kinds without files: HS_OK. */
 hs_code hs_data_check_files(const hs_data_opts *o, hs_error *err);
+
+/* ================================================================ the registry of data kinds
+ * Each kind is one entry, in its own file under src/data/kinds/, listed by one line of
+ * src/data/registry.c (PETSc's XXXRegister pattern). Nothing outside an entry asks which kind it
+ * is: code that needs to know something about the data asks the entry's hooks or flags, through
+ * the hs_data_* functions above and below, which look the kind up by name. Adding a dataset is a
+ * new file holding an hs_data_kind and one line in the registry's table.
+ *
+ *     const hs_data_kind *k = hs_data_kind_find("srhm");   // NULL for a name not registered
+ *     hs_data_shape sh;
+ *     HS_TRY(err, k->shape(&(hs_data_opts){.kind = "srhm", .v = 4, .s = 2, .L = 2, .s0 = 1,
+ *                                          .n_train = 10}, &sh, err));
+ *     // sh.dim == 4 * 16, sh.channels == 4, sh.p_max == the distinct inputs of the grammar
+ *     for (size_t i = 0; i < hs_data_kind_count(); i++) puts(hs_data_kind_at(i)->name);
+ */
+enum {
+    HS_DATA_KIND_LABEL_LEVELS = 1 << 0, /* labels nest in data.levels levels of data.branching (the
+                                           level recorders, data.targets levels) */
+    HS_DATA_KIND_GATED_THEORY = 1 << 1, /* the gated net's closed-form learning curves hold (the toy's
+                                           orthogonal items) */
+    HS_DATA_KIND_RICH_LAZY = 1 << 2,    /* the rich/lazy task the XOR analysis reads */
+};
+
+struct hs_data_kind {
+    const char *name; /* data.kind */
+    const char *doc;  /* a phrase for `hsweep keys` */
+    int code;         /* stable number, hashed into checkpoint digests; never reuse one */
+    unsigned flags;   /* HS_DATA_KIND_* */
+    int classes;      /* entries data.class_counts must have; 0 = data.classes */
+    /* hs_data_shape_of and hs_data_load for this kind (o->kind names it) */
+    hs_code (*shape)(const hs_data_opts *o, hs_data_shape *out, hs_error *err);
+    hs_code (*load)(const hs_data_opts *o, hs_dataset *train, hs_dataset *test, hs_error *err);
+    /* optional: hs_data_check_files (NULL: no files), hs_data_check (NULL: shape says it all),
+     * hs_data_patch (NULL: 0) */
+    hs_code (*check_files)(const hs_data_opts *o, hs_error *err);
+    hs_code (*check)(const hs_data_opts *o, hs_error *err);
+    int (*patch)(const hs_data_opts *o);
+    int (*rules)(const hs_data_opts *o, struct hs_rhm_opts *out); /* hs_data_rules (NULL: 0) */
+};
+
+size_t hs_data_kind_count(void);
+const hs_data_kind *hs_data_kind_at(size_t i); /* registry order; NULL past the end */
+const hs_data_kind *hs_data_kind_find(const char *name); /* NULL when not registered (or NULL) */
+/* As hs_data_kind_find, but an unknown name is an HS_ERR_SPEC naming the kinds, with a
+ * did-you-mean hint when a registered name is close ("data.kind = fmnist: ..., hint: did you mean
+ * fashion_mnist?"). */
+hs_code hs_data_kind_lookup(const char *name, const hs_data_kind **out, hs_error *err);
+/* o's kind carries every bit of flags (0 for an unknown kind). */
+int hs_data_kind_has(const hs_data_opts *o, unsigned flags);
+/* The checks that shape does not make because they cost more (rhm, srhm: drawing the rules, a
+ * level of which can run out of tuples for some rule seeds only). HS_OK for the other kinds. */
+hs_code hs_data_check(const hs_data_opts *o, hs_error *err);
+/* The width of the data's natural patch, the filter size the hierarchical nets default to
+ * (rhm, srhm: s (s0 + 1)); 0 when the data has none. */
+int hs_data_patch(const hs_data_opts *o);
+/* The grammar o's kind draws its samples from (rhm, srhm): 1 and *out as the loader hands it to
+ * hs_rhm_rules, so that callers can tell data configs sharing one grammar; 0 for other kinds. */
+int hs_data_rules(const hs_data_opts *o, struct hs_rhm_opts *out);
+/* The kinds' names "cfm|cm|...", and data.kind's documentation, for the schema. */
+const char *hs_data_kind_choices(void);
+const char *hs_data_kind_doc(void);
 
 /* Build the training set and the test set of o (both preprocessed identically).
  * Training subset: for each class c, the class's indices in the train split are shuffled with
@@ -409,7 +474,7 @@ hs_code hs_rhm_dataset(const hs_rhm *g, uint64_t seed, long long n_train, long l
  * V, branching = b, so the level-l label is y / b^l; partition: levels = 1, branching = 0.
  * data.n_test must stay 0 (the split is data.test_fraction); data.per_class is not used.
  *
- *     hs_data_opts o = {.kind = HS_DATA_HIERARCHY, .seed = 1, .branching = 2, .levels = 6,
+ *     hs_data_opts o = {.kind = "hierarchy", .seed = 1, .branching = 2, .levels = 6,
  *                       .per_leaf = 1000, .features = 936, .sigma = 5, .beta = 1.6103e-4,
  *                       .test_fraction = 0.2};
  *     hs_dataset train = {0}, test = {0};
@@ -471,7 +536,7 @@ void hs_forest_solve(int32_t n, const int32_t *parent, const double *diag, const
  * every item on every active pathway; test rows: the SAME items on the inactive pathways (the
  * Fashion-MNIST test split is not used). Order as gated_toy: i, then j, then item.
  *
- *     hs_data_opts o = {.kind = HS_DATA_GATED_TOY, .modules = 7, .active = 4};
+ *     hs_data_opts o = {.kind = "gated_toy", .modules = 7, .active = 4};
  *     HS_TRY(err, hs_data_load(&o, &train, &test, err));
  *     // train.n == 112, test.n == 84, dim 6, t_dim 7; row 0: x = 1 0 0 0 | 0 | 0 (item 0 on
  *     // pathway 0 -> 0), t = 6 4 0 3 0 0 0; pathway 0 -> 3 is test (offsets -1..2 mod 7 = 6, 0, 1, 2)

@@ -705,13 +705,10 @@ static hs_code train_one(const train_args *a, hs_error *err) {
         if (!a->quiet) {
             printf("run %s: %lld training / %lld test samples of %d dims, %d classes", id, train.n, test.n, train.dim,
                    train.classes);
-            if (cfg.data.kind == HS_DATA_RHM || cfg.data.kind == HS_DATA_SRHM) {
-                hs_rhm_opts ro = {.v = cfg.data.v, .n_c = cfg.data.n_c, .m = cfg.data.m, .s = cfg.data.s,
-                                  .L = cfg.data.L, .s0 = cfg.data.s0, .sparsity = cfg.data.sparsity,
-                                  .rule_seed = cfg.data.rule_seed};
-                printf(" (%s: %d positions, P_max = %.6g distinct inputs)", cfg.data.kind == HS_DATA_RHM ? "rhm" : "srhm",
-                       train.width, hs_rhm_pmax(&ro));
-            }
+            hs_data_shape sh;
+            hs_error shape_err = {0};
+            if (hs_data_shape_of(&cfg.data, &sh, &shape_err) == HS_OK && sh.p_max > 0)
+                printf(" (%s: %d positions, P_max = %.6g distinct inputs)", cfg.data.kind, train.width, sh.p_max);
             char net[128];
             cfg.arch->describe(&cfg, net, sizeof net);
             printf("; %s\n", net);

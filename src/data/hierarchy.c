@@ -77,9 +77,9 @@ typedef struct category {
     long long test_per_leaf;
 } category;
 
-static hs_code category_of(const hs_data_opts *o, category *g, hs_error *err) {
-    const char *kind = o->kind == HS_DATA_HIERARCHY ? "hierarchy" : "partition";
-    *g = (category){.tree = o->kind == HS_DATA_HIERARCHY, .b = o->branching, .V = o->levels, .P = o->features,
+static hs_code category_of(const hs_data_opts *o, int tree, category *g, hs_error *err) {
+    const char *kind = o->kind;
+    *g = (category){.tree = tree, .b = o->branching, .V = o->levels, .P = o->features,
                     .per_leaf = o->per_leaf};
     if (o->levels < 1) return HS_FAIL(err, HS_ERR_VALUE, "data.levels = %d: needs >= 1 label level", o->levels);
     if (o->branching < 2)
@@ -129,15 +129,18 @@ static hs_code category_of(const hs_data_opts *o, category *g, hs_error *err) {
     return HS_OK;
 }
 
-hs_code hs_data_shape_category(const hs_data_opts *o, hs_data_shape *out, hs_error *err) {
+static int level_targets_dim(int levels, int branching, int classes);
+
+hs_code hs_category_shape(const hs_data_opts *o, int tree, hs_data_shape *out, hs_error *err) {
     category g;
-    HS_TRY(err, category_of(o, &g, err));
+    HS_TRY(err, category_of(o, tree, &g, err));
     *out = (hs_data_shape){.dim = g.P,
                            .classes = (int)g.C,
                            .n_train = g.C * (g.per_leaf - g.test_per_leaf),
                            .n_test = g.C * g.test_per_leaf,
                            .levels = g.tree ? g.V : 1,
                            .branching = g.tree ? g.b : 0};
+    if (o->level_targets) out->t_dim = level_targets_dim(out->levels, out->branching, out->classes);
     return HS_OK;
 }
 
@@ -281,11 +284,36 @@ static hs_code normalise(hs_dataset *train, hs_dataset *test, int P, hs_error *e
     return HS_OK;
 }
 
+/* ================================================================ level targets */
+
+/* data.targets: levels: one-hot labels of every tree level, finest first, concatenated
+ * (64 + 32 + ... + 2 = 126 outputs for the default tree): Saxe et al.'s hierarchical item-feature
+ * targets, whose singular modes are the tree's levels. Flat labels (partition): one-hot. */
+static int level_targets_dim(int levels, int branching, int classes) {
+    int T = 0, K = classes;
+    for (int l = 0; l < (levels > 1 ? levels : 1); l++, K /= (branching > 1 ? branching : 1)) T += K;
+    return T;
+}
+
+static hs_code add_level_targets(hs_dataset *d, hs_error *err) {
+    const int T = level_targets_dim(d->levels, d->branching, d->classes), V = d->levels > 1 ? d->levels : 1;
+    free(d->t);
+    d->t_dim = T;
+    d->t = calloc((size_t)(d->n > 0 ? d->n : 1) * (size_t)T, sizeof *d->t);
+    if (!d->t) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory for %lld x %d level targets", d->n, T);
+    for (long long r = 0; r < d->n; r++) {
+        int off = 0, K = d->classes, div = 1;
+        for (int l = 0; l < V; l++, off += K, K /= d->branching, div *= d->branching)
+            d->t[(size_t)r * T + (size_t)(off + d->y[r] / div)] = 1.0f;
+    }
+    return HS_OK;
+}
+
 /* ================================================================ entry point */
 
-hs_code hs_data_load_category(const hs_data_opts *o, hs_dataset *train, hs_dataset *test, hs_error *err) {
+hs_code hs_category_load(const hs_data_opts *o, int tree, hs_dataset *train, hs_dataset *test, hs_error *err) {
     category g;
-    HS_TRY(err, category_of(o, &g, err));
+    HS_TRY(err, category_of(o, tree, &g, err));
     long long n_test = g.C * g.test_per_leaf;
     HS_TRY(err, hs_data_alloc(train, g.E - n_test, g.P, 0, (int)g.C, err));
     HS_TRY(err, hs_data_alloc(test, n_test, g.P, 0, (int)g.C, err));
@@ -300,6 +328,8 @@ hs_code hs_data_load_category(const hs_data_opts *o, hs_dataset *train, hs_datas
     if (rc == HS_OK) rc = draw_features(&g, o, rows, err);
     free(rows);
     if (rc == HS_OK) rc = normalise(train, test, g.P, err);
+    if (rc == HS_OK && o->level_targets) rc = add_level_targets(train, err);
+    if (rc == HS_OK && o->level_targets) rc = add_level_targets(test, err);
     if (rc != HS_OK) hs_error_trace(err, __FILE__, __LINE__);
     return rc;
 }

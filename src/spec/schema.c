@@ -10,12 +10,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <pthread.h>
+
+#include "hsweep/data.h"
 #include "hsweep/schema.h"
 
 #define INF INFINITY
 #define I32MAX 2147483647.0
 
-static const hs_key table[] = {
+static hs_key table[] = {
     /* ------------------------------------------------------------ data */
     {"data.L", HS_T_INT, "2", 1, 30, 0, 0, NULL,
      "rhm/srhm: depth L of the hierarchy (levels of rules); the input has (s(s0+1))^L positions, s^L of them informative."},
@@ -33,8 +36,7 @@ static const hs_key table[] = {
      "gaussian: input dimension p."},
     {"data.features", HS_T_INT, "936", 1, 1e7, 0, 0, NULL,
      "hierarchy/partition: number of input features P, each an independent Gaussian draw over the whole graph."},
-    {"data.kind", HS_T_ENUM, "cfm", 0, 0, 0, 0, "cfm|cm|cc|fashion_mnist|cifar10|gaussian|rhm|srhm|hierarchy|partition|xor|gated_toy|gated_fmnist",
-     "Dataset. cfm/cm: Fashion-MNIST/MNIST resized to 10x10 and scaled to [-1,1]; cc: CIFAR-10 resized to 10x10, mean/std normalised, green channel (all three as He & Su); fashion_mnist: 32x32, normalised; cifar10: 3x32x32, normalised; gaussian: synthetic K-class mixture; rhm/srhm: the (Sparse) Random Hierarchy Model (Cagnetta et al. 2024, Tomasini & Wyart 2024); hierarchy: tree-structured Gaussian categories with labels at every level, partition its unstructured control; xor: the 4-point rich/lazy task (real targets); gated_toy/gated_fmnist: the routing tasks of gated deep linear networks (rows are item x pathway pairs)."},
+    {"data.kind", HS_T_ENUM, "cfm", 0, 0, 0, 0, NULL, NULL}, /* choices and text: the data registry's */
     {"data.levels", HS_T_INT, "6", 1, 20, 0, 0, NULL,
      "hierarchy/partition: label levels of the tree (6: 64, 32, ..., 2 classes under one root); partition has branching^levels unconnected classes."},
     {"data.m", HS_T_INT, "0", 0, 1e6, 0, 0, NULL,
@@ -50,7 +52,7 @@ static const hs_key table[] = {
     {"data.noise", HS_T_FLOAT, "0", 0, INF, 0, 0, NULL,
      "xor: standard deviation of the Gaussian noise added to each repeated point."},
     {"data.path", HS_T_STR, "", 0, 0, 0, 0, NULL,
-     "Folder with the dataset files; empty = the standard place: /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist) for cfm and fashion_mnist, /usr/share/datasets/mnist for cm; cc and cifar10 need the folder of the CIFAR-10 binary batches."},
+     "Folder with the dataset files; empty = the standard place: /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist) for cfm and fashion_mnist, /usr/share/datasets/mnist for cm and mnist; cc and cifar10 need the folder of the CIFAR-10 binary batches."},
     {"data.per_class", HS_T_INT, "100", 1, 1e7, 0, 0, NULL,
      "Training samples per class, chosen from the train split by data.seed."},
     {"data.per_leaf", HS_T_INT, "1000", 1, 1e7, 0, 0, NULL,
@@ -197,9 +199,24 @@ static const hs_key table[] = {
 
 #define N_KEYS (sizeof table / sizeof table[0])
 
+/* The row of data.kind lists the registered kinds: filled from the registry before any use, so
+ * a new kind appears in validation, `hsweep keys` and the README without an edit here. */
+static pthread_once_t filled = PTHREAD_ONCE_INIT;
+static void fill_kinds(void) {
+    for (size_t i = 0; i < N_KEYS; i++)
+        if (!strcmp(table[i].name, "data.kind")) {
+            table[i].choices = hs_data_kind_choices();
+            table[i].doc = hs_data_kind_doc();
+        }
+}
+#define FILL() pthread_once(&filled, fill_kinds)
+
 size_t hs_schema_count(void) { return N_KEYS; }
 
-const hs_key *hs_schema_key(size_t i) { return i < N_KEYS ? &table[i] : NULL; }
+const hs_key *hs_schema_key(size_t i) {
+    FILL();
+    return i < N_KEYS ? &table[i] : NULL;
+}
 
 int hs_schema_find(const char *name) {
     size_t lo = 0, hi = N_KEYS;
@@ -265,7 +282,8 @@ hs_code hs_config_check(const hs_value *const *cfg, char *why, size_t why_len) {
             return HS_ERR_VALUE;
         }
     const hs_value *counts = get(cfg, "data.class_counts");
-    long long classes = strcmp(get(cfg, "data.kind")->u.s, "gaussian") == 0 ? get(cfg, "data.classes")->u.i : 10;
+    const hs_data_kind *kind = hs_data_kind_find(get(cfg, "data.kind")->u.s);
+    long long classes = !kind ? 10 : kind->classes ? kind->classes : get(cfg, "data.classes")->u.i;
     if (counts->n && (long long)counts->n != classes) {
         snprintf(why, why_len, "data.class_counts has %zu entries but data.kind %s has %lld classes", counts->n,
                  get(cfg, "data.kind")->u.s, classes);
@@ -301,6 +319,7 @@ hs_code hs_schema_describe(hs_keys_format fmt, hs_str *out) {
     else if (fmt == HS_KEYS_TSV)
         rc = hs_str_printf(out, "key\ttype\tdefault\tallowed\tmeaning\n");
     for (size_t i = 0; i < N_KEYS && rc == HS_OK; i++) {
+        FILL();
         const hs_key *k = &table[i];
         char range[320]; /* room for the markdown form, which widens each '|' to ", " */
         range_text(k, range, sizeof range / 2);

@@ -110,7 +110,8 @@ void ck_config_digest(const hs_train_config *c, const hs_dataset *train, const h
     put_i(&d, "data_seed", (long long)c->data_seed);
     /* data options */
     const hs_data_opts *o = &c->data;
-    put_i(&d, "data.kind", o->kind);
+    const hs_data_kind *kind = hs_data_kind_find(o->kind);
+    put_i(&d, "data.kind", kind ? kind->code : -1);
     put_s(&d, "data.path", o->path);
     put_i(&d, "data.seed", (long long)o->seed);
     put_i(&d, "data.per_class", o->per_class);

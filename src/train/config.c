@@ -55,15 +55,9 @@ hs_code hs_train_config_from_values(const hs_value *const *cfg, hs_train_config 
     c->data_seed = ds < 0 ? c->seed : (uint64_t)ds;
 
     /* ------------------------------------------------------------ data */
-    if ((rc = enum_of(cfg, "data.kind",
-                      "cfm|cm|cc|fashion_mnist|cifar10|gaussian|rhm|srhm|hierarchy|partition|xor|gated_toy|gated_fmnist",
-                      &e, err)))
-        goto fail;
-    static const hs_data_kind kinds[] = {HS_DATA_CFM,       HS_DATA_CM,        HS_DATA_CC,  HS_DATA_FASHION_MNIST,
-                                         HS_DATA_CIFAR10,   HS_DATA_GAUSSIAN,  HS_DATA_RHM, HS_DATA_SRHM,
-                                         HS_DATA_HIERARCHY, HS_DATA_PARTITION, HS_DATA_XOR, HS_DATA_GATED_TOY,
-                                         HS_DATA_GATED_FMNIST};
-    c->data.kind = kinds[e];
+    const hs_data_kind *kind; /* the registry's name outlives the plan's values */
+    if ((rc = hs_data_kind_lookup(get(cfg, "data.kind")->u.s, &kind, err))) goto fail;
+    c->data.kind = kind->name;
     const char *path = get(cfg, "data.path")->u.s;
     c->path_ = strdup(path ? path : "");
     const hs_value *counts = get(cfg, "data.class_counts");
@@ -116,8 +110,7 @@ hs_code hs_train_config_from_values(const hs_value *const *cfg, hs_train_config 
     if ((rc = hs_model_kind_find(arch->u.s, &c->arch, err))) goto fail;
     long long filter = GET_I("model.filter");
     c->filter = (int)filter;
-    if (c->filter == 0 && (c->data.kind == HS_DATA_RHM || c->data.kind == HS_DATA_SRHM))
-        c->filter = c->data.s * (c->data.s0 + 1);
+    if (c->filter == 0) c->filter = hs_data_patch(&c->data);
     c->width = (int)GET_I("model.width");
     if ((rc = enum_of(cfg, "model.kernel", "laplace|gaussian|ntk", &e, err))) goto fail;
     c->kernel_kind = e;

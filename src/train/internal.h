@@ -7,14 +7,6 @@
 #include "hsweep/data.h"
 #include "hsweep/train.h"
 
-/* data.kind's value, for messages. */
-static inline const char *hs_train_data_kind_name(hs_data_kind k) {
-    static const char *const names[] = {"cfm",  "cm",        "cc",        "fashion_mnist", "cifar10",
-                                        "gaussian", "rhm",   "srhm",      "hierarchy",     "partition",
-                                        "xor",  "gated_toy", "gated_fmnist"};
-    return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
-}
-
 /* The minibatch size: train.batch, or batch_per_class times the classes, at most the set. */
 static inline long long hs_train_batch(const hs_train_config *c, long long n, int classes) {
     long long b = c->batch_per_class > 0 ? (long long)c->batch_per_class * classes : c->batch;

@@ -117,30 +117,11 @@ static hs_code check_set_sizes(const hs_data_shape *sh, hs_error *err) {
     return HS_OK;
 }
 
-/* The grammar of rhm/srhm data (as dataset.c hands the options to the generator), whose rules
- * the loader draws first: a level past the first can run out of tuples for some rule seeds only. */
-static int has_rules(const hs_data_opts *o) { return o->kind == HS_DATA_RHM || o->kind == HS_DATA_SRHM; }
-
-static hs_rhm_opts rules_of(const hs_data_opts *o) {
-    return (hs_rhm_opts){.v = o->v, .n_c = o->n_c, .m = o->m, .s = o->s, .L = o->L, .s0 = o->s0,
-                         .sparsity = o->kind == HS_DATA_RHM ? HS_RHM_SPARSITY_A : o->sparsity,
-                         .rule_seed = o->rule_seed};
-}
-
-static hs_code check_rules(const hs_data_opts *o, hs_error *err) {
-    if (!has_rules(o)) return HS_OK;
-    hs_rhm_opts ro = rules_of(o);
-    hs_rhm *g = NULL;
-    hs_code rc = hs_rhm_rules(&ro, &g, err);
-    hs_rhm_free(g);
-    return rc;
-}
-
 /* Everything about run c's data: options, rules, set sizes, files. */
 static hs_code preflight_data(const hs_data_opts *o, hs_data_shape *sh, hs_error *err) {
     HS_TRY(err, hs_data_shape_of(o, sh, err));
     HS_TRY(err, check_set_sizes(sh, err));
-    HS_TRY(err, check_rules(o, err));
+    HS_TRY(err, hs_data_check(o, err)); /* rhm, srhm: the rules */
     HS_TRY(err, hs_data_check_files(o, err));
     return HS_OK;
 }
@@ -279,12 +260,12 @@ static int same_rules(const hs_rhm_opts *a, const hs_rhm_opts *b) {
 
 /* check_rules through the cache (a grammar that failed is not kept: the preflight stops there). */
 static hs_code cached_rules(rules_cache *rc, const hs_data_opts *o, hs_error *err) {
-    if (!has_rules(o)) return HS_OK;
-    hs_rhm_opts ro = rules_of(o);
+    hs_rhm_opts ro;
+    if (!hs_data_rules(o, &ro)) return HS_OK;
     for (size_t h = rc->n_slots ? (size_t)rules_hash(&ro) & (rc->n_slots - 1) : 0; rc->n_slots && rc->slots[h];
          h = (h + 1) & (rc->n_slots - 1))
         if (same_rules(&rc->o[rc->slots[h] - 1], &ro)) return HS_OK;
-    HS_TRY(err, check_rules(o, err));
+    HS_TRY(err, hs_data_check(o, err)); /* rhm, srhm: the rules */
     if ((rc->n + 1) * 2 > rc->n_slots) {
         size_t n_slots = rc->n_slots ? rc->n_slots * 2 : 16;
         uint32_t *slots = calloc(n_slots, sizeof *slots);

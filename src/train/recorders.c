@@ -39,7 +39,7 @@ static int out_dim_of(const hs_train_config *c, int t_dim, int classes) {
 /* The label hierarchy the level recorders use: the tree of hierarchy data, and for its control
  * (partition) the same grouping of class indices, which carries no structure there. */
 static int levels_of(const hs_train_config *c) {
-    if (c->data.kind != HS_DATA_HIERARCHY && c->data.kind != HS_DATA_PARTITION) return 0;
+    if (!hs_data_kind_has(&c->data, HS_DATA_KIND_LABEL_LEVELS)) return 0;
     return c->data.levels >= 2 && c->data.levels <= MAX_LEVELS ? c->data.levels : 0;
 }
 

@@ -9,12 +9,14 @@
 #include <dirent.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include "hsweep/data.h"
 #include "hsweep/rng.h"
+#include "hsweep/schema.h"
 #include "testing.h"
 
 /* ================================================================ temp files */
@@ -843,7 +845,7 @@ static void test_cc_and_cifar10(void) {
     /* cc: the green plane, 32 -> 10, normalised with the green mean and std */
     long long counts[10];
     for (int c = 0; c < 10; c++) counts[c] = 3;
-    hs_data_opts o = {.kind = HS_DATA_CC, .path = dir, .seed = 5, .per_class = 3};
+    hs_data_opts o = {.kind = "cc", .path = dir, .seed = 5, .per_class = 3};
     hs_dataset train = {0}, test = {0};
     CU_ASSERT_EQUAL_FATAL(load(&o, &train, &test), HS_OK);
     CU_ASSERT_EQUAL(train.n, 30);
@@ -875,7 +877,7 @@ static void test_cc_and_cifar10(void) {
     hs_dataset_free(&test);
 
     /* cifar10: every plane as stored, each with its channel's mean and std; all 100 records */
-    o = (hs_data_opts){.kind = HS_DATA_CIFAR10, .path = dir, .seed = 5, .per_class = 10};
+    o = (hs_data_opts){.kind = "cifar10", .path = dir, .seed = 5, .per_class = 10};
     CU_ASSERT_EQUAL_FATAL(load(&o, &train, &test), HS_OK);
     CU_ASSERT_EQUAL(train.n, 100);
     CU_ASSERT(train.dim == 3072 && train.channels == 3 && train.height == 32 && train.width == 32);
@@ -901,7 +903,7 @@ static void test_cc_and_cifar10(void) {
     o.path = "";
     expect_load_fail(&o, HS_ERR_VALUE, "data.kind cifar10 needs data.path: CIFAR-10 has no standard place",
                      "data_batch_1.bin ... data_batch_5.bin and test_batch.bin (the CIFAR-10 binary version");
-    o.kind = HS_DATA_CC;
+    o.kind = "cc";
     o.path = NULL;
     expect_load_fail(&o, HS_ERR_VALUE, "data.kind cc needs data.path", "set data.path to the folder holding");
     o.path = dir;
@@ -996,7 +998,7 @@ static void test_cm_synthetic(void) {
     long long counts[10];
     for (int c = 0; c < 10; c++) counts[c] = 4;
 
-    hs_data_opts o = {.kind = HS_DATA_CM, .path = dir, .seed = 3, .per_class = 4};
+    hs_data_opts o = {.kind = "cm", .path = dir, .seed = 3, .per_class = 4};
     hs_dataset train = {0}, test = {0};
     CU_ASSERT_EQUAL_FATAL(load(&o, &train, &test), HS_OK);
     CU_ASSERT_EQUAL(train.n, 40);
@@ -1013,7 +1015,7 @@ static void test_cm_synthetic(void) {
     /* area resize, imbalanced counts, 7 test rows drawn with (HS_STREAM_TEST, 0) */
     static const long long imbalanced[10] = {6, 0, 1, 2, 3, 4, 5, 6, 1, 1};
     o = (hs_data_opts){
-        .kind = HS_DATA_CM, .path = dir, .seed = 11, .class_counts = imbalanced, .n_test = 7, .resize = HS_RESIZE_AREA};
+        .kind = "cm", .path = dir, .seed = 11, .class_counts = imbalanced, .n_test = 7, .resize = HS_RESIZE_AREA};
     CU_ASSERT_EQUAL_FATAL(load(&o, &train, &test), HS_OK);
     CU_ASSERT_EQUAL(train.n, 29);
     expected_train_rows(mnist_train_labels, MNIST_TRAIN, imbalanced, 11, keep);
@@ -1031,7 +1033,7 @@ static void test_cm_errors(void) {
     struct stat st;
     if (stat(dir, &st) != 0) write_mnist(dir, sizeof dir, "mnist");
 
-    hs_data_opts o = {.kind = HS_DATA_CM, .path = dir, .seed = 3, .per_class = 7};
+    hs_data_opts o = {.kind = "cm", .path = dir, .seed = 3, .per_class = 7};
     snprintf(want, sizeof want,
              "class 0 has 6 samples in the MNIST training split (%s/train-images-idx3-ubyte.gz) but "
              "data.per_class asks for 7",
@@ -1095,8 +1097,10 @@ static void test_cm_errors(void) {
     hs_dataset a = {0}, b = {0};
     CU_ASSERT_EQUAL(hs_data_load(NULL, &a, &b, &err), HS_ERR_INTERNAL);
     CU_ASSERT_EQUAL(hs_data_load(&o, NULL, &b, &err), HS_ERR_INTERNAL);
-    o.kind = (hs_data_kind)42;
-    expect_load_fail(&o, HS_ERR_INTERNAL, "unknown data kind 42", NULL);
+    o.kind = "srmh";
+    expect_load_fail(&o, HS_ERR_SPEC, "data.kind = srmh: no such data kind", "did you mean srhm?");
+    o.kind = NULL;
+    expect_load_fail(&o, HS_ERR_SPEC, "no such data kind (expected one of: cfm|cm|", NULL);
     hs_dataset_free(NULL);
 }
 
@@ -1138,7 +1142,7 @@ static double noise_variance(const hs_dataset *d, const double *means) {
 /* Tolerances below are 4-5 standard errors at 2000 or more samples per class. */
 static void test_gaussian_simplex(void) {
     hs_data_opts o = {
-        .kind = HS_DATA_GAUSSIAN, .seed = 7, .per_class = 2000, .classes = 4, .dim = 10, .separation = 3.0};
+        .kind = "gaussian", .seed = 7, .per_class = 2000, .classes = 4, .dim = 10, .separation = 3.0};
     hs_dataset train = {0}, test = {0};
     CU_ASSERT_EQUAL_FATAL(load(&o, &train, &test), HS_OK);
     CU_ASSERT(train.n == 8000 && train.dim == 10 && train.classes == 4);
@@ -1179,7 +1183,7 @@ static void test_gaussian_simplex(void) {
 static void test_gaussian_low_dim(void) {
     /* p < K: a hexagon in dims 0-1 (radius = side for K = 6), the other dims pure noise */
     hs_data_opts o = {
-        .kind = HS_DATA_GAUSSIAN, .seed = 3, .per_class = 4000, .classes = 6, .dim = 3, .separation = 2.0};
+        .kind = "gaussian", .seed = 3, .per_class = 4000, .classes = 6, .dim = 3, .separation = 2.0};
     hs_dataset train = {0}, test = {0};
     CU_ASSERT_EQUAL_FATAL(load(&o, &train, &test), HS_OK);
     double *m = class_means(&train);
@@ -1195,7 +1199,7 @@ static void test_gaussian_low_dim(void) {
 
     /* p = 1: a line centred on 0 */
     o = (hs_data_opts){
-        .kind = HS_DATA_GAUSSIAN, .seed = 3, .per_class = 4000, .classes = 3, .dim = 1, .separation = 2.5};
+        .kind = "gaussian", .seed = 3, .per_class = 4000, .classes = 3, .dim = 1, .separation = 2.5};
     CU_ASSERT_EQUAL_FATAL(load(&o, &train, &test), HS_OK);
     m = class_means(&train);
     CU_ASSERT_DOUBLE_EQUAL(m[0], -2.5, 0.07);
@@ -1208,7 +1212,7 @@ static void test_gaussian_low_dim(void) {
 }
 
 static void test_gaussian_streams_and_counts(void) {
-    hs_data_opts o = {.kind = HS_DATA_GAUSSIAN, .seed = 7, .per_class = 100, .classes = 4, .dim = 5, .separation = 3.0};
+    hs_data_opts o = {.kind = "gaussian", .seed = 7, .per_class = 100, .classes = 4, .dim = 5, .separation = 3.0};
     hs_dataset a = {0}, a_test = {0}, b = {0}, b_test = {0};
     CU_ASSERT_EQUAL_FATAL(load(&o, &a, &a_test), HS_OK);
     CU_ASSERT_EQUAL_FATAL(load(&o, &b, &b_test), HS_OK);
@@ -1237,7 +1241,7 @@ static void test_gaussian_streams_and_counts(void) {
 
     /* n_test split evenly, the remainder to the first classes; imbalanced training counts */
     static const long long counts[3] = {5, 0, 2};
-    o = (hs_data_opts){.kind = HS_DATA_GAUSSIAN,
+    o = (hs_data_opts){.kind = "gaussian",
                        .seed = 1,
                        .class_counts = counts,
                        .n_test = 11,
@@ -1259,7 +1263,7 @@ static void test_gaussian_streams_and_counts(void) {
     hs_dataset_free(&a);
     hs_dataset_free(&a_test);
 
-    o = (hs_data_opts){.kind = HS_DATA_GAUSSIAN, .seed = 1, .per_class = 10, .classes = 1, .dim = 2, .separation = 1.0};
+    o = (hs_data_opts){.kind = "gaussian", .seed = 1, .per_class = 10, .classes = 1, .dim = 2, .separation = 1.0};
     expect_load_fail(&o, HS_ERR_VALUE, "data.classes = 1: a mixture needs >= 2 classes", NULL);
     o.classes = 3;
     o.dim = 0;
@@ -1327,7 +1331,7 @@ static int have_fashion(void) {
 
 static void test_cfm_real(void) {
     if (!have_fashion()) return;
-    hs_data_opts o = {.kind = HS_DATA_CFM, .seed = 1, .per_class = 100};
+    hs_data_opts o = {.kind = "cfm", .seed = 1, .per_class = 100};
     hs_dataset a = {0}, a_test = {0}, b = {0}, b_test = {0};
     CU_ASSERT_EQUAL_FATAL(load(&o, &a, &a_test), HS_OK);
     CU_ASSERT(a.n == 1000 && a.dim == 100 && a.classes == 10 && a.channels == 1 && a.height == 10 && a.width == 10);
@@ -1390,7 +1394,7 @@ static void test_cfm_real(void) {
     hs_dataset_free(&b_test);
 
     /* 200 per class extends 100 per class; 500 test rows are a subset of the full test split */
-    o = (hs_data_opts){.kind = HS_DATA_CFM, .seed = 1, .per_class = 200, .n_test = 500};
+    o = (hs_data_opts){.kind = "cfm", .seed = 1, .per_class = 200, .n_test = 500};
     CU_ASSERT_EQUAL_FATAL(load(&o, &b, &b_test), HS_OK);
     CU_ASSERT_EQUAL(b.n, 2000);
     CU_ASSERT(rows_contained(&a, &b));
@@ -1406,7 +1410,7 @@ static void test_cfm_real_imbalanced_and_errors(void) {
     if (!have_fashion()) return;
     /* the imbalanced cfm of He & Su, with the area resize: test image 0 against PIL's BOX */
     static const long long counts[10] = {500, 500, 500, 500, 500, 100, 100, 100, 100, 100};
-    hs_data_opts o = {.kind = HS_DATA_CFM, .seed = 1, .class_counts = counts, .resize = HS_RESIZE_AREA};
+    hs_data_opts o = {.kind = "cfm", .seed = 1, .class_counts = counts, .resize = HS_RESIZE_AREA};
     hs_dataset train = {0}, test = {0};
     CU_ASSERT_EQUAL_FATAL(load(&o, &train, &test), HS_OK);
     CU_ASSERT_EQUAL(train.n, 3000);
@@ -1419,7 +1423,7 @@ static void test_cfm_real_imbalanced_and_errors(void) {
     hs_dataset_free(&test);
 
     /* more than the split holds: named class and both counts */
-    o = (hs_data_opts){.kind = HS_DATA_CFM, .seed = 1, .per_class = 7000};
+    o = (hs_data_opts){.kind = "cfm", .seed = 1, .per_class = 7000};
     expect_load_fail(&o, HS_ERR_VALUE,
                      "class 0 has 6000 samples in the Fashion-MNIST training split "
                      "(/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz) but data.per_class asks for 7000",
@@ -1428,7 +1432,7 @@ static void test_cfm_real_imbalanced_and_errors(void) {
 
 static void test_fashion_mnist_32_real(void) {
     if (!have_fashion()) return;
-    hs_data_opts o = {.kind = HS_DATA_FASHION_MNIST,
+    hs_data_opts o = {.kind = "fashion_mnist",
                       .seed = 4,
                       .per_class = 10,
                       .resize = HS_RESIZE_AREA /* ignored: the 32x32 variant is always bilinear */};
@@ -1455,6 +1459,99 @@ static void test_fashion_mnist_32_real(void) {
     CU_ASSERT_EQUAL(test.x[0], -0.810198367f); /* background: torch's (0 - 0.2860) / 0.3530 */
     hs_dataset_free(&train);
     hs_dataset_free(&test);
+}
+
+/* mnist: the fashion_mnist conventions (28 -> 32 bilinear whatever data.resize says, one channel)
+ * with MNIST's normalisation, on the synthetic folder. */
+static int count_bad_mnist_rows(const hs_dataset *d, const uint8_t *labels, int n, int first) {
+    uint8_t img[28 * 28], big[32 * 32];
+    int bad = 0;
+    for (int i = 0; i < n && i < d->n; i++) {
+        for (int p = 0; p < 28 * 28; p++) img[p] = mnist_pixel(first + i, p / 28, p % 28);
+        hs_resize_image_u8(img, 28, 28, big, 32, 32, HS_RESIZE_BILINEAR);
+        int off = d->y[i] != labels[i];
+        for (int p = 0; p < 32 * 32; p++) off += d->x[(size_t)i * 1024 + p] != torch_norm(big[p], 0.1307, 0.3081);
+        bad += off != 0;
+    }
+    return bad + (d->n != n);
+}
+
+static void test_mnist_synthetic(void) {
+    char dir[512];
+    write_mnist(dir, sizeof dir, "mnist32");
+    hs_data_opts o = {.kind = "mnist", .path = dir, .seed = 3, .per_class = 6, .resize = HS_RESIZE_AREA};
+    hs_error err = {0};
+    hs_data_shape sh;
+    CU_ASSERT_EQUAL_FATAL(hs_data_shape_of(&o, &sh, &err), HS_OK);
+    CU_ASSERT(sh.dim == 1024 && sh.classes == 10 && sh.channels == 1 && sh.n_train == 60 && sh.n_test == 10000);
+    CU_ASSERT_EQUAL(hs_data_check_files(&o, &err), HS_OK);
+    hs_dataset train = {0}, test = {0};
+    CU_ASSERT_EQUAL_FATAL(load(&o, &train, &test), HS_OK);
+    CU_ASSERT(train.dim == 1024 && train.classes == 10 && train.channels == 1 && train.height == 32 &&
+              train.width == 32);
+    /* 6 per class is every training image: all of them, in file order */
+    CU_ASSERT_EQUAL(count_bad_mnist_rows(&train, mnist_train_labels, MNIST_TRAIN, 0), 0);
+    CU_ASSERT_EQUAL(count_bad_mnist_rows(&test, mnist_test_labels, MNIST_TEST, 1000), 0);
+    hs_dataset_free(&train);
+    hs_dataset_free(&test);
+    o.path = "/nonexistent-mnist";
+    CU_ASSERT_EQUAL(hs_data_check_files(&o, &err), HS_ERR_IO);
+    HS_ASSERT_CONTAINS(err.msg, "MNIST reads train-images-idx3-ubyte.gz");
+    HS_ASSERT_CONTAINS(err.hint, "the MNIST files");
+}
+
+/* The registry: every kind found by its name, whole entries, distinct stable codes, the schema's
+ * choices in table order, unknown names refused with a hint when one is near. */
+static void test_registry(void) {
+    size_t n = hs_data_kind_count();
+    CU_ASSERT(n >= 14);
+    CU_ASSERT_PTR_NULL(hs_data_kind_at(n));
+    char choices[1024] = "";
+    for (size_t i = 0; i < n; i++) {
+        const hs_data_kind *k = hs_data_kind_at(i);
+        CU_ASSERT_PTR_EQUAL(hs_data_kind_find(k->name), k);
+        CU_ASSERT(k->shape && k->load && k->doc && k->doc[0]);
+        for (size_t j = 0; j < i; j++) {
+            CU_ASSERT(hs_data_kind_at(j)->code != k->code);
+            CU_ASSERT(strcmp(hs_data_kind_at(j)->name, k->name) != 0);
+        }
+        snprintf(choices + strlen(choices), sizeof choices - strlen(choices), "%s%s", i ? "|" : "", k->name);
+        HS_ASSERT_CONTAINS(hs_data_kind_doc(), k->doc);
+    }
+    CU_ASSERT_STRING_EQUAL(hs_data_kind_choices(), choices);
+    const hs_key *key = hs_schema_key((size_t)hs_schema_find("data.kind"));
+    CU_ASSERT_STRING_EQUAL(key->choices, choices);
+    CU_ASSERT_STRING_EQUAL(key->doc, hs_data_kind_doc());
+    /* the codes checkpoints hash: the order of the enum they replaced */
+    static const char *const coded[] = {"cfm", "cm", "cc", "fashion_mnist", "cifar10", "gaussian", "rhm",
+                                        "srhm", "hierarchy", "partition", "xor", "gated_toy", "gated_fmnist", "mnist"};
+    for (int c = 0; c < 14; c++) CU_ASSERT_EQUAL(hs_data_kind_find(coded[c])->code, c);
+    hs_error err = {0};
+    const hs_data_kind *k = NULL;
+    CU_ASSERT_EQUAL(hs_data_kind_lookup("gated_toy", &k, &err), HS_OK);
+    CU_ASSERT(k && k->flags & HS_DATA_KIND_GATED_THEORY);
+    CU_ASSERT_EQUAL(hs_data_kind_lookup("mnsit", &k, &err), HS_ERR_SPEC);
+    CU_ASSERT_PTR_NULL(k);
+    HS_ASSERT_CONTAINS(err.msg, "data.kind = mnsit: no such data kind");
+    HS_ASSERT_CONTAINS(err.hint, "did you mean mnist?");
+    err = (hs_error){0};
+    CU_ASSERT_EQUAL(hs_data_kind_lookup("imagenet", &k, &err), HS_ERR_SPEC);
+    CU_ASSERT_STRING_EQUAL(err.hint, "");
+    CU_ASSERT_PTR_NULL(hs_data_kind_find(NULL));
+    /* what callers outside data/ ask */
+    hs_data_opts o = {.kind = "srhm", .s = 2, .s0 = 1};
+    CU_ASSERT_EQUAL(hs_data_patch(&o), 4);
+    hs_rhm_opts ro;
+    CU_ASSERT_EQUAL(hs_data_rules(&o, &ro), 1);
+    o.kind = "rhm", o.sparsity = HS_RHM_SPARSITY_B;
+    CU_ASSERT(hs_data_rules(&o, &ro) == 1 && ro.sparsity == HS_RHM_SPARSITY_A);
+    o.kind = "hierarchy";
+    CU_ASSERT(hs_data_patch(&o) == 0 && hs_data_rules(&o, &ro) == 0);
+    CU_ASSERT(hs_data_kind_has(&o, HS_DATA_KIND_LABEL_LEVELS) && !hs_data_kind_has(&o, HS_DATA_KIND_RICH_LAZY));
+    o.kind = "nope";
+    CU_ASSERT(!hs_data_kind_has(&o, 0) && hs_data_patch(&o) == 0);
+    CU_ASSERT_EQUAL(hs_data_check(&o, &err), HS_ERR_SPEC);
+    CU_ASSERT_EQUAL(hs_data_check_files(&o, &err), HS_ERR_SPEC);
 }
 
 int main(void) {
@@ -1488,6 +1585,8 @@ int main(void) {
         {"cc and cifar10 preprocessing on synthetic batches", test_cc_and_cifar10},
         {"cm on a synthetic folder: subsets row by row", test_cm_synthetic},
         {"cm errors: counts, missing files, bad content", test_cm_errors},
+        {"mnist: 32x32, MNIST's normalisation, on tiny IDX files", test_mnist_synthetic},
+        {"registry: lookup, hints, codes, the schema's choices", test_registry},
         {"gaussian: simplex means, unit noise, independent test set", test_gaussian_simplex},
         {"gaussian: circle and line when p < K", test_gaussian_low_dim},
         {"gaussian: streams, counts, n_test, errors", test_gaussian_streams_and_counts},

@@ -22,7 +22,7 @@
 /* ================================================================ helpers */
 
 static hs_data_opts hierarchy_opts(int b, int V, long long per_leaf, int features) {
-    return (hs_data_opts){.kind = HS_DATA_HIERARCHY, .seed = 7, .branching = b, .levels = V, .per_leaf = per_leaf,
+    return (hs_data_opts){.kind = "hierarchy", .seed = 7, .branching = b, .levels = V, .per_leaf = per_leaf,
                           .features = features, .sigma = 5, .beta = 1.6103e-4, .test_fraction = 0.2};
 }
 
@@ -220,7 +220,7 @@ static void check_recipe(const hs_data_opts *o) {
     hs_error err = {0};
     hs_dataset train = {0}, test = {0};
     CU_ASSERT_EQUAL_FATAL(load(o, &train, &test, &err), HS_OK);
-    int b = o->branching, V = o->levels, P = o->features, tree = o->kind == HS_DATA_HIERARCHY;
+    int b = o->branching, V = o->levels, P = o->features, tree = !strcmp(o->kind, "hierarchy");
     int C = 1;
     for (int l = 0; l < V; l++) C *= b;
     int per = (int)o->per_leaf, E = C * per;
@@ -320,7 +320,7 @@ static void test_hierarchy_recipe(void) {
     o.test_fraction = 0.5;
     o.beta = 0.0923671;
     check_recipe(&o);
-    o.kind = HS_DATA_PARTITION;
+    o.kind = "partition";
     check_recipe(&o);
 }
 
@@ -374,7 +374,7 @@ static void test_partition_flat(void) {
      * has the same variance whatever the two classes (about 2 sigma^2 / per_leaf before scaling),
      * far above the within-class 2 E[l] */
     hs_data_opts o = hierarchy_opts(2, 6, 2, 3000);
-    o.kind = HS_DATA_PARTITION;
+    o.kind = "partition";
     o.test_fraction = 0;
     hs_error err = {0};
     hs_dataset train = {0}, test = {0};
@@ -450,14 +450,14 @@ static void test_hierarchy_errors(void) {
     e = o, e.per_leaf = 2, e.test_fraction = 0.8, refused(e, HS_ERR_VALUE, "holds out all 2 examples");
     e = o, e.n_test = 100, refused(e, HS_ERR_VALUE, "data.n_test = 100");
     e = o, e.levels = 40, refused(e, HS_ERR_LIMIT, "2^40 leaves");
-    e = o, e.kind = HS_DATA_PARTITION, e.per_leaf = 1ll << 40, refused(e, HS_ERR_LIMIT, "more than 2^30");
+    e = o, e.kind = "partition", e.per_leaf = 1ll << 40, refused(e, HS_ERR_LIMIT, "more than 2^30");
     e = o, e.features = 100000, refused(e, HS_ERR_LIMIT, "more than 2^31 values");
 }
 
 /* ================================================================ xor */
 
 static void test_xor(void) {
-    hs_data_opts o = {.kind = HS_DATA_XOR, .seed = 3, .repeats = 1, .noise = 0.1, .test_fraction = 0.2};
+    hs_data_opts o = {.kind = "xor", .seed = 3, .repeats = 1, .noise = 0.1, .test_fraction = 0.2};
     hs_error err = {0};
     hs_dataset train = {0}, test = {0};
     CU_ASSERT_EQUAL_FATAL(load(&o, &train, &test, &err), HS_OK);
@@ -520,7 +520,7 @@ static void test_xor(void) {
 /* ================================================================ routing tasks */
 
 static void test_gated_toy(void) {
-    hs_data_opts o = {.kind = HS_DATA_GATED_TOY, .modules = 7, .active = 4};
+    hs_data_opts o = {.kind = "gated_toy", .modules = 7, .active = 4};
     hs_error err = {0};
     hs_dataset train = {0}, test = {0};
     CU_ASSERT_EQUAL_FATAL(load(&o, &train, &test, &err), HS_OK);
@@ -593,12 +593,12 @@ static void test_gated_toy(void) {
 }
 
 static void test_gated_fmnist(void) {
-    hs_data_opts o = {.kind = HS_DATA_GATED_FMNIST, .seed = 5, .per_class = 2, .modules = 3, .active = 2};
+    hs_data_opts o = {.kind = "gated_fmnist", .seed = 5, .per_class = 2, .modules = 3, .active = 2};
     hs_error err = {0};
     hs_dataset train = {0}, test = {0}, items = {0}, cfm_test = {0};
     CU_ASSERT_EQUAL_FATAL(load(&o, &train, &test, &err), HS_OK);
     hs_data_opts c = o;
-    c.kind = HS_DATA_CFM;
+    c.kind = "cfm";
     c.n_test = 1;
     CU_ASSERT_EQUAL_FATAL(load(&c, &items, &cfm_test, &err), HS_OK);
     CU_ASSERT_EQUAL_FATAL(items.n, 20);
@@ -665,10 +665,11 @@ static void check_shape(hs_data_opts o) {
     CU_ASSERT_EQUAL_FATAL(load(&o, &train, &test, &err), HS_OK);
     int ok = sh.dim == train.dim && sh.classes == train.classes && sh.t_dim == train.t_dim && sh.n_train == train.n &&
              sh.n_test == test.n && sh.levels == train.levels && sh.branching == train.branching &&
-             sh.modules == train.modules && test.dim == train.dim && test.t_dim == train.t_dim;
+             sh.modules == train.modules && sh.channels == train.channels && test.dim == train.dim &&
+             test.t_dim == train.t_dim;
     if (!ok)
-        fprintf(stderr, "\n  kind %d: shape %d %d %d %lld %lld %d %d %d, loaded %d %d %d %lld %lld %d %d %d\n",
-                (int)o.kind, sh.dim, sh.classes, sh.t_dim, sh.n_train, sh.n_test, sh.levels, sh.branching, sh.modules,
+        fprintf(stderr, "\n  kind %s: shape %d %d %d %lld %lld %d %d %d, loaded %d %d %d %lld %lld %d %d %d\n",
+                o.kind, sh.dim, sh.classes, sh.t_dim, sh.n_train, sh.n_test, sh.levels, sh.branching, sh.modules,
                 train.dim, train.classes, train.t_dim, train.n, test.n, train.levels, train.branching, train.modules);
     CU_ASSERT(ok);
     hs_dataset_free(&train);
@@ -678,37 +679,37 @@ static void check_shape(hs_data_opts o) {
 static void test_shapes(void) {
     check_shape(hierarchy_opts(2, 3, 10, 20));
     hs_data_opts o = hierarchy_opts(3, 2, 7, 12);
-    o.kind = HS_DATA_PARTITION;
+    o.kind = "partition";
     check_shape(o);
-    check_shape((hs_data_opts){.kind = HS_DATA_XOR, .repeats = 1});
-    check_shape((hs_data_opts){.kind = HS_DATA_XOR, .repeats = 9, .noise = 0.1, .test_fraction = 0.3});
-    check_shape((hs_data_opts){.kind = HS_DATA_GATED_TOY, .modules = 5, .active = 2});
-    check_shape((hs_data_opts){.kind = HS_DATA_GATED_FMNIST, .seed = 1, .per_class = 1, .modules = 2, .active = 1});
-    check_shape((hs_data_opts){.kind = HS_DATA_GAUSSIAN, .seed = 1, .per_class = 5, .classes = 3, .dim = 4});
+    check_shape((hs_data_opts){.kind = "xor", .repeats = 1});
+    check_shape((hs_data_opts){.kind = "xor", .repeats = 9, .noise = 0.1, .test_fraction = 0.3});
+    check_shape((hs_data_opts){.kind = "gated_toy", .modules = 5, .active = 2});
+    check_shape((hs_data_opts){.kind = "gated_fmnist", .seed = 1, .per_class = 1, .modules = 2, .active = 1});
+    check_shape((hs_data_opts){.kind = "gaussian", .seed = 1, .per_class = 5, .classes = 3, .dim = 4});
     check_shape(
-        (hs_data_opts){.kind = HS_DATA_GAUSSIAN, .seed = 1, .per_class = 5, .classes = 3, .dim = 4, .n_test = 7});
+        (hs_data_opts){.kind = "gaussian", .seed = 1, .per_class = 5, .classes = 3, .dim = 4, .n_test = 7});
     long long counts[10] = {1, 2, 0, 3, 1, 1, 1, 1, 1, 4};
-    check_shape((hs_data_opts){.kind = HS_DATA_CFM, .seed = 1, .class_counts = counts});
-    check_shape((hs_data_opts){.kind = HS_DATA_CFM, .seed = 1, .per_class = 3, .n_test = 50});
-    check_shape((hs_data_opts){.kind = HS_DATA_FASHION_MNIST, .seed = 1, .per_class = 1, .n_test = 5});
-    check_shape((hs_data_opts){.kind = HS_DATA_RHM, .seed = 1, .v = 4, .s = 2, .L = 2, .n_train = 10, .rule_seed = 2});
-    check_shape((hs_data_opts){.kind = HS_DATA_SRHM, .seed = 1, .v = 3, .s = 2, .L = 2, .s0 = 1, .n_train = 10,
+    check_shape((hs_data_opts){.kind = "cfm", .seed = 1, .class_counts = counts});
+    check_shape((hs_data_opts){.kind = "cfm", .seed = 1, .per_class = 3, .n_test = 50});
+    check_shape((hs_data_opts){.kind = "fashion_mnist", .seed = 1, .per_class = 1, .n_test = 5});
+    check_shape((hs_data_opts){.kind = "rhm", .seed = 1, .v = 4, .s = 2, .L = 2, .n_train = 10, .rule_seed = 2});
+    check_shape((hs_data_opts){.kind = "srhm", .seed = 1, .v = 3, .s = 2, .L = 2, .s0 = 1, .n_train = 10,
                                .rule_seed = 2, .sparsity = HS_RHM_SPARSITY_B});
     /* options alone: the full test split, cifar10's dims, and the errors load would give */
     hs_error err = {0};
     hs_data_shape sh;
-    CU_ASSERT_EQUAL(hs_data_shape_of(&(hs_data_opts){.kind = HS_DATA_CFM, .per_class = 100}, &sh, &err), HS_OK);
+    CU_ASSERT_EQUAL(hs_data_shape_of(&(hs_data_opts){.kind = "cfm", .per_class = 100}, &sh, &err), HS_OK);
     CU_ASSERT(sh.dim == 100 && sh.classes == 10 && sh.n_train == 1000 && sh.n_test == 10000 && sh.t_dim == 0);
     CU_ASSERT_EQUAL(
-        hs_data_shape_of(&(hs_data_opts){.kind = HS_DATA_CIFAR10, .per_class = 2, .path = "/x"}, &sh, &err), HS_OK);
+        hs_data_shape_of(&(hs_data_opts){.kind = "cifar10", .per_class = 2, .path = "/x"}, &sh, &err), HS_OK);
     CU_ASSERT(sh.dim == 3072 && sh.n_train == 20);
-    CU_ASSERT_EQUAL(hs_data_shape_of(&(hs_data_opts){.kind = HS_DATA_CC, .per_class = 2}, &sh, &err), HS_ERR_VALUE);
+    CU_ASSERT_EQUAL(hs_data_shape_of(&(hs_data_opts){.kind = "cc", .per_class = 2}, &sh, &err), HS_ERR_VALUE);
     HS_ASSERT_CONTAINS(err.msg, "needs data.path");
-    refused((hs_data_opts){.kind = HS_DATA_CFM, .per_class = 0}, HS_ERR_VALUE, "data.per_class = 0");
-    refused((hs_data_opts){.kind = HS_DATA_GAUSSIAN, .per_class = 1, .classes = 1, .dim = 2}, HS_ERR_VALUE,
+    refused((hs_data_opts){.kind = "cfm", .per_class = 0}, HS_ERR_VALUE, "data.per_class = 0");
+    refused((hs_data_opts){.kind = "gaussian", .per_class = 1, .classes = 1, .dim = 2}, HS_ERR_VALUE,
             "data.classes = 1");
-    refused((hs_data_opts){.kind = HS_DATA_RHM, .v = 1, .s = 2, .L = 2, .n_train = 10}, HS_ERR_VALUE, "data.v = 1");
-    refused((hs_data_opts){.kind = HS_DATA_RHM, .v = 2, .s = 2, .L = 1, .n_train = 100}, HS_ERR_VALUE, "P_max");
+    refused((hs_data_opts){.kind = "rhm", .v = 1, .s = 2, .L = 2, .n_train = 10}, HS_ERR_VALUE, "data.v = 1");
+    refused((hs_data_opts){.kind = "rhm", .v = 2, .s = 2, .L = 1, .n_train = 100}, HS_ERR_VALUE, "P_max");
 }
 
 int main(void) {

@@ -494,7 +494,7 @@ static void test_mean_std(void) {
 static void test_cfm_layer0(void) {
     double d[3];
     for (int s = 0; s < 3; s++) {
-        hs_data_opts o = {.kind = HS_DATA_CFM, .seed = (uint64_t)(s + 1), .per_class = 100, .n_test = 1};
+        hs_data_opts o = {.kind = "cfm", .seed = (uint64_t)(s + 1), .per_class = 100, .n_test = 1};
         hs_dataset train = {0}, test = {0};
         hs_error err = {0};
         hs_code rc = hs_data_load(&o, &train, &test, &err);

@@ -160,7 +160,7 @@ static void test_train_run_shares_the_checks(void) {
               &c);
     hs_dataset train = {0}, test = {0};
     hs_error err = {0};
-    CU_ASSERT_EQUAL(hs_data_load(&(hs_data_opts){.kind = HS_DATA_GAUSSIAN, .classes = 2, .dim = 3, .per_class = 4,
+    CU_ASSERT_EQUAL(hs_data_load(&(hs_data_opts){.kind = "gaussian", .classes = 2, .dim = 3, .per_class = 4,
                                                  .n_test = 8, .separation = 1}, &train, &test, &err), HS_OK);
     hs_train_result res = {0};
     CU_ASSERT_EQUAL(hs_train_run(&c, &train, &test, NULL, &res, &err), HS_ERR_VALUE);

@@ -765,7 +765,7 @@ static void test_encoding(void) {
 static void test_data_load(void) {
     hs_error err = {0};
     hs_dataset tr = {0}, te = {0}, tr2 = {0}, te2 = {0};
-    hs_data_opts o = {.kind = HS_DATA_SRHM, .seed = 5, .v = 6, .s = 2, .L = 3, .s0 = 2, .rule_seed = 6, .whiten = 1,
+    hs_data_opts o = {.kind = "srhm", .seed = 5, .v = 6, .s = 2, .L = 3, .s0 = 2, .rule_seed = 6, .whiten = 1,
                       .n_train = 300, .n_test = 200};
     CU_ASSERT_EQUAL_FATAL(hs_data_load(&o, &tr, &te, &err), HS_OK);
     CU_ASSERT_EQUAL(tr.n, 300);
@@ -787,7 +787,7 @@ static void test_data_load(void) {
     hs_dataset_free(&te);
 
     /* n_test = 0: min(20000, P_max / 2); the RHM v = 4, L = 2 has P_max = 256 */
-    o = (hs_data_opts){.kind = HS_DATA_RHM, .seed = 1, .v = 4, .s = 2, .L = 2, .n_train = 100};
+    o = (hs_data_opts){.kind = "rhm", .seed = 1, .v = 4, .s = 2, .L = 2, .n_train = 100};
     CU_ASSERT_EQUAL_FATAL(hs_data_load(&o, &tr, &te, &err), HS_OK);
     CU_ASSERT_EQUAL(te.n, 128);
     CU_ASSERT_EQUAL(tr.dim, 16);
@@ -798,19 +798,19 @@ static void test_data_load(void) {
     CU_ASSERT_EQUAL(hs_data_load(&o, &tr, &te, &err), HS_ERR_VALUE);
     HS_ASSERT_CONTAINS(err.msg, "200 training + 128 test samples = 328");
     HS_ASSERT_CONTAINS(err.hint, "min(20000, P_max / 2) = 128");
-    o = (hs_data_opts){.kind = HS_DATA_SRHM, .seed = 1, .v = 6, .s = 2, .L = 2, .s0 = 1, .n_train = 10};
+    o = (hs_data_opts){.kind = "srhm", .seed = 1, .v = 6, .s = 2, .L = 2, .s0 = 1, .n_train = 10};
     CU_ASSERT_EQUAL_FATAL(hs_data_load(&o, &tr, &te, &err), HS_OK);
     CU_ASSERT_EQUAL(te.n, 20000);
     hs_dataset_free(&tr);
     hs_dataset_free(&te);
 
-    o = (hs_data_opts){.kind = HS_DATA_RHM, .v = 4, .s = 2, .L = 2, .s0 = 1, .n_train = 10};
+    o = (hs_data_opts){.kind = "rhm", .v = 4, .s = 2, .L = 2, .s0 = 1, .n_train = 10};
     CU_ASSERT_EQUAL(hs_data_load(&o, &tr, &te, &err), HS_ERR_VALUE);
     CU_ASSERT_STRING_EQUAL(err.msg, "data.s0 = 1 with data.kind rhm: the RHM has no empty slots");
-    o = (hs_data_opts){.kind = HS_DATA_SRHM, .v = 4, .s = 2, .L = 2};
+    o = (hs_data_opts){.kind = "srhm", .v = 4, .s = 2, .L = 2};
     CU_ASSERT_EQUAL(hs_data_load(&o, &tr, &te, &err), HS_ERR_VALUE);
     CU_ASSERT_STRING_EQUAL(err.msg, "data.n_train = 0: must be >= 1");
-    o = (hs_data_opts){.kind = HS_DATA_SRHM, .v = 1, .s = 2, .L = 2, .n_train = 5};
+    o = (hs_data_opts){.kind = "srhm", .v = 1, .s = 2, .L = 2, .n_train = 5};
     CU_ASSERT_EQUAL(hs_data_load(&o, &tr, &te, &err), HS_ERR_VALUE);
     HS_ASSERT_CONTAINS(err.msg, "data.v = 1");
     CU_ASSERT_PTR_NULL(tr.x);

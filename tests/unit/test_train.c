@@ -53,7 +53,7 @@ static void test_config_defaults(void) {
     CU_ASSERT_EQUAL(c.seed, 3);
     CU_ASSERT_EQUAL(c.data_seed, 3); /* data.seed -1 follows seed */
     CU_ASSERT_EQUAL(c.data.seed, 3);
-    CU_ASSERT_EQUAL(c.data.kind, HS_DATA_CFM);
+    CU_ASSERT_STRING_EQUAL(c.data.kind, "cfm");
     CU_ASSERT_EQUAL(c.data.per_class, 100);
     CU_ASSERT_PTR_NULL(c.data.class_counts);
     CU_ASSERT_EQUAL(c.model.n_hidden, 3); /* He & Su: depth 2 = 3 hidden layers */
@@ -91,7 +91,7 @@ static void test_config_everything_set(void) {
               "  record: {bn_mode: batch, bn_chunk: 50, separation: every, every: 5}\n",
               &c);
     CU_ASSERT_EQUAL(c.data_seed, 9);
-    CU_ASSERT_EQUAL(c.data.kind, HS_DATA_GAUSSIAN);
+    CU_ASSERT_STRING_EQUAL(c.data.kind, "gaussian");
     CU_ASSERT_EQUAL(c.data.classes, 4);
     CU_ASSERT_EQUAL(c.data.dim, 7);
     CU_ASSERT_EQUAL(c.data.class_counts[3], 8);

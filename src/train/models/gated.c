@@ -14,14 +14,14 @@ static hs_code check(const hs_train_config *c, const hs_data_shape *sh, hs_error
     (void)c;
     if (sh->modules < 1 || sh->t_dim < 1)
         return HS_FAIL(err, HS_ERR_VALUE, "model.arch gated needs the rows of a routing task (data.kind gated_toy or "
-                       "gated_fmnist), not data.kind %s", hs_train_data_kind_name(c->data.kind));
+                       "gated_fmnist), not data.kind %s", c->data.kind);
     return HS_OK;
 }
 
 static hs_code create(hs_model *m, const hs_train_config *c, const hs_dataset *train, int max_batch, hs_error *err) {
     if (train->modules < 1 || !train->t)
         return HS_FAIL(err, HS_ERR_VALUE, "model.arch gated needs the rows of a routing task (data.kind gated_toy or "
-                                          "gated_fmnist), not data.kind %s", hs_train_data_kind_name(c->data.kind));
+                                          "gated_fmnist), not data.kind %s", c->data.kind);
     double *yx = NULL;
     int in = 0;
     if (c->model.init == HS_INIT_BALANCED) HS_TRY(err, rec_sigma_yx(train, train->t_dim, &yx, &in, err));

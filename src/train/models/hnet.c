@@ -15,20 +15,6 @@ static void describe(const hs_train_config *c, char *buf, size_t size) {
     snprintf(buf, size, "%s, width %d", c->arch->name, c->width);
 }
 
-/* The input channels of c's data (0: the data has no [channels x positions] layout). */
-static int channels_of(const hs_train_config *c) {
-    switch (c->data.kind) {
-    case HS_DATA_RHM:
-    case HS_DATA_SRHM: return c->data.v;
-    case HS_DATA_CIFAR10: return 3;
-    case HS_DATA_CFM:
-    case HS_DATA_CM:
-    case HS_DATA_CC:
-    case HS_DATA_FASHION_MNIST: return 1;
-    default: return 0;
-    }
-}
-
 /* Levels the filter tiles the positions in (-1 when it does not tile them exactly). */
 static int depth_of(int S, long long positions) {
     long long p = 1;
@@ -39,10 +25,10 @@ static int depth_of(int S, long long positions) {
 
 /* The layout announces data.L + 1 layers, so the filters must tile the input in data.L levels. */
 static hs_code check(const hs_train_config *c, const hs_data_shape *sh, hs_error *err) {
-    int channels = channels_of(c);
+    int channels = sh->channels;
     if (channels < 1)
         return HS_FAIL(err, HS_ERR_VALUE, "model.arch %s needs data with a [channels x positions] layout (data.kind "
-                       "rhm or srhm), not data.kind %s", c->arch->name, hs_train_data_kind_name(c->data.kind));
+                       "rhm or srhm), not data.kind %s", c->arch->name, c->data.kind);
     long long positions = sh->dim / channels;
     if (depth_of(c->filter, positions) != c->data.L) {
         HS_FAIL(err, HS_ERR_VALUE, "model.filter = %d: model.arch %s needs filters that tile the %lld input positions "
@@ -79,7 +65,7 @@ static int weights(const hs_train_config *c, const hs_data_shape *sh, int out, i
  * count for CNN and LCN; the FCN's dense layers connect every unit of one layer to every unit of
  * the next); the readout is out x H. */
 static double macs(const hs_train_config *c, const hs_data_shape *sh) {
-    int channels = channels_of(c);
+    int channels = sh->channels;
     double S = c->filter, H = c->width, cin = channels, pos = channels > 0 ? (double)(sh->dim / channels) : 0, sum = 0;
     int fcn = hnet_kind(c) == HS_HNET_FCN, depth = channels > 0 ? depth_of(c->filter, sh->dim / channels) : -1;
     for (int l = 0; l < depth; l++) {
