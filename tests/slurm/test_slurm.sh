@@ -143,7 +143,7 @@ AJID=$(echo "$OUT" | sed -n 's/^analysis job: *\([0-9]*\).*/\1/p')
 if [ -z "$JID" ] || [ -z "$AJID" ]; then finish; exit 1; fi
 
 jobfield() { scontrol show job "$1" 2> /dev/null | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1; }
-released=-1 forced=0 t_start=
+released=-1 forced=0 t_start= t_pend=
 deadline=$(( $(date +%s) + 360 ))
 while [ "$(date +%s)" -lt $deadline ]; do
   st=$(jobfield "$JID" JobState) rs=$(jobfield "$JID" Restarts) ast=$(jobfield "$AJID" JobState)
@@ -156,10 +156,18 @@ while [ "$(date +%s)" -lt $deadline ]; do
       scancel --signal=USR1 --batch "$JID"; forced=1
     fi
   fi
-  # a requeued job waits ~2 min (BeginTime): release it, with room to finish this time
+  # A requeued job waits ~2 min (BeginTime) because slurmd revokes the old allocation's
+  # credential and compares whole seconds: a start in the same second as the revocation is killed
+  # as "Job credential revoked". Release it a few seconds after it turned pending and had no
+  # allocation left (not COMPLETING), with room to finish this time.
   if [ "$st" = PENDING ] && [ "${rs:-0}" -gt 0 ] && [ "$released" != "$rs" ]; then
-    echo "  .. sweep job requeued (restart $rs) at $(el) s: releasing it"
-    scontrol update JobId="$JID" StartTime=now TimeLimit=10 && released=$rs
+    if ! scontrol show job "$JID" 2> /dev/null | grep -q 'COMPLETING'; then
+      [ -z "$t_pend" ] && t_pend=$(date +%s)
+      if [ $(( $(date +%s) - t_pend )) -ge 3 ]; then
+        echo "  .. sweep job requeued (restart $rs) at $(el) s: releasing it"
+        scontrol update JobId="$JID" StartTime=now TimeLimit=10 && released=$rs t_pend=
+      fi
+    fi
   fi
   sleep 1
 done
