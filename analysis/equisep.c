@@ -5,13 +5,13 @@
  * Rank 0 alone: groups runs into configurations, aggregates over seeds, writes the group
  * /analysis/equisep back into the file (serial open, after the collective close) and the tables.
  * Nothing here aborts: errors are agreed on by all ranks so no rank waits in a collective. */
-#include <hdf5.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "h5common.h"
+#include "hsweep/reader.h"
 #include "runtable.h"
 #include "hsweep/analysis.h"
 #include "hsweep/metrics.h"
@@ -19,8 +19,6 @@
 enum { F_SLOPE, F_INTERCEPT, F_RHO, F_HALF, F_R, F_R2, F_DFIRST, F_DLAST, F_NLAYERS, F_FLAG, N_F };
 static const char *const fit_names[] = {"slope", "intercept", "rho", "half_life", "r", "r2", "d_first", "d_last"};
 
-#define STATE_DONE 2
-#define STATE_DIVERGED 4
 
 /* ================================================================ per-run fit */
 
@@ -30,7 +28,7 @@ static const char *const fit_names[] = {"slope", "intercept", "rho", "half_life"
 static void fit_run(const double *D, const double *W, size_t N, size_t L, int state, double *out) {
     for (int f = 0; f < N_F; f++) out[f] = NAN;
     out[F_NLAYERS] = 0;
-    if (state != STATE_DONE && state != STATE_DIVERGED) {
+    if (state != HS_STATE_DONE && state != HS_STATE_DIVERGED) {
         out[F_FLAG] = HS_FIT_UNFINISHED;
         return;
     }
@@ -80,41 +78,26 @@ static int read_and_fit(MPI_Comm comm, const char *path, runs_info *ri, double *
     int rank, nranks;
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &nranks);
-    hid_t file = hs_an_open_mpio(comm, path);
-    int rc = 0;
-    if (file < 0) {
-        snprintf(why, wlen, "%s: cannot open as an HDF5 file", path);
+    hs_results_reader *rd = NULL;
+    hs_error e = {0};
+    if (hs_reader_open(comm, path, &rd, &e) != HS_OK) {
+        snprintf(why, wlen, "%s", e.msg);
         return -1;
     }
-    hid_t st = -1, ds = -1, sp = -1, wds = -1;
-    if (H5Lexists(file, "/runs", H5P_DEFAULT) <= 0 || H5Lexists(file, "/runs/status", H5P_DEFAULT) <= 0) {
-        snprintf(why, wlen, "%s: not an hsweep results file (no /runs/status)", path);
-        rc = -1;
-    } else if (H5Lexists(file, "/layers", H5P_DEFAULT) <= 0 || H5Lexists(file, "/layers/separation", H5P_DEFAULT) <= 0 ||
-               H5Lexists(file, "/layers/weight_norm", H5P_DEFAULT) <= 0) {
+    int rc = 0, nd = 0;
+    size_t dims[HS_READER_MAX_DIMS] = {0};
+    if (!hs_reader_has(rd, HS_READ_LAYERS, "separation") || !hs_reader_has(rd, HS_READ_LAYERS, "weight_norm")) {
         snprintf(why, wlen, "%s: no /layers/separation: the sweep recorded no separation fuzziness "
                             "(record.separation: final or every)", path);
         rc = -1;
-    }
-    hsize_t dims[3] = {0};
-    if (!rc) {
-        ds = H5Dopen2(file, "/layers/separation", H5P_DEFAULT);
-        sp = ds >= 0 ? H5Dget_space(ds) : -1;
-        if (sp < 0 || H5Sget_simple_extent_ndims(sp) != 3 || H5Sget_simple_extent_dims(sp, dims, NULL) < 0) {
-            snprintf(why, wlen, "%s: /layers/separation is not [runs x records x layers]", path);
-            rc = -1;
-        }
+    } else if (hs_reader_dims(rd, HS_READ_LAYERS, "separation", &nd, dims) != HS_OK || nd != 3) {
+        snprintf(why, wlen, "%s: /layers/separation is not [runs x records x layers]", path);
+        rc = -1;
     }
     ri->R = dims[0], ri->N = dims[1], ri->L = dims[2];
     ri->state = calloc(ri->R + 1, 1);
     if (!rc && !ri->state) snprintf(why, wlen, "out of memory"), rc = -1;
-    if (!rc) {
-        st = H5Dopen2(file, "/runs/status", H5P_DEFAULT);
-        if (st < 0 || H5Dread(st, H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, ri->state) < 0) {
-            snprintf(why, wlen, "%s: cannot read /runs/status", path);
-            rc = -1;
-        }
-    }
+    for (size_t r = 0; !rc && r < ri->R; r++) ri->state[r] = r < hs_reader_n_runs(rd) ? (unsigned char)hs_reader_state(rd, r) : 0;
     /* my block of runs */
     size_t R = ri->R, per = (R + (size_t)nranks - 1) / (size_t)nranks;
     size_t r0 = (size_t)rank * per < R ? (size_t)rank * per : R, r1 = r0 + per < R ? r0 + per : R;
@@ -122,24 +105,14 @@ static int read_and_fit(MPI_Comm comm, const char *path, runs_info *ri, double *
     double *D = malloc((mine * NL + 1) * sizeof *D), *fits = malloc((mine * N_F + 1) * sizeof *fits);
     double *W = malloc((mine * NL + 1) * sizeof *W);
     if (!rc && (!D || !W || !fits)) snprintf(why, wlen, "out of memory"), rc = -1;
-    if (!rc && mine) {
-        hsize_t start[3] = {r0, 0, 0}, count[3] = {mine, ri->N, ri->L};
-        hid_t ms = H5Screate_simple(3, count, NULL);
-        wds = H5Dopen2(file, "/layers/weight_norm", H5P_DEFAULT);
-        if (ms < 0 || wds < 0 || H5Sselect_hyperslab(sp, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
-            H5Dread(ds, H5T_NATIVE_DOUBLE, ms, sp, H5P_DEFAULT, D) < 0 ||
-            H5Dread(wds, H5T_NATIVE_DOUBLE, ms, sp, H5P_DEFAULT, W) < 0) {
-            snprintf(why, wlen, "%s: cannot read /layers/separation rows %zu..%zu", path, r0, r1);
-            rc = -1;
-        }
-        if (ms >= 0) H5Sclose(ms);
+    if (!rc && mine &&
+        (hs_reader_rows(rd, HS_READ_LAYERS, "separation", r0, mine, D, &e) != HS_OK ||
+         hs_reader_rows(rd, HS_READ_LAYERS, "weight_norm", r0, mine, W, &e) != HS_OK)) {
+        snprintf(why, wlen, "%s: cannot read /layers/separation rows %zu..%zu", path, r0, r1);
+        rc = -1;
     }
     for (size_t i = 0; !rc && i < mine; i++) fit_run(D + i * NL, W + i * NL, ri->N, ri->L, ri->state[r0 + i], fits + i * N_F);
-    if (st >= 0) H5Dclose(st);
-    if (wds >= 0) H5Dclose(wds);
-    if (sp >= 0) H5Sclose(sp);
-    if (ds >= 0) H5Dclose(ds);
-    H5Fclose(file);
+    hs_reader_close(rd);
     free(D);
     free(W);
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hsweep/reader.h"
 #include "hsweep/schema.h"
 #include "runtable.h"
 
@@ -88,4 +89,39 @@ int hs_an_runs_cmp(const hs_an_column *cols, const int *order, size_t n, size_t 
         if (d) return d;
     }
     return 0;
+}
+
+int hs_an_config_columns_rd(const hs_results_reader *rd, hs_an_column **cols, size_t *n, char *bad, size_t blen) {
+    *n = 0;
+    if (blen) bad[0] = '\0';
+    size_t R = hs_reader_n_runs(rd), nc = 0;
+    hs_reader_col *rc = NULL;
+    hs_error e = {0};
+    if (hs_reader_columns(rd, &rc, &nc, &e) != HS_OK) {
+        snprintf(bad, blen, "%s", "*");
+        hs_reader_columns_free(rc, nc, R);
+        return -1;
+    }
+    *cols = calloc(nc + 1, sizeof **cols);
+    int ret = *cols ? 0 : -1;
+    for (size_t k = 0; !ret && k < nc; k++) {
+        if (!is_config_key(rc[k].name)) continue;
+        hs_an_column *c = &(*cols)[(*n)++];
+        c->name = strdup(rc[k].name);
+        c->text = calloc(R + 1, sizeof *c->text);
+        c->num = malloc((R + 1) * sizeof *c->num);
+        if (!c->name || !c->text || !c->num) ret = -1;
+        for (size_t r = 0; !ret && r < R; r++) {
+            char b[40];
+            if (rc[k].type == HS_COL_STR) c->num[r] = NAN, c->text[r] = strdup(rc[k].s[r]);
+            else {
+                c->num[r] = rc[k].type == HS_COL_INT ? (double)rc[k].i[r] : rc[k].f[r];
+                snprintf(b, sizeof b, rc[k].type == HS_COL_INT ? "%.0f" : "%.10g", c->num[r]);
+                c->text[r] = strdup(b);
+            }
+            if (!c->text[r]) ret = -1;
+        }
+    }
+    hs_reader_columns_free(rc, nc, R);
+    return ret;
 }

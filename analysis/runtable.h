@@ -31,6 +31,10 @@ typedef struct hs_an_column {
  * filled and must still be freed. */
 int hs_an_config_columns(hid_t runs, size_t R, hs_an_column **cols, size_t *n, char *bad, size_t blen);
 
+/* The same through the store's reader (no HDF5 here); bad is "*" when the reader failed. */
+struct hs_results_reader;
+int hs_an_config_columns_rd(const struct hs_results_reader *rd, hs_an_column **cols, size_t *n, char *bad, size_t blen);
+
 /* Free what hs_an_config_columns allocated (safe on NULL and on a partly filled table). */
 void hs_an_columns_free(hs_an_column *cols, size_t n, size_t R);
 

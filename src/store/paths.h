@@ -32,10 +32,12 @@
 #define HS_GROUP_RECORDS "records"
 #define HS_GROUP_LAYERS "layers"
 #define HS_GROUP_SERIES "series"
+#define HS_GROUP_ANALYSIS "analysis" /* one subgroup per analysis, written by hs_analysis_out_open */
 #define HS_PATH_RUNS "/" HS_GROUP_RUNS
 #define HS_PATH_RECORDS "/" HS_GROUP_RECORDS
 #define HS_PATH_LAYERS "/" HS_GROUP_LAYERS
 #define HS_PATH_SERIES "/" HS_GROUP_SERIES
+#define HS_PATH_ANALYSIS "/" HS_GROUP_ANALYSIS
 
 /* the run table: datasets of /runs, one cell per run (typed key columns are named by their keys) */
 #define HS_RUNS_ID "id"               /* string [HS_ID_LEN] */
