@@ -249,7 +249,7 @@ static void log_line(sweep *S, const report *rep);
  * reports the file's trouble. */
 static hs_code live_record(void *ctx, const hs_run_info *run, const hs_record *rec, size_t t, hs_error *err) {
     (void)run, (void)err;
-    sweep *S = ctx;
+    sweep *S = *(sweep **)ctx; /* ctx is the run's row_sink, whose first member is the sweep */
     double v[HS_RECORD_FIELDS];
     for (int f = 0; f < HS_RECORD_FIELDS; f++) v[f] = hs_record_field(rec, f);
     hs_error werr = {0};
@@ -259,7 +259,7 @@ static hs_code live_record(void *ctx, const hs_run_info *run, const hs_record *r
 }
 
 static int should_stop(void *ctx) {
-    sweep *S = ctx;
+    sweep *S = *(sweep **)ctx; /* the run's row_sink, whose first member is the sweep */
     if (S->rank == 0 && S->nranks > 1) serve_requests(S, 0);
     return g_signal != 0;
 }
