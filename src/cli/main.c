@@ -24,6 +24,7 @@
 #include "hsweep/metrics.h"
 #include "hsweep/models.h"
 #include "hsweep/plan.h"
+#include "hsweep/run.h"
 #include "hsweep/sched.h"
 #include "hsweep/schema.h"
 #include "hsweep/spec.h"
@@ -642,9 +643,9 @@ static hs_code pick_run(const hs_plan *plan, const char *prefix, const char *spe
     return HS_OK;
 }
 
-static hs_code print_record(void *ctx, const hs_record *r, hs_model *net, const hs_dataset *train, hs_error *err) {
-    (void)net, (void)train, (void)err;
-    const hs_train_config *c = ctx;
+static hs_code print_record(void *ctx, const hs_run_info *run, const hs_record *r, size_t index, hs_error *err) {
+    (void)ctx, (void)index, (void)err;
+    const hs_train_config *c = run->cfg;
     char test[64] = "";
     if (!isnan(r->test_acc)) snprintf(test, sizeof test, "  test %6.2f%% (loss %.4f)", 100 * r->test_acc, r->test_loss);
     printf("epoch %*lld/%lld  lr %-9.3g loss %-9.4g train %6.2f%%%s  %7.1f s\n", c->epochs >= 1000 ? 5 : 3, r->epoch,
@@ -653,13 +654,68 @@ static hs_code print_record(void *ctx, const hs_record *r, hs_model *net, const 
     return HS_OK;
 }
 
+/* The header line: what the run trains on, and what. */
+static hs_code print_header(void *ctx, const hs_run_info *run, hs_error *err) {
+    (void)ctx, (void)err;
+    const hs_train_config cfg = *run->cfg;
+    const hs_dataset train = *run->train, test = *run->test;
+    printf("run %s: %lld training / %lld test samples of %d dims, %d classes", run->id, train.n, test.n, train.dim,
+           train.classes);
+    hs_data_shape sh;
+    hs_error shape_err = {0};
+    if (hs_data_shape_of(&cfg.data, &sh, &shape_err) == HS_OK && sh.p_max > 0)
+        printf(" (%s: %d positions, P_max = %.6g distinct inputs)", cfg.data.kind, train.width, sh.p_max);
+    char net[128];
+    cfg.arch->describe(&cfg, net, sizeof net);
+    printf("; %s\n", net);
+    fflush(stdout);
+    return HS_OK;
+}
+
+typedef struct train_sink {
+    const train_args *a;
+    hs_run_file file;
+} train_sink;
+
+/* The store hook of `hsweep train`: the run's own file, then the summary lines; a run that did
+ * not finish is an error once its records are stored. */
+static hs_code store_and_print(void *ctx, const hs_run_info *run, const hs_run_outcome *outcome, hs_error *err) {
+    train_sink *t = ctx;
+    const train_args *a = t->a;
+    const hs_train_result *res = &outcome->res;
+    HS_TRY(err, hs_run_file_store(&t->file, run, outcome, err));
+    /* the final separation fuzziness per layer, and the equi-separation fit */
+    if (!a->quiet && res->n_records) {
+        const double *D = res->layers + (res->n_records - 1) * HS_LAYER_FIELDS * res->n_layers; /* field 0 */
+        if (!isnan(D[0])) {
+            double x[4096], y[4096];
+            size_t n = 0, bad = 0;
+            printf("separation fuzziness D by layer:");
+            for (size_t l = 0; l < res->n_layers && l < 4096; l++, n++) {
+                printf(" %.4g", D[l]);
+                x[l] = (double)l, y[l] = log(D[l]);
+                bad |= !(D[l] > 0) || !isfinite(D[l]);
+            }
+            hs_line_fit fit;
+            hs_error ferr = {0};
+            if (!bad && hs_fit_line(x, y, n, &fit, &ferr) == HS_OK)
+                printf("\n  fit ln D = %.4f %+.4f l: decay ratio rho = %.4f, Pearson r = %.4f\n", fit.intercept,
+                       fit.slope, exp(fit.slope), fit.r);
+            else
+                printf("\n  (no fit: a zero or non-finite D)\n");
+        }
+    }
+    if (!a->quiet)
+        printf("%s after %lld epochs (%lld steps, %.1f s)%s%s; records in %s\n", hs_run_status_to_string(res->status),
+               res->epochs_done, res->steps, res->seconds, res->message[0] ? ": " : "", res->message, t->file.path);
+    if (res->status != HS_RUN_DONE)
+        return HS_FAIL(err, HS_ERR_VALUE, "run %s %s: %s", run->id, hs_run_status_to_string(res->status), res->message);
+    return HS_OK;
+}
+
 static hs_code train_one(const train_args *a, hs_error *err) {
     hs_spec *spec = NULL;
     hs_plan *plan = NULL;
-    hs_train_config cfg = {0};
-    hs_dataset train = {0}, test = {0};
-    hs_train_result res = {0};
-    hs_str canon = {0};
     hs_code rc = hs_spec_load(a->spec, &spec, err);
     hs_plan_opts opts = {0};
     size_t r = 0;
@@ -696,103 +752,16 @@ static hs_code train_one(const train_args *a, hs_error *err) {
     for (int i = 0; i < a->n_sets && rc == HS_OK; i++) rc = hs_spec_override(spec, a->sets[i], err);
     if (rc == HS_OK) rc = hs_plan_expand(spec, &opts, &plan, err);
     if (rc == HS_OK && !(a->run && a->n_sets)) rc = pick_run(plan, a->run, a->spec, &r, err);
-    if (rc == HS_OK) rc = hs_train_config_from_plan(plan, r, &cfg, err);
-    if (rc == HS_OK) rc = hs_plan_canonical(plan, r, &canon);
-    if (rc == HS_OK) rc = hs_data_load(&cfg.data, &train, &test, err);
-    char id[17];
     if (rc == HS_OK) {
-        snprintf(id, sizeof id, "%016llx", (unsigned long long)plan->runs[r].id);
-        if (!a->quiet) {
-            printf("run %s: %lld training / %lld test samples of %d dims, %d classes", id, train.n, test.n, train.dim,
-                   train.classes);
-            hs_data_shape sh;
-            hs_error shape_err = {0};
-            if (hs_data_shape_of(&cfg.data, &sh, &shape_err) == HS_OK && sh.p_max > 0)
-                printf(" (%s: %d positions, P_max = %.6g distinct inputs)", cfg.data.kind, train.width, sh.p_max);
-            char net[128];
-            cfg.arch->describe(&cfg, net, sizeof net);
-            printf("; %s\n", net);
-            fflush(stdout);
-        }
-        hs_train_hooks hooks = {.ctx = &cfg, .on_record = a->quiet ? NULL : print_record};
-        rc = hs_train_run(&cfg, &train, &test, &hooks, &res, err);
-    }
-    if (rc == HS_OK) {
-        char path[64], params[32], epochs[32];
+        char path[64];
         const char *out = a->out;
-        if (!out) snprintf(path, sizeof path, "run-%s.h5", id), out = path;
-        snprintf(params, sizeof params, "%zu", res.n_params);
-        snprintf(epochs, sizeof epochs, "%lld", res.epochs_done);
-        hs_store_attr attrs[] = {{"hsweep_version", HSWEEP_VERSION}, {"run_id", id},
-                                 {"status", hs_run_status_to_string(res.status)}, {"message", res.message},
-                                 {"config", canon.buf ? canon.buf : ""}, {"spec", a->spec},
-                                 {"n_params", params}, {"epochs_done", epochs}};
-        double *cols = malloc((res.n_records ? res.n_records : 1) * HS_RECORD_FIELDS * sizeof *cols);
-        hs_store_column columns[HS_RECORD_FIELDS];
-        if (!cols) rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
-        for (int f = 0; f < HS_RECORD_FIELDS && cols; f++) {
-            for (size_t i = 0; i < res.n_records; i++)
-                cols[(size_t)f * res.n_records + i] = hs_record_field(&res.records[i], f);
-            columns[f] = (hs_store_column){hs_record_field_names[f], cols + (size_t)f * res.n_records};
-        }
-        /* /layers: one [n_records x n_layers] matrix per per-layer field */
-        double *lay = malloc((res.n_records * res.n_layers + 1) * HS_LAYER_FIELDS * sizeof *lay);
-        hs_store_matrix mats[HS_LAYER_FIELDS];
-        if (!lay) rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
-        for (int f = 0; f < HS_LAYER_FIELDS && lay; f++) {
-            double *m = lay + (size_t)f * res.n_records * res.n_layers;
-            for (size_t t = 0; t < res.n_records; t++)
-                for (size_t l = 0; l < res.n_layers; l++)
-                    m[t * res.n_layers + l] = res.layers[(t * HS_LAYER_FIELDS + (size_t)f) * res.n_layers + l];
-            mats[f] = (hs_store_matrix){hs_layer_field_names[f], m, res.n_records, res.n_layers};
-        }
-        /* /series: each series' filled points as they are, [n x its dims] */
-        hs_store_series *ser = calloc(res.n_series + 1, sizeof *ser);
-        if (!ser) rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
-        for (size_t k = 0; ser && k < res.n_series; k++) {
-            const hs_series *s = &res.series[k];
-            ser[k] = (hs_store_series){.name = s->spec.name, .axes = s->spec.axes, .ndim = s->spec.ndim,
-                                       .every = s->spec.every, .n = s->n, .point = s->point, .values = s->values};
-            for (int d = 0; d < s->spec.ndim && d < HS_STORE_MAX_DIMS; d++) ser[k].dims[d] = s->spec.dims[d];
-        }
-        if (cols && lay && ser)
-            rc = hs_store_write_run(out, attrs, sizeof attrs / sizeof attrs[0], columns, HS_RECORD_FIELDS,
-                                    res.n_records, mats, HS_LAYER_FIELDS, ser, res.n_series, err);
-        free(cols);
-        free(lay);
-        free(ser);
-        /* the final separation fuzziness per layer, and the equi-separation fit */
-        if (rc == HS_OK && !a->quiet && res.n_records) {
-            const double *D = res.layers + (res.n_records - 1) * HS_LAYER_FIELDS * res.n_layers; /* field 0 */
-            if (!isnan(D[0])) {
-                double x[4096], y[4096];
-                size_t n = 0, bad = 0;
-                printf("separation fuzziness D by layer:");
-                for (size_t l = 0; l < res.n_layers && l < 4096; l++, n++) {
-                    printf(" %.4g", D[l]);
-                    x[l] = (double)l, y[l] = log(D[l]);
-                    bad |= !(D[l] > 0) || !isfinite(D[l]);
-                }
-                hs_line_fit fit;
-                hs_error ferr = {0};
-                if (!bad && hs_fit_line(x, y, n, &fit, &ferr) == HS_OK)
-                    printf("\n  fit ln D = %.4f %+.4f l: decay ratio rho = %.4f, Pearson r = %.4f\n", fit.intercept,
-                           fit.slope, exp(fit.slope), fit.r);
-                else
-                    printf("\n  (no fit: a zero or non-finite D)\n");
-            }
-        }
-        if (rc == HS_OK && !a->quiet)
-            printf("%s after %lld epochs (%lld steps, %.1f s)%s%s; records in %s\n", hs_run_status_to_string(res.status),
-                   res.epochs_done, res.steps, res.seconds, res.message[0] ? ": " : "", res.message, out);
-        if (rc == HS_OK && res.status != HS_RUN_DONE)
-            rc = HS_FAIL(err, HS_ERR_VALUE, "run %s %s: %s", id, hs_run_status_to_string(res.status), res.message);
+        if (!out) snprintf(path, sizeof path, "run-%016llx.h5", (unsigned long long)plan->runs[r].id), out = path;
+        train_sink sink = {.a = a, .file = {.path = out, .spec_path = a->spec, .version = HSWEEP_VERSION}};
+        hs_run_opts ro = {.plan = plan, .r = r,
+                          .hooks = {.ctx = &sink, .on_ready = a->quiet ? NULL : print_header,
+                                    .on_record = a->quiet ? NULL : print_record, .store = store_and_print}};
+        rc = hs_run_one(&ro, err);
     }
-    hs_str_free(&canon);
-    hs_train_result_free(&res);
-    hs_dataset_free(&train);
-    hs_dataset_free(&test);
-    hs_train_config_free(&cfg);
     hs_plan_free(plan);
     hs_spec_free(spec);
     return rc;

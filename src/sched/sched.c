@@ -19,6 +19,7 @@
 #include "hsweep/kernel.h"
 #include "hsweep/lock.h"
 #include "hsweep/models.h"
+#include "hsweep/run.h"
 #include "hsweep/sched.h"
 #include "hsweep/schema.h"
 #include "hsweep/store.h"
@@ -215,9 +216,7 @@ typedef struct sweep {
     double *records; /* [n_records x HS_RECORD_FIELDS] of the current run */
     double *layers;  /* [n_records x N_LAYER_METRICS x max_layers] of the current run */
 
-    /* dataset cache: consecutive runs on the same data reuse it */
-    char *data_key;
-    hs_dataset train, test;
+    hs_run_data data; /* consecutive runs on the same data reuse it */
     /* rank 0's dispatch state */
     size_t *order, n_order, next;
     int active_workers; /* workers not yet told "no more" */
@@ -233,8 +232,7 @@ typedef struct sweep {
     const long long *steps_total; /* [plan runs] optimiser steps of each run (-1 unknown) */
     double steps_todo, steps_finished; /* rank 0: of the runs to run, and of those finished since */
     long long cur_step, cur_total;     /* rank 0's own run in flight: where it is, of how many */
-    size_t cur_row;          /* the file row of the run this rank trains now ... */
-    const hs_train_result *cur_res; /* ... and its result, whose records the live writes index */
+    size_t cur_row;          /* the file row of the run this rank trains now */
     char *ckpt_dir;          /* <out>.ckpt: one checkpoint file per run in flight */
     int io_error;            /* rank 0: a write to the results file failed; nothing more is handed out */
     char io_msg[256];
@@ -247,57 +245,22 @@ static void sweep_report(sweep *S, const report *rep);
 static void serve_requests(sweep *S, int blocking);
 static void log_line(sweep *S, const report *rep);
 
-/* Key of run r's data: the canonical values of every data.* key (data.seed resolved by the plan).
- * The datasets are a function of exactly these, so runs with equal keys see identical data, and
- * a key added to the schema joins the key by itself. */
-static char *data_key(const hs_plan *plan, size_t r) {
-    hs_str s = {0};
-    for (size_t k = 0; k < plan->n_keys; k++) {
-        const char *name = hs_schema_key(k)->name;
-        if (strncmp(name, "data.", 5) != 0) continue;
-        if (hs_str_printf(&s, "%s=", name) != HS_OK || hs_value_canon(hs_plan_value(plan, r, (int)k), &s) != HS_OK ||
-            hs_str_printf(&s, "\n") != HS_OK) {
-            hs_str_free(&s);
-            return NULL;
-        }
-    }
-    return s.buf;
-}
-
-/* The run's datasets into S->train / S->test, reusing the previous run's when its data options
- * are the same (a sweep over seeds with a fixed data.seed loads once per rank). */
-static hs_code load_data(sweep *S, size_t r, const hs_data_opts *d, hs_error *err) {
-    char *key = data_key(S->plan, r);
-    hs_code rc = HS_OK;
-    if (!key || !S->data_key || strcmp(key, S->data_key) != 0) {
-        hs_dataset_free(&S->train);
-        hs_dataset_free(&S->test);
-        free(S->data_key);
-        S->data_key = NULL;
-        rc = hs_data_load(d, &S->train, &S->test, err);
-        if (rc == HS_OK) S->data_key = key, key = NULL;
-    }
-    free(key);
-    return rc;
-}
-
 /* Each record point goes to the file as it is made, so status and readers follow running runs. A
  * failed write here stops nothing: the run's final write (status last) is what counts, and it
  * reports the file's trouble. */
-static hs_code live_record(void *ctx, const hs_record *rec, hs_model *net, const hs_dataset *train, hs_error *err) {
-    (void)net, (void)train, (void)err;
-    sweep *S = ctx;
+static hs_code live_record(void *ctx, const hs_run_info *run, const hs_record *rec, size_t t, hs_error *err) {
+    (void)run, (void)err;
+    sweep *S = *(sweep **)ctx; /* ctx is the run's row_sink, whose first member is the sweep */
     double v[HS_RECORD_FIELDS];
     for (int f = 0; f < HS_RECORD_FIELDS; f++) v[f] = hs_record_field(rec, f);
     hs_error werr = {0};
-    size_t t = (size_t)(rec - S->cur_res->records); /* rec is an entry of the result's records */
     hs_results_write_point(S->file, S->cur_row, t, v, rec->epoch, rec->step, &werr);
     S->cur_step = rec->step;
     return HS_OK;
 }
 
 static int should_stop(void *ctx) {
-    sweep *S = ctx;
+    sweep *S = *(sweep **)ctx; /* the run's row_sink, whose first member is the sweep */
     if (S->rank == 0 && S->nranks > 1) serve_requests(S, 0);
     return g_signal != 0;
 }
@@ -327,6 +290,86 @@ static void set_msg(char *dst, size_t n, const char *src) {
     dst[len] = '\0';
 }
 
+/* The store hook of a sweep rank: the run's row of the shared file, and its report to rank 0. */
+typedef struct row_sink {
+    sweep *S;
+    report *rep;
+    size_t row;
+    double start;
+} row_sink;
+
+static hs_code store_row(void *ctx, const hs_run_info *run, const hs_run_outcome *out, hs_error *err) {
+    (void)run;
+    row_sink *k = ctx;
+    sweep *S = k->S;
+    report *rep = k->rep;
+    const size_t row_i = k->row;
+    const hs_train_result *res = &out->res;
+    const hs_code rc = out->rc;
+    rep->saved_steps = res->checkpoints > 0 ? res->steps - (res->resumed_from_step > 0 ? res->resumed_from_step : 0) : 0;
+    rep->resumed_step = rc == HS_OK ? res->resumed_from_step : -1;
+    for (size_t i = 0; i < S->n_records * N_LAYER_METRICS * S->max_layers; i++) S->layers[i] = NAN;
+    for (size_t t = 0; rc == HS_OK && t < res->n_records && t < S->n_records; t++)
+        for (int f = 0; f < N_LAYER_METRICS; f++)
+            for (size_t l = 0; l < res->n_layers && l < S->max_layers; l++)
+                S->layers[(t * N_LAYER_METRICS + (size_t)f) * S->max_layers + l] =
+                    res->layers[(t * HS_LAYER_FIELDS + (size_t)f) * res->n_layers + l];
+
+    for (size_t i = 0; i < S->n_records * HS_RECORD_FIELDS; i++) S->records[i] = NAN;
+    for (size_t t = 0; rc == HS_OK && t < res->n_records && t < S->n_records; t++)
+        for (int f = 0; f < HS_RECORD_FIELDS; f++)
+            S->records[t * HS_RECORD_FIELDS + f] = hs_record_field(&res->records[t], f);
+    hs_results_row row = {.rank = S->rank, .attempts = hs_results_attempts(S->file, row_i), .start = k->start,
+                          .end = hs_time_unix()};
+    row.wall = row.end - k->start;
+    if (out->checkpoint_io) {
+        row.state = HS_STATE_PENDING, row.attempts--;
+        rep->io_error = 1;
+        set_msg(rep->error, sizeof rep->error, out->err.msg);
+    } else if (rc != HS_OK) {
+        row.state = HS_STATE_FAILED;
+        set_msg(rep->error, sizeof rep->error, out->err.msg);
+    } else if (res->status == HS_RUN_DIVERGED) {
+        row.state = HS_STATE_DIVERGED;
+        set_msg(rep->error, sizeof rep->error, res->message);
+    } else if (res->status == HS_RUN_STOPPED) {
+        row.state = HS_STATE_PENDING; /* interrupted: a resume continues it from its checkpoint */
+        row.attempts--;               /* drained on request: that attempt does not count */
+        set_msg(rep->error, sizeof rep->error, res->message);
+        rep->signalled = 1;
+    } else {
+        row.state = HS_STATE_DONE;
+    }
+    row.epochs_done = res->epochs_done, row.steps = res->steps, row.error = rep->error;
+    /* the series before the row: hs_results_write_run writes the status, the commit marker */
+    hs_code src = HS_OK;
+    if (rc == HS_OK && res->n_series) {
+        hs_store_series *ser = calloc(res->n_series, sizeof *ser);
+        if (!ser) src = HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
+        for (size_t j = 0; ser && j < res->n_series; j++) {
+            const hs_series *x = &res->series[j];
+            ser[j] = (hs_store_series){.name = x->spec.name, .axes = x->spec.axes, .ndim = x->spec.ndim,
+                                       .every = x->spec.every, .n = x->n, .point = x->point, .values = x->values};
+            for (int d = 0; d < x->spec.ndim; d++) ser[j].dims[d] = x->spec.dims[d];
+        }
+        if (ser) src = hs_results_write_series(S->file, row_i, ser, res->n_series, err);
+        free(ser);
+    }
+    /* A failed write is the file's trouble (a full disk, a dead file server), not the run's: the
+     * run stays "running" in the file (a resume trains it again) and the sweep stops. */
+    if (src == HS_OK)
+        src = hs_results_write_run(S->file, row_i, &row, rc == HS_OK ? S->records : NULL,
+                                   rc == HS_OK ? S->layers : NULL, err);
+    if (src != HS_OK) {
+        row.state = HS_STATE_RUNNING;
+        rep->io_error = err->code == HS_ERR_IO;
+        if (!rep->io_error) row.state = HS_STATE_FAILED;
+        set_msg(rep->error, sizeof rep->error, err->msg);
+    }
+    rep->state = row.state, rep->wall = row.wall, rep->epochs = res->epochs_done;
+    return src;
+}
+
 /* Train plan run r here; fills rep and writes the run's rows. */
 static void run_one(sweep *S, size_t r, report *rep) {
     hs_error err = {0};
@@ -338,8 +381,6 @@ static void run_one(sweep *S, size_t r, report *rep) {
         rep->wall = hs_time_unix() - start;
         return;
     }
-    hs_train_config cfg = {0};
-    hs_train_result res = {0};
     const size_t row_i = S->row[r];
     hs_code rc = hs_results_mark_running(S->file, row_i, S->rank, start, &err);
     if (rc != HS_OK) { /* the file cannot be written: do not train what cannot be stored */
@@ -350,103 +391,20 @@ static void run_one(sweep *S, size_t r, report *rep) {
         return;
     }
     test_crash_hook(S, row_i);
-    rc = hs_train_config_from_plan(S->plan, r, &cfg, &err);
-    if (rc == HS_OK) rc = load_data(S, r, &cfg.data, &err);
     /* Its checkpoint: saved when drained and every sweep.checkpoint_minutes, continued from by
      * the next attempt (a resumed job, or another rank), removed once the result is stored. */
-    const char *id = hs_results_id(S->file, row_i);
-    char ckpt[4200];
-    snprintf(ckpt, sizeof ckpt, "%s/%s.ckpt", S->ckpt_dir ? S->ckpt_dir : ".", id);
+    char ckpt[4200], who[32];
+    snprintf(ckpt, sizeof ckpt, "%s/%s.ckpt", S->ckpt_dir ? S->ckpt_dir : ".", hs_results_id(S->file, row_i));
+    snprintf(who, sizeof who, "rank %d", S->rank);
     double minutes = S->o->spec->checkpoint_minutes;
-    S->cur_row = row_i, S->cur_res = &res, S->cur_step = 0, S->cur_total = S->steps_total[r];
-    hs_train_hooks hooks = {.ctx = S, .should_stop = should_stop, .on_record = live_record,
-                            .checkpoint = {.path = S->ckpt_dir ? ckpt : NULL, .run_id = id,
-                                           .every_seconds = minutes > 0 ? 60 * minutes : 0, .resume = 1}};
-    if (rc == HS_OK) rc = hs_train_run(&cfg, &S->train, &S->test, &hooks, &res, &err);
-    if (rc != HS_OK && rc != HS_ERR_IO && S->ckpt_dir && strstr(err.msg, ckpt) && access(ckpt, F_OK) == 0) {
-        /* a checkpoint this build cannot use (damaged, or of another version): kept aside for a
-         * post-mortem, and the run starts afresh rather than failing for ever */
-        char aside[4300];
-        snprintf(aside, sizeof aside, "%s.unusable", ckpt);
-        rename(ckpt, aside);
-        fprintf(stderr, "[hsweep] run %s on rank %d: %s; moved it to %s and started the run afresh\n", id, S->rank,
-                err.msg, aside);
-        hs_train_result_free(&res);
-        hs_error_clear(&err);
-        rc = hs_train_run(&cfg, &S->train, &S->test, &hooks, &res, &err);
-    }
-    /* a checkpoint that cannot be saved is the disk's trouble, as a results write would be */
-    int ckpt_io = rc == HS_ERR_IO && S->ckpt_dir && strstr(err.msg, ckpt);
-    rep->saved_steps = res.checkpoints > 0 ? res.steps - (res.resumed_from_step > 0 ? res.resumed_from_step : 0) : 0;
-    rep->resumed_step = rc == HS_OK ? res.resumed_from_step : -1;
-    for (size_t i = 0; i < S->n_records * N_LAYER_METRICS * S->max_layers; i++) S->layers[i] = NAN;
-    for (size_t t = 0; rc == HS_OK && t < res.n_records && t < S->n_records; t++)
-        for (int f = 0; f < N_LAYER_METRICS; f++)
-            for (size_t l = 0; l < res.n_layers && l < S->max_layers; l++)
-                S->layers[(t * N_LAYER_METRICS + (size_t)f) * S->max_layers + l] =
-                    res.layers[(t * HS_LAYER_FIELDS + (size_t)f) * res.n_layers + l];
-
-    for (size_t i = 0; i < S->n_records * HS_RECORD_FIELDS; i++) S->records[i] = NAN;
-    for (size_t t = 0; rc == HS_OK && t < res.n_records && t < S->n_records; t++)
-        for (int f = 0; f < HS_RECORD_FIELDS; f++) S->records[t * HS_RECORD_FIELDS + f] = hs_record_field(&res.records[t], f);
-    hs_results_row row = {.rank = S->rank, .attempts = hs_results_attempts(S->file, row_i), .start = start,
-                          .end = hs_time_unix()};
-    row.wall = row.end - start;
-    if (ckpt_io) {
-        row.state = HS_STATE_PENDING, row.attempts--;
-        rep->io_error = 1;
-        set_msg(rep->error, sizeof rep->error, err.msg);
-    } else if (rc != HS_OK) {
-        row.state = HS_STATE_FAILED;
-        set_msg(rep->error, sizeof rep->error, err.msg);
-    } else if (res.status == HS_RUN_DIVERGED) {
-        row.state = HS_STATE_DIVERGED;
-        set_msg(rep->error, sizeof rep->error, res.message);
-    } else if (res.status == HS_RUN_STOPPED) {
-        row.state = HS_STATE_PENDING; /* interrupted: a resume continues it from its checkpoint */
-        row.attempts--;               /* drained on request: that attempt does not count */
-        set_msg(rep->error, sizeof rep->error, res.message);
-        rep->signalled = 1;
-    } else {
-        row.state = HS_STATE_DONE;
-    }
-    row.epochs_done = res.epochs_done, row.steps = res.steps, row.error = rep->error;
-    hs_error werr = {0};
-    /* the series before the row: hs_results_write_run writes the status, the commit marker */
-    hs_code src = HS_OK;
-    if (rc == HS_OK && res.n_series) {
-        hs_store_series *ser = calloc(res.n_series, sizeof *ser);
-        if (!ser) src = HS_FAIL(&werr, HS_ERR_NOMEM, "out of memory");
-        for (size_t k = 0; ser && k < res.n_series; k++) {
-            const hs_series *x = &res.series[k];
-            ser[k] = (hs_store_series){.name = x->spec.name, .axes = x->spec.axes, .ndim = x->spec.ndim,
-                                       .every = x->spec.every, .n = x->n, .point = x->point, .values = x->values};
-            for (int d = 0; d < x->spec.ndim; d++) ser[k].dims[d] = x->spec.dims[d];
-        }
-        if (ser) src = hs_results_write_series(S->file, row_i, ser, res.n_series, &werr);
-        free(ser);
-    }
-    /* A failed write is the file's trouble (a full disk, a dead file server), not the run's: the
-     * run stays "running" in the file (a resume trains it again) and the sweep stops. */
-    if (src == HS_OK)
-        src = hs_results_write_run(S->file, row_i, &row, rc == HS_OK ? S->records : NULL,
-                                   rc == HS_OK ? S->layers : NULL, &werr);
-    if (src != HS_OK) {
-        row.state = HS_STATE_RUNNING;
-        rep->io_error = werr.code == HS_ERR_IO;
-        if (!rep->io_error) row.state = HS_STATE_FAILED;
-        set_msg(rep->error, sizeof rep->error, werr.msg);
-    }
-    rep->state = row.state, rep->wall = row.wall, rep->epochs = res.epochs_done;
-    /* stored for good: its checkpoint has served */
-    if (src == HS_OK && (row.state == HS_STATE_DONE || row.state == HS_STATE_DIVERGED) && hooks.checkpoint.path) {
-        hs_error rerr = {0};
-        if (hs_train_checkpoint_remove(ckpt, &rerr) != HS_OK)
-            fprintf(stderr, "[hsweep] warning: %s\n", rerr.msg);
-    }
+    S->cur_row = row_i, S->cur_step = 0, S->cur_total = S->steps_total[r];
+    row_sink sink = {.S = S, .rep = rep, .row = row_i, .start = start};
+    hs_run_opts ro = {.plan = S->plan, .r = r, .data = &S->data, .checkpoint = S->ckpt_dir ? ckpt : NULL,
+                      .checkpoint_every = minutes > 0 ? 60 * minutes : 0, .who = who,
+                      .hooks = {.ctx = &sink, .should_stop = should_stop, .on_record = live_record,
+                                .store = store_row}};
+    hs_run_one(&ro, &err); /* the outcome is in the file and in rep */
     log_line(S, rep);
-    hs_train_result_free(&res);
-    hs_train_config_free(&cfg);
     test_kill_hook(S);
 }
 
@@ -658,7 +616,7 @@ static void run_kernel(sweep *S, size_t r) {
     hs_code rc = HS_OK;
     if (S->rank == 0) rc = hs_results_mark_running(S->file, S->row[r], 0, start, &err);
     if (rc == HS_OK) rc = hs_train_config_from_plan(S->plan, r, &cfg, &err);
-    if (rc == HS_OK) rc = load_data(S, r, &cfg.data, &err);
+    if (rc == HS_OK) rc = hs_run_data_load(&S->data, S->plan, r, &cfg.data, &err);
     /* data loading is deterministic, but agree anyway before the collective solve */
     int bad = rc != HS_OK, any = 0;
     MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, S->comm);
@@ -667,8 +625,8 @@ static void run_kernel(sweep *S, size_t r) {
     if (!any) {
         hs_kernel_opts ko = {.kind = (hs_kernel_kind)cfg.kernel_kind, .sigma = cfg.kernel_sigma,
                              .ntk_depth = cfg.ntk_depth, .ridge = cfg.ridge, .block = cfg.kernel_block};
-        rc = hs_krr_fit_predict(S->comm, &ko, S->train.x, S->train.y, S->train.n, S->test.x, S->test.y, S->test.n,
-                                S->train.dim, S->train.classes, &kr, &err);
+        rc = hs_krr_fit_predict(S->comm, &ko, S->data.train.x, S->data.train.y, S->data.train.n, S->data.test.x,
+                                S->data.test.y, S->data.test.n, S->data.train.dim, S->data.train.classes, &kr, &err);
     } else if (rc == HS_OK) {
         rc = HS_FAIL(&err, HS_ERR_VALUE, "another rank could not load the data of this kernel run");
     }
@@ -1130,9 +1088,7 @@ close:;
                 sum->interrupted ? "interrupted" : "finished", sum->done, sum->failed, sum->diverged, sum->pending);
         fclose(S.log);
     }
-    hs_dataset_free(&S.train);
-    hs_dataset_free(&S.test);
-    free(S.data_key);
+    hs_run_data_free(&S.data);
     free(S.log_path);
     free(S.records);
     free(S.layers);
