@@ -84,7 +84,7 @@ typedef struct hs_train_config {
     int grad_norms;          /* record.grad_norms */
     int svd;                 /* record.svd: top singular values per weight matrix (0 off) */
     int modes;               /* record.modes: strengths of the top singular modes of Sigma_yx (0 off) */
-    hs_sep_when separation; /* record.separation (measured by the recorders of issue 5) */
+    hs_sep_when separation; /* record.separation (measured by the recorders, recorders.h) */
     hs_mode bn_record_mode; /* record.bn_mode: HS_MODE_EVAL or HS_MODE_BATCH */
     int bn_chunk;
     int sep_paper_weighting; /* record.separation_weighting: paper (else balanced) */
