@@ -1,7 +1,11 @@
 /* spec.c - YAML sweep spec -> hs_spec, with every error located (see include/hsweep/spec.h).
  *
  * libyaml's document API gives a node tree whose nodes keep their source marks, so validation
- * runs on the tree and every message can say file:line:col and the dotted key path. */
+ * runs on the tree and every message can say file:line:col and the dotted key path.
+ *
+ * Some 760 lines, kept whole: one recursive descent over one document, whose functions all share
+ * the located-error context and the node helpers at the top; a split would publish both in a
+ * header. What is not parsing (--set overrides, freeing) is in spec_edit.c. */
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -11,6 +15,7 @@
 #include <yaml.h>
 
 #include "hsweep/spec.h"
+#include "internal.h"
 
 #define PATH_MAX_LEN 256
 #define RANGE_MAX_NUM 1000000
@@ -84,7 +89,7 @@ static int join(char *out, const char *a, const char *b) {
     return n >= 0 && n < PATH_MAX_LEN;
 }
 
-static int grow(void *arrp, size_t *n, size_t elsize) {
+int hs_spec_grow(void *arrp, size_t *n, size_t elsize) {
     void **arr = arrp;
     void *p = realloc(*arr, (*n + 1) * elsize);
     if (!p) return 0;
@@ -224,7 +229,7 @@ static hs_code add_assign(ctx *c, int k, yaml_node_t *kn, yaml_node_t *vn, const
                         (*l->items)[i].loc.line);
     hs_value v;
     HS_TRY(c->err, parse_value(c, vn, k, path, &v));
-    if (!grow(l->items, l->n, sizeof(hs_assign))) {
+    if (!hs_spec_grow(l->items, l->n, sizeof(hs_assign))) {
         hs_value_free(&v);
         return NOMEM(c);
     }
@@ -250,7 +255,7 @@ static hs_code add_cond(ctx *c, int k, yaml_node_t *kn, yaml_node_t *vn, const c
                                    node(c, *vn->data.sequence.items.start)->type == YAML_SEQUENCE_NODE));
     size_t n = any_of ? (size_t)(vn->data.sequence.items.top - vn->data.sequence.items.start) : 1;
     if (n == 0) return FAIL(c, vn, path, HS_ERR_SPEC, "empty list of values: the condition can never hold");
-    if (!grow(&w->conds, &w->n_conds, sizeof(hs_cond))) return NOMEM(c);
+    if (!hs_spec_grow(&w->conds, &w->n_conds, sizeof(hs_cond))) return NOMEM(c);
     hs_cond *cond = &w->conds[w->n_conds - 1];
     cond->key = k;
     cond->loc = loc_of(vn);
@@ -296,7 +301,7 @@ static hs_code parse_excludes(ctx *c, yaml_node_t *n, const char *path, hs_where
         yaml_node_t *e = item_at(c, n, i);
         char epath[PATH_MAX_LEN];
         snprintf(epath, sizeof epath, "%s[%zu]", path, i);
-        if (!grow(items, count, sizeof(hs_where))) return NOMEM(c);
+        if (!hs_spec_grow(items, count, sizeof(hs_where))) return NOMEM(c);
         HS_TRY(c->err, parse_where(c, e, epath, &(*items)[*count - 1]));
     }
     return HS_OK;
@@ -311,7 +316,7 @@ static hs_code parse_sets(ctx *c, yaml_node_t *n, const char *path, hs_set_rule 
         char epath[PATH_MAX_LEN], sub[PATH_MAX_LEN];
         snprintf(epath, sizeof epath, "%s[%zu]", path, i);
         HS_TRY(c->err, check_mapping(c, e, epath, "a rule {where: {...}, to: {...}}"));
-        if (!grow(items, count, sizeof(hs_set_rule))) return NOMEM(c);
+        if (!hs_spec_grow(items, count, sizeof(hs_set_rule))) return NOMEM(c);
         hs_set_rule *r = &(*items)[*count - 1];
         r->loc = loc_of(e);
         for (yaml_node_pair_t *p = e->data.mapping.pairs.start; p < e->data.mapping.pairs.top; p++) {
@@ -459,7 +464,7 @@ static hs_code add_axis_key(ctx *c, int k, yaml_node_t *kn, yaml_node_t *vn, con
     }
     hs_axis *a = ax->zip;
     if (!a) { /* product: a new single-key axis */
-        if (!grow(&ax->block->axes, &ax->block->n_axes, sizeof(hs_axis))) goto nomem;
+        if (!hs_spec_grow(&ax->block->axes, &ax->block->n_axes, sizeof(hs_axis))) goto nomem;
         a = &ax->block->axes[ax->block->n_axes - 1];
         a->loc = loc_of(kn);
         a->keys = malloc(sizeof(int));
@@ -520,7 +525,7 @@ static hs_code parse_zip(ctx *c, yaml_node_t *n, const char *path, hs_block *b) 
         yaml_node_t *g = item_at(c, n, i);
         char gpath[PATH_MAX_LEN];
         snprintf(gpath, sizeof gpath, "%s[%zu]", path, i);
-        if (!grow(&b->axes, &b->n_axes, sizeof(hs_axis))) return NOMEM(c);
+        if (!hs_spec_grow(&b->axes, &b->n_axes, sizeof(hs_axis))) return NOMEM(c);
         size_t slot = b->n_axes - 1;
         b->axes[slot].loc = loc_of(g);
         /* zip keys only extend this axis, so b->axes does not move while the group is read */
@@ -620,7 +625,7 @@ static hs_code parse_document(ctx *c, yaml_node_t *root, hs_spec *s) {
         size_t n = (size_t)(blocks->data.sequence.items.top - blocks->data.sequence.items.start);
         if (n == 0) return FAIL(c, blocks, "blocks", HS_ERR_SPEC, "empty list of blocks: the sweep has no runs");
         for (size_t i = 0; i < n; i++) {
-            if (!grow(&s->blocks, &s->n_blocks, sizeof(hs_block))) return NOMEM(c);
+            if (!hs_spec_grow(&s->blocks, &s->n_blocks, sizeof(hs_block))) return NOMEM(c);
             hs_block *b = &s->blocks[i];
             char path[PATH_MAX_LEN];
             snprintf(path, sizeof path, "blocks[%zu]", i);
@@ -631,7 +636,7 @@ static hs_code parse_document(ctx *c, yaml_node_t *root, hs_spec *s) {
         }
     } else {
         /* One block from the top-level product/zip (or none: a single run of base). */
-        if (!grow(&s->blocks, &s->n_blocks, sizeof(hs_block))) return NOMEM(c);
+        if (!hs_spec_grow(&s->blocks, &s->n_blocks, sizeof(hs_block))) return NOMEM(c);
         hs_block *b = &s->blocks[0];
         b->loc = loc_of(root);
         if (!(b->path = strdup(""))) return NOMEM(c);
@@ -754,139 +759,4 @@ hs_code hs_spec_load(const char *path, hs_spec **out, hs_error *err) {
     hs_str_free(&text);
     if (rc != HS_OK) hs_error_trace(err, __FILE__, __LINE__);
     return rc;
-}
-
-hs_code hs_spec_override(hs_spec *spec, const char *assignment, hs_error *err) {
-    const char *eq = strchr(assignment, '=');
-    if (!eq || eq == assignment)
-        return HS_FAIL(err, HS_ERR_USAGE, "--set %s: expected key=value (e.g. --set model.depth=6)", assignment);
-    char name[PATH_MAX_LEN];
-    snprintf(name, sizeof name, "%.*s", (int)(eq - assignment), assignment);
-    int k = hs_schema_find(name);
-    if (k < 0) {
-        const char *best = hs_schema_suggest(name);
-        if (best) return HS_FAIL(err, HS_ERR_SPEC, "--set %s: unknown key '%s' (did you mean '%s'?)", assignment, name, best);
-        return HS_FAIL(err, HS_ERR_SPEC, "--set %s: unknown key '%s'", assignment, name);
-    }
-    hs_value v;
-    char why[400];
-    hs_code rc = hs_value_parse(hs_schema_key((size_t)k), eq + 1, &v, why, sizeof why);
-    if (rc != HS_OK) return HS_FAIL(err, rc, "--set %s: %s", assignment, why);
-    if (!grow(&spec->base, &spec->n_base, sizeof(hs_assign))) {
-        hs_value_free(&v);
-        return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
-    }
-    spec->base[spec->n_base - 1] = (hs_assign){.key = k, .val = v, .loc = {0, 0}};
-    return HS_OK;
-}
-
-/* Where a spec gives key k above its base: the first place in file order (what an editor jumps
- * to), described for a message. */
-typedef struct given_at {
-    hs_loc loc;
-    const char *block; /* block name, or NULL for the top-level rules */
-    const char *verb, *where, *hint;
-} given_at;
-
-static void consider(given_at *g, hs_loc loc, const char *block, const char *verb, const char *where,
-                     const char *hint) {
-    if (g->verb && (g->loc.line < loc.line || (g->loc.line == loc.line && g->loc.col <= loc.col))) return;
-    *g = (given_at){loc, block, verb, where, hint};
-}
-
-static void rules_giving(given_at *g, const hs_set_rule *r, size_t n, int k, const char *block) {
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < r[i].n_to; j++)
-            if (r[i].to[j].key == k)
-                consider(g, r[i].to[j].loc, block, "sets", block ? "in a `set` rule" : "in a top-level `set` rule",
-                         "remove the key from the rule's `to`, or edit the spec");
-}
-
-hs_code hs_spec_override_base(hs_spec *spec, const char *assignment, hs_error *err) {
-    /* the override's own errors (unknown key, bad value) come first */
-    HS_TRY(err, hs_spec_override(spec, assignment, err));
-    int k = spec->base[spec->n_base - 1].key;
-    given_at g = {0};
-    for (size_t bi = 0; bi < spec->n_blocks; bi++) {
-        const hs_block *b = &spec->blocks[bi];
-        for (size_t a = 0; a < b->n_axes; a++)
-            for (size_t q = 0; q < b->axes[a].n_keys; q++)
-                if (b->axes[a].keys[q] == k)
-                    consider(&g, b->axes[a].key_locs ? b->axes[a].key_locs[q] : b->axes[a].loc, b->name, "varies",
-                             "along an axis", "remove the axis, or edit the spec");
-        for (size_t i = 0; i < b->n_base; i++)
-            if (b->base[i].key == k)
-                consider(&g, b->base[i].loc, b->name, "sets", "in its `base`",
-                         "remove the key from the block's `base`, or edit the spec");
-        rules_giving(&g, b->sets, b->n_sets, k, b->name);
-    }
-    rules_giving(&g, spec->sets, spec->n_sets, k, NULL);
-    if (g.verb) {
-        hs_value_free(&spec->base[--spec->n_base].val); /* the override is not kept */
-        const char *name = hs_schema_key((size_t)k)->name;
-        if (g.block)
-            HS_FAIL(err, HS_ERR_SPEC, "--set %s: block '%s' %s %s %s at %s:%d:%d, which would win over the --set",
-                    assignment, g.block, g.verb, name, g.where, spec->path, g.loc.line, g.loc.col);
-        else
-            HS_FAIL(err, HS_ERR_SPEC, "--set %s: the spec %s %s %s at %s:%d:%d, which would win over the --set",
-                    assignment, g.verb, name, g.where, spec->path, g.loc.line, g.loc.col);
-        return hs_error_hint(err, "%s; --set with plan and run changes only the spec's base", g.hint);
-    }
-    return HS_OK;
-}
-
-/* ================================================================ freeing */
-
-static void free_assigns(hs_assign *a, size_t n) {
-    for (size_t i = 0; i < n; i++) hs_value_free(&a[i].val);
-    free(a);
-}
-
-static void free_where(hs_where *w) {
-    for (size_t i = 0; i < w->n_conds; i++) {
-        for (size_t j = 0; j < w->conds[i].n_vals; j++) hs_value_free(&w->conds[i].vals[j]);
-        free(w->conds[i].vals);
-    }
-    free(w->conds);
-}
-
-static void free_sets(hs_set_rule *r, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        free_where(&r[i].where);
-        free_assigns(r[i].to, r[i].n_to);
-    }
-    free(r);
-}
-
-static void free_excludes(hs_where *w, size_t n) {
-    for (size_t i = 0; i < n; i++) free_where(&w[i]);
-    free(w);
-}
-
-void hs_spec_free(hs_spec *s) {
-    if (!s) return;
-    for (size_t i = 0; i < s->n_blocks; i++) {
-        hs_block *b = &s->blocks[i];
-        free(b->name);
-        free(b->path);
-        free_assigns(b->base, b->n_base);
-        for (size_t a = 0; a < b->n_axes; a++) {
-            for (size_t j = 0; j < b->axes[a].len * b->axes[a].n_keys; j++) hs_value_free(&b->axes[a].vals[j]);
-            free(b->axes[a].vals);
-            free(b->axes[a].keys);
-            free(b->axes[a].key_locs);
-        }
-        free(b->axes);
-        free_sets(b->sets, b->n_sets);
-        free_excludes(b->excludes, b->n_excludes);
-    }
-    free(s->blocks);
-    free_assigns(s->base, s->n_base);
-    free_sets(s->sets, s->n_sets);
-    free_excludes(s->excludes, s->n_excludes);
-    free(s->path);
-    free(s->text);
-    free(s->name);
-    free(s->description);
-    free(s);
 }

@@ -1,0 +1,145 @@
+/* spec_edit.c - changes to a parsed spec from the command line (`--set key=value`), and freeing
+ * a spec (see include/hsweep/spec.h). The YAML parser is spec.c. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hsweep/spec.h"
+#include "internal.h"
+
+#define PATH_MAX_LEN 256
+
+hs_code hs_spec_override(hs_spec *spec, const char *assignment, hs_error *err) {
+    const char *eq = strchr(assignment, '=');
+    if (!eq || eq == assignment)
+        return HS_FAIL(err, HS_ERR_USAGE, "--set %s: expected key=value (e.g. --set model.depth=6)", assignment);
+    char name[PATH_MAX_LEN];
+    snprintf(name, sizeof name, "%.*s", (int)(eq - assignment), assignment);
+    int k = hs_schema_find(name);
+    if (k < 0) {
+        const char *best = hs_schema_suggest(name);
+        if (best) return HS_FAIL(err, HS_ERR_SPEC, "--set %s: unknown key '%s' (did you mean '%s'?)", assignment, name, best);
+        return HS_FAIL(err, HS_ERR_SPEC, "--set %s: unknown key '%s'", assignment, name);
+    }
+    hs_value v;
+    char why[400];
+    hs_code rc = hs_value_parse(hs_schema_key((size_t)k), eq + 1, &v, why, sizeof why);
+    if (rc != HS_OK) return HS_FAIL(err, rc, "--set %s: %s", assignment, why);
+    if (!hs_spec_grow(&spec->base, &spec->n_base, sizeof(hs_assign))) {
+        hs_value_free(&v);
+        return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
+    }
+    spec->base[spec->n_base - 1] = (hs_assign){.key = k, .val = v, .loc = {0, 0}};
+    return HS_OK;
+}
+
+/* Where a spec gives key k above its base: the first place in file order (what an editor jumps
+ * to), described for a message. */
+typedef struct given_at {
+    hs_loc loc;
+    const char *block; /* block name, or NULL for the top-level rules */
+    const char *verb, *where, *hint;
+} given_at;
+
+static void consider(given_at *g, hs_loc loc, const char *block, const char *verb, const char *where,
+                     const char *hint) {
+    if (g->verb && (g->loc.line < loc.line || (g->loc.line == loc.line && g->loc.col <= loc.col))) return;
+    *g = (given_at){loc, block, verb, where, hint};
+}
+
+static void rules_giving(given_at *g, const hs_set_rule *r, size_t n, int k, const char *block) {
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < r[i].n_to; j++)
+            if (r[i].to[j].key == k)
+                consider(g, r[i].to[j].loc, block, "sets", block ? "in a `set` rule" : "in a top-level `set` rule",
+                         "remove the key from the rule's `to`, or edit the spec");
+}
+
+hs_code hs_spec_override_base(hs_spec *spec, const char *assignment, hs_error *err) {
+    /* the override's own errors (unknown key, bad value) come first */
+    HS_TRY(err, hs_spec_override(spec, assignment, err));
+    int k = spec->base[spec->n_base - 1].key;
+    given_at g = {0};
+    for (size_t bi = 0; bi < spec->n_blocks; bi++) {
+        const hs_block *b = &spec->blocks[bi];
+        for (size_t a = 0; a < b->n_axes; a++)
+            for (size_t q = 0; q < b->axes[a].n_keys; q++)
+                if (b->axes[a].keys[q] == k)
+                    consider(&g, b->axes[a].key_locs ? b->axes[a].key_locs[q] : b->axes[a].loc, b->name, "varies",
+                             "along an axis", "remove the axis, or edit the spec");
+        for (size_t i = 0; i < b->n_base; i++)
+            if (b->base[i].key == k)
+                consider(&g, b->base[i].loc, b->name, "sets", "in its `base`",
+                         "remove the key from the block's `base`, or edit the spec");
+        rules_giving(&g, b->sets, b->n_sets, k, b->name);
+    }
+    rules_giving(&g, spec->sets, spec->n_sets, k, NULL);
+    if (g.verb) {
+        hs_value_free(&spec->base[--spec->n_base].val); /* the override is not kept */
+        const char *name = hs_schema_key((size_t)k)->name;
+        if (g.block)
+            HS_FAIL(err, HS_ERR_SPEC, "--set %s: block '%s' %s %s %s at %s:%d:%d, which would win over the --set",
+                    assignment, g.block, g.verb, name, g.where, spec->path, g.loc.line, g.loc.col);
+        else
+            HS_FAIL(err, HS_ERR_SPEC, "--set %s: the spec %s %s %s at %s:%d:%d, which would win over the --set",
+                    assignment, g.verb, name, g.where, spec->path, g.loc.line, g.loc.col);
+        return hs_error_hint(err, "%s; --set with plan and run changes only the spec's base", g.hint);
+    }
+    return HS_OK;
+}
+
+/* ================================================================ freeing */
+
+static void free_assigns(hs_assign *a, size_t n) {
+    for (size_t i = 0; i < n; i++) hs_value_free(&a[i].val);
+    free(a);
+}
+
+static void free_where(hs_where *w) {
+    for (size_t i = 0; i < w->n_conds; i++) {
+        for (size_t j = 0; j < w->conds[i].n_vals; j++) hs_value_free(&w->conds[i].vals[j]);
+        free(w->conds[i].vals);
+    }
+    free(w->conds);
+}
+
+static void free_sets(hs_set_rule *r, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        free_where(&r[i].where);
+        free_assigns(r[i].to, r[i].n_to);
+    }
+    free(r);
+}
+
+static void free_excludes(hs_where *w, size_t n) {
+    for (size_t i = 0; i < n; i++) free_where(&w[i]);
+    free(w);
+}
+
+void hs_spec_free(hs_spec *s) {
+    if (!s) return;
+    for (size_t i = 0; i < s->n_blocks; i++) {
+        hs_block *b = &s->blocks[i];
+        free(b->name);
+        free(b->path);
+        free_assigns(b->base, b->n_base);
+        for (size_t a = 0; a < b->n_axes; a++) {
+            for (size_t j = 0; j < b->axes[a].len * b->axes[a].n_keys; j++) hs_value_free(&b->axes[a].vals[j]);
+            free(b->axes[a].vals);
+            free(b->axes[a].keys);
+            free(b->axes[a].key_locs);
+        }
+        free(b->axes);
+        free_sets(b->sets, b->n_sets);
+        free_excludes(b->excludes, b->n_excludes);
+    }
+    free(s->blocks);
+    free_assigns(s->base, s->n_base);
+    free_sets(s->sets, s->n_sets);
+    free_excludes(s->excludes, s->n_excludes);
+    free(s->path);
+    free(s->text);
+    free(s->name);
+    free(s->description);
+    free(s);
+}
