@@ -18,6 +18,53 @@ check "plan without a spec" 2 "$HS" plan
 check "plan with an unknown option" 2 "$HS" plan $G/full.yaml --fast
 check "bad --format" 2 "$HS" plan $G/full.yaml --format xml
 
+# ---------------------------------------------------------------- the command table and every command's --help
+CMDS="plan train run status analyze keys version"
+check "--help" 0 "$HS" --help
+listed=$(printf '%s\n' "$OUT" | sed -n '/^commands:/,/^$/p' | awk 'NF && !/^commands:/ {print $1}' | tr '\n' ' ')
+[ "$listed" = "$CMDS " ] && ok "--help lists every command, in order" || bad "--help lists '$listed'" "$OUT"
+case "$OUT" in *issue*) bad "--help mentions an issue" "$OUT" ;; *) ok "--help names no issue" ;; esac
+for c in $CMDS; do
+  for h in --help -h; do
+    check "$c $h" 0 "$HS" $c $h
+    first=$(printf '%s\n' "$OUT" | head -1)
+    case "$first" in "usage: hsweep $c"*) ok "$c $h: usage line first" ;; *) bad "$c $h: first line '$first'" "$OUT" ;; esac
+    [ -z "$ERR" ] && ok "$c $h: nothing on stderr" || bad "$c $h: stderr" "$ERR"
+  done
+  case "$OUT" in *issue*) bad "$c --help mentions an issue" "$OUT" ;; *) ok "$c --help names no issue" ;; esac
+  check "help $c" 0 "$HS" help $c
+  contains "help $c prints its usage" "$OUT" "usage: hsweep $c"
+  check "$c with an unknown option" 2 "$HS" $c --no-such-option
+  contains "$c names the unknown option" "$ERR" "hsweep $c: unknown option '--no-such-option'"
+  contains "$c prints its usage on stderr" "$ERR" "usage: hsweep $c"
+  [ -z "$OUT" ] && ok "$c: nothing on stdout" || bad "$c: stdout" "$OUT"
+done
+check "analyze --help names the runs of the dynamics analysis" 0 "$HS" analyze --help
+contains "dynamics runs" "$OUT" "dynamics for hierarchy, partition, xor and gated runs or their series"
+check "an unknown short option" 2 "$HS" plan $G/full.yaml -x
+contains "names the letter" "$ERR" "hsweep plan: unknown option '-x'"
+check "a long option abbreviated is refused" 2 "$HS" plan $G/full.yaml --form tsv
+contains "names what was typed" "$ERR" "hsweep plan: unknown option '--form'"
+check "run: a switch abbreviated is refused" 2 "$HS" run $G/full.yaml --over -o "$T/abbrev.h5"
+contains "names it" "$ERR" "hsweep run: unknown option '--over'"
+check "a value given to a switch" 2 "$HS" train $G/full.yaml --quiet=1
+contains "names it" "$ERR" "hsweep train: unknown option '--quiet=1'"
+check "an option without its value" 2 "$HS" plan $G/full.yaml --format
+contains "says the value is missing" "$ERR" "hsweep plan: option '--format' needs a value"
+check "two spec files" 2 "$HS" plan $G/full.yaml $G/minimal.yaml
+contains "names both" "$ERR" "more than one spec file ('$G/full.yaml' and '$G/minimal.yaml')"
+check "status without a file" 2 "$HS" status
+contains "status message" "$ERR" "hsweep status: expected one results file"
+check "keys takes no argument" 2 "$HS" keys extra
+contains "keys message" "$ERR" "hsweep keys: unexpected argument 'extra'"
+check "options before the spec, --set=key=value" 0 "$HS" plan --format tsv --set=train.epochs=5 $G/minimal.yaml
+check "the same, spec first" 0 "$HS" plan $G/minimal.yaml --set train.epochs=5 --format tsv
+same=$OUT
+check "after --, arguments only" 0 "$HS" plan --format tsv --set train.epochs=5 -- $G/minimal.yaml
+[ "$OUT" = "$same" ] && ok "option order and -- change nothing" || bad "outputs differ" "$OUT"
+check "the last --format wins" 0 "$HS" plan $G/minimal.yaml --format json --format tsv
+[ "$OUT" = "$("$HS" plan $G/minimal.yaml --format tsv)" ] && ok "tsv" || bad "not tsv" "$OUT"
+
 # ---------------------------------------------------------------- keys, and the README reference
 check "keys (tsv)" 0 "$HS" keys --format tsv
 nkeys=$(printf '%s\n' "$OUT" | tail -n +2 | wc -l)

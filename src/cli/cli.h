@@ -1,0 +1,118 @@
+/* cli.h - what the hsweep commands share: exit codes, the command table's entry, option parsing,
+ * error printing, and the agreements every rank of `plan` and `run` reach before any work.
+ *
+ * A command is one cmd_*.c file exporting its function and its usage text, plus one line in the
+ * table of main.c, the only place that lists commands (`hsweep --help` is printed from it):
+ *
+ *     const char cmd_keys_usage[] = "usage: hsweep keys [--format text|markdown|tsv]\n...";
+ *
+ *     int cmd_keys(const cli_command *cmd, int argc, char **argv) {   // argv[0] is "keys"
+ *         static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
+ *                                              {"help", no_argument, NULL, 'h'}, {0}};
+ *         for (int c; (c = cli_next_option(cmd, argc, argv, "h", opts)) != -1;)
+ *             switch (c) {
+ *             case 'f': ... break;
+ *             case 'h': return cli_help(cmd);             // usage on stdout, exit 0
+ *             case CLI_ARG: return cli_unexpected(cmd, optarg);
+ *             default: return EXIT_USAGE;                 // cli_next_option said what was wrong
+ *             }
+ *         ...
+ *     }
+ *
+ * Only cli/ exits: the library returns hs_code and fills hs_error, and these files turn that into
+ * messages on stderr and exit codes. */
+#ifndef HSWEEP_CLI_H
+#define HSWEEP_CLI_H
+
+#include <getopt.h>
+#include <stddef.h>
+
+#include "hsweep/plan.h"
+#include "hsweep/sched.h"
+#include "hsweep/spec.h"
+#include "hsweep/status.h"
+#include "hsweep/util.h"
+
+/* Exit codes, the same for `run` and `status` so that batch scripts decide from either:
+ * 3 work left (HS_EXIT_REQUEUE: requeue), 4 finished but some runs failed (no requeue; analyse
+ * the rest), 5 stalled (work left, but the last two jobs made no progress: do not requeue),
+ * 6 a live writer holds the file (status only). */
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_FAILED_RUNS = 4, EXIT_STALLED = 5, EXIT_LIVE = 6 };
+
+/* How a command meets MPI: never (single process), only when a launcher started the process
+ * (a singleton MPI_Init costs Open MPI 0.3-0.4 s), or always (the command is collective). */
+typedef enum cli_mpi { CLI_MPI_NEVER, CLI_MPI_IF_LAUNCHED, CLI_MPI_ALWAYS } cli_mpi;
+
+typedef struct cli_command cli_command;
+struct cli_command {
+    const char *name;    /* "plan" */
+    const char *summary; /* one line for `hsweep --help` */
+    int (*run)(const cli_command *cmd, int argc, char **argv); /* argv[0] is the name; returns the exit code */
+    const char *usage;   /* `hsweep NAME --help`: starts with "usage: hsweep NAME ..." */
+    cli_mpi mpi;
+    void (*before_mpi)(void); /* optional: runs before MPI_Init (run's signal handlers) */
+};
+
+/* Non-zero once MPI_Init has run (set by main). */
+extern int cli_have_mpi;
+
+/* cli_next_option's answer for a positional argument (in optarg), in the order given. */
+enum { CLI_ARG = 1 };
+
+/* getopt_long over argv[0..argc) with --long names given exactly (no abbreviations: `--over`
+ * is not `--overwrite`). Returns an option's val, CLI_ARG for a positional argument (also
+ * everything after "--"), -1 at the end, and '?' after printing what was wrong (an unknown
+ * option, a missing value) with the command's usage on stderr. */
+int cli_next_option(const cli_command *cmd, int argc, char **argv, const char *shortopts, const struct option *opts);
+
+/* The command's usage on stdout; returns EXIT_OK (the answer to --help). */
+int cli_help(const cli_command *cmd);
+
+/* A positional argument the command takes none (more) of: message and usage on stderr, EXIT_USAGE. */
+int cli_unexpected(const cli_command *cmd, const char *arg);
+
+/* The spec file of plan, run and train: one only. EXIT_OK, or EXIT_USAGE after a message. */
+int cli_take_spec(const cli_command *cmd, const char *arg, const char **spec);
+int cli_missing_spec(const cli_command *cmd);
+
+/* "hsweep: error: MSG" (naming the rank when there are several), the hint, and the trace when
+ * HSWEEP_TRACE is set. */
+void cli_print_error(const hs_error *err, int rank, int nranks);
+
+/* s on stdout: EXIT_OK, or EXIT_FAIL when it cannot be written. */
+int cli_write_out(const hs_str *s);
+
+/* The spec at spec_path with the --set overrides applied to its base, expanded. */
+hs_code cli_build_plan(const char *spec_path, const char *const *sets, int n_sets, size_t max_runs, hs_spec **spec,
+                       hs_plan **plan, hs_error *err);
+
+/* Collective: non-zero on every rank when code failed on any; the first failing rank prints its
+ * error, naming itself (always with name_rank, else only when it is not rank 0, which speaks for
+ * the job). */
+int cli_first_failure(hs_code code, const hs_error *err, int name_rank);
+
+/* Every rank built the plan; agree on the outcome before any other collective: the first failing
+ * rank prints its error, and all ranks must hold the same plan (same digest), or none goes on. */
+int cli_plan_agree(hs_code code, const hs_error *err, const hs_plan *plan, const char *spec_path);
+
+/* Every run of the agreed plan passes the preflight (its data, files and config checks) before any
+ * compute. Each rank checks for itself, since ranks on other nodes may see other files; the
+ * first failing rank prints its error and all ranks get the same answer. */
+int cli_preflight_agree(const hs_plan *plan);
+
+/* OpenBLAS's kernels for this CPU, re-executing the process once when OpenBLAS guessed badly
+ * (blas.c); call before MPI_Init. */
+void cli_fix_blas_kernels(char **argv);
+
+/* The commands (one cmd_*.c each). */
+int cmd_plan(const cli_command *cmd, int argc, char **argv);
+int cmd_train(const cli_command *cmd, int argc, char **argv);
+int cmd_run(const cli_command *cmd, int argc, char **argv);
+int cmd_status(const cli_command *cmd, int argc, char **argv);
+int cmd_analyze(const cli_command *cmd, int argc, char **argv);
+int cmd_keys(const cli_command *cmd, int argc, char **argv);
+int cmd_version(const cli_command *cmd, int argc, char **argv);
+extern const char cmd_plan_usage[], cmd_train_usage[], cmd_run_usage[], cmd_status_usage[], cmd_analyze_usage[],
+    cmd_keys_usage[], cmd_version_usage[];
+
+#endif

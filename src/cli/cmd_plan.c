@@ -1,0 +1,165 @@
+/* cmd_plan.c - hsweep plan: the dry run. Expand a spec, check every run before any compute, list
+ * the runs and estimate the results file. Under mpirun every rank expands the plan and the ranks
+ * compare plan digests, so a node that sees a different spec file (or a different build) is
+ * caught before any work is handed out. */
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "hsweep/train.h"
+
+const char cmd_plan_usage[] =
+    "usage: hsweep plan SPEC.yaml [--format text|tsv|json] [--set key=value ...] [--max-runs N]\n"
+    "\n"
+    "Expand a sweep spec, check every run before any compute (data files, sizes, config), list the\n"
+    "runs and estimate the results file (dry run).\n"
+    "\n"
+    "options:\n"
+    "  --format text|tsv|json   output form (default text)\n"
+    "  --set key=value          override a base key (repeatable), e.g. --set train.epochs=5; an error\n"
+    "                           when an axis, a block's base or a set rule gives the key\n"
+    "  --max-runs N             refuse plans larger than N runs (default 1000000)\n"
+    "  -h, --help               this text\n"
+    "\n"
+    "Run under MPI (mpirun -np N hsweep plan ...): every rank expands and the ranks check they agree.\n";
+
+typedef struct plan_args {
+    const char *spec;
+    hs_plan_format fmt;
+    size_t max_runs;
+    const char **sets;
+    int n_sets;
+} plan_args;
+
+/* -1 to go on, else the exit code (0 after --help). */
+static int parse_plan_args(const cli_command *cmd, int argc, char **argv, plan_args *a) {
+    static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
+                                         {"set", required_argument, NULL, 's'},
+                                         {"max-runs", required_argument, NULL, 'm'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    for (int c; (c = cli_next_option(cmd, argc, argv, "h", opts)) != -1;) {
+        switch (c) {
+        case 'f':
+            if (!strcmp(optarg, "text")) a->fmt = HS_PLAN_TEXT;
+            else if (!strcmp(optarg, "tsv")) a->fmt = HS_PLAN_TSV;
+            else if (!strcmp(optarg, "json")) a->fmt = HS_PLAN_JSON;
+            else {
+                fprintf(stderr, "hsweep plan: unknown format '%s' (text, tsv or json)\n", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 's': a->sets[a->n_sets++] = optarg; break;
+        case 'm': {
+            char *end;
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (*end || v == 0) {
+                fprintf(stderr, "hsweep plan: --max-runs needs a positive integer, got '%s'\n", optarg);
+                return EXIT_USAGE;
+            }
+            a->max_runs = (size_t)v;
+            break;
+        }
+        case 'h': return cli_help(cmd);
+        case CLI_ARG:
+            if (cli_take_spec(cmd, optarg, &a->spec) != EXIT_OK) return EXIT_USAGE;
+            break;
+        default: return EXIT_USAGE;
+        }
+    }
+    if (!a->spec) return cli_missing_spec(cmd);
+    return -1;
+}
+
+/* "12.3 MB" (decimal units, as ls -l --si and df -H). */
+static void format_bytes(double b, char *buf, size_t len) {
+    static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+    int u = 0;
+    while (b >= 999.5 && u < 5) b /= 1000, u++;
+    snprintf(buf, len, u ? "%.3g %s" : "%.0f %s", b, units[u]);
+}
+
+/* One line after the plan: what the results file of `hsweep run` will weigh and what makes it. */
+static hs_code describe_results_size(const hs_train_plan_layout *L, hs_str *out) {
+    char total[32], rec[32], lay[32], tab[32];
+    format_bytes(L->bytes_total, total, sizeof total);
+    format_bytes(L->bytes_records, rec, sizeof rec);
+    format_bytes(L->bytes_layers, lay, sizeof lay);
+    format_bytes(L->bytes_table, tab, sizeof tab);
+    hs_code rc = hs_str_printf(out, "results file: about %s (%zu run%s x %zu record point%s x %zu layer%s: records %s, "
+                               "layers %s, run table %s", total, L->n_runs, L->n_runs == 1 ? "" : "s", L->n_records,
+                               L->n_records == 1 ? "" : "s", L->n_layers, L->n_layers == 1 ? "" : "s", rec, lay, tab);
+    /* largest series first: they are what a snapshot setting blows up */
+    size_t order[HS_TRAIN_PLAN_MAX_SERIES];
+    for (size_t i = 0; i < L->n_series; i++) {
+        size_t j = i;
+        for (; j > 0 && L->bytes_series[order[j - 1]] < L->bytes_series[i]; j--) order[j] = order[j - 1];
+        order[j] = i;
+    }
+    for (size_t i = 0; i < L->n_series && rc == HS_OK; i++) {
+        char b[32];
+        format_bytes(L->bytes_series[order[i]], b, sizeof b);
+        rc = hs_str_printf(out, "%s %s %s", i ? "," : "; series:", L->series[order[i]].name, b);
+    }
+    if (rc == HS_OK && L->skipped)
+        rc = hs_str_printf(out, "; %zu run%s left out", L->skipped, L->skipped == 1 ? "" : "s");
+    if (rc == HS_OK) rc = hs_str_printf(out, ")\n");
+    return rc;
+}
+
+int cmd_plan(const cli_command *cmd, int argc, char **argv) {
+    const char **sets = calloc((size_t)argc + 1, sizeof *sets);
+    if (!sets) return EXIT_FAIL;
+    plan_args a = {.fmt = HS_PLAN_TEXT, .sets = sets};
+    int rc = parse_plan_args(cmd, argc, argv, &a);
+    if (rc >= 0) {
+        free(sets);
+        return rc;
+    }
+    int rank = 0, nranks = 1;
+    if (cli_have_mpi) {
+        MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+        MPI_Comm_size(MPI_COMM_WORLD, &nranks);
+    }
+
+    hs_error err = {0};
+    hs_spec *spec = NULL;
+    hs_plan *plan = NULL;
+    hs_code code = cli_build_plan(a.spec, a.sets, a.n_sets, a.max_runs, &spec, &plan, &err);
+
+    /* Agree on failure before anything else: every rank reaches the same collectives. */
+    if ((rc = cli_plan_agree(code, &err, plan, a.spec)) != EXIT_OK) goto done;
+    if ((rc = cli_preflight_agree(plan)) != EXIT_OK) goto done;
+    if (rank == 0) {
+        hs_str out = {0};
+        hs_train_plan_layout lay;
+        hs_code wrc = hs_plan_write(plan, a.fmt, &out);
+        if (wrc == HS_OK && a.fmt != HS_PLAN_TSV) wrc = hs_train_plan_layout_of(plan, &lay, NULL, &err);
+        if (wrc == HS_OK && a.fmt == HS_PLAN_TEXT) wrc = describe_results_size(&lay, &out);
+        if (wrc == HS_OK && a.fmt == HS_PLAN_JSON && out.len >= 2 && !strcmp(out.buf + out.len - 2, "}\n")) {
+            out.buf[out.len -= 2] = '\0'; /* one more field in the top-level object */
+            wrc = hs_str_printf(&out, ", \"expected_bytes\": %.0f}\n", lay.bytes_total);
+        }
+        if (wrc != HS_OK) {
+            if (err.msg[0]) cli_print_error(&err, 0, 1);
+            else fprintf(stderr, "hsweep: error: out of memory writing the plan\n");
+            rc = EXIT_FAIL;
+        } else {
+            rc = cli_write_out(&out);
+        }
+        if (rc == EXIT_OK && a.fmt == HS_PLAN_TEXT) {
+            fprintf(stdout, "plan digest %02x%02x%02x%02x%02x%02x%02x%02x, identical on %d rank%s\n", plan->digest[0],
+                    plan->digest[1], plan->digest[2], plan->digest[3], plan->digest[4], plan->digest[5],
+                    plan->digest[6], plan->digest[7], nranks, nranks == 1 ? "" : "s");
+        }
+        hs_str_free(&out);
+    }
+done:
+    if (cli_have_mpi) MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    hs_plan_free(plan);
+    hs_spec_free(spec);
+    free(sets);
+    return rc;
+}
