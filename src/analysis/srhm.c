@@ -1,106 +1,88 @@
 /* srhm.c - sample complexity P* of the (Sparse) Random Hierarchy Model from a results file
  * (see include/hsweep/analysis.h for what is computed and stored).
  *
- * Two phases, as equisep.c. Collective: every rank opens the file through MPI-IO, reads the run
- * states and its own block of /records/test_acc rows and reduces each finished run to its best
- * test error; the errors are gathered on rank 0 and the file is closed by all. Rank 0 alone: reads
- * the runs' canonical configs, groups runs into configurations, builds the curves eps(P), finds
- * P*, fits the scaling laws, writes /analysis/srhm back into the file (serial open, after the
+ * Two phases, as equisep.c. Collective: every rank opens the file through the store's reader,
+ * reads its own block of test accuracies and reduces each finished run to its best test error;
+ * the errors are gathered on rank 0 (which keeps the runs' canonical configs) and the file is
+ * closed by all. Rank 0 alone: groups runs into configurations, builds the curves eps(P), finds
+ * P*, fits the scaling laws, writes /analysis/srhm back into the file (hs_analysis_out, after the
  * collective close) and the tables. Rank 0's outcome (code and message) is broadcast, so every
  * rank returns the same thing and nobody is left waiting in a collective. Nothing here aborts. */
-#include <hdf5.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "h5common.h"
 #include "hsweep/analysis.h"
 #include "hsweep/metrics.h"
+#include "hsweep/reader.h"
 #include "hsweep/schema.h"
+#include "internal.h"
 
-#define STATE_DONE 2
-#define STATE_DIVERGED 4
+static void free_texts(char **text, size_t R) {
+    for (size_t r = 0; text && r < R; r++) free(text[r]);
+    free(text);
+}
 
 /* ================================================================ collective phase */
 
-/* Every rank: states of all runs and the best test error of its block; rank 0 gets eps[R]
- * (NaN for unfinished runs and for finished runs without a recorded test accuracy).
- * Returns 0, or on every rank -1 (not a file this stage can read) or -2 (I/O failure). */
-static int read_errors(MPI_Comm comm, const char *path, size_t *R_out, unsigned char **state_out, double **eps_out,
-                       char *why, size_t wlen) {
+/* Every rank: which runs are finished and the best test error of its block; rank 0 gets eps[R]
+ * (NaN for unfinished runs and for finished runs without a recorded test accuracy) and a copy of
+ * every run's canonical config. Returns 0, or on every rank -1 (not a file this analysis can
+ * read) or -2 (I/O failure). */
+static int read_errors(MPI_Comm comm, const char *path, size_t *R_out, unsigned char **fin_out, char ***text_out,
+                       double **eps_out, char *why, size_t wlen) {
     int rank, nranks;
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &nranks);
-    hid_t file = hs_an_open_mpio(comm, path);
-    int rc = 0;
-    if (file < 0) snprintf(why, wlen, "%s: cannot open as an HDF5 file", path), rc = -2;
-    hid_t st = -1, ds = -1, sp = -1, ssp = -1;
-    hsize_t dims[2] = {0, 0}, sdim = 0;
-    if (!rc && (H5Lexists(file, "/runs", H5P_DEFAULT) <= 0 || H5Lexists(file, "/runs/status", H5P_DEFAULT) <= 0)) {
-        snprintf(why, wlen, "%s: not an hsweep results file (no /runs/status)", path);
-        rc = -1;
-    } else if (!rc && (H5Lexists(file, "/records", H5P_DEFAULT) <= 0 ||
-                       H5Lexists(file, "/records/test_acc", H5P_DEFAULT) <= 0)) {
+    hs_results_reader *rd = NULL;
+    hs_error e = {0};
+    if (hs_reader_open(comm, path, &rd, &e) != HS_OK) {
+        snprintf(why, wlen, "%s", e.msg);
+        return -2;
+    }
+    int rc = 0, nd = 0;
+    size_t dims[HS_READER_MAX_DIMS] = {0}, R = hs_reader_n_runs(rd);
+    if (!hs_reader_has(rd, HS_READ_RECORDS, "test_acc")) {
         snprintf(why, wlen, "%s: no /records/test_acc: the runs recorded no test accuracy", path);
         rc = -1;
+    } else if (hs_reader_dims(rd, HS_READ_RECORDS, "test_acc", &nd, dims) != HS_OK || nd != 2 || dims[0] != R) {
+        snprintf(why, wlen, "%s: /records/test_acc is not [%zu runs x records]", path, R);
+        rc = -1;
     }
-    if (!rc) {
-        st = H5Dopen2(file, "/runs/status", H5P_DEFAULT);
-        ssp = st >= 0 ? H5Dget_space(st) : -1;
-        ds = H5Dopen2(file, "/records/test_acc", H5P_DEFAULT);
-        sp = ds >= 0 ? H5Dget_space(ds) : -1;
-        if (ssp < 0 || H5Sget_simple_extent_ndims(ssp) != 1 || H5Sget_simple_extent_dims(ssp, &sdim, NULL) < 0) {
-            snprintf(why, wlen, "%s: /runs/status is not a [runs] array", path);
-            rc = -1;
-        } else if (sp < 0 || H5Sget_simple_extent_ndims(sp) != 2 || H5Sget_simple_extent_dims(sp, dims, NULL) < 0 ||
-                   dims[0] != sdim) {
-            snprintf(why, wlen, "%s: /records/test_acc is not [%llu runs x records]", path, (unsigned long long)sdim);
-            rc = -1;
-        }
+    size_t N = dims[1];
+    unsigned char *fin = calloc(R + 1, 1);
+    char **text = rank == 0 ? calloc(R + 1, sizeof *text) : NULL;
+    if (!rc && (!fin || (rank == 0 && !text))) snprintf(why, wlen, "out of memory"), rc = -1;
+    for (size_t r = 0; !rc && r < R; r++) {
+        fin[r] = (unsigned char)hs_reader_finished(rd, r);
+        if (text && !(text[r] = strdup(hs_reader_config(rd, r)))) snprintf(why, wlen, "out of memory"), rc = -1;
     }
-    size_t R = (size_t)dims[0], N = (size_t)dims[1];
-    unsigned char *state = calloc(R + 1, 1);
-    if (!rc && !state) snprintf(why, wlen, "out of memory"), rc = -1;
-    if (!rc && R && H5Dread(st, H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, state) < 0) {
-        snprintf(why, wlen, "%s: cannot read /runs/status", path);
-        rc = -2;
-    }
-    /* my block of runs: the same split on every rank, so the gather below needs no exchange */
-    size_t per = (R + (size_t)nranks - 1) / (size_t)nranks;
-    size_t r0 = (size_t)rank * per < R ? (size_t)rank * per : R, r1 = r0 + per < R ? r0 + per : R, mine = r1 - r0;
+    size_t r0, r1;
+    hs_an_block(R, rank, nranks, &r0, &r1);
+    size_t mine = r1 - r0;
     double *acc = malloc((mine * N + 1) * sizeof *acc), *eps = malloc((mine + 1) * sizeof *eps);
     if (!rc && (!acc || !eps)) snprintf(why, wlen, "out of memory"), rc = -1;
-    if (!rc && mine && N) {
-        hsize_t start[2] = {r0, 0}, count[2] = {mine, N};
-        hid_t ms = H5Screate_simple(2, count, NULL);
-        if (ms < 0 || H5Sselect_hyperslab(sp, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
-            H5Dread(ds, H5T_NATIVE_DOUBLE, ms, sp, H5P_DEFAULT, acc) < 0) {
-            snprintf(why, wlen, "%s: cannot read /records/test_acc rows %zu..%zu", path, r0, r1);
-            rc = -2;
-        }
-        if (ms >= 0) H5Sclose(ms);
+    if (!rc && mine && N && hs_reader_rows(rd, HS_READ_RECORDS, "test_acc", r0, mine, acc, &e) != HS_OK) {
+        snprintf(why, wlen, "%s", e.msg);
+        rc = -2;
     }
     /* the protocol records the test error at every check and keeps the best one seen */
     for (size_t i = 0; !rc && i < mine; i++) {
         eps[i] = NAN;
-        if (state[r0 + i] != STATE_DONE && state[r0 + i] != STATE_DIVERGED) continue;
+        if (!fin[r0 + i]) continue;
         for (size_t t = 0; t < N; t++) {
-            double e = 1.0 - acc[i * N + t];
-            if (isfinite(e) && (isnan(eps[i]) || e < eps[i])) eps[i] = e;
+            double x = 1.0 - acc[i * N + t];
+            if (isfinite(x) && (isnan(eps[i]) || x < eps[i])) eps[i] = x;
         }
     }
-    if (ssp >= 0) H5Sclose(ssp);
-    if (st >= 0) H5Dclose(st);
-    if (sp >= 0) H5Sclose(sp);
-    if (ds >= 0) H5Dclose(ds);
-    if (file >= 0) H5Fclose(file);
+    hs_reader_close(rd);
     free(acc);
 
     int all = 0;
     MPI_Allreduce(&rc, &all, 1, MPI_INT, MPI_MIN, comm);
     if (all < 0) {
-        free(eps), free(state);
+        free(eps), free(fin), free_texts(text, R);
         if (!rc) snprintf(why, wlen, "another rank failed to read %s", path);
         return all;
     }
@@ -109,31 +91,25 @@ static int read_errors(MPI_Comm comm, const char *path, size_t *R_out, unsigned 
     int ok = counts && displs && (rank != 0 || alleps), ok_all = 0;
     MPI_Allreduce(&ok, &ok_all, 1, MPI_INT, MPI_MIN, comm);
     if (!ok_all) {
-        free(counts), free(displs), free(alleps), free(eps), free(state);
+        free(counts), free(displs), free(alleps), free(eps), free(fin), free_texts(text, R);
         snprintf(why, wlen, "out of memory");
         return -1;
     }
     for (int q = 0; q < nranks; q++) {
-        size_t a = (size_t)q * per < R ? (size_t)q * per : R, b = a + per < R ? a + per : R;
+        size_t a, b;
+        hs_an_block(R, q, nranks, &a, &b);
         counts[q] = (int)(b - a), displs[q] = (int)a;
     }
     MPI_Gatherv(eps, (int)mine, MPI_DOUBLE, alleps, counts, displs, MPI_DOUBLE, 0, comm);
     free(counts), free(displs), free(eps);
-    *R_out = R, *state_out = state, *eps_out = alleps;
+    *R_out = R, *fin_out = fin, *text_out = text, *eps_out = alleps;
     return 0;
 }
 
 /* ================================================================ rank 0: run configs */
 
-/* One "key=value" line of a canonical config; both point into the run's text copy. */
-typedef struct kv {
-    const char *key, *val;
-} kv;
-
 typedef struct srun {
-    char *text; /* the canonical config, split in place into pairs */
-    kv *pairs;
-    size_t npairs;
+    hs_canon_config cc; /* the canonical config */
     int hier, flag, cfg;
     double eps, P;
     char arch[32], kind[32];
@@ -147,62 +123,7 @@ typedef struct scfg {
     int reached, n_p, n_seeds, n_seeds_reached;
 } scfg;
 
-/* Fallback defaults for keys this build's schema does not know (a file from a newer or older
- * schema); they mirror src/spec/schema.c. */
-static const struct {
-    const char *key, *def;
-} fallback[] = {{"data.kind", "cfm"}, {"model.arch", "mlp"}, {"data.v", "8"},  {"data.n_c", "0"},
-                {"data.m", "0"},      {"data.s", "2"},       {"data.L", "2"},  {"data.s0", "0"},
-                {"seed", "0"},        {"data.seed", "-1"},   {"data.rule_seed", "-1"}};
-
-static const char *fallback_def(const char *key) {
-    for (size_t i = 0; i < sizeof fallback / sizeof fallback[0]; i++)
-        if (!strcmp(fallback[i].key, key)) return fallback[i].def;
-    return NULL;
-}
-
-/* Split "hsweep/1\nkey=value\n..." in place. */
-static int split_config(srun *u) {
-    size_t cap = 1;
-    for (const char *p = u->text; *p; p++) cap += *p == '\n';
-    u->pairs = calloc(cap, sizeof *u->pairs);
-    if (!u->pairs) return -1;
-    char *line = u->text;
-    int first = 1;
-    while (line && *line) {
-        char *nl = strchr(line, '\n');
-        if (nl) *nl = '\0';
-        char *eq = strchr(line, '=');
-        if (!first && eq) { /* the first line is the format tag */
-            *eq = '\0';
-            u->pairs[u->npairs++] = (kv){line, eq + 1};
-        }
-        first = 0;
-        line = nl ? nl + 1 : NULL;
-    }
-    return 0;
-}
-
-static const char *lookup(const srun *u, const char *key) {
-    for (size_t i = 0; i < u->npairs; i++)
-        if (!strcmp(u->pairs[i].key, key)) return u->pairs[i].val;
-    return NULL;
-}
-
-/* The canonical text of key's default ("\"cnn\"", "8", "[]"), so it compares equal to what a run
- * that set the value explicitly would list; "" when the key is unknown to this build. */
-static int default_canon(const char *key, hs_str *out) {
-    int k = hs_schema_find(key);
-    const char *fb = fallback_def(key);
-    if (k < 0) return fb ? (int)hs_str_printf(out, "%s", fb) : 0;
-    const hs_key *def = hs_schema_key((size_t)k);
-    hs_value v;
-    char why[256];
-    if (hs_value_parse(def, def->def, &v, why, sizeof why) != HS_OK) return hs_str_printf(out, "%s", def->def);
-    hs_code rc = hs_value_canon(&v, out);
-    hs_value_free(&v);
-    return (int)rc;
-}
+static const char *lookup(const srun *u, const char *key) { return hs_canon_get(&u->cc, key); }
 
 /* Copy text into buf[len], cut to fit (config values are short; a cut one still compares). */
 static void copy_cut(char *buf, size_t len, const char *text) {
@@ -221,12 +142,12 @@ static void unquote(const char *text, char *buf, size_t len) {
     buf[n] = '\0';
 }
 
-/* Integer config value: the run's line, else the schema default, else the fallback. Parsed with
- * the key's schema row when this build has one (range-checked), plainly otherwise. */
+/* Integer config value: the run's line, else the schema default. Parsed with the key's schema
+ * row when this build has one (range-checked), plainly otherwise. */
 static int cfg_int(const srun *u, const char *key, long long *out, char *why, size_t wlen) {
     int k = hs_schema_find(key);
     const char *text = lookup(u, key);
-    if (!text) text = k >= 0 ? hs_schema_key((size_t)k)->def : fallback_def(key);
+    if (!text && k >= 0) text = hs_schema_key((size_t)k)->def;
     if (!text) return snprintf(why, wlen, "%s: no value and no default", key), -1;
     if (k >= 0 && hs_schema_key((size_t)k)->type == HS_T_INT) {
         hs_value v;
@@ -250,7 +171,7 @@ static void cfg_str(const srun *u, const char *key, char *buf, size_t len) {
     const char *text = lookup(u, key);
     char raw[256];
     if (text) unquote(text, raw, sizeof raw);
-    else snprintf(raw, sizeof raw, "%s", k >= 0 ? hs_schema_key((size_t)k)->def : fallback_def(key) ? fallback_def(key) : "");
+    else snprintf(raw, sizeof raw, "%s", k >= 0 ? hs_schema_key((size_t)k)->def : "");
     hs_value v;
     char w[256];
     if (k >= 0 && hs_value_parse(hs_schema_key((size_t)k), raw, &v, w, sizeof w) == HS_OK) {
@@ -350,14 +271,6 @@ static int cmp_name(const void *x, const void *y) { return strcmp(*(char *const 
 
 
 
-static int write_f64(hid_t g, const char *name, size_t n, const double *v) {
-    return hs_an_write_ds(g, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, n, v);
-}
-static int write_i32(hid_t g, const char *name, size_t n, const int *v) {
-    return hs_an_write_ds(g, name, H5T_STD_I32LE, H5T_NATIVE_INT, n, v);
-}
-
-
 /* ================================================================ rank 0: fits */
 
 typedef struct sfit {
@@ -411,7 +324,7 @@ typedef struct ctx {
 
 static void ctx_free(ctx *c) {
     for (size_t r = 0; c->runs && r < c->R; r++) {
-        free(c->runs[r].text), free(c->runs[r].pairs), free(c->runs[r].ckey), free(c->runs[r].skey);
+        hs_canon_free(&c->runs[r].cc), free(c->runs[r].ckey), free(c->runs[r].skey);
     }
     for (size_t i = 0; c->names && i < c->nnames; i++) free(c->names[i]);
     for (size_t i = 0; c->defs && i < c->nnames; i++) hs_str_free(&c->defs[i]);
@@ -420,26 +333,6 @@ static void ctx_free(ctx *c) {
     free(c->csd), free(c->scratch), free(c->sP), free(c->se), free(c->cn), free(c->ccfg), free(c->fits);
     free(c->s0fits), free(c->labels);
     g_runs = NULL, g_other = NULL, g_nother = 0, g_defaults = NULL;
-}
-
-/* Read /runs/config (fixed-length strings) into the runs. */
-static int read_configs(hid_t file, ctx *c) {
-    hid_t ds = H5Dopen2(file, "/runs/config", H5P_DEFAULT);
-    hid_t t = ds >= 0 ? H5Dget_type(ds) : -1;
-    int rc = t < 0 || H5Tget_class(t) != H5T_STRING || H5Tis_variable_str(t) > 0 ? -1 : 0;
-    size_t w = rc ? 0 : H5Tget_size(t);
-    char *buf = rc ? NULL : calloc(c->R + 1, w + 1);
-    hid_t mt = rc ? -1 : H5Tcopy(t);
-    if (!rc && (!buf || mt < 0 || H5Tset_size(mt, w + 1) < 0 || H5Tset_strpad(mt, H5T_STR_NULLTERM) < 0 ||
-                (c->R && H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)))
-        rc = -1;
-    for (size_t r = 0; !rc && r < c->R; r++)
-        if (!(c->runs[r].text = strdup(buf + r * (w + 1))) || split_config(&c->runs[r]) < 0) rc = -1;
-    free(buf);
-    if (mt >= 0) H5Tclose(mt);
-    if (t >= 0) H5Tclose(t);
-    if (ds >= 0) H5Dclose(ds);
-    return rc;
 }
 
 static int is_seed_or_p(const char *key) {
@@ -454,7 +347,7 @@ static int is_first_key(const char *key) {
 }
 
 /* Resolve every run's configuration: kind, arch, (v, n_c, m, s, L, s0), P, identities. */
-static hs_code resolve_runs(ctx *c, const unsigned char *state, const double *eps, const char *path,
+static hs_code resolve_runs(ctx *c, const unsigned char *fin, const double *eps, const char *path,
                             hs_analyze_srhm_summary *s, hs_error *err) {
     char why[512];
     for (size_t r = 0; r < c->R; r++) {
@@ -462,7 +355,7 @@ static hs_code resolve_runs(ctx *c, const unsigned char *state, const double *ep
         u->cfg = -1, u->eps = eps[r], u->P = NAN;
         cfg_str(u, "data.kind", u->kind, sizeof u->kind);
         u->hier = !strcmp(u->kind, "rhm") || !strcmp(u->kind, "srhm");
-        int finished = state[r] == STATE_DONE || state[r] == STATE_DIVERGED;
+        int finished = fin[r];
         u->flag = !u->hier ? HS_SRHM_NOT_HIER : !finished ? HS_SRHM_UNFINISHED : isnan(eps[r]) ? HS_SRHM_NO_TEST : HS_SRHM_OK;
         if (!u->hier) continue;
         s->hier++;
@@ -495,16 +388,16 @@ static hs_code identities(ctx *c, hs_error *err) {
     c->names = calloc(cap, sizeof *c->names);
     for (size_t r = 0; c->names && r < c->R; r++) {
         const srun *u = &c->runs[r];
-        for (size_t i = 0; u->hier && i < u->npairs; i++) {
+        for (size_t i = 0; u->hier && i < u->cc.n; i++) {
             size_t k = 0;
-            while (k < c->nnames && strcmp(c->names[k], u->pairs[i].key)) k++;
+            while (k < c->nnames && strcmp(c->names[k], u->cc.pairs[i].key)) k++;
             if (k < c->nnames) continue;
             if (c->nnames == cap) {
                 char **g = realloc(c->names, 2 * cap * sizeof *g);
                 if (!g) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
                 c->names = g, cap *= 2;
             }
-            if (!(c->names[c->nnames++] = strdup(u->pairs[i].key))) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
+            if (!(c->names[c->nnames++] = strdup(u->cc.pairs[i].key))) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
         }
     }
     if (!c->names) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
@@ -515,7 +408,7 @@ static hs_code identities(ctx *c, hs_error *err) {
     size_t nv = 0;
     for (size_t k = 0; k < c->nnames; k++) {
         hs_str d = {0};
-        if (default_canon(c->names[k], &d) != HS_OK) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
+        if (hs_canon_default(c->names[k], &d) != HS_OK) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
         const char *first = NULL;
         int varies = 0;
         for (size_t r = 0; r < c->R && !varies; r++) {
@@ -736,34 +629,27 @@ static hs_code make_labels(ctx *c, hs_error *err) {
 }
 
 /* /analysis/srhm, replacing an earlier analysis. */
-static int write_group(hid_t file, const ctx *c, double thr) {
+static hs_code write_group(const char *path, const ctx *c, double thr, hs_error *err) {
     size_t R = c->R, C = c->ncfg, M = c->ncurve;
-    if (H5Lexists(file, "analysis", H5P_DEFAULT) <= 0) {
-        hid_t a = H5Gcreate2(file, "analysis", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-        if (a < 0) return -1;
-        H5Gclose(a);
-    } else if (H5Lexists(file, "analysis/srhm", H5P_DEFAULT) > 0 && H5Ldelete(file, "analysis/srhm", H5P_DEFAULT) < 0) {
-        return -1;
-    }
-    hid_t g = H5Gcreate2(file, "analysis/srhm", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (g < 0) return -1;
+    hs_analysis_out *g = NULL;
+    HS_TRY(err, hs_analysis_out_open(path, "srhm", &g, err));
     size_t n = R > C ? R : C;
     n = n > M ? n : M;
     double *d = malloc((n + 1) * sizeof *d);
     int *i32 = malloc((n + 1) * sizeof *i32);
     signed char *i8 = malloc(n + 1);
     const char **sv = calloc(n + 1, sizeof *sv);
-    int w = !d || !i32 || !i8 || !sv;
+    int oom = !d || !i32 || !i8 || !sv;
     /* per run */
-    if (!w) {
+    if (!oom) {
         for (size_t r = 0; r < R; r++) d[r] = c->runs[r].eps;
-        w |= write_f64(g, "best_error", R, d);
+        hs_aout_f64(g, "best_error", 1, &R, d);
         for (size_t r = 0; r < R; r++) d[r] = c->runs[r].P;
-        w |= write_f64(g, "P", R, d);
+        hs_aout_f64(g, "P", 1, &R, d);
         for (size_t r = 0; r < R; r++) i8[r] = (signed char)c->runs[r].flag;
-        w |= hs_an_write_ds(g, "flag", H5T_STD_I8LE, H5T_NATIVE_SCHAR, R, i8);
+        hs_aout_i8(g, "flag", R, i8);
         for (size_t r = 0; r < R; r++) i32[r] = c->runs[r].cfg;
-        w |= write_i32(g, "config", R, i32);
+        hs_aout_i32(g, "config", 1, &R, i32);
     }
     /* per configuration */
 #define CFG_RUN_I32(expr, name)                                                                                        \
@@ -771,18 +657,18 @@ static int write_group(hid_t file, const ctx *c, double thr) {
         const srun *u = &c->runs[c->cfgs[k].first];                                                                    \
         i32[k] = (int)(expr);                                                                                          \
     }                                                                                                                  \
-    if (!w) w |= write_i32(g, name, C, i32)
+    hs_aout_i32(g, name, 1, &C, i32)
 #define CFG_F64(field, name)                                                                                           \
     for (size_t k = 0; k < C; k++) d[k] = c->cfgs[k].field;                                                            \
-    if (!w) w |= write_f64(g, name, C, d)
+    hs_aout_f64(g, name, 1, &C, d)
 #define CFG_I32(field, name)                                                                                           \
     for (size_t k = 0; k < C; k++) i32[k] = c->cfgs[k].field;                                                          \
-    if (!w) w |= write_i32(g, name, C, i32)
-    if (!w) {
+    hs_aout_i32(g, name, 1, &C, i32)
+    if (!oom) {
         for (size_t k = 0; k < C; k++) sv[k] = c->labels[k];
-        w |= hs_an_write_strs(g, "label", C, sv);
+        hs_aout_strs(g, "label", C, sv);
         for (size_t k = 0; k < C; k++) sv[k] = c->runs[c->cfgs[k].first].arch;
-        w |= hs_an_write_strs(g, "arch", C, sv);
+        hs_aout_strs(g, "arch", C, sv);
         CFG_RUN_I32(u->v, "v");
         CFG_RUN_I32(u->n_c, "n_c");
         CFG_RUN_I32(u->m, "m");
@@ -799,51 +685,52 @@ static int write_group(hid_t file, const ctx *c, double thr) {
         CFG_F64(l10_mean, "p_star_log10_mean");
         CFG_F64(l10_std, "p_star_log10_std");
         for (size_t k = 0; k < C; k++) i8[k] = (signed char)c->cfgs[k].reached;
-        if (!w) w |= hs_an_write_ds(g, "reached", H5T_STD_I8LE, H5T_NATIVE_SCHAR, C, i8);
+        hs_aout_i8(g, "reached", C, i8);
     }
 #undef CFG_RUN_I32
 #undef CFG_F64
 #undef CFG_I32
     /* curves */
-    if (!w) {
-        w |= write_i32(g, "curve_config", M, c->ccfg);
-        w |= write_f64(g, "curve_P", M, c->cP);
-        w |= write_f64(g, "curve_eps_mean", M, c->cmean);
-        w |= write_f64(g, "curve_eps_std", M, c->csd);
-        w |= write_i32(g, "curve_n", M, c->cn);
+    if (!oom) {
+        hs_aout_i32(g, "curve_config", 1, &M, c->ccfg);
+        hs_aout_f64(g, "curve_P", 1, &M, c->cP);
+        hs_aout_f64(g, "curve_eps_mean", 1, &M, c->cmean);
+        hs_aout_f64(g, "curve_eps_std", 1, &M, c->csd);
+        hs_aout_i32(g, "curve_n", 1, &M, c->cn);
     }
     /* fits */
 #define FIT_I32(arr, cnt, field, name)                                                                                 \
     for (size_t k = 0; k < cnt; k++) i32[k] = c->arr[k].field;                                                         \
-    if (!w) w |= write_i32(g, name, cnt, i32)
+    hs_aout_i32(g, name, 1, &cnt, i32)
 #define FIT_F64(arr, cnt, field, name)                                                                                 \
     for (size_t k = 0; k < cnt; k++) d[k] = c->arr[k].field;                                                           \
-    if (!w) w |= write_f64(g, name, cnt, d)
-    if (!w) {
-        for (size_t k = 0; k < c->nfits; k++) sv[k] = c->fits[k].arch;
-        w |= hs_an_write_strs(g, "fit_arch", c->nfits, sv);
-        FIT_I32(fits, c->nfits, s, "fit_s");
-        FIT_I32(fits, c->nfits, n, "fit_n");
-        FIT_F64(fits, c->nfits, b, "fit_b");
-        FIT_F64(fits, c->nfits, prefactor, "fit_prefactor");
-        FIT_F64(fits, c->nfits, r, "fit_r");
-        for (size_t k = 0; k < c->ns0fits; k++) sv[k] = c->s0fits[k].arch;
-        if (!w) w |= hs_an_write_strs(g, "s0_fit_arch", c->ns0fits, sv);
-        FIT_I32(s0fits, c->ns0fits, v, "s0_fit_v");
-        FIT_I32(s0fits, c->ns0fits, L, "s0_fit_L");
-        FIT_I32(s0fits, c->ns0fits, s, "s0_fit_s");
-        FIT_I32(s0fits, c->ns0fits, n, "s0_fit_n");
-        FIT_F64(s0fits, c->ns0fits, b, "s0_fit_exponent");
-        FIT_F64(s0fits, c->ns0fits, expected, "s0_fit_expected");
-        FIT_F64(s0fits, c->ns0fits, prefactor, "s0_fit_prefactor");
-        FIT_F64(s0fits, c->ns0fits, r, "s0_fit_r");
+    hs_aout_f64(g, name, 1, &cnt, d)
+    if (!oom) {
+        size_t nf = c->nfits, ns = c->ns0fits;
+        for (size_t k = 0; k < nf; k++) sv[k] = c->fits[k].arch;
+        hs_aout_strs(g, "fit_arch", nf, sv);
+        FIT_I32(fits, nf, s, "fit_s");
+        FIT_I32(fits, nf, n, "fit_n");
+        FIT_F64(fits, nf, b, "fit_b");
+        FIT_F64(fits, nf, prefactor, "fit_prefactor");
+        FIT_F64(fits, nf, r, "fit_r");
+        for (size_t k = 0; k < ns; k++) sv[k] = c->s0fits[k].arch;
+        hs_aout_strs(g, "s0_fit_arch", ns, sv);
+        FIT_I32(s0fits, ns, v, "s0_fit_v");
+        FIT_I32(s0fits, ns, L, "s0_fit_L");
+        FIT_I32(s0fits, ns, s, "s0_fit_s");
+        FIT_I32(s0fits, ns, n, "s0_fit_n");
+        FIT_F64(s0fits, ns, b, "s0_fit_exponent");
+        FIT_F64(s0fits, ns, expected, "s0_fit_expected");
+        FIT_F64(s0fits, ns, prefactor, "s0_fit_prefactor");
+        FIT_F64(s0fits, ns, r, "s0_fit_r");
+        hs_aout_attr(g, "", "threshold", thr);
+        hs_aout_attr(g, "", "closest_tol", HS_SRHM_CLOSEST_TOL);
     }
 #undef FIT_I32
 #undef FIT_F64
-    if (!w) w |= hs_an_write_attr(g, "threshold", thr) || hs_an_write_attr(g, "closest_tol", HS_SRHM_CLOSEST_TOL);
-    H5Gclose(g);
     free(d), free(i32), free(i8), free(sv);
-    return w ? -1 : 0;
+    return hs_analysis_out_close(g, oom ? HS_ERR_NOMEM : HS_OK, err);
 }
 
 /* CSV (one row per configuration, every column, full key names: a plain table for pandas) and
@@ -919,44 +806,30 @@ hs_code hs_analyze_srhm(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_srhm
     if (!(thr > 0 && thr < 1)) /* the same on every rank: no collective is skipped */
         return HS_FAIL(err, HS_ERR_USAGE, "srhm analysis: threshold must be in (0, 1), got %g", thr);
     size_t R = 0;
-    unsigned char *state = NULL;
+    unsigned char *fin = NULL;
+    char **text = NULL;
     double *eps = NULL;
     char why[1024] = "";
-    int got = read_errors(comm, o->path, &R, &state, &eps, why, sizeof why);
+    int got = read_errors(comm, o->path, &R, &fin, &text, &eps, why, sizeof why);
     if (got < 0) return HS_FAIL(err, got == -2 ? HS_ERR_IO : HS_ERR_VALUE, "%s", why);
     hs_code rc = HS_OK;
     hs_error mine = {0};
-    if (rank != 0) {
-        free(state);
-        goto agree;
-    }
+    ctx c = {.R = R};
+    if (rank != 0) goto done;
 
     s->runs = R;
-    ctx c = {.R = R};
-    hid_t file = -1;
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     if (!(c.runs = calloc(R + 1, sizeof *c.runs))) {
         rc = HS_FAIL(&mine, HS_ERR_NOMEM, "out of memory");
         goto done;
     }
-    file = H5Fopen(o->path, H5F_ACC_RDWR, H5P_DEFAULT);
-    if (file < 0) {
-        rc = HS_FAIL(&mine, HS_ERR_IO, "%s: cannot open for writing the analysis", o->path);
-        goto done;
-    }
-    if (H5Lexists(file, "/runs/config", H5P_DEFAULT) <= 0 || read_configs(file, &c) < 0) {
-        rc = HS_FAIL(&mine, HS_ERR_IO, "%s: cannot read /runs/config", o->path);
-        goto done;
-    }
-    if ((rc = resolve_runs(&c, state, eps, o->path, s, &mine)) != HS_OK) goto done;
+    for (size_t r = 0; r < R && rc == HS_OK; r++) rc = hs_canon_parse(text[r], &c.runs[r].cc, &mine);
+    if (rc != HS_OK) goto done;
+    if ((rc = resolve_runs(&c, fin, eps, o->path, s, &mine)) != HS_OK) goto done;
     if ((rc = identities(&c, &mine)) != HS_OK) goto done;
     if ((rc = configurations(&c, thr, s, &mine)) != HS_OK) goto done;
     if ((rc = scaling_fits(&c, &mine)) != HS_OK) goto done;
     if ((rc = make_labels(&c, &mine)) != HS_OK) goto done;
-    if (write_group(file, &c, thr) < 0) {
-        rc = HS_FAIL(&mine, HS_ERR_IO, "%s: cannot write /analysis/srhm", o->path);
-        goto done;
-    }
+    if ((rc = write_group(o->path, &c, thr, &mine)) != HS_OK) goto done;
 
     /* ---- tables */
     hs_str csv = {0}, md = {0};
@@ -967,9 +840,7 @@ hs_code hs_analyze_srhm(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_srhm
 
 done:
     ctx_free(&c);
-    free(state), free(eps);
-    if (file >= 0) H5Fclose(file);
-agree:;
+    free(fin), free(eps), free_texts(text, R);
     /* rank 0's outcome, message and summary are everyone's */
     int code = (int)rc;
     MPI_Bcast(&code, 1, MPI_INT, 0, comm);
@@ -992,3 +863,40 @@ agree:;
     }
     return rc;
 }
+
+/* ================================================================ the registry entry */
+
+/* Runs whose data kind draws its samples from a grammar (rhm, srhm) call for this analysis. */
+static int srhm_applies(const hs_results_reader *rd) {
+    int yes = 0;
+    for (size_t r = 0; r < hs_reader_n_runs(rd) && !yes; r++) {
+        hs_canon_config cc;
+        hs_train_config cfg;
+        hs_error e = {0};
+        if (hs_canon_parse(hs_reader_config(rd, r), &cc, &e) != HS_OK) continue;
+        if (hs_canon_typed(&cc, &cfg, &e) == HS_OK) {
+            hs_rhm_opts rules;
+            yes = hs_data_rules(&cfg.data, &rules);
+            hs_train_config_free(&cfg);
+        }
+        hs_canon_free(&cc);
+    }
+    return yes;
+}
+
+static hs_code srhm_run(MPI_Comm comm, const hs_analyze_opts *o, hs_str *summary, hs_str *table, hs_error *err) {
+    hs_analyze_srhm_summary s;
+    HS_TRY(err, hs_analyze_srhm(comm, o, &s, table, err));
+    hs_str_printf(summary,
+                  "%s: sample complexity of %zu rhm/srhm runs (%zu finished, %zu unfinished): %zu configurations, "
+                  "%zu reach test error %g\n",
+                  o->path, s.hier, s.finished, s.unfinished, s.configs, s.reached, s.threshold);
+    return HS_OK;
+}
+
+const hs_analysis hs_analysis_srhm = {
+    .name = "srhm",
+    .doc = "sample complexity P* of the (sparse) random hierarchy model, its scaling fits",
+    .applies = srhm_applies,
+    .run = srhm_run,
+};
