@@ -88,13 +88,14 @@ static hs_code reduce(const hs_results_reader *rd, finals *f, hs_error *err) {
         if (c == f->C) f->first[f->C++] = r;
     }
     if (rc == HS_OK) qsort(f->first, f->C, sizeof *f->first, cmp_first);
+    for (size_t r = 0; rc == HS_OK && r < R; r++) {
+        size_t c = 0;
+        while (hs_an_runs_cmp(f->cols, NULL, f->ncols, f->first[c], r)) c++;
+        f->cfg[r] = (int)c, f->n_runs[c]++;
+        if (hs_reader_finished(rd, r)) f->n_fin[c]++, f->finished++;
+    }
     hs_str l = {0};
     for (size_t c = 0; rc == HS_OK && c < f->C; c++) {
-        for (size_t r = 0; r < R; r++)
-            if (!hs_an_runs_cmp(f->cols, NULL, f->ncols, f->first[c], r)) {
-                f->cfg[r] = (int)c, f->n_runs[c]++;
-                if (hs_reader_finished(rd, r)) f->n_fin[c]++, f->finished++;
-            }
         for (size_t q = 0; q < NQ; q++) {
             size_t n = 0;
             for (size_t r = 0; r < R; r++)
