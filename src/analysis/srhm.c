@@ -18,6 +18,7 @@
 #include "hsweep/reader.h"
 #include "hsweep/schema.h"
 #include "internal.h"
+#include "srhm.h"
 
 static void free_texts(char **text, size_t R) {
     for (size_t r = 0; text && r < R; r++) free(text[r]);
@@ -108,35 +109,11 @@ static int read_errors(MPI_Comm comm, const char *path, size_t *R_out, unsigned 
 
 /* ================================================================ rank 0: run configs */
 
-typedef struct srun {
-    hs_canon_config cc; /* the canonical config */
-    int hier, flag, cfg;
-    double eps, P;
-    char arch[32], kind[32];
-    long long v, n_c, m, s, L, s0; /* resolved: n_c, m never 0; s0 = 0 for the RHM */
-    char *ckey, *skey;             /* configuration and seed identities */
-} srun;
-
-typedef struct scfg {
-    size_t first; /* a representative run */
-    double X, p_star, p_closest, eps_closest, l10_mean, l10_std;
-    int reached, n_p, n_seeds, n_seeds_reached;
-} scfg;
-
 static const char *lookup(const srun *u, const char *key) { return hs_canon_get(&u->cc, key); }
 
 /* Copy text into buf[len], cut to fit (config values are short; a cut one still compares). */
 static void copy_cut(char *buf, size_t len, const char *text) {
     size_t n = strlen(text);
-    if (n >= len) n = len - 1;
-    memcpy(buf, text, n);
-    buf[n] = '\0';
-}
-
-/* Strip the JSON quotes of a canonical string value (enum choices carry no escapes). */
-static void unquote(const char *text, char *buf, size_t len) {
-    size_t n = strlen(text);
-    if (n >= 2 && text[0] == '"' && text[n - 1] == '"') text++, n -= 2;
     if (n >= len) n = len - 1;
     memcpy(buf, text, n);
     buf[n] = '\0';
@@ -170,7 +147,7 @@ static void cfg_str(const srun *u, const char *key, char *buf, size_t len) {
     int k = hs_schema_find(key);
     const char *text = lookup(u, key);
     char raw[256];
-    if (text) unquote(text, raw, sizeof raw);
+    if (text) srhm_unquote(text, raw, sizeof raw);
     else snprintf(raw, sizeof raw, "%s", k >= 0 ? hs_schema_key((size_t)k)->def : "");
     hs_value v;
     char w[256];
@@ -237,16 +214,7 @@ static size_t curve_of(const srun *runs, const size_t *idx, size_t n, double *P,
 
 /* ---------------------------------------------------------------- sorting configurations */
 
-static const char *const g_first_keys[] = {"model.arch", "data.v", "data.L", "data.s0", "data.s", "data.n_c", "data.m"};
-#define N_FIRST_KEYS (sizeof g_first_keys / sizeof g_first_keys[0])
-static char **g_other; /* the other varying keys, by name */
-static size_t g_nother;
-static const hs_str *g_defaults; /* default canon of each g_other key */
-
-static const char *value_of(const srun *u, size_t o) {
-    const char *v = lookup(u, g_other[o]);
-    return v ? v : g_defaults[o].buf ? g_defaults[o].buf : "";
-}
+static const ctx *g_ctx; /* for qsort: the other varying keys */
 
 static int cmp_text(const char *a, const char *b) {
     char *ea, *eb;
@@ -260,24 +228,14 @@ static int cmp_cfg(const void *x, const void *y) {
     int d = strcmp(a->arch, b->arch);
     long long ka[6] = {a->v, a->L, a->s0, a->s, a->n_c, a->m}, kb[6] = {b->v, b->L, b->s0, b->s, b->n_c, b->m};
     for (int i = 0; !d && i < 6; i++) d = (ka[i] > kb[i]) - (ka[i] < kb[i]);
-    for (size_t o = 0; !d && o < g_nother; o++) d = cmp_text(value_of(a, o), value_of(b, o));
+    for (size_t o = 0; !d && o < g_ctx->nother; o++) d = cmp_text(srhm_value(g_ctx, a, o), srhm_value(g_ctx, b, o));
     return d;
 }
 
 static int cmp_name(const void *x, const void *y) { return strcmp(*(char *const *)x, *(char *const *)y); }
 
 
-/* ================================================================ rank 0: writing */
-
-
-
 /* ================================================================ rank 0: fits */
-
-typedef struct sfit {
-    char arch[32];
-    int v, L, s, n;
-    double b, prefactor, r, expected;
-} sfit;
 
 /* OLS of y on x over n points; NaN results (and the count) when there are too few or all x equal. */
 static void fit_or_nan(const double *x, const double *y, size_t n, sfit *f) {
@@ -287,40 +245,7 @@ static void fit_or_nan(const double *x, const double *y, size_t n, sfit *f) {
     if (n >= 2 && hs_fit_line(x, y, n, &lf, &e) == HS_OK) f->b = lf.slope, f->prefactor = exp(lf.intercept), f->r = lf.r;
 }
 
-/* ================================================================ rank 0: formatting */
-
-static void fmt_g(char *b, size_t n, double x, const char *f) {
-    if (isnan(x)) snprintf(b, n, "-");
-    else snprintf(b, n, f, x);
-}
-
-static const char *reached_name(int r) {
-    switch (r) {
-    case HS_SRHM_REACHED: return "yes";
-    case HS_SRHM_NEVER: return "never";
-    case HS_SRHM_BELOW_GRID: return "below grid";
-    default: return "no data";
-    }
-}
-
 /* ================================================================ the stage */
-
-typedef struct ctx {
-    size_t R;
-    srun *runs;
-    scfg *cfgs;
-    size_t ncfg;
-    char **names; /* union of keys in the rhm/srhm runs' configs */
-    size_t nnames;
-    hs_str *defs; /* default canon per g_other key */
-    size_t *idx;
-    double *cP, *cmean, *csd, *scratch, *sP, *se;
-    int *cn, *ccfg;
-    size_t ncurve;
-    sfit *fits, *s0fits;
-    size_t nfits, ns0fits;
-    char **labels;
-} ctx;
 
 static void ctx_free(ctx *c) {
     for (size_t r = 0; c->runs && r < c->R; r++) {
@@ -332,7 +257,7 @@ static void ctx_free(ctx *c) {
     free(c->runs), free(c->cfgs), free(c->names), free(c->defs), free(c->idx), free(c->cP), free(c->cmean);
     free(c->csd), free(c->scratch), free(c->sP), free(c->se), free(c->cn), free(c->ccfg), free(c->fits);
     free(c->s0fits), free(c->labels);
-    g_runs = NULL, g_other = NULL, g_nother = 0, g_defaults = NULL;
+    g_runs = NULL, g_ctx = NULL;
 }
 
 static int is_seed_or_p(const char *key) {
@@ -342,7 +267,7 @@ static int is_seed_or_p(const char *key) {
 
 static int is_first_key(const char *key) {
     for (size_t i = 0; i < N_FIRST_KEYS; i++)
-        if (!strcmp(key, g_first_keys[i])) return 1;
+        if (!strcmp(key, srhm_first_keys[i])) return 1;
     return 0;
 }
 
@@ -437,7 +362,8 @@ static hs_code identities(ctx *c, hs_error *err) {
             no++;
         }
     /* keep the others sorted by name (the swaps above preserve their relative order) */
-    g_other = c->names, g_nother = no, g_defaults = c->defs;
+    c->nother = no;
+    g_ctx = c;
 
     /* identities: configuration = the varying keys' canonical values, seed = the three seeds */
     hs_str id = {0};
@@ -593,209 +519,6 @@ static hs_code scaling_fits(ctx *c, hs_error *err) {
     return HS_OK;
 }
 
-/* Labels: "arch=cnn, v=6, L=2, s0=1, lr=0.1" over the keys that vary ("all runs" if none). */
-static hs_code make_labels(ctx *c, hs_error *err) {
-    c->labels = calloc(c->ncfg + 1, sizeof *c->labels);
-    if (!c->labels) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
-    /* which of the first keys vary: compare resolved values over the configurations */
-    int vary[N_FIRST_KEYS] = {0};
-    for (size_t k = 1; k < c->ncfg; k++) {
-        const srun *a = &c->runs[c->cfgs[0].first], *b = &c->runs[c->cfgs[k].first];
-        vary[0] |= strcmp(a->arch, b->arch) != 0;
-        long long va[6] = {a->v, a->L, a->s0, a->s, a->n_c, a->m}, vb[6] = {b->v, b->L, b->s0, b->s, b->n_c, b->m};
-        for (int i = 0; i < 6; i++) vary[i + 1] |= va[i] != vb[i];
-    }
-    hs_str l = {0};
-    for (size_t k = 0; k < c->ncfg; k++) {
-        const srun *u = &c->runs[c->cfgs[k].first];
-        long long vals[6] = {u->v, u->L, u->s0, u->s, u->n_c, u->m};
-        hs_str_reset(&l);
-        hs_code rc = HS_OK;
-        if (vary[0]) rc = hs_str_printf(&l, "arch=%s", u->arch);
-        for (int i = 0; i < 6 && rc == HS_OK; i++)
-            if (vary[i + 1]) rc = hs_str_printf(&l, "%s%s=%lld", l.len ? ", " : "", hs_an_short_name(g_first_keys[i + 1]), vals[i]);
-        for (size_t o = 0; o < g_nother && rc == HS_OK; o++) {
-            char v[256];
-            unquote(value_of(u, o), v, sizeof v);
-            rc = hs_str_printf(&l, "%s%s=%s", l.len ? ", " : "", hs_an_short_name(g_other[o]), v);
-        }
-        if (rc != HS_OK || !(c->labels[k] = strdup(l.len ? l.buf : "all runs"))) {
-            hs_str_free(&l);
-            return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
-        }
-    }
-    hs_str_free(&l);
-    return HS_OK;
-}
-
-/* /analysis/srhm, replacing an earlier analysis. */
-static hs_code write_group(const char *path, const ctx *c, double thr, hs_error *err) {
-    size_t R = c->R, C = c->ncfg, M = c->ncurve;
-    hs_analysis_out *g = NULL;
-    HS_TRY(err, hs_analysis_out_open(path, "srhm", &g, err));
-    size_t n = R > C ? R : C;
-    n = n > M ? n : M;
-    double *d = malloc((n + 1) * sizeof *d);
-    int *i32 = malloc((n + 1) * sizeof *i32);
-    signed char *i8 = malloc(n + 1);
-    const char **sv = calloc(n + 1, sizeof *sv);
-    int oom = !d || !i32 || !i8 || !sv;
-    /* per run */
-    if (!oom) {
-        for (size_t r = 0; r < R; r++) d[r] = c->runs[r].eps;
-        hs_aout_f64(g, "best_error", 1, &R, d);
-        for (size_t r = 0; r < R; r++) d[r] = c->runs[r].P;
-        hs_aout_f64(g, "P", 1, &R, d);
-        for (size_t r = 0; r < R; r++) i8[r] = (signed char)c->runs[r].flag;
-        hs_aout_i8(g, "flag", R, i8);
-        for (size_t r = 0; r < R; r++) i32[r] = c->runs[r].cfg;
-        hs_aout_i32(g, "config", 1, &R, i32);
-    }
-    /* per configuration */
-#define CFG_RUN_I32(expr, name)                                                                                        \
-    for (size_t k = 0; k < C; k++) {                                                                                   \
-        const srun *u = &c->runs[c->cfgs[k].first];                                                                    \
-        i32[k] = (int)(expr);                                                                                          \
-    }                                                                                                                  \
-    hs_aout_i32(g, name, 1, &C, i32)
-#define CFG_F64(field, name)                                                                                           \
-    for (size_t k = 0; k < C; k++) d[k] = c->cfgs[k].field;                                                            \
-    hs_aout_f64(g, name, 1, &C, d)
-#define CFG_I32(field, name)                                                                                           \
-    for (size_t k = 0; k < C; k++) i32[k] = c->cfgs[k].field;                                                          \
-    hs_aout_i32(g, name, 1, &C, i32)
-    if (!oom) {
-        for (size_t k = 0; k < C; k++) sv[k] = c->labels[k];
-        hs_aout_strs(g, "label", C, sv);
-        for (size_t k = 0; k < C; k++) sv[k] = c->runs[c->cfgs[k].first].arch;
-        hs_aout_strs(g, "arch", C, sv);
-        CFG_RUN_I32(u->v, "v");
-        CFG_RUN_I32(u->n_c, "n_c");
-        CFG_RUN_I32(u->m, "m");
-        CFG_RUN_I32(u->s, "s");
-        CFG_RUN_I32(u->L, "L");
-        CFG_RUN_I32(u->s0, "s0");
-        CFG_I32(n_p, "n_p");
-        CFG_I32(n_seeds, "n_seeds");
-        CFG_I32(n_seeds_reached, "p_star_n_seeds");
-        CFG_F64(X, "X");
-        CFG_F64(p_star, "p_star");
-        CFG_F64(p_closest, "p_star_closest");
-        CFG_F64(eps_closest, "eps_closest");
-        CFG_F64(l10_mean, "p_star_log10_mean");
-        CFG_F64(l10_std, "p_star_log10_std");
-        for (size_t k = 0; k < C; k++) i8[k] = (signed char)c->cfgs[k].reached;
-        hs_aout_i8(g, "reached", C, i8);
-    }
-#undef CFG_RUN_I32
-#undef CFG_F64
-#undef CFG_I32
-    /* curves */
-    if (!oom) {
-        hs_aout_i32(g, "curve_config", 1, &M, c->ccfg);
-        hs_aout_f64(g, "curve_P", 1, &M, c->cP);
-        hs_aout_f64(g, "curve_eps_mean", 1, &M, c->cmean);
-        hs_aout_f64(g, "curve_eps_std", 1, &M, c->csd);
-        hs_aout_i32(g, "curve_n", 1, &M, c->cn);
-    }
-    /* fits */
-#define FIT_I32(arr, cnt, field, name)                                                                                 \
-    for (size_t k = 0; k < cnt; k++) i32[k] = c->arr[k].field;                                                         \
-    hs_aout_i32(g, name, 1, &cnt, i32)
-#define FIT_F64(arr, cnt, field, name)                                                                                 \
-    for (size_t k = 0; k < cnt; k++) d[k] = c->arr[k].field;                                                           \
-    hs_aout_f64(g, name, 1, &cnt, d)
-    if (!oom) {
-        size_t nf = c->nfits, ns = c->ns0fits;
-        for (size_t k = 0; k < nf; k++) sv[k] = c->fits[k].arch;
-        hs_aout_strs(g, "fit_arch", nf, sv);
-        FIT_I32(fits, nf, s, "fit_s");
-        FIT_I32(fits, nf, n, "fit_n");
-        FIT_F64(fits, nf, b, "fit_b");
-        FIT_F64(fits, nf, prefactor, "fit_prefactor");
-        FIT_F64(fits, nf, r, "fit_r");
-        for (size_t k = 0; k < ns; k++) sv[k] = c->s0fits[k].arch;
-        hs_aout_strs(g, "s0_fit_arch", ns, sv);
-        FIT_I32(s0fits, ns, v, "s0_fit_v");
-        FIT_I32(s0fits, ns, L, "s0_fit_L");
-        FIT_I32(s0fits, ns, s, "s0_fit_s");
-        FIT_I32(s0fits, ns, n, "s0_fit_n");
-        FIT_F64(s0fits, ns, b, "s0_fit_exponent");
-        FIT_F64(s0fits, ns, expected, "s0_fit_expected");
-        FIT_F64(s0fits, ns, prefactor, "s0_fit_prefactor");
-        FIT_F64(s0fits, ns, r, "s0_fit_r");
-        hs_aout_attr(g, "", "threshold", thr);
-        hs_aout_attr(g, "", "closest_tol", HS_SRHM_CLOSEST_TOL);
-    }
-#undef FIT_I32
-#undef FIT_F64
-    free(d), free(i32), free(i8), free(sv);
-    return hs_analysis_out_close(g, oom ? HS_ERR_NOMEM : HS_OK, err);
-}
-
-/* CSV (one row per configuration, every column, full key names: a plain table for pandas) and
- * Markdown (the table, then the fits, which live in the file and here only). */
-static void make_tables(const ctx *c, double thr, const hs_analyze_srhm_summary *s, hs_str *csv, hs_str *md) {
-    hs_str_printf(csv, "arch,v,n_c,m,s,L,s0,");
-    for (size_t o = 0; o < g_nother; o++) hs_str_printf(csv, "%s,", g_other[o]);
-    hs_str_printf(csv, "X,n_p,n_seeds,p_star,p_star_over_X,p_star_closest,eps_closest,p_star_log10_mean,"
-                       "p_star_log10_std,p_star_n_seeds,reached\n");
-    hs_str_printf(md, "SRHM sample complexity: P* where the best test error crosses %g; %zu of %zu rhm/srhm runs "
-                      "analysed", thr, s->used, s->hier);
-    if (s->unfinished) hs_str_printf(md, ", %zu unfinished (left out)", s->unfinished);
-    if (s->finished > s->used) hs_str_printf(md, ", %zu finished without a test accuracy", s->finished - s->used);
-    hs_str_printf(md, ".\n\n| arch | v | n_c | m | s | L | s0 |");
-    for (size_t o = 0; o < g_nother; o++) hs_str_printf(md, " %s |", hs_an_short_name(g_other[o]));
-    hs_str_printf(md, " X | P points | seeds | P* | P*/X | P* closest (eps) | log10 P* over seeds | reached |\n|");
-    for (size_t k = 0; k < 7 + g_nother + 8; k++) hs_str_printf(md, "---|");
-    hs_str_printf(md, "\n");
-    for (size_t k = 0; k < c->ncfg; k++) {
-        const scfg *g = &c->cfgs[k];
-        const srun *u = &c->runs[g->first];
-        hs_str_printf(csv, "%s,%lld,%lld,%lld,%lld,%lld,%lld,", u->arch, u->v, u->n_c, u->m, u->s, u->L, u->s0);
-        hs_str_printf(md, "| %s | %lld | %lld | %lld | %lld | %lld | %lld |", u->arch, u->v, u->n_c, u->m, u->s, u->L,
-                      u->s0);
-        for (size_t o = 0; o < g_nother; o++) {
-            char v[256];
-            unquote(value_of(u, o), v, sizeof v);
-            hs_str_printf(csv, strpbrk(v, ",\"") ? "\"%s\"," : "%s,", v);
-            hs_str_printf(md, " %s |", v);
-        }
-        hs_str_printf(csv, "%.6g,%d,%d,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%d,%d\n", g->X, g->n_p, g->n_seeds, g->p_star,
-                      g->p_star / g->X, g->p_closest, g->eps_closest, g->l10_mean, g->l10_std, g->n_seeds_reached,
-                      g->reached);
-        char ps[32], ratio[32], pc[48], l10[64];
-        fmt_g(ps, sizeof ps, g->p_star, "%.4g");
-        fmt_g(ratio, sizeof ratio, g->p_star / g->X, "%.3g");
-        if (isnan(g->eps_closest)) snprintf(pc, sizeof pc, "-");
-        else if (isnan(g->p_closest)) snprintf(pc, sizeof pc, "- (%.3f)", g->eps_closest);
-        else snprintf(pc, sizeof pc, "%.4g (%.3f)", g->p_closest, g->eps_closest);
-        if (isnan(g->l10_mean)) snprintf(l10, sizeof l10, "-");
-        else if (isnan(g->l10_std)) snprintf(l10, sizeof l10, "%.3f", g->l10_mean);
-        else snprintf(l10, sizeof l10, "%.3f +- %.3f", g->l10_mean, g->l10_std);
-        hs_str_printf(md, " %.4g | %d | %d | %s | %s | %s | %s (%d/%d) | %s |\n", g->X, g->n_p, g->n_seeds, ps, ratio, pc,
-                      l10, g->n_seeds_reached, g->n_seeds, reached_name(g->reached));
-    }
-    hs_str_printf(md, "\nP* = prefactor X^b (OLS of ln P* on ln X over the configurations that reach %g):\n\n"
-                      "| arch | s | configs | b | prefactor | r |\n|---|---|---|---|---|---|\n", thr);
-    for (size_t f = 0; f < c->nfits; f++) {
-        const sfit *F = &c->fits[f];
-        char b[24], p[24], r[24];
-        fmt_g(b, sizeof b, F->b, "%.3f"), fmt_g(p, sizeof p, F->prefactor, "%.3g"), fmt_g(r, sizeof r, F->r, "%.4f");
-        hs_str_printf(md, "| %s | %d | %d | %s | %s | %s |\n", F->arch, F->s, F->n, b, p, r);
-    }
-    hs_str_printf(md, "\nExponent of (s0+1) in P*/(n_c m^L) at fixed (v, L, s) (OLS on ln(s0+1); predicted 2 for cnn, "
-                      "L for lcn):\n\n| arch | v | L | s | configs | exponent | predicted | prefactor | r |\n"
-                      "|---|---|---|---|---|---|---|---|---|\n");
-    for (size_t f = 0; f < c->ns0fits; f++) {
-        const sfit *F = &c->s0fits[f];
-        char b[24], e[24], p[24], r[24];
-        fmt_g(b, sizeof b, F->b, "%.3f"), fmt_g(e, sizeof e, F->expected, "%g");
-        fmt_g(p, sizeof p, F->prefactor, "%.3g"), fmt_g(r, sizeof r, F->r, "%.4f");
-        hs_str_printf(md, "| %s | %d | %d | %d | %d | %s | %s | %s | %s |\n", F->arch, F->v, F->L, F->s, F->n, b, e, p, r);
-    }
-}
-
 hs_code hs_analyze_srhm(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_srhm_summary *s, hs_str *table,
                         hs_error *err) {
     memset(s, 0, sizeof *s);
@@ -828,12 +551,12 @@ hs_code hs_analyze_srhm(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_srhm
     if ((rc = identities(&c, &mine)) != HS_OK) goto done;
     if ((rc = configurations(&c, thr, s, &mine)) != HS_OK) goto done;
     if ((rc = scaling_fits(&c, &mine)) != HS_OK) goto done;
-    if ((rc = make_labels(&c, &mine)) != HS_OK) goto done;
-    if ((rc = write_group(o->path, &c, thr, &mine)) != HS_OK) goto done;
+    if ((rc = srhm_labels(&c, &mine)) != HS_OK) goto done;
+    if ((rc = srhm_write_group(o->path, &c, thr, &mine)) != HS_OK) goto done;
 
     /* ---- tables */
     hs_str csv = {0}, md = {0};
-    make_tables(&c, thr, s, &csv, &md);
+    srhm_tables(&c, thr, s, &csv, &md);
     rc = hs_an_write_tables(o, "srhm", &csv, &md, &mine);
     if (table && rc == HS_OK && md.buf) hs_str_append(table, md.buf, md.len);
     hs_str_free(&csv), hs_str_free(&md);
