@@ -462,8 +462,8 @@ agree:;
 
 /* ================================================================ the registry entry */
 
-/* A run on data with nested label levels, the rich/lazy task or the gated toy, or a gated net;
- * or a series only these analyses read. */
+/* A run on data with nested label levels, the rich/lazy task or a routing task (the gated nets'
+ * data), or a gated net; or a series only these analyses read. */
 static int dynamics_applies(const hs_results_reader *rd) {
     static const char *const series[] = {"level_acc", "mode_strength", "singular_values"};
     for (size_t k = 0; k < sizeof series / sizeof series[0]; k++)
@@ -475,9 +475,10 @@ static int dynamics_applies(const hs_results_reader *rd) {
         hs_error e = {0};
         if (hs_canon_parse(hs_reader_config(rd, r), &cc, &e) != HS_OK) continue;
         if (hs_canon_typed(&cc, &cfg, &e) == HS_OK) {
+            hs_data_shape sh;
             yes = hs_data_kind_has(&cfg.data, HS_DATA_KIND_LABEL_LEVELS) ||
-                  hs_data_kind_has(&cfg.data, HS_DATA_KIND_RICH_LAZY) ||
-                  hs_data_kind_has(&cfg.data, HS_DATA_KIND_GATED_THEORY) || hs_model_kind_is(cfg.arch, "gated");
+                  hs_data_kind_has(&cfg.data, HS_DATA_KIND_RICH_LAZY) || hs_model_kind_is(cfg.arch, "gated") ||
+                  (hs_data_shape_of(&cfg.data, &sh, &e) == HS_OK && sh.modules >= 1); /* a routing task */
             hs_train_config_free(&cfg);
         }
         hs_canon_free(&cc);

@@ -13,7 +13,7 @@
 #include "hsweep/store.h"
 #include "testing.h"
 
-static char g_dir[64], g_finals[128], g_srhm[128], g_dyn[128];
+static char g_dir[64], g_finals[128], g_srhm[128], g_dyn[128], g_route[128];
 
 #define NM 5
 static const char *const metrics[NM] = {"step", "train_loss", "test_loss", "train_acc", "test_acc"};
@@ -48,6 +48,7 @@ static void setup(void) {
     snprintf(g_finals, sizeof g_finals, "%s/finals.h5", g_dir);
     snprintf(g_srhm, sizeof g_srhm, "%s/srhm.h5", g_dir);
     snprintf(g_dyn, sizeof g_dyn, "%s/dyn.h5", g_dir);
+    snprintf(g_route, sizeof g_route, "%s/route.h5", g_dir);
     static const char *const cfm[] = {
         "hsweep/1\ndata.kind=\"cfm\"\nmodel.depth=2\nseed=0\n", "hsweep/1\ndata.kind=\"cfm\"\nmodel.depth=2\nseed=1\n",
         "hsweep/1\ndata.kind=\"cfm\"\nmodel.depth=2\nseed=2\n", "hsweep/1\ndata.kind=\"cfm\"\nmodel.depth=3\nseed=0\n",
@@ -67,6 +68,9 @@ static void setup(void) {
     static const char *const mixed[] = {"hsweep/1\ndata.kind=\"xor\"\n", "hsweep/1\ndata.kind=\"srhm\"\n"};
     write_file(g_srhm, 2, mixed, depth, seed, rec, st);
     write_file(g_dyn, 1, mixed, depth, seed, rec, st);
+    /* a routing task calls for dynamics whatever net learns it */
+    static const char *const route[] = {"hsweep/1\ndata.kind=\"gated_fmnist\"\nmodel.arch=\"mlp\"\n"};
+    write_file(g_route, 1, route, depth, seed, rec, st);
 }
 
 static void test_registry(void) {
@@ -91,6 +95,8 @@ static void test_detect(void) {
     CU_ASSERT_EQUAL(hs_analysis_detect(MPI_COMM_WORLD, g_srhm, &a, &err), HS_OK);
     CU_ASSERT_STRING_EQUAL(a->name, "srhm");
     CU_ASSERT_EQUAL(hs_analysis_detect(MPI_COMM_WORLD, g_dyn, &a, &err), HS_OK);
+    CU_ASSERT_STRING_EQUAL(a->name, "dynamics");
+    CU_ASSERT_EQUAL(hs_analysis_detect(MPI_COMM_WORLD, g_route, &a, &err), HS_OK);
     CU_ASSERT_STRING_EQUAL(a->name, "dynamics");
     hs_analysis_kind k;
     CU_ASSERT_EQUAL(hs_analyze_detect(MPI_COMM_WORLD, g_srhm, &k, &err), HS_OK);
@@ -166,7 +172,7 @@ int main(int argc, char **argv) {
         {NULL, NULL},
     };
     int rc = hs_test_main("analysis", tests);
-    unlink(g_finals), unlink(g_srhm), unlink(g_dyn);
+    unlink(g_finals), unlink(g_srhm), unlink(g_dyn), unlink(g_route);
     rmdir(g_dir);
     MPI_Finalize();
     return rc;
