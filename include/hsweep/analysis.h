@@ -188,7 +188,7 @@ hs_code hs_analyze_srhm(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_srhm
  *
  * How networks learn over time, laid beside theory (shared/reference/hierarchy.md and
  * linear-and-gated-networks.md). Every finished run (done or diverged) is reduced by the rank that
- * owns it; its typed config comes from /runs/config (schema defaults for keys not listed). Four
+ * owns it; its typed config comes from its canonical config (schema defaults for keys not listed). Four
  * parts, each for the runs that have its data (a part without runs writes nothing):
  *   - hierarchy (runs with series level_acc): per level l (0 = leaves, V-1 = coarsest) the first
  *     optimiser step (/records/step of the stored point) where the test accuracy, smoothed by a
@@ -275,9 +275,10 @@ hs_code hs_analyze_dynamics(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_
  * finals (any sweep; only by name, never auto-detected): per configuration (every varying
  * config key but the seeds, as equisep), over its finished runs, the mean, standard deviation
  * (ddof = 1), min and max of the final train loss, test loss, train error and test error (1 -
- * the accuracy), each at the run's last record point with a value. Stored under /analysis/finals:
- * config (int32 [R], -1 unfinished), label (string [C]), n_runs, n_finished (int32 [C]),
- * <quantity>_{mean,std,min,max} (float64 [C]) for train_loss, test_loss, train_err, test_err.
+ * the accuracy), each the value at the run's last record point that has one. Stored under
+ * /analysis/finals: config (int32 [R], every run's configuration), label (string [C]), n_runs,
+ * n_finished (int32 [C]), <quantity>_{mean,std,min,max} (float64 [C]) for train_loss,
+ * test_loss, train_err, test_err (NaN where no finished run recorded it).
  * Tables <prefix>.finals.csv and .md, one row per configuration. */
 
 /* ================================================================ the CLI's former dispatch
