@@ -1,6 +1,7 @@
 /* test_analysis.c - the registry of analyses (lookup, choices, auto-detection's precedence) and the
- * finals analysis against hand-computed numbers, on small results files written by the store. One
- * process. */
+ * finals analysis against hand-computed numbers, on small results files written by the store. Runs
+ * on one process (unit_analysis) and on two (mpi_analysis: rank 0 writes the files, every rank
+ * detects and analyses collectively; rank 0 alone holds the Markdown). */
 #include <hdf5.h>
 #include <math.h>
 #include <mpi.h>
@@ -42,9 +43,13 @@ static void write_file(const char *path, size_t n, const char *const *configs, c
     CU_ASSERT_EQUAL(hs_results_close(f, &err), HS_OK);
 }
 
+static int g_rank;
+
 static void setup(void) {
+    MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
     snprintf(g_dir, sizeof g_dir, "/tmp/hsweep-analysis-XXXXXX");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(g_dir));
+    if (g_rank == 0) CU_ASSERT_PTR_NOT_NULL(mkdtemp(g_dir));
+    MPI_Bcast(g_dir, sizeof g_dir, MPI_CHAR, 0, MPI_COMM_WORLD);
     snprintf(g_finals, sizeof g_finals, "%s/finals.h5", g_dir);
     snprintf(g_srhm, sizeof g_srhm, "%s/srhm.h5", g_dir);
     snprintf(g_dyn, sizeof g_dyn, "%s/dyn.h5", g_dir);
@@ -63,14 +68,17 @@ static void setup(void) {
                                           {0}};
     static const hs_run_state st[] = {HS_STATE_DONE, HS_STATE_DONE, HS_STATE_DIVERGED, HS_STATE_DONE,
                                       HS_STATE_PENDING};
-    write_file(g_finals, 5, cfm, depth, seed, rec, st);
+    if (g_rank == 0) write_file(g_finals, 5, cfm, depth, seed, rec, st);
     /* auto-detection: an srhm run wins over an xor run; an xor run alone calls for dynamics */
     static const char *const mixed[] = {"hsweep/1\ndata.kind=\"xor\"\n", "hsweep/1\ndata.kind=\"srhm\"\n"};
-    write_file(g_srhm, 2, mixed, depth, seed, rec, st);
-    write_file(g_dyn, 1, mixed, depth, seed, rec, st);
+    if (g_rank == 0) {
+        write_file(g_srhm, 2, mixed, depth, seed, rec, st);
+        write_file(g_dyn, 1, mixed, depth, seed, rec, st);
+    }
     /* a routing task calls for dynamics whatever net learns it */
     static const char *const route[] = {"hsweep/1\ndata.kind=\"gated_fmnist\"\nmodel.arch=\"mlp\"\n"};
-    write_file(g_route, 1, route, depth, seed, rec, st);
+    if (g_rank == 0) write_file(g_route, 1, route, depth, seed, rec, st);
+    MPI_Barrier(MPI_COMM_WORLD);
 }
 
 static void test_registry(void) {
@@ -130,10 +138,14 @@ static void test_finals(void) {
     CU_ASSERT_EQUAL_FATAL(hs_analyze_run(MPI_COMM_WORLD, "finals", &o, &summary, &table, &err), HS_OK);
     char want[256];
     snprintf(want, sizeof want, "%s: final losses and errors of 5 runs (4 finished) in 2 configurations\n", g_finals);
-    CU_ASSERT_STRING_EQUAL(summary.buf, want);
-    HS_ASSERT_CONTAINS(table.buf, "| depth | runs | train loss | test loss | train error | test error |");
-    HS_ASSERT_CONTAINS(table.buf, "| 2 | 3/3 | 0.3 +- 0.1 [0.2, 0.4] |");
-    HS_ASSERT_CONTAINS(table.buf, "| 3 | 1/2 | 0.1 | 0.3 |");
+    CU_ASSERT_STRING_EQUAL(summary.buf, want); /* every rank */
+    if (g_rank == 0) {
+        HS_ASSERT_CONTAINS(table.buf, "| depth | runs | train loss | test loss | train error | test error |");
+        HS_ASSERT_CONTAINS(table.buf, "| 2 | 3/3 | 0.3 +- 0.1 [0.2, 0.4] |");
+        HS_ASSERT_CONTAINS(table.buf, "| 3 | 1/2 | 0.1 | 0.3 |");
+    } else {
+        CU_ASSERT_EQUAL(table.len, 0);
+    }
     double cfg[5], n[2], nf[2], m[2], s[2], lo[2], hi[2];
     read_ds("config", cfg, 5), read_ds("n_runs", n, 2), read_ds("n_finished", nf, 2);
     CU_ASSERT(cfg[0] == 0 && cfg[1] == 0 && cfg[2] == 0 && cfg[3] == 1 && cfg[4] == 1); /* seeds do not split */
@@ -157,9 +169,12 @@ static void test_finals(void) {
     hs_str_reset(&summary);
     CU_ASSERT_EQUAL(hs_analyze_run(MPI_COMM_WORLD, "finals", &o, &summary, NULL, &err), HS_OK);
     hs_str_free(&summary), hs_str_free(&table);
-    unlink(csv);
-    snprintf(csv, sizeof csv, "%s/finals.finals.md", g_dir);
-    unlink(csv);
+    MPI_Barrier(MPI_COMM_WORLD);
+    if (g_rank == 0) {
+        unlink(csv);
+        snprintf(csv, sizeof csv, "%s/finals.finals.md", g_dir);
+        unlink(csv);
+    }
 }
 
 int main(int argc, char **argv) {
@@ -172,8 +187,8 @@ int main(int argc, char **argv) {
         {NULL, NULL},
     };
     int rc = hs_test_main("analysis", tests);
-    unlink(g_finals), unlink(g_srhm), unlink(g_dyn), unlink(g_route);
-    rmdir(g_dir);
+    MPI_Barrier(MPI_COMM_WORLD);
+    if (g_rank == 0) unlink(g_finals), unlink(g_srhm), unlink(g_dyn), unlink(g_route), rmdir(g_dir);
     MPI_Finalize();
     return rc;
 }
