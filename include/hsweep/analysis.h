@@ -22,7 +22,7 @@
  *                            hs_error *err) { ... hs_reader_open, reduce, hs_analysis_out_open(o->path, "foo") ... }
  *     const hs_analysis hs_analysis_foo = {"foo", "what it computes, in one line", NULL, foo_run};
  *
- * and add `&hs_analysis_foo,` to the table in registry.c (applies = NULL: only `--kind foo` runs it).
+ * and add X(foo) to the ANALYSES line of registry.c (applies = NULL: only `--kind foo` runs it).
  * src/analysis/finals.c is the smallest complete example.
  *
  * What each analysis computes and stores is documented below, one section per analysis.

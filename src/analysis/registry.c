@@ -1,5 +1,11 @@
-/* registry.c - the table of analyses, auto-detection and the shared table writer (see
- * include/hsweep/analysis.h). Adding an analysis: its file, plus its name on the two lines below. */
+/* registry.c - the table of analyses, auto-detection and the shared table writer (see "the
+ * registry of analyses" in include/hsweep/analysis.h).
+ *
+ * An analysis is one file in src/analysis/ defining a `const hs_analysis hs_analysis_NAME`, and
+ * its name on the ANALYSES line below (its declaration and its table entry come from it). "auto"
+ * asks applies() in this order and runs the first that says yes, so the most specific analyses
+ * come first and equisep, which applies to any file, is the fallback.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,13 +14,12 @@
 #include "hsweep/reader.h"
 #include "internal.h"
 
-extern const hs_analysis hs_analysis_srhm, hs_analysis_dynamics, hs_analysis_equisep, hs_analysis_finals;
+#define DECLARE(name) extern const hs_analysis hs_analysis_##name;
+#define ENTRY(name) &hs_analysis_##name,
+#define ANALYSES(X) X(srhm) X(dynamics) X(equisep) X(finals)
 
-/* "auto" asks applies() in this order: the first that says yes runs, so the most specific
- * analyses come first and equisep, which applies to any file, is the fallback. */
-static const hs_analysis *const table[] = {&hs_analysis_srhm, &hs_analysis_dynamics, &hs_analysis_equisep,
-                                           &hs_analysis_finals};
-
+ANALYSES(DECLARE)
+static const hs_analysis *const table[] = {ANALYSES(ENTRY)};
 #define N_ANALYSES (sizeof table / sizeof table[0])
 
 size_t hs_analysis_count(void) { return N_ANALYSES; }
@@ -58,6 +63,7 @@ hs_code hs_analyze_run(MPI_Comm comm, const char *kind, const hs_analyze_opts *o
     return a->run(comm, o, summary, table_md, err);
 }
 
+/* The CLI's former dispatch, until it calls hs_analyze_run. */
 hs_code hs_analyze_detect(MPI_Comm comm, const char *path, hs_analysis_kind *kind, hs_error *err) {
     const hs_analysis *a = NULL;
     HS_TRY(err, hs_analysis_detect(comm, path, &a, err));

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "hsweep/analysis.h"
+#include "hsweep/data.h"
 #include "hsweep/metrics.h"
 #include "hsweep/reader.h"
 #include "hsweep/schema.h"
@@ -279,7 +280,8 @@ static hs_code resolve_runs(ctx *c, const unsigned char *fin, const double *eps,
         srun *u = &c->runs[r];
         u->cfg = -1, u->eps = eps[r], u->P = NAN;
         cfg_str(u, "data.kind", u->kind, sizeof u->kind);
-        u->hier = !strcmp(u->kind, "rhm") || !strcmp(u->kind, "srhm");
+        hs_rhm_opts rules;
+        u->hier = hs_data_rules(&(hs_data_opts){.kind = u->kind}, &rules); /* a grammar's data: rhm, srhm */
         int finished = fin[r];
         u->flag = !u->hier ? HS_SRHM_NOT_HIER : !finished ? HS_SRHM_UNFINISHED : isnan(eps[r]) ? HS_SRHM_NO_TEST : HS_SRHM_OK;
         if (!u->hier) continue;
