@@ -221,9 +221,9 @@ hs_code hs_analyze_srhm(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_srhm
  *     point hs_gated_fixed_point and their difference; final train (trained pathways) and test
  *     (untrained pathways) loss. Other data (gated_fmnist) gets HS_DYN_GATED_NO_THEORY and only
  *     the measured values.
- * Configurations: every varying /runs column except the seeds (seed, data.seed, data.rule_seed),
- * as equisep; means and standard deviations (ddof = 1) over the finite values of a configuration's
- * runs in that part.
+ * Configurations: every varying config column of the run table except the seeds (seed, data.seed,
+ * data.rule_seed), as equisep; means and standard deviations (ddof = 1) over the finite values of a
+ * configuration's runs in that part.
  *
  * Stored under /analysis/dynamics (rank 0, serial, after the collective read; replaced on
  * re-analysis). [R] per run, [C] per configuration, NaN where nothing applies:

@@ -34,7 +34,8 @@ void dyn_dln_run(const hs_train_config *c, const hs_train_layout *lay, int n_out
     int flag = 0;
     if (c->loss != HS_LOSS_MSE) flag |= HS_DYN_DLN_NOT_MSE;
     if (lay->steps_per_epoch != 1) flag |= HS_DYN_DLN_NOT_FULL_BATCH;
-    if (!hs_model_kind_is(c->arch, "mlp") || c->model.act != HS_ACT_IDENTITY || c->model.norm != HS_NORM_NONE || c->model.bias)
+    if (!hs_model_kind_is(c->arch, "mlp") || c->model.act != HS_ACT_IDENTITY || c->model.norm != HS_NORM_NONE ||
+        c->model.bias)
         flag |= HS_DYN_DLN_NOT_LINEAR;
     if (c->schedule.kind != HS_SCHED_STEP || c->schedule.n_drops || c->optim.kind != HS_OPT_SGD || c->weight_decay != 0)
         flag |= HS_DYN_DLN_NOT_PLAIN_SGD;
@@ -116,7 +117,8 @@ int dyn_stage_dln(ctx *x, hs_analysis_out *g, hs_str *csv, hs_str *md, hs_analyz
                                         "max_dev_rel", "t_half_sim", "t_half_theory"};
         for (size_t q = 0; q < N_DM; q++) w |= dyn_runs_strided(x, g, f[q], y->o_dm, k, N_DM, q);
         size_t d3[3] = {x->R, y->NsM, k};
-        dyn_gather_col(x->rows, x->R, y->stride, y->o_dth, y->NsM * k, x->buf), w |= dyn_f64(x, g, "theory", 3, d3, x->buf);
+        dyn_gather_col(x->rows, x->R, y->stride, y->o_dth, y->NsM * k, x->buf);
+        w |= dyn_f64(x, g, "theory", 3, d3, x->buf);
         w |= dyn_runs(x, g, "step", y->o_dstep, y->NsM, 1);
         w |= dyn_cfg_stats(x, g, "max_dev", y->o_dm, k, N_DM, DM_DEV, 1) |
              dyn_cfg_stats(x, g, "max_dev_rel", y->o_dm, k, N_DM, DM_DEV_REL, 0);

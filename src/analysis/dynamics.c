@@ -189,13 +189,14 @@ static void analyse_run(const layout *y, const block *b, size_t i, int finished,
     /* hierarchy */
     if (y->has_acc) {
         const double *acc = b->acc + i * y->NsH * y->V, *pt = b->acc_pt + i * y->NsH;
-        size_t nv = dyn_hier_levels(acc, pt, y->NsH, y->V, step, N, HS_DYN_ACC_THRESHOLD, HS_DYN_WINDOW, row + y->o_t90);
+        size_t nv =
+            dyn_hier_levels(acc, pt, y->NsH, y->V, step, N, HS_DYN_ACC_THRESHOLD, HS_DYN_WINDOW, row + y->o_t90);
         if (nv) {
             row[y->o_hier + H_HAS] = 1, row[y->o_hier + H_NLEV] = (double)nv;
             row[y->o_hier + H_COARSE] = dyn_coarse_first(row + y->o_t90, nv);
             if (y->has_gap)
-                dyn_hier_gaps(b->gap + i * y->NsG2 * y->reps * y->V, b->gap_pt + i * y->NsG2, y->NsG2, y->reps, y->V, step,
-                          N, HS_DYN_WINDOW, row + y->o_gap_step, row + y->o_gap_max, row + y->o_gap_final);
+                dyn_hier_gaps(b->gap + i * y->NsG2 * y->reps * y->V, b->gap_pt + i * y->NsG2, y->NsG2, y->reps, y->V,
+                              step, N, HS_DYN_WINDOW, row + y->o_gap_step, row + y->o_gap_max, row + y->o_gap_final);
         }
     }
     /* deep linear modes */
@@ -366,8 +367,8 @@ static void run_table(const ctx *x, const unsigned char *state, hs_str *csv) {
     for (size_t r = 0; r < x->R; r++) {
         const double *row = x->rows + r * y->stride;
         hs_str_printf(csv, "%zu,%d,%s,%d,%.10g,%.10g,%.10g,%.10g,%.10g", r, x->cfg[r],
-                      hs_run_state_to_string((hs_run_state)state[r]), (int)row[B_FLAG], row[B_TRAIN_LOSS], row[B_TEST_LOSS],
-                      row[B_INIT_SCALE], row[B_DECAY], row[B_LAST_STEP]);
+                      hs_run_state_to_string((hs_run_state)state[r]), (int)row[B_FLAG], row[B_TRAIN_LOSS],
+                      row[B_TEST_LOSS], row[B_INIT_SCALE], row[B_DECAY], row[B_LAST_STEP]);
         for (size_t l = 0; l < y->L; l++) hs_str_printf(csv, ",%.10g,%.10g", row[y->o_wc + l], row[y->o_nc + l]);
         for (size_t l = 0; l < y->V; l++) hs_str_printf(csv, ",%.10g", row[y->o_t90 + l]);
         hs_str_reset(&o);
@@ -416,7 +417,8 @@ hs_code hs_analyze_dynamics(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_
     /* ---- /analysis/dynamics: per run, per configuration, then one group per part */
     if ((rc = hs_analysis_out_open(o->path, "dynamics", &g, err)) != HS_OK) goto agree;
     int w = dyn_i32(&x, g, "config", x.R, x.cfg) | dyn_runs_i8(&x, g, "flag", B_FLAG);
-    w |= dyn_runs(&x, g, "final_train_loss", B_TRAIN_LOSS, 1, 0) | dyn_runs(&x, g, "final_test_loss", B_TEST_LOSS, 1, 0);
+    w |=
+        dyn_runs(&x, g, "final_train_loss", B_TRAIN_LOSS, 1, 0) | dyn_runs(&x, g, "final_test_loss", B_TEST_LOSS, 1, 0);
     w |= dyn_runs(&x, g, "init_scale", B_INIT_SCALE, 1, 0) | dyn_runs(&x, g, "weight_decay", B_DECAY, 1, 0);
     w |= dyn_runs(&x, g, "last_step", B_LAST_STEP, 1, 0);
     if (x.y.L)

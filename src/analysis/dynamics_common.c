@@ -200,7 +200,8 @@ int dyn_runs_i32(const ctx *x, hs_analysis_out *g, const char *name, size_t q) {
 }
 
 /* Per-config stats of values [n] (width-strided field f) under prefix: <p>_mean, <p>_std [C x n]. */
-int dyn_cfg_stats(const ctx *x, hs_analysis_out *g, const char *p, size_t q0, size_t n, size_t width, size_t f, int with_n) {
+int dyn_cfg_stats(const ctx *x, hs_analysis_out *g, const char *p, size_t q0, size_t n, size_t width, size_t f,
+                  int with_n) {
     double *mean = x->buf, *sd = x->buf + x->C * n;
     int *cnt = (int *)(x->buf + 2 * x->C * n);
     for (size_t c = 0; c < x->C; c++)
@@ -218,4 +219,3 @@ int dyn_cfg_stats(const ctx *x, hs_analysis_out *g, const char *p, size_t q0, si
         snprintf(name, sizeof name, "%s_n", p), w |= dyn_i32_nd(x, g, name, 2, d, cnt);
     return w;
 }
-

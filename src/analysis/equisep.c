@@ -116,7 +116,8 @@ static int read_and_fit(MPI_Comm comm, const char *path, runs_info *ri, double *
         snprintf(why, wlen, "%s: cannot read /layers/separation rows %zu..%zu", path, r0, r1);
         rc = -1;
     }
-    for (size_t i = 0; !rc && i < mine; i++) fit_run(D + i * NL, W + i * NL, ri->N, ri->L, ri->finished[r0 + i], fits + i * N_F);
+    for (size_t i = 0; !rc && i < mine; i++)
+        fit_run(D + i * NL, W + i * NL, ri->N, ri->L, ri->finished[r0 + i], fits + i * N_F);
     hs_reader_close(rd);
     free(D);
     free(W);
@@ -166,7 +167,7 @@ static int cmp_config(const void *x, const void *y) {
     return cmp_run(a->first, b->first);
 }
 
-/* ================================================================ rank 0: writing */
+/* ================================================================ rank 0: formatting */
 
 static void fmt_pm(char *b, size_t n, double m, double s, const char *f) {
     char x[24], y[24];
@@ -320,7 +321,8 @@ hs_code hs_analyze_equisep(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_s
     /* ---- tables: CSV (every key a column) and Markdown */
     hs_str csv = {0}, md = {0};
     for (size_t k = 0; k < no; k++) hs_str_printf(&csv, "%s,", cols[order[k]].name);
-    hs_str_printf(&csv, "n_runs,n_fitted,n_obey,rho_mean,rho_std,r_mean,r_std,half_life_mean,d_first_mean,d_last_mean\n");
+    hs_str_printf(&csv,
+                  "n_runs,n_fitted,n_obey,rho_mean,rho_std,r_mean,r_std,half_life_mean,d_first_mean,d_last_mean\n");
     hs_str_printf(&md, "|");
     for (size_t k = 0; k < no; k++) hs_str_printf(&md, " %s |", hs_an_short_name(cols[order[k]].name));
     hs_str_printf(&md, " runs | rho | r | obey (r <= %g) | half-life | D_0 | D_last |\n|", obey);

@@ -59,7 +59,8 @@ static hs_code read_finals(const hs_results_reader *rd, finals *f, hs_error *err
         hs_code rc = hs_reader_rows(rd, HS_READ_RECORDS, qs[q].record, 0, f->R, v, err);
         for (size_t r = 0; rc == HS_OK && r < f->R; r++)
             for (size_t t = 0; hs_reader_finished(rd, r) && t < d[1]; t++)
-                if (isfinite(v[r * d[1] + t])) f->last[r * NQ + q] = qs[q].one_minus ? 1 - v[r * d[1] + t] : v[r * d[1] + t];
+                if (isfinite(v[r * d[1] + t]))
+                    f->last[r * NQ + q] = qs[q].one_minus ? 1 - v[r * d[1] + t] : v[r * d[1] + t];
         free(v);
         HS_TRY(err, rc);
     }
@@ -109,7 +110,8 @@ static hs_code reduce(const hs_results_reader *rd, finals *f, hs_error *err) {
         }
         hs_str_reset(&l);
         for (size_t k = 0; k < f->ncols; k++)
-            hs_str_printf(&l, "%s%s=%s", k ? ", " : "", hs_an_short_name(f->cols[k].name), f->cols[k].text[f->first[c]]);
+            hs_str_printf(&l, "%s%s=%s", k ? ", " : "", hs_an_short_name(f->cols[k].name),
+                          f->cols[k].text[f->first[c]]);
         if (!(f->label[c] = strdup(l.buf ? l.buf : "all runs"))) rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
     }
     hs_str_free(&l);

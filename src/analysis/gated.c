@@ -108,14 +108,18 @@ int dyn_stage_gated(ctx *x, hs_analysis_out *g, hs_str *csv, hs_str *md, hs_anal
         w |= dyn_runs_i8(x, g, "has", y->o_gat + G_HAS) | dyn_runs_i32(x, g, "flag", y->o_gat + G_FLAG);
         w |= dyn_runs(x, g, "dt", y->o_gat + G_DT, 1, 0) | dyn_runs(x, g, "b0", y->o_gat + G_B0, 1, 0);
         w |= dyn_runs_i32(x, g, "modules", y->o_gat + G_M) | dyn_runs_i32(x, g, "active", y->o_gat + G_K);
-        w |= dyn_runs(x, g, "train_loss", y->o_gat + G_TRAIN, 1, 0) | dyn_runs(x, g, "test_loss", y->o_gat + G_TEST, 1, 0);
+        w |= dyn_runs(x, g, "train_loss", y->o_gat + G_TRAIN, 1, 0) |
+             dyn_runs(x, g, "test_loss", y->o_gat + G_TEST, 1, 0);
         static const char *const f[] = {"s",          "fixed_point", "final_h",  "diff",     "max_dev_h",
                                         "max_dev_in", "max_dev_out", "final_in", "final_out"};
         for (size_t q = 0; q < N_GM; q++) w |= dyn_runs_strided(x, g, f[q], y->o_gm, k, N_GM, q);
         size_t d3[3] = {x->R, y->NsS, k};
-        dyn_gather_col(x->rows, x->R, y->stride, y->o_gh, y->NsS * k, x->buf), w |= dyn_f64(x, g, "ode_h", 3, d3, x->buf);
-        dyn_gather_col(x->rows, x->R, y->stride, y->o_gin, y->NsS * k, x->buf), w |= dyn_f64(x, g, "ode_in", 3, d3, x->buf);
-        dyn_gather_col(x->rows, x->R, y->stride, y->o_gout, y->NsS * k, x->buf), w |= dyn_f64(x, g, "ode_out", 3, d3, x->buf);
+        dyn_gather_col(x->rows, x->R, y->stride, y->o_gh, y->NsS * k, x->buf);
+        w |= dyn_f64(x, g, "ode_h", 3, d3, x->buf);
+        dyn_gather_col(x->rows, x->R, y->stride, y->o_gin, y->NsS * k, x->buf);
+        w |= dyn_f64(x, g, "ode_in", 3, d3, x->buf);
+        dyn_gather_col(x->rows, x->R, y->stride, y->o_gout, y->NsS * k, x->buf);
+        w |= dyn_f64(x, g, "ode_out", 3, d3, x->buf);
         w |= dyn_runs(x, g, "epoch", y->o_gep, y->NsS, 1);
         w |= dyn_cfg_stats(x, g, "final_h", y->o_gm, k, N_GM, GM_FINAL, 1) |
              dyn_cfg_stats(x, g, "diff", y->o_gm, k, N_GM, GM_DIFF, 0);
@@ -158,9 +162,11 @@ int dyn_stage_gated(ctx *x, hs_analysis_out *g, hs_str *csv, hs_str *md, hs_anal
             dyn_cstat(x, c, q + GM_FP, &pm, &ps, &n), dyn_cstat(x, c, q + GM_DIFF, &dm, &ds, &n);
             dyn_cstat(x, c, q + GM_DEV_H, &hm, &hsd, &n);
             if (isnan(fm)) continue;
-            double hmax = dyn_cmax(x, c, q + GM_DEV_H), imax = dyn_cmax(x, c, q + GM_DEV_IN), omax = dyn_cmax(x, c, q + GM_DEV_OUT);
+            double hmax = dyn_cmax(x, c, q + GM_DEV_H), imax = dyn_cmax(x, c, q + GM_DEV_IN),
+                   omax = dyn_cmax(x, c, q + GM_DEV_OUT);
             char b0[48], b1[96], b2[48], b3[96], b4[96], b5[48], b6[48];
-            dyn_fmt_g(b0, sizeof b0, sm, "%.4f"), dyn_fmt_pm(b1, sizeof b1, fm, fs, "%.4f"), dyn_fmt_g(b2, sizeof b2, pm, "%.4f");
+            dyn_fmt_g(b0, sizeof b0, sm, "%.4f"), dyn_fmt_pm(b1, sizeof b1, fm, fs, "%.4f");
+            dyn_fmt_g(b2, sizeof b2, pm, "%.4f");
             dyn_fmt_pm(b3, sizeof b3, dm, ds, "%.2e"), dyn_fmt_pm(b4, sizeof b4, hm, hsd, "%.2e");
             dyn_fmt_g(b5, sizeof b5, imax, "%.2e"), dyn_fmt_g(b6, sizeof b6, omax, "%.2e");
             hs_str_printf(md, "| %s | %zu | %s | %s | %s | %s | %s | %s | %s | %zu | %s |\n", x->label[c], a, b0, b1,

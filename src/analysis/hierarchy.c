@@ -104,9 +104,12 @@ int dyn_stage_hier(ctx *x, hs_analysis_out *g, hs_str *csv, hs_str *md, hs_analy
     }
     if (!w && y->has_gap) {
         size_t d3[3] = {x->R, y->reps, V};
-        dyn_gather_col(x->rows, x->R, y->stride, y->o_gap_step, RV, x->buf), w |= dyn_f64(x, g, "gap_max_step", 3, d3, x->buf);
-        dyn_gather_col(x->rows, x->R, y->stride, y->o_gap_max, RV, x->buf), w |= dyn_f64(x, g, "gap_max", 3, d3, x->buf);
-        dyn_gather_col(x->rows, x->R, y->stride, y->o_gap_final, RV, x->buf), w |= dyn_f64(x, g, "gap_final", 3, d3, x->buf);
+        dyn_gather_col(x->rows, x->R, y->stride, y->o_gap_step, RV, x->buf);
+        w |= dyn_f64(x, g, "gap_max_step", 3, d3, x->buf);
+        dyn_gather_col(x->rows, x->R, y->stride, y->o_gap_max, RV, x->buf);
+        w |= dyn_f64(x, g, "gap_max", 3, d3, x->buf);
+        dyn_gather_col(x->rows, x->R, y->stride, y->o_gap_final, RV, x->buf);
+        w |= dyn_f64(x, g, "gap_final", 3, d3, x->buf);
         size_t c3[3] = {x->C, y->reps, V};
         double *m = x->buf, *sd = x->buf + x->C * RV;
         dyn_cstat_block(x, y->o_gap_final, RV, m, sd, NULL);

@@ -243,7 +243,8 @@ static void fit_or_nan(const double *x, const double *y, size_t n, sfit *f) {
     hs_line_fit lf;
     hs_error e = {0};
     f->n = (int)n, f->b = f->prefactor = f->r = NAN;
-    if (n >= 2 && hs_fit_line(x, y, n, &lf, &e) == HS_OK) f->b = lf.slope, f->prefactor = exp(lf.intercept), f->r = lf.r;
+    if (n >= 2 && hs_fit_line(x, y, n, &lf, &e) == HS_OK)
+        f->b = lf.slope, f->prefactor = exp(lf.intercept), f->r = lf.r;
 }
 
 /* ================================================================ the stage */
@@ -283,7 +284,10 @@ static hs_code resolve_runs(ctx *c, const unsigned char *fin, const double *eps,
         hs_rhm_opts rules;
         u->hier = hs_data_rules(&(hs_data_opts){.kind = u->kind}, &rules); /* a grammar's data: rhm, srhm */
         int finished = fin[r];
-        u->flag = !u->hier ? HS_SRHM_NOT_HIER : !finished ? HS_SRHM_UNFINISHED : isnan(eps[r]) ? HS_SRHM_NO_TEST : HS_SRHM_OK;
+        u->flag = !u->hier        ? HS_SRHM_NOT_HIER
+                  : !finished     ? HS_SRHM_UNFINISHED
+                  : isnan(eps[r]) ? HS_SRHM_NO_TEST
+                                  : HS_SRHM_OK;
         if (!u->hier) continue;
         s->hier++;
         s->finished += finished, s->unfinished += !finished, s->used += u->flag == HS_SRHM_OK;
@@ -324,7 +328,8 @@ static hs_code identities(ctx *c, hs_error *err) {
                 if (!g) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
                 c->names = g, cap *= 2;
             }
-            if (!(c->names[c->nnames++] = strdup(u->cc.pairs[i].key))) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
+            if (!(c->names[c->nnames++] = strdup(u->cc.pairs[i].key)))
+                return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
         }
     }
     if (!c->names) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
@@ -443,7 +448,8 @@ static hs_code configurations(ctx *c, double thr, hs_analyze_srhm_summary *s, hs
         /* the authors' way: the grid point nearest the threshold, within the tolerance */
         g->p_closest = g->eps_closest = NAN;
         for (size_t j = 0; j < np; j++)
-            if (isnan(g->eps_closest) || fabs(e[j] - thr) < fabs(g->eps_closest - thr)) g->eps_closest = e[j], g->p_closest = P[j];
+            if (isnan(g->eps_closest) || fabs(e[j] - thr) < fabs(g->eps_closest - thr))
+                g->eps_closest = e[j], g->p_closest = P[j];
         if (!(fabs(g->eps_closest - thr) <= HS_SRHM_CLOSEST_TOL + 1e-12)) g->p_closest = NAN;
         c->ncurve += np;
         /* per seed: the same crossing on each seed's own curve */

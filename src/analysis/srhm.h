@@ -65,7 +65,8 @@ static inline void srhm_unquote(const char *text, char *buf, size_t len) {
 }
 
 /* The keys configurations sort by first (then the other varying keys, by name). */
-static const char *const srhm_first_keys[] = {"model.arch", "data.v", "data.L", "data.s0", "data.s", "data.n_c", "data.m"};
+static const char *const srhm_first_keys[] = {"model.arch", "data.v",   "data.L", "data.s0",
+                                              "data.s",     "data.n_c", "data.m"};
 #define N_FIRST_KEYS (sizeof srhm_first_keys / sizeof srhm_first_keys[0])
 
 /* The canonical value of the varying key names[o] in run u (its default when u does not list it). */

@@ -41,7 +41,9 @@ hs_code srhm_labels(ctx *c, hs_error *err) {
         hs_code rc = HS_OK;
         if (vary[0]) rc = hs_str_printf(&l, "arch=%s", u->arch);
         for (int i = 0; i < 6 && rc == HS_OK; i++)
-            if (vary[i + 1]) rc = hs_str_printf(&l, "%s%s=%lld", l.len ? ", " : "", hs_an_short_name(srhm_first_keys[i + 1]), vals[i]);
+            if (vary[i + 1])
+                rc = hs_str_printf(&l, "%s%s=%lld", l.len ? ", " : "", hs_an_short_name(srhm_first_keys[i + 1]),
+                                   vals[i]);
         for (size_t o = 0; o < c->nother && rc == HS_OK; o++) {
             char v[256];
             srhm_unquote(srhm_value(c, u, o), v, sizeof v);
@@ -201,8 +203,8 @@ void srhm_tables(const ctx *c, double thr, const hs_analyze_srhm_summary *s, hs_
         if (isnan(g->l10_mean)) snprintf(l10, sizeof l10, "-");
         else if (isnan(g->l10_std)) snprintf(l10, sizeof l10, "%.3f", g->l10_mean);
         else snprintf(l10, sizeof l10, "%.3f +- %.3f", g->l10_mean, g->l10_std);
-        hs_str_printf(md, " %.4g | %d | %d | %s | %s | %s | %s (%d/%d) | %s |\n", g->X, g->n_p, g->n_seeds, ps, ratio, pc,
-                      l10, g->n_seeds_reached, g->n_seeds, reached_name(g->reached));
+        hs_str_printf(md, " %.4g | %d | %d | %s | %s | %s | %s (%d/%d) | %s |\n", g->X, g->n_p, g->n_seeds, ps, ratio,
+                      pc, l10, g->n_seeds_reached, g->n_seeds, reached_name(g->reached));
     }
     hs_str_printf(md, "\nP* = prefactor X^b (OLS of ln P* on ln X over the configurations that reach %g):\n\n"
                       "| arch | s | configs | b | prefactor | r |\n|---|---|---|---|---|---|\n", thr);
@@ -220,7 +222,8 @@ void srhm_tables(const ctx *c, double thr, const hs_analyze_srhm_summary *s, hs_
         char b[24], e[24], p[24], r[24];
         fmt_g(b, sizeof b, F->b, "%.3f"), fmt_g(e, sizeof e, F->expected, "%g");
         fmt_g(p, sizeof p, F->prefactor, "%.3g"), fmt_g(r, sizeof r, F->r, "%.4f");
-        hs_str_printf(md, "| %s | %d | %d | %d | %d | %s | %s | %s | %s |\n", F->arch, F->v, F->L, F->s, F->n, b, e, p, r);
+        hs_str_printf(md, "| %s | %d | %d | %d | %d | %s | %s | %s | %s |\n", F->arch, F->v, F->L, F->s, F->n, b, e, p,
+                      r);
     }
 }
 
