@@ -1,4 +1,4 @@
-"""dynamics_figure - the figures of the learning-dynamics analysis (issue 8).
+"""dynamics_figure - the figures of the learning-dynamics analysis.
 
     hsweep analyze --kind dynamics results.h5                   # writes /analysis/dynamics
     /usr/bin/python3 analysis/dynamics_figure.py results.h5 [--prefix PATH]

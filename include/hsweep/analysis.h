@@ -1,7 +1,79 @@
 /*
  * analysis.h - the analyze stage: from a results file to fits, tables and figure data.
  *
- *     mpirun -np 2 hsweep analyze results.h5        // or without mpirun
+ *     mpirun -np 2 hsweep analyze results.h5 [--kind auto|srhm|dynamics|equisep|finals]
+ *
+ * Every analysis is one entry of a registry (PETSc's XXXRegister pattern): a name, a line of
+ * documentation, `applies` (does this results file call for it?) and `run`. Each lives in its own
+ * file under src/analysis/ and is listed by one line of the table in src/analysis/registry.c;
+ * nothing else knows its name. Analyses read the file through the store's reader
+ * (hsweep/reader.h) and write their results back under /analysis/<name> with hs_aout_*.
+ *
+ *     hs_analyze_opts o = {.path = "results.h5"};
+ *     hs_str summary = {0}, table = {0};
+ *     HS_TRY(err, hs_analyze_run(MPI_COMM_WORLD, "auto", &o, &summary, &table, err)); // collective
+ *     // summary: "results.h5: 4 runs, 4 finished, 4 fitted, ...\n" (every rank);
+ *     // table: the Markdown the analysis wrote to results.<name>.md (rank 0);
+ *     // "auto" ran the first entry, in registry order, whose applies() said yes.
+ *
+ * Adding an analysis "foo": write src/analysis/foo.c holding
+ *
+ *     static hs_code foo_run(MPI_Comm comm, const hs_analyze_opts *o, hs_str *summary, hs_str *table,
+ *                            hs_error *err) { ... hs_reader_open, reduce, hs_analysis_out_open(o->path, "foo") ... }
+ *     const hs_analysis hs_analysis_foo = {"foo", "what it computes, in one line", NULL, foo_run};
+ *
+ * and add X(foo) to the ANALYSES line of registry.c (applies = NULL: only `--kind foo` runs it).
+ * src/analysis/finals.c is the smallest complete example.
+ *
+ * What each analysis computes and stores is documented below, one section per analysis.
+ */
+#ifndef HSWEEP_ANALYSIS_H
+#define HSWEEP_ANALYSIS_H
+
+#include <mpi.h>
+#include <stddef.h>
+
+#include "hsweep/status.h"
+#include "hsweep/util.h"
+
+struct hs_results_reader;
+
+typedef struct hs_analyze_opts {
+    const char *path;   /* the results file */
+    const char *prefix; /* tables go to <prefix>.<name>.csv / .md; NULL = path without .h5 */
+    double obey_r;      /* equisep: a run obeys the law when r <= obey_r; 0 = -0.99 */
+    double threshold;   /* srhm: P* is where the best test error crosses this; 0 = 0.10 */
+} hs_analyze_opts;
+
+/* ================================================================ the registry of analyses */
+
+typedef struct hs_analysis {
+    const char *name; /* --kind's value and the group /analysis/<name> */
+    const char *doc;  /* one line for `hsweep analyze --help` */
+    /* Non-zero when the file calls for this analysis (auto-detection; asked in registry order,
+     * on every rank, with the file open through rd). NULL: never picked by "auto". */
+    int (*applies)(const struct hs_results_reader *rd);
+    /* Collective over comm. summary (every rank) receives the lines the CLI prints, table (rank
+     * 0; may be NULL) the Markdown also written to <prefix>.<name>.md. */
+    hs_code (*run)(MPI_Comm comm, const hs_analyze_opts *o, hs_str *summary, hs_str *table, hs_error *err);
+} hs_analysis;
+
+size_t hs_analysis_count(void);
+const hs_analysis *hs_analysis_at(size_t i);         /* registry order; NULL past the end */
+const hs_analysis *hs_analysis_find(const char *name); /* NULL for a name not registered */
+/* "auto|srhm|dynamics|equisep|finals": --kind's choices, for help and messages. */
+const char *hs_analysis_choices(void);
+
+/* Collective: the first entry whose applies() says yes for the file at path (on every rank
+ * alike). Fails when the file is no results file or nothing applies. */
+hs_code hs_analysis_detect(MPI_Comm comm, const char *path, const hs_analysis **out, hs_error *err);
+
+/* Collective: run the analysis kind ("auto": hs_analysis_detect) on o->path. summary and table
+ * as hs_analysis.run; an unknown kind is HS_ERR_USAGE naming the choices. */
+hs_code hs_analyze_run(MPI_Comm comm, const char *kind, const hs_analyze_opts *o, hs_str *summary, hs_str *table,
+                       hs_error *err);
+
+/* ================================================================ equi-separation
  *
  *     hs_analyze_opts o = {.path = "results.h5", .obey_r = -0.99};
  *     hs_analyze_summary s;
@@ -25,25 +97,10 @@
  *     label (string [C]), n_runs, n_fitted, n_obey (int32 [C]), rho_mean, rho_std, r_mean, r_std,
  *     half_life_mean, d_first_mean, d_last_mean (float64 [C]); attribute obey_r.
  * Standard deviations use ddof = 1 (sample), NaN with one run.
- * Work is split by runs across ranks (each reads and fits its own block of rows).
- */
-#ifndef HSWEEP_ANALYSIS_H
-#define HSWEEP_ANALYSIS_H
-
-#include <mpi.h>
-#include <stddef.h>
-
-#include "hsweep/status.h"
-#include "hsweep/util.h"
+ * Work is split by runs across ranks (each reads and fits its own block of rows). */
 
 enum { HS_FIT_OK = 0, HS_FIT_UNFINISHED = 1, HS_FIT_NO_D = 2, HS_FIT_BAD_D = 3 };
 
-typedef struct hs_analyze_opts {
-    const char *path;   /* the results file */
-    const char *prefix; /* tables go to <prefix>.equisep.csv / .md; NULL = path without .h5 */
-    double obey_r;      /* a run obeys the law when r <= obey_r; 0 = -0.99 */
-    double threshold;   /* srhm: P* is where the best test error crosses this; 0 = 0.10 */
-} hs_analyze_opts;
 
 typedef struct hs_analyze_summary {
     size_t runs, finished, fitted, flagged, unfinished, configs, obey;
@@ -123,7 +180,7 @@ typedef struct hs_analyze_srhm_summary {
 hs_code hs_analyze_srhm(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_srhm_summary *s, hs_str *table,
                         hs_error *err);
 
-/* ================================================================ learning dynamics (issue 8)
+/* ================================================================ learning dynamics
  *
  *     hs_analyze_dynamics_summary s;
  *     HS_TRY(err, hs_analyze_dynamics(MPI_COMM_WORLD, &o, &s, &table, err));   // collective
@@ -131,7 +188,7 @@ hs_code hs_analyze_srhm(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_srhm
  *
  * How networks learn over time, laid beside theory (shared/reference/hierarchy.md and
  * linear-and-gated-networks.md). Every finished run (done or diverged) is reduced by the rank that
- * owns it; its typed config comes from /runs/config (schema defaults for keys not listed). Four
+ * owns it; its typed config comes from its canonical config (schema defaults for keys not listed). Four
  * parts, each for the runs that have its data (a part without runs writes nothing):
  *   - hierarchy (runs with series level_acc): per level l (0 = leaves, V-1 = coarsest) the first
  *     optimiser step (/records/step of the stored point) where the test accuracy, smoothed by a
@@ -164,9 +221,9 @@ hs_code hs_analyze_srhm(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_srhm
  *     point hs_gated_fixed_point and their difference; final train (trained pathways) and test
  *     (untrained pathways) loss. Other data (gated_fmnist) gets HS_DYN_GATED_NO_THEORY and only
  *     the measured values.
- * Configurations: every varying /runs column except the seeds (seed, data.seed, data.rule_seed),
- * as equisep; means and standard deviations (ddof = 1) over the finite values of a configuration's
- * runs in that part.
+ * Configurations: every varying config column of the run table except the seeds (seed, data.seed,
+ * data.rule_seed), as equisep; means and standard deviations (ddof = 1) over the finite values of a
+ * configuration's runs in that part.
  *
  * Stored under /analysis/dynamics (rank 0, serial, after the collective read; replaced on
  * re-analysis). [R] per run, [C] per configuration, NaN where nothing applies:
@@ -213,14 +270,23 @@ typedef struct hs_analyze_dynamics_summary {
 hs_code hs_analyze_dynamics(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_dynamics_summary *s, hs_str *table,
                             hs_error *err);
 
-/* ================================================================ which analysis */
+/* ================================================================ final losses and errors
+ *
+ * finals (any sweep; only by name, never auto-detected): per configuration (every varying
+ * config key but the seeds, as equisep), over its finished runs, the mean, standard deviation
+ * (ddof = 1), min and max of the final train loss, test loss, train error and test error (1 -
+ * the accuracy), each the value at the run's last record point that has one. Stored under
+ * /analysis/finals: config (int32 [R], every run's configuration), label (string [C]), n_runs,
+ * n_finished (int32 [C]), <quantity>_{mean,std,min,max} (float64 [C]) for train_loss,
+ * test_loss, train_err, test_err (NaN where no finished run recorded it).
+ * Tables <prefix>.finals.csv and .md, one row per configuration. */
+
+/* ================================================================ the CLI's former dispatch
+ * Kept until `hsweep analyze` calls hs_analyze_run: the detected analysis as an enum. */
 
 typedef enum hs_analysis_kind { HS_ANALYSIS_EQUISEP, HS_ANALYSIS_SRHM, HS_ANALYSIS_DYNAMICS } hs_analysis_kind;
 
-/* Collective: SRHM when any run of the file has data.kind rhm or srhm; else dynamics when the
- * file has a series of the dynamics analysis (/series/level_acc, mode_strength or
- * singular_values) or a run with data.kind hierarchy, partition, xor, gated_toy or gated_fmnist
- * or model.arch gated; else equi-separation. */
+/* Collective: hs_analysis_detect's answer as an hs_analysis_kind. */
 hs_code hs_analyze_detect(MPI_Comm comm, const char *path, hs_analysis_kind *kind, hs_error *err);
 
 #endif /* HSWEEP_ANALYSIS_H */

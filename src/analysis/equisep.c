@@ -1,20 +1,20 @@
 /* equisep.c - the equi-separation analysis of a results file (see include/hsweep/analysis.h).
  *
- * Two phases. Collective: every rank opens the file through MPI-IO, reads its own block of runs'
- * per-layer D and fits them; the fits are gathered on rank 0 and the file is closed by all.
- * Rank 0 alone: groups runs into configurations, aggregates over seeds, writes the group
- * /analysis/equisep back into the file (serial open, after the collective close) and the tables.
+ * Two phases. Collective: every rank opens the file through the store's reader, reads its own
+ * block of runs' per-layer D and fits them (rank 0 also reads the run table); the fits are
+ * gathered on rank 0 and the file is closed by all. Rank 0 alone: groups runs into
+ * configurations, aggregates over seeds, writes /analysis/equisep back into the file
+ * (hs_analysis_out, after the collective close) and the tables.
  * Nothing here aborts: errors are agreed on by all ranks so no rank waits in a collective. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "h5common.h"
-#include "hsweep/reader.h"
-#include "runtable.h"
 #include "hsweep/analysis.h"
 #include "hsweep/metrics.h"
+#include "hsweep/reader.h"
+#include "internal.h"
 
 enum { F_SLOPE, F_INTERCEPT, F_RHO, F_HALF, F_R, F_R2, F_DFIRST, F_DLAST, F_NLAYERS, F_FLAG, N_F };
 static const char *const fit_names[] = {"slope", "intercept", "rho", "half_life", "r", "r2", "d_first", "d_last"};
@@ -25,10 +25,10 @@ static const char *const fit_names[] = {"slope", "intercept", "rho", "half_life"
 /* Fit run row D[N x L] (record points x layers); W[N x L] is the run's weight_norm, recorded for
  * every layer the run has at every record point, which tells the run's layer count even where a
  * D is NaN (non-finite features). out has N_F values. */
-static void fit_run(const double *D, const double *W, size_t N, size_t L, int state, double *out) {
+static void fit_run(const double *D, const double *W, size_t N, size_t L, int finished, double *out) {
     for (int f = 0; f < N_F; f++) out[f] = NAN;
     out[F_NLAYERS] = 0;
-    if (state != HS_STATE_DONE && state != HS_STATE_DIVERGED) {
+    if (!finished) {
         out[F_FLAG] = HS_FIT_UNFINISHED;
         return;
     }
@@ -70,10 +70,13 @@ static void fit_run(const double *D, const double *W, size_t N, size_t L, int st
 
 typedef struct runs_info {
     size_t R, N, L;
-    unsigned char *state; /* [R] */
+    unsigned char *finished; /* [R] */
+    hs_an_column *cols;      /* rank 0: the run table */
+    size_t ncols;
 } runs_info;
 
-/* Every rank: read states and its block of D, fit it; rank 0 gets all fits in fits[R x N_F]. */
+/* Every rank: read states and its block of D, fit it; rank 0 gets all fits in fits[R x N_F] and
+ * the run table. */
 static int read_and_fit(MPI_Comm comm, const char *path, runs_info *ri, double **fits_out, char *why, size_t wlen) {
     int rank, nranks;
     MPI_Comm_rank(comm, &rank);
@@ -95,9 +98,11 @@ static int read_and_fit(MPI_Comm comm, const char *path, runs_info *ri, double *
         rc = -1;
     }
     ri->R = dims[0], ri->N = dims[1], ri->L = dims[2];
-    ri->state = calloc(ri->R + 1, 1);
-    if (!rc && !ri->state) snprintf(why, wlen, "out of memory"), rc = -1;
-    for (size_t r = 0; !rc && r < ri->R; r++) ri->state[r] = r < hs_reader_n_runs(rd) ? (unsigned char)hs_reader_state(rd, r) : 0;
+    ri->finished = calloc(ri->R + 1, 1);
+    if (!rc && !ri->finished) snprintf(why, wlen, "out of memory"), rc = -1;
+    for (size_t r = 0; !rc && r < ri->R; r++) ri->finished[r] = r < hs_reader_n_runs(rd) && hs_reader_finished(rd, r);
+    if (!rc && rank == 0 && hs_an_config_columns(rd, &ri->cols, &ri->ncols, &e) != HS_OK)
+        snprintf(why, wlen, "%s", e.msg), rc = -1;
     /* my block of runs */
     size_t R = ri->R, per = (R + (size_t)nranks - 1) / (size_t)nranks;
     size_t r0 = (size_t)rank * per < R ? (size_t)rank * per : R, r1 = r0 + per < R ? r0 + per : R;
@@ -111,7 +116,8 @@ static int read_and_fit(MPI_Comm comm, const char *path, runs_info *ri, double *
         snprintf(why, wlen, "%s: cannot read /layers/separation rows %zu..%zu", path, r0, r1);
         rc = -1;
     }
-    for (size_t i = 0; !rc && i < mine; i++) fit_run(D + i * NL, W + i * NL, ri->N, ri->L, ri->state[r0 + i], fits + i * N_F);
+    for (size_t i = 0; !rc && i < mine; i++)
+        fit_run(D + i * NL, W + i * NL, ri->N, ri->L, ri->finished[r0 + i], fits + i * N_F);
     hs_reader_close(rd);
     free(D);
     free(W);
@@ -161,7 +167,7 @@ static int cmp_config(const void *x, const void *y) {
     return cmp_run(a->first, b->first);
 }
 
-/* ================================================================ rank 0: writing */
+/* ================================================================ rank 0: formatting */
 
 static void fmt_pm(char *b, size_t n, double m, double s, const char *f) {
     char x[24], y[24];
@@ -170,7 +176,7 @@ static void fmt_pm(char *b, size_t n, double m, double s, const char *f) {
     else snprintf(y, sizeof y, f, s), snprintf(b, n, "%s +- %s", x, y);
 }
 
-/* ================================================================ the stage */
+/* ================================================================ the analysis */
 
 hs_code hs_analyze_equisep(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_summary *s, hs_str *table,
                            hs_error *err) {
@@ -182,16 +188,20 @@ hs_code hs_analyze_equisep(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_s
     double *fits = NULL;
     char why[1024] = "";
     if (read_and_fit(comm, o->path, &ri, &fits, why, sizeof why) < 0) {
-        free(ri.state);
+        hs_an_columns_free(ri.cols, ri.ncols, ri.R);
+        free(ri.finished);
         return HS_FAIL(err, HS_ERR_VALUE, "%s", why);
     }
     hs_code rc = HS_OK;
-    if (rank != 0) {
-        free(ri.state);
-        goto agree;
-    }
-
     size_t R = ri.R;
+    hs_an_column *cols = ri.cols;
+    size_t ncols = ri.ncols;
+    config *cfgs = NULL;
+    size_t ncfg = 0;
+    int *run_cfg = NULL;
+    char **lab = NULL;
+    if (rank != 0) goto done;
+
     s->runs = R;
     for (size_t r = 0; r < R; r++) {
         int flag = (int)fits[r * N_F + F_FLAG];
@@ -203,22 +213,10 @@ hs_code hs_analyze_equisep(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_s
     }
 
     /* ---- configurations */
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    hid_t file = H5Fopen(o->path, H5F_ACC_RDWR, H5P_DEFAULT);
-    hid_t runs = file >= 0 ? H5Gopen2(file, "runs", H5P_DEFAULT) : -1;
-    hs_an_column *cols = NULL;
-    size_t ncols = 0;
-    config *cfgs = NULL;
-    size_t ncfg = 0;
-    int *run_cfg = calloc(R + 1, sizeof *run_cfg);
-    if (runs < 0 || !run_cfg) {
-        rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot open for writing the analysis", o->path);
-        goto done;
-    }
-    char bad[256];
-    if (hs_an_config_columns(runs, R, &cols, &ncols, bad, sizeof bad) < 0) {
-        rc = bad[0] ? HS_FAIL(err, HS_ERR_IO, "%s: cannot read /runs/%s", o->path, bad)
-                    : HS_FAIL(err, HS_ERR_NOMEM, "out of memory reading /runs");
+    run_cfg = calloc(R + 1, sizeof *run_cfg);
+    cfgs = calloc(R + 1, sizeof *cfgs);
+    if (!run_cfg || !cfgs) {
+        rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
         goto done;
     }
     /* sort order: dataset, arch, depth, optimiser first, then the rest by name */
@@ -236,8 +234,7 @@ hs_code hs_analyze_equisep(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_s
     g_cols = cols, g_ncols = no, g_order = order;
 
     /* group: a run joins the first configuration whose representative it equals */
-    cfgs = calloc(R + 1, sizeof *cfgs);
-    for (size_t r = 0; cfgs && r < R; r++) {
+    for (size_t r = 0; r < R; r++) {
         size_t c = 0;
         while (c < ncfg && cmp_run(cfgs[c].first, r) != 0) c++;
         if (c == ncfg) cfgs[ncfg++].first = r;
@@ -266,56 +263,44 @@ hs_code hs_analyze_equisep(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_s
     }
     free(tmp);
 
-    /* ---- write /analysis/equisep */
-    if (H5Lexists(file, "analysis", H5P_DEFAULT) <= 0) {
-        hid_t a = H5Gcreate2(file, "analysis", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-        if (a >= 0) H5Gclose(a);
-    } else if (H5Lexists(file, "analysis/equisep", H5P_DEFAULT) > 0) {
-        H5Ldelete(file, "analysis/equisep", H5P_DEFAULT); /* a re-analysis replaces the old one */
-    }
-    hid_t g = H5Gcreate2(file, "analysis/equisep", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    int w = g < 0;
-    double *col = malloc((R + ncfg + 1) * sizeof *col);
-    int *icol = malloc((R + ncfg + 1) * sizeof *icol);
-    signed char *flags = malloc(R + 1);
-    if (!col || !icol || !flags) w = 1;
-    for (int f = 0; !w && f < 8; f++) {
-        for (size_t r = 0; r < R; r++) col[r] = fits[r * N_F + f];
-        w |= hs_an_write_ds(g, fit_names[f], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, R, col);
-    }
-    for (size_t r = 0; !w && r < R; r++) icol[r] = (int)fits[r * N_F + F_NLAYERS], flags[r] = (signed char)fits[r * N_F + F_FLAG];
-    if (!w) w |= hs_an_write_ds(g, "n_layers", H5T_STD_I32LE, H5T_NATIVE_INT, R, icol);
-    if (!w) w |= hs_an_write_ds(g, "flag", H5T_STD_I8LE, H5T_NATIVE_SCHAR, R, flags);
-    for (size_t r = 0; !w && r < R; r++) icol[r] = run_cfg[r];
-    if (!w) w |= hs_an_write_ds(g, "config", H5T_STD_I32LE, H5T_NATIVE_INT, R, icol);
-    /* per configuration */
+    /* ---- labels */
+    lab = calloc(ncfg + 1, sizeof *lab);
     hs_str labels = {0};
-    size_t lw = 1;
-    char **lab = calloc(ncfg + 1, sizeof *lab);
-    for (size_t c = 0; !w && lab && c < ncfg; c++) {
+    for (size_t c = 0; lab && c < ncfg; c++) {
         hs_str_reset(&labels);
         for (size_t k = 0; k < no; k++)
             hs_str_printf(&labels, "%s%s=%s", k ? ", " : "", hs_an_short_name(cols[order[k]].name),
                           cols[order[k]].text[cfgs[c].first]);
         lab[c] = strdup(labels.buf ? labels.buf : "all runs");
-        if (lab[c] && strlen(lab[c]) + 1 > lw) lw = strlen(lab[c]) + 1;
     }
     hs_str_free(&labels);
-    char *lb = calloc(ncfg + 1, lw);
-    for (size_t c = 0; lb && lab && c < ncfg; c++)
-        if (lab[c]) memcpy(lb + c * lw, lab[c], strlen(lab[c]));
-    if (!w && lb) {
-        hid_t t = hs_an_str_type(lw);
-        w |= hs_an_write_ds(g, "label", t, t, ncfg, lb);
-        H5Tclose(t);
+
+    /* ---- write /analysis/equisep */
+    hs_analysis_out *g = NULL;
+    if ((rc = hs_analysis_out_open(o->path, "equisep", &g, err)) != HS_OK) goto done;
+    double *col = malloc((R + ncfg + 1) * sizeof *col);
+    int *icol = malloc((R + ncfg + 1) * sizeof *icol);
+    signed char *flags = malloc(R + 1);
+    int oom = !col || !icol || !flags || !lab;
+    for (int f = 0; !oom && f < 8; f++) {
+        for (size_t r = 0; r < R; r++) col[r] = fits[r * N_F + f];
+        hs_aout_f64(g, fit_names[f], 1, &R, col);
+    }
+    for (size_t r = 0; !oom && r < R; r++)
+        icol[r] = (int)fits[r * N_F + F_NLAYERS], flags[r] = (signed char)fits[r * N_F + F_FLAG];
+    if (!oom) {
+        hs_aout_i32(g, "n_layers", 1, &R, icol);
+        hs_aout_i8(g, "flag", R, flags);
+        hs_aout_i32(g, "config", 1, &R, run_cfg);
+        hs_aout_strs(g, "label", ncfg, (const char *const *)lab);
     }
 #define CFG_INT(field, name)                                                                                          \
     for (size_t c = 0; c < ncfg; c++) icol[c] = (int)cfgs[c].field;                                                   \
-    if (!w) w |= hs_an_write_ds(g, name, H5T_STD_I32LE, H5T_NATIVE_INT, ncfg, icol)
+    hs_aout_i32(g, name, 1, &ncfg, icol)
 #define CFG_DBL(field, name)                                                                                          \
     for (size_t c = 0; c < ncfg; c++) col[c] = cfgs[c].field;                                                         \
-    if (!w) w |= hs_an_write_ds(g, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, ncfg, col)
-    if (!w) {
+    hs_aout_f64(g, name, 1, &ncfg, col)
+    if (!oom) {
         CFG_INT(n_runs, "n_runs");
         CFG_INT(n_fitted, "n_fitted");
         CFG_INT(n_obey, "n_obey");
@@ -326,27 +311,18 @@ hs_code hs_analyze_equisep(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_s
         CFG_DBL(half_mean, "half_life_mean");
         CFG_DBL(dfirst_mean, "d_first_mean");
         CFG_DBL(dlast_mean, "d_last_mean");
+        hs_aout_attr(g, "", "obey_r", obey);
     }
-    if (!w) {
-        hid_t sp = H5Screate(H5S_SCALAR);
-        hid_t a = H5Acreate2(g, "obey_r", H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
-        w |= a < 0 || H5Awrite(a, H5T_NATIVE_DOUBLE, &obey) < 0;
-        if (a >= 0) H5Aclose(a);
-        H5Sclose(sp);
-    }
-    if (g >= 0) H5Gclose(g);
-    free(col), free(icol), free(flags), free(lb);
-    if (w) {
-        rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot write /analysis/equisep", o->path);
-        for (size_t c = 0; lab && c < ncfg; c++) free(lab[c]);
-        free(lab);
-        goto done;
-    }
+#undef CFG_INT
+#undef CFG_DBL
+    free(col), free(icol), free(flags);
+    if ((rc = hs_analysis_out_close(g, oom ? HS_ERR_NOMEM : HS_OK, err)) != HS_OK) goto done;
 
     /* ---- tables: CSV (every key a column) and Markdown */
     hs_str csv = {0}, md = {0};
     for (size_t k = 0; k < no; k++) hs_str_printf(&csv, "%s,", cols[order[k]].name);
-    hs_str_printf(&csv, "n_runs,n_fitted,n_obey,rho_mean,rho_std,r_mean,r_std,half_life_mean,d_first_mean,d_last_mean\n");
+    hs_str_printf(&csv,
+                  "n_runs,n_fitted,n_obey,rho_mean,rho_std,r_mean,r_std,half_life_mean,d_first_mean,d_last_mean\n");
     hs_str_printf(&md, "|");
     for (size_t k = 0; k < no; k++) hs_str_printf(&md, " %s |", hs_an_short_name(cols[order[k]].name));
     hs_str_printf(&md, " runs | rho | r | obey (r <= %g) | half-life | D_0 | D_last |\n|", obey);
@@ -368,18 +344,16 @@ hs_code hs_analyze_equisep(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_s
         hs_str_printf(&md, " %zu/%zu | %s | %s | %zu/%zu | %.2f | %.4g | %.4g |\n", q->n_fitted, q->n_runs, rho, rr,
                       q->n_obey, q->n_fitted, q->half_mean, q->dfirst_mean, q->dlast_mean);
     }
-    for (size_t c = 0; lab && c < ncfg; c++) free(lab[c]);
-    free(lab);
     rc = hs_an_write_tables(o, "equisep", &csv, &md, err);
     if (table && rc == HS_OK) hs_str_append(table, md.buf, md.len);
     hs_str_free(&csv), hs_str_free(&md);
 
 done:
+    for (size_t c = 0; lab && c < ncfg; c++) free(lab[c]);
+    free(lab);
     hs_an_columns_free(cols, ncols, R);
-    free(cfgs), free(run_cfg), free(fits), free(ri.state);
-    if (runs >= 0) H5Gclose(runs);
-    if (file >= 0) H5Fclose(file);
-agree:;
+    free(cfgs), free(run_cfg), free(fits), free(ri.finished);
+    g_cols = NULL, g_order = NULL, g_ncols = 0;
     /* rank 0's outcome is everyone's */
     int code = (int)rc;
     MPI_Bcast(&code, 1, MPI_INT, 0, comm);
@@ -391,3 +365,32 @@ agree:;
     s->unfinished = (size_t)sv[4], s->configs = (size_t)sv[5], s->obey = (size_t)sv[6];
     return rc;
 }
+
+/* ================================================================ the registry entry */
+
+/* The fallback: any results file gets the equi-separation analysis when nothing else applies. */
+static int equisep_applies(const hs_results_reader *rd) {
+    (void)rd;
+    return 1;
+}
+
+static hs_code equisep_run(MPI_Comm comm, const hs_analyze_opts *o, hs_str *summary, hs_str *table, hs_error *err) {
+    hs_analyze_summary s;
+    HS_TRY(err, hs_analyze_equisep(comm, o, &s, table, err));
+    hs_str_printf(summary,
+                  "%s: %zu runs, %zu finished, %zu fitted, %zu flagged (zero or non-finite D, or none recorded); "
+                  "%zu configurations; %zu of %zu fitted runs obey the law (r <= %g)\n",
+                  o->path, s.runs, s.finished, s.fitted, s.flagged, s.configs, s.obey, s.fitted,
+                  o->obey_r != 0 ? o->obey_r : -0.99);
+    if (s.unfinished)
+        hs_str_printf(summary, "%zu runs are not finished (pending, running or failed): analysed the finished ones\n",
+                      s.unfinished);
+    return HS_OK;
+}
+
+const hs_analysis hs_analysis_equisep = {
+    .name = "equisep",
+    .doc = "equi-separation: OLS of ln D_l on l per run (/layers/separation), rho and r per configuration",
+    .applies = equisep_applies,
+    .run = equisep_run,
+};

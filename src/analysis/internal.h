@@ -1,0 +1,33 @@
+/* internal.h - what the analyses under src/analysis/ share (private): the table writer, short key
+ * names, and the run table grouped into configurations (runtable.h). No HDF5 here: analyses read
+ * through hsweep/reader.h and write /analysis/<name> with its hs_aout_* calls. */
+#ifndef HSWEEP_ANALYSIS_INTERNAL_H
+#define HSWEEP_ANALYSIS_INTERNAL_H
+
+#include <string.h>
+
+#include "hsweep/analysis.h"
+#include "hsweep/util.h"
+#include "runtable.h"
+
+/* Write the tables of one analysis: <prefix>.<kind>.csv and .md, where prefix is o->prefix or the
+ * results path without ".h5" (registry.c). */
+hs_code hs_an_write_tables(const hs_analyze_opts *o, const char *kind, const hs_str *csv, const hs_str *md,
+                           hs_error *err);
+
+/* "model.depth" -> "depth", for table headers and labels */
+static inline const char *hs_an_short_name(const char *key) {
+    const char *dot = strrchr(key, '.');
+    return dot ? dot + 1 : key;
+}
+
+/* The block of runs [*r0, *r1) of rank of nranks: the same split on every rank, so a gather needs
+ * no exchange. Returns the block size per rank. */
+static inline size_t hs_an_block(size_t R, int rank, int nranks, size_t *r0, size_t *r1) {
+    size_t per = (R + (size_t)nranks - 1) / (size_t)nranks;
+    *r0 = (size_t)rank * per < R ? (size_t)rank * per : R;
+    *r1 = *r0 + per < R ? *r0 + per : R;
+    return per;
+}
+
+#endif

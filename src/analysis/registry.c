@@ -1,0 +1,98 @@
+/* registry.c - the table of analyses, auto-detection and the shared table writer (see "the
+ * registry of analyses" in include/hsweep/analysis.h).
+ *
+ * An analysis is one file in src/analysis/ defining a `const hs_analysis hs_analysis_NAME`, and
+ * its name on the ANALYSES line below (its declaration and its table entry come from it). "auto"
+ * asks applies() in this order and runs the first that says yes, so the most specific analyses
+ * come first and equisep, which applies to any file, is the fallback.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hsweep/analysis.h"
+#include "hsweep/reader.h"
+#include "internal.h"
+
+#define DECLARE(name) extern const hs_analysis hs_analysis_##name;
+#define ENTRY(name) &hs_analysis_##name,
+#define ANALYSES(X) X(srhm) X(dynamics) X(equisep) X(finals)
+
+ANALYSES(DECLARE)
+static const hs_analysis *const table[] = {ANALYSES(ENTRY)};
+#define N_ANALYSES (sizeof table / sizeof table[0])
+
+size_t hs_analysis_count(void) { return N_ANALYSES; }
+
+const hs_analysis *hs_analysis_at(size_t i) { return i < N_ANALYSES ? table[i] : NULL; }
+
+const hs_analysis *hs_analysis_find(const char *name) {
+    for (size_t i = 0; name && i < N_ANALYSES; i++)
+        if (!strcmp(table[i]->name, name)) return table[i];
+    return NULL;
+}
+
+const char *hs_analysis_choices(void) {
+    static char buf[256];
+    if (!buf[0]) {
+        size_t n = (size_t)snprintf(buf, sizeof buf, "auto");
+        for (size_t i = 0; i < N_ANALYSES && n < sizeof buf; i++)
+            n += (size_t)snprintf(buf + n, sizeof buf - n, "|%s", table[i]->name);
+    }
+    return buf;
+}
+
+hs_code hs_analysis_detect(MPI_Comm comm, const char *path, const hs_analysis **out, hs_error *err) {
+    *out = NULL;
+    hs_results_reader *rd = NULL;
+    HS_TRY(err, hs_reader_open(comm, path, &rd, err));
+    /* every rank holds the same configs and shapes, so every rank reaches the same answer */
+    for (size_t i = 0; i < N_ANALYSES && !*out; i++)
+        if (table[i]->applies && table[i]->applies(rd)) *out = table[i];
+    hs_reader_close(rd);
+    if (!*out) return HS_FAIL(err, HS_ERR_VALUE, "%s: no analysis applies to this file", path);
+    return HS_OK;
+}
+
+hs_code hs_analyze_run(MPI_Comm comm, const char *kind, const hs_analyze_opts *o, hs_str *summary, hs_str *table_md,
+                       hs_error *err) {
+    const hs_analysis *a = NULL;
+    if (!kind || !strcmp(kind, "auto")) HS_TRY(err, hs_analysis_detect(comm, o->path, &a, err));
+    else if (!(a = hs_analysis_find(kind)))
+        return HS_FAIL(err, HS_ERR_USAGE, "--kind must be one of %s, got '%s'", hs_analysis_choices(), kind);
+    return a->run(comm, o, summary, table_md, err);
+}
+
+/* The CLI's former dispatch, until it calls hs_analyze_run. */
+hs_code hs_analyze_detect(MPI_Comm comm, const char *path, hs_analysis_kind *kind, hs_error *err) {
+    const hs_analysis *a = NULL;
+    HS_TRY(err, hs_analysis_detect(comm, path, &a, err));
+    *kind = a == &hs_analysis_srhm ? HS_ANALYSIS_SRHM : a == &hs_analysis_dynamics ? HS_ANALYSIS_DYNAMICS
+                                                                                    : HS_ANALYSIS_EQUISEP;
+    return HS_OK;
+}
+
+hs_code hs_an_write_tables(const hs_analyze_opts *o, const char *kind, const hs_str *csv, const hs_str *md,
+                           hs_error *err) {
+    hs_str prefix = {0};
+    if (o->prefix) hs_str_printf(&prefix, "%s", o->prefix);
+    else {
+        size_t n = strlen(o->path);
+        if (n > 3 && !strcmp(o->path + n - 3, ".h5")) n -= 3;
+        hs_str_append(&prefix, o->path, n);
+    }
+    const char *ext[2] = {"csv", "md"};
+    const hs_str *body[2] = {csv, md};
+    hs_code rc = HS_OK;
+    for (int i = 0; i < 2 && rc == HS_OK; i++) {
+        hs_str p = {0};
+        hs_str_printf(&p, "%s.%s.%s", prefix.buf ? prefix.buf : "", kind, ext[i]);
+        FILE *fp = p.buf ? fopen(p.buf, "w") : NULL;
+        if (!fp || (body[i]->len && fwrite(body[i]->buf, 1, body[i]->len, fp) != body[i]->len))
+            rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot write the table", p.buf ? p.buf : "?");
+        if (fp && fclose(fp) != 0 && rc == HS_OK) rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot write the table", p.buf);
+        hs_str_free(&p);
+    }
+    hs_str_free(&prefix);
+    return rc;
+}

@@ -1,0 +1,82 @@
+/* srhm.h - the SRHM sample-complexity analysis' shared state (private to src/analysis/): srhm.c
+ * reads, groups and fits; srhm_output.c labels the configurations and writes /analysis/srhm and
+ * the tables. See include/hsweep/analysis.h for what is computed and stored.
+ *
+ *     ctx c = ...;                              // after identities, configurations, scaling_fits
+ *     srhm_labels(&c, err);                     // "arch=cnn, v=6, L=2, s0=1, lr=0.1"
+ *     srhm_write_group(path, &c, thr, err);     // /analysis/srhm
+ *     srhm_tables(&c, thr, &summary, &csv, &md);
+ */
+#ifndef HSWEEP_ANALYSIS_SRHM_H
+#define HSWEEP_ANALYSIS_SRHM_H
+
+#include <stddef.h>
+#include <string.h>
+
+#include "hsweep/analysis.h"
+#include "hsweep/reader.h"
+
+typedef struct srun {
+    hs_canon_config cc; /* the canonical config */
+    int hier, flag, cfg;
+    double eps, P;
+    char arch[32], kind[32];
+    long long v, n_c, m, s, L, s0; /* resolved: n_c, m never 0; s0 = 0 for the RHM */
+    char *ckey, *skey;             /* configuration and seed identities */
+} srun;
+
+typedef struct scfg {
+    size_t first; /* a representative run */
+    double X, p_star, p_closest, eps_closest, l10_mean, l10_std;
+    int reached, n_p, n_seeds, n_seeds_reached;
+} scfg;
+
+typedef struct sfit {
+    char arch[32];
+    int v, L, s, n;
+    double b, prefactor, r, expected;
+} sfit;
+
+typedef struct ctx {
+    size_t R;
+    srun *runs;
+    scfg *cfgs;
+    size_t ncfg;
+    char **names; /* union of keys in the rhm/srhm runs' configs */
+    size_t nnames;
+    hs_str *defs; /* default canon per key of names */
+    size_t nother; /* names[0 .. nother): the varying keys beyond arch, v, L, s0, s, n_c, m */
+    size_t *idx;
+    double *cP, *cmean, *csd, *scratch, *sP, *se;
+    int *cn, *ccfg;
+    size_t ncurve;
+    sfit *fits, *s0fits;
+    size_t nfits, ns0fits;
+    char **labels;
+} ctx;
+
+/* Strip the JSON quotes of a canonical string value (enum choices carry no escapes). */
+static inline void srhm_unquote(const char *text, char *buf, size_t len) {
+    size_t n = strlen(text);
+    if (n >= 2 && text[0] == '"' && text[n - 1] == '"') text++, n -= 2;
+    if (n >= len) n = len - 1;
+    memcpy(buf, text, n);
+    buf[n] = '\0';
+}
+
+/* The keys configurations sort by first (then the other varying keys, by name). */
+static const char *const srhm_first_keys[] = {"model.arch", "data.v",   "data.L", "data.s0",
+                                              "data.s",     "data.n_c", "data.m"};
+#define N_FIRST_KEYS (sizeof srhm_first_keys / sizeof srhm_first_keys[0])
+
+/* The canonical value of the varying key names[o] in run u (its default when u does not list it). */
+static inline const char *srhm_value(const ctx *c, const srun *u, size_t o) {
+    const char *v = hs_canon_get(&u->cc, c->names[o]);
+    return v ? v : c->defs[o].buf ? c->defs[o].buf : "";
+}
+
+hs_code srhm_labels(ctx *c, hs_error *err);
+hs_code srhm_write_group(const char *path, const ctx *c, double thr, hs_error *err);
+void srhm_tables(const ctx *c, double thr, const hs_analyze_srhm_summary *s, hs_str *csv, hs_str *md);
+
+#endif

@@ -1,0 +1,194 @@
+/* test_analysis.c - the registry of analyses (lookup, choices, auto-detection's precedence) and the
+ * finals analysis against hand-computed numbers, on small results files written by the store. Runs
+ * on one process (unit_analysis) and on two (mpi_analysis: rank 0 writes the files, every rank
+ * detects and analyses collectively; rank 0 alone holds the Markdown). */
+#include <hdf5.h>
+#include <math.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hsweep/analysis.h"
+#include "hsweep/store.h"
+#include "testing.h"
+
+static char g_dir[64], g_finals[128], g_srhm[128], g_dyn[128], g_route[128];
+
+#define NM 5
+static const char *const metrics[NM] = {"step", "train_loss", "test_loss", "train_acc", "test_acc"};
+
+/* A file of n runs with the given configs, a varying model.depth and seed; run r gets the records
+ * rec[r] [2 points x NM] when state[r] is not pending. */
+static void write_file(const char *path, size_t n, const char *const *configs, const long long *depth,
+                       const long long *seed, const double (*rec)[2 * NM], const hs_run_state *state) {
+    char ids[8][17];
+    const char *idp[8];
+    for (size_t r = 0; r < n; r++) snprintf(ids[r], sizeof ids[r], "%016zx", r + 1), idp[r] = ids[r];
+    hs_results_col cols[] = {{.name = "model.depth", .type = HS_COL_INT, .i = depth},
+                             {.name = "seed", .type = HS_COL_INT, .i = seed}};
+    hs_results_layout lay = {.n_runs = n, .ids = idp, .configs = configs, .cols = cols, .n_cols = 2, .n_records = 2,
+                             .metrics = metrics, .n_metrics = NM, .spec_text = "x: 1\n", .spec_path = "t.yaml",
+                             .plan_digest = "d", .hsweep_version = "t", .schema_version = 1};
+    hs_results *f = NULL;
+    hs_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(hs_results_create(MPI_COMM_SELF, path, &lay, &f, &err), HS_OK);
+    CU_ASSERT_EQUAL(hs_results_use_metrics(f, metrics, NM, NULL, 0, &err), HS_OK);
+    for (size_t r = 0; r < n; r++) {
+        if (state[r] == HS_STATE_PENDING) continue;
+        hs_results_row row = {.state = state[r], .error = ""};
+        CU_ASSERT_EQUAL(hs_results_write_run(f, r, &row, rec[r], NULL, &err), HS_OK);
+    }
+    CU_ASSERT_EQUAL(hs_results_close(f, &err), HS_OK);
+}
+
+static int g_rank;
+
+static void setup(void) {
+    MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
+    snprintf(g_dir, sizeof g_dir, "/tmp/hsweep-analysis-XXXXXX");
+    if (g_rank == 0) CU_ASSERT_PTR_NOT_NULL(mkdtemp(g_dir));
+    MPI_Bcast(g_dir, sizeof g_dir, MPI_CHAR, 0, MPI_COMM_WORLD);
+    snprintf(g_finals, sizeof g_finals, "%s/finals.h5", g_dir);
+    snprintf(g_srhm, sizeof g_srhm, "%s/srhm.h5", g_dir);
+    snprintf(g_dyn, sizeof g_dyn, "%s/dyn.h5", g_dir);
+    snprintf(g_route, sizeof g_route, "%s/route.h5", g_dir);
+    static const char *const cfm[] = {
+        "hsweep/1\ndata.kind=\"cfm\"\nmodel.depth=2\nseed=0\n", "hsweep/1\ndata.kind=\"cfm\"\nmodel.depth=2\nseed=1\n",
+        "hsweep/1\ndata.kind=\"cfm\"\nmodel.depth=2\nseed=2\n", "hsweep/1\ndata.kind=\"cfm\"\nmodel.depth=3\nseed=0\n",
+        "hsweep/1\ndata.kind=\"cfm\"\nmodel.depth=3\nseed=1\n"};
+    static const long long depth[] = {2, 2, 2, 3, 3}, seed[] = {0, 1, 2, 0, 1};
+    /* [point x (step, train_loss, test_loss, train_acc, test_acc)]; run 2's test loss is missing
+     * at its last point (its final test loss is the one before), run 4 never ran */
+    static const double rec[5][2 * NM] = {{0, 1.0, 1.2, 0.5, 0.4, 10, 0.2, 0.5, 0.9, 0.8},
+                                          {0, 1.0, 1.2, 0.5, 0.4, 10, 0.4, 0.7, 0.8, 0.7},
+                                          {0, 1.0, 1.1, 0.5, 0.4, 10, 0.3, NAN, 0.85, 0.75},
+                                          {0, 1.0, 1.2, 0.5, 0.4, 10, 0.1, 0.3, 1.0, 0.9},
+                                          {0}};
+    static const hs_run_state st[] = {HS_STATE_DONE, HS_STATE_DONE, HS_STATE_DIVERGED, HS_STATE_DONE,
+                                      HS_STATE_PENDING};
+    if (g_rank == 0) write_file(g_finals, 5, cfm, depth, seed, rec, st);
+    /* auto-detection: an srhm run wins over an xor run; an xor run alone calls for dynamics */
+    static const char *const mixed[] = {"hsweep/1\ndata.kind=\"xor\"\n", "hsweep/1\ndata.kind=\"srhm\"\n"};
+    if (g_rank == 0) {
+        write_file(g_srhm, 2, mixed, depth, seed, rec, st);
+        write_file(g_dyn, 1, mixed, depth, seed, rec, st);
+    }
+    /* a routing task calls for dynamics whatever net learns it */
+    static const char *const route[] = {"hsweep/1\ndata.kind=\"gated_fmnist\"\nmodel.arch=\"mlp\"\n"};
+    if (g_rank == 0) write_file(g_route, 1, route, depth, seed, rec, st);
+    MPI_Barrier(MPI_COMM_WORLD);
+}
+
+static void test_registry(void) {
+    CU_ASSERT(hs_analysis_count() >= 4);
+    for (size_t i = 0; i < hs_analysis_count(); i++) {
+        const hs_analysis *a = hs_analysis_at(i);
+        CU_ASSERT_PTR_EQUAL(hs_analysis_find(a->name), a);
+        CU_ASSERT(a->doc && a->doc[0] && a->run);
+        HS_ASSERT_CONTAINS(hs_analysis_choices(), a->name);
+    }
+    CU_ASSERT_PTR_NULL(hs_analysis_at(hs_analysis_count()));
+    CU_ASSERT_PTR_NULL(hs_analysis_find("nope"));
+    CU_ASSERT_PTR_NULL(hs_analysis_find("finals")->applies); /* by name only */
+    CU_ASSERT_STRING_EQUAL(hs_analysis_choices(), "auto|srhm|dynamics|equisep|finals");
+}
+
+static void test_detect(void) {
+    const hs_analysis *a = NULL;
+    hs_error err = {0};
+    CU_ASSERT_EQUAL(hs_analysis_detect(MPI_COMM_WORLD, g_finals, &a, &err), HS_OK);
+    CU_ASSERT_STRING_EQUAL(a->name, "equisep"); /* the fallback */
+    CU_ASSERT_EQUAL(hs_analysis_detect(MPI_COMM_WORLD, g_srhm, &a, &err), HS_OK);
+    CU_ASSERT_STRING_EQUAL(a->name, "srhm");
+    CU_ASSERT_EQUAL(hs_analysis_detect(MPI_COMM_WORLD, g_dyn, &a, &err), HS_OK);
+    CU_ASSERT_STRING_EQUAL(a->name, "dynamics");
+    CU_ASSERT_EQUAL(hs_analysis_detect(MPI_COMM_WORLD, g_route, &a, &err), HS_OK);
+    CU_ASSERT_STRING_EQUAL(a->name, "dynamics");
+    hs_analysis_kind k;
+    CU_ASSERT_EQUAL(hs_analyze_detect(MPI_COMM_WORLD, g_srhm, &k, &err), HS_OK);
+    CU_ASSERT_EQUAL(k, HS_ANALYSIS_SRHM);
+    CU_ASSERT_EQUAL(hs_analysis_detect(MPI_COMM_WORLD, "/nonexistent/x.h5", &a, &err), HS_ERR_IO);
+    HS_ASSERT_CONTAINS(err.msg, "cannot open");
+    hs_str s = {0}, t = {0};
+    hs_analyze_opts o = {.path = g_finals};
+    CU_ASSERT_EQUAL(hs_analyze_run(MPI_COMM_WORLD, "nope", &o, &s, &t, &err), HS_ERR_USAGE);
+    HS_ASSERT_CONTAINS(err.msg, "auto|srhm|dynamics|equisep|finals");
+}
+
+/* /analysis/finals/<name> [n] as doubles. */
+static void read_ds(const char *name, double *v, size_t n) {
+    char p[128];
+    snprintf(p, sizeof p, "/analysis/finals/%s", name);
+    hid_t f = H5Fopen(g_finals, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t d = f >= 0 ? H5Dopen2(f, p, H5P_DEFAULT) : -1;
+    hid_t sp = d >= 0 ? H5Dget_space(d) : -1;
+    CU_ASSERT_FATAL(sp >= 0 && (size_t)H5Sget_simple_extent_npoints(sp) == n);
+    CU_ASSERT(H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0);
+    H5Sclose(sp), H5Dclose(d), H5Fclose(f);
+}
+
+#define NEAR(x, y) CU_ASSERT(fabs((x) - (y)) < 1e-12)
+
+static void test_finals(void) {
+    hs_analyze_opts o = {.path = g_finals};
+    hs_str summary = {0}, table = {0};
+    hs_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(hs_analyze_run(MPI_COMM_WORLD, "finals", &o, &summary, &table, &err), HS_OK);
+    char want[256];
+    snprintf(want, sizeof want, "%s: final losses and errors of 5 runs (4 finished) in 2 configurations\n", g_finals);
+    CU_ASSERT_STRING_EQUAL(summary.buf, want); /* every rank */
+    if (g_rank == 0) {
+        HS_ASSERT_CONTAINS(table.buf, "| depth | runs | train loss | test loss | train error | test error |");
+        HS_ASSERT_CONTAINS(table.buf, "| 2 | 3/3 | 0.3 +- 0.1 [0.2, 0.4] |");
+        HS_ASSERT_CONTAINS(table.buf, "| 3 | 1/2 | 0.1 | 0.3 |");
+    } else {
+        CU_ASSERT_EQUAL(table.len, 0);
+    }
+    double cfg[5], n[2], nf[2], m[2], s[2], lo[2], hi[2];
+    read_ds("config", cfg, 5), read_ds("n_runs", n, 2), read_ds("n_finished", nf, 2);
+    CU_ASSERT(cfg[0] == 0 && cfg[1] == 0 && cfg[2] == 0 && cfg[3] == 1 && cfg[4] == 1); /* seeds do not split */
+    CU_ASSERT(n[0] == 3 && n[1] == 2 && nf[0] == 3 && nf[1] == 1);
+    read_ds("train_loss_mean", m, 2), read_ds("train_loss_std", s, 2);
+    read_ds("train_loss_min", lo, 2), read_ds("train_loss_max", hi, 2);
+    NEAR(m[0], 0.3); NEAR(s[0], 0.1); NEAR(lo[0], 0.2); NEAR(hi[0], 0.4);
+    NEAR(m[1], 0.1); CU_ASSERT(isnan(s[1])); NEAR(lo[1], 0.1); NEAR(hi[1], 0.1); /* one run: std NaN */
+    /* test loss {0.5, 0.7, 1.1}: run 2's last recorded value is at point 0 */
+    read_ds("test_loss_mean", m, 2), read_ds("test_loss_std", s, 2), read_ds("test_loss_max", hi, 2);
+    NEAR(m[0], 2.3 / 3); NEAR(s[0], sqrt((0.28 / 3) * 1.0)); NEAR(hi[0], 1.1);
+    /* errors = 1 - accuracy: train {0.1, 0.2, 0.15}, test {0.2, 0.3, 0.25} */
+    read_ds("train_err_mean", m, 2), read_ds("train_err_std", s, 2), read_ds("train_err_min", lo, 2);
+    NEAR(m[0], 0.15); NEAR(s[0], 0.05); NEAR(lo[0], 0.1); NEAR(m[1], 0.0);
+    read_ds("test_err_mean", m, 2), read_ds("test_err_max", hi, 2);
+    NEAR(m[0], 0.25); NEAR(hi[0], 0.3); NEAR(m[1], 0.1);
+    /* the tables beside the file; a second run replaces the group */
+    char csv[160];
+    snprintf(csv, sizeof csv, "%s/finals.finals.csv", g_dir);
+    CU_ASSERT_EQUAL(access(csv, R_OK), 0);
+    hs_str_reset(&summary);
+    CU_ASSERT_EQUAL(hs_analyze_run(MPI_COMM_WORLD, "finals", &o, &summary, NULL, &err), HS_OK);
+    hs_str_free(&summary), hs_str_free(&table);
+    MPI_Barrier(MPI_COMM_WORLD);
+    if (g_rank == 0) {
+        unlink(csv);
+        snprintf(csv, sizeof csv, "%s/finals.finals.md", g_dir);
+        unlink(csv);
+    }
+}
+
+int main(int argc, char **argv) {
+    MPI_Init(&argc, &argv);
+    static const hs_test tests[] = {
+        {"small results files written through the store", setup},
+        {"the registry: lookup by name, position and --kind's choices", test_registry},
+        {"auto-detection asks the entries in order: srhm, dynamics, then equisep", test_detect},
+        {"finals: per configuration mean, std, min and max of the final values", test_finals},
+        {NULL, NULL},
+    };
+    int rc = hs_test_main("analysis", tests);
+    MPI_Barrier(MPI_COMM_WORLD);
+    if (g_rank == 0) unlink(g_finals), unlink(g_srhm), unlink(g_dyn), unlink(g_route), rmdir(g_dir);
+    MPI_Finalize();
+    return rc;
+}
