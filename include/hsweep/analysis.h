@@ -281,12 +281,4 @@ hs_code hs_analyze_dynamics(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_
  * test_loss, train_err, test_err (NaN where no finished run recorded it).
  * Tables <prefix>.finals.csv and .md, one row per configuration. */
 
-/* ================================================================ the CLI's former dispatch
- * Kept until `hsweep analyze` calls hs_analyze_run: the detected analysis as an enum. */
-
-typedef enum hs_analysis_kind { HS_ANALYSIS_EQUISEP, HS_ANALYSIS_SRHM, HS_ANALYSIS_DYNAMICS } hs_analysis_kind;
-
-/* Collective: hs_analysis_detect's answer as an hs_analysis_kind. */
-hs_code hs_analyze_detect(MPI_Comm comm, const char *path, hs_analysis_kind *kind, hs_error *err);
-
 #endif /* HSWEEP_ANALYSIS_H */

@@ -63,15 +63,6 @@ hs_code hs_analyze_run(MPI_Comm comm, const char *kind, const hs_analyze_opts *o
     return a->run(comm, o, summary, table_md, err);
 }
 
-/* The CLI's former dispatch, until it calls hs_analyze_run. */
-hs_code hs_analyze_detect(MPI_Comm comm, const char *path, hs_analysis_kind *kind, hs_error *err) {
-    const hs_analysis *a = NULL;
-    HS_TRY(err, hs_analysis_detect(comm, path, &a, err));
-    *kind = a == &hs_analysis_srhm ? HS_ANALYSIS_SRHM : a == &hs_analysis_dynamics ? HS_ANALYSIS_DYNAMICS
-                                                                                    : HS_ANALYSIS_EQUISEP;
-    return HS_OK;
-}
-
 hs_code hs_an_write_tables(const hs_analyze_opts *o, const char *kind, const hs_str *csv, const hs_str *md,
                            hs_error *err) {
     hs_str prefix = {0};

@@ -44,7 +44,7 @@ int cli_next_option(const cli_command *cmd, int argc, char **argv, const char *s
     if (c == CLI_ARG) return c;
     if (c == ':') {
         fprintf(stderr, "hsweep %s: option '%s' needs a value\n%s", cmd->name, typed_option(argc, argv, -1, opts),
-                cmd->usage);
+                cli_usage(cmd));
         return '?';
     }
     if (c == '?') {
@@ -54,7 +54,7 @@ int cli_next_option(const cli_command *cmd, int argc, char **argv, const char *s
          * taken); "--quiet=1" (a value to a switch) and unknown long names by what was typed. */
         int long_value = el[0] == '-' && el[1] == '-' && strchr(el, '=');
         fprintf(stderr, "hsweep %s: unknown option '%s'\n%s", cmd->name, optopt && !long_value ? shortname : el,
-                cmd->usage);
+                cli_usage(cmd));
         return '?';
     }
     if (idx >= 0) {
@@ -64,20 +64,22 @@ int cli_next_option(const cli_command *cmd, int argc, char **argv, const char *s
         size_t n = strlen(opts[idx].name);
         if (strncmp(el, "--", 2) != 0 || strncmp(el + 2, opts[idx].name, n) != 0 || (el[2 + n] && el[2 + n] != '=')) {
             size_t len = strcspn(el, "=");
-            fprintf(stderr, "hsweep %s: unknown option '%.*s'\n%s", cmd->name, (int)len, el, cmd->usage);
+            fprintf(stderr, "hsweep %s: unknown option '%.*s'\n%s", cmd->name, (int)len, el, cli_usage(cmd));
             return '?';
         }
     }
     return c;
 }
 
+const char *cli_usage(const cli_command *cmd) { return cmd->usage_of ? cmd->usage_of() : cmd->usage; }
+
 int cli_help(const cli_command *cmd) {
-    fputs(cmd->usage, stdout);
+    fputs(cli_usage(cmd), stdout);
     return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
 }
 
 int cli_unexpected(const cli_command *cmd, const char *arg) {
-    fprintf(stderr, "hsweep %s: unexpected argument '%s'\n%s", cmd->name, arg, cmd->usage);
+    fprintf(stderr, "hsweep %s: unexpected argument '%s'\n%s", cmd->name, arg, cli_usage(cmd));
     return EXIT_USAGE;
 }
 
@@ -91,7 +93,7 @@ int cli_take_spec(const cli_command *cmd, const char *arg, const char **spec) {
 }
 
 int cli_missing_spec(const cli_command *cmd) {
-    fprintf(stderr, "hsweep %s: missing the spec file\n%s", cmd->name, cmd->usage);
+    fprintf(stderr, "hsweep %s: missing the spec file\n%s", cmd->name, cli_usage(cmd));
     return EXIT_USAGE;
 }
 

@@ -51,7 +51,13 @@ struct cli_command {
     const char *usage;   /* `hsweep NAME --help`: starts with "usage: hsweep NAME ..." */
     cli_mpi mpi;
     void (*before_mpi)(void); /* optional: runs before MPI_Init (run's signal handlers) */
+    /* optional, instead of usage: a usage built when asked, from a registry (analyze lists the
+     * analyses the build has) */
+    const char *(*usage_of)(void);
 };
+
+/* The command's usage text: usage_of() when set, else usage. */
+const char *cli_usage(const cli_command *cmd);
 
 /* Non-zero once MPI_Init has run (set by main). */
 extern int cli_have_mpi;
@@ -112,7 +118,8 @@ int cmd_status(const cli_command *cmd, int argc, char **argv);
 int cmd_analyze(const cli_command *cmd, int argc, char **argv);
 int cmd_keys(const cli_command *cmd, int argc, char **argv);
 int cmd_version(const cli_command *cmd, int argc, char **argv);
-extern const char cmd_plan_usage[], cmd_train_usage[], cmd_run_usage[], cmd_status_usage[], cmd_analyze_usage[],
-    cmd_keys_usage[], cmd_version_usage[];
+extern const char cmd_plan_usage[], cmd_train_usage[], cmd_run_usage[], cmd_status_usage[], cmd_keys_usage[],
+    cmd_version_usage[];
+const char *cmd_analyze_usage(void); /* lists the analysis registry */
 
 #endif

@@ -9,25 +9,33 @@
 #include "hsweep/analysis.h"
 #include "hsweep/lock.h"
 
-const char cmd_analyze_usage[] =
-    "usage: hsweep analyze FILE [--kind auto|equisep|srhm|dynamics] [--prefix P] [--obey-r R] [--threshold T]\n"
-    "\n"
-    "Analyse a results file (also under mpirun), writing back into FILE and tables beside it:\n"
-    "equi-separation (per-run fits of ln D_l on l, statistics over seeds; /analysis/equisep,\n"
-    ".equisep.csv/.md) or, for rhm/srhm sweeps, sample complexity (best test error vs P, P* and its\n"
-    "fits against theory; /analysis/srhm, .srhm.csv/.md) or, for learning-dynamics sweeps, the\n"
-    "dynamics analyses (per-level learning order, rich vs lazy, deep linear and gated nets against\n"
-    "their theory; /analysis/dynamics, .dynamics.csv/.md).\n"
-    "\n"
-    "options:\n"
-    "  --kind auto|equisep|srhm|dynamics\n"
-    "                           which analysis; auto (the default) picks srhm for rhm/srhm runs,\n"
-    "                           dynamics for hierarchy, partition, xor and gated runs or their series,\n"
-    "                           else equisep\n"
-    "  --prefix P               write the tables to P.<kind>.csv / .md instead\n"
-    "  --obey-r R               equisep: a run obeys the law when r <= R (default -0.99)\n"
-    "  --threshold T            srhm: P* is where the test error crosses T (default 0.1)\n"
-    "  -h, --help               this text\n";
+/* The usage lists the analyses this build registers, so a new analysis documents itself here. */
+const char *cmd_analyze_usage(void) {
+    static hs_str text;
+    if (text.buf) return text.buf;
+    hs_str_printf(&text,
+                  "usage: hsweep analyze FILE [--kind %s] [--prefix P] [--obey-r R] [--threshold T]\n"
+                  "\n"
+                  "Analyse a results file (also under mpirun), writing back into FILE under /analysis/<name> and\n"
+                  "tables beside it (FILE without .h5, then .<name>.csv and .<name>.md). The analyses:\n",
+                  hs_analysis_choices());
+    for (size_t i = 0; i < hs_analysis_count(); i++) {
+        const hs_analysis *a = hs_analysis_at(i);
+        hs_str_printf(&text, "  %-10s %s%s\n", a->name, a->doc, a->applies ? "" : " (only with --kind)");
+    }
+    hs_str_printf(&text,
+                  "\n"
+                  "options:\n"
+                  "  --kind NAME              which analysis; auto (the default) runs the first of the list above\n"
+                  "                           that the file calls for: srhm for rhm/srhm runs,\n"
+                  "                           dynamics for hierarchy, partition, xor and gated runs or their series,\n"
+                  "                           else equisep\n"
+                  "  --prefix P               write the tables to P.<name>.csv / .md instead\n"
+                  "  --obey-r R               equisep: a run obeys the law when r <= R (default -0.99)\n"
+                  "  --threshold T            srhm: P* is where the test error crosses T (default 0.1)\n"
+                  "  -h, --help               this text\n");
+    return text.buf ? text.buf : "usage: hsweep analyze FILE [options]\n";
+}
 
 int cmd_analyze(const cli_command *cmd, int argc, char **argv) {
     static const struct option opts[] = {{"prefix", required_argument, NULL, 'p'},
@@ -44,8 +52,8 @@ int cmd_analyze(const cli_command *cmd, int argc, char **argv) {
         case 'p': o.prefix = optarg; break;
         case 'k':
             kind = optarg;
-            if (strcmp(kind, "auto") && strcmp(kind, "equisep") && strcmp(kind, "srhm") && strcmp(kind, "dynamics")) {
-                fprintf(stderr, "hsweep analyze: --kind must be auto, equisep, srhm or dynamics, got '%s'\n", kind);
+            if (strcmp(kind, "auto") && !hs_analysis_find(kind)) {
+                fprintf(stderr, "hsweep analyze: --kind must be one of %s, got '%s'\n", hs_analysis_choices(), kind);
                 return EXIT_USAGE;
             }
             break;
@@ -83,7 +91,6 @@ int cmd_analyze(const cli_command *cmd, int argc, char **argv) {
     hs_error err = {0};
     hs_str table = {0};
     int rc = EXIT_OK;
-    hs_analysis_kind k = HS_ANALYSIS_EQUISEP;
     /* The analysis writes into the results file, so it is a writer: it takes the file's lock
      * and is refused while a sweep writes the file (two writers corrupt HDF5 for good). A lock
      * left by a dead writer is taken over (the analysis reads finished runs only). */
@@ -105,38 +112,10 @@ int cmd_analyze(const cli_command *cmd, int argc, char **argv) {
         if (rank == 0) cli_print_error(&err, 0, 1);
         return EXIT_FAIL;
     }
-    if (!strcmp(kind, "srhm")) k = HS_ANALYSIS_SRHM;
-    else if (!strcmp(kind, "dynamics")) k = HS_ANALYSIS_DYNAMICS;
-    else if (!strcmp(kind, "auto")) code = hs_analyze_detect(MPI_COMM_WORLD, o.path, &k, &err);
-    if (code == HS_OK && k == HS_ANALYSIS_DYNAMICS) {
-        hs_analyze_dynamics_summary s;
-        code = hs_analyze_dynamics(MPI_COMM_WORLD, &o, &s, &table, &err);
-        if (code == HS_OK && rank == 0)
-            printf("%s: learning dynamics of %zu runs (%zu analysed, %zu unfinished, %zu with an unreadable config): "
-                   "%zu configurations; hierarchy %zu runs (%zu coarse first), rich/lazy %zu, deep linear %zu, "
-                   "gated %zu\n",
-                   o.path, s.runs, s.analysed, s.unfinished, s.bad_config, s.configs, s.hier_runs, s.hier_coarse_first,
-                   s.richlazy_runs, s.dln_runs, s.gated_runs);
-    } else if (code == HS_OK && k == HS_ANALYSIS_SRHM) {
-        hs_analyze_srhm_summary s;
-        code = hs_analyze_srhm(MPI_COMM_WORLD, &o, &s, &table, &err);
-        if (code == HS_OK && rank == 0)
-            printf("%s: sample complexity of %zu rhm/srhm runs (%zu finished, %zu unfinished): %zu configurations, "
-                   "%zu reach test error %g\n",
-                   o.path, s.hier, s.finished, s.unfinished, s.configs, s.reached, s.threshold);
-    } else if (code == HS_OK) {
-        hs_analyze_summary s;
-        code = hs_analyze_equisep(MPI_COMM_WORLD, &o, &s, &table, &err);
-        if (code == HS_OK && rank == 0) {
-            printf("%s: %zu runs, %zu finished, %zu fitted, %zu flagged (zero or non-finite D, or none recorded); "
-                   "%zu configurations; %zu of %zu fitted runs obey the law (r <= %g)\n",
-                   o.path, s.runs, s.finished, s.fitted, s.flagged, s.configs, s.obey, s.fitted,
-                   o.obey_r != 0 ? o.obey_r : -0.99);
-            if (s.unfinished)
-                printf("%zu runs are not finished (pending, running or failed): analysed the finished ones\n",
-                       s.unfinished);
-        }
-    }
+    hs_str summary = {0};
+    code = hs_analyze_run(MPI_COMM_WORLD, kind, &o, &summary, &table, &err);
+    if (code == HS_OK && rank == 0 && summary.buf) fputs(summary.buf, stdout);
+    hs_str_free(&summary);
     if (code != HS_OK) {
         if (rank == 0) cli_print_error(&err, 0, 1);
         rc = EXIT_FAIL;

@@ -30,7 +30,7 @@ int cmd_status(const cli_command *cmd, int argc, char **argv) {
         }
     }
     if (n_paths != 1) {
-        fprintf(stderr, "hsweep status: expected one results file\n%s", cmd->usage);
+        fprintf(stderr, "hsweep status: expected one results file\n%s", cli_usage(cmd));
         return EXIT_USAGE;
     }
     hs_error err = {0};

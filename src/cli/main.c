@@ -13,21 +13,21 @@
 
 static const cli_command commands[] = {
     {"plan", "expand a sweep spec, check every run before any compute, list the runs (dry run)", cmd_plan,
-     cmd_plan_usage, CLI_MPI_IF_LAUNCHED, NULL},
+     cmd_plan_usage, CLI_MPI_IF_LAUNCHED, NULL, NULL},
     {"train", "train one run of a spec in this process and write its records to HDF5", cmd_train, cmd_train_usage,
-     CLI_MPI_NEVER, NULL},
+     CLI_MPI_NEVER, NULL, NULL},
     /* signals before MPI_Init: one that comes while the ranks start (a job cancelled at once)
      * must drain them, not kill them by its default action with a run marked running */
     {"run", "run every training of a sweep across the MPI ranks into one HDF5 file", cmd_run, cmd_run_usage,
-     CLI_MPI_ALWAYS, hs_sweep_install_signals},
+     CLI_MPI_ALWAYS, hs_sweep_install_signals, NULL},
     {"status", "summarise a results file (safe while it is written) and say what to do next", cmd_status,
-     cmd_status_usage, CLI_MPI_NEVER, NULL},
+     cmd_status_usage, CLI_MPI_NEVER, NULL, NULL},
     {"analyze", "analyse a results file (also under mpirun), writing back into it and tables beside it", cmd_analyze,
-     cmd_analyze_usage, CLI_MPI_ALWAYS, NULL},
+     NULL, CLI_MPI_ALWAYS, NULL, cmd_analyze_usage},
     {"keys", "list every config key with type, default, range and meaning", cmd_keys, cmd_keys_usage, CLI_MPI_NEVER,
-     NULL},
+     NULL, NULL},
     {"version", "print the version, the config schema version and the BLAS kernels in use", cmd_version,
-     cmd_version_usage, CLI_MPI_NEVER, NULL},
+     cmd_version_usage, CLI_MPI_NEVER, NULL, NULL},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 

@@ -106,9 +106,6 @@ static void test_detect(void) {
     CU_ASSERT_STRING_EQUAL(a->name, "dynamics");
     CU_ASSERT_EQUAL(hs_analysis_detect(MPI_COMM_WORLD, g_route, &a, &err), HS_OK);
     CU_ASSERT_STRING_EQUAL(a->name, "dynamics");
-    hs_analysis_kind k;
-    CU_ASSERT_EQUAL(hs_analyze_detect(MPI_COMM_WORLD, g_srhm, &k, &err), HS_OK);
-    CU_ASSERT_EQUAL(k, HS_ANALYSIS_SRHM);
     CU_ASSERT_EQUAL(hs_analysis_detect(MPI_COMM_WORLD, "/nonexistent/x.h5", &a, &err), HS_ERR_IO);
     HS_ASSERT_CONTAINS(err.msg, "cannot open");
     hs_str s = {0}, t = {0};
