@@ -29,6 +29,7 @@ void sched_layout_free(layout_store *s, size_t n_runs) {
 hs_code sched_layout_build(const hs_plan *p, const hs_spec *spec, const char *overrides, layout_store *s,
                             hs_error *err) {
     memset(s, 0, sizeof *s);
+    hs_code rc = HS_OK;
     size_t R = p->n_runs;
     s->ids = calloc(R ? R : 1, sizeof *s->ids);
     s->configs = calloc(R ? R : 1, sizeof *s->configs);
@@ -54,11 +55,7 @@ hs_code sched_layout_build(const hs_plan *p, const hs_spec *spec, const char *ov
     /* hs_train_layout_of is the one truth for what a run records, so the file is sized from the
      * same function the training fills (folded over the runs by train/) */
     hs_train_plan_layout pl;
-    hs_code lrc = hs_train_plan_layout_of(p, &pl, s->steps_total, err);
-    if (lrc != HS_OK) {
-        sched_layout_free(s, R);
-        return lrc;
-    }
+    HS_CHECK(err, rc, hs_train_plan_layout_of(p, &pl, s->steps_total, err), fail);
     size_t n_rec = pl.n_records, n_lay = pl.n_layers, n_ser = pl.n_series;
     for (size_t j = 0; j < n_ser; j++) {
         const hs_series_spec *t = &pl.series[j];
@@ -125,6 +122,8 @@ hs_code sched_layout_build(const hs_plan *p, const hs_spec *spec, const char *ov
                                .schema_version = HS_SCHEMA_VERSION};
     return HS_OK;
 nomem:
+    rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory building the results layout");
+fail:
     sched_layout_free(s, R);
-    return HS_FAIL(err, HS_ERR_NOMEM, "out of memory building the results layout");
+    return rc;
 }

@@ -82,6 +82,7 @@ hs_code sched_resume_map(sweep *S, const layout_store *P, size_t *n_new_out, siz
     id_row *idx = malloc((fr ? fr : 1) * sizeof *idx);
     unsigned char *in_plan = calloc(fr + pr + 1, 1);
     file_layout F = {0};
+    long long *plan_of = NULL; /* row -> plan run, -1 for orphans */
     hs_code rc = HS_OK;
     if (!idx || !in_plan) {
         rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
@@ -117,9 +118,8 @@ hs_code sched_resume_map(sweep *S, const layout_store *P, size_t *n_new_out, siz
     F.ids = calloc(R + 1, sizeof *F.ids), F.configs = calloc(R + 1, sizeof *F.configs);
     F.cols = calloc(C + 1, sizeof *F.cols), F.steps_total = calloc(R + 1, sizeof *F.steps_total);
     F.ci = calloc(C + 1, sizeof *F.ci), F.cf = calloc(C + 1, sizeof *F.cf), F.cs = calloc(C + 1, sizeof *F.cs);
-    long long *plan_of = malloc((R + 1) * sizeof *plan_of); /* row -> plan run, -1 for orphans */
+    plan_of = malloc((R + 1) * sizeof *plan_of);
     if (!F.ids || !F.configs || !F.cols || !F.steps_total || !F.ci || !F.cf || !F.cs || !plan_of) {
-        free(plan_of);
         rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
         goto out;
     }
@@ -133,7 +133,7 @@ hs_code sched_resume_map(sweep *S, const layout_store *P, size_t *n_new_out, siz
         F.configs[i] = r >= 0 ? P->configs[r] : hs_results_config(f, i) ? hs_results_config(f, i) : "";
         F.steps_total[i] = r >= 0 ? P->steps_total[r] : -1;
     }
-    for (size_t c = 0; c < C && rc == HS_OK; c++) {
+    for (size_t c = 0; c < C; c++) {
         const hs_results_col *pc = &P->L.cols[c];
         hs_results_col *fc = &F.cols[c];
         *fc = (hs_results_col){.name = pc->name, .type = pc->type};
@@ -143,7 +143,7 @@ hs_code sched_resume_map(sweep *S, const layout_store *P, size_t *n_new_out, siz
         else F.cs[c] = calloc(R + 1, sizeof **F.cs), fc->s = (const char *const *)F.cs[c];
         if (!F.ci[c] && !F.cf[c] && !F.cs[c]) {
             rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
-            break;
+            goto out;
         }
         for (size_t i = 0; i < R; i++) {
             long long r = plan_of[i];
@@ -153,20 +153,23 @@ hs_code sched_resume_map(sweep *S, const layout_store *P, size_t *n_new_out, siz
             else
                 orphan_value(hs_results_config(f, i), pc, k, F.ci[c] ? &F.ci[c][i] : NULL,
                              F.cf[c] ? &F.cf[c][i] : NULL, F.cs[c] ? &F.cs[c][i] : NULL);
-            if (F.cs[c] && !F.cs[c][i] && !(F.cs[c][i] = strdup(""))) rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
+            if (F.cs[c] && !F.cs[c][i] && !(F.cs[c][i] = strdup(""))) {
+                rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
+                goto out;
+            }
         }
     }
-    free(plan_of);
     F.L.ids = F.ids, F.L.configs = F.configs, F.L.cols = F.cols, F.L.steps_total = F.steps_total;
-    if (rc == HS_OK && hs_results_needs_grow(f, &F.L)) {
-        rc = hs_results_grow(S->comm, f, &F.L, err);
-        if (rc == HS_OK && S->rank == 0 && !o->quiet && n_new)
+    if (hs_results_needs_grow(f, &F.L)) {
+        HS_CHECK(err, rc, hs_results_grow(S->comm, f, &F.L, err), out);
+        if (S->rank == 0 && !o->quiet && n_new)
             fprintf(stderr, "[hsweep] %s: %zu new runs appended; the file now holds %zu runs\n", o->out_path, n_new,
                     hs_results_n_runs(f));
     }
-    if (rc == HS_OK) rc = hs_results_mark_plan(S->comm, f, in_plan, err);
+    HS_CHECK(err, rc, hs_results_mark_plan(S->comm, f, in_plan, err), out);
 out:
     file_layout_free(&F);
+    free(plan_of);
     free(idx);
     free(in_plan);
     return rc;
