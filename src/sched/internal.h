@@ -6,7 +6,8 @@
  *   resume.c    a resumed file's rows matched to the plan's runs by id; new runs appended
  *   dispatch.c  rank 0 hands out runs and accounts for them; the workers ask and report
  *   rank_run.c  one run on this rank through hs_run_one, into its row of the shared file
- *   solved.c    closed-form (kernel) runs, solved by all ranks together before the trainings
+ *   solved.c    closed-form (kernel) runs: hs_run_one with a collective solve in place of the
+ *               training, by all ranks together before the trainings are handed out
  *   progress.c  progress lines with an ETA on stderr, and the per-run lines of <out>.log
  *   signals.c   SIGINT/SIGTERM/SIGUSR1 set a flag that drains the sweep
  *

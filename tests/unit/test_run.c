@@ -1,6 +1,7 @@
 /* test_run.c - hs_run_one, the one path of a training: the same opts give the same result bit for
  * bit (with fresh data or the datasets kept from the previous call), the hooks see what is
- * stored, and a run that cannot start still reaches the store hook. */
+ * stored, a run that cannot start still reaches the store hook, and a solve hook takes the
+ * training's place. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,10 +129,59 @@ static void test_failed_start_is_stored(void) {
     hs_plan_free(plan);
 }
 
+/* A solve hook replaces the training, and is reached even when the data could not be loaded (a
+ * collective solve needs every process), with that outcome as ready. */
+typedef struct solving {
+    capture c; /* first: on_record sees a capture */
+    int calls;
+    hs_code ready;
+    int had_cfg;
+} solving;
+
+static hs_code solve(void *ctx, const hs_run_info *run, hs_code ready, hs_train_result *res, hs_error *err) {
+    solving *v = ctx;
+    v->calls++, v->ready = ready, v->had_cfg = run->cfg != NULL && run->train != NULL;
+    if (ready != HS_OK) return ready;
+    res->records = calloc(1, sizeof *res->records);
+    if (!res->records) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
+    res->records[0].test_acc = 0.5;
+    res->n_records = 1;
+    res->status = HS_RUN_DONE;
+    return HS_OK;
+}
+
+static void test_solve_replaces_training(void) {
+    solving both;
+    const char *bad = "name: t\nbase:\n  data: {kind: cfm, per_class: 5, path: /nonexistent}\n"
+                      "  train: {epochs: 1}\n  record: {separation: none}\n";
+    const char *texts[] = {spec_text, bad};
+    for (int i = 0; i < 2; i++) {
+        hs_plan *plan = plan_of(texts[i]);
+        memset(&both, 0, sizeof both);
+        hs_error err = {0};
+        hs_run_opts o = {.plan = plan, .r = 0, .hooks = {.ctx = &both, .on_record = on_record, .solve = solve}};
+        hs_code rc = hs_run_one(&o, &err);
+        CU_ASSERT_EQUAL(both.calls, 1);
+        CU_ASSERT_EQUAL(both.c.records_seen, 0); /* nothing trained */
+        if (i == 0) {
+            CU_ASSERT_EQUAL(rc, HS_OK);
+            CU_ASSERT_EQUAL(both.ready, HS_OK);
+            CU_ASSERT(both.had_cfg);
+        } else {
+            CU_ASSERT_EQUAL(rc, HS_ERR_IO);
+            CU_ASSERT_EQUAL(both.ready, HS_ERR_IO);
+            CU_ASSERT(!both.had_cfg);
+            HS_ASSERT_CONTAINS(err.msg, "/nonexistent");
+        }
+        hs_plan_free(plan);
+    }
+}
+
 int main(void) {
     static const hs_test tests[] = {
         {"the same opts give the same result, bit for bit", test_same_opts_same_result},
         {"a run that cannot start reaches the store hook", test_failed_start_is_stored},
+        {"a solve hook replaces the training, reached even when loading failed", test_solve_replaces_training},
         {NULL, NULL},
     };
     return hs_test_main("run", tests);
