@@ -19,7 +19,7 @@
  * The steps, in order:
  *   1. the run's training config from the plan (hs_train_config_from_plan);
  *   2. its datasets, reused from o->data when the previous run had the same data.* values;
- *   3. hooks.on_ready (e.g. a header line), then the training (hs_train_run), with
+ *   3. hooks.on_ready (e.g. a header line), then the training (hs_train_run) or hooks.solve, with
  *      hooks.on_record after every record point and hooks.should_stop at step boundaries;
  *      with a checkpoint path the training continues from it, saves on stop and every
  *      checkpoint_every seconds; a checkpoint this build cannot use is moved aside to
@@ -76,6 +76,13 @@ typedef struct hs_run_hooks {
     hs_code (*on_record)(void *ctx, const hs_run_info *run, const hs_record *rec, size_t index, hs_error *err);
     /* Polled at every step boundary; non-zero stops the training (status HS_RUN_STOPPED). */
     int (*should_stop)(void *ctx);
+    /* Replaces the training of step 3 for a run solved rather than trained (a model kind flagged
+     * HS_MODEL_SOLVED, e.g. kernel ridge regression solved by all ranks of a sweep together): fill
+     * res (status, records; no layers needed) and return the solve's code. Called even when steps
+     * 1-2 failed, with their code as ready and run->cfg, train and test NULL, because a collective
+     * solve must be reached by every process to learn whether the others can. NULL: the run is
+     * trained (a solved kind then refuses with its message). */
+    hs_code (*solve)(void *ctx, const hs_run_info *run, hs_code ready, hs_train_result *res, hs_error *err);
     /* Store the outcome; its return is hs_run_one's. NULL: nothing stored, the training's code
      * is returned. */
     hs_code (*store)(void *ctx, const hs_run_info *run, const hs_run_outcome *out, hs_error *err);

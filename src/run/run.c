@@ -85,9 +85,17 @@ hs_code hs_run_one(const hs_run_opts *o, hs_error *err) {
                          .should_stop = h->should_stop ? relay_stop : NULL,
                          .checkpoint = {.path = o->checkpoint, .run_id = run.id,
                                         .every_seconds = o->checkpoint_every, .resume = 1}};
-    if (out.rc == HS_OK) out.rc = hs_train_run(&cfg, &data->train, &data->test, &th, &out.res, terr);
     const char *ckpt = o->checkpoint;
-    if (out.rc != HS_OK && out.rc != HS_ERR_IO && ckpt && strstr(terr->msg, ckpt) && access(ckpt, F_OK) == 0) {
+    if (h->solve) {
+        /* reached whatever the steps before gave: a solve may be collective, and a process that
+         * could not load its data must still tell the others */
+        if (out.rc != HS_OK) run.cfg = NULL, run.train = run.test = NULL;
+        out.rc = h->solve(h->ctx, &run, out.rc, &out.res, terr);
+    } else if (out.rc == HS_OK) {
+        out.rc = hs_train_run(&cfg, &data->train, &data->test, &th, &out.res, terr);
+    }
+    if (!h->solve && out.rc != HS_OK && out.rc != HS_ERR_IO && ckpt && strstr(terr->msg, ckpt) &&
+        access(ckpt, F_OK) == 0) {
         /* a checkpoint this build cannot use (damaged, or of another version): kept aside for a
          * post-mortem, and the run starts afresh rather than failing for ever */
         char aside[4300];

@@ -14,10 +14,12 @@ hs_code hs_run_file_store(void *ctx, const hs_run_info *run, const hs_run_outcom
     }
     const hs_train_result *res = &out->res;
     hs_str canon = {0};
+    double *cols = NULL, *lay = NULL;
+    hs_store_series *ser = NULL;
     hs_code rc = hs_plan_canonical(run->plan, run->r, &canon);
     if (rc != HS_OK) {
-        hs_str_free(&canon);
-        return HS_FAIL(err, rc, "out of memory");
+        rc = HS_FAIL(err, rc, "out of memory");
+        goto done;
     }
     char params[32], epochs[32];
     snprintf(params, sizeof params, "%zu", res->n_params);
@@ -26,19 +28,22 @@ hs_code hs_run_file_store(void *ctx, const hs_run_info *run, const hs_run_outcom
                              {"status", hs_run_status_to_string(res->status)}, {"message", res->message},
                              {"config", canon.buf ? canon.buf : ""}, {"spec", f->spec_path},
                              {"n_params", params}, {"epochs_done", epochs}};
-    double *cols = malloc((res->n_records ? res->n_records : 1) * HS_RECORD_FIELDS * sizeof *cols);
+    cols = malloc((res->n_records ? res->n_records : 1) * HS_RECORD_FIELDS * sizeof *cols);
+    lay = malloc((res->n_records * res->n_layers + 1) * HS_LAYER_FIELDS * sizeof *lay);
+    ser = calloc(res->n_series + 1, sizeof *ser);
+    if (!cols || !lay || !ser) {
+        rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
+        goto done;
+    }
     hs_store_column columns[HS_RECORD_FIELDS];
-    if (!cols) rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
-    for (int k = 0; k < HS_RECORD_FIELDS && cols; k++) {
+    for (int k = 0; k < HS_RECORD_FIELDS; k++) {
         for (size_t i = 0; i < res->n_records; i++)
             cols[(size_t)k * res->n_records + i] = hs_record_field(&res->records[i], k);
         columns[k] = (hs_store_column){hs_record_field_names[k], cols + (size_t)k * res->n_records};
     }
     /* /layers: one [n_records x n_layers] matrix per per-layer field */
-    double *lay = malloc((res->n_records * res->n_layers + 1) * HS_LAYER_FIELDS * sizeof *lay);
     hs_store_matrix mats[HS_LAYER_FIELDS];
-    if (!lay) rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
-    for (int k = 0; k < HS_LAYER_FIELDS && lay; k++) {
+    for (int k = 0; k < HS_LAYER_FIELDS; k++) {
         double *m = lay + (size_t)k * res->n_records * res->n_layers;
         for (size_t t = 0; t < res->n_records; t++)
             for (size_t l = 0; l < res->n_layers; l++)
@@ -46,17 +51,17 @@ hs_code hs_run_file_store(void *ctx, const hs_run_info *run, const hs_run_outcom
         mats[k] = (hs_store_matrix){hs_layer_field_names[k], m, res->n_records, res->n_layers};
     }
     /* /series: each series' filled points as they are, [n x its dims] */
-    hs_store_series *ser = calloc(res->n_series + 1, sizeof *ser);
-    if (!ser) rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
-    for (size_t k = 0; ser && k < res->n_series; k++) {
+    for (size_t k = 0; k < res->n_series; k++) {
         const hs_series *s = &res->series[k];
         ser[k] = (hs_store_series){.name = s->spec.name, .axes = s->spec.axes, .ndim = s->spec.ndim,
                                    .every = s->spec.every, .n = s->n, .point = s->point, .values = s->values};
         for (int d = 0; d < s->spec.ndim && d < HS_STORE_MAX_DIMS; d++) ser[k].dims[d] = s->spec.dims[d];
     }
-    if (cols && lay && ser)
-        rc = hs_store_write_run(f->path, attrs, sizeof attrs / sizeof attrs[0], columns, HS_RECORD_FIELDS,
-                                res->n_records, mats, HS_LAYER_FIELDS, ser, res->n_series, err);
+    HS_CHECK(err, rc,
+             hs_store_write_run(f->path, attrs, sizeof attrs / sizeof attrs[0], columns, HS_RECORD_FIELDS,
+                                res->n_records, mats, HS_LAYER_FIELDS, ser, res->n_series, err),
+             done);
+done:
     free(cols);
     free(lay);
     free(ser);
