@@ -268,6 +268,9 @@ for kind in $kinds; do
   pkill -KILL -f "hsweep run .* -o $F" 2>/dev/null; wait_unlocked "$F"
   bg_run 2 $spec -o "$F" --resume --quiet >"$T/ckpt.out" 2>&1
   pid=$!
+  # USR1 before the ranks have their handlers kills them (exit 138); rank 0 takes the lock after
+  # MPI_Init, which every rank enters with its handlers installed, so wait for the lock first
+  for _ in $(seq 600); do [ -e "$F.lock" ] && break; sleep 0.1; done
   sleep 0.7
   kill -USR1 $pid 2>/dev/null; wait $pid; rc=$?   # (it may have finished first)
   [ $rc = 3 ] || [ $rc = 0 ] && ok "$kind: killed, resumed, drained (exit $rc)" || bad "$kind: drained job exit $rc" "$(cat "$T/ckpt.out")"
