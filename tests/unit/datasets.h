@@ -15,7 +15,9 @@
 #include "testing.h"
 
 /* ToTensor + Normalize of byte q as torch computes them, in float32: (q / 255 - mean) / std. */
-static inline float torch_norm(int q, double mean, double std) { return ((float)q / 255.0f - (float)mean) / (float)std; }
+static inline float torch_norm(int q, double mean, double std) {
+    return ((float)q / 255.0f - (float)mean) / (float)std;
+}
 
 /* The (mean, std) pairs of the datasets, and what torch 1.13 makes of some bytes:
  *   torch.tensor(q, dtype=torch.uint8).float().div(255).sub_(torch.tensor([m])).div_(torch.tensor([s]))
