@@ -7,7 +7,10 @@
  * closed by all. Rank 0 alone: groups runs into configurations, builds the curves eps(P), finds
  * P*, fits the scaling laws, writes /analysis/srhm back into the file (hs_analysis_out, after the
  * collective close) and the tables. Rank 0's outcome (code and message) is broadcast, so every
- * rank returns the same thing and nobody is left waiting in a collective. Nothing here aborts. */
+ * rank returns the same thing and nobody is left waiting in a collective. Nothing here aborts.
+ *
+ * Some 630 lines, kept whole: reading, curves, crossings and fits all work on the one table of
+ * runs and configurations defined here; its output (tables, /analysis/srhm) is srhm_output.c. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

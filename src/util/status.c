@@ -21,7 +21,6 @@ const char *hs_code_to_string(hs_code code) {
 static const char *short_path(const char *file) {
     const char *p = strstr(file, "/src/");
     if (!p) p = strstr(file, "/tests/");
-    if (!p) p = strstr(file, "/analysis/");
     return p ? p + 1 : file;
 }
 
