@@ -466,26 +466,19 @@ agree:;
 
 /* A run on data with nested label levels, the rich/lazy task or a routing task (the gated nets'
  * data), or a gated net; or a series only these analyses read. */
+static int dynamics_run_kind(const hs_train_config *c) {
+    hs_data_shape sh;
+    hs_error e = {0};
+    return hs_data_kind_has(&c->data, HS_DATA_KIND_LABEL_LEVELS) || hs_data_kind_has(&c->data, HS_DATA_KIND_RICH_LAZY) ||
+           hs_model_kind_is(c->arch, "gated") ||
+           (hs_data_shape_of(&c->data, &sh, &e) == HS_OK && sh.modules >= 1); /* a routing task */
+}
+
 static int dynamics_applies(const hs_results_reader *rd) {
     static const char *const series[] = {"level_acc", "mode_strength", "singular_values"};
     for (size_t k = 0; k < sizeof series / sizeof series[0]; k++)
         if (hs_reader_has(rd, HS_READ_SERIES, series[k])) return 1;
-    int yes = 0;
-    for (size_t r = 0; r < hs_reader_n_runs(rd) && !yes; r++) {
-        hs_canon_config cc;
-        hs_train_config cfg;
-        hs_error e = {0};
-        if (hs_canon_parse(hs_reader_config(rd, r), &cc, &e) != HS_OK) continue;
-        if (hs_canon_typed(&cc, &cfg, &e) == HS_OK) {
-            hs_data_shape sh;
-            yes = hs_data_kind_has(&cfg.data, HS_DATA_KIND_LABEL_LEVELS) ||
-                  hs_data_kind_has(&cfg.data, HS_DATA_KIND_RICH_LAZY) || hs_model_kind_is(cfg.arch, "gated") ||
-                  (hs_data_shape_of(&cfg.data, &sh, &e) == HS_OK && sh.modules >= 1); /* a routing task */
-            hs_train_config_free(&cfg);
-        }
-        hs_canon_free(&cc);
-    }
-    return yes;
+    return hs_an_any_run(rd, dynamics_run_kind);
 }
 
 static hs_code dynamics_run(MPI_Comm comm, const hs_analyze_opts *o, hs_str *summary, hs_str *table, hs_error *err) {

@@ -15,6 +15,13 @@
 hs_code hs_an_write_tables(const hs_analyze_opts *o, const char *kind, const hs_str *csv, const hs_str *md,
                            hs_error *err);
 
+struct hs_results_reader;
+struct hs_train_config;
+
+/* Non-zero when some run of the file has a config that parses and satisfies pred (runs whose
+ * config no longer parses are skipped): what an analysis' applies() asks (registry.c). */
+int hs_an_any_run(const struct hs_results_reader *rd, int (*pred)(const struct hs_train_config *c));
+
 /* "model.depth" -> "depth", for table headers and labels */
 static inline const char *hs_an_short_name(const char *key) {
     const char *dot = strrchr(key, '.');

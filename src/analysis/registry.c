@@ -63,6 +63,22 @@ hs_code hs_analyze_run(MPI_Comm comm, const char *kind, const hs_analyze_opts *o
     return a->run(comm, o, summary, table_md, err);
 }
 
+int hs_an_any_run(const hs_results_reader *rd, int (*pred)(const hs_train_config *c)) {
+    int yes = 0;
+    for (size_t r = 0; r < hs_reader_n_runs(rd) && !yes; r++) {
+        hs_canon_config cc;
+        hs_train_config cfg;
+        hs_error e = {0};
+        if (hs_canon_parse(hs_reader_config(rd, r), &cc, &e) != HS_OK) continue;
+        if (hs_canon_typed(&cc, &cfg, &e) == HS_OK) {
+            yes = pred(&cfg);
+            hs_train_config_free(&cfg);
+        }
+        hs_canon_free(&cc);
+    }
+    return yes;
+}
+
 hs_code hs_an_write_tables(const hs_analyze_opts *o, const char *kind, const hs_str *csv, const hs_str *md,
                            hs_error *err) {
     hs_str prefix = {0};

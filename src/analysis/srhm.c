@@ -601,22 +601,12 @@ done:
 /* ================================================================ the registry entry */
 
 /* Runs whose data kind draws its samples from a grammar (rhm, srhm) call for this analysis. */
-static int srhm_applies(const hs_results_reader *rd) {
-    int yes = 0;
-    for (size_t r = 0; r < hs_reader_n_runs(rd) && !yes; r++) {
-        hs_canon_config cc;
-        hs_train_config cfg;
-        hs_error e = {0};
-        if (hs_canon_parse(hs_reader_config(rd, r), &cc, &e) != HS_OK) continue;
-        if (hs_canon_typed(&cc, &cfg, &e) == HS_OK) {
-            hs_rhm_opts rules;
-            yes = hs_data_rules(&cfg.data, &rules);
-            hs_train_config_free(&cfg);
-        }
-        hs_canon_free(&cc);
-    }
-    return yes;
+static int has_grammar(const hs_train_config *c) {
+    hs_rhm_opts rules;
+    return hs_data_rules(&c->data, &rules);
 }
+
+static int srhm_applies(const hs_results_reader *rd) { return hs_an_any_run(rd, has_grammar); }
 
 static hs_code srhm_run(MPI_Comm comm, const hs_analyze_opts *o, hs_str *summary, hs_str *table, hs_error *err) {
     hs_analyze_srhm_summary s;
