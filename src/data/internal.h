@@ -62,6 +62,26 @@ hs_code hs_image_load(const hs_image_spec *k, const hs_data_opts *o, hs_dataset 
 hs_code hs_image_shape(const hs_image_spec *k, const hs_data_opts *o, hs_data_shape *out, hs_error *err);
 /* The files hs_image_load reads (data.h: hs_data_check_files); items_only: the training split only. */
 hs_code hs_image_check_files(const hs_image_spec *k, const hs_data_opts *o, int items_only, hs_error *err);
+
+/* An image kind is all data, its hs_image_spec: this defines its entry points and its registry
+ * entry hs_data_kind_<id> from the spec (kinds/mnist.c: a spec and this one line). */
+#define HS_IMAGE_KIND(id, spec_ptr, doc_text, code_num)                                                  \
+    static hs_code id##_shape(const hs_data_opts *o, hs_data_shape *out, hs_error *err) {                 \
+        return hs_image_shape(spec_ptr, o, out, err);                                                     \
+    }                                                                                                     \
+    static hs_code id##_load(const hs_data_opts *o, hs_dataset *train, hs_dataset *test, hs_error *err) { \
+        return hs_image_load(spec_ptr, o, train, test, err);                                              \
+    }                                                                                                     \
+    static hs_code id##_check_files(const hs_data_opts *o, hs_error *err) {                               \
+        return hs_image_check_files(spec_ptr, o, 0, err);                                                 \
+    }                                                                                                     \
+    const hs_data_kind hs_data_kind_##id = {.name = #id,                                                  \
+                                            .doc = doc_text,                                              \
+                                            .code = code_num,                                             \
+                                            .classes = HS_IMAGE_CLASSES,                                  \
+                                            .shape = id##_shape,                                          \
+                                            .load = id##_load,                                            \
+                                            .check_files = id##_check_files}
 /* The training set alone, without reading the test split. */
 hs_code hs_image_items(const hs_image_spec *k, const hs_data_opts *o, hs_dataset *items, hs_error *err);
 /* n_train of o (sum of class_counts or 10 per_class), checked. */
