@@ -30,6 +30,9 @@ enum {
     HS_STREAM_DATA = 3,   /* synthetic data generation, subset choice */
     HS_STREAM_TEST = 4,   /* test-set sampling */
     HS_STREAM_RECORD = 5, /* sampling done by recorders (e.g. representation snapshots) */
+    HS_STREAM_DROPOUT = 6, /* dropout masks, index = layer (word offset = elements of earlier steps) */
+    HS_STREAM_AUGMENT = 7, /* data augmentation (crops, flips), index = epoch */
+    HS_STREAM_PROBE = 8,   /* probes' reference sets and perturbations (sensitivities, stability) */
 };
 
 static inline uint64_t hs_rng_stream(uint32_t purpose, uint32_t index) { return (uint64_t)purpose << 32 | index; }
