@@ -125,6 +125,11 @@ double hs_sensitivity(const float *fx, const float *fpx, size_t n, size_t w);
  * distinct inputs x [n x dim] of the RMS over entries of x_i - x_(i+1) (n >= 2; NaN otherwise). */
 double hs_noise_sigma(const float *x, size_t n, size_t dim);
 
+/* The Gaussian control's noisy inputs: out = x + N(0, sigma^2) in every entry, sigma =
+ * hs_noise_sigma(x, n, dim), row i's noise from stream (HS_STREAM_PROBE, HS_PROBE_GAUSS(i)) of
+ * seed. Returns sigma. */
+double hs_noise_control(const float *x, size_t n, size_t dim, uint64_t seed, float *out);
+
 /* Relative stability (Petrini et al., NeurIPS 2021) of one node from f(x), f(tau x) and
  * f(x + eta) [n x w]: with M = the mean over DISTINCT pairs (i != j) of ||f(x_i) - f(x_j)||^2
  * (= Z n / (n - 1); the published definition averages over independent x, z),
@@ -169,5 +174,16 @@ double hs_diffeo_delta(int n, int c, double T);
 void hs_diffeo_field(int n, int c, double T, hs_rng *rng, double *work, float *dx, float *dy);
 /* out [channels x n x n] = in deformed by (dx, dy); in and out must not overlap. */
 void hs_diffeo_apply(const float *in, int channels, int n, const float *dx, const float *dy, float *out);
+
+/* The inputs of the stability probe, from images [n_images x channels x side x side] (a test
+ * set): x = n of them drawn without replacement (a partial shuffle with stream (HS_STREAM_PROBE,
+ * HS_PROBE_PICK)), in draw order; tx = image i deformed by its own field (stream HS_PROBE_DIFFEO(i),
+ * cut c, temperature T); ex = x + eta_i, eta_i isotropic Gaussian (stream HS_PROBE_NOISE(i))
+ * rescaled to ||eta_i|| = mean_j ||tx_j - x_j|| (what Petrini et al.'s G compares D with). All
+ * streams keyed by seed; each [n x channels side^2]. Errors: n outside 2 .. min(n_images,
+ * HS_PROBE_MAX_INPUTS) or a cut outside 2 .. HS_DIFFEO_MAX_CUT (HS_ERR_VALUE naming record.stability /
+ * record.diffeo_c), HS_ERR_NOMEM. */
+hs_code hs_stability_inputs(const float *images, long long n_images, int channels, int side, int n, int c, double T,
+                            uint64_t seed, float *x, float *tx, float *ex, hs_error *err);
 
 #endif /* HSWEEP_METRICS_H */

@@ -6,6 +6,8 @@
  * sqrt(i^2 + j^2) < c + 0.5, coefficients N(0, 1) / sqrt(i^2 + j^2) times sqrt(T), displacement
  * n times the field, output(p) = input(p - displacement(p)). Fields are summed in double. */
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "hsweep/metrics.h"
 
@@ -66,4 +68,53 @@ void hs_diffeo_apply(const float *in, int channels, int n, const float *dx, cons
                 out[(size_t)ch * plane + p] = (float)(w00 * a[i00] + w01 * a[i01] + w10 * a[i10] + w11 * a[i11]);
             }
         }
+}
+
+hs_code hs_stability_inputs(const float *images, long long n_images, int channels, int side, int n, int c, double T,
+                            uint64_t seed, float *x, float *tx, float *ex, hs_error *err) {
+    if (n < 2 || n > n_images || n > HS_PROBE_MAX_INPUTS) {
+        HS_FAIL(err, HS_ERR_VALUE, "record.stability = %d: needs 2 .. %lld test images (the test set's size)", n,
+                n_images < HS_PROBE_MAX_INPUTS ? n_images : (long long)HS_PROBE_MAX_INPUTS);
+        return hs_error_hint(err, "pairs of images give the denominator: at least 2; at most data.n_test");
+    }
+    if (c < 2 || c > HS_DIFFEO_MAX_CUT)
+        return HS_FAIL(err, HS_ERR_VALUE, "record.diffeo_c = %d: the cutoff must be in 2 .. %d", c, HS_DIFFEO_MAX_CUT);
+    const size_t dim = (size_t)channels * side * side, plane = (size_t)side * side;
+    uint32_t *perm = malloc((size_t)n_images * sizeof *perm);
+    double *work = malloc((size_t)side * c * sizeof *work);
+    float *dx = malloc(plane * sizeof *dx), *dy = malloc(plane * sizeof *dy);
+    if (!perm || !work || !dx || !dy) {
+        free(perm), free(work), free(dx), free(dy);
+        return HS_FAIL(err, HS_ERR_NOMEM, "out of memory for the stability probe's %d images", n);
+    }
+    hs_rng r;
+    hs_rng_init(&r, seed, hs_rng_stream(HS_STREAM_PROBE, HS_PROBE_PICK));
+    for (long long i = 0; i < n_images; i++) perm[i] = (uint32_t)i;
+    double mean_norm = 0;
+    for (int i = 0; i < n; i++) {
+        long long j = i + (long long)hs_rng_below(&r, (uint64_t)(n_images - i)); /* partial Fisher-Yates */
+        uint32_t t = perm[i];
+        perm[i] = perm[j], perm[j] = t;
+        memcpy(x + (size_t)i * dim, images + (size_t)perm[i] * dim, dim * sizeof *x);
+        hs_rng d;
+        hs_rng_init(&d, seed, hs_rng_stream(HS_STREAM_PROBE, HS_PROBE_DIFFEO(i)));
+        hs_diffeo_field(side, c, T, &d, work, dx, dy);
+        hs_diffeo_apply(x + (size_t)i * dim, channels, side, dx, dy, tx + (size_t)i * dim);
+        mean_norm += sqrt(hs_sq_dist_sum(x + (size_t)i * dim, tx + (size_t)i * dim, 1, dim));
+    }
+    mean_norm /= n;
+    for (int i = 0; i < n; i++) {
+        hs_rng e;
+        hs_rng_init(&e, seed, hs_rng_stream(HS_STREAM_PROBE, HS_PROBE_NOISE(i)));
+        float *out = ex + (size_t)i * dim;
+        double sq = 0;
+        for (size_t k = 0; k < dim; k++) {
+            double z = hs_rng_normal(&e);
+            out[k] = (float)z, sq += z * z;
+        }
+        double scale = sq > 0 ? mean_norm / sqrt(sq) : 0;
+        for (size_t k = 0; k < dim; k++) out[k] = (float)(x[(size_t)i * dim + k] + scale * out[k]);
+    }
+    free(perm), free(work), free(dx), free(dy);
+    return HS_OK;
 }

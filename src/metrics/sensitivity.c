@@ -88,3 +88,13 @@ hs_stability hs_relative_stability(const float *fx, const float *ftau, const flo
     r.R = r.D / r.G;
     return r;
 }
+
+double hs_noise_control(const float *x, size_t n, size_t dim, uint64_t seed, float *out) {
+    double sigma = hs_noise_sigma(x, n, dim);
+    for (size_t i = 0; i < n; i++) {
+        hs_rng r;
+        hs_rng_init(&r, seed, hs_rng_stream(HS_STREAM_PROBE, HS_PROBE_GAUSS(i)));
+        for (size_t k = 0; k < dim; k++) out[i * dim + k] = (float)(x[i * dim + k] + sigma * hs_rng_normal(&r));
+    }
+    return sigma;
+}
