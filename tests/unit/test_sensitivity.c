@@ -209,7 +209,8 @@ static void test_stability_identity(void) {
             ex[(size_t)i * dim + k] = (float)hs_rng_normal(&r);
             s += (double)ex[(size_t)i * dim + k] * ex[(size_t)i * dim + k];
         }
-        for (int k = 0; k < dim; k++) ex[(size_t)i * dim + k] = x[(size_t)i * dim + k] + (float)(ex[(size_t)i * dim + k] * m1 / sqrt(s));
+        float *e = ex + (size_t)i * dim;
+        for (int k = 0; k < dim; k++) e[k] = x[(size_t)i * dim + k] + (float)(e[k] * m1 / sqrt(s));
     }
     hs_stability st = hs_relative_stability(x, tx, ex, NI, dim);
     double M = brute_pairs(x, NI, dim) * NI / (NI - 1);
