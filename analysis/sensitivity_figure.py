@@ -32,6 +32,7 @@ from figure_common import ResultsError, open_results, save, text  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 
 NEEDED = ["label", "family", "P", "S_mean", "S_std", "D_mean", "D_std", "test_err_mean", "test_err_std",
           "S21_mean", "S21_std", "D21_mean", "D21_std", "family_label", "family_arch"]
@@ -58,28 +59,30 @@ def load(path):
 
 def figure_nodes(d, prefix):
     fams = sorted(set(int(x) for x in d["family"]))
-    fig, axes = plt.subplots(1, len(fams), figsize=(PANEL_W * len(fams), PANEL_H), squeeze=False)
+    fig, axes = plt.subplots(1, len(fams), figsize=(PANEL_W * len(fams) + 1.2, PANEL_H), squeeze=False)
     cmap = plt.get_cmap("viridis")
     for ax, f in zip(axes[0], fams):
         configs = [c for c in range(len(d["family"])) if d["family"][c] == f]
         configs.sort(key=lambda c: d["P"][c])
+        handles = []
         for i, c in enumerate(configs):
             col = cmap(0.85 * i / max(1, len(configs) - 1))
             S, Ss, D, Ds = (d[k][c, :, 0] for k in ("S_mean", "S_std", "D_mean", "D_std"))
             k = np.flatnonzero(np.isfinite(S))
             P = d["P"][c]
-            label = f"P={P:g}" if np.isfinite(P) else d["label"][c]
-            ax.errorbar(k + 1, S[k], yerr=np.nan_to_num(Ss[k]), color=col, marker="o", ms=3.5, lw=1.3, capsize=2,
-                        label=f"{label}: S")
+            ax.errorbar(k + 1, S[k], yerr=np.nan_to_num(Ss[k]), color=col, marker="o", ms=3.5, lw=1.3, capsize=2)
             ax.errorbar(k + 1 + 0.05, D[k], yerr=np.nan_to_num(Ds[k]), color=col, marker="s", ms=3, lw=1.1,
-                        ls="--", capsize=2, label=f"{label}: D")
+                        ls="--", capsize=2)
+            handles.append(Line2D([], [], color=col, lw=2, label=f"P={P:g}" if np.isfinite(P) else d["label"][c]))
+        handles += [Line2D([], [], color="0.3", marker="o", label="S_{k,1}"),
+                    Line2D([], [], color="0.3", marker="s", ls="--", label="D_{k,1}")]
         ax.set_xlabel("node k (hidden layer k; last = output)")
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         ax.set_ylabel("sensitivity at level 1")
         ax.set_ylim(bottom=0)
         ax.set_title(d["family_label"][f], fontsize=9)
         ax.grid(alpha=0.3, lw=0.5)
-        ax.legend(fontsize=6.5, frameon=False, ncol=2)
+        ax.legend(handles=handles, fontsize=6.5, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.suptitle("Synonymic S_{k,1} (solid) and displacement D_{k,1} (dashed) sensitivity at the end of training; "
                  "mean +- std over seeds", fontsize=9)
     fig.tight_layout()
