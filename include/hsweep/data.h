@@ -6,6 +6,10 @@
  * learning-dynamics experiments (XOR, the routing task of gated linear networks). What training
  * sees is an hs_dataset: float32 rows, with real-valued targets t for the regression tasks.
  *
+ * Some 630 lines, kept as one header: the project has one public header per module, and data/
+ * is one module; each section below (IDX, CIFAR-10, resampling, the registry, the (S)RHM and its
+ * probe set, hierarchical data, the small tasks, whitening) opens with its own example.
+ *
  *     hs_data_opts o = {.kind = "cfm", .seed = 1, .per_class = 100};
  *     hs_dataset train = {0}, test = {0};
  *     HS_TRY(err, hs_data_load(&o, &train, &test, err));
