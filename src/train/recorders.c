@@ -3,8 +3,9 @@
  * Everything is allocated in rec_init; a record point only forwards examples through the net
  * (eval mode), reduces in double and writes into the run's series.
  *
- * Some 650 lines, kept whole (the probes live in probe_*.c): every series reads the one private rec_state and the catalogue at
- * the top (names, axes, layout); a split would publish rec_state to a header for no reader. */
+ * Some 650 lines, kept whole (the probes live in probe_*.c): every series reads the one private
+ * rec_state and the catalogue at the top (names, axes, layout); a split would publish rec_state to
+ * a header for no reader. */
 #include <cblas.h>
 #include <lapacke.h>
 #include <math.h>
