@@ -99,6 +99,10 @@ typedef struct hs_train_config {
     hs_mode bn_record_mode; /* record.bn_mode: HS_MODE_EVAL or HS_MODE_BATCH */
     int bn_chunk;
     int sep_paper_weighting; /* record.separation_weighting: paper (else balanced) */
+    int sensitivity;         /* record.sensitivity: reference samples per class of the SRHM probes (0 off) */
+    int stability;           /* record.stability: test images of the relative-stability probe (0 off) */
+    int diffeo_c;            /* record.diffeo_c: the diffeomorphisms' cutoff c */
+    double diffeo_T;         /* record.diffeo_T: their temperature; 0 = sqrt(T_min T_max) */
     /* owned storage behind the pointers above */
     int *widths_;
     double *scales_;
@@ -176,7 +180,20 @@ const char *hs_run_status_to_string(hs_run_status s); /* "done", "diverged", "st
  *   mode_svals     [k]          mode:   the singular values s_a of Sigma_yx
  *   weights_first  [H x in]     unit,input: first dense layer's weights (snapshot points)
  *   weights_last   [out x H]    output,unit: readout weights (snapshot points)
- * Snapshot series use every = record.snapshot_every; the others every = 1.
+ *   sensitivity_S  [K x L]      node,level: synonymic sensitivity S_{k,l} of (S)RHM data
+ *                                       (record.sensitivity): node k = hidden layer k + 1 (its
+ *                                       hs_model_hidden output) for k < K - 1, the logits at K - 1
+ *                                       (K = the net's hidden layers + 1); level l = P_(l+1)
+ *   sensitivity_D  [K x L]      node,level: the same for the displacements tau_(l+1)
+ *   sensitivity_G  [K]          node:   the authors' Gaussian control G_k
+ *   stability_D    [K + 1]      node:   Petrini's D_f on record.stability test images: node 0
+ *                                       the input, node k + 1 = sensitivity's node k
+ *   stability_G    [K + 1]      node:   G_f (noise of the diffeomorphisms' mean norm)
+ *   stability_R    [K + 1]      node:   R_f = D_f / G_f
+ *   stability_diffeo [2]        param:  the cutoff c and the temperature T used (constant)
+ * Snapshot series use every = record.snapshot_every; the others every = 1. The probes (the last
+ * seven; include/hsweep/metrics.h defines them) forward in eval mode and draw only from
+ * HS_STREAM_PROBE keyed by data.seed, so turning them on changes no training.
  */
 #define HS_SERIES_MAX_DIMS 3
 typedef struct hs_series_spec {
@@ -198,7 +215,7 @@ typedef struct hs_series {
 
 /* What a run will record, from its config alone: record points (the most the run can make),
  * measured layers, and its series. `series` is filled up to HS_TRAIN_MAX_SERIES entries. */
-#define HS_TRAIN_MAX_SERIES 16
+#define HS_TRAIN_MAX_SERIES 24
 typedef struct hs_train_layout {
     size_t n_records;
     size_t n_layers;

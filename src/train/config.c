@@ -209,6 +209,10 @@ hs_code hs_train_config_from_values(const hs_value *const *cfg, hs_train_config 
     c->grad_norms = GET_B("record.grad_norms");
     c->svd = (int)GET_I("record.svd");
     c->modes = (int)GET_I("record.modes");
+    c->sensitivity = (int)GET_I("record.sensitivity");
+    c->stability = (int)GET_I("record.stability");
+    c->diffeo_c = (int)GET_I("record.diffeo_c");
+    c->diffeo_T = GET_F("record.diffeo_T");
     return HS_OK;
 
 nomem:
