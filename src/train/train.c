@@ -285,7 +285,8 @@ static hs_code check(const hs_train_config *c, const hs_dataset *train, const hs
                        test->classes, train->dim, train->classes);
     hs_data_shape sh = {.dim = train->dim, .classes = train->classes, .t_dim = train->t ? train->t_dim : 0,
                         .n_train = train->n, .n_test = test->n, .levels = train->levels,
-                        .branching = train->branching, .modules = train->modules};
+                        .branching = train->branching, .modules = train->modules, .channels = train->channels,
+                        .height = train->height, .width = train->width};
     HS_TRY(err, hs_train_check_shape(c, &sh, err));
     return HS_OK;
 }
@@ -348,7 +349,8 @@ static hs_code train_run(const hs_train_config *c, const hs_dataset *train, cons
     hs_train_layout lay;
     hs_data_shape shape = {.dim = train->dim, .classes = train->classes, .t_dim = train->t ? train->t_dim : 0,
                            .n_train = train->n, .n_test = test->n, .levels = train->levels,
-                           .branching = train->branching, .modules = train->modules};
+                           .branching = train->branching, .modules = train->modules,
+                           .channels = train->channels, .height = train->height, .width = train->width};
     if ((rc = hs_train_layout_for(c, &shape, &lay, err)) != HS_OK) goto out;
     long long B = batch_of(c, train), spe = (train->n + B - 1) / B;
     if (lay.steps_per_epoch != spe || lay.n_layers != (size_t)L.net.n_hidden + 1) {
