@@ -43,7 +43,7 @@ static int conv_col_is_input(const hs_conv_shape *s, int nb) {
 /* The path from the shape alone (see the rule's reason in hs_conv_plan's comment). */
 static int conv_rule_direct(const hs_conv_shape *s) {
     const int cin_g = s->C_in / s->groups, cout_g = s->C_out / s->groups;
-    return cout_g < 8 || cin_g * s->KH * s->KW < 4;
+    return cout_g < 4 || cout_g * cin_g * s->KH * s->KW < 64;
 }
 
 static int conv_plan_common(hs_conv_shape *s, int direct) {
