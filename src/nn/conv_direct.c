@@ -1,15 +1,15 @@
-/* conv_direct.c - the direct convolution kernel: each weight tap is a scaled row addition (an
- * axpy along W) over the output rows whose tap reads inside the input, so nothing is copied and
- * no gemm of a handful of rows is formed. It serves the shapes where im2col + gemm loses
+/* conv_direct.c - the direct convolution kernel, for the shapes where im2col + gemm loses
  * (hs_conv_plan's rule in conv.c): depthwise and narrow grouped convs, whose gemm would have one
- * or a few rows.
+ * to three rows. Nothing is copied and no scratch is used.
  *
- * Sums run in a fixed order set by the shape: an output element adds the bias, then its taps in
- * (input channel, kh, kw) order; dW[co, ci, kh, kw] adds its products in 16 float lanes (lane j
- * takes every 16th output position of a row, as opsum.h) over (sample, output row) and the lanes
- * in double; din adds in (output channel, kh, kw) order. The loops are compiled twice, for the
- * baseline and with AVX-512 enabled, and the CPU picks one; neither reassociates a sum, so the
- * two give the same values. */
+ * Two codes, chosen by the CPU alone (never the data): on AVX-512 the vector kernels (vec_*
+ * below: a register holds 16 columns of an output row and takes every tap before one store),
+ * elsewhere portable loops in which each weight tap is a scaled row addition over the output rows
+ * whose tap reads inside the input. Each sums in an order fixed by the shape: an output adds the
+ * bias, then its taps in (input channel, kh, kw) order; dW[co, ci, kh, kw] adds its products in 16
+ * float lanes (lane j takes the columns = j mod 16 of a row) over (sample, output row) and the
+ * lanes in double; din adds in (output channel, kh, kw) order. The two codes round differently
+ * (the vector kernels use FMA), so results are reproducible on one kind of CPU, as hs_gemm's. */
 #include <string.h>
 
 #include "conv_direct.h"
@@ -169,11 +169,10 @@ static int have_wide(void) {
 /* Vector kernels: 16 output (or input) columns of a row per register, every tap of the chunk
  * accumulated in it before one store. Autovectorised axpys run these shapes badly: a depthwise
  * conv's rows are 2..28 floats, shorter than or barely over one 16-lane vector, so the loops above
- * spend their time in scalar remainders (bench_conv: 1-5 GFLOP/s). Lanes whose tap falls in the
- * padding are masked off (a masked load reads nothing there). Stride > 1 reads the input with a
- * gather. Sums: an output adds the bias, then its taps in (ci, kh, kw) order, one FMA each; dW
- * keeps one vector per tap whose lane l adds the columns = l mod 16 over (sample, row), then adds
- * the lanes in double; din adds in (co, kh, kw) order. */
+ * spend their time in scalar remainders (bench_conv: 1-5 GFLOP/s against 9-12 here at stride 1).
+ * Lanes whose tap falls in the padding are masked off (a masked load reads nothing there). Stride
+ * 2 reads the 32 floats a chunk spans and permutes the even ones out (a gather was 6x slower);
+ * larger strides gather. */
 
 /* lanes [lo, hi) of 0..15 */
 static inline __mmask16 lanes(int lo, int hi) {
