@@ -40,10 +40,10 @@ static int conv_col_is_input(const hs_conv_shape *s, int nb) {
     return nb == 1 && s->KH == 1 && s->KW == 1 && s->stride == 1 && s->pad == 0;
 }
 
-/* The path from the shape alone (see the rule's reason in hs_conv_plan's comment). */
+/* The path from the shape alone (the rule's reason is at hs_conv_plan). */
 static int conv_rule_direct(const hs_conv_shape *s) {
     const int cin_g = s->C_in / s->groups, cout_g = s->C_out / s->groups;
-    return cout_g < 8 || cin_g * s->KH * s->KW < 4;
+    return cout_g < 4 || cout_g * cin_g * s->KH * s->KW < 40;
 }
 
 static int conv_plan_common(hs_conv_shape *s, int direct) {
@@ -71,7 +71,19 @@ static int conv_plan_common(hs_conv_shape *s, int direct) {
     return 0;
 }
 
-/* The rule, from bench/bench_conv (bench/README.md): ... */
+/* The rule: the direct kernel when a group has fewer than 4 output channels, or its weight block
+ * (C_out/groups x C_in/groups x KH x KW) fewer than 40 taps; im2col + gemm otherwise. Measured with
+ * bench/bench_conv (bench/README.md, 2026-12-05; one core of a shared 2-core AMD EPYC (Zen 4) VM,
+ * time of forward + backward, im2col over direct):
+ *   - every conv of the target nets with 16+ channels a group (1-D VGG/ResNet on SRHM, 2-D
+ *     ResNet-18, EfficientNet's 1 x 1): 0.01-0.15, im2col at 50-78 GFLOP/s (60-105% of a 1000^3
+ *     sgemm measured between the shapes), direct at 1-11;
+ *   - depthwise 3x3/5x5 (one channel a group, stride 1 and 2, 28x28 down to 2x2, and 1-D):
+ *     1.6-5.0, direct at 2.5-11 GFLOP/s, im2col (a gemm of one row) at 0.4-6;
+ *   - in between: 2 and 3 channels a group 1.45 and 1.57, depthwise with 4 outputs per input
+ *     (36 taps) 1.39, with 8 (72 taps) 0.52, 4 channels a group 0.97 (2-D, 144 taps) and 0.61
+ *     (1-D, 48 taps), 64 -> 4 channels 0.58, 2 -> 64 channels 1 x 1 0.17.
+ * The shape alone decides, so a run's results never depend on its data. */
 int hs_conv_plan(hs_conv_shape *s) {
     if (conv_plan_common(s, 0)) return -1;
     return conv_plan_common(s, conv_rule_direct(s));

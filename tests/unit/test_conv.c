@@ -2,7 +2,8 @@
  * written here (PyTorch's conv1d/conv2d definition, loop by loop), on 1-D and 2-D shapes with
  * stride 1/2, padding 0/1/2, dilation 1/2, groups 1/2/3/depthwise, odd sizes, 1 x 1 kernels, and
  * runs of samples that do and do not divide the batch. Every shape runs on both paths (direct
- * and im2col + gemm) with a scratch of exactly the planned size: the forward against the
+ * and im2col + gemm; the direct one in each of its codes: vector kernels, portable loops, the
+ * loops compiled for AVX-512) with a scratch of exactly the planned size: the forward against the
  * reference, the two paths against each other, and dW, db, din against central finite
  * differences of the reference's loss sum(R * out). Plus the plan's sizes and refusals. */
 #include <limits.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../src/nn/conv_direct.h"
 #include "hsweep/ops.h"
 #include "hsweep/rng.h"
 #include "ops_helpers.h"
@@ -132,34 +134,40 @@ static void check_case(const conv_case *k, hs_rng *rng) {
     ops_fd(gW, c.W, nw, conv_loss, &c, 0.5);
     ops_fd(gb, c.b, (size_t)s.C_out, conv_loss, &c, 0.5);
 
-    conv_result r[2];
-    for (int path = 0; path < 2; path++) {
-        result_alloc(&r[path], &s);
-        run_path(&r[path], s, path, in, W, b, dout);
+    /* im2col + gemm; the direct kernel as chosen (vector kernels where the CPU has AVX-512), its
+     * portable loops as compiled for the baseline, and those loops compiled for AVX-512 */
+    static const char *names[4] = {"im2col", "direct", "direct loops", "direct loops wide"};
+    conv_result r[4];
+    for (int v = 0; v < 4; v++) {
+        result_alloc(&r[v], &s);
+        hs_conv_direct_force(v < 2 ? 0 : v - 1);
+        run_path(&r[v], s, v > 0, in, W, b, dout);
+        hs_conv_direct_force(0);
         char w2[260];
-        snprintf(w2, sizeof w2, "%s [%s] forward", what, path ? "direct" : "im2col");
-        OPS_CHECK(ops_err(r[path].out, ref, no), 1e-5, w2);
-        snprintf(w2, sizeof w2, "%s [%s] din", what, path ? "direct" : "im2col");
-        OPS_CHECK(ops_err(r[path].din, gin, ni), 1e-5, w2);
-        snprintf(w2, sizeof w2, "%s [%s] dW", what, path ? "direct" : "im2col");
-        OPS_CHECK(ops_err(r[path].dW, gW, nw), 1e-5, w2);
-        snprintf(w2, sizeof w2, "%s [%s] db", what, path ? "direct" : "im2col");
-        OPS_CHECK(ops_err(r[path].db, gb, (size_t)s.C_out), 1e-5, w2);
+        snprintf(w2, sizeof w2, "%s [%s] forward", what, names[v]);
+        OPS_CHECK(ops_err(r[v].out, ref, no), 1e-5, w2);
+        snprintf(w2, sizeof w2, "%s [%s] din", what, names[v]);
+        OPS_CHECK(ops_err(r[v].din, gin, ni), 1e-5, w2);
+        snprintf(w2, sizeof w2, "%s [%s] dW", what, names[v]);
+        OPS_CHECK(ops_err(r[v].dW, gW, nw), 1e-5, w2);
+        snprintf(w2, sizeof w2, "%s [%s] db", what, names[v]);
+        OPS_CHECK(ops_err(r[v].db, gb, (size_t)s.C_out), 1e-5, w2);
     }
-    char w3[260];
-    snprintf(w3, sizeof w3, "%s direct vs im2col", what);
-    OPS_CHECK(ops_err_ff(r[1].out, r[0].out, no), 1e-5, w3);
-    OPS_CHECK(ops_err_ff(r[1].din, r[0].din, ni), 1e-5, w3);
-    OPS_CHECK(ops_err_ff(r[1].dW, r[0].dW, nw), 1e-5, w3);
-    OPS_CHECK(ops_err_ff(r[1].db, r[0].db, (size_t)s.C_out), 1e-5, w3);
-
+    for (int v = 1; v < 4; v++) {
+        char w3[260];
+        snprintf(w3, sizeof w3, "%s %s vs im2col", what, names[v]);
+        OPS_CHECK(ops_err_ff(r[v].out, r[0].out, no), 1e-5, w3);
+        OPS_CHECK(ops_err_ff(r[v].din, r[0].din, ni), 1e-5, w3);
+        OPS_CHECK(ops_err_ff(r[v].dW, r[0].dW, nw), 1e-5, w3);
+        OPS_CHECK(ops_err_ff(r[v].db, r[0].db, (size_t)s.C_out), 1e-5, w3);
+    }
     /* the chosen path is one of the two, bit for bit */
     float *work = malloc((s.work ? s.work : 1) * sizeof(float)), *out = malloc(no * sizeof(float));
     hs_conv_forward(out, in, W, b, &s, work);
     CU_ASSERT(memcmp(out, r[s.direct].out, no * sizeof(float)) == 0);
     free(work), free(out);
 
-    result_free(&r[0]), result_free(&r[1]);
+    for (int v = 0; v < 4; v++) result_free(&r[v]);
     free(in), free(W), free(b), free(dout), free(ref), free(gin), free(gW), free(gb);
     free(c.in), free(c.W), free(c.b), free(c.R), free(c.out);
 }
