@@ -193,7 +193,7 @@ typedef struct hs_data_shape {
     long long n_train, n_test;      /* rows (gated: item x pathway rows) */
     int levels, branching, modules; /* as in hs_dataset */
     int channels;                   /* as in hs_dataset: the [channels x positions] layout, or 0 */
-    int height, width;              /* as in hs_dataset: the image shape, or 0 */
+    int height, width;              /* as in hs_dataset: images H x W, rhm/srhm 1 x positions, or 0 */
     double p_max;                   /* distinct inputs the kind can draw (rhm, srhm), or 0 = not counted */
 } hs_data_shape;
 /* Image kinds: dim 100 (cfm, cm, cc), 1024 (fashion_mnist, mnist), 3072 (cifar10), 10 classes, n_train =

@@ -65,6 +65,8 @@ typedef struct hs_train_config {
     hs_mlp_opts model;      /* mlp; in_dim/out_dim are filled from the data by hs_train_run */
     int filter, width;      /* cnn/lcn/fcn: filter = stride S (from the data when 0), width H; their
                                depth is log_S of the input's positions (the hierarchy's L) */
+    double width_mult;      /* vgg/resnet/effnet: multiplier of every channel count (nets.h) */
+    double dropout;         /* vgg/resnet/effnet: dropout before the readout; -1 = the architecture's */
     /* kernel (solved by the scheduler on all ranks, not by hs_train_run): the values of
      * hs_kernel_opts (kernel.h), kept here as plain fields so train/ needs no MPI */
     int kernel_kind;        /* 0 laplace, 1 gaussian, 2 ntk (hs_kernel_kind) */

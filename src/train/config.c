@@ -112,6 +112,8 @@ hs_code hs_train_config_from_values(const hs_value *const *cfg, hs_train_config 
     c->filter = (int)filter;
     if (c->filter == 0) c->filter = hs_data_patch(&c->data);
     c->width = (int)GET_I("model.width");
+    c->width_mult = GET_F("model.width_mult");
+    c->dropout = GET_F("model.dropout");
     if ((rc = enum_of(cfg, "model.kernel", "laplace|gaussian|ntk", &e, err))) goto fail;
     c->kernel_kind = e;
     c->kernel_sigma = GET_F("model.kernel_sigma");

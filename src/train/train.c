@@ -287,8 +287,8 @@ static hs_code check(const hs_train_config *c, const hs_dataset *train, const hs
                        test->classes, train->dim, train->classes);
     hs_data_shape sh = {.dim = train->dim, .classes = train->classes, .t_dim = train->t ? train->t_dim : 0,
                         .n_train = train->n, .n_test = test->n, .levels = train->levels,
-                        .branching = train->branching, .modules = train->modules,
-                           .channels = train->channels, .height = train->height, .width = train->width};
+                        .branching = train->branching, .modules = train->modules, .channels = train->channels,
+                        .height = train->height, .width = train->width};
     HS_TRY(err, hs_train_check_shape(c, &sh, err));
     return HS_OK;
 }

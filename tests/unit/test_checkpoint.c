@@ -327,6 +327,28 @@ static void test_probes(void) {
     setup_free(&m);
 }
 
+/* The deep conv nets: EfficientNet-B0 (BatchNorm statistics and the dropout step in the buffers)
+ * and ResNet-18 at width 1/16 on an SRHM with 4 classes: 64 rows in batches of 16, 4 steps per
+ * epoch, 3 epochs. */
+static void test_cnets(void) {
+    const char *arch[] = {"effnet_b0", "resnet18"};
+    for (int a = 0; a < 2; a++) {
+        char yaml[1024];
+        snprintf(yaml, sizeof yaml,
+                 "base:\n"
+                 "  data: {kind: srhm, v: 4, s: 2, L: 2, s0: 1, n_train: 64, n_test: 32, seed: 3}\n"
+                 "  model: {arch: %s, width_mult: 0.0625}\n"
+                 "  train: {opt: momentum, lr: 0.01, epochs: 3, batch_per_class: 4, weight_decay: 5e-4}\n"
+                 "  record: {every: 1, separation: none, grad_norms: true}\n",
+                 arch[a]);
+        setup s;
+        setup_load(&s, arch[a], yaml);
+        const long long stops[] = {0, -1, 4, -1, 6, -1, 1, 9, -1, 11, -1, -1};
+        check_setup(&s, stops, 0);
+        setup_free(&s);
+    }
+}
+
 /* The gated routing net (balanced init) on the toy: 112 rows of mixed pathways in batches of
  * 16, 7 steps per epoch, 30 epochs, singular values every 5 epochs. */
 static void test_gated(void) {
@@ -549,6 +571,7 @@ int main(void) {
         {"cnn and lcn on srhm", test_hnets},
         {"gated net on the routing toy", test_gated},
         {"the probes' series (sensitivity, stability)", test_probes},
+        {"deep conv nets (BatchNorm, dropout) on srhm", test_cnets},
         {"runs that converge (stop_loss) under both schedules", test_converging},
         {"periodic saves change nothing", test_every_seconds},
         {"corrupt, torn, foreign checkpoints are refused", test_refusals},
