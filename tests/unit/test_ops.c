@@ -392,7 +392,7 @@ static void test_chscale_add(void) {
         }
         CU_ASSERT_DOUBLE_EQUAL(dg[p], lp - lm, 1e-5);
         for (int i = 0; i < N; i++) { /* d/d in[p, i] of the same loss, by the same difference */
-            const double x = in[p * N + i], up = dout[p * N + i] * (x + 0.5) * g[p], dn = dout[p * N + i] * (x - 0.5) * g[p];
+            const double x = in[p * N + i], d = dout[p * N + i], up = d * (x + 0.5) * g[p], dn = d * (x - 0.5) * g[p];
             CU_ASSERT_DOUBLE_EQUAL(din[p * N + i], up - dn, 1e-6);
         }
     }
