@@ -49,6 +49,15 @@ typedef enum hs_sep_when { HS_SEP_NONE, HS_SEP_FINAL, HS_SEP_EVERY } hs_sep_when
 typedef struct hs_model_kind hs_model_kind;
 typedef enum hs_rec_schedule { HS_REC_EPOCHS, HS_REC_STEPS, HS_REC_LOG } hs_rec_schedule;
 
+/* train.decay_on: which tensors weight decay applies to, and how.
+ *   ALL:     every tensor, coefficient wd (PyTorch's weight_decay);
+ *   WEIGHTS: weight matrices only (biases and BatchNorm parameters exempt);
+ *   MEAN:    every tensor t, as the loss term wd * mean(p_t^2) (the SRHM authors' L2 penalty): the
+ *            gradient term is 2 wd p / numel(t), i.e. weight decay 2 wd / numel(t) per tensor. */
+enum { HS_DECAY_ALL, HS_DECAY_WEIGHTS, HS_DECAY_MEAN };
+/* train.augment: seeded crops (padding train.crop_pad) and left-right flips of image rows. */
+enum { HS_AUG_NONE, HS_AUG_CROP, HS_AUG_FLIP, HS_AUG_CROP_FLIP };
+
 typedef struct hs_train_config {
     uint64_t seed, data_seed;
     hs_data_opts data;
@@ -64,7 +73,9 @@ typedef struct hs_train_config {
     hs_optim_opts optim;
     hs_schedule schedule;
     double weight_decay;
-    int decay_weights_only; /* train.decay_on: weights */
+    int decay_on;           /* train.decay_on: HS_DECAY_ALL, HS_DECAY_WEIGHTS or HS_DECAY_MEAN */
+    int augment;            /* train.augment: HS_AUG_* (images only) */
+    int crop_pad;           /* train.crop_pad: padding of the random crops, pixels */
     hs_loss loss;
     long long epochs;
     int batch;

@@ -95,7 +95,7 @@ static void put_s(digest *d, const char *name, const char *s) { put(d, name, s ?
  * checkpoint of a run with another value of it would be accepted otherwise); these sizes are a
  * reminder on the LP64 hosts hsweep runs on. */
 #if UINTPTR_MAX == UINT64_MAX
-_Static_assert(sizeof(hs_train_config) == 616, "hs_train_config changed: update ck_config_digest, then this size");
+_Static_assert(sizeof(hs_train_config) == 624, "hs_train_config changed: update ck_config_digest, then this size");
 _Static_assert(sizeof(hs_data_opts) == 208, "hs_data_opts changed: update ck_config_digest, then this size");
 _Static_assert(sizeof(hs_mlp_opts) == 88, "hs_mlp_opts changed: update ck_config_digest, then this size");
 _Static_assert(sizeof(hs_optim_opts) == 48, "hs_optim_opts changed: update ck_config_digest, then this size");
@@ -184,7 +184,11 @@ void ck_config_digest(const hs_train_config *c, const hs_dataset *train, const h
     put_f(&d, "schedule.drop_factor", c->schedule.drop_factor);
     put_i(&d, "schedule.epochs", c->schedule.epochs);
     put_f(&d, "weight_decay", c->weight_decay);
-    put_i(&d, "decay_weights_only", c->decay_weights_only);
+    put_i(&d, "decay_weights_only", c->decay_on); /* the name older checkpoints carry: 0 and 1 kept their meaning */
+    if (c->augment != HS_AUG_NONE) { /* absent when off, so checkpoints from before augmentation still match */
+        put_i(&d, "augment", c->augment);
+        put_i(&d, "crop_pad", c->crop_pad);
+    }
     put_i(&d, "loss", c->loss);
     put_i(&d, "epochs", c->epochs);
     put_i(&d, "batch", c->batch);

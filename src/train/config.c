@@ -156,8 +156,11 @@ hs_code hs_train_config_from_values(const hs_value *const *cfg, hs_train_config 
     c->optim.beta2 = GET_F("train.beta2");
     c->optim.eps = GET_F("train.eps");
     c->weight_decay = GET_F("train.weight_decay");
-    if ((rc = enum_of(cfg, "train.decay_on", "all|weights", &e, err))) goto fail;
-    c->decay_weights_only = e == 1;
+    if ((rc = enum_of(cfg, "train.decay_on", "all|weights|mean", &e, err))) goto fail;
+    c->decay_on = e; /* HS_DECAY_* in the schema's order */
+    if ((rc = enum_of(cfg, "train.augment", "none|crop|flip|crop_flip", &e, err))) goto fail;
+    c->augment = e; /* HS_AUG_* in the schema's order */
+    c->crop_pad = (int)GET_I("train.crop_pad");
     if ((rc = enum_of(cfg, "train.loss", "ce|mse", &e, err))) goto fail;
     c->loss = e == 0 ? HS_LOSS_CE : HS_LOSS_MSE;
     c->epochs = GET_I("train.epochs");
