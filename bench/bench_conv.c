@@ -207,7 +207,8 @@ int main(int argc, char **argv) {
     }
     if (nref) {
         qsort(refs, nref, sizeof(double), cmp_double);
-        printf("\n1000^3 sgemm through hs_gemm between the shapes: median %.1f GFLOP/s (min %.1f, max %.1f, %d calls)\n",
+        printf("\n1000^3 sgemm through hs_gemm between the shapes: median %.1f GFLOP/s (min %.1f, max %.1f, %d "
+               "calls)\n",
                refs[nref / 2], refs[0], refs[nref - 1], nref);
     }
     free(A), free(Bm), free(C);

@@ -132,8 +132,9 @@ void hs_add_forward(float *out, const float *a, const float *b, size_t n);
 /* Dropout (inverted, PyTorch's): with probability p an element is zeroed, the rest scaled by
  * 1/(1-p). The mask (0 or 1/(1-p) per element) comes from hs_rng stream `stream` of `seed` at
  * word offset `word` (one 32-bit draw per element, kept when u >= p 2^32), so a training step's
- * mask is a pure function of (seed, stream, word): callers pass (HS_STREAM_DROPOUT, layer) and
- * the step's element offset. p = 0 copies. Backward: din = dout mask. */
+ * mask is a pure function of (seed, stream, word): callers pass stream =
+ * hs_rng_stream(HS_STREAM_DROPOUT, layer) and the step's element offset. p = 0 copies (mask 1),
+ * p >= 1 zeroes (mask 0). out may equal in. Backward: din = dout mask (din may equal dout). */
 void hs_dropout_forward(float *out, float *mask, const float *in, size_t n, float p, uint64_t seed, uint64_t stream,
                         uint64_t word);
 void hs_dropout_backward(float *din, const float *dout, const float *mask, size_t n);

@@ -194,12 +194,9 @@ static inline WIDE __m512 load_taps(__mmask16 m, const float *row, int c, int st
         return _mm512_permutex2var_ps(
             lo, _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), hi);
     }
-    const __m512i idx = _mm512_add_epi32(_mm512_mullo_epi32(_mm512_add_epi32(_mm512_set1_epi32(c),
-                                                                               _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8,
-                                                                                                 9, 10, 11, 12, 13, 14,
-                                                                                                 15)),
-                                                            _mm512_set1_epi32(st)),
-                                         _mm512_set1_epi32(off));
+    const __m512i cols = _mm512_add_epi32(_mm512_set1_epi32(c),
+                                          _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+    const __m512i idx = _mm512_add_epi32(_mm512_mullo_epi32(cols, _mm512_set1_epi32(st)), _mm512_set1_epi32(off));
     return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, row, 4);
 }
 
@@ -360,7 +357,7 @@ static WIDE void vec_backward(float *din, float *dW, float *db, const float *dou
                                 const int r = st == 2 ? base & 1 : ((-base) % st + st) % st;
                                 const __mmask16 m = residue[r] & lanes(-base, st * (OW - 1) - base + 1) & mi;
                                 if (!m) continue;
-                                const int first = st == 2 ? (base + __builtin_ctz(m)) >> 1 : (base + __builtin_ctz(m)) / st,
+                                const int l0 = base + __builtin_ctz(m), first = st == 2 ? l0 >> 1 : l0 / st,
                                           count = __builtin_popcount(m);
                                 const __m512 v = _mm512_maskz_loadu_ps(lanes(0, count), dr + first);
                                 acc = _mm512_fmadd_ps(wv, _mm512_maskz_expand_ps(m, v), acc);
@@ -387,7 +384,9 @@ static void direct_backward_base(float *din, float *dW, float *db, const float *
 static int forced; /* hs_conv_direct_force */
 
 #if DIRECT_WIDE
-static int vec_fits(const hs_conv_shape *s) { return s->KW <= WIDE_KW && s->KH * s->KW <= WIDE_TAPS && s->stride <= 16; }
+static int vec_fits(const hs_conv_shape *s) {
+    return s->KW <= WIDE_KW && s->KH * s->KW <= WIDE_TAPS && s->stride <= 16;
+}
 #endif
 
 void hs_conv_direct_force(int path) { forced = path; }

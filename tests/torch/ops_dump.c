@@ -59,8 +59,9 @@ static void conv_case(hs_rng *r, int B, int C_in, int H, int W, int C_out, int K
         hs_conv_backward(din, dW, db, dout, in, w, &s, work);
         char p[400];
         snprintf(p, sizeof p,
-                 "\"B\": %d, \"C_in\": %d, \"H\": %d, \"W\": %d, \"C_out\": %d, \"KH\": %d, \"KW\": %d, \"stride\": %d, "
-                 "\"pad\": %d, \"dilation\": %d, \"groups\": %d, \"OH\": %d, \"OW\": %d, \"direct\": %d",
+                 "\"B\": %d, \"C_in\": %d, \"H\": %d, \"W\": %d, \"C_out\": %d, \"KH\": %d, \"KW\": %d, "
+                 "\"stride\": %d, \"pad\": %d, \"dilation\": %d, \"groups\": %d, \"OH\": %d, \"OW\": %d, "
+                 "\"direct\": %d",
                  B, C_in, H, W, C_out, KH, KW, stride, pad, dilation, groups, s.OH, s.OW, direct);
         case_begin("conv", p);
         put("in", in, ni), put("W", w, nw), put("b", b, (size_t)C_out), put("dout", dout, no), put("out", out, no);
@@ -101,8 +102,9 @@ static void bn_case(hs_rng *r, int B, int C, int H, int W, float shift) {
     const int n = H * W;
     const size_t N = (size_t)B * C * n;
     float *in = seeded(N, r, shift - 1, shift + 2), *gamma = seeded((size_t)C, r, 0.5f, 1.5f),
-          *beta = seeded((size_t)C, r, -0.5f, 0.5f), *rm = seeded((size_t)C, r, -1, 1), *rv = seeded((size_t)C, r, 0.5f, 2),
-          *dout = seeded(N, r, -1, 1), *out = malloc(N * sizeof(float)), *xhat = malloc(N * sizeof(float)),
+          *beta = seeded((size_t)C, r, -0.5f, 0.5f), *rm = seeded((size_t)C, r, -1, 1),
+          *rv = seeded((size_t)C, r, 0.5f, 2), *dout = seeded(N, r, -1, 1), *out = malloc(N * sizeof(float)),
+          *xhat = malloc(N * sizeof(float)),
           *rstd = malloc((size_t)C * sizeof(float)), *din = malloc(N * sizeof(float)),
           *dg = malloc((size_t)C * sizeof(float)), *dbt = malloc((size_t)C * sizeof(float)),
           *ev = malloc(N * sizeof(float)), *rm1 = malloc((size_t)C * sizeof(float)),

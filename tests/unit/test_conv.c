@@ -116,8 +116,8 @@ static void check_case(const conv_case *k, hs_rng *rng) {
     snprintf(what, sizeof what, "B%d C%d->%d %dx%d k%dx%d s%d p%d d%d g%d", s.B, s.C_in, s.C_out, s.H, s.W, s.KH, s.KW,
              s.stride, s.pad, s.dilation, s.groups);
     const size_t ni = in_size(&s), nw = w_size(&s), no = out_size(&s);
-    float *in = malloc(ni * sizeof(float)), *W = malloc(nw * sizeof(float)), *b = malloc((size_t)s.C_out * sizeof(float)),
-          *dout = malloc(no * sizeof(float));
+    float *in = malloc(ni * sizeof(float)), *W = malloc(nw * sizeof(float)),
+          *b = malloc((size_t)s.C_out * sizeof(float)), *dout = malloc(no * sizeof(float));
     conv_ctx c = {.s = s, .in = malloc(ni * sizeof(double)), .W = malloc(nw * sizeof(double)),
                   .b = malloc((size_t)s.C_out * sizeof(double)), .R = malloc(no * sizeof(double)),
                   .out = malloc(no * sizeof(double))};

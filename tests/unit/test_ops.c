@@ -148,13 +148,30 @@ static void test_pool_hand(void) {
     CU_ASSERT_EQUAL(hs_pool_plan(&bad), -1);
 }
 
+typedef struct {
+    int rows, n;
+    double *in, *R;
+} gap_ctx;
+
+static double gap_loss(void *p) { /* sum_r R[r] mean(in[r, :]) */
+    gap_ctx *c = p;
+    double l = 0.0;
+    for (int r = 0; r < c->rows; r++) {
+        double s = 0.0;
+        for (int i = 0; i < c->n; i++) s += c->in[(size_t)r * c->n + i];
+        l += c->R[r] * s / c->n;
+    }
+    return l;
+}
+
 static void test_gap(void) {
     hs_rng r;
     hs_rng_init(&r, 22, 0);
     enum { B = 3, C = 4, N = 37 };
     float in[B * C * N], out[B * C], dout[B * C], din[B * C * N];
-    ops_fill(in, NULL, B * C * N, &r, -1.0f, 3.0f);
-    ops_fill(dout, NULL, B * C, &r, -1.0f, 1.0f);
+    double ind[B * C * N], R[B * C], g[B * C * N];
+    ops_fill(in, ind, B * C * N, &r, -1.0f, 3.0f);
+    ops_fill(dout, R, B * C, &r, -1.0f, 1.0f);
     hs_gap_forward(out, in, B, C, N);
     for (int p = 0; p < B * C; p++) {
         double s = 0.0;
@@ -162,8 +179,9 @@ static void test_gap(void) {
         CU_ASSERT_DOUBLE_EQUAL(out[p], s / N, 1e-6);
     }
     hs_gap_backward(din, dout, B, C, N);
-    for (int p = 0; p < B * C; p++)
-        for (int i = 0; i < N; i++) CU_ASSERT_DOUBLE_EQUAL(din[p * N + i], dout[p] / N, 1e-8);
+    gap_ctx c = {.rows = B * C, .n = N, .in = ind, .R = R};
+    ops_fd(g, ind, B * C * N, gap_loss, &c, 0.5); /* linear: exact */
+    OPS_CHECK(ops_err(din, g, B * C * N), 1e-6, "gap din");
 }
 
 /* ================================================================ BatchNorm over channels */
@@ -373,7 +391,10 @@ static void test_chscale_add(void) {
             lm += dout[p * N + i] * in[p * N + i] * (g[p] - 0.5);
         }
         CU_ASSERT_DOUBLE_EQUAL(dg[p], lp - lm, 1e-5);
-        for (int i = 0; i < N; i++) CU_ASSERT_DOUBLE_EQUAL(din[p * N + i], (double)dout[p * N + i] * g[p], 1e-7);
+        for (int i = 0; i < N; i++) { /* d/d in[p, i] of the same loss, by the same difference */
+            const double x = in[p * N + i], d = dout[p * N + i], up = d * (x + 0.5) * g[p], dn = d * (x - 0.5) * g[p];
+            CU_ASSERT_DOUBLE_EQUAL(din[p * N + i], up - dn, 1e-6);
+        }
     }
     float d2[B * C * N], dg2[B * C];
     memcpy(d2, dout, sizeof d2);
