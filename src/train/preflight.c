@@ -99,6 +99,13 @@ hs_code hs_train_check_shape(const hs_train_config *c, const hs_data_shape *sh, 
             return HS_ERR_VALUE;
         }
     }
+    /* a crop or flip of a 1-D string (rhm, srhm) or of a feature vector moves what the label
+     * depends on; only an image row survives it */
+    if (c->augment != HS_AUG_NONE && (sh->height < 2 || sh->width < 2)) {
+        HS_FAIL(err, HS_ERR_VALUE, "train.augment: crops and flips need images (height and width >= 2); data.kind %s "
+                "has %d x %d", c->data.kind, sh->height, sh->width);
+        return hs_error_hint(err, "use train.augment none for this data");
+    }
     HS_TRY(err, check_records(c, sh, err));
     return HS_OK;
 }
