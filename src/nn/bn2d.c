@@ -4,7 +4,7 @@
  * The statistics take two passes (the mean, then the squared deviations from it) rather than
  * nn.h's one shifted pass: over B n = 10^5 values of one channel a one-pass variance in float loses
  * digits to cancellation; here each row is summed in float lanes and the rows in double
- * (opsum.h), in the same order every call. */
+ * (opsum.h; lane-wise over the rows on AVX-512, below), in the same order every call. */
 #include <math.h>
 #include <stddef.h>
 
