@@ -438,7 +438,8 @@ int main(int argc, char **argv) {
         const row *r = &rows[i];
         char h[48], t[48] = "-", q[48] = "-", f[48], c[32];
         snprintf(h, sizeof h, "%.2f [%.2f-%.2f]", r->hs_sps, r->hs_lo, r->hs_hi);
-        snprintf(f, sizeof f, "%.0f%% [%.0f-%.0f]", 100 * r->frac, 100 * r->frac_lo, 100 * r->frac_hi);
+        if (r->frac_lo > 0) snprintf(f, sizeof f, "%.0f%% [%.0f-%.0f]", 100 * r->frac, 100 * r->frac_lo, 100 * r->frac_hi);
+        else snprintf(f, sizeof f, "- (raise --seconds)"); /* a measurement shorter than REF_EVERY had no sgemm */
         snprintf(c, sizeof c, "%.2f", r->hs_cpu);
         if (r->have_torch) {
             snprintf(t, sizeof t, "%.2f [%.2f-%.2f]", r->t_sps, r->t_lo, r->t_hi);
