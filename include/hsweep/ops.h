@@ -9,9 +9,10 @@
  * Layout: PyTorch's NCHW, row-major: an activation is [B x C x H x W]; a 1-D signal of length L
  * is H = 1, W = L (and a kernel of height 1). A conv weight is [C_out x C_in/groups x KH x KW],
  * its bias [C_out]. float32 data; reductions that feed statistics (BatchNorm means and variances,
- * pooled sums) add each row of a channel in float (16 running lanes) and the rows' sums in double,
- * always in the same order, so equal inputs give bit-identical outputs and a statistic over 10^5
- * values keeps float precision.
+ * pooled sums) add each row of a channel in float (16 running lanes) and the rows' lanes in double
+ * (BatchNorm on AVX-512 CPUs adds them lane-wise over the rows before reducing the lanes), always
+ * in the same order for a shape and CPU, so equal inputs give bit-identical outputs and a
+ * statistic over 10^5 values keeps float precision.
  *
  * Training one conv -> BN -> ReLU block on a batch of B 1-D signals (10 channels x 36 positions):
  *

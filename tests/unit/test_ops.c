@@ -276,6 +276,7 @@ static void test_bn2d_grad(void) {
     check_bn(2, 2, 25, -3.0f, 1.0f, &r);   /* 2-D 5x5 */
     check_bn(3, 2, 1, -1.0f, 1.0f, &r);    /* n = 1 (B n = 2 is the smallest legal, but its din is eps-sized) */
     check_bn(3, 2, 17, 999.0f, 1001.0f, &r); /* |mean| >> std */
+    check_bn(2, 3, 32, -2.0f, 2.0f, &r);   /* whole vectors of 16, no remainder */
 }
 
 /* Hand case: one channel, B = 2, n = 2, values [1 2 | 3 6]: mean 3, biased variance 3.5,
@@ -314,7 +315,7 @@ static double ref_pact(double x, hs_pact a) {
 static void test_pact(void) {
     hs_rng r;
     hs_rng_init(&r, 41, 0);
-    enum { N = 400 };
+    enum { N = 403 }; /* two chunks of the SiLU/sigmoid loops, the second with a partial vector */
     float x[N], y[N], dout[N], din[N];
     ops_fill(x, NULL, N, &r, -6.0f, 6.0f);
     ops_fill(dout, NULL, N, &r, -1.0f, 1.0f);
