@@ -5,7 +5,7 @@
  *
  *   bench_hnet [--models cnn,lcn,fcn] [--shapes l2,l3] [--widths 256,512,1024] [--seconds S]
  *              [--repeats R] [--opt sgd|momentum] [--lr LR] [--gemm auto|cblas|kernel]
- *              [--no-torch] [--python PATH]
+ *              [--no-torch] [--no-ref] [--python PATH]
  *
  * Shapes, from sweeps/srhm-paper.yaml (s = 2, sparsity A, 4 samples per class per batch):
  *   l2: L = 2, s0 = 2, v = n_c = 8: filter S = s (s0 + 1) = 6, d = 36 positions, batch 32
@@ -170,7 +170,7 @@ static int bench_hsweep(const config *c, const hs_optim_opts *oo, double lr, dou
             const double dt = t[5] - t[0];
             if (n_times < MAX_TIMES) times[n_times++] = dt;
             train_time += dt, since_ref += dt;
-            if (since_ref >= REF_EVERY) {
+            if (ref && since_ref >= REF_EVERY) {
                 const double rt = ref_run(ref);
                 ref_time += rt, n_refs++, since_ref = 0;
             }
@@ -272,7 +272,7 @@ static void summary(double *x, int n, double *med, double *lo, double *hi) {
 
 int main(int argc, char **argv) {
     double seconds = 3, lr = 0.01;
-    int repeats = 3, use_torch = 1, gemm_path = 0, momentum = 1;
+    int repeats = 3, use_torch = 1, gemm_path = 0, momentum = 1, use_ref = 1;
     const char *python = "/usr/bin/python3", *models_arg = "cnn,lcn,fcn", *shapes_arg = "l2,l3",
                *widths_arg = "512";
     for (int i = 1; i < argc; i++) {
@@ -285,6 +285,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--lr") && v) lr = atof(v), i++;
         else if (!strcmp(a, "--python") && v) python = v, i++;
         else if (!strcmp(a, "--no-torch")) use_torch = 0;
+        else if (!strcmp(a, "--no-ref")) use_ref = 0; /* for profilers: the steps alone */
         else if (!strcmp(a, "--opt") && v && (!strcmp(v, "sgd") || !strcmp(v, "momentum")))
             momentum = !strcmp(v, "momentum"), i++;
         else if (!strcmp(a, "--gemm") && v && (!strcmp(v, "auto") || !strcmp(v, "cblas") || !strcmp(v, "kernel")))
@@ -292,7 +293,7 @@ int main(int argc, char **argv) {
         else {
             fprintf(stderr, "usage: bench_hnet [--models cnn,lcn,fcn] [--shapes l2,l3] [--widths 256,512,1024] "
                             "[--seconds S] [--repeats R] [--opt sgd|momentum] [--lr LR] [--gemm auto|cblas|kernel] "
-                            "[--no-torch] [--python PATH]\n");
+                            "[--no-torch] [--no-ref] [--python PATH]\n");
             return 2;
         }
     }
@@ -362,7 +363,7 @@ int main(int argc, char **argv) {
                 int n_torch = 0;
                 for (int r = 0; r < repeats; r++) {
                     run_result res;
-                    if (bench_hsweep(&c, &oo, lr, seconds, X, Y, &ref, &res)) return 1;
+                    if (bench_hsweep(&c, &oo, lr, seconds, X, Y, use_ref ? &ref : NULL, &res)) return 1;
                     sps[r] = res.steps_per_s, gf[r] = flops * res.steps_per_s * 1e-9, ref_rate[r] = res.ref_mean;
                     share[r] = res.ref_mean > 0 ? gf[r] / res.ref_mean : 0;
                     fwd[r] = res.ms[1], bwd[r] = res.ms[3], opt[r] = res.ms[4];

@@ -321,6 +321,24 @@ static AVX512 void gemm_avx512(hs_gemm_op op, int M, int N, int K, const float *
         }
     }
 }
+
+/* Ct[N x M] = B[N x K] . A[M x K]^T (C = A B^T, transposed): A^T is packed once per block of KCS
+ * inner indices and column panel of 32 of its rows, then every row tile of B is swept against
+ * it. B, the wide operand, is read once (per panel of A), straight from where it lies, twelve
+ * rows at a time, by the broadcasts of the tiles, so its loads from L3 or memory overlap with
+ * the FMAs instead of stalling a pack. */
+static AVX512 void gemm_avx512_nt_short(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                                        float *Ct, int ldct, float *work) {
+    for (int j0 = 0; j0 < M; j0 += 32) {
+        const int nr = M - j0 < 32 ? M - j0 : 32, nv = nr > 16 ? 2 : 1;
+        const __mmask16 mlast = mask_first(nr - 16 * (nv - 1));
+        for (int k0 = 0; k0 < K; k0 += HS_GEMM_KCS) {
+            const int kc = K - k0 < HS_GEMM_KCS ? K - k0 : HS_GEMM_KCS;
+            pack_b(HS_GEMM_NT, A, lda, k0, kc, j0, nr, 16 * nv, work);
+            sweep_rows(0, N, kc, B, ldb, 1, k0, work, Ct, ldct, j0, nv, mlast, k0 > 0, NULL);
+        }
+    }
+}
 #endif
 
 /* ================================================================ dispatch */
@@ -346,4 +364,27 @@ void hs_gemm(hs_gemm_op op, int M, int N, int K, const float *A, int lda, const 
     }
 #endif
     gemm_cblas(op, M, N, K, A, lda, B, ldb, bias, accumulate, C, ldc);
+}
+
+void hs_gemm_kernel(hs_gemm_op op, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                    const float *bias, int accumulate, float *C, int ldc) {
+#if GEMM_X86
+    if (forced_path != 1 && hs_gemm_have_kernel()) {
+        gemm_avx512(op, M, N, K, A, lda, B, ldb, bias, accumulate, C, ldc);
+        return;
+    }
+#endif
+    gemm_cblas(op, M, N, K, A, lda, B, ldb, bias, accumulate, C, ldc);
+}
+
+void hs_gemm_nt_short(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *Ct, int ldct,
+                      float *work) {
+#if GEMM_X86
+    if (forced_path != 1 && hs_gemm_have_kernel()) {
+        gemm_avx512_nt_short(M, N, K, A, lda, B, ldb, Ct, ldct, work);
+        return;
+    }
+#endif
+    (void)work;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, M, K, 1.0f, B, ldb, A, lda, 0.0f, Ct, ldct);
 }
