@@ -31,6 +31,13 @@ static inline double bench_cpu_now(void) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+/* CPU time of the calling thread: what a step costs without the time other jobs held the core. */
+static inline double bench_thread_cpu_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 static inline int bench_cmp_double(const void *a, const void *b) {
     const double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
@@ -55,13 +62,15 @@ static inline int ref_init(ref_gemm *g) {
 static inline void ref_free(ref_gemm *g) { free(g->A), free(g->B), free(g->C), free(g->rates), free(g->ratios); }
 
 /* Seconds of one reference call, timed after an untimed one: the steps in between have evicted
- * the reference's 12 MB, and a cold call would flatter the training. */
-static inline double ref_run(ref_gemm *g) {
+ * the reference's 12 MB, and a cold call would flatter the training. *cpu (when not NULL) gets
+ * the call's thread CPU time. */
+static inline double ref_run(ref_gemm *g, double *cpu) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, REF_N, REF_N, REF_N, 1.0f, g->A, REF_N, g->B, REF_N, 0.0f,
                 g->C, REF_N);
-    const double t0 = bench_now();
+    const double t0 = bench_now(), c0 = cpu ? bench_thread_cpu_now() : 0;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, REF_N, REF_N, REF_N, 1.0f, g->A, REF_N, g->B, REF_N, 0.0f,
                 g->C, REF_N);
+    if (cpu) *cpu = bench_thread_cpu_now() - c0;
     return bench_now() - t0;
 }
 

@@ -18,7 +18,9 @@
  *
  * GFLOP/s counts 6 x (multiply-adds per sample) x batch per step, the convention of bench_train
  * (forward, dW and din products; the input layer needs no din, so slightly fewer are executed).
- * "of sgemm" is that rate over the mean rate of the interleaved 1000^3 sgemm calls. Each line is
+ * "of sgemm" is that rate over the mean rate of the interleaved 1000^3 sgemm calls, "(cpu)" the same
+ * with both rates per second of this thread's CPU time (on a shared core the wall-clock figures
+ * carry the time other jobs held it; the CPU-time ones do not). Each line is
  * the median over the repeats, with [min - max]; the PyTorch ratio is formed per repeat (hsweep's
  * and torch's runs of one repeat are seconds apart) and summarised the same way. */
 #include <cblas.h>
@@ -102,6 +104,8 @@ static void make_data(float *X, int32_t *Y, const shape *sh, int d) {
 typedef struct run_result {
     double steps_per_s, cpu_per_wall, median_step;
     double ref_mean;                 /* GFLOP/s of the interleaved sgemm calls: their FLOPs over their time */
+    double cpu_steps_per_s;          /* steps per second of this thread's CPU time (immune to preemption) */
+    double ref_cpu;                  /* the interleaved calls' GFLOP/s per second of CPU time */
     double ms[5];                    /* per step: gather, forward, loss, backward, optimiser */
     double loss;                     /* the last step's, to show the training stayed finite */
 } run_result;
@@ -135,6 +139,7 @@ static int bench_hsweep(const config *c, const hs_optim_opts *oo, double lr, dou
     const long warmup = 5;
     long steps = 0, n_times = 0, n_refs = 0;
     double phase[5] = {0}, train_time = 0, since_ref = 0, ref_time = 0, t_start = 0, cpu_start = 0, loss = 0;
+    double train_cpu = 0, ref_cpu = 0;
     const int per_epoch = N_SAMPLES / B;
     for (uint32_t epoch = 0;; epoch++) {
         hs_rng r;
@@ -148,6 +153,7 @@ static int bench_hsweep(const config *c, const hs_optim_opts *oo, double lr, dou
             }
             if (steps > warmup && train_time >= seconds) goto done;
             double t[6];
+            const double c0 = bench_thread_cpu_now();
             t[0] = bench_now();
             for (int b = 0; b < B; b++) {
                 const uint32_t k = perm[s * B + b];
@@ -165,14 +171,17 @@ static int bench_hsweep(const config *c, const hs_optim_opts *oo, double lr, dou
             for (int q = 0; q < m.n_tensors; q++)
                 hs_optim_update(&opt, m.params, m.grads, m.tensors[q].offset, m.tensors[q].size, lr * m.lr_scale, 0);
             t[5] = bench_now();
+            const double c1 = bench_thread_cpu_now();
             for (int q = 0; q < 5; q++) phase[q] += t[q + 1] - t[q];
             if (steps < warmup) continue;
+            train_cpu += c1 - c0;
             const double dt = t[5] - t[0];
             if (n_times < MAX_TIMES) times[n_times++] = dt;
             train_time += dt, since_ref += dt;
             if (ref && since_ref >= REF_EVERY) {
-                const double rt = ref_run(ref);
-                ref_time += rt, n_refs++, since_ref = 0;
+                double rc;
+                const double rt = ref_run(ref, &rc);
+                ref_time += rt, ref_cpu += rc, n_refs++, since_ref = 0;
             }
         }
     }
@@ -181,6 +190,8 @@ done:;
     res->steps_per_s = n / train_time;
     res->cpu_per_wall = (bench_cpu_now() - cpu_start) / wall;
     res->ref_mean = n_refs ? ref_flops * (double)n_refs / ref_time * 1e-9 : 0;
+    res->cpu_steps_per_s = n / train_cpu;
+    res->ref_cpu = n_refs ? ref_flops * (double)n_refs / ref_cpu * 1e-9 : 0;
     for (int q = 0; q < 5; q++) res->ms[q] = 1e3 * phase[q] / n;
     qsort(times, (size_t)n_times, sizeof(double), bench_cmp_double);
     res->median_step = n_times ? times[n_times / 2] : 0;
@@ -331,9 +342,9 @@ int main(int argc, char **argv) {
     torch_proc tp = {0};
     if (use_torch) torch_start(&tp, python);
 
-    printf("\n%-5s %-4s %5s %5s %8s | %9s %8s %8s %22s | %9s %20s | %6s %6s %6s | %9s\n", "shape", "net", "H", "batch",
-           "MMAC/smp", "steps/s", "GFLOP/s", "sgemm", "of sgemm [min-max]", "torch s/s", "ratio [min-max]", "fwd",
-           "bwd", "opt", "cpu/wall");
+    printf("\n%-5s %-4s %5s %5s %8s | %9s %8s %8s %18s %18s | %9s %20s | %6s %6s %6s | %9s\n", "shape", "net", "H",
+           "batch", "MMAC/smp", "steps/s", "GFLOP/s", "sgemm", "of sgemm", "of sgemm (cpu)", "torch s/s",
+           "ratio [min-max]", "fwd", "bwd", "opt", "cpu/wall");
     for (int si = 0; si < n_shapes; si++) {
         const shape *sh = &shapes[shape_ix[si]];
         config c0 = {.sh = sh, .batch = 4 * sh->v};
@@ -358,7 +369,7 @@ int main(int argc, char **argv) {
                 }
                 const double macs = macs_of(&probe, c.kind, c.width), flops = 6.0 * macs * c.batch;
                 hs_model_free(&probe);
-                double gf[MAX_REPEATS], share[MAX_REPEATS], sps[MAX_REPEATS], tsps[MAX_REPEATS], ratio[MAX_REPEATS],
+                double gf[MAX_REPEATS], share[MAX_REPEATS], share_cpu[MAX_REPEATS], sps[MAX_REPEATS], tsps[MAX_REPEATS], ratio[MAX_REPEATS],
                     fwd[MAX_REPEATS], bwd[MAX_REPEATS], opt[MAX_REPEATS], ref_rate[MAX_REPEATS], cpu_h = 1, cpu_t = 1;
                 int n_torch = 0;
                 for (int r = 0; r < repeats; r++) {
@@ -366,6 +377,7 @@ int main(int argc, char **argv) {
                     if (bench_hsweep(&c, &oo, lr, seconds, X, Y, use_ref ? &ref : NULL, &res)) return 1;
                     sps[r] = res.steps_per_s, gf[r] = flops * res.steps_per_s * 1e-9, ref_rate[r] = res.ref_mean;
                     share[r] = res.ref_mean > 0 ? gf[r] / res.ref_mean : 0;
+                    share_cpu[r] = res.ref_cpu > 0 ? flops * res.cpu_steps_per_s * 1e-9 / res.ref_cpu : 0;
                     fwd[r] = res.ms[1], bwd[r] = res.ms[3], opt[r] = res.ms[4];
                     cpu_h = fmin(cpu_h, res.cpu_per_wall);
                     if (!isfinite(res.loss)) fprintf(stderr, "bench_hnet: hsweep's loss is %g\n", res.loss);
@@ -376,11 +388,12 @@ int main(int argc, char **argv) {
                         cpu_t = fmin(cpu_t, tcpu);
                     }
                 }
-                double m_sps, m_gf, m_ref, m_sh, lo_sh, hi_sh, m_f, m_b, m_o, lo, hi;
+                double m_sps, m_gf, m_ref, m_sh, lo_sh, hi_sh, m_sc, lo_sc, hi_sc, m_f, m_b, m_o, lo, hi;
                 summary(sps, repeats, &m_sps, &lo, &hi);
                 summary(gf, repeats, &m_gf, &lo, &hi);
                 summary(ref_rate, repeats, &m_ref, &lo, &hi);
                 summary(share, repeats, &m_sh, &lo_sh, &hi_sh);
+                summary(share_cpu, repeats, &m_sc, &lo_sc, &hi_sc);
                 summary(fwd, repeats, &m_f, &lo, &hi);
                 summary(bwd, repeats, &m_b, &lo, &hi);
                 summary(opt, repeats, &m_o, &lo, &hi);
@@ -395,17 +408,19 @@ int main(int argc, char **argv) {
                 } else {
                     snprintf(cw, sizeof cw, "%.2f", cpu_h);
                 }
-                char shs[64];
+                char shs[64], scs[64];
                 snprintf(shs, sizeof shs, "%.0f%% [%.0f-%.0f]", 100 * m_sh, 100 * lo_sh, 100 * hi_sh);
-                printf("%-5s %-4s %5d %5d %8.3f | %9.1f %8.1f %8.1f %22s | %9s %20s | %6.2f %6.2f %6.2f | %9s\n",
-                       sh->name, kind_name(c.kind), c.width, c.batch, macs * 1e-6, m_sps, m_gf, m_ref, shs, ts, rs,
+                snprintf(scs, sizeof scs, "%.0f%% [%.0f-%.0f]", 100 * m_sc, 100 * lo_sc, 100 * hi_sc);
+                printf("%-5s %-4s %5d %5d %8.3f | %9.1f %8.1f %8.1f %18s %18s | %9s %20s | %6.2f %6.2f %6.2f | %9s\n",
+                       sh->name, kind_name(c.kind), c.width, c.batch, macs * 1e-6, m_sps, m_gf, m_ref, shs, scs, ts, rs,
                        m_f, m_b, m_o, cw);
                 fflush(stdout);
             }
         free(X), free(Y);
     }
-    printf("\nmedians over repeats; fwd/bwd/opt: ms per step; cpu/wall: the lowest of the repeats (hsweep/torch), "
-           "below 1 when the core was shared\n");
+    printf("\nmedians over repeats [min-max]; of sgemm: GFLOP/s over the interleaved sgemm's, both per wall second; "
+           "(cpu): both per second of CPU time (what preemption by other jobs does not move); fwd/bwd/opt: ms per "
+           "step (wall); cpu/wall: the lowest of the repeats (hsweep/torch), below 1 when the core was shared\n");
     torch_stop(&tp);
     ref_free(&ref);
     return 0;

@@ -150,7 +150,7 @@ static int bench_width(int width, const float *X, const int32_t *Y, double secon
             if (steps >= warmup) {
                 train_time += t5 - t0, since_ref += t5 - t0, steps_since_ref++;
                 if (since_ref >= REF_EVERY && n_refs < MAX_REFS) {
-                    const double dt = ref_run(ref);
+                    const double dt = ref_run(ref, NULL);
                     ref->rates[n_refs] = ref_flops / dt * 1e-9;
                     ref->ratios[n_refs] = (flops_per_step * (double)steps_since_ref / since_ref) / (ref_flops / dt);
                     ref_time += dt, n_refs++, since_ref = 0, steps_since_ref = 0;

@@ -136,11 +136,12 @@ static AVX512 void pack_b(hs_gemm_op op, const float *B, int ldb, int k0, int kc
 }
 
 /* One register tile: C[mr x nv*16] (last vector masked by mlast) over kc inner indices, A(i, k)
- * at a[i*si + k*sk], op(B)(k, j) at bp[k*16*nv + j] (the packed panel). init: 0 start from zero, 1 from C, 2 from bias (then 3: C + bias). */
+ * at a[i*si + k*sk], op(B)(k, j) at bp[k*16*nv + j] (the packed panel). init: 0 start from zero, 1 from C, 2 from bias (then 3: C + bias).
+ * pf (may be NULL): one line prefetched per inner index, at pf + k * pfs bytes. */
 static inline __attribute__((always_inline)) AVX512 void tile(const int mr, const int nv, int kc, const float *a,
                                                               ptrdiff_t si, ptrdiff_t sk, const float *bp, float *c,
                                                               ptrdiff_t ldc, __mmask16 mlast, int init,
-                                                              const float *bias) {
+                                                              const float *bias, const char *pf, ptrdiff_t pfs) {
     __m512 acc[MR][2];
     const __mmask16 m[2] = {nv == 1 ? mlast : (__mmask16)0xFFFF, mlast};
     __m512 bv[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
@@ -157,6 +158,7 @@ static inline __attribute__((always_inline)) AVX512 void tile(const int mr, cons
         const __m512 b0 = _mm512_load_ps(bp + k * nv * 16);
         const __m512 b1 = nv == 2 ? _mm512_load_ps(bp + k * 32 + 16) : b0;
         const float *ak = a + k * sk;
+        if (pf) _mm_prefetch(pf + k * pfs, _MM_HINT_T0);
 #pragma GCC unroll 12
         for (int i = 0; i < mr; i++) {
             const __m512 ai = _mm512_set1_ps(ak[i * si]);
@@ -174,19 +176,19 @@ static inline __attribute__((always_inline)) AVX512 void tile(const int mr, cons
  * the sk == 1 forms (NN/NT: A row-major, rows strided) and si == 1 forms (TN) are separate so
  * the addressing of A is as simple as possible in each. */
 typedef void tile_fn(int kc, const float *a, ptrdiff_t si, ptrdiff_t sk, const float *bp, float *c, ptrdiff_t ldc,
-                     __mmask16 mlast, int init, const float *bias);
+                     __mmask16 mlast, int init, const float *bias, const char *pf, ptrdiff_t pfs);
 #define TILE(MRV, NV)                                                                                             \
     static AVX512 void tile_##MRV##_##NV##_r(int kc, const float *a, ptrdiff_t si, ptrdiff_t sk, const float *bp, \
                                              float *c, ptrdiff_t ldc, __mmask16 mlast, int init,                  \
-                                             const float *bias) {                                                 \
+                                             const float *bias, const char *pf, ptrdiff_t pfs) {                  \
         (void)sk;                                                                                                 \
-        tile(MRV, NV, kc, a, si, 1, bp, c, ldc, mlast, init, bias);                                               \
+        tile(MRV, NV, kc, a, si, 1, bp, c, ldc, mlast, init, bias, pf, pfs);                                      \
     }                                                                                                             \
     static AVX512 void tile_##MRV##_##NV##_t(int kc, const float *a, ptrdiff_t si, ptrdiff_t sk, const float *bp, \
                                              float *c, ptrdiff_t ldc, __mmask16 mlast, int init,                  \
-                                             const float *bias) {                                                 \
+                                             const float *bias, const char *pf, ptrdiff_t pfs) {                  \
         (void)si;                                                                                                 \
-        tile(MRV, NV, kc, a, 1, sk, bp, c, ldc, mlast, init, bias);                                               \
+        tile(MRV, NV, kc, a, 1, sk, bp, c, ldc, mlast, init, bias, pf, pfs);                                      \
     }
 TILE(12, 2)
 TILE(12, 1)
@@ -269,17 +271,31 @@ static inline AVX512 void sweep_rows(int trans_a, int M, int kc, const float *A,
     for (int i0 = 0, s = 0; i0 < M;) {
         while (M - i0 < tile_rows[s]) s++;
         tiles[trans_a][s][nv - 1](kc, A + i0 * si + k0 * sk, si, sk, bp, C + (size_t)i0 * ldc + j0, ldc, mlast, init,
-                                  bias ? bias + j0 : NULL);
+                                  bias ? bias + j0 : NULL, NULL, 0);
         i0 += tile_rows[s];
     }
 }
 
+/* How gemm_avx512_wide orders its work (hs_gemm_kernel's choices; hs_gemm uses neither). */
+enum {
+    /* each row tile swept across every panel of a block, rather than each panel down all rows:
+     * C is written a row segment of NW columns at a time rather than a 32-column strip down all
+     * of C. When C is a gradient of megabytes beyond L2 (a wide layer's dW over a small batch),
+     * the hardware prefetchers follow the former and not the latter (bench/README.md). */
+    WIDE_ROWS_OUTER = 1,
+    /* the tiles of each block prefetch the next block of B, a line per inner index, so that a
+     * weight beyond L2 is in cache when its pack starts (with few rows of C, the pack would
+     * otherwise wait on memory for a third of the product's time) */
+    WIDE_PREFETCH = 2,
+};
+
 /* NN/TN with B's rows far apart: blocks of NW columns x KCW inner indices packed at once, then
- * each panel swept by every row tile. Sums in the same order as the panel-at-a-time path (each C
- * element accumulates k = 0, 1, ... in one register, through C between blocks), so the two give
- * bit-identical results. */
+ * swept by every row tile (order: the flags above). Sums in the same order as the
+ * panel-at-a-time path (each C element accumulates k = 0, 1, ... in one register, through C
+ * between blocks), so every order gives bit-identical results. */
 static AVX512 void gemm_avx512_wide(int trans_a, int M, int N, int K, const float *A, ptrdiff_t si, ptrdiff_t sk,
-                                    const float *B, int ldb, const float *bias, int accumulate, float *C, int ldc) {
+                                    const float *B, int ldb, const float *bias, int accumulate, float *C, int ldc,
+                                    int flags) {
     _Alignas(64) float bw[KCW * NW];
     for (int J0 = 0; J0 < N; J0 += NW) {
         const int nJ = N - J0 < NW ? N - J0 : NW, np = (nJ + 31) / 32;
@@ -287,22 +303,48 @@ static AVX512 void gemm_avx512_wide(int trans_a, int M, int N, int K, const floa
             const int kc = K - k0 < KCW ? K - k0 : KCW;
             pack_b_wide(B, ldb, k0, kc, J0, nJ, bw);
             const int init = (k0 > 0 || accumulate ? 1 : 0) | (k0 == 0 && bias ? 2 : 0);
-            for (int p = 0; p < np; p++) {
-                const int j0 = J0 + 32 * p, nr = N - j0 < 32 ? N - j0 : 32, nv = nr > 16 ? 2 : 1;
-                sweep_rows(trans_a, M, kc, A, si, sk, k0, bw + (size_t)p * KCW * 32, C, ldc, j0, nv,
-                           mask_first(nr - 16 * (nv - 1)), init, bias);
+            /* the next block: rows nk0.., columns nJ0..; tile t prefetches line-column t of it
+             * (while there are lines), one row per inner index, so only when it has kc rows too */
+            int nk0 = k0 + KCW, nJ0 = J0;
+            if (nk0 >= K) nk0 = 0, nJ0 = J0 + NW;
+            const int next_kc = K - nk0 < KCW ? K - nk0 : KCW;
+            const int lines = flags & WIDE_PREFETCH && nJ0 < N && next_kc == kc
+                                  ? ((N - nJ0 < NW ? N - nJ0 : NW) + 15) / 16
+                                  : 0;
+            int t = 0;
+#define WIDE_TILE(p, i0, s)                                                                                      \
+    do {                                                                                                         \
+        const int j0 = J0 + 32 * (p), nr = N - j0 < 32 ? N - j0 : 32, nv = nr > 16 ? 2 : 1;                      \
+        const char *pf = t < lines ? (const char *)(B + (size_t)nk0 * ldb + nJ0 + 16 * t) : NULL;                \
+        tiles[trans_a][s][nv - 1](kc, A + (i0) * si + k0 * sk, si, sk, bw + (size_t)(p) * KCW * 32,               \
+                                  C + (size_t)(i0) * ldc + j0, ldc, mask_first(nr - 16 * (nv - 1)), init,         \
+                                  bias ? bias + j0 : NULL, pf, (ptrdiff_t)ldb * 4);                               \
+        t++;                                                                                                     \
+    } while (0)
+            if (flags & WIDE_ROWS_OUTER) {
+                for (int i0 = 0, s = 0; i0 < M; i0 += tile_rows[s]) {
+                    while (M - i0 < tile_rows[s]) s++;
+                    for (int p = 0; p < np; p++) WIDE_TILE(p, i0, s);
+                }
+            } else {
+                for (int p = 0; p < np; p++)
+                    for (int i0 = 0, s = 0; i0 < M; i0 += tile_rows[s]) {
+                        while (M - i0 < tile_rows[s]) s++;
+                        WIDE_TILE(p, i0, s);
+                    }
             }
+#undef WIDE_TILE
         }
     }
 }
 
 static AVX512 void gemm_avx512(hs_gemm_op op, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
-                               const float *bias, int accumulate, float *C, int ldc) {
+                               const float *bias, int accumulate, float *C, int ldc, int flags) {
     const int trans_a = op == HS_GEMM_TN;
     /* A(i, k): row-major [M x K] (si = lda, sk = 1) or [K x M] (si = 1, sk = lda) */
     const ptrdiff_t si = trans_a ? 1 : lda, sk = trans_a ? lda : 1;
     if (op != HS_GEMM_NT && ldb >= 512) {
-        gemm_avx512_wide(trans_a, M, N, K, A, si, sk, B, ldb, bias, accumulate, C, ldc);
+        gemm_avx512_wide(trans_a, M, N, K, A, si, sk, B, ldb, bias, accumulate, C, ldc, flags);
         return;
     }
     _Alignas(64) float bp[KC * 32];
@@ -359,7 +401,7 @@ void hs_gemm(hs_gemm_op op, int M, int N, int K, const float *A, int lda, const 
              int accumulate, float *C, int ldc) {
 #if GEMM_X86
     if (forced_path != 1 && hs_gemm_have_kernel() && (forced_path == 2 || use_kernel(op, M, N, K))) {
-        gemm_avx512(op, M, N, K, A, lda, B, ldb, bias, accumulate, C, ldc);
+        gemm_avx512(op, M, N, K, A, lda, B, ldb, bias, accumulate, C, ldc, 0);
         return;
     }
 #endif
@@ -370,7 +412,10 @@ void hs_gemm_kernel(hs_gemm_op op, int M, int N, int K, const float *A, int lda,
                     const float *bias, int accumulate, float *C, int ldc) {
 #if GEMM_X86
     if (forced_path != 1 && hs_gemm_have_kernel()) {
-        gemm_avx512(op, M, N, K, A, lda, B, ldb, bias, accumulate, C, ldc);
+        /* TN is a weight's gradient here (C tall, beyond L2, written best in row order), NN a
+         * minibatch against a weight (B beyond L2, few rows of C to hide its pack) */
+        gemm_avx512(op, M, N, K, A, lda, B, ldb, bias, accumulate, C, ldc,
+                    op == HS_GEMM_TN ? WIDE_ROWS_OUTER : WIDE_PREFETCH);
         return;
     }
 #endif
