@@ -102,7 +102,7 @@ static void make_data(float *X, int32_t *Y, const shape *sh, int d) {
 /* ================================================================ one hsweep run */
 
 typedef struct run_result {
-    double steps_per_s, cpu_per_wall, median_step;
+    double steps_per_s, cpu_per_wall, median_step, best_step;
     double ref_mean;                 /* GFLOP/s of the interleaved sgemm calls: their FLOPs over their time */
     double cpu_steps_per_s;          /* steps per second of this thread's CPU time (immune to preemption) */
     double ref_cpu;                  /* the interleaved calls' GFLOP/s per second of CPU time */
@@ -195,6 +195,7 @@ done:;
     for (int q = 0; q < 5; q++) res->ms[q] = 1e3 * phase[q] / n;
     qsort(times, (size_t)n_times, sizeof(double), bench_cmp_double);
     res->median_step = n_times ? times[n_times / 2] : 0;
+    res->best_step = n_times ? times[0] : 0;
     res->loss = loss;
     free(xb), free(yb), free(times);
     hs_optim_free(&opt);
@@ -342,9 +343,9 @@ int main(int argc, char **argv) {
     torch_proc tp = {0};
     if (use_torch) torch_start(&tp, python);
 
-    printf("\n%-5s %-4s %5s %5s %8s | %9s %8s %8s %18s %18s | %9s %20s | %6s %6s %6s | %9s\n", "shape", "net", "H",
+    printf("\n%-5s %-4s %5s %5s %8s | %9s %8s %8s %18s %18s | %9s %20s | %6s %6s %6s %6s | %9s\n", "shape", "net", "H",
            "batch", "MMAC/smp", "steps/s", "GFLOP/s", "sgemm", "of sgemm", "of sgemm (cpu)", "torch s/s",
-           "ratio [min-max]", "fwd", "bwd", "opt", "cpu/wall");
+           "ratio [min-max]", "fwd", "bwd", "opt", "best", "cpu/wall");
     for (int si = 0; si < n_shapes; si++) {
         const shape *sh = &shapes[shape_ix[si]];
         config c0 = {.sh = sh, .batch = 4 * sh->v};
@@ -370,7 +371,8 @@ int main(int argc, char **argv) {
                 const double macs = macs_of(&probe, c.kind, c.width), flops = 6.0 * macs * c.batch;
                 hs_model_free(&probe);
                 double gf[MAX_REPEATS], share[MAX_REPEATS], share_cpu[MAX_REPEATS], sps[MAX_REPEATS], tsps[MAX_REPEATS], ratio[MAX_REPEATS],
-                    fwd[MAX_REPEATS], bwd[MAX_REPEATS], opt[MAX_REPEATS], ref_rate[MAX_REPEATS], cpu_h = 1, cpu_t = 1;
+                    fwd[MAX_REPEATS], bwd[MAX_REPEATS], opt[MAX_REPEATS], ref_rate[MAX_REPEATS], best[MAX_REPEATS],
+                    cpu_h = 1, cpu_t = 1;
                 int n_torch = 0;
                 for (int r = 0; r < repeats; r++) {
                     run_result res;
@@ -379,6 +381,7 @@ int main(int argc, char **argv) {
                     share[r] = res.ref_mean > 0 ? gf[r] / res.ref_mean : 0;
                     share_cpu[r] = res.ref_cpu > 0 ? flops * res.cpu_steps_per_s * 1e-9 / res.ref_cpu : 0;
                     fwd[r] = res.ms[1], bwd[r] = res.ms[3], opt[r] = res.ms[4];
+                    best[r] = flops / res.best_step * 1e-9;
                     cpu_h = fmin(cpu_h, res.cpu_per_wall);
                     if (!isfinite(res.loss)) fprintf(stderr, "bench_hnet: hsweep's loss is %g\n", res.loss);
                     double tcpu = 0, tloss = 0;
@@ -388,7 +391,7 @@ int main(int argc, char **argv) {
                         cpu_t = fmin(cpu_t, tcpu);
                     }
                 }
-                double m_sps, m_gf, m_ref, m_sh, lo_sh, hi_sh, m_sc, lo_sc, hi_sc, m_f, m_b, m_o, lo, hi;
+                double m_sps, m_gf, m_ref, m_sh, lo_sh, hi_sh, m_sc, lo_sc, hi_sc, m_f, m_b, m_o, m_best, lo, hi;
                 summary(sps, repeats, &m_sps, &lo, &hi);
                 summary(gf, repeats, &m_gf, &lo, &hi);
                 summary(ref_rate, repeats, &m_ref, &lo, &hi);
@@ -397,6 +400,7 @@ int main(int argc, char **argv) {
                 summary(fwd, repeats, &m_f, &lo, &hi);
                 summary(bwd, repeats, &m_b, &lo, &hi);
                 summary(opt, repeats, &m_o, &lo, &hi);
+                summary(best, repeats, &m_best, &lo, &hi);
                 char ts[32] = "-", rs[64] = "-", cw[32];
                 if (n_torch > 0) {
                     double m_t, m_r, lo_r, hi_r;
@@ -411,16 +415,16 @@ int main(int argc, char **argv) {
                 char shs[64], scs[64];
                 snprintf(shs, sizeof shs, "%.0f%% [%.0f-%.0f]", 100 * m_sh, 100 * lo_sh, 100 * hi_sh);
                 snprintf(scs, sizeof scs, "%.0f%% [%.0f-%.0f]", 100 * m_sc, 100 * lo_sc, 100 * hi_sc);
-                printf("%-5s %-4s %5d %5d %8.3f | %9.1f %8.1f %8.1f %18s %18s | %9s %20s | %6.2f %6.2f %6.2f | %9s\n",
+                printf("%-5s %-4s %5d %5d %8.3f | %9.1f %8.1f %8.1f %18s %18s | %9s %20s | %6.2f %6.2f %6.2f %6.1f | %9s\n",
                        sh->name, kind_name(c.kind), c.width, c.batch, macs * 1e-6, m_sps, m_gf, m_ref, shs, scs, ts, rs,
-                       m_f, m_b, m_o, cw);
+                       m_f, m_b, m_o, m_best, cw);
                 fflush(stdout);
             }
         free(X), free(Y);
     }
     printf("\nmedians over repeats [min-max]; of sgemm: GFLOP/s over the interleaved sgemm's, both per wall second; "
            "(cpu): both per second of CPU time (what preemption by other jobs does not move); fwd/bwd/opt: ms per "
-           "step (wall); cpu/wall: the lowest of the repeats (hsweep/torch), below 1 when the core was shared\n");
+           "step (wall); best: GFLOP/s of the fastest step; cpu/wall: the lowest of the repeats (hsweep/torch), below 1 when the core was shared\n");
     torch_stop(&tp);
     ref_free(&ref);
     return 0;

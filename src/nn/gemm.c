@@ -7,6 +7,7 @@
  * (gemm_avx512_wide), so each row of B is read as one 1 kB stream. */
 #include <cblas.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "gemm.h"
 
@@ -136,7 +137,9 @@ static AVX512 void pack_b(hs_gemm_op op, const float *B, int ldb, int k0, int kc
 }
 
 /* One register tile: C[mr x nv*16] (last vector masked by mlast) over kc inner indices, A(i, k)
- * at a[i*si + k*sk], op(B)(k, j) at bp[k*16*nv + j] (the packed panel). init: 0 start from zero, 1 from C, 2 from bias (then 3: C + bias).
+ * at a[i*si + k*sk], op(B)(k, j) at bp[k*16*nv + j] (the packed panel). init: 0 start from zero, 1 from C, 2 from bias (then 3: C + bias);
+ * with 4 added, whole aligned vectors of C are stored non-temporally (the last block of a C that
+ * will not be read again before it would have left the caches).
  * pf (may be NULL): one line prefetched per inner index, at pf + k * pfs bytes. */
 static inline __attribute__((always_inline)) AVX512 void tile(const int mr, const int nv, int kc, const float *a,
                                                               ptrdiff_t si, ptrdiff_t sk, const float *bp, float *c,
@@ -169,7 +172,11 @@ static inline __attribute__((always_inline)) AVX512 void tile(const int mr, cons
 #pragma GCC unroll 12
     for (int i = 0; i < mr; i++)
 #pragma GCC unroll 2
-        for (int v = 0; v < nv; v++) _mm512_mask_storeu_ps(c + i * ldc + 16 * v, m[v], acc[i][v]);
+        for (int v = 0; v < nv; v++) {
+            float *cv = c + i * ldc + 16 * v;
+            if (init & 4 && m[v] == (__mmask16)0xFFFF && ((uintptr_t)cv & 63) == 0) _mm512_stream_ps(cv, acc[i][v]);
+            else _mm512_mask_storeu_ps(cv, m[v], acc[i][v]);
+        }
 }
 
 /* The tile shapes, each compiled with constant bounds (so the accumulators live in registers);
@@ -287,6 +294,8 @@ enum {
      * weight beyond L2 is in cache when its pack starts (with few rows of C, the pack would
      * otherwise wait on memory for a third of the product's time) */
     WIDE_PREFETCH = 2,
+    /* C's final values are stored around the caches (see tile()) */
+    WIDE_STREAM = 4,
 };
 
 /* NN/TN with B's rows far apart: blocks of NW columns x KCW inner indices packed at once, then
@@ -302,7 +311,8 @@ static AVX512 void gemm_avx512_wide(int trans_a, int M, int N, int K, const floa
         for (int k0 = 0; k0 < K; k0 += KCW) {
             const int kc = K - k0 < KCW ? K - k0 : KCW;
             pack_b_wide(B, ldb, k0, kc, J0, nJ, bw);
-            const int init = (k0 > 0 || accumulate ? 1 : 0) | (k0 == 0 && bias ? 2 : 0);
+            const int init = (k0 > 0 || accumulate ? 1 : 0) | (k0 == 0 && bias ? 2 : 0) |
+                             (flags & WIDE_STREAM && k0 + kc >= K ? 4 : 0);
             /* the next block: rows nk0.., columns nJ0..; tile t prefetches line-column t of it
              * (while there are lines), one row per inner index, so only when it has kc rows too */
             int nk0 = k0 + KCW, nJ0 = J0;
@@ -364,6 +374,53 @@ static AVX512 void gemm_avx512(hs_gemm_op op, int M, int N, int K, const float *
     }
 }
 
+/* A tile whose panel is 17..24 columns wide: the first 16 in a zmm, the rest in a ymm (masked
+ * by mlast). A core that runs 512-bit FMAs on two 256-bit halves (AMD Zen 4) spends half the
+ * cycles on the ymm that a zmm with 8 of 16 lanes live would cost; elsewhere it costs the same.
+ * Each element sums the same terms in the same order as in tile(). init: 0 from zero, 1 from C. */
+#define AVX512VL __attribute__((target("avx512f,avx512vl,fma")))
+static inline __attribute__((always_inline)) AVX512VL void tile_24(const int mr, int kc, const float *a, ptrdiff_t si,
+                                                                   const float *bp, float *c, ptrdiff_t ldc,
+                                                                   __mmask8 mlast, int init) {
+    __m512 acc0[MR];
+    __m256 acc1[MR];
+#pragma GCC unroll 12
+    for (int i = 0; i < mr; i++) {
+        acc0[i] = init ? _mm512_loadu_ps(c + i * ldc) : _mm512_setzero_ps();
+        acc1[i] = init ? _mm256_maskz_loadu_ps(mlast, c + i * ldc + 16) : _mm256_setzero_ps();
+    }
+    for (int k = 0; k < kc; k++) {
+        const __m512 b0 = _mm512_load_ps(bp + k * 32);
+        const __m256 b1 = _mm256_load_ps(bp + k * 32 + 16);
+        const float *ak = a + k;
+#pragma GCC unroll 12
+        for (int i = 0; i < mr; i++) {
+            const __m512 ai = _mm512_set1_ps(ak[i * si]);
+            acc0[i] = _mm512_fmadd_ps(ai, b0, acc0[i]);
+            acc1[i] = _mm256_fmadd_ps(_mm512_castps512_ps256(ai), b1, acc1[i]);
+        }
+    }
+#pragma GCC unroll 12
+    for (int i = 0; i < mr; i++) {
+        _mm512_storeu_ps(c + i * ldc, acc0[i]);
+        _mm256_mask_storeu_ps(c + i * ldc + 16, mlast, acc1[i]);
+    }
+}
+
+typedef void tile24_fn(int kc, const float *a, ptrdiff_t si, const float *bp, float *c, ptrdiff_t ldc, __mmask8 mlast,
+                       int init);
+#define TILE24(MRV)                                                                                               \
+    static AVX512VL void tile24_##MRV(int kc, const float *a, ptrdiff_t si, const float *bp, float *c,            \
+                                      ptrdiff_t ldc, __mmask8 mlast, int init) {                                  \
+        tile_24(MRV, kc, a, si, bp, c, ldc, mlast, init);                                                         \
+    }
+TILE24(12)
+TILE24(8)
+TILE24(4)
+TILE24(2)
+TILE24(1)
+static tile24_fn *const tiles24[5] = {tile24_12, tile24_8, tile24_4, tile24_2, tile24_1};
+
 /* Ct[N x M] = B[N x K] . A[M x K]^T (C = A B^T, transposed): A^T is packed once per block of KCS
  * inner indices and column panel of 32 of its rows, then every row tile of B is swept against
  * it. B, the wide operand, is read once (per panel of A), straight from where it lies, twelve
@@ -371,12 +428,21 @@ static AVX512 void gemm_avx512(hs_gemm_op op, int M, int N, int K, const float *
  * the FMAs instead of stalling a pack. */
 static AVX512 void gemm_avx512_nt_short(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
                                         float *Ct, int ldct, float *work) {
+    const int half_fma = __builtin_cpu_supports("avx512vl"); /* tile_24 */
     for (int j0 = 0; j0 < M; j0 += 32) {
         const int nr = M - j0 < 32 ? M - j0 : 32, nv = nr > 16 ? 2 : 1;
         const __mmask16 mlast = mask_first(nr - 16 * (nv - 1));
         for (int k0 = 0; k0 < K; k0 += HS_GEMM_KCS) {
             const int kc = K - k0 < HS_GEMM_KCS ? K - k0 : HS_GEMM_KCS;
             pack_b(HS_GEMM_NT, A, lda, k0, kc, j0, nr, 16 * nv, work);
+            if (nr > 16 && nr <= 24 && half_fma) {
+                for (int i0 = 0, s = 0; i0 < N; i0 += tile_rows[s]) {
+                    while (N - i0 < tile_rows[s]) s++;
+                    tiles24[s](kc, B + (size_t)i0 * ldb + k0, ldb, work, Ct + (size_t)i0 * ldct + j0, ldct,
+                               (__mmask8)mlast, k0 > 0);
+                }
+                continue;
+            }
             sweep_rows(0, N, kc, B, ldb, 1, k0, work, Ct, ldct, j0, nv, mlast, k0 > 0, NULL);
         }
     }
@@ -409,16 +475,18 @@ void hs_gemm(hs_gemm_op op, int M, int N, int K, const float *A, int lda, const 
 }
 
 void hs_gemm_kernel(hs_gemm_op op, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
-                    const float *bias, int accumulate, float *C, int ldc) {
+                    const float *bias, int accumulate, float *C, int ldc, int stream_c) {
 #if GEMM_X86
     if (forced_path != 1 && hs_gemm_have_kernel()) {
         /* TN is a weight's gradient here (C tall, beyond L2, written best in row order), NN a
          * minibatch against a weight (B beyond L2, few rows of C to hide its pack) */
-        gemm_avx512(op, M, N, K, A, lda, B, ldb, bias, accumulate, C, ldc,
-                    op == HS_GEMM_TN ? WIDE_ROWS_OUTER : WIDE_PREFETCH);
+        const int flags = op == HS_GEMM_TN ? WIDE_ROWS_OUTER : WIDE_PREFETCH;
+        gemm_avx512(op, M, N, K, A, lda, B, ldb, bias, accumulate, C, ldc, flags | (stream_c ? WIDE_STREAM : 0));
+        if (stream_c) _mm_sfence();
         return;
     }
 #endif
+    (void)stream_c;
     gemm_cblas(op, M, N, K, A, lda, B, ldb, bias, accumulate, C, ldc);
 }
 

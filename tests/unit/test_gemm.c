@@ -35,7 +35,8 @@ static void fill(float *x, size_t n, hs_rng *r) {
     for (size_t i = 0; i < n; i++) x[i] = 2.0f * hs_rng_uniformf(r) - 1.0f;
 }
 
-/* Run one case on the given path, through hs_gemm (kernel_entry 0) or hs_gemm_kernel (1), and
+/* Run one case on the given path, through hs_gemm (kernel_entry 0) or hs_gemm_kernel (1; 2 with
+ * C stored around the caches), and
  * compare against the reference; returns the worst error in units of the bound
  * (K + 2) eps sum |terms| (<= 1 passes). */
 static double check_case(int path, int kernel_entry, hs_gemm_op op, int M, int N, int K, int with_bias, int accumulate,
@@ -56,11 +57,14 @@ static double check_case(int path, int kernel_entry, hs_gemm_op op, int M, int N
     memcpy(C, C0, sizeof(float) * (size_t)M * ldc);
     memcpy(C2, C0, sizeof(float) * (size_t)M * ldc);
 
-    void (*gemm)(hs_gemm_op, int, int, int, const float *, int, const float *, int, const float *, int, float *,
-                 int) = kernel_entry ? hs_gemm_kernel : hs_gemm;
     hs_gemm_force(path);
-    gemm(op, M, N, K, A, lda, B, ldb, with_bias ? bias : NULL, accumulate, C, ldc);
-    gemm(op, M, N, K, A, lda, B, ldb, with_bias ? bias : NULL, accumulate, C2, ldc);
+    for (int rep = 0; rep < 2; rep++) {
+        float *Cr = rep ? C2 : C;
+        if (kernel_entry)
+            hs_gemm_kernel(op, M, N, K, A, lda, B, ldb, with_bias ? bias : NULL, accumulate, Cr, ldc, kernel_entry - 1);
+        else
+            hs_gemm(op, M, N, K, A, lda, B, ldb, with_bias ? bias : NULL, accumulate, Cr, ldc);
+    }
     hs_gemm_force(0);
     CU_ASSERT(memcmp(C, C2, sizeof(float) * (size_t)M * ldc) == 0); /* deterministic */
 
@@ -103,7 +107,7 @@ static void run_shapes(int path, int kernel_entry, const int (*list)[3], size_t 
                 const double e = check_case(path, kernel_entry, ops[o], M, N, K, variant >= 1, variant == 2, r);
                 if (!(e <= 1.0))
                     fprintf(stderr, "\n  path %d %s %s M=%d N=%d K=%d bias=%d acc=%d: error %.3g x bound\n", path,
-                            kernel_entry ? "hs_gemm_kernel" : "hs_gemm", names[o], M, N, K, variant >= 1, variant == 2,
+                            kernel_entry ? kernel_entry == 2 ? "hs_gemm_kernel streaming C" : "hs_gemm_kernel" : "hs_gemm", names[o], M, N, K, variant >= 1, variant == 2,
                             e);
                 CU_ASSERT(e <= 1.0);
             }
@@ -114,9 +118,11 @@ static void run_all(int path) {
     hs_rng_init(&r, 11, hs_rng_stream(HS_STREAM_TEST, (uint32_t)path));
     run_shapes(path, 0, shapes, sizeof shapes / sizeof shapes[0], &r);
     if (path != 0) return; /* hs_gemm_kernel has no automatic choice: forced or its own */
-    run_shapes(2, 1, shapes, sizeof shapes / sizeof shapes[0], &r);
-    run_shapes(2, 1, kernel_shapes, sizeof kernel_shapes / sizeof kernel_shapes[0], &r);
-    run_shapes(1, 1, kernel_shapes, sizeof kernel_shapes / sizeof kernel_shapes[0], &r);
+    for (int entry = 1; entry <= 2; entry++) {
+        run_shapes(2, entry, shapes, sizeof shapes / sizeof shapes[0], &r);
+        run_shapes(2, entry, kernel_shapes, sizeof kernel_shapes / sizeof kernel_shapes[0], &r);
+        run_shapes(1, entry, kernel_shapes, sizeof kernel_shapes / sizeof kernel_shapes[0], &r);
+    }
 }
 
 /* hs_gemm_nt_short: Ct [N x M] = B A^T against the double reference on strided operands (the
