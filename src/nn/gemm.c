@@ -161,7 +161,7 @@ static inline __attribute__((always_inline)) AVX512 void tile(const int mr, cons
         const __m512 b0 = _mm512_load_ps(bp + k * nv * 16);
         const __m512 b1 = nv == 2 ? _mm512_load_ps(bp + k * 32 + 16) : b0;
         const float *ak = a + k * sk;
-        if (pf) _mm_prefetch(pf + k * pfs, _MM_HINT_T0);
+        if (pf) _mm_prefetch(pf + k * pfs, _MM_HINT_T1);
 #pragma GCC unroll 12
         for (int i = 0; i < mr; i++) {
             const __m512 ai = _mm512_set1_ps(ak[i * si]);
@@ -290,9 +290,10 @@ enum {
      * of C. When C is a gradient of megabytes beyond L2 (a wide layer's dW over a small batch),
      * the hardware prefetchers follow the former and not the latter (bench/README.md). */
     WIDE_ROWS_OUTER = 1,
-    /* the tiles of each block prefetch the next block of B, a line per inner index, so that a
-     * weight beyond L2 is in cache when its pack starts (with few rows of C, the pack would
-     * otherwise wait on memory for a third of the product's time) */
+    /* the tiles of each block prefetch the next block of B into L2 (a T0 hint would push the
+     * current panel out of L1), a line per inner index, so that a weight beyond L2 is in cache
+     * when its pack starts (with few rows of C, the pack would otherwise wait on memory for a
+     * third of the product's time) */
     WIDE_PREFETCH = 2,
     /* C's final values are stored around the caches (see tile()) */
     WIDE_STREAM = 4,
@@ -353,7 +354,7 @@ static AVX512 void gemm_avx512(hs_gemm_op op, int M, int N, int K, const float *
     const int trans_a = op == HS_GEMM_TN;
     /* A(i, k): row-major [M x K] (si = lda, sk = 1) or [K x M] (si = 1, sk = lda) */
     const ptrdiff_t si = trans_a ? 1 : lda, sk = trans_a ? lda : 1;
-    if (op != HS_GEMM_NT && ldb >= 512) {
+    if (op != HS_GEMM_NT && (ldb >= 512 || flags)) { /* flags: hs_gemm_kernel's orders, for every B */
         gemm_avx512_wide(trans_a, M, N, K, A, si, sk, B, ldb, bias, accumulate, C, ldc, flags);
         return;
     }

@@ -173,6 +173,37 @@ static void test_nt_short(void) {
         }
 }
 
+/* hs_gemm_kernel's orders, prefetches and streamed stores change no value: bit-identical to
+ * hs_gemm's kernel path on every shape of both lists, NN and TN, with bias and accumulation. */
+static void test_kernel_entry_bits(void) {
+    hs_rng r;
+    hs_rng_init(&r, 23, hs_rng_stream(HS_STREAM_TEST, 3));
+    const int n1 = (int)(sizeof shapes / sizeof shapes[0]), n2 = (int)(sizeof kernel_shapes / sizeof kernel_shapes[0]);
+    size_t differ = 0;
+    for (int q = 0; q < n1 + n2; q++)
+        for (int o = 0; o < 2; o++) {
+            const int *sh = q < n1 ? shapes[q] : kernel_shapes[q - n1], M = sh[0], N = sh[1], K = sh[2];
+            const hs_gemm_op op = o ? HS_GEMM_TN : HS_GEMM_NN;
+            const int lda = (op == HS_GEMM_TN ? M : K) + PAD, ldb = N + PAD, ldc = N + PAD;
+            const size_t na = (size_t)(op == HS_GEMM_TN ? K : M) * lda, nb = (size_t)K * ldb, nc = (size_t)M * ldc;
+            float *A = malloc(sizeof(float) * na), *B = malloc(sizeof(float) * nb), *bias = malloc(sizeof(float) * N),
+                  *C[3];
+            for (int v = 0; v < 3; v++) C[v] = malloc(sizeof(float) * nc);
+            CU_ASSERT_FATAL(A && B && bias && C[0] && C[1] && C[2]);
+            fill(A, na, &r), fill(B, nb, &r), fill(bias, (size_t)N, &r), fill(C[0], nc, &r);
+            memcpy(C[1], C[0], sizeof(float) * nc), memcpy(C[2], C[0], sizeof(float) * nc);
+            hs_gemm_force(2);
+            hs_gemm(op, M, N, K, A, lda, B, ldb, bias, 1, C[0], ldc);
+            hs_gemm_kernel(op, M, N, K, A, lda, B, ldb, bias, 1, C[1], ldc, 0);
+            hs_gemm_kernel(op, M, N, K, A, lda, B, ldb, bias, 1, C[2], ldc, 1);
+            hs_gemm_force(0);
+            differ += memcmp(C[0], C[1], sizeof(float) * nc) != 0;
+            differ += memcmp(C[0], C[2], sizeof(float) * nc) != 0;
+            free(A), free(B), free(bias), free(C[0]), free(C[1]), free(C[2]);
+        }
+    CU_ASSERT_EQUAL(differ, 0);
+}
+
 static void test_kernel_path(void) {
     if (!hs_gemm_have_kernel()) fprintf(stderr, "\n  (no AVX-512 on this CPU: the kernel path is cblas too) ");
     run_all(2);
@@ -269,6 +300,7 @@ int main(void) {
         {"cblas path vs double reference", test_cblas_path},
         {"automatic path vs double reference; hs_gemm_kernel on both paths", test_automatic_path},
         {"hs_gemm_nt_short (transposed, weight streamed) vs double reference", test_nt_short},
+        {"hs_gemm_kernel bit-identical to hs_gemm's kernel path", test_kernel_entry_bits},
         {"kernel and cblas agree on a 128 x 100 x 784 product", test_kernel_vs_cblas},
         {"fused BN + ReLU forward/backward bit-identical to the public kernels", test_fused_bn_relu},
         {NULL, NULL},
