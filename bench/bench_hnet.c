@@ -4,13 +4,13 @@
  * repeat so that both see the same stretches of this VM's drifting core.
  *
  *   bench_hnet [--models cnn,lcn,fcn] [--shapes l2,l3] [--widths 256,512,1024] [--seconds S]
- *              [--repeats R] [--opt sgd|momentum] [--lr LR] [--gemm auto|cblas|kernel]
+ *              [--repeats R] [--opt sgd|momentum] [--lr LR] [--v V] [--gemm auto|cblas|kernel]
  *              [--no-torch] [--no-ref] [--python PATH]
  *
  * Shapes, from sweeps/srhm-paper.yaml (s = 2, sparsity A, 4 samples per class per batch):
  *   l2: L = 2, s0 = 2, v = n_c = 8: filter S = s (s0 + 1) = 6, d = 36 positions, batch 32
  *   l3: L = 3, s0 = 1, v = n_c = 6: filter S = 4, d = 64 positions, batch 24
- * The inputs are SRHM-shaped: [v channels x d positions], each position one-hot with probability
+ * --v V sets v = n_c (and the batch, 4 V) of every shape. The inputs are SRHM-shaped: [v channels x d positions], each position one-hot with probability
  * (s0 + 1)^-L and empty otherwise, whitened as the authors do (x (1 + a) - a, a = 1/sqrt(v - 1));
  * labels uniform; 4096 samples in shuffled minibatches gathered into a batch buffer each step.
  * One step = gather, forward, cross-entropy, backward, the optimiser over every tensor at
@@ -284,7 +284,7 @@ static void summary(double *x, int n, double *med, double *lo, double *hi) {
 
 int main(int argc, char **argv) {
     double seconds = 3, lr = 0.01;
-    int repeats = 3, use_torch = 1, gemm_path = 0, momentum = 1, use_ref = 1;
+    int repeats = 3, use_torch = 1, gemm_path = 0, momentum = 1, use_ref = 1, v_override = 0;
     const char *python = "/usr/bin/python3", *models_arg = "cnn,lcn,fcn", *shapes_arg = "l2,l3",
                *widths_arg = "512";
     for (int i = 1; i < argc; i++) {
@@ -293,6 +293,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--repeats") && v) repeats = atoi(v), i++;
         else if (!strcmp(a, "--models") && v) models_arg = v, i++;
         else if (!strcmp(a, "--shapes") && v) shapes_arg = v, i++;
+        else if (!strcmp(a, "--v") && v) v_override = atoi(v), i++;
         else if (!strcmp(a, "--widths") && v) widths_arg = v, i++;
         else if (!strcmp(a, "--lr") && v) lr = atof(v), i++;
         else if (!strcmp(a, "--python") && v) python = v, i++;
@@ -304,7 +305,7 @@ int main(int argc, char **argv) {
             gemm_path = !strcmp(v, "auto") ? 0 : !strcmp(v, "cblas") ? 1 : 2, i++;
         else {
             fprintf(stderr, "usage: bench_hnet [--models cnn,lcn,fcn] [--shapes l2,l3] [--widths 256,512,1024] "
-                            "[--seconds S] [--repeats R] [--opt sgd|momentum] [--lr LR] [--gemm auto|cblas|kernel] "
+                            "[--seconds S] [--repeats R] [--opt sgd|momentum] [--lr LR] [--v V] [--gemm auto|cblas|kernel] "
                             "[--no-torch] [--no-ref] [--python PATH]\n");
             return 2;
         }
@@ -322,8 +323,10 @@ int main(int argc, char **argv) {
         widths[n_widths++] = (int)w;
         s = *end == ',' ? end + 1 : end;
     }
-    if (n_models < 1 || n_shapes < 1 || n_widths < 1 || repeats < 1 || repeats > MAX_REPEATS || !(seconds > 0)) {
-        fprintf(stderr, "bench_hnet: bad --models, --shapes, --widths, --repeats (1..%d) or --seconds\n", MAX_REPEATS);
+    if (n_models < 1 || n_shapes < 1 || n_widths < 1 || repeats < 1 || repeats > MAX_REPEATS || !(seconds > 0) ||
+        (v_override && (v_override < 2 || v_override > 64))) {
+        fprintf(stderr, "bench_hnet: bad --models, --shapes, --widths, --repeats (1..%d), --seconds or --v (2..64)\n",
+                MAX_REPEATS);
         return 2;
     }
     openblas_set_num_threads(1);
@@ -343,11 +346,13 @@ int main(int argc, char **argv) {
     torch_proc tp = {0};
     if (use_torch) torch_start(&tp, python);
 
-    printf("\n%-5s %-4s %5s %5s %8s | %9s %8s %8s %18s %18s | %9s %20s | %6s %6s %6s %6s | %9s\n", "shape", "net", "H",
+    printf("\n%-5s %-4s %5s %5s %8s | %9s %8s %8s %18s %18s | %9s %20s | %6s %6s %6s %6s %7s | %9s\n", "shape", "net", "H",
            "batch", "MMAC/smp", "steps/s", "GFLOP/s", "sgemm", "of sgemm", "of sgemm (cpu)", "torch s/s",
-           "ratio [min-max]", "fwd", "bwd", "opt", "best", "cpu/wall");
+           "ratio [min-max]", "fwd", "bwd", "opt", "best", "fwd+bwd", "cpu/wall");
     for (int si = 0; si < n_shapes; si++) {
-        const shape *sh = &shapes[shape_ix[si]];
+        shape sv = shapes[shape_ix[si]];
+        if (v_override) sv.v = v_override;
+        const shape *sh = &sv;
         config c0 = {.sh = sh, .batch = 4 * sh->v};
         const hs_hnet_opts o0 = opts_of(&c0);
         const int D = o0.channels * o0.positions;
@@ -370,7 +375,7 @@ int main(int argc, char **argv) {
                 }
                 const double macs = macs_of(&probe, c.kind, c.width), flops = 6.0 * macs * c.batch;
                 hs_model_free(&probe);
-                double gf[MAX_REPEATS], share[MAX_REPEATS], share_cpu[MAX_REPEATS], sps[MAX_REPEATS], tsps[MAX_REPEATS], ratio[MAX_REPEATS],
+                double gf[MAX_REPEATS], share[MAX_REPEATS], share_cpu[MAX_REPEATS], share_fb[MAX_REPEATS], sps[MAX_REPEATS], tsps[MAX_REPEATS], ratio[MAX_REPEATS],
                     fwd[MAX_REPEATS], bwd[MAX_REPEATS], opt[MAX_REPEATS], ref_rate[MAX_REPEATS], best[MAX_REPEATS],
                     cpu_h = 1, cpu_t = 1;
                 int n_torch = 0;
@@ -380,6 +385,8 @@ int main(int argc, char **argv) {
                     sps[r] = res.steps_per_s, gf[r] = flops * res.steps_per_s * 1e-9, ref_rate[r] = res.ref_mean;
                     share[r] = res.ref_mean > 0 ? gf[r] / res.ref_mean : 0;
                     share_cpu[r] = res.ref_cpu > 0 ? flops * res.cpu_steps_per_s * 1e-9 / res.ref_cpu : 0;
+                    share_fb[r] = res.ref_mean > 0 ? flops / (1e-3 * (res.ms[1] + res.ms[2] + res.ms[3])) * 1e-9 / res.ref_mean
+                                                   : 0;
                     fwd[r] = res.ms[1], bwd[r] = res.ms[3], opt[r] = res.ms[4];
                     best[r] = flops / res.best_step * 1e-9;
                     cpu_h = fmin(cpu_h, res.cpu_per_wall);
@@ -391,7 +398,7 @@ int main(int argc, char **argv) {
                         cpu_t = fmin(cpu_t, tcpu);
                     }
                 }
-                double m_sps, m_gf, m_ref, m_sh, lo_sh, hi_sh, m_sc, lo_sc, hi_sc, m_f, m_b, m_o, m_best, lo, hi;
+                double m_sps, m_gf, m_ref, m_sh, lo_sh, hi_sh, m_sc, lo_sc, hi_sc, m_f, m_b, m_o, m_best, m_fb, lo, hi;
                 summary(sps, repeats, &m_sps, &lo, &hi);
                 summary(gf, repeats, &m_gf, &lo, &hi);
                 summary(ref_rate, repeats, &m_ref, &lo, &hi);
@@ -401,6 +408,7 @@ int main(int argc, char **argv) {
                 summary(bwd, repeats, &m_b, &lo, &hi);
                 summary(opt, repeats, &m_o, &lo, &hi);
                 summary(best, repeats, &m_best, &lo, &hi);
+                summary(share_fb, repeats, &m_fb, &lo, &hi);
                 char ts[32] = "-", rs[64] = "-", cw[32];
                 if (n_torch > 0) {
                     double m_t, m_r, lo_r, hi_r;
@@ -415,16 +423,16 @@ int main(int argc, char **argv) {
                 char shs[64], scs[64];
                 snprintf(shs, sizeof shs, "%.0f%% [%.0f-%.0f]", 100 * m_sh, 100 * lo_sh, 100 * hi_sh);
                 snprintf(scs, sizeof scs, "%.0f%% [%.0f-%.0f]", 100 * m_sc, 100 * lo_sc, 100 * hi_sc);
-                printf("%-5s %-4s %5d %5d %8.3f | %9.1f %8.1f %8.1f %18s %18s | %9s %20s | %6.2f %6.2f %6.2f %6.1f | %9s\n",
+                printf("%-5s %-4s %5d %5d %8.3f | %9.1f %8.1f %8.1f %18s %18s | %9s %20s | %6.2f %6.2f %6.2f %6.1f %6.0f%% | %9s\n",
                        sh->name, kind_name(c.kind), c.width, c.batch, macs * 1e-6, m_sps, m_gf, m_ref, shs, scs, ts, rs,
-                       m_f, m_b, m_o, m_best, cw);
+                       m_f, m_b, m_o, m_best, 100 * m_fb, cw);
                 fflush(stdout);
             }
         free(X), free(Y);
     }
     printf("\nmedians over repeats [min-max]; of sgemm: GFLOP/s over the interleaved sgemm's, both per wall second; "
            "(cpu): both per second of CPU time (what preemption by other jobs does not move); fwd/bwd/opt: ms per "
-           "step (wall); best: GFLOP/s of the fastest step; cpu/wall: the lowest of the repeats (hsweep/torch), below 1 when the core was shared\n");
+           "step (wall); best: GFLOP/s of the fastest step; fwd+bwd: forward, loss and backward alone (no gather, no optimiser) over the interleaved sgemm; cpu/wall: the lowest of the repeats (hsweep/torch), below 1 when the core was shared\n");
     torch_stop(&tp);
     ref_free(&ref);
     return 0;

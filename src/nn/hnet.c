@@ -10,10 +10,18 @@
  *     FCN: P = 1, K = all inputs of the dense layer, Co = H * d/S^(l+1), alpha = 1/sqrt(K)
  * CNN and LCN keep activations position-major ([B][position][channel]), so the patch of output
  * position i is the contiguous run of S positions x C_in channels starting at i * S * C_in: the
- * CNN layer is one sgemm over B * P rows, the LCN layer one sgemm per position with leading
+ * CNN layer is one product over B * P rows, the LCN layer one product per position with leading
  * dimension P * K, and no im2col copy is ever made. Only the input needs a transpose, from the
  * channel-major x[c * d + i] of the data to [i][c]. All memory comes from one block allocated
- * at construction; forward and backward never allocate. */
+ * at construction; forward and backward never allocate.
+ *
+ * The products run on src/nn/gemm.c's kernel in the forms that suit a minibatch of 24-32 rows
+ * against a weight of megabytes (bench/README.md, bench_hnet, measures them against the sgemm
+ * peak): the forward as its transpose, z^T = W_i in_i^T (hs_gemm_nt_short: the weight streamed
+ * once from wherever it lies, with no pack), then one pass that transposes back, scales, adds
+ * the bias and applies the ReLU; dW_i by row tiles, stored around the caches once the gradient
+ * is too large to stay in them until the optimiser reads it; din with the weight prefetched.
+ * The path of each product depends on its shape alone. */
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -24,7 +32,7 @@
 #include "hsweep/nn.h"
 #include "hsweep/rng.h"
 
-/* Bounds that keep every int product handed to sgemm (rows = batch x positions, leading
+/* Bounds that keep every int product handed to a product (rows = batch x positions, leading
  * dimensions = positions x patch) below INT_MAX, and every size_t product far from overflow.
  * Depth is bounded by the positions anyway (d = S^L <= 2^24 with S >= 2 means L <= 24); the
  * per-layer arrays below hold HNET_MAX_DEPTH. */
@@ -123,17 +131,18 @@ static void patch_forward(hnet *n, int l, const float *in, int B) {
                         n->b[l] + (size_t)i * Co, 1, B, K, Co, n->alpha[l]);
 }
 
-/* Backward of patch_forward from dh [B x P x Co] (the gradient w.r.t. h), given the forward's
- * in and h; dh is overwritten with alpha * dz, dz = dh * (h > 0) (z > 0 exactly where h > 0),
- * so that the products below need no scale of their own. Then
- *   dbias[P x Co] = bs * sum_b dz                                      (overwritten)
+/* Backward of patch_forward (layer l, which read in) from dh [B x P x Co], the gradient w.r.t.
+ * h[l]; dh is overwritten with alpha * dz, dz = dh * (h > 0) (z > 0 exactly where h > 0), so
+ * that the products below need no scale of their own. Then, into the layer's gradients,
+ *   dbias[P x Co] = bs * sum_b dz
  *   dW_i [Co x K] = alpha * dz_i^T . in_i   (shared: summed over positions, which the single
  *                                           product over B * P rows does by itself)
  *   din  [B x P x K] = alpha * dz_i . W_i   (skipped when din is NULL: the input layer)
  * din must not alias dh (a product must not write its input). */
-static void patch_backward(float *din, float *dW, float *restrict dbias, float *restrict dh, const float *in,
-                           const float *restrict h, const float *W, int B, int P, int K, int Co, int shared,
-                           float alpha, float bs, int stream) {
+static void patch_backward(hnet *n, int l, float *din, float *restrict dh, const float *in, int B) {
+    const int P = n->P[l], K = n->KP[l], Co = n->Co[l];
+    const float alpha = n->alpha[l], bs = n->bs, *restrict h = n->h[l], *W = n->W[l];
+    float *restrict dbias = n->db[l], *dW = n->dW[l];
     const size_t row = (size_t)P * Co;
     memset(dbias, 0, row * sizeof(float));
     for (int r = 0; r < B; r++) {
@@ -146,15 +155,15 @@ static void patch_backward(float *din, float *dW, float *restrict dbias, float *
         }
     }
     for (size_t j = 0; j < row; j++) dbias[j] *= bs;
-    if (shared) {
-        hs_gemm_kernel(HS_GEMM_TN, Co, K, B * P, dh, Co, in, K, NULL, 0, dW, K, stream);
+    if (n->shared) {
+        hs_gemm_kernel(HS_GEMM_TN, Co, K, B * P, dh, Co, in, K, NULL, 0, dW, K, n->stream_dw);
         if (din) hs_gemm_kernel(HS_GEMM_NN, B * P, K, Co, dh, Co, W, K, NULL, 0, din, K, 0);
         return;
     }
     for (int i = 0; i < P; i++) {
         const float *dz = dh + (size_t)i * Co, *Wi = W + (size_t)i * Co * K;
         hs_gemm_kernel(HS_GEMM_TN, Co, K, B, dz, P * Co, in + (size_t)i * K, P * K, NULL, 0, dW + (size_t)i * Co * K,
-                       K, stream);
+                       K, n->stream_dw);
         if (din) hs_gemm_kernel(HS_GEMM_NN, B, K, Co, dz, P * Co, Wi, K, NULL, 0, din + (size_t)i * K, P * K, 0);
     }
 }
@@ -214,8 +223,7 @@ static void hnet_backward(hs_model *m, const float *dlogits, int B) {
     for (int l = L - 1; l >= 0; l--) {
         const float *in = l == 0 ? n->input : n->h[l - 1];
         float *din = l == 0 ? NULL : buf[cur ^ 1];
-        patch_backward(din, n->dW[l], n->db[l], buf[cur], in, n->h[l], n->W[l], B, n->P[l], n->KP[l], n->Co[l],
-                       n->shared, n->alpha[l], n->bs, n->stream_dw);
+        patch_backward(n, l, din, buf[cur], in, B);
         cur ^= 1;
     }
 }
