@@ -1,7 +1,7 @@
 /*
  * analysis.h - the analyze stage: from a results file to fits, tables and figure data.
  *
- *     mpirun -np 2 hsweep analyze results.h5 [--kind auto|srhm|dynamics|equisep|finals]
+ *     mpirun -np 2 hsweep analyze results.h5 [--kind auto|srhm|dynamics|sensitivity|stability|equisep|finals]
  *
  * Every analysis is one entry of a registry (PETSc's XXXRegister pattern): a name, a line of
  * documentation, `applies` (does this results file call for it?) and `run`. Each lives in its own
@@ -269,6 +269,67 @@ typedef struct hs_analyze_dynamics_summary {
 /* Collective over comm. On rank 0, table (may be NULL) receives the Markdown of every part. */
 hs_code hs_analyze_dynamics(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_dynamics_summary *s, hs_str *table,
                             hs_error *err);
+
+/* ================================================================ sensitivities (SRHM)
+ *
+ * sensitivity (runs with series sensitivity_S, _D, _G: record.sensitivity on (S)RHM data; picked
+ * by "auto" only when srhm and dynamics do not apply): the probes of Tomasini & Wyart
+ * (../shared/reference/srhm-sensitivity.md) against test error and training-set size.
+ *   - Per finished run with a stored point: the best test error (min over record points of
+ *     1 - test_acc), and at its last stored point S_{k,l}, D_{k,l} [node x level] and G_k. Node
+ *     k (1-based in tables, 0-based in arrays) = hidden layer k, the last node the output. The
+ *     run's quantities: S21 = S_{2,1}, D21 = D_{2,1} (node 2, level 1), S80 and G80 at the
+ *     80%-depth node floor(0.8 K) (0-based; K = the run's nodes, hidden layers + output: the
+ *     output for the L = 2 CNN/LCN, as in the authors' figure). Flags: HS_SENS_*.
+ *   - Configurations: every varying config key but the seeds (as finals), data.n_train included;
+ *     mean and std (ddof 1) over seeds of the run quantities and of S, D, G per node and level.
+ *     Over record points: per configuration and stored point, the means (and std) of S, D, G and
+ *     of the optimiser step.
+ *   - Families (a configuration without data.n_train: curves over P) read the authors' thresholds
+ *     (section 3 of the note) on the mean curves: P* = the grid P whose mean test error is closest
+ *     to thr_err (accepted within HS_SRHM_CLOSEST_TOL), P*_S and P*_D = the grid P whose mean S
+ *     (D) at node `family_node`, level 1, is closest to thr_S (thr_D), accepted within
+ *     HS_SENS_CLOSEST_TOL (0.5, the notebooks' "within 0.5"); the smaller P on a tie; NaN when
+ *     not accepted. Thresholds and node by model.arch: cnn 10% / S 0.4 (L = 2, s = 2), 0.5 (L = 2,
+ *     s > 2), 0.2 (L >= 3), none (L = 1) / D 0.2, node 2; lcn 10% / 0.3 (s = 2) or 0.5 / 0.1,
+ *     node 2; fcn 10% / 0.2 / 0.2, the output node; any other net (mlp, the deep conv nets) the
+ *     common architectures' row: 7% / 0.13 / 0.07 at node K - 1 (1-based; num_nodes - 2 0-based).
+ *   - Pearson r of the test error against S21, D21 and S80 across configurations (their means),
+ *     plain and log-log (positive values only).
+ * Stored under /analysis/sensitivity (rank 0, after the collective read; replaced on re-analysis):
+ *     per run [R]: config (int32, -1 not used), flag (int8), n_nodes (int32), test_err, S21, D21,
+ *       S80, G80 (float64);
+ *     per configuration [C]: label (string), family, n_runs, <q>_n (int32), P, <q>_mean, <q>_std
+ *       (float64) for q in test_err S21 D21 S80 G80; S_mean, S_std, D_mean, D_std [C x K x L],
+ *       G_mean, G_std [C x K];
+ *     over record points [T]: time_config, time_point (the stored point), time_n (int32),
+ *       time_step, time_S_mean/std, time_D_mean/std [T x K x L], time_G_mean/std [T x K];
+ *     per family [F]: family_label, family_arch (string), family_node (0-based), family_n_p
+ *       (int32), thr_p_star, p_star, at_p_star, and the same for p_star_S, p_star_D (float64);
+ *     attributes r_S21, r_log_S21, n_r_S21 (and D21, S80), closest_tol, closest_tol_err.
+ * Tables: <prefix>.sensitivity.csv / .md (per configuration; the .md has every part),
+ * <prefix>.sensitivity-nodes.csv (configuration x node x level), <prefix>.sensitivity-pstar.csv
+ * (per family). Errors: no sensitivity series in the file (hint: record.sensitivity). */
+enum { HS_SENS_OK = 0, HS_SENS_UNFINISHED = 1, HS_SENS_NO_PROBE = 2 };
+#define HS_SENS_CLOSEST_TOL 0.5
+
+/* ================================================================ relative stability (images)
+ *
+ * stability (runs with series stability_D, _G, _R: record.stability on square images): Petrini et
+ * al.'s relative stability per node over training.
+ *   - Per finished run with stored points: D_f, G_f, R_f [node] at its first stored point (the
+ *     initialised net: record point 0) and its last; node 0 = the input, node k = hidden layer k,
+ *     the last the output; the diffeomorphisms' cutoff c and temperature T (stability_diffeo).
+ *   - Configurations as finals (every varying key but the seeds): mean and std (ddof 1) over
+ *     seeds at init and at the end; over record points, per configuration and stored point, the
+ *     means and std of R_f, D_f, G_f and the mean optimiser step.
+ * Stored under /analysis/stability: per run [R]: config (int32), flag (int8, HS_STAB_*), c, T
+ * (float64); per configuration [C]: label (string), n_runs (int32), c, T, and R_init_mean,
+ * R_init_std, R_end_mean, R_end_std and the same for D and G [C x K]; over record points [T]:
+ * time_config, time_point, time_n (int32), time_step, time_R_mean/std, time_D_mean/std,
+ * time_G_mean/std [T x K]. Tables <prefix>.stability.csv (configuration x node) and .md.
+ * Errors: no stability series in the file (hint: record.stability). */
+enum { HS_STAB_OK = 0, HS_STAB_UNFINISHED = 1, HS_STAB_NO_PROBE = 2 };
 
 /* ================================================================ final losses and errors
  *

@@ -6,6 +6,10 @@
  * learning-dynamics experiments (XOR, the routing task of gated linear networks). What training
  * sees is an hs_dataset: float32 rows, with real-valued targets t for the regression tasks.
  *
+ * Some 630 lines, kept as one header: the project has one public header per module, and data/
+ * is one module; each section below (IDX, CIFAR-10, resampling, the registry, the (S)RHM and its
+ * probe set, hierarchical data, the small tasks, whitening) opens with its own example.
+ *
  *     hs_data_opts o = {.kind = "cfm", .seed = 1, .per_class = 100};
  *     hs_dataset train = {0}, test = {0};
  *     HS_TRY(err, hs_data_load(&o, &train, &test, err));
@@ -43,6 +47,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hsweep/rng.h"
 #include "hsweep/status.h"
 
 /* An IDX array of unsigned bytes (type code 0x08), row-major, as stored on disk. */
@@ -188,6 +193,7 @@ typedef struct hs_data_shape {
     long long n_train, n_test;      /* rows (gated: item x pathway rows) */
     int levels, branching, modules; /* as in hs_dataset */
     int channels;                   /* as in hs_dataset: the [channels x positions] layout, or 0 */
+    int height, width;              /* as in hs_dataset: images H x W, rhm/srhm 1 x positions, or 0 */
     double p_max;                   /* distinct inputs the kind can draw (rhm, srhm), or 0 = not counted */
 } hs_data_shape;
 /* Image kinds: dim 100 (cfm, cm, cc), 1024 (fashion_mnist, mnist), 3072 (cifar10), 10 classes, n_train =
@@ -434,6 +440,83 @@ typedef struct hs_rhm_info {
  * failure both sets are left zeroed. info may be NULL. */
 hs_code hs_rhm_dataset(const hs_rhm *g, uint64_t seed, long long n_train, long long n_test, int whiten,
                        hs_dataset *train, hs_dataset *test, hs_rhm_info *info, hs_error *err);
+
+/* ---------------------------------------------------------------- a sample's choices, perturbations
+ * The sensitivity probes (Tomasini & Wyart; ../shared/reference/srhm-sensitivity.md section 1)
+ * perturb a sample in one kind of choice while keeping the other, so a sample is also described
+ * by its choices rather than its symbols: the class y and, for every informative node of its
+ * generation tree, its synonym (which of its symbol's m rules it uses, 0..m-1) and its placement
+ * (where its s children sit in its patch, a code 0..placements-1: A: the offsets o_0 .. o_(s-1)
+ * in {0..s0} as the number o_0 (s0+1)^(s-1) + ... + o_(s-1); B: the lexicographic rank of the
+ * slot subset, as hs_rhm_sample unranks it). Nodes are numbered by their place in the tree, not
+ * in the input: node k of generation level g (0 <= k < s^g, g = 0 the root) is child k % s of
+ * node k / s of level g - 1, at index (s^g - 1) / (s - 1) + k of the arrays (hs_rhm_n_nodes(g) =
+ * (s^L - 1) / (s - 1) nodes). A node's rule decides its children's symbols, its placement where
+ * they sit, so the two never interact: moving a subtree keeps its symbols, re-drawing a rule
+ * keeps every position. Children keep their order in both sparsities, so the informative symbols
+ * read left to right are the leaves in tree order.
+ *
+ *     hs_rhm_choices c = {.y = 2, .rule = rule, .place = place};   // arrays of hs_rhm_n_nodes(g)
+ *     hs_rng rng;
+ *     hs_rng_init(&rng, seed, hs_rng_stream(HS_STREAM_PROBE, HS_RHM_PROBE_STREAM(0, i)));
+ *     hs_rhm_redraw(g, &rng, g->o.L, HS_RHM_SYNONYMS | HS_RHM_PLACEMENTS, &c);  // a fresh class-2 sample
+ *     hs_rhm_build(g, &c, symbols);                                              // its d symbols
+ *     // hs_rhm_parse(g, symbols, work) == 2
+ *     hs_rhm_redraw(g, &rng2, 1, HS_RHM_SYNONYMS, &c);  // P_1: new rules at the bottom level only
+ *
+ * The probe set (hs_rhm_probes_make): n = n_per_class x n_c reference samples, sample i of class
+ * i % n_c (so any first rows cover the classes evenly), drawn with key `seed` (the run's data
+ * seed) from stream (HS_STREAM_PROBE, HS_RHM_PROBE_STREAM(0, i)), never from the training
+ * data's streams: adding a probe changes no training set. (A reference sample may equal a
+ * training sample by chance, as in the authors' code.) Then 2L perturbed copies of each, one
+ * block per perturbation, each starting from the reference choices:
+ *   block l (1 <= l <= L):       P_l, the synonyms of the bottom l generation levels (g >= L - l)
+ *                                re-drawn from stream HS_RHM_PROBE_STREAM(l, i); positions and
+ *                                class kept. P_L is a fresh sample of the same class on the same
+ *                                positions.
+ *   block L + l (1 <= l <= L):   tau_l, the placements of the bottom l levels re-drawn from stream
+ *                                HS_RHM_PROBE_STREAM(L + l, i); symbols and class kept (the RHM,
+ *                                s0 = 0, has one placement: tau_l is the identity there).
+ * A re-draw may pick the old choice again (probability 1/m per node for a rule), as the authors'
+ * re-draw does. hs_rhm_probes_encode encodes rows of a block like the training inputs
+ * (hs_rhm_encode, the run's data.whiten). */
+#define HS_RHM_PROBE_MAX_SAMPLES (1 << 24)
+/* block <= 2 HS_RHM_MAX_LEVELS < 64, i < 2^24: indices below 2^30 (rng.h lists the ranges) */
+#define HS_RHM_PROBE_STREAM(block, i) ((uint32_t)(block) << 24 | (uint32_t)(i))
+enum { HS_RHM_SYNONYMS = 1, HS_RHM_PLACEMENTS = 2 };
+
+typedef struct hs_rhm_choices {
+    int y;           /* the class */
+    int32_t *rule;   /* [hs_rhm_n_nodes(g)] synonym of every informative node, 0..m-1 */
+    uint64_t *place; /* [hs_rhm_n_nodes(g)] placement code of every informative node */
+} hs_rhm_choices;
+
+/* Informative internal nodes of a sample's tree: (s^L - 1) / (s - 1). */
+size_t hs_rhm_n_nodes(const hs_rhm *g);
+/* Re-draw `what` (HS_RHM_SYNONYMS, HS_RHM_PLACEMENTS or both) of the nodes of the bottom `levels`
+ * generation levels (levels >= L: every level) from rng, level by level from the top, nodes in
+ * order, the rule before the placement of each node; the class and the other choices stay. */
+void hs_rhm_redraw(const hs_rhm *g, hs_rng *rng, int levels, unsigned what, hs_rhm_choices *c);
+/* The d symbols of the sample c describes (0..v-1, -1 = empty), as hs_rhm_sample lays them out. */
+void hs_rhm_build(const hs_rhm *g, const hs_rhm_choices *c, int32_t *symbols);
+/* Where the children of a node with placement code `place` sit: slot[t] in 0..S-1, t < s. */
+void hs_rhm_slots(const hs_rhm *g, uint64_t place, int *slot);
+
+typedef struct hs_rhm_probes {
+    int n, n_per_class;    /* reference samples n = n_per_class x n_c */
+    int blocks;            /* 2L + 1: block 0 the reference set, then P_1..P_L, tau_1..tau_L */
+    hs_rhm_choices *c;     /* [blocks x n], block b's sample i at [b n + i] */
+    int32_t *rules;        /* storage behind c */
+    uint64_t *places;
+    int32_t *symbols;      /* [d] scratch of hs_rhm_probes_encode */
+} hs_rhm_probes;
+/* The reference set and its 2L perturbed blocks, as above. Errors: n_per_class < 1 or n above
+ * HS_RHM_PROBE_MAX_SAMPLES (HS_ERR_VALUE, naming record.sensitivity), HS_ERR_NOMEM. out is
+ * zeroed on failure. */
+hs_code hs_rhm_probes_make(const hs_rhm *g, uint64_t seed, int n_per_class, hs_rhm_probes *out, hs_error *err);
+/* Encode samples first .. first + count - 1 of block b into x [count x v d] (hs_rhm_encode). */
+void hs_rhm_probes_encode(const hs_rhm *g, hs_rhm_probes *p, int b, int first, int count, int whiten, float *x);
+void hs_rhm_probes_free(hs_rhm_probes *p); /* safe on a zeroed struct */
 
 /* ================================================================ hierarchical category data
  * data.kind hierarchy: the Gaussian graph prior of Kemp & Tenenbaum (PNAS 2008) on a tree, as in

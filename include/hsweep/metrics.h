@@ -1,7 +1,9 @@
 /*
  * metrics.h - numbers measured on a trained net: the separation fuzziness D of one layer's
- * features (He & Su, "A law of data separation in deep learning", PNAS 2023) and the line fit of
- * the equi-separation law. Plain arrays in, doubles out: no MPI, no files.
+ * features (He & Su, "A law of data separation in deep learning", PNAS 2023), the line fit of
+ * the equi-separation law, the sensitivities of a node's features to perturbations of its inputs
+ * (synonyms and displacements of the SRHM, Gaussian noise, Petrini et al.'s relative stability)
+ * and the max-entropy diffeomorphisms of images. Plain arrays in, doubles out: no MPI, no files.
  *
  *     // feat: n x p floats (row i = the features of sample i), y: n labels in 0..K-1
  *     hs_sep_result s;
@@ -31,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hsweep/rng.h"
 #include "hsweep/status.h"
 
 /* ---------------------------------------------------------------- separation fuzziness */
@@ -84,5 +87,103 @@ double hs_mean(const double *x, size_t n);
 /* Standard deviation of x [n] with divisor n - ddof (numpy's convention: ddof = 0 population,
  * ddof = 1 sample, the unbiased variance); NaN when n <= ddof. Two-pass. */
 double hs_std(const double *x, size_t n, int ddof);
+
+/* ---------------------------------------------------------------- sensitivities
+ * ../shared/reference/srhm-sensitivity.md sections 2, 6 and 8. f(x) is a node's output for input
+ * x, flattened to a row of w floats; a set of n inputs gives n rows. Sums are in double.
+ *
+ *     // Z: the mean over ALL ordered pairs (i, j) of the reference set, diagonal included, of
+ *     // ||f(x_i) - f(x_j)||^2 (so (n-1)/n of the mean over distinct pairs), by the Gram identity
+ *     // Z = (2/n) sum_i ||a_i||^2 - (2/n^2) ||sum_i a_i||^2, streamed over chunks of rows:
+ *     double sum[w], shift[w];
+ *     hs_pair_acc z;
+ *     hs_pair_acc_init(&z, w, sum, shift);
+ *     hs_pair_acc_add(&z, fx, n);                             // any number of calls
+ *     double Z = hs_pair_acc_mean(&z);                        // == hs_pair_mean(fx, n, w)
+ *     double S = hs_sq_dist_sum(fx, fpx, n, w) / n / Z;       // S_{k,l} with fpx = f(P_l x)
+ *
+ * S_{k,l} = mean_i ||f_k(x_i) - f_k(P_l x_i)||^2 / Z_k and D_{k,l} (tau_l) share Z_k; the
+ * Gaussian control G_k divides by Z_k of its own clean inputs. The Gram identity is applied to
+ * the rows minus the first row added (Z does not move under a common shift), so a large common
+ * offset of the features (post-ReLU means, logits) does not cancel away the digits of Z. */
+typedef struct hs_pair_acc {
+    size_t w, n;   /* row width; rows added */
+    double sumsq;  /* sum_i ||a_i - c||^2 */
+    double *sum;   /* [w] sum_i (a_i - c), caller's storage */
+    double *shift; /* [w] c = the first row added, caller's storage */
+} hs_pair_acc;
+void hs_pair_acc_init(hs_pair_acc *z, size_t w, double *sum, double *shift);
+void hs_pair_acc_add(hs_pair_acc *z, const float *rows, size_t n); /* rows [n x w] */
+double hs_pair_acc_mean(const hs_pair_acc *z); /* Z; NaN when no row was added */
+/* Z of a [n x w] in one call (column by column, no storage); NaN for n = 0. */
+double hs_pair_mean(const float *a, size_t n, size_t w);
+/* sum_i ||a_i - b_i||^2 over rows of a, b [n x w]. */
+double hs_sq_dist_sum(const float *a, const float *b, size_t n, size_t w);
+/* mean_i ||a_i - b_i||^2 / hs_pair_mean(a): S or D of one node from whole arrays. */
+double hs_sensitivity(const float *fx, const float *fpx, size_t n, size_t w);
+/* The noise level of the authors' Gaussian control: the mean over the n pairs (i, i+1 mod n) of
+ * distinct inputs x [n x dim] of the RMS over entries of x_i - x_(i+1) (n >= 2; NaN otherwise). */
+double hs_noise_sigma(const float *x, size_t n, size_t dim);
+
+/* The Gaussian control's noisy inputs: out = x + N(0, sigma^2) in every entry, sigma =
+ * hs_noise_sigma(x, n, dim), row i's noise from stream (HS_STREAM_PROBE, HS_PROBE_GAUSS(i)) of
+ * seed. Returns sigma. */
+double hs_noise_control(const float *x, size_t n, size_t dim, uint64_t seed, float *out);
+
+/* Relative stability (Petrini et al., NeurIPS 2021) of one node from f(x), f(tau x) and
+ * f(x + eta) [n x w]: with M = the mean over DISTINCT pairs (i != j) of ||f(x_i) - f(x_j)||^2
+ * (= Z n / (n - 1); the published definition averages over independent x, z),
+ *   D = mean_i ||f(tau x_i) - f(x_i)||^2 / M,  G = mean_i ||f(x_i + eta_i) - f(x_i)||^2 / M,
+ *   R = D / G.
+ * The probe draws eta isotropic with ||eta_i|| = mean_j ||tau x_j - x_j|| for every i, so at the
+ * input itself G = (mean ||tau x - x||)^2 / M and R = mean ||tau x - x||^2 / (mean ||tau x - x||)^2
+ * >= 1 (Jensen). M is NaN for n < 2. (The authors' code divides by the median of the pairwise
+ * distances instead; R does not depend on the denominator.) */
+typedef struct hs_stability {
+    double D, G, R;
+} hs_stability;
+hs_stability hs_relative_stability(const float *fx, const float *ftau, const float *feta, size_t n, size_t w);
+
+/* ---------------------------------------------------------------- max-entropy diffeomorphisms
+ * Petrini et al.'s random smooth deformations of an n x n image (srhm-sensitivity.md section 6).
+ * Pixel (row y, column x) has coordinates u = x / (n-1), v = y / (n-1) in [0, 1]. Each of the two
+ * displacement fields is
+ *     tau(u, v) = sum over integers i, j >= 1 with sqrt(i^2 + j^2) < c + 0.5 of
+ *                 C_ij sin(i pi u) sin(j pi v),   C_ij ~ N(0, T / (i^2 + j^2)),
+ * in pixels n tau (zero on the border). The deformed image at p is the input at p - displacement,
+ * the source coordinates clamped to [0, n-1], interpolated bilinearly, every channel alike. T = 0
+ * is the identity, exactly. Natural temperatures: T_min = 1 / (pi n^2 ln c) (half a pixel at the
+ * centre) to T_max = 4 / (pi^3 c^2 ln c) (no overhangs); a typical displacement is
+ * delta = (n/2) sqrt(pi T ln c) (the RMS over the image of |displacement| is about delta).
+ *
+ *     double work[n * c];
+ *     float dx[n * n], dy[n * n];
+ *     hs_rng rng;
+ *     hs_rng_init(&rng, seed, hs_rng_stream(HS_STREAM_PROBE, i));
+ *     double T = sqrt(hs_diffeo_t_min(n, 3) * hs_diffeo_t_max(3));
+ *     hs_diffeo_field(n, 3, T, &rng, work, dx, dy);
+ *     hs_diffeo_apply(img, channels, n, dx, dy, out);        // img, out [channels x n x n]
+ */
+#define HS_DIFFEO_MAX_CUT 64
+double hs_diffeo_t_min(int n, int c); /* c >= 2 */
+double hs_diffeo_t_max(int c);
+double hs_diffeo_delta(int n, int c, double T);
+/* Draw both fields (C_ij of dx for i = 1..c, j = 1..c in order, the modes inside the cutoff only,
+ * then those of dy) into dx, dy [n x n] pixels, row-major. work: [n c] doubles of scratch.
+ * 2 <= c <= HS_DIFFEO_MAX_CUT, n >= 2, T >= 0. */
+void hs_diffeo_field(int n, int c, double T, hs_rng *rng, double *work, float *dx, float *dy);
+/* out [channels x n x n] = in deformed by (dx, dy); in and out must not overlap. */
+void hs_diffeo_apply(const float *in, int channels, int n, const float *dx, const float *dy, float *out);
+
+/* The inputs of the stability probe, from images [n_images x channels x side x side] (a test
+ * set): x = n of them drawn without replacement (a partial shuffle with stream (HS_STREAM_PROBE,
+ * HS_PROBE_PICK)), in draw order; tx = image i deformed by its own field (stream HS_PROBE_DIFFEO(i),
+ * cut c, temperature T); ex = x + eta_i, eta_i isotropic Gaussian (stream HS_PROBE_NOISE(i))
+ * rescaled to ||eta_i|| = mean_j ||tx_j - x_j|| (what Petrini et al.'s G compares D with). All
+ * streams keyed by seed; each [n x channels side^2]. Errors: n outside 2 .. min(n_images,
+ * HS_PROBE_MAX_INPUTS) or a cut outside 2 .. HS_DIFFEO_MAX_CUT (HS_ERR_VALUE naming record.stability /
+ * record.diffeo_c), HS_ERR_NOMEM. */
+hs_code hs_stability_inputs(const float *images, long long n_images, int channels, int side, int n, int c, double T,
+                            uint64_t seed, float *x, float *tx, float *ex, hs_error *err);
 
 #endif /* HSWEEP_METRICS_H */

@@ -78,6 +78,10 @@ struct hs_model_kind {
      * `flops` instead. */
     double (*macs)(const hs_train_config *c, const hs_data_shape *sh);
     double (*flops)(const hs_train_config *c, const hs_data_shape *sh);
+
+    /* The net's parameter count on data of shape sh, which `hsweep plan` shows (NULL: the kind
+     * does not say; -1: the net cannot be built on that shape). */
+    long long (*params)(const hs_train_config *c, const hs_data_shape *sh);
 };
 
 /* The kind named name; HS_ERR_VALUE with the known names as a hint (and a near one suggested)

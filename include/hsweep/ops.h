@@ -9,8 +9,9 @@
  * Layout: PyTorch's NCHW, row-major: an activation is [B x C x H x W]; a 1-D signal of length L
  * is H = 1, W = L (and a kernel of height 1). A conv weight is [C_out x C_in/groups x KH x KW],
  * its bias [C_out]. float32 data; reductions that feed statistics (BatchNorm means and variances,
- * pooled sums) accumulate in float as PyTorch's CPU kernels do, in a fixed order, so equal inputs
- * give bit-identical outputs.
+ * pooled sums) add each row of a channel in float (16 running lanes) and the rows' sums in double,
+ * always in the same order, so equal inputs give bit-identical outputs and a statistic over 10^5
+ * values keeps float precision.
  *
  * Training one conv -> BN -> ReLU block on a batch of B 1-D signals (10 channels x 36 positions):
  *
@@ -40,12 +41,14 @@
 typedef struct hs_conv_shape {
     int B, C_in, H, W;        /* input [B x C_in x H x W] */
     int C_out, KH, KW;        /* weight [C_out x C_in/groups x KH x KW] */
-    int stride, pad, dilation; /* the same in both spatial dims; 1-D: H = KH = 1 (pad applies to W only) */
+    int stride, pad, dilation; /* the same in both spatial dims; 1-D: H = KH = 1 (pad applies to W only:
+                                  H = KH = 1 always means 1-D, so OH = 1) */
     int groups;               /* divides C_in and C_out; groups = C_in = C_out: depthwise */
     /* filled by hs_conv_plan: */
     int OH, OW;               /* output [B x C_out x OH x OW] */
     size_t work;              /* floats of scratch forward and backward need (0 when none) */
-    int direct;               /* 1: the direct kernel; 0: im2col + one gemm per (sample, group) */
+    int direct;               /* 1: the direct kernel; 0: im2col + one gemm per (group, run of samples):
+                                 a run of samples is as many as make the gemm about 256 columns wide */
 } hs_conv_shape;
 
 /* Output length of a convolution or pooling along one dim: floor((n + 2 pad - dil (k - 1) - 1) /
@@ -56,6 +59,10 @@ int hs_conv_out_len(int n, int k, int stride, int pad, int dilation);
  * results do not depend on the data). Returns 0, or -1 for an impossible shape (non-positive
  * size, groups not dividing the channels, an empty output, more than INT_MAX elements). */
 int hs_conv_plan(hs_conv_shape *s);
+
+/* As hs_conv_plan with the path forced (direct = 1: the direct kernel, 0: im2col + gemm); for
+ * tests and benchmarks, which compare the two paths on one shape. work is that path's. */
+int hs_conv_plan_path(hs_conv_shape *s, int direct);
 
 /* out[B x C_out x OH x OW] = conv(in, W) + b (b may be NULL). */
 void hs_conv_forward(float *out, const float *in, const float *W, const float *b, const hs_conv_shape *s, float *work);
@@ -80,8 +87,11 @@ typedef struct hs_pool_shape {
 
 int hs_pool_plan(hs_pool_shape *s); /* 0, or -1 for an impossible shape */
 
-/* out [B x C x OH x OW]; max pooling stores the flat input index of each maximum in arg (first
- * maximum in window order) for the backward; arg is unused by avg pooling (may be NULL). */
+/* out [B x C x OH x OW]; max pooling stores the flat input index of each maximum in arg (an index
+ * into the whole of in [B x C x H x W]; the first maximum in window order, a NaN wins as in
+ * PyTorch) for the backward; arg is unused by avg pooling (may be NULL). The backward overwrites
+ * din (windows may overlap: k > stride adds). Plan refuses pad > k/2 (as PyTorch), so no window is
+ * all padding. */
 void hs_pool_forward(float *out, int32_t *arg, const float *in, const hs_pool_shape *s);
 void hs_pool_backward(float *din, const float *dout, const int32_t *arg, const hs_pool_shape *s);
 
@@ -122,8 +132,9 @@ void hs_add_forward(float *out, const float *a, const float *b, size_t n);
 /* Dropout (inverted, PyTorch's): with probability p an element is zeroed, the rest scaled by
  * 1/(1-p). The mask (0 or 1/(1-p) per element) comes from hs_rng stream `stream` of `seed` at
  * word offset `word` (one 32-bit draw per element, kept when u >= p 2^32), so a training step's
- * mask is a pure function of (seed, stream, word): callers pass (HS_STREAM_DROPOUT, layer) and
- * the step's element offset. p = 0 copies. Backward: din = dout mask. */
+ * mask is a pure function of (seed, stream, word): callers pass stream =
+ * hs_rng_stream(HS_STREAM_DROPOUT, layer) and the step's element offset. p = 0 copies (mask 1),
+ * p >= 1 zeroes (mask 0). out may equal in. Backward: din = dout mask (din may equal dout). */
 void hs_dropout_forward(float *out, float *mask, const float *in, size_t n, float p, uint64_t seed, uint64_t stream,
                         uint64_t word);
 void hs_dropout_backward(float *din, const float *dout, const float *mask, size_t n);

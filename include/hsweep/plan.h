@@ -80,6 +80,10 @@ hs_code hs_plan_canonical(const hs_plan *plan, size_t r, hs_str *out);
  * first. */
 double hs_plan_cost(const hs_plan *plan, size_t r);
 
+/* Parameter count of run r's net (the model kind's `params`, models.h), or -1 when its kind does
+ * not count them or the config or its data shape is refused. */
+long long hs_plan_params(const hs_plan *plan, size_t r);
+
 /* Run index with this id, or -1. */
 long hs_plan_find(const hs_plan *plan, uint64_t id);
 
@@ -87,7 +91,10 @@ typedef enum hs_plan_format { HS_PLAN_TEXT, HS_PLAN_TSV, HS_PLAN_JSON } hs_plan_
 /* text: a summary line, then one aligned line per run with its id and the keys that vary;
  * tsv:  a header and one row per run (id, block, varying keys);
  * json: {"name", "spec", "schema_version", "count", "varying", "runs": [{"id", "block",
- *        "canonical", "config": {every key}}]}. */
+ *        "canonical", "config": {every key}}]}.
+ * When the model kind of any run counts its parameters (hs_plan_params), text and tsv end each
+ * line with a column "params" ("-" for runs whose kind does not count) and json runs whose kind
+ * does have a "params" field; plans of other kinds print as before. */
 hs_code hs_plan_write(const hs_plan *plan, hs_plan_format fmt, hs_str *out);
 
 void hs_plan_free(hs_plan *plan);

@@ -35,6 +35,16 @@ enum {
     HS_STREAM_PROBE = 8,   /* probes' reference sets and perturbations (sensitivities, stability) */
 };
 
+/* Indices within HS_STREAM_PROBE (keyed by the run's data seed), i < 2^24 an input's number:
+ * below 2^30 the SRHM probe set (data.h, HS_RHM_PROBE_STREAM(block, i)); then the noise of the
+ * Gaussian control's input i; which test images the stability probe takes; the diffeomorphism
+ * and the noise of its image i (metrics.h). */
+#define HS_PROBE_GAUSS(i) (0x40000000u | (uint32_t)(i))
+#define HS_PROBE_PICK 0x80000000u
+#define HS_PROBE_DIFFEO(i) (0x81000000u | (uint32_t)(i))
+#define HS_PROBE_NOISE(i) (0x82000000u | (uint32_t)(i))
+#define HS_PROBE_MAX_INPUTS (1 << 24)
+
 static inline uint64_t hs_rng_stream(uint32_t purpose, uint32_t index) { return (uint64_t)purpose << 32 | index; }
 
 typedef struct hs_rng {

@@ -49,6 +49,15 @@ typedef enum hs_sep_when { HS_SEP_NONE, HS_SEP_FINAL, HS_SEP_EVERY } hs_sep_when
 typedef struct hs_model_kind hs_model_kind;
 typedef enum hs_rec_schedule { HS_REC_EPOCHS, HS_REC_STEPS, HS_REC_LOG } hs_rec_schedule;
 
+/* train.decay_on: which tensors weight decay applies to, and how.
+ *   ALL:     every tensor, coefficient wd (PyTorch's weight_decay);
+ *   WEIGHTS: weight matrices only (biases and BatchNorm parameters exempt);
+ *   MEAN:    every tensor t, as the loss term wd * mean(p_t^2) (the SRHM authors' L2 penalty): the
+ *            gradient term is 2 wd p / numel(t), i.e. weight decay 2 wd / numel(t) per tensor. */
+enum { HS_DECAY_ALL, HS_DECAY_WEIGHTS, HS_DECAY_MEAN };
+/* train.augment: seeded crops (padding train.crop_pad) and left-right flips of image rows. */
+enum { HS_AUG_NONE, HS_AUG_CROP, HS_AUG_FLIP, HS_AUG_CROP_FLIP };
+
 typedef struct hs_train_config {
     uint64_t seed, data_seed;
     hs_data_opts data;
@@ -56,6 +65,8 @@ typedef struct hs_train_config {
     hs_mlp_opts model;      /* mlp; in_dim/out_dim are filled from the data by hs_train_run */
     int filter, width;      /* cnn/lcn/fcn: filter = stride S (from the data when 0), width H; their
                                depth is log_S of the input's positions (the hierarchy's L) */
+    double width_mult;      /* vgg/resnet/effnet: multiplier of every channel count (nets.h) */
+    double dropout;         /* vgg/resnet/effnet: dropout before the readout; -1 = the architecture's */
     /* kernel (solved by the scheduler on all ranks, not by hs_train_run): the values of
      * hs_kernel_opts (kernel.h), kept here as plain fields so train/ needs no MPI */
     int kernel_kind;        /* 0 laplace, 1 gaussian, 2 ntk (hs_kernel_kind) */
@@ -64,7 +75,9 @@ typedef struct hs_train_config {
     hs_optim_opts optim;
     hs_schedule schedule;
     double weight_decay;
-    int decay_weights_only; /* train.decay_on: weights */
+    int decay_on;           /* train.decay_on: HS_DECAY_ALL, HS_DECAY_WEIGHTS or HS_DECAY_MEAN */
+    int augment;            /* train.augment: HS_AUG_* (images only) */
+    int crop_pad;           /* train.crop_pad: padding of the random crops, pixels */
     hs_loss loss;
     long long epochs;
     int batch;
@@ -88,6 +101,10 @@ typedef struct hs_train_config {
     hs_mode bn_record_mode; /* record.bn_mode: HS_MODE_EVAL or HS_MODE_BATCH */
     int bn_chunk;
     int sep_paper_weighting; /* record.separation_weighting: paper (else balanced) */
+    int sensitivity;         /* record.sensitivity: reference samples per class of the SRHM probes (0 off) */
+    int stability;           /* record.stability: test images of the relative-stability probe (0 off) */
+    int diffeo_c;            /* record.diffeo_c: the diffeomorphisms' cutoff c */
+    double diffeo_T;         /* record.diffeo_T: their temperature; 0 = sqrt(T_min T_max) */
     /* owned storage behind the pointers above */
     int *widths_;
     double *scales_;
@@ -165,7 +182,20 @@ const char *hs_run_status_to_string(hs_run_status s); /* "done", "diverged", "st
  *   mode_svals     [k]          mode:   the singular values s_a of Sigma_yx
  *   weights_first  [H x in]     unit,input: first dense layer's weights (snapshot points)
  *   weights_last   [out x H]    output,unit: readout weights (snapshot points)
- * Snapshot series use every = record.snapshot_every; the others every = 1.
+ *   sensitivity_S  [K x L]      node,level: synonymic sensitivity S_{k,l} of (S)RHM data
+ *                                       (record.sensitivity): node k = hidden layer k + 1 (its
+ *                                       hs_model_hidden output) for k < K - 1, the logits at K - 1
+ *                                       (K = the net's hidden layers + 1); level l = P_(l+1)
+ *   sensitivity_D  [K x L]      node,level: the same for the displacements tau_(l+1)
+ *   sensitivity_G  [K]          node:   the authors' Gaussian control G_k
+ *   stability_D    [K + 1]      node:   Petrini's D_f on record.stability test images: node 0
+ *                                       the input, node k + 1 = sensitivity's node k
+ *   stability_G    [K + 1]      node:   G_f (noise of the diffeomorphisms' mean norm)
+ *   stability_R    [K + 1]      node:   R_f = D_f / G_f
+ *   stability_diffeo [2]        param:  the cutoff c and the temperature T used (constant)
+ * Snapshot series use every = record.snapshot_every; the others every = 1. The probes (the last
+ * seven; include/hsweep/metrics.h defines them) forward in eval mode and draw only from
+ * HS_STREAM_PROBE keyed by data.seed, so turning them on changes no training.
  */
 #define HS_SERIES_MAX_DIMS 3
 typedef struct hs_series_spec {
@@ -187,7 +217,7 @@ typedef struct hs_series {
 
 /* What a run will record, from its config alone: record points (the most the run can make),
  * measured layers, and its series. `series` is filled up to HS_TRAIN_MAX_SERIES entries. */
-#define HS_TRAIN_MAX_SERIES 16
+#define HS_TRAIN_MAX_SERIES 24
 typedef struct hs_train_layout {
     size_t n_records;
     size_t n_layers;

@@ -21,7 +21,7 @@ const char *cmd_analyze_usage(void) {
                   hs_analysis_choices());
     for (size_t i = 0; i < hs_analysis_count(); i++) {
         const hs_analysis *a = hs_analysis_at(i);
-        hs_str_printf(&text, "  %-10s %s%s\n", a->name, a->doc, a->applies ? "" : " (only with --kind)");
+        hs_str_printf(&text, "  %-11s %s%s\n", a->name, a->doc, a->applies ? "" : " (only with --kind)");
     }
     hs_str_printf(&text,
                   "\n"
@@ -29,6 +29,7 @@ const char *cmd_analyze_usage(void) {
                   "  --kind NAME              which analysis; auto (the default) runs the first of the list above\n"
                   "                           that the file calls for: srhm for rhm/srhm runs,\n"
                   "                           dynamics for hierarchy, partition, xor and gated runs or their series,\n"
+                  "                           sensitivity / stability for runs with those probes' series,\n"
                   "                           else equisep\n"
                   "  --prefix P               write the tables to P.<name>.csv / .md instead\n"
                   "  --obey-r R               equisep: a run obeys the law when r <= R (default -0.99)\n"

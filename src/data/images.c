@@ -272,7 +272,8 @@ hs_code hs_image_shape(const hs_image_spec *k, const hs_data_opts *o, hs_data_sh
     long long n_train;
     HS_TRY(err, hs_image_counts(k, o, &n_train, err));
     *out = (hs_data_shape){.dim = k->channels * k->out_h * k->out_w, .classes = IMAGE_CLASSES, .n_train = n_train,
-                           .n_test = o->n_test ? o->n_test : HS_IMAGE_TEST_SPLIT, .channels = k->channels};
+                           .n_test = o->n_test ? o->n_test : HS_IMAGE_TEST_SPLIT, .channels = k->channels,
+                           .height = k->out_h, .width = k->out_w};
     return HS_OK;
 }
 

@@ -96,6 +96,25 @@ hs_code hs_rhm_data_shape(const hs_data_opts *o, int sparse, hs_data_shape *out,
 hs_code hs_rhm_data_check(const hs_data_opts *o, int sparse, hs_error *err);
 int hs_rhm_data_patch(const hs_data_opts *o);
 int hs_rhm_data_rules(const hs_data_opts *o, int sparse, hs_rhm_opts *out);
+/* A hierarchy kind is the loader above with sparse = 0 (rhm) or 1 (srhm): one line defines it. */
+#define HS_RHM_KIND(id, sparse, doc_text, code_num)                                                       \
+    static hs_code id##_shape(const hs_data_opts *o, hs_data_shape *out, hs_error *err) {                 \
+        return hs_rhm_data_shape(o, sparse, out, err);                                                    \
+    }                                                                                                     \
+    static hs_code id##_load(const hs_data_opts *o, hs_dataset *train, hs_dataset *test, hs_error *err) { \
+        return hs_rhm_data_load(o, sparse, train, test, err);                                             \
+    }                                                                                                     \
+    static int id##_rules(const hs_data_opts *o, hs_rhm_opts *out) { return hs_rhm_data_rules(o, sparse, out); } \
+    static hs_code id##_check(const hs_data_opts *o, hs_error *err) { return hs_rhm_data_check(o, sparse, err); } \
+    const hs_data_kind hs_data_kind_##id = {.name = #id,                                                  \
+                                            .doc = doc_text,                                              \
+                                            .code = code_num,                                             \
+                                            .classes = 10,                                                \
+                                            .shape = id##_shape,                                          \
+                                            .load = id##_load,                                            \
+                                            .check = id##_check,                                          \
+                                            .patch = hs_rhm_data_patch,                                   \
+                                            .rules = id##_rules}
 
 /* ---------------------------------------------------------------- hierarchy.c */
 

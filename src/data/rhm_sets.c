@@ -72,7 +72,7 @@ hs_code hs_rhm_data_shape(const hs_data_opts *o, int sparse, hs_data_shape *out,
         return HS_ERR_VALUE;
     }
     *out = (hs_data_shape){.dim = (int)(o->v * d), .classes = o->n_c ? o->n_c : o->v, .n_train = o->n_train,
-                           .n_test = n_test, .channels = o->v, .p_max = p_max};
+                           .n_test = n_test, .channels = o->v, .height = 1, .width = (int)d, .p_max = p_max};
     return HS_OK;
 }
 

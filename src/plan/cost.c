@@ -1,4 +1,5 @@
-/* cost.c - the cost model of a plan's runs (hs_plan_cost, see include/hsweep/plan.h).
+/* cost.c - the cost model of a plan's runs (hs_plan_cost, see include/hsweep/plan.h), and their
+ * nets' parameter counts (hs_plan_params).
  *
  * It asks the registries rather than naming kinds: the data kind for the shape of the sets
  * (hs_data_shape_of: inputs, outputs, training samples, without loading anything) and the model
@@ -21,4 +22,15 @@ double hs_plan_cost(const hs_plan *p, size_t r) {
     }
     hs_train_config_free(&c);
     return cost;
+}
+
+long long hs_plan_params(const hs_plan *p, size_t r) {
+    hs_train_config c;
+    hs_error err = {0};
+    if (hs_train_config_from_plan(p, r, &c, &err) != HS_OK) return -1;
+    hs_data_shape sh;
+    long long n = -1;
+    if (c.arch->params && hs_data_shape_of(&c.data, &sh, &err) == HS_OK) n = c.arch->params(&c, &sh);
+    hs_train_config_free(&c);
+    return n;
 }

@@ -17,7 +17,13 @@ static hs_code write_text(const hs_plan *p, hs_str *o, int tsv) {
     hs_code rc = HS_OK;
     /* column widths (text only) */
     size_t *wid = calloc(p->n_keys + 1, sizeof *wid);
-    if (!wid) return HS_ERR_NOMEM;
+    long long *params = malloc((p->n_runs ? p->n_runs : 1) * sizeof *params);
+    if (!wid || !params) {
+        free(wid), free(params);
+        return HS_ERR_NOMEM;
+    }
+    int show_params = 0;
+    for (size_t r = 0; r < p->n_runs; r++) show_params |= (params[r] = hs_plan_params(p, r)) >= 0;
     size_t bw = 5;
     for (size_t b = 0; b < s->n_blocks; b++)
         if (strlen(s->blocks[b].name) > bw) bw = strlen(s->blocks[b].name);
@@ -41,6 +47,7 @@ static hs_code write_text(const hs_plan *p, hs_str *o, int tsv) {
     if (rc == HS_OK && (show_block || tsv)) rc = hs_str_printf(o, "%s%-*s", sep, tsv ? 0 : (int)bw, "block");
     for (size_t k = 0; k < p->n_keys && rc == HS_OK; k++)
         if (p->varying[k]) rc = hs_str_printf(o, "%s%-*s", sep, tsv ? 0 : (int)wid[k], hs_schema_key(k)->name);
+    if (rc == HS_OK && show_params) rc = hs_str_printf(o, "%sparams", sep);
     if (rc == HS_OK) rc = hs_str_printf(o, "\n");
     for (size_t r = 0; r < p->n_runs && rc == HS_OK; r++) {
         rc = hs_str_printf(o, "%016llx", (unsigned long long)p->runs[r].id);
@@ -52,6 +59,8 @@ static hs_code write_text(const hs_plan *p, hs_str *o, int tsv) {
             rc = hs_value_show(hs_plan_value(p, r, (int)k), &cell);
             if (rc == HS_OK) rc = hs_str_printf(o, "%s%-*s", sep, tsv ? 0 : (int)wid[k], cell.buf);
         }
+        if (rc == HS_OK && show_params)
+            rc = params[r] >= 0 ? hs_str_printf(o, "%s%lld", sep, params[r]) : hs_str_printf(o, "%s-", sep);
         /* no trailing blanks */
         while (rc == HS_OK && o->len && o->buf[o->len - 1] == ' ') o->buf[--o->len] = '\0';
         if (rc == HS_OK) rc = hs_str_printf(o, "\n");
@@ -68,6 +77,7 @@ static hs_code write_text(const hs_plan *p, hs_str *o, int tsv) {
                               "at 50 GFLOP/s)\n", total, most, total / 50e9 / 3600);
     }
     free(wid);
+    free(params);
     hs_str_free(&cell);
     return rc;
 }
@@ -95,6 +105,8 @@ static hs_code write_json(const hs_plan *p, hs_str *o) {
         if (rc == HS_OK) rc = hs_plan_canonical(p, r, &canon);
         if (rc == HS_OK) rc = hs_str_printf(o, ", \"canonical\": ");
         if (rc == HS_OK) rc = hs_str_json(o, canon.buf);
+        const long long np = hs_plan_params(p, r);
+        if (rc == HS_OK && np >= 0) rc = hs_str_printf(o, ", \"params\": %lld", np);
         if (rc == HS_OK) rc = hs_str_printf(o, ", \"config\": {");
         for (size_t k = 0; k < p->n_keys && rc == HS_OK; k++)
             rc = hs_str_printf(o, "%s\"%s\": %s", k ? ", " : "", hs_schema_key(k)->name,

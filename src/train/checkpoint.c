@@ -31,6 +31,7 @@
 #include "checkpoint.h"
 #include "hsweep/models.h"
 #include "hsweep/util.h"
+#include "probes.h"
 
 #define CK_MAGIC "HSCKPT1\n"
 #define CK_VERSION 1u
@@ -95,7 +96,7 @@ static void put_s(digest *d, const char *name, const char *s) { put(d, name, s ?
  * checkpoint of a run with another value of it would be accepted otherwise); these sizes are a
  * reminder on the LP64 hosts hsweep runs on. */
 #if UINTPTR_MAX == UINT64_MAX
-_Static_assert(sizeof(hs_train_config) == 616, "hs_train_config changed: update ck_config_digest, then this size");
+_Static_assert(sizeof(hs_train_config) == 656, "hs_train_config changed: update ck_config_digest, then this size");
 _Static_assert(sizeof(hs_data_opts) == 208, "hs_data_opts changed: update ck_config_digest, then this size");
 _Static_assert(sizeof(hs_mlp_opts) == 88, "hs_mlp_opts changed: update ck_config_digest, then this size");
 _Static_assert(sizeof(hs_optim_opts) == 48, "hs_optim_opts changed: update ck_config_digest, then this size");
@@ -164,6 +165,9 @@ void ck_config_digest(const hs_train_config *c, const hs_dataset *train, const h
     put_i(&d, "model.max_batch", m->max_batch);
     put_i(&d, "filter", c->filter);
     put_i(&d, "width", c->width);
+    /* only when set, so the checkpoints of runs from before these keys keep their digest */
+    if (c->width_mult != 1) put_f(&d, "width_mult", c->width_mult);
+    if (c->dropout != -1) put_f(&d, "dropout", c->dropout);
     put_i(&d, "kernel_kind", c->kernel_kind);
     put_f(&d, "kernel_sigma", c->kernel_sigma);
     put_f(&d, "ridge", c->ridge);
@@ -184,7 +188,11 @@ void ck_config_digest(const hs_train_config *c, const hs_dataset *train, const h
     put_f(&d, "schedule.drop_factor", c->schedule.drop_factor);
     put_i(&d, "schedule.epochs", c->schedule.epochs);
     put_f(&d, "weight_decay", c->weight_decay);
-    put_i(&d, "decay_weights_only", c->decay_weights_only);
+    put_i(&d, "decay_weights_only", c->decay_on); /* the name older checkpoints carry: 0 and 1 kept their meaning */
+    if (c->augment != HS_AUG_NONE) { /* absent when off, so checkpoints from before augmentation still match */
+        put_i(&d, "augment", c->augment);
+        put_i(&d, "crop_pad", c->crop_pad);
+    }
     put_i(&d, "loss", c->loss);
     put_i(&d, "epochs", c->epochs);
     put_i(&d, "batch", c->batch);
@@ -207,6 +215,14 @@ void ck_config_digest(const hs_train_config *c, const hs_dataset *train, const h
     put_i(&d, "bn_record_mode", c->bn_record_mode);
     put_i(&d, "bn_chunk", c->bn_chunk);
     put_i(&d, "sep_paper_weighting", c->sep_paper_weighting);
+    /* the probes change no training, but their series are in the checkpoint; only when on, so the
+     * digests of runs without them stay those of older builds */
+    if (c->sensitivity || c->stability || c->diffeo_c != PROBE_DEFAULT_CUT || c->diffeo_T != 0) {
+        put_i(&d, "sensitivity", c->sensitivity);
+        put_i(&d, "stability", c->stability);
+        put_i(&d, "diffeo_c", c->diffeo_c);
+        put_f(&d, "diffeo_T", c->diffeo_T);
+    }
     /* the sets the run was handed */
     const hs_dataset *sets[2] = {train, test};
     for (int k = 0; k < 2; k++) {

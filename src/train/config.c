@@ -112,6 +112,8 @@ hs_code hs_train_config_from_values(const hs_value *const *cfg, hs_train_config 
     c->filter = (int)filter;
     if (c->filter == 0) c->filter = hs_data_patch(&c->data);
     c->width = (int)GET_I("model.width");
+    c->width_mult = GET_F("model.width_mult");
+    c->dropout = GET_F("model.dropout");
     if ((rc = enum_of(cfg, "model.kernel", "laplace|gaussian|ntk", &e, err))) goto fail;
     c->kernel_kind = e;
     c->kernel_sigma = GET_F("model.kernel_sigma");
@@ -156,8 +158,11 @@ hs_code hs_train_config_from_values(const hs_value *const *cfg, hs_train_config 
     c->optim.beta2 = GET_F("train.beta2");
     c->optim.eps = GET_F("train.eps");
     c->weight_decay = GET_F("train.weight_decay");
-    if ((rc = enum_of(cfg, "train.decay_on", "all|weights", &e, err))) goto fail;
-    c->decay_weights_only = e == 1;
+    if ((rc = enum_of(cfg, "train.decay_on", "all|weights|mean", &e, err))) goto fail;
+    c->decay_on = e; /* HS_DECAY_* in the schema's order */
+    if ((rc = enum_of(cfg, "train.augment", "none|crop|flip|crop_flip", &e, err))) goto fail;
+    c->augment = e; /* HS_AUG_* in the schema's order */
+    c->crop_pad = (int)GET_I("train.crop_pad");
     if ((rc = enum_of(cfg, "train.loss", "ce|mse", &e, err))) goto fail;
     c->loss = e == 0 ? HS_LOSS_CE : HS_LOSS_MSE;
     c->epochs = GET_I("train.epochs");
@@ -206,6 +211,10 @@ hs_code hs_train_config_from_values(const hs_value *const *cfg, hs_train_config 
     c->grad_norms = GET_B("record.grad_norms");
     c->svd = (int)GET_I("record.svd");
     c->modes = (int)GET_I("record.modes");
+    c->sensitivity = (int)GET_I("record.sensitivity");
+    c->stability = (int)GET_I("record.stability");
+    c->diffeo_c = (int)GET_I("record.diffeo_c");
+    c->diffeo_T = GET_F("record.diffeo_T");
     return HS_OK;
 
 nomem:

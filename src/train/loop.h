@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "augment.h"
 #include "checkpoint.h"
 #include "hsweep/optim.h"
 #include "hsweep/train.h"
@@ -22,6 +23,7 @@ typedef struct loop {
     float *xb;       /* [B x dim] gathered batch */
     int32_t *yb;     /* [B] */
     float *tb;       /* [B x t_dim] gathered targets, when the loss uses them */
+    train_augment aug; /* train.augment (kind HS_AUG_NONE: off) */
     long long *rec_steps; /* record.schedule steps/log: the step counts of the record points */
     size_t n_rec_steps, next_rec;
     double since_sum;     /* minibatch losses since the last record point (steps/log schedules) */

@@ -13,6 +13,7 @@
 #include "hsweep/schema.h"
 #include "hsweep/train.h"
 #include "internal.h"
+#include "probes.h"
 #include "recorders.h"
 
 /* ================================================================ checks on the data's shape */
@@ -60,6 +61,8 @@ static hs_code check_records(const hs_train_config *c, const hs_data_shape *sh, 
             return hs_error_hint(err, "set record.modes to at most %d", rank);
         }
     }
+    HS_TRY(err, probe_sens_check(c, sh, err));
+    HS_TRY(err, probe_stab_check(c, sh, err));
     if (c->svd > 0 && c->arch->svd_rank) {
         int most = c->arch->svd_rank(c, sh, out_dim_of(c, sh));
         if (c->svd > most) {
@@ -96,6 +99,13 @@ hs_code hs_train_check_shape(const hs_train_config *c, const hs_data_shape *sh, 
             return HS_ERR_VALUE;
         }
     }
+    /* a crop or flip of a 1-D string (rhm, srhm) or of a feature vector moves what the label
+     * depends on; only an image row survives it */
+    if (c->augment != HS_AUG_NONE && (sh->height < 2 || sh->width < 2)) {
+        HS_FAIL(err, HS_ERR_VALUE, "train.augment: crops and flips need images (height and width >= 2); data.kind %s "
+                "has %d x %d", c->data.kind, sh->height, sh->width);
+        return hs_error_hint(err, "use train.augment none for this data");
+    }
     HS_TRY(err, check_records(c, sh, err));
     return HS_OK;
 }
@@ -128,7 +138,13 @@ static hs_code preflight_data(const hs_data_opts *o, hs_data_shape *sh, hs_error
 
 /* Everything of run c that depends on its data's shape sh only. */
 static hs_code preflight_on(const hs_train_config *c, const hs_data_shape *sh, hs_error *err) {
-    if (c->arch->flags & HS_MODEL_SOLVED) return HS_OK; /* solved, not trained: the data is all it needs */
+    if (c->arch->flags & HS_MODEL_SOLVED) { /* solved, not trained: the data is all it needs */
+        if (c->sensitivity <= 0 && c->stability <= 0) return HS_OK;
+        HS_FAIL(err, HS_ERR_VALUE, "record.%s = %d: model.arch %s is solved in closed form, not a net with layers "
+                "to probe", c->sensitivity > 0 ? "sensitivity" : "stability",
+                c->sensitivity > 0 ? c->sensitivity : c->stability, c->arch->name);
+        return hs_error_hint(err, "set record.sensitivity and record.stability to 0 for kernel runs");
+    }
     HS_TRY(err, hs_train_check_shape(c, sh, err));
     if (c->arch->check) HS_TRY(err, c->arch->check(c, sh, err));
     hs_train_layout lay; /* series too large to store, a schedule without points */

@@ -3,8 +3,9 @@
  * Everything is allocated in rec_init; a record point only forwards examples through the net
  * (eval mode), reduces in double and writes into the run's series.
  *
- * Some 620 lines, kept whole: every series reads the one private rec_state and the catalogue at
- * the top (names, axes, layout); a split would publish rec_state to a header for no reader. */
+ * Some 650 lines, kept whole (the probes live in probe_*.c): every series reads the one private
+ * rec_state and the catalogue at the top (names, axes, layout); a split would publish rec_state to
+ * a header for no reader. */
 #include <cblas.h>
 #include <lapacke.h>
 #include <math.h>
@@ -13,6 +14,7 @@
 
 #include "hsweep/models.h"
 #include "hsweep/rng.h"
+#include "probes.h"
 #include "recorders.h"
 
 /* ================================================================ the catalogue */
@@ -57,7 +59,6 @@ static int mlp_dim(const hs_train_config *c, int in, int out, int l) {
 #define MAX_TENSORS 4096
 
 hs_code rec_layout(const hs_train_config *c, const hs_data_shape *sh, hs_train_layout *lay, hs_error *err) {
-    const size_t N = lay->n_records;
     const int mlp = (c->arch->flags & HS_MODEL_DENSE_VIEWS) != 0, out = out_dim_of(c, sh->t_dim, sh->classes);
     const int V = levels_of(c), snap = c->snapshot_every;
     size_t K = 1;
@@ -89,20 +90,30 @@ hs_code rec_layout(const hs_train_config *c, const hs_data_shape *sh, hs_train_l
         [S_W_LAST] = {mlp && c->weight_snapshots && snap > 0, 2, T ? (size_t)rows[T - 1] : 0,
                       T ? (size_t)cols[T - 1] : 0, 0, (size_t)snap},
     };
-    for (int s = 0; s < S_COUNT; s++) {
-        if (!want[s].on) continue;
-        if (lay->n_series == HS_TRAIN_MAX_SERIES)
-            return HS_FAIL(err, HS_ERR_INTERNAL, "more than %d series", HS_TRAIN_MAX_SERIES);
-        hs_series_spec *sp = &lay->series[lay->n_series++];
-        *sp = (hs_series_spec){.name = series_name[s], .axes = series_axes[s], .ndim = want[s].ndim,
-                               .dims = {want[s].d0, want[s].d1, want[s].d2}, .every = want[s].every};
-        sp->n_points = points_for(sp->every, N);
-        size_t size = 1;
-        for (int d = 0; d < sp->ndim; d++) size *= sp->dims[d];
-        if (size == 0 || size > ((size_t)1 << 31) / (sp->n_points ? sp->n_points : 1))
-            return HS_FAIL(err, HS_ERR_LIMIT, "series %s: %zu values per point x %zu points is too large",
-                           sp->name, size, sp->n_points);
+    for (int s = 0; s < S_COUNT; s++)
+        if (want[s].on)
+            HS_TRY(err, rec_add_series(lay, &(hs_series_spec){.name = series_name[s], .axes = series_axes[s],
+                                                              .ndim = want[s].ndim,
+                                                              .dims = {want[s].d0, want[s].d1, want[s].d2},
+                                                              .every = want[s].every}, err));
+    if (!(c->arch->flags & HS_MODEL_SOLVED)) { /* the probes: nets with layers to forward */
+        HS_TRY(err, probe_sens_layout(c, lay, err));
+        HS_TRY(err, probe_stab_layout(c, lay, err));
     }
+    return HS_OK;
+}
+
+hs_code rec_add_series(hs_train_layout *lay, const hs_series_spec *spec, hs_error *err) {
+    if (lay->n_series == HS_TRAIN_MAX_SERIES)
+        return HS_FAIL(err, HS_ERR_INTERNAL, "more than %d series", HS_TRAIN_MAX_SERIES);
+    hs_series_spec *sp = &lay->series[lay->n_series++];
+    *sp = *spec;
+    sp->n_points = points_for(sp->every, lay->n_records);
+    size_t size = 1;
+    for (int d = 0; d < sp->ndim; d++) size *= sp->dims[d];
+    if (size == 0 || size > ((size_t)1 << 31) / (sp->n_points ? sp->n_points : 1))
+        return HS_FAIL(err, HS_ERR_LIMIT, "series %s: %zu values per point x %zu points is too large", sp->name,
+                       size, sp->n_points);
     return HS_OK;
 }
 
@@ -161,13 +172,14 @@ struct rec_state {
     int kmodes, modes_in, modes_out;
     double *mU, *mS, *mV;        /* [out x k], [k], [in x k] */
     double *mw_a, *mw_b;         /* [wmax x k] */
+    /* the probes (probes.h), NULL when off */
+    probe_sens *sens;
+    probe_stab *stab;
 };
 
 static hs_series *series_at(rec_state *R, int s) { return R->sidx[s] < 0 ? NULL : &R->res->series[R->sidx[s]]; }
 
-/* Point j of series s for record point t, or NULL when s does not measure at t. */
-static double *point_of(rec_state *R, int s, size_t t, int final) {
-    hs_series *S = series_at(R, s);
+double *rec_point(hs_series *S, size_t t, int final) {
     if (!S) return NULL;
     size_t every = S->spec.every, j;
     if (t % every == 0) j = t / every;
@@ -178,6 +190,9 @@ static double *point_of(rec_state *R, int s, size_t t, int final) {
     if (S->n < j + 1) S->n = j + 1;
     return S->values + j * S->size;
 }
+
+/* Point j of series s for record point t, or NULL when s does not measure at t. */
+static double *point_of(rec_state *R, int s, size_t t, int final) { return rec_point(series_at(R, s), t, final); }
 
 static void view_free(rec_view *v) {
     if (v->take > 0) {
@@ -244,6 +259,8 @@ void rec_free(rec_state *R) {
     free(R->probs), free(R->gx), free(R->cent_rows), free(R->cent_count), free(R->csum), free(R->gram);
     free(R->lgram), free(R->snap_rows), free(R->sv_a), free(R->sv_s), free(R->mU), free(R->mS), free(R->mV);
     free(R->mw_a), free(R->mw_b);
+    probe_sens_free(R->sens);
+    probe_stab_free(R->stab);
     free(R);
 }
 
@@ -343,6 +360,8 @@ hs_code rec_init(rec_state **out, const hs_train_config *c, const hs_train_layou
             return HS_FAIL(err, info == -1000 ? HS_ERR_NOMEM : HS_ERR_INTERNAL, "SVD of Sigma_yx (%d x %d) failed (%d)",
                            o, in, info);
     }
+    HS_TRY(err, probe_sens_init(&R->sens, c, net, res, err));
+    HS_TRY(err, probe_stab_init(&R->stab, c, net, test, res, err));
     return HS_OK;
 }
 
@@ -622,5 +641,7 @@ hs_code rec_measure(rec_state *R, hs_model *net, size_t t, int final, hs_error *
         copy_weights(R, S_W_FIRST, 0, t, final);
         copy_weights(R, S_W_LAST, R->mlp->n_dense - 1, t, final);
     }
+    HS_TRY(err, probe_sens_measure(R->sens, R->net, t, final, err));
+    HS_TRY(err, probe_stab_measure(R->stab, R->net, t, final, err));
     return HS_OK;
 }

@@ -19,6 +19,14 @@ int rec_levels(const hs_train_config *c);
 /* The series of c, given its data's shape and its record-point count, appended to lay. */
 hs_code rec_layout(const hs_train_config *c, const hs_data_shape *shape, hs_train_layout *lay, hs_error *err);
 
+/* The values of series S for record point t (point j = t / every, or the one after at the final
+ * point), marking it stored; NULL when S is NULL or does not measure at t. */
+double *rec_point(hs_series *S, size_t t, int final);
+
+/* Append the series spec to lay, its points from lay's record count and spec->every;
+ * HS_ERR_LIMIT for a series too large to store, HS_ERR_INTERNAL beyond HS_TRAIN_MAX_SERIES. */
+hs_code rec_add_series(hs_train_layout *lay, const hs_series_spec *spec, hs_error *err);
+
 /* Sigma_yx = (1/n) sum_i y_i x_i^T [out x in] of d in double: y = the targets when d has them,
  * else one-hot(label); for gated rows x is the item part (the first dim - 2 columns). */
 hs_code rec_sigma_yx(const hs_dataset *d, int out_dim, double **out, int *in_dim, hs_error *err);

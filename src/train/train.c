@@ -188,9 +188,10 @@ static hs_code record(loop *L, long long epoch, double lr, double epoch_loss, in
     return HS_OK;
 }
 
-/* Weight decay of tensor t: train.decay_on weights exempts biases and BN parameters. */
+/* Weight decay of tensor t (train.h, train.decay_on). */
 static double decay_of(const loop *L, const hs_tensor *t) {
-    if (L->c->decay_weights_only && t->kind != HS_TENSOR_WEIGHT) return 0;
+    if (L->c->decay_on == HS_DECAY_WEIGHTS && t->kind != HS_TENSOR_WEIGHT) return 0;
+    if (L->c->decay_on == HS_DECAY_MEAN) return 2.0 * L->c->weight_decay / (double)t->size;
     return L->c->weight_decay;
 }
 
@@ -235,6 +236,7 @@ static hs_code epoch(loop *L, long long e, size_t first, double sum, double lr, 
             L->yb[r] = d->y[src];
             if (L->tb) memcpy(L->tb + (size_t)r * d->t_dim, d->t + (size_t)src * d->t_dim, (size_t)d->t_dim * sizeof *L->tb);
         }
+        aug_apply(&L->aug, L->xb, b, L->c->seed, e, start);
         const float *logits = hs_model_forward(&L->net, L->xb, b, HS_MODE_TRAIN);
         if (!logits) return HS_FAIL(err, HS_ERR_INTERNAL, "the net refused a batch of %d rows", b);
         double loss = hs_loss_forward_backward(L->c->loss, logits, L->yb, L->tb, b, L->net.out_dim, L->net.dlogits, NULL);
@@ -285,7 +287,8 @@ static hs_code check(const hs_train_config *c, const hs_dataset *train, const hs
                        test->classes, train->dim, train->classes);
     hs_data_shape sh = {.dim = train->dim, .classes = train->classes, .t_dim = train->t ? train->t_dim : 0,
                         .n_train = train->n, .n_test = test->n, .levels = train->levels,
-                        .branching = train->branching, .modules = train->modules};
+                        .branching = train->branching, .modules = train->modules, .channels = train->channels,
+                        .height = train->height, .width = train->width};
     HS_TRY(err, hs_train_check_shape(c, &sh, err));
     return HS_OK;
 }
@@ -348,7 +351,8 @@ static hs_code train_run(const hs_train_config *c, const hs_dataset *train, cons
     hs_train_layout lay;
     hs_data_shape shape = {.dim = train->dim, .classes = train->classes, .t_dim = train->t ? train->t_dim : 0,
                            .n_train = train->n, .n_test = test->n, .levels = train->levels,
-                           .branching = train->branching, .modules = train->modules};
+                           .branching = train->branching, .modules = train->modules,
+                           .channels = train->channels, .height = train->height, .width = train->width};
     if ((rc = hs_train_layout_for(c, &shape, &lay, err)) != HS_OK) goto out;
     long long B = batch_of(c, train), spe = (train->n + B - 1) / B;
     if (lay.steps_per_epoch != spe || lay.n_layers != (size_t)L.net.n_hidden + 1) {
@@ -376,6 +380,7 @@ static hs_code train_run(const hs_train_config *c, const hs_dataset *train, cons
         if (!(L.tb = malloc((size_t)max_batch * (size_t)train->t_dim * sizeof *L.tb))) goto nomem;
     if (!res->records || !res->layers || !L.w0 || !L.xb || !L.yb || !L.order) goto nomem;
     if ((rc = rec_init(&L.rec, c, &lay, &L.net, train, test, res, err)) != HS_OK) goto out;
+    if ((rc = aug_init(&L.aug, c, train, err)) != HS_OK) goto out;
 
     L.t0 = hs_time_mono();
     long long e0 = 0;
@@ -420,6 +425,7 @@ nomem:
 out:
     if (rc != HS_OK) hs_error_trace(err, __FILE__, __LINE__);
     free(L.tb);
+    aug_free(&L.aug);
     free(L.rec_steps);
     rec_free(L.rec);
     free(L.xb);

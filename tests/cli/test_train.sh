@@ -90,4 +90,16 @@ gid=$(printf '%s\n' "$OUT" | awk 'NR==2 {print $1}')
 check "train a gated run for 2 epochs" 0 "$HS" train $G --run "$gid" --set train.epochs=2 -o "$T/gated.h5"
 contains "gated header line" "$OUT" "; gated, width 16"
 
+# a deep conv net (VGG-11 at width 1/8 on SRHM inputs as 1-D signals) trains: its loss falls
+V=tests/specs/train/srhm-vgg-tiny.yaml
+check "plan of the vgg spec shows the parameter count" 0 "$HS" plan $V --format tsv
+[ "$(printf '%s\n' "$OUT" | awk -F'\t' 'NR==1 {print $NF} NR==2 {print $NF}' | tr '\n' ' ')" = "params 49922 " ] &&
+  ok "params column: 49922" || bad "params column" "$OUT"
+check "train the vgg run" 0 "$HS" train $V -o "$T/vgg.h5"
+contains "vgg header line" "$OUT" "10 classes (srhm: 36 positions, P_max = 7.29e+06 distinct inputs); vgg11, width x0.125"
+res=$("$PY" -c "
+import h5py; r = h5py.File('$T/vgg.h5')['records']; l = r['train_loss'][:]
+print('ok' if len(l) == 4 and l[-1] < 0.7 * l[0] and r['epoch'][-1] == 6 else l)")
+[ "$res" = ok ] && ok "vgg11's training loss falls below 0.7 of its start" || bad "vgg training loss" "$res"
+
 finish

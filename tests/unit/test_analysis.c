@@ -92,7 +92,7 @@ static void test_registry(void) {
     CU_ASSERT_PTR_NULL(hs_analysis_at(hs_analysis_count()));
     CU_ASSERT_PTR_NULL(hs_analysis_find("nope"));
     CU_ASSERT_PTR_NULL(hs_analysis_find("finals")->applies); /* by name only */
-    CU_ASSERT_STRING_EQUAL(hs_analysis_choices(), "auto|srhm|dynamics|equisep|finals");
+    CU_ASSERT_STRING_EQUAL(hs_analysis_choices(), "auto|srhm|dynamics|sensitivity|stability|equisep|finals");
 }
 
 static void test_detect(void) {
@@ -111,7 +111,7 @@ static void test_detect(void) {
     hs_str s = {0}, t = {0};
     hs_analyze_opts o = {.path = g_finals};
     CU_ASSERT_EQUAL(hs_analyze_run(MPI_COMM_WORLD, "nope", &o, &s, &t, &err), HS_ERR_USAGE);
-    HS_ASSERT_CONTAINS(err.msg, "auto|srhm|dynamics|equisep|finals");
+    HS_ASSERT_CONTAINS(err.msg, "auto|srhm|dynamics|sensitivity|stability|equisep|finals");
 }
 
 /* /analysis/finals/<name> [n] as doubles. */

@@ -296,6 +296,59 @@ static void test_hnets(void) {
     }
 }
 
+/* The probes' series resume like any other: the sensitivities of a CNN on the SRHM (320 rows,
+ * 20 steps per epoch, points every epoch), and the relative stability of an MLP on 4 x 4 one-channel
+ * "images" (the blobs' 16 features laid out square; 120 rows in batches of 32). */
+static void test_probes(void) {
+    setup s;
+    setup_load(&s, "cnn, sensitivity probe",
+               "base:\n"
+               "  data: {kind: srhm, v: 4, s: 2, L: 2, s0: 1, n_train: 320, n_test: 200, seed: 3}\n"
+               "  model: {arch: cnn, width: 16}\n"
+               "  train: {opt: momentum, lr: 0.01, epochs: 4, batch_per_class: 4}\n"
+               "  record: {every: 1, separation: none, sensitivity: 3}\n");
+    const long long stops[] = {0, -1, 20, -1, 33, -1, 11, 59, -1, 79, -1, -1};
+    check_setup(&s, stops, 0);
+    setup_free(&s);
+
+    setup m = {.what = "mlp, stability probe"};
+    config_of("base:\n"
+              "  seed: 4\n"
+              "  model: {width: 8, depth: 1, norm: none}\n"
+              "  train: {epochs: 6, batch: 32, lr: 0.05, opt: momentum}\n"
+              "  record: {every: 2, separation: none, stability: 12, diffeo_T: 0.01}\n",
+              &m.c);
+    blobs(&m.train, 3, 16, 40, 1);
+    blobs(&m.test, 3, 16, 20, 2);
+    m.train.channels = m.test.channels = 1;
+    m.train.height = m.train.width = m.test.height = m.test.width = 4;
+    const long long stops_m[] = {0, -1, 8, -1, 13, 21, -1, -1};
+    check_setup(&m, stops_m, 0);
+    setup_free(&m);
+}
+
+/* The deep conv nets: EfficientNet-B0 (BatchNorm statistics and the dropout step in the buffers)
+ * and ResNet-18 at width 1/16 on an SRHM with 4 classes: 64 rows in batches of 16, 4 steps per
+ * epoch, 3 epochs. */
+static void test_cnets(void) {
+    const char *arch[] = {"effnet_b0", "resnet18"};
+    for (int a = 0; a < 2; a++) {
+        char yaml[1024];
+        snprintf(yaml, sizeof yaml,
+                 "base:\n"
+                 "  data: {kind: srhm, v: 4, s: 2, L: 2, s0: 1, n_train: 64, n_test: 32, seed: 3}\n"
+                 "  model: {arch: %s, width_mult: 0.0625}\n"
+                 "  train: {opt: momentum, lr: 0.01, epochs: 3, batch_per_class: 4, weight_decay: 5e-4}\n"
+                 "  record: {every: 1, separation: none, grad_norms: true}\n",
+                 arch[a]);
+        setup s;
+        setup_load(&s, arch[a], yaml);
+        const long long stops[] = {0, -1, 4, -1, 6, -1, 1, 9, -1, 11, -1, -1};
+        check_setup(&s, stops, 0);
+        setup_free(&s);
+    }
+}
+
 /* The gated routing net (balanced init) on the toy: 112 rows of mixed pathways in batches of
  * 16, 7 steps per epoch, 30 epochs, singular values every 5 epochs. */
 static void test_gated(void) {
@@ -517,6 +570,8 @@ int main(void) {
         {"mlp, momentum, steps schedule, every series, eval draws", test_mlp_momentum_series},
         {"cnn and lcn on srhm", test_hnets},
         {"gated net on the routing toy", test_gated},
+        {"the probes' series (sensitivity, stability)", test_probes},
+        {"deep conv nets (BatchNorm, dropout) on srhm", test_cnets},
         {"runs that converge (stop_loss) under both schedules", test_converging},
         {"periodic saves change nothing", test_every_seconds},
         {"corrupt, torn, foreign checkpoints are refused", test_refusals},

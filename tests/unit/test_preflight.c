@@ -150,6 +150,17 @@ static void test_training_refusals(void) {
     CU_ASSERT_EQUAL(preflight_of("base:\n  data: {kind: srhm, v: 4, s: 2, L: 2, s0: 1, n_train: 100}\n"
                                  "  model: {arch: cnn, width: 8}\n  record: {separation: none}\n", &err),
                     HS_OK);
+    /* crops and flips of a 1-D string or of feature vectors: refused; of images: accepted */
+    CU_ASSERT_EQUAL(preflight_of("base:\n  data: {kind: srhm, v: 4, s: 2, L: 2, s0: 1, n_train: 100}\n"
+                                 "  model: {arch: cnn, width: 8}\n  train: {augment: flip}\n"
+                                 "  record: {separation: none}\n", &err),
+                    HS_ERR_VALUE);
+    HS_ASSERT_CONTAINS(err.msg, "train.augment: crops and flips need images (height and width >= 2); data.kind srhm has 1 x 16");
+    CU_ASSERT_EQUAL(preflight_of("base:\n  data: {kind: gaussian, classes: 3, dim: 4, per_class: 20}\n"
+                                 "  train: {augment: crop_flip}\n", &err), HS_ERR_VALUE);
+    HS_ASSERT_CONTAINS(err.msg, "train.augment");
+    CU_ASSERT_EQUAL(preflight_of("base:\n  data: {kind: cfm, per_class: 10}\n  train: {augment: crop_flip}\n"
+                                 "  record: {separation: none}\n", &err), HS_OK);
 }
 
 /* The same refusals in hs_train_run on sets built by hand, before anything is allocated. */

@@ -75,7 +75,7 @@ static void test_config_defaults(void) {
     CU_ASSERT_EQUAL(c.record_every, 10);
     CU_ASSERT_EQUAL(c.separation, HS_SEP_FINAL);
     CU_ASSERT_EQUAL(c.bn_record_mode, HS_MODE_EVAL);
-    CU_ASSERT_EQUAL(c.decay_weights_only, 0);
+    CU_ASSERT_EQUAL(c.decay_on, HS_DECAY_ALL);
     hs_train_config_free(&c);
 }
 
@@ -110,7 +110,7 @@ static void test_config_everything_set(void) {
     CU_ASSERT_DOUBLE_EQUAL(c.optim.beta2, 0.99, 0);
     CU_ASSERT_DOUBLE_EQUAL(c.optim.eps, 1e-6, 0);
     CU_ASSERT_DOUBLE_EQUAL(c.weight_decay, 0.01, 0);
-    CU_ASSERT_EQUAL(c.decay_weights_only, 1);
+    CU_ASSERT_EQUAL(c.decay_on, HS_DECAY_WEIGHTS);
     CU_ASSERT_EQUAL(c.schedule.kind, HS_SCHED_COSINE);
     CU_ASSERT_EQUAL(c.schedule.epochs, 50);
     CU_ASSERT_EQUAL(c.loss, HS_LOSS_MSE);

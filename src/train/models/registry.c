@@ -7,7 +7,8 @@
 #include "hsweep/util.h"
 
 extern const hs_model_kind hs_model_kind_mlp, hs_model_kind_cnn, hs_model_kind_lcn, hs_model_kind_fcn,
-    hs_model_kind_kernel, hs_model_kind_gated;
+    hs_model_kind_kernel, hs_model_kind_gated, hs_model_kind_vgg11, hs_model_kind_vgg16, hs_model_kind_resnet18,
+    hs_model_kind_resnet34, hs_model_kind_effnet_b0;
 
 /* In model.arch's order of choices in the schema. */
 static const hs_model_kind *const registry[] = {
@@ -17,6 +18,11 @@ static const hs_model_kind *const registry[] = {
     &hs_model_kind_fcn,
     &hs_model_kind_kernel,
     &hs_model_kind_gated,
+    &hs_model_kind_vgg11,
+    &hs_model_kind_vgg16,
+    &hs_model_kind_resnet18,
+    &hs_model_kind_resnet34,
+    &hs_model_kind_effnet_b0,
 };
 #define N_KINDS (sizeof registry / sizeof registry[0])
 

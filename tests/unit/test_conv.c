@@ -1,0 +1,292 @@
+/* test_conv.c - the convolution of include/hsweep/ops.h against a double-precision reference
+ * written here (PyTorch's conv1d/conv2d definition, loop by loop), on 1-D and 2-D shapes with
+ * stride 1/2, padding 0/1/2, dilation 1/2, groups 1/2/3/depthwise, odd sizes, 1 x 1 kernels, and
+ * runs of samples that do and do not divide the batch. Every shape runs on both paths (direct
+ * and im2col + gemm; the direct one in each of its codes: vector kernels, portable loops, the
+ * loops compiled for AVX-512) with a scratch of exactly the planned size: the forward against the
+ * reference, the two paths against each other, and dW, db, din against central finite
+ * differences of the reference's loss sum(R * out). Plus the plan's sizes and refusals. */
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/nn/conv_direct.h"
+#include "hsweep/ops.h"
+#include "hsweep/rng.h"
+#include "ops_helpers.h"
+#include "testing.h"
+
+/* ---------------------------------------------------------------- the reference */
+
+typedef struct {
+    hs_conv_shape s;
+    double *in, *W, *b, *R; /* R: the loss's weights, [B x C_out x OH x OW] */
+    double *out;            /* scratch of the reference forward */
+} conv_ctx;
+
+/* PyTorch's definition: out[n, co, oh, ow] = b[co] + sum over ci of co's group and taps of
+ * W[co, ci, kh, kw] in[n, g cin_g + ci, oh st - ph + kh d, ow st - p + kw d] (zero outside);
+ * 1-D (H = KH = 1) pads along W only. */
+static void ref_conv(double *out, const double *in, const double *W, const double *b, const hs_conv_shape *s) {
+    const int cin_g = s->C_in / s->groups, cout_g = s->C_out / s->groups;
+    const int ph = s->H == 1 && s->KH == 1 ? 0 : s->pad;
+    for (int n = 0; n < s->B; n++)
+        for (int co = 0; co < s->C_out; co++)
+            for (int oh = 0; oh < s->OH; oh++)
+                for (int ow = 0; ow < s->OW; ow++) {
+                    double acc = b ? b[co] : 0.0;
+                    const int g = co / cout_g;
+                    for (int ci = 0; ci < cin_g; ci++)
+                        for (int kh = 0; kh < s->KH; kh++)
+                            for (int kw = 0; kw < s->KW; kw++) {
+                                const int ih = oh * s->stride - ph + kh * s->dilation,
+                                          iw = ow * s->stride - s->pad + kw * s->dilation;
+                                if (ih < 0 || ih >= s->H || iw < 0 || iw >= s->W) continue;
+                                acc += W[((co * cin_g + ci) * s->KH + kh) * s->KW + kw] *
+                                       in[((n * s->C_in + g * cin_g + ci) * s->H + ih) * s->W + iw];
+                            }
+                    out[((n * s->C_out + co) * s->OH + oh) * s->OW + ow] = acc;
+                }
+}
+
+static size_t out_size(const hs_conv_shape *s) { return (size_t)s->B * s->C_out * s->OH * s->OW; }
+static size_t in_size(const hs_conv_shape *s) { return (size_t)s->B * s->C_in * s->H * s->W; }
+static size_t w_size(const hs_conv_shape *s) { return (size_t)s->C_out * (s->C_in / s->groups) * s->KH * s->KW; }
+
+static double conv_loss(void *p) {
+    conv_ctx *c = p;
+    ref_conv(c->out, c->in, c->W, c->b, &c->s);
+    return ops_dot(c->R, c->out, out_size(&c->s));
+}
+
+/* ---------------------------------------------------------------- one shape on one path */
+
+typedef struct {
+    float *out, *din, *dW, *db;
+} conv_result;
+
+static void result_alloc(conv_result *r, const hs_conv_shape *s) {
+    r->out = malloc(out_size(s) * sizeof(float));
+    r->din = malloc(in_size(s) * sizeof(float));
+    r->dW = malloc(w_size(s) * sizeof(float));
+    r->db = malloc((size_t)s->C_out * sizeof(float));
+}
+static void result_free(conv_result *r) { free(r->out), free(r->din), free(r->dW), free(r->db); }
+
+/* Forward and backward of s on the given path into r; also checks that a second call is
+ * bit-identical, that din = NULL leaves dW as it was, and that b = NULL drops the bias. */
+static void run_path(conv_result *r, hs_conv_shape s, int direct, const float *in, const float *W, const float *b,
+                     const float *dout) {
+    CU_ASSERT_FATAL(hs_conv_plan_path(&s, direct) == 0);
+    CU_ASSERT(s.direct == direct);
+    float *work = malloc((s.work ? s.work : 1) * sizeof(float)); /* exactly the plan's: ASan checks the bound */
+    CU_ASSERT_FATAL(work != NULL);
+    hs_conv_forward(r->out, in, W, b, &s, work);
+    hs_conv_backward(r->din, r->dW, r->db, dout, in, W, &s, work);
+
+    const size_t no = out_size(&s), nw = w_size(&s);
+    float *out2 = malloc(no * sizeof(float)), *dW2 = malloc(nw * sizeof(float));
+    hs_conv_forward(out2, in, W, b, &s, work);
+    CU_ASSERT(memcmp(out2, r->out, no * sizeof(float)) == 0);
+    for (size_t i = 0; i < nw; i++) dW2[i] = 1e9f; /* overwritten, never accumulated */
+    hs_conv_backward(NULL, dW2, NULL, dout, in, W, &s, work);
+    CU_ASSERT(memcmp(dW2, r->dW, nw * sizeof(float)) == 0);
+    hs_conv_forward(out2, in, W, NULL, &s, work);
+    double worst = 0.0;
+    for (int n = 0; n < s.B; n++)
+        for (int co = 0; co < s.C_out; co++)
+            for (int i = 0; i < s.OH * s.OW; i++) {
+                const size_t k = ((size_t)n * s.C_out + co) * s.OH * s.OW + i;
+                worst = fmax(worst, fabs((double)out2[k] + b[co] - r->out[k]));
+            }
+    OPS_CHECK(worst, 1e-5, "forward without bias + b");
+    free(out2), free(dW2), free(work);
+}
+
+typedef struct {
+    int B, C_in, H, W, C_out, KH, KW, stride, pad, dilation, groups;
+} conv_case;
+
+static void check_case(const conv_case *k, hs_rng *rng) {
+    hs_conv_shape s = {.B = k->B, .C_in = k->C_in, .H = k->H, .W = k->W, .C_out = k->C_out, .KH = k->KH,
+                       .KW = k->KW, .stride = k->stride, .pad = k->pad, .dilation = k->dilation, .groups = k->groups};
+    CU_ASSERT_FATAL(hs_conv_plan(&s) == 0);
+    char what[200];
+    snprintf(what, sizeof what, "B%d C%d->%d %dx%d k%dx%d s%d p%d d%d g%d", s.B, s.C_in, s.C_out, s.H, s.W, s.KH, s.KW,
+             s.stride, s.pad, s.dilation, s.groups);
+    const size_t ni = in_size(&s), nw = w_size(&s), no = out_size(&s);
+    float *in = malloc(ni * sizeof(float)), *W = malloc(nw * sizeof(float)),
+          *b = malloc((size_t)s.C_out * sizeof(float)), *dout = malloc(no * sizeof(float));
+    conv_ctx c = {.s = s, .in = malloc(ni * sizeof(double)), .W = malloc(nw * sizeof(double)),
+                  .b = malloc((size_t)s.C_out * sizeof(double)), .R = malloc(no * sizeof(double)),
+                  .out = malloc(no * sizeof(double))};
+    ops_fill(in, c.in, ni, rng, -1.0f, 1.0f);
+    ops_fill(W, c.W, nw, rng, -1.0f, 1.0f);
+    ops_fill(b, c.b, (size_t)s.C_out, rng, -1.0f, 1.0f);
+    ops_fill(dout, c.R, no, rng, -1.0f, 1.0f);
+
+    double *ref = malloc(no * sizeof(double)), *gin = malloc(ni * sizeof(double)), *gW = malloc(nw * sizeof(double)),
+           *gb = malloc((size_t)s.C_out * sizeof(double));
+    ref_conv(ref, c.in, c.W, c.b, &s);
+    /* the loss is linear in every parameter: the central difference is exact up to rounding */
+    ops_fd(gin, c.in, ni, conv_loss, &c, 0.5);
+    ops_fd(gW, c.W, nw, conv_loss, &c, 0.5);
+    ops_fd(gb, c.b, (size_t)s.C_out, conv_loss, &c, 0.5);
+
+    /* im2col + gemm; the direct kernel as chosen (vector kernels where the CPU has AVX-512), its
+     * portable loops as compiled for the baseline, and those loops compiled for AVX-512 */
+    static const char *names[4] = {"im2col", "direct", "direct loops", "direct loops wide"};
+    conv_result r[4];
+    for (int v = 0; v < 4; v++) {
+        result_alloc(&r[v], &s);
+        hs_conv_direct_force(v < 2 ? 0 : v - 1);
+        run_path(&r[v], s, v > 0, in, W, b, dout);
+        hs_conv_direct_force(0);
+        char w2[260];
+        snprintf(w2, sizeof w2, "%s [%s] forward", what, names[v]);
+        OPS_CHECK(ops_err(r[v].out, ref, no), 1e-5, w2);
+        snprintf(w2, sizeof w2, "%s [%s] din", what, names[v]);
+        OPS_CHECK(ops_err(r[v].din, gin, ni), 1e-5, w2);
+        snprintf(w2, sizeof w2, "%s [%s] dW", what, names[v]);
+        OPS_CHECK(ops_err(r[v].dW, gW, nw), 1e-5, w2);
+        snprintf(w2, sizeof w2, "%s [%s] db", what, names[v]);
+        OPS_CHECK(ops_err(r[v].db, gb, (size_t)s.C_out), 1e-5, w2);
+    }
+    for (int v = 1; v < 4; v++) {
+        char w3[260];
+        snprintf(w3, sizeof w3, "%s %s vs im2col", what, names[v]);
+        OPS_CHECK(ops_err_ff(r[v].out, r[0].out, no), 1e-5, w3);
+        OPS_CHECK(ops_err_ff(r[v].din, r[0].din, ni), 1e-5, w3);
+        OPS_CHECK(ops_err_ff(r[v].dW, r[0].dW, nw), 1e-5, w3);
+        OPS_CHECK(ops_err_ff(r[v].db, r[0].db, (size_t)s.C_out), 1e-5, w3);
+    }
+    /* the chosen path is one of the two, bit for bit */
+    float *work = malloc((s.work ? s.work : 1) * sizeof(float)), *out = malloc(no * sizeof(float));
+    hs_conv_forward(out, in, W, b, &s, work);
+    CU_ASSERT(memcmp(out, r[s.direct].out, no * sizeof(float)) == 0);
+    free(work), free(out);
+
+    for (int v = 0; v < 4; v++) result_free(&r[v]);
+    free(in), free(W), free(b), free(dout), free(ref), free(gin), free(gW), free(gb);
+    free(c.in), free(c.W), free(c.b), free(c.R), free(c.out);
+}
+
+/* B, C_in, H, W, C_out, KH, KW, stride, pad, dilation, groups */
+static const conv_case cases_1d[] = {
+    {2, 3, 1, 11, 4, 1, 3, 1, 1, 1, 1},  /* kernel 3 pad 1: the SRHM nets' conv */
+    {3, 4, 1, 9, 6, 1, 3, 2, 2, 1, 2},   /* stride 2, pad 2, two groups */
+    {2, 4, 1, 10, 4, 1, 5, 1, 2, 2, 4},  /* depthwise, k5, dilation 2 */
+    {10, 3, 1, 36, 4, 1, 3, 1, 1, 1, 1}, /* runs of 8 samples of 36 positions: 8 + 2 */
+    {3, 5, 1, 2, 7, 1, 3, 1, 1, 1, 1},   /* length 2 (a VGG's last stage) */
+    {2, 3, 1, 7, 5, 1, 1, 2, 0, 1, 1},   /* 1 x 1, stride 2 (a ResNet shortcut) */
+    {3, 2, 1, 130, 3, 1, 1, 1, 0, 1, 1}, /* 1 x 1 over 130 positions: runs of 2, the last of 1 */
+    {2, 6, 1, 8, 3, 1, 4, 2, 0, 1, 3},   /* even kernel, three groups of 2 -> 1 */
+    {2, 4, 1, 40, 4, 1, 3, 2, 1, 1, 4},  /* depthwise stride 2 over 20 outputs: full 16-lane blocks */
+};
+static const conv_case cases_2d[] = {
+    {2, 3, 7, 6, 5, 3, 3, 1, 1, 1, 1},  /* 3x3 pad 1, odd sizes */
+    {2, 4, 9, 9, 4, 3, 3, 2, 1, 1, 4},  /* depthwise stride 2 */
+    {2, 4, 8, 7, 6, 3, 3, 2, 0, 2, 2},  /* stride 2, dilation 2, no padding, groups 2 */
+    {2, 3, 6, 6, 4, 5, 5, 1, 2, 1, 1},  /* 5x5 pad 2 */
+    {1, 6, 7, 7, 6, 3, 3, 1, 1, 2, 3},  /* groups 3, dilation 2 */
+    {2, 2, 4, 5, 3, 3, 3, 2, 2, 1, 1},  /* pad 2 at stride 2: border taps read only padding */
+    {2, 3, 16, 16, 5, 1, 1, 1, 0, 1, 1}, /* 1 x 1 on 256 positions: the input is the column matrix */
+    {3, 2, 5, 5, 4, 1, 1, 1, 0, 1, 1},  /* 1 x 1, runs of 3 samples */
+    {2, 1, 5, 4, 8, 3, 3, 1, 1, 1, 1},  /* one input channel (a stem) */
+    {2, 6, 5, 5, 6, 5, 5, 1, 2, 1, 6},  /* depthwise 5x5 */
+    {2, 3, 1, 5, 2, 3, 3, 1, 1, 1, 1},  /* a 2-D kernel on a one-row input pads along H too */
+    {1, 2, 3, 3, 2, 3, 3, 1, 0, 1, 1},  /* one output position */
+    {1, 3, 6, 37, 3, 3, 3, 1, 1, 1, 3}, /* depthwise over rows of 37: 16-lane blocks and a tail */
+};
+
+static void test_conv_1d(void) {
+    hs_rng r;
+    hs_rng_init(&r, 11, 0);
+    for (size_t i = 0; i < sizeof cases_1d / sizeof cases_1d[0]; i++) check_case(&cases_1d[i], &r);
+}
+
+static void test_conv_2d(void) {
+    hs_rng r;
+    hs_rng_init(&r, 12, 0);
+    for (size_t i = 0; i < sizeof cases_2d / sizeof cases_2d[0]; i++) check_case(&cases_2d[i], &r);
+}
+
+/* A hand-computed 1-D case: in = [1 2 3 4], W = [1 0 -1], pad 1, bias 0.5:
+ * out[i] = in[i-1] - in[i+1] + 0.5 = [-1.5, -1.5, -1.5, 3.5]; stride 2 keeps [-1.5, -1.5]. */
+static void test_conv_hand(void) {
+    const float in[4] = {1, 2, 3, 4}, W[3] = {1, 0, -1}, b[1] = {0.5f};
+    for (int path = 0; path < 2; path++)
+        for (int stride = 1; stride <= 2; stride++) {
+            hs_conv_shape s = {.B = 1, .C_in = 1, .H = 1, .W = 4, .C_out = 1, .KH = 1, .KW = 3, .stride = stride,
+                               .pad = 1, .dilation = 1, .groups = 1};
+            CU_ASSERT_FATAL(hs_conv_plan_path(&s, path) == 0);
+            CU_ASSERT(s.OH == 1 && s.OW == (stride == 1 ? 4 : 2));
+            float out[4] = {0}, work[64];
+            CU_ASSERT_FATAL(s.work <= 64);
+            hs_conv_forward(out, in, W, b, &s, work);
+            const float want[4] = {-1.5f, -1.5f, -1.5f, 3.5f}, want2[2] = {-1.5f, -1.5f};
+            for (int i = 0; i < s.OW; i++) CU_ASSERT_DOUBLE_EQUAL(out[i], stride == 1 ? want[i] : want2[i], 1e-6);
+        }
+}
+
+static void test_conv_plan(void) {
+    CU_ASSERT_EQUAL(hs_conv_out_len(36, 3, 1, 1, 1), 36);
+    CU_ASSERT_EQUAL(hs_conv_out_len(36, 3, 2, 1, 1), 18);
+    CU_ASSERT_EQUAL(hs_conv_out_len(9, 3, 2, 1, 1), 5); /* the 1-D ResNet's 9 -> 5 */
+    CU_ASSERT_EQUAL(hs_conv_out_len(9, 2, 2, 0, 1), 4); /* max-pool 9 -> 4 */
+    CU_ASSERT_EQUAL(hs_conv_out_len(7, 3, 1, 0, 2), 3);
+    CU_ASSERT(hs_conv_out_len(2, 5, 1, 0, 1) <= 0);
+
+    hs_conv_shape ok = {.B = 2, .C_in = 4, .H = 8, .W = 8, .C_out = 6, .KH = 3, .KW = 3, .stride = 2, .pad = 1,
+                        .dilation = 1, .groups = 2};
+    hs_conv_shape s = ok;
+    CU_ASSERT_EQUAL(hs_conv_plan(&s), 0);
+    CU_ASSERT(s.OH == 4 && s.OW == 4);
+    /* the im2col scratch: Kc x (run of samples x positions) + a staging block when runs are longer than one */
+    CU_ASSERT_EQUAL(hs_conv_plan_path(&s, 0), 0);
+    CU_ASSERT_EQUAL(s.work, (size_t)(2 * 9) * (2 * 16) + (size_t)3 * (2 * 16));
+    CU_ASSERT_EQUAL(hs_conv_plan_path(&s, 1), 0);
+    CU_ASSERT_EQUAL(s.work, 0);
+    s = ok, s.groups = 3; /* does not divide 4 */
+    CU_ASSERT_EQUAL(hs_conv_plan(&s), -1);
+    s = ok, s.C_out = 5; /* does not divide by 2 groups */
+    CU_ASSERT_EQUAL(hs_conv_plan(&s), -1);
+    s = ok, s.pad = 0, s.KH = s.KW = 9; /* empty output */
+    CU_ASSERT_EQUAL(hs_conv_plan(&s), -1);
+    s = ok, s.stride = 0;
+    CU_ASSERT_EQUAL(hs_conv_plan(&s), -1);
+    s = ok, s.dilation = 0;
+    CU_ASSERT_EQUAL(hs_conv_plan(&s), -1);
+    s = ok, s.pad = -1;
+    CU_ASSERT_EQUAL(hs_conv_plan(&s), -1);
+    s = ok, s.B = 0;
+    CU_ASSERT_EQUAL(hs_conv_plan(&s), -1);
+    s = ok, s.B = 1 << 20, s.H = s.W = 1 << 6; /* 2^34 inputs */
+    CU_ASSERT_EQUAL(hs_conv_plan(&s), -1);
+    /* 1-D: H = KH = 1 pads along W only */
+    hs_conv_shape one = {.B = 1, .C_in = 1, .H = 1, .W = 5, .C_out = 1, .KH = 1, .KW = 3, .stride = 1, .pad = 2,
+                         .dilation = 1, .groups = 1};
+    CU_ASSERT_EQUAL(hs_conv_plan(&one), 0);
+    CU_ASSERT(one.OH == 1 && one.OW == 7);
+    /* depthwise convs take the direct path, wide ones im2col */
+    hs_conv_shape dw = {.B = 8, .C_in = 32, .H = 14, .W = 14, .C_out = 32, .KH = 3, .KW = 3, .stride = 1, .pad = 1,
+                        .dilation = 1, .groups = 32};
+    CU_ASSERT_EQUAL(hs_conv_plan(&dw), 0);
+    CU_ASSERT_EQUAL(dw.direct, 1);
+    hs_conv_shape wide = {.B = 8, .C_in = 64, .H = 14, .W = 14, .C_out = 64, .KH = 3, .KW = 3, .stride = 1,
+                          .pad = 1, .dilation = 1, .groups = 1};
+    CU_ASSERT_EQUAL(hs_conv_plan(&wide), 0);
+    CU_ASSERT_EQUAL(wide.direct, 0);
+}
+
+int main(void) {
+    const hs_test tests[] = {
+        {"conv: plan, output sizes, refusals", test_conv_plan},
+        {"conv: hand-computed 1-D case on both paths", test_conv_hand},
+        {"conv 1-D: both paths vs reference and finite differences", test_conv_1d},
+        {"conv 2-D: both paths vs reference and finite differences", test_conv_2d},
+        {NULL, NULL},
+    };
+    return hs_test_main("conv", tests);
+}
