@@ -10,18 +10,20 @@
  * Shapes, from sweeps/srhm-paper.yaml (s = 2, sparsity A, 4 samples per class per batch):
  *   l2: L = 2, s0 = 2, v = n_c = 8: filter S = s (s0 + 1) = 6, d = 36 positions, batch 32
  *   l3: L = 3, s0 = 1, v = n_c = 6: filter S = 4, d = 64 positions, batch 24
- * --v V sets v = n_c (and the batch, 4 V) of every shape. The inputs are SRHM-shaped: [v channels x d positions], each position one-hot with probability
- * (s0 + 1)^-L and empty otherwise, whitened as the authors do (x (1 + a) - a, a = 1/sqrt(v - 1));
- * labels uniform; 4096 samples in shuffled minibatches gathered into a batch buffer each step.
+ * --v V sets v = n_c (and the batch, 4 V) of every shape. The inputs are SRHM-shaped: [v channels
+ * x d positions], each position one-hot with probability (s0 + 1)^-L and empty otherwise,
+ * whitened as the authors do (x (1 + a) - a, a = 1/sqrt(v - 1)); labels uniform; 4096 samples in
+ * shuffled minibatches gathered into a batch buffer each step.
  * One step = gather, forward, cross-entropy, backward, the optimiser over every tensor at
  * lr x lr_scale (lr x H), as hs_train_run does. One BLAS thread.
  *
  * GFLOP/s counts 6 x (multiply-adds per sample) x batch per step, the convention of bench_train
  * (forward, dW and din products; the input layer needs no din, so slightly fewer are executed).
- * "of sgemm" is that rate over the mean rate of the interleaved 1000^3 sgemm calls, "(cpu)" the same
- * with both rates per second of this thread's CPU time (on a shared core the wall-clock figures
- * carry the time other jobs held it; the CPU-time ones do not). Each line is
- * the median over the repeats, with [min - max]; the PyTorch ratio is formed per repeat (hsweep's
+ * "of sgemm" is that rate over the mean rate of the interleaved 1000^3 sgemm calls, "(cpu)" the
+ * same with both rates per second of this thread's CPU time (on a shared core the wall-clock
+ * figures carry the time other jobs held it; the CPU-time ones do not), "fwd+bwd" the forward,
+ * loss and backward alone (no gather, no optimiser) over the interleaved sgemm. Each line is the
+ * median over the repeats, with [min - max]; the PyTorch ratio is formed per repeat (hsweep's
  * and torch's runs of one repeat are seconds apart) and summarised the same way. */
 #include <cblas.h>
 #include <math.h>
@@ -282,6 +284,68 @@ static void summary(double *x, int n, double *med, double *lo, double *hi) {
     *lo = x[0], *hi = x[n - 1];
 }
 
+/* x[0..n) as "median [min-max]" with the format of one value (times scale) */
+static void range(char *buf, size_t size, double *x, int n, double scale, const char *fmt) {
+    double med, lo, hi;
+    summary(x, n, &med, &lo, &hi);
+    char f[64];
+    snprintf(f, sizeof f, "%s [%s-%s]", fmt, fmt, fmt);
+    snprintf(buf, size, f, scale * med, scale * lo, scale * hi);
+}
+
+static double median(double *x, int n) {
+    double med, lo, hi;
+    summary(x, n, &med, &lo, &hi);
+    return med;
+}
+
+/* The repeats of one configuration, hsweep and torch alternating, and its table row. */
+static int bench_config(const config *c, double macs, const hs_optim_opts *oo, int momentum, double lr,
+                        double seconds, int repeats, const float *X, const int32_t *Y, ref_gemm *ref,
+                        torch_proc *tp) {
+    const hs_hnet_opts o = opts_of(c);
+    const double flops = 6.0 * macs * c->batch;
+    double gf[MAX_REPEATS], share[MAX_REPEATS], share_cpu[MAX_REPEATS], share_fb[MAX_REPEATS], sps[MAX_REPEATS],
+        tsps[MAX_REPEATS], ratio[MAX_REPEATS], fwd[MAX_REPEATS], bwd[MAX_REPEATS], opt[MAX_REPEATS],
+        ref_rate[MAX_REPEATS], best[MAX_REPEATS], cpu_h = 1, cpu_t = 1;
+    int n_torch = 0;
+    for (int r = 0; r < repeats; r++) {
+        run_result res;
+        if (bench_hsweep(c, oo, lr, seconds, X, Y, ref, &res)) return 1;
+        sps[r] = res.steps_per_s, gf[r] = flops * res.steps_per_s * 1e-9, ref_rate[r] = res.ref_mean;
+        share[r] = res.ref_mean > 0 ? gf[r] / res.ref_mean : 0;
+        share_cpu[r] = res.ref_cpu > 0 ? flops * res.cpu_steps_per_s * 1e-9 / res.ref_cpu : 0;
+        const double fb_seconds = 1e-3 * (res.ms[1] + res.ms[2] + res.ms[3]);
+        share_fb[r] = res.ref_mean > 0 ? flops / fb_seconds * 1e-9 / res.ref_mean : 0;
+        fwd[r] = res.ms[1], bwd[r] = res.ms[3], opt[r] = res.ms[4];
+        best[r] = flops / res.best_step * 1e-9;
+        cpu_h = fmin(cpu_h, res.cpu_per_wall);
+        if (!isfinite(res.loss)) fprintf(stderr, "bench_hnet: hsweep's loss is %g\n", res.loss);
+        double tcpu = 0, tloss = 0;
+        const double t = torch_run(tp, c, &o, momentum ? "momentum" : "sgd", lr, seconds, &tcpu, &tloss);
+        if (t > 0) {
+            tsps[n_torch] = t, ratio[n_torch++] = res.steps_per_s / t;
+            cpu_t = fmin(cpu_t, tcpu);
+        }
+    }
+    char shs[64], scs[64], ts[32] = "-", rs[64] = "-", cw[32];
+    range(shs, sizeof shs, share, repeats, 100, "%.0f%%");
+    range(scs, sizeof scs, share_cpu, repeats, 100, "%.0f%%");
+    if (n_torch > 0) {
+        snprintf(ts, sizeof ts, "%.1f", median(tsps, n_torch));
+        range(rs, sizeof rs, ratio, n_torch, 1, "%.2fx");
+        snprintf(cw, sizeof cw, "%.2f/%.2f", cpu_h, cpu_t);
+    } else {
+        snprintf(cw, sizeof cw, "%.2f", cpu_h);
+    }
+    printf("%-5s %-4s %5d %5d %8.3f | %9.1f %8.1f %8.1f %18s %18s | %9s %20s | %6.2f %6.2f %6.2f %6.1f %6.0f%% | %9s\n",
+           c->sh->name, kind_name(c->kind), c->width, c->batch, macs * 1e-6, median(sps, repeats),
+           median(gf, repeats), median(ref_rate, repeats), shs, scs, ts, rs, median(fwd, repeats),
+           median(bwd, repeats), median(opt, repeats), median(best, repeats), 100 * median(share_fb, repeats), cw);
+    fflush(stdout);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     double seconds = 3, lr = 0.01;
     int repeats = 3, use_torch = 1, gemm_path = 0, momentum = 1, use_ref = 1, v_override = 0;
@@ -305,8 +369,8 @@ int main(int argc, char **argv) {
             gemm_path = !strcmp(v, "auto") ? 0 : !strcmp(v, "cblas") ? 1 : 2, i++;
         else {
             fprintf(stderr, "usage: bench_hnet [--models cnn,lcn,fcn] [--shapes l2,l3] [--widths 256,512,1024] "
-                            "[--seconds S] [--repeats R] [--opt sgd|momentum] [--lr LR] [--v V] [--gemm auto|cblas|kernel] "
-                            "[--no-torch] [--no-ref] [--python PATH]\n");
+                            "[--seconds S] [--repeats R] [--opt sgd|momentum] [--lr LR] [--v V] "
+                            "[--gemm auto|cblas|kernel] [--no-torch] [--no-ref] [--python PATH]\n");
             return 2;
         }
     }
@@ -346,8 +410,8 @@ int main(int argc, char **argv) {
     torch_proc tp = {0};
     if (use_torch) torch_start(&tp, python);
 
-    printf("\n%-5s %-4s %5s %5s %8s | %9s %8s %8s %18s %18s | %9s %20s | %6s %6s %6s %6s %7s | %9s\n", "shape", "net", "H",
-           "batch", "MMAC/smp", "steps/s", "GFLOP/s", "sgemm", "of sgemm", "of sgemm (cpu)", "torch s/s",
+    printf("\n%-5s %-4s %5s %5s %8s | %9s %8s %8s %18s %18s | %9s %20s | %6s %6s %6s %6s %7s | %9s\n", "shape",
+           "net", "H", "batch", "MMAC/smp", "steps/s", "GFLOP/s", "sgemm", "of sgemm", "of sgemm (cpu)", "torch s/s",
            "ratio [min-max]", "fwd", "bwd", "opt", "best", "fwd+bwd", "cpu/wall");
     for (int si = 0; si < n_shapes; si++) {
         shape sv = shapes[shape_ix[si]];
@@ -373,66 +437,18 @@ int main(int argc, char **argv) {
                     fprintf(stderr, "bench_hnet: %s\n", err.msg);
                     return 1;
                 }
-                const double macs = macs_of(&probe, c.kind, c.width), flops = 6.0 * macs * c.batch;
+                const double macs = macs_of(&probe, c.kind, c.width);
                 hs_model_free(&probe);
-                double gf[MAX_REPEATS], share[MAX_REPEATS], share_cpu[MAX_REPEATS], share_fb[MAX_REPEATS], sps[MAX_REPEATS], tsps[MAX_REPEATS], ratio[MAX_REPEATS],
-                    fwd[MAX_REPEATS], bwd[MAX_REPEATS], opt[MAX_REPEATS], ref_rate[MAX_REPEATS], best[MAX_REPEATS],
-                    cpu_h = 1, cpu_t = 1;
-                int n_torch = 0;
-                for (int r = 0; r < repeats; r++) {
-                    run_result res;
-                    if (bench_hsweep(&c, &oo, lr, seconds, X, Y, use_ref ? &ref : NULL, &res)) return 1;
-                    sps[r] = res.steps_per_s, gf[r] = flops * res.steps_per_s * 1e-9, ref_rate[r] = res.ref_mean;
-                    share[r] = res.ref_mean > 0 ? gf[r] / res.ref_mean : 0;
-                    share_cpu[r] = res.ref_cpu > 0 ? flops * res.cpu_steps_per_s * 1e-9 / res.ref_cpu : 0;
-                    share_fb[r] = res.ref_mean > 0 ? flops / (1e-3 * (res.ms[1] + res.ms[2] + res.ms[3])) * 1e-9 / res.ref_mean
-                                                   : 0;
-                    fwd[r] = res.ms[1], bwd[r] = res.ms[3], opt[r] = res.ms[4];
-                    best[r] = flops / res.best_step * 1e-9;
-                    cpu_h = fmin(cpu_h, res.cpu_per_wall);
-                    if (!isfinite(res.loss)) fprintf(stderr, "bench_hnet: hsweep's loss is %g\n", res.loss);
-                    double tcpu = 0, tloss = 0;
-                    const double t = torch_run(&tp, &c, &o, momentum ? "momentum" : "sgd", lr, seconds, &tcpu, &tloss);
-                    if (t > 0) {
-                        tsps[n_torch] = t, ratio[n_torch++] = res.steps_per_s / t;
-                        cpu_t = fmin(cpu_t, tcpu);
-                    }
-                }
-                double m_sps, m_gf, m_ref, m_sh, lo_sh, hi_sh, m_sc, lo_sc, hi_sc, m_f, m_b, m_o, m_best, m_fb, lo, hi;
-                summary(sps, repeats, &m_sps, &lo, &hi);
-                summary(gf, repeats, &m_gf, &lo, &hi);
-                summary(ref_rate, repeats, &m_ref, &lo, &hi);
-                summary(share, repeats, &m_sh, &lo_sh, &hi_sh);
-                summary(share_cpu, repeats, &m_sc, &lo_sc, &hi_sc);
-                summary(fwd, repeats, &m_f, &lo, &hi);
-                summary(bwd, repeats, &m_b, &lo, &hi);
-                summary(opt, repeats, &m_o, &lo, &hi);
-                summary(best, repeats, &m_best, &lo, &hi);
-                summary(share_fb, repeats, &m_fb, &lo, &hi);
-                char ts[32] = "-", rs[64] = "-", cw[32];
-                if (n_torch > 0) {
-                    double m_t, m_r, lo_r, hi_r;
-                    summary(tsps, n_torch, &m_t, &lo, &hi);
-                    summary(ratio, n_torch, &m_r, &lo_r, &hi_r);
-                    snprintf(ts, sizeof ts, "%.1f", m_t);
-                    snprintf(rs, sizeof rs, "%.2fx [%.2f-%.2f]", m_r, lo_r, hi_r);
-                    snprintf(cw, sizeof cw, "%.2f/%.2f", cpu_h, cpu_t);
-                } else {
-                    snprintf(cw, sizeof cw, "%.2f", cpu_h);
-                }
-                char shs[64], scs[64];
-                snprintf(shs, sizeof shs, "%.0f%% [%.0f-%.0f]", 100 * m_sh, 100 * lo_sh, 100 * hi_sh);
-                snprintf(scs, sizeof scs, "%.0f%% [%.0f-%.0f]", 100 * m_sc, 100 * lo_sc, 100 * hi_sc);
-                printf("%-5s %-4s %5d %5d %8.3f | %9.1f %8.1f %8.1f %18s %18s | %9s %20s | %6.2f %6.2f %6.2f %6.1f %6.0f%% | %9s\n",
-                       sh->name, kind_name(c.kind), c.width, c.batch, macs * 1e-6, m_sps, m_gf, m_ref, shs, scs, ts, rs,
-                       m_f, m_b, m_o, m_best, 100 * m_fb, cw);
-                fflush(stdout);
+                if (bench_config(&c, macs, &oo, momentum, lr, seconds, repeats, X, Y, use_ref ? &ref : NULL, &tp))
+                    return 1;
             }
         free(X), free(Y);
     }
     printf("\nmedians over repeats [min-max]; of sgemm: GFLOP/s over the interleaved sgemm's, both per wall second; "
            "(cpu): both per second of CPU time (what preemption by other jobs does not move); fwd/bwd/opt: ms per "
-           "step (wall); best: GFLOP/s of the fastest step; fwd+bwd: forward, loss and backward alone (no gather, no optimiser) over the interleaved sgemm; cpu/wall: the lowest of the repeats (hsweep/torch), below 1 when the core was shared\n");
+           "step (wall); best: GFLOP/s of the fastest step; fwd+bwd: forward, loss and backward alone (no gather, "
+           "no optimiser) over the interleaved sgemm; cpu/wall: the lowest of the repeats (hsweep/torch), below 1 "
+           "when the core was shared\n");
     torch_stop(&tp);
     ref_free(&ref);
     return 0;

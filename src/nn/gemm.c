@@ -4,7 +4,13 @@
  * in-register transpose for NT), then tiles of MR rows of C accumulate in zmm registers:
  * per inner index, one or two vector loads of the panel, MR broadcasts of A, 2 MR FMAs. NN/TN
  * products with B's rows far apart (a wide layer's W in din = dout W) pack eight panels at once
- * (gemm_avx512_wide), so each row of B is read as one 1 kB stream. */
+ * (gemm_avx512_wide), so each row of B is read as one 1 kB stream.
+ *
+ * hs_gemm_kernel and hs_gemm_nt_short serve a minibatch of a few dozen rows against a weight of
+ * megabytes (the SRHM nets, src/nn/hnet.c): the wide path in the orders of its flags (dW written
+ * by row tiles and optionally around the caches, din's weight prefetched), and the forward as
+ * its transpose, the weight streamed through the broadcasts of the tiles (gemm_avx512_nt_short),
+ * with 17-24-wide panels on a zmm and a ymm (tile_24). */
 #include <cblas.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -137,10 +143,11 @@ static AVX512 void pack_b(hs_gemm_op op, const float *B, int ldb, int k0, int kc
 }
 
 /* One register tile: C[mr x nv*16] (last vector masked by mlast) over kc inner indices, A(i, k)
- * at a[i*si + k*sk], op(B)(k, j) at bp[k*16*nv + j] (the packed panel). init: 0 start from zero, 1 from C, 2 from bias (then 3: C + bias);
- * with 4 added, whole aligned vectors of C are stored non-temporally (the last block of a C that
- * will not be read again before it would have left the caches).
- * pf (may be NULL): one line prefetched per inner index, at pf + k * pfs bytes. */
+ * at a[i*si + k*sk], op(B)(k, j) at bp[k*16*nv + j] (the packed panel). init: 0 start from
+ * zero, 1 from C, 2 from bias (then 3: C + bias); with 4 added, whole aligned vectors of C are
+ * stored non-temporally (the last block of a C that will not be read again before it would have
+ * left the caches). pf (may be NULL): one line prefetched into L2 per inner index, at
+ * pf + k * pfs bytes. */
 static inline __attribute__((always_inline)) AVX512 void tile(const int mr, const int nv, int kc, const float *a,
                                                               ptrdiff_t si, ptrdiff_t sk, const float *bp, float *c,
                                                               ptrdiff_t ldc, __mmask16 mlast, int init,

@@ -105,10 +105,10 @@ static void run_shapes(int path, int kernel_entry, const int (*list)[3], size_t 
             for (int variant = 0; variant < 3; variant++) { /* plain, bias, bias + accumulate */
                 const int M = list[s][0], N = list[s][1], K = list[s][2];
                 const double e = check_case(path, kernel_entry, ops[o], M, N, K, variant >= 1, variant == 2, r);
+                static const char *const entries[3] = {"hs_gemm", "hs_gemm_kernel", "hs_gemm_kernel streaming C"};
                 if (!(e <= 1.0))
                     fprintf(stderr, "\n  path %d %s %s M=%d N=%d K=%d bias=%d acc=%d: error %.3g x bound\n", path,
-                            kernel_entry ? kernel_entry == 2 ? "hs_gemm_kernel streaming C" : "hs_gemm_kernel" : "hs_gemm", names[o], M, N, K, variant >= 1, variant == 2,
-                            e);
+                            entries[kernel_entry], names[o], M, N, K, variant >= 1, variant == 2, e);
                 CU_ASSERT(e <= 1.0);
             }
 }
@@ -149,7 +149,8 @@ static double check_short(int path, int M, int N, int K, hs_rng *r) {
                 const double t = (double)A[(size_t)i * lda + k] * B[(size_t)j * ldb + k];
                 s += t, abs_s += fabs(t);
             }
-            const double e = fabs((double)Ct[(size_t)j * ldct + i] - s) / ((K + 2) * (double)FLT_EPSILON * abs_s + 1e-30);
+            const double bound = (K + 2) * (double)FLT_EPSILON * abs_s + 1e-30;
+            const double e = fabs((double)Ct[(size_t)j * ldct + i] - s) / bound;
             if (!(e <= worst)) worst = e;
         }
         for (int i = M; i < ldct; i++) CU_ASSERT_EQUAL(Ct[(size_t)j * ldct + i], SENTINEL);
