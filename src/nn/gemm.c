@@ -144,14 +144,15 @@ static AVX512 void pack_b(hs_gemm_op op, const float *B, int ldb, int k0, int kc
 
 /* One register tile: C[mr x nv*16] (last vector masked by mlast) over kc inner indices, A(i, k)
  * at a[i*si + k*sk], op(B)(k, j) at bp[k*16*nv + j] (the packed panel). init: 0 start from
- * zero, 1 from C, 2 from bias (then 3: C + bias); with 4 added, whole aligned vectors of C are
- * stored non-temporally (the last block of a C that will not be read again before it would have
- * left the caches). pf (may be NULL): one line prefetched into L2 per inner index, at
+ * zero, 1 from C, 2 from bias (then 3: C + bias). stream (a constant): whole aligned vectors of
+ * C are stored non-temporally (the last block of a C that will not be read again before it
+ * would have left the caches). pf (may be NULL): one line prefetched into L2 per inner index, at
  * pf + k * pfs bytes. */
 static inline __attribute__((always_inline)) AVX512 void tile(const int mr, const int nv, int kc, const float *a,
                                                               ptrdiff_t si, ptrdiff_t sk, const float *bp, float *c,
                                                               ptrdiff_t ldc, __mmask16 mlast, int init,
-                                                              const float *bias, const char *pf, ptrdiff_t pfs) {
+                                                              const float *bias, const char *pf, ptrdiff_t pfs,
+                                                              const int stream) {
     __m512 acc[MR][2];
     const __mmask16 m[2] = {nv == 1 ? mlast : (__mmask16)0xFFFF, mlast};
     __m512 bv[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
@@ -181,28 +182,42 @@ static inline __attribute__((always_inline)) AVX512 void tile(const int mr, cons
 #pragma GCC unroll 2
         for (int v = 0; v < nv; v++) {
             float *cv = c + i * ldc + 16 * v;
-            if (init & 4 && m[v] == (__mmask16)0xFFFF && ((uintptr_t)cv & 63) == 0) _mm512_stream_ps(cv, acc[i][v]);
+            if (stream && m[v] == (__mmask16)0xFFFF && ((uintptr_t)cv & 63) == 0) _mm512_stream_ps(cv, acc[i][v]);
             else _mm512_mask_storeu_ps(cv, m[v], acc[i][v]);
         }
 }
 
 /* The tile shapes, each compiled with constant bounds (so the accumulators live in registers);
  * the sk == 1 forms (NN/NT: A row-major, rows strided) and si == 1 forms (TN) are separate so
- * the addressing of A is as simple as possible in each. */
+ * the addressing of A is as simple as possible in each. Only the _p forms (sk == 1, for
+ * hs_gemm_kernel's NN) prefetch and only the _s forms (si == 1, its TN) store around the caches:
+ * a test in the loops costs a short tile (a 10-class readout's) 7-13%. */
 typedef void tile_fn(int kc, const float *a, ptrdiff_t si, ptrdiff_t sk, const float *bp, float *c, ptrdiff_t ldc,
                      __mmask16 mlast, int init, const float *bias, const char *pf, ptrdiff_t pfs);
 #define TILE(MRV, NV)                                                                                             \
     static AVX512 void tile_##MRV##_##NV##_r(int kc, const float *a, ptrdiff_t si, ptrdiff_t sk, const float *bp, \
                                              float *c, ptrdiff_t ldc, __mmask16 mlast, int init,                  \
                                              const float *bias, const char *pf, ptrdiff_t pfs) {                  \
-        (void)sk;                                                                                                 \
-        tile(MRV, NV, kc, a, si, 1, bp, c, ldc, mlast, init, bias, pf, pfs);                                      \
+        (void)sk, (void)pf, (void)pfs;                                                                            \
+        tile(MRV, NV, kc, a, si, 1, bp, c, ldc, mlast, init, bias, NULL, 0, 0);                                   \
     }                                                                                                             \
     static AVX512 void tile_##MRV##_##NV##_t(int kc, const float *a, ptrdiff_t si, ptrdiff_t sk, const float *bp, \
                                              float *c, ptrdiff_t ldc, __mmask16 mlast, int init,                  \
                                              const float *bias, const char *pf, ptrdiff_t pfs) {                  \
-        (void)si;                                                                                                 \
-        tile(MRV, NV, kc, a, 1, sk, bp, c, ldc, mlast, init, bias, pf, pfs);                                      \
+        (void)si, (void)pf, (void)pfs;                                                                            \
+        tile(MRV, NV, kc, a, 1, sk, bp, c, ldc, mlast, init, bias, NULL, 0, 0);                                   \
+    }                                                                                                             \
+    static AVX512 void tile_##MRV##_##NV##_s(int kc, const float *a, ptrdiff_t si, ptrdiff_t sk, const float *bp, \
+                                             float *c, ptrdiff_t ldc, __mmask16 mlast, int init,                  \
+                                             const float *bias, const char *pf, ptrdiff_t pfs) {                  \
+        (void)si, (void)pf, (void)pfs;                                                                            \
+        tile(MRV, NV, kc, a, 1, sk, bp, c, ldc, mlast, init, bias, NULL, 0, 1);                                   \
+    }                                                                                                             \
+    static AVX512 void tile_##MRV##_##NV##_p(int kc, const float *a, ptrdiff_t si, ptrdiff_t sk, const float *bp, \
+                                             float *c, ptrdiff_t ldc, __mmask16 mlast, int init,                  \
+                                             const float *bias, const char *pf, ptrdiff_t pfs) {                  \
+        (void)sk;                                                                                                 \
+        tile(MRV, NV, kc, a, si, 1, bp, c, ldc, mlast, init, bias, pf, pfs, 0);                                   \
     }
 TILE(12, 2)
 TILE(12, 1)
@@ -222,6 +237,15 @@ static tile_fn *const tiles[2][5][2] = {
      {tile_1_1_r, tile_1_2_r}},
     {{tile_12_1_t, tile_12_2_t}, {tile_8_1_t, tile_8_2_t}, {tile_4_1_t, tile_4_2_t}, {tile_2_1_t, tile_2_2_t},
      {tile_1_1_t, tile_1_2_t}},
+};
+/* [rows][vectors - 1]: the _r forms with the prefetch, the _t forms with streamed stores */
+static tile_fn *const tiles_pf[5][2] = {
+    {tile_12_1_p, tile_12_2_p}, {tile_8_1_p, tile_8_2_p}, {tile_4_1_p, tile_4_2_p}, {tile_2_1_p, tile_2_2_p},
+    {tile_1_1_p, tile_1_2_p},
+};
+static tile_fn *const tiles_st[5][2] = {
+    {tile_12_1_s, tile_12_2_s}, {tile_8_1_s, tile_8_2_s}, {tile_4_1_s, tile_4_2_s}, {tile_2_1_s, tile_2_2_s},
+    {tile_1_1_s, tile_1_2_s},
 };
 
 /* ---------------------------------------------------------------- NT edge: dot products */
@@ -334,7 +358,10 @@ static AVX512 void gemm_avx512_wide(int trans_a, int M, int N, int K, const floa
     do {                                                                                                         \
         const int j0 = J0 + 32 * (p), nr = N - j0 < 32 ? N - j0 : 32, nv = nr > 16 ? 2 : 1;                      \
         const char *pf = t < lines ? (const char *)(B + (size_t)nk0 * ldb + nJ0 + 16 * t) : NULL;                \
-        tiles[trans_a][s][nv - 1](kc, A + (i0) * si + k0 * sk, si, sk, bw + (size_t)(p) * KCW * 32,               \
+        tile_fn *const f = pf && !trans_a              ? tiles_pf[s][nv - 1]                                      \
+                           : init & 4 && trans_a ? tiles_st[s][nv - 1]                                      \
+                                                 : tiles[trans_a][s][nv - 1];                               \
+        f(kc, A + (i0) * si + k0 * sk, si, sk, bw + (size_t)(p) * KCW * 32,                                      \
                                   C + (size_t)(i0) * ldc + j0, ldc, mask_first(nr - 16 * (nv - 1)), init,         \
                                   bias ? bias + j0 : NULL, pf, (ptrdiff_t)ldb * 4);                               \
         t++;                                                                                                     \

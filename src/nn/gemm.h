@@ -24,7 +24,7 @@ void hs_gemm(hs_gemm_op op, int M, int N, int K, const float *A, int lda, const 
 /* hs_gemm on the AVX-512 kernel whatever the shape, where the CPU has it (cblas_sgemm otherwise,
  * and under hs_gemm_force(1)): for callers that measured the kernel on all their shapes. Its
  * NN and TN forms are ordered for a minibatch against a wide weight (see gemm.c: TN writes a
- * tall C by row tiles, NN prefetches B). stream_c non-zero (NN/TN): C's final values go around
+ * tall C by row tiles, NN prefetches B). stream_c non-zero (TN only): C's final values go around
  * the caches, for a C (a gradient) too large to be in cache when it is next read. The values
  * are those of hs_gemm's kernel path, bit for bit, whatever the order or stream_c. */
 void hs_gemm_kernel(hs_gemm_op op, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
