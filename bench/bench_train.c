@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_common.h"
 #include "hsweep/nn.h"
 #include "hsweep/optim.h"
 #include "hsweep/rng.h"
@@ -33,19 +34,6 @@
 #endif
 
 enum { IN_DIM = 784, N_CLASSES = 10, BATCH = 128, N_HIDDEN = 7, N_SAMPLES = 60000, MAX_WIDTHS = 8 };
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-/* CPU time of this process: cpu / wall < 1 means the core was shared with other jobs. */
-static double cpu_now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 /* ================================================================ sgemm reference rate */
 
@@ -61,57 +49,20 @@ static double sgemm_rate(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, i
     for (size_t i = 0; i < (size_t)M * K; i++) A[i] = (float)(i % 17) * 0.01f;
     for (size_t i = 0; i < (size_t)K * N; i++) B[i] = (float)(i % 13) * 0.01f;
     const int lda = ta == CblasNoTrans ? K : M, ldb = tb == CblasNoTrans ? N : K;
-    double best = 1e30, t_end = now() + seconds;
-    for (int rep = 0; rep < 3 || now() < t_end; rep++) {
-        double t0 = now();
+    double best = 1e30, t_end = bench_now() + seconds;
+    for (int rep = 0; rep < 3 || bench_now() < t_end; rep++) {
+        double t0 = bench_now();
         cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, N);
-        double dt = now() - t0;
+        double dt = bench_now() - t0;
         if (dt < best) best = dt;
     }
     free(A), free(B), free(C);
     return 2.0 * M * N * K / best * 1e-9;
 }
 
-/* The same 1000^3 sgemm, run between training steps (interleaved): this VM's core speed drifts
- * between about 70 and 115 GFLOP/s over tenths of a second (another tenant on the sibling
- * hyperthread), so a reference taken before the training, and its best-of figure above all,
- * compares the training's average moment with the core's best one. Interleaved, both see the
- * same moments. */
-enum { REF_N = 1000, MAX_REFS = 1 << 16 };
-typedef struct ref_gemm {
-    float *A, *B, *C;   /* [REF_N x REF_N] each */
-    double *rates;      /* [MAX_REFS] GFLOP/s of each interleaved call */
-    double *ratios;     /* [MAX_REFS] training GFLOP/s since the previous call / this call's rate */
-} ref_gemm;
-
-static int ref_init(ref_gemm *g) {
-    const size_t n = (size_t)REF_N * REF_N;
-    g->A = malloc(sizeof(float) * n), g->B = malloc(sizeof(float) * n), g->C = malloc(sizeof(float) * n);
-    g->rates = malloc(sizeof(double) * MAX_REFS), g->ratios = malloc(sizeof(double) * MAX_REFS);
-    if (!g->A || !g->B || !g->C || !g->rates || !g->ratios) return 1;
-    for (size_t i = 0; i < n; i++) g->A[i] = (float)(i % 17) * 0.01f, g->B[i] = (float)(i % 13) * 0.01f;
-    return 0;
-}
-
-static void ref_free(ref_gemm *g) { free(g->A), free(g->B), free(g->C), free(g->rates), free(g->ratios); }
-
-/* Seconds of one reference call, timed after an untimed one: the steps in between have evicted
- * the reference's 12 MB, and a cold call would flatter the training. */
-static double ref_run(ref_gemm *g) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, REF_N, REF_N, REF_N, 1.0f, g->A, REF_N, g->B, REF_N, 0.0f,
-                g->C, REF_N);
-    const double t0 = now();
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, REF_N, REF_N, REF_N, 1.0f, g->A, REF_N, g->B, REF_N, 0.0f,
-                g->C, REF_N);
-    return now() - t0;
-}
+/* The interleaved 1000^3 reference: ref_gemm, bench_common.h. */
 
 /* ================================================================ one training configuration */
-
-static int cmp_double(const void *a, const void *b) {
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 typedef struct bench_result {
     size_t weights;           /* dense weights (the 6 P B count) */
@@ -172,34 +123,34 @@ static int bench_width(int width, const float *X, const int32_t *Y, double secon
         for (int s = 0; s < steps_per_epoch; s++, steps++) {
             if (steps == warmup) {
                 memset(t_phase, 0, sizeof t_phase);
-                t_start = now();
-                cpu_start = cpu_now();
+                t_start = bench_now();
+                cpu_start = bench_cpu_now();
             }
             if (steps > warmup && train_time >= seconds) goto done;
-            double t0 = now();
+            double t0 = bench_now();
             for (int b = 0; b < BATCH; b++) {
                 const uint32_t k = perm[s * BATCH + b];
                 memcpy(xb + (size_t)b * IN_DIM, X + (size_t)k * IN_DIM, sizeof(float) * IN_DIM);
                 yb[b] = Y[k];
             }
-            double t1 = now();
+            double t1 = bench_now();
             const float *logits = hs_mlp_forward(&net, xb, BATCH, HS_MODE_TRAIN);
-            double t2 = now();
+            double t2 = bench_now();
             hs_loss_forward_backward(HS_LOSS_CE, logits, yb, NULL, BATCH, N_CLASSES, net.dlogits, NULL);
-            double t3 = now();
+            double t3 = bench_now();
             hs_mlp_backward(&net, net.dlogits, BATCH);
-            double t4 = now();
+            double t4 = bench_now();
             hs_optim_begin_step(&opt);
             for (int t = 0; t < net.n_tensors; t++)
                 hs_optim_update(&opt, net.params, net.grads, net.tensors[t].offset, net.tensors[t].size, 0.01, 0.0);
-            double t5 = now();
+            double t5 = bench_now();
             t_phase[0] += t1 - t0, t_phase[1] += t2 - t1, t_phase[2] += t3 - t2, t_phase[3] += t4 - t3;
             t_phase[4] += t5 - t4;
             if (steps >= warmup && n_times < MAX_TIMES) step_times[n_times++] = t5 - t0;
             if (steps >= warmup) {
                 train_time += t5 - t0, since_ref += t5 - t0, steps_since_ref++;
                 if (since_ref >= REF_EVERY && n_refs < MAX_REFS) {
-                    const double dt = ref_run(ref);
+                    const double dt = ref_run(ref, NULL);
                     ref->rates[n_refs] = ref_flops / dt * 1e-9;
                     ref->ratios[n_refs] = (flops_per_step * (double)steps_since_ref / since_ref) / (ref_flops / dt);
                     ref_time += dt, n_refs++, since_ref = 0, steps_since_ref = 0;
@@ -208,19 +159,19 @@ static int bench_width(int width, const float *X, const int32_t *Y, double secon
         }
     }
 done:;
-    const double elapsed = now() - t_start, n = (double)(steps - warmup);
+    const double elapsed = bench_now() - t_start, n = (double)(steps - warmup);
     res->steps_per_s = n / train_time;
-    res->cpu_per_wall = (cpu_now() - cpu_start) / elapsed;
+    res->cpu_per_wall = (bench_cpu_now() - cpu_start) / elapsed;
     res->n_refs = n_refs;
     res->ref_mean = ref_time > 0 ? ref_flops * (double)n_refs / ref_time * 1e-9 : 0;
-    qsort(ref->rates, (size_t)n_refs, sizeof(double), cmp_double);
-    qsort(ref->ratios, (size_t)n_refs, sizeof(double), cmp_double);
+    qsort(ref->rates, (size_t)n_refs, sizeof(double), bench_cmp_double);
+    qsort(ref->ratios, (size_t)n_refs, sizeof(double), bench_cmp_double);
     res->ref_median = n_refs ? ref->rates[n_refs / 2] : 0;
     res->pair_median = n_refs ? ref->ratios[n_refs / 2] : 0;
     res->ms_gather = 1e3 * t_phase[0] / n, res->ms_forward = 1e3 * t_phase[1] / n;
     res->ms_loss = 1e3 * t_phase[2] / n, res->ms_backward = 1e3 * t_phase[3] / n;
     res->ms_optim = 1e3 * t_phase[4] / n;
-    qsort(step_times, (size_t)n_times, sizeof(double), cmp_double);
+    qsort(step_times, (size_t)n_times, sizeof(double), bench_cmp_double);
     res->median_sps = n_times ? BATCH / step_times[n_times / 2] : 0;
     free(xb), free(perm), free(step_times);
     hs_optim_free(&opt);

@@ -278,8 +278,9 @@ void hs_model_free(hs_model *m); /* safe on a zeroed struct */
  *   bias [P_l*H] ((i, c') at i * H + c'; FCN: per unit), readout [out_dim x H]
  * hidden(l) is [B x hidden_width[l]], hidden_width[l] = H * d/S^(l+1): for CNN and LCN each
  * sample's row is position-major, (i, c') at i * H + c'; for the FCN the units in weight-row
- * order. The layers are sgemms: one per layer and direction for the CNN (B * positions rows),
- * one per position for the LCN; forward and backward never allocate. CNN and LCN copy x into
+ * order. The layers are matrix products (src/nn/gemm.c's kernel where the CPU has AVX-512, the
+ * path chosen from the shapes alone): one per layer and direction for the CNN (B * positions
+ * rows), one per position for the LCN; forward and backward never allocate. CNN and LCN copy x into
  * their own position-major buffer; the FCN reads x again in backward, so x must stay valid until
  * then (as for the MLP).
  *

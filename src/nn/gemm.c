@@ -4,9 +4,16 @@
  * in-register transpose for NT), then tiles of MR rows of C accumulate in zmm registers:
  * per inner index, one or two vector loads of the panel, MR broadcasts of A, 2 MR FMAs. NN/TN
  * products with B's rows far apart (a wide layer's W in din = dout W) pack eight panels at once
- * (gemm_avx512_wide), so each row of B is read as one 1 kB stream. */
+ * (gemm_avx512_wide), so each row of B is read as one 1 kB stream.
+ *
+ * hs_gemm_kernel and hs_gemm_nt_short serve a minibatch of a few dozen rows against a weight of
+ * megabytes (the SRHM nets, src/nn/hnet.c): the wide path in the orders of its flags (dW written
+ * by row tiles and optionally around the caches, din's weight prefetched), and the forward as
+ * its transpose, the weight streamed through the broadcasts of the tiles (gemm_avx512_nt_short),
+ * with 17-24-wide panels on a zmm and a ymm (tile_24). */
 #include <cblas.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "gemm.h"
 
@@ -136,11 +143,16 @@ static AVX512 void pack_b(hs_gemm_op op, const float *B, int ldb, int k0, int kc
 }
 
 /* One register tile: C[mr x nv*16] (last vector masked by mlast) over kc inner indices, A(i, k)
- * at a[i*si + k*sk], op(B)(k, j) at bp[k*16*nv + j] (the packed panel). init: 0 start from zero, 1 from C, 2 from bias (then 3: C + bias). */
+ * at a[i*si + k*sk], op(B)(k, j) at bp[k*16*nv + j] (the packed panel). init: 0 start from
+ * zero, 1 from C, 2 from bias (then 3: C + bias). stream (a constant): whole aligned vectors of
+ * C are stored non-temporally (the last block of a C that will not be read again before it
+ * would have left the caches). pf (may be NULL): one line prefetched into L2 per inner index, at
+ * pf + k * pfs bytes. */
 static inline __attribute__((always_inline)) AVX512 void tile(const int mr, const int nv, int kc, const float *a,
                                                               ptrdiff_t si, ptrdiff_t sk, const float *bp, float *c,
                                                               ptrdiff_t ldc, __mmask16 mlast, int init,
-                                                              const float *bias) {
+                                                              const float *bias, const char *pf, ptrdiff_t pfs,
+                                                              const int stream) {
     __m512 acc[MR][2];
     const __mmask16 m[2] = {nv == 1 ? mlast : (__mmask16)0xFFFF, mlast};
     __m512 bv[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
@@ -157,6 +169,7 @@ static inline __attribute__((always_inline)) AVX512 void tile(const int mr, cons
         const __m512 b0 = _mm512_load_ps(bp + k * nv * 16);
         const __m512 b1 = nv == 2 ? _mm512_load_ps(bp + k * 32 + 16) : b0;
         const float *ak = a + k * sk;
+        if (pf) _mm_prefetch(pf + k * pfs, _MM_HINT_T1);
 #pragma GCC unroll 12
         for (int i = 0; i < mr; i++) {
             const __m512 ai = _mm512_set1_ps(ak[i * si]);
@@ -167,26 +180,44 @@ static inline __attribute__((always_inline)) AVX512 void tile(const int mr, cons
 #pragma GCC unroll 12
     for (int i = 0; i < mr; i++)
 #pragma GCC unroll 2
-        for (int v = 0; v < nv; v++) _mm512_mask_storeu_ps(c + i * ldc + 16 * v, m[v], acc[i][v]);
+        for (int v = 0; v < nv; v++) {
+            float *cv = c + i * ldc + 16 * v;
+            if (stream && m[v] == (__mmask16)0xFFFF && ((uintptr_t)cv & 63) == 0) _mm512_stream_ps(cv, acc[i][v]);
+            else _mm512_mask_storeu_ps(cv, m[v], acc[i][v]);
+        }
 }
 
 /* The tile shapes, each compiled with constant bounds (so the accumulators live in registers);
  * the sk == 1 forms (NN/NT: A row-major, rows strided) and si == 1 forms (TN) are separate so
- * the addressing of A is as simple as possible in each. */
+ * the addressing of A is as simple as possible in each. Only the _p forms (sk == 1, for
+ * hs_gemm_kernel's NN) prefetch and only the _s forms (si == 1, its TN) store around the caches:
+ * a test in the loops costs a short tile (a 10-class readout's) 7-13%. */
 typedef void tile_fn(int kc, const float *a, ptrdiff_t si, ptrdiff_t sk, const float *bp, float *c, ptrdiff_t ldc,
-                     __mmask16 mlast, int init, const float *bias);
+                     __mmask16 mlast, int init, const float *bias, const char *pf, ptrdiff_t pfs);
 #define TILE(MRV, NV)                                                                                             \
     static AVX512 void tile_##MRV##_##NV##_r(int kc, const float *a, ptrdiff_t si, ptrdiff_t sk, const float *bp, \
                                              float *c, ptrdiff_t ldc, __mmask16 mlast, int init,                  \
-                                             const float *bias) {                                                 \
-        (void)sk;                                                                                                 \
-        tile(MRV, NV, kc, a, si, 1, bp, c, ldc, mlast, init, bias);                                               \
+                                             const float *bias, const char *pf, ptrdiff_t pfs) {                  \
+        (void)sk, (void)pf, (void)pfs;                                                                            \
+        tile(MRV, NV, kc, a, si, 1, bp, c, ldc, mlast, init, bias, NULL, 0, 0);                                   \
     }                                                                                                             \
     static AVX512 void tile_##MRV##_##NV##_t(int kc, const float *a, ptrdiff_t si, ptrdiff_t sk, const float *bp, \
                                              float *c, ptrdiff_t ldc, __mmask16 mlast, int init,                  \
-                                             const float *bias) {                                                 \
-        (void)si;                                                                                                 \
-        tile(MRV, NV, kc, a, 1, sk, bp, c, ldc, mlast, init, bias);                                               \
+                                             const float *bias, const char *pf, ptrdiff_t pfs) {                  \
+        (void)si, (void)pf, (void)pfs;                                                                            \
+        tile(MRV, NV, kc, a, 1, sk, bp, c, ldc, mlast, init, bias, NULL, 0, 0);                                   \
+    }                                                                                                             \
+    static AVX512 void tile_##MRV##_##NV##_s(int kc, const float *a, ptrdiff_t si, ptrdiff_t sk, const float *bp, \
+                                             float *c, ptrdiff_t ldc, __mmask16 mlast, int init,                  \
+                                             const float *bias, const char *pf, ptrdiff_t pfs) {                  \
+        (void)si, (void)pf, (void)pfs;                                                                            \
+        tile(MRV, NV, kc, a, 1, sk, bp, c, ldc, mlast, init, bias, NULL, 0, 1);                                   \
+    }                                                                                                             \
+    static AVX512 void tile_##MRV##_##NV##_p(int kc, const float *a, ptrdiff_t si, ptrdiff_t sk, const float *bp, \
+                                             float *c, ptrdiff_t ldc, __mmask16 mlast, int init,                  \
+                                             const float *bias, const char *pf, ptrdiff_t pfs) {                  \
+        (void)sk;                                                                                                 \
+        tile(MRV, NV, kc, a, si, 1, bp, c, ldc, mlast, init, bias, pf, pfs, 0);                                   \
     }
 TILE(12, 2)
 TILE(12, 1)
@@ -206,6 +237,15 @@ static tile_fn *const tiles[2][5][2] = {
      {tile_1_1_r, tile_1_2_r}},
     {{tile_12_1_t, tile_12_2_t}, {tile_8_1_t, tile_8_2_t}, {tile_4_1_t, tile_4_2_t}, {tile_2_1_t, tile_2_2_t},
      {tile_1_1_t, tile_1_2_t}},
+};
+/* [rows][vectors - 1]: the _r forms with the prefetch, the _t forms with streamed stores */
+static tile_fn *const tiles_pf[5][2] = {
+    {tile_12_1_p, tile_12_2_p}, {tile_8_1_p, tile_8_2_p}, {tile_4_1_p, tile_4_2_p}, {tile_2_1_p, tile_2_2_p},
+    {tile_1_1_p, tile_1_2_p},
+};
+static tile_fn *const tiles_st[5][2] = {
+    {tile_12_1_s, tile_12_2_s}, {tile_8_1_s, tile_8_2_s}, {tile_4_1_s, tile_4_2_s}, {tile_2_1_s, tile_2_2_s},
+    {tile_1_1_s, tile_1_2_s},
 };
 
 /* ---------------------------------------------------------------- NT edge: dot products */
@@ -269,40 +309,87 @@ static inline AVX512 void sweep_rows(int trans_a, int M, int kc, const float *A,
     for (int i0 = 0, s = 0; i0 < M;) {
         while (M - i0 < tile_rows[s]) s++;
         tiles[trans_a][s][nv - 1](kc, A + i0 * si + k0 * sk, si, sk, bp, C + (size_t)i0 * ldc + j0, ldc, mlast, init,
-                                  bias ? bias + j0 : NULL);
+                                  bias ? bias + j0 : NULL, NULL, 0);
         i0 += tile_rows[s];
     }
 }
 
+/* How gemm_avx512_wide orders its work (hs_gemm_kernel's choices; hs_gemm uses neither). */
+enum {
+    /* each row tile swept across every panel of a block, rather than each panel down all rows:
+     * C is written a row segment of NW columns at a time rather than a 32-column strip down all
+     * of C. When C is a gradient of megabytes beyond L2 (a wide layer's dW over a small batch),
+     * the hardware prefetchers follow the former and not the latter (bench/README.md). */
+    WIDE_ROWS_OUTER = 1,
+    /* the tiles of each block prefetch the next block of B into L2 (a T0 hint would push the
+     * current panel out of L1), a line per inner index, so that a weight beyond L2 is in cache
+     * when its pack starts (with few rows of C, the pack would otherwise wait on memory for a
+     * third of the product's time) */
+    WIDE_PREFETCH = 2,
+    /* C's final values are stored around the caches (see tile()) */
+    WIDE_STREAM = 4,
+};
+
 /* NN/TN with B's rows far apart: blocks of NW columns x KCW inner indices packed at once, then
- * each panel swept by every row tile. Sums in the same order as the panel-at-a-time path (each C
- * element accumulates k = 0, 1, ... in one register, through C between blocks), so the two give
- * bit-identical results. */
+ * swept by every row tile (order: the flags above). Sums in the same order as the
+ * panel-at-a-time path (each C element accumulates k = 0, 1, ... in one register, through C
+ * between blocks), so every order gives bit-identical results. */
 static AVX512 void gemm_avx512_wide(int trans_a, int M, int N, int K, const float *A, ptrdiff_t si, ptrdiff_t sk,
-                                    const float *B, int ldb, const float *bias, int accumulate, float *C, int ldc) {
+                                    const float *B, int ldb, const float *bias, int accumulate, float *C, int ldc,
+                                    int flags) {
     _Alignas(64) float bw[KCW * NW];
     for (int J0 = 0; J0 < N; J0 += NW) {
         const int nJ = N - J0 < NW ? N - J0 : NW, np = (nJ + 31) / 32;
         for (int k0 = 0; k0 < K; k0 += KCW) {
             const int kc = K - k0 < KCW ? K - k0 : KCW;
             pack_b_wide(B, ldb, k0, kc, J0, nJ, bw);
-            const int init = (k0 > 0 || accumulate ? 1 : 0) | (k0 == 0 && bias ? 2 : 0);
-            for (int p = 0; p < np; p++) {
-                const int j0 = J0 + 32 * p, nr = N - j0 < 32 ? N - j0 : 32, nv = nr > 16 ? 2 : 1;
-                sweep_rows(trans_a, M, kc, A, si, sk, k0, bw + (size_t)p * KCW * 32, C, ldc, j0, nv,
-                           mask_first(nr - 16 * (nv - 1)), init, bias);
+            const int init = (k0 > 0 || accumulate ? 1 : 0) | (k0 == 0 && bias ? 2 : 0) |
+                             (flags & WIDE_STREAM && k0 + kc >= K ? 4 : 0);
+            /* the next block: rows nk0.., columns nJ0..; tile t prefetches line-column t of it
+             * (while there are lines), one row per inner index, so only when it has kc rows too */
+            int nk0 = k0 + KCW, nJ0 = J0;
+            if (nk0 >= K) nk0 = 0, nJ0 = J0 + NW;
+            const int next_kc = K - nk0 < KCW ? K - nk0 : KCW;
+            const int lines = flags & WIDE_PREFETCH && nJ0 < N && next_kc == kc
+                                  ? ((N - nJ0 < NW ? N - nJ0 : NW) + 15) / 16
+                                  : 0;
+            int t = 0;
+#define WIDE_TILE(p, i0, s)                                                                                      \
+    do {                                                                                                         \
+        const int j0 = J0 + 32 * (p), nr = N - j0 < 32 ? N - j0 : 32, nv = nr > 16 ? 2 : 1;                      \
+        const char *pf = t < lines ? (const char *)(B + (size_t)nk0 * ldb + nJ0 + 16 * t) : NULL;                \
+        tile_fn *const f = pf && !trans_a              ? tiles_pf[s][nv - 1]                                      \
+                           : init & 4 && trans_a ? tiles_st[s][nv - 1]                                      \
+                                                 : tiles[trans_a][s][nv - 1];                               \
+        f(kc, A + (i0) * si + k0 * sk, si, sk, bw + (size_t)(p) * KCW * 32,                                      \
+                                  C + (size_t)(i0) * ldc + j0, ldc, mask_first(nr - 16 * (nv - 1)), init,         \
+                                  bias ? bias + j0 : NULL, pf, (ptrdiff_t)ldb * 4);                               \
+        t++;                                                                                                     \
+    } while (0)
+            if (flags & WIDE_ROWS_OUTER) {
+                for (int i0 = 0, s = 0; i0 < M; i0 += tile_rows[s]) {
+                    while (M - i0 < tile_rows[s]) s++;
+                    for (int p = 0; p < np; p++) WIDE_TILE(p, i0, s);
+                }
+            } else {
+                for (int p = 0; p < np; p++)
+                    for (int i0 = 0, s = 0; i0 < M; i0 += tile_rows[s]) {
+                        while (M - i0 < tile_rows[s]) s++;
+                        WIDE_TILE(p, i0, s);
+                    }
             }
+#undef WIDE_TILE
         }
     }
 }
 
 static AVX512 void gemm_avx512(hs_gemm_op op, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
-                               const float *bias, int accumulate, float *C, int ldc) {
+                               const float *bias, int accumulate, float *C, int ldc, int flags) {
     const int trans_a = op == HS_GEMM_TN;
     /* A(i, k): row-major [M x K] (si = lda, sk = 1) or [K x M] (si = 1, sk = lda) */
     const ptrdiff_t si = trans_a ? 1 : lda, sk = trans_a ? lda : 1;
-    if (op != HS_GEMM_NT && ldb >= 512) {
-        gemm_avx512_wide(trans_a, M, N, K, A, si, sk, B, ldb, bias, accumulate, C, ldc);
+    if (op != HS_GEMM_NT && (ldb >= 512 || flags)) { /* flags: hs_gemm_kernel's orders, for every B */
+        gemm_avx512_wide(trans_a, M, N, K, A, si, sk, B, ldb, bias, accumulate, C, ldc, flags);
         return;
     }
     _Alignas(64) float bp[KC * 32];
@@ -318,6 +405,80 @@ static AVX512 void gemm_avx512(hs_gemm_op op, int M, int N, int K, const float *
             pack_b(op, B, ldb, k0, kc, j0, nr, 16 * nv, bp);
             const int init = (k0 > 0 || accumulate ? 1 : 0) | (k0 == 0 && bias ? 2 : 0);
             sweep_rows(trans_a, M, kc, A, si, sk, k0, bp, C, ldc, j0, nv, mlast, init, bias);
+        }
+    }
+}
+
+/* A tile whose panel is 17..24 columns wide: the first 16 in a zmm, the rest in a ymm (masked
+ * by mlast). A core that runs 512-bit FMAs on two 256-bit halves (AMD Zen 4) spends half the
+ * cycles on the ymm that a zmm with 8 of 16 lanes live would cost; elsewhere it costs the same.
+ * Each element sums the same terms in the same order as in tile(). init: 0 from zero, 1 from C. */
+#define AVX512VL __attribute__((target("avx512f,avx512vl,fma")))
+static inline __attribute__((always_inline)) AVX512VL void tile_24(const int mr, int kc, const float *a, ptrdiff_t si,
+                                                                   const float *bp, float *c, ptrdiff_t ldc,
+                                                                   __mmask8 mlast, int init) {
+    __m512 acc0[MR];
+    __m256 acc1[MR];
+#pragma GCC unroll 12
+    for (int i = 0; i < mr; i++) {
+        acc0[i] = init ? _mm512_loadu_ps(c + i * ldc) : _mm512_setzero_ps();
+        acc1[i] = init ? _mm256_maskz_loadu_ps(mlast, c + i * ldc + 16) : _mm256_setzero_ps();
+    }
+    for (int k = 0; k < kc; k++) {
+        const __m512 b0 = _mm512_load_ps(bp + k * 32);
+        const __m256 b1 = _mm256_load_ps(bp + k * 32 + 16);
+        const float *ak = a + k;
+#pragma GCC unroll 12
+        for (int i = 0; i < mr; i++) {
+            const __m512 ai = _mm512_set1_ps(ak[i * si]);
+            acc0[i] = _mm512_fmadd_ps(ai, b0, acc0[i]);
+            acc1[i] = _mm256_fmadd_ps(_mm512_castps512_ps256(ai), b1, acc1[i]);
+        }
+    }
+#pragma GCC unroll 12
+    for (int i = 0; i < mr; i++) {
+        _mm512_storeu_ps(c + i * ldc, acc0[i]);
+        _mm256_mask_storeu_ps(c + i * ldc + 16, mlast, acc1[i]);
+    }
+}
+
+typedef void tile24_fn(int kc, const float *a, ptrdiff_t si, const float *bp, float *c, ptrdiff_t ldc, __mmask8 mlast,
+                       int init);
+#define TILE24(MRV)                                                                                               \
+    static AVX512VL void tile24_##MRV(int kc, const float *a, ptrdiff_t si, const float *bp, float *c,            \
+                                      ptrdiff_t ldc, __mmask8 mlast, int init) {                                  \
+        tile_24(MRV, kc, a, si, bp, c, ldc, mlast, init);                                                         \
+    }
+TILE24(12)
+TILE24(8)
+TILE24(4)
+TILE24(2)
+TILE24(1)
+static tile24_fn *const tiles24[5] = {tile24_12, tile24_8, tile24_4, tile24_2, tile24_1};
+
+/* Ct[N x M] = B[N x K] . A[M x K]^T (C = A B^T, transposed): A^T is packed once per block of KCS
+ * inner indices and column panel of 32 of its rows, then every row tile of B is swept against
+ * it. B, the wide operand, is read once (per panel of A), straight from where it lies, twelve
+ * rows at a time, by the broadcasts of the tiles, so its loads from L3 or memory overlap with
+ * the FMAs instead of stalling a pack. */
+static AVX512 void gemm_avx512_nt_short(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                                        float *Ct, int ldct, float *work) {
+    const int half_fma = __builtin_cpu_supports("avx512vl"); /* tile_24 */
+    for (int j0 = 0; j0 < M; j0 += 32) {
+        const int nr = M - j0 < 32 ? M - j0 : 32, nv = nr > 16 ? 2 : 1;
+        const __mmask16 mlast = mask_first(nr - 16 * (nv - 1));
+        for (int k0 = 0; k0 < K; k0 += HS_GEMM_KCS) {
+            const int kc = K - k0 < HS_GEMM_KCS ? K - k0 : HS_GEMM_KCS;
+            pack_b(HS_GEMM_NT, A, lda, k0, kc, j0, nr, 16 * nv, work);
+            if (nr > 16 && nr <= 24 && half_fma) {
+                for (int i0 = 0, s = 0; i0 < N; i0 += tile_rows[s]) {
+                    while (N - i0 < tile_rows[s]) s++;
+                    tiles24[s](kc, B + (size_t)i0 * ldb + k0, ldb, work, Ct + (size_t)i0 * ldct + j0, ldct,
+                               (__mmask8)mlast, k0 > 0);
+                }
+                continue;
+            }
+            sweep_rows(0, N, kc, B, ldb, 1, k0, work, Ct, ldct, j0, nv, mlast, k0 > 0, NULL);
         }
     }
 }
@@ -341,9 +502,37 @@ void hs_gemm(hs_gemm_op op, int M, int N, int K, const float *A, int lda, const 
              int accumulate, float *C, int ldc) {
 #if GEMM_X86
     if (forced_path != 1 && hs_gemm_have_kernel() && (forced_path == 2 || use_kernel(op, M, N, K))) {
-        gemm_avx512(op, M, N, K, A, lda, B, ldb, bias, accumulate, C, ldc);
+        gemm_avx512(op, M, N, K, A, lda, B, ldb, bias, accumulate, C, ldc, 0);
         return;
     }
 #endif
     gemm_cblas(op, M, N, K, A, lda, B, ldb, bias, accumulate, C, ldc);
+}
+
+void hs_gemm_kernel(hs_gemm_op op, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                    const float *bias, int accumulate, float *C, int ldc, int stream_c) {
+#if GEMM_X86
+    if (forced_path != 1 && hs_gemm_have_kernel()) {
+        /* TN is a weight's gradient here (C tall, beyond L2, written best in row order), NN a
+         * minibatch against a weight (B beyond L2, few rows of C to hide its pack) */
+        const int flags = op == HS_GEMM_TN ? WIDE_ROWS_OUTER : WIDE_PREFETCH;
+        gemm_avx512(op, M, N, K, A, lda, B, ldb, bias, accumulate, C, ldc, flags | (stream_c ? WIDE_STREAM : 0));
+        if (stream_c) _mm_sfence();
+        return;
+    }
+#endif
+    (void)stream_c;
+    gemm_cblas(op, M, N, K, A, lda, B, ldb, bias, accumulate, C, ldc);
+}
+
+void hs_gemm_nt_short(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *Ct, int ldct,
+                      float *work) {
+#if GEMM_X86
+    if (forced_path != 1 && hs_gemm_have_kernel()) {
+        gemm_avx512_nt_short(M, N, K, A, lda, B, ldb, Ct, ldct, work);
+        return;
+    }
+#endif
+    (void)work;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, M, K, 1.0f, B, ldb, A, lda, 0.0f, Ct, ldct);
 }

@@ -21,6 +21,27 @@ typedef enum hs_gemm_op { HS_GEMM_NN, HS_GEMM_NT, HS_GEMM_TN } hs_gemm_op;
 void hs_gemm(hs_gemm_op op, int M, int N, int K, const float *A, int lda, const float *B, int ldb, const float *bias,
              int accumulate, float *C, int ldc);
 
+/* hs_gemm on the AVX-512 kernel whatever the shape, where the CPU has it (cblas_sgemm otherwise,
+ * and under hs_gemm_force(1)): for callers that measured the kernel on all their shapes. Its
+ * NN and TN forms are ordered for a minibatch against a wide weight (see gemm.c: TN writes a
+ * tall C by row tiles, NN prefetches B). stream_c non-zero (TN only): C's final values go around
+ * the caches, for a C (a gradient) too large to be in cache when it is next read. The values
+ * are those of hs_gemm's kernel path, bit for bit, whatever the order or stream_c. */
+void hs_gemm_kernel(hs_gemm_op op, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                    const float *bias, int accumulate, float *C, int ldc, int stream_c);
+
+/* The transpose of an NT product with a short A, for a minibatch against a wide weight:
+ *   Ct[N x M] = (A[M x K] . B[N x K]^T)^T = B . A^T        (ldct = row stride of Ct)
+ * Computed with B as the streamed operand: every element of B is read once per 32 rows of A,
+ * in row order, with no pack (see gemm.c), which is what a weight beyond L2 wants when M is
+ * small. work: HS_GEMM_SHORT_WORK floats, 64-byte aligned, for the packed A^T. */
+#ifndef HS_GEMM_KCS
+#define HS_GEMM_KCS 1024
+#endif
+#define HS_GEMM_SHORT_WORK (HS_GEMM_KCS * 32)
+void hs_gemm_nt_short(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *Ct, int ldct,
+                      float *work);
+
 /* The path hs_gemm takes: 0 = automatic (the default), 1 = always cblas_sgemm, 2 = always the
  * AVX-512 kernel where the CPU has it. For tests and benchmarks only; not thread-safe. */
 void hs_gemm_force(int path);

@@ -10,21 +10,29 @@
  *     FCN: P = 1, K = all inputs of the dense layer, Co = H * d/S^(l+1), alpha = 1/sqrt(K)
  * CNN and LCN keep activations position-major ([B][position][channel]), so the patch of output
  * position i is the contiguous run of S positions x C_in channels starting at i * S * C_in: the
- * CNN layer is one sgemm over B * P rows, the LCN layer one sgemm per position with leading
+ * CNN layer is one product over B * P rows, the LCN layer one product per position with leading
  * dimension P * K, and no im2col copy is ever made. Only the input needs a transpose, from the
  * channel-major x[c * d + i] of the data to [i][c]. All memory comes from one block allocated
- * at construction; forward and backward never allocate. */
-#include <cblas.h>
+ * at construction; forward and backward never allocate.
+ *
+ * The products run on src/nn/gemm.c's kernel in the forms that suit a minibatch of 24-32 rows
+ * against a weight of megabytes (bench/README.md, bench_hnet, measures them against the sgemm
+ * peak): the forward as its transpose, z^T = W_i in_i^T (hs_gemm_nt_short: the weight streamed
+ * once from wherever it lies, with no pack), then one pass that transposes back, scales, adds
+ * the bias and applies the ReLU; dW_i by row tiles, stored around the caches once the gradient
+ * is too large to stay in them until the optimiser reads it; din with the weight prefetched.
+ * The path of each product depends on its shape alone. */
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "carve.h"
+#include "gemm.h"
 #include "hsweep/nn.h"
 #include "hsweep/rng.h"
 
-/* Bounds that keep every int product handed to sgemm (rows = batch x positions, leading
+/* Bounds that keep every int product handed to a product (rows = batch x positions, leading
  * dimensions = positions x patch) below INT_MAX, and every size_t product far from overflow.
  * Depth is bounded by the positions anyway (d = S^L <= 2^24 with S >= 2 means L <= 24); the
  * per-layer arrays below hold HNET_MAX_DEPTH. */
@@ -50,6 +58,10 @@ typedef struct hnet {
     float *xin;                  /* [max_batch x d x v] position-major input (CNN, LCN) */
     float *h[HNET_MAX_DEPTH];    /* [max_batch x width[l]] post-ReLU outputs */
     float *logits, *dlogits;     /* [max_batch x K] */
+    float *dl_scaled;            /* [max_batch x K] dlogits / H, backward's copy */
+    float *zt;                   /* a transposed product of up to SHORT_ROWS rows, [Co x rows] */
+    float *pack;                 /* HS_GEMM_SHORT_WORK floats for hs_gemm_nt_short */
+    int stream_dw;               /* the weight gradients are stored around the caches (STREAM_GRADIENT_BYTES) */
     float *work_a, *work_b;      /* [max_batch x max_w] gradient ping-pong */
     const float *input;          /* layer 0's input of the last forward: xin, or x itself (FCN, borrowed) */
     int last_B;
@@ -60,38 +72,77 @@ static hnet *net_of(const hs_model *m) { return (hnet *)m->impl; }
 
 /* ================================================================ the patch layer */
 
-/* in [B x P x K], W [P_W x Co x K] with P_W = 1 (shared) or P, bias [P x Co] -> h [B x P x Co]:
- * h = ReLU(alpha * in_i . W_i^T + bs * bias_i). Shared weights make all B * P patch rows one
- * sgemm; per-position weights one sgemm per position over rows strided by P * K (in) and P * Co
- * (h). The bias add and the ReLU are one pass over h afterwards. */
-static void patch_forward(float *restrict h, const float *restrict in, const float *restrict W,
-                          const float *restrict bias, int B, int P, int K, int Co, int shared, float alpha, float bs) {
-    if (shared)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B * P, Co, K, alpha, in, K, W, K, 0.0f, h, Co);
-    else
-        for (int i = 0; i < P; i++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, Co, K, alpha, in + (size_t)i * K, P * K,
-                        W + (size_t)i * Co * K, K, 0.0f, h + (size_t)i * Co, P * Co);
-    const size_t row = (size_t)P * Co;
-    for (int r = 0; r < B; r++) {
-        float *z = h + (size_t)r * row;
-        for (size_t j = 0; j < row; j++) {
-            const float v = z[j] + bs * bias[j];
-            z[j] = v > 0.0f ? v : 0.0f;
-        }
+/* From this many bytes of gradient on, the dW products store around the caches: between a
+ * gradient's product and the optimiser's read of it the step moves the whole net's weights,
+ * gradients and optimiser state (three times this), which then no longer stay in a core's share
+ * of L3, and a store that misses would first read the line it overwrites. Measured with
+ * bench_hnet (bench/README.md): +4-6% at 1.6-5 M parameters, neutral to -3% below 0.5 M. */
+#define STREAM_GRADIENT_BYTES ((size_t)4 << 20)
+
+/* Rows up to this many take the transposed product (hs_gemm_nt_short: the weight streamed, once
+ * per 32 rows); taller ones the kernel's usual form (the weight packed once, swept by all rows). */
+#define SHORT_ROWS 128
+
+/* h[r][j] = ReLU(alpha * z[r][j] + bs * bias[r mod period][j]) for r < M, j < N, with z read
+ * transposed from zt[N x M] (ldzt) when zt is not NULL, else in place from h; h rows ldh apart. */
+static void bias_relu(float *restrict h, int ldh, const float *restrict zt, int ldzt, const float *restrict bias,
+                      int period, int M, int N, float alpha, float bs) {
+    for (int r = 0; r < M; r++) {
+        float *hr = h + (size_t)r * ldh;
+        const float *br = bias + (size_t)(r % period) * N;
+        if (zt)
+            for (int j = 0; j < N; j++) {
+                const float v = alpha * zt[(size_t)j * ldzt + r] + bs * br[j];
+                hr[j] = v > 0.0f ? v : 0.0f;
+            }
+        else
+            for (int j = 0; j < N; j++) {
+                const float v = alpha * hr[j] + bs * br[j];
+                hr[j] = v > 0.0f ? v : 0.0f;
+            }
     }
 }
 
-/* Backward of patch_forward from dh [B x P x Co] (the gradient w.r.t. h), given the forward's
- * in and h; dh is overwritten with dz = dh * (h > 0) (z > 0 exactly where h > 0). Then
- *   dbias[P x Co] = bs * sum_b dz                                      (overwritten)
+/* One product z = in_i . W_i^T of M rows (in rows lda apart) into h (rows ldh apart), then the
+ * bias of period `period` and the ReLU; the path depends on M alone. */
+static void product_forward(hnet *n, float *h, int ldh, const float *in, int lda, const float *W, const float *bias,
+                            int period, int M, int K, int Co, float alpha) {
+    if (M <= SHORT_ROWS) {
+        hs_gemm_nt_short(M, Co, K, in, lda, W, K, n->zt, M, n->pack);
+        bias_relu(h, ldh, n->zt, M, bias, period, M, Co, alpha, n->bs);
+    } else {
+        hs_gemm_kernel(HS_GEMM_NT, M, Co, K, in, lda, W, K, NULL, 0, h, ldh, 0);
+        bias_relu(h, ldh, NULL, 0, bias, period, M, Co, alpha, n->bs);
+    }
+}
+
+/* Layer l from in [B x P x K] to h[l] [B x P x Co] (the patch-layer shapes at the top of the
+ * file): h = ReLU(alpha * in_i . W_i^T + bs * bias_i). Shared weights make all B * P patch rows
+ * one product (the bias of row b * P + i is bias_i); per-position weights one product per
+ * position over rows strided by P * K (in) and P * Co (h). */
+static void patch_forward(hnet *n, int l, const float *in, int B) {
+    const int P = n->P[l], K = n->KP[l], Co = n->Co[l];
+    if (n->shared) {
+        product_forward(n, n->h[l], Co, in, K, n->W[l], n->b[l], P, B * P, K, Co, n->alpha[l]);
+        return;
+    }
+    for (int i = 0; i < P; i++)
+        product_forward(n, n->h[l] + (size_t)i * Co, P * Co, in + (size_t)i * K, P * K, n->W[l] + (size_t)i * Co * K,
+                        n->b[l] + (size_t)i * Co, 1, B, K, Co, n->alpha[l]);
+}
+
+/* Backward of patch_forward (layer l, which read in) from dh [B x P x Co], the gradient w.r.t.
+ * h[l]; dh is overwritten with alpha * dz, dz = dh * (h > 0) (z > 0 exactly where h > 0), so
+ * that the products below need no scale of their own. Then, into the layer's gradients,
+ *   dbias[P x Co] = bs * sum_b dz
  *   dW_i [Co x K] = alpha * dz_i^T . in_i   (shared: summed over positions, which the single
- *                                           sgemm over B * P rows does by itself)
+ *                                           product over B * P rows does by itself)
  *   din  [B x P x K] = alpha * dz_i . W_i   (skipped when din is NULL: the input layer)
- * din must not alias dh (sgemm must not write its input). */
-static void patch_backward(float *din, float *dW, float *restrict dbias, float *restrict dh, const float *in,
-                           const float *restrict h, const float *W, int B, int P, int K, int Co, int shared,
-                           float alpha, float bs) {
+ * din must not alias dh (a product must not write its input). */
+static void patch_backward(hnet *n, int l, float *din, float *restrict dh, const float *in, int B) {
+    const int P = n->P[l], K = n->KP[l], Co = n->Co[l];
+    const float alpha = n->alpha[l], bs = n->bs, *restrict h = n->h[l], *W = n->W[l];
+    float *restrict dbias = n->db[l], *dW = n->dW[l];
     const size_t row = (size_t)P * Co;
     memset(dbias, 0, row * sizeof(float));
     for (int r = 0; r < B; r++) {
@@ -99,24 +150,21 @@ static void patch_backward(float *din, float *dW, float *restrict dbias, float *
         const float *o = h + (size_t)r * row;
         for (size_t j = 0; j < row; j++) {
             const float g = o[j] > 0.0f ? d[j] : 0.0f;
-            d[j] = g;
+            d[j] = alpha * g;
             dbias[j] += g;
         }
     }
     for (size_t j = 0; j < row; j++) dbias[j] *= bs;
-    if (shared) {
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Co, K, B * P, alpha, dh, Co, in, K, 0.0f, dW, K);
-        if (din)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B * P, K, Co, alpha, dh, Co, W, K, 0.0f, din, K);
+    if (n->shared) {
+        hs_gemm_kernel(HS_GEMM_TN, Co, K, B * P, dh, Co, in, K, NULL, 0, dW, K, n->stream_dw);
+        if (din) hs_gemm_kernel(HS_GEMM_NN, B * P, K, Co, dh, Co, W, K, NULL, 0, din, K, 0);
         return;
     }
     for (int i = 0; i < P; i++) {
         const float *dz = dh + (size_t)i * Co, *Wi = W + (size_t)i * Co * K;
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Co, K, B, alpha, dz, P * Co, in + (size_t)i * K, P * K,
-                    0.0f, dW + (size_t)i * Co * K, K);
-        if (din)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, K, Co, alpha, dz, P * Co, Wi, K, 0.0f,
-                        din + (size_t)i * K, P * K);
+        hs_gemm_kernel(HS_GEMM_TN, Co, K, B, dz, P * Co, in + (size_t)i * K, P * K, NULL, 0, dW + (size_t)i * Co * K,
+                       K, n->stream_dw);
+        if (din) hs_gemm_kernel(HS_GEMM_NN, B, K, Co, dz, P * Co, Wi, K, NULL, 0, din + (size_t)i * K, P * K, 0);
     }
 }
 
@@ -143,12 +191,13 @@ static const float *hnet_forward(hs_model *m, const float *x, int B, hs_mode mod
     }
     const float *in = n->input;
     for (int l = 0; l < n->L; l++) {
-        patch_forward(n->h[l], in, n->W[l], n->b[l], B, n->P[l], n->KP[l], n->Co[l], n->shared, n->alpha[l], n->bs);
+        patch_forward(n, l, in, B);
         in = n->h[l];
     }
     /* readout: logits = (1/H) h[L-1] . W_r^T, W_r [K x H] */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, n->K, n->H, 1.0f / (float)n->H, in, n->H, n->W[n->L],
-                n->H, 0.0f, n->logits, n->K);
+    hs_gemm(HS_GEMM_NT, B, n->K, n->H, in, n->H, n->W[n->L], n->H, NULL, 0, n->logits, n->K);
+    const float inv_h = 1.0f / (float)n->H;
+    for (int j = 0; j < B * n->K; j++) n->logits[j] *= inv_h;
     n->last_B = B;
     return n->logits;
 }
@@ -166,15 +215,15 @@ static void hnet_backward(hs_model *m, const float *dlogits, int B) {
     const float inv_h = 1.0f / (float)H;
     float *buf[2] = {n->work_a, n->work_b};
     int cur = 0;
-    /* readout: dW_r [K x H] = (1/H) dlogits^T . h[L-1];  dh [B x H] = (1/H) dlogits . W_r */
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, H, B, inv_h, dlogits, K, n->h[L - 1], H, 0.0f, n->dW[L],
-                H);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, K, inv_h, dlogits, K, n->W[L], H, 0.0f, buf[cur], H);
+    /* readout: dW_r [K x H] = (1/H) dlogits^T . h[L-1];  dh [B x H] = (1/H) dlogits . W_r, the
+     * scale taken by a copy of dlogits (the caller's, possibly m->dlogits itself) */
+    for (int j = 0; j < B * K; j++) n->dl_scaled[j] = inv_h * dlogits[j];
+    hs_gemm(HS_GEMM_TN, K, H, B, n->dl_scaled, K, n->h[L - 1], H, NULL, 0, n->dW[L], H);
+    hs_gemm(HS_GEMM_NN, B, H, K, n->dl_scaled, K, n->W[L], H, NULL, 0, buf[cur], H);
     for (int l = L - 1; l >= 0; l--) {
         const float *in = l == 0 ? n->input : n->h[l - 1];
         float *din = l == 0 ? NULL : buf[cur ^ 1];
-        patch_backward(din, n->dW[l], n->db[l], buf[cur], in, n->h[l], n->W[l], B, n->P[l], n->KP[l], n->Co[l],
-                       n->shared, n->alpha[l], n->bs);
+        patch_backward(n, l, din, buf[cur], in, B);
         cur ^= 1;
     }
 }
@@ -312,6 +361,15 @@ static void layout(hnet *n, carver *c) {
     for (int l = 0; l < n->L; l++) n->h[l] = carve(c, B * (size_t)n->width[l], sizeof(float));
     n->logits = carve(c, B * (size_t)n->K, sizeof(float));
     n->dlogits = carve(c, B * (size_t)n->K, sizeof(float));
+    n->dl_scaled = carve(c, B * (size_t)n->K, sizeof(float));
+    size_t zt = 0;
+    for (int l = 0; l < n->L; l++) {
+        size_t rows = B * (size_t)(n->shared ? n->P[l] : 1);
+        if (rows > SHORT_ROWS) rows = SHORT_ROWS;
+        if (rows * (size_t)n->Co[l] > zt) zt = rows * (size_t)n->Co[l];
+    }
+    n->zt = carve(c, zt, sizeof(float));
+    n->pack = carve(c, HS_GEMM_SHORT_WORK, sizeof(float));
     n->work_a = carve(c, B * max_w, sizeof(float));
     n->work_b = carve(c, B * max_w, sizeof(float));
     if (!c->base) return;
@@ -356,6 +414,7 @@ hs_code hs_model_hnet(hs_model *m, const hs_hnet_opts *o, hs_error *err) {
     layout(n, &c);
     n->alloc = block;
     init_params(n);
+    n->stream_dw = n->n_params * sizeof(float) >= STREAM_GRADIENT_BYTES;
     *m = (hs_model){.ops = &hnet_ops,
                     .impl = n,
                     .params = n->params,

@@ -35,9 +35,12 @@ static void fill(float *x, size_t n, hs_rng *r) {
     for (size_t i = 0; i < n; i++) x[i] = 2.0f * hs_rng_uniformf(r) - 1.0f;
 }
 
-/* Run one case on the given path and compare against the reference; returns the worst error in
- * units of the bound (K + 2) eps sum |terms| (<= 1 passes). */
-static double check_case(int path, hs_gemm_op op, int M, int N, int K, int with_bias, int accumulate, hs_rng *r) {
+/* Run one case on the given path, through hs_gemm (kernel_entry 0) or hs_gemm_kernel (1; 2 with
+ * C stored around the caches), and
+ * compare against the reference; returns the worst error in units of the bound
+ * (K + 2) eps sum |terms| (<= 1 passes). */
+static double check_case(int path, int kernel_entry, hs_gemm_op op, int M, int N, int K, int with_bias, int accumulate,
+                         hs_rng *r) {
     const int a_rows = op == HS_GEMM_TN ? K : M, a_cols = op == HS_GEMM_TN ? M : K;
     const int b_rows = op == HS_GEMM_NT ? N : K, b_cols = op == HS_GEMM_NT ? K : N;
     const int lda = a_cols + PAD, ldb = b_cols + PAD, ldc = N + PAD;
@@ -55,8 +58,13 @@ static double check_case(int path, hs_gemm_op op, int M, int N, int K, int with_
     memcpy(C2, C0, sizeof(float) * (size_t)M * ldc);
 
     hs_gemm_force(path);
-    hs_gemm(op, M, N, K, A, lda, B, ldb, with_bias ? bias : NULL, accumulate, C, ldc);
-    hs_gemm(op, M, N, K, A, lda, B, ldb, with_bias ? bias : NULL, accumulate, C2, ldc);
+    for (int rep = 0; rep < 2; rep++) {
+        float *Cr = rep ? C2 : C;
+        if (kernel_entry)
+            hs_gemm_kernel(op, M, N, K, A, lda, B, ldb, with_bias ? bias : NULL, accumulate, Cr, ldc, kernel_entry - 1);
+        else
+            hs_gemm(op, M, N, K, A, lda, B, ldb, with_bias ? bias : NULL, accumulate, Cr, ldc);
+    }
     hs_gemm_force(0);
     CU_ASSERT(memcmp(C, C2, sizeof(float) * (size_t)M * ldc) == 0); /* deterministic */
 
@@ -82,21 +90,119 @@ static double check_case(int path, hs_gemm_op op, int M, int N, int K, int with_
     return worst;
 }
 
+/* hs_gemm_kernel's own orders (NN: panels outer with the next block prefetched; TN: row tiles
+ * outer) on wide B: tall C, several column blocks with a narrower last one, inner dimensions
+ * that end in a shorter block (whose predecessor then prefetches nothing) */
+static const int kernel_shapes[][3] = {
+    {300, 530, 24}, {37, 1100, 40}, {13, 700, 300}, {25, 520, 256}, {24, 2048, 129},
+};
+
+static void run_shapes(int path, int kernel_entry, const int (*list)[3], size_t n, hs_rng *r) {
+    const hs_gemm_op ops[3] = {HS_GEMM_NN, HS_GEMM_NT, HS_GEMM_TN};
+    const char *names[3] = {"NN", "NT", "TN"};
+    for (size_t s = 0; s < n; s++)
+        for (int o = 0; o < 3; o++)
+            for (int variant = 0; variant < 3; variant++) { /* plain, bias, bias + accumulate */
+                const int M = list[s][0], N = list[s][1], K = list[s][2];
+                const double e = check_case(path, kernel_entry, ops[o], M, N, K, variant >= 1, variant == 2, r);
+                static const char *const entries[3] = {"hs_gemm", "hs_gemm_kernel", "hs_gemm_kernel streaming C"};
+                if (!(e <= 1.0))
+                    fprintf(stderr, "\n  path %d %s %s M=%d N=%d K=%d bias=%d acc=%d: error %.3g x bound\n", path,
+                            entries[kernel_entry], names[o], M, N, K, variant >= 1, variant == 2, e);
+                CU_ASSERT(e <= 1.0);
+            }
+}
+
 static void run_all(int path) {
     hs_rng r;
     hs_rng_init(&r, 11, hs_rng_stream(HS_STREAM_TEST, (uint32_t)path));
-    const hs_gemm_op ops[3] = {HS_GEMM_NN, HS_GEMM_NT, HS_GEMM_TN};
-    const char *names[3] = {"NN", "NT", "TN"};
-    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
-        for (int o = 0; o < 3; o++)
-            for (int variant = 0; variant < 3; variant++) { /* plain, bias, bias + accumulate */
-                const int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
-                const double e = check_case(path, ops[o], M, N, K, variant >= 1, variant == 2, &r);
-                if (!(e <= 1.0))
-                    fprintf(stderr, "\n  path %d %s M=%d N=%d K=%d bias=%d acc=%d: error %.3g x bound\n", path,
-                            names[o], M, N, K, variant >= 1, variant == 2, e);
-                CU_ASSERT(e <= 1.0);
+    run_shapes(path, 0, shapes, sizeof shapes / sizeof shapes[0], &r);
+    if (path != 0) return; /* hs_gemm_kernel has no automatic choice: forced or its own */
+    for (int entry = 1; entry <= 2; entry++) {
+        run_shapes(2, entry, shapes, sizeof shapes / sizeof shapes[0], &r);
+        run_shapes(2, entry, kernel_shapes, sizeof kernel_shapes / sizeof kernel_shapes[0], &r);
+        run_shapes(1, entry, kernel_shapes, sizeof kernel_shapes / sizeof kernel_shapes[0], &r);
+    }
+}
+
+/* hs_gemm_nt_short: Ct [N x M] = B A^T against the double reference on strided operands (the
+ * cells between Ct's rows untouched), bit-identical on repeat; M across one and two 32-column
+ * panels of A^T with masked edges, K across blocks of HS_GEMM_KCS, N over every row tile. */
+static double check_short(int path, int M, int N, int K, hs_rng *r) {
+    const int lda = K + PAD, ldb = K + PAD, ldct = M + PAD;
+    float *A = malloc(sizeof(float) * (size_t)M * lda), *B = malloc(sizeof(float) * (size_t)N * ldb),
+          *Ct = malloc(sizeof(float) * (size_t)N * ldct), *Ct2 = malloc(sizeof(float) * (size_t)N * ldct),
+          *work = aligned_alloc(64, sizeof(float) * HS_GEMM_SHORT_WORK);
+    CU_ASSERT_FATAL(A && B && Ct && Ct2 && work);
+    fill(A, (size_t)M * lda, r), fill(B, (size_t)N * ldb, r);
+    for (size_t i = 0; i < (size_t)N * ldct; i++) Ct[i] = Ct2[i] = SENTINEL;
+    hs_gemm_force(path);
+    hs_gemm_nt_short(M, N, K, A, lda, B, ldb, Ct, ldct, work);
+    hs_gemm_nt_short(M, N, K, A, lda, B, ldb, Ct2, ldct, work);
+    hs_gemm_force(0);
+    CU_ASSERT(memcmp(Ct, Ct2, sizeof(float) * (size_t)N * ldct) == 0);
+    double worst = 0;
+    for (int j = 0; j < N; j++) {
+        for (int i = 0; i < M; i++) {
+            double s = 0, abs_s = 0;
+            for (int k = 0; k < K; k++) {
+                const double t = (double)A[(size_t)i * lda + k] * B[(size_t)j * ldb + k];
+                s += t, abs_s += fabs(t);
             }
+            const double bound = (K + 2) * (double)FLT_EPSILON * abs_s + 1e-30;
+            const double e = fabs((double)Ct[(size_t)j * ldct + i] - s) / bound;
+            if (!(e <= worst)) worst = e;
+        }
+        for (int i = M; i < ldct; i++) CU_ASSERT_EQUAL(Ct[(size_t)j * ldct + i], SENTINEL);
+    }
+    free(A), free(B), free(Ct), free(Ct2), free(work);
+    return worst;
+}
+
+static void test_nt_short(void) {
+    static const int cases[][3] = {{1, 1, 1},    {5, 13, 7},    {16, 100, 300}, {17, 37, 48},
+                                   {24, 515, 96}, {32, 64, 1030}, {33, 25, 2100}, {70, 29, 260}};
+    hs_rng r;
+    hs_rng_init(&r, 17, hs_rng_stream(HS_STREAM_TEST, 7));
+    for (int path = 1; path <= 2; path++)
+        for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+            const double e = check_short(path, cases[c][0], cases[c][1], cases[c][2], &r);
+            if (!(e <= 1.0))
+                fprintf(stderr, "\n  nt_short path %d M=%d N=%d K=%d: error %.3g x bound\n", path, cases[c][0],
+                        cases[c][1], cases[c][2], e);
+            CU_ASSERT(e <= 1.0);
+        }
+}
+
+/* hs_gemm_kernel's orders, prefetches and streamed stores change no value: bit-identical to
+ * hs_gemm's kernel path on every shape of both lists, NN and TN, with bias and accumulation. */
+static void test_kernel_entry_bits(void) {
+    hs_rng r;
+    hs_rng_init(&r, 23, hs_rng_stream(HS_STREAM_TEST, 3));
+    const int n1 = (int)(sizeof shapes / sizeof shapes[0]), n2 = (int)(sizeof kernel_shapes / sizeof kernel_shapes[0]);
+    size_t differ = 0;
+    for (int q = 0; q < n1 + n2; q++)
+        for (int o = 0; o < 2; o++) {
+            const int *sh = q < n1 ? shapes[q] : kernel_shapes[q - n1], M = sh[0], N = sh[1], K = sh[2];
+            const hs_gemm_op op = o ? HS_GEMM_TN : HS_GEMM_NN;
+            const int lda = (op == HS_GEMM_TN ? M : K) + PAD, ldb = N + PAD, ldc = N + PAD;
+            const size_t na = (size_t)(op == HS_GEMM_TN ? K : M) * lda, nb = (size_t)K * ldb, nc = (size_t)M * ldc;
+            float *A = malloc(sizeof(float) * na), *B = malloc(sizeof(float) * nb), *bias = malloc(sizeof(float) * N),
+                  *C[3];
+            for (int v = 0; v < 3; v++) C[v] = malloc(sizeof(float) * nc);
+            CU_ASSERT_FATAL(A && B && bias && C[0] && C[1] && C[2]);
+            fill(A, na, &r), fill(B, nb, &r), fill(bias, (size_t)N, &r), fill(C[0], nc, &r);
+            memcpy(C[1], C[0], sizeof(float) * nc), memcpy(C[2], C[0], sizeof(float) * nc);
+            hs_gemm_force(2);
+            hs_gemm(op, M, N, K, A, lda, B, ldb, bias, 1, C[0], ldc);
+            hs_gemm_kernel(op, M, N, K, A, lda, B, ldb, bias, 1, C[1], ldc, 0);
+            hs_gemm_kernel(op, M, N, K, A, lda, B, ldb, bias, 1, C[2], ldc, 1);
+            hs_gemm_force(0);
+            differ += memcmp(C[0], C[1], sizeof(float) * nc) != 0;
+            differ += memcmp(C[0], C[2], sizeof(float) * nc) != 0;
+            free(A), free(B), free(bias), free(C[0]), free(C[1]), free(C[2]);
+        }
+    CU_ASSERT_EQUAL(differ, 0);
 }
 
 static void test_kernel_path(void) {
@@ -193,7 +299,9 @@ int main(void) {
     static const hs_test tests[] = {
         {"kernel path vs double reference: NN/NT/TN, odd shapes, bias, accumulate", test_kernel_path},
         {"cblas path vs double reference", test_cblas_path},
-        {"automatic path vs double reference", test_automatic_path},
+        {"automatic path vs double reference; hs_gemm_kernel on both paths", test_automatic_path},
+        {"hs_gemm_nt_short (transposed, weight streamed) vs double reference", test_nt_short},
+        {"hs_gemm_kernel bit-identical to hs_gemm's kernel path", test_kernel_entry_bits},
         {"kernel and cblas agree on a 128 x 100 x 784 product", test_kernel_vs_cblas},
         {"fused BN + ReLU forward/backward bit-identical to the public kernels", test_fused_bn_relu},
         {NULL, NULL},

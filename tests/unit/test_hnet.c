@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../src/nn/gemm.h"
 #include "hsweep/nn.h"
 #include "hsweep/rng.h"
 #include "testing.h"
@@ -15,14 +16,15 @@
 /* ================================================================ double-precision reference */
 
 #define MAXB 8
+#define REF_MAXB 130 /* batches of the reference: beyond hnet.c's SHORT_ROWS (128) rows per product */
 #define MAXL 3
 #define MAXU 64 /* units per sample of any layer (input included) */
 
 /* Activations of one reference forward: hid[l][b][u], u = c' * P_l + i for CNN/LCN (the note's
  * channel-major h[c'][i]), the unit index for the FCN; logits[b][k]. */
 typedef struct ref_acts {
-    double hid[MAXL][MAXB][MAXU];
-    double logits[MAXB][8];
+    double hid[MAXL][REF_MAXB][MAXU];
+    double logits[REF_MAXB][8];
 } ref_acts;
 
 /* The net o describes, on the parameters P (double, laid out as m->params), for B samples
@@ -113,17 +115,19 @@ static const char *kind_str(hs_hnet_kind k) { return k == HS_HNET_CNN ? "cnn" : 
 
 /* Forward (logits, hidden layers, loss) vs the reference to 1e-5, and every parameter's analytic
  * gradient (float, from hs_loss_forward_backward's dlogits) vs a central difference of the
- * double reference loss. Per tensor the error is max |analytic - fd| over the larger of that
- * tensor's max |fd| and 1e-2 of the whole net's. Returns the worst error. */
-static double check_grads(hs_hnet_kind kind, int S, int L, double *fwd_worst) {
-    const hs_hnet_opts o = small_opts(kind, S, L);
+ * double reference loss, on a batch of B. Per tensor the error is max |analytic - fd| over the
+ * larger of that tensor's max |fd| and 1e-2 of the whole net's. Returns the worst error. */
+static double check_grads(hs_hnet_kind kind, int S, int L, int B, double *fwd_worst) {
+    hs_hnet_opts o = small_opts(kind, S, L);
+    o.max_batch = B;
     hs_model m;
     CU_ASSERT_EQUAL_FATAL(hs_model_hnet(&m, &o, NULL), HS_OK);
-    const int B = 5, D = m.in_dim, K = o.out_dim;
-    CU_ASSERT_FATAL(D <= MAXU);
-    float x[MAXB * MAXU];
-    double xd[MAXB * MAXU];
-    int32_t y[MAXB];
+    const int D = m.in_dim, K = o.out_dim;
+    CU_ASSERT_FATAL(D <= MAXU && B <= REF_MAXB);
+    float *x = malloc(sizeof(float) * (size_t)B * D);
+    double *xd = malloc(sizeof(double) * (size_t)B * D);
+    int32_t *y = malloc(sizeof(int32_t) * (size_t)B);
+    CU_ASSERT_FATAL(x && xd && y);
     random_batch(x, y, B, D, K, 5 + (uint64_t)S);
     for (int i = 0; i < B * D; i++) xd[i] = x[i];
 
@@ -147,7 +151,7 @@ static double check_grads(hs_hnet_kind kind, int S, int L, double *fwd_worst) {
                 fwd = fmax(fwd, fabs(model_hidden_at(&m, &o, l, b, u) - a->hid[l][b][u]) / (1 + fabs(a->hid[l][b][u])));
     }
     char label[64];
-    snprintf(label, sizeof label, "%s S=%d L=%d", kind_str(kind), S, L);
+    snprintf(label, sizeof label, "%s S=%d L=%d B=%d", kind_str(kind), S, L, B);
     if (fwd > 1e-5 || fabs(lf - l0) > 1e-5 * (1 + fabs(l0)) || getenv("HS_TEST_VERBOSE"))
         fprintf(stderr, "\n  %s: forward error %.3g, loss %.9g vs reference %.9g\n", label, fwd, lf, l0);
     CU_ASSERT(fwd <= 1e-5);
@@ -180,18 +184,98 @@ static double check_grads(hs_hnet_kind kind, int S, int L, double *fwd_worst) {
     }
     CU_ASSERT(gmax > 1e-3); /* the check is not vacuous */
     CU_ASSERT(worst <= GRAD_TOL);
-    free(P), free(fd), free(a);
+    free(P), free(fd), free(a), free(x), free(xd), free(y);
     hs_model_free(&m);
     return worst;
 }
 
+/* Batches of 5 take the transposed forward products (hs_gemm_nt_short); 130 rows per product
+ * (every kind at B = 130, and the CNN's first layer already at B = 70: 2 x 70 patch rows) the
+ * kernel's usual form. */
 static void test_gradients(void) {
     const hs_hnet_kind kinds[3] = {HS_HNET_CNN, HS_HNET_LCN, HS_HNET_FCN};
-    const int shapes[3][2] = {{2, 2}, {3, 2}, {2, 3}}; /* (S, L): d = 4, 9, 8 */
+    const int shapes[4][3] = {{2, 2, 5}, {3, 2, 5}, {2, 3, 5}, {2, 2, 130}}; /* (S, L, B): d = 4, 9, 8, 4 */
     double worst = 0, fwd = 0;
     for (int k = 0; k < 3; k++)
-        for (int s = 0; s < 3; s++) worst = fmax(worst, check_grads(kinds[k], shapes[s][0], shapes[s][1], &fwd));
+        for (int s = 0; s < 4; s++)
+            worst = fmax(worst, check_grads(kinds[k], shapes[s][0], shapes[s][1], shapes[s][2], &fwd));
+    worst = fmax(worst, check_grads(HS_HNET_CNN, 2, 2, 70, &fwd));
     printf("(worst relative gradient error %.2g, forward %.2g) ", worst, fwd);
+}
+
+/* ================================================================ the products at the paper's shapes */
+
+/* One forward and backward of the net o on a batch of B: logits, hidden outputs and gradients
+ * into out (in that order; returns the count). */
+static size_t run_net(const hs_hnet_opts *o, const float *x, const int32_t *y, int B, float *out) {
+    hs_model m;
+    CU_ASSERT_EQUAL_FATAL(hs_model_hnet(&m, o, NULL), HS_OK);
+    const float *lg = hs_model_forward(&m, x, B, HS_MODE_TRAIN);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(lg);
+    size_t n = 0;
+    memcpy(out, lg, sizeof(float) * (size_t)B * m.out_dim), n += (size_t)B * m.out_dim;
+    for (int l = 0; l < m.n_hidden; l++) {
+        memcpy(out + n, hs_model_hidden(&m, l), sizeof(float) * (size_t)B * m.hidden_width[l]);
+        n += (size_t)B * m.hidden_width[l];
+    }
+    hs_loss_forward_backward(HS_LOSS_CE, lg, y, NULL, B, m.out_dim, m.dlogits, NULL);
+    hs_model_backward(&m, m.dlogits, B);
+    memcpy(out + n, m.grads, sizeof(float) * m.n_params), n += m.n_params;
+    hs_model_free(&m);
+    return n;
+}
+
+/* The SRHM's L = 3, s0 = 1 shapes (v = 6, filter 4, d = 64, batch 24) at widths where the
+ * products take every fast form: 24-row transposed forwards (the zmm + ymm tiles), NN with
+ * prefetch, TN by row tiles, and (LCN and FCN: more than 4 MB of them) gradients stored around
+ * the caches. Against the same net on cblas_sgemm (hs_gemm_force(1)): the two
+ * differ only in summation order, so every logit, hidden unit and gradient agrees to 1e-4 of its
+ * array's largest value (a wrong index would be off by O(1)); the kernel path repeats bit for
+ * bit. */
+static void test_paths_agree(void) {
+    const hs_hnet_kind kinds[3] = {HS_HNET_CNN, HS_HNET_LCN, HS_HNET_FCN};
+    const int widths[3] = {256, 256, 128}; /* 0.5 M, 1.4 M and 1.9 M parameters */
+    for (int q = 0; q < 3; q++) {
+        const hs_hnet_opts o = {.kind = kinds[q], .channels = 6, .positions = 64, .filter = 4, .depth = 3,
+                                .width = widths[q], .out_dim = 6, .bias_scale = 0.1, .seed = 3, .max_batch = 24};
+        const int B = 24, D = 6 * 64;
+        hs_model probe;
+        CU_ASSERT_EQUAL_FATAL(hs_model_hnet(&probe, &o, NULL), HS_OK);
+        size_t total = (size_t)B * 6 + probe.n_params, n_hid[MAXL + 1] = {(size_t)B * 6};
+        for (int l = 0; l < probe.n_hidden; l++) total += n_hid[l + 1] = (size_t)B * probe.hidden_width[l];
+        const size_t n_params = probe.n_params;
+        hs_model_free(&probe);
+        float *x = malloc(sizeof(float) * B * D), *fast = malloc(sizeof(float) * total),
+              *again = malloc(sizeof(float) * total), *ref = malloc(sizeof(float) * total);
+        int32_t y[24];
+        CU_ASSERT_FATAL(x && fast && again && ref);
+        random_batch(x, y, B, D, 6, 31 + (uint64_t)q);
+        hs_gemm_force(2);
+        CU_ASSERT_EQUAL(run_net(&o, x, y, B, fast), total);
+        CU_ASSERT_EQUAL(run_net(&o, x, y, B, again), total);
+        hs_gemm_force(1);
+        CU_ASSERT_EQUAL(run_net(&o, x, y, B, ref), total);
+        hs_gemm_force(0);
+        CU_ASSERT_EQUAL(memcmp(fast, again, sizeof(float) * total), 0);
+        /* per array: the logits, each hidden layer, the gradient */
+        size_t at = 0;
+        double worst = 0;
+        for (int a = 0; a <= 4; a++) {
+            const size_t len = a == 4 ? n_params : n_hid[a];
+            double scale = 0, e = 0;
+            for (size_t i = 0; i < len; i++) scale = fmax(scale, fabs(ref[at + i]));
+            for (size_t i = 0; i < len; i++) e = fmax(e, fabs((double)fast[at + i] - ref[at + i]));
+            CU_ASSERT(scale > 0);
+            worst = fmax(worst, e / scale);
+            at += len;
+        }
+        CU_ASSERT_EQUAL(at, total);
+        if (worst > 1e-4 || getenv("HS_TEST_VERBOSE"))
+            fprintf(stderr, "\n  %s width %d: kernel vs cblas, worst relative difference %.3g\n", kind_str(kinds[q]),
+                    widths[q], worst);
+        CU_ASSERT(worst <= 1e-4);
+        free(x), free(fast), free(again), free(ref);
+    }
 }
 
 /* ================================================================ structure */
@@ -476,6 +560,7 @@ static void test_guards_state_and_steps(void) {
 int main(void) {
     static const hs_test tests[] = {
         {"gradients vs finite differences: cnn/lcn/fcn x (S, L)", test_gradients},
+        {"SRHM L=3 shapes: kernel paths agree with cblas, repeat bit for bit", test_paths_agree},
         {"weight sharing: cnn translation, lcn = cnn iff tied", test_weight_sharing},
         {"tensor tables and parameter counts by hand", test_layout_and_counts},
         {"init: N(0,1) per-layer streams, determinism", test_init},
