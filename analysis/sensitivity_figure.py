@@ -12,15 +12,17 @@ include/hsweep/analysis.h). Writes, as PNG and PDF (PATH defaults to the results
                                     per family (a configuration without data.n_train), one colour
                                     per training-set size P; points are means over seeds, error bars
                                     one standard deviation (ddof 1) over seeds.
-  PATH-sensitivity-error.png/.pdf   the best test error against S_{2,1} and against D_{2,1} on
-                                    log-log axes, one point per configuration (mean over seeds, error
-                                    bars one std), one marker per architecture; the Pearson r of the
-                                    log values across configurations in each title.
+  PATH-sensitivity-error.png/.pdf   the best test error against S_{2,1}, against D_{2,1} and (deep
+                                    nets' panel, Tomasini & Wyart's Figure 1) against S at each net's
+                                    80%-depth node, on log-log axes, one point per configuration (mean
+                                    over seeds, error bars one std), one marker per architecture; the
+                                    Pearson r of the log values across configurations in each title.
 
 Exits 1 with a message when the file has no /analysis/sensitivity. Prints one line per file.
 """
 import os
 import sys
+import textwrap
 
 import h5py
 import matplotlib
@@ -36,8 +38,10 @@ from matplotlib.lines import Line2D  # noqa: E402
 
 NEEDED = ["label", "family", "P", "S_mean", "S_std", "D_mean", "D_std", "test_err_mean", "test_err_std",
           "S21_mean", "S21_std", "D21_mean", "D21_std", "family_label", "family_arch"]
-MARKERS = {"cnn": "o", "lcn": "s", "fcn": "^", "mlp": "D"}
+MARKERS = {"cnn": "o", "lcn": "s", "fcn": "^", "mlp": "D", "vgg11": "v", "vgg16": "<", "resnet18": ">",
+           "resnet34": "p", "effnet_b0": "*"}
 PANEL_W, PANEL_H = 4.6, 3.7
+MAX_COLS = 4  # panels per row: deep-net sweeps have one family per architecture
 
 
 def load(path):
@@ -59,9 +63,13 @@ def load(path):
 
 def figure_nodes(d, prefix):
     fams = sorted(set(int(x) for x in d["family"]))
-    fig, axes = plt.subplots(1, len(fams), figsize=(PANEL_W * len(fams) + 1.2, PANEL_H), squeeze=False)
+    cols = min(MAX_COLS, len(fams))
+    rows = (len(fams) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(PANEL_W * cols + 1.2, (PANEL_H + 0.3) * rows), squeeze=False)
+    for ax in axes.flat[len(fams):]:
+        ax.set_visible(False)
     cmap = plt.get_cmap("viridis")
-    for ax, f in zip(axes[0], fams):
+    for ax, f in zip(axes.flat, fams):
         configs = [c for c in range(len(d["family"])) if d["family"][c] == f]
         configs.sort(key=lambda c: d["P"][c])
         handles = []
@@ -80,9 +88,9 @@ def figure_nodes(d, prefix):
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         ax.set_ylabel("sensitivity at level 1")
         ax.set_ylim(bottom=0)
-        ax.set_title(d["family_label"][f], fontsize=9)
+        ax.set_title("\n".join(textwrap.wrap(d["family_label"][f], 52)), fontsize=8)
         ax.grid(alpha=0.3, lw=0.5)
-        ax.legend(handles=handles, fontsize=6.5, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        ax.legend(handles=handles, fontsize=6.5, frameon=False, loc="lower left")
     fig.suptitle("Synonymic S_{k,1} (solid) and displacement D_{k,1} (dashed) sensitivity at the end of training; "
                  "mean +- std over seeds", fontsize=9)
     fig.tight_layout()
@@ -90,9 +98,12 @@ def figure_nodes(d, prefix):
 
 
 def figure_error(d, prefix):
-    fig, axes = plt.subplots(1, 2, figsize=(PANEL_W * 2, PANEL_H), squeeze=False)
+    panels = [("S21", "S_{2,1}", "r_log_S21", "node 2, level 1"), ("D21", "D_{2,1}", "r_log_D21", "node 2, level 1")]
+    if "S80_mean" in d and np.isfinite(d["S80_mean"]).any():
+        panels.append(("S80", "S_80%", "r_log_S80", "80%-depth node, level 1"))
+    fig, axes = plt.subplots(1, len(panels), figsize=(PANEL_W * len(panels), PANEL_H), squeeze=False)
     archs = d["family_arch"][d["family"]]
-    for ax, (q, name, r_attr) in zip(axes[0], [("S21", "S_{2,1}", "r_log_S21"), ("D21", "D_{2,1}", "r_log_D21")]):
+    for ax, (q, name, r_attr, where) in zip(axes[0], panels):
         for arch in sorted(set(archs)):
             sel = (archs == arch) & np.isfinite(d[f"{q}_mean"]) & np.isfinite(d["test_err_mean"])
             sel &= (d[f"{q}_mean"] > 0) & (d["test_err_mean"] > 0)
@@ -103,7 +114,7 @@ def figure_error(d, prefix):
                         ms=5, capsize=2, label=arch)
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xlabel(f"{name} at the final point (node 2, level 1)")
+        ax.set_xlabel(f"{name} at the final point ({where})")
         ax.set_ylabel("best test error")
         r = d["attrs"].get(r_attr, np.nan)
         ax.set_title(f"test error vs {name}: Pearson r (log-log) = {r:.3f}", fontsize=9)
