@@ -198,15 +198,10 @@ static hs_code finals_run(MPI_Comm comm, const hs_analyze_opts *o, hs_str *summa
         hs_str_free(&csv), hs_str_free(&md);
     }
     /* rank 0's outcome, message and counts are everyone's */
-    unsigned long long n[4] = {f.R, f.finished, f.C, (unsigned long long)rc};
-    MPI_Bcast(n, 4, MPI_UNSIGNED_LONG_LONG, 0, comm);
-    MPI_Bcast(mine.msg, (int)sizeof mine.msg, MPI_CHAR, 0, comm);
+    double n[3] = {(double)f.R, (double)f.finished, (double)f.C};
     finals_free(&f);
-    if (n[3] != HS_OK) {
-        mine.msg[sizeof mine.msg - 1] = '\0';
-        return HS_FAIL(err, (hs_code)n[3], "%s", mine.msg);
-    }
-    return hs_str_printf(summary, "%s: final losses and errors of %llu runs (%llu finished) in %llu configurations\n",
+    HS_TRY(err, hs_an_share_outcome(comm, rc, &mine, n, 3, err));
+    return hs_str_printf(summary, "%s: final losses and errors of %.0f runs (%.0f finished) in %.0f configurations\n",
                          o->path, n[0], n[1], n[2]);
 }
 

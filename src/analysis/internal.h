@@ -4,6 +4,7 @@
 #ifndef HSWEEP_ANALYSIS_INTERNAL_H
 #define HSWEEP_ANALYSIS_INTERNAL_H
 
+#include <mpi.h>
 #include <string.h>
 
 #include "hsweep/analysis.h"
@@ -18,6 +19,13 @@ hs_code hs_an_write_tables(const hs_analyze_opts *o, const char *kind, const hs_
 
 struct hs_results_reader;
 struct hs_train_config;
+
+/* Make rank 0's outcome every rank's (collective): broadcasts rc, rank 0's error `mine` (message,
+ * hint and trace) and the n doubles of vals (rank 0's values in, everyone's out; vals may be NULL
+ * when n = 0). Returns rank 0's rc on every rank, with err (which may be NULL) set to rank 0's
+ * error plus this call's place when it failed, so every rank reports the same failure. For the
+ * analyses that compute on rank 0 while all ranks hold the file open. */
+hs_code hs_an_share_outcome(MPI_Comm comm, hs_code rc, const hs_error *mine, double *vals, int n, hs_error *err);
 
 /* Non-zero when some run of the file has a config that parses and satisfies pred (runs whose
  * config no longer parses are skipped): what an analysis' applies() asks (registry.c). */

@@ -104,3 +104,19 @@ hs_code hs_an_write_tables(const hs_analyze_opts *o, const char *kind, const hs_
     hs_str_free(&prefix);
     return rc;
 }
+
+hs_code hs_an_share_outcome(MPI_Comm comm, hs_code rc, const hs_error *mine, double *vals, int n, hs_error *err) {
+    int code = (int)rc;
+    hs_error e = *mine;
+    MPI_Bcast(&code, 1, MPI_INT, 0, comm);
+    MPI_Bcast(&e, (int)sizeof e, MPI_BYTE, 0, comm);
+    if (n > 0) MPI_Bcast(vals, n, MPI_DOUBLE, 0, comm);
+    if ((hs_code)code == HS_OK) return HS_OK;
+    e.msg[sizeof e.msg - 1] = e.hint[sizeof e.hint - 1] = e.trace[sizeof e.trace - 1] = '\0';
+    e.code = (hs_code)code;
+    if (err) {
+        *err = e;
+        hs_error_trace(err, __FILE__, __LINE__);
+    }
+    return (hs_code)code;
+}

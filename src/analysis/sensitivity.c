@@ -404,17 +404,10 @@ static hs_code sens_run(MPI_Comm comm, const hs_analyze_opts *o, hs_str *summary
     }
     size_t used = 0;
     for (size_t r = 0; rank == 0 && r < s.R; r++) used += s.flag[r] == HS_SENS_OK;
-    double n[6] = {(double)s.R, (double)used, (double)s.g.C, (double)s.g.F, s.r[0][0], (double)rc};
-    MPI_Bcast(n, 6, MPI_DOUBLE, 0, comm);
-    MPI_Bcast(mine.msg, (int)sizeof mine.msg, MPI_CHAR, 0, comm);
-    MPI_Bcast(mine.hint, (int)sizeof mine.hint, MPI_CHAR, 0, comm);
+    double n[5] = {(double)s.R, (double)used, (double)s.g.C, (double)s.g.F, s.r[0][0]};
     sens_free(&s);
     free(steps);
-    if ((hs_code)n[5] != HS_OK) {
-        mine.msg[sizeof mine.msg - 1] = mine.hint[sizeof mine.hint - 1] = '\0';
-        HS_FAIL(err, (hs_code)n[5], "%s", mine.msg);
-        return mine.hint[0] ? hs_error_hint(err, "%s", mine.hint) : (hs_code)n[5];
-    }
+    HS_TRY(err, hs_an_share_outcome(comm, rc, &mine, n, 5, err));
     return hs_str_printf(summary, "%s: sensitivities of %.0f runs (%.0f finished with probes) in %.0f configurations, "
                                   "%.0f families; r(test error, S_2,1) = %.3f\n",
                          o->path, n[0], n[1], n[2], n[3], n[4]);

@@ -576,25 +576,13 @@ done:
     ctx_free(&c);
     free(fin), free(eps), free_texts(text, R);
     /* rank 0's outcome, message and summary are everyone's */
-    int code = (int)rc;
-    MPI_Bcast(&code, 1, MPI_INT, 0, comm);
-    MPI_Bcast(mine.msg, (int)sizeof mine.msg, MPI_CHAR, 0, comm);
-    double sv[11] = {(double)s->runs,    (double)s->hier,   (double)s->finished, (double)s->used,
-                     (double)s->unfinished, (double)s->configs, (double)s->reached, (double)s->never,
-                     (double)s->below_grid, s->threshold, 0};
-    MPI_Bcast(sv, 11, MPI_DOUBLE, 0, comm);
+    double sv[10] = {(double)s->runs,       (double)s->hier,    (double)s->finished, (double)s->used,
+                     (double)s->unfinished, (double)s->configs, (double)s->reached,  (double)s->never,
+                     (double)s->below_grid, s->threshold};
+    rc = hs_an_share_outcome(comm, rc, &mine, sv, 10, err);
     s->runs = (size_t)sv[0], s->hier = (size_t)sv[1], s->finished = (size_t)sv[2], s->used = (size_t)sv[3];
     s->unfinished = (size_t)sv[4], s->configs = (size_t)sv[5], s->reached = (size_t)sv[6], s->never = (size_t)sv[7];
     s->below_grid = (size_t)sv[8], s->threshold = sv[9];
-    if (code != HS_OK) {
-        mine.msg[sizeof mine.msg - 1] = '\0';
-        if (rank == 0 && err) {
-            *err = mine;
-            hs_error_trace(err, __FILE__, __LINE__);
-        } else {
-            rc = HS_FAIL(err, (hs_code)code, "%s", mine.msg);
-        }
-    }
     return rc;
 }
 

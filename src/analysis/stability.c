@@ -182,17 +182,10 @@ static hs_code stab_run(MPI_Comm comm, const hs_analyze_opts *o, hs_str *summary
     }
     size_t used = 0;
     for (size_t r = 0; rank == 0 && r < s.R; r++) used += s.flag[r] == HS_STAB_OK;
-    double n[4] = {(double)s.R, (double)used, (double)s.g.C, (double)rc};
-    MPI_Bcast(n, 4, MPI_DOUBLE, 0, comm);
-    MPI_Bcast(mine.msg, (int)sizeof mine.msg, MPI_CHAR, 0, comm);
-    MPI_Bcast(mine.hint, (int)sizeof mine.hint, MPI_CHAR, 0, comm);
+    double n[3] = {(double)s.R, (double)used, (double)s.g.C};
     stab_free(&s);
     free(steps);
-    if ((hs_code)n[3] != HS_OK) {
-        mine.msg[sizeof mine.msg - 1] = mine.hint[sizeof mine.hint - 1] = '\0';
-        HS_FAIL(err, (hs_code)n[3], "%s", mine.msg);
-        return mine.hint[0] ? hs_error_hint(err, "%s", mine.hint) : (hs_code)n[3];
-    }
+    HS_TRY(err, hs_an_share_outcome(comm, rc, &mine, n, 3, err));
     return hs_str_printf(summary, "%s: relative stability of %.0f runs (%.0f finished with probes) in %.0f "
                                   "configurations\n", o->path, n[0], n[1], n[2]);
 }
