@@ -16,6 +16,7 @@ static int next_run(sweep *S) {
 void sched_account(sweep *S, const report *rep) {
     if (rep->run < 0) return;
     S->running--;
+    if (rep->rank > 0 && rep->rank < S->nranks && S->held[rep->rank] > 0 && --S->held[rep->rank] > 0) S->queued--;
     if (rep->state == HS_STATE_PENDING) S->saved_steps += rep->saved_steps;
     else if (!rep->io_error && S->steps_total[rep->run] > 0) S->steps_finished += (double)S->steps_total[rep->run];
     if (rep->rank == 0) S->cur_step = S->cur_total = 0;
@@ -66,8 +67,12 @@ void sched_serve_requests(sweep *S, int blocking) {
         if (rep.idle > S->idle_max) S->idle_max = rep.idle;
         if (!rep.want) continue;
         int next = next_run(S);
-        if (next >= 0) S->running++;
-        else S->active_workers--;
+        if (next >= 0) {
+            S->running++;
+            if (st.MPI_SOURCE > 0 && st.MPI_SOURCE < S->nranks && S->held[st.MPI_SOURCE]++ > 0) S->queued++;
+        } else {
+            S->active_workers--;
+        }
         MPI_Send(&next, 1, MPI_INT, st.MPI_SOURCE, TAG_WORK, S->comm);
     }
     sched_progress(S, 0);

@@ -77,6 +77,9 @@ typedef struct sweep {
     /* rank 0's dispatch state */
     size_t *order, n_order, next;
     int active_workers; /* workers not yet told "no more" */
+    int *held;          /* [nranks] runs handed to each worker and not yet reported: 2 while one waits
+                           behind the one it trains (workers ask ahead) */
+    size_t queued;      /* handed-out runs waiting behind another on their worker: not training yet */
     int stop;           /* no more dispatching */
     size_t done, failed, diverged, pending, running;
     double t0, last_progress, idle_total, idle_max;

@@ -36,7 +36,8 @@ void sched_progress(sweep *S, int force) {
                  100.0 * (double)S->cur_step / (double)S->cur_total);
     int tty = isatty(fileno(stderr));
     fprintf(stderr, "%s[hsweep] %zu/%zu done, %zu running, %zu failed, %zu diverged, %zu pending | %.2f runs/min%s | %s elapsed, ETA %s%s",
-            tty ? "\r\033[K" : "", S->done, S->n_todo, S->running, S->failed, S->diverged, pending + S->pending,
+            tty ? "\r\033[K" : "", S->done, S->n_todo, S->running - S->queued, S->failed, S->diverged,
+            pending + S->pending + S->queued,
             60 * rate, mine, elapsed, eta, tty && !force ? "" : "\n");
     fflush(stderr);
 }

@@ -69,7 +69,8 @@ static hs_code choose_runs(sweep *S, const layout_store *L, size_t *before, hs_s
     double *keyed = malloc((R ? R : 1) * 2 * sizeof *keyed);
     S->order = malloc((R ? R : 1) * sizeof *S->order);
     S->kernel_runs = malloc((R ? R : 1) * sizeof *S->kernel_runs);
-    if (!S->records || !S->layers || !keyed || !S->order || !S->kernel_runs) {
+    S->held = calloc((size_t)S->nranks, sizeof *S->held);
+    if (!S->records || !S->layers || !keyed || !S->order || !S->kernel_runs || !S->held) {
         free(keyed);
         return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
     }
@@ -237,6 +238,7 @@ close:
     free(S.records);
     free(S.layers);
     free(S.order);
+    free(S.held);
     free(S.kernel_runs);
     free(S.row);
     if (S.ckpt_dir && S.rank == 0) rmdir(S.ckpt_dir); /* only when empty: every result stored */

@@ -43,6 +43,14 @@ for np in 1 2 4; do
   check "sweep on $np rank(s)" 0 run $np $S -o "$T/np$np.h5" --quiet
   contains "np $np summary" "$OUT" "12 runs: 12 done, 0 diverged, 0 failed, 0 pending; this job finished 12"
 done
+# the progress line counts as running only runs in training: workers ask for their next run before
+# they start the current one, and that queued run is pending, not a third run on two ranks
+check "progress lines on 2 ranks" 0 "$MPI" -n 2 "$HS" run $S -o "$T/prog.h5" --quiet --progress 0.001
+most=$(printf '%s\n' "$ERR" | tr '\r' '\n' | sed -n 's/.* done, \([0-9]*\) running.*/\1/p' | sort -n | tail -1)
+lines=$(printf '%s\n' "$ERR" | tr '\r' '\n' | grep -c ' running, ')
+[ "$lines" -ge 2 ] && [ "${most:-9}" -le 2 ] && ok "progress: at most 2 running on 2 ranks ($lines lines)" \
+  || bad "progress: $most running on 2 ranks ($lines lines)" "$ERR"
+contains "progress ends with none running" "$ERR" "12/12 done, 0 running, 0 failed, 0 diverged, 0 pending"
 r=$(same_results "$T/np1.h5" "$T/np2.h5"); [ "$r" = same ] && ok "np 2 bit-identical to np 1" || bad "np 2 differs" "$r"
 r=$(same_results "$T/np1.h5" "$T/np4.h5"); [ "$r" = same ] && ok "np 4 bit-identical to np 1" || bad "np 4 differs" "$r"
 res=$("$PY" - "$T/np4.h5" <<'PYEOF'
