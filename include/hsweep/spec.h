@@ -28,12 +28,23 @@
  *         product:
  *           seed: [1, 2, 3]
  *           data.per_class: {logspace: {from: 10, to: 1000, num: 5}}   # 10 32 100 316 1000
+ *       - name: random lr
+ *         sample:                    # n distinct random points, crossed with the other axes
+ *           n: 20
+ *           seed: 7                  # the sampler's seed, not the runs' `seed` key
+ *           train.lr: loguniform(1e-4, 1e-1)
+ *           train.opt: choice(sgd, adam)
  *
  * Ranges: {logspace: {from, to, num}} gives num values geometrically spaced from `from` to `to`
  * (endpoint values, not exponents, so numpy's geomspace); {linspace: {from, to, num}} equally
  * spaced. Integer keys round to the nearest integer and drop repeats the rounding creates.
  * `where` values may be a list (any of). Top-level `set` and `exclude` apply to every block,
  * after the block's own.
+ *
+ * Samples: uniform(a, b) and loguniform(a, b) on numeric keys (an int key draws integers),
+ * choice(x, y, ...) on any; in flow style write {loguniform: [a, b]} (a comma ends a plain value).
+ * A sample is one axis (a zip group of its keys) of n distinct points, a pure function of the
+ * spec: one random stream per key, so n = 30 begins with the points of n = 20 (src/spec/sample.c).
  *
  *     hs_spec *spec = NULL;
  *     hs_error err = {0};

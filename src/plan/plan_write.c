@@ -40,7 +40,7 @@ static hs_code write_text(const hs_plan *p, hs_str *o, int tsv) {
         rc = hs_str_printf(o, "%s: %zu run%s in %zu block%s", s->name, p->n_runs, p->n_runs == 1 ? "" : "s",
                            s->n_blocks, s->n_blocks == 1 ? "" : "s");
         if (rc == HS_OK && p->n_excluded) rc = hs_str_printf(o, " (%zu excluded)", p->n_excluded);
-        if (rc == HS_OK) rc = hs_str_printf(o, "; %zu key%s vary\n", nv, nv == 1 ? "" : "s");
+        if (rc == HS_OK) rc = hs_str_printf(o, "; %zu key%s\n", nv, nv == 1 ? " varies" : "s vary");
     }
     const char *sep = tsv ? "\t" : "  ";
     if (rc == HS_OK) rc = hs_str_printf(o, tsv ? "id" : "%-16s", "id");

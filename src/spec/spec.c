@@ -3,7 +3,7 @@
  * libyaml's document API gives a node tree whose nodes keep their source marks, so validation
  * runs on the tree and every message can say file:line:col and the dotted key path.
  *
- * Some 760 lines, kept whole: one recursive descent over one document, whose functions all share
+ * Some 900 lines, kept whole: one recursive descent over one document, whose functions all share
  * the located-error context and the node helpers at the top; a split would publish both in a
  * header. What is not parsing (--set overrides, freeing) is in spec_edit.c. */
 #include <errno.h>
@@ -19,6 +19,7 @@
 
 #define PATH_MAX_LEN 256
 #define RANGE_MAX_NUM 1000000
+#define SAMPLE_MAX_N 100000 /* a random search of more runs than this belongs in several sweeps */
 
 typedef struct ctx {
     const char *file;
@@ -187,30 +188,36 @@ typedef hs_code (*key_fn)(ctx *c, int key, yaml_node_t *keynode, yaml_node_t *va
 
 /* Resolve the keys of a mapping against the schema, accepting both nested sections
  * ({model: {depth: 2}}) and dotted names ({model.depth: 2}). */
+static hs_code walk_keys(ctx *c, yaml_node_t *map, const char *prefix, const char *path, key_fn fn, void *user);
+
+/* One pair of a mapping of config keys: a key (fn), a section (recursion) or an unknown key. */
+static hs_code walk_pair(ctx *c, yaml_node_t *kn, yaml_node_t *vn, const char *prefix, const char *path, key_fn fn,
+                         void *user) {
+    const char *name = (const char *)kn->data.scalar.value;
+    char full[PATH_MAX_LEN], kpath[PATH_MAX_LEN];
+    if (!join(full, prefix, name) || !join(kpath, path, name))
+        return FAIL(c, kn, path, HS_ERR_SPEC, "key path too long (over %d characters)", PATH_MAX_LEN - 1);
+    int k = hs_schema_find(full);
+    if (k >= 0) return fn(c, k, kn, vn, kpath, user);
+    if (hs_schema_is_section(full)) {
+        if (vn->type != YAML_MAPPING_NODE)
+            return FAIL(c, vn, kpath, HS_ERR_SPEC, "'%s' is a section, not a key: expected a mapping of its keys, got %s",
+                        full, kind_name(vn));
+        return walk_keys(c, vn, full, kpath, fn, user);
+    }
+    const char *best = hs_schema_suggest(full);
+    if (best) FAIL(c, kn, kpath, HS_ERR_SPEC, "unknown key '%s' (did you mean '%s'?)", full, best);
+    else FAIL(c, kn, kpath, HS_ERR_SPEC, "unknown key '%s'", full);
+    hs_error_hint(c->err, "`hsweep keys` lists every key with its type and default");
+    return HS_ERR_SPEC;
+}
+
+/* Resolve the keys of a mapping against the schema, accepting both nested sections
+ * ({model: {depth: 2}}) and dotted names ({model.depth: 2}). */
 static hs_code walk_keys(ctx *c, yaml_node_t *map, const char *prefix, const char *path, key_fn fn, void *user) {
     HS_TRY(c->err, check_mapping(c, map, path, "a mapping of config keys"));
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-        yaml_node_t *kn = node(c, p->key), *vn = node(c, p->value);
-        const char *name = (const char *)kn->data.scalar.value;
-        char full[PATH_MAX_LEN], kpath[PATH_MAX_LEN];
-        if (!join(full, prefix, name) || !join(kpath, path, name))
-            return FAIL(c, kn, path, HS_ERR_SPEC, "key path too long (over %d characters)", PATH_MAX_LEN - 1);
-        int k = hs_schema_find(full);
-        if (k >= 0) {
-            HS_TRY(c->err, fn(c, k, kn, vn, kpath, user));
-        } else if (hs_schema_is_section(full)) {
-            if (vn->type != YAML_MAPPING_NODE)
-                return FAIL(c, vn, kpath, HS_ERR_SPEC, "'%s' is a section, not a key: expected a mapping of its keys, got %s",
-                            full, kind_name(vn));
-            HS_TRY(c->err, walk_keys(c, vn, full, kpath, fn, user));
-        } else {
-            const char *best = hs_schema_suggest(full);
-            if (best) FAIL(c, kn, kpath, HS_ERR_SPEC, "unknown key '%s' (did you mean '%s'?)", full, best);
-            else FAIL(c, kn, kpath, HS_ERR_SPEC, "unknown key '%s'", full);
-            hs_error_hint(c->err, "`hsweep keys` lists every key with its type and default");
-            return HS_ERR_SPEC;
-        }
-    }
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++)
+        HS_TRY(c->err, walk_pair(c, node(c, p->key), node(c, p->value), prefix, path, fn, user));
     return HS_OK;
 }
 
@@ -536,10 +543,144 @@ static hs_code parse_zip(ctx *c, yaml_node_t *n, const char *path, hs_block *b) 
     return HS_OK;
 }
 
+/* ---------------------------------------------------------------- random axes */
+
+typedef struct sample_ctx {
+    hs_block *block;
+    const hs_key **keys;
+    hs_sample_dist *dists;
+    hs_loc *locs;
+    size_t n;
+} sample_ctx;
+
+static void sample_ctx_free(sample_ctx *sc) {
+    for (size_t i = 0; i < sc->n; i++) hs_sample_dist_free(&sc->dists[i]);
+    free(sc->keys), free(sc->dists), free(sc->locs);
+}
+
+/* One sampled key: "loguniform(1e-4, 0.1)" or {loguniform: [1e-4, 0.1]} (the form a flow
+ * mapping needs, where a comma ends a plain value). */
+static hs_code add_sample_key(ctx *c, int k, yaml_node_t *kn, yaml_node_t *vn, const char *path, void *user) {
+    sample_ctx *sc = user;
+    const hs_key *key = hs_schema_key((size_t)k);
+    hs_loc prev;
+    if (block_has_axis_key(sc->block, k, &prev))
+        return FAIL(c, kn, path, HS_ERR_SPEC, "'%s' is sampled and also an axis of this block (line %d)", key->name,
+                    prev.line);
+    for (size_t i = 0; i < sc->n; i++)
+        if (sc->keys[i] == key)
+            return FAIL(c, kn, path, HS_ERR_SPEC, "'%s' is sampled twice (first at line %d)", key->name, sc->locs[i].line);
+    char why[400], hint[160];
+    hs_sample_dist d;
+    hs_code rc;
+    if (vn->type == YAML_MAPPING_NODE) {
+        if (vn->data.mapping.pairs.top - vn->data.mapping.pairs.start != 1)
+            return FAIL(c, vn, path, HS_ERR_SPEC, "expected one distribution, e.g. {loguniform: [1e-4, 0.1]}");
+        yaml_node_t *dn = node(c, vn->data.mapping.pairs.start->key), *an = node(c, vn->data.mapping.pairs.start->value);
+        const char *name = scalar(c, dn, path, "a distribution name");
+        if (!name) return c->err->code;
+        if (an->type != YAML_SEQUENCE_NODE)
+            return FAIL(c, an, path, HS_ERR_SPEC, "expected the list of %s's arguments, got %s", name, kind_name(an));
+        size_t na = (size_t)(an->data.sequence.items.top - an->data.sequence.items.start);
+        const char **args = calloc(na ? na : 1, sizeof *args);
+        if (!args) return NOMEM(c);
+        for (size_t i = 0; i < na; i++) {
+            yaml_node_t *e = node(c, an->data.sequence.items.start[i]);
+            if (!(args[i] = scalar(c, e, path, "a value"))) {
+                free(args);
+                return c->err->code;
+            }
+        }
+        rc = hs_sample_dist_init(key, name, args, na, &d, why, sizeof why, hint, sizeof hint);
+        free(args);
+    } else {
+        const char *text = scalar(c, vn, path, "a distribution such as loguniform(1e-4, 0.1)");
+        if (!text) return c->err->code;
+        rc = hs_sample_dist_parse(key, text, &d, why, sizeof why, hint, sizeof hint);
+    }
+    if (rc != HS_OK) {
+        FAIL(c, vn, path, rc, "%s", why);
+        return hint[0] ? hs_error_hint(c->err, "%s", hint) : rc;
+    }
+    if (!hs_spec_grow(&sc->keys, &sc->n, sizeof *sc->keys)) {
+        hs_sample_dist_free(&d);
+        return NOMEM(c);
+    }
+    hs_sample_dist *dists = realloc(sc->dists, sc->n * sizeof *dists);
+    hs_loc *locs = dists ? realloc(sc->locs, sc->n * sizeof *locs) : NULL;
+    if (dists) sc->dists = dists;
+    if (locs) sc->locs = locs;
+    if (!dists || !locs) {
+        sc->n--;
+        hs_sample_dist_free(&d);
+        return NOMEM(c);
+    }
+    sc->keys[sc->n - 1] = key, sc->dists[sc->n - 1] = d, sc->locs[sc->n - 1] = loc_of(kn);
+    return HS_OK;
+}
+
+/* `sample: {n: N, seed: S, key: distribution, ...}`: one axis of N distinct points whose keys
+ * advance together (as a zip group), drawn by sample.c from S. */
+static hs_code parse_sample(ctx *c, yaml_node_t *n, const char *path, hs_block *b) {
+    HS_TRY(c->err, check_mapping(c, n, path, "a mapping {n: ..., seed: ..., key: distribution, ...}"));
+    sample_ctx sc = {.block = b};
+    long long num = -1, seed = 0;
+    hs_code rc = HS_OK;
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top && rc == HS_OK; p++) {
+        yaml_node_t *kn = node(c, p->key), *vn = node(c, p->value);
+        const char *w = (const char *)kn->data.scalar.value;
+        if (!strcmp(w, "n") || !strcmp(w, "seed")) {
+            /* the sampler's own settings: `seed` here is not the runs' seed key */
+            char sub[PATH_MAX_LEN];
+            join(sub, path, w);
+            const char *t = scalar(c, vn, sub, "an integer");
+            char *end;
+            long long v = t ? strtoll(t, &end, 10) : 0;
+            if (!t) rc = c->err->code;
+            else if (!*t || *end || is_quoted(vn) || v < (w[0] == 'n' ? 1 : 0) || (w[0] == 'n' && v > SAMPLE_MAX_N))
+                rc = FAIL(c, vn, sub, HS_ERR_VALUE, "%s must be an integer %s, got '%s'", w,
+                          w[0] == 'n' ? "from 1 to 100000" : ">= 0", t);
+            else if (w[0] == 'n') num = v;
+            else seed = v;
+            continue;
+        }
+        rc = walk_pair(c, kn, vn, "", path, add_sample_key, &sc);
+    }
+    if (rc == HS_OK && num < 0) rc = FAIL(c, n, path, HS_ERR_SPEC, "missing 'n' (how many points to draw)");
+    if (rc == HS_OK && sc.n == 0)
+        rc = FAIL(c, n, path, HS_ERR_SPEC, "no key to sample: add one, e.g. train.lr: loguniform(1e-4, 0.1)");
+    hs_value *vals = NULL;
+    if (rc == HS_OK && !(vals = calloc((size_t)num * sc.n, sizeof *vals))) rc = NOMEM(c);
+    char why[400];
+    if (rc == HS_OK && (rc = hs_sample_draw(sc.keys, sc.dists, sc.n, (size_t)num, (uint64_t)seed, vals, why,
+                                            sizeof why)) != HS_OK)
+        FAIL(c, n, path, rc, "%s", why);
+    if (rc == HS_OK && !hs_spec_grow(&b->axes, &b->n_axes, sizeof(hs_axis))) rc = NOMEM(c);
+    if (rc != HS_OK) {
+        for (size_t i = 0; vals && i < (size_t)num * sc.n; i++) hs_value_free(&vals[i]); /* zeroed ones too */
+        free(vals);
+        sample_ctx_free(&sc);
+        return rc;
+    }
+    hs_axis *a = &b->axes[b->n_axes - 1];
+    a->loc = loc_of(n);
+    a->keys = malloc(sc.n * sizeof *a->keys);
+    a->key_locs = sc.locs, sc.locs = NULL;
+    a->vals = vals, a->len = (size_t)num, a->n_keys = sc.n;
+    if (!a->keys) {
+        sample_ctx_free(&sc);
+        return NOMEM(c);
+    }
+    for (size_t i = 0; i < sc.n; i++) a->keys[i] = hs_schema_find(sc.keys[i]->name);
+    sample_ctx_free(&sc);
+    return HS_OK;
+}
+
 /* ================================================================ blocks and the document */
 
-static const char *const block_words[] = {"name", "base", "product", "zip", "set", "exclude", NULL};
-static const char *const top_words[] = {"name", "description", "sweep", "base", "blocks", "product", "zip", "set", "exclude", NULL};
+static const char *const block_words[] = {"name", "base", "product", "zip", "sample", "set", "exclude", NULL};
+static const char *const top_words[] = {"name", "description", "sweep", "base",   "blocks", "product",
+                                        "zip",  "sample",      "set",   "exclude", NULL};
 static const char *const sweep_words[] = {"max_attempts", "checkpoint_minutes", NULL};
 
 /* `sweep:` holds how the sweep is run, not what a run is: these settings are no part of any run's
@@ -587,6 +728,7 @@ static hs_code parse_block(ctx *c, yaml_node_t *n, const char *path, hs_block *b
         } else if (!strcmp(w, "base")) HS_TRY(c->err, parse_assigns(c, vn, sub, &b->base, &b->n_base));
         else if (!strcmp(w, "product")) HS_TRY(c->err, parse_product(c, vn, sub, b));
         else if (!strcmp(w, "zip")) HS_TRY(c->err, parse_zip(c, vn, sub, b));
+        else if (!strcmp(w, "sample")) HS_TRY(c->err, parse_sample(c, vn, sub, b));
         else if (!strcmp(w, "set")) HS_TRY(c->err, parse_sets(c, vn, sub, &b->sets, &b->n_sets));
         else if (!strcmp(w, "exclude")) HS_TRY(c->err, parse_excludes(c, vn, sub, &b->excludes, &b->n_excludes));
         else return unknown_word(c, kn, path, "block key", block_words);
@@ -614,7 +756,7 @@ static hs_code parse_document(ctx *c, yaml_node_t *root, hs_spec *s) {
         else if (!strcmp(w, "blocks")) blocks = vn;
         else if (!strcmp(w, "set")) HS_TRY(c->err, parse_sets(c, vn, "set", &s->sets, &s->n_sets));
         else if (!strcmp(w, "exclude")) HS_TRY(c->err, parse_excludes(c, vn, "exclude", &s->excludes, &s->n_excludes));
-        else if (!shorthand) shorthand = kn; /* product or zip at top level */
+        else if (!shorthand) shorthand = kn; /* product, zip or sample at top level */
     }
     if (blocks && shorthand)
         return FAIL(c, shorthand, "", HS_ERR_SPEC, "'%s' at the top level cannot be combined with 'blocks:'; move it into a block",
@@ -645,6 +787,7 @@ static hs_code parse_document(ctx *c, yaml_node_t *root, hs_spec *s) {
             const char *w = (const char *)kn->data.scalar.value;
             if (!strcmp(w, "product")) HS_TRY(c->err, parse_product(c, vn, "product", b));
             else if (!strcmp(w, "zip")) HS_TRY(c->err, parse_zip(c, vn, "zip", b));
+            else if (!strcmp(w, "sample")) HS_TRY(c->err, parse_sample(c, vn, "sample", b));
         }
     }
     for (size_t i = 0; i < s->n_blocks; i++) {

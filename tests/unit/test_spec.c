@@ -370,6 +370,145 @@ static void test_parse_hostile_bytes(void) {
     }
 }
 
+/* ================================================================ random axes */
+
+static hs_spec *parse_text(const char *t) {
+    hs_spec *s = NULL;
+    hs_error err = {0};
+    hs_code rc = hs_spec_parse(t, strlen(t), "mem.yaml", &s, &err);
+    if (rc != HS_OK) fprintf(stderr, "\n  %s\n", err.msg);
+    CU_ASSERT_EQUAL_FATAL(rc, HS_OK);
+    return s;
+}
+
+static const char sample_spec[] = "product: {model.depth: [1, 2]}\n"
+                                  "sample:\n"
+                                  "  n: %d\n"
+                                  "  seed: 7\n"
+                                  "  train.lr: loguniform(1e-4, 1e-1)\n"
+                                  "  train: {momentum: {uniform: [0.8, 0.99]}}\n"
+                                  "  model.width: choice(8, 16, 32)\n"
+                                  "  train.batch: uniform(8, 64)\n";
+
+static hs_axis *sample_axis(hs_spec *s) {
+    CU_ASSERT_EQUAL_FATAL(s->blocks[0].n_axes, 2);
+    return &s->blocks[0].axes[1];
+}
+
+static void test_parse_sample(void) {
+    char t[1024];
+    snprintf(t, sizeof t, sample_spec, 12);
+    hs_spec *a = parse_text(t), *b = parse_text(t);
+    hs_axis *x = sample_axis(a), *y = sample_axis(b);
+    CU_ASSERT_EQUAL_FATAL(x->len, 12);
+    CU_ASSERT_EQUAL_FATAL(x->n_keys, 4);
+    CU_ASSERT_EQUAL(x->keys[0], hs_schema_find("train.lr"));
+    CU_ASSERT_EQUAL(x->keys[1], hs_schema_find("train.momentum"));
+    CU_ASSERT_EQUAL(x->key_locs[0].line, 5);
+    CU_ASSERT_EQUAL(x->key_locs[0].col, 3);
+    for (size_t j = 0; j < x->len; j++) {
+        const hs_value *v = &x->vals[j * 4];
+        for (int k = 0; k < 4; k++) CU_ASSERT(hs_value_equal(&v[k], &y->vals[j * 4 + k])); /* same spec, same points */
+        CU_ASSERT(v[0].u.f >= 1e-4 && v[0].u.f <= 0.1);
+        CU_ASSERT(v[1].u.f >= 0.8 && v[1].u.f <= 0.99);
+        CU_ASSERT(v[2].u.i == 8 || v[2].u.i == 16 || v[2].u.i == 32);
+        CU_ASSERT(v[3].u.i >= 8 && v[3].u.i <= 64);
+        char six[40];
+        snprintf(six, sizeof six, "%.6g", v[0].u.f); /* floats carry 6 significant digits */
+        CU_ASSERT_EQUAL(strtod(six, NULL), v[0].u.f);
+        for (size_t i = 0; i < j; i++) { /* distinct points */
+            int same = 1;
+            for (int k = 0; k < 4; k++) same &= hs_value_equal(&v[k], &x->vals[i * 4 + k]);
+            CU_ASSERT_FALSE(same);
+        }
+    }
+    /* n = 5 is the first 5 points of n = 12, so a grown sample resumes its finished runs */
+    snprintf(t, sizeof t, sample_spec, 5);
+    hs_spec *c = parse_text(t);
+    for (size_t i = 0; i < 5 * 4; i++) CU_ASSERT(hs_value_equal(&sample_axis(c)->vals[i], &x->vals[i]));
+    hs_spec_free(c);
+    /* another key added to the sample moves none of the others' values (one stream per key) */
+    hs_spec_free(b);
+    const char *more = "sample:\n  n: 12\n  seed: 7\n  train.lr: loguniform(1e-4, 1e-1)\n"
+                       "  train: {momentum: {uniform: [0.8, 0.99]}}\n  model.width: choice(8, 16, 32)\n"
+                       "  train.batch: uniform(8, 64)\n  data.seed: uniform(1, 1000000)\n";
+    b = parse_text(more);
+    CU_ASSERT_EQUAL_FATAL(b->blocks[0].axes[0].n_keys, 5);
+    for (size_t j = 0; j < 12; j++)
+        for (int k = 0; k < 4; k++) CU_ASSERT(hs_value_equal(&b->blocks[0].axes[0].vals[j * 5 + k], &x->vals[j * 4 + k]));
+    hs_spec_free(a), hs_spec_free(b);
+
+    /* log-uniform is uniform in log: half of 4000 draws of [1e-4, 1] fall below 1e-2; uniform puts
+     * 1% there. An integer key's uniform(1, 4) with n = 4 yields each of 1..4 once. */
+    a = parse_text("sample: {n: 4000, seed: 3, train.lr: 'loguniform(1e-4, 1)', train.momentum: 'uniform(0, 0.99)'}\n");
+    x = &a->blocks[0].axes[0];
+    size_t below_log = 0, below_lin = 0;
+    for (size_t j = 0; j < x->len; j++) below_log += x->vals[j * 2].u.f < 1e-2, below_lin += x->vals[j * 2 + 1].u.f < 1e-2;
+    CU_ASSERT(below_log > 1900 && below_log < 2100);
+    CU_ASSERT(below_lin > 20 && below_lin < 65);
+    hs_spec_free(a);
+    a = parse_text("sample: {n: 4, model.depth: 'uniform(1, 4)'}\n");
+    long long seen = 0;
+    for (size_t j = 0; j < 4; j++) seen |= 1LL << a->blocks[0].axes[0].vals[j].u.i;
+    CU_ASSERT_EQUAL(seen, 0x1e);
+    hs_spec_free(a);
+}
+
+typedef struct sample_bad {
+    const char *text, *msg;
+} sample_bad;
+
+static void test_sample_errors(void) {
+    static const sample_bad cases[] = {
+        {"sample: {train.lr: 'loguniform(1e-4, 0.1)'}\n", "mem.yaml:1:9: sample: missing 'n' (how many points to draw)"},
+        {"sample:\n  n: 3\n  train.lr: logunifrm(1e-4, 0.1)\n",
+         "mem.yaml:3:13: sample.train.lr: unknown distribution 'logunifrm' (did you mean 'loguniform'?)"},
+        {"sample: {n: 3, train.lr: uniform(0.01, 0.1)}\n",
+         "mem.yaml:1:26: sample.train.lr: expected a distribution such as loguniform(1e-4, 0.1), got 'uniform(0.01'"},
+        {"sample: {n: 3, train.lr: {uniform: [0.1, 0.01]}}\n",
+         "mem.yaml:1:26: sample.train.lr: uniform(0.1, 0.01): the lower bound must be below the upper"},
+        {"sample: {n: 3, train.lr: 'loguniform(0, 0.1)'}\n",
+         "mem.yaml:1:26: sample.train.lr: loguniform(0, 0.1): the bounds must be > 0"},
+        {"sample: {n: 3, model.depth: 'uniform(1, 2.5)'}\n",
+         "mem.yaml:1:29: sample.model.depth: uniform(1, 2.5): 'model.depth' is an integer key"},
+        {"sample: {n: 3, train.opt: 'uniform(1, 2)'}\n", "uniform() needs a numeric key; 'train.opt' is enum"},
+        {"sample: {n: 3, train.opt: 'choice(sgd, adm)'}\n", "choice value 2: unknown value 'adm'"},
+        {"sample: {n: 3, train.opt: 'choice(sgd, adam)'}\n",
+         "mem.yaml:1:9: sample: the sampled keys have at most 2 distinct points, fewer than n = 3"},
+        {"sample: {n: 3, train.opt: 'choice(sgd, sgd, adam)'}\n",
+         "mem.yaml:1:9: sample: found only 2 distinct points in 1192 draws, fewer than n = 3"},
+        {"product: {train.lr: [0.1]}\nsample: {n: 3, train.lr: 'uniform(0.01, 0.1)'}\n",
+         "mem.yaml:2:16: sample.train.lr: 'train.lr' is sampled and also an axis of this block (line 1)"},
+        {"sample: {n: 3, train.lr: 'uniform(0.01, 0.1)', train: {lr: 'uniform(0.1, 1)'}}\n",
+         "mem.yaml:1:56: sample.train.lr: 'train.lr' is sampled twice (first at line 1)"},
+        {"sample: {n: 0, train.lr: 'uniform(0.01, 0.1)'}\n",
+         "mem.yaml:1:13: sample.n: n must be an integer from 1 to 100000, got '0'"},
+        {"sample: {n: 2, seed: x, train.lr: 'uniform(0.01, 0.1)'}\n",
+         "mem.yaml:1:22: sample.seed: seed must be an integer >= 0, got 'x'"},
+        {"sample: {n: 3}\n", "mem.yaml:1:9: sample: no key to sample"},
+        {"sample: {n: 3, train.lrr: 'uniform(0.01, 0.1)'}\n",
+         "mem.yaml:1:16: sample.train.lrr: unknown key 'train.lrr' (did you mean 'train.lr'?)"},
+        {"sample: {n: 3, train.lr: 'uniform(0.01, 1e9)'}\n", "bound 1e+09: value 1000000000 is above the allowed range"},
+        {"sample: {n: 3, train.lr: {uniform: 0.1}}\n", "expected the list of uniform's arguments, got a single value"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        hs_spec *s = NULL;
+        hs_error err = {0};
+        hs_code rc = hs_spec_parse(cases[i].text, strlen(cases[i].text), "mem.yaml", &s, &err);
+        CU_ASSERT_NOT_EQUAL(rc, HS_OK);
+        CU_ASSERT_PTR_NULL(s);
+        if (!strstr(err.msg, cases[i].msg)) fprintf(stderr, "\n  case %zu got:  %s\n  want: %s\n", i, err.msg, cases[i].msg);
+        HS_ASSERT_CONTAINS(err.msg, cases[i].msg);
+        hs_spec_free(s);
+    }
+    /* the flow-mapping comma gets its hint */
+    hs_spec *s = NULL;
+    hs_error err = {0};
+    const char *t = "sample: {n: 3, train.lr: uniform(0.01, 0.1)}\n";
+    CU_ASSERT_NOT_EQUAL(hs_spec_parse(t, strlen(t), "mem.yaml", &s, &err), HS_OK);
+    HS_ASSERT_CONTAINS(err.hint, "quote it, or write {uniform: [a, b]}");
+}
+
 /* ================================================================ bad specs */
 
 typedef struct bad_case {
@@ -401,7 +540,7 @@ static const bad_case bad_cases[] = {
     {"bad_logspace.yaml", HS_ERR_VALUE,
      "bad_logspace.yaml:2:37: product.data.per_class.logspace.from: logspace endpoints must be > 0 (they are values, not exponents), got '0'"},
     {"unknown_top.yaml", HS_ERR_SPEC,
-     "unknown_top.yaml:1:1: unknown top-level key 'prodcut' (did you mean 'product'?; allowed: name, description, sweep, base, blocks, product, zip, set, exclude)"},
+     "unknown_top.yaml:1:1: unknown top-level key 'prodcut' (did you mean 'product'?; allowed: name, description, sweep, base, blocks, product, zip, sample, set, exclude)"},
     {"float_for_int.yaml", HS_ERR_SPEC, "float_for_int.yaml:2:18: base.model.depth: expected an integer, got '2.5'"},
     {"quoted_number.yaml", HS_ERR_SPEC, "quoted_number.yaml:2:15: base.train.lr: expected a number, got the quoted string \"0.1\""},
     {"set_without_to.yaml", HS_ERR_SPEC, "set_without_to.yaml:4:5: set[0]: rule has no 'to:' (the keys to set)"},
@@ -476,6 +615,8 @@ int main(void) {
         {"full spec structure", test_parse_full},
         {"top-level shorthand and defaults", test_parse_shorthand_and_defaults},
         {"logspace/linspace ranges", test_parse_ranges},
+        {"sample: random axes, deterministic, distinct, prefix-stable", test_parse_sample},
+        {"sample: located errors", test_sample_errors},
         {"--set overrides", test_override},
         {"--set on plan and run: refused where the spec would win", test_override_base},
         {"hostile bytes give located errors", test_parse_hostile_bytes},
