@@ -279,8 +279,9 @@ hs_code hs_analyze_dynamics(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_
  *     1 - test_acc), and at its last stored point S_{k,l}, D_{k,l} [node x level] and G_k. Node
  *     k (1-based in tables, 0-based in arrays) = hidden layer k, the last node the output. The
  *     run's quantities: S21 = S_{2,1}, D21 = D_{2,1} (node 2, level 1), S80 and G80 at the
- *     80%-depth node floor(0.8 K) (0-based; K = the run's nodes, hidden layers + output: the
- *     output for the L = 2 CNN/LCN, as in the authors' figure). Flags: HS_SENS_*.
+ *     80%-depth node as the authors read it: the output for the SRHM's CNN, LCN and FCN, else
+ *     floor(0.8 H) (0-based) of the H hidden nodes (VGG-11: node 6 of its 8 ReLUs). Flags:
+ *     HS_SENS_*.
  *   - Configurations: every varying config key but the seeds (as finals), data.n_train included;
  *     mean and std (ddof 1) over seeds of the run quantities and of S, D, G per node and level.
  *     Over record points: per configuration and stored point, the means (and std) of S, D, G and

@@ -71,15 +71,22 @@ static void thresholds(const char *arch, int L, int s, int K, double *thr, int *
     if (*node < 0 || *node >= K) *node = K - 1;
 }
 
-/* The sensitivity nodes of run r (its net's hidden layers and the logits), from its config; -1
- * when the config does not parse. */
-static int nodes_of(const hs_results_reader *rd, size_t r) {
+/* The sensitivity nodes of run r (its net's hidden layers and the logits), from its config, and
+ * its 80%-depth node as the authors read it (0-based): the output for the SRHM's own CNN, LCN and
+ * FCN; for the common nets floor(0.8 x hidden nodes), the output not counted (VGG-11 6 of 8 ReLUs,
+ * VGG-16 10, ResNet-18 13, ResNet-34 26, EfficientNet-B0 51). Returns -1 when the config does not
+ * parse. */
+static int nodes_of(const hs_results_reader *rd, size_t r, int *node80) {
     hs_canon_config cc = {0};
     hs_train_config cfg = {0};
     hs_error quiet = {0};
     int k = -1;
-    if (hs_canon_parse(hs_reader_config(rd, r), &cc, &quiet) == HS_OK && hs_canon_typed(&cc, &cfg, &quiet) == HS_OK)
+    if (hs_canon_parse(hs_reader_config(rd, r), &cc, &quiet) == HS_OK && hs_canon_typed(&cc, &cfg, &quiet) == HS_OK) {
         k = (int)cfg.arch->layers(&cfg);
+        const char *a = cfg.arch->name;
+        int own = !strcmp(a, "cnn") || !strcmp(a, "lcn") || !strcmp(a, "fcn");
+        *node80 = own || k < 2 ? k - 1 : (int)floor(0.8 * (k - 1));
+    }
     hs_train_config_free(&cfg);
     hs_canon_free(&cc);
     return k;
@@ -121,11 +128,11 @@ static hs_code read_runs(const hs_results_reader *rd, sens *s, hs_error *err) {
         memcpy(Sf, an_series_at(&s->S, r, (size_t)j), KL * sizeof *Sf);
         memcpy(Df, an_series_at(&s->D, r, (size_t)j), KL * sizeof *Df);
         memcpy(Gf, an_series_at(&s->G, r, (size_t)j), K * sizeof *Gf);
-        int k = nodes_of(rd, r); /* the run's own node count (a smaller net than the file's pads with NaN) */
+        int n80 = 0, k = nodes_of(rd, r, &n80); /* the run's own nodes (a smaller net than the file's pads with NaN) */
         if (k < 0 || (size_t)k > K) return HS_FAIL(err, HS_ERR_VALUE, "%s: run %s: its config does not parse or "
                                                      "does not fit its %zu nodes", hs_reader_path(rd),
                                                      hs_reader_id(rd, r), K);
-        s->nodes[r] = k, s->node80[r] = (int)floor(0.8 * k) < k ? (int)floor(0.8 * k) : k - 1;
+        s->nodes[r] = k, s->node80[r] = n80;
         if (k >= 2) q[Q_S21] = Sf[1 * s->L], q[Q_D21] = Df[1 * s->L];
         if (k >= 1) q[Q_S80] = Sf[(size_t)s->node80[r] * s->L], q[Q_G80] = Gf[s->node80[r]];
     }
