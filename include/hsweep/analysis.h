@@ -314,6 +314,10 @@ hs_code hs_analyze_dynamics(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_
 enum { HS_SENS_OK = 0, HS_SENS_UNFINISHED = 1, HS_SENS_NO_PROBE = 2 };
 #define HS_SENS_CLOSEST_TOL 0.5
 
+/* The 80%-depth node (0-based) of a net of `nodes` sensitivity nodes (hidden layers + output)
+ * whose model.arch is arch, as above: nodes - 1 for cnn, lcn, fcn; floor(0.8 (nodes - 1)) else. */
+int hs_sensitivity_node80(const char *arch, int nodes);
+
 /* ================================================================ relative stability (images)
  *
  * stability (runs with series stability_D, _G, _R: record.stability on square images): Petrini et

@@ -71,11 +71,16 @@ static void thresholds(const char *arch, int L, int s, int K, double *thr, int *
     if (*node < 0 || *node >= K) *node = K - 1;
 }
 
+/* The authors' reading (srhm-sensitivity.md): the output for the SRHM's own CNN, LCN and FCN;
+ * for the common nets floor(0.8 x hidden nodes), the output not counted (VGG-11 6 of 8 ReLUs,
+ * VGG-16 10, ResNet-18 13, ResNet-34 26, EfficientNet-B0 51). */
+int hs_sensitivity_node80(const char *arch, int nodes) {
+    const int own = !strcmp(arch, "cnn") || !strcmp(arch, "lcn") || !strcmp(arch, "fcn");
+    return own || nodes < 2 ? nodes - 1 : (int)floor(0.8 * (nodes - 1));
+}
+
 /* The sensitivity nodes of run r (its net's hidden layers and the logits), from its config, and
- * its 80%-depth node as the authors read it (0-based): the output for the SRHM's own CNN, LCN and
- * FCN; for the common nets floor(0.8 x hidden nodes), the output not counted (VGG-11 6 of 8 ReLUs,
- * VGG-16 10, ResNet-18 13, ResNet-34 26, EfficientNet-B0 51). Returns -1 when the config does not
- * parse. */
+ * its 80%-depth node; -1 when the config does not parse. */
 static int nodes_of(const hs_results_reader *rd, size_t r, int *node80) {
     hs_canon_config cc = {0};
     hs_train_config cfg = {0};
@@ -83,9 +88,7 @@ static int nodes_of(const hs_results_reader *rd, size_t r, int *node80) {
     int k = -1;
     if (hs_canon_parse(hs_reader_config(rd, r), &cc, &quiet) == HS_OK && hs_canon_typed(&cc, &cfg, &quiet) == HS_OK) {
         k = (int)cfg.arch->layers(&cfg);
-        const char *a = cfg.arch->name;
-        int own = !strcmp(a, "cnn") || !strcmp(a, "lcn") || !strcmp(a, "fcn");
-        *node80 = own || k < 2 ? k - 1 : (int)floor(0.8 * (k - 1));
+        *node80 = hs_sensitivity_node80(cfg.arch->name, k);
     }
     hs_train_config_free(&cfg);
     hs_canon_free(&cc);

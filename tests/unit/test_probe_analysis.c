@@ -196,7 +196,15 @@ static void test_sensitivity(void) {
     CU_ASSERT(n[0] == 2 && n[1] == 1);
     read_ds(g_sens, "sensitivity", "D21_mean", m, 4);
     NEAR(m[0], 0.3); NEAR(m[2], 0.25); NEAR(m[3], 0.1);
-    /* 80%-depth node of 3 nodes: floor(2.4) = 2, the output: S = 0.6 a, G = 0.8 */
+    /* the 80%-depth node: the CNN/LCN's output (node 2 of 3): S = 0.6 a, G = 0.8; the common nets'
+     * indices as the reference note lists them (hidden nodes only: VGG-11 has 8 ReLUs + logits) */
+    CU_ASSERT_EQUAL(hs_sensitivity_node80("cnn", 3), 2);
+    CU_ASSERT_EQUAL(hs_sensitivity_node80("lcn", 4), 3);
+    CU_ASSERT_EQUAL(hs_sensitivity_node80("vgg11", 9), 6);
+    CU_ASSERT_EQUAL(hs_sensitivity_node80("vgg16", 14), 10);
+    CU_ASSERT_EQUAL(hs_sensitivity_node80("resnet18", 18), 13);
+    CU_ASSERT_EQUAL(hs_sensitivity_node80("resnet34", 34), 26);
+    CU_ASSERT_EQUAL(hs_sensitivity_node80("effnet_b0", 65), 51);
     read_ds(g_sens, "sensitivity", "S80_mean", m, 4), read_ds(g_sens, "sensitivity", "G80_mean", s, 4);
     NEAR(m[0], 0.525); NEAR(m[2], 0.3375); NEAR(s[0], 0.8); NEAR(s[1], 1.0);
     /* the whole final matrices: S_{3,2} of (400, cnn) = 0.375 x 0.6 + 0.05 */
