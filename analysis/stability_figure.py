@@ -70,7 +70,8 @@ def figure_nodes(d, prefix):
         ax.set_yscale("log")
         ax.set_xlabel("node (0 = input, last = output)")
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-        ax.set_ylabel("R_f = D_f / G_f")
+        if ax is axes[0][0]:
+            ax.set_ylabel("R_f = D_f / G_f (diffeomorphism over noise)")
         ax.set_title(f"{d['label'][c]}\n(c = {d['config_c'][c]:g}, T = {d['config_T'][c]:.3g})", fontsize=8)
         ax.grid(alpha=0.3, which="both", lw=0.5)
     sm = matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap)
