@@ -78,7 +78,7 @@ static void bench_shape(const shape *sh, double seconds, double ref) {
                        .KH = sh->H == 1 ? 1 : sh->K, .KW = sh->K, .stride = sh->stride, .pad = sh->pad,
                        .dilation = 1, .groups = sh->groups};
     hs_conv_shape p[2] = {s, s};
-    if (hs_conv_plan(&s) || hs_conv_plan_path(&p[0], 0) || hs_conv_plan_path(&p[1], 1)) {
+    if (hs_conv_plan(&s) || hs_conv_plan_path(&p[0], HS_CONV_IM2COL) || hs_conv_plan_path(&p[1], HS_CONV_DIRECT)) {
         fprintf(stderr, "bad shape %s\n", sh->what);
         return;
     }
@@ -110,11 +110,11 @@ static void bench_shape(const shape *sh, double seconds, double ref) {
     else snprintf(dims, sizeof dims, "%dx%d", s.H, s.W);
     /* fwd + bwd time of a path is proportional to 1/fwd rate + 2/bwd rate */
     const double t_im2col = 1 / mf[0] + 2 / mb[0], t_direct = 1 / mf[1] + 2 / mb[1],
-                 planned = 3 / (s.direct ? t_direct : t_im2col);
+                 planned = 3 / (s.path == HS_CONV_DIRECT ? t_direct : t_im2col);
     printf("%-3s %-22s %4d %5d %5d %7s %2d %d %4d | %7.1f (%5.1f-%5.1f) %7.1f (%5.1f-%5.1f) | %7.1f (%5.1f-%5.1f) "
            "%7.1f (%5.1f-%5.1f) | %-6s %5.2f | %6.1f %3.0f%%\n",
            sh->set, sh->what, s.B, s.C_in, s.C_out, dims, sh->K, s.stride, s.groups, mf[0], lf[0], hf[0], mf[1],
-           lf[1], hf[1], mb[0], lb[0], hb[0], mb[1], lb[1], hb[1], s.direct ? "direct" : "im2col",
+           lf[1], hf[1], mb[0], lb[0], hb[0], mb[1], lb[1], hb[1], hs_conv_path_to_string(s.path),
            t_im2col / t_direct, ref, 100.0 * planned / ref);
     fflush(stdout);
     free(in), free(W), free(b), free(out), free(dout), free(din), free(dW), free(db), free(work);

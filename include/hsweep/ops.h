@@ -39,6 +39,16 @@
 
 /* ================================================================ convolution */
 
+/* How a convolution is computed. Every path gives the same function to float rounding; which one
+ * runs is chosen from the shape alone (hs_conv_plan), so a run's results never depend on its data. */
+typedef enum hs_conv_path {
+    HS_CONV_IM2COL = 0, /* im2col + one gemm per (group, run of samples) */
+    HS_CONV_DIRECT = 1, /* the direct kernel (few channels a group: depthwise, stems) */
+} hs_conv_path;
+
+/* "im2col", "direct", ... ("?" for a value out of range) */
+const char *hs_conv_path_to_string(hs_conv_path p);
+
 typedef struct hs_conv_shape {
     int B, C_in, H, W;        /* input [B x C_in x H x W] */
     int C_out, KH, KW;        /* weight [C_out x C_in/groups x KH x KW] */
@@ -48,22 +58,22 @@ typedef struct hs_conv_shape {
     /* filled by hs_conv_plan: */
     int OH, OW;               /* output [B x C_out x OH x OW] */
     size_t work;              /* floats of scratch forward and backward need (0 when none) */
-    int direct;               /* 1: the direct kernel; 0: im2col + one gemm per (group, run of samples):
-                                 a run of samples is as many as make the gemm about 256 columns wide */
+    hs_conv_path path;        /* im2col: a run of samples is as many as make the gemm about 256
+                                 columns wide */
 } hs_conv_shape;
 
 /* Output length of a convolution or pooling along one dim: floor((n + 2 pad - dil (k - 1) - 1) /
  * stride) + 1 (PyTorch's). */
 int hs_conv_out_len(int n, int k, int stride, int pad, int dilation);
 
-/* Fill OH, OW, work and the path (direct or im2col + gemm, chosen from the shape alone, so
- * results do not depend on the data). Returns 0, or -1 for an impossible shape (non-positive
+/* Fill OH, OW, work and the path (chosen from the shape alone, so results do not depend on the
+ * data). Returns 0, or -1 for an impossible shape (non-positive
  * size, groups not dividing the channels, an empty output, more than INT_MAX elements). */
 int hs_conv_plan(hs_conv_shape *s);
 
-/* As hs_conv_plan with the path forced (direct = 1: the direct kernel, 0: im2col + gemm); for
- * tests and benchmarks, which compare the two paths on one shape. work is that path's. */
-int hs_conv_plan_path(hs_conv_shape *s, int direct);
+/* As hs_conv_plan with the path forced; for tests and benchmarks, which compare the paths on one
+ * shape. work is that path's. Returns -1 also when the path cannot compute the shape. */
+int hs_conv_plan_path(hs_conv_shape *s, hs_conv_path path);
 
 /* out[B x C_out x OH x OW] = conv(in, W) + b (b may be NULL). */
 void hs_conv_forward(float *out, const float *in, const float *W, const float *b, const hs_conv_shape *s, float *work);

@@ -41,12 +41,21 @@ static int conv_col_is_input(const hs_conv_shape *s, int nb) {
 }
 
 /* The path from the shape alone (the rule's reason is at hs_conv_plan). */
-static int conv_rule_direct(const hs_conv_shape *s) {
+static hs_conv_path conv_rule(const hs_conv_shape *s) {
     const int cin_g = s->C_in / s->groups, cout_g = s->C_out / s->groups;
-    return cout_g < 4 || cout_g * cin_g * s->KH * s->KW < 40;
+    if (cout_g < 4 || cout_g * cin_g * s->KH * s->KW < 40) return HS_CONV_DIRECT;
+    return HS_CONV_IM2COL;
 }
 
-static int conv_plan_common(hs_conv_shape *s, int direct) {
+const char *hs_conv_path_to_string(hs_conv_path p) {
+    switch (p) {
+    case HS_CONV_IM2COL: return "im2col";
+    case HS_CONV_DIRECT: return "direct";
+    }
+    return "?";
+}
+
+static int conv_plan_common(hs_conv_shape *s, hs_conv_path path) {
     if (s->B <= 0 || s->C_in <= 0 || s->H <= 0 || s->W <= 0 || s->C_out <= 0 || s->KH <= 0 || s->KW <= 0 ||
         s->stride <= 0 || s->pad < 0 || s->dilation <= 0 || s->groups <= 0)
         return -1;
@@ -59,9 +68,9 @@ static int conv_plan_common(hs_conv_shape *s, int direct) {
         (double)s->C_out * kc > INT_MAX)
         return -1;
     s->OH = oh, s->OW = ow;
-    s->direct = direct;
+    s->path = path;
     s->work = 0;
-    if (!direct) {
+    if (path == HS_CONV_IM2COL) {
         const int nb = conv_run(s);
         const size_t n = (size_t)nb * oh * ow;
         if (kc * (double)n > INT_MAX) return -1;
@@ -85,11 +94,14 @@ static int conv_plan_common(hs_conv_shape *s, int direct) {
  *     (1-D, 48 taps), 64 -> 4 channels 0.58, 2 -> 64 channels 1 x 1 0.17.
  * The shape alone decides, so a run's results never depend on its data. */
 int hs_conv_plan(hs_conv_shape *s) {
-    if (conv_plan_common(s, 0)) return -1;
-    return conv_plan_common(s, conv_rule_direct(s));
+    if (conv_plan_common(s, HS_CONV_IM2COL)) return -1;
+    return conv_plan_common(s, conv_rule(s));
 }
 
-int hs_conv_plan_path(hs_conv_shape *s, int direct) { return conv_plan_common(s, direct ? 1 : 0); }
+int hs_conv_plan_path(hs_conv_shape *s, hs_conv_path path) {
+    if (path != HS_CONV_IM2COL && path != HS_CONV_DIRECT) return -1;
+    return conv_plan_common(s, path);
+}
 
 /* Rows in the deep layers of the 1-D nets are 2 to 36 floats, and a libc call per row cost more
  * than the copy (im2col and its calls were 20-25% of a VGG-16 step at width 0.25, perf): above
@@ -171,7 +183,7 @@ static void col2im(float *restrict din, const float *restrict col, const hs_conv
 
 void hs_conv_forward(float *out, const float *in, const float *W, const float *b, const hs_conv_shape *s,
                      float *work) {
-    if (s->direct) {
+    if (s->path == HS_CONV_DIRECT) {
         hs_conv_direct_forward(out, in, W, b, s);
         return;
     }
@@ -214,7 +226,7 @@ void hs_conv_forward(float *out, const float *in, const float *W, const float *b
 
 void hs_conv_backward(float *din, float *dW, float *db, const float *dout, const float *in, const float *W,
                       const hs_conv_shape *s, float *work) {
-    if (s->direct) {
+    if (s->path == HS_CONV_DIRECT) {
         hs_conv_direct_backward(din, dW, db, dout, in, W, s);
         return;
     }

@@ -45,7 +45,7 @@ static void conv_case(hs_rng *r, int B, int C_in, int H, int W, int C_out, int K
     for (int direct = 0; direct < 2; direct++) {
         hs_conv_shape s = {.B = B, .C_in = C_in, .H = H, .W = W, .C_out = C_out, .KH = KH, .KW = KW,
                            .stride = stride, .pad = pad, .dilation = dilation, .groups = groups};
-        if (hs_conv_plan_path(&s, direct)) {
+        if (hs_conv_plan_path(&s, (hs_conv_path)direct)) {
             fprintf(stderr, "ops_dump: bad conv shape\n");
             exit(1);
         }

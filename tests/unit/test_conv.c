@@ -78,8 +78,8 @@ static void result_free(conv_result *r) { free(r->out), free(r->din), free(r->dW
  * bit-identical, that din = NULL leaves dW as it was, and that b = NULL drops the bias. */
 static void run_path(conv_result *r, hs_conv_shape s, int direct, const float *in, const float *W, const float *b,
                      const float *dout) {
-    CU_ASSERT_FATAL(hs_conv_plan_path(&s, direct) == 0);
-    CU_ASSERT(s.direct == direct);
+    CU_ASSERT_FATAL(hs_conv_plan_path(&s, (hs_conv_path)direct) == 0);
+    CU_ASSERT(s.path == (hs_conv_path)direct);
     float *work = malloc((s.work ? s.work : 1) * sizeof(float)); /* exactly the plan's: ASan checks the bound */
     CU_ASSERT_FATAL(work != NULL);
     hs_conv_forward(r->out, in, W, b, &s, work);
@@ -164,7 +164,7 @@ static void check_case(const conv_case *k, hs_rng *rng) {
     /* the chosen path is one of the two, bit for bit */
     float *work = malloc((s.work ? s.work : 1) * sizeof(float)), *out = malloc(no * sizeof(float));
     hs_conv_forward(out, in, W, b, &s, work);
-    CU_ASSERT(memcmp(out, r[s.direct].out, no * sizeof(float)) == 0);
+    CU_ASSERT(memcmp(out, r[s.path].out, no * sizeof(float)) == 0);
     free(work), free(out);
 
     for (int v = 0; v < 4; v++) result_free(&r[v]);
@@ -220,7 +220,7 @@ static void test_conv_hand(void) {
         for (int stride = 1; stride <= 2; stride++) {
             hs_conv_shape s = {.B = 1, .C_in = 1, .H = 1, .W = 4, .C_out = 1, .KH = 1, .KW = 3, .stride = stride,
                                .pad = 1, .dilation = 1, .groups = 1};
-            CU_ASSERT_FATAL(hs_conv_plan_path(&s, path) == 0);
+            CU_ASSERT_FATAL(hs_conv_plan_path(&s, (hs_conv_path)path) == 0);
             CU_ASSERT(s.OH == 1 && s.OW == (stride == 1 ? 4 : 2));
             float out[4] = {0}, work[64];
             CU_ASSERT_FATAL(s.work <= 64);
@@ -244,9 +244,9 @@ static void test_conv_plan(void) {
     CU_ASSERT_EQUAL(hs_conv_plan(&s), 0);
     CU_ASSERT(s.OH == 4 && s.OW == 4);
     /* the im2col scratch: Kc x (run of samples x positions) + a staging block when runs are longer than one */
-    CU_ASSERT_EQUAL(hs_conv_plan_path(&s, 0), 0);
+    CU_ASSERT_EQUAL(hs_conv_plan_path(&s, HS_CONV_IM2COL), 0);
     CU_ASSERT_EQUAL(s.work, (size_t)(2 * 9) * (2 * 16) + (size_t)3 * (2 * 16));
-    CU_ASSERT_EQUAL(hs_conv_plan_path(&s, 1), 0);
+    CU_ASSERT_EQUAL(hs_conv_plan_path(&s, HS_CONV_DIRECT), 0);
     CU_ASSERT_EQUAL(s.work, 0);
     s = ok, s.groups = 3; /* does not divide 4 */
     CU_ASSERT_EQUAL(hs_conv_plan(&s), -1);
@@ -273,11 +273,11 @@ static void test_conv_plan(void) {
     hs_conv_shape dw = {.B = 8, .C_in = 32, .H = 14, .W = 14, .C_out = 32, .KH = 3, .KW = 3, .stride = 1, .pad = 1,
                         .dilation = 1, .groups = 32};
     CU_ASSERT_EQUAL(hs_conv_plan(&dw), 0);
-    CU_ASSERT_EQUAL(dw.direct, 1);
+    CU_ASSERT_EQUAL(dw.path, HS_CONV_DIRECT);
     hs_conv_shape wide = {.B = 8, .C_in = 64, .H = 14, .W = 14, .C_out = 64, .KH = 3, .KW = 3, .stride = 1,
                           .pad = 1, .dilation = 1, .groups = 1};
     CU_ASSERT_EQUAL(hs_conv_plan(&wide), 0);
-    CU_ASSERT_EQUAL(wide.direct, 0);
+    CU_ASSERT_EQUAL(wide.path, HS_CONV_IM2COL);
 }
 
 int main(void) {
