@@ -97,6 +97,32 @@ static void test_describe_and_macs(void) {
      * readout 8 x 4 = 32 */
     CU_ASSERT_DOUBLE_EQUAL(c.arch->macs(&c, &sh), 288.0, 0);
     hs_train_config_free(&c);
+
+    /* Parameters on the same data: weights, a bias per output unit (the CNN's too), readout 8 x 4.
+     *   cnn: 8 x (2 x 4) + 2 x 8, then 8 x (2 x 8) + 8, + 32 = 248
+     *   lcn: per position: 2 x 8 x 8 + 16, then 1 x 8 x 16 + 8, + 32 = 312
+     *   fcn: 16 -> 16 units: 256 + 16, 16 -> 8: 128 + 8, + 32 = 440
+     * and each equals the built net's count. */
+    const char *arch[3] = {"cnn", "lcn", "fcn"};
+    const long long want[3] = {248, 312, 440};
+    for (int a = 0; a < 3; a++) {
+        char yaml[256];
+        snprintf(yaml, sizeof yaml,
+                 "base:\n  data: {kind: srhm, v: 4, n_c: 4, m: 2, s: 2, L: 2, s0: 0, n_train: 16}\n"
+                 "  model: {arch: %s, width: 8}\n  record: {separation: none}\n", arch[a]);
+        config_of(yaml, &c);
+        CU_ASSERT_EQUAL_FATAL(hs_data_shape_of(&c.data, &sh, &err), HS_OK);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(c.arch->params);
+        CU_ASSERT_EQUAL(c.arch->params(&c, &sh), want[a]);
+        hs_dataset train = {0}, test = {0};
+        CU_ASSERT_EQUAL_FATAL(hs_data_load(&c.data, &train, &test, &err), HS_OK);
+        hs_model m;
+        CU_ASSERT_EQUAL_FATAL(c.arch->create(&m, &c, &train, 4, &err), HS_OK);
+        CU_ASSERT_EQUAL((long long)m.n_params, want[a]);
+        hs_model_free(&m);
+        hs_dataset_free(&train), hs_dataset_free(&test);
+        hs_train_config_free(&c);
+    }
 }
 
 /* Loss of the net on the first B rows of d. */

@@ -76,10 +76,30 @@ static double macs(const hs_train_config *c, const hs_data_shape *sh) {
     return sum + H * hs_model_out_dim(c, sh->t_dim, sh->classes);
 }
 
+/* hs_model_hnet's tensors (src/nn/hnet.c): per level l, going from P positions of C_in channels
+ * to P/S positions of H: the weight (CNN H x S C_in, shared; LCN one such per output position;
+ * FCN (P C_in or the previous width) x (P/S) H) and a bias per output unit ((P/S) H, the CNN's
+ * too), then the readout out x H. -1 when the filter does not tile the positions. */
+static long long params(const hs_train_config *c, const hs_data_shape *sh) {
+    const int channels = sh->channels;
+    const int depth = channels > 0 ? depth_of(c->filter, sh->dim / channels) : -1;
+    if (depth < 1) return -1;
+    const hs_hnet_kind k = hnet_kind(c);
+    long long pos = sh->dim / channels, cin = channels, in_w = sh->dim, n = 0;
+    const long long S = c->filter, H = c->width;
+    for (int l = 0; l < depth; l++) {
+        pos /= S;
+        const long long units = pos * H;
+        n += (k == HS_HNET_CNN ? H * S * cin : k == HS_HNET_LCN ? units * S * cin : units * in_w) + units;
+        cin = H, in_w = units;
+    }
+    return n + H * hs_model_out_dim(c, sh->t_dim, sh->classes);
+}
+
 #define HNET_KIND(id, text)                                                                                          \
     const hs_model_kind hs_model_kind_##id = {                                                                       \
         .name = #id, .summary = text, .flags = 0, .describe = describe, .check = check, .create = create,            \
-        .layers = layers, .weights = weights, .macs = macs}
+        .layers = layers, .weights = weights, .macs = macs, .params = params}
 
 HNET_KIND(cnn, "hierarchical conv net: filters of size = stride model.filter shared by the positions, width H");
 HNET_KIND(lcn, "hierarchical locally connected net: the cnn with one filter per position");
