@@ -44,9 +44,10 @@
 typedef enum hs_conv_path {
     HS_CONV_IM2COL = 0, /* im2col + one gemm per (group, run of samples) */
     HS_CONV_DIRECT = 1, /* the direct kernel (few channels a group: depthwise, stems) */
+    HS_CONV_WINOGRAD1D = 3, /* 1-D Winograd F(2,3)/F(4,3): kernel 3, stride 1, pad 1, one group */
 } hs_conv_path;
 
-/* "im2col", "direct", ... ("?" for a value out of range) */
+/* "im2col", "direct", "winograd1d", ... ("?" for a value out of range) */
 const char *hs_conv_path_to_string(hs_conv_path p);
 
 typedef struct hs_conv_shape {
