@@ -3,7 +3,7 @@
  *
  * A row of L positions is cut into T = ceil(L / m) tiles; tile t reads the alpha = m + 2 input
  * positions t m - 1 .. t m + m (zeros outside 0..L-1: the padding, and past the end) and gives the
- * outputs t m .. t m + m - 1 (those past L are dropped). With N = B T tiles, column n T + t:
+ * outputs t m .. t m + m - 1 (those past L are dropped). With N = B T tiles, column t B + n:
  *   V [alpha x C_in  x N]     = B^T d          (input transform, per tile)
  *   U [alpha x C_out x C_in]  = G g            (filter transform, per (co, ci))
  *   forward   M_k [C_out x N] = U_k . V_k                      (NN, one gemm per k)
@@ -50,110 +50,222 @@ int hs_conv_winograd1d_tile(const hs_conv_shape *s) { return forced_m ? forced_m
 
 static int ntiles(int L, int m) { return (L + m - 1) / m; }
 
-/* Floats of the padded row the transforms stage a row of the input or output in. */
-static size_t row_len(int L, int m) { return (size_t)ntiles(L, m) * m + 2; }
+/* Floats of the block the transforms stage one channel of the batch in: the padded positions of
+ * every sample, position-major ([T m + 2] x B), so that the transforms' inner loops run over the
+ * samples with unit stride (a row has 1 to 9 tiles: too few to vectorise over). */
+static size_t stage_len(int B, int L, int m) { return ((size_t)ntiles(L, m) * m + 2) * (size_t)B; }
 
 size_t hs_conv_winograd1d_work(const hs_conv_shape *s) {
     const int m = hs_conv_winograd1d_tile(s), alpha = m + 2;
     const size_t N = (size_t)s->B * ntiles(s->W, m);
-    return (size_t)alpha * ((size_t)s->C_out * s->C_in + N * ((size_t)s->C_in + s->C_out)) + row_len(s->W, m);
+    return (size_t)alpha * ((size_t)s->C_out * s->C_in + N * ((size_t)s->C_in + s->C_out)) + stage_len(s->B, s->W, m);
 }
 
-/* V [alpha x C x N] = B^T d for every tile of x [B x C x L] (column n T + t); row: row_len floats. */
-static void input_transform(float *restrict V, const float *restrict x, int B, int C, int L, int m,
-                            float *restrict row) {
-    const int T = ntiles(L, m), len = T * m + 2;
-    const size_t N = (size_t)B * T, cs = (size_t)C * N;
-    for (int n = 0; n < B; n++)
-        for (int c = 0; c < C; c++) {
-            const float *xr = x + ((size_t)n * C + c) * L;
-            row[0] = 0.0f;
-            for (int i = 0; i < L; i++) row[1 + i] = xr[i];
-            for (int i = L + 1; i < len; i++) row[i] = 0.0f;
-            float *restrict v = V + (size_t)c * N + (size_t)n * T;
-            if (m == 2)
-                for (int t = 0; t < T; t++) {
-                    const float *d = row + 2 * t;
-                    v[t] = d[0] - d[2];
-                    v[cs + t] = d[1] + d[2];
-                    v[2 * cs + t] = d[2] - d[1];
-                    v[3 * cs + t] = d[1] - d[3];
-                }
-            else
-                for (int t = 0; t < T; t++) {
-                    const float *d = row + 4 * t;
-                    v[t] = 4.0f * d[0] - 5.0f * d[2] + d[4];
-                    v[cs + t] = -4.0f * (d[1] + d[2]) + (d[3] + d[4]);
-                    v[2 * cs + t] = 4.0f * (d[1] - d[2]) + (d[4] - d[3]);
-                    v[3 * cs + t] = 2.0f * (d[3] - d[1]) + (d[4] - d[2]);
-                    v[4 * cs + t] = 2.0f * (d[1] - d[3]) + (d[4] - d[2]);
-                    v[5 * cs + t] = 4.0f * d[1] - 5.0f * d[3] + d[5];
-                }
-        }
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
+/* xs [(T m + 2) x B] = channel c of x [B x C x L] by position, shifted by the pad (row 0 and rows
+ * past L are zero). */
+static ALWAYS_INLINE void stage_in(float *restrict xs, const float *restrict x, int B, int C, int L, int len, int c) {
+    for (int n = 0; n < B; n++) xs[n] = 0.0f;
+    for (int n = 0; n < B; n++) {
+        const float *restrict xr = x + ((size_t)n * C + c) * L;
+        float *restrict dst = xs + B + n;
+        for (int i = 0; i < L; i++) dst[(size_t)i * B] = xr[i];
+    }
+    for (size_t i = (size_t)(L + 1) * B; i < (size_t)len * B; i++) xs[i] = 0.0f;
 }
 
-/* out [B x C x L] = A^T M for every tile, plus bias[c] when bias; M [alpha x C x N]. */
-static void output_transform(float *restrict out, const float *restrict M, const float *restrict bias, int B, int C,
-                             int L, int m, float *restrict row) {
+/* One tile position of every sample: the transforms' vector loops over n. Separate restrict
+ * parameters, because GCC drops restrict on local pointers and would then need more run-time
+ * alias checks than it allows, leaving the loops scalar. d, y: alpha (or m) rows of B floats. */
+static ALWAYS_INLINE void in2(float *restrict v0, float *restrict v1, float *restrict v2, float *restrict v3,
+                              const float *restrict d, int B) {
+    for (int n = 0; n < B; n++) {
+        const float d0 = d[n], d1 = d[B + n], d2 = d[2 * B + n], d3 = d[3 * B + n];
+        v0[n] = d0 - d2;
+        v1[n] = d1 + d2;
+        v2[n] = d2 - d1;
+        v3[n] = d1 - d3;
+    }
+}
+static ALWAYS_INLINE void in4(float *restrict v0, float *restrict v1, float *restrict v2, float *restrict v3,
+                              float *restrict v4, float *restrict v5, const float *restrict d, int B) {
+    for (int n = 0; n < B; n++) {
+        const float d0 = d[n], d1 = d[B + n], d2 = d[2 * B + n], d3 = d[3 * B + n], d4 = d[4 * B + n],
+                    d5 = d[5 * B + n];
+        v0[n] = 4.0f * d0 - 5.0f * d2 + d4;
+        v1[n] = -4.0f * (d1 + d2) + (d3 + d4);
+        v2[n] = 4.0f * (d1 - d2) + (d4 - d3);
+        v3[n] = 2.0f * (d3 - d1) + (d4 - d2);
+        v4[n] = 2.0f * (d1 - d3) + (d4 - d2);
+        v5[n] = 4.0f * d1 - 5.0f * d3 + d5;
+    }
+}
+static ALWAYS_INLINE void out2(float *restrict y, const float *restrict m0, const float *restrict m1,
+                               const float *restrict m2, const float *restrict m3, int B) {
+    for (int n = 0; n < B; n++) {
+        y[n] = m0[n] + m1[n] + m2[n];
+        y[B + n] = m1[n] - m2[n] - m3[n];
+    }
+}
+static ALWAYS_INLINE void out4(float *restrict y, const float *restrict m0, const float *restrict m1,
+                               const float *restrict m2, const float *restrict m3, const float *restrict m4,
+                               const float *restrict m5, int B) {
+    for (int n = 0; n < B; n++) {
+        const float sp = m1[n] + m2[n], sm = m1[n] - m2[n], tp = m3[n] + m4[n], tm = m3[n] - m4[n];
+        y[n] = m0[n] + sp + tp;
+        y[B + n] = sm + 2.0f * tm;
+        y[2 * B + n] = sp + 4.0f * tp;
+        y[3 * B + n] = sm + 8.0f * tm + m5[n];
+    }
+}
+static ALWAYS_INLINE void dy2(float *restrict v0, float *restrict v1, float *restrict v2, float *restrict v3,
+                              const float *restrict y, int B) {
+    for (int n = 0; n < B; n++) {
+        const float y0 = y[n], y1 = y[B + n];
+        v0[n] = y0;
+        v1[n] = y0 + y1;
+        v2[n] = y0 - y1;
+        v3[n] = -y1;
+    }
+}
+static ALWAYS_INLINE void dy4(float *restrict v0, float *restrict v1, float *restrict v2, float *restrict v3,
+                              float *restrict v4, float *restrict v5, const float *restrict y, int B) {
+    for (int n = 0; n < B; n++) {
+        const float y0 = y[n], y1 = y[B + n], y2 = y[2 * B + n], y3 = y[3 * B + n];
+        const float ep = y0 + y2, op = y1 + y3, e4 = y0 + 4.0f * y2, o8 = 2.0f * y1 + 8.0f * y3;
+        v0[n] = y0;
+        v1[n] = ep + op;
+        v2[n] = ep - op;
+        v3[n] = e4 + o8;
+        v4[n] = e4 - o8;
+        v5[n] = y3;
+    }
+}
+
+/* V [alpha x C x N] = B^T d for every tile of x [B x C x L] (column t B + n); xs: stage_len floats.
+ * m is a constant where it is inlined. */
+static ALWAYS_INLINE void input_transform_m(float *restrict V, const float *restrict x, int B, int C, int L, int m,
+                                            float *restrict xs) {
     const int T = ntiles(L, m);
     const size_t N = (size_t)B * T, cs = (size_t)C * N;
-    for (int n = 0; n < B; n++)
-        for (int c = 0; c < C; c++) {
-            const float *mm = M + (size_t)c * N + (size_t)n * T;
-            if (m == 2)
-                for (int t = 0; t < T; t++) {
-                    const float m0 = mm[t], m1 = mm[cs + t], m2 = mm[2 * cs + t], m3 = mm[3 * cs + t];
-                    row[2 * t] = m0 + m1 + m2;
-                    row[2 * t + 1] = m1 - m2 - m3;
-                }
-            else
-                for (int t = 0; t < T; t++) {
-                    const float m0 = mm[t], m1 = mm[cs + t], m2 = mm[2 * cs + t], m3 = mm[3 * cs + t],
-                                m4 = mm[4 * cs + t], m5 = mm[5 * cs + t];
-                    const float sp = m1 + m2, sm = m1 - m2, tp = m3 + m4, tm = m3 - m4;
-                    row[4 * t] = m0 + sp + tp;
-                    row[4 * t + 1] = sm + 2.0f * tm;
-                    row[4 * t + 2] = sp + 4.0f * tp;
-                    row[4 * t + 3] = sm + 8.0f * tm + m5;
-                }
-            float *o = out + ((size_t)n * C + c) * L;
-            const float b = bias ? bias[c] : 0.0f;
-            for (int i = 0; i < L; i++) o[i] = row[i] + b;
+    for (int c = 0; c < C; c++) {
+        stage_in(xs, x, B, C, L, T * m + 2, c);
+        for (int t = 0; t < T; t++) {
+            float *v = V + (size_t)c * N + (size_t)t * B;
+            const float *d = xs + (size_t)t * m * B;
+            if (m == 2) in2(v, v + cs, v + 2 * cs, v + 3 * cs, d, B);
+            else in4(v, v + cs, v + 2 * cs, v + 3 * cs, v + 4 * cs, v + 5 * cs, d, B);
         }
+    }
 }
 
-/* D [alpha x C x N] = A dy for every output tile of dy [B x C x L] (zeros past L). */
-static void dout_transform(float *restrict D, const float *restrict dy, int B, int C, int L, int m,
-                           float *restrict row) {
+/* out [B x C x L] = A^T M for every tile, plus bias[c] when bias; M [alpha x C x N]; ys: stage_len. */
+static ALWAYS_INLINE void output_transform_m(float *restrict out, const float *restrict M, const float *restrict bias,
+                                             int B, int C, int L, int m, float *restrict ys) {
+    const int T = ntiles(L, m);
+    const size_t N = (size_t)B * T, cs = (size_t)C * N;
+    for (int c = 0; c < C; c++) {
+        for (int t = 0; t < T; t++) {
+            const float *mm = M + (size_t)c * N + (size_t)t * B;
+            float *y = ys + (size_t)t * m * B;
+            if (m == 2) out2(y, mm, mm + cs, mm + 2 * cs, mm + 3 * cs, B);
+            else out4(y, mm, mm + cs, mm + 2 * cs, mm + 3 * cs, mm + 4 * cs, mm + 5 * cs, B);
+        }
+        const float b = bias ? bias[c] : 0.0f;
+        for (int n = 0; n < B; n++) {
+            float *restrict o = out + ((size_t)n * C + c) * L;
+            const float *restrict src = ys + n;
+            for (int i = 0; i < L; i++) o[i] = src[(size_t)i * B] + b;
+        }
+    }
+}
+
+/* D [alpha x C x N] = A dy for every output tile of dy [B x C x L] (zeros past L); ys: stage_len. */
+static ALWAYS_INLINE void dout_transform_m(float *restrict D, const float *restrict dy, int B, int C, int L, int m,
+                                           float *restrict ys) {
     const int T = ntiles(L, m), len = T * m;
     const size_t N = (size_t)B * T, cs = (size_t)C * N;
-    for (int n = 0; n < B; n++)
-        for (int c = 0; c < C; c++) {
-            const float *yr = dy + ((size_t)n * C + c) * L;
-            for (int i = 0; i < L; i++) row[i] = yr[i];
-            for (int i = L; i < len; i++) row[i] = 0.0f;
-            float *restrict v = D + (size_t)c * N + (size_t)n * T;
-            if (m == 2)
-                for (int t = 0; t < T; t++) {
-                    const float y0 = row[2 * t], y1 = row[2 * t + 1];
-                    v[t] = y0;
-                    v[cs + t] = y0 + y1;
-                    v[2 * cs + t] = y0 - y1;
-                    v[3 * cs + t] = -y1;
-                }
-            else
-                for (int t = 0; t < T; t++) {
-                    const float *y = row + 4 * t;
-                    const float ep = y[0] + y[2], op = y[1] + y[3], e4 = y[0] + 4.0f * y[2],
-                                o8 = 2.0f * y[1] + 8.0f * y[3];
-                    v[t] = y[0];
-                    v[cs + t] = ep + op;
-                    v[2 * cs + t] = ep - op;
-                    v[3 * cs + t] = e4 + o8;
-                    v[4 * cs + t] = e4 - o8;
-                    v[5 * cs + t] = y[3];
-                }
+    for (int c = 0; c < C; c++) {
+        for (int n = 0; n < B; n++) {
+            const float *restrict yr = dy + ((size_t)n * C + c) * L;
+            float *restrict dst = ys + n;
+            for (int i = 0; i < L; i++) dst[(size_t)i * B] = yr[i];
         }
+        for (size_t i = (size_t)L * B; i < (size_t)len * B; i++) ys[i] = 0.0f;
+        for (int t = 0; t < T; t++) {
+            float *v = D + (size_t)c * N + (size_t)t * B;
+            const float *y = ys + (size_t)t * m * B;
+            if (m == 2) dy2(v, v + cs, v + 2 * cs, v + 3 * cs, y, B);
+            else dy4(v, v + cs, v + 2 * cs, v + 3 * cs, v + 4 * cs, v + 5 * cs, y, B);
+        }
+    }
+}
+
+/* The transforms for each tile, compiled twice: for AVX2 (8 lanes) and for the baseline (SSE2,
+ * 4 lanes), chosen by the CPU alone. Neither uses FMA, and each lane does the same operations in
+ * the same order, so the two give the same bits. */
+#define TRANSFORMS(SUFFIX, ATTR)                                                                                      \
+    ATTR static void input_transform_##SUFFIX(float *V, const float *x, int B, int C, int L, int m, float *xs) {      \
+        if (m == 2) input_transform_m(V, x, B, C, L, 2, xs);                                                          \
+        else input_transform_m(V, x, B, C, L, 4, xs);                                                                 \
+    }                                                                                                                 \
+    ATTR static void output_transform_##SUFFIX(float *out, const float *M, const float *bias, int B, int C, int L,   \
+                                               int m, float *ys) {                                                    \
+        if (m == 2) output_transform_m(out, M, bias, B, C, L, 2, ys);                                                 \
+        else output_transform_m(out, M, bias, B, C, L, 4, ys);                                                        \
+    }                                                                                                                 \
+    ATTR static void dout_transform_##SUFFIX(float *D, const float *dy, int B, int C, int L, int m, float *ys) {      \
+        if (m == 2) dout_transform_m(D, dy, B, C, L, 2, ys);                                                          \
+        else dout_transform_m(D, dy, B, C, L, 4, ys);                                                                 \
+    }
+
+TRANSFORMS(base, )
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define HAVE_AVX2_CODE 1
+TRANSFORMS(avx2, __attribute__((target("avx2"))))
+#else
+#define HAVE_AVX2_CODE 0
+#endif
+
+static int use_avx2(void) {
+#if HAVE_AVX2_CODE
+    static int have = -1;
+    if (have < 0) have = __builtin_cpu_supports("avx2") ? 1 : 0;
+    return have;
+#else
+    return 0;
+#endif
+}
+
+static void input_transform(float *V, const float *x, int B, int C, int L, int m, float *xs) {
+#if HAVE_AVX2_CODE
+    if (use_avx2()) {
+        input_transform_avx2(V, x, B, C, L, m, xs);
+        return;
+    }
+#endif
+    input_transform_base(V, x, B, C, L, m, xs);
+}
+
+static void output_transform(float *out, const float *M, const float *bias, int B, int C, int L, int m, float *ys) {
+#if HAVE_AVX2_CODE
+    if (use_avx2()) {
+        output_transform_avx2(out, M, bias, B, C, L, m, ys);
+        return;
+    }
+#endif
+    output_transform_base(out, M, bias, B, C, L, m, ys);
+}
+
+static void dout_transform(float *D, const float *dy, int B, int C, int L, int m, float *ys) {
+#if HAVE_AVX2_CODE
+    if (use_avx2()) {
+        dout_transform_avx2(D, dy, B, C, L, m, ys);
+        return;
+    }
+#endif
+    dout_transform_base(D, dy, B, C, L, m, ys);
 }
 
 /* U [alpha x C_out x C_in] = G g, g = W[co][ci][0..2], its taps reversed when flip. */
@@ -198,18 +310,18 @@ static void filter_reduce(float *restrict dW, const float *restrict dU, int C_ou
     }
 }
 
-/* work = [U or dU: alpha C_out C_in][V or M': alpha C_in N][M, D or Z: alpha C_out N][row] */
+/* work = [U or dU: alpha C_out C_in][V or M': alpha C_in N][M, D or Z: alpha C_out N][stage: (T m + 2) B] */
 void hs_conv_winograd1d_forward(float *out, const float *in, const float *W, const float *b, const hs_conv_shape *s,
                                 float *work) {
     const int m = hs_conv_winograd1d_tile(s), alpha = m + 2, L = s->W, Ci = s->C_in, Co = s->C_out,
               N = s->B * ntiles(L, m);
-    float *U = work, *V = U + (size_t)alpha * Co * Ci, *M = V + (size_t)alpha * Ci * N, *row = M + (size_t)alpha * Co * N;
+    float *U = work, *V = U + (size_t)alpha * Co * Ci, *M = V + (size_t)alpha * Ci * N, *stage = M + (size_t)alpha * Co * N;
     filter_transform(U, W, Co, Ci, m, 0);
-    input_transform(V, in, s->B, Ci, L, m, row);
+    input_transform(V, in, s->B, Ci, L, m, stage);
     for (int k = 0; k < alpha; k++)
         hs_gemm(HS_GEMM_NN, Co, N, Ci, U + (size_t)k * Co * Ci, Ci, V + (size_t)k * Ci * N, N, NULL, 0,
                 M + (size_t)k * Co * N, N);
-    output_transform(out, M, b, s->B, Co, L, m, row);
+    output_transform(out, M, b, s->B, Co, L, m, stage);
 }
 
 void hs_conv_winograd1d_backward(float *din, float *dW, float *db, const float *dout, const float *in,
@@ -222,18 +334,18 @@ void hs_conv_winograd1d_backward(float *din, float *dW, float *db, const float *
             for (int n = 0; n < s->B; n++) sum += hs_sum_row(dout + ((size_t)n * Co + co) * L, (size_t)L);
             db[co] = (float)sum;
         }
-    float *U = work, *V = U + (size_t)alpha * Co * Ci, *D = V + (size_t)alpha * Ci * N, *row = D + (size_t)alpha * Co * N;
-    input_transform(V, in, s->B, Ci, L, m, row);
-    dout_transform(D, dout, s->B, Co, L, m, row);
+    float *U = work, *V = U + (size_t)alpha * Co * Ci, *D = V + (size_t)alpha * Ci * N, *stage = D + (size_t)alpha * Co * N;
+    input_transform(V, in, s->B, Ci, L, m, stage);
+    dout_transform(D, dout, s->B, Co, L, m, stage);
     for (int k = 0; k < alpha; k++)
         hs_gemm(HS_GEMM_NT, Co, Ci, N, D + (size_t)k * Co * N, N, V + (size_t)k * Ci * N, N, NULL, 0,
                 U + (size_t)k * Co * Ci, Ci);
     filter_reduce(dW, U, Co, Ci, m);
     if (!din) return;
     filter_transform(U, W, Co, Ci, m, 1);
-    input_transform(D, dout, s->B, Co, L, m, row);
+    input_transform(D, dout, s->B, Co, L, m, stage);
     for (int k = 0; k < alpha; k++)
         hs_gemm(HS_GEMM_TN, Ci, N, Co, U + (size_t)k * Co * Ci, Ci, D + (size_t)k * Co * N, N, NULL, 0,
                 V + (size_t)k * Ci * N, N);
-    output_transform(din, V, NULL, s->B, Ci, L, m, row);
+    output_transform(din, V, NULL, s->B, Ci, L, m, stage);
 }

@@ -394,7 +394,7 @@ static void test_conv_winograd1d(void) {
     CU_ASSERT_EQUAL(hs_conv_plan(&s), 0);
     CU_ASSERT_EQUAL(s.path, HS_CONV_WINOGRAD1D);
     CU_ASSERT_EQUAL(hs_conv_winograd1d_tile(&s), 4);
-    CU_ASSERT_EQUAL(s.work, (size_t)6 * (64 * 64 + 40 * 9 * (64 + 64)) + 38);
+    CU_ASSERT_EQUAL(s.work, (size_t)6 * (64 * 64 + 40 * 9 * (64 + 64)) + 38 * 40);
     s = ok, s.W = 2;
     CU_ASSERT_EQUAL(hs_conv_plan(&s), 0);
     CU_ASSERT_EQUAL(s.path, HS_CONV_WINOGRAD1D);
