@@ -204,7 +204,7 @@ static ALWAYS_INLINE void dout_transform_m(float *restrict D, const float *restr
 
 /* The transforms for each tile, compiled twice: for AVX2 (8 lanes) and for the baseline (SSE2,
  * 4 lanes), chosen by the CPU alone. Neither uses FMA, and each lane does the same operations in
- * the same order, so the two give the same bits. */
+ * the same order, so the two give the same bits (the filter transforms below likewise). */
 #define TRANSFORMS(SUFFIX, ATTR)                                                                                      \
     ATTR static void input_transform_##SUFFIX(float *V, const float *x, int B, int C, int L, int m, float *xs) {      \
         if (m == 2) input_transform_m(V, x, B, C, L, 2, xs);                                                          \
@@ -268,46 +268,87 @@ static void dout_transform(float *D, const float *dy, int B, int C, int L, int m
     dout_transform_base(D, dy, B, C, L, m, ys);
 }
 
-/* U [alpha x C_out x C_in] = G g, g = W[co][ci][0..2], its taps reversed when flip. */
-static void filter_transform(float *restrict U, const float *restrict W, int C_out, int C_in, int m, int flip) {
-    const size_t cs = (size_t)C_out * C_in;
+/* U [alpha x C_out x C_in] = G g, g = W[co][ci][0..2], its taps reversed when flip; u_k = U + k C_out C_in. */
+static ALWAYS_INLINE void filter2(float *restrict u0, float *restrict u1, float *restrict u2, float *restrict u3,
+                                  const float *restrict W, size_t cs, int flip) {
     for (size_t i = 0; i < cs; i++) {
-        const float *w = W + 3 * i;
-        const float g0 = flip ? w[2] : w[0], g1 = w[1], g2 = flip ? w[0] : w[2];
-        if (m == 2) {
-            U[i] = g0;
-            U[cs + i] = 0.5f * (g0 + g1 + g2);
-            U[2 * cs + i] = 0.5f * (g0 - g1 + g2);
-            U[3 * cs + i] = g2;
-        } else {
-            U[i] = 0.25f * g0;
-            U[cs + i] = (g0 + g1 + g2) * (-1.0f / 6.0f);
-            U[2 * cs + i] = (g0 - g1 + g2) * (-1.0f / 6.0f);
-            U[3 * cs + i] = g0 * (1.0f / 24.0f) + g1 * (1.0f / 12.0f) + g2 * (1.0f / 6.0f);
-            U[4 * cs + i] = g0 * (1.0f / 24.0f) - g1 * (1.0f / 12.0f) + g2 * (1.0f / 6.0f);
-            U[5 * cs + i] = g2;
-        }
+        const float g0 = flip ? W[3 * i + 2] : W[3 * i], g1 = W[3 * i + 1], g2 = flip ? W[3 * i] : W[3 * i + 2];
+        u0[i] = g0;
+        u1[i] = 0.5f * (g0 + g1 + g2);
+        u2[i] = 0.5f * (g0 - g1 + g2);
+        u3[i] = g2;
+    }
+}
+static ALWAYS_INLINE void filter4(float *restrict u0, float *restrict u1, float *restrict u2, float *restrict u3,
+                                  float *restrict u4, float *restrict u5, const float *restrict W, size_t cs, int flip) {
+    for (size_t i = 0; i < cs; i++) {
+        const float g0 = flip ? W[3 * i + 2] : W[3 * i], g1 = W[3 * i + 1], g2 = flip ? W[3 * i] : W[3 * i + 2];
+        u0[i] = 0.25f * g0;
+        u1[i] = (g0 + g1 + g2) * (-1.0f / 6.0f);
+        u2[i] = (g0 - g1 + g2) * (-1.0f / 6.0f);
+        u3[i] = g0 * (1.0f / 24.0f) + g1 * (1.0f / 12.0f) + g2 * (1.0f / 6.0f);
+        u4[i] = g0 * (1.0f / 24.0f) - g1 * (1.0f / 12.0f) + g2 * (1.0f / 6.0f);
+        u5[i] = g2;
     }
 }
 
 /* dW [C_out x C_in x 3] = G^T dU, dU [alpha x C_out x C_in]. */
-static void filter_reduce(float *restrict dW, const float *restrict dU, int C_out, int C_in, int m) {
-    const size_t cs = (size_t)C_out * C_in;
+static ALWAYS_INLINE void reduce2(float *restrict dW, const float *restrict u0, const float *restrict u1,
+                                  const float *restrict u2, const float *restrict u3, size_t cs) {
     for (size_t i = 0; i < cs; i++) {
-        float *w = dW + 3 * i;
-        if (m == 2) {
-            const float u0 = dU[i], u1 = dU[cs + i], u2 = dU[2 * cs + i], u3 = dU[3 * cs + i];
-            w[0] = u0 + 0.5f * (u1 + u2);
-            w[1] = 0.5f * (u1 - u2);
-            w[2] = 0.5f * (u1 + u2) + u3;
-        } else {
-            const float u0 = dU[i], u1 = dU[cs + i], u2 = dU[2 * cs + i], u3 = dU[3 * cs + i], u4 = dU[4 * cs + i],
-                        u5 = dU[5 * cs + i];
-            w[0] = 0.25f * u0 - (u1 + u2) * (1.0f / 6.0f) + (u3 + u4) * (1.0f / 24.0f);
-            w[1] = (u2 - u1) * (1.0f / 6.0f) + (u3 - u4) * (1.0f / 12.0f);
-            w[2] = (u3 + u4 - u1 - u2) * (1.0f / 6.0f) + u5;
-        }
+        dW[3 * i] = u0[i] + 0.5f * (u1[i] + u2[i]);
+        dW[3 * i + 1] = 0.5f * (u1[i] - u2[i]);
+        dW[3 * i + 2] = 0.5f * (u1[i] + u2[i]) + u3[i];
     }
+}
+static ALWAYS_INLINE void reduce4(float *restrict dW, const float *restrict u0, const float *restrict u1,
+                                  const float *restrict u2, const float *restrict u3, const float *restrict u4,
+                                  const float *restrict u5, size_t cs) {
+    for (size_t i = 0; i < cs; i++) {
+        dW[3 * i] = 0.25f * u0[i] - (u1[i] + u2[i]) * (1.0f / 6.0f) + (u3[i] + u4[i]) * (1.0f / 24.0f);
+        dW[3 * i + 1] = (u2[i] - u1[i]) * (1.0f / 6.0f) + (u3[i] - u4[i]) * (1.0f / 12.0f);
+        dW[3 * i + 2] = (u3[i] + u4[i] - u1[i] - u2[i]) * (1.0f / 6.0f) + u5[i];
+    }
+}
+
+#define FILTERS(SUFFIX, ATTR)                                                                                         \
+    ATTR static void filter_transform_##SUFFIX(float *U, const float *W, size_t cs, int m, int flip) {                \
+        if (m == 2) {                                                                                                 \
+            if (flip) filter2(U, U + cs, U + 2 * cs, U + 3 * cs, W, cs, 1);                                           \
+            else filter2(U, U + cs, U + 2 * cs, U + 3 * cs, W, cs, 0);                                                \
+        } else if (flip) filter4(U, U + cs, U + 2 * cs, U + 3 * cs, U + 4 * cs, U + 5 * cs, W, cs, 1);                \
+        else filter4(U, U + cs, U + 2 * cs, U + 3 * cs, U + 4 * cs, U + 5 * cs, W, cs, 0);                            \
+    }                                                                                                                 \
+    ATTR static void filter_reduce_##SUFFIX(float *dW, const float *dU, size_t cs, int m) {                           \
+        if (m == 2) reduce2(dW, dU, dU + cs, dU + 2 * cs, dU + 3 * cs, cs);                                           \
+        else reduce4(dW, dU, dU + cs, dU + 2 * cs, dU + 3 * cs, dU + 4 * cs, dU + 5 * cs, cs);                        \
+    }
+
+FILTERS(base, )
+#if HAVE_AVX2_CODE
+FILTERS(avx2, __attribute__((target("avx2"))))
+#endif
+
+static void filter_transform(float *U, const float *W, int C_out, int C_in, int m, int flip) {
+    const size_t cs = (size_t)C_out * C_in;
+#if HAVE_AVX2_CODE
+    if (use_avx2()) {
+        filter_transform_avx2(U, W, cs, m, flip);
+        return;
+    }
+#endif
+    filter_transform_base(U, W, cs, m, flip);
+}
+
+static void filter_reduce(float *dW, const float *dU, int C_out, int C_in, int m) {
+    const size_t cs = (size_t)C_out * C_in;
+#if HAVE_AVX2_CODE
+    if (use_avx2()) {
+        filter_reduce_avx2(dW, dU, cs, m);
+        return;
+    }
+#endif
+    filter_reduce_base(dW, dU, cs, m);
 }
 
 /* work = [U or dU: alpha C_out C_in][V or M': alpha C_in N][M, D or Z: alpha C_out N][stage: (T m + 2) B] */
