@@ -60,7 +60,7 @@ typedef struct hs_conv_shape {
     int OH, OW;               /* output [B x C_out x OH x OW] */
     size_t work;              /* floats of scratch forward and backward need (0 when none) */
     hs_conv_path path;        /* im2col: a run of samples is as many as make the gemm about 256
-                                 columns wide */
+                                 columns wide; winograd1d: the tile (F(2,3) or F(4,3)) follows W */
 } hs_conv_shape;
 
 /* Output length of a convolution or pooling along one dim: floor((n + 2 pad - dil (k - 1) - 1) /

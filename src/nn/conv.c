@@ -1,5 +1,5 @@
 /* conv.c - convolution: the plan (output size, path, scratch) and the im2col + gemm path; the
- * direct kernel is conv_direct.c. See include/hsweep/ops.h.
+ * direct kernel is conv_direct.c, 1-D Winograd conv_winograd1d.c. See include/hsweep/ops.h.
  *
  * im2col path, per group g and run of nb samples (N = nb OH OW columns):
  *   col [Kc x N], Kc = C_in/groups KH KW: row (ci, kh, kw), column (sample, oh, ow), zeros where
@@ -45,7 +45,10 @@ static int conv_col_is_input(const hs_conv_shape *s, int nb) {
 static hs_conv_path conv_rule(const hs_conv_shape *s) {
     const int cin_g = s->C_in / s->groups, cout_g = s->C_out / s->groups;
     if (cout_g < 4 || cout_g * cin_g * s->KH * s->KW < 40) return HS_CONV_DIRECT;
-    if (hs_conv_winograd1d_fits(s) && s->C_in >= 16 && s->C_out >= 16 && s->W >= 2) return HS_CONV_WINOGRAD1D;
+    if (hs_conv_winograd1d_fits(s) && s->C_in >= 16 && s->C_out >= 16) {
+        const int m = hs_conv_winograd1d_tile(s), tiles = (s->W + m - 1) / m;
+        if (5 * (m + 2) * tiles <= 12 * s->W) return HS_CONV_WINOGRAD1D; /* <= 0.8 of im2col's products */
+    }
     return HS_CONV_IM2COL;
 }
 
@@ -96,6 +99,18 @@ static int conv_plan_common(hs_conv_shape *s, hs_conv_path path) {
  *   - in between: 2 and 3 channels a group 1.45 and 1.57, depthwise with 4 outputs per input
  *     (36 taps) 1.39, with 8 (72 taps) 0.52, 4 channels a group 0.97 (2-D, 144 taps) and 0.61
  *     (1-D, 48 taps), 64 -> 4 channels 0.58, 2 -> 64 channels 1 x 1 0.17.
+ * 1-D Winograd (conv_winograd1d.c) when the conv is kernel 3, stride 1, pad 1, dilation 1, one
+ * group, with 16+ channels in and out, and its tile does at most 0.8 of im2col's products: F(4,3)
+ * from 8 positions on, F(2,3) below, so every length but 1 and 3. Measured with a forward +
+ * backward driver on thread CPU time (a 2-core AMD EPYC VM with AVX2 and no AVX-512, so every
+ * gemm on OpenBLAS; batch 40; ms im2col / F(2,3) / F(4,3)): 64 ch at 36 positions 1.93 / 1.61 /
+ * 1.27, 128 at 18 3.66 / 2.72 / 2.43, 128 -> 256 at 9 3.62 / 3.10 / 3.04, 256 at 9 7.25 / 5.70 /
+ * 5.85, 512 at 4 12.8 / 11.1 / 11.6, 512 at 2 8.16 / 6.94 / 10.3, 512 at 5 14.4 / 13.2 / 16.0,
+ * 128 at 6 1.44 / 0.96 / 1.08, 128 at 8 1.78 / 1.25 / 1.11, 16 at 36 0.25 / 0.21 / 0.18; 512 at 3
+ * (8 of 9 products) 10.0 / 10.7 / 10.3. The gains are below the products' (1/2 and 2/3) because
+ * the gemms get narrower (N = batch x tiles: 40 at 2-4 positions) and the transforms cost
+ * alpha / 3 times the weight traffic (the filter transform and dW's reduce are 512 x 512 x 4-6
+ * floats a step: 15% of a 512-channel conv at 2 positions).
  * The shape alone decides, so a run's results never depend on its data. */
 int hs_conv_plan(hs_conv_shape *s) {
     if (conv_plan_common(s, HS_CONV_IM2COL)) return -1;
