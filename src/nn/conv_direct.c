@@ -381,25 +381,6 @@ static void direct_backward_base(float *din, float *dW, float *db, const float *
     direct_backward(din, dW, db, dout, in, W, s);
 }
 
-/* The same loops compiled for AVX2 without FMA, for CPUs without AVX-512: the same operations in
- * the same order as the baseline build (no contraction), so the same bits, at 8 lanes. */
-#if DIRECT_WIDE
-static __attribute__((target("avx2"))) void direct_forward_avx2(float *out, const float *in, const float *W,
-                                                               const float *b, const hs_conv_shape *s) {
-    direct_forward(out, in, W, b, s);
-}
-static __attribute__((target("avx2"))) void direct_backward_avx2(float *din, float *dW, float *db, const float *dout,
-                                                                const float *in, const float *W,
-                                                                const hs_conv_shape *s) {
-    direct_backward(din, dW, db, dout, in, W, s);
-}
-static int have_avx2(void) {
-    static int have = -1;
-    if (have < 0) have = __builtin_cpu_supports("avx2") ? 1 : 0;
-    return have;
-}
-#endif
-
 static int forced; /* hs_conv_direct_force */
 
 #if DIRECT_WIDE
@@ -417,10 +398,6 @@ void hs_conv_direct_forward(float *out, const float *in, const float *W, const f
         else direct_forward_wide(out, in, W, b, s);
         return;
     }
-    if (forced != 1 && have_avx2()) {
-        direct_forward_avx2(out, in, W, b, s);
-        return;
-    }
 #endif
     direct_forward_base(out, in, W, b, s);
 }
@@ -431,10 +408,6 @@ void hs_conv_direct_backward(float *din, float *dW, float *db, const float *dout
     if (forced != 1 && have_wide()) {
         if (forced == 0 && vec_fits(s)) vec_backward(din, dW, db, dout, in, W, s);
         else direct_backward_wide(din, dW, db, dout, in, W, s);
-        return;
-    }
-    if (forced != 1 && have_avx2()) {
-        direct_backward_avx2(din, dW, db, dout, in, W, s);
         return;
     }
 #endif

@@ -25,9 +25,8 @@ void hs_conv_direct_backward(float *din, float *dW, float *db, const float *dout
                              const hs_conv_shape *s);
 
 /* The direct kernel's code: 0 = automatic (the vector kernels where the CPU has AVX-512 and the
- * kernel has at most 32 taps along W and 64 in all; on AVX2 CPUs the portable loops compiled for
- * AVX2), 1 = the portable loops as compiled for the baseline, 2 = the same loops compiled for
- * AVX-512 (AVX2 on CPUs without it). For tests and benchmarks; not thread-safe. */
+ * kernel has at most 32 taps along W and 64 in all), 1 = the portable loops as compiled for the
+ * baseline, 2 = the same loops compiled for AVX-512. For tests and benchmarks; not thread-safe. */
 void hs_conv_direct_force(int path);
 
 #endif
