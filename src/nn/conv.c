@@ -100,17 +100,18 @@ static int conv_plan_common(hs_conv_shape *s, hs_conv_path path) {
  *     (36 taps) 1.39, with 8 (72 taps) 0.52, 4 channels a group 0.97 (2-D, 144 taps) and 0.61
  *     (1-D, 48 taps), 64 -> 4 channels 0.58, 2 -> 64 channels 1 x 1 0.17.
  * 1-D Winograd (conv_winograd1d.c) when the conv is kernel 3, stride 1, pad 1, dilation 1, one
- * group, with 16+ channels in and out, and its tile does at most 0.8 of im2col's products: F(4,3)
- * from 8 positions on, F(2,3) below, so every length but 1 and 3. Measured with a forward +
- * backward driver on thread CPU time (a 2-core AMD EPYC VM with AVX2 and no AVX-512, so every
- * gemm on OpenBLAS; batch 40; ms im2col / F(2,3) / F(4,3)): 64 ch at 36 positions 1.93 / 1.61 /
- * 1.27, 128 at 18 3.66 / 2.72 / 2.43, 128 -> 256 at 9 3.62 / 3.10 / 3.04, 256 at 9 7.25 / 5.70 /
- * 5.85, 512 at 4 12.8 / 11.1 / 11.6, 512 at 2 8.16 / 6.94 / 10.3, 512 at 5 14.4 / 13.2 / 16.0,
- * 128 at 6 1.44 / 0.96 / 1.08, 128 at 8 1.78 / 1.25 / 1.11, 16 at 36 0.25 / 0.21 / 0.18; 512 at 3
- * (8 of 9 products) 10.0 / 10.7 / 10.3. The gains are below the products' (1/2 and 2/3) because
- * the gemms get narrower (N = batch x tiles: 40 at 2-4 positions) and the transforms cost
- * alpha / 3 times the weight traffic (the filter transform and dW's reduce are 512 x 512 x 4-6
- * floats a step: 15% of a 512-channel conv at 2 positions).
+ * group, with 16+ channels in and out, and its tile (the one with fewer products: F(2,3) at 2, 5
+ * and 6 positions, F(4,3) at 3, 4 and 7+) does at most 0.8 of im2col's products: every length
+ * but 1. Measured with bench_conv --cpu (bench/README.md; thread CPU time, a 2-core AMD EPYC VM
+ * with AVX2 and no AVX-512, so every gemm on OpenBLAS; batch 40; im2col time over F(2,3)'s and
+ * F(4,3)'s, forward + backward): 64 ch at 36 positions 0.97 / 1.26, 128 at 18 1.15 / 1.25, 256
+ * at 9 1.15 / 1.38, 128 -> 256 at 9 1.18 / 1.44, 64 -> 128 at 18 0.98 / 1.22, 512 at 4 1.09 /
+ * 1.18, 256 -> 512 at 4 1.32 / 1.65, 512 at 2 1.21 / 0.91, 512 at 5 1.11 / 1.18, 128 at 3 1.15 /
+ * 1.42, at 6 1.34 / 1.35, at 7 1.21 / 1.40, 16 and 32 at 36 1.18 and 1.21 for F(4,3). The gains
+ * are below the products' (F(4,3) 1/2 at 36 positions, F(2,3) 2/3 at 2) because the gemms get
+ * narrower (N = batch x tiles: 40 at 2-4 positions, where OpenBLAS runs at half its 1000^3 rate)
+ * and the filter transform and dW's reduce move alpha / 3 times the weight (512 x 512 x 4-6
+ * floats: 15% of a 512-channel conv at 2 positions, perf).
  * The shape alone decides, so a run's results never depend on its data. */
 int hs_conv_plan(hs_conv_shape *s) {
     if (conv_plan_common(s, HS_CONV_IM2COL)) return -1;

@@ -44,11 +44,15 @@ int hs_conv_winograd1d_fits(const hs_conv_shape *s) {
            s->groups == 1;
 }
 
-/* F(4,3) does half the products of im2col only from about 8 positions on (bench_conv; the rule's
- * comment in conv.c): below, its 6 coefficients on 1-2 tiles lose to F(2,3)'s 4. */
-int hs_conv_winograd1d_tile(const hs_conv_shape *s) { return forced_m ? forced_m : s->W >= 8 ? 4 : 2; }
-
 static int ntiles(int L, int m) { return (L + m - 1) / m; }
+
+/* The tile with fewer products a row (alpha ceil(L / m)); F(2,3) on a tie, being the more
+ * precise: F(2,3) at 1, 2, 5 and 6 positions, F(4,3) at 3, 4 and from 7 on (measured: the rule's
+ * comment in conv.c). */
+int hs_conv_winograd1d_tile(const hs_conv_shape *s) {
+    if (forced_m) return forced_m;
+    return 6 * ntiles(s->W, 4) < 4 * ntiles(s->W, 2) ? 4 : 2;
+}
 
 /* Floats of the block the transforms stage one channel of the batch in: the padded positions of
  * every sample, position-major ([T m + 2] x B), so that the transforms' inner loops run over the

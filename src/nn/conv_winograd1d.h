@@ -12,7 +12,7 @@
 int hs_conv_winograd1d_fits(const hs_conv_shape *s);
 
 /* Output positions a tile of the shape's path computes: 2 (F(2,3)) or 4 (F(4,3)), from the
- * shape's length alone unless forced (hs_conv_winograd1d_force). */
+ * shape's length alone (the fewer products) unless forced (hs_conv_winograd1d_force). */
 int hs_conv_winograd1d_tile(const hs_conv_shape *s);
 
 /* Floats of scratch forward and backward need for a shape the path fits (B, C_in, C_out, W). */

@@ -399,9 +399,17 @@ static void test_conv_winograd1d(void) {
     CU_ASSERT_EQUAL(hs_conv_plan(&s), 0);
     CU_ASSERT_EQUAL(s.path, HS_CONV_WINOGRAD1D);
     CU_ASSERT_EQUAL(hs_conv_winograd1d_tile(&s), 2);
-    s = ok, s.W = 1;
+    s = ok, s.W = 1; /* F(2,3) on one position does 4 products for 3 */
     CU_ASSERT_EQUAL(hs_conv_plan(&s), 0);
     CU_ASSERT_EQUAL(s.path, HS_CONV_IM2COL);
+    /* the tile with fewer products, F(2,3) on a tie */
+    const int win[][2] = {{2, 2}, {3, 4}, {4, 4}, {5, 2}, {6, 2}, {7, 4}, {9, 4}, {18, 4}, {36, 4}};
+    for (size_t i = 0; i < sizeof win / sizeof win[0]; i++) {
+        s = ok, s.W = win[i][0];
+        CU_ASSERT_EQUAL(hs_conv_plan(&s), 0);
+        CU_ASSERT_EQUAL(s.path, HS_CONV_WINOGRAD1D);
+        CU_ASSERT_EQUAL(hs_conv_winograd1d_tile(&s), win[i][1]);
+    }
     s = ok, s.C_in = 10; /* the stem */
     CU_ASSERT_EQUAL(hs_conv_plan(&s), 0);
     CU_ASSERT_EQUAL(s.path, HS_CONV_IM2COL);
