@@ -67,15 +67,62 @@ size_t hs_conv_winograd1d_work(const hs_conv_shape *s) {
 
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define HAVE_AVX2_CODE 1
+/* dst[j ds + r] = src[r ss + j] (+ add when do_add) for an 8 x 8 block, in registers. */
+__attribute__((target("avx2"))) static void tr8(float *dst, size_t ds, const float *src, size_t ss, float add,
+                                                int do_add) {
+    __m256 r[8], t[8], u[8];
+    for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(src + i * ss);
+    for (int i = 0; i < 8; i += 2) t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]), t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    for (int i = 0; i < 8; i += 4) {
+        u[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    const __m256 va = _mm256_set1_ps(add);
+    for (int j = 0; j < 4; j++) {
+        __m256 lo = _mm256_permute2f128_ps(u[j], u[j + 4], 0x20), hi = _mm256_permute2f128_ps(u[j], u[j + 4], 0x31);
+        if (do_add) lo = _mm256_add_ps(lo, va), hi = _mm256_add_ps(hi, va);
+        _mm256_storeu_ps(dst + j * ds, lo);
+        _mm256_storeu_ps(dst + (j + 4) * ds, hi);
+    }
+}
+#else
+#define HAVE_AVX2_CODE 0
+static void tr8(float *dst, size_t ds, const float *src, size_t ss, float add, int do_add) {
+    (void)dst, (void)ds, (void)src, (void)ss, (void)add, (void)do_add;
+}
+#endif
+
+/* dst[j ds + r] = src[r ss + j] (+ add when do_add: the output's bias, never for a copy, where
+ * x + 0 would turn -0 into +0) for r < rows, j < cols: the staging's transposes, which were
+ * three quarters of the input transform as scalar strided copies (perf); wide: by 8 x 8 blocks. */
+static ALWAYS_INLINE void transpose(float *restrict dst, size_t ds, const float *restrict src, size_t ss, int rows,
+                                    int cols, float add, int do_add, int wide) {
+    int r0 = 0, j0 = 0;
+    if (wide) {
+        for (; r0 + 8 <= rows; r0 += 8)
+            for (j0 = 0; j0 + 8 <= cols; j0 += 8)
+                tr8(dst + (size_t)j0 * ds + r0, ds, src + (size_t)r0 * ss + j0, ss, add, do_add);
+        j0 = cols - cols % 8;
+    }
+    /* the rows of whole blocks past the last whole block of columns, then the rows left */
+    for (int r = 0; r < rows; r++)
+        for (int j = r < r0 ? j0 : 0; j < cols; j++) {
+            const float v = src[(size_t)r * ss + j];
+            dst[(size_t)j * ds + r] = do_add ? v + add : v;
+        }
+}
+
 /* xs [(T m + 2) x B] = channel c of x [B x C x L] by position, shifted by the pad (row 0 and rows
  * past L are zero). */
-static ALWAYS_INLINE void stage_in(float *restrict xs, const float *restrict x, int B, int C, int L, int len, int c) {
+static ALWAYS_INLINE void stage_in(float *restrict xs, const float *restrict x, int B, int C, int L, int len, int c,
+                                  int wide) {
     for (int n = 0; n < B; n++) xs[n] = 0.0f;
-    for (int n = 0; n < B; n++) {
-        const float *restrict xr = x + ((size_t)n * C + c) * L;
-        float *restrict dst = xs + B + n;
-        for (int i = 0; i < L; i++) dst[(size_t)i * B] = xr[i];
-    }
+    transpose(xs + B, (size_t)B, x + (size_t)c * L, (size_t)C * L, B, L, 0.0f, 0, wide);
     for (size_t i = (size_t)(L + 1) * B; i < (size_t)len * B; i++) xs[i] = 0.0f;
 }
 
@@ -150,11 +197,11 @@ static ALWAYS_INLINE void dy4(float *restrict v0, float *restrict v1, float *res
 /* V [alpha x C x N] = B^T d for every tile of x [B x C x L] (column t B + n); xs: stage_len floats.
  * m is a constant where it is inlined. */
 static ALWAYS_INLINE void input_transform_m(float *restrict V, const float *restrict x, int B, int C, int L, int m,
-                                            float *restrict xs) {
+                                            float *restrict xs, int wide) {
     const int T = ntiles(L, m);
     const size_t N = (size_t)B * T, cs = (size_t)C * N;
     for (int c = 0; c < C; c++) {
-        stage_in(xs, x, B, C, L, T * m + 2, c);
+        stage_in(xs, x, B, C, L, T * m + 2, c, wide);
         for (int t = 0; t < T; t++) {
             float *v = V + (size_t)c * N + (size_t)t * B;
             const float *d = xs + (size_t)t * m * B;
@@ -166,7 +213,7 @@ static ALWAYS_INLINE void input_transform_m(float *restrict V, const float *rest
 
 /* out [B x C x L] = A^T M for every tile, plus bias[c] when bias; M [alpha x C x N]; ys: stage_len. */
 static ALWAYS_INLINE void output_transform_m(float *restrict out, const float *restrict M, const float *restrict bias,
-                                             int B, int C, int L, int m, float *restrict ys) {
+                                             int B, int C, int L, int m, float *restrict ys, int wide) {
     const int T = ntiles(L, m);
     const size_t N = (size_t)B * T, cs = (size_t)C * N;
     for (int c = 0; c < C; c++) {
@@ -176,26 +223,17 @@ static ALWAYS_INLINE void output_transform_m(float *restrict out, const float *r
             if (m == 2) out2(y, mm, mm + cs, mm + 2 * cs, mm + 3 * cs, B);
             else out4(y, mm, mm + cs, mm + 2 * cs, mm + 3 * cs, mm + 4 * cs, mm + 5 * cs, B);
         }
-        const float b = bias ? bias[c] : 0.0f;
-        for (int n = 0; n < B; n++) {
-            float *restrict o = out + ((size_t)n * C + c) * L;
-            const float *restrict src = ys + n;
-            for (int i = 0; i < L; i++) o[i] = src[(size_t)i * B] + b;
-        }
+        transpose(out + (size_t)c * L, (size_t)C * L, ys, (size_t)B, L, B, bias ? bias[c] : 0.0f, bias != NULL, wide);
     }
 }
 
 /* D [alpha x C x N] = A dy for every output tile of dy [B x C x L] (zeros past L); ys: stage_len. */
 static ALWAYS_INLINE void dout_transform_m(float *restrict D, const float *restrict dy, int B, int C, int L, int m,
-                                           float *restrict ys) {
+                                           float *restrict ys, int wide) {
     const int T = ntiles(L, m), len = T * m;
     const size_t N = (size_t)B * T, cs = (size_t)C * N;
     for (int c = 0; c < C; c++) {
-        for (int n = 0; n < B; n++) {
-            const float *restrict yr = dy + ((size_t)n * C + c) * L;
-            float *restrict dst = ys + n;
-            for (int i = 0; i < L; i++) dst[(size_t)i * B] = yr[i];
-        }
+        transpose(ys, (size_t)B, dy + (size_t)c * L, (size_t)C * L, B, L, 0.0f, 0, wide);
         for (size_t i = (size_t)L * B; i < (size_t)len * B; i++) ys[i] = 0.0f;
         for (int t = 0; t < T; t++) {
             float *v = D + (size_t)c * N + (size_t)t * B;
@@ -209,27 +247,24 @@ static ALWAYS_INLINE void dout_transform_m(float *restrict D, const float *restr
 /* The transforms for each tile, compiled twice: for AVX2 (8 lanes) and for the baseline (SSE2,
  * 4 lanes), chosen by the CPU alone. Neither uses FMA, and each lane does the same operations in
  * the same order, so the two give the same bits (the filter transforms below likewise). */
-#define TRANSFORMS(SUFFIX, ATTR)                                                                                      \
+#define TRANSFORMS(SUFFIX, ATTR, WIDE)                                                                                \
     ATTR static void input_transform_##SUFFIX(float *V, const float *x, int B, int C, int L, int m, float *xs) {      \
-        if (m == 2) input_transform_m(V, x, B, C, L, 2, xs);                                                          \
-        else input_transform_m(V, x, B, C, L, 4, xs);                                                                 \
+        if (m == 2) input_transform_m(V, x, B, C, L, 2, xs, WIDE);                                                    \
+        else input_transform_m(V, x, B, C, L, 4, xs, WIDE);                                                           \
     }                                                                                                                 \
     ATTR static void output_transform_##SUFFIX(float *out, const float *M, const float *bias, int B, int C, int L,   \
                                                int m, float *ys) {                                                    \
-        if (m == 2) output_transform_m(out, M, bias, B, C, L, 2, ys);                                                 \
-        else output_transform_m(out, M, bias, B, C, L, 4, ys);                                                        \
+        if (m == 2) output_transform_m(out, M, bias, B, C, L, 2, ys, WIDE);                                           \
+        else output_transform_m(out, M, bias, B, C, L, 4, ys, WIDE);                                                  \
     }                                                                                                                 \
     ATTR static void dout_transform_##SUFFIX(float *D, const float *dy, int B, int C, int L, int m, float *ys) {      \
-        if (m == 2) dout_transform_m(D, dy, B, C, L, 2, ys);                                                          \
-        else dout_transform_m(D, dy, B, C, L, 4, ys);                                                                 \
+        if (m == 2) dout_transform_m(D, dy, B, C, L, 2, ys, WIDE);                                                    \
+        else dout_transform_m(D, dy, B, C, L, 4, ys, WIDE);                                                           \
     }
 
-TRANSFORMS(base, )
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define HAVE_AVX2_CODE 1
-TRANSFORMS(avx2, __attribute__((target("avx2"))))
-#else
-#define HAVE_AVX2_CODE 0
+TRANSFORMS(base, , 0)
+#if HAVE_AVX2_CODE
+TRANSFORMS(avx2, __attribute__((target("avx2"))), 1)
 #endif
 
 static int use_avx2(void) {

@@ -380,7 +380,10 @@ static void test_conv_winograd1d(void) {
     /* B, C_in, C_out, L: every length the nets have (36, 18, 9, 5, 4, 2), odd/even, one position */
     static const int cases[][4] = {{1, 16, 16, 2},  {3, 16, 24, 3},  {2, 24, 16, 5},  {4, 32, 32, 9}, {1, 17, 19, 18},
                                    {3, 16, 32, 36}, {2, 64, 48, 4},  {1, 16, 16, 1},  {2, 16, 16, 7}, {5, 20, 16, 37},
-                                   {2, 256, 256, 9}, {1, 128, 256, 2}, {2, 256, 128, 36}};
+                                   {2, 256, 256, 9}, {1, 128, 256, 2}, {2, 256, 128, 36},
+                                   /* 8+ samples and positions: the staging's 8 x 8 block transposes
+                                      and their remainders */
+                                   {8, 16, 16, 8}, {9, 16, 24, 18}, {17, 24, 16, 37}, {10, 16, 16, 3}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         for (int m = 2; m <= 4; m += 2) check_wino(cases[i][0], cases[i][1], cases[i][2], cases[i][3], m, &r);
     if (getenv("HS_TEST_VERBOSE"))
