@@ -99,9 +99,10 @@ static void tr8(float *dst, size_t ds, const float *src, size_t ss, float add, i
 
 /* dst[j ds + r] = src[r ss + j] (+ add when do_add: the output's bias, never for a copy, where
  * x + 0 would turn -0 into +0) for r < rows, j < cols: the staging's transposes, which were
- * three quarters of the input transform as scalar strided copies (perf); wide: by 8 x 8 blocks. */
+ * three quarters of the input transform as scalar strided copies (perf); wide: by 8 x 8 blocks.
+ * do_out: the output's (dst is the tensor). */
 static ALWAYS_INLINE void transpose(float *restrict dst, size_t ds, const float *restrict src, size_t ss, int rows,
-                                    int cols, float add, int do_add, int wide) {
+                                    int cols, float add, int do_add, int do_out, int wide) {
     int r0 = 0, j0 = 0;
     if (wide) {
         for (; r0 + 8 <= rows; r0 += 8)
@@ -109,12 +110,18 @@ static ALWAYS_INLINE void transpose(float *restrict dst, size_t ds, const float 
                 tr8(dst + (size_t)j0 * ds + r0, ds, src + (size_t)r0 * ss + j0, ss, add, do_add);
         j0 = cols - cols % 8;
     }
-    /* the rows of whole blocks past the last whole block of columns, then the rows left */
-    for (int r = 0; r < rows; r++)
-        for (int j = r < r0 ? j0 : 0; j < cols; j++) {
-            const float v = src[(size_t)r * ss + j];
-            dst[(size_t)j * ds + r] = do_add ? v + add : v;
-        }
+    /* the rows of whole blocks past the last whole block of columns, then the rows left; by
+     * rows of src (a copy in: the samples' rows read in order) or, for the output, by rows of
+     * dst (each sample's row written in order) */
+    if (!do_out)
+        for (int r = 0; r < rows; r++)
+            for (int j = r < r0 ? j0 : 0; j < cols; j++) dst[(size_t)j * ds + r] = src[(size_t)r * ss + j];
+    else
+        for (int j = 0; j < cols; j++)
+            for (int r = j < j0 ? r0 : 0; r < rows; r++) {
+                const float v = src[(size_t)r * ss + j];
+                dst[(size_t)j * ds + r] = do_add ? v + add : v;
+            }
 }
 
 /* xs [(T m + 2) x B] = channel c of x [B x C x L] by position, shifted by the pad (row 0 and rows
@@ -122,7 +129,7 @@ static ALWAYS_INLINE void transpose(float *restrict dst, size_t ds, const float 
 static ALWAYS_INLINE void stage_in(float *restrict xs, const float *restrict x, int B, int C, int L, int len, int c,
                                   int wide) {
     for (int n = 0; n < B; n++) xs[n] = 0.0f;
-    transpose(xs + B, (size_t)B, x + (size_t)c * L, (size_t)C * L, B, L, 0.0f, 0, wide);
+    transpose(xs + B, (size_t)B, x + (size_t)c * L, (size_t)C * L, B, L, 0.0f, 0, 0, wide);
     for (size_t i = (size_t)(L + 1) * B; i < (size_t)len * B; i++) xs[i] = 0.0f;
 }
 
@@ -223,7 +230,7 @@ static ALWAYS_INLINE void output_transform_m(float *restrict out, const float *r
             if (m == 2) out2(y, mm, mm + cs, mm + 2 * cs, mm + 3 * cs, B);
             else out4(y, mm, mm + cs, mm + 2 * cs, mm + 3 * cs, mm + 4 * cs, mm + 5 * cs, B);
         }
-        transpose(out + (size_t)c * L, (size_t)C * L, ys, (size_t)B, L, B, bias ? bias[c] : 0.0f, bias != NULL, wide);
+        transpose(out + (size_t)c * L, (size_t)C * L, ys, (size_t)B, L, B, bias ? bias[c] : 0.0f, bias != NULL, 1, wide);
     }
 }
 
@@ -233,7 +240,7 @@ static ALWAYS_INLINE void dout_transform_m(float *restrict D, const float *restr
     const int T = ntiles(L, m), len = T * m;
     const size_t N = (size_t)B * T, cs = (size_t)C * N;
     for (int c = 0; c < C; c++) {
-        transpose(ys, (size_t)B, dy + (size_t)c * L, (size_t)C * L, B, L, 0.0f, 0, wide);
+        transpose(ys, (size_t)B, dy + (size_t)c * L, (size_t)C * L, B, L, 0.0f, 0, 0, wide);
         for (size_t i = (size_t)L * B; i < (size_t)len * B; i++) ys[i] = 0.0f;
         for (int t = 0; t < T; t++) {
             float *v = D + (size_t)c * N + (size_t)t * B;
