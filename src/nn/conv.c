@@ -104,14 +104,14 @@ static int conv_plan_common(hs_conv_shape *s, hs_conv_path path) {
  * and 6 positions, F(4,3) at 3, 4 and 7+) does at most 0.8 of im2col's products: every length
  * but 1. Measured with bench_conv --cpu (bench/README.md; thread CPU time, a 2-core AMD EPYC VM
  * with AVX2 and no AVX-512, so every gemm on OpenBLAS; batch 40; im2col time over F(2,3)'s and
- * F(4,3)'s, forward + backward): 64 ch at 36 positions 0.97 / 1.26, 128 at 18 1.15 / 1.25, 256
- * at 9 1.15 / 1.38, 128 -> 256 at 9 1.18 / 1.44, 64 -> 128 at 18 0.98 / 1.22, 512 at 4 1.09 /
- * 1.18, 256 -> 512 at 4 1.32 / 1.65, 512 at 2 1.21 / 0.91, 512 at 5 1.11 / 1.18, 128 at 3 1.15 /
- * 1.42, at 6 1.34 / 1.35, at 7 1.21 / 1.40, 16 and 32 at 36 1.18 and 1.21 for F(4,3). The gains
- * are below the products' (F(4,3) 1/2 at 36 positions, F(2,3) 2/3 at 2) because the gemms get
- * narrower (N = batch x tiles: 40 at 2-4 positions, where OpenBLAS runs at half its 1000^3 rate)
- * and the filter transform and dW's reduce move alpha / 3 times the weight (512 x 512 x 4-6
- * floats: 15% of a 512-channel conv at 2 positions, perf).
+ * F(4,3)'s, forward + backward): 64 ch at 36 positions 1.10 / 1.47, 64 -> 128 at 18 1.00 / 1.42,
+ * 128 at 18 1.30 / 1.54, 128 -> 256 at 9 1.08 / 1.31, 256 at 9 1.28 / 1.24, 256 -> 512 at 4
+ * 1.17 / 1.46, 512 at 4 0.99 / 1.15, 512 at 2 1.10 / 0.78, 512 at 5 0.92-1.11 / 0.87-1.18 (two
+ * runs), 128 at 3 1.15 / 1.46, at 6 1.23 / 1.28, at 7 1.13 / 1.44, 16 and 32 at 36 1.61 and 1.64
+ * for F(4,3). The gains are below the products' (F(4,3) 1/2 at 36 positions, F(2,3) 2/3 at 2)
+ * because the gemms get narrower (N = batch x tiles: 40 at 2-4 positions, where OpenBLAS runs at
+ * half its 1000^3 rate) and the filter transform and dW's reduce move alpha / 3 times the weight
+ * (512 x 512 x 4-6 floats: 15% of a 512-channel conv at 2 positions, perf).
  * The shape alone decides, so a run's results never depend on its data. */
 int hs_conv_plan(hs_conv_shape *s) {
     if (conv_plan_common(s, HS_CONV_IM2COL)) return -1;
