@@ -1,29 +1,34 @@
-/* bench_conv.c - the convolutions of the deep conv nets (src/nn/conv.c, conv_direct.c) on both
- * paths, im2col + gemm and direct, one thread: GFLOP/s of the forward and of the backward (dW and
+/* bench_conv.c - the convolutions of the deep conv nets (src/nn/conv.c, conv_direct.c,
+ * conv_winograd1d.c) on each path, im2col + gemm, direct and (where it fits) 1-D Winograd with
+ * either tile, one thread: GFLOP/s of the forward and of the backward (dW and
  * din), with a 1000^3 sgemm through hs_gemm timed between the shapes as the peak reference.
  *
- *   bench_conv [--seconds S] [--set a|b|c|d]
+ *   bench_conv [--seconds S] [--set a|b|c|d|e] [--cpu]
  *
  * Sets: (a) the 1-D VGG/ResNet convs on SRHM inputs (batch 40, kernel 3 pad 1); (b) the 3x3 convs
  * of a 2-D ResNet-18 on 28 x 28 inputs, batch 128 and 32; (c) the depthwise 3x3/5x5 and 1x1
  * pointwise convs of an EfficientNet-B0-like net on 28 x 28, batch 32; (d) grouped and thin convs
- * around the plan's rule. Within a shape the two
+ * around the plan's rule; (e) more 1-D lengths for the Winograd tile choice. Within a shape the
  * paths' calls alternate, forward and backward, for S seconds (default 0.4), so a slow stretch of
  * the core hits both; the table gives each one's median rate and its spread (min-max). FLOPs are
  * 2 B C_out OH OW (C_in/groups) KH KW a forward and twice that a backward (dW and din). The
- * `plan` column is the path hs_conv_plan chooses. */
+ * `plan` column is the path hs_conv_plan chooses. --cpu times on the thread's CPU time instead of
+ * the wall clock: on a machine others load, a preempted call then does not count its wait. */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "conv_winograd1d.h"
 #include "gemm.h"
 #include "hsweep/ops.h"
 
+static clockid_t bench_clock = CLOCK_MONOTONIC; /* --cpu: the thread's CPU time */
+
 static double now(void) {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(bench_clock, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
@@ -73,28 +78,42 @@ static void summary(const timings *t, double flops, double *med_f, double *lo_f,
     *med_b = 2 * flops / b[t->n / 2] * 1e-9, *hi_b = 2 * flops / b[0] * 1e-9, *lo_b = 2 * flops / b[t->n - 1] * 1e-9;
 }
 
+/* The variants a shape is timed on: im2col, direct, and where the shape fits it the 1-D Winograd
+ * path with each tile (F(2,3), F(4,3); the plan picks one from the length). */
+#define NVAR 4
+
 static void bench_shape(const shape *sh, double seconds, double ref) {
     hs_conv_shape s = {.B = sh->B, .C_in = sh->C_in, .H = sh->H, .W = sh->W, .C_out = sh->C_out,
                        .KH = sh->H == 1 ? 1 : sh->K, .KW = sh->K, .stride = sh->stride, .pad = sh->pad,
                        .dilation = 1, .groups = sh->groups};
-    hs_conv_shape p[2] = {s, s};
+    hs_conv_shape p[NVAR] = {s, s, s, s};
     if (hs_conv_plan(&s) || hs_conv_plan_path(&p[0], HS_CONV_IM2COL) || hs_conv_plan_path(&p[1], HS_CONV_DIRECT)) {
         fprintf(stderr, "bad shape %s\n", sh->what);
         return;
     }
+    int nvar = 2;
+    hs_conv_winograd1d_force(2);
+    if (hs_conv_plan_path(&p[2], HS_CONV_WINOGRAD1D) == 0) {
+        hs_conv_winograd1d_force(4);
+        if (hs_conv_plan_path(&p[3], HS_CONV_WINOGRAD1D) == 0) nvar = 4;
+    }
+    hs_conv_winograd1d_force(0);
     const size_t ni = (size_t)s.B * s.C_in * s.H * s.W, no = (size_t)s.B * s.C_out * s.OH * s.OW,
                  nw = (size_t)s.C_out * (s.C_in / s.groups) * s.KH * s.KW;
-    const size_t nwork = p[0].work > p[1].work ? p[0].work : p[1].work;
+    size_t nwork = 0;
+    for (int q = 0; q < nvar; q++)
+        if (p[q].work > nwork) nwork = p[q].work;
     float *in = alloc_fill(ni, 0.01f), *W = alloc_fill(nw, 0.02f), *b = alloc_fill((size_t)s.C_out, 0.1f),
           *out = alloc_fill(no, 0), *dout = alloc_fill(no, 0.01f), *din = alloc_fill(ni, 0), *dW = alloc_fill(nw, 0),
           *db = alloc_fill((size_t)s.C_out, 0), *work = alloc_fill(nwork, 0);
     const double flops = 2.0 * s.B * s.C_out * s.OH * s.OW * (double)(s.C_in / s.groups) * s.KH * s.KW;
-    static timings t[2];
-    t[0].n = t[1].n = 0;
+    static timings t[NVAR];
+    for (int q = 0; q < NVAR; q++) t[q].n = 0;
     const double end = now() + seconds;
     for (int rep = 0; rep < MAXREP && (rep < 3 || now() < end); rep++)
-        for (int q = 0; q < 2; q++) {
-            const int path = (rep + q) % 2; /* alternate which path goes first */
+        for (int q = 0; q < nvar; q++) {
+            const int path = (rep + q) % nvar; /* rotate which path goes first */
+            hs_conv_winograd1d_force(path == 2 ? 2 : path == 3 ? 4 : 0);
             double t0 = now();
             hs_conv_forward(out, in, W, b, &p[path], work);
             double t1 = now();
@@ -103,19 +122,28 @@ static void bench_shape(const shape *sh, double seconds, double ref) {
             t[path].fwd[t[path].n] = t1 - t0, t[path].bwd[t[path].n] = t2 - t1;
             t[path].n++;
         }
-    double mf[2], lf[2], hf[2], mb[2], lb[2], hb[2];
-    for (int q = 0; q < 2; q++) summary(&t[q], flops, &mf[q], &lf[q], &hf[q], &mb[q], &lb[q], &hb[q]);
+    hs_conv_winograd1d_force(0);
+    double mf[NVAR], lf[NVAR], hf[NVAR], mb[NVAR], lb[NVAR], hb[NVAR];
+    for (int q = 0; q < nvar; q++) summary(&t[q], flops, &mf[q], &lf[q], &hf[q], &mb[q], &lb[q], &hb[q]);
     char dims[64];
     if (s.H == 1) snprintf(dims, sizeof dims, "%d", s.W);
     else snprintf(dims, sizeof dims, "%dx%d", s.H, s.W);
-    /* fwd + bwd time of a path is proportional to 1/fwd rate + 2/bwd rate */
-    const double t_im2col = 1 / mf[0] + 2 / mb[0], t_direct = 1 / mf[1] + 2 / mb[1],
-                 planned = 3 / (s.path == HS_CONV_DIRECT ? t_direct : t_im2col);
+    /* fwd + bwd time of a path is proportional to 1/fwd rate + 2/bwd rate; Winograd's rates count
+     * im2col's FLOPs (the effective rate) */
+    double tv[NVAR];
+    for (int q = 0; q < nvar; q++) tv[q] = 1 / mf[q] + 2 / mb[q];
+    const int planned_var = s.path == HS_CONV_DIRECT       ? 1
+                            : s.path == HS_CONV_WINOGRAD1D ? (hs_conv_winograd1d_tile(&s) == 2 ? 2 : 3)
+                                                           : 0;
+    const double planned = 3 / tv[planned_var];
     printf("%-3s %-22s %4d %5d %5d %7s %2d %d %4d | %7.1f (%5.1f-%5.1f) %7.1f (%5.1f-%5.1f) | %7.1f (%5.1f-%5.1f) "
-           "%7.1f (%5.1f-%5.1f) | %-6s %5.2f | %6.1f %3.0f%%\n",
+           "%7.1f (%5.1f-%5.1f) | %-10s %5.2f | %6.1f %3.0f%%",
            sh->set, sh->what, s.B, s.C_in, s.C_out, dims, sh->K, s.stride, s.groups, mf[0], lf[0], hf[0], mf[1],
-           lf[1], hf[1], mb[0], lb[0], hb[0], mb[1], lb[1], hb[1], hs_conv_path_to_string(s.path),
-           t_im2col / t_direct, ref, 100.0 * planned / ref);
+           lf[1], hf[1], mb[0], lb[0], hb[0], mb[1], lb[1], hb[1], hs_conv_path_to_string(s.path), tv[0] / tv[1],
+           ref, 100.0 * planned / ref);
+    if (nvar == 4)
+        printf(" | %6.1f %6.1f %5.2f | %6.1f %6.1f %5.2f", mf[2], mb[2], tv[0] / tv[2], mf[3], mb[3], tv[0] / tv[3]);
+    printf("\n");
     fflush(stdout);
     free(in), free(W), free(b), free(out), free(dout), free(din), free(dW), free(db), free(work);
 }
@@ -130,6 +158,9 @@ static const shape shapes[] = {
     {"a", "VGG stage 512 at 2", 40, 512, 1, 2, 512, 3, 1, 1, 1},
     {"a", "ResNet stage 512 at 5", 40, 512, 1, 5, 512, 3, 1, 1, 1},
     {"a", "ResNet 256->512 s2", 40, 256, 1, 9, 512, 3, 2, 1, 1},
+    {"a", "VGG 64->128 at 18", 40, 64, 1, 18, 128, 3, 1, 1, 1},
+    {"a", "VGG 128->256 at 9", 40, 128, 1, 9, 256, 3, 1, 1, 1},
+    {"a", "VGG 256->512 at 4", 40, 256, 1, 4, 512, 3, 1, 1, 1},
     /* (b) 2-D ResNet-18 on 28 x 28, batch 128 and 32 */
     {"b", "stem 1->64", 128, 1, 28, 28, 64, 3, 1, 1, 1},
     {"b", "stage 64", 128, 64, 28, 28, 64, 3, 1, 1, 1},
@@ -175,6 +206,14 @@ static const shape shapes[] = {
     {"d", "3x3 2->64", 32, 2, 28, 28, 64, 3, 1, 1, 1},
     {"d", "3x3 64->4", 32, 64, 14, 14, 4, 3, 1, 1, 1},
     {"d", "3x3 64->8", 32, 64, 14, 14, 8, 3, 1, 1, 1},
+    /* (e) 1-D k3 p1 at the lengths around the Winograd tile choice, and thin channels */
+    {"e", "1-D 128 at 3", 40, 128, 1, 3, 128, 3, 1, 1, 1},
+    {"e", "1-D 128 at 6", 40, 128, 1, 6, 128, 3, 1, 1, 1},
+    {"e", "1-D 128 at 7", 40, 128, 1, 7, 128, 3, 1, 1, 1},
+    {"e", "1-D 128 at 8", 40, 128, 1, 8, 128, 3, 1, 1, 1},
+    {"e", "1-D 16 at 36", 40, 16, 1, 36, 16, 3, 1, 1, 1},
+    {"e", "1-D 32 at 36", 40, 32, 1, 36, 32, 3, 1, 1, 1},
+    {"e", "1-D 32 at 2", 40, 32, 1, 2, 32, 3, 1, 1, 1},
 };
 
 int main(int argc, char **argv) {
@@ -183,8 +222,9 @@ int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--seconds") && i + 1 < argc) seconds = atof(argv[++i]);
         else if (!strcmp(argv[i], "--set") && i + 1 < argc) only = argv[++i];
+        else if (!strcmp(argv[i], "--cpu")) bench_clock = CLOCK_THREAD_CPUTIME_ID;
         else {
-            fprintf(stderr, "usage: bench_conv [--seconds S] [--set a|b|c|d]\n");
+            fprintf(stderr, "usage: bench_conv [--seconds S] [--set a|b|c|d|e] [--cpu]\n");
             return 2;
         }
     }
@@ -192,10 +232,12 @@ int main(int argc, char **argv) {
     printf("OpenBLAS kernels: %s; hs_gemm AVX-512 kernel %s\n", openblas_get_corename(),
            hs_gemm_have_kernel() ? "available" : "NOT available");
     printf("GFLOP/s, median (min-max) over alternating calls; ratio = im2col time / direct time (fwd + bwd);\n"
-           "sgemm = a 1000^3 hs_gemm timed just before the shape; %% = the planned path's fwd+bwd rate of it\n\n");
-    printf("%-3s %-22s %4s %5s %5s %7s %2s %s %4s | %-21s %-21s | %-21s %-21s | %-6s %5s | %6s %4s\n", "set", "conv",
-           "B", "C_in", "C_out", "size", "k", "s", "grp", "fwd im2col", "fwd direct", "bwd im2col", "bwd direct",
-           "plan", "ratio", "sgemm", "%");
+           "sgemm = a 1000^3 hs_gemm timed just before the shape; %% = the planned path's fwd+bwd rate of it;\n"
+           "F(2,3), F(4,3): the 1-D Winograd path with each tile where it fits: fwd, bwd (effective GFLOP/s, im2col's\n"
+           "FLOPs) and im2col time / its time\n\n");
+    printf("%-3s %-22s %4s %5s %5s %7s %2s %s %4s | %-21s %-21s | %-21s %-21s | %-10s %5s | %6s %4s | %-19s | %-19s\n",
+           "set", "conv", "B", "C_in", "C_out", "size", "k", "s", "grp", "fwd im2col", "fwd direct", "bwd im2col",
+           "bwd direct", "plan", "ratio", "sgemm", "%", "F(2,3) fwd bwd x", "F(4,3) fwd bwd x");
     float *A = alloc_fill(1000000, 0.001f), *Bm = alloc_fill(1000000, 0.001f), *C = alloc_fill(1000000, 0);
     double refs[64];
     int nref = 0;

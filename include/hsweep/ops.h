@@ -44,9 +44,10 @@
 typedef enum hs_conv_path {
     HS_CONV_IM2COL = 0, /* im2col + one gemm per (group, run of samples) */
     HS_CONV_DIRECT = 1, /* the direct kernel (few channels a group: depthwise, stems) */
+    HS_CONV_WINOGRAD1D = 3, /* 1-D Winograd F(2,3)/F(4,3): kernel 3, stride 1, pad 1, one group */
 } hs_conv_path;
 
-/* "im2col", "direct", ... ("?" for a value out of range) */
+/* "im2col", "direct", "winograd1d", ... ("?" for a value out of range) */
 const char *hs_conv_path_to_string(hs_conv_path p);
 
 typedef struct hs_conv_shape {
@@ -59,7 +60,7 @@ typedef struct hs_conv_shape {
     int OH, OW;               /* output [B x C_out x OH x OW] */
     size_t work;              /* floats of scratch forward and backward need (0 when none) */
     hs_conv_path path;        /* im2col: a run of samples is as many as make the gemm about 256
-                                 columns wide */
+                                 columns wide; winograd1d: the tile (F(2,3) or F(4,3)) follows W */
 } hs_conv_shape;
 
 /* Output length of a convolution or pooling along one dim: floor((n + 2 pad - dil (k - 1) - 1) /

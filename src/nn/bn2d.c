@@ -155,6 +155,137 @@ static AVX512 void bn2d_backward_avx512(float *din, float *dgamma, float *dbeta,
         }
     }
 }
+
+/* The same sums on AVX2 (CPUs without AVX-512), in plain loops over 16 float lanes that the
+ * compiler turns into two 8-lane registers: lane j of a row takes elements j, j + 16, ... (the
+ * lanes past the row's end add zeros, as the masked loads above), the lanes go to double and add
+ * lane-wise over the rows, and the 16 double lanes add once per channel in lane order. Every
+ * operation is the AVX-512 code's, in its order and without FMA, so the two give the same bits;
+ * on these CPUs the portable form's per-row reductions were most of BatchNorm's time (perf).
+ * Rows shorter than 16 (the deep layers: 2 to 9 positions) have one element a lane, so they skip
+ * the float lanes and the empty ones, which add nothing (a double lane starts at +0 and never
+ * becomes -0). */
+#define AVX2 __attribute__((target("avx2")))
+
+/* sum over B rows (plane apart) of x, or of (x - c)^2 when sq */
+static AVX2 double rows_sum_avx2(const float *x0, size_t B, size_t plane, size_t len, float c, int sq) {
+    double dl[16] = {0};
+    if (len < 16) { /* one element a lane: the float lane is the element (its zeros add nothing) */
+        for (size_t b = 0; b < B; b++) {
+            const float *x = x0 + b * plane;
+            for (size_t j = 0; j < len; j++) dl[j] += sq ? (double)((x[j] - c) * (x[j] - c)) : (double)x[j];
+        }
+        B = 0;
+    }
+    for (size_t b = 0; b < B; b++) {
+        const float *x = x0 + b * plane;
+        float acc[16] = {0};
+        size_t i = 0;
+        for (; i + 16 <= len; i += 16)
+            for (int j = 0; j < 16; j++) {
+                float v = x[i + j];
+                if (sq) v = (v - c) * (v - c);
+                acc[j] += v;
+            }
+        if (i < len) {
+            float v[16];
+            for (int j = 0; j < 16; j++) v[j] = i + j < len ? x[i + j] : 0.0f;
+            if (sq)
+                for (int j = 0; j < 16; j++) v[j] = i + j < len ? (v[j] - c) * (v[j] - c) : 0.0f;
+            for (int j = 0; j < 16; j++) acc[j] += v[j];
+        }
+        for (int j = 0; j < 16; j++) dl[j] += (double)acc[j];
+    }
+    double s = 0.0;
+    for (int j = 0; j < 16; j++) s += dl[j];
+    return s;
+}
+
+static AVX2 void bn2d_forward_train_avx2(float *out, float *xhat, float *rstd, const float *in, const float *gamma,
+                                         const float *beta, float *run_mean, float *run_var, int B, int C, int n,
+                                         float eps, float momentum) {
+    const size_t rows = (size_t)B, len = (size_t)n, plane = (size_t)C * len;
+    const double count = (double)B * (double)n;
+    for (int c = 0; c < C; c++) {
+        const float *x0 = in + (size_t)c * len;
+        const float mean = (float)(rows_sum_avx2(x0, rows, plane, len, 0.0f, 0) / count);
+        const double q = rows_sum_avx2(x0, rows, plane, len, mean, 1);
+        const double var = q / count;
+        const float rs = (float)(1.0 / sqrt(var + (double)eps));
+        rstd[c] = rs;
+        const float ga = gamma[c], be = beta[c];
+        for (size_t b = 0; b < rows; b++) {
+            const float *restrict x = x0 + b * plane;
+            float *restrict xh = xhat + (size_t)c * len + b * plane;
+            float *restrict y = out + (size_t)c * len + b * plane;
+            for (size_t i = 0; i < len; i++) {
+                const float h = (x[i] - mean) * rs;
+                xh[i] = h;
+                y[i] = ga * h + be;
+            }
+        }
+        if (run_mean && run_var) {
+            const double unbiased = count > 1.0 ? q / (count - 1.0) : 0.0;
+            run_mean[c] = (1.0f - momentum) * run_mean[c] + momentum * mean;
+            run_var[c] = (1.0f - momentum) * run_var[c] + momentum * (float)unbiased;
+        }
+    }
+}
+
+static AVX2 void bn2d_backward_avx2(float *din, float *dgamma, float *dbeta, const float *dout, const float *xhat,
+                                    const float *rstd, const float *gamma, int B, int C, int n) {
+    const size_t len = (size_t)n, plane = (size_t)C * len;
+    const double count = (double)B * (double)n;
+    for (int c = 0; c < C; c++) {
+        const size_t oc = (size_t)c * len;
+        double gl[16] = {0}, bl[16] = {0};
+        if (len < 16) /* one element a lane, as in rows_sum_avx2 */
+            for (size_t b = 0; b < (size_t)B; b++) {
+                const float *d = dout + oc + b * plane, *h = xhat + oc + b * plane;
+                for (size_t j = 0; j < len; j++) gl[j] += (double)(d[j] * h[j]), bl[j] += (double)d[j];
+            }
+        for (size_t b = 0; b < (len < 16 ? 0 : (size_t)B); b++) {
+            const float *d = dout + oc + b * plane, *h = xhat + oc + b * plane;
+            float ag[16] = {0}, ab[16] = {0};
+            size_t i = 0;
+            for (; i + 16 <= len; i += 16)
+                for (int j = 0; j < 16; j++) {
+                    ag[j] += d[i + j] * h[i + j];
+                    ab[j] += d[i + j];
+                }
+            if (i < len) {
+                float vd[16], vh[16];
+                for (int j = 0; j < 16; j++) {
+                    vd[j] = i + j < len ? d[i + j] : 0.0f;
+                    vh[j] = i + j < len ? h[i + j] : 0.0f;
+                }
+                for (int j = 0; j < 16; j++) {
+                    ag[j] += vd[j] * vh[j];
+                    ab[j] += vd[j];
+                }
+            }
+            for (int j = 0; j < 16; j++) gl[j] += (double)ag[j], bl[j] += (double)ab[j];
+        }
+        double sg = 0.0, sb = 0.0;
+        for (int j = 0; j < 16; j++) sg += gl[j];
+        for (int j = 0; j < 16; j++) sb += bl[j];
+        dgamma[c] = (float)sg;
+        dbeta[c] = (float)sb;
+        if (!din) continue;
+        const float a = gamma[c] * rstd[c], m = (float)(-(double)a * sb / count), k = (float)(-(double)a * sg / count);
+        for (size_t b = 0; b < (size_t)B; b++) {
+            const float *restrict d = dout + oc + b * plane, *restrict h = xhat + oc + b * plane;
+            float *restrict g = din + oc + b * plane;
+            for (size_t i = 0; i < len; i++) g[i] = a * d[i] + m + k * h[i];
+        }
+    }
+}
+
+static int have_avx2(void) {
+    static int have = -1;
+    if (have < 0) have = __builtin_cpu_supports("avx2") ? 1 : 0;
+    return have;
+}
 #else
 #define BN2D_WIDE 0
 #endif
@@ -166,6 +297,10 @@ void hs_bn2d_forward_train(float *out, float *xhat, float *rstd, const float *in
 #if BN2D_WIDE
     if (hs_gemm_have_kernel()) {
         bn2d_forward_train_avx512(out, xhat, rstd, in, gamma, beta, run_mean, run_var, B, C, n, eps, momentum);
+        return;
+    }
+    if (have_avx2()) {
+        bn2d_forward_train_avx2(out, xhat, rstd, in, gamma, beta, run_mean, run_var, B, C, n, eps, momentum);
         return;
     }
 #endif
@@ -222,6 +357,10 @@ void hs_bn2d_backward(float *din, float *dgamma, float *dbeta, const float *dout
 #if BN2D_WIDE
     if (hs_gemm_have_kernel()) {
         bn2d_backward_avx512(din, dgamma, dbeta, dout, xhat, rstd, gamma, B, C, n);
+        return;
+    }
+    if (have_avx2()) {
+        bn2d_backward_avx2(din, dgamma, dbeta, dout, xhat, rstd, gamma, B, C, n);
         return;
     }
 #endif

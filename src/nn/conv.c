@@ -1,5 +1,5 @@
 /* conv.c - convolution: the plan (output size, path, scratch) and the im2col + gemm path; the
- * direct kernel is conv_direct.c. See include/hsweep/ops.h.
+ * direct kernel is conv_direct.c, 1-D Winograd conv_winograd1d.c. See include/hsweep/ops.h.
  *
  * im2col path, per group g and run of nb samples (N = nb OH OW columns):
  *   col [Kc x N], Kc = C_in/groups KH KW: row (ci, kh, kw), column (sample, oh, ow), zeros where
@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "conv_direct.h"
+#include "conv_winograd1d.h"
 #include "gemm.h"
 #include "opsum.h"
 
@@ -44,6 +45,10 @@ static int conv_col_is_input(const hs_conv_shape *s, int nb) {
 static hs_conv_path conv_rule(const hs_conv_shape *s) {
     const int cin_g = s->C_in / s->groups, cout_g = s->C_out / s->groups;
     if (cout_g < 4 || cout_g * cin_g * s->KH * s->KW < 40) return HS_CONV_DIRECT;
+    if (hs_conv_winograd1d_fits(s) && s->C_in >= 16 && s->C_out >= 16) {
+        const int m = hs_conv_winograd1d_tile(s), tiles = (s->W + m - 1) / m;
+        if (5 * (m + 2) * tiles <= 12 * s->W) return HS_CONV_WINOGRAD1D; /* <= 0.8 of im2col's products */
+    }
     return HS_CONV_IM2COL;
 }
 
@@ -51,6 +56,7 @@ const char *hs_conv_path_to_string(hs_conv_path p) {
     switch (p) {
     case HS_CONV_IM2COL: return "im2col";
     case HS_CONV_DIRECT: return "direct";
+    case HS_CONV_WINOGRAD1D: return "winograd1d";
     }
     return "?";
 }
@@ -77,6 +83,7 @@ static int conv_plan_common(hs_conv_shape *s, hs_conv_path path) {
         if (!conv_col_is_input(s, nb)) s->work += (size_t)kc * n;
         if (nb > 1) s->work += (size_t)(s->C_out / s->groups) * n;
     }
+    if (path == HS_CONV_WINOGRAD1D) s->work = hs_conv_winograd1d_work(s);
     return 0;
 }
 
@@ -92,6 +99,19 @@ static int conv_plan_common(hs_conv_shape *s, hs_conv_path path) {
  *   - in between: 2 and 3 channels a group 1.45 and 1.57, depthwise with 4 outputs per input
  *     (36 taps) 1.39, with 8 (72 taps) 0.52, 4 channels a group 0.97 (2-D, 144 taps) and 0.61
  *     (1-D, 48 taps), 64 -> 4 channels 0.58, 2 -> 64 channels 1 x 1 0.17.
+ * 1-D Winograd (conv_winograd1d.c) when the conv is kernel 3, stride 1, pad 1, dilation 1, one
+ * group, with 16+ channels in and out, and its tile (the one with fewer products: F(2,3) at 2, 5
+ * and 6 positions, F(4,3) at 3, 4 and 7+) does at most 0.8 of im2col's products: every length
+ * but 1. Measured with bench_conv --cpu (bench/README.md; thread CPU time, a 2-core AMD EPYC VM
+ * with AVX2 and no AVX-512, so every gemm on OpenBLAS; batch 40; im2col time over F(2,3)'s and
+ * F(4,3)'s, forward + backward): 64 ch at 36 positions 1.10 / 1.47, 64 -> 128 at 18 1.00 / 1.42,
+ * 128 at 18 1.30 / 1.54, 128 -> 256 at 9 1.08 / 1.31, 256 at 9 1.28 / 1.24, 256 -> 512 at 4
+ * 1.17 / 1.46, 512 at 4 0.99 / 1.15, 512 at 2 1.10 / 0.78, 512 at 5 0.92-1.11 / 0.87-1.18 (two
+ * runs), 128 at 3 1.15 / 1.46, at 6 1.23 / 1.28, at 7 1.13 / 1.44, 16 and 32 at 36 1.61 and 1.64
+ * for F(4,3). The gains are below the products' (F(4,3) 1/2 at 36 positions, F(2,3) 2/3 at 2)
+ * because the gemms get narrower (N = batch x tiles: 40 at 2-4 positions, where OpenBLAS runs at
+ * half its 1000^3 rate) and the filter transform and dW's reduce move alpha / 3 times the weight
+ * (512 x 512 x 4-6 floats: 15% of a 512-channel conv at 2 positions, perf).
  * The shape alone decides, so a run's results never depend on its data. */
 int hs_conv_plan(hs_conv_shape *s) {
     if (conv_plan_common(s, HS_CONV_IM2COL)) return -1;
@@ -99,7 +119,8 @@ int hs_conv_plan(hs_conv_shape *s) {
 }
 
 int hs_conv_plan_path(hs_conv_shape *s, hs_conv_path path) {
-    if (path != HS_CONV_IM2COL && path != HS_CONV_DIRECT) return -1;
+    if (path != HS_CONV_IM2COL && path != HS_CONV_DIRECT && path != HS_CONV_WINOGRAD1D) return -1;
+    if (path == HS_CONV_WINOGRAD1D && !hs_conv_winograd1d_fits(s)) return -1;
     return conv_plan_common(s, path);
 }
 
@@ -187,6 +208,10 @@ void hs_conv_forward(float *out, const float *in, const float *W, const float *b
         hs_conv_direct_forward(out, in, W, b, s);
         return;
     }
+    if (s->path == HS_CONV_WINOGRAD1D) {
+        hs_conv_winograd1d_forward(out, in, W, b, s, work);
+        return;
+    }
     const int cin_g = s->C_in / s->groups, cout_g = s->C_out / s->groups, kc = cin_g * s->KH * s->KW,
               run = conv_run(s);
     const size_t P = (size_t)s->OH * s->OW, in_plane = (size_t)s->H * s->W;
@@ -228,6 +253,10 @@ void hs_conv_backward(float *din, float *dW, float *db, const float *dout, const
                       const hs_conv_shape *s, float *work) {
     if (s->path == HS_CONV_DIRECT) {
         hs_conv_direct_backward(din, dW, db, dout, in, W, s);
+        return;
+    }
+    if (s->path == HS_CONV_WINOGRAD1D) {
+        hs_conv_winograd1d_backward(din, dW, db, dout, in, W, s, work);
         return;
     }
     const int cin_g = s->C_in / s->groups, cout_g = s->C_out / s->groups, kc = cin_g * s->KH * s->KW,

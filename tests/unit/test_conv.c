@@ -5,13 +5,15 @@
  * and im2col + gemm; the direct one in each of its codes: vector kernels, portable loops, the
  * loops compiled for AVX-512) with a scratch of exactly the planned size: the forward against the
  * reference, the two paths against each other, and dW, db, din against central finite
- * differences of the reference's loss sum(R * out). Plus the plan's sizes and refusals. */
+ * differences of the reference's loss sum(R * out). Plus the plan's sizes and refusals, and the
+ * 1-D Winograd path (both tile sizes) against a double reference and against im2col. */
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../src/nn/conv_direct.h"
+#include "../../src/nn/conv_winograd1d.h"
 #include "hsweep/ops.h"
 #include "hsweep/rng.h"
 #include "ops_helpers.h"
@@ -280,12 +282,163 @@ static void test_conv_plan(void) {
     CU_ASSERT_EQUAL(wide.path, HS_CONV_IM2COL);
 }
 
+/* ---------------------------------------------------------------- 1-D Winograd */
+
+/* The reference's gradients of sum(dout * out) for a 1-D kernel-3 pad-1 conv (one group), in
+ * double: din, dW, db exactly as defined, no finite differences (the channel counts here make
+ * those too slow). */
+static void ref_conv1d_backward(double *din, double *dW, double *db, const double *dout, const double *in,
+                                const double *W, const hs_conv_shape *s) {
+    const int L = s->W, Ci = s->C_in, Co = s->C_out;
+    for (size_t i = 0; i < in_size(s); i++) din[i] = 0.0;
+    for (size_t i = 0; i < w_size(s); i++) dW[i] = 0.0;
+    for (int co = 0; co < Co; co++) db[co] = 0.0;
+    for (int n = 0; n < s->B; n++)
+        for (int co = 0; co < Co; co++)
+            for (int p = 0; p < L; p++) {
+                const double g = dout[((size_t)n * Co + co) * L + p];
+                db[co] += g;
+                for (int ci = 0; ci < Ci; ci++)
+                    for (int k = 0; k < 3; k++) {
+                        const int q = p - 1 + k;
+                        if (q < 0 || q >= L) continue;
+                        dW[((size_t)co * Ci + ci) * 3 + k] += g * in[((size_t)n * Ci + ci) * L + q];
+                        din[((size_t)n * Ci + ci) * L + q] += g * W[((size_t)co * Ci + ci) * 3 + k];
+                    }
+            }
+}
+
+/* Normwise error bound of a float sum of K products of random sign: about sqrt(K) roundings of
+ * 2^-24, times what the tile's transforms add: 2 for F(2,3), 8 for F(4,3) (its points +-2 weight
+ * terms by up to 8 in A^T and 5 in B^T). Measured worst over these cases (HS_TEST_VERBOSE=1):
+ * F(2,3) 5.6e-7 forward, 7.2e-7 din, 2.8e-7 dW; F(4,3) 2.6e-6, 2.2e-6, 8.2e-7; a fifth to a
+ * sixth of the bound at 256 channels. */
+static double wino_tol(int m, double K) { return (m == 2 ? 2.0 : 8.0) * sqrt(K) * 0x1p-24 + 1e-7; }
+
+static double wino_worst[2][4];
+
+static void check_wino(int B, int Ci, int Co, int L, int m, hs_rng *rng) {
+    hs_conv_shape s = {.B = B, .C_in = Ci, .H = 1, .W = L, .C_out = Co, .KH = 1, .KW = 3, .stride = 1, .pad = 1,
+                       .dilation = 1, .groups = 1};
+    hs_conv_winograd1d_force(m);
+    CU_ASSERT_FATAL(hs_conv_plan_path(&s, HS_CONV_WINOGRAD1D) == 0);
+    CU_ASSERT_EQUAL(hs_conv_winograd1d_tile(&s), m);
+    char what[160];
+    snprintf(what, sizeof what, "winograd F(%d,3) B%d C%d->%d L%d", m, B, Ci, Co, L);
+    const size_t ni = in_size(&s), nw = w_size(&s), no = out_size(&s);
+    float *in = malloc(ni * sizeof(float)), *W = malloc(nw * sizeof(float)), *b = malloc((size_t)Co * sizeof(float)),
+          *dout = malloc(no * sizeof(float));
+    double *din_ = malloc(ni * sizeof(double)), *Wd = malloc(nw * sizeof(double)), *bd = malloc((size_t)Co * sizeof(double)),
+           *doutd = malloc(no * sizeof(double)), *ref = malloc(no * sizeof(double)),
+           *gin = malloc(ni * sizeof(double)), *gW = malloc(nw * sizeof(double)), *gb = malloc((size_t)Co * sizeof(double));
+    ops_fill(in, din_, ni, rng, -1.0f, 1.0f);
+    ops_fill(W, Wd, nw, rng, -1.0f, 1.0f);
+    ops_fill(b, bd, (size_t)Co, rng, -1.0f, 1.0f);
+    ops_fill(dout, doutd, no, rng, -1.0f, 1.0f);
+    ref_conv(ref, din_, Wd, bd, &s);
+    ref_conv1d_backward(gin, gW, gb, doutd, din_, Wd, &s);
+
+    conv_result r[2];
+    for (int v = 0; v < 2; v++) {
+        result_alloc(&r[v], &s);
+        run_path(&r[v], s, v ? HS_CONV_WINOGRAD1D : HS_CONV_IM2COL, in, W, b, dout);
+    }
+    const double e[4] = {ops_err(r[1].out, ref, no), ops_err(r[1].din, gin, ni), ops_err(r[1].dW, gW, nw),
+                         ops_err(r[1].db, gb, (size_t)Co)},
+                 K[4] = {3.0 * Ci, 3.0 * Co, (double)B * L, (double)B * L};
+    static const char *names[4] = {"forward", "din", "dW", "db"};
+    for (int t = 0; t < 4; t++) {
+        char w2[220];
+        snprintf(w2, sizeof w2, "%s %s vs reference", what, names[t]);
+        OPS_CHECK(e[t], wino_tol(m, K[t]), w2);
+        if (e[t] > wino_worst[m == 4][t]) wino_worst[m == 4][t] = e[t];
+    }
+    char w3[220];
+    snprintf(w3, sizeof w3, "%s vs im2col", what);
+    OPS_CHECK(ops_err_ff(r[1].out, r[0].out, no), 2 * wino_tol(m, K[0]), w3);
+    OPS_CHECK(ops_err_ff(r[1].din, r[0].din, ni), 2 * wino_tol(m, K[1]), w3);
+    OPS_CHECK(ops_err_ff(r[1].dW, r[0].dW, nw), 2 * wino_tol(m, K[2]), w3);
+    OPS_CHECK(ops_err_ff(r[1].db, r[0].db, (size_t)Co), 2 * wino_tol(m, K[3]), w3);
+    /* a smaller batch than planned runs in the planned scratch */
+    if (B > 1) {
+        hs_conv_shape s1 = s;
+        s1.B = 1;
+        float *work = malloc(s.work * sizeof(float)), *out1 = malloc(no * sizeof(float));
+        hs_conv_forward(out1, in, W, b, &s1, work);
+        OPS_CHECK(ops_err_ff(out1, r[1].out, no / (size_t)B), 2 * wino_tol(m, K[0]), "winograd batch 1 of B");
+        free(work), free(out1);
+    }
+    hs_conv_winograd1d_force(0);
+    for (int v = 0; v < 2; v++) result_free(&r[v]);
+    free(in), free(W), free(b), free(dout), free(din_), free(Wd), free(bd), free(doutd), free(ref), free(gin), free(gW),
+        free(gb);
+}
+
+static void test_conv_winograd1d(void) {
+    hs_rng r;
+    hs_rng_init(&r, 13, 0);
+    /* B, C_in, C_out, L: every length the nets have (36, 18, 9, 5, 4, 2), odd/even, one position */
+    static const int cases[][4] = {{1, 16, 16, 2},  {3, 16, 24, 3},  {2, 24, 16, 5},  {4, 32, 32, 9}, {1, 17, 19, 18},
+                                   {3, 16, 32, 36}, {2, 64, 48, 4},  {1, 16, 16, 1},  {2, 16, 16, 7}, {5, 20, 16, 37},
+                                   {2, 256, 256, 9}, {1, 128, 256, 2}, {2, 256, 128, 36},
+                                   /* 8+ samples and positions: the staging's 8 x 8 block transposes
+                                      and their remainders */
+                                   {8, 16, 16, 8}, {9, 16, 24, 18}, {17, 24, 16, 37}, {10, 16, 16, 3}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        for (int m = 2; m <= 4; m += 2) check_wino(cases[i][0], cases[i][1], cases[i][2], cases[i][3], m, &r);
+    if (getenv("HS_TEST_VERBOSE"))
+        for (int k = 0; k < 2; k++)
+            printf("winograd F(%d,3) worst rel err vs double: fwd %.2g din %.2g dW %.2g db %.2g\n", 2 + 2 * k,
+                   wino_worst[k][0], wino_worst[k][1], wino_worst[k][2], wino_worst[k][3]);
+    /* the rule: 16+ channels, kernel 3, stride 1, pad 1, dilation 1, one group, 2+ positions */
+    hs_conv_shape ok = {.B = 40, .C_in = 64, .H = 1, .W = 36, .C_out = 64, .KH = 1, .KW = 3, .stride = 1, .pad = 1,
+                        .dilation = 1, .groups = 1};
+    hs_conv_shape s = ok;
+    CU_ASSERT_EQUAL(hs_conv_plan(&s), 0);
+    CU_ASSERT_EQUAL(s.path, HS_CONV_WINOGRAD1D);
+    CU_ASSERT_EQUAL(hs_conv_winograd1d_tile(&s), 4);
+    CU_ASSERT_EQUAL(s.work, (size_t)6 * (64 * 64 + 40 * 9 * (64 + 64)) + 38 * 40);
+    s = ok, s.W = 2;
+    CU_ASSERT_EQUAL(hs_conv_plan(&s), 0);
+    CU_ASSERT_EQUAL(s.path, HS_CONV_WINOGRAD1D);
+    CU_ASSERT_EQUAL(hs_conv_winograd1d_tile(&s), 2);
+    s = ok, s.W = 1; /* F(2,3) on one position does 4 products for 3 */
+    CU_ASSERT_EQUAL(hs_conv_plan(&s), 0);
+    CU_ASSERT_EQUAL(s.path, HS_CONV_IM2COL);
+    /* the tile with fewer products, F(2,3) on a tie */
+    const int win[][2] = {{2, 2}, {3, 4}, {4, 4}, {5, 2}, {6, 2}, {7, 4}, {9, 4}, {18, 4}, {36, 4}};
+    for (size_t i = 0; i < sizeof win / sizeof win[0]; i++) {
+        s = ok, s.W = win[i][0];
+        CU_ASSERT_EQUAL(hs_conv_plan(&s), 0);
+        CU_ASSERT_EQUAL(s.path, HS_CONV_WINOGRAD1D);
+        CU_ASSERT_EQUAL(hs_conv_winograd1d_tile(&s), win[i][1]);
+    }
+    s = ok, s.C_in = 10; /* the stem */
+    CU_ASSERT_EQUAL(hs_conv_plan(&s), 0);
+    CU_ASSERT_EQUAL(s.path, HS_CONV_IM2COL);
+    /* refusals of the forced path */
+    const struct {
+        int field, value;
+    } no[] = {{0, 2}, {1, 5}, {2, 2}, {3, 0}, {4, 2}, {5, 3}};
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++) {
+        s = ok;
+        int *f[] = {&s.stride, &s.KW, &s.groups, &s.pad, &s.dilation, &s.H};
+        *f[no[i].field] = no[i].value;
+        if (no[i].field == 1) s.pad = 2; /* kernel 5 keeps the length */
+        const int planned = hs_conv_plan(&s);
+        CU_ASSERT_EQUAL(hs_conv_plan_path(&s, HS_CONV_WINOGRAD1D), -1);
+        if (planned == 0) CU_ASSERT_NOT_EQUAL(s.path, HS_CONV_WINOGRAD1D);
+    }
+    CU_ASSERT_STRING_EQUAL(hs_conv_path_to_string(HS_CONV_WINOGRAD1D), "winograd1d");
+}
+
 int main(void) {
     const hs_test tests[] = {
         {"conv: plan, output sizes, refusals", test_conv_plan},
         {"conv: hand-computed 1-D case on both paths", test_conv_hand},
         {"conv 1-D: both paths vs reference and finite differences", test_conv_1d},
         {"conv 2-D: both paths vs reference and finite differences", test_conv_2d},
+        {"conv 1-D Winograd: F(2,3) and F(4,3) vs reference and im2col, the rule", test_conv_winograd1d},
         {NULL, NULL},
     };
     return hs_test_main("conv", tests);

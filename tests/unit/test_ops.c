@@ -111,6 +111,13 @@ static void test_pool_hand(void) {
     float dout[6] = {1, 2, 3, 4, 5, 6}, din[6];
     hs_pool_backward(din, dout, arg, &s);
     CU_ASSERT(din[0] == 3 && din[1] == 0 && din[2] == 3 && din[3] == 0 && din[4] == 15 && din[5] == 0);
+    /* 1-D NaNs: a NaN wins, a later NaN replaces an earlier one (the unpadded 1-D rows' own loop) */
+    const float xn[6] = {NAN, 1, 2, NAN, NAN, NAN};
+    s.k = 2, s.stride = 2, s.pad = 0;
+    CU_ASSERT_FATAL(hs_pool_plan(&s) == 0);
+    hs_pool_forward(out, arg, xn, &s);
+    CU_ASSERT(isnan(out[0]) && isnan(out[1]) && isnan(out[2]));
+    CU_ASSERT(arg[0] == 0 && arg[1] == 3 && arg[2] == 5);
     /* all equal in a 2x2 window of a 2-D plane: the first in row-major window order; arg indexes
      * the whole input (second plane starts at 16) */
     float y[32];
