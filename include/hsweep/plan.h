@@ -22,7 +22,11 @@
  * So reordering YAML keys, moving a value between base and an axis, or extending an axis leaves
  * existing ids unchanged, and `printf '%s' "$canonical" | sha256sum | cut -c1-16` reproduces an id.
  * Two runs with the same id (overlapping blocks, a `set` that collapses two combinations) are an
- * error that names both.
+ * error that names both; across stages they are one run (the earlier stage's).
+ *
+ * Stages: a stage with a select takes its key's value right after the axes (before `set`), from
+ * the winner of the run's group. hs_plan_expand plans stages 0 .. opts->stage, so a staged
+ * sweep's plan grows stage by stage and keeps every id it had.
  */
 #ifndef HSWEEP_PLAN_H
 #define HSWEEP_PLAN_H
@@ -37,8 +41,30 @@
 
 #define HS_PLAN_DEFAULT_MAX_RUNS 1000000
 
+/* The winners of a stage's select (hs_select_pick): one entry per group of `per` values. */
+typedef struct hs_pick {
+    hs_value *per;     /* [n_per] the group's values of the per keys */
+    hs_value over;     /* the chosen value (when found) */
+    int found;         /* 0: no run of the group counted in the stage selected from */
+    double score;      /* the winner's mean metric */
+    size_t n_counted;  /* runs of the winning value that counted */
+} hs_pick;
+
+typedef struct hs_picks {
+    hs_pick *groups;
+    size_t n, n_per;
+} hs_picks;
+
 typedef struct hs_plan_opts {
     size_t max_runs; /* refuse larger plans (and blocks with more combinations); 0 = default */
+    /* Specs with stages: expand stages 0 .. stage (0: the first alone). A stage with a select
+     * needs picks[stage] (its winners, from the results of the earlier stages); its runs whose
+     * group has no winner are left out and counted in n_unplannable. */
+    size_t stage;
+    const hs_picks *const *picks; /* [spec->n_stages], NULL entries for stages without a select */
+    /* Expand stage `stage` alone with its select's key left at its base value: as many runs as
+     * the stage can have, before the earlier stages have run. */
+    int bound;
 } hs_plan_opts;
 
 typedef struct hs_run {
@@ -58,6 +84,8 @@ typedef struct hs_plan {
     uint32_t *default_cell; /* [n_keys]: pool index of each key's default */
     unsigned char *varying; /* [n_keys]: 1 when the key takes more than one value in the plan */
     size_t n_excluded;      /* combinations dropped by `exclude` */
+    size_t n_unplannable;   /* runs of a select stage whose group has no winner */
+    size_t n_shared;        /* runs of a stage equal to a run of an earlier stage (kept once) */
     uint8_t digest[32];     /* SHA-256 of all ids in plan order: equal plans have equal digests */
     /* private */
     uint64_t *id_table;     /* open addressing, for duplicate detection */
@@ -66,6 +94,15 @@ typedef struct hs_plan {
 } hs_plan;
 
 hs_code hs_plan_expand(const hs_spec *spec, const hs_plan_opts *opts, hs_plan **out, hs_error *err);
+
+/* The winners of select sel (a stage's) among the runs of stage sel->from in plan (which holds
+ * that stage): metric[r] is run r's final value of sel->metric, NaN when it does not count
+ * (not finished, failed), +-HUGE_VAL for the worst (diverged). Groups are the distinct values of
+ * the per keys among those runs, in plan order; in each, the value of `over` with the smallest
+ * (largest for max) mean over its counted runs wins, the first in plan order on ties. A group
+ * with no counted run has found = 0. *out is new (hs_picks_free it). */
+hs_code hs_select_pick(const hs_plan *plan, const hs_select *sel, const double *metric, hs_picks *out, hs_error *err);
+void hs_picks_free(hs_picks *p);
 
 /* Value of key (schema index) in run r. */
 const hs_value *hs_plan_value(const hs_plan *plan, size_t r, int key);

@@ -317,13 +317,61 @@ static hs_loc differing_axis(const hs_block *bl, size_t a, size_t b) {
     return at;
 }
 
-static hs_code expand_block(hs_plan *p, pool_index *pi, size_t bi, size_t max_runs, size_t *cap, hs_str *scratch,
-                            hs_error *err) {
+/* A select's winners, interned: group g holds when row[per[j]] == per_val[g * n_per + j]. */
+typedef struct ipicks {
+    uint32_t *per_val, *over_val;
+    unsigned char *found;
+    size_t n;
+} ipicks;
+
+static hs_code intern_picks(hs_plan *p, pool_index *pi, const hs_picks *pk, ipicks *out) {
+    size_t np = pk->n_per ? pk->n_per : 1, n = pk->n ? pk->n : 1;
+    out->n = pk->n;
+    out->per_val = malloc(n * np * sizeof *out->per_val);
+    out->over_val = calloc(n, sizeof *out->over_val);
+    out->found = calloc(n, 1);
+    if (!out->per_val || !out->over_val || !out->found) return HS_ERR_NOMEM;
+    for (size_t g = 0; g < pk->n; g++) {
+        for (size_t j = 0; j < pk->n_per; j++)
+            if (intern(p, pi, &pk->groups[g].per[j], &out->per_val[g * pk->n_per + j]) != HS_OK) return HS_ERR_NOMEM;
+        out->found[g] = (unsigned char)pk->groups[g].found;
+        if (out->found[g] && intern(p, pi, &pk->groups[g].over, &out->over_val[g]) != HS_OK) return HS_ERR_NOMEM;
+    }
+    return HS_OK;
+}
+
+/* Sets the select's key of row from its group's winner; 0 when the group has none. */
+static int apply_pick(const hs_select *sel, const ipicks *ip, uint32_t *row) {
+    for (size_t g = 0; g < ip->n; g++) {
+        size_t j = 0;
+        while (j < sel->n_per && row[sel->per[j]] == ip->per_val[g * sel->n_per + j]) j++;
+        if (j < sel->n_per) continue;
+        if (!ip->found[g]) return 0;
+        row[sel->over] = ip->over_val[g];
+        return 1;
+    }
+    return 0;
+}
+
+static hs_code expand_block(hs_plan *p, pool_index *pi, size_t bi, size_t max_runs, const hs_plan_opts *opts,
+                            size_t *cap, hs_str *scratch, hs_error *err) {
     const hs_spec *s = p->spec;
     const hs_block *b = &s->blocks[bi];
     char what[160];
     if (b->path[0]) snprintf(what, sizeof what, "%s ('%s')", b->path, b->name);
     else snprintf(what, sizeof what, "sweep");
+    const hs_select *sel = opts && opts->bound ? NULL : b->select;
+    ipicks ip = {0};
+    if (sel) {
+        const hs_picks *pk = opts && opts->picks ? opts->picks[b->stage] : NULL;
+        if (!pk || pk->n_per != sel->n_per)
+            return PFAIL_CODE(s, sel->loc, what, err, HS_ERR_INTERNAL,
+                              "stage '%s' is planned without the winners of its select", b->name);
+        if (intern_picks(p, pi, pk, &ip) != HS_OK) {
+            free(ip.per_val), free(ip.over_val), free(ip.found);
+            return HS_FAIL(err, HS_ERR_NOMEM, "out of memory expanding %s", what);
+        }
+    }
 
     size_t combos = 1;
     for (size_t a = 0; a < b->n_axes; a++) {
@@ -335,15 +383,13 @@ static hs_code expand_block(hs_plan *p, pool_index *pi, size_t bi, size_t max_ru
     }
     block_work w;
     hs_code rc = block_work_init(p, pi, s, b, &w);
-    if (rc != HS_OK) {
-        block_work_free(&w, b->n_axes);
-        return HS_FAIL(err, rc, "out of memory expanding %s", what);
-    }
-    uint32_t *row = malloc(p->n_keys * sizeof *row);
+    uint32_t *row = rc == HS_OK ? malloc(p->n_keys * sizeof *row) : NULL;
     if (!row) {
         block_work_free(&w, b->n_axes);
+        free(ip.per_val), free(ip.over_val), free(ip.found);
         return HS_FAIL(err, HS_ERR_NOMEM, "out of memory expanding %s", what);
     }
+    size_t unplannable = 0;
     int k_seed = hs_schema_find("seed"), k_dseed = hs_schema_find("data.seed");
     size_t kept = 0;
     const hs_value *cfg_ptrs[256];
@@ -356,6 +402,10 @@ static hs_code expand_block(hs_plan *p, pool_index *pi, size_t bi, size_t max_ru
         for (size_t a = b->n_axes; a-- > 0;) {
             if (++w.pos[a] < b->axes[a].len) break;
             w.pos[a] = 0;
+        }
+        if (sel && !apply_pick(sel, &ip, row)) {
+            unplannable++;
+            continue;
         }
         for (size_t i = 0; i < w.n_sets; i++)
             if (matches(&w.sets[i].where, row))
@@ -387,7 +437,13 @@ static hs_code expand_block(hs_plan *p, pool_index *pi, size_t bi, size_t max_ru
             const hs_block *ob = &s->blocks[o->block];
             char desc[MSG_CONFIG_MAX];
             describe_run(p, row, desc, sizeof desc);
-            if (memcmp(&p->cells[(size_t)prev * p->n_keys], row, p->n_keys * sizeof *row) != 0)
+            int same = !memcmp(&p->cells[(size_t)prev * p->n_keys], row, p->n_keys * sizeof *row);
+            if (same && ob->stage < b->stage) { /* an earlier stage trained it already */
+                p->n_shared++;
+                kept++;
+                continue;
+            }
+            if (!same)
                 rc = PFAIL(s, b->loc, what, err, "run id %016llx collides with a different config (%s); please report this",
                            (unsigned long long)id, desc);
             else if (o->block == bi)
@@ -419,12 +475,14 @@ static hs_code expand_block(hs_plan *p, pool_index *pi, size_t bi, size_t max_ru
         p->id_slot_run[h] = (uint32_t)p->n_runs;
         kept++;
     }
-    if (rc == HS_OK && kept == 0) {
+    p->n_unplannable += unplannable;
+    if (rc == HS_OK && kept == 0 && !unplannable) {
         hs_loc at = b->n_excludes ? b->excludes[0].loc : s->n_excludes ? s->excludes[0].loc : b->loc;
         rc = PFAIL(s, at, what, err, "empty expansion: all %zu combinations are excluded", combos);
     }
     free(row);
     block_work_free(&w, b->n_axes);
+    free(ip.per_val), free(ip.over_val), free(ip.found);
     return rc;
 }
 
@@ -458,8 +516,11 @@ hs_code hs_plan_expand(const hs_spec *spec, const hs_plan_opts *opts, hs_plan **
         if (rc != HS_OK) HS_FAIL(err, rc, "out of memory");
     }
     size_t cap = 0;
+    size_t upto = opts ? opts->stage : 0;
     for (size_t b = 0; b < spec->n_blocks && rc == HS_OK; b++) {
-        rc = expand_block(p, &pi, b, max_runs, &cap, &scratch, err);
+        size_t st = spec->blocks[b].stage;
+        if (st > upto || (opts && opts->bound && st != upto)) continue;
+        rc = expand_block(p, &pi, b, max_runs, opts, &cap, &scratch, err);
         if (rc != HS_OK) hs_error_trace(err, __FILE__, __LINE__);
     }
     free(pi.slots);

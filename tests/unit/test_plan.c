@@ -1,5 +1,6 @@
 /* test_plan.c - expansion order, counts, canonical text, golden run ids, and id stability under
  * key reordering, axis extension and base/axis moves. */
+#include <math.h>
 #include <stdlib.h>
 
 #include "hsweep/plan.h"
@@ -245,6 +246,87 @@ static void test_digest_distinguishes_plans(void) {
     unload(&c);
 }
 
+/* ================================================================ stages and select */
+
+static const char staged[] = "stages:\n"
+                             "  - name: lr\n"
+                             "    axes: {model.depth: [2, 4, 6], train.lr: [0.001, 0.01, 0.1], seed: [1, 2]}\n"
+                             "  - name: seeds\n"
+                             "    select: {from: lr, by: %s, over: train.lr, per: [model.depth]}\n"
+                             "    axes: {model.depth: [2, 4, 6], seed: [1, 2, 3]}\n";
+
+/* Stage lr's runs are depth-major, then lr, then seed: run 6 d + 2 l + s. The table: depth 2's
+ * seed means are 0.5 (lr 0.001), 0.3 (0.01: 0.2 and 0.4), 0.35 (0.1); depth 4's lr 0.01 has one
+ * seed diverged (the worst) and one failed (NaN, not counted: 0.1 is lr 0.1's only count, beating
+ * 0.25); depth 6 has no counted run at all. */
+static const double table[18] = {0.5, 0.5, 0.2, 0.4, 0.3, 0.4,               /* depth 2 */
+                                 0.25, 0.25, HUGE_VAL, 0.05, NAN, 0.1,      /* depth 4 */
+                                 NAN, NAN, NAN, NAN, NAN, NAN};             /* depth 6 */
+
+static void test_select_hand_table(void) {
+    char text[1024];
+    snprintf(text, sizeof text, staged, "min(test_loss)");
+    hs_error err = {0};
+    loaded l = plan_text(text, HS_OK, &err);
+    CU_ASSERT_EQUAL_FATAL(l.plan->n_runs, 18); /* the first stage alone */
+    const int lr = hs_schema_find("train.lr"), depth = hs_schema_find("model.depth");
+    CU_ASSERT_EQUAL(hs_plan_value(l.plan, 8, depth)->u.i, 4);
+    CU_ASSERT_DOUBLE_EQUAL(hs_plan_value(l.plan, 8, lr)->u.f, 0.01, 1e-15);
+    hs_picks pk;
+    CU_ASSERT_EQUAL_FATAL(hs_select_pick(l.plan, l.spec->blocks[1].select, table, &pk, &err), HS_OK);
+    CU_ASSERT_EQUAL_FATAL(pk.n, 3);
+    CU_ASSERT_EQUAL(pk.groups[0].per[0].u.i, 2);
+    CU_ASSERT(pk.groups[0].found);
+    CU_ASSERT_DOUBLE_EQUAL(pk.groups[0].over.u.f, 0.01, 1e-15);
+    CU_ASSERT_DOUBLE_EQUAL(pk.groups[0].score, 0.3, 1e-12);
+    CU_ASSERT_EQUAL(pk.groups[0].n_counted, 2);
+    CU_ASSERT(pk.groups[1].found);
+    CU_ASSERT_DOUBLE_EQUAL(pk.groups[1].over.u.f, 0.1, 1e-15);
+    CU_ASSERT_DOUBLE_EQUAL(pk.groups[1].score, 0.1, 1e-12);
+    CU_ASSERT_EQUAL(pk.groups[1].n_counted, 1);
+    CU_ASSERT_EQUAL(pk.groups[2].per[0].u.i, 6);
+    CU_ASSERT(!pk.groups[2].found);
+
+    /* the second stage: the chosen lr per depth, depth 6 not plannable, ids those of the config */
+    const hs_picks *picks[2] = {NULL, &pk};
+    hs_plan_opts o = {.stage = 1, .picks = picks};
+    hs_plan *p2 = NULL;
+    CU_ASSERT_EQUAL_FATAL(hs_plan_expand(l.spec, &o, &p2, &err), HS_OK);
+    CU_ASSERT_EQUAL(p2->n_unplannable, 3);
+    CU_ASSERT_EQUAL(p2->n_shared, 4); /* seeds 1 and 2 at the chosen lr ran in stage lr */
+    CU_ASSERT_EQUAL_FATAL(p2->n_runs, 18 + 6 - 4);
+    for (size_t r = 0; r < 18; r++) CU_ASSERT_EQUAL(p2->runs[r].id, l.plan->runs[r].id);
+    loaded flat = plan_text("product: {seed: [3]}\nzip: [{model.depth: [2, 4], train.lr: [0.01, 0.1]}]\n", HS_OK, &err);
+    CU_ASSERT_EQUAL_FATAL(flat.plan->n_runs, 2);
+    CU_ASSERT_EQUAL(p2->runs[18].id, flat.plan->runs[0].id);
+    CU_ASSERT_EQUAL(p2->runs[19].id, flat.plan->runs[1].id);
+    CU_ASSERT_EQUAL(p2->spec->blocks[p2->runs[19].block].stage, 1);
+    unload(&flat);
+    hs_plan_free(p2);
+
+    /* without the winners the stage cannot be planned; bound mode plans it alone, lr at its base */
+    o.picks = NULL;
+    CU_ASSERT_EQUAL(hs_plan_expand(l.spec, &o, &p2, &err), HS_ERR_INTERNAL);
+    o.bound = 1;
+    CU_ASSERT_EQUAL_FATAL(hs_plan_expand(l.spec, &o, &p2, &err), HS_OK);
+    CU_ASSERT_EQUAL(p2->n_runs, 9);
+    hs_plan_free(p2);
+    hs_picks_free(&pk);
+    unload(&l);
+
+    /* max(test_acc) on the same table: the largest means win */
+    snprintf(text, sizeof text, staged, "max(test_acc)");
+    l = plan_text(text, HS_OK, &err);
+    double neg[18];
+    for (int i = 0; i < 18; i++) neg[i] = table[i] == HUGE_VAL ? -HUGE_VAL : table[i];
+    CU_ASSERT_EQUAL_FATAL(hs_select_pick(l.plan, l.spec->blocks[1].select, neg, &pk, &err), HS_OK);
+    CU_ASSERT_DOUBLE_EQUAL(pk.groups[0].over.u.f, 0.001, 1e-15);
+    CU_ASSERT_DOUBLE_EQUAL(pk.groups[1].over.u.f, 0.001, 1e-15); /* 0.25 beats 0.1 */
+    CU_ASSERT(!pk.groups[2].found);
+    hs_picks_free(&pk);
+    unload(&l);
+}
+
 int main(void) {
     static const hs_test tests[] = {
         {"full spec: count, order, set, exclude", test_full_count_and_order},
@@ -258,6 +340,7 @@ int main(void) {
         {"plan size limit", test_limits},
         {"text, tsv and json output", test_write_formats},
         {"plan digest", test_digest_distinguishes_plans},
+        {"select: hand-computed winners, stage plans, ids", test_select_hand_table},
         {NULL, NULL},
     };
     return hs_test_main("plan", tests);
