@@ -55,6 +55,57 @@ typedef struct hs_picks {
     size_t n, n_per;
 } hs_picks;
 
+/* One group of a stage's search (hs_search_replay): its points so far and what they showed. */
+typedef enum hs_search_status {
+    HS_SEARCH_OPEN,          /* points proposed and not all measured yet */
+    HS_SEARCH_CONVERGED,     /* hi / lo - 1 <= rtol, or no point fits between the ends */
+    HS_SEARCH_NOT_BRACKETED, /* the metric does not cross the target between lo and hi */
+    HS_SEARCH_MAX_ROUNDS,    /* max_rounds reached: the crossing is that of the last bracket */
+    HS_SEARCH_STATUS_COUNT
+} hs_search_status;
+const char *hs_search_status_to_string(hs_search_status s); /* "open", "converged", ... */
+
+typedef struct hs_search_group {
+    hs_value *over;          /* [n_over] the group's values of the over keys */
+    double *x;               /* [n_x] the key's values to train, in the order proposed */
+    size_t n_x;
+    hs_search_status status;
+    int rounds;              /* rounds proposed (1: only the first) */
+    double lo, hi;           /* the bracket (the last one), NaN before it is known */
+    double err_lo, err_hi;   /* seed-averaged metric at its ends */
+    double *seeds_lo, *seeds_hi; /* [seeds] per-seed values at its ends (NaN: not counted) */
+    double crossing;         /* interpolated in the bracket; NaN unless converged or max_rounds */
+} hs_search_group;
+
+typedef struct hs_search_state {
+    hs_search_group *groups;
+    size_t n, n_over, seeds;
+} hs_search_state;
+
+/* What the search knows of one point: 0 while any of its seeds is not finished (or the point was
+ * never planned); 1 when all are, with vals[s] the final metric of seed s + 1 (NaN: failed or
+ * diverged, not counted). */
+typedef int (*hs_search_measure)(void *ctx, size_t group, double x, double *vals);
+
+/* The points of every group of search sr, replayed from the measurements alone: round 0 is lo,
+ * hi and `batch` points between; while a round is fully measured, the bracket is the first pair
+ * of adjacent measured points (by key) whose seed means lie on both sides of the target, and the
+ * next round is `batch` points inside it (log-spaced when log), canonical for the key type,
+ * distinct from every point so far. So the points, the runs and their ids are a pure function of
+ * the spec and the file: a resumed search proposes what the killed one did. out->groups[g].over
+ * must be set (hs_search_groups) before the call; measure NULL: nothing measured (round 0). */
+hs_code hs_search_replay(const hs_search *sr, hs_search_state *out, hs_search_measure measure, void *ctx,
+                         hs_error *err);
+/* The groups of stage `stage`'s search: the distinct values of its over keys in the stage's
+ * expansion (spec order). *out is new, every group open with no points. */
+hs_code hs_search_groups(const hs_spec *spec, size_t stage, hs_search_state *out, hs_error *err);
+/* The canonical value of the search key nearest x: integers rounded, floats to 6 significant
+ * digits. */
+double hs_search_canon(const hs_search *sr, double x);
+void hs_search_state_free(hs_search_state *s);
+/* The most points one group of sr can train: lo, hi, batch between, and batch per later round. */
+size_t hs_search_max_points(const hs_search *sr);
+
 typedef struct hs_plan_opts {
     size_t max_runs; /* refuse larger plans (and blocks with more combinations); 0 = default */
     /* Specs with stages: expand stages 0 .. stage (0: the first alone). A stage with a select
@@ -62,6 +113,9 @@ typedef struct hs_plan_opts {
      * group has no winner are left out and counted in n_unplannable. */
     size_t stage;
     const hs_picks *const *picks; /* [spec->n_stages], NULL entries for stages without a select */
+    /* A stage with a search needs searches[stage]: each combination of its axes is trained at its
+     * group's points x seeds 1 .. sr->seeds. */
+    const hs_search_state *const *searches;
     /* Expand stage `stage` alone with its select's key left at its base value: as many runs as
      * the stage can have, before the earlier stages have run. */
     int bound;

@@ -148,6 +148,22 @@ void hs_reader_columns_free(hs_reader_col *cols, size_t n, size_t R);
 /* A string attribute of the root (spec_sha256, plan_digest, ...) into out; HS_ERR_VALUE when absent. */
 hs_code hs_reader_attr(const hs_results_reader *rd, const char *name, hs_str *out, hs_error *err);
 
+/* A stage's search result as stored (store.h: hs_results_write_search); arrays [n], seeds_* [n x n_seeds]. */
+typedef struct hs_search_table {
+    char *key, *metric;
+    double target;
+    size_t n, n_seeds;
+    char **group;
+    int *status, *rounds;
+    long long *points;
+    double *crossing, *lo, *hi, *err_lo, *err_hi, *seeds_lo, *seeds_hi;
+} hs_search_table;
+
+/* /search/<stage> into *out (hs_search_table_free it); HS_ERR_VALUE (err untouched) when the
+ * file holds no result of that stage. */
+hs_code hs_reader_search(const hs_results_reader *rd, const char *stage, hs_search_table *out, hs_error *err);
+void hs_search_table_free(hs_search_table *t);
+
 /* ================================================================ writing an analysis back */
 
 typedef struct hs_analysis_out hs_analysis_out;

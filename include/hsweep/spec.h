@@ -70,6 +70,23 @@
  * run has no winner, and its runs in this stage are not plannable (reported, the rest proceed).
  * A run of a later stage equal to one of an earlier stage is the same run (same id, trained once).
  *
+ * A stage may instead search, per combination of its `over` axes, for where a metric crosses a
+ * target:
+ *
+ *       - name: pstar
+ *         axes: {model.arch: [cnn, lcn], data.s0: [0, 1]}
+ *         search: {key: data.n_train, target: test_err = 0.1, over: [model.arch, data.s0],
+ *                  lo: 100, hi: 10000, log: true, rtol: 0.05, seeds: 3, batch: 2, max_rounds: 20}
+ *
+ * Round 0 trains lo, hi and `batch` points between them; each later round trains `batch` points
+ * inside the bracket (the adjacent measured points where the seed-averaged metric crosses the
+ * target, the first from lo), until hi / lo - 1 <= rtol, no point fits between the ends (an
+ * integer key), or max_rounds. Points are canonical values of the key (integers rounded, floats
+ * to 6 significant digits), each trained with seed = 1 .. seeds. The rounds are a pure function
+ * of the spec and the measured values (replayed from the file on every resume). `seed` and
+ * `key` must be no axis of the stage; defaults: log false, rtol 0.05, seeds 1, batch 1,
+ * max_rounds 20, over every axis key of the stage.
+ *
  * Every error message starts "FILE:LINE:COL: KEY.PATH: " (1-based line and column), names what
  * was expected, and suggests the nearest valid key or value where one is close.
  */
@@ -151,6 +168,23 @@ typedef struct hs_select {
     hs_loc loc;
 } hs_select;
 
+/* `search:` of a stage: a bracketing search, per group of `over` values, for the value of `key`
+ * where the seed-averaged final metric crosses target (plan.h: hs_search_replay). */
+typedef struct hs_search {
+    int key;           /* schema index of a numeric key, no axis of the stage */
+    hs_metric metric;
+    double target;
+    int *over;         /* [n_over] axis keys of the stage: one search per combination */
+    size_t n_over;
+    double lo, hi;     /* the first bracket */
+    int log;           /* points spaced (and the crossing interpolated) in log(key) */
+    double rtol;       /* done when hi / lo - 1 <= rtol */
+    int seeds;         /* every point is trained with seed = 1 .. seeds */
+    int batch;         /* points per round inside the bracket */
+    int max_rounds;    /* rounds after the first, at most */
+    hs_loc loc;
+} hs_search;
+
 typedef struct hs_block {
     char *name;     /* given name, or "block0", "block1", ... */
     char *path;     /* "blocks[1]" (or "" for the top-level shorthand), for messages */
@@ -165,6 +199,7 @@ typedef struct hs_block {
     size_t n_excludes;
     size_t stage;      /* 0 unless the spec has stages: then the block is stage `stage` */
     hs_select *select; /* NULL, or how the stage takes a key from an earlier one */
+    hs_search *search; /* NULL, or the search the stage runs (never with a select) */
 } hs_block;
 
 /* Defaults of the `sweep:` settings: a run whose rank dies this many times is failed for good

@@ -134,4 +134,17 @@ hs_code cli_stage_metric(const hs_plan *prev, const hs_select *sel, const hs_res
  * without one (their runs are not plannable). */
 size_t cli_describe_picks(const hs_spec *spec, size_t stage, const hs_picks *pk, hs_str *out);
 
+/* Each run of plan from the file rd: metric[r] its final value of m (NaN unless done), resolved[r]
+ * 1 when it is done, diverged or failed (nothing more will come of it). */
+hs_code cli_run_values(const hs_plan *plan, const hs_results_reader *rd, hs_metric m, double *metric,
+                       unsigned char *resolved, hs_error *err);
+/* The points of stage `stage`'s search (st from hs_search_groups), replayed from the values of
+ * plan's runs (metric NULL: nothing measured, the first round). */
+hs_code cli_search_replay(const hs_spec *spec, size_t stage, const hs_plan *plan, const double *metric,
+                          const unsigned char *resolved, hs_search_state *st, hs_error *err);
+/* Lines per group of a search: status, bracket, crossing; returns the groups still open. */
+size_t cli_describe_search(const hs_spec *spec, size_t stage, const hs_search_state *st, hs_str *out);
+/* The search's result into the results file at path (store.h: hs_results_write_search). */
+hs_code cli_search_store(const char *path, const hs_spec *spec, size_t stage, const hs_search_state *st, hs_error *err);
+
 #endif

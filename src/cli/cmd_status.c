@@ -33,27 +33,56 @@ static size_t describe_stages(const char *path, hs_str *out) {
     if (hs_reader_open(MPI_COMM_NULL, path, &rd, &err) != HS_OK || hs_reader_attr(rd, "spec", &text, &err) != HS_OK)
         goto done;
     hs_reader_attr(rd, "spec_path", &spath, &err);
-    if (hs_spec_parse(text.buf, text.len, spath.buf ? spath.buf : "spec", &spec, &err) != HS_OK || spec->n_stages < 2)
+    if (hs_spec_parse(text.buf, text.len, spath.buf ? spath.buf : "spec", &spec, &err) != HS_OK || !spec->n_stages ||
+        (spec->n_stages < 2 && !spec->blocks[0].search))
         goto done;
     if (hs_reader_attr(rd, "overrides", &sets, &err) == HS_OK && sets.buf)
         for (char *line = strtok(sets.buf, "\n"); line; line = strtok(NULL, "\n"))
             if (hs_spec_override_base(spec, line, &err) != HS_OK) goto done;
     hs_picks *picks = calloc(spec->n_stages, sizeof *picks);
     const hs_picks **pick_of = calloc(spec->n_stages, sizeof *pick_of);
+    hs_search_state *searches = calloc(spec->n_stages, sizeof *searches);
+    const hs_search_state **search_of = calloc(spec->n_stages, sizeof *search_of);
     const size_t R = hs_reader_n_runs(rd);
     int prev_complete = 1;
     hs_str_printf(out, "stages:\n");
-    for (size_t k = 0; k < spec->n_stages && picks && pick_of; k++) {
+    for (size_t k = 0; k < spec->n_stages && picks && pick_of && searches && search_of; k++) {
         const hs_block *b = &spec->blocks[k];
-        hs_plan_opts o = {.stage = k, .picks = pick_of, .bound = !prev_complete};
+        hs_plan_opts o = {.stage = k, .picks = pick_of, .searches = search_of, .bound = !prev_complete};
         if (!prev_complete) {
             hs_plan *bound = NULL;
             if (hs_plan_expand(spec, &o, &bound, &err) != HS_OK) break;
-            hs_str_printf(out, "  %-12s waits for stage '%s': at most %zu runs\n", b->name, spec->blocks[k - 1].name,
-                          bound->n_runs);
-            left += bound->n_runs ? bound->n_runs : 1;
+            size_t most = bound->n_runs * (b->search ? (size_t)b->search->seeds * hs_search_max_points(b->search) : 1);
+            hs_str_printf(out, "  %-12s waits for stage '%s': at most %zu runs\n", b->name, spec->blocks[k - 1].name, most);
+            left += most ? most : 1;
             hs_plan_free(bound);
             continue;
+        }
+        if (b->search) {
+            /* replayed as `run` does: each round's runs are looked up once the plan holds them */
+            if (hs_search_groups(spec, k, &searches[k], &err) != HS_OK ||
+                cli_search_replay(spec, k, plan, NULL, NULL, &searches[k], &err) != HS_OK)
+                break;
+            search_of[k] = &searches[k];
+            int grew = 1;
+            while (grew) {
+                hs_plan *next = NULL;
+                if (hs_plan_expand(spec, &o, &next, &err) != HS_OK) break;
+                hs_plan_free(plan);
+                plan = next;
+                size_t before = 0, after = 0;
+                for (size_t g = 0; g < searches[k].n; g++) before += searches[k].groups[g].n_x;
+                double *metric = malloc((plan->n_runs + 1) * sizeof *metric);
+                unsigned char *resolved = malloc(plan->n_runs + 1);
+                hs_code rc = metric && resolved ? cli_run_values(plan, rd, b->search->metric, metric, resolved, &err)
+                                                : HS_ERR_NOMEM;
+                if (rc == HS_OK) rc = cli_search_replay(spec, k, plan, metric, resolved, &searches[k], &err);
+                free(metric), free(resolved);
+                if (rc != HS_OK) break;
+                for (size_t g = 0; g < searches[k].n; g++) after += searches[k].groups[g].n_x;
+                grew = after != before;
+            }
+            if (grew) break;
         }
         if (b->select) {
             double *metric = malloc((plan->n_runs + 1) * sizeof *metric);
@@ -81,14 +110,28 @@ static size_t describe_stages(const char *path, hs_str *out) {
             fin += s == HS_STATE_DONE || s == HS_STATE_DIVERGED;
             failed += s == HS_STATE_FAILED;
         }
-        size_t open = n - fin - failed;
-        left += open;
-        prev_complete = open == 0;
+        size_t open = n - fin - failed, open_groups = 0;
+        for (size_t g = 0; b->search && g < searches[k].n; g++) open_groups += searches[k].groups[g].status == HS_SEARCH_OPEN;
+        left += open ? open : open_groups; /* a search between rounds: the next round is not planned yet */
+        prev_complete = open == 0 && open_groups == 0;
         hs_str_printf(out, "  %-12s %s: %zu runs, %zu finished, %zu failed, %zu left", b->name,
-                      open ? "incomplete" : "complete", n, fin, failed, open);
+                      prev_complete ? "complete" : "incomplete", n, fin, failed, open);
         if (absent) hs_str_printf(out, " (%zu not yet in the file)", absent);
         if (plan->n_shared) hs_str_printf(out, "; %zu runs shared with earlier stages", plan->n_shared);
         hs_str_printf(out, "\n");
+        if (b->search) {
+            hs_str lines = {0};
+            cli_describe_search(spec, k, &searches[k], &lines);
+            for (char *line = lines.buf ? strtok(lines.buf, "\n") : NULL; line; line = strtok(NULL, "\n"))
+                hs_str_printf(out, "    %s\n", line[0] == ' ' ? line + 2 : line);
+            hs_str_free(&lines);
+            hs_search_table tab;
+            if (hs_reader_search(rd, b->name, &tab, &err) == HS_OK) {
+                hs_str_printf(out, "    stored in /search/%s: %zu groups, %s where %s = %g\n", b->name, tab.n, tab.key,
+                              tab.metric, tab.target);
+                hs_search_table_free(&tab);
+            }
+        }
         if (b->select) {
             hs_str lines = {0};
             cli_describe_picks(spec, k, &picks[k], &lines);
@@ -101,7 +144,8 @@ static size_t describe_stages(const char *path, hs_str *out) {
         }
     }
     for (size_t k = 0; picks && k < spec->n_stages; k++) hs_picks_free(&picks[k]);
-    free(picks), free(pick_of);
+    for (size_t k = 0; searches && k < spec->n_stages; k++) hs_search_state_free(&searches[k]);
+    free(picks), free(pick_of), free(searches), free(search_of);
 done:
     if (err.msg[0] && spec && spec->n_stages > 1) hs_str_printf(out, "stages: cannot plan them: %s\n", err.msg);
     hs_plan_free(plan);

@@ -680,7 +680,7 @@ static hs_code parse_sample(ctx *c, yaml_node_t *n, const char *path, hs_block *
 
 static const char *const block_words[] = {"name", "base", "product", "zip", "sample", "set", "exclude", NULL};
 static const char *const stage_words[] = {"name", "base", "axes", "product", "zip", "sample", "set", "exclude",
-                                          "select", NULL};
+                                          "select", "search", NULL};
 static const char *const top_words[] = {"name", "description", "sweep", "base",   "blocks", "stages", "product",
                                         "zip",  "sample",      "set",   "exclude", NULL};
 static const char *const sweep_words[] = {"max_attempts", "checkpoint_minutes", NULL};
@@ -716,7 +716,8 @@ static hs_code parse_sweep(ctx *c, yaml_node_t *n, hs_spec *s) {
 }
 
 /* A block, or a stage when select_node is not NULL: then `axes` is a product and the `select`
- * node is handed back, to be read once every stage's name and axes are known. */
+ * and `search` nodes are handed back (select_node[0], [1]), to be read once every stage's name
+ * and axes are known. */
 static hs_code parse_block(ctx *c, yaml_node_t *n, const char *path, hs_block *b, yaml_node_t **select_node) {
     const char *const *words = select_node ? stage_words : block_words;
     const char *what = select_node ? "stage key" : "block key";
@@ -727,7 +728,8 @@ static hs_code parse_block(ctx *c, yaml_node_t *n, const char *path, hs_block *b
         const char *w = (const char *)kn->data.scalar.value;
         char sub[PATH_MAX_LEN];
         if (!join(sub, path, w)) return unknown_word(c, kn, path, what, words);
-        if (select_node && !strcmp(w, "select")) *select_node = vn;
+        if (select_node && !strcmp(w, "select")) select_node[0] = vn;
+        else if (select_node && !strcmp(w, "search")) select_node[1] = vn;
         else if (select_node && !strcmp(w, "axes")) HS_TRY(c->err, parse_product(c, vn, sub, b));
         else if (!strcmp(w, "name")) {
             const char *s = scalar(c, vn, sub, "a name");
@@ -878,12 +880,146 @@ static hs_code parse_select(ctx *c, yaml_node_t *n, hs_spec *s, size_t stage) {
     return HS_OK;
 }
 
+/* A number field of a search: finite, in [lo, hi]. */
+static hs_code search_number(ctx *c, yaml_node_t *n, const char *path, double lo, double hi, int integer, double *out) {
+    const char *v = scalar(c, n, path, integer ? "an integer" : "a number");
+    if (!v) return c->err->code;
+    char *end = NULL;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (!*v || *end || errno || !isfinite(x) || x < lo || x > hi || (integer && x != floor(x))) {
+        if (hi >= 1e300) return FAIL(c, n, path, HS_ERR_VALUE, "expected %s, got '%s'", integer ? "an integer" : "a number", v);
+        if (integer) return FAIL(c, n, path, HS_ERR_VALUE, "expected an integer from %.0f to %.0f, got '%s'", lo, hi, v);
+        return FAIL(c, n, path, HS_ERR_VALUE, "expected a number from %g to %g, got '%s'", lo, hi, v);
+    }
+    *out = x;
+    return HS_OK;
+}
+
+/* `target: test_err = 0.1`. */
+static hs_code parse_target(ctx *c, yaml_node_t *n, const char *path, hs_search *sr) {
+    const char *v = scalar(c, n, path, "METRIC = VALUE");
+    if (!v) return c->err->code;
+    const char *eq = strchr(v, '=');
+    char name[64];
+    size_t len = eq ? (size_t)(eq - v) : 0;
+    while (len && v[len - 1] == ' ') len--;
+    if (!eq || len == 0 || len >= sizeof name)
+        return FAIL(c, n, path, HS_ERR_SPEC, "expected METRIC = VALUE such as 'test_err = 0.1', got '%s'", v);
+    memcpy(name, v, len), name[len] = '\0';
+    int m = hs_metric_from_string(name);
+    if (m < 0) return FAIL(c, n, path, HS_ERR_SPEC, "unknown metric '%s' (test_loss, test_err, test_acc, train_loss, "
+                           "train_err or train_acc)", name);
+    char *end = NULL;
+    double x = strtod(eq + 1, &end);
+    while (end && *end == ' ') end++;
+    if (end == eq + 1 || !end || *end || !isfinite(x))
+        return FAIL(c, n, path, HS_ERR_SPEC, "expected a number after '=', got '%s'", eq + 1);
+    sr->metric = (hs_metric)m, sr->target = x;
+    return HS_OK;
+}
+
+static hs_code parse_search(ctx *c, yaml_node_t *n, hs_block *b) {
+    static const char *const words[] = {"key", "target", "over", "lo", "hi", "log", "rtol", "seeds", "batch",
+                                        "max_rounds", NULL};
+    char path[PATH_MAX_LEN], sub[PATH_MAX_LEN + 16];
+    snprintf(path, sizeof path, "%s.search", b->path);
+    HS_TRY(c->err, check_mapping(c, n, path, "a mapping {key, target, lo, hi, ...}"));
+    if (!(b->search = calloc(1, sizeof *b->search))) return NOMEM(c);
+    hs_search *sr = b->search;
+    *sr = (hs_search){.key = -1, .rtol = 0.05, .seeds = 1, .batch = 1, .max_rounds = 20, .loc = loc_of(n)};
+    yaml_node_t *key = NULL, *target = NULL, *over = NULL, *lo = NULL, *hi = NULL;
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+        yaml_node_t *kn = node(c, p->key), *vn = node(c, p->value);
+        const char *w = (const char *)kn->data.scalar.value;
+        snprintf(sub, sizeof sub, "%s.%s", path, w);
+        double x;
+        if (!strcmp(w, "key")) key = vn;
+        else if (!strcmp(w, "target")) target = vn;
+        else if (!strcmp(w, "over")) over = vn;
+        else if (!strcmp(w, "lo")) lo = vn;
+        else if (!strcmp(w, "hi")) hi = vn;
+        else if (!strcmp(w, "log")) {
+            const char *v = scalar(c, vn, sub, "true or false");
+            if (!v) return c->err->code;
+            if (strcmp(v, "true") && strcmp(v, "false")) return FAIL(c, vn, sub, HS_ERR_VALUE, "expected true or false, got '%s'", v);
+            sr->log = !strcmp(v, "true");
+        } else if (!strcmp(w, "rtol")) {
+            HS_TRY(c->err, search_number(c, vn, sub, 1e-9, 1e9, 0, &x));
+            sr->rtol = x;
+        } else if (!strcmp(w, "seeds") || !strcmp(w, "batch") || !strcmp(w, "max_rounds")) {
+            HS_TRY(c->err, search_number(c, vn, sub, 1, w[0] == 'm' ? 1000 : 100, 1, &x));
+            *(w[0] == 's' ? &sr->seeds : w[0] == 'b' ? &sr->batch : &sr->max_rounds) = (int)x;
+        } else return unknown_word(c, kn, path, "search key", words);
+    }
+    const char *missing = !key ? "key" : !target ? "target" : !lo ? "lo" : !hi ? "hi" : NULL;
+    if (missing) return FAIL(c, n, path, HS_ERR_SPEC, "missing '%s' (a search needs key, target, lo and hi)", missing);
+    snprintf(sub, sizeof sub, "%s.key", path);
+    if ((sr->key = select_key(c, key, sub)) < 0) return c->err->code;
+    const hs_key *k = hs_schema_key((size_t)sr->key);
+    if (k->type != HS_T_INT && k->type != HS_T_FLOAT)
+        return FAIL(c, key, sub, HS_ERR_SPEC, "'%s' is %s: a search needs a numeric key", k->name, hs_type_to_string(k->type));
+    if (axis_key_of(b, sr->key))
+        return FAIL(c, key, sub, HS_ERR_SPEC, "'%s' is also an axis of this stage; the search chooses its values", k->name);
+    if (axis_key_of(b, hs_schema_find("seed")))
+        return FAIL(c, key, sub, HS_ERR_SPEC, "'seed' is an axis of this stage; a search trains seeds 1 .. `seeds` itself");
+    snprintf(sub, sizeof sub, "%s.target", path);
+    HS_TRY(c->err, parse_target(c, target, sub, sr));
+    double ends[2];
+    yaml_node_t *en[2] = {lo, hi};
+    for (int i = 0; i < 2; i++) {
+        snprintf(sub, sizeof sub, "%s.%s", path, i ? "hi" : "lo");
+        HS_TRY(c->err, search_number(c, en[i], sub, -1e300, 1e300, k->type == HS_T_INT, &ends[i]));
+        hs_value v = {.type = k->type};
+        if (k->type == HS_T_INT) v.u.i = (long long)ends[i];
+        else v.u.f = ends[i];
+        char why[300];
+        if (hs_value_check(k, &v, why, sizeof why) != HS_OK) return FAIL(c, en[i], sub, HS_ERR_VALUE, "%s", why);
+    }
+    if (!(ends[0] < ends[1])) return FAIL(c, hi, sub, HS_ERR_VALUE, "hi (%g) must be above lo (%g)", ends[1], ends[0]);
+    if (sr->log && ends[0] <= 0)
+        return FAIL(c, lo, path, HS_ERR_VALUE, "a search in log space needs lo > 0, got %g", ends[0]);
+    sr->lo = ends[0], sr->hi = ends[1];
+    snprintf(sub, sizeof sub, "%s.over", path);
+    size_t na = 0;
+    for (size_t a = 0; a < b->n_axes; a++) na += b->axes[a].n_keys;
+    size_t no = !over ? na : over->type == YAML_SEQUENCE_NODE ? (size_t)(over->data.sequence.items.top - over->data.sequence.items.start) : 1;
+    if (!(sr->over = calloc(no ? no : 1, sizeof *sr->over))) return NOMEM(c);
+    if (!over) {
+        for (size_t a = 0; a < b->n_axes; a++)
+            for (size_t j = 0; j < b->axes[a].n_keys; j++) sr->over[sr->n_over++] = b->axes[a].keys[j];
+        return HS_OK;
+    }
+    for (size_t i = 0; i < no; i++) {
+        yaml_node_t *e = over->type == YAML_SEQUENCE_NODE ? node(c, over->data.sequence.items.start[i]) : over;
+        char epath[PATH_MAX_LEN + 48];
+        snprintf(epath, sizeof epath, "%s[%zu]", sub, i);
+        int kk = select_key(c, e, epath);
+        if (kk < 0) return c->err->code;
+        if (!axis_key_of(b, kk))
+            return FAIL(c, e, epath, HS_ERR_SPEC, "'%s' is no axis of this stage: a search runs per combination of its axes",
+                        hs_schema_key((size_t)kk)->name);
+        for (size_t j = 0; j < sr->n_over; j++)
+            if (sr->over[j] == kk) return FAIL(c, e, epath, HS_ERR_SPEC, "'%s' is listed twice", hs_schema_key((size_t)kk)->name);
+        sr->over[sr->n_over++] = kk;
+    }
+    for (size_t a = 0; a < b->n_axes; a++)
+        for (size_t j = 0; j < b->axes[a].n_keys; j++) {
+            size_t i = 0;
+            while (i < sr->n_over && sr->over[i] != b->axes[a].keys[j]) i++;
+            if (i == sr->n_over)
+                return FAIL(c, over, sub, HS_ERR_SPEC, "'%s' is an axis of this stage but not in over: a search runs "
+                            "per combination of the stage's axes", hs_schema_key((size_t)b->axes[a].keys[j])->name);
+        }
+    return HS_OK;
+}
+
 static hs_code parse_stages(ctx *c, yaml_node_t *stages, hs_spec *s) {
     if (stages->type != YAML_SEQUENCE_NODE)
         return FAIL(c, stages, "stages", HS_ERR_SPEC, "expected a list of stages, got %s", kind_name(stages));
     size_t n = (size_t)(stages->data.sequence.items.top - stages->data.sequence.items.start);
     if (n == 0) return FAIL(c, stages, "stages", HS_ERR_SPEC, "empty list of stages: the sweep has no runs");
-    yaml_node_t **selects = calloc(n, sizeof *selects);
+    yaml_node_t **selects = calloc(2 * n, sizeof *selects); /* [i][0] select, [i][1] search */
     if (!selects) return NOMEM(c);
     hs_code rc = HS_OK;
     for (size_t i = 0; i < n && rc == HS_OK; i++) {
@@ -898,7 +1034,7 @@ static hs_code parse_stages(ctx *c, yaml_node_t *stages, hs_spec *s) {
         b->loc = loc_of(bn);
         b->stage = i;
         if (!(b->path = strdup(path))) rc = NOMEM(c);
-        else rc = parse_block(c, bn, path, b, &selects[i]);
+        else rc = parse_block(c, bn, path, b, &selects[2 * i]);
         if (rc == HS_OK && !b->name) {
             char nm[32];
             snprintf(nm, sizeof nm, "stage%zu", i);
@@ -912,8 +1048,15 @@ static hs_code parse_stages(ctx *c, yaml_node_t *stages, hs_spec *s) {
     s->n_stages = s->n_blocks;
     if (rc == HS_OK && selects[0])
         rc = FAIL(c, selects[0], "stages[0].select", HS_ERR_SPEC, "the first stage has no earlier stage to select from");
-    for (size_t i = 1; i < n && rc == HS_OK; i++)
-        if (selects[i]) rc = parse_select(c, selects[i], s, i);
+    for (size_t i = 0; i < n && rc == HS_OK; i++) {
+        if (selects[2 * i] && selects[2 * i + 1]) {
+            char path[PATH_MAX_LEN + 8];
+            snprintf(path, sizeof path, "%s.search", s->blocks[i].path);
+            rc = FAIL(c, selects[2 * i + 1], path, HS_ERR_SPEC, "a stage either selects or searches; split it in two stages");
+        }
+        if (rc == HS_OK && i > 0 && selects[2 * i]) rc = parse_select(c, selects[2 * i], s, i);
+        if (rc == HS_OK && selects[2 * i + 1]) rc = parse_search(c, selects[2 * i + 1], &s->blocks[i]);
+    }
     free(selects);
     return rc;
 }

@@ -134,6 +134,8 @@ void hs_spec_free(hs_spec *s) {
         free_excludes(b->excludes, b->n_excludes);
         if (b->select) free(b->select->per);
         free(b->select);
+        if (b->search) free(b->search->over);
+        free(b->search);
     }
     free(s->blocks);
     free_assigns(s->base, s->n_base);

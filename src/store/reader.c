@@ -229,6 +229,8 @@ void hs_reader_close(hs_results_reader *rd) {
 }
 
 const char *hs_reader_path(const hs_results_reader *rd) { return rd->path; }
+hid_t hs_reader_hid(const hs_results_reader *rd); /* for search.c, the other reader of the file */
+hid_t hs_reader_hid(const hs_results_reader *rd) { return rd->file; }
 size_t hs_reader_n_runs(const hs_results_reader *rd) { return rd->R; }
 const char *hs_reader_id(const hs_results_reader *rd, size_t i) { return rd->ids[i]; }
 hs_run_state hs_reader_state(const hs_results_reader *rd, size_t i) { return (hs_run_state)rd->state[i]; }

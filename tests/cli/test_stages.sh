@@ -3,7 +3,9 @@
 # real MPI into one real file: `plan` shows the first stage and bounds the second; a job
 # terminated in the first stage and again in the second, each followed by --resume, trains every
 # run exactly once, selects what an uninterrupted sweep selects and ends with the same run ids;
-# `status` says which stages are complete. Run from the source tree root (ctest does).
+# `status` says which stages are complete. A bracketing search (tests/specs/train/search.yaml)
+# terminated mid-search and resumed trains nothing twice and gives the uninterrupted answer.
+# Run from the source tree root (ctest does).
 set -u
 HS=$1 MPI=$2
 . "$(dirname "$0")/lib.sh"
@@ -78,5 +80,36 @@ dups=$(grep -o ' [0-9a-f]\{16\} done' "$F.log" | sort | uniq -d)
 check "status: complete" 0 "$HS" status "$F"
 check "resume of a finished sweep trains nothing" 0 run -o "$F" --resume
 contains "nothing trained" "$OUT" "this job finished 0"
-echo "  (uninterrupted two-stage sweep: ${ref_wall} s)"
+
+# ---------------------------------------------------------------- a bracketing search (tests/specs/train/search.yaml)
+Q=tests/specs/train/search.yaml
+result() { printf '%s\n' "$1" | grep '^  model.depth=.*rounds'; }
+check "plan: the search's first round" 0 "$HS" plan $Q
+contains "plan lists round 0 (lo, hi, 2 between; 2 seeds; 2 depths)" "$OUT" "16 runs in 1 of 1 stages"
+t0=$SECONDS
+check "uninterrupted search" 0 "$MPI" -n 2 "$HS" run $Q -o "$T/sref.h5" --progress -1 --quiet
+search_wall=$((SECONDS - t0))
+ref_result=$(result "$OUT")
+[ "$(printf '%s\n' "$ref_result" | grep -c 'converged')" = 2 ] && ok "both groups converged" || bad "not converged" "$OUT"
+ref_trained=$(grep -c ' done ' "$T/sref.h5.log")
+check "status of the search" 0 "$HS" status "$T/sref.h5"
+contains "status: the search result is stored" "$OUT" "stored in /search/pc: 2 groups, data.per_class where test_err = 0.3"
+G=$T/skilled.h5
+"$MPI" -n 2 "$HS" run $Q -o "$G" --progress -1 --quiet >"$T/s1.out" 2>&1 &
+pid=$!
+wait_done "$G.log" 20
+pkill -TERM -P $pid
+wait $pid; rc=$?
+[ $rc = 3 ] && ok "SIGTERM mid-search: exit 3" || bad "SIGTERM mid-search: exit $rc" "$(cat "$T/s1.out")"
+check "status mid-search (exit 3)" 3 "$HS" status "$G"
+contains "status: the search is incomplete" "$OUT" "pc           incomplete"
+check "resume the search" 0 "$MPI" -n 2 "$HS" run $Q -o "$G" --resume --progress -1 --quiet
+[ "$(result "$OUT")" = "$ref_result" ] && ok "resumed search gives the uninterrupted answer" \
+  || bad "answer differs" "$(result "$OUT") / $ref_result"
+trained=$(grep -c ' done ' "$G.log")
+dups=$(grep -o ' [0-9a-f]\{16\} done' "$G.log" | sort | uniq -d)
+[ "$trained" = "$ref_trained" ] && [ -z "$dups" ] && ok "$trained trainings as uninterrupted, none repeated" \
+  || bad "$trained trainings (uninterrupted $ref_trained), repeated: $dups"
+[ "$(ids "$G")" = "$(ids "$T/sref.h5")" ] && ok "same run ids as the uninterrupted search" || bad "run ids differ"
+echo "  (uninterrupted two-stage sweep: ${ref_wall} s; search: ${search_wall} s, $ref_trained trainings)"
 finish

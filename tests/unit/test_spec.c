@@ -641,6 +641,29 @@ static void test_select_errors(void) {
          "mem.yaml:2:13: stages[0].select: the first stage has no earlier stage to select from"},
         {STAGE1 "product: {seed: [1]}\n", "mem.yaml:1:1: 'stages' cannot be combined with 'product' at the top level"},
         {"stages:\n  - name: a\n    axis: {seed: [1]}\n", "mem.yaml:3:5: stages[0]: unknown stage key 'axis' (did you mean 'axes'?"},
+#define SEARCH "stages:\n  - name: p\n    axes: {model.depth: [1, 2]}\n    search: "
+        {SEARCH "{key: train.opt, target: test_err = 0.1, lo: 1, hi: 2}\n",
+         "mem.yaml:4:19: stages[0].search.key: 'train.opt' is enum: a search needs a numeric key"},
+        {SEARCH "{key: model.depth, target: test_err = 0.1, lo: 1, hi: 2}\n",
+         "mem.yaml:4:19: stages[0].search.key: 'model.depth' is also an axis of this stage"},
+        {SEARCH "{key: data.per_class, target: test_eror = 0.1, lo: 1, hi: 2}\n",
+         "mem.yaml:4:43: stages[0].search.target: unknown metric 'test_eror'"},
+        {SEARCH "{key: data.per_class, target: test_err 0.1, lo: 1, hi: 2}\n",
+         "mem.yaml:4:43: stages[0].search.target: expected METRIC = VALUE such as 'test_err = 0.1', got 'test_err 0.1'"},
+        {SEARCH "{key: data.per_class, target: test_err = 0.1, lo: 10, hi: 2}\n",
+         "mem.yaml:4:71: stages[0].search.hi: hi (2) must be above lo (10)"},
+        {SEARCH "{key: data.per_class, target: test_err = 0.1, lo: 1.5, hi: 2}\n",
+         "mem.yaml:4:63: stages[0].search.lo: expected an integer, got '1.5'"},
+        {SEARCH "{key: data.per_class, target: test_err = 0.1, lo: 1, hi: 20, over: [train.lr]}\n",
+         "mem.yaml:4:81: stages[0].search.over[0]: 'train.lr' is no axis of this stage"},
+        {SEARCH "{key: data.per_class, target: test_err = 0.1, lo: 1, hi: 20, over: []}\n",
+         "stages[0].search.over: 'model.depth' is an axis of this stage but not in over"},
+        {SEARCH "{key: data.per_class, target: test_err = 0.1, hi: 20}\n", "mem.yaml:4:13: stages[0].search: missing 'lo'"},
+        {SEARCH "{key: data.per_class, target: test_err = 0.1, lo: 1, hi: 20, rounds: 3}\n",
+         "mem.yaml:4:74: stages[0].search: unknown search key 'rounds' (allowed: key, target, over"},
+        {SEARCH "{key: data.per_class, target: test_err = 0.1, lo: 1, hi: 20, seeds: 0}\n",
+         "mem.yaml:4:81: stages[0].search.seeds: expected an integer from 1 to 100, got '0'"},
+#undef SEARCH
     };
 #undef STAGE1
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
