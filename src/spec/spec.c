@@ -1056,6 +1056,17 @@ static hs_code parse_stages(ctx *c, yaml_node_t *stages, hs_spec *s) {
         }
         if (rc == HS_OK && i > 0 && selects[2 * i]) rc = parse_select(c, selects[2 * i], s, i);
         if (rc == HS_OK && selects[2 * i + 1]) rc = parse_search(c, selects[2 * i + 1], &s->blocks[i]);
+        /* `set` applies after the select or search has chosen: a rule on that key would undo it */
+        const hs_block *b = &s->blocks[i];
+        int chosen = b->select ? b->select->over : b->search ? b->search->key : -1;
+        for (size_t r = 0; chosen >= 0 && rc == HS_OK && r < b->n_sets + s->n_sets; r++) {
+            const hs_set_rule *rule = r < b->n_sets ? &b->sets[r] : &s->sets[r - b->n_sets];
+            for (size_t j = 0; j < rule->n_to && rc == HS_OK; j++)
+                if (rule->to[j].key == chosen)
+                    rc = FAIL_AT(c, rule->to[j].loc, r < b->n_sets ? b->path : "set", HS_ERR_SPEC,
+                                 "a set rule gives '%s', which stage '%s' %s", hs_schema_key((size_t)chosen)->name, b->name,
+                                 b->select ? "selects" : "searches");
+        }
     }
     free(selects);
     return rc;

@@ -663,6 +663,8 @@ static void test_select_errors(void) {
          "mem.yaml:4:74: stages[0].search: unknown search key 'rounds' (allowed: key, target, over"},
         {SEARCH "{key: data.per_class, target: test_err = 0.1, lo: 1, hi: 20, seeds: 0}\n",
          "mem.yaml:4:81: stages[0].search.seeds: expected an integer from 1 to 100, got '0'"},
+        {SEARCH "{key: data.per_class, target: test_err = 0.1, lo: 1, hi: 20}\nset: [{where: {model.depth: 1}, to: {data.per_class: 5}}]\n",
+         "mem.yaml:5:54: set: a set rule gives 'data.per_class', which stage 'p' searches"},
 #undef SEARCH
     };
 #undef STAGE1
