@@ -3,7 +3,7 @@
  * libyaml's document API gives a node tree whose nodes keep their source marks, so validation
  * runs on the tree and every message can say file:line:col and the dotted key path.
  *
- * Some 1100 lines, kept whole: one recursive descent over one document, whose functions all share
+ * Some 1250 lines, kept whole: one recursive descent over one document, whose functions all share
  * the located-error context and the node helpers at the top; a split would publish both in a
  * header. What is not parsing (--set overrides, freeing) is in spec_edit.c. */
 #include <errno.h>
