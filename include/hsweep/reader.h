@@ -6,7 +6,8 @@
  * on a file a sweep is writing (a row's values are final only once its state says so; analyses
  * use done and diverged runs). Opened over a communicator it reads through MPI-IO, so every rank
  * of `mpirun -np 4 hsweep analyze` reads its own block of runs; over MPI_COMM_SELF (or on one
- * rank) it is a plain serial open, as `hsweep status` does.
+ * rank) it is a plain serial open, and over MPI_COMM_NULL the same without MPI initialised, as
+ * `hsweep status` does.
  *
  *     hs_results_reader *rd;
  *     HS_TRY(err, hs_reader_open(MPI_COMM_WORLD, "out.h5", &rd, err));       // collective
@@ -124,6 +125,11 @@ int hs_reader_has(const hs_results_reader *rd, hs_read_table t, const char *name
 hs_code hs_reader_rows(const hs_results_reader *rd, hs_read_table t, const char *name, size_t r0, size_t n,
                        double *buf, hs_error *err);
 
+/* Each run's final value of /records/<name> (its last recorded point) into out[R]: NaN for a run
+ * not finished (hs_reader_finished) or that recorded none. HS_ERR_VALUE (err set) when the file
+ * has no such record. Reads the whole array (collective reads alike). */
+hs_code hs_reader_final(const hs_results_reader *rd, const char *name, double *out, hs_error *err);
+
 /* One varying config key of the run table, typed as the file stores it. */
 typedef struct hs_reader_col {
     char *name;        /* the dotted key, e.g. "model.depth" */
@@ -141,6 +147,22 @@ void hs_reader_columns_free(hs_reader_col *cols, size_t n, size_t R);
 
 /* A string attribute of the root (spec_sha256, plan_digest, ...) into out; HS_ERR_VALUE when absent. */
 hs_code hs_reader_attr(const hs_results_reader *rd, const char *name, hs_str *out, hs_error *err);
+
+/* A stage's search result as stored (store.h: hs_results_write_search); arrays [n], seeds_* [n x n_seeds]. */
+typedef struct hs_search_table {
+    char *key, *metric;
+    double target;
+    size_t n, n_seeds;
+    char **group;
+    int *status, *rounds;
+    long long *points;
+    double *crossing, *lo, *hi, *err_lo, *err_hi, *seeds_lo, *seeds_hi;
+} hs_search_table;
+
+/* /search/<stage> into *out (hs_search_table_free it); HS_ERR_VALUE (err untouched) when the
+ * file holds no result of that stage. */
+hs_code hs_reader_search(const hs_results_reader *rd, const char *stage, hs_search_table *out, hs_error *err);
+void hs_search_table_free(hs_search_table *t);
 
 /* ================================================================ writing an analysis back */
 

@@ -51,6 +51,42 @@
  *     if (hs_spec_load("sweeps/default.yaml", &spec, &err) != HS_OK) ... err.msg ...
  *     hs_spec_free(spec);
  *
+ * Stages: `stages:` (instead of `blocks:`) is a list of blocks run one after the other into the
+ * same results file, each with a `name` and its axes (`axes:` is another word for `product:`);
+ * a later stage may take a key's value from what an earlier one measured:
+ *
+ *     stages:
+ *       - name: lr
+ *         axes: {train.lr: [0.001, 0.01, 0.1], model.depth: [2, 4]}
+ *       - name: seeds
+ *         select: {from: lr, by: min(test_loss), over: train.lr, per: [model.depth]}
+ *         axes: {seed: [1, 2, 3], model.depth: [2, 4]}
+ *
+ * The select fixes `over` in this stage, for each group of `per` values, to the value whose runs
+ * of stage `from` had the smallest (min) or largest (max) mean final metric (averaged over every
+ * finished run of the group with that value: seeds and whatever else varies). `over` must be an
+ * axis key of `from` and no axis key of this stage; every `per` key an axis key of both. A run
+ * that diverged counts as the worst value; a failed one does not count; a group with no counted
+ * run has no winner, and its runs in this stage are not plannable (reported, the rest proceed).
+ * A run of a later stage equal to one of an earlier stage is the same run (same id, trained once).
+ *
+ * A stage may instead search, per combination of its `over` axes, for where a metric crosses a
+ * target:
+ *
+ *       - name: pstar
+ *         axes: {model.arch: [cnn, lcn], data.s0: [0, 1]}
+ *         search: {key: data.n_train, target: test_err = 0.1, over: [model.arch, data.s0],
+ *                  lo: 100, hi: 10000, log: true, rtol: 0.05, seeds: 3, batch: 2, max_rounds: 20}
+ *
+ * Round 0 trains lo, hi and `batch` points between them; each later round trains `batch` points
+ * inside the bracket (the adjacent measured points where the seed-averaged metric crosses the
+ * target, the first from lo), until hi / lo - 1 <= rtol, no point fits between the ends (an
+ * integer key), or max_rounds. Points are canonical values of the key (integers rounded, floats
+ * to 6 significant digits), each trained with seed = 1 .. seeds. The rounds are a pure function
+ * of the spec and the measured values (replayed from the file on every resume). `seed` and
+ * `key` must be no axis of the stage; defaults: log false, rtol 0.05, seeds 1, batch 1,
+ * max_rounds 20, over every axis key of the stage.
+ *
  * Every error message starts "FILE:LINE:COL: KEY.PATH: " (1-based line and column), names what
  * was expected, and suggests the nearest valid key or value where one is close.
  */
@@ -105,6 +141,50 @@ typedef struct hs_axis {
     hs_loc *key_locs; /* [n_keys]: where each key is written (a zip group's loc is its first key) */
 } hs_axis;
 
+/* What a select ranks by: a run's final value of a record. */
+typedef enum hs_metric {
+    HS_METRIC_TEST_LOSS,
+    HS_METRIC_TEST_ERR, /* 1 - test_acc */
+    HS_METRIC_TEST_ACC,
+    HS_METRIC_TRAIN_LOSS,
+    HS_METRIC_TRAIN_ERR,
+    HS_METRIC_TRAIN_ACC,
+    HS_METRIC_COUNT
+} hs_metric;
+const char *hs_metric_to_string(hs_metric m); /* "test_loss", ... */
+/* The metric named s, or -1. */
+int hs_metric_from_string(const char *s);
+/* The record (/records/<name>) a metric is read from; *complement = 1 when it is 1 - that record. */
+const char *hs_metric_record(hs_metric m, int *complement);
+
+/* `select:` of a stage (see above). */
+typedef struct hs_select {
+    size_t from;       /* stage index, < this stage's */
+    hs_metric metric;
+    int maximize;      /* by: max(...) */
+    int over;          /* schema index */
+    int *per;          /* [n_per] schema indices */
+    size_t n_per;
+    hs_loc loc;
+} hs_select;
+
+/* `search:` of a stage: a bracketing search, per group of `over` values, for the value of `key`
+ * where the seed-averaged final metric crosses target (plan.h: hs_search_replay). */
+typedef struct hs_search {
+    int key;           /* schema index of a numeric key, no axis of the stage */
+    hs_metric metric;
+    double target;
+    int *over;         /* [n_over] axis keys of the stage: one search per combination */
+    size_t n_over;
+    double lo, hi;     /* the first bracket */
+    int log;           /* points spaced (and the crossing interpolated) in log(key) */
+    double rtol;       /* done when hi / lo - 1 <= rtol */
+    int seeds;         /* every point is trained with seed = 1 .. seeds */
+    int batch;         /* points per round inside the bracket */
+    int max_rounds;    /* rounds after the first, at most */
+    hs_loc loc;
+} hs_search;
+
 typedef struct hs_block {
     char *name;     /* given name, or "block0", "block1", ... */
     char *path;     /* "blocks[1]" (or "" for the top-level shorthand), for messages */
@@ -117,6 +197,9 @@ typedef struct hs_block {
     size_t n_sets;
     hs_where *excludes;
     size_t n_excludes;
+    size_t stage;      /* 0 unless the spec has stages: then the block is stage `stage` */
+    hs_select *select; /* NULL, or how the stage takes a key from an earlier one */
+    hs_search *search; /* NULL, or the search the stage runs (never with a select) */
 } hs_block;
 
 /* Defaults of the `sweep:` settings: a run whose rank dies this many times is failed for good
@@ -135,6 +218,7 @@ typedef struct hs_spec {
     size_t n_base;
     hs_block *blocks;
     size_t n_blocks;
+    size_t n_stages;   /* 0: no `stages:` (every block is stage 0); else n_blocks, one per stage */
     hs_set_rule *sets; /* top-level: apply to every block */
     size_t n_sets;
     hs_where *excludes;

@@ -243,6 +243,24 @@ typedef struct hs_results_census {
  * a live file. census receives the counts. */
 hs_code hs_results_describe(const char *path, hs_str *out, hs_results_census *census, hs_error *err);
 
+/* ---------------------------------------------------------------- a stage's search result
+ * A searching stage (spec.h) leaves one table in the results file, /search/<stage>: per group
+ * (one combination of the stage's axes) the crossing, its bracket, the seed means and per-seed
+ * values at the bracket's ends, the rounds and points it took. Written by rank 0 once the search
+ * is over (serially, no reader open), replaced when written again. */
+typedef struct hs_search_result {
+    const char *group;          /* "model.arch=\"cnn\", data.s0=1": the group's config values */
+    int status;                 /* plan.h's hs_search_status */
+    int rounds;
+    long long points;           /* distinct key values trained (x seeds = trainings) */
+    double crossing, lo, hi;    /* NaN when not found */
+    double err_lo, err_hi;      /* seed means of the metric at lo, hi */
+    const double *seeds_lo, *seeds_hi; /* [n_seeds] */
+} hs_search_result;
+
+hs_code hs_results_write_search(const char *path, const char *stage, const char *key, const char *metric,
+                                double target, const hs_search_result *rows, size_t n, size_t n_seeds, hs_error *err);
+
 /* ================================================================ the file of one training */
 
 typedef struct hs_store_attr {

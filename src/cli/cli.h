@@ -28,6 +28,7 @@
 #include <stddef.h>
 
 #include "hsweep/plan.h"
+#include "hsweep/reader.h"
 #include "hsweep/sched.h"
 #include "hsweep/spec.h"
 #include "hsweep/status.h"
@@ -121,5 +122,29 @@ int cmd_version(const cli_command *cmd, int argc, char **argv);
 extern const char cmd_plan_usage[], cmd_train_usage[], cmd_run_usage[], cmd_status_usage[], cmd_keys_usage[],
     cmd_version_usage[];
 const char *cmd_analyze_usage(void); /* lists the analysis registry */
+
+/* ---------------------------------------------------------------- stages (stages.c) */
+
+/* The metric table hs_select_pick ranks, for the runs of prev (a plan of the stages before the
+ * select's): each run's final value of sel->metric from the file rd, matched by id; +-HUGE_VAL
+ * (the worst) for a diverged run; NaN for a run not done or not in the file. */
+hs_code cli_stage_metric(const hs_plan *prev, const hs_select *sel, const hs_results_reader *rd, double *metric,
+                         hs_error *err);
+/* Lines naming each group's winner of stage `stage`'s select; returns the number of groups
+ * without one (their runs are not plannable). */
+size_t cli_describe_picks(const hs_spec *spec, size_t stage, const hs_picks *pk, hs_str *out);
+
+/* Each run of plan from the file rd: metric[r] its final value of m (NaN unless done), resolved[r]
+ * 1 when it is done, diverged or failed (nothing more will come of it). */
+hs_code cli_run_values(const hs_plan *plan, const hs_results_reader *rd, hs_metric m, double *metric,
+                       unsigned char *resolved, hs_error *err);
+/* The points of stage `stage`'s search (st from hs_search_groups), replayed from the values of
+ * plan's runs (metric NULL: nothing measured, the first round). */
+hs_code cli_search_replay(const hs_spec *spec, size_t stage, const hs_plan *plan, const double *metric,
+                          const unsigned char *resolved, hs_search_state *st, hs_error *err);
+/* Lines per group of a search: status, bracket, crossing; returns the groups still open. */
+size_t cli_describe_search(const hs_spec *spec, size_t stage, const hs_search_state *st, hs_str *out);
+/* The search's result into the results file at path (store.h: hs_results_write_search). */
+hs_code cli_search_store(const char *path, const hs_spec *spec, size_t stage, const hs_search_state *st, hs_error *err);
 
 #endif

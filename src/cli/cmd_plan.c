@@ -73,6 +73,49 @@ static int parse_plan_args(const cli_command *cmd, int argc, char **argv, plan_a
     return -1;
 }
 
+/* What the plan of a staged spec cannot list yet: each later stage's runs, bounded (a select's
+ * key left at its base value gives one run per winner it can choose). json: one array. */
+static hs_code describe_later_stages(const hs_spec *spec, size_t max_runs, int json, hs_str *out, hs_error *err) {
+    size_t total = 0;
+    for (size_t k = spec->blocks[0].search ? 0 : 1; k < spec->n_stages; k++) {
+        hs_plan *b = NULL;
+        hs_plan_opts o = {.max_runs = max_runs, .stage = k, .bound = 1};
+        HS_TRY(err, hs_plan_expand(spec, &o, &b, err));
+        const hs_block *bl = &spec->blocks[k];
+        const char *waits = k == 0 ? "" : spec->blocks[bl->select ? bl->select->from : k - 1].name;
+        const hs_search *sr = bl->search;
+        size_t most = b->n_runs * (sr ? (size_t)sr->seeds * hs_search_max_points(sr) : 1);
+        hs_code rc = HS_OK;
+        if (json) {
+            rc = hs_str_printf(out, "%s{\"name\": ", k > (spec->blocks[0].search ? 0u : 1u) ? ", " : "");
+            if (rc == HS_OK) rc = hs_str_json(out, bl->name);
+            if (rc == HS_OK) rc = hs_str_printf(out, ", \"waits_for\": ");
+            if (rc == HS_OK) rc = hs_str_json(out, waits);
+            if (rc == HS_OK) rc = hs_str_printf(out, ", \"at_most\": %zu}", most);
+        } else if (sr) {
+            rc = hs_str_printf(out, "stage '%s'%s%s%s searches %s where %s = %g in [%g, %g]: %zu groups x %d seeds, "
+                               "at most %zu runs (%zu rounds; %s)\n", bl->name, k ? " (after stage '" : "", waits,
+                               k ? "')" : "", hs_schema_key((size_t)sr->key)->name, hs_metric_to_string(sr->metric),
+                               sr->target, sr->lo, sr->hi, b->n_runs, sr->seeds, most, (size_t)sr->max_rounds + 1,
+                               k ? "its first round once that stage is over" : "the first round is listed above");
+        } else if (bl->select) {
+            rc = hs_str_printf(out, "stage '%s' waits for stage '%s': at most %zu runs (%s chosen by %s(%s)", bl->name, waits,
+                               b->n_runs, hs_schema_key((size_t)bl->select->over)->name,
+                               bl->select->maximize ? "max" : "min", hs_metric_to_string(bl->select->metric));
+            for (size_t j = 0; j < bl->select->n_per && rc == HS_OK; j++)
+                rc = hs_str_printf(out, "%s%s", j ? ", " : " per ", hs_schema_key((size_t)bl->select->per[j])->name);
+            if (rc == HS_OK) rc = hs_str_printf(out, ")\n");
+        } else {
+            rc = hs_str_printf(out, "stage '%s' runs after stage '%s': %zu runs\n", bl->name, waits, b->n_runs);
+        }
+        total += k ? most : 0;
+        hs_plan_free(b);
+        if (rc != HS_OK) return HS_FAIL(err, rc, "out of memory");
+    }
+    if (!json && spec->n_stages > 1) return hs_str_printf(out, "later stages: at most %zu runs\n", total);
+    return HS_OK;
+}
+
 /* "12.3 MB" (decimal units, as ls -l --si and df -H). */
 static void format_bytes(double b, char *buf, size_t len) {
     static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
@@ -138,9 +181,18 @@ int cmd_plan(const cli_command *cmd, int argc, char **argv) {
         hs_code wrc = hs_plan_write(plan, a.fmt, &out);
         if (wrc == HS_OK && a.fmt != HS_PLAN_TSV) wrc = hs_train_plan_layout_of(plan, &lay, NULL, &err);
         if (wrc == HS_OK && a.fmt == HS_PLAN_TEXT) wrc = describe_results_size(&lay, &out);
+        int staged = spec->n_stages > 1 || (spec->n_stages && spec->blocks[0].search);
+        if (wrc == HS_OK && a.fmt == HS_PLAN_TEXT && staged)
+            wrc = describe_later_stages(spec, a.max_runs, 0, &out, &err);
         if (wrc == HS_OK && a.fmt == HS_PLAN_JSON && out.len >= 2 && !strcmp(out.buf + out.len - 2, "}\n")) {
             out.buf[out.len -= 2] = '\0'; /* one more field in the top-level object */
-            wrc = hs_str_printf(&out, ", \"expected_bytes\": %.0f}\n", lay.bytes_total);
+            wrc = hs_str_printf(&out, ", \"expected_bytes\": %.0f", lay.bytes_total);
+            if (wrc == HS_OK && staged) {
+                wrc = hs_str_printf(&out, ", \"later_stages\": [");
+                if (wrc == HS_OK) wrc = describe_later_stages(spec, a.max_runs, 1, &out, &err);
+                if (wrc == HS_OK) wrc = hs_str_printf(&out, "]");
+            }
+            if (wrc == HS_OK) wrc = hs_str_printf(&out, "}\n");
         }
         if (wrc != HS_OK) {
             if (err.msg[0]) cli_print_error(&err, 0, 1);

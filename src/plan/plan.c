@@ -317,13 +317,98 @@ static hs_loc differing_axis(const hs_block *bl, size_t a, size_t b) {
     return at;
 }
 
-static hs_code expand_block(hs_plan *p, pool_index *pi, size_t bi, size_t max_runs, size_t *cap, hs_str *scratch,
-                            hs_error *err) {
+/* A select's winners, interned: group g holds when row[per[j]] == per_val[g * n_per + j]. */
+typedef struct ipicks {
+    uint32_t *per_val, *over_val;
+    unsigned char *found;
+    size_t n;
+} ipicks;
+
+static hs_code intern_picks(hs_plan *p, pool_index *pi, const hs_picks *pk, ipicks *out) {
+    size_t np = pk->n_per ? pk->n_per : 1, n = pk->n ? pk->n : 1;
+    out->n = pk->n;
+    out->per_val = malloc(n * np * sizeof *out->per_val);
+    out->over_val = calloc(n, sizeof *out->over_val);
+    out->found = calloc(n, 1);
+    if (!out->per_val || !out->over_val || !out->found) return HS_ERR_NOMEM;
+    for (size_t g = 0; g < pk->n; g++) {
+        for (size_t j = 0; j < pk->n_per; j++)
+            if (intern(p, pi, &pk->groups[g].per[j], &out->per_val[g * pk->n_per + j]) != HS_OK) return HS_ERR_NOMEM;
+        out->found[g] = (unsigned char)pk->groups[g].found;
+        if (out->found[g] && intern(p, pi, &pk->groups[g].over, &out->over_val[g]) != HS_OK) return HS_ERR_NOMEM;
+    }
+    return HS_OK;
+}
+
+/* Sets the select's key of row from its group's winner; 0 when the group has none. */
+static int apply_pick(const hs_select *sel, const ipicks *ip, uint32_t *row) {
+    for (size_t g = 0; g < ip->n; g++) {
+        size_t j = 0;
+        while (j < sel->n_per && row[sel->per[j]] == ip->per_val[g * sel->n_per + j]) j++;
+        if (j < sel->n_per) continue;
+        if (!ip->found[g]) return 0;
+        row[sel->over] = ip->over_val[g];
+        return 1;
+    }
+    return 0;
+}
+
+/* A search's groups, interned: group g holds when row[over[j]] == over_val[g * n_over + j]. */
+typedef struct isearch {
+    uint32_t *over_val;
+    const hs_search_state *st;
+} isearch;
+
+static hs_code intern_search(hs_plan *p, pool_index *pi, const hs_search_state *st, isearch *out) {
+    out->st = st;
+    out->over_val = malloc((st->n * st->n_over + 1) * sizeof *out->over_val);
+    if (!out->over_val) return HS_ERR_NOMEM;
+    for (size_t g = 0; g < st->n; g++)
+        for (size_t j = 0; j < st->n_over; j++)
+            if (intern(p, pi, &st->groups[g].over[j], &out->over_val[g * st->n_over + j]) != HS_OK) return HS_ERR_NOMEM;
+    return HS_OK;
+}
+
+static const hs_search_group *search_group(const hs_search *sr, const isearch *is, const uint32_t *row) {
+    for (size_t g = 0; g < is->st->n; g++) {
+        size_t j = 0;
+        while (j < sr->n_over && row[sr->over[j]] == is->over_val[g * sr->n_over + j]) j++;
+        if (j == sr->n_over) return &is->st->groups[g];
+    }
+    return NULL;
+}
+
+/* Variant var of a search group's runs: point var / seeds, seed var % seeds + 1. */
+static hs_code search_row(hs_plan *p, pool_index *pi, const hs_search *sr, const hs_search_group *g, size_t var,
+                          int k_seed, uint32_t *row) {
+    const size_t S = (size_t)sr->seeds;
+    hs_value x = {.type = hs_schema_key((size_t)sr->key)->type};
+    if (x.type == HS_T_INT) x.u.i = llround(g->x[var / S]);
+    else x.u.f = g->x[var / S];
+    hs_value seed = {.type = HS_T_INT, .u.i = (long long)(var % S) + 1};
+    if (intern(p, pi, &x, &row[sr->key]) != HS_OK || intern(p, pi, &seed, &row[k_seed]) != HS_OK) return HS_ERR_NOMEM;
+    return HS_OK;
+}
+
+static hs_code expand_block(hs_plan *p, pool_index *pi, size_t bi, size_t max_runs, const hs_plan_opts *opts,
+                            size_t *cap, hs_str *scratch, hs_error *err) {
     const hs_spec *s = p->spec;
     const hs_block *b = &s->blocks[bi];
     char what[160];
     if (b->path[0]) snprintf(what, sizeof what, "%s ('%s')", b->path, b->name);
     else snprintf(what, sizeof what, "sweep");
+    const hs_select *sel = opts && opts->bound ? NULL : b->select;
+    ipicks ip = {0};
+    if (sel) {
+        const hs_picks *pk = opts && opts->picks ? opts->picks[b->stage] : NULL;
+        if (!pk || pk->n_per != sel->n_per)
+            return PFAIL_CODE(s, sel->loc, what, err, HS_ERR_INTERNAL,
+                              "stage '%s' is planned without the winners of its select", b->name);
+        if (intern_picks(p, pi, pk, &ip) != HS_OK) {
+            free(ip.per_val), free(ip.over_val), free(ip.found);
+            return HS_FAIL(err, HS_ERR_NOMEM, "out of memory expanding %s", what);
+        }
+    }
 
     size_t combos = 1;
     for (size_t a = 0; a < b->n_axes; a++) {
@@ -333,17 +418,28 @@ static hs_code expand_block(hs_plan *p, pool_index *pi, size_t bi, size_t max_ru
         }
         combos *= b->axes[a].len;
     }
+    const hs_search *srch = opts && opts->bound ? NULL : b->search;
+    isearch is = {0};
+    if (srch) {
+        const hs_search_state *st = opts && opts->searches ? opts->searches[b->stage] : NULL;
+        if (!st || st->n_over != srch->n_over)
+            return PFAIL_CODE(s, srch->loc, what, err, HS_ERR_INTERNAL,
+                              "stage '%s' is planned without the points of its search", b->name);
+        if (intern_search(p, pi, st, &is) != HS_OK) {
+            free(is.over_val);
+            return HS_FAIL(err, HS_ERR_NOMEM, "out of memory expanding %s", what);
+        }
+    }
     block_work w;
     hs_code rc = block_work_init(p, pi, s, b, &w);
-    if (rc != HS_OK) {
-        block_work_free(&w, b->n_axes);
-        return HS_FAIL(err, rc, "out of memory expanding %s", what);
-    }
-    uint32_t *row = malloc(p->n_keys * sizeof *row);
+    uint32_t *row = rc == HS_OK ? malloc(2 * p->n_keys * sizeof *row) : NULL;
     if (!row) {
         block_work_free(&w, b->n_axes);
+        free(ip.per_val), free(ip.over_val), free(ip.found), free(is.over_val);
         return HS_FAIL(err, HS_ERR_NOMEM, "out of memory expanding %s", what);
     }
+    uint32_t *row0 = row + p->n_keys; /* a combination before the search's point and seed */
+    size_t unplannable = 0;
     int k_seed = hs_schema_find("seed"), k_dseed = hs_schema_find("data.seed");
     size_t kept = 0;
     const hs_value *cfg_ptrs[256];
@@ -357,74 +453,101 @@ static hs_code expand_block(hs_plan *p, pool_index *pi, size_t bi, size_t max_ru
             if (++w.pos[a] < b->axes[a].len) break;
             w.pos[a] = 0;
         }
-        for (size_t i = 0; i < w.n_sets; i++)
-            if (matches(&w.sets[i].where, row))
-                for (size_t j = 0; j < w.sets[i].n; j++) row[w.sets[i].keys[j]] = w.sets[i].vals[j];
-        if (p->pool[row[k_dseed]].u.i == -1) row[k_dseed] = row[k_seed];
-        int dropped = 0;
-        for (size_t i = 0; i < w.n_excl && !dropped; i++) dropped = matches(&w.excl[i], row);
-        if (dropped) {
-            p->n_excluded++;
+        if (sel && !apply_pick(sel, &ip, row)) {
+            unplannable++;
             continue;
         }
-        for (size_t k = 0; k < p->n_keys; k++) cfg_ptrs[k] = &p->pool[row[k]];
-        char why[400];
-        if (hs_config_check(cfg_ptrs, why, sizeof why) != HS_OK) {
-            char desc[MSG_CONFIG_MAX];
-            describe_run(p, row, desc, sizeof desc);
-            rc = PFAIL_CODE(s, b->loc, what, err, HS_ERR_VALUE, "combination %zu (%s): %s", ord, desc, why);
-            break;
+        const hs_search_group *sg = NULL;
+        size_t n_var = 1;
+        if (srch) {
+            sg = search_group(srch, &is, row);
+            n_var = sg ? sg->n_x * (size_t)srch->seeds : 0;
+            if (!n_var) unplannable++;
         }
-        if (p->n_runs >= max_runs) {
-            rc = PFAIL_CODE(s, b->loc, what, err, HS_ERR_LIMIT, "the plan exceeds the limit of %zu runs", max_runs);
-            hs_error_hint(err, "raise it with --max-runs if the sweep is really meant to be this large");
-            break;
+        memcpy(row0, row, p->n_keys * sizeof *row);
+        for (size_t var = 0; var < n_var && rc == HS_OK; var++) {
+            memcpy(row, row0, p->n_keys * sizeof *row);
+            if (sg && (rc = search_row(p, pi, srch, sg, var, k_seed, row)) != HS_OK) {
+                HS_FAIL(err, rc, "out of memory expanding %s", what);
+                break;
+            }
+            for (size_t i = 0; i < w.n_sets; i++)
+                if (matches(&w.sets[i].where, row))
+                    for (size_t j = 0; j < w.sets[i].n; j++) row[w.sets[i].keys[j]] = w.sets[i].vals[j];
+            if (p->pool[row[k_dseed]].u.i == -1) row[k_dseed] = row[k_seed];
+            int dropped = 0;
+            for (size_t i = 0; i < w.n_excl && !dropped; i++) dropped = matches(&w.excl[i], row);
+            if (dropped) {
+                p->n_excluded++;
+                continue;
+            }
+            for (size_t k = 0; k < p->n_keys; k++) cfg_ptrs[k] = &p->pool[row[k]];
+            char why[400];
+            if (hs_config_check(cfg_ptrs, why, sizeof why) != HS_OK) {
+                char desc[MSG_CONFIG_MAX];
+                describe_run(p, row, desc, sizeof desc);
+                rc = PFAIL_CODE(s, b->loc, what, err, HS_ERR_VALUE, "combination %zu (%s): %s", ord, desc, why);
+                break;
+            }
+            if (p->n_runs >= max_runs) {
+                rc = PFAIL_CODE(s, b->loc, what, err, HS_ERR_LIMIT, "the plan exceeds the limit of %zu runs", max_runs);
+                hs_error_hint(err, "raise it with --max-runs if the sweep is really meant to be this large");
+                break;
+            }
+            uint64_t id = row_id(p, row, scratch);
+            long prev = hs_plan_find(p, id);
+            if (prev >= 0) {
+                const hs_run *o = &p->runs[prev];
+                const hs_block *ob = &s->blocks[o->block];
+                char desc[MSG_CONFIG_MAX];
+                describe_run(p, row, desc, sizeof desc);
+                int same = !memcmp(&p->cells[(size_t)prev * p->n_keys], row, p->n_keys * sizeof *row);
+                if (same && ob->stage < b->stage) { /* an earlier stage trained it already */
+                    p->n_shared++;
+                    kept++;
+                    continue;
+                }
+                if (!same)
+                    rc = PFAIL(s, b->loc, what, err, "run id %016llx collides with a different config (%s); please report this",
+                               (unsigned long long)id, desc);
+                else if (o->block == bi)
+                    rc = PFAIL(s, differing_axis(b, ord, o->ordinal), what, err,
+                               "duplicate run %016llx: combination %zu repeats combination %u: %s",
+                               (unsigned long long)id, ord, o->ordinal, desc);
+                else
+                    rc = PFAIL(s, b->loc, what, err,
+                               "duplicate run %016llx: combination %zu repeats combination %u of %s ('%s', line %d): %s",
+                               (unsigned long long)id, ord, o->ordinal, ob->path, ob->name, ob->loc.line, desc);
+                if (rc == HS_ERR_SPEC && bi != o->block)
+                    hs_error_hint(err, "overlapping blocks: add an exclude to one of them, or narrow its axes");
+                else if (rc == HS_ERR_SPEC)
+                    hs_error_hint(err, "a repeated axis value or a `set` rule made two combinations equal");
+                break;
+            }
+            if ((p->n_runs + 1) * 2 > p->id_cap && (rc = id_table_grow(p)) != HS_OK) {
+                HS_FAIL(err, rc, "out of memory: %zu runs", p->n_runs);
+                break;
+            }
+            if ((rc = push_run(p, cap, row, (uint32_t)bi, (uint32_t)ord)) != HS_OK) {
+                HS_FAIL(err, rc, "out of memory: %zu runs", p->n_runs);
+                break;
+            }
+            p->runs[p->n_runs - 1].id = id;
+            size_t h = (size_t)(id * 0x9e3779b97f4a7c15ull >> 20) & (p->id_cap - 1);
+            while (p->id_slot_run[h]) h = (h + 1) & (p->id_cap - 1);
+            p->id_table[h] = id;
+            p->id_slot_run[h] = (uint32_t)p->n_runs;
+            kept++;
         }
-        uint64_t id = row_id(p, row, scratch);
-        long prev = hs_plan_find(p, id);
-        if (prev >= 0) {
-            const hs_run *o = &p->runs[prev];
-            const hs_block *ob = &s->blocks[o->block];
-            char desc[MSG_CONFIG_MAX];
-            describe_run(p, row, desc, sizeof desc);
-            if (memcmp(&p->cells[(size_t)prev * p->n_keys], row, p->n_keys * sizeof *row) != 0)
-                rc = PFAIL(s, b->loc, what, err, "run id %016llx collides with a different config (%s); please report this",
-                           (unsigned long long)id, desc);
-            else if (o->block == bi)
-                rc = PFAIL(s, differing_axis(b, ord, o->ordinal), what, err,
-                           "duplicate run %016llx: combination %zu repeats combination %u: %s",
-                           (unsigned long long)id, ord, o->ordinal, desc);
-            else
-                rc = PFAIL(s, b->loc, what, err,
-                           "duplicate run %016llx: combination %zu repeats combination %u of %s ('%s', line %d): %s",
-                           (unsigned long long)id, ord, o->ordinal, ob->path, ob->name, ob->loc.line, desc);
-            if (rc == HS_ERR_SPEC && bi != o->block)
-                hs_error_hint(err, "overlapping blocks: add an exclude to one of them, or narrow its axes");
-            else if (rc == HS_ERR_SPEC)
-                hs_error_hint(err, "a repeated axis value or a `set` rule made two combinations equal");
-            break;
-        }
-        if ((p->n_runs + 1) * 2 > p->id_cap && (rc = id_table_grow(p)) != HS_OK) {
-            HS_FAIL(err, rc, "out of memory: %zu runs", p->n_runs);
-            break;
-        }
-        if ((rc = push_run(p, cap, row, (uint32_t)bi, (uint32_t)ord)) != HS_OK) {
-            HS_FAIL(err, rc, "out of memory: %zu runs", p->n_runs);
-            break;
-        }
-        p->runs[p->n_runs - 1].id = id;
-        size_t h = (size_t)(id * 0x9e3779b97f4a7c15ull >> 20) & (p->id_cap - 1);
-        while (p->id_slot_run[h]) h = (h + 1) & (p->id_cap - 1);
-        p->id_table[h] = id;
-        p->id_slot_run[h] = (uint32_t)p->n_runs;
-        kept++;
     }
-    if (rc == HS_OK && kept == 0) {
+    p->n_unplannable += unplannable;
+    if (rc == HS_OK && kept == 0 && !unplannable) {
         hs_loc at = b->n_excludes ? b->excludes[0].loc : s->n_excludes ? s->excludes[0].loc : b->loc;
         rc = PFAIL(s, at, what, err, "empty expansion: all %zu combinations are excluded", combos);
     }
     free(row);
     block_work_free(&w, b->n_axes);
+    free(ip.per_val), free(ip.over_val), free(ip.found), free(is.over_val);
     return rc;
 }
 
@@ -458,8 +581,11 @@ hs_code hs_plan_expand(const hs_spec *spec, const hs_plan_opts *opts, hs_plan **
         if (rc != HS_OK) HS_FAIL(err, rc, "out of memory");
     }
     size_t cap = 0;
+    size_t upto = opts ? opts->stage : 0;
     for (size_t b = 0; b < spec->n_blocks && rc == HS_OK; b++) {
-        rc = expand_block(p, &pi, b, max_runs, &cap, &scratch, err);
+        size_t st = spec->blocks[b].stage;
+        if (st > upto || (opts && opts->bound && st != upto)) continue;
+        rc = expand_block(p, &pi, b, max_runs, opts, &cap, &scratch, err);
         if (rc != HS_OK) hs_error_trace(err, __FILE__, __LINE__);
     }
     free(pi.slots);

@@ -37,8 +37,15 @@ static hs_code write_text(const hs_plan *p, hs_str *o, int tsv) {
         }
     }
     if (!tsv && rc == HS_OK) {
-        rc = hs_str_printf(o, "%s: %zu run%s in %zu block%s", s->name, p->n_runs, p->n_runs == 1 ? "" : "s",
-                           s->n_blocks, s->n_blocks == 1 ? "" : "s");
+        size_t planned = 0;
+        for (size_t r = 0; r < p->n_runs; r++)
+            if (s->blocks[p->runs[r].block].stage + 1 > planned) planned = s->blocks[p->runs[r].block].stage + 1;
+        if (s->n_stages)
+            rc = hs_str_printf(o, "%s: %zu run%s in %zu of %zu stages", s->name, p->n_runs, p->n_runs == 1 ? "" : "s",
+                               planned, s->n_stages);
+        else
+            rc = hs_str_printf(o, "%s: %zu run%s in %zu block%s", s->name, p->n_runs, p->n_runs == 1 ? "" : "s",
+                               s->n_blocks, s->n_blocks == 1 ? "" : "s");
         if (rc == HS_OK && p->n_excluded) rc = hs_str_printf(o, " (%zu excluded)", p->n_excluded);
         if (rc == HS_OK) rc = hs_str_printf(o, "; %zu key%s\n", nv, nv == 1 ? " varies" : "s vary");
     }

@@ -3,7 +3,7 @@
  * libyaml's document API gives a node tree whose nodes keep their source marks, so validation
  * runs on the tree and every message can say file:line:col and the dotted key path.
  *
- * Some 900 lines, kept whole: one recursive descent over one document, whose functions all share
+ * Some 1250 lines, kept whole: one recursive descent over one document, whose functions all share
  * the located-error context and the node helpers at the top; a split would publish both in a
  * header. What is not parsing (--set overrides, freeing) is in spec_edit.c. */
 #include <errno.h>
@@ -679,7 +679,9 @@ static hs_code parse_sample(ctx *c, yaml_node_t *n, const char *path, hs_block *
 /* ================================================================ blocks and the document */
 
 static const char *const block_words[] = {"name", "base", "product", "zip", "sample", "set", "exclude", NULL};
-static const char *const top_words[] = {"name", "description", "sweep", "base",   "blocks", "product",
+static const char *const stage_words[] = {"name", "base", "axes", "product", "zip", "sample", "set", "exclude",
+                                          "select", "search", NULL};
+static const char *const top_words[] = {"name", "description", "sweep", "base",   "blocks", "stages", "product",
                                         "zip",  "sample",      "set",   "exclude", NULL};
 static const char *const sweep_words[] = {"max_attempts", "checkpoint_minutes", NULL};
 
@@ -713,14 +715,23 @@ static hs_code parse_sweep(ctx *c, yaml_node_t *n, hs_spec *s) {
     return HS_OK;
 }
 
-static hs_code parse_block(ctx *c, yaml_node_t *n, const char *path, hs_block *b) {
-    HS_TRY(c->err, check_mapping(c, n, path, "a block (a mapping with product/zip/set/exclude)"));
+/* A block, or a stage when select_node is not NULL: then `axes` is a product and the `select`
+ * and `search` nodes are handed back (select_node[0], [1]), to be read once every stage's name
+ * and axes are known. */
+static hs_code parse_block(ctx *c, yaml_node_t *n, const char *path, hs_block *b, yaml_node_t **select_node) {
+    const char *const *words = select_node ? stage_words : block_words;
+    const char *what = select_node ? "stage key" : "block key";
+    HS_TRY(c->err, check_mapping(c, n, path, select_node ? "a stage (a mapping with name/axes/select/...)"
+                                                         : "a block (a mapping with product/zip/set/exclude)"));
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
         yaml_node_t *kn = node(c, p->key), *vn = node(c, p->value);
         const char *w = (const char *)kn->data.scalar.value;
         char sub[PATH_MAX_LEN];
-        if (!join(sub, path, w)) return unknown_word(c, kn, path, "block key", block_words);
-        if (!strcmp(w, "name")) {
+        if (!join(sub, path, w)) return unknown_word(c, kn, path, what, words);
+        if (select_node && !strcmp(w, "select")) select_node[0] = vn;
+        else if (select_node && !strcmp(w, "search")) select_node[1] = vn;
+        else if (select_node && !strcmp(w, "axes")) HS_TRY(c->err, parse_product(c, vn, sub, b));
+        else if (!strcmp(w, "name")) {
             const char *s = scalar(c, vn, sub, "a name");
             if (!s) return c->err->code;
             free(b->name);
@@ -731,14 +742,339 @@ static hs_code parse_block(ctx *c, yaml_node_t *n, const char *path, hs_block *b
         else if (!strcmp(w, "sample")) HS_TRY(c->err, parse_sample(c, vn, sub, b));
         else if (!strcmp(w, "set")) HS_TRY(c->err, parse_sets(c, vn, sub, &b->sets, &b->n_sets));
         else if (!strcmp(w, "exclude")) HS_TRY(c->err, parse_excludes(c, vn, sub, &b->excludes, &b->n_excludes));
-        else return unknown_word(c, kn, path, "block key", block_words);
+        else return unknown_word(c, kn, path, what, words);
     }
     return HS_OK;
 }
 
+/* ---------------------------------------------------------------- stages and select */
+
+static int axis_key_of(const hs_block *b, int k) {
+    hs_loc unused;
+    return block_has_axis_key(b, k, &unused);
+}
+
+/* A config key named by a select (over, per): a schema key, else an error suggesting one. */
+static int select_key(ctx *c, yaml_node_t *n, const char *path) {
+    const char *name = scalar(c, n, path, "a config key such as train.lr");
+    if (!name) return -1;
+    int k = hs_schema_find(name);
+    if (k >= 0) return k;
+    const char *best = hs_schema_suggest(name);
+    if (best) FAIL(c, n, path, HS_ERR_SPEC, "unknown key '%s' (did you mean '%s'?)", name, best);
+    else FAIL(c, n, path, HS_ERR_SPEC, "unknown key '%s'", name);
+    return -1;
+}
+
+/* `by: min(test_loss)`. */
+static hs_code parse_by(ctx *c, yaml_node_t *n, const char *path, hs_select *sel) {
+    const char *s = scalar(c, n, path, "min(METRIC) or max(METRIC)");
+    if (!s) return c->err->code;
+    char metric[64] = "";
+    int maximize = !strncmp(s, "max(", 4), ok = maximize || !strncmp(s, "min(", 4);
+    size_t len = strlen(s);
+    if (ok && len > 5 && s[len - 1] == ')' && len - 5 < sizeof metric) memcpy(metric, s + 4, len - 5), metric[len - 5] = 0;
+    else ok = 0;
+    int m = ok ? hs_metric_from_string(metric) : -1;
+    if (m >= 0) {
+        sel->metric = (hs_metric)m, sel->maximize = maximize;
+        return HS_OK;
+    }
+    char names[200] = "";
+    for (int i = 0; i < HS_METRIC_COUNT; i++) {
+        strncat(names, hs_metric_to_string((hs_metric)i), sizeof names - strlen(names) - 1);
+        if (i + 1 < HS_METRIC_COUNT) strncat(names, ", ", sizeof names - strlen(names) - 1);
+    }
+    if (ok) {
+        const char *best = NULL;
+        int best_d = 3;
+        for (int i = 0; i < HS_METRIC_COUNT; i++) {
+            int d = hs_edit_distance(metric, hs_metric_to_string((hs_metric)i));
+            if (d < best_d) best_d = d, best = hs_metric_to_string((hs_metric)i);
+        }
+        if (best) return FAIL(c, n, path, HS_ERR_SPEC, "unknown metric '%s' (did you mean '%s'?; allowed: %s)", metric, best, names);
+        return FAIL(c, n, path, HS_ERR_SPEC, "unknown metric '%s' (allowed: %s)", metric, names);
+    }
+    return FAIL(c, n, path, HS_ERR_SPEC, "expected min(METRIC) or max(METRIC), METRIC one of %s; got '%s'", names, s);
+}
+
+static hs_code parse_select(ctx *c, yaml_node_t *n, hs_spec *s, size_t stage) {
+    static const char *const words[] = {"from", "by", "over", "per", NULL};
+    hs_block *b = &s->blocks[stage];
+    char path[PATH_MAX_LEN], sub[PATH_MAX_LEN + 8];
+    snprintf(path, sizeof path, "%s.select", b->path);
+    HS_TRY(c->err, check_mapping(c, n, path, "a mapping {from: STAGE, by: min(METRIC), over: KEY, per: [KEYS]}"));
+    if (!(b->select = calloc(1, sizeof *b->select))) return NOMEM(c);
+    hs_select *sel = b->select;
+    sel->loc = loc_of(n);
+    yaml_node_t *from = NULL, *by = NULL, *over = NULL, *per = NULL;
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+        yaml_node_t *kn = node(c, p->key), *vn = node(c, p->value);
+        const char *w = (const char *)kn->data.scalar.value;
+        if (!strcmp(w, "from")) from = vn;
+        else if (!strcmp(w, "by")) by = vn;
+        else if (!strcmp(w, "over")) over = vn;
+        else if (!strcmp(w, "per")) per = vn;
+        else return unknown_word(c, kn, path, "select key", words);
+    }
+    const char *missing = !from ? "from" : !by ? "by" : !over ? "over" : NULL;
+    if (missing)
+        return FAIL(c, n, path, HS_ERR_SPEC, "missing '%s' (a select needs from, by and over; per is optional)", missing);
+
+    snprintf(sub, sizeof sub, "%s.from", path);
+    const char *fname = scalar(c, from, sub, "the name of an earlier stage");
+    if (!fname) return c->err->code;
+    size_t f = 0;
+    while (f < s->n_blocks && strcmp(s->blocks[f].name, fname) != 0) f++;
+    if (f < s->n_blocks && f >= stage)
+        return FAIL(c, from, sub, HS_ERR_SPEC, "stage '%s' does not run before this one: a select reads an earlier stage",
+                    fname);
+    if (f >= s->n_blocks) {
+        const char *best = NULL;
+        int best_d = 3;
+        char names[256] = "";
+        for (size_t j = 0; j < stage; j++) {
+            int d = hs_edit_distance(fname, s->blocks[j].name);
+            if (d < best_d) best_d = d, best = s->blocks[j].name;
+            strncat(names, s->blocks[j].name, sizeof names - strlen(names) - 1);
+            if (j + 1 < stage) strncat(names, ", ", sizeof names - strlen(names) - 1);
+        }
+        if (best) return FAIL(c, from, sub, HS_ERR_SPEC, "unknown stage '%s' (did you mean '%s'?; earlier stages: %s)", fname, best, names);
+        return FAIL(c, from, sub, HS_ERR_SPEC, "unknown stage '%s' (earlier stages: %s)", fname, names);
+    }
+    sel->from = f;
+    const hs_block *fb = &s->blocks[f];
+
+    snprintf(sub, sizeof sub, "%s.by", path);
+    HS_TRY(c->err, parse_by(c, by, sub, sel));
+
+    snprintf(sub, sizeof sub, "%s.over", path);
+    if ((sel->over = select_key(c, over, sub)) < 0) return c->err->code;
+    const char *oname = hs_schema_key((size_t)sel->over)->name;
+    if (!axis_key_of(fb, sel->over))
+        return FAIL(c, over, sub, HS_ERR_SPEC, "stage '%s' does not vary '%s': there is nothing to select among", fb->name, oname);
+    if (axis_key_of(b, sel->over))
+        return FAIL(c, over, sub, HS_ERR_SPEC, "'%s' is also an axis of this stage; the select fixes it, so drop the axis",
+                    oname);
+
+    if (!per) return HS_OK;
+    snprintf(sub, sizeof sub, "%s.per", path);
+    size_t np = per->type == YAML_SEQUENCE_NODE ? (size_t)(per->data.sequence.items.top - per->data.sequence.items.start) : 1;
+    if (!(sel->per = calloc(np ? np : 1, sizeof *sel->per))) return NOMEM(c);
+    for (size_t i = 0; i < np; i++) {
+        yaml_node_t *e = per->type == YAML_SEQUENCE_NODE ? node(c, per->data.sequence.items.start[i]) : per;
+        char epath[PATH_MAX_LEN + 32];
+        snprintf(epath, sizeof epath, "%s[%zu]", sub, i);
+        int k = select_key(c, e, epath);
+        if (k < 0) return c->err->code;
+        const char *kname = hs_schema_key((size_t)k)->name;
+        if (k == sel->over) return FAIL(c, e, epath, HS_ERR_SPEC, "'%s' is the key selected (over); it cannot group too", kname);
+        for (size_t j = 0; j < sel->n_per; j++)
+            if (sel->per[j] == k) return FAIL(c, e, epath, HS_ERR_SPEC, "'%s' is listed twice", kname);
+        const hs_block *lacks = !axis_key_of(fb, k) ? fb : !axis_key_of(b, k) ? b : NULL;
+        if (lacks)
+            return FAIL(c, e, epath, HS_ERR_SPEC, "stage '%s' does not vary '%s': a per key must be an axis of both stages",
+                        lacks->name, kname);
+        sel->per[sel->n_per++] = k;
+    }
+    return HS_OK;
+}
+
+/* A number field of a search: finite, in [lo, hi]. */
+static hs_code search_number(ctx *c, yaml_node_t *n, const char *path, double lo, double hi, int integer, double *out) {
+    const char *v = scalar(c, n, path, integer ? "an integer" : "a number");
+    if (!v) return c->err->code;
+    char *end = NULL;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (!*v || *end || errno || !isfinite(x) || x < lo || x > hi || (integer && x != floor(x))) {
+        if (hi >= 1e300) return FAIL(c, n, path, HS_ERR_VALUE, "expected %s, got '%s'", integer ? "an integer" : "a number", v);
+        if (integer) return FAIL(c, n, path, HS_ERR_VALUE, "expected an integer from %.0f to %.0f, got '%s'", lo, hi, v);
+        return FAIL(c, n, path, HS_ERR_VALUE, "expected a number from %g to %g, got '%s'", lo, hi, v);
+    }
+    *out = x;
+    return HS_OK;
+}
+
+/* `target: test_err = 0.1`. */
+static hs_code parse_target(ctx *c, yaml_node_t *n, const char *path, hs_search *sr) {
+    const char *v = scalar(c, n, path, "METRIC = VALUE");
+    if (!v) return c->err->code;
+    const char *eq = strchr(v, '=');
+    char name[64];
+    size_t len = eq ? (size_t)(eq - v) : 0;
+    while (len && v[len - 1] == ' ') len--;
+    if (!eq || len == 0 || len >= sizeof name)
+        return FAIL(c, n, path, HS_ERR_SPEC, "expected METRIC = VALUE such as 'test_err = 0.1', got '%s'", v);
+    memcpy(name, v, len), name[len] = '\0';
+    int m = hs_metric_from_string(name);
+    if (m < 0) return FAIL(c, n, path, HS_ERR_SPEC, "unknown metric '%s' (test_loss, test_err, test_acc, train_loss, "
+                           "train_err or train_acc)", name);
+    char *end = NULL;
+    double x = strtod(eq + 1, &end);
+    while (end && *end == ' ') end++;
+    if (end == eq + 1 || !end || *end || !isfinite(x))
+        return FAIL(c, n, path, HS_ERR_SPEC, "expected a number after '=', got '%s'", eq + 1);
+    sr->metric = (hs_metric)m, sr->target = x;
+    return HS_OK;
+}
+
+static hs_code parse_search(ctx *c, yaml_node_t *n, hs_block *b) {
+    static const char *const words[] = {"key", "target", "over", "lo", "hi", "log", "rtol", "seeds", "batch",
+                                        "max_rounds", NULL};
+    char path[PATH_MAX_LEN], sub[PATH_MAX_LEN + 16];
+    snprintf(path, sizeof path, "%s.search", b->path);
+    HS_TRY(c->err, check_mapping(c, n, path, "a mapping {key, target, lo, hi, ...}"));
+    if (!(b->search = calloc(1, sizeof *b->search))) return NOMEM(c);
+    hs_search *sr = b->search;
+    *sr = (hs_search){.key = -1, .rtol = 0.05, .seeds = 1, .batch = 1, .max_rounds = 20, .loc = loc_of(n)};
+    yaml_node_t *key = NULL, *target = NULL, *over = NULL, *lo = NULL, *hi = NULL;
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+        yaml_node_t *kn = node(c, p->key), *vn = node(c, p->value);
+        const char *w = (const char *)kn->data.scalar.value;
+        snprintf(sub, sizeof sub, "%s.%s", path, w);
+        double x;
+        if (!strcmp(w, "key")) key = vn;
+        else if (!strcmp(w, "target")) target = vn;
+        else if (!strcmp(w, "over")) over = vn;
+        else if (!strcmp(w, "lo")) lo = vn;
+        else if (!strcmp(w, "hi")) hi = vn;
+        else if (!strcmp(w, "log")) {
+            const char *v = scalar(c, vn, sub, "true or false");
+            if (!v) return c->err->code;
+            if (strcmp(v, "true") && strcmp(v, "false")) return FAIL(c, vn, sub, HS_ERR_VALUE, "expected true or false, got '%s'", v);
+            sr->log = !strcmp(v, "true");
+        } else if (!strcmp(w, "rtol")) {
+            HS_TRY(c->err, search_number(c, vn, sub, 1e-9, 1e9, 0, &x));
+            sr->rtol = x;
+        } else if (!strcmp(w, "seeds") || !strcmp(w, "batch") || !strcmp(w, "max_rounds")) {
+            HS_TRY(c->err, search_number(c, vn, sub, 1, w[0] == 'm' ? 1000 : 100, 1, &x));
+            *(w[0] == 's' ? &sr->seeds : w[0] == 'b' ? &sr->batch : &sr->max_rounds) = (int)x;
+        } else return unknown_word(c, kn, path, "search key", words);
+    }
+    const char *missing = !key ? "key" : !target ? "target" : !lo ? "lo" : !hi ? "hi" : NULL;
+    if (missing) return FAIL(c, n, path, HS_ERR_SPEC, "missing '%s' (a search needs key, target, lo and hi)", missing);
+    snprintf(sub, sizeof sub, "%s.key", path);
+    if ((sr->key = select_key(c, key, sub)) < 0) return c->err->code;
+    const hs_key *k = hs_schema_key((size_t)sr->key);
+    if (k->type != HS_T_INT && k->type != HS_T_FLOAT)
+        return FAIL(c, key, sub, HS_ERR_SPEC, "'%s' is %s: a search needs a numeric key", k->name, hs_type_to_string(k->type));
+    if (axis_key_of(b, sr->key))
+        return FAIL(c, key, sub, HS_ERR_SPEC, "'%s' is also an axis of this stage; the search chooses its values", k->name);
+    if (axis_key_of(b, hs_schema_find("seed")))
+        return FAIL(c, key, sub, HS_ERR_SPEC, "'seed' is an axis of this stage; a search trains seeds 1 .. `seeds` itself");
+    snprintf(sub, sizeof sub, "%s.target", path);
+    HS_TRY(c->err, parse_target(c, target, sub, sr));
+    double ends[2];
+    yaml_node_t *en[2] = {lo, hi};
+    for (int i = 0; i < 2; i++) {
+        snprintf(sub, sizeof sub, "%s.%s", path, i ? "hi" : "lo");
+        HS_TRY(c->err, search_number(c, en[i], sub, -1e300, 1e300, k->type == HS_T_INT, &ends[i]));
+        hs_value v = {.type = k->type};
+        if (k->type == HS_T_INT) v.u.i = (long long)ends[i];
+        else v.u.f = ends[i];
+        char why[300];
+        if (hs_value_check(k, &v, why, sizeof why) != HS_OK) return FAIL(c, en[i], sub, HS_ERR_VALUE, "%s", why);
+    }
+    if (!(ends[0] < ends[1])) return FAIL(c, hi, sub, HS_ERR_VALUE, "hi (%g) must be above lo (%g)", ends[1], ends[0]);
+    if (sr->log && ends[0] <= 0)
+        return FAIL(c, lo, path, HS_ERR_VALUE, "a search in log space needs lo > 0, got %g", ends[0]);
+    sr->lo = ends[0], sr->hi = ends[1];
+    snprintf(sub, sizeof sub, "%s.over", path);
+    size_t na = 0;
+    for (size_t a = 0; a < b->n_axes; a++) na += b->axes[a].n_keys;
+    size_t no = !over ? na : over->type == YAML_SEQUENCE_NODE ? (size_t)(over->data.sequence.items.top - over->data.sequence.items.start) : 1;
+    if (!(sr->over = calloc(no ? no : 1, sizeof *sr->over))) return NOMEM(c);
+    if (!over) {
+        for (size_t a = 0; a < b->n_axes; a++)
+            for (size_t j = 0; j < b->axes[a].n_keys; j++) sr->over[sr->n_over++] = b->axes[a].keys[j];
+        return HS_OK;
+    }
+    for (size_t i = 0; i < no; i++) {
+        yaml_node_t *e = over->type == YAML_SEQUENCE_NODE ? node(c, over->data.sequence.items.start[i]) : over;
+        char epath[PATH_MAX_LEN + 48];
+        snprintf(epath, sizeof epath, "%s[%zu]", sub, i);
+        int kk = select_key(c, e, epath);
+        if (kk < 0) return c->err->code;
+        if (!axis_key_of(b, kk))
+            return FAIL(c, e, epath, HS_ERR_SPEC, "'%s' is no axis of this stage: a search runs per combination of its axes",
+                        hs_schema_key((size_t)kk)->name);
+        for (size_t j = 0; j < sr->n_over; j++)
+            if (sr->over[j] == kk) return FAIL(c, e, epath, HS_ERR_SPEC, "'%s' is listed twice", hs_schema_key((size_t)kk)->name);
+        sr->over[sr->n_over++] = kk;
+    }
+    for (size_t a = 0; a < b->n_axes; a++)
+        for (size_t j = 0; j < b->axes[a].n_keys; j++) {
+            size_t i = 0;
+            while (i < sr->n_over && sr->over[i] != b->axes[a].keys[j]) i++;
+            if (i == sr->n_over)
+                return FAIL(c, over, sub, HS_ERR_SPEC, "'%s' is an axis of this stage but not in over: a search runs "
+                            "per combination of the stage's axes", hs_schema_key((size_t)b->axes[a].keys[j])->name);
+        }
+    return HS_OK;
+}
+
+static hs_code parse_stages(ctx *c, yaml_node_t *stages, hs_spec *s) {
+    if (stages->type != YAML_SEQUENCE_NODE)
+        return FAIL(c, stages, "stages", HS_ERR_SPEC, "expected a list of stages, got %s", kind_name(stages));
+    size_t n = (size_t)(stages->data.sequence.items.top - stages->data.sequence.items.start);
+    if (n == 0) return FAIL(c, stages, "stages", HS_ERR_SPEC, "empty list of stages: the sweep has no runs");
+    yaml_node_t **selects = calloc(2 * n, sizeof *selects); /* [i][0] select, [i][1] search */
+    if (!selects) return NOMEM(c);
+    hs_code rc = HS_OK;
+    for (size_t i = 0; i < n && rc == HS_OK; i++) {
+        if (!hs_spec_grow(&s->blocks, &s->n_blocks, sizeof(hs_block))) {
+            rc = NOMEM(c);
+            break;
+        }
+        hs_block *b = &s->blocks[i];
+        char path[PATH_MAX_LEN];
+        snprintf(path, sizeof path, "stages[%zu]", i);
+        yaml_node_t *bn = node(c, stages->data.sequence.items.start[i]);
+        b->loc = loc_of(bn);
+        b->stage = i;
+        if (!(b->path = strdup(path))) rc = NOMEM(c);
+        else rc = parse_block(c, bn, path, b, &selects[2 * i]);
+        if (rc == HS_OK && !b->name) {
+            char nm[32];
+            snprintf(nm, sizeof nm, "stage%zu", i);
+            if (!(b->name = strdup(nm))) rc = NOMEM(c);
+        }
+        for (size_t j = 0; j < i && rc == HS_OK; j++)
+            if (!strcmp(s->blocks[j].name, b->name))
+                rc = FAIL_AT(c, b->loc, b->path, HS_ERR_SPEC, "stage name '%s' is used twice (also %s)", b->name,
+                             s->blocks[j].path);
+    }
+    s->n_stages = s->n_blocks;
+    if (rc == HS_OK && selects[0])
+        rc = FAIL(c, selects[0], "stages[0].select", HS_ERR_SPEC, "the first stage has no earlier stage to select from");
+    for (size_t i = 0; i < n && rc == HS_OK; i++) {
+        if (selects[2 * i] && selects[2 * i + 1]) {
+            char path[PATH_MAX_LEN + 8];
+            snprintf(path, sizeof path, "%s.search", s->blocks[i].path);
+            rc = FAIL(c, selects[2 * i + 1], path, HS_ERR_SPEC, "a stage either selects or searches; split it in two stages");
+        }
+        if (rc == HS_OK && i > 0 && selects[2 * i]) rc = parse_select(c, selects[2 * i], s, i);
+        if (rc == HS_OK && selects[2 * i + 1]) rc = parse_search(c, selects[2 * i + 1], &s->blocks[i]);
+        /* `set` applies after the select or search has chosen: a rule on that key would undo it */
+        const hs_block *b = &s->blocks[i];
+        int chosen = b->select ? b->select->over : b->search ? b->search->key : -1;
+        for (size_t r = 0; chosen >= 0 && rc == HS_OK && r < b->n_sets + s->n_sets; r++) {
+            const hs_set_rule *rule = r < b->n_sets ? &b->sets[r] : &s->sets[r - b->n_sets];
+            for (size_t j = 0; j < rule->n_to && rc == HS_OK; j++)
+                if (rule->to[j].key == chosen)
+                    rc = FAIL_AT(c, rule->to[j].loc, r < b->n_sets ? b->path : "set", HS_ERR_SPEC,
+                                 "a set rule gives '%s', which stage '%s' %s", hs_schema_key((size_t)chosen)->name, b->name,
+                                 b->select ? "selects" : "searches");
+        }
+    }
+    free(selects);
+    return rc;
+}
+
 static hs_code parse_document(ctx *c, yaml_node_t *root, hs_spec *s) {
     HS_TRY(c->err, check_mapping(c, root, "", "a mapping at the top level (base:, product:, blocks:, ...)"));
-    yaml_node_t *blocks = NULL, *shorthand = NULL;
+    yaml_node_t *blocks = NULL, *shorthand = NULL, *stages = NULL, *stages_key = NULL;
     for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
         yaml_node_t *kn = node(c, p->key), *vn = node(c, p->value);
         const char *w = (const char *)kn->data.scalar.value;
@@ -754,10 +1090,15 @@ static hs_code parse_document(ctx *c, yaml_node_t *root, hs_spec *s) {
         } else if (!strcmp(w, "sweep")) HS_TRY(c->err, parse_sweep(c, vn, s));
         else if (!strcmp(w, "base")) HS_TRY(c->err, parse_assigns(c, vn, "base", &s->base, &s->n_base));
         else if (!strcmp(w, "blocks")) blocks = vn;
+        else if (!strcmp(w, "stages")) stages = vn, stages_key = kn;
         else if (!strcmp(w, "set")) HS_TRY(c->err, parse_sets(c, vn, "set", &s->sets, &s->n_sets));
         else if (!strcmp(w, "exclude")) HS_TRY(c->err, parse_excludes(c, vn, "exclude", &s->excludes, &s->n_excludes));
         else if (!shorthand) shorthand = kn; /* product, zip or sample at top level */
     }
+    if (stages && (blocks || shorthand))
+        return FAIL(c, stages_key, "", HS_ERR_SPEC, "'stages' cannot be combined with '%s' at the top level; move it into a stage",
+                    blocks ? "blocks" : (const char *)shorthand->data.scalar.value);
+    if (stages) return parse_stages(c, stages, s);
     if (blocks && shorthand)
         return FAIL(c, shorthand, "", HS_ERR_SPEC, "'%s' at the top level cannot be combined with 'blocks:'; move it into a block",
                     (const char *)shorthand->data.scalar.value);
@@ -774,7 +1115,7 @@ static hs_code parse_document(ctx *c, yaml_node_t *root, hs_spec *s) {
             yaml_node_t *bn = node(c, blocks->data.sequence.items.start[i]);
             b->loc = loc_of(bn);
             if (!(b->path = strdup(path))) return NOMEM(c);
-            HS_TRY(c->err, parse_block(c, bn, path, b));
+            HS_TRY(c->err, parse_block(c, bn, path, b, NULL));
         }
     } else {
         /* One block from the top-level product/zip (or none: a single run of base). */

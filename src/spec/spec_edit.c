@@ -132,6 +132,10 @@ void hs_spec_free(hs_spec *s) {
         free(b->axes);
         free_sets(b->sets, b->n_sets);
         free_excludes(b->excludes, b->n_excludes);
+        if (b->select) free(b->select->per);
+        free(b->select);
+        if (b->search) free(b->search->over);
+        free(b->search);
     }
     free(s->blocks);
     free_assigns(s->base, s->n_base);
@@ -142,4 +146,24 @@ void hs_spec_free(hs_spec *s) {
     free(s->name);
     free(s->description);
     free(s);
+}
+
+/* ---------------------------------------------------------------- what a select ranks by */
+
+static const char *const metric_names[HS_METRIC_COUNT] = {"test_loss",  "test_err",  "test_acc",
+                                                          "train_loss", "train_err", "train_acc"};
+
+const char *hs_metric_to_string(hs_metric m) { return (unsigned)m < HS_METRIC_COUNT ? metric_names[m] : "?"; }
+
+int hs_metric_from_string(const char *s) {
+    for (int i = 0; i < HS_METRIC_COUNT; i++)
+        if (!strcmp(s, metric_names[i])) return i;
+    return -1;
+}
+
+const char *hs_metric_record(hs_metric m, int *complement) {
+    static const char *const records[HS_METRIC_COUNT] = {"test_loss",  "test_acc",  "test_acc",
+                                                         "train_loss", "train_acc", "train_acc"};
+    *complement = m == HS_METRIC_TEST_ERR || m == HS_METRIC_TRAIN_ERR;
+    return (unsigned)m < HS_METRIC_COUNT ? records[m] : NULL;
 }

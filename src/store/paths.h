@@ -38,6 +38,23 @@
 #define HS_PATH_LAYERS "/" HS_GROUP_LAYERS
 #define HS_PATH_SERIES "/" HS_GROUP_SERIES
 #define HS_PATH_ANALYSIS "/" HS_GROUP_ANALYSIS
+#define HS_GROUP_SEARCH "search" /* one subgroup per searching stage, written by hs_results_write_search */
+#define HS_PATH_SEARCH "/" HS_GROUP_SEARCH
+/* /search/<stage>: datasets [G] (G groups) and [G x S] (S seeds), and attributes */
+#define HS_SEARCH_GROUP "group"
+#define HS_SEARCH_STATUS "status"
+#define HS_SEARCH_ROUNDS "rounds"
+#define HS_SEARCH_POINTS "points"
+#define HS_SEARCH_CROSSING "crossing"
+#define HS_SEARCH_LO "lo"
+#define HS_SEARCH_HI "hi"
+#define HS_SEARCH_ERR_LO "err_lo"
+#define HS_SEARCH_ERR_HI "err_hi"
+#define HS_SEARCH_SEEDS_LO "seeds_lo"
+#define HS_SEARCH_SEEDS_HI "seeds_hi"
+#define HS_SEARCH_ATTR_KEY "key"
+#define HS_SEARCH_ATTR_METRIC "metric"
+#define HS_SEARCH_ATTR_TARGET "target"
 
 /* the run table: datasets of /runs, one cell per run (typed key columns are named by their keys) */
 #define HS_RUNS_ID "id"               /* string [HS_ID_LEN] */

@@ -4,6 +4,7 @@
  * never touches the lock, as `hsweep status` does; over several ranks it opens through MPI-IO
  * (independent metadata reads, so a rank reading its own block never waits for the others). */
 #include <hdf5.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,7 +163,7 @@ static void reader_free(hs_results_reader *rd) {
 hs_code hs_reader_open(MPI_Comm comm, const char *path, hs_results_reader **out, hs_error *err) {
     *out = NULL;
     int nranks = 1;
-    MPI_Comm_size(comm, &nranks);
+    if (comm != MPI_COMM_NULL) MPI_Comm_size(comm, &nranks);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     hs_results_reader *rd = calloc(1, sizeof *rd);
     char why[512] = "";
@@ -228,6 +229,8 @@ void hs_reader_close(hs_results_reader *rd) {
 }
 
 const char *hs_reader_path(const hs_results_reader *rd) { return rd->path; }
+hid_t hs_reader_hid(const hs_results_reader *rd); /* for search.c, the other reader of the file */
+hid_t hs_reader_hid(const hs_results_reader *rd) { return rd->file; }
 size_t hs_reader_n_runs(const hs_results_reader *rd) { return rd->R; }
 const char *hs_reader_id(const hs_results_reader *rd, size_t i) { return rd->ids[i]; }
 hs_run_state hs_reader_state(const hs_results_reader *rd, size_t i) { return (hs_run_state)rd->state[i]; }
@@ -236,6 +239,33 @@ int hs_reader_finished(const hs_results_reader *rd, size_t i) {
 }
 int hs_reader_in_plan(const hs_results_reader *rd, size_t i) { return rd->in_plan[i] != 0; }
 const char *hs_reader_config(const hs_results_reader *rd, size_t i) { return rd->configs[i]; }
+
+hs_code hs_reader_final(const hs_results_reader *rd, const char *name, double *out, hs_error *err) {
+    int nd;
+    size_t dims[HS_READER_MAX_DIMS];
+    const size_t R = rd->R;
+    if (hs_reader_dims(rd, HS_READ_RECORDS, name, &nd, dims) != HS_OK || nd != 2 || dims[0] != R)
+        return HS_FAIL(err, HS_ERR_VALUE, "%s: no record '%s' of one value per run and point", rd->path, name);
+    const size_t N = dims[1];
+    double *buf = malloc((R * N + 1) * sizeof *buf);
+    if (!buf) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory reading %s", name);
+    hs_code rc = hs_reader_rows(rd, HS_READ_RECORDS, name, 0, R, buf, err);
+    if (rc != HS_OK) {
+        free(buf);
+        return rc;
+    }
+    for (size_t i = 0; i < R; i++) {
+        out[i] = NAN;
+        if (!hs_reader_finished(rd, i)) continue;
+        for (size_t t = N; t-- > 0;)
+            if (!isnan(buf[i * N + t])) {
+                out[i] = buf[i * N + t];
+                break;
+            }
+    }
+    free(buf);
+    return HS_OK;
+}
 
 /* The dataset path of (t, name) into buf; -1 when it does not fit or name holds a '/'. */
 static int table_path(hs_read_table t, const char *name, char *buf, size_t len) {

@@ -1,5 +1,6 @@
 /* test_plan.c - expansion order, counts, canonical text, golden run ids, and id stability under
  * key reordering, axis extension and base/axis moves. */
+#include <math.h>
 #include <stdlib.h>
 
 #include "hsweep/plan.h"
@@ -245,6 +246,190 @@ static void test_digest_distinguishes_plans(void) {
     unload(&c);
 }
 
+/* ================================================================ stages and select */
+
+static const char staged[] = "stages:\n"
+                             "  - name: lr\n"
+                             "    axes: {model.depth: [2, 4, 6], train.lr: [0.001, 0.01, 0.1], seed: [1, 2]}\n"
+                             "  - name: seeds\n"
+                             "    select: {from: lr, by: %s, over: train.lr, per: [model.depth]}\n"
+                             "    axes: {model.depth: [2, 4, 6], seed: [1, 2, 3]}\n";
+
+/* Stage lr's runs are depth-major, then lr, then seed: run 6 d + 2 l + s. The table: depth 2's
+ * seed means are 0.5 (lr 0.001), 0.3 (0.01: 0.2 and 0.4), 0.35 (0.1); depth 4's lr 0.01 has one
+ * seed diverged (the worst) and one failed (NaN, not counted: 0.1 is lr 0.1's only count, beating
+ * 0.25); depth 6 has no counted run at all. */
+static const double table[18] = {0.5, 0.5, 0.2, 0.4, 0.3, 0.4,               /* depth 2 */
+                                 0.25, 0.25, HUGE_VAL, 0.05, NAN, 0.1,      /* depth 4 */
+                                 NAN, NAN, NAN, NAN, NAN, NAN};             /* depth 6 */
+
+static void test_select_hand_table(void) {
+    char text[1024];
+    snprintf(text, sizeof text, staged, "min(test_loss)");
+    hs_error err = {0};
+    loaded l = plan_text(text, HS_OK, &err);
+    CU_ASSERT_EQUAL_FATAL(l.plan->n_runs, 18); /* the first stage alone */
+    const int lr = hs_schema_find("train.lr"), depth = hs_schema_find("model.depth");
+    CU_ASSERT_EQUAL(hs_plan_value(l.plan, 8, depth)->u.i, 4);
+    CU_ASSERT_DOUBLE_EQUAL(hs_plan_value(l.plan, 8, lr)->u.f, 0.01, 1e-15);
+    hs_picks pk;
+    CU_ASSERT_EQUAL_FATAL(hs_select_pick(l.plan, l.spec->blocks[1].select, table, &pk, &err), HS_OK);
+    CU_ASSERT_EQUAL_FATAL(pk.n, 3);
+    CU_ASSERT_EQUAL(pk.groups[0].per[0].u.i, 2);
+    CU_ASSERT(pk.groups[0].found);
+    CU_ASSERT_DOUBLE_EQUAL(pk.groups[0].over.u.f, 0.01, 1e-15);
+    CU_ASSERT_DOUBLE_EQUAL(pk.groups[0].score, 0.3, 1e-12);
+    CU_ASSERT_EQUAL(pk.groups[0].n_counted, 2);
+    CU_ASSERT(pk.groups[1].found);
+    CU_ASSERT_DOUBLE_EQUAL(pk.groups[1].over.u.f, 0.1, 1e-15);
+    CU_ASSERT_DOUBLE_EQUAL(pk.groups[1].score, 0.1, 1e-12);
+    CU_ASSERT_EQUAL(pk.groups[1].n_counted, 1);
+    CU_ASSERT_EQUAL(pk.groups[2].per[0].u.i, 6);
+    CU_ASSERT(!pk.groups[2].found);
+
+    /* the second stage: the chosen lr per depth, depth 6 not plannable, ids those of the config */
+    const hs_picks *picks[2] = {NULL, &pk};
+    hs_plan_opts o = {.stage = 1, .picks = picks};
+    hs_plan *p2 = NULL;
+    CU_ASSERT_EQUAL_FATAL(hs_plan_expand(l.spec, &o, &p2, &err), HS_OK);
+    CU_ASSERT_EQUAL(p2->n_unplannable, 3);
+    CU_ASSERT_EQUAL(p2->n_shared, 4); /* seeds 1 and 2 at the chosen lr ran in stage lr */
+    CU_ASSERT_EQUAL_FATAL(p2->n_runs, 18 + 6 - 4);
+    for (size_t r = 0; r < 18; r++) CU_ASSERT_EQUAL(p2->runs[r].id, l.plan->runs[r].id);
+    loaded flat = plan_text("product: {seed: [3]}\nzip: [{model.depth: [2, 4], train.lr: [0.01, 0.1]}]\n", HS_OK, &err);
+    CU_ASSERT_EQUAL_FATAL(flat.plan->n_runs, 2);
+    CU_ASSERT_EQUAL(p2->runs[18].id, flat.plan->runs[0].id);
+    CU_ASSERT_EQUAL(p2->runs[19].id, flat.plan->runs[1].id);
+    CU_ASSERT_EQUAL(p2->spec->blocks[p2->runs[19].block].stage, 1);
+    unload(&flat);
+    hs_plan_free(p2);
+
+    /* without the winners the stage cannot be planned; bound mode plans it alone, lr at its base */
+    o.picks = NULL;
+    CU_ASSERT_EQUAL(hs_plan_expand(l.spec, &o, &p2, &err), HS_ERR_INTERNAL);
+    o.bound = 1;
+    CU_ASSERT_EQUAL_FATAL(hs_plan_expand(l.spec, &o, &p2, &err), HS_OK);
+    CU_ASSERT_EQUAL(p2->n_runs, 9);
+    hs_plan_free(p2);
+    hs_picks_free(&pk);
+    unload(&l);
+
+    /* max(test_acc) on the same table: the largest means win */
+    snprintf(text, sizeof text, staged, "max(test_acc)");
+    l = plan_text(text, HS_OK, &err);
+    double neg[18];
+    for (int i = 0; i < 18; i++) neg[i] = table[i] == HUGE_VAL ? -HUGE_VAL : table[i];
+    CU_ASSERT_EQUAL_FATAL(hs_select_pick(l.plan, l.spec->blocks[1].select, neg, &pk, &err), HS_OK);
+    CU_ASSERT_DOUBLE_EQUAL(pk.groups[0].over.u.f, 0.001, 1e-15);
+    CU_ASSERT_DOUBLE_EQUAL(pk.groups[1].over.u.f, 0.001, 1e-15); /* 0.25 beats 0.1 */
+    CU_ASSERT(!pk.groups[2].found);
+    hs_picks_free(&pk);
+    unload(&l);
+}
+
+/* ================================================================ search */
+
+static const char search_spec[] = "stages:\n"
+                                  "  - name: pstar\n"
+                                  "    axes: {model.depth: [1, 2]}\n"
+                                  "    search: {key: data.n_train, target: test_err = 0.1, over: [model.depth], lo: 100,\n"
+                                  "             hi: 10000, log: true, rtol: 0.05, seeds: 2, batch: %d}\n";
+
+/* A closed-form "test error" falling as a power of the key, crossing 0.1 at xstar[group]; the
+ * seeds differ by +-1% around it. limit > 0: only the first `limit` points asked are measured
+ * (a search killed mid-way). */
+typedef struct closed_form {
+    double xstar[2];
+    size_t asked, limit;
+    double asked_x[4096];
+} closed_form;
+
+static int closed_measure(void *vctx, size_t g, double x, double *vals) {
+    closed_form *c = vctx;
+    size_t i = 0;
+    while (i < c->asked && c->asked_x[i] != x + 1e6 * (double)g) i++;
+    if (i == c->asked && c->asked < 4096) c->asked_x[c->asked++] = x + 1e6 * (double)g;
+    if (c->limit && i >= c->limit) return 0;
+    for (int s = 0; s < 2; s++) vals[s] = 0.1 * pow(c->xstar[g] / x, 0.8) * (1 + 0.01 * (2 * s - 1));
+    return 1;
+}
+
+static void test_search_closed_form(void) {
+    char text[1024];
+    snprintf(text, sizeof text, search_spec, 2);
+    hs_error err = {0};
+    hs_spec *spec = NULL;
+    CU_ASSERT_EQUAL_FATAL(hs_spec_parse(text, strlen(text), "mem.yaml", &spec, &err), HS_OK);
+    const hs_search *sr = spec->blocks[0].search;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sr);
+    CU_ASSERT_EQUAL(sr->seeds, 2);
+    CU_ASSERT_EQUAL(sr->key, hs_schema_find("data.n_train"));
+    CU_ASSERT(sr->log);
+    hs_search_state st;
+    CU_ASSERT_EQUAL_FATAL(hs_search_groups(spec, 0, &st, &err), HS_OK);
+    CU_ASSERT_EQUAL_FATAL(st.n, 2);
+    closed_form cf = {.xstar = {537.0, 2913.0}};
+    CU_ASSERT_EQUAL_FATAL(hs_search_replay(sr, &st, closed_measure, &cf, &err), HS_OK);
+    size_t points = 0;
+    for (size_t g = 0; g < 2; g++) {
+        const hs_search_group *gr = &st.groups[g];
+        CU_ASSERT_EQUAL(gr->status, HS_SEARCH_CONVERGED);
+        CU_ASSERT(gr->hi / gr->lo - 1 <= sr->rtol);
+        CU_ASSERT(gr->lo <= cf.xstar[g] && cf.xstar[g] <= gr->hi);
+        if (fabs(gr->crossing / cf.xstar[g] - 1) > sr->rtol)
+            fprintf(stderr, "\n  group %zu: crossing %g, true %g\n", g, gr->crossing, cf.xstar[g]);
+        CU_ASSERT(fabs(gr->crossing / cf.xstar[g] - 1) <= sr->rtol);
+        CU_ASSERT(gr->err_lo > 0.1 && gr->err_hi < 0.1);
+        CU_ASSERT_DOUBLE_EQUAL(gr->seeds_lo[0], gr->err_lo * 0.99, 1e-12);
+        for (size_t i = 0; i < gr->n_x; i++) {
+            CU_ASSERT_EQUAL(gr->x[i], floor(gr->x[i])); /* an integer key: integer points */
+            for (size_t j = 0; j < i; j++) CU_ASSERT(gr->x[i] != gr->x[j]);
+        }
+        points += gr->n_x;
+    }
+    /* a grid as fine as rtol over [100, 10000] in log would take 95 points per group */
+    CU_ASSERT(points < 2 * 30);
+    fprintf(stderr, "\n  search: %zu points (x 2 seeds) for 2 groups, against 2 x 95 on a grid of ratio 1.05 ", points);
+
+    /* stateless: killed after any number of measurements, the replay proposes a prefix of the
+     * same points, and the plan holds exactly those runs */
+    size_t full = st.groups[0].n_x;
+    double first[64];
+    memcpy(first, st.groups[0].x, full * sizeof *first);
+    for (size_t limit = 1; limit < 12; limit++) {
+        closed_form part = {.xstar = {537.0, 2913.0}, .limit = limit};
+        CU_ASSERT_EQUAL_FATAL(hs_search_replay(sr, &st, closed_measure, &part, &err), HS_OK);
+        CU_ASSERT(st.groups[0].n_x <= full);
+        for (size_t i = 0; i < st.groups[0].n_x; i++) CU_ASSERT_EQUAL(st.groups[0].x[i], first[i]);
+        CU_ASSERT(st.groups[0].status == HS_SEARCH_OPEN || st.groups[0].n_x == full);
+    }
+    const hs_search_state *searches[1] = {&st};
+    hs_plan_opts o = {.searches = searches};
+    hs_plan *p = NULL;
+    CU_ASSERT_EQUAL_FATAL(hs_plan_expand(spec, &o, &p, &err), HS_OK);
+    size_t want = 0;
+    for (size_t g = 0; g < 2; g++) want += 2 * st.groups[g].n_x;
+    CU_ASSERT_EQUAL(p->n_runs, want);
+    /* a run's id is its config: the first run is depth 1, n_train 100, seed 1 */
+    hs_plan *flat = NULL;
+    hs_spec *fs = NULL;
+    const char *ft = "base: {model.depth: 1, data.n_train: 100, seed: 1}\n";
+    CU_ASSERT_EQUAL_FATAL(hs_spec_parse(ft, strlen(ft), "mem.yaml", &fs, &err), HS_OK);
+    CU_ASSERT_EQUAL_FATAL(hs_plan_expand(fs, NULL, &flat, &err), HS_OK);
+    CU_ASSERT_EQUAL(p->runs[0].id, flat->runs[0].id);
+    hs_plan_free(flat), hs_spec_free(fs), hs_plan_free(p);
+
+    /* the target outside [lo, hi]: not bracketed, no crossing */
+    closed_form far = {.xstar = {50.0, 1e6}};
+    CU_ASSERT_EQUAL_FATAL(hs_search_replay(sr, &st, closed_measure, &far, &err), HS_OK);
+    CU_ASSERT_EQUAL(st.groups[0].status, HS_SEARCH_NOT_BRACKETED);
+    CU_ASSERT_EQUAL(st.groups[1].status, HS_SEARCH_NOT_BRACKETED);
+    CU_ASSERT(isnan(st.groups[0].crossing));
+    CU_ASSERT_EQUAL(st.groups[0].n_x, 4); /* round 0 alone */
+    hs_search_state_free(&st);
+    hs_spec_free(spec);
+}
+
 int main(void) {
     static const hs_test tests[] = {
         {"full spec: count, order, set, exclude", test_full_count_and_order},
@@ -258,6 +443,8 @@ int main(void) {
         {"plan size limit", test_limits},
         {"text, tsv and json output", test_write_formats},
         {"plan digest", test_digest_distinguishes_plans},
+        {"select: hand-computed winners, stage plans, ids", test_select_hand_table},
+        {"search: a closed-form crossing within rtol, stateless replay", test_search_closed_form},
         {NULL, NULL},
     };
     return hs_test_main("plan", tests);

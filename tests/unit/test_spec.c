@@ -540,7 +540,7 @@ static const bad_case bad_cases[] = {
     {"bad_logspace.yaml", HS_ERR_VALUE,
      "bad_logspace.yaml:2:37: product.data.per_class.logspace.from: logspace endpoints must be > 0 (they are values, not exponents), got '0'"},
     {"unknown_top.yaml", HS_ERR_SPEC,
-     "unknown_top.yaml:1:1: unknown top-level key 'prodcut' (did you mean 'product'?; allowed: name, description, sweep, base, blocks, product, zip, sample, set, exclude)"},
+     "unknown_top.yaml:1:1: unknown top-level key 'prodcut' (did you mean 'product'?; allowed: name, description, sweep, base, blocks, stages, product, zip, sample, set, exclude)"},
     {"float_for_int.yaml", HS_ERR_SPEC, "float_for_int.yaml:2:18: base.model.depth: expected an integer, got '2.5'"},
     {"quoted_number.yaml", HS_ERR_SPEC, "quoted_number.yaml:2:15: base.train.lr: expected a number, got the quoted string \"0.1\""},
     {"set_without_to.yaml", HS_ERR_SPEC, "set_without_to.yaml:4:5: set[0]: rule has no 'to:' (the keys to set)"},
@@ -565,6 +565,119 @@ static const bad_case bad_cases[] = {
 };
 
 #include "hsweep/plan.h"
+
+/* ================================================================ stages and select */
+
+static const char stages_spec[] = "stages:\n"
+                                  "  - name: lr\n"
+                                  "    axes: {train.lr: [0.001, 0.01, 0.1], model.depth: [2, 4]}\n"
+                                  "  - name: seeds\n"
+                                  "    select: {from: lr, by: max(test_acc), over: train.lr, per: [model.depth]}\n"
+                                  "    axes: {seed: [1, 2, 3], model.depth: [2, 4]}\n";
+
+static void test_parse_stages(void) {
+    hs_spec *s = parse_text(stages_spec);
+    CU_ASSERT_EQUAL(s->n_stages, 2);
+    CU_ASSERT_EQUAL_FATAL(s->n_blocks, 2);
+    CU_ASSERT_STRING_EQUAL(s->blocks[0].name, "lr");
+    CU_ASSERT_STRING_EQUAL(s->blocks[1].path, "stages[1]");
+    CU_ASSERT_EQUAL(s->blocks[0].stage, 0);
+    CU_ASSERT_EQUAL(s->blocks[1].stage, 1);
+    CU_ASSERT_EQUAL(s->blocks[0].n_axes, 2);
+    CU_ASSERT_PTR_NULL(s->blocks[0].select);
+    const hs_select *sel = s->blocks[1].select;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sel);
+    CU_ASSERT_EQUAL(sel->from, 0);
+    CU_ASSERT_EQUAL(sel->metric, HS_METRIC_TEST_ACC);
+    CU_ASSERT(sel->maximize);
+    CU_ASSERT_EQUAL(sel->over, hs_schema_find("train.lr"));
+    CU_ASSERT_EQUAL_FATAL(sel->n_per, 1);
+    CU_ASSERT_EQUAL(sel->per[0], hs_schema_find("model.depth"));
+    CU_ASSERT_EQUAL(sel->loc.line, 5);
+    hs_spec_free(s);
+    /* a spec without stages is one stage */
+    s = parse_text("product: {seed: [1, 2]}\n");
+    CU_ASSERT_EQUAL(s->n_stages, 0);
+    CU_ASSERT_EQUAL(s->blocks[0].stage, 0);
+    hs_spec_free(s);
+    for (int m = 0; m < HS_METRIC_COUNT; m++)
+        CU_ASSERT_EQUAL(hs_metric_from_string(hs_metric_to_string((hs_metric)m)), m);
+    int comp = 0;
+    CU_ASSERT_STRING_EQUAL(hs_metric_record(HS_METRIC_TEST_ERR, &comp), "test_acc");
+    CU_ASSERT_EQUAL(comp, 1);
+    CU_ASSERT_STRING_EQUAL(hs_metric_record(HS_METRIC_TRAIN_LOSS, &comp), "train_loss");
+    CU_ASSERT_EQUAL(comp, 0);
+}
+
+static void test_select_errors(void) {
+#define STAGE1 "stages:\n  - name: lr\n    axes: {train.lr: [0.01, 0.1], model.depth: [2, 4]}\n"
+    static const sample_bad cases[] = {
+        {STAGE1 "  - name: seeds\n    select: {from: lrr, by: min(test_loss), over: train.lr}\n    axes: {seed: [1, 2]}\n",
+         "mem.yaml:5:20: stages[1].select.from: unknown stage 'lrr' (did you mean 'lr'?; earlier stages: lr)"},
+        {STAGE1 "  - name: seeds\n    select: {from: seeds, by: min(test_loss), over: train.lr}\n    axes: {seed: [1, 2]}\n",
+         "mem.yaml:5:20: stages[1].select.from: stage 'seeds' does not run before this one"},
+        {STAGE1 "  - name: seeds\n    select: {from: lr, by: min(test_los), over: train.lr}\n    axes: {seed: [1, 2]}\n",
+         "mem.yaml:5:28: stages[1].select.by: unknown metric 'test_los' (did you mean 'test_loss'?"},
+        {STAGE1 "  - name: seeds\n    select: {from: lr, by: lowest, over: train.lr}\n    axes: {seed: [1, 2]}\n",
+         "mem.yaml:5:28: stages[1].select.by: expected min(METRIC) or max(METRIC), METRIC one of test_loss"},
+        {STAGE1 "  - name: seeds\n    select: {from: lr, by: min(test_loss), over: train.momentum}\n    axes: {seed: [1, 2]}\n",
+         "mem.yaml:5:50: stages[1].select.over: stage 'lr' does not vary 'train.momentum'"},
+        {STAGE1 "  - name: seeds\n    select: {from: lr, by: min(test_loss), over: train.lrr}\n    axes: {seed: [1, 2]}\n",
+         "mem.yaml:5:50: stages[1].select.over: unknown key 'train.lrr' (did you mean 'train.lr'?)"},
+        {STAGE1 "  - name: seeds\n    select: {from: lr, by: min(test_loss), over: train.lr}\n    axes: {train.lr: [1, 2]}\n",
+         "mem.yaml:5:50: stages[1].select.over: 'train.lr' is also an axis of this stage"},
+        {STAGE1 "  - name: seeds\n    select: {from: lr, by: min(test_loss), over: train.lr, per: [model.depth]}\n"
+                "    axes: {seed: [1, 2]}\n",
+         "mem.yaml:5:66: stages[1].select.per[0]: stage 'seeds' does not vary 'model.depth'"},
+        {STAGE1 "  - name: seeds\n    select: {from: lr, by: min(test_loss), over: train.lr, per: [seed]}\n"
+                "    axes: {seed: [1, 2]}\n",
+         "mem.yaml:5:66: stages[1].select.per[0]: stage 'lr' does not vary 'seed'"},
+        {STAGE1 "  - name: seeds\n    select: {from: lr, over: train.lr}\n    axes: {seed: [1, 2]}\n",
+         "mem.yaml:5:13: stages[1].select: missing 'by'"},
+        {STAGE1 "  - name: seeds\n    select: {from: lr, by: min(test_loss), over: train.lr, sort: x}\n",
+         "mem.yaml:5:60: stages[1].select: unknown select key 'sort'"},
+        {STAGE1 "  - name: lr\n    axes: {seed: [1]}\n", "mem.yaml:4:5: stages[1]: stage name 'lr' is used twice"},
+        {"stages:\n  - select: {from: x, by: min(test_loss), over: train.lr}\n",
+         "mem.yaml:2:13: stages[0].select: the first stage has no earlier stage to select from"},
+        {STAGE1 "product: {seed: [1]}\n", "mem.yaml:1:1: 'stages' cannot be combined with 'product' at the top level"},
+        {"stages:\n  - name: a\n    axis: {seed: [1]}\n", "mem.yaml:3:5: stages[0]: unknown stage key 'axis' (did you mean 'axes'?"},
+#define SEARCH "stages:\n  - name: p\n    axes: {model.depth: [1, 2]}\n    search: "
+        {SEARCH "{key: train.opt, target: test_err = 0.1, lo: 1, hi: 2}\n",
+         "mem.yaml:4:19: stages[0].search.key: 'train.opt' is enum: a search needs a numeric key"},
+        {SEARCH "{key: model.depth, target: test_err = 0.1, lo: 1, hi: 2}\n",
+         "mem.yaml:4:19: stages[0].search.key: 'model.depth' is also an axis of this stage"},
+        {SEARCH "{key: data.per_class, target: test_eror = 0.1, lo: 1, hi: 2}\n",
+         "mem.yaml:4:43: stages[0].search.target: unknown metric 'test_eror'"},
+        {SEARCH "{key: data.per_class, target: test_err 0.1, lo: 1, hi: 2}\n",
+         "mem.yaml:4:43: stages[0].search.target: expected METRIC = VALUE such as 'test_err = 0.1', got 'test_err 0.1'"},
+        {SEARCH "{key: data.per_class, target: test_err = 0.1, lo: 10, hi: 2}\n",
+         "mem.yaml:4:71: stages[0].search.hi: hi (2) must be above lo (10)"},
+        {SEARCH "{key: data.per_class, target: test_err = 0.1, lo: 1.5, hi: 2}\n",
+         "mem.yaml:4:63: stages[0].search.lo: expected an integer, got '1.5'"},
+        {SEARCH "{key: data.per_class, target: test_err = 0.1, lo: 1, hi: 20, over: [train.lr]}\n",
+         "mem.yaml:4:81: stages[0].search.over[0]: 'train.lr' is no axis of this stage"},
+        {SEARCH "{key: data.per_class, target: test_err = 0.1, lo: 1, hi: 20, over: []}\n",
+         "stages[0].search.over: 'model.depth' is an axis of this stage but not in over"},
+        {SEARCH "{key: data.per_class, target: test_err = 0.1, hi: 20}\n", "mem.yaml:4:13: stages[0].search: missing 'lo'"},
+        {SEARCH "{key: data.per_class, target: test_err = 0.1, lo: 1, hi: 20, rounds: 3}\n",
+         "mem.yaml:4:74: stages[0].search: unknown search key 'rounds' (allowed: key, target, over"},
+        {SEARCH "{key: data.per_class, target: test_err = 0.1, lo: 1, hi: 20, seeds: 0}\n",
+         "mem.yaml:4:81: stages[0].search.seeds: expected an integer from 1 to 100, got '0'"},
+        {SEARCH "{key: data.per_class, target: test_err = 0.1, lo: 1, hi: 20}\nset: [{where: {model.depth: 1}, to: {data.per_class: 5}}]\n",
+         "mem.yaml:5:54: set: a set rule gives 'data.per_class', which stage 'p' searches"},
+#undef SEARCH
+    };
+#undef STAGE1
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        hs_spec *s = NULL;
+        hs_error err = {0};
+        hs_code rc = hs_spec_parse(cases[i].text, strlen(cases[i].text), "mem.yaml", &s, &err);
+        CU_ASSERT_NOT_EQUAL(rc, HS_OK);
+        CU_ASSERT_PTR_NULL(s);
+        if (!strstr(err.msg, cases[i].msg)) fprintf(stderr, "\n  case %zu got:  %s\n  want: %s\n", i, err.msg, cases[i].msg);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, cases[i].msg));
+    }
+}
 
 static void test_bad_specs(void) {
     size_t n = sizeof bad_cases / sizeof *bad_cases;
@@ -617,6 +730,8 @@ int main(void) {
         {"logspace/linspace ranges", test_parse_ranges},
         {"sample: random axes, deterministic, distinct, prefix-stable", test_parse_sample},
         {"sample: located errors", test_sample_errors},
+        {"stages and select", test_parse_stages},
+        {"select: located errors", test_select_errors},
         {"--set overrides", test_override},
         {"--set on plan and run: refused where the spec would win", test_override_base},
         {"hostile bytes give located errors", test_parse_hostile_bytes},
