@@ -1,5 +1,5 @@
-/* bench_conv.c - the convolutions of the deep conv nets (src/nn/conv.c, conv_direct.c) on both
- * paths, im2col + gemm and direct, one thread: GFLOP/s of the forward and of the backward (dW and
+/* bench_conv.c - the convolutions of the deep conv nets (src/nn/conv.c, conv_direct.c,
+ * conv_winograd.c) on every path, im2col + gemm, direct and Winograd where it applies, one thread: GFLOP/s of the forward and of the backward (dW and
  * din), with a 1000^3 sgemm through hs_gemm timed between the shapes as the peak reference.
  *
  *   bench_conv [--seconds S] [--set a|b|c|d]
@@ -7,7 +7,7 @@
  * Sets: (a) the 1-D VGG/ResNet convs on SRHM inputs (batch 40, kernel 3 pad 1); (b) the 3x3 convs
  * of a 2-D ResNet-18 on 28 x 28 inputs, batch 128 and 32; (c) the depthwise 3x3/5x5 and 1x1
  * pointwise convs of an EfficientNet-B0-like net on 28 x 28, batch 32; (d) grouped and thin convs
- * around the plan's rule. Within a shape the two
+ * around the plan's rule. Within a shape the
  * paths' calls alternate, forward and backward, for S seconds (default 0.4), so a slow stretch of
  * the core hits both; the table gives each one's median rate and its spread (min-max). FLOPs are
  * 2 B C_out OH OW (C_in/groups) KH KW a forward and twice that a backward (dW and din). The
@@ -77,24 +77,27 @@ static void bench_shape(const shape *sh, double seconds, double ref) {
     hs_conv_shape s = {.B = sh->B, .C_in = sh->C_in, .H = sh->H, .W = sh->W, .C_out = sh->C_out,
                        .KH = sh->H == 1 ? 1 : sh->K, .KW = sh->K, .stride = sh->stride, .pad = sh->pad,
                        .dilation = 1, .groups = sh->groups};
-    hs_conv_shape p[2] = {s, s};
+    hs_conv_shape p[3] = {s, s, s};
     if (hs_conv_plan(&s) || hs_conv_plan_path(&p[0], HS_CONV_IM2COL) || hs_conv_plan_path(&p[1], HS_CONV_DIRECT)) {
         fprintf(stderr, "bad shape %s\n", sh->what);
         return;
     }
+    const int npath = hs_conv_plan_path(&p[2], HS_CONV_WINOGRAD) == 0 ? 3 : 2;
     const size_t ni = (size_t)s.B * s.C_in * s.H * s.W, no = (size_t)s.B * s.C_out * s.OH * s.OW,
                  nw = (size_t)s.C_out * (s.C_in / s.groups) * s.KH * s.KW;
-    const size_t nwork = p[0].work > p[1].work ? p[0].work : p[1].work;
+    size_t nwork = 0;
+    for (int q = 0; q < npath; q++)
+        if (p[q].work > nwork) nwork = p[q].work;
     float *in = alloc_fill(ni, 0.01f), *W = alloc_fill(nw, 0.02f), *b = alloc_fill((size_t)s.C_out, 0.1f),
           *out = alloc_fill(no, 0), *dout = alloc_fill(no, 0.01f), *din = alloc_fill(ni, 0), *dW = alloc_fill(nw, 0),
           *db = alloc_fill((size_t)s.C_out, 0), *work = alloc_fill(nwork, 0);
     const double flops = 2.0 * s.B * s.C_out * s.OH * s.OW * (double)(s.C_in / s.groups) * s.KH * s.KW;
-    static timings t[2];
-    t[0].n = t[1].n = 0;
+    static timings t[3];
+    t[0].n = t[1].n = t[2].n = 0;
     const double end = now() + seconds;
     for (int rep = 0; rep < MAXREP && (rep < 3 || now() < end); rep++)
-        for (int q = 0; q < 2; q++) {
-            const int path = (rep + q) % 2; /* alternate which path goes first */
+        for (int q = 0; q < npath; q++) {
+            const int path = (rep + q) % npath; /* rotate which path goes first */
             double t0 = now();
             hs_conv_forward(out, in, W, b, &p[path], work);
             double t1 = now();
@@ -103,19 +106,26 @@ static void bench_shape(const shape *sh, double seconds, double ref) {
             t[path].fwd[t[path].n] = t1 - t0, t[path].bwd[t[path].n] = t2 - t1;
             t[path].n++;
         }
-    double mf[2], lf[2], hf[2], mb[2], lb[2], hb[2];
-    for (int q = 0; q < 2; q++) summary(&t[q], flops, &mf[q], &lf[q], &hf[q], &mb[q], &lb[q], &hb[q]);
+    double mf[3] = {0}, lf[3] = {0}, hf[3] = {0}, mb[3] = {0}, lb[3] = {0}, hb[3] = {0};
+    for (int q = 0; q < npath; q++) summary(&t[q], flops, &mf[q], &lf[q], &hf[q], &mb[q], &lb[q], &hb[q]);
     char dims[64];
     if (s.H == 1) snprintf(dims, sizeof dims, "%d", s.W);
     else snprintf(dims, sizeof dims, "%dx%d", s.H, s.W);
     /* fwd + bwd time of a path is proportional to 1/fwd rate + 2/bwd rate */
-    const double t_im2col = 1 / mf[0] + 2 / mb[0], t_direct = 1 / mf[1] + 2 / mb[1],
-                 planned = 3 / (s.path == HS_CONV_DIRECT ? t_direct : t_im2col);
-    printf("%-3s %-22s %4d %5d %5d %7s %2d %d %4d | %7.1f (%5.1f-%5.1f) %7.1f (%5.1f-%5.1f) | %7.1f (%5.1f-%5.1f) "
-           "%7.1f (%5.1f-%5.1f) | %-6s %5.2f | %6.1f %3.0f%%\n",
+    double tp[3] = {0};
+    for (int q = 0; q < npath; q++) tp[q] = 1 / mf[q] + 2 / mb[q];
+    const double planned = 3 / tp[s.path];
+    char wf[32] = "-", wb[32] = "-", wr[16] = "-";
+    if (npath == 3) {
+        snprintf(wf, sizeof wf, "%5.1f (%5.1f-%5.1f)", mf[2], lf[2], hf[2]);
+        snprintf(wb, sizeof wb, "%5.1f (%5.1f-%5.1f)", mb[2], lb[2], hb[2]);
+        snprintf(wr, sizeof wr, "%5.2f", tp[0] / tp[2]);
+    }
+    printf("%-3s %-22s %4d %5d %5d %7s %2d %d %4d | %7.1f (%5.1f-%5.1f) %7.1f (%5.1f-%5.1f) %19s | %7.1f "
+           "(%5.1f-%5.1f) %7.1f (%5.1f-%5.1f) %19s | %-8s %5.2f %5s | %6.1f %3.0f%%\n",
            sh->set, sh->what, s.B, s.C_in, s.C_out, dims, sh->K, s.stride, s.groups, mf[0], lf[0], hf[0], mf[1],
-           lf[1], hf[1], mb[0], lb[0], hb[0], mb[1], lb[1], hb[1], hs_conv_path_to_string(s.path),
-           t_im2col / t_direct, ref, 100.0 * planned / ref);
+           lf[1], hf[1], wf, mb[0], lb[0], hb[0], mb[1], lb[1], hb[1], wb, hs_conv_path_to_string(s.path),
+           tp[0] / tp[1], wr, ref, 100.0 * planned / ref);
     fflush(stdout);
     free(in), free(W), free(b), free(out), free(dout), free(din), free(dW), free(db), free(work);
 }
@@ -141,6 +151,10 @@ static const shape shapes[] = {
     {"b", "stage 128", 32, 128, 14, 14, 128, 3, 1, 1, 1},
     {"b", "stage 256", 32, 256, 7, 7, 256, 3, 1, 1, 1},
     {"b", "stage 512", 32, 512, 4, 4, 512, 3, 1, 1, 1},
+    {"b", "w0.5 stage 32", 128, 32, 28, 28, 32, 3, 1, 1, 1},
+    {"b", "w0.5 stage 64", 128, 64, 14, 14, 64, 3, 1, 1, 1},
+    {"b", "w0.5 stage 128", 128, 128, 7, 7, 128, 3, 1, 1, 1},
+    {"b", "w0.5 stage 256", 128, 256, 4, 4, 256, 3, 1, 1, 1},
     /* (c) EfficientNet-B0-like on 28 x 28, batch 32: depthwise (groups = channels) and 1x1 */
     {"c", "dw3 32", 32, 32, 28, 28, 32, 3, 1, 1, 32},
     {"c", "dw3 96 s2", 32, 96, 28, 28, 96, 3, 2, 1, 96},
@@ -175,6 +189,13 @@ static const shape shapes[] = {
     {"d", "3x3 2->64", 32, 2, 28, 28, 64, 3, 1, 1, 1},
     {"d", "3x3 64->4", 32, 64, 14, 14, 4, 3, 1, 1, 1},
     {"d", "3x3 64->8", 32, 64, 14, 14, 8, 3, 1, 1, 1},
+    {"d", "3x3 64->2", 32, 64, 14, 14, 2, 3, 1, 1, 1},
+    {"d", "3x3 4->64", 32, 4, 28, 28, 64, 3, 1, 1, 1},
+    {"d", "3x3 8->64", 32, 8, 28, 28, 64, 3, 1, 1, 1},
+    {"d", "3x3 16->16", 32, 16, 28, 28, 16, 3, 1, 1, 1},
+    {"d", "3x3 8->8", 32, 8, 14, 14, 8, 3, 1, 1, 1},
+    {"d", "3x3 32->32 at 2x2", 32, 32, 2, 2, 32, 3, 1, 1, 1},
+    {"d", "3x3 64->64 at 1x1", 32, 64, 1, 1, 64, 3, 1, 1, 1},
 };
 
 int main(int argc, char **argv) {
@@ -191,11 +212,13 @@ int main(int argc, char **argv) {
     openblas_set_num_threads(1);
     printf("OpenBLAS kernels: %s; hs_gemm AVX-512 kernel %s\n", openblas_get_corename(),
            hs_gemm_have_kernel() ? "available" : "NOT available");
-    printf("GFLOP/s, median (min-max) over alternating calls; ratio = im2col time / direct time (fwd + bwd);\n"
+    printf("GFLOP/s (a direct conv's FLOPs, also for Winograd), median (min-max) over alternating calls;\n"
+           "ratio = im2col time / direct time, i/w = im2col time / Winograd time (fwd + bwd);\n"
            "sgemm = a 1000^3 hs_gemm timed just before the shape; %% = the planned path's fwd+bwd rate of it\n\n");
-    printf("%-3s %-22s %4s %5s %5s %7s %2s %s %4s | %-21s %-21s | %-21s %-21s | %-6s %5s | %6s %4s\n", "set", "conv",
-           "B", "C_in", "C_out", "size", "k", "s", "grp", "fwd im2col", "fwd direct", "bwd im2col", "bwd direct",
-           "plan", "ratio", "sgemm", "%");
+    printf("%-3s %-22s %4s %5s %5s %7s %2s %s %4s | %-21s %-21s %-19s | %-21s %-21s %-19s | %-8s %5s %5s | %6s "
+           "%4s\n",
+           "set", "conv", "B", "C_in", "C_out", "size", "k", "s", "grp", "fwd im2col", "fwd direct", "fwd winograd",
+           "bwd im2col", "bwd direct", "bwd winograd", "plan", "ratio", "i/w", "sgemm", "%");
     float *A = alloc_fill(1000000, 0.001f), *Bm = alloc_fill(1000000, 0.001f), *C = alloc_fill(1000000, 0);
     double refs[64];
     int nref = 0;

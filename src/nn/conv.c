@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "conv_direct.h"
+#include "conv_winograd.h"
 #include "gemm.h"
 #include "opsum.h"
 
@@ -44,6 +45,7 @@ static int conv_col_is_input(const hs_conv_shape *s, int nb) {
 static hs_conv_path conv_rule(const hs_conv_shape *s) {
     const int cin_g = s->C_in / s->groups, cout_g = s->C_out / s->groups;
     if (cout_g < 4 || cout_g * cin_g * s->KH * s->KW < 40) return HS_CONV_DIRECT;
+    if (hs_conv_winograd_fits(s) && s->C_in >= 8 && s->C_out >= 2) return HS_CONV_WINOGRAD;
     return HS_CONV_IM2COL;
 }
 
@@ -51,6 +53,7 @@ const char *hs_conv_path_to_string(hs_conv_path p) {
     switch (p) {
     case HS_CONV_IM2COL: return "im2col";
     case HS_CONV_DIRECT: return "direct";
+    case HS_CONV_WINOGRAD: return "winograd";
     }
     return "?";
 }
@@ -70,12 +73,17 @@ static int conv_plan_common(hs_conv_shape *s, hs_conv_path path) {
     s->OH = oh, s->OW = ow;
     s->path = path;
     s->work = 0;
-    if (path == HS_CONV_IM2COL) {
+    if (path == HS_CONV_WINOGRAD && !hs_conv_winograd_fits(s)) return -1;
+    if (path == HS_CONV_IM2COL || path == HS_CONV_WINOGRAD) { /* Winograd's dW is im2col's */
         const int nb = conv_run(s);
         const size_t n = (size_t)nb * oh * ow;
         if (kc * (double)n > INT_MAX) return -1;
         if (!conv_col_is_input(s, nb)) s->work += (size_t)kc * n;
         if (nb > 1) s->work += (size_t)(s->C_out / s->groups) * n;
+    }
+    if (path == HS_CONV_WINOGRAD) {
+        const size_t w = hs_conv_winograd_work(s);
+        if (w > s->work) s->work = w;
     }
     return 0;
 }
@@ -99,7 +107,7 @@ int hs_conv_plan(hs_conv_shape *s) {
 }
 
 int hs_conv_plan_path(hs_conv_shape *s, hs_conv_path path) {
-    if (path != HS_CONV_IM2COL && path != HS_CONV_DIRECT) return -1;
+    if (path != HS_CONV_IM2COL && path != HS_CONV_DIRECT && path != HS_CONV_WINOGRAD) return -1;
     return conv_plan_common(s, path);
 }
 
@@ -187,6 +195,10 @@ void hs_conv_forward(float *out, const float *in, const float *W, const float *b
         hs_conv_direct_forward(out, in, W, b, s);
         return;
     }
+    if (s->path == HS_CONV_WINOGRAD) {
+        hs_conv_winograd_forward(out, in, W, b, s, work);
+        return;
+    }
     const int cin_g = s->C_in / s->groups, cout_g = s->C_out / s->groups, kc = cin_g * s->KH * s->KW,
               run = conv_run(s);
     const size_t P = (size_t)s->OH * s->OW, in_plane = (size_t)s->H * s->W;
@@ -224,12 +236,26 @@ void hs_conv_forward(float *out, const float *in, const float *W, const float *b
     }
 }
 
+static void im2col_backward(float *din, float *dW, float *db, const float *dout, const float *in, const float *W,
+                            const hs_conv_shape *s, float *work);
+
 void hs_conv_backward(float *din, float *dW, float *db, const float *dout, const float *in, const float *W,
                       const hs_conv_shape *s, float *work) {
     if (s->path == HS_CONV_DIRECT) {
         hs_conv_direct_backward(din, dW, db, dout, in, W, s);
         return;
     }
+    if (s->path == HS_CONV_WINOGRAD) {
+        im2col_backward(NULL, dW, db, dout, in, W, s, work);
+        if (din) hs_conv_winograd_din(din, dout, W, s, work);
+        return;
+    }
+    im2col_backward(din, dW, db, dout, in, W, s, work);
+}
+
+/* hs_conv_backward on the im2col path (dW, db when not NULL, din when not NULL). */
+static void im2col_backward(float *din, float *dW, float *db, const float *dout, const float *in, const float *W,
+                            const hs_conv_shape *s, float *work) {
     const int cin_g = s->C_in / s->groups, cout_g = s->C_out / s->groups, kc = cin_g * s->KH * s->KW,
               run = conv_run(s);
     const size_t P = (size_t)s->OH * s->OW, in_plane = (size_t)s->H * s->W;
