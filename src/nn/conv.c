@@ -73,17 +73,16 @@ static int conv_plan_common(hs_conv_shape *s, hs_conv_path path) {
     s->OH = oh, s->OW = ow;
     s->path = path;
     s->work = 0;
-    if (path == HS_CONV_WINOGRAD && !hs_conv_winograd_fits(s)) return -1;
-    if (path == HS_CONV_IM2COL || path == HS_CONV_WINOGRAD) { /* Winograd's dW is im2col's */
+    if (path == HS_CONV_WINOGRAD) {
+        if (!hs_conv_winograd_fits(s)) return -1;
+        s->work = hs_conv_winograd_work(s);
+    }
+    if (path == HS_CONV_IM2COL) {
         const int nb = conv_run(s);
         const size_t n = (size_t)nb * oh * ow;
         if (kc * (double)n > INT_MAX) return -1;
         if (!conv_col_is_input(s, nb)) s->work += (size_t)kc * n;
         if (nb > 1) s->work += (size_t)(s->C_out / s->groups) * n;
-    }
-    if (path == HS_CONV_WINOGRAD) {
-        const size_t w = hs_conv_winograd_work(s);
-        if (w > s->work) s->work = w;
     }
     return 0;
 }
@@ -236,9 +235,6 @@ void hs_conv_forward(float *out, const float *in, const float *W, const float *b
     }
 }
 
-static void im2col_backward(float *din, float *dW, float *db, const float *dout, const float *in, const float *W,
-                            const hs_conv_shape *s, float *work);
-
 void hs_conv_backward(float *din, float *dW, float *db, const float *dout, const float *in, const float *W,
                       const hs_conv_shape *s, float *work) {
     if (s->path == HS_CONV_DIRECT) {
@@ -246,16 +242,9 @@ void hs_conv_backward(float *din, float *dW, float *db, const float *dout, const
         return;
     }
     if (s->path == HS_CONV_WINOGRAD) {
-        im2col_backward(NULL, dW, db, dout, in, W, s, work);
-        if (din) hs_conv_winograd_din(din, dout, W, s, work);
+        hs_conv_winograd_backward(din, dW, db, dout, in, W, s, work);
         return;
     }
-    im2col_backward(din, dW, db, dout, in, W, s, work);
-}
-
-/* hs_conv_backward on the im2col path (dW, db when not NULL, din when not NULL). */
-static void im2col_backward(float *din, float *dW, float *db, const float *dout, const float *in, const float *W,
-                            const hs_conv_shape *s, float *work) {
     const int cin_g = s->C_in / s->groups, cout_g = s->C_out / s->groups, kc = cin_g * s->KH * s->KW,
               run = conv_run(s);
     const size_t P = (size_t)s->OH * s->OW, in_plane = (size_t)s->H * s->W;
