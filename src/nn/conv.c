@@ -1,5 +1,5 @@
 /* conv.c - convolution: the plan (output size, path, scratch) and the im2col + gemm path; the
- * direct kernel is conv_direct.c. See include/hsweep/ops.h.
+ * direct kernel is conv_direct.c, Winograd F(2x2, 3x3) conv_winograd.c. See include/hsweep/ops.h.
  *
  * im2col path, per group g and run of nb samples (N = nb OH OW columns):
  *   col [Kc x N], Kc = C_in/groups KH KW: row (ci, kh, kw), column (sample, oh, ow), zeros where
@@ -45,7 +45,7 @@ static int conv_col_is_input(const hs_conv_shape *s, int nb) {
 static hs_conv_path conv_rule(const hs_conv_shape *s) {
     const int cin_g = s->C_in / s->groups, cout_g = s->C_out / s->groups;
     if (cout_g < 4 || cout_g * cin_g * s->KH * s->KW < 40) return HS_CONV_DIRECT;
-    if (hs_conv_winograd_fits(s) && s->C_in >= 8 && s->C_out >= 2) return HS_CONV_WINOGRAD;
+    if (hs_conv_winograd_fits(s) && s->C_in >= 8 && s->H >= 4 && s->W >= 4) return HS_CONV_WINOGRAD;
     return HS_CONV_IM2COL;
 }
 
@@ -99,6 +99,16 @@ static int conv_plan_common(hs_conv_shape *s, hs_conv_path path) {
  *   - in between: 2 and 3 channels a group 1.45 and 1.57, depthwise with 4 outputs per input
  *     (36 taps) 1.39, with 8 (72 taps) 0.52, 4 channels a group 0.97 (2-D, 144 taps) and 0.61
  *     (1-D, 48 taps), 64 -> 4 channels 0.58, 2 -> 64 channels 1 x 1 0.17.
+ * Of the rest, Winograd F(2x2, 3x3) takes the 3x3 convs with stride 1, padding 1, dilation 1 and
+ * one group with at least 8 input channels on planes of at least 4 x 4. Measured with bench_conv
+ * (2026-12-05, later, on a 2-core AMD EPYC VM without AVX-512, so OpenBLAS's Zen sgemm for every
+ * product; im2col time over Winograd time, forward + backward):
+ *   - the 2-D ResNet-18's stages at batch 128 and 32, widths 1 and 0.5 (32..512 channels, 28x28
+ *     down to 4x4): 1.10-1.73 (2.25x fewer multiply-adds; the tile transforms cost the rest);
+ *   - thin and small: 8 -> 64 1.12, 8 -> 8 1.22, 16 -> 16 1.42, 64 -> 8 1.97, 64 -> 4 1.32, but
+ *     4 -> 64 0.79, 2 -> 64 0.51 and the 1-channel stem 0.18-0.36 (the transforms are per input
+ *     channel and tile, the gemms too short in C_in to pay for them), and 32 -> 32 on a 2x2 plane
+ *     0.90 (one tile a sample, half of it padding).
  * The shape alone decides, so a run's results never depend on its data. */
 int hs_conv_plan(hs_conv_shape *s) {
     if (conv_plan_common(s, HS_CONV_IM2COL)) return -1;
