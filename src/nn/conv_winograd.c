@@ -353,8 +353,9 @@ void hs_conv_winograd_force(int path) { forced = path; }
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 /* The same loops compiled for wider vectors: a tile row of 28x28 is 14 tiles, two 8-lane AVX2
- * vectors or one 16-lane AVX-512 one, where the baseline's SSE2 takes four. Only additions and
- * negations run in them, so every code gives the same bits. */
+ * vectors or one 16-lane AVX-512 one, where the baseline's SSE2 takes four. They add, subtract and
+ * halve (exact), with no contraction into fused multiply-adds (ISO C: -ffp-contract=off; under
+ * clang's default a fused a + 0.5 b equals the unfused one), so every code gives the same bits. */
 TRANSFORMS(__attribute__((target("avx2,fma"))), avx2)
 TRANSFORMS(__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))), wide)
 static const transforms *pick(void) {
