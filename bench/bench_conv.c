@@ -1,6 +1,6 @@
 /* bench_conv.c - the convolutions of the deep conv nets (src/nn/conv.c, conv_direct.c,
- * conv_winograd1d.c) on each path, im2col + gemm, direct and (where it fits) 1-D Winograd with
- * either tile, one thread: GFLOP/s of the forward and of the backward (dW and
+ * conv_winograd.c, conv_winograd1d.c) on each path, im2col + gemm, direct and where it fits 2-D
+ * Winograd F(2x2, 3x3) or 1-D Winograd with either tile, one thread: GFLOP/s of the forward and of the backward (dW and
  * din), with a 1000^3 sgemm through hs_gemm timed between the shapes as the peak reference.
  *
  *   bench_conv [--seconds S] [--set a|b|c|d|e] [--cpu]
@@ -78,31 +78,35 @@ static void summary(const timings *t, double flops, double *med_f, double *lo_f,
     *med_b = 2 * flops / b[t->n / 2] * 1e-9, *hi_b = 2 * flops / b[0] * 1e-9, *lo_b = 2 * flops / b[t->n - 1] * 1e-9;
 }
 
-/* The variants a shape is timed on: im2col, direct, and where the shape fits it the 1-D Winograd
- * path with each tile (F(2,3), F(4,3); the plan picks one from the length). */
-#define NVAR 4
+/* The variants a shape is timed on: im2col, direct, and where the shape fits them 2-D Winograd
+ * and the 1-D Winograd path with each tile (F(2,3), F(4,3); the plan picks one from the length). */
+#define NVAR 5
+static const char *const var_name[NVAR] = {"im2col", "direct", "F(2x2,3x3)", "F(2,3)", "F(4,3)"};
+static const int var_tile[NVAR] = {0, 0, 0, 2, 4};
 
 static void bench_shape(const shape *sh, double seconds, double ref) {
     hs_conv_shape s = {.B = sh->B, .C_in = sh->C_in, .H = sh->H, .W = sh->W, .C_out = sh->C_out,
                        .KH = sh->H == 1 ? 1 : sh->K, .KW = sh->K, .stride = sh->stride, .pad = sh->pad,
                        .dilation = 1, .groups = sh->groups};
-    hs_conv_shape p[NVAR] = {s, s, s, s};
+    hs_conv_shape p[NVAR] = {s, s, s, s, s};
     if (hs_conv_plan(&s) || hs_conv_plan_path(&p[0], HS_CONV_IM2COL) || hs_conv_plan_path(&p[1], HS_CONV_DIRECT)) {
         fprintf(stderr, "bad shape %s\n", sh->what);
         return;
     }
-    int nvar = 2;
-    hs_conv_winograd1d_force(2);
-    if (hs_conv_plan_path(&p[2], HS_CONV_WINOGRAD1D) == 0) {
-        hs_conv_winograd1d_force(4);
-        if (hs_conv_plan_path(&p[3], HS_CONV_WINOGRAD1D) == 0) nvar = 4;
+    int has[NVAR] = {1, 1, hs_conv_plan_path(&p[2], HS_CONV_WINOGRAD) == 0, 0, 0};
+    for (int q = 3; q < NVAR; q++) {
+        hs_conv_winograd1d_force(var_tile[q]);
+        has[q] = hs_conv_plan_path(&p[q], HS_CONV_WINOGRAD1D) == 0;
     }
     hs_conv_winograd1d_force(0);
+    int vars[NVAR], nvar = 0;
+    for (int q = 0; q < NVAR; q++)
+        if (has[q]) vars[nvar++] = q;
     const size_t ni = (size_t)s.B * s.C_in * s.H * s.W, no = (size_t)s.B * s.C_out * s.OH * s.OW,
                  nw = (size_t)s.C_out * (s.C_in / s.groups) * s.KH * s.KW;
     size_t nwork = 0;
-    for (int q = 0; q < nvar; q++)
-        if (p[q].work > nwork) nwork = p[q].work;
+    for (int q = 0; q < NVAR; q++)
+        if (has[q] && p[q].work > nwork) nwork = p[q].work;
     float *in = alloc_fill(ni, 0.01f), *W = alloc_fill(nw, 0.02f), *b = alloc_fill((size_t)s.C_out, 0.1f),
           *out = alloc_fill(no, 0), *dout = alloc_fill(no, 0.01f), *din = alloc_fill(ni, 0), *dW = alloc_fill(nw, 0),
           *db = alloc_fill((size_t)s.C_out, 0), *work = alloc_fill(nwork, 0);
@@ -112,8 +116,8 @@ static void bench_shape(const shape *sh, double seconds, double ref) {
     const double end = now() + seconds;
     for (int rep = 0; rep < MAXREP && (rep < 3 || now() < end); rep++)
         for (int q = 0; q < nvar; q++) {
-            const int path = (rep + q) % nvar; /* rotate which path goes first */
-            hs_conv_winograd1d_force(path == 2 ? 2 : path == 3 ? 4 : 0);
+            const int path = vars[(rep + q) % nvar]; /* rotate which path goes first */
+            hs_conv_winograd1d_force(var_tile[path]);
             double t0 = now();
             hs_conv_forward(out, in, W, b, &p[path], work);
             double t1 = now();
@@ -124,16 +128,18 @@ static void bench_shape(const shape *sh, double seconds, double ref) {
         }
     hs_conv_winograd1d_force(0);
     double mf[NVAR], lf[NVAR], hf[NVAR], mb[NVAR], lb[NVAR], hb[NVAR];
-    for (int q = 0; q < nvar; q++) summary(&t[q], flops, &mf[q], &lf[q], &hf[q], &mb[q], &lb[q], &hb[q]);
+    for (int q = 0; q < NVAR; q++)
+        if (has[q]) summary(&t[q], flops, &mf[q], &lf[q], &hf[q], &mb[q], &lb[q], &hb[q]);
     char dims[64];
     if (s.H == 1) snprintf(dims, sizeof dims, "%d", s.W);
     else snprintf(dims, sizeof dims, "%dx%d", s.H, s.W);
     /* fwd + bwd time of a path is proportional to 1/fwd rate + 2/bwd rate; Winograd's rates count
      * im2col's FLOPs (the effective rate) */
     double tv[NVAR];
-    for (int q = 0; q < nvar; q++) tv[q] = 1 / mf[q] + 2 / mb[q];
+    for (int q = 0; q < NVAR; q++) tv[q] = has[q] ? 1 / mf[q] + 2 / mb[q] : 0;
     const int planned_var = s.path == HS_CONV_DIRECT       ? 1
-                            : s.path == HS_CONV_WINOGRAD1D ? (hs_conv_winograd1d_tile(&s) == 2 ? 2 : 3)
+                            : s.path == HS_CONV_WINOGRAD   ? 2
+                            : s.path == HS_CONV_WINOGRAD1D ? (hs_conv_winograd1d_tile(&s) == 2 ? 3 : 4)
                                                            : 0;
     const double planned = 3 / tv[planned_var];
     printf("%-3s %-22s %4d %5d %5d %7s %2d %d %4d | %7.1f (%5.1f-%5.1f) %7.1f (%5.1f-%5.1f) | %7.1f (%5.1f-%5.1f) "
@@ -141,8 +147,8 @@ static void bench_shape(const shape *sh, double seconds, double ref) {
            sh->set, sh->what, s.B, s.C_in, s.C_out, dims, sh->K, s.stride, s.groups, mf[0], lf[0], hf[0], mf[1],
            lf[1], hf[1], mb[0], lb[0], hb[0], mb[1], lb[1], hb[1], hs_conv_path_to_string(s.path), tv[0] / tv[1],
            ref, 100.0 * planned / ref);
-    if (nvar == 4)
-        printf(" | %6.1f %6.1f %5.2f | %6.1f %6.1f %5.2f", mf[2], mb[2], tv[0] / tv[2], mf[3], mb[3], tv[0] / tv[3]);
+    for (int q = 2; q < NVAR; q++)
+        if (has[q]) printf(" | %s %6.1f %6.1f %5.2f", var_name[q], mf[q], mb[q], tv[0] / tv[q]);
     printf("\n");
     fflush(stdout);
     free(in), free(W), free(b), free(out), free(dout), free(din), free(dW), free(db), free(work);
@@ -167,6 +173,10 @@ static const shape shapes[] = {
     {"b", "stage 128", 128, 128, 14, 14, 128, 3, 1, 1, 1},
     {"b", "stage 256", 128, 256, 7, 7, 256, 3, 1, 1, 1},
     {"b", "stage 512", 128, 512, 4, 4, 512, 3, 1, 1, 1},
+    {"b", "w0.5 stage 32", 128, 32, 28, 28, 32, 3, 1, 1, 1},
+    {"b", "w0.5 stage 64", 128, 64, 14, 14, 64, 3, 1, 1, 1},
+    {"b", "w0.5 stage 128", 128, 128, 7, 7, 128, 3, 1, 1, 1},
+    {"b", "w0.5 stage 256", 128, 256, 4, 4, 256, 3, 1, 1, 1},
     {"b", "stem 1->64", 32, 1, 28, 28, 64, 3, 1, 1, 1},
     {"b", "stage 64", 32, 64, 28, 28, 64, 3, 1, 1, 1},
     {"b", "stage 128", 32, 128, 14, 14, 128, 3, 1, 1, 1},
@@ -206,6 +216,13 @@ static const shape shapes[] = {
     {"d", "3x3 2->64", 32, 2, 28, 28, 64, 3, 1, 1, 1},
     {"d", "3x3 64->4", 32, 64, 14, 14, 4, 3, 1, 1, 1},
     {"d", "3x3 64->8", 32, 64, 14, 14, 8, 3, 1, 1, 1},
+    {"d", "3x3 64->2", 32, 64, 14, 14, 2, 3, 1, 1, 1},
+    {"d", "3x3 4->64", 32, 4, 28, 28, 64, 3, 1, 1, 1},
+    {"d", "3x3 8->64", 32, 8, 28, 28, 64, 3, 1, 1, 1},
+    {"d", "3x3 16->16", 32, 16, 28, 28, 16, 3, 1, 1, 1},
+    {"d", "3x3 8->8", 32, 8, 14, 14, 8, 3, 1, 1, 1},
+    {"d", "3x3 32->32 at 2x2", 32, 32, 2, 2, 32, 3, 1, 1, 1},
+    {"d", "3x3 64->64 at 1x1", 32, 64, 1, 1, 64, 3, 1, 1, 1},
     /* (e) 1-D k3 p1 at the lengths around the Winograd tile choice, and thin channels */
     {"e", "1-D 128 at 3", 40, 128, 1, 3, 128, 3, 1, 1, 1},
     {"e", "1-D 128 at 6", 40, 128, 1, 6, 128, 3, 1, 1, 1},
@@ -233,11 +250,11 @@ int main(int argc, char **argv) {
            hs_gemm_have_kernel() ? "available" : "NOT available");
     printf("GFLOP/s, median (min-max) over alternating calls; ratio = im2col time / direct time (fwd + bwd);\n"
            "sgemm = a 1000^3 hs_gemm timed just before the shape; %% = the planned path's fwd+bwd rate of it;\n"
-           "F(2,3), F(4,3): the 1-D Winograd path with each tile where it fits: fwd, bwd (effective GFLOP/s, im2col's\n"
-           "FLOPs) and im2col time / its time\n\n");
-    printf("%-3s %-22s %4s %5s %5s %7s %2s %s %4s | %-21s %-21s | %-21s %-21s | %-10s %5s | %6s %4s | %-19s | %-19s\n",
-           "set", "conv", "B", "C_in", "C_out", "size", "k", "s", "grp", "fwd im2col", "fwd direct", "bwd im2col",
-           "bwd direct", "plan", "ratio", "sgemm", "%", "F(2,3) fwd bwd x", "F(4,3) fwd bwd x");
+           "then, where they fit, 2-D Winograd F(2x2,3x3) and the 1-D Winograd path with each tile (F(2,3), F(4,3)):\n"
+           "fwd, bwd (effective GFLOP/s: im2col's FLOPs) and im2col time / its time\n\n");
+    printf("%-3s %-22s %4s %5s %5s %7s %2s %s %4s | %-21s %-21s | %-21s %-21s | %-10s %5s | %6s %4s | %s\n", "set",
+           "conv", "B", "C_in", "C_out", "size", "k", "s", "grp", "fwd im2col", "fwd direct", "bwd im2col", "bwd direct",
+           "plan", "ratio", "sgemm", "%", "Winograd: fwd bwd x");
     float *A = alloc_fill(1000000, 0.001f), *Bm = alloc_fill(1000000, 0.001f), *C = alloc_fill(1000000, 0);
     double refs[64];
     int nref = 0;

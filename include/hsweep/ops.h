@@ -44,6 +44,7 @@
 typedef enum hs_conv_path {
     HS_CONV_IM2COL = 0, /* im2col + one gemm per (group, run of samples) */
     HS_CONV_DIRECT = 1, /* the direct kernel (few channels a group: depthwise, stems) */
+    HS_CONV_WINOGRAD = 2, /* Winograd F(2x2, 3x3): 2-D 3x3, stride 1, pad 1, dilation 1, groups 1 */
     HS_CONV_WINOGRAD1D = 3, /* 1-D Winograd F(2,3)/F(4,3): kernel 3, stride 1, pad 1, one group */
 } hs_conv_path;
 

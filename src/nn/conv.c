@@ -1,5 +1,6 @@
 /* conv.c - convolution: the plan (output size, path, scratch) and the im2col + gemm path; the
- * direct kernel is conv_direct.c, 1-D Winograd conv_winograd1d.c. See include/hsweep/ops.h.
+ * direct kernel is conv_direct.c, Winograd F(2x2, 3x3) conv_winograd.c, 1-D Winograd
+ * conv_winograd1d.c. See include/hsweep/ops.h.
  *
  * im2col path, per group g and run of nb samples (N = nb OH OW columns):
  *   col [Kc x N], Kc = C_in/groups KH KW: row (ci, kh, kw), column (sample, oh, ow), zeros where
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #include "conv_direct.h"
+#include "conv_winograd.h"
 #include "conv_winograd1d.h"
 #include "gemm.h"
 #include "opsum.h"
@@ -45,6 +47,7 @@ static int conv_col_is_input(const hs_conv_shape *s, int nb) {
 static hs_conv_path conv_rule(const hs_conv_shape *s) {
     const int cin_g = s->C_in / s->groups, cout_g = s->C_out / s->groups;
     if (cout_g < 4 || cout_g * cin_g * s->KH * s->KW < 40) return HS_CONV_DIRECT;
+    if (hs_conv_winograd_fits(s) && s->C_in >= 8 && s->H >= 4 && s->W >= 4) return HS_CONV_WINOGRAD;
     if (hs_conv_winograd1d_fits(s) && s->C_in >= 16 && s->C_out >= 16) {
         const int m = hs_conv_winograd1d_tile(s), tiles = (s->W + m - 1) / m;
         if (5 * (m + 2) * tiles <= 12 * s->W) return HS_CONV_WINOGRAD1D; /* <= 0.8 of im2col's products */
@@ -56,6 +59,7 @@ const char *hs_conv_path_to_string(hs_conv_path p) {
     switch (p) {
     case HS_CONV_IM2COL: return "im2col";
     case HS_CONV_DIRECT: return "direct";
+    case HS_CONV_WINOGRAD: return "winograd";
     case HS_CONV_WINOGRAD1D: return "winograd1d";
     }
     return "?";
@@ -76,6 +80,10 @@ static int conv_plan_common(hs_conv_shape *s, hs_conv_path path) {
     s->OH = oh, s->OW = ow;
     s->path = path;
     s->work = 0;
+    if (path == HS_CONV_WINOGRAD) {
+        if (!hs_conv_winograd_fits(s)) return -1;
+        s->work = hs_conv_winograd_work(s);
+    }
     if (path == HS_CONV_IM2COL) {
         const int nb = conv_run(s);
         const size_t n = (size_t)nb * oh * ow;
@@ -89,7 +97,7 @@ static int conv_plan_common(hs_conv_shape *s, hs_conv_path path) {
 
 /* The rule: the direct kernel when a group has fewer than 4 output channels, or its weight block
  * (C_out/groups x C_in/groups x KH x KW) fewer than 40 taps; im2col + gemm otherwise. Measured with
- * bench/bench_conv (bench/README.md, 2026-12-05; one core of a shared 2-core AMD EPYC (Zen 4) VM,
+ * bench/bench_conv (bench/README.md; one core of a shared 2-core AMD EPYC (Zen 4) VM with AVX-512,
  * time of forward + backward, im2col over direct):
  *   - every conv of the target nets with 16+ channels a group (1-D VGG/ResNet on SRHM, 2-D
  *     ResNet-18, EfficientNet's 1 x 1): 0.01-0.15, im2col at 50-78 GFLOP/s (60-105% of a 1000^3
@@ -99,6 +107,16 @@ static int conv_plan_common(hs_conv_shape *s, hs_conv_path path) {
  *   - in between: 2 and 3 channels a group 1.45 and 1.57, depthwise with 4 outputs per input
  *     (36 taps) 1.39, with 8 (72 taps) 0.52, 4 channels a group 0.97 (2-D, 144 taps) and 0.61
  *     (1-D, 48 taps), 64 -> 4 channels 0.58, 2 -> 64 channels 1 x 1 0.17.
+ * Of the rest, Winograd F(2x2, 3x3) takes the 3x3 convs with stride 1, padding 1, dilation 1 and
+ * one group with at least 8 input channels on planes of at least 4 x 4. Measured with bench_conv
+ * (on a 2-core AMD EPYC VM without AVX-512, so OpenBLAS's Zen sgemm for every
+ * product; im2col time over Winograd time, forward + backward):
+ *   - the 2-D ResNet-18's stages at batch 128 and 32, widths 1 and 0.5 (32..512 channels, 28x28
+ *     down to 4x4): 1.10-1.73 (2.25x fewer multiply-adds; the tile transforms cost the rest);
+ *   - thin and small: 8 -> 64 1.12, 8 -> 8 1.22, 16 -> 16 1.42, 64 -> 8 1.97, 64 -> 4 1.32, but
+ *     4 -> 64 0.79, 2 -> 64 0.51 and the 1-channel stem 0.18-0.36 (the transforms are per input
+ *     channel and tile, the gemms too short in C_in to pay for them), and 32 -> 32 on a 2x2 plane
+ *     0.90 (one tile a sample, half of it padding).
  * 1-D Winograd (conv_winograd1d.c) when the conv is kernel 3, stride 1, pad 1, dilation 1, one
  * group, with 16+ channels in and out, and its tile (the one with fewer products: F(2,3) at 2, 5
  * and 6 positions, F(4,3) at 3, 4 and 7+) does at most 0.8 of im2col's products: every length
@@ -119,7 +137,8 @@ int hs_conv_plan(hs_conv_shape *s) {
 }
 
 int hs_conv_plan_path(hs_conv_shape *s, hs_conv_path path) {
-    if (path != HS_CONV_IM2COL && path != HS_CONV_DIRECT && path != HS_CONV_WINOGRAD1D) return -1;
+    if (path != HS_CONV_IM2COL && path != HS_CONV_DIRECT && path != HS_CONV_WINOGRAD && path != HS_CONV_WINOGRAD1D)
+        return -1;
     if (path == HS_CONV_WINOGRAD1D && !hs_conv_winograd1d_fits(s)) return -1;
     return conv_plan_common(s, path);
 }
@@ -208,6 +227,10 @@ void hs_conv_forward(float *out, const float *in, const float *W, const float *b
         hs_conv_direct_forward(out, in, W, b, s);
         return;
     }
+    if (s->path == HS_CONV_WINOGRAD) {
+        hs_conv_winograd_forward(out, in, W, b, s, work);
+        return;
+    }
     if (s->path == HS_CONV_WINOGRAD1D) {
         hs_conv_winograd1d_forward(out, in, W, b, s, work);
         return;
@@ -253,6 +276,10 @@ void hs_conv_backward(float *din, float *dW, float *db, const float *dout, const
                       const hs_conv_shape *s, float *work) {
     if (s->path == HS_CONV_DIRECT) {
         hs_conv_direct_backward(din, dW, db, dout, in, W, s);
+        return;
+    }
+    if (s->path == HS_CONV_WINOGRAD) {
+        hs_conv_winograd_backward(din, dW, db, dout, in, W, s, work);
         return;
     }
     if (s->path == HS_CONV_WINOGRAD1D) {

@@ -3,16 +3,19 @@
  * stride 1/2, padding 0/1/2, dilation 1/2, groups 1/2/3/depthwise, odd sizes, 1 x 1 kernels, and
  * runs of samples that do and do not divide the batch. Every shape runs on both paths (direct
  * and im2col + gemm; the direct one in each of its codes: vector kernels, portable loops, the
- * loops compiled for AVX-512) with a scratch of exactly the planned size: the forward against the
+ * loops compiled for AVX-512; Winograd F(2x2, 3x3) where it applies, its transforms as chosen and
+ * as compiled for the baseline) with a scratch of exactly the planned size: the forward against the
  * reference, the two paths against each other, and dW, db, din against central finite
- * differences of the reference's loss sum(R * out). Plus the plan's sizes and refusals, and the
- * 1-D Winograd path (both tile sizes) against a double reference and against im2col. */
+ * differences of the reference's loss sum(R * out). Plus the plan's sizes and refusals, 2-D
+ * Winograd against im2col on the 2-D nets' larger shapes and on a hand-computed case, and the 1-D
+ * Winograd path (both tile sizes) against a double reference and against im2col. */
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../src/nn/conv_direct.h"
+#include "../../src/nn/conv_winograd.h"
 #include "../../src/nn/conv_winograd1d.h"
 #include "hsweep/ops.h"
 #include "hsweep/rng.h"
@@ -78,10 +81,10 @@ static void result_free(conv_result *r) { free(r->out), free(r->din), free(r->dW
 
 /* Forward and backward of s on the given path into r; also checks that a second call is
  * bit-identical, that din = NULL leaves dW as it was, and that b = NULL drops the bias. */
-static void run_path(conv_result *r, hs_conv_shape s, int direct, const float *in, const float *W, const float *b,
-                     const float *dout) {
-    CU_ASSERT_FATAL(hs_conv_plan_path(&s, (hs_conv_path)direct) == 0);
-    CU_ASSERT(s.path == (hs_conv_path)direct);
+static void run_path(conv_result *r, hs_conv_shape s, hs_conv_path path, const float *in, const float *W,
+                     const float *b, const float *dout) {
+    CU_ASSERT_FATAL(hs_conv_plan_path(&s, path) == 0);
+    CU_ASSERT(s.path == path);
     float *work = malloc((s.work ? s.work : 1) * sizeof(float)); /* exactly the plan's: ASan checks the bound */
     CU_ASSERT_FATAL(work != NULL);
     hs_conv_forward(r->out, in, W, b, &s, work);
@@ -137,14 +140,20 @@ static void check_case(const conv_case *k, hs_rng *rng) {
     ops_fd(gb, c.b, (size_t)s.C_out, conv_loss, &c, 0.5);
 
     /* im2col + gemm; the direct kernel as chosen (vector kernels where the CPU has AVX-512), its
-     * portable loops as compiled for the baseline, and those loops compiled for AVX-512 */
-    static const char *names[4] = {"im2col", "direct", "direct loops", "direct loops wide"};
-    conv_result r[4];
-    for (int v = 0; v < 4; v++) {
+     * portable loops as compiled for the baseline, and those loops compiled for AVX-512; Winograd
+     * where it applies, its transforms as chosen and as compiled for the baseline */
+    static const char *names[6] = {"im2col", "direct", "direct loops", "direct loops wide", "winograd",
+                                   "winograd base"};
+    hs_conv_shape sw = s;
+    const int nv = hs_conv_plan_path(&sw, HS_CONV_WINOGRAD) == 0 ? 6 : 4;
+    conv_result r[6];
+    for (int v = 0; v < nv; v++) {
         result_alloc(&r[v], &s);
-        hs_conv_direct_force(v < 2 ? 0 : v - 1);
-        run_path(&r[v], s, v > 0, in, W, b, dout);
+        hs_conv_direct_force(v >= 2 && v < 4 ? v - 1 : 0);
+        hs_conv_winograd_force(v == 5);
+        run_path(&r[v], s, v == 0 ? HS_CONV_IM2COL : v < 4 ? HS_CONV_DIRECT : HS_CONV_WINOGRAD, in, W, b, dout);
         hs_conv_direct_force(0);
+        hs_conv_winograd_force(0);
         char w2[260];
         snprintf(w2, sizeof w2, "%s [%s] forward", what, names[v]);
         OPS_CHECK(ops_err(r[v].out, ref, no), 1e-5, w2);
@@ -155,7 +164,7 @@ static void check_case(const conv_case *k, hs_rng *rng) {
         snprintf(w2, sizeof w2, "%s [%s] db", what, names[v]);
         OPS_CHECK(ops_err(r[v].db, gb, (size_t)s.C_out), 1e-5, w2);
     }
-    for (int v = 1; v < 4; v++) {
+    for (int v = 1; v < nv; v++) {
         char w3[260];
         snprintf(w3, sizeof w3, "%s %s vs im2col", what, names[v]);
         OPS_CHECK(ops_err_ff(r[v].out, r[0].out, no), 1e-5, w3);
@@ -163,13 +172,20 @@ static void check_case(const conv_case *k, hs_rng *rng) {
         OPS_CHECK(ops_err_ff(r[v].dW, r[0].dW, nw), 1e-5, w3);
         OPS_CHECK(ops_err_ff(r[v].db, r[0].db, (size_t)s.C_out), 1e-5, w3);
     }
-    /* the chosen path is one of the two, bit for bit */
+    /* Winograd's transforms give the same bits in every code */
+    if (nv == 6) {
+        CU_ASSERT(memcmp(r[4].out, r[5].out, no * sizeof(float)) == 0);
+        CU_ASSERT(memcmp(r[4].din, r[5].din, ni * sizeof(float)) == 0);
+        CU_ASSERT(memcmp(r[4].dW, r[5].dW, nw * sizeof(float)) == 0);
+    }
+    /* the chosen path is one of them, bit for bit */
     float *work = malloc((s.work ? s.work : 1) * sizeof(float)), *out = malloc(no * sizeof(float));
     hs_conv_forward(out, in, W, b, &s, work);
-    CU_ASSERT(memcmp(out, r[s.path].out, no * sizeof(float)) == 0);
+    CU_ASSERT_FATAL(s.path != HS_CONV_WINOGRAD || nv == 6);
+    CU_ASSERT(memcmp(out, r[s.path == HS_CONV_WINOGRAD ? 4 : (int)s.path].out, no * sizeof(float)) == 0);
     free(work), free(out);
 
-    for (int v = 0; v < 4; v++) result_free(&r[v]);
+    for (int v = 0; v < nv; v++) result_free(&r[v]);
     free(in), free(W), free(b), free(dout), free(ref), free(gin), free(gW), free(gb);
     free(c.in), free(c.W), free(c.b), free(c.R), free(c.out);
 }
@@ -279,7 +295,113 @@ static void test_conv_plan(void) {
     hs_conv_shape wide = {.B = 8, .C_in = 64, .H = 14, .W = 14, .C_out = 64, .KH = 3, .KW = 3, .stride = 1,
                           .pad = 1, .dilation = 1, .groups = 1};
     CU_ASSERT_EQUAL(hs_conv_plan(&wide), 0);
-    CU_ASSERT_EQUAL(wide.path, HS_CONV_IM2COL);
+    CU_ASSERT_EQUAL(wide.path, HS_CONV_WINOGRAD);
+    s = wide, s.stride = 2;
+    CU_ASSERT_EQUAL(hs_conv_plan(&s), 0);
+    CU_ASSERT_EQUAL(s.path, HS_CONV_IM2COL);
+
+    /* Winograd: 3x3, stride 1, pad 1, dilation 1, one group, 2-D; refused otherwise */
+    s = wide;
+    CU_ASSERT_EQUAL(hs_conv_plan_path(&s, HS_CONV_WINOGRAD), 0);
+    CU_ASSERT_EQUAL(s.path, HS_CONV_WINOGRAD);
+    CU_ASSERT(s.OH == 14 && s.OW == 14 && s.work > 0);
+    s = wide, s.stride = 2;
+    CU_ASSERT_EQUAL(hs_conv_plan_path(&s, HS_CONV_WINOGRAD), -1);
+    s = wide, s.KH = s.KW = 5, s.pad = 2;
+    CU_ASSERT_EQUAL(hs_conv_plan_path(&s, HS_CONV_WINOGRAD), -1);
+    s = wide, s.groups = 2;
+    CU_ASSERT_EQUAL(hs_conv_plan_path(&s, HS_CONV_WINOGRAD), -1);
+    s = wide, s.dilation = 2, s.pad = 2;
+    CU_ASSERT_EQUAL(hs_conv_plan_path(&s, HS_CONV_WINOGRAD), -1);
+    s = wide, s.pad = 0;
+    CU_ASSERT_EQUAL(hs_conv_plan_path(&s, HS_CONV_WINOGRAD), -1);
+    s = wide, s.KH = 1, s.H = 1; /* 1-D */
+    CU_ASSERT_EQUAL(hs_conv_plan_path(&s, HS_CONV_WINOGRAD), -1);
+    s = wide, s.C_in = 7; /* the rule's channel floor: im2col */
+    CU_ASSERT_EQUAL(hs_conv_plan(&s), 0);
+    CU_ASSERT_EQUAL(s.path, HS_CONV_IM2COL);
+    s = wide, s.H = s.W = 2; /* and its plane floor */
+    CU_ASSERT_EQUAL(hs_conv_plan(&s), 0);
+    CU_ASSERT_EQUAL(s.path, HS_CONV_IM2COL);
+    CU_ASSERT_EQUAL(hs_conv_plan_path(&s, HS_CONV_WINOGRAD), 0); /* which Winograd can still compute */
+    CU_ASSERT_STRING_EQUAL(hs_conv_path_to_string(HS_CONV_WINOGRAD), "winograd");
+}
+
+/* A hand-computed 2-D case on the Winograd path, one channel, in = W-shaped 1..9, a filter with
+ * two taps, out[y][x] = in[y][x+1] + 2 in[y-1][x] + 0.5 (the orientation of both taps matters,
+ * and din's flip of the filter with it):
+ *   in = [1 2 3; 4 5 6; 7 8 9] -> out = [2 3 0; 7 10 6; 16 19 12] + 0.5;
+ *   dout = in -> din[y][x] = dout[y][x-1] + 2 dout[y+1][x] = [8 11 14; 14 20 23; 0 7 8];
+ *   dW[1][2] = sum dout[y][x] in[y][x+1] = 186, dW[1][1] = sum dout in = 285, db = 45. */
+static void test_conv_winograd_hand(void) {
+    const float in[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, W[9] = {0, 2, 0, 0, 0, 1, 0, 0, 0}, b[1] = {0.5f};
+    const float want[9] = {2.5f, 3.5f, 0.5f, 7.5f, 10.5f, 6.5f, 16.5f, 19.5f, 12.5f},
+                want_din[9] = {8, 11, 14, 14, 20, 23, 0, 7, 8};
+    hs_conv_shape s = {.B = 1, .C_in = 1, .H = 3, .W = 3, .C_out = 1, .KH = 3, .KW = 3, .stride = 1, .pad = 1,
+                       .dilation = 1, .groups = 1};
+    CU_ASSERT_FATAL(hs_conv_plan_path(&s, HS_CONV_WINOGRAD) == 0);
+    float *work = malloc(s.work * sizeof(float)), out[9], din[9], dW[9], db[1];
+    CU_ASSERT_FATAL(work != NULL);
+    hs_conv_forward(out, in, W, b, &s, work);
+    hs_conv_backward(din, dW, db, in, in, W, &s, work);
+    for (int i = 0; i < 9; i++) {
+        CU_ASSERT_DOUBLE_EQUAL(out[i], want[i], 1e-5);
+        CU_ASSERT_DOUBLE_EQUAL(din[i], want_din[i], 1e-5);
+    }
+    CU_ASSERT_DOUBLE_EQUAL(dW[5], 186, 1e-4);
+    CU_ASSERT_DOUBLE_EQUAL(dW[4], 285, 1e-4);
+    CU_ASSERT_DOUBLE_EQUAL(db[0], 45, 1e-5);
+    free(work);
+}
+
+/* Winograd against im2col (and the forward against the double reference) on the shapes of the
+ * 2-D nets, too large for finite differences: odd sizes, 1 x 1 and 28 x 28 planes, batches of
+ * one and of several runs with a short last one, 8..64 input channels. F(2x2, 3x3) adds each
+ * product through transforms of at most 4 terms a side, so its error is of the im2col's order:
+ * at most 6.3e-7 of the largest value here (measured); the bound leaves a factor ~15. */
+static void test_conv_winograd_shapes(void) {
+    /* B, C_in, H, W, C_out */
+    static const int cases[][5] = {
+        {1, 8, 7, 7, 16},    {2, 64, 28, 28, 64}, {5, 32, 1, 1, 4},  {1, 9, 5, 9, 3},
+        {4, 16, 28, 28, 16}, {40, 8, 7, 7, 8},    {3, 64, 4, 4, 128}, {2, 12, 2, 13, 2},
+    };
+    hs_rng rng;
+    hs_rng_init(&rng, 13, 0);
+    double worst = 0.0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const int *k = cases[i];
+        hs_conv_shape s = {.B = k[0], .C_in = k[1], .H = k[2], .W = k[3], .C_out = k[4], .KH = 3, .KW = 3,
+                           .stride = 1, .pad = 1, .dilation = 1, .groups = 1};
+        CU_ASSERT_FATAL(hs_conv_plan(&s) == 0);
+        const size_t ni = in_size(&s), nw = w_size(&s), no = out_size(&s);
+        float *in = malloc(ni * sizeof(float)), *W = malloc(nw * sizeof(float)),
+              *b = malloc((size_t)s.C_out * sizeof(float)), *dout = malloc(no * sizeof(float));
+        double *din_ = malloc(ni * sizeof(double)), *dW_ = malloc(nw * sizeof(double)),
+               *db_ = malloc((size_t)s.C_out * sizeof(double)), *dd = malloc(no * sizeof(double)),
+               *ref = malloc(no * sizeof(double));
+        ops_fill(in, din_, ni, &rng, -1.0f, 1.0f);
+        ops_fill(W, dW_, nw, &rng, -1.0f, 1.0f);
+        ops_fill(b, db_, (size_t)s.C_out, &rng, -1.0f, 1.0f);
+        ops_fill(dout, dd, no, &rng, -1.0f, 1.0f);
+        ref_conv(ref, din_, dW_, db_, &s);
+        conv_result r[2];
+        for (int v = 0; v < 2; v++) {
+            result_alloc(&r[v], &s);
+            run_path(&r[v], s, v ? HS_CONV_WINOGRAD : HS_CONV_IM2COL, in, W, b, dout);
+        }
+        char what[200];
+        snprintf(what, sizeof what, "winograd B%d C%d->%d %dx%d", s.B, s.C_in, s.C_out, s.H, s.W);
+        const double e[5] = {ops_err(r[1].out, ref, no), ops_err_ff(r[1].out, r[0].out, no),
+                             ops_err_ff(r[1].din, r[0].din, ni), ops_err_ff(r[1].dW, r[0].dW, nw),
+                             ops_err_ff(r[1].db, r[0].db, (size_t)s.C_out)};
+        for (int j = 0; j < 5; j++) {
+            OPS_CHECK(e[j], 1e-5, what);
+            worst = fmax(worst, e[j]);
+        }
+        for (int v = 0; v < 2; v++) result_free(&r[v]);
+        free(in), free(W), free(b), free(dout), free(din_), free(dW_), free(db_), free(dd), free(ref);
+    }
+    printf(" (worst relative error %.2g) ", worst);
 }
 
 /* ---------------------------------------------------------------- 1-D Winograd */
@@ -438,6 +560,8 @@ int main(void) {
         {"conv: hand-computed 1-D case on both paths", test_conv_hand},
         {"conv 1-D: both paths vs reference and finite differences", test_conv_1d},
         {"conv 2-D: both paths vs reference and finite differences", test_conv_2d},
+        {"conv: hand-computed 2-D case on the Winograd path", test_conv_winograd_hand},
+        {"conv: Winograd against im2col on the 2-D nets' shapes", test_conv_winograd_shapes},
         {"conv 1-D Winograd: F(2,3) and F(4,3) vs reference and im2col, the rule", test_conv_winograd1d},
         {NULL, NULL},
     };
