@@ -582,12 +582,38 @@ hs_code hs_plan_expand(const hs_spec *spec, const hs_plan_opts *opts, hs_plan **
     }
     size_t cap = 0;
     size_t upto = opts ? opts->stage : 0;
+    /* A search stage planned without its state (a library caller that has no results file yet)
+     * gets its first round: the points the search proposes before anything is measured. */
+    const size_t n_st = spec->n_stages ? spec->n_stages : 1;
+    hs_plan_opts local = opts ? *opts : (hs_plan_opts){0};
+    hs_search_state *own = NULL;
+    const hs_search_state **search_of = NULL;
+    for (size_t b = 0; b < spec->n_blocks && rc == HS_OK && !local.bound; b++) {
+        const size_t st = spec->blocks[b].stage;
+        if (st > upto || !spec->blocks[b].search || st >= n_st || (opts && opts->searches && opts->searches[st]))
+            continue;
+        if (!own) {
+            own = calloc(n_st, sizeof *own);
+            search_of = calloc(n_st, sizeof *search_of);
+            if (!own || !search_of) {
+                rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
+                break;
+            }
+            for (size_t k = 0; opts && opts->searches && k < n_st; k++) search_of[k] = opts->searches[k];
+            local.searches = search_of;
+        }
+        rc = hs_search_groups(spec, st, &own[st], err);
+        if (rc == HS_OK) rc = hs_search_replay(spec->blocks[b].search, &own[st], NULL, NULL, err);
+        search_of[st] = &own[st];
+    }
     for (size_t b = 0; b < spec->n_blocks && rc == HS_OK; b++) {
         size_t st = spec->blocks[b].stage;
-        if (st > upto || (opts && opts->bound && st != upto)) continue;
-        rc = expand_block(p, &pi, b, max_runs, opts, &cap, &scratch, err);
+        if (st > upto || (local.bound && st != upto)) continue;
+        rc = expand_block(p, &pi, b, max_runs, &local, &cap, &scratch, err);
         if (rc != HS_OK) hs_error_trace(err, __FILE__, __LINE__);
     }
+    for (size_t k = 0; own && k < n_st; k++) hs_search_state_free(&own[k]);
+    free(own), free(search_of);
     free(pi.slots);
     hs_str_free(&scratch);
     if (rc != HS_OK) {

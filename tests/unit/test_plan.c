@@ -427,6 +427,19 @@ static void test_search_closed_form(void) {
     CU_ASSERT(isnan(st.groups[0].crossing));
     CU_ASSERT_EQUAL(st.groups[0].n_x, 4); /* round 0 alone */
     hs_search_state_free(&st);
+
+    /* without a state (no results file yet) the plan is the plan0 round: lo, hi and `batch`
+     * points between, x 2 seeds x 2 groups, the same runs a replay with nothing measured gives */
+    hs_plan *plan0 = NULL, *replayed = NULL;
+    CU_ASSERT_EQUAL_FATAL(hs_plan_expand(spec, NULL, &plan0, &err), HS_OK);
+    CU_ASSERT_EQUAL(plan0->n_runs, 2 * 2 * 4);
+    CU_ASSERT_EQUAL_FATAL(hs_search_groups(spec, 0, &st, &err), HS_OK);
+    CU_ASSERT_EQUAL_FATAL(hs_search_replay(sr, &st, NULL, NULL, &err), HS_OK);
+    CU_ASSERT_EQUAL_FATAL(hs_plan_expand(spec, &o, &replayed, &err), HS_OK);
+    CU_ASSERT_EQUAL_FATAL(replayed->n_runs, plan0->n_runs);
+    for (size_t r = 0; r < plan0->n_runs; r++) CU_ASSERT_EQUAL(plan0->runs[r].id, replayed->runs[r].id);
+    hs_plan_free(plan0), hs_plan_free(replayed);
+    hs_search_state_free(&st);
     hs_spec_free(spec);
 }
 
