@@ -1,4 +1,8 @@
-/* plan.c - spec -> runs with stable ids (see include/hsweep/plan.h). */
+/* plan.c - spec -> runs with stable ids (see include/hsweep/plan.h).
+ *
+ * Some 660 lines, kept whole: the value pool, one block's expansion (axes, a stage's select and
+ * search, set rules, excludes, ids) and the plan's tables all work on the one hs_plan being built;
+ * what is not expansion lives beside it (plan_write.c, cost.c, select.c, search.c). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <math.h>

@@ -1,5 +1,7 @@
 /* test_spec.c - the schema table, typed values, and the YAML spec parser: good specs parse into
- * the expected structure, and every malformed spec in tests/specs/bad gives its exact message. */
+ * the expected structure, and every malformed spec in tests/specs/bad gives its exact message.
+ * Some 740 lines, kept as one file as spec.c is one parser: each section follows a part of it
+ * (schema, values, blocks, random axes, stages), sharing the tables of bad specs and messages. */
 #include <math.h>
 #include <stdlib.h>
 
