@@ -113,8 +113,9 @@ typedef struct hs_plan_opts {
      * group has no winner are left out and counted in n_unplannable. */
     size_t stage;
     const hs_picks *const *picks; /* [spec->n_stages], NULL entries for stages without a select */
-    /* A stage with a search needs searches[stage]: each combination of its axes is trained at its
-     * group's points x seeds 1 .. sr->seeds. */
+    /* A stage with a search takes searches[stage]: each combination of its axes is trained at its
+     * group's points x seeds 1 .. sr->seeds. Without it (NULL array or entry) the stage expands to
+     * its first round, the points the search proposes before anything is measured. */
     const hs_search_state *const *searches;
     /* Expand stage `stage` alone with its select's key left at its base value: as many runs as
      * the stage can have, before the earlier stages have run. */

@@ -117,20 +117,9 @@ hs_code cli_build_plan(const char *spec_path, const char *const *sets, int n_set
     HS_TRY(err, hs_spec_load(spec_path, spec, err));
     /* the spec's base, and nothing above it may silently win (train has its own --set) */
     for (int i = 0; i < n_sets; i++) HS_TRY(err, hs_spec_override_base(*spec, sets[i], err));
+    /* a first stage that searches expands to its first round, known before anything ran */
     hs_plan_opts opts = {.max_runs = max_runs};
-    if (!(*spec)->blocks[0].search) {
-        HS_TRY(err, hs_plan_expand(*spec, &opts, plan, err));
-        return HS_OK;
-    }
-    /* a first stage that searches: its first round is known before anything ran */
-    hs_search_state st;
-    HS_TRY(err, hs_search_groups(*spec, 0, &st, err));
-    const hs_search_state *searches[1] = {&st};
-    opts.searches = searches;
-    hs_code rc = hs_search_replay((*spec)->blocks[0].search, &st, NULL, NULL, err);
-    if (rc == HS_OK) rc = hs_plan_expand(*spec, &opts, plan, err);
-    hs_search_state_free(&st);
-    return rc;
+    return hs_plan_expand(*spec, &opts, plan, err);
 }
 
 int cli_first_failure(hs_code code, const hs_error *err, int name_rank) {
