@@ -29,15 +29,16 @@ hs_code cli_stage_metric(const hs_plan *prev, const hs_select *sel, const hs_res
     return rc;
 }
 
-/* "model.depth=2, train.opt=sgd" */
-static void describe_group(const hs_select *sel, const hs_pick *g, hs_str *out) {
-    for (size_t j = 0; j < sel->n_per; j++) {
+/* A group by its keys' values: "model.depth=2, train.opt=sgd" ("all runs" when no key splits
+ * them); a select's per keys and a search's over keys alike. */
+static void describe_group(const int *keys, const hs_value *vals, size_t n, hs_str *out) {
+    for (size_t j = 0; j < n; j++) {
         hs_str v = {0};
-        hs_value_canon(&g->per[j], &v);
-        hs_str_printf(out, "%s%s=%s", j ? ", " : "", hs_schema_key((size_t)sel->per[j])->name, v.buf ? v.buf : "?");
+        hs_value_canon(&vals[j], &v);
+        hs_str_printf(out, "%s%s=%s", j ? ", " : "", hs_schema_key((size_t)keys[j])->name, v.buf ? v.buf : "?");
         hs_str_free(&v);
     }
-    if (!sel->n_per) hs_str_printf(out, "all runs");
+    if (!n) hs_str_printf(out, "all runs");
 }
 
 size_t cli_describe_picks(const hs_spec *spec, size_t stage, const hs_picks *pk, hs_str *out) {
@@ -48,7 +49,7 @@ size_t cli_describe_picks(const hs_spec *spec, size_t stage, const hs_picks *pk,
                   sel->maximize ? "max" : "min", hs_metric_to_string(sel->metric), spec->blocks[sel->from].name);
     for (size_t g = 0; g < pk->n; g++) {
         hs_str_printf(out, "  ");
-        describe_group(sel, &pk->groups[g], out);
+        describe_group(sel->per, pk->groups[g].per, sel->n_per, out);
         if (pk->groups[g].found) {
             hs_str v = {0};
             hs_value_canon(&pk->groups[g].over, &v);
@@ -124,17 +125,6 @@ hs_code cli_search_replay(const hs_spec *spec, size_t stage, const hs_plan *plan
     return hs_search_replay(sr, st, measure_point, &c, err);
 }
 
-/* "model.arch=\"cnn\", data.s0=1" */
-static void describe_over(const hs_search *sr, const hs_search_group *g, hs_str *out) {
-    for (size_t j = 0; j < sr->n_over; j++) {
-        hs_str v = {0};
-        hs_value_canon(&g->over[j], &v);
-        hs_str_printf(out, "%s%s=%s", j ? ", " : "", hs_schema_key((size_t)sr->over[j])->name, v.buf ? v.buf : "?");
-        hs_str_free(&v);
-    }
-    if (!sr->n_over) hs_str_printf(out, "all runs");
-}
-
 size_t cli_describe_search(const hs_spec *spec, size_t stage, const hs_search_state *st, hs_str *out) {
     const hs_search *sr = spec->blocks[stage].search;
     const char *key = hs_schema_key((size_t)sr->key)->name;
@@ -145,7 +135,7 @@ size_t cli_describe_search(const hs_spec *spec, size_t stage, const hs_search_st
     for (size_t g = 0; g < st->n; g++) {
         const hs_search_group *gr = &st->groups[g];
         hs_str_printf(out, "  ");
-        describe_over(sr, gr, out);
+        describe_group(sr->over, gr->over, sr->n_over, out);
         hs_str_printf(out, ": %s after %d round%s, %zu points", hs_search_status_to_string(gr->status), gr->rounds,
                       gr->rounds == 1 ? "" : "s", gr->n_x);
         if (!isnan(gr->lo))
@@ -168,7 +158,7 @@ hs_code cli_search_store(const char *path, const hs_spec *spec, size_t stage, co
     }
     for (size_t g = 0; g < st->n; g++) {
         const hs_search_group *gr = &st->groups[g];
-        describe_over(sr, gr, &names[g]);
+        describe_group(sr->over, gr->over, sr->n_over, &names[g]);
         rows[g] = (hs_search_result){.group = names[g].buf ? names[g].buf : "", .status = (int)gr->status,
                                      .rounds = gr->rounds, .points = (long long)gr->n_x, .crossing = gr->crossing,
                                      .lo = gr->lo, .hi = gr->hi, .err_lo = gr->err_lo, .err_hi = gr->err_hi,
