@@ -8,6 +8,7 @@
 
 #include "hsweep/reader.h"
 #include "hsweep/store.h"
+#include "internal.h"
 #include "paths.h"
 
 static int write_ds(hid_t g, const char *name, hid_t ftype, hid_t mtype, int nd, const hsize_t *dims, const void *buf) {
@@ -16,17 +17,6 @@ static int write_ds(hid_t g, const char *name, hid_t ftype, hid_t mtype, int nd,
     int ok = ds >= 0 && (dims[0] == 0 || H5Dwrite(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
     if (ds >= 0) H5Dclose(ds);
     if (sp >= 0) H5Sclose(sp);
-    return ok;
-}
-
-static int write_str_attr(hid_t g, const char *name, const char *v) {
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, strlen(v) + 1);
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(g, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
-    int ok = a >= 0 && H5Awrite(a, t, v) >= 0;
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(sp), H5Tclose(t);
     return ok;
 }
 
@@ -78,7 +68,7 @@ hs_code hs_results_write_search(const char *path, const char *stage, const char 
     for (int c = 0; c < 5 && ok; c++) ok = write_ds(g, cols[c], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, d1, col + (size_t)c * n);
     ok = ok && write_ds(g, HS_SEARCH_SEEDS_LO, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, d2, seeds);
     ok = ok && write_ds(g, HS_SEARCH_SEEDS_HI, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, d2, seeds + n * S);
-    ok = ok && write_str_attr(g, HS_SEARCH_ATTR_KEY, key) && write_str_attr(g, HS_SEARCH_ATTR_METRIC, metric);
+    ok = ok && store_attr_string(g, HS_SEARCH_ATTR_KEY, key) == 0 && store_attr_string(g, HS_SEARCH_ATTR_METRIC, metric) == 0;
     if (ok) {
         hid_t sp = H5Screate(H5S_SCALAR);
         hid_t a = H5Acreate2(g, HS_SEARCH_ATTR_TARGET, H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
@@ -106,17 +96,6 @@ static int read_ds(hid_t g, const char *name, hid_t mtype, size_t count, void *b
     if (sp >= 0) H5Sclose(sp);
     if (ds >= 0) H5Dclose(ds);
     return ok;
-}
-
-static char *read_str_attr(hid_t g, const char *name) {
-    hid_t a = H5Aopen(g, name, H5P_DEFAULT);
-    hid_t t = a >= 0 ? H5Aget_type(a) : -1;
-    size_t w = t >= 0 ? H5Tget_size(t) : 0;
-    char *s = t >= 0 ? calloc(w + 1, 1) : NULL;
-    if (s && H5Aread(a, t, s) < 0) free(s), s = NULL;
-    if (t >= 0) H5Tclose(t);
-    if (a >= 0) H5Aclose(a);
-    return s;
 }
 
 void hs_search_table_free(hs_search_table *t) {
@@ -173,7 +152,7 @@ hs_code hs_reader_search(const hs_results_reader *rd, const char *stage, hs_sear
         if (gd >= 0) H5Dclose(gd);
     }
     if (ok) {
-        out->key = read_str_attr(g, HS_SEARCH_ATTR_KEY), out->metric = read_str_attr(g, HS_SEARCH_ATTR_METRIC);
+        out->key = store_attr_read_string(g, HS_SEARCH_ATTR_KEY), out->metric = store_attr_read_string(g, HS_SEARCH_ATTR_METRIC);
         hid_t a = H5Aopen(g, HS_SEARCH_ATTR_TARGET, H5P_DEFAULT);
         ok = out->key && out->metric && a >= 0 && H5Aread(a, H5T_NATIVE_DOUBLE, &out->target) >= 0;
         if (a >= 0) H5Aclose(a);
