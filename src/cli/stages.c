@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "hsweep/lock.h"
 
 hs_code cli_stage_metric(const hs_plan *prev, const hs_select *sel, const hs_results_reader *rd, double *metric,
                          hs_error *err) {
@@ -164,8 +165,14 @@ hs_code cli_search_store(const char *path, const hs_spec *spec, size_t stage, co
                                      .lo = gr->lo, .hi = gr->hi, .err_lo = gr->err_lo, .err_hi = gr->err_hi,
                                      .seeds_lo = gr->seeds_lo, .seeds_hi = gr->seeds_hi};
     }
-    hs_code rc = hs_results_write_search(path, spec->blocks[stage].name, hs_schema_key((size_t)sr->key)->name,
-                                         hs_metric_to_string(sr->metric), sr->target, rows, st->n, st->seeds, err);
+    /* The sweep released the file's writer lock when its round ended: take it again for this
+     * write, so no other writer (a second run, analyze) has the file open meanwhile. */
+    hs_lock *lock = NULL;
+    hs_code rc = hs_lock_acquire(path, "run", 0, &lock, NULL, err);
+    if (rc == HS_OK)
+        rc = hs_results_write_search(path, spec->blocks[stage].name, hs_schema_key((size_t)sr->key)->name,
+                                     hs_metric_to_string(sr->metric), sr->target, rows, st->n, st->seeds, err);
+    hs_lock_release(lock);
     for (size_t g = 0; g < st->n; g++) hs_str_free(&names[g]);
     free(names), free(rows);
     return rc;
