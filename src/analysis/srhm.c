@@ -9,8 +9,9 @@
  * collective close) and the tables. Rank 0's outcome (code and message) is broadcast, so every
  * rank returns the same thing and nobody is left waiting in a collective. Nothing here aborts.
  *
- * Some 630 lines, kept whole: reading, curves, crossings and fits all work on the one table of
- * runs and configurations defined here; its output (tables, /analysis/srhm) is srhm_output.c. */
+ * About 600 lines, kept whole: reading, curves and crossings all work on the one table of runs and
+ * configurations defined here; searched P* and the fits are srhm_search.c, the output (tables,
+ * /analysis/srhm) srhm_output.c. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -250,17 +251,6 @@ static int cmp_cfg(const void *x, const void *y) {
 
 static int cmp_name(const void *x, const void *y) { return strcmp(*(char *const *)x, *(char *const *)y); }
 
-
-/* ================================================================ rank 0: fits */
-
-/* OLS of y on x over n points; NaN results (and the count) when there are too few or all x equal. */
-static void fit_or_nan(const double *x, const double *y, size_t n, sfit *f) {
-    hs_line_fit lf;
-    hs_error e = {0};
-    f->n = (int)n, f->b = f->prefactor = f->r = NAN;
-    if (n >= 2 && hs_fit_line(x, y, n, &lf, &e) == HS_OK)
-        f->b = lf.slope, f->prefactor = exp(lf.intercept), f->r = lf.r;
-}
 
 /* ================================================================ the stage */
 
@@ -516,37 +506,6 @@ static void count_reached(const ctx *c, hs_analyze_srhm_summary *s) {
     }
 }
 
-/* The scaling fits over the configurations that reach the threshold. */
-static hs_code scaling_fits(ctx *c, hs_error *err) {
-    size_t C = c->ncfg;
-    c->fits = calloc(C + 1, sizeof *c->fits);
-    double *x = malloc((C + 1) * sizeof *x), *y = malloc((C + 1) * sizeof *y);
-    if (!c->fits || !x || !y) {
-        free(x), free(y);
-        return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
-    }
-    /* groups in configuration order, so the tables come out sorted like the configurations */
-    for (size_t k = 0; k < C; k++) {
-        const srun *a = &c->runs[c->cfgs[k].first];
-        size_t f = 0;
-        while (f < c->nfits && (strcmp(c->fits[f].arch, a->arch) || c->fits[f].s != a->s)) f++;
-        if (f == c->nfits) {
-            sfit *F = &c->fits[c->nfits++];
-            snprintf(F->arch, sizeof F->arch, "%s", a->arch);
-            F->s = (int)a->s, F->v = F->L = -1, F->expected = 1;
-            size_t n = 0;
-            for (size_t q = 0; q < C; q++) {
-                const srun *b = &c->runs[c->cfgs[q].first];
-                if (c->cfgs[q].reached != HS_SRHM_REACHED || strcmp(b->arch, a->arch) || b->s != a->s) continue;
-                x[n] = log(c->cfgs[q].X), y[n++] = log(c->cfgs[q].p_star);
-            }
-            fit_or_nan(x, y, n, F);
-        }
-    }
-    free(x), free(y);
-    return HS_OK;
-}
-
 hs_code hs_analyze_srhm(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_srhm_summary *s, hs_str *table,
                         hs_error *err) {
     memset(s, 0, sizeof *s);
@@ -584,7 +543,7 @@ hs_code hs_analyze_srhm(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_srhm
     if ((rc = configurations(&c, thr, s, &mine)) != HS_OK) goto done;
     if ((rc = srhm_use_searches(&c, thr, &mine)) != HS_OK) goto done;
     count_reached(&c, s);
-    if ((rc = scaling_fits(&c, &mine)) != HS_OK) goto done;
+    if ((rc = srhm_x_fits(&c, &mine)) != HS_OK) goto done;
     if ((rc = srhm_s0_fits(&c, &mine)) != HS_OK) goto done;
     if ((rc = srhm_labels(&c, &mine)) != HS_OK) goto done;
     if ((rc = srhm_write_group(o->path, &c, thr, &mine)) != HS_OK) goto done;

@@ -1,11 +1,12 @@
 /* srhm.h - the SRHM sample-complexity analysis' shared state (private to src/analysis/): srhm.c
- * reads, groups and fits; srhm_output.c labels the configurations and writes /analysis/srhm and
- * the tables. See include/hsweep/analysis.h for what is computed and stored.
+ * reads, groups and finds P*; srhm_search.c takes searched P* and fits; srhm_output.c labels the
+ * configurations and writes /analysis/srhm and the tables. See include/hsweep/analysis.h for what
+ * is computed and stored.
  *
  *     srhm_read_searches(rd, &c, why, len);    // collective phase: every /search/<stage>
  *     ctx c = ...;                              // after identities, configurations
  *     srhm_use_searches(&c, thr, err);          // searched P* replace the grid's where present
- *     ...                                       // scaling_fits
+ *     srhm_x_fits(&c, err), srhm_s0_fits(&c, err);
  *     srhm_labels(&c, err);                     // "arch=cnn, v=6, L=2, s0=1, lr=0.1"
  *     srhm_write_group(path, &c, thr, err);     // /analysis/srhm
  *     srhm_tables(&c, thr, &summary, &csv, &md);
@@ -110,6 +111,8 @@ void srhm_free_searches(ctx *c);
  * test_err, target = thr) and exactly one configuration holds its runs; notes say what was not
  * used and why. */
 hs_code srhm_use_searches(ctx *c, double thr, hs_error *err);
+/* Rank 0: per (arch, s), OLS of ln P* on ln X over the configurations that reach the threshold. */
+hs_code srhm_x_fits(ctx *c, hs_error *err);
 /* Rank 0: the exponent of (s0+1) per (arch, v, L, s) with its interval over seeds. */
 hs_code srhm_s0_fits(ctx *c, hs_error *err);
 hs_code srhm_write_group(const char *path, const ctx *c, double thr, hs_error *err);

@@ -1,7 +1,7 @@
 /* srhm_search.c - the SRHM analysis' searched P* and its exponent fits (srhm.h): where a stage
  * searched for P* (/search/<stage>, read through the store's reader), its crossing replaces the
- * grid-interpolated one of the configuration that holds the search's runs; then the exponent of
- * (s0+1) in P* with an interval over seeds. */
+ * grid-interpolated one of the configuration that holds the search's runs; then the scaling fits:
+ * ln P* on ln X and the exponent of (s0+1) in P* with an interval over seeds. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,6 +127,48 @@ hs_code srhm_use_searches(ctx *c, double thr, hs_error *err) {
             HS_TRY(err, srhm_seed_crossings(c, hit, thr, 1, err));
         }
     }
+    return HS_OK;
+}
+
+/* ---------------------------------------------------------------- fits */
+
+/* OLS of y on x over n points; NaN results (and the count) when there are too few or all x equal. */
+static void fit_or_nan(const double *x, const double *y, size_t n, sfit *f) {
+    hs_line_fit lf;
+    hs_error e = {0};
+    f->n = (int)n, f->b = f->prefactor = f->r = NAN;
+    if (n >= 2 && hs_fit_line(x, y, n, &lf, &e) == HS_OK)
+        f->b = lf.slope, f->prefactor = exp(lf.intercept), f->r = lf.r;
+}
+
+/* The scaling fits over the configurations that reach the threshold. */
+hs_code srhm_x_fits(ctx *c, hs_error *err) {
+    size_t C = c->ncfg;
+    c->fits = calloc(C + 1, sizeof *c->fits);
+    double *x = malloc((C + 1) * sizeof *x), *y = malloc((C + 1) * sizeof *y);
+    if (!c->fits || !x || !y) {
+        free(x), free(y);
+        return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
+    }
+    /* groups in configuration order, so the tables come out sorted like the configurations */
+    for (size_t k = 0; k < C; k++) {
+        const srun *a = &c->runs[c->cfgs[k].first];
+        size_t f = 0;
+        while (f < c->nfits && (strcmp(c->fits[f].arch, a->arch) || c->fits[f].s != a->s)) f++;
+        if (f == c->nfits) {
+            sfit *F = &c->fits[c->nfits++];
+            snprintf(F->arch, sizeof F->arch, "%s", a->arch);
+            F->s = (int)a->s, F->v = F->L = -1, F->expected = 1;
+            size_t n = 0;
+            for (size_t q = 0; q < C; q++) {
+                const srun *b = &c->runs[c->cfgs[q].first];
+                if (c->cfgs[q].reached != HS_SRHM_REACHED || strcmp(b->arch, a->arch) || b->s != a->s) continue;
+                x[n] = log(c->cfgs[q].X), y[n++] = log(c->cfgs[q].p_star);
+            }
+            fit_or_nan(x, y, n, F);
+        }
+    }
+    free(x), free(y);
     return HS_OK;
 }
 
