@@ -36,6 +36,14 @@ ref_picks=$(picks "$OUT")
 contains "both stages ran" "$OUT" "12 runs: 12 done, 0 diverged, 0 failed, 0 pending; this job finished 12"
 [ "$(printf '%s\n' "$ref_picks" | grep -c 'train.lr=')" = 2 ] && ok "a learning rate chosen per depth" \
   || bad "no winner per depth" "$OUT"
+# hsweep train: a run of the select stage is no run the spec alone plans; the results file has it
+first_ids=$("$HS" plan $S --format tsv | awk 'NR > 1 {print $1}' | sort)
+later=$(ids "$T/ref.h5" | awk '{print $1}' | grep -vxF "$first_ids" | head -1)
+check "train a later stage's run without the file: usage error" 2 "$HS" train $S --run "$later" -o "$T/one.h5"
+contains "names the stage and what it needs" "$ERR" "the runs of stage 'seeds' (selects from 'lr') are planned from the results file"
+contains "hint: the results file" "$ERR" "--results FILE"
+check "train a later stage's run from the results file" 0 "$HS" train $S --run "${later:0:8}" --results "$T/ref.h5" --quiet -o "$T/one.h5"
+[ -s "$T/one.h5" ] && ok "the run of stage 'seeds' trained alone (same id, checked by train)" || bad "no run file"
 check "status of the finished file" 0 "$HS" status "$T/ref.h5"
 contains "status: first stage complete" "$OUT" "lr           complete: 6 runs, 6 finished"
 contains "status: second stage complete" "$OUT" "seeds        complete: 6 runs, 6 finished"
