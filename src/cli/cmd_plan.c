@@ -126,8 +126,15 @@ static hs_code describe_later_stages(const hs_spec *spec, size_t max_runs, int j
             for (size_t j = 0; j < bl->select->n_per && rc == HS_OK; j++)
                 rc = hs_str_printf(out, "%s%s", j ? ", " : " per ", hs_schema_key((size_t)bl->select->per[j])->name);
             if (rc == HS_OK) rc = hs_str_printf(out, ")\n");
+            if (rc == HS_OK)
+                rc = hs_str_printf(out, "  training cost: about %.3g FLOP (%.2g core-hours at 50 GFLOP/s) with %s at its "
+                                   "base value\n", bound, bound / 50e9 / 3600,
+                                   hs_schema_key((size_t)bl->select->over)->name);
         } else {
             rc = hs_str_printf(out, "stage '%s' runs after stage '%s': %zu runs\n", bl->name, waits, b->n_runs);
+            if (rc == HS_OK)
+                rc = hs_str_printf(out, "  training cost: %.3g FLOP (%.2g core-hours at 50 GFLOP/s)\n", bound,
+                                   bound / 50e9 / 3600);
         }
         total += k ? most : 0;
         hs_plan_free(b);

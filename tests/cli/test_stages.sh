@@ -26,6 +26,7 @@ ids() { "$HS" status "$1" >/dev/null; grep -o ' [0-9a-f]\{16\} done' "$1.log" | 
 check "plan: the first stage" 0 "$HS" plan $S
 contains "plan counts one of two stages" "$OUT" "6 runs in 1 of 2 stages"
 contains "plan bounds the second" "$OUT" "stage 'seeds' waits for stage 'lr': at most 6 runs (train.lr chosen by min(test_loss) per model.depth)"
+contains "plan costs the second" "$OUT" "training cost: about 3.36e+10 FLOP"
 a=$("$HS" plan $S --format tsv | cut -f1); b=$("$HS" plan $S --format tsv | cut -f1)
 [ "$a" = "$b" ] && ok "identical spec, identical ids" || bad "ids differ between two plans"
 
@@ -94,6 +95,8 @@ Q=tests/specs/train/search.yaml
 result() { printf '%s\n' "$1" | grep '^  model.depth=.*rounds'; }
 check "plan: the search's first round" 0 "$HS" plan $Q
 contains "plan lists round 0 (lo, hi, 2 between; 2 seeds; 2 depths)" "$OUT" "16 runs in 1 of 1 stages"
+# the bound: at most 80 runs (2 depths x 2 seeds x 20 points), each at the cost of the costliest at hi
+contains "plan bounds the search's cost" "$OUT" "at most 2.09e+12 FLOP (about 0.012 core-hours at 50 GFLOP/s), 2.61e+10 FLOP per run at data.per_class = 400"
 t0=$SECONDS
 check "uninterrupted search" 0 "$MPI" -n 2 "$HS" run $Q -o "$T/sref.h5" --progress -1 --quiet
 search_wall=$((SECONDS - t0))
