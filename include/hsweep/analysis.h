@@ -139,24 +139,38 @@ hs_code hs_analyze_equisep(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_s
  *     data.rule_seed); mean and std (ddof = 1) of log10 P* over the seeds that cross.
  *   - Theory: X = (s0+1)^2 n_c m^L (cnn), s^(L/2) (s0+1)^L n_c m^L (lcn), n_c m^L otherwise
  *     (fcn, mlp); data.kind rhm counts as s0 = 0. n_c = 0 means v, m = 0 means v^(s-1).
+ *   - Searched P* (source "search"): a stage that searched data.n_train where test_err crosses
+ *     the threshold leaves /search/<stage> (store.h); each group's crossing (the seed mean of
+ *     the FINAL test error, the search's metric, log-interpolated in its bracket) becomes the P*
+ *     of the one configuration holding the search's runs (its over values, and runs with seed
+ *     s + 1 at the bracket's ends whose final errors are the search's per-seed values), with the
+ *     bracket as p_star_lo, p_star_hi and reached = 1; that configuration's per-seed crossings
+ *     use the final errors too. Other configurations keep the grid's P* (source "grid"). A
+ *     search of another key, metric or target, a group without a crossing and a group no single
+ *     configuration holds are left out, each named in the Markdown.
  *   - Fits (natural logs, configurations with reached = 1): per (arch, s), OLS ln P* = a + b ln X,
  *     prefactor exp(a); per (arch, v, L, s) with >= 2 distinct s0, OLS of ln(P* / (n_c m^L)) on
- *     ln(s0+1): the exponent (predicted 2 for cnn, L for lcn) and prefactor (C1 resp. C0).
- *     Fits with too few points are stored with NaN and their point count.
+ *     ln(s0+1): the exponent b (predicted 2 for cnn, L for lcn) and prefactor (C1 resp. C0), with
+ *     a 95% interval over seeds: each seed that crosses at every s0 of the fit gets its own slope
+ *     (its per-seed P*), and the interval is Student's t-interval of their mean (metrics.h:
+ *     hs_fit_slope_ci). Fits with too few points are stored with NaN and their point count.
  *
  * Stored under /analysis/srhm (rank 0, serial, after the collective read; replaced on re-analysis):
  *     per run [R]: best_error (float64), flag (int8, HS_SRHM_*), config (int32, -1 none), P (float64);
  *     per configuration [C]: label, arch (string), v, n_c, m, s, L, s0, n_p, n_seeds,
  *       p_star_n_seeds (int32), X, p_star, p_star_closest, eps_closest, p_star_log10_mean,
- *       p_star_log10_std (float64), reached (int8);
+ *       p_star_log10_std, p_star_lo, p_star_hi (float64), reached (int8), source ("search" or
+ *       "grid"), search_stage (string, "" for the grid);
  *     curves, flat over (configuration, P) sorted by configuration then P: curve_config (int32),
  *       curve_P, curve_eps_mean, curve_eps_std (float64), curve_n (int32);
  *     fits: fit_arch (string), fit_s, fit_n (int32), fit_b, fit_prefactor, fit_r (float64);
  *       s0_fit_arch (string), s0_fit_v, s0_fit_L, s0_fit_s, s0_fit_n (int32), s0_fit_exponent,
- *       s0_fit_expected, s0_fit_prefactor, s0_fit_r (float64);
- *     attributes threshold, closest_tol (float64).
+ *       s0_fit_expected, s0_fit_prefactor, s0_fit_r, s0_fit_seed_mean, s0_fit_lo, s0_fit_hi (float64),
+ *       s0_fit_n_s0, s0_fit_seeds (int32);
+ *     attributes threshold, closest_tol, s0_fit_level (float64).
  * Configurations are sorted by arch, v, L, s0, then s, n_c, m and the other varying keys. Tables:
- * <prefix>.srhm.csv (every column) and .md (one row per configuration, then the fits).
+ * <prefix>.srhm.csv (every column), .srhm-exponent.csv (the exponent fits) and .md (one row per
+ * configuration, then the notes on searches and the fits).
  * Errors: no rhm/srhm runs in the file, no /records/test_acc, unreadable or unwritable file;
  * every rank returns the same code and message.
  */

@@ -88,6 +88,29 @@ double hs_mean(const double *x, size_t n);
  * ddof = 1 sample, the unbiased variance); NaN when n <= ddof. Two-pass. */
 double hs_std(const double *x, size_t n, int ddof);
 
+/* The t such that P(|T| <= t) = level for Student's t with df degrees of freedom (df >= 1,
+ * level in (0, 1)): the half-width factor of a two-sided interval, 12.706 for df 1 and 4.303 for
+ * df 2 at level 0.95. From the closed-form CDF of integer df, inverted by bisection to about
+ * 1e-12 relative; NaN for df < 1 or level outside (0, 1). */
+double hs_t_critical(double level, int df);
+
+/* A line's slope with a confidence interval over seeds (independent replicates):
+ *   slope, intercept: OLS of y [n] on x [n] (the pooled values, e.g. seed-averaged);
+ *   per seed j, the OLS slope of ys[j * n .. j * n + n) on x; a seed with a non-finite value at
+ *   some x is left out (`seeds` counts those kept), so every kept seed spans the same x;
+ *   seed_mean, seed_sd: mean and std (ddof 1) of the kept seeds' slopes;
+ *   lo, hi = seed_mean -+ hs_t_critical(level, seeds - 1) seed_sd / sqrt(seeds): Student's
+ *   t-interval of the mean slope, NaN with fewer than 2 seeds (an exact line in every seed gives
+ *   lo = hi = its slope).
+ * Errors as hs_fit_line's for x, y (HS_ERR_VALUE); ys may be NULL (n_seeds 0). */
+typedef struct hs_slope_ci {
+    double slope, intercept;
+    double seed_mean, seed_sd, lo, hi;
+    size_t n, seeds;
+} hs_slope_ci;
+hs_code hs_fit_slope_ci(const double *x, const double *y, size_t n, const double *ys, size_t n_seeds, double level,
+                        hs_slope_ci *out, hs_error *err);
+
 /* ---------------------------------------------------------------- sensitivities
  * ../shared/reference/srhm-sensitivity.md sections 2, 6 and 8. f(x) is a node's output for input
  * x, flattened to a row of w floats; a set of n inputs gives n rows. Sums are in double.

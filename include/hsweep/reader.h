@@ -163,6 +163,9 @@ typedef struct hs_search_table {
  * file holds no result of that stage. */
 hs_code hs_reader_search(const hs_results_reader *rd, const char *stage, hs_search_table *out, hs_error *err);
 void hs_search_table_free(hs_search_table *t);
+/* The stages with a search result in the file (/search/<stage>), in name order, into *names[*n]
+ * (free each and the array); *n = 0 when there is none. Serial or collective reads alike. */
+hs_code hs_reader_search_stages(const hs_results_reader *rd, char ***names, size_t *n, hs_error *err);
 
 /* ================================================================ writing an analysis back */
 

@@ -9,8 +9,9 @@
  * collective close) and the tables. Rank 0's outcome (code and message) is broadcast, so every
  * rank returns the same thing and nobody is left waiting in a collective. Nothing here aborts.
  *
- * Some 630 lines, kept whole: reading, curves, crossings and fits all work on the one table of
- * runs and configurations defined here; its output (tables, /analysis/srhm) is srhm_output.c. */
+ * About 600 lines, kept whole: reading, curves and crossings all work on the one table of runs and
+ * configurations defined here; searched P* and the fits are srhm_search.c, the output (tables,
+ * /analysis/srhm) srhm_output.c. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +37,7 @@ static void free_texts(char **text, size_t R) {
  * every run's canonical config. Returns 0, or on every rank -1 (not a file this analysis can
  * read) or -2 (I/O failure). */
 static int read_errors(MPI_Comm comm, const char *path, size_t *R_out, unsigned char **fin_out, char ***text_out,
-                       double **eps_out, char *why, size_t wlen) {
+                       double **eps_out, double **final_out, ctx *c, char *why, size_t wlen) {
     int rank, nranks;
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &nranks);
@@ -81,13 +82,19 @@ static int read_errors(MPI_Comm comm, const char *path, size_t *R_out, unsigned 
             if (isfinite(x) && (isnan(eps[i]) || x < eps[i])) eps[i] = x;
         }
     }
+    /* a search's metric is the final test error: the searched P* and its per-seed values need it */
+    double *finals = malloc((R + 1) * sizeof *finals);
+    if (!rc && !finals) snprintf(why, wlen, "out of memory"), rc = -1;
+    if (!rc && N && hs_reader_final(rd, "test_acc", finals, &e) != HS_OK) snprintf(why, wlen, "%s", e.msg), rc = -2;
+    for (size_t r = 0; !rc && r < R; r++) finals[r] = N ? 1.0 - finals[r] : NAN;
+    if (!rc && srhm_read_searches(rd, c, why, wlen) < 0) rc = -2;
     hs_reader_close(rd);
     free(acc);
 
     int all = 0;
     MPI_Allreduce(&rc, &all, 1, MPI_INT, MPI_MIN, comm);
     if (all < 0) {
-        free(eps), free(fin), free_texts(text, R);
+        free(eps), free(fin), free(finals), free_texts(text, R);
         if (!rc) snprintf(why, wlen, "another rank failed to read %s", path);
         return all;
     }
@@ -96,7 +103,7 @@ static int read_errors(MPI_Comm comm, const char *path, size_t *R_out, unsigned 
     int ok = counts && displs && (rank != 0 || alleps), ok_all = 0;
     MPI_Allreduce(&ok, &ok_all, 1, MPI_INT, MPI_MIN, comm);
     if (!ok_all) {
-        free(counts), free(displs), free(alleps), free(eps), free(fin), free_texts(text, R);
+        free(counts), free(displs), free(alleps), free(eps), free(fin), free(finals), free_texts(text, R);
         snprintf(why, wlen, "out of memory");
         return -1;
     }
@@ -107,7 +114,7 @@ static int read_errors(MPI_Comm comm, const char *path, size_t *R_out, unsigned 
     }
     MPI_Gatherv(eps, (int)mine, MPI_DOUBLE, alleps, counts, displs, MPI_DOUBLE, 0, comm);
     free(counts), free(displs), free(eps);
-    *R_out = R, *fin_out = fin, *text_out = text, *eps_out = alleps;
+    *R_out = R, *fin_out = fin, *text_out = text, *eps_out = alleps, *final_out = finals;
     return 0;
 }
 
@@ -202,15 +209,21 @@ static int cmp_by_p(const void *x, const void *y) {
     return (a > b) - (a < b);
 }
 
-/* Collapse runs idx[0..n) (sorted by P) into distinct P with mean, std (ddof 1) and count of eps. */
-static size_t curve_of(const srun *runs, const size_t *idx, size_t n, double *P, double *mean, double *sd, int *cnt,
-                       double *scratch) {
+/* Collapse runs idx[0..n) (sorted by P) into distinct P with mean, std (ddof 1) and count of eps
+ * (use_final: of the final test errors, a NaN one left out as a search leaves it out). */
+static size_t curve_of(const srun *runs, const size_t *idx, size_t n, int use_final, double *P, double *mean,
+                       double *sd, int *cnt, double *scratch) {
     size_t np = 0;
     for (size_t i = 0; i < n;) {
-        size_t j = i;
-        while (j < n && runs[idx[j]].P == runs[idx[i]].P) scratch[j - i] = runs[idx[j]].eps, j++;
-        P[np] = runs[idx[i]].P, mean[np] = hs_mean(scratch, j - i), sd[np] = hs_std(scratch, j - i, 1);
-        cnt[np++] = (int)(j - i);
+        size_t j = i, m = 0;
+        for (; j < n && runs[idx[j]].P == runs[idx[i]].P; j++) {
+            double v = use_final ? runs[idx[j]].fin : runs[idx[j]].eps;
+            if (!isnan(v)) scratch[m++] = v;
+        }
+        if (m) {
+            P[np] = runs[idx[i]].P, mean[np] = hs_mean(scratch, m), sd[np] = hs_std(scratch, m, 1);
+            cnt[np++] = (int)m;
+        }
         i = j;
     }
     return np;
@@ -239,17 +252,6 @@ static int cmp_cfg(const void *x, const void *y) {
 static int cmp_name(const void *x, const void *y) { return strcmp(*(char *const *)x, *(char *const *)y); }
 
 
-/* ================================================================ rank 0: fits */
-
-/* OLS of y on x over n points; NaN results (and the count) when there are too few or all x equal. */
-static void fit_or_nan(const double *x, const double *y, size_t n, sfit *f) {
-    hs_line_fit lf;
-    hs_error e = {0};
-    f->n = (int)n, f->b = f->prefactor = f->r = NAN;
-    if (n >= 2 && hs_fit_line(x, y, n, &lf, &e) == HS_OK)
-        f->b = lf.slope, f->prefactor = exp(lf.intercept), f->r = lf.r;
-}
-
 /* ================================================================ the stage */
 
 static void ctx_free(ctx *c) {
@@ -261,7 +263,9 @@ static void ctx_free(ctx *c) {
     for (size_t i = 0; c->labels && i < c->ncfg; i++) free(c->labels[i]);
     free(c->runs), free(c->cfgs), free(c->names), free(c->defs), free(c->idx), free(c->cP), free(c->cmean);
     free(c->csd), free(c->scratch), free(c->sP), free(c->se), free(c->cn), free(c->ccfg), free(c->fits);
-    free(c->s0fits), free(c->labels);
+    free(c->s0fits), free(c->labels), free(c->seed_lp), free(c->seed_key);
+    srhm_free_searches(c);
+    hs_str_free(&c->notes);
     g_runs = NULL, g_ctx = NULL;
 }
 
@@ -277,12 +281,12 @@ static int is_first_key(const char *key) {
 }
 
 /* Resolve every run's configuration: kind, arch, (v, n_c, m, s, L, s0), P, identities. */
-static hs_code resolve_runs(ctx *c, const unsigned char *fin, const double *eps, const char *path,
-                            hs_analyze_srhm_summary *s, hs_error *err) {
+static hs_code resolve_runs(ctx *c, const unsigned char *fin, const double *eps, const double *finals,
+                            const char *path, hs_analyze_srhm_summary *s, hs_error *err) {
     char why[512];
     for (size_t r = 0; r < c->R; r++) {
         srun *u = &c->runs[r];
-        u->cfg = -1, u->eps = eps[r], u->P = NAN;
+        u->cfg = -1, u->eps = eps[r], u->P = NAN, u->fin = finals[r];
         cfg_str(u, "data.kind", u->kind, sizeof u->kind);
         hs_rhm_opts rules;
         u->hier = hs_data_rules(&(hs_data_opts){.kind = u->kind}, &rules); /* a grammar's data: rhm, srhm */
@@ -298,7 +302,8 @@ static hs_code resolve_runs(ctx *c, const unsigned char *fin, const double *eps,
         long long P = 0;
         if (cfg_int(u, "data.v", &u->v, why, sizeof why) < 0 || cfg_int(u, "data.n_c", &u->n_c, why, sizeof why) < 0 ||
             cfg_int(u, "data.m", &u->m, why, sizeof why) < 0 || cfg_int(u, "data.s", &u->s, why, sizeof why) < 0 ||
-            cfg_int(u, "data.L", &u->L, why, sizeof why) < 0 || cfg_int(u, "data.s0", &u->s0, why, sizeof why) < 0)
+            cfg_int(u, "data.L", &u->L, why, sizeof why) < 0 || cfg_int(u, "data.s0", &u->s0, why, sizeof why) < 0 ||
+            cfg_int(u, "seed", &u->seed, why, sizeof why) < 0)
             return HS_FAIL(err, HS_ERR_VALUE, "%s: run %zu: %s", path, r, why);
         if (lookup(u, "data.n_train") || hs_schema_find("data.n_train") >= 0) {
             if (cfg_int(u, "data.n_train", &P, why, sizeof why) < 0)
@@ -403,6 +408,41 @@ static hs_code identities(ctx *c, hs_error *err) {
     return HS_OK;
 }
 
+hs_code srhm_seed_crossings(ctx *c, size_t k, double thr, int use_final, hs_error *err) {
+    scfg *g = &c->cfgs[k];
+    size_t R = c->R, n = 0, nl = 0, ns_all = 0;
+    size_t *idx = malloc((R + 1) * sizeof *idx), *sidx = malloc((R + 1) * sizeof *sidx);
+    double *m = malloc((R + 1) * sizeof *m), *sd = malloc((R + 1) * sizeof *sd), *l10 = malloc((R + 1) * sizeof *l10);
+    int *cnt = malloc((R + 1) * sizeof *cnt);
+    if (!idx || !sidx || !m || !sd || !l10 || !cnt) {
+        free(idx), free(sidx), free(m), free(sd), free(l10), free(cnt);
+        return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
+    }
+    for (size_t r = 0; r < R; r++)
+        if (c->runs[r].cfg == (int)k && c->runs[r].flag == HS_SRHM_OK) idx[n++] = r;
+    g_runs = c->runs;
+    qsort(idx, n, sizeof *idx, cmp_by_p);
+    if (!use_final && !g->n_seeds) g->seed0 = c->nseed_lp; /* the first call appends the block */
+    for (size_t i = 0; i < n; i++) {
+        int seen = 0;
+        for (size_t q = 0; q < i && !seen; q++) seen = !strcmp(c->runs[idx[q]].skey, c->runs[idx[i]].skey);
+        if (seen) continue;
+        size_t ns = 0;
+        for (size_t q = i; q < n; q++)
+            if (!strcmp(c->runs[idx[q]].skey, c->runs[idx[i]].skey)) sidx[ns++] = idx[q];
+        size_t sp = curve_of(c->runs, sidx, ns, use_final, c->sP, m, sd, cnt, c->scratch);
+        double ps, lp = NAN;
+        if (crossing(c->sP, m, sp, thr, &ps) == HS_SRHM_REACHED) l10[nl++] = log10(ps), lp = log(ps);
+        c->seed_lp[g->seed0 + ns_all] = lp, c->seed_key[g->seed0 + ns_all] = c->runs[idx[i]].skey;
+        ns_all++;
+    }
+    if (!use_final && !g->n_seeds) c->nseed_lp += ns_all;
+    g->n_seeds = (int)ns_all, g->n_seeds_reached = (int)nl;
+    g->l10_mean = hs_mean(l10, nl), g->l10_std = hs_std(l10, nl, 1);
+    free(idx), free(sidx), free(m), free(sd), free(l10), free(cnt);
+    return HS_OK;
+}
+
 /* Group runs into configurations (sorted), build the curves and P*. */
 static hs_code configurations(ctx *c, double thr, hs_analyze_srhm_summary *s, hs_error *err) {
     size_t R = c->R;
@@ -412,15 +452,10 @@ static hs_code configurations(ctx *c, double thr, hs_analyze_srhm_summary *s, hs
     c->csd = malloc((R + 1) * sizeof *c->csd), c->scratch = malloc((R + 1) * sizeof *c->scratch);
     c->sP = malloc((R + 1) * sizeof *c->sP), c->se = malloc((R + 1) * sizeof *c->se);
     c->cn = malloc((R + 1) * sizeof *c->cn), c->ccfg = malloc((R + 1) * sizeof *c->ccfg);
-    double *l10 = malloc((R + 1) * sizeof *l10), *tmpm = malloc((R + 1) * sizeof *tmpm);
-    double *tmps = malloc((R + 1) * sizeof *tmps);
-    int *tmpn = malloc((R + 1) * sizeof *tmpn);
-    size_t *sidx = malloc((R + 1) * sizeof *sidx);
+    c->seed_lp = malloc((R + 1) * sizeof *c->seed_lp), c->seed_key = calloc(R + 1, sizeof *c->seed_key);
     if (!c->cfgs || !c->idx || !c->cP || !c->cmean || !c->csd || !c->scratch || !c->sP || !c->se || !c->cn ||
-        !c->ccfg || !l10 || !tmpm || !tmps || !tmpn || !sidx) {
-        free(l10), free(tmpm), free(tmps), free(tmpn), free(sidx);
+        !c->ccfg || !c->seed_lp || !c->seed_key)
         return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
-    }
     /* a run joins the first configuration whose representative has its identity */
     for (size_t r = 0; r < R; r++) {
         if (!c->runs[r].hier) continue;
@@ -434,6 +469,7 @@ static hs_code configurations(ctx *c, double thr, hs_analyze_srhm_summary *s, hs
         scfg *g = &c->cfgs[k];
         const srun *rep = &c->runs[g->first];
         g->X = theory_x(rep);
+        g->s_lo = g->s_hi = NAN;
         /* the configuration's usable runs, by P */
         size_t n = 0;
         for (size_t r = 0; r < R; r++) {
@@ -441,8 +477,9 @@ static hs_code configurations(ctx *c, double thr, hs_analyze_srhm_summary *s, hs
             c->runs[r].cfg = (int)k;
             if (c->runs[r].flag == HS_SRHM_OK) c->idx[n++] = r;
         }
+        g_runs = c->runs;
         qsort(c->idx, n, sizeof *c->idx, cmp_by_p);
-        size_t np = curve_of(c->runs, c->idx, n, c->cP + c->ncurve, c->cmean + c->ncurve, c->csd + c->ncurve,
+        size_t np = curve_of(c->runs, c->idx, n, 0, c->cP + c->ncurve, c->cmean + c->ncurve, c->csd + c->ncurve,
                              c->cn + c->ncurve, c->scratch);
         const double *P = c->cP + c->ncurve, *e = c->cmean + c->ncurve;
         for (size_t j = 0; j < np; j++) c->ccfg[c->ncurve + j] = (int)k;
@@ -455,79 +492,18 @@ static hs_code configurations(ctx *c, double thr, hs_analyze_srhm_summary *s, hs
                 g->eps_closest = e[j], g->p_closest = P[j];
         if (!(fabs(g->eps_closest - thr) <= HS_SRHM_CLOSEST_TOL + 1e-12)) g->p_closest = NAN;
         c->ncurve += np;
-        /* per seed: the same crossing on each seed's own curve */
-        size_t nl = 0;
-        for (size_t i = 0; i < n; i++) {
-            int seen = 0;
-            for (size_t q = 0; q < i && !seen; q++) seen = !strcmp(c->runs[c->idx[q]].skey, c->runs[c->idx[i]].skey);
-            if (seen) continue;
-            g->n_seeds++;
-            size_t ns = 0;
-            for (size_t q = i; q < n; q++)
-                if (!strcmp(c->runs[c->idx[q]].skey, c->runs[c->idx[i]].skey)) sidx[ns++] = c->idx[q];
-            size_t sp = curve_of(c->runs, sidx, ns, c->sP, tmpm, tmps, tmpn, c->scratch);
-            double ps;
-            if (crossing(c->sP, tmpm, sp, thr, &ps) == HS_SRHM_REACHED) l10[nl++] = log10(ps);
-        }
-        g->n_seeds_reached = (int)nl;
-        g->l10_mean = hs_mean(l10, nl), g->l10_std = hs_std(l10, nl, 1);
-        s->reached += g->reached == HS_SRHM_REACHED, s->never += g->reached == HS_SRHM_NEVER;
-        s->below_grid += g->reached == HS_SRHM_BELOW_GRID;
+        HS_TRY(err, srhm_seed_crossings(c, k, thr, 0, err));
     }
     s->configs = c->ncfg;
-    free(l10), free(tmpm), free(tmps), free(tmpn), free(sidx);
     return HS_OK;
 }
 
-/* The scaling fits over the configurations that reach the threshold. */
-static hs_code scaling_fits(ctx *c, hs_error *err) {
-    size_t C = c->ncfg;
-    c->fits = calloc(C + 1, sizeof *c->fits), c->s0fits = calloc(C + 1, sizeof *c->s0fits);
-    double *x = malloc((C + 1) * sizeof *x), *y = malloc((C + 1) * sizeof *y);
-    if (!c->fits || !c->s0fits || !x || !y) {
-        free(x), free(y);
-        return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
+/* The summary's counts, once each configuration's P* (grid or searched) is known. */
+static void count_reached(const ctx *c, hs_analyze_srhm_summary *s) {
+    for (size_t k = 0; k < c->ncfg; k++) {
+        int r = c->cfgs[k].reached;
+        s->reached += r == HS_SRHM_REACHED, s->never += r == HS_SRHM_NEVER, s->below_grid += r == HS_SRHM_BELOW_GRID;
     }
-    /* groups in configuration order, so the tables come out sorted like the configurations */
-    for (size_t k = 0; k < C; k++) {
-        const srun *a = &c->runs[c->cfgs[k].first];
-        size_t f = 0;
-        while (f < c->nfits && (strcmp(c->fits[f].arch, a->arch) || c->fits[f].s != a->s)) f++;
-        if (f == c->nfits) {
-            sfit *F = &c->fits[c->nfits++];
-            snprintf(F->arch, sizeof F->arch, "%s", a->arch);
-            F->s = (int)a->s, F->v = F->L = -1, F->expected = 1;
-            size_t n = 0;
-            for (size_t q = 0; q < C; q++) {
-                const srun *b = &c->runs[c->cfgs[q].first];
-                if (c->cfgs[q].reached != HS_SRHM_REACHED || strcmp(b->arch, a->arch) || b->s != a->s) continue;
-                x[n] = log(c->cfgs[q].X), y[n++] = log(c->cfgs[q].p_star);
-            }
-            fit_or_nan(x, y, n, F);
-        }
-        f = 0;
-        while (f < c->ns0fits && (strcmp(c->s0fits[f].arch, a->arch) || c->s0fits[f].v != a->v ||
-                                  c->s0fits[f].L != a->L || c->s0fits[f].s != a->s))
-            f++;
-        if (f == c->ns0fits) {
-            sfit *F = &c->s0fits[c->ns0fits++];
-            snprintf(F->arch, sizeof F->arch, "%s", a->arch);
-            F->v = (int)a->v, F->L = (int)a->L, F->s = (int)a->s;
-            F->expected = !strcmp(a->arch, "cnn") ? 2.0 : !strcmp(a->arch, "lcn") ? (double)a->L : NAN;
-            size_t n = 0;
-            for (size_t q = 0; q < C; q++) {
-                const srun *b = &c->runs[c->cfgs[q].first];
-                if (c->cfgs[q].reached != HS_SRHM_REACHED || strcmp(b->arch, a->arch) || b->v != a->v || b->L != a->L ||
-                    b->s != a->s)
-                    continue;
-                x[n] = log((double)(b->s0 + 1));
-                y[n++] = log(c->cfgs[q].p_star / ((double)b->n_c * pow((double)b->m, (double)b->L)));
-            }
-            fit_or_nan(x, y, n, F); /* all s0 equal: hs_fit_line refuses, the fit stays NaN */
-        }
-    }
-    free(x), free(y);
-    return HS_OK;
 }
 
 hs_code hs_analyze_srhm(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_srhm_summary *s, hs_str *table,
@@ -542,13 +518,17 @@ hs_code hs_analyze_srhm(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_srhm
     size_t R = 0;
     unsigned char *fin = NULL;
     char **text = NULL;
-    double *eps = NULL;
+    double *eps = NULL, *finals = NULL;
     char why[1024] = "";
-    int got = read_errors(comm, o->path, &R, &fin, &text, &eps, why, sizeof why);
-    if (got < 0) return HS_FAIL(err, got == -2 ? HS_ERR_IO : HS_ERR_VALUE, "%s", why);
+    ctx c = {0};
+    int got = read_errors(comm, o->path, &R, &fin, &text, &eps, &finals, &c, why, sizeof why);
+    if (got < 0) {
+        srhm_free_searches(&c);
+        return HS_FAIL(err, got == -2 ? HS_ERR_IO : HS_ERR_VALUE, "%s", why);
+    }
     hs_code rc = HS_OK;
     hs_error mine = {0};
-    ctx c = {.R = R};
+    c.R = R;
     if (rank != 0) goto done;
 
     s->runs = R;
@@ -558,10 +538,13 @@ hs_code hs_analyze_srhm(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_srhm
     }
     for (size_t r = 0; r < R && rc == HS_OK; r++) rc = hs_canon_parse(text[r], &c.runs[r].cc, &mine);
     if (rc != HS_OK) goto done;
-    if ((rc = resolve_runs(&c, fin, eps, o->path, s, &mine)) != HS_OK) goto done;
+    if ((rc = resolve_runs(&c, fin, eps, finals, o->path, s, &mine)) != HS_OK) goto done;
     if ((rc = identities(&c, &mine)) != HS_OK) goto done;
     if ((rc = configurations(&c, thr, s, &mine)) != HS_OK) goto done;
-    if ((rc = scaling_fits(&c, &mine)) != HS_OK) goto done;
+    if ((rc = srhm_use_searches(&c, thr, &mine)) != HS_OK) goto done;
+    count_reached(&c, s);
+    if ((rc = srhm_x_fits(&c, &mine)) != HS_OK) goto done;
+    if ((rc = srhm_s0_fits(&c, &mine)) != HS_OK) goto done;
     if ((rc = srhm_labels(&c, &mine)) != HS_OK) goto done;
     if ((rc = srhm_write_group(o->path, &c, thr, &mine)) != HS_OK) goto done;
 
@@ -569,12 +552,16 @@ hs_code hs_analyze_srhm(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_srhm
     hs_str csv = {0}, md = {0};
     srhm_tables(&c, thr, s, &csv, &md);
     rc = hs_an_write_tables(o, "srhm", &csv, &md, &mine);
+    hs_str ecsv = {0}, none = {0};
+    srhm_exponent_csv(&c, &ecsv);
+    if (rc == HS_OK) rc = hs_an_write_tables(o, "srhm-exponent", &ecsv, &none, &mine);
+    hs_str_free(&ecsv);
     if (table && rc == HS_OK && md.buf) hs_str_append(table, md.buf, md.len);
     hs_str_free(&csv), hs_str_free(&md);
 
 done:
     ctx_free(&c);
-    free(fin), free(eps), free_texts(text, R);
+    free(fin), free(eps), free(finals), free_texts(text, R);
     /* rank 0's outcome, message and summary are everyone's */
     double sv[10] = {(double)s->runs,       (double)s->hier,    (double)s->finished, (double)s->used,
                      (double)s->unfinished, (double)s->configs, (double)s->reached,  (double)s->never,

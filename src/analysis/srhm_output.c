@@ -116,6 +116,12 @@ hs_code srhm_write_group(const char *path, const ctx *c, double thr, hs_error *e
         CFG_F64(l10_std, "p_star_log10_std");
         for (size_t k = 0; k < C; k++) i8[k] = (signed char)c->cfgs[k].reached;
         hs_aout_i8(g, "reached", C, i8);
+        for (size_t k = 0; k < C; k++) sv[k] = c->cfgs[k].searched ? "search" : "grid";
+        hs_aout_strs(g, "source", C, sv);
+        for (size_t k = 0; k < C; k++) sv[k] = c->cfgs[k].searched ? c->cfgs[k].stage : "";
+        hs_aout_strs(g, "search_stage", C, sv);
+        CFG_F64(s_lo, "p_star_lo");
+        CFG_F64(s_hi, "p_star_hi");
     }
 #undef CFG_RUN_I32
 #undef CFG_F64
@@ -154,6 +160,12 @@ hs_code srhm_write_group(const char *path, const ctx *c, double thr, hs_error *e
         FIT_F64(s0fits, ns, expected, "s0_fit_expected");
         FIT_F64(s0fits, ns, prefactor, "s0_fit_prefactor");
         FIT_F64(s0fits, ns, r, "s0_fit_r");
+        FIT_I32(s0fits, ns, n_s0, "s0_fit_n_s0");
+        FIT_I32(s0fits, ns, seeds, "s0_fit_seeds");
+        FIT_F64(s0fits, ns, seed_mean, "s0_fit_seed_mean");
+        FIT_F64(s0fits, ns, lo, "s0_fit_lo");
+        FIT_F64(s0fits, ns, hi, "s0_fit_hi");
+        hs_aout_attr(g, "", "s0_fit_level", SRHM_CI_LEVEL);
         hs_aout_attr(g, "", "threshold", thr);
         hs_aout_attr(g, "", "closest_tol", HS_SRHM_CLOSEST_TOL);
     }
@@ -169,15 +181,16 @@ void srhm_tables(const ctx *c, double thr, const hs_analyze_srhm_summary *s, hs_
     hs_str_printf(csv, "arch,v,n_c,m,s,L,s0,");
     for (size_t o = 0; o < c->nother; o++) hs_str_printf(csv, "%s,", c->names[o]);
     hs_str_printf(csv, "X,n_p,n_seeds,p_star,p_star_over_X,p_star_closest,eps_closest,p_star_log10_mean,"
-                       "p_star_log10_std,p_star_n_seeds,reached\n");
+                       "p_star_log10_std,p_star_n_seeds,reached,source,search_stage,p_star_lo,p_star_hi\n");
     hs_str_printf(md, "SRHM sample complexity: P* where the best test error crosses %g; %zu of %zu rhm/srhm runs "
                       "analysed", thr, s->used, s->hier);
     if (s->unfinished) hs_str_printf(md, ", %zu unfinished (left out)", s->unfinished);
     if (s->finished > s->used) hs_str_printf(md, ", %zu finished without a test accuracy", s->finished - s->used);
     hs_str_printf(md, ".\n\n| arch | v | n_c | m | s | L | s0 |");
     for (size_t o = 0; o < c->nother; o++) hs_str_printf(md, " %s |", hs_an_short_name(c->names[o]));
-    hs_str_printf(md, " X | P points | seeds | P* | P*/X | P* closest (eps) | log10 P* over seeds | reached |\n|");
-    for (size_t k = 0; k < 7 + c->nother + 8; k++) hs_str_printf(md, "---|");
+    hs_str_printf(md, " X | P points | seeds | P* | source | bracket | P*/X | P* closest (eps) | log10 P* over seeds | "
+                      "reached |\n|");
+    for (size_t k = 0; k < 7 + c->nother + 10; k++) hs_str_printf(md, "---|");
     hs_str_printf(md, "\n");
     for (size_t k = 0; k < c->ncfg; k++) {
         const scfg *g = &c->cfgs[k];
@@ -191,10 +204,12 @@ void srhm_tables(const ctx *c, double thr, const hs_analyze_srhm_summary *s, hs_
             hs_str_printf(csv, strpbrk(v, ",\"") ? "\"%s\"," : "%s,", v);
             hs_str_printf(md, " %s |", v);
         }
-        hs_str_printf(csv, "%.6g,%d,%d,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%d,%d\n", g->X, g->n_p, g->n_seeds, g->p_star,
-                      g->p_star / g->X, g->p_closest, g->eps_closest, g->l10_mean, g->l10_std, g->n_seeds_reached,
-                      g->reached);
-        char ps[32], ratio[32], pc[48], l10[64];
+        hs_str_printf(csv, "%.6g,%d,%d,%.10g,%.6g,%.6g,%.6g,%.6g,%.6g,%d,%d,%s,%s,%.10g,%.10g\n", g->X, g->n_p,
+                      g->n_seeds, g->p_star, g->p_star / g->X, g->p_closest, g->eps_closest, g->l10_mean, g->l10_std,
+                      g->n_seeds_reached, g->reached, g->searched ? "search" : "grid", g->searched ? g->stage : "",
+                      g->s_lo, g->s_hi);
+        char ps[32], ratio[32], pc[48], l10[64], br[64] = "-";
+        if (g->searched) snprintf(br, sizeof br, "[%.6g, %.6g]", g->s_lo, g->s_hi);
         fmt_g(ps, sizeof ps, g->p_star, "%.4g");
         fmt_g(ratio, sizeof ratio, g->p_star / g->X, "%.3g");
         if (isnan(g->eps_closest)) snprintf(pc, sizeof pc, "-");
@@ -203,8 +218,9 @@ void srhm_tables(const ctx *c, double thr, const hs_analyze_srhm_summary *s, hs_
         if (isnan(g->l10_mean)) snprintf(l10, sizeof l10, "-");
         else if (isnan(g->l10_std)) snprintf(l10, sizeof l10, "%.3f", g->l10_mean);
         else snprintf(l10, sizeof l10, "%.3f +- %.3f", g->l10_mean, g->l10_std);
-        hs_str_printf(md, " %.4g | %d | %d | %s | %s | %s | %s (%d/%d) | %s |\n", g->X, g->n_p, g->n_seeds, ps, ratio,
-                      pc, l10, g->n_seeds_reached, g->n_seeds, reached_name(g->reached));
+        hs_str_printf(md, " %.4g | %d | %d | %s | %s | %s | %s | %s | %s (%d/%d) | %s |\n", g->X, g->n_p, g->n_seeds, ps,
+                      g->searched ? "search" : "grid", br, ratio, pc, l10, g->n_seeds_reached, g->n_seeds,
+                      reached_name(g->reached));
     }
     hs_str_printf(md, "\nP* = prefactor X^b (OLS of ln P* on ln X over the configurations that reach %g):\n\n"
                       "| arch | s | configs | b | prefactor | r |\n|---|---|---|---|---|---|\n", thr);
@@ -214,16 +230,37 @@ void srhm_tables(const ctx *c, double thr, const hs_analyze_srhm_summary *s, hs_
         fmt_g(b, sizeof b, F->b, "%.3f"), fmt_g(p, sizeof p, F->prefactor, "%.3g"), fmt_g(r, sizeof r, F->r, "%.4f");
         hs_str_printf(md, "| %s | %d | %d | %s | %s | %s |\n", F->arch, F->s, F->n, b, p, r);
     }
-    hs_str_printf(md, "\nExponent of (s0+1) in P*/(n_c m^L) at fixed (v, L, s) (OLS on ln(s0+1); predicted 2 for cnn, "
-                      "L for lcn):\n\n| arch | v | L | s | configs | exponent | predicted | prefactor | r |\n"
-                      "|---|---|---|---|---|---|---|---|---|\n");
+    int any_search = 0;
+    for (size_t k = 0; k < c->ncfg; k++) any_search |= c->cfgs[k].searched;
+    if (any_search || c->notes.len)
+        hs_str_printf(md, "\nsource: search = the crossing a searching stage stored in /search/<stage>, where the seed "
+                          "mean of the FINAL test error crosses %g, log-interpolated in its bracket (and the per-seed "
+                          "values on each seed's final errors); grid = the interpolated crossing of the mean best-error "
+                          "curve above.\n", thr);
+    if (c->notes.len) hs_str_printf(md, "\n%s", c->notes.buf);
+    hs_str_printf(md, "\nExponent b of (s0+1): OLS of ln(P*/(n_c m^L)) on ln(s0+1) at fixed (v, L, s), predicted 2 for "
+                      "cnn and L for lcn. %g%% CI: Student's t-interval of the mean of the per-seed exponents (each "
+                      "seed's own P* per s0 fitted alone; seeds crossing at every s0):\n\n"
+                      "| arch | v | L | s | s0 values | b | %g%% CI | seeds | seed mean | predicted | prefactor | r |\n"
+                      "|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+                  100 * SRHM_CI_LEVEL, 100 * SRHM_CI_LEVEL);
     for (size_t f = 0; f < c->ns0fits; f++) {
         const sfit *F = &c->s0fits[f];
-        char b[24], e[24], p[24], r[24];
-        fmt_g(b, sizeof b, F->b, "%.3f"), fmt_g(e, sizeof e, F->expected, "%g");
+        char b[24], e[24], p[24], r[24], ci[64] = "-", sm[24];
+        fmt_g(b, sizeof b, F->b, "%.3f"), fmt_g(e, sizeof e, F->expected, "%g"), fmt_g(sm, sizeof sm, F->seed_mean, "%.3f");
         fmt_g(p, sizeof p, F->prefactor, "%.3g"), fmt_g(r, sizeof r, F->r, "%.4f");
-        hs_str_printf(md, "| %s | %d | %d | %d | %d | %s | %s | %s | %s |\n", F->arch, F->v, F->L, F->s, F->n, b, e, p,
-                      r);
+        if (!isnan(F->lo)) snprintf(ci, sizeof ci, "[%.3f, %.3f]", F->lo, F->hi);
+        hs_str_printf(md, "| %s | %d | %d | %d | %d | %s | %s | %d | %s | %s | %s | %s |\n", F->arch, F->v, F->L, F->s,
+                      F->n_s0, b, ci, F->seeds, sm, e, p, r);
     }
 }
 
+void srhm_exponent_csv(const ctx *c, hs_str *csv) {
+    hs_str_printf(csv, "arch,v,L,s,configs,n_s0,b,ci_level,ci_lo,ci_hi,seeds,seed_mean,predicted,prefactor,r\n");
+    for (size_t f = 0; f < c->ns0fits; f++) {
+        const sfit *F = &c->s0fits[f];
+        hs_str_printf(csv, "%s,%d,%d,%d,%d,%d,%.10g,%g,%.10g,%.10g,%d,%.10g,%g,%.6g,%.6g\n", F->arch, F->v, F->L, F->s,
+                      F->n, F->n_s0, F->b, SRHM_CI_LEVEL, F->lo, F->hi, F->seeds, F->seed_mean, F->expected,
+                      F->prefactor, F->r);
+    }
+}

@@ -74,7 +74,10 @@ static int parse_plan_args(const cli_command *cmd, int argc, char **argv, plan_a
 }
 
 /* What the plan of a staged spec cannot list yet: each later stage's runs, bounded (a select's
- * key left at its base value gives one run per winner it can choose). json: one array. */
+ * key left at its base value gives one run per winner it can choose), and their training cost
+ * bounded alike: a search's every run at the cost of its first round's costliest (hi, for a key
+ * the cost grows with, as data.n_train), at the full epochs (a stop_loss ends runs sooner).
+ * json: one array. */
 static hs_code describe_later_stages(const hs_spec *spec, size_t max_runs, int json, hs_str *out, hs_error *err) {
     size_t total = 0;
     for (size_t k = spec->blocks[0].search ? 0 : 1; k < spec->n_stages; k++) {
@@ -85,19 +88,37 @@ static hs_code describe_later_stages(const hs_spec *spec, size_t max_runs, int j
         const char *waits = k == 0 ? "" : spec->blocks[bl->select ? bl->select->from : k - 1].name;
         const hs_search *sr = bl->search;
         size_t most = b->n_runs * (sr ? (size_t)sr->seeds * hs_search_max_points(sr) : 1);
+        /* a search's first round is planned without a results file: lo, hi and batch between */
+        hs_plan *fr = NULL;
+        hs_plan_opts fo = {.max_runs = max_runs, .stage = k};
+        hs_error ferr = {0};
+        const hs_plan *costed = sr && hs_plan_expand(spec, &fo, &fr, &ferr) == HS_OK ? fr : b;
+        double first = 0, top = 0;
+        size_t n_first = 0;
+        for (size_t r = 0; r < costed->n_runs; r++) {
+            if (spec->blocks[costed->runs[r].block].stage != k) continue;
+            double c = hs_plan_cost(costed, r);
+            first += c, top = c > top ? c : top, n_first++;
+        }
+        hs_plan_free(fr);
+        double bound = sr ? top * (double)most : first;
         hs_code rc = HS_OK;
         if (json) {
             rc = hs_str_printf(out, "%s{\"name\": ", k > (spec->blocks[0].search ? 0u : 1u) ? ", " : "");
             if (rc == HS_OK) rc = hs_str_json(out, bl->name);
             if (rc == HS_OK) rc = hs_str_printf(out, ", \"waits_for\": ");
             if (rc == HS_OK) rc = hs_str_json(out, waits);
-            if (rc == HS_OK) rc = hs_str_printf(out, ", \"at_most\": %zu}", most);
+            if (rc == HS_OK) rc = hs_str_printf(out, ", \"at_most\": %zu, \"at_most_flop\": %.6g}", most, bound);
         } else if (sr) {
             rc = hs_str_printf(out, "stage '%s'%s%s%s searches %s where %s = %g in [%g, %g]: %zu groups x %d seeds, "
                                "at most %zu runs (%zu rounds; %s)\n", bl->name, k ? " (after stage '" : "", waits,
                                k ? "')" : "", hs_schema_key((size_t)sr->key)->name, hs_metric_to_string(sr->metric),
                                sr->target, sr->lo, sr->hi, b->n_runs, sr->seeds, most, (size_t)sr->max_rounds + 1,
                                k ? "its first round once that stage is over" : "the first round is listed above");
+            if (rc == HS_OK)
+                rc = hs_str_printf(out, "  training cost: first round %.3g FLOP (%zu runs), at most %.3g FLOP (about %.2g "
+                                   "core-hours at 50 GFLOP/s), %.3g FLOP per run at %s = %g\n", first, n_first, bound,
+                                   bound / 50e9 / 3600, top, hs_schema_key((size_t)sr->key)->name, sr->hi);
         } else if (bl->select) {
             rc = hs_str_printf(out, "stage '%s' waits for stage '%s': at most %zu runs (%s chosen by %s(%s)", bl->name, waits,
                                b->n_runs, hs_schema_key((size_t)bl->select->over)->name,
@@ -105,8 +126,15 @@ static hs_code describe_later_stages(const hs_spec *spec, size_t max_runs, int j
             for (size_t j = 0; j < bl->select->n_per && rc == HS_OK; j++)
                 rc = hs_str_printf(out, "%s%s", j ? ", " : " per ", hs_schema_key((size_t)bl->select->per[j])->name);
             if (rc == HS_OK) rc = hs_str_printf(out, ")\n");
+            if (rc == HS_OK)
+                rc = hs_str_printf(out, "  training cost: about %.3g FLOP (%.2g core-hours at 50 GFLOP/s) with %s at its "
+                                   "base value\n", bound, bound / 50e9 / 3600,
+                                   hs_schema_key((size_t)bl->select->over)->name);
         } else {
             rc = hs_str_printf(out, "stage '%s' runs after stage '%s': %zu runs\n", bl->name, waits, b->n_runs);
+            if (rc == HS_OK)
+                rc = hs_str_printf(out, "  training cost: %.3g FLOP (%.2g core-hours at 50 GFLOP/s)\n", bound,
+                                   bound / 50e9 / 3600);
         }
         total += k ? most : 0;
         hs_plan_free(b);

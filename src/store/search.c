@@ -164,3 +164,21 @@ hs_code hs_reader_search(const hs_results_reader *rd, const char *stage, hs_sear
     }
     return HS_OK;
 }
+
+hs_code hs_reader_search_stages(const hs_results_reader *rd, char ***names, size_t *n, hs_error *err) {
+    *names = NULL, *n = 0;
+    hid_t f = hs_reader_hid(rd);
+    if (H5Lexists(f, HS_PATH_SEARCH, H5P_DEFAULT) <= 0) return HS_OK;
+    hid_t g = H5Gopen2(f, HS_PATH_SEARCH, H5P_DEFAULT);
+    if (g < 0) return HS_FAIL(err, HS_ERR_IO, "%s: cannot open %s", hs_reader_path(rd), HS_PATH_SEARCH);
+    H5G_info_t info;
+    size_t want = H5Gget_info(g, &info) >= 0 ? (size_t)info.nlinks : (size_t)-1;
+    *names = store_list_names(g, n);
+    H5Gclose(g);
+    if (!*names || *n != want) {
+        for (size_t i = 0; *names && i < *n; i++) free((*names)[i]);
+        free(*names), *names = NULL, *n = 0;
+        return HS_FAIL(err, HS_ERR_IO, "%s: cannot list %s", hs_reader_path(rd), HS_PATH_SEARCH);
+    }
+    return HS_OK;
+}

@@ -67,6 +67,60 @@ fi
 check "--kind equisep on a sweep without D flags every run" 0 "$HS" analyze "$T/s.h5" --kind equisep
 contains "nothing fitted, all flagged" "$OUT" "24 finished, 0 fitted, 24 flagged"
 
+# ---------------------------------------------------------------- searched P* (the source column)
+awk -F, 'NR == 1 {for (i = 1; i <= NF; i++) if ($i == "source") c = i; next} {print $c}' "$T/s.srhm.csv" | sort -u >"$T/src"
+[ "$(cat "$T/src")" = grid ] && ok "a grid-only file reports source=grid for every configuration" || bad "sources" "$(cat "$T/src")"
+Q=tests/specs/train/srhm-search-tiny.yaml
+check "tiny P* search on 2 ranks" 0 "$MPI" -n 2 "$HS" run $Q -o "$T/q.h5" --quiet --progress -1
+check "analyze the searched file at the search's target" 0 "$MPI" -n 2 "$HS" analyze "$T/q.h5" --threshold 0.4
+contains "both configurations reach" "$OUT" "2 configurations, 2 reach test error 0.4"
+res=$("$PY" - "$T/q.h5" "$T/q.srhm.csv" "$T/q.srhm-exponent.csv" <<'PYEOF'
+import sys, csv, math, h5py, numpy as np
+f = h5py.File(sys.argv[1], "r")
+g, sr = f["analysis/srhm"], f["search/pstar"]
+dec = lambda x: x.decode() if isinstance(x, bytes) else x
+groups = [dec(x) for x in sr["group"][()]]
+rows = list(csv.DictReader(open(sys.argv[2])))
+for c, row in enumerate(rows):
+    assert row["source"] == "search" and dec(g["source"][c]) == "search" and row["search_stage"] == "pstar", row
+    i = groups.index("data.s0=%d" % int(g["s0"][c]))
+    # the searched value is /search's crossing and bracket, bit for bit
+    assert g["p_star"][c] == sr["crossing"][i] and g["p_star_lo"][c] == sr["lo"][i] and g["p_star_hi"][c] == sr["hi"][i]
+    assert abs(float(row["p_star"]) - sr["crossing"][i]) <= 1e-9 * sr["crossing"][i], (row, sr["crossing"][i])
+# the exponent and its interval from the runs' final test errors (the search's metric), by hand
+acc = f["records/test_acc"][()]
+fin = np.array([1 - r[~np.isnan(r)][-1] for r in acc])
+P, s0, seed = f["runs/data.n_train"][()], f["runs/data.s0"][()], f["runs/seed"][()]
+def cross(Ps, e, th=0.4):
+    for j in range(1, len(Ps)):
+        if e[j] <= th < e[j - 1]:
+            return math.log(Ps[j - 1]) + (e[j - 1] - th) / (e[j - 1] - e[j]) * (math.log(Ps[j]) - math.log(Ps[j - 1]))
+    return math.nan
+x = np.log([1.0, 2.0])
+slopes = []
+for sd in (1, 2):
+    lp = []
+    for z in (0, 1):
+        m = (s0 == z) & (seed == sd); o = np.argsort(P[m])
+        lp.append(cross(P[m][o], fin[m][o]))
+    slopes.append((lp[1] - lp[0]) / (x[1] - x[0]))
+b = (math.log(g["p_star"][1]) - math.log(g["p_star"][0])) / (x[1] - x[0])
+t = 12.706204736174693  # Student's t, 95%, 1 degree of freedom: tan(0.475 pi)
+half = t * np.std(slopes, ddof=1) / math.sqrt(2)
+e = list(csv.DictReader(open(sys.argv[3])))[0]
+assert (e["arch"], int(e["n_s0"]), int(e["seeds"]), float(e["predicted"])) == ("cnn", 2, 2, 2.0), e
+assert abs(float(e["b"]) - b) < 1e-9 and abs(g["s0_fit_exponent"][0] - b) < 1e-12, (e, b)
+assert abs(g["s0_fit_lo"][0] - (np.mean(slopes) - half)) < 1e-9 and abs(g["s0_fit_hi"][0] - (np.mean(slopes) + half)) < 1e-9, (g["s0_fit_lo"][0], g["s0_fit_hi"][0], slopes)
+print("ok b=%.3f [%.3f, %.3f]" % (b, g["s0_fit_lo"][0], g["s0_fit_hi"][0]))
+PYEOF
+)
+case "$res" in ok*) ok "searched P* equal /search's crossing and bracket; exponent and t-interval equal numpy's ($res)" ;;
+  *) bad "searched P*" "$res" ;; esac
+contains "the table says search" "$(cat "$T/q.srhm.md")" "| search | [172, 244] |"
+check "analyze the searched file at another threshold" 0 "$MPI" -n 2 "$HS" analyze "$T/q.h5" --threshold 0.3
+contains "a search of another target is not used, and the table says so" "$(cat "$T/q.srhm.md")" \
+  "/search/pstar is not used: it searched data.n_train where test_err = 0.4, not data.n_train where test_err = 0.3"
+
 # ---------------------------------------------------------------- kernel baselines in the same sweep
 K=tests/specs/train/srhm-tiny-kernel.yaml
 check "kernel + cnn sweep on 2 ranks" 0 "$MPI" -n 2 "$HS" run $K -o "$T/k2.h5" --quiet --progress -1

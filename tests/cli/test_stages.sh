@@ -26,6 +26,7 @@ ids() { "$HS" status "$1" >/dev/null; grep -o ' [0-9a-f]\{16\} done' "$1.log" | 
 check "plan: the first stage" 0 "$HS" plan $S
 contains "plan counts one of two stages" "$OUT" "6 runs in 1 of 2 stages"
 contains "plan bounds the second" "$OUT" "stage 'seeds' waits for stage 'lr': at most 6 runs (train.lr chosen by min(test_loss) per model.depth)"
+contains "plan costs the second" "$OUT" "training cost: about 3.36e+10 FLOP"
 a=$("$HS" plan $S --format tsv | cut -f1); b=$("$HS" plan $S --format tsv | cut -f1)
 [ "$a" = "$b" ] && ok "identical spec, identical ids" || bad "ids differ between two plans"
 
@@ -36,6 +37,14 @@ ref_picks=$(picks "$OUT")
 contains "both stages ran" "$OUT" "12 runs: 12 done, 0 diverged, 0 failed, 0 pending; this job finished 12"
 [ "$(printf '%s\n' "$ref_picks" | grep -c 'train.lr=')" = 2 ] && ok "a learning rate chosen per depth" \
   || bad "no winner per depth" "$OUT"
+# hsweep train: a run of the select stage is no run the spec alone plans; the results file has it
+first_ids=$("$HS" plan $S --format tsv | awk 'NR > 1 {print $1}' | sort)
+later=$(ids "$T/ref.h5" | awk '{print $1}' | grep -vxF "$first_ids" | head -1)
+check "train a later stage's run without the file: usage error" 2 "$HS" train $S --run "$later" -o "$T/one.h5"
+contains "names the stage and what it needs" "$ERR" "the runs of stage 'seeds' (selects from 'lr') are planned from the results file"
+contains "hint: the results file" "$ERR" "--results FILE"
+check "train a later stage's run from the results file" 0 "$HS" train $S --run "${later:0:8}" --results "$T/ref.h5" --quiet -o "$T/one.h5"
+[ -s "$T/one.h5" ] && ok "the run of stage 'seeds' trained alone (same id, checked by train)" || bad "no run file"
 check "status of the finished file" 0 "$HS" status "$T/ref.h5"
 contains "status: first stage complete" "$OUT" "lr           complete: 6 runs, 6 finished"
 contains "status: second stage complete" "$OUT" "seeds        complete: 6 runs, 6 finished"
@@ -86,6 +95,8 @@ Q=tests/specs/train/search.yaml
 result() { printf '%s\n' "$1" | grep '^  model.depth=.*rounds'; }
 check "plan: the search's first round" 0 "$HS" plan $Q
 contains "plan lists round 0 (lo, hi, 2 between; 2 seeds; 2 depths)" "$OUT" "16 runs in 1 of 1 stages"
+# the bound: at most 80 runs (2 depths x 2 seeds x 20 points), each at the cost of the costliest at hi
+contains "plan bounds the search's cost" "$OUT" "at most 2.09e+12 FLOP (about 0.012 core-hours at 50 GFLOP/s), 2.61e+10 FLOP per run at data.per_class = 400"
 t0=$SECONDS
 check "uninterrupted search" 0 "$MPI" -n 2 "$HS" run $Q -o "$T/sref.h5" --progress -1 --quiet
 search_wall=$((SECONDS - t0))

@@ -487,6 +487,66 @@ static void test_mean_std(void) {
     CU_ASSERT(isnan(hs_std(d, 0, 0)));
 }
 
+/* Student's t critical values (the root of the integrated t density, 30 digits with mpmath;
+ * df 1 and 2 in closed form: tan(0.475 pi), sqrt(2 0.95^2 / (1 - 0.95^2))) and the slope
+ * interval over seeds: an exact power law in every seed, then three seeds by hand. */
+static void test_slope_ci(void) {
+    CU_ASSERT_DOUBLE_EQUAL(hs_t_critical(0.95, 1), 12.706204736174693, 1e-10);
+    CU_ASSERT_DOUBLE_EQUAL(hs_t_critical(0.95, 2), 4.3026527297494618, 1e-11);
+    CU_ASSERT_DOUBLE_EQUAL(hs_t_critical(0.95, 3), 3.1824463052837084, 1e-11);
+    CU_ASSERT_DOUBLE_EQUAL(hs_t_critical(0.95, 9), 2.2621571627982050, 1e-11);
+    CU_ASSERT_DOUBLE_EQUAL(hs_t_critical(0.90, 4), 2.1318467863266505, 1e-11);
+    CU_ASSERT(isnan(hs_t_critical(0.95, 0)) && isnan(hs_t_critical(1.0, 3)));
+
+    hs_slope_ci c;
+    hs_error err = {0};
+    /* P* = 488 (s0+1)^2 exactly, in the pooled values and in each of 3 seeds (other prefactors):
+     * the slope is 2 and the interval has zero width */
+    const double x[3] = {log(1.0), log(2.0), log(3.0)};
+    double y[3], ys[9];
+    for (int i = 0; i < 3; i++) {
+        y[i] = log(488.0) + 2 * x[i];
+        for (int j = 0; j < 3; j++) ys[j * 3 + i] = log(400.0 + 50 * j) + 2 * x[i];
+    }
+    CU_ASSERT_EQUAL(hs_fit_slope_ci(x, y, 3, ys, 3, 0.95, &c, &err), HS_OK);
+    CU_ASSERT_DOUBLE_EQUAL(c.slope, 2.0, 1e-13);
+    CU_ASSERT_DOUBLE_EQUAL(c.intercept, log(488.0), 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(c.seed_mean, 2.0, 1e-13);
+    CU_ASSERT_DOUBLE_EQUAL(c.hi - c.lo, 0.0, 1e-12);
+    CU_ASSERT_EQUAL(c.seeds, 3);
+    CU_ASSERT_EQUAL(c.n, 3);
+
+    /* three seeds' P* at s0 = 0, 1, 2: 500/1300/2100, 480/1250/2300, 520/1400/1900. numpy:
+     * per-seed slopes of ln P* on ln(s0+1) 1.314049328924456, 1.4213440006032714,
+     * 1.2063231199608087; mean 1.3139054831628452, std (ddof 1) 0.10751051249420868;
+     * 95%: mean -+ 4.3026527297494618 std / sqrt(3) = [1.0468345646663764, 1.580976401659314].
+     * The pooled values ln(mean P*) = ln 500, ln 1316.67, ln 2100: slope 1.31602837. A fourth
+     * seed without a crossing at s0 = 2 is left out. */
+    const double P[4][3] = {{500, 1300, 2100}, {480, 1250, 2300}, {520, 1400, 1900}, {510, 1280, NAN}};
+    for (int i = 0; i < 3; i++) {
+        y[i] = log((P[0][i] + P[1][i] + P[2][i]) / 3);
+        for (int j = 0; j < 3; j++) ys[j * 3 + i] = log(P[j][i]);
+    }
+    double ys4[12];
+    for (int j = 0; j < 4; j++)
+        for (int i = 0; i < 3; i++) ys4[j * 3 + i] = log(P[j][i]);
+    CU_ASSERT_EQUAL(hs_fit_slope_ci(x, y, 3, ys4, 4, 0.95, &c, &err), HS_OK);
+    CU_ASSERT_DOUBLE_EQUAL(c.slope, 1.31602837, 1e-8);
+    CU_ASSERT_EQUAL(c.seeds, 3);
+    CU_ASSERT_DOUBLE_EQUAL(c.seed_mean, 1.3139054831628452, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(c.seed_sd, 0.10751051249420868, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(c.lo, 1.0468345646663764, 1e-11);
+    CU_ASSERT_DOUBLE_EQUAL(c.hi, 1.580976401659314, 1e-11);
+
+    /* one seed: its slope, no interval; none: the pooled fit alone */
+    CU_ASSERT_EQUAL(hs_fit_slope_ci(x, y, 3, ys, 1, 0.95, &c, &err), HS_OK);
+    CU_ASSERT_DOUBLE_EQUAL(c.seed_mean, 1.314049328924456, 1e-12);
+    CU_ASSERT(c.seeds == 1 && isnan(c.lo) && isnan(c.hi) && isnan(c.seed_sd));
+    CU_ASSERT_EQUAL(hs_fit_slope_ci(x, y, 3, NULL, 0, 0.95, &c, &err), HS_OK);
+    CU_ASSERT(c.seeds == 0 && isnan(c.seed_mean) && isnan(c.lo));
+    CU_ASSERT_EQUAL(hs_fit_slope_ci(x, y, 1, ys, 3, 0.95, &c, &err), HS_ERR_VALUE);
+}
+
 /* D at layer 0 of He & Su's cfm setting (1000 Fashion-MNIST training images at 10x10, 100 per
  * class) is a property of the data subset alone. The note quotes ~37 in the authors' figures and
  * 25.9-37.8 over three random subsets: check it against the dense definition on the real data,
@@ -525,6 +585,7 @@ int main(void) {
         {"separation: errors", test_separation_errors},
         {"line fit: exact, hand-computed, errors", test_fit_line},
         {"mean and std (ddof)", test_mean_std},
+        {"slope interval over seeds: t critical values, exact power law, three seeds by hand", test_slope_ci},
         {NULL, NULL},
     };
     return hs_test_main("metrics", tests);

@@ -667,6 +667,10 @@ static void test_select_errors(void) {
          "mem.yaml:4:81: stages[0].search.seeds: expected an integer from 1 to 100, got '0'"},
         {SEARCH "{key: data.per_class, target: test_err = 0.1, lo: 1, hi: 20}\nset: [{where: {model.depth: 1}, to: {data.per_class: 5}}]\n",
          "mem.yaml:5:54: set: a set rule gives 'data.per_class', which stage 'p' searches"},
+        {STAGE1 "  - name: b\n    axes: {model.depth: [1, 2]}\n"
+                "    select: {from: lr, by: min(test_loss), over: train.lr, per: [model.depth]}\n"
+                "    search: {key: data.per_class, target: test_err = 0.3, lo: 2, hi: 400}\n",
+         "mem.yaml:7:13: stages[1].search: a stage either selects or searches; split it in two stages"},
 #undef SEARCH
     };
 #undef STAGE1
