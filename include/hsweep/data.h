@@ -126,7 +126,9 @@ void hs_resize_image_u8(const uint8_t *src, int sh, int sw, uint8_t *dst, int dh
  *   partition      its control: the same examples hung from unconnected class nodes
  *   xor            the rich/lazy XOR task: 4 points in {-1,1}^2, real targets -1/+1
  *   gated_toy      gated deep linear networks: the routing toy task (4 items, 7 features)
- *   gated_fmnist   the routing task on Fashion-MNIST: pixel-permuted inputs, label-permuted outputs */
+ *   gated_fmnist   the routing task on Fashion-MNIST: pixel-permuted inputs, label-permuted outputs
+ *   gated_perm     the paper's image task on 28x28 Fashion-MNIST: pixel permutations, lexicographic label maps
+ *   gated_rot      gated_perm with rotated inputs */
 typedef struct hs_data_kind hs_data_kind;
 struct hs_rhm_opts; /* the (S)RHM section below */
 
@@ -626,6 +628,26 @@ void hs_forest_solve(int32_t n, const int32_t *parent, const double *diag, const
  */
 #define HS_GATED_PIXEL_STREAM 0x40000000u
 #define HS_GATED_LABEL_STREAM 0x80000000u
+#define HS_GATED_GATE_STREAM 0xC0000000u
+
+/* gated_perm, gated_rot (the paper's image experiments, gated-dln-experiments.md): the training
+ * split of 28x28 Fashion-MNIST (the subset of data.per_class or data.class_counts chosen as cfm
+ * chooses it), pixels v / 255 in [0, 1]. Input domain i: gated_perm permutes the 784 pixels by a
+ * shuffle with stream (HS_STREAM_DATA, HS_GATED_PIXEL_STREAM + i) of data.seed (i = 0 included:
+ * no domain is the identity); gated_rot rotates by 270 i / M degrees (bilinear, zero fill,
+ * counter-clockwise about the centre). Output domain j relabels class c as map_j[c] =
+ * hs_lex_label_map(j) (the position of c in the j-th permutation of 0..9 in lexicographic
+ * order; for M <= 120 classes 0..4 keep their labels in every domain). Gate "K plus mod permute":
+ * col = a shuffle of 0..M-1 with (HS_STREAM_DATA, HS_GATED_GATE_STREAM), pathway (i, j) is
+ * trained when (col[j] - i) mod M < K, so every input and every output domain has exactly K
+ * trained partners. A row: x = [T_i(pixels) (784) | i | j] (dim 786), y = map_j[label],
+ * t = one-hot(y) (t_dim 10); training rows every item on the trained pathways, test rows the
+ * same items on the held-out ones; order i, then j, then item. The loss of the paper is
+ * cross-entropy (train.loss ce); the error is 1 - accuracy. */
+int hs_gate_plus_permute_active(int M, int K, const uint32_t *col, int i, int j);
+/* map[c] = the position of class c in the j-th (0-based, lexicographic) permutation of 0..9;
+ * j in 0..10! - 1. */
+void hs_lex_label_map(long long j, int map[10]);
 
 /* ================================================================ whitening
  * data.zca: the training inputs are whitened, x <- Sigma_xx^(-1/2) x with Sigma_xx = (1/n) X^T X

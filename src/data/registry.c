@@ -15,7 +15,7 @@
 #define ENTRY(name) &hs_data_kind_##name,
 #define KINDS(X)                                                                                                       \
     X(cfm) X(cm) X(cc) X(fashion_mnist) X(cifar10) X(gaussian) X(rhm) X(srhm) X(hierarchy) X(partition) X(xor)         \
-        X(gated_toy) X(gated_fmnist) X(mnist)
+        X(gated_toy) X(gated_fmnist) X(mnist) X(gated_perm) X(gated_rot)
 
 KINDS(KIND)
 static const hs_data_kind *const table[] = {KINDS(ENTRY)};
