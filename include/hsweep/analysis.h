@@ -233,8 +233,12 @@ hs_code hs_analyze_srhm(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_srhm
  *     stored points' epochs) for b_h, b_in, b_out against the singular values of Wh, Win_0 and
  *     Wout_0 (sorted, mode a = the a-th largest); max deviations; the final Wh value, the fixed
  *     point hs_gated_fixed_point and their difference; final train (trained pathways) and test
- *     (untrained pathways) loss. Other data (gated_fmnist) gets HS_DYN_GATED_NO_THEORY and only
- *     the measured values.
+ *     (untrained pathways) loss. Other data (gated_fmnist, gated_perm, gated_rot) and runs
+ *     without singular_values get HS_DYN_GATED_NO_THEORY and only the measured values. Every gated
+ *     run: the trained and held-out pathway error at 0, 1/4, 1/2 and all of its last epoch (the
+ *     first record point at or past it): on gated_toy with MSE the paper's ||Y - out||_F^2 / 2 per
+ *     pathway (the loss x items x t_dim / 2), else 1 - accuracy; the table beside it quotes the
+ *     published 7-domain toy sweep (M = 7, K = 4, sigma0 = init_scale in 0.2 .. 2.5).
  * Configurations: every varying config column of the run table except the seeds (seed, data.seed,
  * data.rule_seed), as equisep; means and standard deviations (ddof = 1) over the finite values of a
  * configuration's runs in that part.
@@ -259,7 +263,10 @@ hs_code hs_analyze_srhm(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_srhm
  *     fixed_point, final_h, diff, max_dev_h, max_dev_in, max_dev_out, final_in, final_out
  *     [R x k]; ode_h, ode_in, ode_out [R x Ns x k], epoch [R x Ns] (the stored points of
  *     singular_values); final_h_{mean,std,n}, diff_, fixed_point_, max_dev_h_ {mean,std} [C x k],
- *     train_loss_, test_loss_ {mean,std} [C x 1]; n_runs, flags (int32 [C]).
+ *     train_loss_, test_loss_ {mean,std} [C x 1]; n_runs, flags (int32 [C]); error_unit (int8
+ *     [R], 1 squared error per pathway, 0 fraction wrong), error_trained, error_heldout [R x 4]
+ *     at the fractions error_at [4] = 0, 0.25, 0.5, 1 of the run, error_trained_, error_heldout_
+ *     {mean,std} [C x 4].
  * Tables: <prefix>.dynamics.csv (one row per run), <prefix>.dynamics.md (every part), and per
  * part <prefix>.dynamics-{hierarchy,richlazy,dln,gated}.csv / .md (one row per configuration,
  * or per configuration and mode). Errors: no series and no /layers, unreadable or unwritable

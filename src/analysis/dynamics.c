@@ -45,7 +45,7 @@ static void make_offsets(layout *y) {
 /* What one rank holds of its block of runs. */
 typedef struct block {
     size_t r0, n;
-    double *step, *epoch, *train_loss, *test_loss; /* [n x N] */
+    double *step, *epoch, *train_loss, *test_loss, *train_acc, *test_acc; /* [n x N] */
     double *wn, *wc;                               /* [n x N x L] */
     double *acc, *acc_pt, *gap, *gap_pt;           /* level_acc, center_gap */
     double *ms, *ms_sv, *ms_pt;                    /* mode_strength, mode_svals */
@@ -53,7 +53,7 @@ typedef struct block {
 } block;
 
 static void block_free(block *b) {
-    free(b->step), free(b->epoch), free(b->train_loss), free(b->test_loss), free(b->wn), free(b->wc);
+    free(b->step), free(b->epoch), free(b->train_loss), free(b->test_loss), free(b->train_acc), free(b->test_acc), free(b->wn), free(b->wc);
     free(b->acc), free(b->acc_pt), free(b->gap), free(b->gap_pt), free(b->ms), free(b->ms_sv), free(b->ms_pt);
     free(b->sv), free(b->sv_pt);
     memset(b, 0, sizeof *b);
@@ -116,6 +116,8 @@ static int read_block(const hs_results_reader *rd, const layout *y, block *b) {
     RD(epoch, HS_READ_RECORDS, "epoch", n * N, hs_reader_has(rd, HS_READ_RECORDS, "epoch"))
     RD(train_loss, HS_READ_RECORDS, "train_loss", n * N, hs_reader_has(rd, HS_READ_RECORDS, "train_loss"))
     RD(test_loss, HS_READ_RECORDS, "test_loss", n * N, hs_reader_has(rd, HS_READ_RECORDS, "test_loss"))
+    RD(train_acc, HS_READ_RECORDS, "train_acc", n * N, hs_reader_has(rd, HS_READ_RECORDS, "train_acc"))
+    RD(test_acc, HS_READ_RECORDS, "test_acc", n * N, hs_reader_has(rd, HS_READ_RECORDS, "test_acc"))
     RD(wn, HS_READ_LAYERS, "weight_norm", n * N * y->L, y->L)
     RD(wc, HS_READ_LAYERS, "weight_change", n * N * y->L, y->L)
     RD(acc, HS_READ_SERIES, "level_acc", n * y->NsH * y->V, y->has_acc)
@@ -209,9 +211,13 @@ static void analyse_run(const layout *y, const block *b, size_t i, int finished,
                     y->km, step, N, row, y);
     }
     /* gated nets */
-    if (y->has_svals && hs_model_kind_is(c.arch, "gated") && b->epoch) {
-        dyn_gated_run(&c, &lay, &sh, b->sv + i * y->NsS * y->T * y->kg, b->sv_pt + i * y->NsS, y->NsS, y->T, y->kg,
-                  b->epoch + i * N, N, row, y);
+    if (hs_model_kind_is(c.arch, "gated") && b->epoch && b->train_loss && b->test_loss) {
+        if (y->has_svals)
+            dyn_gated_run(&c, &lay, &sh, b->sv + i * y->NsS * y->T * y->kg, b->sv_pt + i * y->NsS, y->NsS, y->T,
+                          y->kg, b->epoch + i * N, N, row, y);
+        dyn_gated_errors(&c, &sh, b->epoch + i * N, b->train_loss + i * N, b->test_loss + i * N,
+                         b->train_acc ? b->train_acc + i * N : NULL, b->test_acc ? b->test_acc + i * N : NULL, N, row,
+                         y);
         row[y->o_gat + G_TRAIN] = row[B_TRAIN_LOSS], row[y->o_gat + G_TEST] = row[B_TEST_LOSS];
     }
     hs_train_config_free(&c);

@@ -29,7 +29,12 @@ enum { B_FLAG, B_TRAIN_LOSS, B_TEST_LOSS, B_INIT_SCALE, B_DECAY, B_XOR, B_LAST_S
 enum { H_HAS, H_COARSE, H_NLEV, N_HBASE };
 enum { D_HAS, D_FLAG, D_NLAYERS, D_TAU, N_DBASE };
 enum { DM_S, DM_A0, DM_FLAG, DM_DEV, DM_DEV_REL, DM_THALF_SIM, DM_THALF_TH, N_DM };
-enum { G_HAS, G_FLAG, G_DT, G_B0, G_M, G_K, G_TRAIN, G_TEST, N_GBASE };
+/* G_UNIT: 1 when the pathway error is the toy's ||Y - out||_F^2 / 2 per pathway, 0 when it is the
+ * fraction of wrong arg-maxes; G_ERR_TR / G_ERR_TE: trained / held-out pathway error at the
+ * fractions GATED_AT of the run (first record point at or past that fraction of the last epoch). */
+#define GATED_N_AT 4
+enum { G_HAS, G_FLAG, G_DT, G_B0, G_M, G_K, G_TRAIN, G_TEST, G_UNIT,
+       G_ERR_TR, G_ERR_TE = G_ERR_TR + GATED_N_AT, N_GBASE = G_ERR_TE + GATED_N_AT };
 enum { GM_S, GM_FP, GM_FINAL, GM_DIFF, GM_DEV_H, GM_DEV_IN, GM_DEV_OUT, GM_FINAL_IN, GM_FINAL_OUT, N_GM };
 
 typedef struct layout {
@@ -79,6 +84,11 @@ void dyn_dln_run(const hs_train_config *c, const hs_train_layout *lay, int n_out
 void dyn_gated_run(const hs_train_config *c, const hs_train_layout *lay, const hs_data_shape *sh, const double *sv,
                    const double *pt, size_t Ns, size_t T, size_t kg, const double *epoch, size_t N, double *row,
                    const layout *y);
+/* Any gated run (singular values recorded or not): the trained and held-out pathway errors over
+ * time from the records epoch, train/test loss and accuracy [N] (accuracies may be NULL); marks
+ * the run's gated block present. */
+void dyn_gated_errors(const hs_train_config *c, const hs_data_shape *sh, const double *epoch, const double *trl,
+                      const double *tel, const double *tra, const double *tea, size_t N, double *row, const layout *y);
 
 /* ---- per configuration: each part's subgroup and tables (0, or -1 when a write failed) */
 

@@ -93,6 +93,86 @@ void dyn_gated_run(const hs_train_config *c, const hs_train_layout *lay, const h
     free(idx), free(times), free(traj);
 }
 
+/* The fractions of the run at which the pathway errors are reported. */
+static const double gated_at[GATED_N_AT] = {0, 0.25, 0.5, 1};
+
+void dyn_gated_errors(const hs_train_config *c, const hs_data_shape *sh, const double *epoch, const double *trl,
+                      const double *tel, const double *tra, const double *tea, size_t N, double *row, const layout *y) {
+    double *b = row + y->o_gat;
+    if (b[G_HAS] != 1) { /* no singular values: no ODE overlay, the errors alone */
+        b[G_HAS] = 1, b[G_FLAG] = HS_DYN_GATED_NO_THEORY, b[G_M] = c->data.modules, b[G_K] = c->data.active;
+        b[G_B0] = c->model.init_scales[0];
+    }
+    /* The toy's targets are real vectors, so its error is the paper's squared error per pathway:
+     * the recorded loss is the mean over rows and outputs, and a pathway has items x t_dim of them. */
+    const long long paths = (long long)c->data.modules * c->data.active;
+    const int toy = hs_data_kind_has(&c->data, HS_DATA_KIND_GATED_THEORY) && c->loss == HS_LOSS_MSE && paths > 0;
+    const double per_path = toy ? (double)(sh->n_train / paths) * sh->t_dim / 2 : NAN;
+    b[G_UNIT] = toy;
+    long last = -1;
+    for (size_t t = 0; t < N; t++)
+        if (isfinite(epoch[t]) && isfinite(trl[t])) last = (long)t;
+    if (last < 0 || (!toy && (!tra || !tea))) return;
+    for (int a = 0; a < GATED_N_AT; a++) {
+        size_t t = 0;
+        while (t < (size_t)last && !(isfinite(epoch[t]) && epoch[t] >= gated_at[a] * epoch[last])) t++;
+        b[G_ERR_TR + a] = toy ? per_path * trl[t] : 1 - tra[t];
+        b[G_ERR_TE + a] = toy ? per_path * tel[t] : 1 - tea[t];
+    }
+}
+
+/* The published 7-domain toy sweep (gated-dln-experiments.md: repo figure
+ * generalization_vs_init_scale; M = 7, K = 4, 700 epochs, ||Y - out||_F^2 / 2 per pathway). */
+static const double pub_sigma[6] = {0.2, 0.66, 1.12, 1.58, 2.04, 2.5};
+static const double pub_trained[6] = {2.27, 0.02, 0.03, 0.01, 0.01, 0.00};
+static const double pub_heldout[6] = {2.36, 0.38, 3.61, 21.4, 49.7, 92.4};
+
+/* The published value pair for a toy configuration, or -1. */
+static int published(const ctx *x, size_t c) {
+    const layout *y = &x->y;
+    double u, m, k, s0, sd;
+    int n;
+    dyn_cstat(x, c, y->o_gat + G_UNIT, &u, &sd, &n), dyn_cstat(x, c, y->o_gat + G_M, &m, &sd, &n);
+    dyn_cstat(x, c, y->o_gat + G_K, &k, &sd, &n), dyn_cstat(x, c, y->o_gat + G_B0, &s0, &sd, &n);
+    if (u != 1 || m != 7 || k != 4) return -1;
+    for (int q = 0; q < 6; q++)
+        if (fabs(s0 - pub_sigma[q]) < 1e-9) return q;
+    return -1;
+}
+
+/* Trained vs held-out pathway error at 0, 1/4, 1/2 and all of the run, per configuration. */
+static void error_table(const ctx *x, hs_str *md) {
+    const layout *y = &x->y;
+    hs_str_printf(md, "\nTrained vs held-out (zero-shot) pathway error over training, mean +- std over seeds, at "
+                      "0, 1/4, 1/2 and the end of the run. Error: the toy's ||Y - out||_F^2 / 2 per pathway "
+                      "(unit sq), else the fraction of wrong arg-maxes (unit frac; the held-out rows are the "
+                      "training images on the held-out pathways). Published: the 7-domain toy sweep of the "
+                      "paper's repository at the same sigma0 (trained / held-out).\n\n"
+                      "| config | unit | trained 0 | 1/4 | 1/2 | end | held-out 0 | 1/4 | 1/2 | end | "
+                      "published trained / held-out | runs |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for (size_t c = 0; c < x->C; c++) {
+        size_t nr = dyn_ccount(x, c);
+        if (!nr) continue;
+        double u, sd;
+        int n;
+        dyn_cstat(x, c, y->o_gat + G_UNIT, &u, &sd, &n);
+        hs_str_printf(md, "| %s | %s |", x->label[c], u == 1 ? "sq" : "frac");
+        for (int side = 0; side < 2; side++)
+            for (int a = 0; a < GATED_N_AT; a++) {
+                double m, s;
+                char buf[96];
+                dyn_cstat(x, c, y->o_gat + (side ? G_ERR_TE : G_ERR_TR) + a, &m, &s, &n);
+                dyn_fmt_pm(buf, sizeof buf, m, s, "%.3g");
+                hs_str_printf(md, " %s |", buf);
+            }
+        const int q = published(x, c);
+        if (q >= 0)
+            hs_str_printf(md, " %.2f / %.3g | %zu |\n", pub_trained[q], pub_heldout[q], nr);
+        else
+            hs_str_printf(md, " - | %zu |\n", nr);
+    }
+}
+
 /* ================================================================ per configuration */
 
 static const char *const gated_flag_names[] = {"no theory for this data", "not full batch", "unaligned init",
@@ -108,6 +188,13 @@ int dyn_stage_gated(ctx *x, hs_analysis_out *g, hs_str *csv, hs_str *md, hs_anal
         w |= dyn_runs_i8(x, g, "has", y->o_gat + G_HAS) | dyn_runs_i32(x, g, "flag", y->o_gat + G_FLAG);
         w |= dyn_runs(x, g, "dt", y->o_gat + G_DT, 1, 0) | dyn_runs(x, g, "b0", y->o_gat + G_B0, 1, 0);
         w |= dyn_runs_i32(x, g, "modules", y->o_gat + G_M) | dyn_runs_i32(x, g, "active", y->o_gat + G_K);
+        w |= dyn_runs_i8(x, g, "error_unit", y->o_gat + G_UNIT) |
+             dyn_runs(x, g, "error_trained", y->o_gat + G_ERR_TR, GATED_N_AT, 1) |
+             dyn_runs(x, g, "error_heldout", y->o_gat + G_ERR_TE, GATED_N_AT, 1);
+        w |= dyn_cfg_stats(x, g, "error_trained", y->o_gat + G_ERR_TR, GATED_N_AT, 1, 0, 0) |
+             dyn_cfg_stats(x, g, "error_heldout", y->o_gat + G_ERR_TE, GATED_N_AT, 1, 0, 0);
+        const size_t n_at = GATED_N_AT;
+        w |= dyn_f64(x, g, "error_at", 1, &n_at, gated_at);
         w |= dyn_runs(x, g, "train_loss", y->o_gat + G_TRAIN, 1, 0) |
              dyn_runs(x, g, "test_loss", y->o_gat + G_TEST, 1, 0);
         static const char *const f[] = {"s",          "fixed_point", "final_h",  "diff",     "max_dev_h",
@@ -183,6 +270,7 @@ int dyn_stage_gated(ctx *x, hs_analysis_out *g, hs_str *csv, hs_str *md, hs_anal
                   "\nError on trained vs untrained pathways (final train loss = trained, test loss = zero-shot):\n\n"
                   "| config | trained pathways | untrained pathways | runs |\n|---|---|---|---|\n%s\n",
                   lt.buf ? lt.buf : "");
+    error_table(x, md);
     hs_str_free(&ft), hs_str_free(&lt);
     return w ? -1 : 0;
 }

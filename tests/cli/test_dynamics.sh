@@ -190,6 +190,12 @@ for r in range(sv.shape[0]):
     assert np.allclose(g["ode_h"][r, pt[r] >= 0], traj, rtol=1e-9, atol=1e-12)
     dev = np.max(np.abs(sv[r, pt[r] >= 0, M, :4] - traj), axis=0)
     assert np.allclose(g["max_dev_h"][r], dev, rtol=0, atol=1e-12)  # a difference of near-equal numbers
+    # pathway errors: the toy's ||Y - out||_F^2 / 2 per pathway = 4 items x 7 outputs / 2 x the MSE
+    n = np.nonzero(np.isfinite(f["records/epoch"][r]))[0]
+    assert g["error_unit"][r] == 1 and np.allclose(g["error_at"][()], [0, 0.25, 0.5, 1])
+    assert np.isclose(g["error_trained"][r, 0], 14 * f["records/train_loss"][r, n[0]], rtol=1e-12)
+    assert np.isclose(g["error_trained"][r, 3], 14 * f["records/train_loss"][r, n[-1]], rtol=1e-12)
+    assert np.isclose(g["error_heldout"][r, 3], 14 * f["records/test_loss"][r, n[-1]], rtol=1e-12)
 bal = init.index("balanced")
 assert np.allclose(g["fixed_point"][bal], [4.5635, 3.5486, 2.7543, 2.7543], atol=1e-4)
 assert np.max(np.abs(g["diff"][bal])) < 2e-3, g["diff"][bal]   # the toy reaches its fixed point
