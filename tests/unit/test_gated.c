@@ -554,6 +554,52 @@ static void test_perm_and_rot_rows(void) {
     hs_dataset_free(&ptr), hs_dataset_free(&pte), hs_dataset_free(&rtr), hs_dataset_free(&rte);
 }
 
+/* The routing net at image size under cross-entropy (the paper's loss) on gated_perm rows of
+ * three pathways: sampled weights of Win_i, Wh and Wout_j against central differences of the
+ * float32 loss (the net is linear in any one weight, so the difference is exact up to rounding). */
+static void test_perm_ce_gradients(void) {
+    if (!have_fashion()) return;
+    hs_data_opts o = {.kind = "gated_perm", .seed = 3, .per_class = 1, .modules = 3, .active = 2};
+    hs_dataset tr = {0}, te = {0};
+    hs_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(hs_data_load(&o, &tr, &te, &err), HS_OK);
+    const int B = (int)tr.n;
+    hs_gated_opts go = {.in_dim = 784, .hidden = 8, .out_dim = 10, .modules = 3, .pathways = 6,
+                        .init = HS_INIT_ORTHOGONAL, .init_scale = 1.0, .seed = 2, .max_batch = B};
+    hs_model m;
+    CU_ASSERT_EQUAL_FATAL(hs_model_gated(&m, &go, &err), HS_OK);
+    const float *z = hs_model_forward(&m, tr.x, B, HS_MODE_TRAIN);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(z);
+    hs_loss_forward_backward(HS_LOSS_CE, z, tr.y, NULL, B, 10, m.dlogits, NULL);
+    hs_model_backward(&m, m.dlogits, B);
+    float *g = malloc(m.n_params * sizeof *g);
+    memcpy(g, m.grads, m.n_params * sizeof *g);
+    hs_rng r;
+    hs_rng_init(&r, 4, hs_rng_stream(HS_STREAM_DATA, 2));
+    double worst = 0, largest = 0;
+    for (int k = 0; k < 60; k++) {
+        const hs_tensor *t = &m.tensors[k % 7]; /* Win_0..2, Wh, Wout_0..2 in turn */
+        const size_t q = t->offset + (size_t)hs_rng_below(&r, t->size);
+        const float keep = m.params[q], h = 0.05f;
+        double l[2];
+        for (int s = 0; s < 2; s++) {
+            m.params[q] = keep + (s ? h : -h);
+            z = hs_model_forward(&m, tr.x, B, HS_MODE_EVAL);
+            l[s] = hs_loss_forward_backward(HS_LOSS_CE, z, tr.y, NULL, B, 10, NULL, NULL);
+        }
+        m.params[q] = keep;
+        const double fd = (l[1] - l[0]) / (2.0 * h);
+        worst = fmax(worst, fabs(fd - g[q]) / (1e-3 + fabs(fd)));
+        largest = fmax(largest, fabs(fd));
+    }
+    printf("\n  784-pixel rows, CE: max |analytic - fd| / (1e-3 + |fd|) = %.2g over 60 weights (max |fd| %.3g)\n",
+           worst, largest);
+    CU_ASSERT(worst < 0.02 && largest > 1e-3);
+    free(g);
+    hs_model_free(&m);
+    hs_dataset_free(&tr), hs_dataset_free(&te);
+}
+
 typedef struct recount {
     const hs_dataset *test;
     int n;
@@ -631,6 +677,7 @@ int main(void) {
                              {"gated net: toy task regression (fixed point, ODE)", test_toy_regression},
                              {"gated images: label maps and gate", test_label_maps_and_gate},
                              {"gated images: permuted and rotated rows", test_perm_and_rot_rows},
+                             {"gated images: cross-entropy gradients at image size", test_perm_ce_gradients},
                              {"gated images: end to end, recorded errors recounted", test_perm_end_to_end},
                              {NULL, NULL}};
     return hs_test_main("gated", tests);

@@ -1,0 +1,141 @@
+"""gated_permuted_figure - trained vs held-out pathway error of gated deep linear networks against
+the init scale and over training (sweeps/gated-permuted.yaml).
+
+    mpirun -np 2 hsweep analyze results.h5        # writes /analysis/dynamics/gated
+    /usr/bin/python3 analysis/gated_permuted_figure.py results.h5 [--prefix PATH]
+
+Reads the raw records (/records/epoch, train_loss, test_loss, train_acc, test_acc) and the run
+table; the error is what the dynamics analysis reports (/analysis/dynamics/gated/error_unit): on
+the toy task (data.kind gated_toy, MSE) the paper's ||Y - out||_F^2 / 2 per pathway = 14 x the
+recorded MSE (4 items x 7 outputs / 2), on the image tasks 1 - accuracy. Trained pathways are the
+training rows, held-out pathways the test rows. Writes PNG and PDF:
+
+  PATH-gated-init-scale   final trained (open) and held-out (filled) error against sigma0 = the
+                          init scale, one panel per task (toy by init, gated_perm, gated_rot,
+                          perm-59 ...), mean over seeds with min..max bars; the toy panel also
+                          draws the published values (black crosses / plus signs).
+  PATH-gated-curves       held-out (solid) and trained (dashed) error against the epoch, one panel
+                          per task, one colour per init scale, mean over seeds.
+
+The caption printed after each figure states the spread over seeds. Exits 1 with a message when
+the file has no gated runs.
+"""
+import os
+import sys
+
+import h5py
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import figure_common as fc  # noqa: E402
+import hsweep_results as hr  # noqa: E402
+
+plt = fc.plt
+
+# The published 7-domain toy sweep (shared/reference/gated-dln-experiments.md, section 4).
+PUB_SIGMA = [0.2, 0.66, 1.12, 1.58, 2.04, 2.5]
+PUB_TRAINED = [2.27, 0.02, 0.03, 0.01, 0.01, 0.00]
+PUB_HELDOUT = [2.36, 0.38, 3.61, 21.4, 49.7, 92.4]
+
+
+def load(path):
+    runs = hr.read_runs(path)
+    if "data.kind" not in runs.columns or not runs["data.kind"].astype(str).str.startswith("gated").any():
+        raise fc.ResultsError(f"{path}: no gated runs (data.kind gated_*)")
+    with h5py.File(path, "r") as f:
+        rec = {k: f["records/" + k][()] for k in ("epoch", "train_loss", "test_loss", "train_acc", "test_acc")}
+        cls = f["runs/data.class_counts"][()] if "runs/data.class_counts" in f else None
+    done = runs.status.isin(["done", "diverged"]).to_numpy()
+    kind = runs["data.kind"].astype(str).to_numpy()
+    init = runs["model.init"].astype(str).to_numpy() if "model.init" in runs else np.array([""] * len(runs))
+    task = []
+    for r in range(len(runs)):
+        t = kind[r].replace("gated_", "")
+        if t == "toy":
+            t += " (" + init[r] + ")"
+        elif cls is not None and len(fc.text([cls[r]])[0]) > 2:
+            t += "-59"  # the block with classes 5..9 only (data.class_counts set)
+        task.append(t)
+    toy = kind == "gated_toy"
+    tr = np.where(toy[:, None], 14 * rec["train_loss"], 1 - rec["train_acc"])
+    te = np.where(toy[:, None], 14 * rec["test_loss"], 1 - rec["test_acc"])
+    return dict(task=np.array(task), scale=runs["model.init_scale"].to_numpy(float), done=done, epoch=rec["epoch"],
+                tr=tr, te=te, toy=toy)
+
+
+def last_finite(a):
+    i = np.nonzero(np.isfinite(a))[0]
+    return a[i[-1]] if len(i) else np.nan
+
+
+def init_scale_figure(d, prefix):
+    tasks = sorted(set(d["task"][d["done"]]))
+    fig, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.6), squeeze=False)
+    spreads = []
+    for ax, t in zip(axes[0], tasks):
+        sel = d["done"] & (d["task"] == t)
+        scales = np.unique(d["scale"][sel])
+        for key, label, fill in (("tr", "trained", "none"), ("te", "held-out", None)):
+            m, lo, hi = [], [], []
+            for s in scales:
+                v = np.array([last_finite(d[key][r]) for r in np.nonzero(sel & (d["scale"] == s))[0]])
+                m.append(np.nanmean(v)), lo.append(np.nanmin(v)), hi.append(np.nanmax(v))
+                spreads.append(np.nanmax(v) - np.nanmin(v))
+            m, lo, hi = map(np.array, (m, lo, hi))
+            ax.errorbar(scales, m, yerr=[m - lo, hi - m], marker="o", mfc=fill, capsize=3, label=f"{label} (measured)")
+        if t.startswith("toy"):
+            ax.plot(PUB_SIGMA, PUB_TRAINED, "kx", label="trained (published)")
+            ax.plot(PUB_SIGMA, PUB_HELDOUT, "k+", ms=9, label="held-out (published)")
+            ax.set_ylabel("error per pathway ||Y - out||²/2")
+            ax.set_yscale("symlog", linthresh=0.1)
+        else:
+            ax.set_ylabel("error (fraction wrong)")
+        ax.set_xscale("log")
+        ax.set_xlabel("init scale sigma0")
+        ax.set_title(t)
+        ax.legend(fontsize=7)
+    fig.suptitle("Gated deep linear networks: final error on trained vs held-out pathways")
+    fc.save(fig, prefix, "gated-init-scale")
+    print(f"caption: mean over seeds, bars min..max; largest min..max spread {np.nanmax(spreads):.3g} "
+          f"(median {np.nanmedian(spreads):.3g}) in the units of each panel")
+
+
+def curves_figure(d, prefix):
+    tasks = sorted(set(d["task"][d["done"]]))
+    fig, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.6), squeeze=False)
+    spreads = []
+    for ax, t in zip(axes[0], tasks):
+        sel = d["done"] & (d["task"] == t)
+        scales = np.unique(d["scale"][sel])
+        cmap = plt.get_cmap("viridis")
+        for k, s in enumerate(scales):
+            rows = np.nonzero(sel & (d["scale"] == s))[0]
+            ep = d["epoch"][rows[0]]
+            c = cmap(k / max(1, len(scales) - 1))
+            te, tr = d["te"][rows], d["tr"][rows]
+            spreads.append(np.nanmax(np.nanmax(te, 0) - np.nanmin(te, 0)))
+            ax.plot(ep, np.nanmean(te, 0), "-", color=c, label=f"sigma0 {s:g} held-out")
+            ax.plot(ep, np.nanmean(tr, 0), "--", color=c, lw=1)
+        ax.set_yscale("symlog" if t.startswith("toy") else "linear", **({"linthresh": 0.1} if t.startswith("toy") else {}))
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("error per pathway" if t.startswith("toy") else "error (fraction wrong)")
+        ax.set_title(f"{t} (dashed: trained)")
+        ax.legend(fontsize=6)
+    fig.suptitle("Held-out (solid) and trained (dashed) pathway error over training, mean over seeds")
+    fc.save(fig, prefix, "gated-curves")
+    print(f"caption: mean over seeds; the largest min..max spread of a held-out curve over seeds is "
+          f"{np.nanmax(spreads):.3g} (median {np.nanmedian(spreads):.3g})")
+
+
+def main(argv):
+    r = fc.open_results(argv, __doc__, "results file of sweeps/gated-permuted.yaml", load)
+    if isinstance(r, int):
+        return r
+    d, prefix, _ = r
+    init_scale_figure(d, prefix)
+    curves_figure(d, prefix)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
