@@ -95,6 +95,7 @@ def init_scale_figure(d, prefix):
         ax.set_title(t)
         ax.legend(fontsize=7)
     fig.suptitle("Gated deep linear networks: final error on trained vs held-out pathways")
+    fig.tight_layout()
     fc.save(fig, prefix, "gated-init-scale")
     print(f"caption: mean over seeds, bars min..max; largest min..max spread {np.nanmax(spreads):.3g} "
           f"(median {np.nanmedian(spreads):.3g}) in the units of each panel")
@@ -110,9 +111,10 @@ def curves_figure(d, prefix):
         cmap = plt.get_cmap("viridis")
         for k, s in enumerate(scales):
             rows = np.nonzero(sel & (d["scale"] == s))[0]
-            ep = d["epoch"][rows[0]]
+            keep = np.isfinite(d["epoch"][rows[0]])  # the record table is padded to the longest run
+            ep = d["epoch"][rows[0]][keep]
             c = cmap(k / max(1, len(scales) - 1))
-            te, tr = d["te"][rows], d["tr"][rows]
+            te, tr = d["te"][rows][:, keep], d["tr"][rows][:, keep]
             spreads.append(np.nanmax(np.nanmax(te, 0) - np.nanmin(te, 0)))
             ax.plot(ep, np.nanmean(te, 0), "-", color=c, label=f"sigma0 {s:g} held-out")
             ax.plot(ep, np.nanmean(tr, 0), "--", color=c, lw=1)
@@ -122,6 +124,7 @@ def curves_figure(d, prefix):
         ax.set_title(f"{t} (dashed: trained)")
         ax.legend(fontsize=6)
     fig.suptitle("Held-out (solid) and trained (dashed) pathway error over training, mean over seeds")
+    fig.tight_layout()
     fc.save(fig, prefix, "gated-curves")
     print(f"caption: mean over seeds; the largest min..max spread of a held-out curve over seeds is "
           f"{np.nanmax(spreads):.3g} (median {np.nanmedian(spreads):.3g})")
