@@ -12,8 +12,10 @@ training rows, held-out pathways the test rows. Writes PNG and PDF:
 
   PATH-gated-init-scale   final trained (open) and held-out (filled) error against sigma0 = the
                           init scale, one panel per task (toy by init, gated_perm, gated_rot,
-                          perm-59 ...), mean over seeds with min..max bars; the toy panel also
-                          draws the published values (black crosses / plus signs).
+                          perm-59 ...), mean over seeds with min..max bars; the toy panels also
+                          draw the published values (black crosses / plus signs); the toy runs of
+                          other than 700 epochs (toy-coverage) against K / M instead, beside the
+                          slides' values.
   PATH-gated-curves       held-out (solid) and trained (dashed) error against the epoch, one panel
                           per task, one colour per init scale, mean over seeds.
 
@@ -36,6 +38,9 @@ plt = fc.plt
 PUB_SIGMA = [0.2, 0.66, 1.12, 1.58, 2.04, 2.5]
 PUB_TRAINED = [2.27, 0.02, 0.03, 0.01, 0.01, 0.00]
 PUB_HELDOUT = [2.36, 0.38, 3.61, 21.4, 49.7, 92.4]
+# The slides' held-out error against K/M (M = 7), read by eye (+-10); trained about 0.
+PUB_COVER_KM = [1 / 7, 2 / 7, 3 / 7, 4 / 7, 5 / 7, 6 / 7]
+PUB_COVER = [215, 90, 10, 0, 0, 0]
 
 
 def load(path):
@@ -48,10 +53,16 @@ def load(path):
     done = runs.status.isin(["done", "diverged"]).to_numpy()
     kind = runs["data.kind"].astype(str).to_numpy()
     init = runs["model.init"].astype(str).to_numpy() if "model.init" in runs else np.array([""] * len(runs))
+    epochs = runs["train.epochs"].to_numpy(float) if "train.epochs" in runs else np.full(len(runs), np.nan)
+    # the run table holds the keys that vary (K and M do across this sweep's blocks)
+    active = runs["data.active"].to_numpy(float) if "data.active" in runs else np.full(len(runs), np.nan)
+    modules = runs["data.modules"].to_numpy(float) if "data.modules" in runs else np.full(len(runs), np.nan)
     task = []
     for r in range(len(runs)):
         t = kind[r].replace("gated_", "")
-        if t == "toy":
+        if t == "toy" and epochs[r] != 700:
+            t = "toy coverage (" + init[r] + ")"  # held-out error against K / M
+        elif t == "toy":
             t += " (" + init[r] + ")"
         elif cls is not None and len(fc.text([cls[r]])[0]) > 2:
             t += "-59"  # the block with classes 5..9 only (data.class_counts set)
@@ -59,8 +70,10 @@ def load(path):
     toy = kind == "gated_toy"
     tr = np.where(toy[:, None], 14 * rec["train_loss"], 1 - rec["train_acc"])
     te = np.where(toy[:, None], 14 * rec["test_loss"], 1 - rec["test_acc"])
-    return dict(task=np.array(task), scale=runs["model.init_scale"].to_numpy(float), done=done, epoch=rec["epoch"],
-                tr=tr, te=te, toy=toy)
+    scale = runs["model.init_scale"].to_numpy(float)
+    cover = np.array([t.startswith("toy coverage") for t in task])
+    x = np.where(cover, active / modules, scale)  # the panel's x: K / M for coverage, else sigma0
+    return dict(task=np.array(task), scale=x, done=done, epoch=rec["epoch"], tr=tr, te=te, toy=toy)
 
 
 def last_finite(a):
@@ -83,15 +96,22 @@ def init_scale_figure(d, prefix):
                 spreads.append(np.nanmax(v) - np.nanmin(v))
             m, lo, hi = map(np.array, (m, lo, hi))
             ax.errorbar(scales, m, yerr=[m - lo, hi - m], marker="o", mfc=fill, capsize=3, label=f"{label} (measured)")
-        if t.startswith("toy"):
+        if t.startswith("toy coverage"):
+            ax.plot(PUB_COVER_KM, PUB_COVER, "k+", ms=9, label="held-out (slides, by eye)")
+            ax.set_ylabel("error per pathway ||Y - out||²/2")
+            ax.set_yscale("symlog", linthresh=0.1)
+        elif t.startswith("toy"):
             ax.plot(PUB_SIGMA, PUB_TRAINED, "kx", label="trained (published)")
             ax.plot(PUB_SIGMA, PUB_HELDOUT, "k+", ms=9, label="held-out (published)")
             ax.set_ylabel("error per pathway ||Y - out||²/2")
             ax.set_yscale("symlog", linthresh=0.1)
         else:
             ax.set_ylabel("error (fraction wrong)")
-        ax.set_xscale("log")
-        ax.set_xlabel("init scale sigma0")
+        if t.startswith("toy coverage"):
+            ax.set_xlabel("trained fraction K / M")
+        else:
+            ax.set_xscale("log")
+            ax.set_xlabel("init scale sigma0")
         ax.set_title(t)
         ax.legend(fontsize=7)
     fig.suptitle("Gated deep linear networks: final error on trained vs held-out pathways")
@@ -116,7 +136,8 @@ def curves_figure(d, prefix):
             c = cmap(k / max(1, len(scales) - 1))
             te, tr = d["te"][rows][:, keep], d["tr"][rows][:, keep]
             spreads.append(np.nanmax(np.nanmax(te, 0) - np.nanmin(te, 0)))
-            ax.plot(ep, np.nanmean(te, 0), "-", color=c, label=f"sigma0 {s:g} held-out")
+            name = "K/M" if t.startswith("toy coverage") else "sigma0"
+            ax.plot(ep, np.nanmean(te, 0), "-", color=c, label=f"{name} {s:.3g} held-out")
             ax.plot(ep, np.nanmean(tr, 0), "--", color=c, lw=1)
         ax.set_yscale("symlog" if t.startswith("toy") else "linear", **({"linthresh": 0.1} if t.startswith("toy") else {}))
         ax.set_xlabel("epoch")

@@ -33,7 +33,9 @@ enum { DM_S, DM_A0, DM_FLAG, DM_DEV, DM_DEV_REL, DM_THALF_SIM, DM_THALF_TH, N_DM
  * fraction of wrong arg-maxes; G_ERR_TR / G_ERR_TE: trained / held-out pathway error at the
  * fractions GATED_AT of the run (first record point at or past that fraction of the last epoch). */
 #define GATED_N_AT 4
-enum { G_HAS, G_FLAG, G_DT, G_B0, G_M, G_K, G_TRAIN, G_TEST, G_UNIT,
+/* G_PUB: the published toy value this run's protocol reproduces (0 none, 1 the init-scale
+ * figure, 2 the coverage slides), G_PUB_TR / G_PUB_TE its trained / held-out error. */
+enum { G_HAS, G_FLAG, G_DT, G_B0, G_M, G_K, G_TRAIN, G_TEST, G_UNIT, G_PUB, G_PUB_TR, G_PUB_TE,
        G_ERR_TR, G_ERR_TE = G_ERR_TR + GATED_N_AT, N_GBASE = G_ERR_TE + GATED_N_AT };
 enum { GM_S, GM_FP, GM_FINAL, GM_DIFF, GM_DEV_H, GM_DEV_IN, GM_DEV_OUT, GM_FINAL_IN, GM_FINAL_OUT, N_GM };
 
