@@ -53,7 +53,8 @@ typedef struct block {
 } block;
 
 static void block_free(block *b) {
-    free(b->step), free(b->epoch), free(b->train_loss), free(b->test_loss), free(b->train_acc), free(b->test_acc), free(b->wn), free(b->wc);
+    free(b->step), free(b->epoch), free(b->train_loss), free(b->test_loss), free(b->train_acc), free(b->test_acc);
+    free(b->wn), free(b->wc);
     free(b->acc), free(b->acc_pt), free(b->gap), free(b->gap_pt), free(b->ms), free(b->ms_sv), free(b->ms_pt);
     free(b->sv), free(b->sv_pt);
     memset(b, 0, sizeof *b);
