@@ -212,12 +212,12 @@ static void test_perm_end_to_end(void) {
     config_of(quick ? "base:\n"
                       "  data: {kind: gated_perm, modules: 4, active: 2, per_class: 3}\n"
                       "  model: {arch: gated, width: 16, init: orthogonal, init_scale: 1.0}\n"
-                      "  train: {opt: sgd, loss: ce, momentum: 0.9, lr: 0.01, epochs: 8, batch: 16}\n"
+                      "  train: {opt: sgd, loss: ce, lr: 0.01, epochs: 8, batch: 16}\n"
                       "  record: {every: 4, separation: none}\n"
                     : "base:\n"
                       "  data: {kind: gated_perm, modules: 4, active: 2, per_class: 3}\n"
                       "  model: {arch: gated, width: 16, init: orthogonal, init_scale: 1.0}\n"
-                      "  train: {opt: sgd, loss: ce, momentum: 0.9, lr: 0.01, epochs: 20, batch: 16}\n"
+                      "  train: {opt: sgd, loss: ce, lr: 0.01, epochs: 20, batch: 16}\n"
                       "  record: {every: 5, separation: none}\n",
               &c);
     hs_dataset tr = {0}, te = {0};
