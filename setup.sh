@@ -70,14 +70,14 @@ case "${1:-}" in
     build build -DCMAKE_BUILD_TYPE=Release
     say "test suite (release build)"
     set +e
-    ctest --test-dir build --output-on-failure 2>&1 | tee build/ctest.log
+    ctest --test-dir build -j"$JOBS" --output-on-failure 2>&1 | tee build/ctest.log
     rc1=${PIPESTATUS[0]}
     set -e
     build build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DHSWEEP_SANITIZE=ON -DHSWEEP_FUZZ=ON
     say "every test again under ASan+UBSan (leak checks in the unit tests), then the spec fuzzer (${HSWEEP_FUZZ_SECONDS:-30} s)"
     set +e
     # the Slurm test exercises the batch scripts (no new C paths): once, in the release pass, is enough
-    HSWEEP_TEST_QUICK=1 ctest --test-dir build-asan -LE slurm --output-on-failure 2>&1 | tee build-asan/ctest.log
+    HSWEEP_TEST_QUICK=1 ctest --test-dir build-asan -j"$JOBS" -LE slurm --output-on-failure 2>&1 | tee build-asan/ctest.log
     rc2=${PIPESTATUS[0]}
     set -e
     read -r p1 f1 < <(summary build/ctest.log)
