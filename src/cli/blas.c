@@ -35,10 +35,10 @@ void cli_fix_blas_kernels(char **argv) {
     execv("/proc/self/exe", argv);          /* returns only on failure: carry on with slow kernels */
 }
 
-const char *cli_blas_library(void) {
+const char *cli_symbol_library(const char *symbol) {
     /* dlsym rather than &cblas_sgemm: the address of a function taken in the executable can be its
      * own PLT entry, while dlsym gives the definition the dynamic linker binds calls to */
-    void *sym = dlsym(RTLD_DEFAULT, "cblas_sgemm");
+    void *sym = dlsym(RTLD_DEFAULT, symbol);
     Dl_info info;
     if (!sym || !dladdr(sym, &info) || !info.dli_fname || !info.dli_fname[0]) return NULL;
     return info.dli_fname;

@@ -28,7 +28,8 @@ int cmd_version(const cli_command *cmd, int argc, char **argv) {
     printf("hsweep %s (config schema %d)\nBLAS: %s%s%s%s\n", HSWEEP_VERSION_STRING, HS_SCHEMA_VERSION,
            hs_blas_describe(), was ? " (chosen by hsweep: OpenBLAS did not recognise the CPU and picked " : "",
            was ? was : "", was ? ")" : "");
-    const char *lib = cli_blas_library();
-    printf("BLAS library: %s\n", lib ? lib : "linked statically");
+    const char *blas = cli_symbol_library("cblas_sgemm"), *lapack = cli_symbol_library("dpotrf_");
+    printf("BLAS library: %s\nLAPACK library: %s\n", blas ? blas : "linked statically",
+           lapack ? lapack : "linked statically");
     return EXIT_OK;
 }
