@@ -56,13 +56,27 @@ endforeach()
 if(DEFINED ENV{MKLROOT})
   list(APPEND _hs_hints "$ENV{MKLROOT}/include")
 endif()
-find_path(HSWEEP_CBLAS_INCLUDE_DIR cblas.h HINTS ${_hs_hints} PATH_SUFFIXES openblas blis)
-find_path(HSWEEP_LAPACKE_INCLUDE_DIR lapacke.h HINTS ${_hs_hints} PATH_SUFFIXES openblas)
-if(NOT HSWEEP_CBLAS_INCLUDE_DIR OR NOT HSWEEP_LAPACKE_INCLUDE_DIR)
-  message(FATAL_ERROR "hsweep: cblas.h or lapacke.h not found (cblas.h: ${HSWEEP_CBLAS_INCLUDE_DIR}, lapacke.h: "
-                      "${HSWEEP_LAPACKE_INCLUDE_DIR}); give -DHSWEEP_CBLAS_INCLUDE_DIR=... -DHSWEEP_LAPACKE_INCLUDE_DIR=... "
-                      "${_hs_blas_hint}")
-endif()
+# hsweep_find_header(<var> <header>): beside the libraries first, then wherever the compiler looks
+# by itself (Debian's /usr/include, Cray's wrappers: the variable is then empty), then the usual
+# prefixes.
+function(hsweep_find_header var header)
+  find_path(${var} ${header} HINTS ${_hs_hints} PATH_SUFFIXES openblas blis NO_DEFAULT_PATH)
+  if(NOT ${var})
+    string(MAKE_C_IDENTIFIER "HSWEEP_COMPILER_HAS_${header}" _seen)
+    check_include_file(${header} ${_seen})
+    if(${_seen})
+      set(${var} "" CACHE PATH "directory of ${header} (empty: the compiler finds it)" FORCE)
+      return()
+    endif()
+    find_path(${var} ${header} PATH_SUFFIXES openblas blis)
+  endif()
+  if(NOT ${var})
+    message(FATAL_ERROR "hsweep: ${header} not found; give -D${var}=<directory>. ${_hs_blas_hint}")
+  endif()
+endfunction()
+include(CheckIncludeFile)
+hsweep_find_header(HSWEEP_CBLAS_INCLUDE_DIR cblas.h)
+hsweep_find_header(HSWEEP_LAPACKE_INCLUDE_DIR lapacke.h)
 hsweep_dep_target(blas "${HSWEEP_CBLAS_INCLUDE_DIR}" "${_hs_linalg}")
 
 # LAPACKE: in the LAPACK library, or liblapacke beside it
