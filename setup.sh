@@ -3,7 +3,7 @@
 #   ./setup.sh demo   install what is missing, build, run the default sweep on 2 MPI ranks into
 #                     results/default.h5, print its status, analyse it (table) and draw the figures
 #   ./setup.sh test   install what is missing, build, run the whole test suite (ctest), then all
-#                     of it again under ASan+UBSan, and the spec fuzzer (clang)
+#                     of it again under ASan+UBSan against the reference BLAS, and the spec fuzzer
 #   ./setup.sh docs   regenerate the README's key reference from the schema table
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 RUNTIME_PKGS=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools
               libyaml-dev libcunit1-dev libopenblas-dev liblapacke-dev libscalapack-openmpi-dev zlib1g-dev
               python3 python3-numpy python3-h5py python3-matplotlib python3-pandas dataset-fashion-mnist)
-TEST_PKGS=(clang libclang-rt-dev munge slurmctld slurmd slurm-client)
+TEST_PKGS=(clang libclang-rt-dev munge slurmctld slurmd slurm-client libblas-dev liblapack-dev)
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 say() { printf '\n==> %s\n' "$*"; }
@@ -73,7 +73,19 @@ case "${1:-}" in
     ctest --test-dir build -j"$JOBS" --output-on-failure 2>&1 | tee build/ctest.log
     rc1=${PIPESTATUS[0]}
     set -e
-    build build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DHSWEEP_SANITIZE=ON -DHSWEEP_FUZZ=ON
+    # The sanitizer pass links Debian's reference BLAS/LAPACK instead of OpenBLAS, so the suite also
+    # runs against a second BLAS at no extra build. libblas.so.3 and liblapack.so.3 are alternatives
+    # that usually point to OpenBLAS: the libraries are taken from their own directories, and RPATH
+    # (not RUNPATH, which only serves the executable's direct needs) makes the loader look there for
+    # the ones LAPACKE and ScaLAPACK need too.
+    ma=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+    build build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DHSWEEP_SANITIZE=ON -DHSWEEP_FUZZ=ON \
+      -DBLA_VENDOR=Generic "-DCMAKE_LIBRARY_PATH=/usr/lib/$ma/blas;/usr/lib/$ma/lapack" \
+      -DCMAKE_EXE_LINKER_FLAGS=-Wl,--disable-new-dtags
+    libs=$(build-asan/hsweep version | sed -n 's/^\(BLAS\|LAPACK\) library: //p' | tr '\n' ' ')
+    say "sanitizer build: BLAS and LAPACK loaded at run time: $libs"
+    case $libs in */blas/libblas.so*/lapack/liblapack.so*) ;;
+      *) echo "expected the reference BLAS and LAPACK in the sanitizer build"; exit 1 ;; esac
     say "every test again under ASan+UBSan (leak checks in the unit tests), then the spec fuzzer (${HSWEEP_FUZZ_SECONDS:-30} s)"
     set +e
     # the Slurm test exercises the batch scripts (no new C paths): once, in the release pass, is enough

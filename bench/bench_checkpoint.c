@@ -55,7 +55,7 @@ int main(int argc, char **argv) {
         }
     }
     if (saves < 2) saves = 2;
-    openblas_set_num_threads(1);
+    hs_blas_set_threads(1);
     static const char yaml[] = "base:\n"
                                "  seed: 1\n"
                                "  model: {depth: 18, width: 1000}\n"

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hsweep/util.h"
 #include "hsweep/nets.h"
 #include "hsweep/nn.h"
 #include "hsweep/optim.h"
@@ -401,12 +402,12 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
-    openblas_set_num_threads(1);
+    hs_blas_set_threads(1);
     if (ref_init()) {
         fprintf(stderr, "bench_cnet: out of memory\n");
         return 1;
     }
-    printf("OpenBLAS kernels: %s; %g s per measurement, %d pairs, >= %d steps each\n", openblas_get_corename(), seconds,
+    printf("BLAS: %s; %g s per measurement, %d pairs, >= %d steps each\n", hs_blas_describe(), seconds,
            pairs, min_steps);
     torch_proc tp = {0};
     if (use_torch && torch_start(&tp, python)) {

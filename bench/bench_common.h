@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "hsweep/util.h"
+
 static inline double bench_now(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hsweep/util.h"
 #include "conv_winograd1d.h"
 #include "gemm.h"
 #include "hsweep/ops.h"
@@ -245,8 +246,8 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
-    openblas_set_num_threads(1);
-    printf("OpenBLAS kernels: %s; hs_gemm AVX-512 kernel %s\n", openblas_get_corename(),
+    hs_blas_set_threads(1);
+    printf("BLAS: %s; hs_gemm AVX-512 kernel %s\n", hs_blas_describe(),
            hs_gemm_have_kernel() ? "available" : "NOT available");
     printf("GFLOP/s, median (min-max) over alternating calls; ratio = im2col time / direct time (fwd + bwd);\n"
            "sgemm = a 1000^3 hs_gemm timed just before the shape; %% = the planned path's fwd+bwd rate of it;\n"

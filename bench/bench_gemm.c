@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hsweep/util.h"
 #include "gemm.h"
 
 static double now(void) {
@@ -64,8 +65,8 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
-    openblas_set_num_threads(1);
-    printf("OpenBLAS kernels: %s; AVX-512 kernel %s\n", openblas_get_corename(),
+    hs_blas_set_threads(1);
+    printf("BLAS: %s; AVX-512 kernel %s\n", hs_blas_describe(),
            hs_gemm_have_kernel() ? "available" : "NOT available (both columns are cblas)");
     typedef struct {
         const char *what;

@@ -393,10 +393,10 @@ int main(int argc, char **argv) {
                 MAX_REPEATS);
         return 2;
     }
-    openblas_set_num_threads(1);
+    hs_blas_set_threads(1);
     hs_gemm_force(gemm_path);
     static const char *const path_names[3] = {"auto", "cblas", "kernel"};
-    printf("OpenBLAS kernels: %s; products: --gemm %s (AVX-512 kernel %s)\n", openblas_get_corename(),
+    printf("BLAS: %s; products: --gemm %s (AVX-512 kernel %s)\n", hs_blas_describe(),
            path_names[gemm_path], hs_gemm_have_kernel() ? "available" : "not available");
     printf("optimiser %s, lr %g (x H); %.3g s per run, %d repeats, hsweep and torch alternating\n",
            momentum ? "momentum 0.9" : "sgd", lr, seconds, repeats);

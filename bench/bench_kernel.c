@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "hsweep/util.h"
 #include "hsweep/kernel.h"
 #include "hsweep/rng.h"
 
@@ -28,7 +29,7 @@ static void make(float *x, int32_t *y, long long n, int p, int K, uint64_t seed)
 
 int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
-    openblas_set_num_threads(1);
+    hs_blas_set_threads(1);
     int rank, size;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);

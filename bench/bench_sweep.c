@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hsweep/util.h"
 #include "hsweep/data.h"
 #include "hsweep/plan.h"
 #include "hsweep/sched.h"
@@ -468,7 +469,7 @@ int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
     MPI_Comm_size(MPI_COMM_WORLD, &g_size);
-    openblas_set_num_threads(1); /* ranks are the parallelism, as in `hsweep run` */
+    hs_blas_set_threads(1); /* ranks are the parallelism, as in `hsweep run` */
 
     const char *mode = "all";
     long runs = 50000;

@@ -11,7 +11,7 @@
  * --gemm forces the dense layers' products onto one path of src/nn/gemm.c (default auto: the
  * AVX-512 kernel where it wins, cblas_sgemm elsewhere), to compare them in place.
  *
- * One BLAS thread (openblas_set_num_threads(1); the torch script gets OPENBLAS_NUM_THREADS=1 and
+ * One BLAS thread (hs_blas_set_threads(1); the torch script gets OPENBLAS_NUM_THREADS=1 and
  * torch.set_num_threads(1)). FLOP rate = 6 * (dense weights) * batch per step, the usual count
  * (forward, dW and din products), against the rate of a 1000^3 sgemm measured in the same run and
  * against the rate of the width-1000 layers' own three product shapes, both best-of before the
@@ -247,7 +247,7 @@ int main(int argc, char **argv) {
         widths[n_widths++] = (int)w;
         s = *end == ',' ? end + 1 : end;
     }
-    openblas_set_num_threads(1);
+    hs_blas_set_threads(1);
 
     /* synthetic Fashion-MNIST-shaped data: uniform pixels, uniform labels */
     float *X = malloc(sizeof(float) * (size_t)N_SAMPLES * IN_DIM);
@@ -262,7 +262,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < N_SAMPLES; i++) Y[i] = (int32_t)hs_rng_below(&r, N_CLASSES);
 
     const double gemm = sgemm_rate(CblasNoTrans, CblasNoTrans, 1000, 1000, 1000, 2.0);
-    printf("OpenBLAS kernels: %s (OPENBLAS_CORETYPE=%s)\n", openblas_get_corename(),
+    printf("BLAS: %s (OPENBLAS_CORETYPE=%s)\n", hs_blas_describe(),
            getenv("OPENBLAS_CORETYPE") ? getenv("OPENBLAS_CORETYPE") : "unset");
     static const char *const path_names[3] = {"auto", "cblas", "kernel"};
     printf("dense products: --gemm %s (AVX-512 kernel %s on this CPU)\n", path_names[gemm_path],

@@ -1,6 +1,7 @@
 /*
  * util.h - small building blocks with no hsweep knowledge: a growable string, SHA-256
- * (run ids are a prefix of it), and an edit distance for "did you mean" suggestions.
+ * (run ids are a prefix of it), an edit distance for "did you mean" suggestions and the BLAS
+ * library's thread control.
  *
  *     hs_str s = {0};
  *     hs_str_printf(&s, "model.depth=%d\n", 6);     // returns HS_OK or HS_ERR_NOMEM
@@ -33,6 +34,16 @@ hs_code hs_str_json(hs_str *s, const char *text);
 /* Forget the contents but keep the memory. */
 void hs_str_reset(hs_str *s);
 void hs_str_free(hs_str *s);
+
+/* ---------------------------------------------------------------- the BLAS library */
+
+/* Sets the linked BLAS's own thread count, where it has a control hsweep knows (OpenBLAS, MKL,
+ * BLIS): returns 1 then, 0 for a BLAS without one (its threads follow its environment variables). */
+int hs_blas_set_threads(int n);
+/* OpenBLAS's kernel family for this CPU ("Haswell"), NULL for any other BLAS. */
+const char *hs_blas_corename(void);
+/* One line naming the linked BLAS, e.g. "OpenBLAS, Haswell kernels"; static text, not thread-safe. */
+const char *hs_blas_describe(void);
 
 /* ---------------------------------------------------------------- hashing */
 

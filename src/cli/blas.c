@@ -1,10 +1,13 @@
-/* blas.c - OpenBLAS's kernels for this CPU, chosen before anything else runs. */
-#include <cblas.h>
+/* blas.c - OpenBLAS's kernels for this CPU, chosen before anything else runs; which BLAS library
+ * the process really uses. */
+#define _GNU_SOURCE /* dladdr, RTLD_DEFAULT */
+#include <dlfcn.h>
 #include <stdlib.h>
 #include <strings.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "hsweep/util.h"
 
 /* OpenBLAS picks its kernels from the CPU model at load time. On virtual machines that hide the
  * model ("Intel Xeon Processor") Debian's OpenBLAS 0.3.21 falls back to SSE3 "Prescott" kernels,
@@ -13,7 +16,7 @@
  * ourselves again, once, before MPI_Init. A user's own OPENBLAS_CORETYPE is always respected. */
 void cli_fix_blas_kernels(char **argv) {
     if (getenv("OPENBLAS_CORETYPE") || getenv("HSWEEP_BLAS_REEXEC")) return;
-    const char *core = openblas_get_corename();
+    const char *core = hs_blas_corename(); /* NULL: not OpenBLAS */
     if (!core || (strcasecmp(core, "prescott") != 0 && strcasecmp(core, "core2") != 0 &&
                   strcasecmp(core, "nehalem") != 0))
         return;
@@ -30,4 +33,13 @@ void cli_fix_blas_kernels(char **argv) {
     setenv("OPENBLAS_CORETYPE", want, 1);
     setenv("HSWEEP_BLAS_REEXEC", core, 1); /* guard, and a note for `hsweep version` */
     execv("/proc/self/exe", argv);          /* returns only on failure: carry on with slow kernels */
+}
+
+const char *cli_symbol_library(const char *symbol) {
+    /* dlsym rather than &cblas_sgemm: the address of a function taken in the executable can be its
+     * own PLT entry, while dlsym gives the definition the dynamic linker binds calls to */
+    void *sym = dlsym(RTLD_DEFAULT, symbol);
+    Dl_info info;
+    if (!sym || !dladdr(sym, &info) || !info.dli_fname || !info.dli_fname[0]) return NULL;
+    return info.dli_fname;
 }

@@ -110,6 +110,10 @@ int cli_preflight_agree(const hs_plan *plan);
 /* OpenBLAS's kernels for this CPU, re-executing the process once when OpenBLAS guessed badly
  * (blas.c); call before MPI_Init. */
 void cli_fix_blas_kernels(char **argv);
+/* The file of the shared library that defines symbol in this process (calls bind to it), or NULL
+ * when it is linked statically or cannot be told. On Debian libblas.so.3 and liblapack.so.3 may be
+ * OpenBLAS or the reference libraries whatever the build linked: this tells which was loaded. */
+const char *cli_symbol_library(const char *symbol);
 
 /* The commands (one cmd_*.c each). */
 int cmd_plan(const cli_command *cmd, int argc, char **argv);

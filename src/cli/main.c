@@ -3,13 +3,13 @@
  * Each command is one cmd_*.c file (its options, usage text and work) and one line of the table
  * below, the only place that lists commands; `hsweep --help` is printed from it and
  * `hsweep CMD --help` prints the command's own usage. Only cli/ decides exit codes (cli.h). */
-#include <cblas.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "hsweep/util.h"
 
 static const cli_command commands[] = {
     {"plan", "expand a sweep spec, check every run before any compute, list the runs (dry run)", cmd_plan,
@@ -69,7 +69,7 @@ int main(int argc, char **argv) {
         return EXIT_USAGE;
     }
     cli_fix_blas_kernels(argv);
-    openblas_set_num_threads(1); /* one BLAS thread per process: ranks are the parallelism */
+    hs_blas_set_threads(1); /* one BLAS thread per process: ranks are the parallelism */
     if (cmd->mpi == CLI_MPI_ALWAYS || (cmd->mpi == CLI_MPI_IF_LAUNCHED && launched_by_mpi())) {
         if (cmd->before_mpi) cmd->before_mpi();
         MPI_Init(&argc, &argv);

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# test_install.sh CMAKE BUILD_DIR MPIEXEC CC - `cmake --install` into a temporary prefix, then,
+# from a directory outside the source tree: the installed hsweep plans and runs (2 ranks) an
+# installed sweep, and a small C program that expands a spec through the public API builds
+# against the installed package, once with find_package(hsweep) and once with pkg-config.
+set -u
+CMAKE=$1 BUILD=$(cd "$2" && pwd) MPIEXEC=$3 CC=$4
+SRC=$(pwd)
+. "$SRC/tests/cli/lib.sh"
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+T=$(mktemp -d /tmp/hsweep-install.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+P=$T/prefix
+mkdir -p "$T/work" && cd "$T/work" || exit 1
+
+check "cmake --install --prefix" 0 "$CMAKE" --install "$BUILD" --prefix "$P"
+for f in bin/hsweep bin/hsweep-figure include/hsweep/plan.h share/hsweep/sweeps/default.yaml \
+         share/hsweep/slurm/hsweep.sbatch share/hsweep/analysis/equisep_figure.py \
+         share/hsweep/python/hsweep_results.py; do
+  [ -e "$P/$f" ] && ok "installed $f" || bad "missing $P/$f"
+done
+CFG=$(find "$P" -name hsweepConfig.cmake) PC=$(find "$P" -name hsweep.pc)
+[ -n "$CFG" ] && [ -n "$PC" ] && ok "package files: ${CFG#"$P"/} ${PC#"$P"/}" || bad "no hsweepConfig.cmake or hsweep.pc"
+# nothing installed may point back into the build or the source tree
+leak=$(grep -rl -e "$SRC" "$(dirname "$CFG")" "$PC" 2>/dev/null)
+[ -z "$leak" ] && ok "package files do not name the source or build tree" || bad "paths into the tree" "$leak"
+
+check "installed hsweep plan" 0 "$P/bin/hsweep" plan "$P/share/hsweep/sweeps/default.yaml"
+want=$(printf '%s\n' "$OUT" | sed -nE '1s/^default: ([0-9]+) runs .*/\1/p')
+[ -n "$want" ] && ok "plan counts $want runs" || bad "no run count in the plan" "$OUT"
+check "installed hsweep run on 2 ranks" 0 timeout 120 "$MPIEXEC" --oversubscribe -n 2 "$P/bin/hsweep" run \
+  "$P/share/hsweep/sweeps/default.yaml" --set train.epochs=1 --set data.per_class=20 -o tiny.h5
+check "status of its file" 0 "$P/bin/hsweep" status tiny.h5
+contains "every run done" "$OUT" "$want runs: $want done, 0 diverged, 0 failed"
+check "hsweep-figure lists the scripts" 0 "$P/bin/hsweep-figure" --list
+contains "equisep among them" "$OUT" "equisep"
+
+cat > count.c <<'C'
+#include <stdio.h>
+
+#include "hsweep/plan.h"
+#include "hsweep/util.h"
+
+int main(int argc, char **argv) {
+    hs_error err = {0};
+    hs_spec *spec = NULL;
+    hs_plan *plan = NULL;
+    hs_plan_opts opts = {0};
+    if (argc != 2 || hs_spec_load(argv[1], &spec, &err) != HS_OK || hs_plan_expand(spec, &opts, &plan, &err) != HS_OK) {
+        fprintf(stderr, "count: %s\n", err.msg);
+        return 1;
+    }
+    printf("runs %zu\nblas %s\n", plan->n_runs, hs_blas_describe());
+    hs_plan_free(plan);
+    hs_spec_free(spec);
+    return 0;
+}
+C
+cat > CMakeLists.txt <<'C'
+cmake_minimum_required(VERSION 3.25)
+project(count C)
+find_package(hsweep 0.1 REQUIRED)
+add_executable(count count.c)
+target_link_libraries(count PRIVATE hsweep::hsweep)
+C
+check "find_package(hsweep): configure" 0 "$CMAKE" -S . -B b -DCMAKE_PREFIX_PATH="$P" -DCMAKE_C_COMPILER="$CC"
+check "find_package(hsweep): build" 0 "$CMAKE" --build b
+check "find_package(hsweep): run" 0 b/count "$P/share/hsweep/sweeps/default.yaml"
+contains "find_package program counts the plan's runs" "$OUT" "runs $want"
+check "pkg-config: build" 0 bash -c "\"$CC\" count.c -o count_pc \$(PKG_CONFIG_PATH=\"$(dirname "$PC")\" pkg-config --cflags --libs hsweep)"
+check "pkg-config: run" 0 ./count_pc "$P/share/hsweep/sweeps/default.yaml"
+contains "pkg-config program counts the plan's runs" "$OUT" "runs $want"
+finish
