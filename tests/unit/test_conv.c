@@ -98,14 +98,18 @@ static void run_path(conv_result *r, hs_conv_shape s, hs_conv_path path, const f
     hs_conv_backward(NULL, dW2, NULL, dout, in, W, &s, work);
     CU_ASSERT(memcmp(dW2, r->dW, nw * sizeof(float)) == 0);
     hs_conv_forward(out2, in, W, NULL, &s, work);
-    double worst = 0.0;
+    /* normwise, as every other check here: a path may add the bias inside its sums (the
+     * products' blocking, hence the roundings, then differ with the kernel the machine runs),
+     * so the gap scales with the outputs' size, not with 1 */
+    double worst = 0.0, scale = 1.0;
     for (int n = 0; n < s.B; n++)
         for (int co = 0; co < s.C_out; co++)
             for (int i = 0; i < s.OH * s.OW; i++) {
                 const size_t k = ((size_t)n * s.C_out + co) * s.OH * s.OW + i;
                 worst = fmax(worst, fabs((double)out2[k] + b[co] - r->out[k]));
+                scale = fmax(scale, fabs((double)r->out[k]));
             }
-    OPS_CHECK(worst, 1e-5, "forward without bias + b");
+    OPS_CHECK(worst / scale, 1e-6, "forward without bias + b (relative to the largest output)");
     free(out2), free(dW2), free(work);
 }
 
