@@ -1,7 +1,7 @@
 /*
  * analysis.h - the analyze stage: from a results file to fits, tables and figure data.
  *
- *     mpirun -np 2 hsweep analyze results.h5 [--kind auto|srhm|dynamics|sensitivity|stability|equisep|finals]
+ *     mpirun -np 2 hsweep analyze results.h5 [--kind auto|srhm|neighbours|dynamics|sensitivity|stability|equisep|finals]
  *
  * Every analysis is one entry of a registry (PETSc's XXXRegister pattern): a name, a line of
  * documentation, `applies` (does this results file call for it?) and `run`. Each lives in its own
