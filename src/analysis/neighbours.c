@@ -263,11 +263,15 @@ typedef struct nb_all {
     double *fixed_step, *fixed_x, *fixed_drift;              /* [R] */
     int *fixed_index, *levels, *k, *draws;                    /* [R] */
     hs_an_column *cols;
-    size_t ncols;
+    size_t ncols, C;
+    int *cfg;      /* [R] configuration of each run (the columns but the seeds), -1 not analysed */
+    char **clabel; /* [C] */
 } nb_all;
 
 static void nb_all_free(nb_all *a) {
     hs_an_columns_free(a->cols, a->ncols, a->R);
+    for (size_t c = 0; a->clabel && c < a->C; c++) free(a->clabel[c]);
+    free(a->clabel), free(a->cfg);
     free(a->pct), free(a->pct_s), free(a->drift), free(a->drift_s), free(a->comp), free(a->step), free(a->x);
     free(a->fixed_step), free(a->fixed_x), free(a->fixed_drift), free(a->fixed_index), free(a->levels), free(a->k), free(a->draws);
 }
@@ -328,20 +332,57 @@ static hs_code nb_write(const char *path, const nb_all *a, hs_error *err) {
     hs_aout_f64(g, "composition", 4, d4, a->comp);
     hs_aout_i32(g, "fixed_index", 1, &n1, a->fixed_index), hs_aout_f64(g, "fixed_step", 1, &n1, a->fixed_step);
     hs_aout_f64(g, "fixed_x", 1, &n1, a->fixed_x), hs_aout_i32(g, "levels", 1, &n1, a->levels);
-    hs_aout_i32(g, "k", 1, &n1, a->k);
+    hs_aout_i32(g, "k", 1, &n1, a->k), hs_aout_i32(g, "config", 1, &n1, a->cfg);
+    hs_aout_strs(g, "label", a->C, (const char *const *)a->clabel);
     hs_aout_attr(g, "", "kc", NB_KC), hs_aout_attr(g, "", "window", NB_WINDOW);
     return hs_analysis_out_close(g, HS_OK, err);
 }
 
-/* The label of run r: its configuration columns (seed included: one row per run). */
-static void run_label(const nb_all *a, size_t r, hs_str *s) {
-    hs_str_reset(s);
-    for (size_t c = 0; c < a->ncols; c++)
-        hs_str_printf(s, "%s%s=%s", c ? " " : "", hs_an_short_name(a->cols[c].name), a->cols[c].text[r]);
+/* Rank 0: the analysed runs grouped into configurations (every column but the seeds), in order of
+ * first appearance, each labelled by its columns. */
+static int nb_group(nb_all *a) {
+    size_t *first = malloc((a->R + 1) * sizeof *first);
+    a->cfg = malloc((a->R + 1) * sizeof *a->cfg), a->clabel = calloc(a->R + 1, sizeof *a->clabel);
+    if (!first || !a->cfg || !a->clabel) return free(first), -1;
+    hs_str l = {0};
+    int rc = 0;
+    for (size_t r = 0; r < a->R; r++) {
+        a->cfg[r] = -1;
+        if (a->k[r] <= 0) continue;
+        size_t c = 0;
+        while (c < a->C && hs_an_runs_cmp(a->cols, NULL, a->ncols, first[c], r)) c++;
+        if (c == a->C) {
+            first[a->C++] = r;
+            hs_str_reset(&l);
+            for (size_t k = 0; k < a->ncols; k++)
+                hs_str_printf(&l, "%s%s=%s", k ? ", " : "", hs_an_short_name(a->cols[k].name), a->cols[k].text[r]);
+            if (!(a->clabel[c] = strdup(l.buf ? l.buf : "all runs"))) rc = -1;
+        }
+        a->cfg[r] = (int)c;
+    }
+    hs_str_free(&l);
+    free(first);
+    return rc;
 }
 
 static void nb_tables(const hs_results_reader *rd, const nb_all *a, hs_str *csv, hs_str *md) {
-    hs_str lab = {0};
+    hs_str_printf(md, "## Neighbours: fixed point per configuration\n\nFixed point x (step / last step) and its "
+                      "record point: mean +- std (ddof 1) [min, max] over the seeds (each seed also redraws the "
+                      "stored examples).\n\n| config | runs | fixed x | fixed point |\n|---|---|---|---|\n");
+    double *v = malloc((a->R + 1) * sizeof *v), *w = malloc((a->R + 1) * sizeof *w);
+    for (size_t c = 0; v && w && c < a->C; c++) {
+        size_t n = 0;
+        double lo = INFINITY, hi = -INFINITY;
+        for (size_t r = 0; r < a->R; r++)
+            if (a->cfg[r] == (int)c) {
+                v[n] = a->fixed_x[r], w[n++] = a->fixed_index[r];
+                lo = fmin(lo, a->fixed_x[r]), hi = fmax(hi, a->fixed_x[r]);
+            }
+        hs_str_printf(md, "| %s | %zu | %.3f +- %.3f [%.3f, %.3f] | %.1f +- %.1f |\n", a->clabel[c], n, hs_mean(v, n),
+                      n > 1 ? hs_std(v, n, 1) : NAN, lo, hi, hs_mean(w, n), n > 1 ? hs_std(w, n, 1) : NAN);
+    }
+    free(v), free(w);
+    hs_str_printf(md, "\n");
     hs_str_printf(md,
                   "## Neighbours: kNN pseudotime fixed point and category composition\n\n"
                   "Stacked search: each stored draw's k nearest among all draws of the run (Euclidean, self "
@@ -359,11 +400,11 @@ static void nb_tables(const hs_results_reader *rd, const nb_all *a, hs_str *csv,
         if (a->k[r] <= 0) continue;
         size_t Np = 0;
         while (Np < a->Ns && !isnan(a->step[r * a->Ns + Np])) Np++;
-        run_label(a, r, &lab);
+        const char *lab = a->cfg[r] >= 0 ? a->clabel[a->cfg[r]] : "";
         hs_str_printf(csv, "%zu,%s,\"%s\",%zu,%d,%d,%d,%d,%.10g,%.10g,%.10g", r, hs_reader_id(rd, r),
-                      lab.buf ? lab.buf : "", Np, a->draws[r], a->k[r], a->levels[r], a->fixed_index[r],
+                      lab, Np, a->draws[r], a->k[r], a->levels[r], a->fixed_index[r],
                       a->fixed_step[r], a->fixed_x[r], a->fixed_drift[r]);
-        hs_str_printf(md, "| %zu | %s | %zu x %d | %d | %d (%.0f) | %.3f | %.3g |", r, lab.buf ? lab.buf : "", Np, a->draws[r], a->k[r],
+        hs_str_printf(md, "| %zu %s | %s | %zu x %d | %d | %d (%.0f) | %.3f | %.3g |", r, hs_reader_id(rd, r), lab, Np, a->draws[r], a->k[r],
                       a->fixed_index[r], a->fixed_step[r], a->fixed_x[r], a->fixed_drift[r]);
         for (size_t l = 0; l < a->V; l++) {
             double f[4] = {NAN, NAN, NAN, NAN};
@@ -386,7 +427,6 @@ static void nb_tables(const hs_results_reader *rd, const nb_all *a, hs_str *csv,
         hs_str_printf(md, " |\n");
     }
     hs_str_printf(md, "\n");
-    hs_str_free(&lab);
 }
 
 /* Levels and branching of run r's label tree: the data's levels, else the classes as one level. */
@@ -473,6 +513,7 @@ static hs_code nb_run_all(MPI_Comm comm, const hs_analyze_opts *o, hs_str *summa
         nb_run_free(&u);
     }
     if (rank == 0 && rc == HS_OK) rc = hs_an_config_columns(rd, &a.cols, &a.ncols, &mine);
+    if (rank == 0 && rc == HS_OK && nb_group(&a)) rc = HS_FAIL(&mine, HS_ERR_NOMEM, "out of memory");
     hs_str csv = {0}, md = {0};
     if (rank == 0 && rc == HS_OK) nb_tables(rd, &a, &csv, &md);
     hs_reader_close(rd); /* collective: before rank 0 opens the file for writing */
