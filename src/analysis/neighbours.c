@@ -393,7 +393,7 @@ static void nb_tables(const hs_results_reader *rd, const nb_all *a, hs_str *csv,
                   "(leaf = level 0) with chance in brackets.\n\n| run | config | points x draws | k | fixed point "
                   "(step) | x | drift there | final share per level (chance) |\n|---|---|---|---|---|---|---|---|\n",
                   NB_WINDOW, NB_KC);
-    hs_str_printf(csv, "run,id,config,points,draws,k,levels,fixed_index,fixed_step,fixed_x,fixed_drift");
+    hs_str_printf(csv, "run,id,seed,config,points,draws,k,levels,fixed_index,fixed_step,fixed_x,fixed_drift");
     for (size_t l = 0; l < a->V; l++) hs_str_printf(csv, ",share_l%zu,chance_l%zu,sib_l%zu,cou_l%zu", l, l, l, l);
     hs_str_printf(csv, "\n");
     for (size_t r = 0; r < a->R; r++) {
@@ -401,10 +401,14 @@ static void nb_tables(const hs_results_reader *rd, const nb_all *a, hs_str *csv,
         size_t Np = 0;
         while (Np < a->Ns && !isnan(a->step[r * a->Ns + Np])) Np++;
         const char *lab = a->cfg[r] >= 0 ? a->clabel[a->cfg[r]] : "";
-        hs_str_printf(csv, "%zu,%s,\"%s\",%zu,%d,%d,%d,%d,%.10g,%.10g,%.10g", r, hs_reader_id(rd, r),
-                      lab, Np, a->draws[r], a->k[r], a->levels[r], a->fixed_index[r],
+        hs_canon_config cc = {0};
+        hs_error e = {0};
+        const char *seed = hs_canon_parse(hs_reader_config(rd, r), &cc, &e) == HS_OK ? hs_canon_get(&cc, "seed") : NULL;
+        hs_str_printf(csv, "%zu,%s,%s,\"%s\",%zu,%d,%d,%d,%d,%.10g,%.10g,%.10g", r, hs_reader_id(rd, r),
+                      seed ? seed : "0", lab, Np, a->draws[r], a->k[r], a->levels[r], a->fixed_index[r],
                       a->fixed_step[r], a->fixed_x[r], a->fixed_drift[r]);
-        hs_str_printf(md, "| %zu %s | %s | %zu x %d | %d | %d (%.0f) | %.3f | %.3g |", r, hs_reader_id(rd, r), lab, Np, a->draws[r], a->k[r],
+        hs_str_printf(md, "| %zu %s (seed %s) | %s | %zu x %d | %d | %d (%.0f) | %.3f | %.3g |", r, hs_reader_id(rd, r),
+                      seed ? seed : "0", lab, Np, a->draws[r], a->k[r],
                       a->fixed_index[r], a->fixed_step[r], a->fixed_x[r], a->fixed_drift[r]);
         for (size_t l = 0; l < a->V; l++) {
             double f[4] = {NAN, NAN, NAN, NAN};
@@ -425,6 +429,7 @@ static void nb_tables(const hs_results_reader *rd, const nb_all *a, hs_str *csv,
         }
         hs_str_printf(csv, "\n");
         hs_str_printf(md, " |\n");
+        hs_canon_free(&cc);
     }
     hs_str_printf(md, "\n");
 }
