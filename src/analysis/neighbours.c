@@ -165,7 +165,7 @@ typedef struct nb_run {
     int branching;
     double *X;      /* [Np S x W] the run's valid points, stacked */
     int *lab;       /* [Np S] leaf labels */
-    long *pidx;     /* [Np] the series point of each valid point */
+    long *pidx;     /* [Np] the record point of each valid point */
     double *acc;    /* [Np x A_PER_POINT] */
     double *comp;   /* [Np x 6 x V]: share, sib, cou, and their chance values */
 } nb_run;
@@ -249,7 +249,7 @@ static hs_code nb_read(const hs_results_reader *rd, size_t r, const size_t *d, n
         if (!ok) continue;
         memmove(v + u->Np * S * W, v + j * S * W, S * W * sizeof *v); /* compact in place: Np <= j */
         for (size_t i = 0; i < S; i++) u->lab[u->Np * S + i] = (int)lab[j * S + i];
-        u->pidx[u->Np++] = (long)j;
+        u->pidx[u->Np++] = (long)pt[j]; /* the record point (the series stores every point: pt[j] = j) */
     }
     free(lab), free(pt);
     return rc;
