@@ -182,7 +182,7 @@ struct rec_state {
     long long *snap_rows;
     int n_snap;
     /* neighbour draws: a fixed pool of test rows, S of them drawn afresh at each point */
-    long long *nb_pool, *nb_rows;
+    long long *nb_pool, *nb_order, *nb_rows; /* [n_pool], scratch [n_pool], [S] */
     long long n_pool;
     /* singular values */
     double *sv_a, *sv_s;
@@ -275,7 +275,7 @@ void rec_free(rec_state *R) {
     view_free(&R->vtrain);
     view_free(&R->vtest);
     free(R->probs), free(R->gx), free(R->cent_rows), free(R->cent_count), free(R->csum), free(R->gram);
-    free(R->lgram), free(R->snap_rows), free(R->nb_pool), free(R->nb_rows), free(R->sv_a), free(R->sv_s), free(R->mU), free(R->mS), free(R->mV);
+    free(R->lgram), free(R->snap_rows), free(R->nb_pool), free(R->nb_order), free(R->nb_rows), free(R->sv_a), free(R->sv_s), free(R->mU), free(R->mS), free(R->mV);
     free(R->mw_a), free(R->mw_b);
     probe_sens_free(R->sens);
     probe_stab_free(R->stab);
@@ -289,8 +289,9 @@ static hs_code neigh_pool(rec_state *R, hs_error *err) {
     const long long n = d->n, per = R->c->neighbours_pool;
     long long *perm = malloc((size_t)(n > 0 ? n : 1) * sizeof *perm), *count = calloc((size_t)R->K + 1, sizeof *count);
     R->nb_pool = malloc((size_t)(n > 0 ? n : 1) * sizeof *R->nb_pool);
+    R->nb_order = malloc((size_t)(n > 0 ? n : 1) * sizeof *R->nb_order);
     R->nb_rows = malloc((size_t)R->c->neighbours * sizeof *R->nb_rows);
-    if (!perm || !count || !R->nb_pool || !R->nb_rows) {
+    if (!perm || !count || !R->nb_pool || !R->nb_order || !R->nb_rows) {
         free(perm), free(count);
         return HS_FAIL(err, HS_ERR_NOMEM, "out of memory for the neighbour pool");
     }
@@ -312,15 +313,18 @@ static hs_code neigh_pool(rec_state *R, hs_error *err) {
     return HS_OK;
 }
 
-/* Draw the point's rows without replacement from the pool (partial Fisher-Yates of the running
- * pool order, seeded by the record point), leaf labels into labels. */
+/* Draw the point's rows without replacement from the pool, leaf labels into labels: a partial
+ * Fisher-Yates from the pool's fixed order seeded by the record point, so a draw depends on the
+ * config and t alone (a resumed run draws what an uninterrupted one would, with nothing saved). */
 static void neigh_draw(rec_state *R, size_t t, double *rows, double *labels) {
     hs_rng rng;
     hs_rng_init(&rng, R->c->seed, hs_rng_stream(HS_STREAM_RECORD, (uint32_t)(4 * t + 2)));
+    long long *o = R->nb_order;
+    memcpy(o, R->nb_pool, (size_t)R->n_pool * sizeof *o);
     for (long long i = 0; i < R->c->neighbours; i++) {
-        long long j = i + (long long)hs_rng_below(&rng, (uint64_t)(R->n_pool - i)), tmp = R->nb_pool[i];
-        R->nb_pool[i] = R->nb_pool[j], R->nb_pool[j] = tmp;
-        R->nb_rows[i] = R->nb_pool[i];
+        long long j = i + (long long)hs_rng_below(&rng, (uint64_t)(R->n_pool - i)), tmp = o[i];
+        o[i] = o[j], o[j] = tmp;
+        R->nb_rows[i] = o[i];
         rows[i] = (double)R->nb_rows[i], labels[i] = R->test->y[R->nb_rows[i]];
     }
 }
