@@ -10,7 +10,8 @@ cd "$(dirname "$0")"
 
 RUNTIME_PKGS=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools
               libyaml-dev libcunit1-dev libopenblas-dev liblapacke-dev libscalapack-openmpi-dev zlib1g-dev
-              python3 python3-numpy python3-h5py python3-matplotlib python3-pandas dataset-fashion-mnist)
+              python3 python3-numpy python3-h5py python3-matplotlib python3-pandas python3-sklearn
+              dataset-fashion-mnist)
 TEST_PKGS=(clang libclang-rt-dev munge slurmctld slurmd slurm-client libblas-dev liblapack-dev)
 JOBS=$(nproc 2>/dev/null || echo 2)
 

@@ -1,7 +1,7 @@
 /*
  * analysis.h - the analyze stage: from a results file to fits, tables and figure data.
  *
- *     mpirun -np 2 hsweep analyze results.h5 [--kind auto|srhm|dynamics|sensitivity|stability|equisep|finals]
+ *     mpirun -np 2 hsweep analyze results.h5 [--kind auto|srhm|neighbours|dynamics|sensitivity|stability|equisep|finals]
  *
  * Every analysis is one entry of a registry (PETSc's XXXRegister pattern): a name, a line of
  * documentation, `applies` (does this results file call for it?) and `run`. Each lives in its own
@@ -356,6 +356,34 @@ int hs_sensitivity_node80(const char *arch, int nodes);
  * time_G_mean/std [T x K]. Tables <prefix>.stability.csv (configuration x node) and .md.
  * Errors: no stability series in the file (hint: record.stability). */
 enum { HS_STAB_OK = 0, HS_STAB_UNFINISHED = 1, HS_STAB_NO_PROBE = 2 };
+
+/* ================================================================ neighbours (kNN over training time)
+ *
+ * neighbours (auto when the file has series neigh_rep, i.e. record.neighbours > 0; asked before
+ * dynamics, so `--kind dynamics` gives the level accuracies of such a file): the hierarchy paper's
+ * Fig. 5 (../shared/reference/hierarchy-fig5.md). Per finished run, the S draws of every stored
+ * point (record.neighbours test examples from a fixed pool, one representation) are stacked in
+ * time order, N = points x S rows, and each row's k = min(100, N) nearest rows (exact Euclidean,
+ * double precision, the row itself neighbour 0, ties to the lower index) give
+ *   - pseudotime_pct [R x Ns x 13]: per point the mean over its rows of the percentiles
+ *     (percentiles [13]: 1, 5, 10, 15, 20, 25, 50, 75, 80, 85, 90, 95, 99; numpy's linear rule) of
+ *     the neighbours' row index / (N - 1); pseudotime_pct_smooth the trailing mean over 10 points;
+ *   - drift [R x Ns]: per point the mean over its rows of the mean over neighbours 1..k-1 of (own
+ *     minus neighbour row) / S, in record points; drift_abs_smooth the trailing mean of |drift|;
+ *     fixed_index [R] (int32, the stored point of its arg-min), fixed_step and fixed_x [R] (that
+ *     point's step, and its step over the run's last step: the "fixed point");
+ *   - composition [R x Ns x 6 x V]: per point, each row's kc = min(10, S - 1) nearest others among
+ *     the point's own draws, mean over rows of the fractions whose lowest common ancestor with the
+ *     row lies at level <= l (0: share, same class at level l), exactly l + 1 (1: within, the
+ *     note's sibling mask) and exactly l + 2 (2: between, cousins); 3..5 the same over all other
+ *     draws of the point (chance). NaN where the parent or grandparent would be above the root.
+ *     V = data.levels for data with label levels, else 1 (the classes).
+ * Also step, x [R x Ns], levels, k (int32 [R], 0 for runs not analysed), config (int32 [R],
+ * -1 not analysed) and label (string [C]: every varying key but the seeds), attributes kc and
+ * window. Runs are split across ranks by query rows (every rank reads the run's draws; the search
+ * costs 2 N^2 W flops per run). Tables <prefix>.neighbours.csv (one row per analysed run: seed,
+ * fixed point, and per level the final smoothed share, chance, within and between fractions) and
+ * .md (per configuration the fixed point's mean +- std over seeds, then the runs). */
 
 /* ================================================================ final losses and errors
  *

@@ -93,6 +93,9 @@ typedef struct hs_train_config {
     int centroids;           /* record.centroids: held-out examples per leaf class for centroid metrics (0 off) */
     int snapshot_every;      /* record.snapshot_every: record points between snapshots (0 off) */
     int snapshot_samples;    /* record.snapshot_samples: examples per representation snapshot (0 off) */
+    int neighbours;          /* record.neighbours: examples per record point of series neigh_rep (0 off) */
+    int neighbours_pool;     /* record.neighbours_pool: pool of test examples per class they are drawn from */
+    int neighbours_rep;      /* record.neighbours_rep: which representation (reps numbered as center_gap's) */
     int weight_snapshots;    /* record.weight_snapshots: first-layer and readout weights at snapshots */
     int grad_norms;          /* record.grad_norms */
     int svd;                 /* record.svd: top singular values per weight matrix (0 off) */
@@ -173,6 +176,10 @@ const char *hs_run_status_to_string(hs_run_status s); /* "done", "diverged", "st
  *     norm and activation), 2l+2 its block output, R-1 the logits
  *   rep_snapshot   [R x S x Wmax] rep,sample,unit: representations of S fixed held-out examples
  *   rep_labels     [S]          sample: their leaf labels
+ *   neigh_rep      [S x W]      sample,unit: representation record.neighbours_rep of S test examples
+ *                                       drawn afresh at each point from a fixed pool (record.neighbours)
+ *   neigh_rows     [S]          sample: their test-set rows
+ *   neigh_labels   [S]          sample: their leaf labels
  *   grad_norm      [D]          dense:  |dLoss/dW_l|_F of the last minibatch before the point
  *   singular_values [T x k]     tensor,index: top-k singular values of every weight matrix
  *                                       (tensor order of the model; the gated net: inputs, hidden,

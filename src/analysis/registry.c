@@ -16,7 +16,7 @@
 
 #define DECLARE(name) extern const hs_analysis hs_analysis_##name;
 #define ENTRY(name) &hs_analysis_##name,
-#define ANALYSES(X) X(srhm) X(dynamics) X(sensitivity) X(stability) X(equisep) X(finals)
+#define ANALYSES(X) X(srhm) X(neighbours) X(dynamics) X(sensitivity) X(stability) X(equisep) X(finals)
 
 ANALYSES(DECLARE)
 static const hs_analysis *const table[] = {ANALYSES(ENTRY)};

@@ -96,7 +96,7 @@ static void put_s(digest *d, const char *name, const char *s) { put(d, name, s ?
  * checkpoint of a run with another value of it would be accepted otherwise); these sizes are a
  * reminder on the LP64 hosts hsweep runs on. */
 #if UINTPTR_MAX == UINT64_MAX
-_Static_assert(sizeof(hs_train_config) == 656, "hs_train_config changed: update ck_config_digest, then this size");
+_Static_assert(sizeof(hs_train_config) == 672, "hs_train_config changed: update ck_config_digest, then this size");
 _Static_assert(sizeof(hs_data_opts) == 208, "hs_data_opts changed: update ck_config_digest, then this size");
 _Static_assert(sizeof(hs_mlp_opts) == 88, "hs_mlp_opts changed: update ck_config_digest, then this size");
 _Static_assert(sizeof(hs_optim_opts) == 48, "hs_optim_opts changed: update ck_config_digest, then this size");
@@ -215,6 +215,12 @@ void ck_config_digest(const hs_train_config *c, const hs_dataset *train, const h
     put_i(&d, "bn_record_mode", c->bn_record_mode);
     put_i(&d, "bn_chunk", c->bn_chunk);
     put_i(&d, "sep_paper_weighting", c->sep_paper_weighting);
+    /* likewise the neighbour draws: only when on, so other runs' digests stay as they were */
+    if (c->neighbours) {
+        put_i(&d, "neighbours", c->neighbours);
+        put_i(&d, "neighbours_pool", c->neighbours_pool);
+        put_i(&d, "neighbours_rep", c->neighbours_rep);
+    }
     /* the probes change no training, but their series are in the checkpoint; only when on, so the
      * digests of runs without them stay those of older builds */
     if (c->sensitivity || c->stability || c->diffeo_c != PROBE_DEFAULT_CUT || c->diffeo_T != 0) {

@@ -207,6 +207,9 @@ hs_code hs_train_config_from_values(const hs_value *const *cfg, hs_train_config 
     long long snap = GET_I("record.snapshot_every");
     c->snapshot_every = snap > 1 << 30 ? 1 << 30 : (int)snap;
     c->snapshot_samples = (int)GET_I("record.snapshot_samples");
+    c->neighbours = (int)GET_I("record.neighbours");
+    c->neighbours_pool = (int)GET_I("record.neighbours_pool");
+    c->neighbours_rep = (int)GET_I("record.neighbours_rep");
     c->weight_snapshots = GET_B("record.weight_snapshots");
     c->grad_norms = GET_B("record.grad_norms");
     c->svd = (int)GET_I("record.svd");

@@ -45,6 +45,16 @@ static hs_code check_records(const hs_train_config *c, const hs_data_shape *sh, 
                                                      "record.centroids to 0 (%lld)", per_leaf);
         }
     }
+    if (mlp && c->neighbours > 0) {
+        long long per = sh->classes > 0 ? sh->n_test / sh->classes : 0, pool = per < c->neighbours_pool ? per : c->neighbours_pool;
+        if ((long long)c->neighbours > pool * sh->classes) {
+            HS_FAIL(err, HS_ERR_VALUE,
+                    "record.neighbours = %d but the pool holds about %lld test examples (%lld per class x %d classes)",
+                    c->neighbours, pool * sh->classes, pool, sh->classes);
+            return hs_error_hint(err, "set record.neighbours to at most %lld, or raise record.neighbours_pool",
+                                 pool * sh->classes);
+        }
+    }
     if (c->eval_samples > 0 && c->eval_samples > sh->n_train && c->eval_samples > sh->n_test) {
         HS_FAIL(err, HS_ERR_VALUE,
                 "record.eval_samples = %lld is more than the training set (%lld samples) and the test set (%lld): "

@@ -21,14 +21,16 @@
 
 enum {
     S_LEVEL_ACC, S_LEVEL_ACC_PROB, S_LEVEL_LOSS, S_CENTER_GAP, S_CENTROID_GRAM, S_REP_SNAPSHOT, S_REP_LABELS,
-    S_GRAD_NORM, S_SVALS, S_MODE_STRENGTH, S_MODE_SVALS, S_W_FIRST, S_W_LAST, S_COUNT
+    S_GRAD_NORM, S_SVALS, S_MODE_STRENGTH, S_MODE_SVALS, S_W_FIRST, S_W_LAST, S_NEIGH_REP, S_NEIGH_ROWS,
+    S_NEIGH_LABELS, S_COUNT
 };
 static const char *const series_name[S_COUNT] = {
     "level_acc", "level_acc_prob", "level_loss", "center_gap", "centroid_gram", "rep_snapshot", "rep_labels",
-    "grad_norm", "singular_values", "mode_strength", "mode_svals", "weights_first", "weights_last"};
+    "grad_norm", "singular_values", "mode_strength", "mode_svals", "weights_first", "weights_last",
+    "neigh_rep", "neigh_rows", "neigh_labels"};
 static const char *const series_axes[S_COUNT] = {
     "level", "level", "level", "rep,level", "rep,class,class", "rep,sample,unit", "sample",
-    "tensor", "tensor,index", "mode", "mode", "unit,input", "output,unit"};
+    "tensor", "tensor,index", "mode", "mode", "unit,input", "output,unit", "sample,unit", "sample", "sample"};
 
 #define MAX_LEVELS 20
 
@@ -56,6 +58,12 @@ static int mlp_dim(const hs_train_config *c, int in, int out, int l) {
     return l == 0 ? in : l <= c->model.n_hidden ? c->model.widths[l - 1] : out;
 }
 
+/* Width of representation r (numbered as center_gap's reps), 0 past the last. */
+static int rep_dim(const hs_train_config *c, int in, int out, int r) {
+    const int nh = c->model.n_hidden;
+    return r < 0 || r > 2 * nh + 1 ? 0 : r == 0 ? in : r == 2 * nh + 1 ? out : mlp_dim(c, in, out, (r - 1) / 2 + 1);
+}
+
 #define MAX_TENSORS 4096
 
 hs_code rec_layout(const hs_train_config *c, const hs_data_shape *sh, hs_train_layout *lay, hs_error *err) {
@@ -72,6 +80,10 @@ hs_code rec_layout(const hs_train_config *c, const hs_data_shape *sh, hs_train_l
     static int rows[MAX_TENSORS], cols[MAX_TENSORS];
     const int T = c->arch->weights(c, sh, out, rows, cols, MAX_TENSORS);
 
+    const int nb = mlp && c->neighbours > 0, nbw = nb ? rep_dim(c, sh->dim, out, c->neighbours_rep) : 0;
+    if (nb && nbw <= 0)
+        return HS_FAIL(err, HS_ERR_VALUE, "record.neighbours_rep = %d but the net has representations 0..%d",
+                       c->neighbours_rep, 2 * c->model.n_hidden + 1);
     struct { int on, ndim; size_t d0, d1, d2, every; } want[S_COUNT] = {
         [S_LEVEL_ACC] = {V > 0 && sh->n_test > 0, 1, (size_t)V, 0, 0, 1},
         [S_LEVEL_ACC_PROB] = {V > 0 && sh->n_test > 0, 1, (size_t)V, 0, 0, 1},
@@ -89,6 +101,9 @@ hs_code rec_layout(const hs_train_config *c, const hs_data_shape *sh, hs_train_l
         [S_W_FIRST] = {mlp && c->weight_snapshots && snap > 0, 2, (size_t)rows[0], (size_t)cols[0], 0, (size_t)snap},
         [S_W_LAST] = {mlp && c->weight_snapshots && snap > 0, 2, T ? (size_t)rows[T - 1] : 0,
                       T ? (size_t)cols[T - 1] : 0, 0, (size_t)snap},
+        [S_NEIGH_REP] = {nb, 2, (size_t)c->neighbours, (size_t)nbw, 0, 1},
+        [S_NEIGH_ROWS] = {nb, 1, (size_t)c->neighbours, 0, 0, 1},
+        [S_NEIGH_LABELS] = {nb, 1, (size_t)c->neighbours, 0, 0, 1},
     };
     for (int s = 0; s < S_COUNT; s++)
         if (want[s].on)
@@ -166,6 +181,9 @@ struct rec_state {
     /* representation snapshots */
     long long *snap_rows;
     int n_snap;
+    /* neighbour draws: a fixed pool of test rows, S of them drawn afresh at each point */
+    long long *nb_pool, *nb_order, *nb_rows; /* [n_pool], scratch [n_pool], [S] */
+    long long n_pool;
     /* singular values */
     double *sv_a, *sv_s;
     /* modes of Sigma_yx */
@@ -257,11 +275,58 @@ void rec_free(rec_state *R) {
     view_free(&R->vtrain);
     view_free(&R->vtest);
     free(R->probs), free(R->gx), free(R->cent_rows), free(R->cent_count), free(R->csum), free(R->gram);
-    free(R->lgram), free(R->snap_rows), free(R->sv_a), free(R->sv_s), free(R->mU), free(R->mS), free(R->mV);
+    free(R->lgram), free(R->snap_rows), free(R->nb_pool), free(R->nb_order), free(R->nb_rows), free(R->sv_a), free(R->sv_s), free(R->mU), free(R->mS), free(R->mV);
     free(R->mw_a), free(R->mw_b);
     probe_sens_free(R->sens);
     probe_stab_free(R->stab);
     free(R);
+}
+
+/* The neighbour pool: up to record.neighbours_pool test rows of every class, the first ones met
+ * in a seeded shuffle of the test set, so the pool is fixed for the run and spread over it. */
+static hs_code neigh_pool(rec_state *R, hs_error *err) {
+    const hs_dataset *d = R->test;
+    const long long n = d->n, per = R->c->neighbours_pool;
+    long long *perm = malloc((size_t)(n > 0 ? n : 1) * sizeof *perm), *count = calloc((size_t)R->K + 1, sizeof *count);
+    R->nb_pool = malloc((size_t)(n > 0 ? n : 1) * sizeof *R->nb_pool);
+    R->nb_order = malloc((size_t)(n > 0 ? n : 1) * sizeof *R->nb_order);
+    R->nb_rows = malloc((size_t)R->c->neighbours * sizeof *R->nb_rows);
+    if (!perm || !count || !R->nb_pool || !R->nb_order || !R->nb_rows) {
+        free(perm), free(count);
+        return HS_FAIL(err, HS_ERR_NOMEM, "out of memory for the neighbour pool");
+    }
+    hs_rng rng;
+    hs_rng_init(&rng, R->c->seed, hs_rng_stream(HS_STREAM_RECORD, 3)); /* 4t + 3 at t = 0: no view uses it */
+    for (long long i = 0; i < n; i++) perm[i] = i;
+    for (long long i = n - 1; i > 0; i--) {
+        long long j = (long long)hs_rng_below(&rng, (uint64_t)(i + 1)), tmp = perm[i];
+        perm[i] = perm[j], perm[j] = tmp;
+    }
+    for (long long i = 0; i < n; i++) {
+        int y = d->y[perm[i]];
+        if (y >= 0 && y < R->K && count[y] < per) count[y]++, R->nb_pool[R->n_pool++] = perm[i];
+    }
+    free(perm), free(count);
+    if (R->n_pool < R->c->neighbours)
+        return HS_FAIL(err, HS_ERR_VALUE, "record.neighbours = %d but the pool holds %lld test examples",
+                       R->c->neighbours, R->n_pool);
+    return HS_OK;
+}
+
+/* Draw the point's rows without replacement from the pool, leaf labels into labels: a partial
+ * Fisher-Yates from the pool's fixed order seeded by the record point, so a draw depends on the
+ * config and t alone (a resumed run draws what an uninterrupted one would, with nothing saved). */
+static void neigh_draw(rec_state *R, size_t t, double *rows, double *labels) {
+    hs_rng rng;
+    hs_rng_init(&rng, R->c->seed, hs_rng_stream(HS_STREAM_RECORD, (uint32_t)(4 * t + 2)));
+    long long *o = R->nb_order;
+    memcpy(o, R->nb_pool, (size_t)R->n_pool * sizeof *o);
+    for (long long i = 0; i < R->c->neighbours; i++) {
+        long long j = i + (long long)hs_rng_below(&rng, (uint64_t)(R->n_pool - i)), tmp = o[i];
+        o[i] = o[j], o[j] = tmp;
+        R->nb_rows[i] = o[i];
+        rows[i] = (double)R->nb_rows[i], labels[i] = R->test->y[R->nb_rows[i]];
+    }
 }
 
 hs_code rec_init(rec_state **out, const hs_train_config *c, const hs_train_layout *lay, hs_model *net,
@@ -324,6 +389,7 @@ hs_code rec_init(rec_state **out, const hs_train_config *c, const hs_train_layou
         if (!R->snap_rows) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory for snapshot rows");
         for (int s = 0; s < R->n_snap; s++) R->snap_rows[s] = (long long)s * test->n / R->n_snap; /* spread over the set */
     }
+    if (series_at(R, S_NEIGH_REP)) HS_TRY(err, neigh_pool(R, err));
     if (series_at(R, S_SVALS)) {
         size_t big = 1;
         for (int k = 0; k < net->n_tensors; k++)
@@ -550,6 +616,17 @@ static void copy_snapshot(rec_state *R, const long long *rows, int nb, void *ctx
     s->done += nb;
 }
 
+/* The chosen representation of the neighbour draws into ctx (a snap_ctx over one rep). */
+static void copy_neigh(rec_state *R, const long long *rows, int nb, void *ctx) {
+    snap_ctx *s = ctx;
+    int w;
+    const float *h = rep_rows(R, R->c->neighbours_rep, R->gx, &w);
+    for (int r = 0; r < nb; r++)
+        for (int k = 0; k < w; k++) s->dst[(size_t)(s->done + r) * s->stride + k] = h[(size_t)r * w + k];
+    (void)rows;
+    s->done += nb;
+}
+
 /* ================================================================ weights */
 
 static void weight_stats(rec_state *R, size_t t, int final) {
@@ -635,6 +712,14 @@ hs_code rec_measure(rec_state *R, hs_model *net, size_t t, int final, hs_error *
             return HS_FAIL(err, HS_ERR_INTERNAL, "the net refused a snapshot chunk");
     }
     for (int i = 0; labels && i < R->n_snap; i++) labels[i] = R->test->y[R->snap_rows[i]];
+    double *nrep = point_of(R, S_NEIGH_REP, t, final), *nrows = point_of(R, S_NEIGH_ROWS, t, final);
+    double *nlab = point_of(R, S_NEIGH_LABELS, t, final);
+    if (nrep && nrows && nlab) {
+        neigh_draw(R, t, nrows, nlab);
+        snap_ctx s = {nrep, series_at(R, S_NEIGH_REP)->spec.dims[1], 0};
+        if (forward_rows(R, R->nb_rows, R->c->neighbours, copy_neigh, &s) != 0)
+            return HS_FAIL(err, HS_ERR_INTERNAL, "the net refused a neighbour chunk");
+    }
     weight_stats(R, t, final);
     if (R->mlp) {
         mode_strengths(R, t, final);

@@ -2,7 +2,8 @@
 # test_analyze.sh HSWEEP MPIEXEC PYTHON - the equi-separation pipeline end to end on 2 ranks:
 # run a tiny sweep, `hsweep analyze` it under mpirun, and check the stored fits and the tables
 # against a direct computation from the stored D values (numpy), the partial-file case, and the
-# figure script. Run from the source tree root (ctest sets the working directory).
+# figure script; then the neighbours analysis the same way (a tiny record.neighbours sweep, its
+# stored curves, fixed points, composition and table against a numpy brute-force search). Run from the source tree root (ctest sets the working directory).
 set -u
 HS=$1 MPI=$2 PY=$3
 . "$(dirname "$0")/lib.sh"
@@ -84,6 +85,80 @@ contains "names the file" "$ERR" "/nonexistent.h5: cannot open"
 if [ "${HSWEEP_TEST_QUICK:-0}" != 1 ]; then # matplotlib only: the release pass draws it
   check "figure script" 0 "$PY" analysis/equisep_figure.py "$T/eq.h5" --prefix "$T/fig"
   [ -s "$T/fig-equisep.png" ] && [ -s "$T/fig-equisep.pdf" ] && ok "figure written (PNG and PDF)" || bad "no figure" "$OUT"
+fi
+
+# ---------------------------------------------------------------- neighbours: kNN pseudotime, fixed point, composition
+N=tests/specs/train/neighbours-tiny.yaml
+check "tiny neighbours sweep on 2 ranks" 0 "$MPI" -n 2 "$HS" run $N -o "$T/nb.h5" --quiet --progress -1
+check "analyze picks the neighbours analysis" 0 "$MPI" -n 2 "$HS" analyze "$T/nb.h5"
+contains "neighbours summary" "$OUT" "of 2 runs, 2 analysed"
+contains "per-configuration fixed point" "$(cat "$T/nb.neighbours.md")" "| all runs | 2 |"
+res=$("$PY" - "$T/nb.h5" "$T/nb.neighbours.csv" <<'PYEOF'
+import sys, csv, h5py, numpy as np
+f = h5py.File(sys.argv[1], "r")
+g = f["analysis/neighbours"]
+rows = list(csv.DictReader(open(sys.argv[2])))
+V, kc, W = int(g["levels"][0]), int(g.attrs["kc"]), int(g.attrs["window"])
+assert (V, kc, W) == (4, 10, 10)
+for r in range(2):
+    X = f["series/neigh_rep/values"][r]; L = f["series/neigh_labels/values"][r].astype(int)
+    rw = f["series/neigh_rows/values"][r].astype(int); pt = f["series/neigh_rep/point"][r]
+    assert X.shape == (33, 32, 32) and (pt >= 0).all()
+    # the draws: distinct rows within a point, from a fixed pool of 4 rows per leaf
+    assert all(len(set(p)) == 32 for p in rw)
+    pool = {}
+    for row, lab in zip(rw.ravel(), L.ravel()):
+        pool.setdefault(lab, set()).add(row)
+    assert len(pool) == 16 and all(len(v) <= 4 for v in pool.values()), pool
+    Np, S, Wd = X.shape
+    Z = X.reshape(Np * S, Wd); N = len(Z); k = min(100, N)
+    D2 = ((Z[:, None, :] - Z[None, :, :]) ** 2).sum(-1)
+    np.fill_diagonal(D2, -1)
+    I = np.argsort(D2, axis=1, kind="stable")[:, :k]
+    pc = np.percentile(I / (N - 1), g["percentiles"][()], axis=1).T.reshape(Np, S, -1).mean(1)
+    assert np.allclose(pc, g["pseudotime_pct"][r]), "percentiles"
+    drift = ((np.arange(N)[:, None] - I[:, 1:]) / S).mean(1).reshape(Np, S).mean(1)
+    assert np.allclose(drift, g["drift"][r]), "drift"
+    sm = np.array([np.abs(drift[max(0, j - W + 1):j + 1]).mean() for j in range(Np)])
+    fx = int(np.argmin(sm))
+    step = f["records/step"][r][pt]
+    assert np.allclose(sm, g["drift_abs_smooth"][r]) and fx == g["fixed_index"][r], "fixed point"
+    row = rows[r]
+    assert int(row["fixed_index"]) == fx and abs(float(row["fixed_x"]) - step[fx] / step[-1]) < 1e-9, row
+    assert int(row["seed"]) == r + 1 and int(row["points"]) == 33 and int(row["draws"]) == 32, row
+    def lca(a, b):
+        for l in range(V):
+            if a >> l == b >> l:
+                return l
+        return V
+    share = np.zeros((Np, V)); chance = np.zeros((Np, V))
+    for j in range(Np):
+        Dj = ((X[j][:, None] - X[j][None]) ** 2).sum(-1); np.fill_diagonal(Dj, -1)
+        Ij = np.argsort(Dj, axis=1, kind="stable")[:, 1:kc + 1]
+        lv = np.array([[lca(L[j, q], L[j, c]) for c in Ij[q]] for q in range(S)])
+        la = np.array([[lca(L[j, q], L[j, c]) for c in range(S) if c != q] for q in range(S)])
+        for l in range(V):
+            share[j, l], chance[j, l] = (lv <= l).mean(), (la <= l).mean()
+            assert np.isclose((lv == l + 1).mean(), g["composition"][r, j, 1, l]), ("within", j, l)
+            if l + 2 <= V:
+                assert np.isclose((lv == l + 2).mean(), g["composition"][r, j, 2, l]), ("between", j, l)
+    assert np.allclose(share, g["composition"][r, :, 0]) and np.allclose(chance, g["composition"][r, :, 3])
+    for l in range(V):  # the table's final values: the smoothed last point
+        assert abs(float(row[f"share_l{l}"]) - share[-W:, l].mean()) < 1e-9, (l, row)
+        assert abs(float(row[f"chance_l{l}"]) - chance[-W:, l].mean()) < 1e-9, (l, row)
+    assert float(row["share_l2"]) > float(row["chance_l2"]) + 0.1  # the tree shows at fc1
+print("ok")
+PYEOF
+)
+[ "$res" = ok ] && ok "neighbours: pseudotime, fixed point, composition and table equal numpy's brute force" || bad "neighbours" "$res"
+if [ "${HSWEEP_TEST_QUICK:-0}" != 1 ]; then
+  check "neighbours figure script" 0 "$PY" analysis/neighbours_figure.py "$T/nb.h5" --prefix "$T/nbf" --tsne-points 40
+  [ -s "$T/nbf-neighbours-pseudotime.png" ] && [ -s "$T/nbf-neighbours-composition.pdf" ] && \
+    ok "neighbours figures written" || bad "no neighbours figures" "$OUT"
+  case "$ERR" in # the t-SNE panels need scikit-learn (python3-sklearn); without it they are skipped, said so
+    *"no scikit-learn"*) ok "t-SNE skipped without scikit-learn" ;;
+    *) contains "t-SNE panels with their trustworthiness" "$OUT" "tsne 0 epoch 4: trustworthiness 0.9" ;;
+  esac
 fi
 
 finish

@@ -12,6 +12,7 @@
 
 #include "hsweep/analysis.h"
 #include "hsweep/store.h"
+#include "../../src/analysis/neighbours.h"
 #include "testing.h"
 
 static char g_dir[64], g_finals[128], g_srhm[128], g_dyn[128], g_route[128];
@@ -92,7 +93,7 @@ static void test_registry(void) {
     CU_ASSERT_PTR_NULL(hs_analysis_at(hs_analysis_count()));
     CU_ASSERT_PTR_NULL(hs_analysis_find("nope"));
     CU_ASSERT_PTR_NULL(hs_analysis_find("finals")->applies); /* by name only */
-    CU_ASSERT_STRING_EQUAL(hs_analysis_choices(), "auto|srhm|dynamics|sensitivity|stability|equisep|finals");
+    CU_ASSERT_STRING_EQUAL(hs_analysis_choices(), "auto|srhm|neighbours|dynamics|sensitivity|stability|equisep|finals");
 }
 
 static void test_detect(void) {
@@ -111,7 +112,7 @@ static void test_detect(void) {
     hs_str s = {0}, t = {0};
     hs_analyze_opts o = {.path = g_finals};
     CU_ASSERT_EQUAL(hs_analyze_run(MPI_COMM_WORLD, "nope", &o, &s, &t, &err), HS_ERR_USAGE);
-    HS_ASSERT_CONTAINS(err.msg, "auto|srhm|dynamics|sensitivity|stability|equisep|finals");
+    HS_ASSERT_CONTAINS(err.msg, "auto|srhm|neighbours|dynamics|sensitivity|stability|equisep|finals");
 }
 
 /* /analysis/finals/<name> [n] as doubles. */
@@ -174,6 +175,66 @@ static void test_finals(void) {
     }
 }
 
+/* Six points on a line, x = 0, 1, 3, 4, 10, 12, leaves 0, 1, 2, 3, 0, 2 of a binary tree with
+ * V = 2 levels (leaf = level 0, parents {0,1} and {2,3} = level 1). By hand, k = 3:
+ *   0: self, 1 (d 1), 3 (d 3)      1: self, 0 (1), 3 (2)        2: self, 3 (1), 1 (2)
+ *   3: self, 2 (1), 1 (3)          4: self, 5 (2), 3 (6)        5: self, 4 (2), 3 (8)
+ * (point 0's third: 3 at d 3 vs 4 at d 4; point 1's: 2 at d 2 vs 3 at d 3). A copy of point 2 at
+ * index 6 (x = 3) ties with point 2 at distance 0: the row itself comes first, then the tie by
+ * index. Composition of point 0 (leaf 0) with neighbours {1, 3} (leaves 1, 3): lca levels 1 and
+ * 2 (root), so share = {0, 1/2}, sib = {1/2, 1/2}, cou = {1/2, NaN}. */
+static void test_knn_line(void) {
+    const double x[7] = {0, 1, 3, 4, 10, 12, 3};
+    const int want[6][3] = {{0, 1, 2}, {1, 0, 2}, {2, 3, 1}, {3, 2, 1}, {4, 5, 3}, {5, 4, 3}};
+    const double wd[6][3] = {{0, 1, 3}, {0, 1, 2}, {0, 1, 2}, {0, 1, 3}, {0, 2, 6}, {0, 2, 8}};
+    int nb[7 * 3];
+    double d[7 * 3];
+    CU_ASSERT_EQUAL_FATAL(an_knn(x, 6, 1, 0, 6, 3, nb, d), 0);
+    for (int i = 0; i < 6; i++)
+        for (int c = 0; c < 3; c++) {
+            CU_ASSERT_EQUAL(nb[i * 3 + c], want[i][c]);
+            CU_ASSERT(fabs(d[i * 3 + c] - wd[i][c]) < 1e-12);
+        }
+    /* query rows 2..4 only, of all 7 rows: row 2's tie with its copy 6, row 6 itself first */
+    CU_ASSERT_EQUAL_FATAL(an_knn(x, 7, 1, 2, 4, 3, nb, d), 0);
+    CU_ASSERT(nb[0] == 2 && nb[1] == 6 && nb[2] == 3 && d[1] == 0 && d[2] == 1);
+    CU_ASSERT_EQUAL_FATAL(an_knn(x, 7, 1, 6, 7, 3, nb, d), 0);
+    CU_ASSERT(nb[0] == 6 && nb[1] == 2 && nb[2] == 3);
+    CU_ASSERT_EQUAL(an_knn(x, 6, 1, 0, 6, 7, nb, d), -1); /* k > N */
+    /* two dimensions: the 3-4-5 triangle */
+    const double p[6] = {0, 0, 3, 4, 3, 0};
+    CU_ASSERT_EQUAL_FATAL(an_knn(p, 3, 2, 0, 3, 3, nb, d), 0);
+    CU_ASSERT(nb[1] == 2 && nb[2] == 1 && fabs(d[1] - 3) < 1e-12 && fabs(d[2] - 5) < 1e-12);
+
+    const int leaf[6] = {0, 1, 2, 3, 0, 2};
+    CU_ASSERT_EQUAL(an_lca_level(0, 0, 2, 2), 0);
+    CU_ASSERT_EQUAL(an_lca_level(0, 1, 2, 2), 1);
+    CU_ASSERT_EQUAL(an_lca_level(1, 3, 2, 2), 2);
+    double sh[2], sb[2], co[2];
+    int l0[2] = {leaf[1], leaf[3]};
+    an_composition(leaf[0], l0, 2, 2, 2, sh, sb, co);
+    CU_ASSERT(sh[0] == 0 && sh[1] == 0.5 && sb[0] == 0.5 && sb[1] == 0.5 && co[0] == 0.5 && isnan(co[1]));
+    int l4[2] = {leaf[5], leaf[3]}; /* point 4 (leaf 0): leaves 2 and 3, both across the root */
+    an_composition(leaf[4], l4, 2, 2, 2, sh, sb, co);
+    CU_ASSERT(sh[0] == 0 && sh[1] == 0 && sb[0] == 0 && sb[1] == 1 && co[0] == 1);
+    int self[1] = {0};
+    an_composition(0, self, 1, 2, 2, sh, sb, co);
+    CU_ASSERT(sh[0] == 1 && sh[1] == 1 && sb[0] == 0 && co[0] == 0);
+    an_composition(0, self, 0, 2, 2, sh, sb, co);
+    CU_ASSERT(isnan(sh[0]) && isnan(sb[0]));
+
+    /* numpy.percentile([0, 1, 3, 4], p): 25 -> 0.75, 50 -> 2, 99 -> 3.97; trailing mean, w = 2 */
+    const double s4[4] = {0, 1, 3, 4};
+    CU_ASSERT(fabs(an_percentile_sorted(s4, 4, 25) - 0.75) < 1e-12);
+    CU_ASSERT(fabs(an_percentile_sorted(s4, 4, 50) - 2) < 1e-12);
+    CU_ASSERT(fabs(an_percentile_sorted(s4, 4, 99) - 3.97) < 1e-12);
+    CU_ASSERT(an_percentile_sorted(s4, 4, 100) == 4 && an_percentile_sorted(s4, 1, 50) == 0);
+    const double tm[4] = {1, NAN, 3, 5};
+    double out[4];
+    an_trailing_mean(tm, 1, 4, 2, out, 1);
+    CU_ASSERT(out[0] == 1 && out[1] == 1 && out[2] == 3 && out[3] == 4);
+}
+
 int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
     static const hs_test tests[] = {
@@ -181,6 +242,7 @@ int main(int argc, char **argv) {
         {"the registry: lookup by name, position and --kind's choices", test_registry},
         {"auto-detection asks the entries in order: srhm, dynamics, then equisep", test_detect},
         {"finals: per configuration mean, std, min and max of the final values", test_finals},
+        {"neighbours: exact kNN, tree composition and percentiles on points of a line", test_knn_line},
         {NULL, NULL},
     };
     int rc = hs_test_main("analysis", tests);

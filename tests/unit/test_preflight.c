@@ -112,6 +112,18 @@ static void test_other_record_requests(void) {
     CU_ASSERT_STRING_EQUAL(err.msg, "record.centroids = 9 but the test set holds 8 examples per leaf class (64 over 8 leaves)");
     snprintf(yaml, sizeof yaml, "base:\n%s  record: {centroids: 8, separation: none}\n", hier);
     CU_ASSERT_EQUAL(preflight_of(yaml, &err), HS_OK);
+    /* the neighbour pool: min(4 asked, 8 held out) per leaf x 8 leaves = 32 test examples */
+    snprintf(yaml, sizeof yaml, "base:\n%s  record: {neighbours: 33, neighbours_pool: 4, separation: none}\n", hier);
+    CU_ASSERT_EQUAL(preflight_of(yaml, &err), HS_ERR_VALUE);
+    CU_ASSERT_STRING_EQUAL(err.msg, "record.neighbours = 33 but the pool holds about 32 test examples (4 per class x 8 "
+                                    "classes)");
+    snprintf(yaml, sizeof yaml, "base:\n%s  record: {neighbours: 33, neighbours_pool: 50, separation: none}\n", hier);
+    CU_ASSERT_EQUAL(preflight_of(yaml, &err), HS_OK);
+    snprintf(yaml, sizeof yaml, "base:\n%s  record: {neighbours: 65, neighbours_pool: 50, separation: none}\n", hier);
+    CU_ASSERT_EQUAL(preflight_of(yaml, &err), HS_ERR_VALUE);
+    snprintf(yaml, sizeof yaml, "base:\n%s  record: {neighbours: 8, neighbours_rep: 6, separation: none}\n", hier);
+    CU_ASSERT_EQUAL(preflight_of(yaml, &err), HS_ERR_VALUE);
+    CU_ASSERT_STRING_EQUAL(err.msg, "record.neighbours_rep = 6 but the net has representations 0..5");
     snprintf(yaml, sizeof yaml, "base:\n%s  record: {eval_samples: 257, separation: none}\n", hier);
     CU_ASSERT_EQUAL(preflight_of(yaml, &err), HS_ERR_VALUE);
     HS_ASSERT_CONTAINS(err.msg, "record.eval_samples = 257 is more than the training set (256 samples) and the test set (64)");
