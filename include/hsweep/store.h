@@ -295,4 +295,33 @@ hs_code hs_store_write_run(const char *path, const hs_store_attr *attrs, size_t 
                            const hs_store_column *cols, size_t n_cols, size_t n_rows, const hs_store_matrix *mats,
                            size_t n_mats, const hs_store_series *series, size_t n_series, hs_error *err);
 
+/* ================================================================ the data file of one run
+ * What `hsweep data` exports: the exact training and test sets a run trains and tests on (after
+ * its subset, resizing, whitening, generation), for inspection outside hsweep:
+ *
+ *     /               attributes (strings): format "hsweep-data/1", hsweep_version, run_id, config
+ *                     (the run's canonical "key=value" lines), spec, data_kind, classes
+ *     /train/x        float32 [n x C x H x W] for images (C, H, W > 0 with C H W = dim), else
+ *                     [n x dim] (the (S)RHM's one-hot inputs are C = v channels x 1 x positions)
+ *     /train/y        int32 [n], the labels 0..classes-1
+ *     /train/t        float32 [n x t_dim], real-valued targets, only where the data has them
+ *     /test/...       the same for the test set
+ *
+ *     with h5py.File("data.h5") as f:
+ *         x, y = f["train/x"][()], f["train/y"][()]
+ */
+typedef struct hs_store_set {
+    const float *x;             /* [n x dim] row-major */
+    const int32_t *y;           /* [n] */
+    const float *t;             /* [n x t_dim], or NULL */
+    long long n;
+    int dim, t_dim;
+    int channels, height, width; /* the image shape, or 0 */
+} hs_store_set;
+
+/* Create (truncating) path with the string attributes and the two sets. Serial (no communicator,
+ * with or without mpirun). Errors name the path and the dataset. */
+hs_code hs_store_write_data(const char *path, const hs_store_attr *attrs, size_t n_attrs, const hs_store_set *train,
+                            const hs_store_set *test, hs_error *err);
+
 #endif /* HSWEEP_STORE_H */

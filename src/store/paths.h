@@ -110,6 +110,6 @@
 #define HS_DATA_GROUP_TEST "test"
 #define HS_DATA_X "x"
 #define HS_DATA_Y "y"
-#define HS_DATA_ATTR_SHAPE "shape" /* string "C,H,W" of one sample, on each set's x */
+#define HS_DATA_T "t" /* real-valued targets, where the data has them */
 
 #endif /* HSWEEP_STORE_PATHS_H */
