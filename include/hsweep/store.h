@@ -320,7 +320,10 @@ typedef struct hs_store_set {
 } hs_store_set;
 
 /* Create (truncating) path with the string attributes and the two sets. Serial (no communicator,
- * with or without mpirun). Errors name the path and the dataset. */
+ * with or without mpirun). Errors name the path and the dataset. A path ending in ".npz" is
+ * written as numpy's archive instead (uncompressed, little-endian machines): arrays train_x,
+ * train_y (train_t), test_x, test_y (test_t) shaped as above, and each attribute (format first)
+ * as a 0-d unicode array: np.load(path)["run_id"][()]. Entries beyond 4 GB are refused (no zip64). */
 hs_code hs_store_write_data(const char *path, const hs_store_attr *attrs, size_t n_attrs, const hs_store_set *train,
                             const hs_store_set *test, hs_error *err);
 

@@ -17,12 +17,14 @@ const char cmd_data_usage[] =
     "Build one run's training and test sets as its training does (subset, resizing, whitening,\n"
     "generation: whatever its data kind does) and write them to HDF5: /train/x, /train/y,\n"
     "/test/x, /test/y (and /train/t, /test/t for real-valued targets), with the run's id and\n"
-    "canonical config as attributes. Images keep their shape [n x C x H x W].\n"
+    "canonical config as attributes. Images keep their shape [n x C x H x W]. A FILE ending in\n"
+    "\".npz\" is numpy's archive instead: train_x, train_y, test_x, test_y (train_t, test_t) and\n"
+    "each attribute as a 0-d string array (np.load(FILE)[\"run_id\"][()]).\n"
     "\n"
     "options:\n"
     "  --run ID                 the run (an id from `hsweep plan`, or a unique prefix); optional\n"
     "                           when the spec has a single run\n"
-    "  -o FILE                  output file (default data-<id>.h5)\n"
+    "  -o FILE                  output file, .h5 or .npz (default data-<id>.h5)\n"
     "  -h, --help               this text\n";
 
 /* The plan run whose id starts with prefix (case-insensitive), or the single run without one. */

@@ -1,5 +1,5 @@
 /* data_file.c - the data file of one run (`hsweep data`; see include/hsweep/store.h). Serial HDF5
- * on the default (sec2) driver, as the file of one training. */
+ * on the default (sec2) driver, as the file of one training; a .npz name goes to data_npz.c. */
 #include <hdf5.h>
 #include <string.h>
 
@@ -51,8 +51,19 @@ static int write_set(hid_t file, const char *group, const hs_store_set *s, const
     return rc;
 }
 
+hs_code store_write_data_npz(const char *path, const hs_store_attr *attrs, size_t n_attrs, const hs_store_set *train,
+                             const hs_store_set *test, hs_error *err); /* data_npz.c */
+
 hs_code hs_store_write_data(const char *path, const hs_store_attr *attrs, size_t n_attrs, const hs_store_set *train,
                             const hs_store_set *test, hs_error *err) {
+    size_t len = strlen(path);
+    if (len > 4 && !strcmp(path + len - 4, ".npz")) {
+        hs_store_attr all[16];
+        size_t n = 0;
+        all[n++] = (hs_store_attr){HS_DATA_ATTR_FORMAT, HS_DATA_FORMAT};
+        for (size_t i = 0; i < n_attrs && n < 16; i++) all[n++] = attrs[i];
+        return store_write_data_npz(path, all, n, train, test, err);
+    }
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (file < 0) {

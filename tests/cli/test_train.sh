@@ -131,6 +131,20 @@ print("ok")
 PYEOF
 )
 [ "$res" = ok ] && ok "data: cfm shapes, 20 per class, D_0 from the export equals the trained run's" || bad "data of cfm" "$res"
+check "data of the cfm run as .npz" 0 "$HS" data $E --run "$eid" -o "$T/cfm-data.npz"
+res=$("$PY" - "$T/cfm-data.npz" "$T/cfm-data.h5" <<'PYEOF'
+import sys, zipfile, h5py, numpy as np
+assert zipfile.ZipFile(sys.argv[1]).testzip() is None          # every entry's CRC-32 holds
+z, h = np.load(sys.argv[1]), h5py.File(sys.argv[2], "r")
+for k in ["train/x", "train/y", "test/x", "test/y"]:
+    a = z[k.replace("/", "_")]
+    assert a.dtype == h[k].dtype and np.array_equal(a, h[k][()]), k
+for k in ["run_id", "config", "data_kind", "classes", "format"]:
+    assert str(z[k][()]) == h.attrs[k], k
+print("ok")
+PYEOF
+)
+[ "$res" = ok ] && ok "data as .npz: the same arrays and attributes as the HDF5 export" || bad "data as npz" "$res"
 R=tests/specs/train/srhm-tiny.yaml
 rid=$("$HS" plan $R --format tsv | awk 'NR == 2 {print $1}')
 check "data of an srhm run" 0 "$HS" data $R --run "$rid" -o "$T/srhm-data.h5"
