@@ -108,6 +108,7 @@ assert (runs.hsweep_version == h5py.File(path, "r").attrs["hsweep_version"]).all
 print("ok")
 PYEOF
 )
+# (git is the tree's state when hsweep was built: a test of a binary older than the tree fails here)
 [ "$res" = ok ] && ok "provenance of 12 runs on 2 ranks: host, git describe, Slurm ids, compiler, MPI, BLAS" || bad "provenance" "$res"
 check "status --runs" 0 "$HS" status "$T/prov.h5" --runs
 [ "$(printf '%s\n' "$OUT" | grep -c " done  *$(hostname) .*$git_want")" = 12 ] && ok "status --runs: host and git of 12 runs" \
