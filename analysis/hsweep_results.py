@@ -4,7 +4,7 @@ Needs only Debian's python3-h5py, python3-numpy and python3-pandas.
 
     import sys; sys.path.insert(0, "analysis")
     import hsweep_results as hr
-    runs = hr.read_runs("results.h5")        # one row per run: id, status, varying keys, wall, ...
+    runs = hr.read_runs("results.h5")        # one row per run: id, status, varying keys, wall, host, ...
     long = hr.read_records("results.h5")     # one row per (run, record point): id, keys, epoch, test_acc, ...
     lay = hr.read_layers("results.h5")      # one row per (run, record point, layer): weight_norm, ...
     long[long.status == "done"].groupby("model.depth").test_acc.last()
@@ -40,14 +40,32 @@ def _text(a):
 def is_config(column):
     """True for a column of the run table that is a config key (the schema's keys are dotted, and
     `seed`); the others are bookkeeping (id, status, rank, attempts, start, end, wall, epochs_done,
-    steps, steps_total, in_plan, error, config)."""
+    steps, steps_total, in_plan, error, config, provenance and its PROVENANCE fields)."""
     return column == "seed" or "." in column
+
+
+# The keys of a run's provenance (hs_run_provenance in include/hsweep/run.h), in its order
+PROVENANCE = ["host", "cpu", "isa", "gemm", "blas", "hsweep_version", "git", "compiler", "mpi",
+              "slurm_job_id", "slurm_step_id", "slurm_array_job_id", "slurm_array_task_id"]
+
+
+def parse_provenance(text):
+    """A run's provenance text ("key=value" lines) as a dict; every key of PROVENANCE is there,
+    "unknown" where the text lacks it (a run not stored yet, a file from before provenance)."""
+    out = dict.fromkeys(PROVENANCE, "unknown")
+    for line in text.splitlines():
+        key, eq, value = line.partition("=")
+        if eq:
+            out[key] = value
+    return out
 
 
 def read_runs(path):
     """The run table: one row per run, in file order (a resumed file appends new runs at the end;
     in_plan == 0 marks rows a later spec no longer names). Safe on a file being written: values of
-    a row are final once its status is done, diverged or failed."""
+    a row are final once its status is done, diverged or failed. Where and how each run ran are
+    the columns of PROVENANCE (host, gemm, git, ...: "unknown" when not recorded), parsed from the
+    raw `provenance` text."""
     with h5py.File(path, "r") as f:
         runs = f["runs"]
         ids = runs["id"][()]
@@ -64,9 +82,15 @@ def read_runs(path):
                 table[name] = _text(data)
             else:
                 table[name] = data
+        if "provenance" not in table:
+            table["provenance"] = [""] * n
+        parsed = [parse_provenance(t) for t in table["provenance"]]
         first = ["id", "status"]
         cols = first + sorted(k for k in table if k not in first)
-        return pd.DataFrame({k: table[k] for k in cols})
+        frame = {k: table[k] for k in cols}
+        for key in PROVENANCE:
+            frame[key] = [p[key] for p in parsed]
+        return pd.DataFrame(frame)
 
 
 def read_records(path, finished_only=False):

@@ -368,4 +368,9 @@ typedef struct hs_gated_opts {
  * errors), HS_ERR_NOMEM. */
 hs_code hs_model_gated(hs_model *m, const hs_gated_opts *o, hs_error *err);
 
+/* The path this process's dense products take, for a run's provenance: "hsweep-avx512+blas" when
+ * the CPU runs the AVX-512 kernel (a training step's small products; the BLAS the rest), "blas"
+ * when every product goes to cblas_sgemm. */
+const char *hs_nn_gemm_path(void);
+
 #endif /* HSWEEP_NN_H */

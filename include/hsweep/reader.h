@@ -113,6 +113,12 @@ int hs_reader_finished(const hs_results_reader *rd, size_t i);
 int hs_reader_in_plan(const hs_results_reader *rd, size_t i);
 /* The run's canonical config text (what its id hashes). */
 const char *hs_reader_config(const hs_results_reader *rd, size_t i);
+/* Where and how the run ran: the "key=value" lines of hs_run_provenance (run.h) its rank stored
+ * with its row; "" for a run not stored yet and in a file from before the column. */
+const char *hs_reader_provenance(const hs_results_reader *rd, size_t i);
+/* One value of it ("host", "gemm", "git", ...) into buf (cut to n - 1 bytes), "unknown" when the
+ * run's provenance lacks the key. Returns buf. */
+const char *hs_reader_provenance_field(const hs_results_reader *rd, size_t i, const char *key, char *buf, size_t n);
 
 /* Shape of an array: HS_OK with its rank (<= HS_READER_MAX_DIMS) and dims; HS_ERR_VALUE when the
  * file has no such array (err untouched: absence is an answer, not a failure). For the series

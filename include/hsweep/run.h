@@ -114,4 +114,23 @@ typedef struct hs_run_file {
  * epochs_done), /records/<field> [n], /layers/<field> [n x layers], /series/<name>. */
 hs_code hs_run_file_store(void *ctx, const hs_run_info *run, const hs_run_outcome *out, hs_error *err);
 
+/* Where and how this process trains, as "key=value" lines (one per key, in this order; a key
+ * whose value is unknown reads "unknown", the slurm_* keys appear only when set):
+ *   host            gethostname()
+ *   cpu             /proc/cpuinfo's model name
+ *   isa             the instruction sets the products use that this CPU has, e.g.
+ *                   "sse4.2,avx,avx2,fma,avx512f,avx512bw,avx512dq,avx512vl" ("" on none)
+ *   gemm            the path of the dense products: "hsweep-avx512+blas" (the AVX-512 kernel for a
+ *                   training step's small products, the BLAS for the rest) or "blas"
+ *   blas            "<openblas_get_config()> (<core> kernels)", e.g. "OpenBLAS 0.3.21
+ *                   DYNAMIC_ARCH ... (Haswell kernels)" when linked to OpenBLAS,
+ *                   else "cblas"
+ *   hsweep_version, git (`git describe --always --dirty` of the tree at build time, "unknown"
+ *                   outside git), compiler (__VERSION__, "gcc " before gcc's), mpi (MPI_Get_library_version's first
+ *                   line), slurm_job_id, slurm_step_id, slurm_array_job_id, slurm_array_task_id
+ * A value's own newlines and tabs become spaces, so a line is always one key. A sweep stores the
+ * text with every run's row (/runs/provenance, cut to 1023 bytes), `hsweep train` as its file's
+ * provenance attribute. Calls MPI_Get_library_version, which needs no MPI_Init. */
+hs_code hs_run_provenance(hs_str *out, hs_error *err);
+
 #endif /* HSWEEP_RUN_H */

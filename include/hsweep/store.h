@@ -20,6 +20,12 @@
  *     /runs/rank, attempts (int32), start, end, wall (float64, Unix seconds / seconds),
  *           epochs_done, steps (int64, also written live at record points), error (string),
  *           steps_total (int64), in_plan (int32: 0 for rows a resumed plan no longer names)
+ *     /runs/provenance  string [R] (1024 bytes): where and how the run ran, "key=value" lines
+ *                       written with its row by the rank that ran it (hs_run_provenance: host,
+ *                       cpu, isa, gemm, blas, hsweep_version, git, compiler, mpi, slurm_*);
+ *                       empty for a run not yet stored. A resumed run keeps the provenance of
+ *                       the job that finished it. Files from before the column lack it (a
+ *                       resume adds it, empty for the rows already there).
  *     /records/<name>   float64 [R x N], NaN where nothing was recorded
  *     /layers/<name>    float64 [R x N x L], NaN-padded (per-layer metrics such as D)
  *     /series/<name>/values  float64 [R x Ns x d1 .. dk] (k = the series' ndim, 0..3): stored point
@@ -42,7 +48,8 @@
  * A flat layout any HDF5 reader opens without help:
  *
  *     /                      attributes (strings): hsweep_version, run_id, status, message,
- *                            config (the run's canonical "key=value" lines), spec
+ *                            config (the run's canonical "key=value" lines), spec, provenance
+ *                            (as /runs/provenance of a results file)
  *     /records/<name>        float64 [n_records], one dataset per recorded quantity
  *                            (epoch, step, lr, epoch_loss, train_loss, ...)
  *     /layers/<name>         float64 [n_records x n_layers] (separation, weight_norm, ...)
@@ -139,6 +146,8 @@ typedef struct hs_results_row {
     double start, end, wall;
     long long epochs_done, steps;
     const char *error;          /* "" when none */
+    const char *provenance;     /* "key=value" lines (hs_run_provenance), cut to 1023 bytes;
+                                   NULL: leave the stored cell as it is */
 } hs_results_row;
 
 typedef struct hs_results hs_results;
@@ -191,8 +200,8 @@ const char *hs_results_attr(const hs_results *f, const char *name);
 hs_code hs_results_grow(MPI_Comm comm, hs_results *f, const hs_results_layout *layout, hs_error *err);
 
 /* Collective: which rows belong to the plan being run (1) and which a resumed spec no longer
- * names (0: kept as they are, reported by status, never run). Creates /runs/in_plan in a file
- * written before the column existed. */
+ * names (0: kept as they are, reported by status, never run). Creates /runs/in_plan and
+ * /runs/provenance (empty cells) in a file written before those columns existed. */
 hs_code hs_results_mark_plan(MPI_Comm comm, hs_results *f, const unsigned char *in_plan, hs_error *err);
 /* Collective, identical line on every rank: append one line to the root attribute `sessions`,
  * the history of the jobs that wrote the file (status reads it to tell a stalled sweep). */
@@ -285,5 +294,37 @@ typedef struct hs_store_matrix {
 hs_code hs_store_write_run(const char *path, const hs_store_attr *attrs, size_t n_attrs,
                            const hs_store_column *cols, size_t n_cols, size_t n_rows, const hs_store_matrix *mats,
                            size_t n_mats, const hs_store_series *series, size_t n_series, hs_error *err);
+
+/* ================================================================ the data file of one run
+ * What `hsweep data` exports: the exact training and test sets a run trains and tests on (after
+ * its subset, resizing, whitening, generation), for inspection outside hsweep:
+ *
+ *     /               attributes (strings): format "hsweep-data/1", hsweep_version, run_id, config
+ *                     (the run's canonical "key=value" lines), spec, data_kind, classes
+ *     /train/x        float32 [n x C x H x W] for images (C, H, W > 0 with C H W = dim), else
+ *                     [n x dim] (the (S)RHM's one-hot inputs are C = v channels x 1 x positions)
+ *     /train/y        int32 [n], the labels 0..classes-1
+ *     /train/t        float32 [n x t_dim], real-valued targets, only where the data has them
+ *     /test/...       the same for the test set
+ *
+ *     with h5py.File("data.h5") as f:
+ *         x, y = f["train/x"][()], f["train/y"][()]
+ */
+typedef struct hs_store_set {
+    const float *x;             /* [n x dim] row-major */
+    const int32_t *y;           /* [n] */
+    const float *t;             /* [n x t_dim], or NULL */
+    long long n;
+    int dim, t_dim;
+    int channels, height, width; /* the image shape, or 0 */
+} hs_store_set;
+
+/* Create (truncating) path with the string attributes and the two sets. Serial (no communicator,
+ * with or without mpirun). Errors name the path and the dataset. A path ending in ".npz" is
+ * written as numpy's archive instead (uncompressed, little-endian machines): arrays train_x,
+ * train_y (train_t), test_x, test_y (test_t) shaped as above, and each attribute (format first)
+ * as a 0-d unicode array: np.load(path)["run_id"][()]. Entries beyond 4 GB are refused (no zip64). */
+hs_code hs_store_write_data(const char *path, const hs_store_attr *attrs, size_t n_attrs, const hs_store_set *train,
+                            const hs_store_set *test, hs_error *err);
 
 #endif /* HSWEEP_STORE_H */

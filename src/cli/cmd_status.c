@@ -9,13 +9,16 @@
 #include "hsweep/store.h"
 
 const char cmd_status_usage[] =
-    "usage: hsweep status FILE\n"
+    "usage: hsweep status FILE [--runs]\n"
     "\n"
     "Summarise a results file (safe while it is written): its writer, runs by state, running runs'\n"
     "progress and ETA, failed runs with their messages, what to do next; for a spec with stages,\n"
     "each stage as complete, incomplete or waiting, with the winners of its select or its search.\n"
     "\n"
     "options:\n"
+    "      --runs               then one line per run: id, state, the host it ran on, its products'\n"
+    "                           path (gemm), the build (git describe) and the BLAS; \"unknown\" for\n"
+    "                           a run not stored yet or a file from before runs recorded them\n"
     "  -h, --help               this text\n"
     "\n"
     "exit codes: 0 complete, 1 unreadable, 3 runs left to resume, 4 complete but some runs failed,\n"
@@ -156,12 +159,36 @@ done:
     return left;
 }
 
+/* One line per run with where it ran (--runs). */
+static void describe_runs(const char *path, hs_str *out) {
+    hs_results_reader *rd = NULL;
+    hs_error err = {0};
+    if (hs_reader_open(MPI_COMM_NULL, path, &rd, &err) != HS_OK) {
+        hs_str_printf(out, "runs: cannot read them: %s\n", err.msg);
+        return;
+    }
+    const size_t R = hs_reader_n_runs(rd);
+    hs_str_printf(out, "\nruns:\n  %-16s %-9s %-20s %-18s %-24s %s\n", "id", "state", "host", "gemm", "git", "blas");
+    for (size_t r = 0; r < R; r++) {
+        char host[128], gemm[64], git[64], blas[160];
+        hs_reader_provenance_field(rd, r, "host", host, sizeof host);
+        hs_reader_provenance_field(rd, r, "gemm", gemm, sizeof gemm);
+        hs_reader_provenance_field(rd, r, "git", git, sizeof git);
+        hs_reader_provenance_field(rd, r, "blas", blas, sizeof blas);
+        hs_str_printf(out, "  %-16s %-9s %-20s %-18s %-24s %s\n", hs_reader_id(rd, r),
+                      hs_run_state_to_string(hs_reader_state(rd, r)), host, gemm, git, blas);
+    }
+    hs_reader_close(rd);
+}
+
 int cmd_status(const cli_command *cmd, int argc, char **argv) {
-    static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"runs", no_argument, NULL, 'u'}, {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     const char *path = NULL;
-    int n_paths = 0;
+    int n_paths = 0, runs = 0;
     for (int c; (c = cli_next_option(cmd, argc, argv, "h", opts)) != -1;) {
         switch (c) {
+        case 'u': runs = 1; break;
         case 'h': return cli_help(cmd);
         case CLI_ARG: path = optarg, n_paths++; break;
         default: return EXIT_USAGE;
@@ -180,6 +207,7 @@ int cmd_status(const cli_command *cmd, int argc, char **argv) {
         return c.writer == HS_LOCK_LIVE ? EXIT_LIVE : EXIT_FAIL;
     }
     size_t stage_left = describe_stages(path, &out);
+    if (runs) describe_runs(path, &out);
     int rc = cli_write_out(&out);
     hs_str_free(&out);
     /* Scripts decide from the exit code alone (see cli.h). */

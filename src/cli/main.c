@@ -20,6 +20,8 @@ static const cli_command commands[] = {
      * must drain them, not kill them by its default action with a run marked running */
     {"run", "run every training of a sweep across the MPI ranks into one HDF5 file", cmd_run, cmd_run_usage,
      CLI_MPI_ALWAYS, hs_sweep_install_signals, NULL},
+    {"data", "write one run's exact training and test sets (after its data kind's processing) to HDF5", cmd_data,
+     cmd_data_usage, CLI_MPI_NEVER, NULL, NULL},
     {"status", "summarise a results file (safe while it is written) and say what to do next", cmd_status,
      cmd_status_usage, CLI_MPI_NEVER, NULL, NULL},
     {"analyze", "analyse a results file (also under mpirun), writing back into it and tables beside it", cmd_analyze,

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "gemm.h"
+#include "hsweep/nn.h"
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #define GEMM_X86 1
@@ -27,6 +28,8 @@
 static int forced_path; /* hs_gemm_force */
 
 void hs_gemm_force(int path) { forced_path = path; }
+
+const char *hs_nn_gemm_path(void) { return forced_path != 1 && hs_gemm_have_kernel() ? "hsweep-avx512+blas" : "blas"; }
 
 int hs_gemm_have_kernel(void) {
 #if GEMM_X86

@@ -13,7 +13,7 @@ hs_code hs_run_file_store(void *ctx, const hs_run_info *run, const hs_run_outcom
         return out->rc;
     }
     const hs_train_result *res = &out->res;
-    hs_str canon = {0};
+    hs_str canon = {0}, prov = {0};
     double *cols = NULL, *lay = NULL;
     hs_store_series *ser = NULL;
     hs_code rc = hs_plan_canonical(run->plan, run->r, &canon);
@@ -21,13 +21,16 @@ hs_code hs_run_file_store(void *ctx, const hs_run_info *run, const hs_run_outcom
         rc = HS_FAIL(err, rc, "out of memory");
         goto done;
     }
+    hs_error perr = {0};
+    if (hs_run_provenance(&prov, &perr) != HS_OK) hs_str_free(&prov);
     char params[32], epochs[32];
     snprintf(params, sizeof params, "%zu", res->n_params);
     snprintf(epochs, sizeof epochs, "%lld", res->epochs_done);
     hs_store_attr attrs[] = {{"hsweep_version", f->version}, {"run_id", run->id},
                              {"status", hs_run_status_to_string(res->status)}, {"message", res->message},
                              {"config", canon.buf ? canon.buf : ""}, {"spec", f->spec_path},
-                             {"n_params", params}, {"epochs_done", epochs}};
+                             {"n_params", params}, {"epochs_done", epochs},
+                             {"provenance", prov.buf ? prov.buf : ""}};
     cols = malloc((res->n_records ? res->n_records : 1) * HS_RECORD_FIELDS * sizeof *cols);
     lay = malloc((res->n_records * res->n_layers + 1) * HS_LAYER_FIELDS * sizeof *lay);
     ser = calloc(res->n_series + 1, sizeof *ser);
@@ -65,6 +68,6 @@ done:
     free(cols);
     free(lay);
     free(ser);
-    hs_str_free(&canon);
+    hs_str_free(&canon), hs_str_free(&prov);
     return rc;
 }

@@ -74,6 +74,7 @@ typedef struct sweep {
     double *layers;  /* [n_records x N_LAYER_METRICS x max_layers] of the current run */
 
     hs_run_data data; /* consecutive runs on the same data reuse it */
+    hs_str provenance; /* this rank's hs_run_provenance, stored with each run it writes */
     /* rank 0's dispatch state */
     size_t *order, n_order, next;
     int active_workers; /* workers not yet told "no more" */

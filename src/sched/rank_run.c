@@ -85,6 +85,7 @@ static hs_code store_row(void *ctx, const hs_run_info *run, const hs_run_outcome
     hs_results_row row = {.rank = S->rank, .attempts = hs_results_attempts(S->file, row_i), .start = k->start,
                           .end = hs_time_unix()};
     row.wall = row.end - k->start;
+    row.provenance = S->provenance.buf;
     if (out->checkpoint_io) {
         row.state = HS_STATE_PENDING, row.attempts--;
         rep->io_error = 1;

@@ -63,6 +63,7 @@ static hs_code store_solved(void *ctx, const hs_run_info *run, const hs_run_outc
     hs_results_row row = {.rank = 0, .attempts = hs_results_attempts(S->file, row_i), .start = k->start,
                           .end = hs_time_unix()};
     row.wall = row.end - k->start;
+    row.provenance = S->provenance.buf;
     row.state = out->rc == HS_OK ? HS_STATE_DONE : HS_STATE_FAILED;
     sched_set_msg(rep->error, sizeof rep->error, out->rc != HS_OK ? out->err.msg : out->res.message);
     row.error = rep->error;

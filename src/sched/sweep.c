@@ -199,6 +199,9 @@ hs_code hs_sweep_run(MPI_Comm comm, const hs_sweep_opts *o, hs_sweep_summary *su
     MPI_Comm_size(comm, &S.nranks);
     S.t0 = S.last_progress = hs_time_unix();
     hs_sweep_install_signals();
+    /* a run's row records where it ran; without the text (no memory) rows still store */
+    hs_error perr = {0};
+    if (hs_run_provenance(&S.provenance, &perr) != HS_OK) hs_str_free(&S.provenance);
 
     layout_store L;
     HS_TRY(err, sched_layout_build(o->plan, o->spec, o->overrides, &L, err));
@@ -234,6 +237,7 @@ close:
     if (rc == HS_OK && crc != HS_OK) *err = cerr, rc = crc;
     rc = summarise(&S, rc, before, sum, err);
     hs_run_data_free(&S.data);
+    hs_str_free(&S.provenance);
     free(S.log_path);
     free(S.records);
     free(S.layers);

@@ -120,6 +120,7 @@ int store_extend_ds(MPI_Comm comm, hid_t loc, const char *name, const hsize_t *w
 int store_extend_group(MPI_Comm comm, hid_t file, const char *group, hsize_t R, hsize_t N, hsize_t L);
 
 /* results_table.c */
+int store_write_empty(hid_t runs, const char *name, size_t from, size_t n);
 size_t store_book_count(void);
 const char *store_book_name(size_t c);
 /* The file type of bookkeeping column c (H5T_ names are run-time values, hence a function). */

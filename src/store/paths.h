@@ -70,10 +70,12 @@
 #define HS_RUNS_ERROR "error"         /* string [HS_ERROR_LEN] */
 #define HS_RUNS_STEPS_TOTAL "steps_total" /* int64 (absent in early files) */
 #define HS_RUNS_IN_PLAN "in_plan"     /* int32 (absent in early files) */
+#define HS_RUNS_PROVENANCE "provenance" /* string [HS_PROVENANCE_LEN] (absent in early files) */
 #define HS_PATH_RUNS_ID HS_PATH_RUNS "/" HS_RUNS_ID
 #define HS_PATH_RUNS_CONFIG HS_PATH_RUNS "/" HS_RUNS_CONFIG
 #define HS_PATH_RUNS_STATUS HS_PATH_RUNS "/" HS_RUNS_STATUS
 #define HS_PATH_RUNS_IN_PLAN HS_PATH_RUNS "/" HS_RUNS_IN_PLAN
+#define HS_PATH_RUNS_PROVENANCE HS_PATH_RUNS "/" HS_RUNS_PROVENANCE
 
 /* a series: /series/<name>/values and /series/<name>/point, attributes of the <name> group */
 #define HS_SERIES_VALUES "values"
@@ -84,6 +86,7 @@
 /* widths of fixed-length string cells, NUL included */
 #define HS_ID_LEN 17               /* 16 hex digits + NUL */
 #define HS_ERROR_LEN 256           /* stored error messages are cut to this */
+#define HS_PROVENANCE_LEN 1024     /* a run's provenance lines are cut to this */
 #define HS_CONFIG_MIN_WIDTH 256    /* /runs/config is at least this wide */
 #define HS_KEY_STR_MIN_WIDTH 32    /* a string key column is at least this wide */
 
@@ -97,5 +100,16 @@
 #define HS_RUN_ATTR_MESSAGE "message"
 #define HS_RUN_ATTR_CONFIG "config"
 #define HS_RUN_ATTR_SPEC "spec"
+#define HS_RUN_ATTR_PROVENANCE "provenance"
+
+/* ---------------------------------------------------------------- the data file of one run
+ * (`hsweep data`): /train/x, /train/y, /test/x, /test/y, root attributes as the run's file */
+#define HS_DATA_FORMAT "hsweep-data/1"
+#define HS_DATA_ATTR_FORMAT "format"
+#define HS_DATA_GROUP_TRAIN "train"
+#define HS_DATA_GROUP_TEST "test"
+#define HS_DATA_X "x"
+#define HS_DATA_Y "y"
+#define HS_DATA_T "t" /* real-valued targets, where the data has them */
 
 #endif /* HSWEEP_STORE_PATHS_H */

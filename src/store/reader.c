@@ -114,7 +114,7 @@ struct hs_results_reader {
     hid_t file;
     char *path;
     size_t R;
-    char **ids, **configs;
+    char **ids, **configs, **prov; /* prov: NULL in a file without /runs/provenance */
     unsigned char *state;
     int *in_plan;
 };
@@ -155,7 +155,9 @@ static void reader_free(hs_results_reader *rd) {
     for (size_t r = 0; r < rd->R; r++) {
         if (rd->ids) free(rd->ids[r]);
         if (rd->configs) free(rd->configs[r]);
+        if (rd->prov) free(rd->prov[r]);
     }
+    free(rd->prov);
     free(rd->ids), free(rd->configs), free(rd->state), free(rd->in_plan), free(rd->path);
     free(rd);
 }
@@ -207,6 +209,9 @@ hs_code hs_reader_open(MPI_Comm comm, const char *path, hs_results_reader **out,
             snprintf(why, sizeof why, "%s: cannot read /runs/in_plan", path), rc = -1;
         if (ds >= 0) H5Dclose(ds);
     }
+    if (!rc && exists(rd->file, HS_PATH_RUNS_PROVENANCE) &&
+        (!(rd->prov = calloc(R + 1, sizeof *rd->prov)) || read_strings(rd->file, HS_PATH_RUNS_PROVENANCE, R, rd->prov) < 0))
+        snprintf(why, sizeof why, "%s: cannot read " HS_PATH_RUNS_PROVENANCE, path), rc = -1;
     /* every rank opened or none did: a rank that failed alone would leave the others in close */
     int all = rc;
     if (nranks > 1) MPI_Allreduce(&rc, &all, 1, MPI_INT, MPI_MIN, comm);
@@ -239,6 +244,22 @@ int hs_reader_finished(const hs_results_reader *rd, size_t i) {
 }
 int hs_reader_in_plan(const hs_results_reader *rd, size_t i) { return rd->in_plan[i] != 0; }
 const char *hs_reader_config(const hs_results_reader *rd, size_t i) { return rd->configs[i]; }
+const char *hs_reader_provenance(const hs_results_reader *rd, size_t i) {
+    return rd->prov && rd->prov[i] ? rd->prov[i] : "";
+}
+const char *hs_reader_provenance_field(const hs_results_reader *rd, size_t i, const char *key, char *buf, size_t n) {
+    snprintf(buf, n, "unknown");
+    size_t k = strlen(key);
+    for (const char *line = hs_reader_provenance(rd, i); *line;) {
+        size_t len = strcspn(line, "\n");
+        if (len > k && !strncmp(line, key, k) && line[k] == '=') {
+            snprintf(buf, n, "%.*s", (int)(len - k - 1), line + k + 1);
+            break;
+        }
+        line += len + (line[len] == '\n');
+    }
+    return buf;
+}
 
 hs_code hs_reader_final(const hs_results_reader *rd, const char *name, double *out, hs_error *err) {
     int nd;

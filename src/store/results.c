@@ -113,7 +113,8 @@ static int create_layout(MPI_Comm comm, hs_results *f, const hs_results_layout *
      * later resume (a grown plan) usually fit. */
     size_t cfg_len = store_str_width(L->configs, R, HS_CONFIG_MIN_WIDTH);
     hid_t t_id = store_str_type(HS_ID_LEN), t_cfg = store_str_type(cfg_len), t_err = store_str_type(HS_ERROR_LEN);
-    if (t_id < 0 || t_cfg < 0 || t_err < 0) rc = -1;
+    hid_t t_prov = store_str_type(HS_PROVENANCE_LEN);
+    if (t_id < 0 || t_cfg < 0 || t_err < 0 || t_prov < 0) rc = -1;
     const double nan = NAN;
 
     /* Metadata first (collective creation); the run table's values follow from rank 0 alone. */
@@ -131,6 +132,7 @@ static int create_layout(MPI_Comm comm, hs_results *f, const hs_results_layout *
     STEP(store_create_ds(runs, HS_RUNS_CONFIG, t_cfg, 1, d1, NULL));
     for (size_t c = 0; !rc && c < store_book_count(); c++)
         STEP(store_create_ds(runs, store_book_name(c), store_book_type(c, f->state_type, t_err), 1, d1, NULL));
+    STEP(store_create_ds(runs, HS_RUNS_PROVENANCE, t_prov, 1, d1, NULL));
     for (size_t c = 0; !rc && c < L->n_cols; c++) rc = store_agree(comm, store_create_col(runs, &L->cols[c], R, R));
     if (!rc) *what = HS_PATH_RECORDS " and " HS_PATH_LAYERS " datasets";
 #undef STEP
@@ -164,6 +166,7 @@ static int create_layout(MPI_Comm comm, hs_results *f, const hs_results_layout *
     if (t_id >= 0) H5Tclose(t_id);
     if (t_cfg >= 0) H5Tclose(t_cfg);
     if (t_err >= 0) H5Tclose(t_err);
+    if (t_prov >= 0) H5Tclose(t_prov);
     if (runs >= 0) H5Gclose(runs);
     if (recs >= 0) H5Gclose(recs);
     if (lays >= 0) H5Gclose(lays);
@@ -178,7 +181,7 @@ double hs_results_layout_bytes(const hs_results_layout *L) {
         for (int d = 0; d < L->series[k].ndim; d++) per *= (double)L->series[k].dims[d];
         b += R * (double)L->series[k].n_points * (per + 8);
     }
-    double row = HS_ID_LEN + (double)store_str_width(L->configs, L->n_runs, HS_CONFIG_MIN_WIDTH) + HS_ERROR_LEN + 4 * 4 + 8 * 6 + 1;
+    double row = HS_ID_LEN + (double)store_str_width(L->configs, L->n_runs, HS_CONFIG_MIN_WIDTH) + HS_ERROR_LEN + HS_PROVENANCE_LEN + 4 * 4 + 8 * 6 + 1;
     for (size_t c = 0; c < L->n_cols; c++)
         row += L->cols[c].type == HS_COL_STR ? (double)store_str_width(L->cols[c].s, L->n_runs, HS_KEY_STR_MIN_WIDTH) : 8;
     return b + R * row + 64e3; /* + HDF5's own metadata, a few kB per dataset */

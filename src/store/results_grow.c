@@ -153,8 +153,18 @@ hs_code hs_results_mark_plan(MPI_Comm comm, hs_results *f, const unsigned char *
         if (ds >= 0) H5Dclose(ds);
         rc = store_agree(comm, ds < 0 ? -1 : 0);
     }
+    int fresh_prov = 0;
+    if (!rc && H5Lexists(runs, HS_RUNS_PROVENANCE, H5P_DEFAULT) <= 0) { /* likewise: its cells start empty */
+        hid_t t = store_str_type(HS_PROVENANCE_LEN);
+        hid_t ds = t >= 0 ? store_create_ds(runs, HS_RUNS_PROVENANCE, t, 1, d1, NULL) : -1;
+        if (ds >= 0) H5Dclose(ds);
+        if (t >= 0) H5Tclose(t);
+        rc = store_agree(comm, ds < 0 ? -1 : 0);
+        fresh_prov = 1;
+    }
     int rank = 0;
     MPI_Comm_rank(comm, &rank);
+    if (!rc && rank == 0 && fresh_prov && f->n_runs) rc = store_write_empty(runs, HS_RUNS_PROVENANCE, 0, f->n_runs);
     if (!rc && rank == 0 && f->n_runs) {
         int *v = malloc(f->n_runs * sizeof *v);
         for (size_t r = 0; v && r < f->n_runs; r++) v[r] = in_plan[r] != 0;

@@ -94,6 +94,17 @@ int store_write_col(hid_t runs, const hs_results_col *col, size_t from, size_t t
     return rc;
 }
 
+/* Independent I/O: empty cells [from, from + n) of a fixed-length string column. */
+int store_write_empty(hid_t runs, const char *name, size_t from, size_t n) {
+    size_t w = store_ds_str_size(runs, name);
+    char *buf = w ? calloc(n + 1, w) : NULL;
+    hid_t t = store_str_type(w ? w : 1);
+    int rc = buf && t >= 0 ? store_write_1d(runs, name, t, from, n, buf) : -1;
+    free(buf);
+    if (t >= 0) H5Tclose(t);
+    return rc;
+}
+
 /* Rank 0 only (independent I/O): id, config and fresh bookkeeping for rows [from, to), all
  * pending. */
 int store_write_rows(hs_results *f, hid_t runs, const hs_results_layout *L, size_t from, size_t to,
@@ -123,6 +134,7 @@ int store_write_rows(hs_results *f, hid_t runs, const hs_results_layout *L, size
     if (!rc && H5Lexists(runs, HS_RUNS_STEPS_TOTAL, H5P_DEFAULT) > 0)
         rc = store_write_1d(runs, HS_RUNS_STEPS_TOTAL, H5T_NATIVE_LLONG, from, n, lv);
     if (!rc && H5Lexists(runs, HS_RUNS_IN_PLAN, H5P_DEFAULT) > 0) rc = store_write_1d(runs, HS_RUNS_IN_PLAN, H5T_NATIVE_INT, from, n, iv);
+    if (!rc && H5Lexists(runs, HS_RUNS_PROVENANCE, H5P_DEFAULT) > 0) rc = store_write_empty(runs, HS_RUNS_PROVENANCE, from, n);
     if (!rc) rc = store_write_1d(runs, HS_RUNS_STATUS, f->state_type, from, n, sv);
     /* the ids last, after the key columns too (write_ids): a row counts once its id is there */
     free(dv), free(iv), free(zv), free(lv), free(sv), free(ev), free(cfg);

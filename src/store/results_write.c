@@ -122,6 +122,15 @@ hs_code hs_results_write_run(hs_results *f, size_t i, const hs_results_row *row,
                      store_write_1d(runs, HS_RUNS_ERROR, t_err, i, 1, msg)
                  ? -1
                  : 0;
+        /* where and how it ran; a rerun (a resume) replaces the provenance of the earlier job */
+        if (!rc && row->provenance && H5Lexists(runs, HS_RUNS_PROVENANCE, H5P_DEFAULT) > 0) {
+            char *prov = calloc(1, HS_PROVENANCE_LEN);
+            hid_t t_prov = store_str_type(HS_PROVENANCE_LEN);
+            if (prov) snprintf(prov, HS_PROVENANCE_LEN, "%s", row->provenance);
+            rc = !prov || t_prov < 0 || store_write_1d(runs, HS_RUNS_PROVENANCE, t_prov, i, 1, prov) ? -1 : 0;
+            if (t_prov >= 0) H5Tclose(t_prov);
+            free(prov);
+        }
         /* the commit marker: written last, so a reader never sees "done" without the data */
         if (!rc) rc = store_write_1d(runs, HS_RUNS_STATUS, f->state_type, i, 1, &st);
         if (!rc) f->states[i] = st, f->attempts[i] = row->attempts;

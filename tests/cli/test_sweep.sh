@@ -85,6 +85,46 @@ check "status of a complete file" 0 "$HS" status "$T/np4.h5"
 contains "status counts" "$OUT" "12 runs: 12 done, 0 diverged, 0 failed, 0 running, 0 pending"
 contains "status says complete" "$OUT" "complete"
 
+# ---------------------------------------------------------------- provenance of every run
+# each rank stores where and how it ran with its run's row; the Slurm ids come from the ranks' own
+# environment (set through env, not exported: Open MPI would take the job for a Slurm allocation)
+check "sweep on 2 ranks under Slurm ids" 0 "$MPI" -n 2 env SLURM_JOB_ID=4242 SLURM_ARRAY_TASK_ID=7 "$HS" run $S \
+  -o "$T/prov.h5" --quiet --progress -1
+git_want=$(git describe --always --dirty 2>/dev/null || echo unknown)
+res=$("$PY" - "$T/prov.h5" "$(hostname)" "$git_want" <<'PYEOF'
+import sys, h5py
+import hsweep_results as hr
+path, host, git = sys.argv[1:4]
+runs = hr.read_runs(path)
+assert len(runs) == 12 and (runs.status == "done").all()
+assert set(runs["rank"]) == {0, 1}, set(runs["rank"])
+for col, want in [("host", host), ("git", git), ("slurm_job_id", "4242"), ("slurm_array_task_id", "7"),
+                  ("slurm_step_id", "unknown")]:
+    assert (runs[col] == want).all(), (col, list(runs[col]), want)
+for col in ["compiler", "mpi", "cpu", "blas", "hsweep_version"]:
+    assert (runs[col].str.len() > 0).all() and (runs[col] != "unknown").all(), (col, runs[col][0])
+assert set(runs.gemm) <= {"hsweep-avx512+blas", "blas"}, set(runs.gemm)
+assert (runs.hsweep_version == h5py.File(path, "r").attrs["hsweep_version"]).all()
+print("ok")
+PYEOF
+)
+# (git is the tree's state when hsweep was built: a test of a binary older than the tree fails here)
+[ "$res" = ok ] && ok "provenance of 12 runs on 2 ranks: host, git describe, Slurm ids, compiler, MPI, BLAS" || bad "provenance" "$res"
+check "status --runs" 0 "$HS" status "$T/prov.h5" --runs
+[ "$(printf '%s\n' "$OUT" | grep -c " done  *$(hostname) .*$git_want")" = 12 ] && ok "status --runs: host and git of 12 runs" \
+  || bad "status --runs" "$OUT"
+# a file from before provenance (the column removed) still reads, and a resume adds the column
+"$PY" -c "import h5py; del h5py.File('$T/prov.h5', 'a')['runs/provenance']"
+check "status --runs of a file without provenance" 0 "$HS" status "$T/prov.h5" --runs
+[ "$(printf '%s\n' "$OUT" | grep -c " done  *unknown  *unknown  *unknown  *unknown$")" = 12 ] \
+  && ok "status --runs: unknown without provenance" || bad "status --runs without provenance" "$OUT"
+check "resume of a file without provenance" 0 run 1 $S -o "$T/prov.h5" --resume --quiet
+res=$("$PY" -c "
+import hsweep_results as hr, h5py
+r = hr.read_runs('$T/prov.h5')
+print(len(r), set(r.host), 'provenance' in h5py.File('$T/prov.h5', 'r')['runs'])")
+[ "$res" = "12 {'unknown'} True" ] && ok "reader: unknown host for the old rows; resume added the empty column" || bad "old file" "$res"
+
 # ---------------------------------------------------------------- a failing run does not stop the sweep
 # fail.yaml's second block reads Fashion-MNIST files that exist but are corrupt: the plan's checks
 # pass and those runs fail when they load the data. This copy reads its own copy of the folder,

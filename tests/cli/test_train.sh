@@ -102,4 +102,65 @@ import h5py; r = h5py.File('$T/vgg.h5')['records']; l = r['train_loss'][:]
 print('ok' if len(l) == 4 and l[-1] < 0.7 * l[0] and r['epoch'][-1] == 6 else l)")
 [ "$res" = ok ] && ok "vgg11's training loss falls below 0.7 of its start" || bad "vgg training loss" "$res"
 
+# ---------------------------------------------------------------- hsweep data: a run's exact sets
+# cfm: the exported training set gives, through the note's formula D = tr(SS_w pinv(SS_b)), the
+# layer-0 (input) D that training the same run stores; srhm: v one-hot channels per position
+E=tests/specs/train/equisep-tiny.yaml
+eid=$("$HS" plan $E --format tsv | awk 'NR == 2 {print $1}')
+check "data of a cfm run" 0 "$HS" data $E --run "$eid" -o "$T/cfm-data.h5"
+contains "data states the sizes" "$OUT" "200 training / 10000 test samples of 100 dims, 10 classes (cfm)"
+check "train the same run" 0 "$HS" train $E --run "$eid" -o "$T/cfm-run.h5" --quiet
+res=$("$PY" - "$T/cfm-data.h5" "$T/cfm-run.h5" "$eid" <<'PYEOF'
+import sys, h5py, numpy as np
+d, t = h5py.File(sys.argv[1], "r"), h5py.File(sys.argv[2], "r")
+assert d.attrs["format"] == "hsweep-data/1" and d.attrs["run_id"] == sys.argv[3] == t.attrs["run_id"]
+assert d.attrs["config"] == t.attrs["config"] and d.attrs["data_kind"] == "cfm" and d.attrs["classes"] == "10"
+x, y = d["train/x"][()], d["train/y"][()]
+assert x.shape == (200, 1, 10, 10) and x.dtype == np.float32 and d["test/x"].shape == (10000, 1, 10, 10)
+assert list(np.bincount(y)) == [20] * 10 and d["test/y"].shape == (10000,)
+x = x.reshape(len(y), -1).astype(np.float64)
+K, n = 10, len(y)
+means = np.stack([x[y == k].mean(0) for k in range(K)])
+M = means - x.mean(0)
+Xc = x - means[y]
+D = np.trace((Xc.T @ Xc / n) @ np.linalg.pinv(M.T @ M / K))
+sep = t["layers/separation"][()]
+D0 = sep[~np.isnan(sep[:, 0]), 0][-1]
+assert abs(D - D0) <= 1e-6 * D0, (D, D0)
+print("ok")
+PYEOF
+)
+[ "$res" = ok ] && ok "data: cfm shapes, 20 per class, D_0 from the export equals the trained run's" || bad "data of cfm" "$res"
+check "data of the cfm run as .npz" 0 "$HS" data $E --run "$eid" -o "$T/cfm-data.npz"
+res=$("$PY" - "$T/cfm-data.npz" "$T/cfm-data.h5" <<'PYEOF'
+import sys, zipfile, h5py, numpy as np
+assert zipfile.ZipFile(sys.argv[1]).testzip() is None          # every entry's CRC-32 holds
+z, h = np.load(sys.argv[1]), h5py.File(sys.argv[2], "r")
+for k in ["train/x", "train/y", "test/x", "test/y"]:
+    a = z[k.replace("/", "_")]
+    assert a.dtype == h[k].dtype and np.array_equal(a, h[k][()]), k
+for k in ["run_id", "config", "data_kind", "classes", "format"]:
+    assert str(z[k][()]) == h.attrs[k], k
+print("ok")
+PYEOF
+)
+[ "$res" = ok ] && ok "data as .npz: the same arrays and attributes as the HDF5 export" || bad "data as npz" "$res"
+R=tests/specs/train/srhm-tiny.yaml
+rid=$("$HS" plan $R --format tsv | awk 'NR == 2 {print $1}')
+check "data of an srhm run" 0 "$HS" data $R --run "$rid" -o "$T/srhm-data.h5"
+res=$("$PY" - "$T/srhm-data.h5" <<'PYEOF'
+import sys, h5py, numpy as np
+d = h5py.File(sys.argv[1], "r")
+x, y = d["train/x"][()], d["train/y"][()]
+assert x.shape == (100, 6, 1, 4) and d["test/x"].shape == (300, 6, 1, 4), (x.shape, d["test/x"].shape)
+assert y.min() >= 0 and y.max() <= 5 and np.bincount(y, minlength=6).sum() == 100
+hot = x == x.max(axis=1, keepdims=True)              # one of the v = 6 symbols at each position
+assert (hot.sum(axis=1) == 1).all() and len(np.unique(x)) == 2, np.unique(x)
+print("ok")
+PYEOF
+)
+[ "$res" = ok ] && ok "data: srhm as v one-hot channels x positions, 100 / 300 samples" || bad "data of srhm" "$res"
+check "data of a multi-run spec without --run" 2 "$HS" data $E
+contains "data names the run count" "$ERR" "choose one with --run ID"
+
 finish
