@@ -123,8 +123,13 @@ static void record_weights(loop *L, size_t t) {
 
 /* Bytes of features one pass over the training set collects: every layer of an MLP at once, one
  * wide conv layer per pass (65536 features of 1000 images are 262 MB, all thirteen layers of
- * He & Su's VGG-13 several GB). */
+ * He & Su's VGG-13 several GB). A build may set it lower (-DHS_FEATURE_BYTES=1: one layer per
+ * pass) to check that the passes do not change D. */
+#ifdef HS_FEATURE_BYTES
+#define FEATURE_BYTES ((size_t)(HS_FEATURE_BYTES))
+#else
 #define FEATURE_BYTES ((size_t)256 << 20)
+#endif
 
 /* Separation fuzziness of every measured layer on the training set. The hidden layers' features
  * are collected in passes of forwards (eval mode: running statistics, chunks of max_batch; batch
