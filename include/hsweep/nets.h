@@ -2,8 +2,8 @@
  * nets.h - deep convolutional nets (VGG, ResNet, EfficientNet-B0, He & Su's VGG-13 and AlexNet)
  * as hs_model objects: a net is a list of layers from ops.h (convolution, BatchNorm over channels,
  * ReLU/SiLU/sigmoid, pooling, residual add, squeeze-excite scaling, dropout, channel tiling, fully
- * connected layers) and a Linear readout, on 1-D signals
- * [channels x positions] (the SRHM's v x d) or images [channels x height x width].
+ * connected layers) and a Linear readout, on 1-D signals [channels x positions] (the SRHM's v x d)
+ * or images [channels x height x width].
  *
  * Training VGG-11 at an eighth of its width on SRHM inputs (10 channels x 36 positions):
  *
@@ -137,9 +137,10 @@ int hs_cnet_channels(int c, double w);
 typedef struct hs_cnet_summary {
     size_t n_params;   /* parameters (weights, biases, BN gamma and beta) */
     size_t n_buffers;  /* floats of state after the parameters */
-    double macs;       /* multiply-adds of one sample's forward in the convs and the readout (every
-                          output element of a conv costs C_in/groups x KH x KW, of the readout its
-                          features); BN, activations, pooling and scaling are not counted */
+    double macs;       /* multiply-adds of one sample's forward in the convs and the Linear layers
+                          (every output element of a conv costs C_in/groups x KH x KW, of a Linear
+                          its features); BN, activations, pooling, tiling and scaling are not
+                          counted */
     int n_hidden;      /* nodes (= arch->nodes) */
     int n_weights;     /* conv and readout weight tensors */
     int features;      /* inputs of the readout */

@@ -1,7 +1,8 @@
 /* cnet_archs.c - the architectures of nets.h as layer lists: VGG-11/16, ResNet-18/34 and
  * EfficientNet-B0, CIFAR variants (Petrini et al.'s models, which Tomasini & Wyart adapt to 1-D
- * SRHM inputs), and He & Su's modified VGG-13 and AlexNet (the equi-separation law on conv nets). Each adds its layers through the builder (cnet_internal.h); the builder checks
- * the shapes and counts parameters, multiply-adds and buffers as they come. */
+ * SRHM inputs), and He & Su's modified VGG-13 and AlexNet (the equi-separation law on conv nets).
+ * Each adds its layers through the builder (cnet_internal.h); the builder checks the shapes and
+ * counts parameters, multiply-adds and buffers as they come. */
 #include "cnet_internal.h"
 
 static int ch(const hs_cnet_opts *o, int c) { return hs_cnet_channels(c, o->width_mult); }
@@ -122,7 +123,9 @@ static int fc_bn_relu(hs_cnet_builder *b, int x, int out) {
 }
 
 /* conv k5 pad 2 (bias) -> BN -> ReLU, a node */
-static int conv5(hs_cnet_builder *b, int x, int out) { return cb_act(b, CN_RELU, cb_conv_bn(b, x, out, 5, 1, 2, 1, 1), 1); }
+static int conv5(hs_cnet_builder *b, int x, int out) {
+    return cb_act(b, CN_RELU, cb_conv_bn(b, x, out, 5, 1, 2, 1, 1), 1);
+}
 
 static const int vgg13_es_cfg[] = {64, 64, M, 128, 128, M, 256, 256, M, 512, 512, M, 512, 512, M};
 
