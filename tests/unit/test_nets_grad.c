@@ -320,7 +320,9 @@ static double dist(const float *f, const double *d, size_t n) {
 static void check(int a, int C, int H, int W) {
     enum { B = 4, K = 3, NP = 40, NX = 8 };
     const hs_cnet_arch *arch = archs[a];
-    hs_cnet_opts o = {.arch = arch, .channels = C, .height = H, .width = W, .out_dim = K, .width_mult = 1.0 / 16,
+    /* He & Su's nets at 1/32 (fully connected 128): their 4096-wide blocks dominate the reference */
+    const double wm = a >= 5 ? 1.0 / 32 : 1.0 / 16;
+    hs_cnet_opts o = {.arch = arch, .channels = C, .height = H, .width = W, .out_dim = K, .width_mult = wm,
                       .dropout = -1, .batch_norm = 1, .bn_eps = 1e-5f, .bn_momentum = 0.1f, .init_scale = 1,
                       .seed = 5, .max_batch = B, .input_grad = 1};
     hs_model m;
@@ -395,11 +397,15 @@ static void check(int a, int C, int H, int W) {
 }
 
 static void test_1d(void) {
-    for (int a = 0; a < 7; a++) check(a, 3, 1, 12); /* 3 channels x 12 positions */
+    for (int a = 0; a < 5; a++) check(a, 3, 1, 12); /* 3 channels x 12 positions */
 }
 
 static void test_2d(void) {
-    for (int a = 0; a < 7; a++) check(a, 2, 8, 8);
+    for (int a = 0; a < 5; a++) check(a, 2, 8, 8);
+    /* He & Su's nets are image nets: 2-D only; AlexNet on one channel (its 32 copies of two would
+     * double the reference's first conv, the test's largest cost) */
+    check(5, 2, 8, 8);
+    check(6, 1, 8, 8);
 }
 
 int main(void) {
