@@ -1,8 +1,9 @@
 /*
- * nets.h - deep convolutional nets (VGG, ResNet, EfficientNet-B0) as hs_model objects: a net is a
- * list of layers from ops.h (convolution, BatchNorm over channels, ReLU/SiLU/sigmoid, pooling,
- * residual add, squeeze-excite scaling, dropout) and a Linear readout, on 1-D signals
- * [channels x positions] (the SRHM's v x d) or images [channels x height x width].
+ * nets.h - deep convolutional nets (VGG, ResNet, EfficientNet-B0, He & Su's VGG-13 and AlexNet)
+ * as hs_model objects: a net is a list of layers from ops.h (convolution, BatchNorm over channels,
+ * ReLU/SiLU/sigmoid, pooling, residual add, squeeze-excite scaling, dropout, channel tiling, fully
+ * connected layers) and a Linear readout, on 1-D signals [channels x positions] (the SRHM's v x d)
+ * or images [channels x height x width].
  *
  * Training VGG-11 at an eighth of its width on SRHM inputs (10 channels x 36 positions):
  *
@@ -49,6 +50,17 @@
  *                  the count of sigmoid calls of the reference code, whose swish is x sigmoid(x);
  *                  a SiLU node holds the SiLU's output (what the next layer reads), a gate node
  *                  the per-channel gate [C].
+ *   vgg13_es,      He & Su's modified VGG-13 and AlexNet (shared/reference/equisep-extra.md section
+ *   alexnet_es     3): the input tiled along the channels (16 or 32 copies: channel c is input
+ *                  channel c mod C, as torch's repeat), every conv k5 pad 2 with bias -> BN -> ReLU,
+ *                  then Linear(features, 4096 w) -> BN -> ReLU twice and Linear(4096 w, classes).
+ *                  vgg13_es: 64 64 M 128 128 M 256 256 M 512 512 M 512 512 M, M a max-pool k2 s2
+ *                  (skipped on a dimension of 1 as above); alexnet_es: 64, max-pool k3 s2 pad 1,
+ *                  192, max-pool, 384, 256, 256, max-pool (32 -> 16 -> 8 -> 4). The fully
+ *                  connected widths scale with width_mult like the channels. Nodes: every conv's
+ *                  ReLU and the two fully connected ReLUs (12, 7); the tiled input is no node, since
+ *                  tiling leaves the separation fuzziness D unchanged (the raw input, the measured
+ *                  layer 0, stands for it), so a run measures the 13 and 8 points of the paper.
  * batch_norm 0 removes every BatchNorm (the VGG convs keep their biases; ResNet and EfficientNet
  * convs have none, as in the reference). The hidden node l of hs_model_hidden is the l-th node
  * above, flattened per sample (C x H x W, channel-major), so n_hidden = the node count.
@@ -115,7 +127,8 @@ struct hs_cnet_arch {
     hs_code (*build)(hs_cnet_builder *b, const hs_cnet_opts *o, hs_error *err);
 };
 
-extern const hs_cnet_arch hs_cnet_vgg11, hs_cnet_vgg16, hs_cnet_resnet18, hs_cnet_resnet34, hs_cnet_effnet_b0;
+extern const hs_cnet_arch hs_cnet_vgg11, hs_cnet_vgg16, hs_cnet_resnet18, hs_cnet_resnet34, hs_cnet_effnet_b0,
+    hs_cnet_vgg13_es, hs_cnet_alexnet_es;
 
 /* Channel count c of an architecture's table at width multiplier w: max(1, floor(c w + 1/2)). */
 int hs_cnet_channels(int c, double w);
@@ -124,9 +137,10 @@ int hs_cnet_channels(int c, double w);
 typedef struct hs_cnet_summary {
     size_t n_params;   /* parameters (weights, biases, BN gamma and beta) */
     size_t n_buffers;  /* floats of state after the parameters */
-    double macs;       /* multiply-adds of one sample's forward in the convs and the readout (every
-                          output element of a conv costs C_in/groups x KH x KW, of the readout its
-                          features); BN, activations, pooling and scaling are not counted */
+    double macs;       /* multiply-adds of one sample's forward in the convs and the Linear layers
+                          (every output element of a conv costs C_in/groups x KH x KW, of a Linear
+                          its features); BN, activations, pooling, tiling and scaling are not
+                          counted */
     int n_hidden;      /* nodes (= arch->nodes) */
     int n_weights;     /* conv and readout weight tensors */
     int features;      /* inputs of the readout */

@@ -101,6 +101,11 @@ static void node_forward(cnet *n, const cnet_node *nd, int B, hs_mode mode, uint
         ++*dropouts;
         break;
     case CN_LINEAR: hs_dense_forward(out, in, W, bias, B, (int)x->size, (int)y->size); break;
+    case CN_TILE:
+        for (int q = 0; q < B; q++)
+            for (size_t o0 = 0; o0 < y->size; o0 += x->size)
+                memcpy(out + (size_t)q * y->size + o0, in + (size_t)q * x->size, x->size * sizeof *out);
+        break;
     }
 }
 
@@ -183,6 +188,15 @@ static void node_backward(cnet *n, const cnet_node *nd, const float *dout, int B
         else if (din) memcpy(din, dout, len * sizeof *din);
         break;
     case CN_LINEAR: hs_dense_backward(din, dW, db, dout, in, W, B, (int)x->size, (int)y->size); break;
+    case CN_TILE: /* every copy's gradient, summed in the order of the copies */
+        for (int q = 0; din && q < B; q++) {
+            float *d = din + (size_t)q * x->size;
+            const float *g = dout + (size_t)q * y->size;
+            memcpy(d, g, x->size * sizeof *d);
+            for (size_t o0 = x->size; o0 < y->size; o0 += x->size)
+                for (size_t i = 0; i < x->size; i++) d[i] += g[o0 + i];
+        }
+        break;
     }
     accumulate(n, nd->g_in, nd->in, 0, len_in);
 }

@@ -1,7 +1,8 @@
 /* cnet_archs.c - the architectures of nets.h as layer lists: VGG-11/16, ResNet-18/34 and
  * EfficientNet-B0, CIFAR variants (Petrini et al.'s models, which Tomasini & Wyart adapt to 1-D
- * SRHM inputs). Each adds its layers through the builder (cnet_internal.h); the builder checks
- * the shapes and counts parameters, multiply-adds and buffers as they come. */
+ * SRHM inputs), and He & Su's modified VGG-13 and AlexNet (the equi-separation law on conv nets).
+ * Each adds its layers through the builder (cnet_internal.h); the builder checks the shapes and
+ * counts parameters, multiply-adds and buffers as they come. */
 #include "cnet_internal.h"
 
 static int ch(const hs_cnet_opts *o, int c) { return hs_cnet_channels(c, o->width_mult); }
@@ -111,3 +112,57 @@ static hs_code build_effnet_b0(hs_cnet_builder *b, const hs_cnet_opts *o, hs_err
 /* nodes: the stem's SiLU, per block (16) the expansion's SiLU (all but the first), the
  * depthwise conv's SiLU, and squeeze-excite's SiLU and sigmoid */
 const hs_cnet_arch hs_cnet_effnet_b0 = {"effnet_b0", 1 + 15 + 3 * 16, 0.2, build_effnet_b0};
+
+/* ================================================================ He & Su's VGG-13 and AlexNet */
+
+/* Linear(features, out) -> BN (when the net has BN) -> ReLU, a node: the fully connected blocks
+ * of the two nets below, on the flattened map (BN over the out features, BatchNorm1d). */
+static int fc_bn_relu(hs_cnet_builder *b, int x, int out) {
+    int h = cb_linear(b, x, out);
+    return cb_act(b, CN_RELU, b->o.batch_norm ? cb_bn(b, h) : h, 1);
+}
+
+/* conv k5 pad 2 (bias) -> BN -> ReLU, a node */
+static int conv5(hs_cnet_builder *b, int x, int out) {
+    return cb_act(b, CN_RELU, cb_conv_bn(b, x, out, 5, 1, 2, 1, 1), 1);
+}
+
+static const int vgg13_es_cfg[] = {64, 64, M, 128, 128, M, 256, 256, M, 512, 512, M, 512, 512, M};
+
+/* The input tiled 16 times along the channels (so the first conv sees 16 or 48 channels), the
+ * VGG-13 plan with kernel 5, a max-pool k2 s2 per M unless a pooled dimension is already 1, then
+ * two fully connected blocks of 4096 and the readout. */
+static hs_code build_vgg13_es(hs_cnet_builder *b, const hs_cnet_opts *o, hs_error *err) {
+    int x = cb_tile(b, 0, 16);
+    for (size_t i = 0; i < sizeof vgg13_es_cfg / sizeof *vgg13_es_cfg; i++) {
+        if (vgg13_es_cfg[i] != M) {
+            x = conv5(b, x, ch(o, vgg13_es_cfg[i]));
+            continue;
+        }
+        const cnet_value *v = cb_value(b, x);
+        if (v && v->W >= 2 && (b->one_d || v->H >= 2)) x = cb_maxpool(b, x);
+    }
+    x = fc_bn_relu(b, fc_bn_relu(b, x, ch(o, 4096)), ch(o, 4096));
+    cb_linear(b, cb_dropout(b, x, cnet_dropout_of(o)), o->out_dim);
+    return b->failed ? err->code : HS_OK;
+}
+
+/* The input tiled 32 times; five conv k5 blocks (64, 192, 384, 256, 256), max-pool k3 s2 pad 1
+ * after the first, the second and the fifth (32 -> 16 -> 8 -> 4), then two fully connected
+ * blocks of 4096 on the flattened map (256 x 4 x 4 = 4096 at 32 x 32) and the readout. */
+static hs_code build_alexnet_es(hs_cnet_builder *b, const hs_cnet_opts *o, hs_error *err) {
+    static const int plan[5] = {64, 192, 384, 256, 256}, pooled[5] = {1, 1, 0, 0, 1};
+    int x = cb_tile(b, 0, 32);
+    for (int i = 0; i < 5; i++) {
+        x = conv5(b, x, ch(o, plan[i]));
+        if (pooled[i]) x = cb_pool(b, x, 3, 2, 1);
+    }
+    x = fc_bn_relu(b, fc_bn_relu(b, x, ch(o, 4096)), ch(o, 4096));
+    cb_linear(b, cb_dropout(b, x, cnet_dropout_of(o)), o->out_dim);
+    return b->failed ? err->code : HS_OK;
+}
+
+/* nodes: every conv's ReLU and the two fully connected blocks' (the tiled input is not a node:
+ * tiling leaves D unchanged, so the measured input stands for it) */
+const hs_cnet_arch hs_cnet_vgg13_es = {"vgg13_es", 10 + 2, 0, build_vgg13_es};
+const hs_cnet_arch hs_cnet_alexnet_es = {"alexnet_es", 5 + 2, 0, build_alexnet_es};

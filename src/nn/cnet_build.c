@@ -137,14 +137,24 @@ int cb_act(hs_cnet_builder *b, cnet_op op, int in, int hidden) {
     return v;
 }
 
-int cb_maxpool(hs_cnet_builder *b, int in) {
+int cb_pool(hs_cnet_builder *b, int in, int k, int stride, int pad) {
     if (use(b, in) < 0) return -1;
     const cnet_value *x = &b->vals[in];
-    hs_pool_shape ps = {.kind = HS_POOL_MAX, .B = b->o.max_batch, .C = x->C, .H = x->H, .W = x->W, .k = 2,
-                        .stride = 2, .pad = 0};
+    hs_pool_shape ps = {.kind = HS_POOL_MAX, .B = b->o.max_batch, .C = x->C, .H = x->H, .W = x->W, .k = k,
+                        .stride = stride, .pad = pad};
     if (hs_pool_plan(&ps) != 0) return fail(b, HS_ERR_VALUE, "a max-pool cannot take its input");
     return add_node(b, (cnet_node){.op = CN_MAXPOOL, .in = in, .in2 = -1, .tw = -1, .tb = -1, .ps = ps,
                                    .save = b->n_saves++}, x->C, ps.OH, ps.OW, 0);
+}
+
+int cb_maxpool(hs_cnet_builder *b, int in) { return cb_pool(b, in, 2, 2, 0); }
+
+int cb_tile(hs_cnet_builder *b, int in, int r) {
+    if (use(b, in) < 0) return -1;
+    if (r < 1) return fail(b, HS_ERR_INTERNAL, "a tiling of fewer than one copy");
+    const cnet_value x = b->vals[in];
+    return add_node(b, (cnet_node){.op = CN_TILE, .in = in, .in2 = -1, .tw = -1, .tb = -1, .save = -1}, r * x.C, x.H,
+                    x.W, 0);
 }
 
 int cb_gap(hs_cnet_builder *b, int in) {

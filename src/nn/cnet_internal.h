@@ -20,12 +20,13 @@ typedef enum cnet_op {
     CN_RELU,    /* in place */
     CN_SILU,
     CN_SIGMOID,
-    CN_MAXPOOL, /* k2 s2 */
+    CN_MAXPOOL, /* window k, stride, padding of its ps */
     CN_GAP,     /* [C x H x W] -> [C x 1 x 1] */
     CN_SCALE,   /* in2 = gate [C x 1 x 1]: in[c, :] * gate[c] */
     CN_ADD,     /* in + in2, in place into in */
     CN_DROPOUT,
-    CN_LINEAR   /* the readout: in flattened -> [out_dim] */
+    CN_LINEAR,  /* in flattened -> [out x 1 x 1] (the readout, or a hidden fully connected layer) */
+    CN_TILE     /* [C x H x W] -> [r C x H x W]: channel c is input channel c mod C */
 } cnet_op;
 
 typedef struct cnet_value {
@@ -76,6 +77,8 @@ int cb_conv(hs_cnet_builder *b, int in, int C_out, int k, int stride, int pad, i
 int cb_bn(hs_cnet_builder *b, int in);
 int cb_act(hs_cnet_builder *b, cnet_op op, int in, int hidden); /* CN_RELU, CN_SILU, CN_SIGMOID */
 int cb_maxpool(hs_cnet_builder *b, int in);                      /* k2 s2 */
+int cb_pool(hs_cnet_builder *b, int in, int k, int stride, int pad); /* max over k x k windows */
+int cb_tile(hs_cnet_builder *b, int in, int r);                  /* the channels repeated r times */
 int cb_gap(hs_cnet_builder *b, int in);
 int cb_scale(hs_cnet_builder *b, int in, int gate);
 int cb_add(hs_cnet_builder *b, int a, int c);

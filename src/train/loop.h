@@ -33,7 +33,8 @@ typedef struct loop {
     size_t cap_records;
     double t0;
     float *w0;     /* [n_params] the initial parameters, for weight_change */
-    float **feat;  /* [n_hidden][n x width]: features of the training set, for D */
+    float *feat;   /* features of the training set for D: one group of layers' (record_separation) */
+    size_t feat_floats;
     /* checkpoints (NULL ck: none) */
     const hs_train_checkpointing *ck;
     ck_identity id;

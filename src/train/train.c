@@ -121,44 +121,69 @@ static void record_weights(loop *L, size_t t) {
     }
 }
 
-/* Separation fuzziness of every measured layer on the training set. The features of all hidden
- * layers are collected in one pass of forwards (eval mode: running statistics, chunks of
- * max_batch; batch mode: statistics of consecutive chunks of bn_chunk rows, as He & Su), kept
- * as float, and reduced in double by hs_separation. */
+/* Bytes of features one pass over the training set collects: every layer of an MLP at once, one
+ * wide conv layer per pass (65536 features of 1000 images are 262 MB, all thirteen layers of
+ * He & Su's VGG-13 several GB). A build may set it lower (-DHS_FEATURE_BYTES=1: one layer per
+ * pass) to check that the passes do not change D. */
+#ifdef HS_FEATURE_BYTES
+#define FEATURE_BYTES ((size_t)(HS_FEATURE_BYTES))
+#else
+#define FEATURE_BYTES ((size_t)256 << 20)
+#endif
+
+/* Separation fuzziness of every measured layer on the training set. The hidden layers' features
+ * are collected in passes of forwards (eval mode: running statistics, chunks of max_batch; batch
+ * mode: statistics of consecutive chunks of bn_chunk rows, as He & Su), each pass keeping a group
+ * of consecutive layers whose features fit FEATURE_BYTES (at least one layer), as float, reduced
+ * in double by hs_separation before the next pass. The forwards are the same in every pass (same
+ * chunks, nothing in BATCH or EVAL mode changes the state), so D does not depend on the grouping. */
 static hs_code record_separation(loop *L, size_t t, hs_error *err) {
     const hs_dataset *d = L->train;
     hs_model *net = &L->net;
     const int nh = net->n_hidden;
     size_t n = (size_t)d->n;
-    if (!L->feat) {
-        L->feat = calloc((size_t)(nh ? nh : 1), sizeof *L->feat);
-        if (!L->feat) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory for features");
-        for (int l = 0; l < nh; l++)
-            if (!(L->feat[l] = malloc(n * (size_t)net->hidden_width[l] * sizeof **L->feat)))
-                return HS_FAIL(err, HS_ERR_NOMEM, "out of memory for the features of layer %d (%zu x %d floats)",
-                               l + 1, n, net->hidden_width[l]);
-    }
+    hs_sep_weighting wt = L->c->sep_paper_weighting ? HS_SEP_PAPER : HS_SEP_BALANCED;
+    hs_sep_result sr;
+    HS_TRY(err, hs_separation(d->x, n, (size_t)d->dim, d->y, d->classes, wt, 0, &sr, err));
+    *layer_cell(L, t, LF_SEP, 0) = sr.D;
+    *layer_cell(L, t, LF_SEP_RANK, 0) = sr.rank;
+    *layer_cell(L, t, LF_SEP_COND, 0) = sr.cond;
     hs_mode mode = net->batch_stats ? L->c->bn_record_mode : HS_MODE_EVAL;
     size_t chunk = mode == HS_MODE_BATCH ? (size_t)L->c->bn_chunk : (size_t)net->max_batch;
     if (chunk > n) chunk = n;
-    for (size_t i = 0; i < n; i += chunk) {
-        int b = (int)(n - i < chunk ? n - i : chunk);
-        if (!hs_model_forward(net, d->x + i * (size_t)d->dim, b, mode))
-            return HS_FAIL(err, HS_ERR_INTERNAL, "the net refused a feature chunk of %d rows", b);
-        for (int l = 0; l < nh; l++) {
-            size_t w = (size_t)net->hidden_width[l];
-            memcpy(L->feat[l] + i * w, hs_model_hidden(net, l), (size_t)b * w * sizeof **L->feat);
+    for (int first = 0, last; first < nh; first = last) {
+        size_t floats = n * (size_t)net->hidden_width[first];
+        for (last = first + 1; last < nh && (floats + n * (size_t)net->hidden_width[last]) * sizeof *L->feat <=
+                                                FEATURE_BYTES; last++)
+            floats += n * (size_t)net->hidden_width[last];
+        if (floats > L->feat_floats) {
+            free(L->feat);
+            L->feat_floats = 0;
+            if (!(L->feat = malloc(floats * sizeof *L->feat)))
+                return HS_FAIL(err, HS_ERR_NOMEM, "out of memory for the features of layers %d..%d (%zu floats)",
+                               first + 1, last, floats);
+            L->feat_floats = floats;
         }
-    }
-    hs_sep_weighting wt = L->c->sep_paper_weighting ? HS_SEP_PAPER : HS_SEP_BALANCED;
-    for (int l = 0; l <= nh; l++) {
-        const float *x = l == 0 ? d->x : L->feat[l - 1];
-        size_t p = l == 0 ? (size_t)d->dim : (size_t)net->hidden_width[l - 1];
-        hs_sep_result sr;
-        HS_TRY(err, hs_separation(x, n, p, d->y, d->classes, wt, 0, &sr, err));
-        *layer_cell(L, t, LF_SEP, l) = sr.D;
-        *layer_cell(L, t, LF_SEP_RANK, l) = sr.rank;
-        *layer_cell(L, t, LF_SEP_COND, l) = sr.cond;
+        for (size_t i = 0; i < n; i += chunk) {
+            int b = (int)(n - i < chunk ? n - i : chunk);
+            if (!hs_model_forward(net, d->x + i * (size_t)d->dim, b, mode))
+                return HS_FAIL(err, HS_ERR_INTERNAL, "the net refused a feature chunk of %d rows", b);
+            float *f = L->feat;
+            for (int l = first; l < last; l++) {
+                size_t w = (size_t)net->hidden_width[l];
+                memcpy(f + i * w, hs_model_hidden(net, l), (size_t)b * w * sizeof *f);
+                f += n * w;
+            }
+        }
+        const float *f = L->feat;
+        for (int l = first; l < last; l++) {
+            size_t p = (size_t)net->hidden_width[l];
+            HS_TRY(err, hs_separation(f, n, p, d->y, d->classes, wt, 0, &sr, err));
+            *layer_cell(L, t, LF_SEP, l + 1) = sr.D;
+            *layer_cell(L, t, LF_SEP_RANK, l + 1) = sr.rank;
+            *layer_cell(L, t, LF_SEP_COND, l + 1) = sr.cond;
+            f += n * p;
+        }
     }
     return HS_OK;
 }
@@ -432,7 +457,6 @@ out:
     free(L.yb);
     free(L.order);
     free(L.w0);
-    for (int l = 0; L.feat && l < L.net.n_hidden; l++) free(L.feat[l]);
     free(L.feat);
     hs_optim_free(&L.opt);
     hs_model_free(&L.net);

@@ -300,6 +300,39 @@ static void test_invariances(void) {
     }
 }
 
+/* Tiling (He & Su's conv nets repeat the input 16 or 32 times along the channels): repeating the
+ * whole feature vector r times, or every feature r times in place, multiplies SS_b and SS_w by r
+ * on the repeated coordinates, so D = trace(SS_w pinv(SS_b)) is unchanged, for both weightings
+ * and imbalanced classes; a partial repeat (some features only) is a per-feature scaling and
+ * moves D. */
+static void test_tiling(void) {
+    enum { RMAX = 32 };
+    static float x[IN * IP], t[IN * IP * RMAX];
+    static int32_t y[IN];
+    make_data(x, y, IN, IP, IK, 11, 0, 40, 100, 0);
+    const int rs[3] = {2, 16, 32};
+    for (int w = 0; w < 2; w++) {
+        hs_sep_weighting wt = w ? HS_SEP_PAPER : HS_SEP_BALANCED;
+        const size_t n = w ? IN - 37 : IN; /* the paper weighting on unequal classes */
+        const double D = sep(x, n, IP, y, IK, wt, 0).D;
+        CU_ASSERT(D > 0.01 && isfinite(D));
+        for (int q = 0; q < 3; q++) {
+            const int r = rs[q];
+            for (size_t i = 0; i < n; i++) /* torch's repeat: copy c = feature c mod IP */
+                for (int c = 0; c < r * IP; c++) t[i * r * IP + c] = x[i * IP + c % IP];
+            ASSERT_REL(sep(t, n, (size_t)r * IP, y, IK, wt, 0).D, D, 1e-10);
+            for (size_t i = 0; i < n; i++) /* every feature r times in place */
+                for (int c = 0; c < r * IP; c++) t[i * r * IP + c] = x[i * IP + c / r];
+            ASSERT_REL(sep(t, n, (size_t)r * IP, y, IK, wt, 0).D, D, 1e-10);
+        }
+        for (size_t i = 0; i < n; i++) { /* features 0..3 twice, the others once */
+            for (int c = 0; c < IP; c++) t[i * (IP + 4) + c] = x[i * IP + c];
+            for (int c = 0; c < 4; c++) t[i * (IP + 4) + IP + c] = x[i * IP + c];
+        }
+        CU_ASSERT(rel_err(sep(t, n, IP + 4, y, IK, wt, 0).D, D) > 1e-3);
+    }
+}
+
 /* ================================================================ the float32 trap
  * Ten balanced classes 1e-3 apart around 1000, within-class noise 1e-4 (about 1.6 float ulps at
  * 1000): a well-separated layer far from the origin. A float sum of 100 such values reaches 1e5,
@@ -580,6 +613,7 @@ int main(void) {
         {"separation: the note's hand-checkable cases", test_hand_cases},
         {"separation: K x K form = dense pinv form (p = 7, 50, 300)", test_random_vs_dense},
         {"separation: translation, scale, rotation invariant; per-feature scale not", test_invariances},
+        {"separation: tiling the features r times leaves D unchanged", test_tiling},
         {"separation: the float32 trap (means in double)", test_float32_trap},
         {"separation: rank cap, duplicate means, cutoff, cond, empty classes", test_rank_and_cond},
         {"separation: errors", test_separation_errors},

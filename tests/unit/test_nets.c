@@ -127,6 +127,62 @@ static void test_param_counts(void) {
     CU_ASSERT_EQUAL(hs_cnet_channels(16, 1.0 / 64), 1); /* never below one */
 }
 
+/* He & Su's VGG-13 and AlexNet: counts from their plans (conv k5 with bias + BN per entry on the
+ * tiled input, then Linear + BN1d twice and the readout), at width 1 the paper's own nets. */
+static long long es_count(int a, int cin, double w) {
+    static const int v13[] = {64, 64, 128, 128, 256, 256, 512, 512, 512, 512}, alex[] = {64, 192, 384, 256, 256};
+    const int *plan = a ? alex : v13, n = a ? 5 : 10;
+    long long p = 0, in = (a ? 32 : 16) * cin;
+    for (int i = 0; i < n; i++) {
+        const long long c = chw(plan[i], w);
+        p += in * c * 25 + c + 2 * c;
+        in = c;
+    }
+    const long long F = in * (a ? 16 : 1), H = chw(4096, w); /* the flattened 4 x 4 or 1 x 1 map */
+    return p + F * H + H + 2 * H + H * H + H + 2 * H + H * 10 + 10;
+}
+
+static void test_es_nets(void) {
+    /* width 1 on 1 x 32 x 32 (fashion_mnist), by hand:
+     * vgg13_es convs 16->64: 25*16*64 + 64 + 128 = 25792; 64->64: 102592; 64->128: 205184;
+     *   128->128: 409984; 128->256: 819968; 256->256: 1639168; 256->512: 3278336; 512->512 (x3):
+     *   3 x 6555136 = 19665408; sum 26146432. FC: 512*4096 + 4096 + 8192 = 2109440, 4096*4096 +
+     *   4096 + 8192 = 16789504, 40970: 18939914. Total 45086346.
+     * alexnet_es convs 32->64: 51392; 64->192: 307776; 192->384: 1844352; 384->256: 2458368;
+     *   256->256: 1639168; sum 6301056. FC: 4096 -> 4096 twice (16789504 each) + 40970 = 33619978.
+     *   Total 39921034.
+     * On 3 x 32 x 32 the first conv sees 48 (96) channels: + 32*64*25 = 51200 (+ 64*64*25 = 102400). */
+    static const long long want[2][2] = {{45086346, 45137546}, {39921034, 40023434}};
+    const hs_cnet_arch *es[2] = {&hs_cnet_vgg13_es, &hs_cnet_alexnet_es};
+    for (int a = 0; a < 2; a++)
+        for (int c = 0; c < 2; c++) {
+            hs_cnet_opts o = opts_of(es[a], c ? 3 : 1, 32, 32, 1, 2);
+            hs_cnet_summary sum;
+            hs_error err = {0};
+            CU_ASSERT_EQUAL_FATAL(hs_cnet_summarize(&o, &sum, NULL, NULL, 0, &err), HS_OK);
+            CU_ASSERT_EQUAL((long long)sum.n_params, want[a][c]);
+            CU_ASSERT_EQUAL((long long)sum.n_params, es_count(a, c ? 3 : 1, 1));
+            CU_ASSERT_EQUAL(sum.n_hidden, a ? 7 : 12);
+            CU_ASSERT_EQUAL(sum.features, 4096);
+            o.width_mult = 0.125;
+            CU_ASSERT_EQUAL_FATAL(hs_cnet_summarize(&o, &sum, NULL, NULL, 0, &err), HS_OK);
+            CU_ASSERT_EQUAL((long long)sum.n_params, es_count(a, c ? 3 : 1, 0.125));
+        }
+    /* the measured points at width 1/8: every conv's ReLU before its pool, then the two FC blocks */
+    static const int vgg_w[12] = {8 * 1024, 8 * 1024, 16 * 256, 16 * 256, 32 * 64, 32 * 64,
+                                  64 * 16,  64 * 16,  64 * 4,   64 * 4,   512,     512};
+    static const int alex_w[7] = {8 * 1024, 24 * 256, 48 * 64, 32 * 64, 32 * 64, 512, 512};
+    for (int a = 0; a < 2; a++) {
+        hs_cnet_opts o = opts_of(es[a], 1, 32, 32, 0.125, 2);
+        hs_model m;
+        hs_error err = {0};
+        CU_ASSERT_EQUAL_FATAL(hs_model_cnet(&m, &o, &err), HS_OK);
+        CU_ASSERT_EQUAL_FATAL(m.n_hidden, a ? 7 : 12);
+        for (int l = 0; l < m.n_hidden; l++) CU_ASSERT_EQUAL(m.hidden_width[l], (a ? alex_w : vgg_w)[l]);
+        hs_model_free(&m);
+    }
+}
+
 /* ================================================================ shapes and multiply-adds */
 
 static void test_shapes_and_macs(void) {
@@ -382,6 +438,7 @@ static void test_kinds(void) {
 int main(void) {
     static const hs_test tests[] = {
         {"parameter counts by hand and PyTorch's, 1-D and 2-D", test_param_counts},
+        {"He & Su's VGG-13 and AlexNet: counts by hand, measured points", test_es_nets},
         {"node shapes, multiply-adds, guards", test_shapes_and_macs},
         {"BatchNorm running statistics: TRAIN only, by hand", test_running_stats},
         {"seeds, init bounds, state round trip", test_state_and_seeds},

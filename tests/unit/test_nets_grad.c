@@ -2,7 +2,9 @@
  * reference written here from the architectures' descriptions, reading the parameters in the
  * tensor order nets.h documents: the logits and every hidden node of a TRAIN forward (batch
  * statistics, dropout at step 0), and the float backward's gradients of parameters and input
- * against central differences of the reference, for every architecture in 1-D and 2-D.
+ * against central differences of the reference, for every architecture in 1-D and 2-D (He & Su's
+ * VGG-13 and AlexNet bring the channel tiling, max-pool k3 s2 pad 1 and the fully connected
+ * Linear + BN1d blocks; the input gradients go through the tiling).
  *
  * Why a reference in double: BatchNorm nets at initialisation amplify perturbations layer after
  * layer (their gradients grow with depth), so float rounding in an early layer moves the loss of
@@ -166,6 +168,48 @@ static rt dropout(ref *r, rt x) {
     return y;
 }
 
+/* max over k x k windows (1-D: 1 x k, no padding along H), PyTorch's MaxPool2d(k, s, pad) */
+static rt pool(ref *r, rt x, int k, int s, int pad) {
+    const int kh = r->one_d ? 1 : k, ph = r->one_d ? 0 : pad;
+    rt y = make(r, x.B, x.C, r->one_d ? 1 : (x.H + 2 * ph - kh) / s + 1, (x.W + 2 * pad - k) / s + 1);
+    for (int q = 0; q < x.B; q++)
+        for (int c = 0; c < x.C; c++)
+            for (int i = 0; i < y.H; i++)
+                for (int j = 0; j < y.W; j++) {
+                    double m = -INFINITY;
+                    for (int u = 0; u < kh; u++)
+                        for (int v = 0; v < k; v++) {
+                            const int ii = i * s + u - ph, jj = j * s + v - pad;
+                            if (ii >= 0 && ii < x.H && jj >= 0 && jj < x.W) m = fmax(m, AT(x, q, c, ii, jj));
+                        }
+                    AT(y, q, c, i, j) = m;
+                }
+    return y;
+}
+
+/* torch's x.repeat(1, n, 1, 1): channel c of the output is channel c mod C of the input */
+static rt tile(ref *r, rt x, int n) {
+    rt y = make(r, x.B, n * x.C, x.H, x.W);
+    for (int q = 0; q < x.B; q++)
+        for (int c = 0; c < y.C; c++)
+            for (int i = 0; i < x.H * x.W; i++) AT(y, q, c, 0, i) = AT(x, q, c % x.C, 0, i);
+    return y;
+}
+
+/* a fully connected layer on the flattened map, [B x out x 1 x 1] */
+static rt fc(ref *r, rt x, int out) {
+    const int F = x.C * x.H * x.W;
+    const double *Wt = take(r, (size_t)out * F), *b = take(r, (size_t)out);
+    rt y = make(r, x.B, out, 1, 1);
+    for (int q = 0; q < x.B; q++)
+        for (int k = 0; k < out; k++) {
+            double s = b[k];
+            for (int f = 0; f < F; f++) s += Wt[(size_t)k * F + f] * x.v[(size_t)q * F + f];
+            y.v[(size_t)q * out + k] = s;
+        }
+    return y;
+}
+
 static void linear(ref *r, rt x, int K, double *logits) {
     const int F = x.C * x.H * x.W;
     const double *Wt = take(r, (size_t)K * F), *b = take(r, (size_t)K);
@@ -184,6 +228,20 @@ static rt vgg(ref *r, rt x, const int *cfg, int n) {
         if (cfg[i]) x = act(r, cbn(r, x, chw(r, cfg[i]), 3, 1, 1, 1, 1), RELU);
         else if (x.W >= 2 && (r->one_d || x.H >= 2)) x = maxpool(r, x);
     return x;
+}
+
+/* He & Su's VGG-13 (a = 0) and AlexNet (a = 1), the descriptions of equisep-extra.md section 3 */
+static rt es_net(ref *r, rt x, int a) {
+    static const int v13[] = {64, 64, 0, 128, 128, 0, 256, 256, 0, 512, 512, 0, 512, 512, 0};
+    static const int alex[] = {64, -1, 192, -1, 384, 256, 256, -1};
+    const int *plan = a ? alex : v13, n = a ? 8 : 15;
+    x = tile(r, x, a ? 32 : 16);
+    for (int i = 0; i < n; i++)
+        if (plan[i] > 0) x = act(r, cbn(r, x, chw(r, plan[i]), 5, 1, 2, 1, 1), RELU);
+        else if (plan[i] < 0) x = pool(r, x, 3, 2, 1);
+        else if (x.W >= 2 && (r->one_d || x.H >= 2)) x = pool(r, x, 2, 2, 0);
+    x = act(r, bnorm(r, fc(r, x, chw(r, 4096))), RELU);
+    return act(r, bnorm(r, fc(r, x, chw(r, 4096))), RELU);
 }
 
 static rt resnet(ref *r, rt x, const int *blocks) {
@@ -233,7 +291,7 @@ static double ref_loss(ref *r, int a, const double *P, size_t n_params, const do
     rt in = make(r, B, C, H, W);
     memcpy(in.v, x, (size_t)B * C * H * W * sizeof *x);
     rt f = a == 0 ? vgg(r, in, v11, 13) : a == 1 ? vgg(r, in, v16, 18) : a == 2 ? resnet(r, in, r18)
-         : a == 3 ? resnet(r, in, r34) : effnet(r, in);
+         : a == 3 ? resnet(r, in, r34) : a == 4 ? effnet(r, in) : es_net(r, in, a - 5);
     linear(r, dropout(r, f), K, lg);
     CU_ASSERT_EQUAL(r->at, n_params);
     double loss = 0;
@@ -248,8 +306,9 @@ static double ref_loss(ref *r, int a, const double *P, size_t n_params, const do
 
 /* ================================================================ the checks */
 
-static const hs_cnet_arch *const archs[] = {&hs_cnet_vgg11, &hs_cnet_vgg16, &hs_cnet_resnet18, &hs_cnet_resnet34,
-                                            &hs_cnet_effnet_b0};
+static const hs_cnet_arch *const archs[] = {&hs_cnet_vgg11,     &hs_cnet_vgg16,    &hs_cnet_resnet18,
+                                            &hs_cnet_resnet34,  &hs_cnet_effnet_b0, &hs_cnet_vgg13_es,
+                                            &hs_cnet_alexnet_es};
 
 /* Relative distance of a float array from a double one, against the latter's largest entry. */
 static double dist(const float *f, const double *d, size_t n) {
@@ -261,7 +320,9 @@ static double dist(const float *f, const double *d, size_t n) {
 static void check(int a, int C, int H, int W) {
     enum { B = 4, K = 3, NP = 40, NX = 8 };
     const hs_cnet_arch *arch = archs[a];
-    hs_cnet_opts o = {.arch = arch, .channels = C, .height = H, .width = W, .out_dim = K, .width_mult = 1.0 / 16,
+    /* He & Su's nets at 1/32 (fully connected 128): their 4096-wide blocks dominate the reference */
+    const double wm = a >= 5 ? 1.0 / 32 : 1.0 / 16;
+    hs_cnet_opts o = {.arch = arch, .channels = C, .height = H, .width = W, .out_dim = K, .width_mult = wm,
                       .dropout = -1, .batch_norm = 1, .bn_eps = 1e-5f, .bn_momentum = 0.1f, .init_scale = 1,
                       .seed = 5, .max_batch = B, .input_grad = 1};
     hs_model m;
@@ -341,6 +402,10 @@ static void test_1d(void) {
 
 static void test_2d(void) {
     for (int a = 0; a < 5; a++) check(a, 2, 8, 8);
+    /* He & Su's nets are image nets: 2-D only; AlexNet on one channel (its 32 copies of two would
+     * double the reference's first conv, the test's largest cost) */
+    check(5, 2, 8, 8);
+    check(6, 1, 8, 8);
 }
 
 int main(void) {

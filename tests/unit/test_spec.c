@@ -529,7 +529,7 @@ static const bad_case bad_cases[] = {
     {"zip_mismatch.yaml", HS_ERR_SPEC,
      "zip_mismatch.yaml:3:5: zip[0].train.lr: zip lengths differ: 'train.lr' has 2 values but 'model.depth' has 3"},
     {"unknown_enum.yaml", HS_ERR_SPEC,
-     "unknown_enum.yaml:2:17: base.model.arch: unknown value 'mlpp' (expected one of: mlp|cnn|lcn|fcn|kernel|gated|vgg11|vgg16|resnet18|resnet34|effnet_b0); did you mean 'mlp'?"},
+     "unknown_enum.yaml:2:17: base.model.arch: unknown value 'mlpp' (expected one of: mlp|cnn|lcn|fcn|kernel|gated|vgg11|vgg16|resnet18|resnet34|effnet_b0|vgg13_es|alexnet_es); did you mean 'mlp'?"},
     {"empty_expansion.yaml", HS_ERR_SPEC, "empty_expansion.yaml:4:5: sweep: empty expansion: all 2 combinations are excluded"},
     {"empty_axis.yaml", HS_ERR_SPEC, "empty_axis.yaml:2:9: product.seed: empty axis: a list with no values expands to no runs"},
     {"duplicate_runs.yaml", HS_ERR_SPEC,

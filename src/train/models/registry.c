@@ -8,7 +8,7 @@
 
 extern const hs_model_kind hs_model_kind_mlp, hs_model_kind_cnn, hs_model_kind_lcn, hs_model_kind_fcn,
     hs_model_kind_kernel, hs_model_kind_gated, hs_model_kind_vgg11, hs_model_kind_vgg16, hs_model_kind_resnet18,
-    hs_model_kind_resnet34, hs_model_kind_effnet_b0;
+    hs_model_kind_resnet34, hs_model_kind_effnet_b0, hs_model_kind_vgg13_es, hs_model_kind_alexnet_es;
 
 /* In model.arch's order of choices in the schema. */
 static const hs_model_kind *const registry[] = {
@@ -23,6 +23,8 @@ static const hs_model_kind *const registry[] = {
     &hs_model_kind_resnet18,
     &hs_model_kind_resnet34,
     &hs_model_kind_effnet_b0,
+    &hs_model_kind_vgg13_es,
+    &hs_model_kind_alexnet_es,
 };
 #define N_KINDS (sizeof registry / sizeof registry[0])
 
