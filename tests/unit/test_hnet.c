@@ -229,9 +229,12 @@ static size_t run_net(const hs_hnet_opts *o, const float *x, const int32_t *y, i
  * products take every fast form: 24-row transposed forwards (the zmm + ymm tiles), NN with
  * prefetch, TN by row tiles, and (LCN and FCN: more than 4 MB of them) gradients stored around
  * the caches. Against the same net on cblas_sgemm (hs_gemm_force(1)): the two
- * differ only in summation order, so every logit, hidden unit and gradient agrees to 1e-4 of its
- * array's largest value (a wrong index would be off by O(1)); the kernel path repeats bit for
- * bit. */
+ * differ only in summation order, so every logit and hidden unit agrees to 1e-4 of its array's
+ * largest value (a wrong index would be off by O(1)); the kernel path repeats bit for bit. The
+ * gradient is held to 1e-5 except where a ReLU sat within the forwards' rounding of its
+ * kink and opened in one path only: that unit's whole row of dW (K entries) then differs. Seen: 10
+ * such rows, 0.8% of the LCN's gradient, when OpenBLAS runs its Haswell kernels on an AVX-512 core;
+ * at most 2% may differ, where a wrong index or a missed term would spoil nearly all of it. */
 static void test_paths_agree(void) {
     const hs_hnet_kind kinds[3] = {HS_HNET_CNN, HS_HNET_LCN, HS_HNET_FCN};
     const int widths[3] = {256, 256, 128}; /* 0.5 M, 1.4 M and 1.9 M parameters */
@@ -258,22 +261,27 @@ static void test_paths_agree(void) {
         hs_gemm_force(0);
         CU_ASSERT_EQUAL(memcmp(fast, again, sizeof(float) * total), 0);
         /* per array: the logits, each hidden layer, the gradient */
-        size_t at = 0;
+        size_t at = 0, off = 0;
         double worst = 0;
         for (int a = 0; a <= 4; a++) {
             const size_t len = a == 4 ? n_params : n_hid[a];
             double scale = 0, e = 0;
             for (size_t i = 0; i < len; i++) scale = fmax(scale, fabs(ref[at + i]));
-            for (size_t i = 0; i < len; i++) e = fmax(e, fabs((double)fast[at + i] - ref[at + i]));
             CU_ASSERT(scale > 0);
+            for (size_t i = 0; i < len; i++) {
+                const double d = fabs((double)fast[at + i] - ref[at + i]);
+                if (a == 4 && d > 1e-5 * scale) off++; /* a kink opened in one path only */
+                else e = fmax(e, d);
+            }
             worst = fmax(worst, e / scale);
             at += len;
         }
         CU_ASSERT_EQUAL(at, total);
-        if (worst > 1e-4 || getenv("HS_TEST_VERBOSE"))
-            fprintf(stderr, "\n  %s width %d: kernel vs cblas, worst relative difference %.3g\n", kind_str(kinds[q]),
-                    widths[q], worst);
+        if (worst > 1e-4 || off > n_params / 50 || getenv("HS_TEST_VERBOSE"))
+            fprintf(stderr, "\n  %s width %d: kernel vs cblas, worst relative difference %.3g, %zu of %zu gradient entries beyond it\n",
+                    kind_str(kinds[q]), widths[q], worst, off, n_params);
         CU_ASSERT(worst <= 1e-4);
+        CU_ASSERT(off <= n_params / 50);
         free(x), free(fast), free(again), free(ref);
     }
 }
