@@ -4,22 +4,8 @@
 #include <string.h>
 
 #include "hsweep/store.h"
+#include "internal.h"
 #include "paths.h"
-
-/* Variable-length UTF-8, so h5py reads str rather than bytes. */
-static int string_attr(hid_t obj, const char *name, const char *value) {
-    hid_t type = H5Tcopy(H5T_C_S1);
-    if (type < 0) return -1;
-    herr_t st = H5Tset_size(type, H5T_VARIABLE);
-    if (st >= 0) st = H5Tset_cset(type, H5T_CSET_UTF8);
-    hid_t space = H5Screate(H5S_SCALAR);
-    hid_t attr = space >= 0 && st >= 0 ? H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT) : -1;
-    st = attr >= 0 ? H5Awrite(attr, type, &value) : -1;
-    if (attr >= 0) H5Aclose(attr);
-    if (space >= 0) H5Sclose(space);
-    H5Tclose(type);
-    return st < 0 ? -1 : 0;
-}
 
 /* One dataset of nd dims from buf (mem type mt, file type ft); 0 or -1. */
 static int write_ds(hid_t g, const char *name, hid_t ft, hid_t mt, int nd, const hsize_t *dims, const void *buf) {
@@ -72,10 +58,10 @@ hs_code hs_store_write_data(const char *path, const hs_store_attr *attrs, size_t
         return code;
     }
     hs_code rc = HS_OK;
-    if (string_attr(file, HS_DATA_ATTR_FORMAT, HS_DATA_FORMAT))
+    if (store_attr_string(file, HS_DATA_ATTR_FORMAT, HS_DATA_FORMAT))
         rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot write the attribute '" HS_DATA_ATTR_FORMAT "'", path);
     for (size_t i = 0; i < n_attrs && rc == HS_OK; i++)
-        if (string_attr(file, attrs[i].name, attrs[i].value ? attrs[i].value : ""))
+        if (store_attr_string(file, attrs[i].name, attrs[i].value ? attrs[i].value : ""))
             rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot write the attribute '%s'", path, attrs[i].name);
     const char *what = "";
     if (rc == HS_OK && write_set(file, HS_DATA_GROUP_TRAIN, train, &what))

@@ -6,25 +6,11 @@
 #include <string.h>
 
 #include "hsweep/store.h"
+#include "internal.h"
 #include "paths.h"
 
 /* HDF5 prints its error stack to stderr by default; we report our own one-line messages. */
 static void quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
-
-/* Variable-length UTF-8, so h5py reads str rather than bytes. */
-static herr_t write_string_attr(hid_t obj, const char *name, const char *value) {
-    hid_t type = H5Tcopy(H5T_C_S1);
-    if (type < 0) return -1;
-    herr_t st = H5Tset_size(type, H5T_VARIABLE);
-    if (st >= 0) st = H5Tset_cset(type, H5T_CSET_UTF8);
-    hid_t space = H5Screate(H5S_SCALAR);
-    hid_t attr = space >= 0 && st >= 0 ? H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT) : -1;
-    st = attr >= 0 ? H5Awrite(attr, type, &value) : -1;
-    if (attr >= 0) H5Aclose(attr);
-    if (space >= 0) H5Sclose(space);
-    H5Tclose(type);
-    return st;
-}
 
 /* /series/<name> of one series: values [n x dims], point [n], attributes axes and every. */
 static int write_series(hid_t sg, const hs_store_series *s) {
@@ -38,7 +24,7 @@ static int write_series(hid_t sg, const hs_store_series *s) {
     hid_t p = g >= 0 && ps >= 0 ? H5Dcreate2(g, HS_SERIES_POINT, H5T_STD_I64LE, ps, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
     int ok = v >= 0 && p >= 0 && (count == 0 || H5Dwrite(v, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, s->values) >= 0) &&
              (s->n == 0 || H5Dwrite(p, H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, s->point) >= 0) &&
-             write_string_attr(g, HS_SERIES_AXES, s->axes ? s->axes : "") >= 0;
+             store_attr_string(g, HS_SERIES_AXES, s->axes ? s->axes : "") >= 0;
     if (ok && s->every) {
         long long every = (long long)s->every;
         hid_t as = H5Screate(H5S_SCALAR);
@@ -67,7 +53,7 @@ hs_code hs_store_write_run(const char *path, const hs_store_attr *attrs, size_t 
     }
     hs_code rc = HS_OK;
     for (size_t i = 0; i < n_attrs && rc == HS_OK; i++)
-        if (write_string_attr(file, attrs[i].name, attrs[i].value ? attrs[i].value : "") < 0)
+        if (store_attr_string(file, attrs[i].name, attrs[i].value ? attrs[i].value : "") < 0)
             rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot write the attribute '%s'", path, attrs[i].name);
 
     hid_t group = rc == HS_OK ? H5Gcreate2(file, HS_GROUP_RECORDS, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
