@@ -26,7 +26,7 @@ ids() { "$HS" status "$1" >/dev/null; grep -o ' [0-9a-f]\{16\} done' "$1.log" | 
 check "plan: the first stage" 0 "$HS" plan $S
 contains "plan counts one of two stages" "$OUT" "6 runs in 1 of 2 stages"
 contains "plan bounds the second" "$OUT" "stage 'seeds' waits for stage 'lr': at most 6 runs (train.lr chosen by min(test_loss) per model.depth)"
-contains "plan costs the second" "$OUT" "training cost: about 3.36e+10 FLOP"
+contains "plan costs the second" "$OUT" "training cost: about 2.69e+11 FLOP"
 a=$("$HS" plan $S --format tsv | cut -f1); b=$("$HS" plan $S --format tsv | cut -f1)
 [ "$a" = "$b" ] && ok "identical spec, identical ids" || bad "ids differ between two plans"
 
