@@ -287,10 +287,10 @@ typedef struct hs_store_matrix {
     size_t rows, cols;
 } hs_store_matrix;
 
-/* Create (truncating) path and write the attributes, the columns (/records), the matrices
- * (/layers) and the series (/series/<name>/values [n x dims], point [n], attributes axes and
- * every when > 0; no /series group when n_series = 0). Errors name the path; HDF5's own error
- * stack is silenced and summarised. */
+/* Create (truncating; a sweep's results file there is refused) path and write the attributes,
+ * the columns (/records), the matrices (/layers) and the series (/series/<name>/values
+ * [n x dims], point [n], attributes axes and every when > 0; no /series group when n_series = 0).
+ * Errors name the path; HDF5's own error stack is silenced and summarised. */
 hs_code hs_store_write_run(const char *path, const hs_store_attr *attrs, size_t n_attrs,
                            const hs_store_column *cols, size_t n_cols, size_t n_rows, const hs_store_matrix *mats,
                            size_t n_mats, const hs_store_series *series, size_t n_series, hs_error *err);
@@ -319,8 +319,8 @@ typedef struct hs_store_set {
     int channels, height, width; /* the image shape, or 0 */
 } hs_store_set;
 
-/* Create (truncating) path with the string attributes and the two sets. Serial (no communicator,
- * with or without mpirun). Errors name the path and the dataset. A path ending in ".npz" is
+/* Create (truncating; a sweep's results file there is refused) path with the string attributes
+ * and the two sets. Serial (no communicator, with or without mpirun). Errors name the path and the dataset. A path ending in ".npz" is
  * written as numpy's archive instead (uncompressed, little-endian machines): arrays train_x,
  * train_y (train_t), test_x, test_y (test_t) shaped as above, and each attribute (format first)
  * as a 0-d unicode array: np.load(path)["run_id"][()]. Entries beyond 4 GB are refused (no zip64). */

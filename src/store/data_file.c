@@ -42,27 +42,15 @@ hs_code store_write_data_npz(const char *path, const hs_store_attr *attrs, size_
 
 hs_code hs_store_write_data(const char *path, const hs_store_attr *attrs, size_t n_attrs, const hs_store_set *train,
                             const hs_store_set *test, hs_error *err) {
+    hs_store_attr all[16];
+    size_t n = 0;
+    all[n++] = (hs_store_attr){HS_DATA_ATTR_FORMAT, HS_DATA_FORMAT};
+    for (size_t i = 0; i < n_attrs && n < 16; i++) all[n++] = attrs[i];
     size_t len = strlen(path);
-    if (len > 4 && !strcmp(path + len - 4, ".npz")) {
-        hs_store_attr all[16];
-        size_t n = 0;
-        all[n++] = (hs_store_attr){HS_DATA_ATTR_FORMAT, HS_DATA_FORMAT};
-        for (size_t i = 0; i < n_attrs && n < 16; i++) all[n++] = attrs[i];
-        return store_write_data_npz(path, all, n, train, test, err);
-    }
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (file < 0) {
-        hs_code code = HS_FAIL(err, HS_ERR_IO, "%s: cannot create the HDF5 file", path);
-        hs_error_hint(err, "check that the folder exists and is writable");
-        return code;
-    }
-    hs_code rc = HS_OK;
-    if (store_attr_string(file, HS_DATA_ATTR_FORMAT, HS_DATA_FORMAT))
-        rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot write the attribute '" HS_DATA_ATTR_FORMAT "'", path);
-    for (size_t i = 0; i < n_attrs && rc == HS_OK; i++)
-        if (store_attr_string(file, attrs[i].name, attrs[i].value ? attrs[i].value : ""))
-            rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot write the attribute '%s'", path, attrs[i].name);
+    if (len > 4 && !strcmp(path + len - 4, ".npz")) return store_write_data_npz(path, all, n, train, test, err);
+    hid_t file;
+    hs_code rc = store_create_single(path, all, n, &file, err);
+    if (rc != HS_OK) return rc;
     const char *what = "";
     if (rc == HS_OK && write_set(file, HS_DATA_GROUP_TRAIN, train, &what))
         rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot write /" HS_DATA_GROUP_TRAIN "/%s", path, what);

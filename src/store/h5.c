@@ -118,6 +118,36 @@ int store_attr_string(hid_t obj, const char *name, const char *value) {
     return ok ? 0 : -1;
 }
 
+hs_code store_create_single(const char *path, const hs_store_attr *attrs, size_t n_attrs, hid_t *file,
+                            hs_error *err) {
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    char lock[4096];
+    snprintf(lock, sizeof lock, "%s.lock", path);
+    int results = access(lock, F_OK) == 0;
+    if (!results && access(path, F_OK) == 0 && H5Fis_hdf5(path) > 0) {
+        hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+        results = f < 0 || H5Lexists(f, HS_GROUP_RUNS, H5P_DEFAULT) > 0; /* unopenable: someone writes it */
+        if (f >= 0) H5Fclose(f);
+    }
+    if (results) {
+        hs_code code = HS_FAIL(err, HS_ERR_IO, "%s is a sweep's results file (or one being written): not overwritten", path);
+        hs_error_hint(err, "write to another file (-o)");
+        return code;
+    }
+    *file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (*file < 0) {
+        hs_code code = HS_FAIL(err, HS_ERR_IO, "%s: cannot create the HDF5 file", path);
+        hs_error_hint(err, "check that the folder exists and is writable");
+        return code;
+    }
+    for (size_t i = 0; i < n_attrs; i++)
+        if (store_attr_string(*file, attrs[i].name, attrs[i].value ? attrs[i].value : "")) {
+            H5Fclose(*file);
+            return HS_FAIL(err, HS_ERR_IO, "%s: cannot write the attribute '%s'", path, attrs[i].name);
+        }
+    return HS_OK;
+}
+
 int store_attr_int(hid_t obj, const char *name, long long value) {
     hid_t s = H5Screate(H5S_SCALAR);
     hid_t a = s >= 0 ? H5Acreate2(obj, name, H5T_STD_I64LE, s, H5P_DEFAULT, H5P_DEFAULT) : -1;

@@ -80,6 +80,11 @@ int store_agree(MPI_Comm comm, int rc);
 hid_t store_str_type(size_t len);
 /* Attributes are variable-length UTF-8 strings: h5py reads them as str, not bytes. */
 int store_attr_string(hid_t obj, const char *name, const char *value);
+/* Create the file of one run or one run's data at path (truncating an earlier one) with the
+ * string attributes given; *file open on HS_OK. A sweep's results file at path (a /runs group, or
+ * a writer's lock beside it) is refused: those are never overwritten but by `run --overwrite`. */
+hs_code store_create_single(const char *path, const hs_store_attr *attrs, size_t n_attrs, hid_t *file,
+                            hs_error *err);
 int store_attr_int(hid_t obj, const char *name, long long value);
 /* A string attribute's text (malloc'd), or NULL when absent or not a string. */
 char *store_attr_read_string(hid_t obj, const char *name);

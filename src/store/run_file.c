@@ -9,9 +9,6 @@
 #include "internal.h"
 #include "paths.h"
 
-/* HDF5 prints its error stack to stderr by default; we report our own one-line messages. */
-static void quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
-
 /* /series/<name> of one series: values [n x dims], point [n], attributes axes and every. */
 static int write_series(hid_t sg, const hs_store_series *s) {
     if (s->ndim < 0 || s->ndim > HS_STORE_MAX_DIMS || !s->name || !s->name[0] || strchr(s->name, '/')) return -1;
@@ -44,17 +41,9 @@ static int write_series(hid_t sg, const hs_store_series *s) {
 hs_code hs_store_write_run(const char *path, const hs_store_attr *attrs, size_t n_attrs,
                            const hs_store_column *cols, size_t n_cols, size_t n_rows, const hs_store_matrix *mats,
                            size_t n_mats, const hs_store_series *series, size_t n_series, hs_error *err) {
-    quiet();
-    hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (file < 0) {
-        hs_code code = HS_FAIL(err, HS_ERR_IO, "%s: cannot create the HDF5 file", path);
-        hs_error_hint(err, "check that the folder exists and is writable");
-        return code;
-    }
-    hs_code rc = HS_OK;
-    for (size_t i = 0; i < n_attrs && rc == HS_OK; i++)
-        if (store_attr_string(file, attrs[i].name, attrs[i].value ? attrs[i].value : "") < 0)
-            rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot write the attribute '%s'", path, attrs[i].name);
+    hid_t file;
+    hs_code rc = store_create_single(path, attrs, n_attrs, &file, err);
+    if (rc != HS_OK) return rc;
 
     hid_t group = rc == HS_OK ? H5Gcreate2(file, HS_GROUP_RECORDS, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
     if (rc == HS_OK && group < 0) rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot create the group " HS_PATH_RECORDS, path);

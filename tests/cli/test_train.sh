@@ -163,4 +163,13 @@ PYEOF
 check "data of a multi-run spec without --run" 2 "$HS" data $E
 contains "data names the run count" "$ERR" "choose one with --run ID"
 
+# -o naming a sweep's results file: train and data refuse it, and leave it byte for byte
+check "a results file to overwrite" 0 "$HS" run $S -o "$T/res.h5" --quiet --progress -1
+cp "$T/res.h5" "$T/res-before.h5"
+rid=$("$HS" plan $S --format tsv | awk 'NR == 2 {print $1}')
+check "train -o a results file is refused" 1 "$HS" train $S --run "$rid" -o "$T/res.h5" --quiet
+contains "train says why" "$ERR" "is a sweep's results file"
+check "data -o a results file is refused" 1 "$HS" data $S --run "$rid" -o "$T/res.h5"
+cmp -s "$T/res.h5" "$T/res-before.h5" && ok "the results file is untouched" || bad "the results file changed"
+
 finish
