@@ -72,11 +72,12 @@ list(JOIN _hs_own " " HSWEEP_PC_OWN)
 configure_file(cmake/hsweep.pc.in ${CMAKE_CURRENT_BINARY_DIR}/hsweep.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/hsweep.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
-# data: ready sweeps, Slurm templates, the figure scripts (run through bin/hsweep-figure) and,
-# for now, the Python reader on its own
+# data: ready sweeps, Slurm templates, the figure scripts (run through bin/hsweep-figure) and
+# the Python reader (the package hsweep)
 install(DIRECTORY sweeps/ DESTINATION ${CMAKE_INSTALL_DATADIR}/hsweep/sweeps)
 install(DIRECTORY slurm/ DESTINATION ${CMAKE_INSTALL_DATADIR}/hsweep/slurm USE_SOURCE_PERMISSIONS)
 install(DIRECTORY analysis/ DESTINATION ${CMAKE_INSTALL_DATADIR}/hsweep/analysis
         FILES_MATCHING PATTERN "*.py" PATTERN "*.md" PATTERN "__pycache__" EXCLUDE)
-install(FILES analysis/hsweep_results.py DESTINATION ${CMAKE_INSTALL_DATADIR}/hsweep/python)
+install(DIRECTORY python/hsweep DESTINATION ${CMAKE_INSTALL_DATADIR}/hsweep/python
+        FILES_MATCHING PATTERN "*.py" PATTERN "__pycache__" EXCLUDE)
 install(PROGRAMS cmake/hsweep-figure DESTINATION ${CMAKE_INSTALL_BINDIR})

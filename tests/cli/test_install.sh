@@ -16,7 +16,7 @@ mkdir -p "$T/work" && cd "$T/work" || exit 1
 check "cmake --install --prefix" 0 "$CMAKE" --install "$BUILD" --prefix "$P"
 for f in bin/hsweep bin/hsweep-figure include/hsweep/plan.h share/hsweep/sweeps/default.yaml \
          share/hsweep/slurm/hsweep.sbatch share/hsweep/analysis/equisep_figure.py \
-         share/hsweep/python/hsweep_results.py; do
+         share/hsweep/python/hsweep/__init__.py; do
   [ -e "$P/$f" ] && ok "installed $f" || bad "missing $P/$f"
 done
 CFG=$(find "$P" -name hsweepConfig.cmake) PC=$(find "$P" -name hsweep.pc)
