@@ -372,6 +372,10 @@ enum { HS_STAB_OK = 0, HS_STAB_UNFINISHED = 1, HS_STAB_NO_PROBE = 2 };
  *     minus neighbour row) / S, in record points; drift_abs_smooth the trailing mean of |drift|;
  *     fixed_index [R] (int32, the stored point of its arg-min), fixed_step and fixed_x [R] (that
  *     point's step, and its step over the run's last step: the "fixed point");
+ *   - pseudotime_mean [R x Ns]: per point the mean over its rows of the mean neighbour row / (N - 1);
+ *     control_mean [R x Ns] and control_pct [R x Ns x 13] the same after the note's time-permuted
+ *     control (the rows shuffled before the search, one fixed seed: a point's rows then sit at
+ *     random positions, and every curve should be flat at ~0.5, resp. at the percentile / 100);
  *   - composition [R x Ns x 6 x V]: per point, each row's kc = min(10, S - 1) nearest others among
  *     the point's own draws, mean over rows of the fractions whose lowest common ancestor with the
  *     row lies at level <= l (0: share, same class at level l), exactly l + 1 (1: within, the
@@ -381,8 +385,9 @@ enum { HS_STAB_OK = 0, HS_STAB_UNFINISHED = 1, HS_STAB_NO_PROBE = 2 };
  * Also step, x [R x Ns], levels, k (int32 [R], 0 for runs not analysed), config (int32 [R],
  * -1 not analysed) and label (string [C]: every varying key but the seeds), attributes kc and
  * window. Runs are split across ranks by query rows (every rank reads the run's draws; the search
- * costs 2 N^2 W flops per run). Tables <prefix>.neighbours.csv (one row per analysed run: seed,
- * fixed point, and per level the final smoothed share, chance, within and between fractions) and
+ * costs 4 N^2 W flops per run with the control). Tables <prefix>.neighbours.csv (one row per
+ * analysed run: seed, fixed point, the control's mean over points and largest distance from 0.5,
+ * and per level the final smoothed share, chance, within and between fractions) and
  * .md (per configuration the fixed point's mean +- std over seeds, then the runs). */
 
 /* ================================================================ final losses and errors

@@ -10,6 +10,10 @@
  *     neighbours, averaged over a point's S rows and smoothed (trailing mean over 10 points);
  *   - the drift: per row the mean over neighbours 1..k-1 of (own index - neighbour index), in
  *     record points, averaged per point; its smoothed absolute value's arg-min is the fixed point;
+ *   - the mean neighbour pseudotime per point, and the same after the time-permuted control of the
+ *     note (the rows shuffled before the search, so that a row's position says nothing of when it
+ *     was produced: every curve must collapse to ~0.5, and a curve that does not is an artefact of
+ *     the search, not of training);
  * and within each point's S rows alone, every row's kc = 10 nearest others give the category
  * composition per tree level (same class; the note's within mask: siblings; between mask:
  * cousins) beside chance (the same fractions over all other rows of the point).
@@ -26,6 +30,7 @@
 #include "hsweep/data.h"
 #include "hsweep/metrics.h"
 #include "hsweep/reader.h"
+#include "hsweep/rng.h"
 #include "internal.h"
 #include "neighbours.h"
 #include "probes_common.h"
@@ -34,6 +39,7 @@
 #define NB_KC 10     /* neighbours within one point's draws, for the composition */
 #define NB_WINDOW 10 /* trailing mean over this many record points (the paper's smoothing) */
 #define NB_MAXV 20
+#define NB_QCH 512   /* query rows per pass of the stacked search: bounds its index and distance buffers */
 static const double pcts[] = {1, 5, 10, 15, 20, 25, 50, 75, 80, 85, 90, 95, 99};
 #define NP (sizeof pcts / sizeof pcts[0])
 
@@ -157,13 +163,17 @@ int an_knn(const double *X, size_t N, size_t W, size_t q0, size_t q1, size_t k, 
 
 /* ================================================================ one run */
 
-/* Per-point sums of one run, every rank's share added by the reduction. */
-enum { A_PCT = 0, A_DRIFT = NP, A_ROWS, A_PER_POINT }; /* [Np x A_PER_POINT] */
+/* Per-point sums of one run, every rank's share added by the reduction: the stacked search's
+ * percentiles, drift and mean pseudotime, the control's percentiles and mean, the rows counted. */
+enum { A_PCT = 0, A_DRIFT = NP, A_MEAN, A_CPCT, A_CMEAN = A_CPCT + NP, A_ROWS, A_PER_POINT }; /* [Np x A_PER_POINT] */
+
+/* The control's shuffle: one fixed stream, so every rank shuffles alike and a rerun agrees. */
+#define NB_CONTROL_SEED 0x6e6569676862ULL
 
 typedef struct nb_run {
     size_t Np, S, W, V, k, kc;
     int branching;
-    double *X;      /* [Np S x W] the run's valid points, stacked */
+    double *X;      /* [Np S x W] the run's valid points, stacked (shuffled in place for the control) */
     int *lab;       /* [Np S] leaf labels */
     long *pidx;     /* [Np] the record point of each valid point */
     double *acc;    /* [Np x A_PER_POINT] */
@@ -175,26 +185,20 @@ static void nb_run_free(nb_run *u) {
     memset(u, 0, sizeof *u);
 }
 
-/* This rank's rows [q0, q1) of the stacked search and its points (j % nranks == rank) of the
- * within-point composition, as sums into acc and comp. */
-static int nb_compute(nb_run *u, int rank, int nranks) {
-    const size_t N = u->Np * u->S, k = u->k, V = u->V;
-    size_t q0, q1;
-    hs_an_block(N, rank, nranks, &q0, &q1);
-    const size_t QCH = 512; /* query rows per pass: bounds Ix and D */
-    const size_t buf = QCH * k > u->S * (u->kc + 1) ? QCH * k : u->S * (u->kc + 1);
-    int *Ix = malloc(buf * sizeof *Ix), *nbl = malloc((u->S + 1) * sizeof *nbl);
-    double *D = malloc(buf * sizeof *D), *pt = malloc(k * sizeof *pt);
-    int rc = Ix && nbl && D && pt ? 0 : -1;
-    for (size_t a = q0; !rc && a < q1; a += QCH) {
-        size_t na = q1 - a < QCH ? q1 - a : QCH;
-        if ((rc = an_knn(u->X, N, u->W, a, a + na, k, Ix, D))) break;
+/* Query rows [q0, q1) of the stacked search over X [N x W] (S rows per point) into acc at offsets
+ * pct (percentiles), mean and, when drift >= 0, drift; Ix, D hold NB_QCH k entries, pt k. */
+static int nb_stacked(const nb_run *u, const double *X, size_t q0, size_t q1, size_t pct, size_t mean, long drift,
+                      int *Ix, double *D, double *pt) {
+    const size_t N = u->Np * u->S, k = u->k;
+    for (size_t a = q0; a < q1; a += NB_QCH) {
+        size_t na = q1 - a < NB_QCH ? q1 - a : NB_QCH;
+        if (an_knn(X, N, u->W, a, a + na, k, Ix, D)) return -1;
         for (size_t q = 0; q < na; q++) {
             const size_t row = a + q, j = row / u->S;
             const int *nb = Ix + q * k;
-            double drift = 0;
-            for (size_t c = 0; c < k; c++) pt[c] = N > 1 ? (double)nb[c] / (double)(N - 1) : 0;
-            for (size_t c = 1; c < k; c++) drift += ((double)row - (double)nb[c]) / (double)u->S;
+            double dr = 0, sum = 0;
+            for (size_t c = 0; c < k; c++) pt[c] = N > 1 ? (double)nb[c] / (double)(N - 1) : 0, sum += pt[c];
+            for (size_t c = 1; c < k; c++) dr += ((double)row - (double)nb[c]) / (double)u->S;
             /* pseudotimes in (d, index) order are not sorted in time: sort for the percentiles */
             for (size_t i = 1; i < k; i++) {
                 double t = pt[i];
@@ -203,11 +207,26 @@ static int nb_compute(nb_run *u, int rank, int nranks) {
                 pt[m] = t;
             }
             double *ac = u->acc + j * A_PER_POINT;
-            for (size_t p = 0; p < NP; p++) ac[A_PCT + p] += an_percentile_sorted(pt, k, pcts[p]);
-            ac[A_DRIFT] += k > 1 ? drift / (double)(k - 1) : 0;
-            ac[A_ROWS] += 1;
+            for (size_t p = 0; p < NP; p++) ac[pct + p] += an_percentile_sorted(pt, k, pcts[p]);
+            ac[mean] += sum / (double)k;
+            if (drift >= 0) ac[drift] += k > 1 ? dr / (double)(k - 1) : 0, ac[A_ROWS] += 1;
         }
     }
+    return 0;
+}
+
+/* This rank's rows [q0, q1) of the stacked search and of the control, and its points
+ * (j % nranks == rank) of the within-point composition, as sums into acc and comp. Leaves u->X
+ * shuffled: the control permutes its rows in place (a copy would double the largest buffer). */
+static int nb_compute(nb_run *u, int rank, int nranks) {
+    const size_t N = u->Np * u->S, k = u->k, V = u->V;
+    size_t q0, q1;
+    hs_an_block(N, rank, nranks, &q0, &q1);
+    const size_t buf = NB_QCH * k > u->S * (u->kc + 1) ? NB_QCH * k : u->S * (u->kc + 1);
+    int *Ix = malloc(buf * sizeof *Ix), *nbl = malloc((u->S + 1) * sizeof *nbl);
+    double *D = malloc(buf * sizeof *D), *pt = malloc(k * sizeof *pt);
+    int rc = Ix && nbl && D && pt ? 0 : -1;
+    if (!rc) rc = nb_stacked(u, u->X, q0, q1, A_PCT, A_MEAN, A_DRIFT, Ix, D, pt);
     /* composition: the point's own draws, kc nearest others and all others (chance) */
     double sh[NB_MAXV], sb[NB_MAXV], co[NB_MAXV];
     for (size_t j = (size_t)rank; !rc && u->kc > 0 && j < u->Np; j += (size_t)nranks) {
@@ -226,6 +245,19 @@ static int nb_compute(nb_run *u, int rank, int nranks) {
             for (size_t l = 0; l < V; l++) cp[3 * V + l] += sh[l], cp[4 * V + l] += sb[l], cp[5 * V + l] += co[l];
         }
         for (size_t i = 0; i < 6 * V; i++) cp[i] /= (double)u->S;
+    }
+    if (!rc) { /* the control: Fisher-Yates on the rows, the same on every rank (one fixed stream) */
+        hs_rng g;
+        hs_rng_init(&g, NB_CONTROL_SEED, hs_rng_stream(HS_STREAM_RECORD, 0));
+        for (size_t i = N; i > 1; i--) {
+            size_t j = (size_t)hs_rng_below(&g, i);
+            double *x = u->X + (i - 1) * u->W, *y = u->X + j * u->W;
+            for (size_t w = 0; j != i - 1 && w < u->W; w++) {
+                double t = x[w];
+                x[w] = y[w], y[w] = t;
+            }
+        }
+        rc = nb_stacked(u, u->X, q0, q1, A_CPCT, A_CMEAN, -1, Ix, D, pt);
     }
     free(Ix), free(nbl), free(D), free(pt);
     return rc;
@@ -260,6 +292,7 @@ static hs_code nb_read(const hs_results_reader *rd, size_t r, const size_t *d, n
 typedef struct nb_all {
     size_t R, Ns, V, analysed;
     double *pct, *pct_s, *drift, *drift_s, *comp, *step, *x; /* [R x Ns x ...], NaN padded */
+    double *mean, *cpct, *cmean;                              /* [R x Ns (x NP)]: pseudotime, control */
     double *fixed_step, *fixed_x, *fixed_drift;              /* [R] */
     int *fixed_index, *levels, *k, *draws;                    /* [R] */
     hs_an_column *cols;
@@ -272,7 +305,7 @@ static void nb_all_free(nb_all *a) {
     hs_an_columns_free(a->cols, a->ncols, a->R);
     for (size_t c = 0; a->clabel && c < a->C; c++) free(a->clabel[c]);
     free(a->clabel), free(a->cfg);
-    free(a->pct), free(a->pct_s), free(a->drift), free(a->drift_s), free(a->comp), free(a->step), free(a->x);
+    free(a->mean), free(a->cpct), free(a->cmean), free(a->pct), free(a->pct_s), free(a->drift), free(a->drift_s), free(a->comp), free(a->step), free(a->x);
     free(a->fixed_step), free(a->fixed_x), free(a->fixed_drift), free(a->fixed_index), free(a->levels), free(a->k), free(a->draws);
 }
 
@@ -301,6 +334,8 @@ static void nb_finish(nb_all *a, size_t r, const nb_run *u, const double *steps,
         double st = (size_t)u->pidx[j] < N_rec ? steps[u->pidx[j]] : NAN;
         a->step[r * Ns + j] = st, a->x[r * Ns + j] = last > 0 ? st / last : NAN;
         for (size_t p = 0; p < NP; p++) a->pct[(r * Ns + j) * NP + p] = ac[A_PCT + p] / n;
+        for (size_t p = 0; p < NP; p++) a->cpct[(r * Ns + j) * NP + p] = ac[A_CPCT + p] / n;
+        a->mean[r * Ns + j] = ac[A_MEAN] / n, a->cmean[r * Ns + j] = ac[A_CMEAN] / n;
         a->drift[r * Ns + j] = ac[A_DRIFT] / n;
         absd[j] = fabs(ac[A_DRIFT] / n);
         for (size_t q = 0; q < 6; q++)
@@ -328,6 +363,8 @@ static hs_code nb_write(const char *path, const nb_all *a, hs_error *err) {
     hs_aout_f64(g, "step", 2, d2, a->step), hs_aout_f64(g, "x", 2, d2, a->x);
     hs_aout_f64(g, "percentiles", 1, &np, pcts);
     hs_aout_f64(g, "pseudotime_pct", 3, d3, a->pct), hs_aout_f64(g, "pseudotime_pct_smooth", 3, d3, a->pct_s);
+    hs_aout_f64(g, "pseudotime_mean", 2, d2, a->mean), hs_aout_f64(g, "control_mean", 2, d2, a->cmean);
+    hs_aout_f64(g, "control_pct", 3, d3, a->cpct);
     hs_aout_f64(g, "drift", 2, d2, a->drift), hs_aout_f64(g, "drift_abs_smooth", 2, d2, a->drift_s);
     hs_aout_f64(g, "composition", 4, d4, a->comp);
     hs_aout_i32(g, "fixed_index", 1, &n1, a->fixed_index), hs_aout_f64(g, "fixed_step", 1, &n1, a->fixed_step);
@@ -390,10 +427,14 @@ static void nb_tables(const hs_results_reader *rd, const nb_all *a, hs_str *csv,
                   "|mean of own minus neighbour index| (in record points); x = its step / the last step (the "
                   "paper: 0.30 at beta 1.61e-4, 0.44 at beta 0.0924). Composition: each draw's %d nearest others "
                   "among its own point's draws; final = smoothed value at the last point, as share at each level "
-                  "(leaf = level 0) with chance in brackets.\n\n| run | config | points x draws | k | fixed point "
-                  "(step) | x | drift there | final share per level (chance) |\n|---|---|---|---|---|---|---|---|\n",
+                  "(leaf = level 0) with chance in brackets. Control: the rows shuffled before the search (the note's "
+                  "time-permuted control); its mean neighbour pseudotime over the points and the largest distance "
+                  "of a point's mean from 0.5 (a search that dates the rows correctly gives ~0.5 everywhere).\n\n"
+                  "| run | config | points x draws | k | fixed point (step) | x | drift there | control mean [max "
+                  "dev] | final share per level (chance) |\n|---|---|---|---|---|---|---|---|---|\n",
                   NB_WINDOW, NB_KC);
-    hs_str_printf(csv, "run,id,seed,config,points,draws,k,levels,fixed_index,fixed_step,fixed_x,fixed_drift");
+    hs_str_printf(csv, "run,id,seed,config,points,draws,k,levels,fixed_index,fixed_step,fixed_x,fixed_drift,"
+                       "control_mean,control_max_dev");
     for (size_t l = 0; l < a->V; l++) hs_str_printf(csv, ",share_l%zu,chance_l%zu,sib_l%zu,cou_l%zu", l, l, l, l);
     hs_str_printf(csv, "\n");
     for (size_t r = 0; r < a->R; r++) {
@@ -404,12 +445,15 @@ static void nb_tables(const hs_results_reader *rd, const nb_all *a, hs_str *csv,
         hs_canon_config cc = {0};
         hs_error e = {0};
         const char *seed = hs_canon_parse(hs_reader_config(rd, r), &cc, &e) == HS_OK ? hs_canon_get(&cc, "seed") : NULL;
-        hs_str_printf(csv, "%zu,%s,%s,\"%s\",%zu,%d,%d,%d,%d,%.10g,%.10g,%.10g", r, hs_reader_id(rd, r),
+        double cm = 0, dev = 0;
+        for (size_t j = 0; j < Np; j++)
+            cm += a->cmean[r * a->Ns + j] / (double)Np, dev = fmax(dev, fabs(a->cmean[r * a->Ns + j] - 0.5));
+        hs_str_printf(csv, "%zu,%s,%s,\"%s\",%zu,%d,%d,%d,%d,%.10g,%.10g,%.10g,%.10g,%.10g", r, hs_reader_id(rd, r),
                       seed ? seed : "0", lab, Np, a->draws[r], a->k[r], a->levels[r], a->fixed_index[r],
-                      a->fixed_step[r], a->fixed_x[r], a->fixed_drift[r]);
-        hs_str_printf(md, "| %zu %s (seed %s) | %s | %zu x %d | %d | %d (%.0f) | %.3f | %.3g |", r, hs_reader_id(rd, r),
-                      seed ? seed : "0", lab, Np, a->draws[r], a->k[r],
-                      a->fixed_index[r], a->fixed_step[r], a->fixed_x[r], a->fixed_drift[r]);
+                      a->fixed_step[r], a->fixed_x[r], a->fixed_drift[r], cm, dev);
+        hs_str_printf(md, "| %zu %s (seed %s) | %s | %zu x %d | %d | %d (%.0f) | %.3f | %.3g | %.3f [%.3f] |", r,
+                      hs_reader_id(rd, r), seed ? seed : "0", lab, Np, a->draws[r], a->k[r], a->fixed_index[r],
+                      a->fixed_step[r], a->fixed_x[r], a->fixed_drift[r], cm, dev);
         for (size_t l = 0; l < a->V; l++) {
             double f[4] = {NAN, NAN, NAN, NAN};
             const int which[4] = {0, 3, 1, 2}; /* share, chance share, sib, cou */
@@ -478,10 +522,11 @@ static hs_code nb_run_all(MPI_Comm comm, const hs_analyze_opts *o, hs_str *summa
     const size_t R = a.R, Ns = a.Ns;
     a.pct = nan_array(R * Ns * NP), a.pct_s = nan_array(R * Ns * NP), a.drift = nan_array(R * Ns);
     a.drift_s = nan_array(R * Ns), a.comp = nan_array(R * Ns * 6 * a.V), a.step = nan_array(R * Ns);
+    a.mean = nan_array(R * Ns), a.cmean = nan_array(R * Ns), a.cpct = nan_array(R * Ns * NP);
     a.x = nan_array(R * Ns), a.fixed_step = nan_array(R), a.fixed_x = nan_array(R), a.fixed_drift = nan_array(R);
     a.fixed_index = calloc(R + 1, sizeof(int)), a.levels = calloc(R + 1, sizeof(int)), a.k = calloc(R + 1, sizeof(int));
     a.draws = calloc(R + 1, sizeof(int));
-    if (rc == HS_OK && !(a.pct && a.pct_s && a.drift && a.drift_s && a.comp && a.step && a.x && a.fixed_step &&
+    if (rc == HS_OK && !(a.mean && a.cmean && a.cpct && a.pct && a.pct_s && a.drift && a.drift_s && a.comp && a.step && a.x && a.fixed_step &&
                          a.fixed_x && a.fixed_drift && a.fixed_index && a.levels && a.k && a.draws))
         rc = HS_FAIL(&mine, HS_ERR_NOMEM, "out of memory");
     if (rc == HS_OK) rc = an_records(rd, "step", &steps, &N_rec, &mine);

@@ -3,7 +3,8 @@
 # run a tiny sweep, `hsweep analyze` it under mpirun, and check the stored fits and the tables
 # against a direct computation from the stored D values (numpy), the partial-file case, and the
 # figure script; then the neighbours analysis the same way (a tiny record.neighbours sweep, its
-# stored curves, fixed points, composition and table against a numpy brute-force search). Run from the source tree root (ctest sets the working directory).
+# stored curves, fixed points, composition, the time-permuted control and the table against a numpy
+# brute-force search). Run from the source tree root (ctest sets the working directory).
 set -u
 HS=$1 MPI=$2 PY=$3
 . "$(dirname "$0")/lib.sh"
@@ -123,6 +124,17 @@ for r in range(2):
     fx = int(np.argmin(sm))
     step = f["records/step"][r][pt]
     assert np.allclose(sm, g["drift_abs_smooth"][r]) and fx == g["fixed_index"][r], "fixed point"
+    pm = (I / (N - 1)).mean(1).reshape(Np, S).mean(1)
+    assert np.allclose(pm, g["pseudotime_mean"][r]), "mean pseudotime"
+    # the time-permuted control: a row's position says nothing of its time, so every point's mean
+    # neighbour pseudotime is ~0.5 (the 32 x 100 neighbours of a point: sd ~0.005), while the
+    # unshuffled search dates the representation (its mean climbs with the point's time: 0.40 ->
+    # 0.55 and 0.2 -> 0.7 here, r 0.92 and 0.96 with the point's index)
+    cm = g["control_mean"][r]
+    assert np.all(np.abs(cm - 0.5) < 0.06), cm
+    assert np.corrcoef(pm, np.arange(Np))[0, 1] > 0.8 and np.ptp(pm) > 4 * np.ptp(cm), (pm, cm)
+    assert abs(float(rows[r]["control_mean"]) - cm.mean()) < 1e-9, rows[r]
+    assert abs(float(rows[r]["control_max_dev"]) - np.abs(cm - 0.5).max()) < 1e-9, rows[r]
     row = rows[r]
     assert int(row["fixed_index"]) == fx and abs(float(row["fixed_x"]) - step[fx] / step[-1]) < 1e-9, row
     assert int(row["seed"]) == r + 1 and int(row["points"]) == 33 and int(row["draws"]) == 32, row
