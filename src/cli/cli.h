@@ -115,6 +115,14 @@ void cli_fix_blas_kernels(char **argv);
  * OpenBLAS or the reference libraries whatever the build linked: this tells which was loaded. */
 const char *cli_symbol_library(const char *symbol);
 
+/* The plan of one run of the spec at spec_path (run_lookup.c): the run whose id starts with `run`
+ * (NULL: the spec's single run) of any stage: the first expansion's, a later stage's that the spec
+ * alone plans, or, given the sweep's results file, one planned from earlier stages' results; with
+ * the --set overrides applied (they change its id). *spec and *plan are the caller's to free, the
+ * run is *plan's row *r. HS_ERR_USAGE with the reason and a hint when no run or several match. */
+hs_code cli_plan_one_run(const char *spec_path, const char *run, const char *results, const char *const *sets,
+                         int n_sets, hs_spec **spec, hs_plan **plan, size_t *r, hs_error *err);
+
 /* The commands (one cmd_*.c each). */
 int cmd_plan(const cli_command *cmd, int argc, char **argv);
 int cmd_train(const cli_command *cmd, int argc, char **argv);

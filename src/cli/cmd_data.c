@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "cli.h"
 #include "hsweep/run.h"
@@ -12,7 +11,7 @@
 #include "hsweep/train.h"
 
 const char cmd_data_usage[] =
-    "usage: hsweep data SPEC.yaml [--run ID] [-o FILE]\n"
+    "usage: hsweep data SPEC.yaml [--run ID [--results FILE]] [-o FILE]\n"
     "\n"
     "Build one run's training and test sets as its training does (subset, resizing, whitening,\n"
     "generation: whatever its data kind does) and write them to HDF5: /train/x, /train/y,\n"
@@ -23,48 +22,26 @@ const char cmd_data_usage[] =
     "\n"
     "options:\n"
     "  --run ID                 the run (an id from `hsweep plan`, or a unique prefix); optional\n"
-    "                           when the spec has a single run\n"
+    "                           when the spec has a single run. A run of a later stage: as for\n"
+    "                           `hsweep train --run` (from the spec, else from the results file)\n"
+    "  --results FILE           the sweep's results file, where runs planned from earlier stages'\n"
+    "                           results (a select's, a search's later rounds) are found by id\n"
     "  -o FILE                  output file, .h5 or .npz (default data-<id>.h5)\n"
     "  -h, --help               this text\n";
-
-/* The plan run whose id starts with prefix (case-insensitive), or the single run without one. */
-static hs_code pick(const hs_plan *plan, const char *prefix, const char *spec, size_t *out, hs_error *err) {
-    if (!prefix) {
-        if (plan->n_runs == 1) return *out = 0, HS_OK;
-        HS_FAIL(err, HS_ERR_USAGE, "%s has %zu runs; choose one with --run ID", spec, plan->n_runs);
-        hs_error_hint(err, "`hsweep plan %s` lists the ids", spec);
-        return HS_ERR_USAGE;
-    }
-    size_t found = 0, len = strlen(prefix);
-    for (size_t r = 0; r < plan->n_runs; r++) {
-        char id[17];
-        snprintf(id, sizeof id, "%016llx", (unsigned long long)plan->runs[r].id);
-        if (len && len <= 16 && !strncasecmp(id, prefix, len)) found++, *out = r;
-    }
-    if (found == 1) return HS_OK;
-    HS_FAIL(err, HS_ERR_USAGE, found ? "--run: '%s' matches several runs of %s; give more digits"
-                                     : "--run: no run of %s has an id starting with '%s'",
-            found ? prefix : spec, found ? spec : prefix);
-    hs_error_hint(err, "`hsweep plan %s` lists the ids (of the spec's first stage)", spec);
-    return HS_ERR_USAGE;
-}
 
 static hs_store_set set_of(const hs_dataset *d) {
     return (hs_store_set){.x = d->x, .y = d->y, .t = d->t, .n = d->n, .dim = d->dim, .t_dim = d->t_dim,
                           .channels = d->channels, .height = d->height, .width = d->width};
 }
 
-static hs_code export(const char *spec_path, const char *run, const char *out, hs_error *err) {
+static hs_code export(const char *spec_path, const char *run, const char *results, const char *out, hs_error *err) {
     hs_spec *spec = NULL;
     hs_plan *plan = NULL;
-    hs_plan_opts po = {0};
     hs_train_config cfg = {0};
     hs_run_data data = {0};
     hs_str canon = {0};
     size_t r = 0;
-    hs_code rc = hs_spec_load(spec_path, &spec, err);
-    if (rc == HS_OK) rc = hs_plan_expand(spec, &po, &plan, err);
-    if (rc == HS_OK) rc = pick(plan, run, spec_path, &r, err);
+    hs_code rc = cli_plan_one_run(spec_path, run, results, NULL, 0, &spec, &plan, &r, err);
     if (rc == HS_OK) rc = hs_train_config_from_plan(plan, r, &cfg, err);
     if (rc == HS_OK) rc = hs_run_data_load(&data, plan, r, &cfg.data, err);
     if (rc == HS_OK && hs_plan_canonical(plan, r, &canon) != HS_OK) rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
@@ -91,12 +68,15 @@ static hs_code export(const char *spec_path, const char *run, const char *out, h
 }
 
 int cmd_data(const cli_command *cmd, int argc, char **argv) {
-    static const struct option opts[] = {{"run", required_argument, NULL, 'r'}, {"help", no_argument, NULL, 'h'},
+    static const struct option opts[] = {{"run", required_argument, NULL, 'r'},
+                                         {"results", required_argument, NULL, 'R'},
+                                         {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *spec = NULL, *run = NULL, *out = NULL;
+    const char *spec = NULL, *run = NULL, *out = NULL, *results = NULL;
     for (int c; (c = cli_next_option(cmd, argc, argv, "ho:", opts)) != -1;) {
         switch (c) {
         case 'r': run = optarg; break;
+        case 'R': results = optarg; break;
         case 'o': out = optarg; break;
         case 'h': return cli_help(cmd);
         case CLI_ARG:
@@ -107,7 +87,7 @@ int cmd_data(const cli_command *cmd, int argc, char **argv) {
     }
     if (!spec) return cli_missing_spec(cmd);
     hs_error err = {0};
-    if (export(spec, run, out, &err) != HS_OK) {
+    if (export(spec, run, results, out, &err) != HS_OK) {
         cli_print_error(&err, 0, 1);
         return err.code == HS_ERR_USAGE ? EXIT_USAGE : EXIT_FAIL;
     }

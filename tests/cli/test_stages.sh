@@ -7,7 +7,7 @@
 # terminated mid-search and resumed trains nothing twice and gives the uninterrupted answer.
 # Run from the source tree root (ctest does).
 set -u
-HS=$1 MPI=$2
+HS=$1 MPI=$2 PY=${3:-/usr/bin/python3}
 . "$(dirname "$0")/lib.sh"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 S=tests/specs/train/stages.yaml
@@ -45,6 +45,20 @@ contains "names the stage and what it needs" "$ERR" "the runs of stage 'seeds' (
 contains "hint: the results file" "$ERR" "--results FILE"
 check "train a later stage's run from the results file" 0 "$HS" train $S --run "${later:0:8}" --results "$T/ref.h5" --quiet -o "$T/one.h5"
 [ -s "$T/one.h5" ] && ok "the run of stage 'seeds' trained alone (same id, checked by train)" || bad "no run file"
+# hsweep data finds it the same way: its exported config is the file's config of that run
+check "data of a later stage's run without the file: usage error" 2 "$HS" data $S --run "$later" -o "$T/d.h5"
+contains "data: hint the results file" "$ERR" "--results FILE"
+check "data of a later stage's run from the results file" 0 "$HS" data $S --run "${later:0:8}" --results "$T/ref.h5" -o "$T/d.h5"
+contains "data: the run's full id" "$OUT" "run $later:"
+got=$("$PY" -c 'import h5py, sys; print(h5py.File(sys.argv[1], "r").attrs["config"])' "$T/d.h5" 2>&1)
+want=$("$PY" -c '
+import h5py, sys
+f = h5py.File(sys.argv[1], "r")
+ids = [x.decode() if isinstance(x, bytes) else x for x in f["runs/id"][()]]
+c = f["runs/config"][ids.index(sys.argv[2])]
+print(c.decode() if isinstance(c, bytes) else c)' "$T/ref.h5" "$later" 2>&1)
+[ -n "$want" ] && [ "$got" = "$want" ] && ok "data: the exported config is the results file's config of that run" \
+  || bad "data: config differs" "got: $got want: $want"
 check "status of the finished file" 0 "$HS" status "$T/ref.h5"
 contains "status: first stage complete" "$OUT" "lr           complete: 6 runs, 6 finished"
 contains "status: second stage complete" "$OUT" "seeds        complete: 6 runs, 6 finished"
