@@ -134,4 +134,17 @@ int hs_gate_active(int M, int K, int i, int j);
 hs_code hs_gate_alloc(const hs_data_opts *o, long long items, int dim, int t_dim, int classes, hs_dataset *train,
                       hs_dataset *test, hs_error *err);
 
+/* ---------------------------------------------------------------- gated_images.c */
+
+/* The image routing tasks (gated_perm, gated_rot) on 28x28 Fashion-MNIST: a kind is its input
+ * transform, domain i of M, src [n x 784] -> dst [n x 784]; the shape, the rows of both sets and
+ * the file checks are shared. */
+#define HS_GATED_SIDE 28
+#define HS_GATED_PIXELS (HS_GATED_SIDE * HS_GATED_SIDE)
+typedef void (*hs_gated_transform)(const hs_data_opts *o, int i, int M, const float *src, float *dst, long long n);
+hs_code hs_gated_images_shape(const hs_data_opts *o, hs_data_shape *out, hs_error *err);
+hs_code hs_gated_images_load(const hs_data_opts *o, hs_gated_transform transform, hs_dataset *train, hs_dataset *test,
+                             hs_error *err);
+hs_code hs_gated_images_check_files(const hs_data_opts *o, hs_error *err);
+
 #endif
