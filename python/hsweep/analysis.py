@@ -25,8 +25,9 @@ TABLE_PREFIXES = ["s0_fit_", "fit_", "curve_", "time_", "family_"]
 # Per-family values of the sensitivity analysis without the family_ prefix (thr_p_star, p_star,
 # at_p_star and the same for p_star_S, p_star_D)
 _FAMILY_EXTRA = {"sensitivity": re.compile(r"^(thr_|at_)?p_star(_S|_D)?$")}
-# Per-run datasets by name: consulted only when a file has as many configurations as runs (each
-# configuration one run), where the length alone cannot tell [R] from [C].
+# Per-run 1-D datasets by name (analysis.h's [R], and the C sources' per-run writers): consulted
+# only when a file has as many configurations as runs (each configuration one run), where the
+# length alone cannot tell [R] from [C]. A new per-run dataset of an analysis belongs here.
 _PER_RUN = {
     "equisep": {"slope", "intercept", "rho", "half_life", "r", "r2", "d_first", "d_last", "n_layers", "flag",
                 "config"},
@@ -34,7 +35,8 @@ _PER_RUN = {
     "dynamics": {"config", "flag", "final_train_loss", "final_test_loss", "init_scale", "weight_decay", "last_step",
                  "hierarchy/has", "hierarchy/coarse_first", "hierarchy/n_levels", "hierarchy/order", "dln/has",
                  "dln/flag", "dln/n_layers", "dln/tau", "gated/has", "gated/flag", "gated/modules", "gated/active",
-                 "gated/dt", "gated/b0", "gated/train_loss", "gated/test_loss", "gated/error_unit"},
+                 "gated/dt", "gated/b0", "gated/train_loss", "gated/test_loss", "gated/error_unit", "gated/published",
+                 "gated/published_trained", "gated/published_heldout"},
     "sensitivity": {"config", "flag", "n_nodes", "test_err", "S21", "D21", "S80", "G80"},
     "stability": {"config", "flag", "c", "T"},
     "neighbours": {"fixed_index", "fixed_step", "fixed_x", "levels", "k", "config"},

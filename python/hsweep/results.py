@@ -10,7 +10,8 @@ Needs only Debian's python3-h5py, python3-numpy and python3-pandas.
     runs, acc, point = hr.read_series("results.h5", "level_acc")  # acc [R x Ns x V], point [R x Ns]
     tab = hr.read_series_long("results.h5", "level_acc")  # one row per (run, point, level): value, epoch
 
-Also runnable: `python3 -m hsweep.results results.h5` prints both tables' shapes and heads.
+Also runnable: `python3 -m hsweep results.h5` prints both tables' shapes and heads, the
+series, the stored analyses (hsweep.analysis) and searches (hsweep.searches).
 
 The file layout is documented in include/hsweep/store.h and the README: /runs/<column> [R],
 /records/<metric> [R x N] (NaN where a run recorded nothing), /layers/<metric> [R x N x L],
@@ -277,7 +278,7 @@ def read_series_long(path, name, finished_only=False):
 
 def main(argv):
     if len(argv) != 2:
-        print("usage: python3 -m hsweep.results RESULTS.h5", file=sys.stderr)
+        print("usage: python3 -m hsweep RESULTS.h5", file=sys.stderr)
         return 2
     runs = read_runs(argv[1])
     long = read_records(argv[1])
@@ -290,6 +291,16 @@ def main(argv):
         _, values, point = read_series(argv[1], name)
         print(f"series {name}: values {list(values.shape)} (axes: {','.join(series_axes(argv[1], name)) or '-'}), "
               f"{int((point >= 0).sum())} stored points")
+    from .analysis import analysis_names, read_analysis
+    from .searches import read_searches
+    for name in analysis_names(argv[1]):
+        a = read_analysis(argv[1], name)
+        print(f"analysis {name}: {len(a.runs)} runs, {len(a.configs)} configurations"
+              + "".join(f", {t} [{len(v)}]" for t, v in a.tables.items())
+              + (f"; arrays {', '.join(sorted(a.arrays))}" if a.arrays else ""))
+    s = read_searches(argv[1])
+    for _, row in s.iterrows():
+        print(f"search {row.stage} {row.group}: {row.status}, {row.key}* = {row.crossing:.6g} in [{row.lo:g}, {row.hi:g}]")
     return 0
 
 

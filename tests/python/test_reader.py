@@ -9,6 +9,8 @@
     fit of the stored D (read_layers), its per-configuration statistics against the runs' and
     against results.equisep.csv; finals' against results.finals.csv and the runs' last test
     accuracy (read_records).
+  - dynamics on the tiny gated sweep (one run per configuration: the sizes cannot tell runs from
+    configurations, the names do) against results.dynamics*.csv and the runs' records.
   - read_searches on a tiny P* search against `hsweep status` (bracket, rounds, points,
     crossing) and against the runs' own final errors (the per-seed values); the srhm analysis'
     searched P* and its curves.
@@ -33,9 +35,11 @@ from hsweep import results  # noqa: E402
 HS, MPI = None, None
 EQ_SPEC = "tests/specs/train/equisep-tiny.yaml"
 SEARCH_SPEC = "tests/specs/train/srhm-search-tiny.yaml"
+GATED_SPEC = "tests/specs/train/gated-tiny.yaml"
 T = tempfile.TemporaryDirectory()
 LIVE = os.path.join(T.name, "live.h5")
 Q = os.path.join(T.name, "q.h5")
+G = os.path.join(T.name, "g.h5")
 seen = []  # (statuses) of every read of the live file
 
 
@@ -53,8 +57,9 @@ def setUpModule():
     while proc.poll() is None:
         if os.path.exists(LIVE):
             runs = hsweep.read_runs(LIVE)
-            long = hsweep.read_records(LIVE)
-            assert set(long.id) <= set(runs.id)
+            if len(seen) % 4 == 0:  # the long table too, now and then (reads cost the ranks CPU)
+                long = hsweep.read_records(LIVE)
+                assert set(long.id) <= set(runs.id)
             seen.append(list(runs.status))
         time.sleep(0.05)
     out = proc.stdout.read()
@@ -65,6 +70,8 @@ def setUpModule():
     run(HS, "analyze", LIVE, "--kind", "finals")
     run(MPI, "-n", "2", HS, "run", SEARCH_SPEC, "-o", Q, "--quiet", "--progress", "-1")
     run(HS, "analyze", Q, "--threshold", "0.4")
+    run(MPI, "-n", "2", HS, "run", GATED_SPEC, "-o", G, "--quiet", "--progress", "-1")
+    run(HS, "analyze", G)
     print(f"live sweep {t1 - t0:.1f} s ({len(seen)} reads), analyses and the search {time.time() - t1:.1f} s",
           file=sys.stderr)
 
@@ -173,6 +180,36 @@ class Analyses(unittest.TestCase):
             err = 1 - last.loc[runs, "test_acc"].to_numpy()
             self.assertTrue(close(got.test_err_mean, err.mean(), 1e-12), (got.test_err_mean, err))
             self.assertEqual(got.n_finished, 2)
+
+
+class Dynamics(unittest.TestCase):
+    def test_gated_runs_and_configs(self):
+        a = hsweep.read_analysis(G, "dynamics")
+        self.assertEqual((len(a.runs), len(a.configs)), (2, 2))
+        for c in ("config", "flag", "final_test_loss", "gated/has", "gated/published", "gated/error_unit"):
+            self.assertIn(c, a.runs.columns)
+        self.assertEqual(list(a.configs.columns[:3]), ["label", "model.init", "model.init_scale"])
+        self.assertIn("gated/n_runs", a.configs.columns)
+        self.assertNotIn("gated/published", a.configs.columns)
+        self.assertEqual(a.arrays["gated/final_h"].shape, (2, 4))
+        self.assertEqual(list(a.arrays["gated/error_at"]), [0, 0.25, 0.5, 1])
+        rec = hsweep.read_records(G)
+        last = rec.sort_values("record").groupby("run").last()
+        per_run = read_csv("g.dynamics.csv")
+        per_mode = read_csv("g.dynamics-gated.csv")
+        for r, row in a.runs.iterrows():
+            self.assertEqual(row.final_test_loss, last.test_loss[r])
+            self.assertTrue(close(row.final_test_loss, float(per_run[r]["final_test_loss"]), 1e-9))
+            c = row.config
+            self.assertEqual(a.configs["model.init"][c], row["model.init"])
+            # one run per configuration: its mean over seeds is the run's own value
+            self.assertTrue(np.allclose(a.arrays["gated/final_h_mean"][c], a.arrays["gated/final_h"][r], rtol=1e-12))
+            modes = [m for m in per_mode if int(m["config"]) == c]
+            self.assertEqual(len(modes), 4)
+            for m in modes:
+                k = int(m["mode"])
+                self.assertTrue(close(a.arrays["gated/final_h_mean"][c][k], float(m["final_h_mean"]), 1e-9))
+                self.assertEqual(a.configs.label[c], m["label"])
 
 
 class Searches(unittest.TestCase):
