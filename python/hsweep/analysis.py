@@ -87,7 +87,8 @@ def analysis_names(path):
 
 def _collect(group, prefix, datasets, attrs):
     for k, v in group.attrs.items():
-        attrs[prefix + k] = v.item() if isinstance(v, np.generic) else v
+        v = v.item() if isinstance(v, np.generic) else v
+        attrs[prefix + k] = v.decode("utf-8") if isinstance(v, bytes) else v
     for name, obj in group.items():
         if hasattr(obj, "shape"):
             data = obj[()]

@@ -62,7 +62,8 @@ def _live(fn):
                 return fn(*args, **kwargs)
             except OSError as e:
                 # a missing or non-HDF5 file is no race: report it at once
-                if attempt == LIVE_RETRIES - 1 or isinstance(e, FileNotFoundError) or not os.path.exists(args[0]):
+                if (attempt == LIVE_RETRIES - 1 or isinstance(e, FileNotFoundError) or not os.path.exists(args[0])
+                        or "file signature not found" in str(e)):
                     raise
                 time.sleep(0.1 * (attempt + 1))
     return wrapper

@@ -47,8 +47,7 @@ def read_searches(path):
             g = f["search"][stage]
             groups = _text(g["group"][()])
             n = len(groups)
-            seeds_lo = g["seeds_lo"][()].reshape(n, -1)
-            seeds_hi = g["seeds_hi"][()].reshape(n, -1)
+            seeds_lo, seeds_hi = g["seeds_lo"][()], g["seeds_hi"][()]  # [n x S]
             code = g["status"][()]
             rows["stage"] += [stage] * n
             rows["group"] += groups

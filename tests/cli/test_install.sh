@@ -63,7 +63,7 @@ contains "runs, states and final test errors agree with status and analyze" "$OU
 # pip, offline, from a copy (pip builds in the source folder)
 cp -r "$SRC/python" "$T/pysrc" && rm -rf "$T/pysrc/build" "$T/pysrc"/*.egg-info
 check "pip install --no-build-isolation --no-deps (offline)" 0 env PIP_DISABLE_PIP_VERSION_CHECK=1 "$PY" -m pip install \
-  --no-build-isolation --no-deps --no-index --root-user-action=ignore --target "$T/pip" "$T/pysrc"
+  --no-build-isolation --no-deps --no-index --no-compile --root-user-action=ignore --target "$T/pip" "$T/pysrc"
 check "the pip-installed package reads the file" 0 env -u PYTHONHOME PYTHONPATH="$T/pip" "$PY" -c "$read_py" "$T/pip" "$want"
 contains "pip's copy is the one imported" "$OUT" "ok $want $T/pip/hsweep/__init__.py"
 

@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 import unittest
+import unittest.mock
 
 import numpy as np
 
@@ -112,6 +113,25 @@ class LiveFile(unittest.TestCase):
             out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=dict(
                 os.environ, HDF5_USE_FILE_LOCKING="TRUE"))
         self.assertEqual(out.stdout.strip(), "opened", out.stderr)
+
+
+    def test_retry_after_a_torn_read(self):
+        real, calls = results.h5py.File, []
+
+        def torn_once(*args, **kwargs):  # what a read racing the writer's metadata update raises
+            calls.append(args)
+            if len(calls) == 1:
+                raise OSError("Unable to open object (wrong B-tree signature)")
+            return real(*args, **kwargs)
+        with unittest.mock.patch.object(results.h5py, "File", torn_once):
+            runs = hsweep.read_runs(LIVE)
+        self.assertEqual((len(runs), len(calls)), (8, 2))
+        with open(os.path.join(T.name, "not.h5"), "w") as f:
+            f.write("not HDF5")
+        t0 = time.time()
+        with self.assertRaisesRegex(OSError, "file signature not found"):
+            hsweep.read_runs(f.name)
+        self.assertLess(time.time() - t0, 0.1)  # not retried
 
 
 class Analyses(unittest.TestCase):
