@@ -44,7 +44,9 @@ def _open(path):
     final once their state says so (read_runs)."""
     try:
         return h5py.File(path, "r", locking=False)
-    except (TypeError, ValueError):  # h5py < 3.5 or HDF5 < 1.10.7: the variable is read at open
+    except (TypeError, ValueError):
+        # h5py < 3.5 or HDF5 < 1.10.7 cannot say it per file; the variable works where HDF5 has
+        # not read it yet (set HDF5_USE_FILE_LOCKING=FALSE before starting Python to be sure)
         os.environ["HDF5_USE_FILE_LOCKING"] = "FALSE"
         return h5py.File(path, "r")
 

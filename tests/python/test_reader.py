@@ -52,8 +52,8 @@ def run(*args, ok=(0,)):
 
 def setUpModule():
     t0 = time.time()
-    # long enough (about 1.5 s on 2 quiet cores) for many reads to land mid-run
-    proc = subprocess.Popen([MPI, "-n", "2", HS, "run", EQ_SPEC, "--set", "train.epochs=80", "-o", LIVE,
+    # long enough (about 1 s on 2 quiet cores) for many reads to land mid-run
+    proc = subprocess.Popen([MPI, "-n", "2", HS, "run", EQ_SPEC, "--set", "train.epochs=50", "-o", LIVE,
                              "--quiet", "--progress", "-1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     while proc.poll() is None:
         if os.path.exists(LIVE):
@@ -107,13 +107,19 @@ class LiveFile(unittest.TestCase):
         self.assertIn("\ncomplete\n", out)
 
     def test_no_lock_taken(self):
+        # a serial writer (as a searching stage storing its result) opens the file while our
+        # reader holds it; the control: a reader that takes HDF5's lock makes it fail (unless the
+        # environment turned HDF5's locking off for every process, which HDF5 reads only once)
         code = f"import h5py; h5py.File({LIVE!r}, 'r+').close(); print('opened')"
+        env = dict(os.environ, HDF5_USE_FILE_LOCKING="TRUE")
         with results._open(LIVE) as f:
             self.assertEqual(len(f["runs/id"]), 8)
-            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=dict(
-                os.environ, HDF5_USE_FILE_LOCKING="TRUE"))
+            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
         self.assertEqual(out.stdout.strip(), "opened", out.stderr)
-
+        if "HDF5_USE_FILE_LOCKING" not in os.environ:
+            with results.h5py.File(LIVE, "r", locking=True):
+                out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+            self.assertIn("unable to lock file", out.stderr)
 
     def test_retry_after_a_torn_read(self):
         real, calls = results.h5py.File, []
