@@ -99,6 +99,10 @@ def _collect(group, prefix, datasets, attrs):
             _collect(obj, prefix + name + "/", datasets, attrs)
 
 
+def _same(a, b):
+    return a == b or (pd.isna(a) and pd.isna(b))
+
+
 def _table_of(analysis, name):
     base = name.rsplit("/", 1)[-1]
     for p in TABLE_PREFIXES:
@@ -129,7 +133,7 @@ def read_analysis(path, name):
         table = _table_of(name, key) if data.ndim == 1 else None
         if table:
             tables.setdefault(table, {})[key] = data
-        elif data.ndim == 1 and len(data) == R and (R != C or key in per_run):
+        elif data.ndim == 1 and len(data) == R and (R != C or key in per_run or key == "config"):
             run_cols[key] = data
         elif data.ndim == 1 and len(data) == C and C:
             cfg_cols[key] = data
@@ -153,7 +157,7 @@ def read_analysis(path, name):
         values, col, ok = head[c].to_numpy(), [None] * C, True
         for k in range(C):
             vals = values[cfg_of_run == k]
-            if len(vals) and any(v != vals[0] for v in vals[1:]):
+            if len(vals) and any(not _same(v, vals[0]) for v in vals[1:]):
                 ok = False
                 break
             col[k] = vals[0] if len(vals) else None
