@@ -12,7 +12,7 @@ RUNTIME_PKGS=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf
               libyaml-dev libcunit1-dev libopenblas-dev liblapacke-dev libscalapack-openmpi-dev zlib1g-dev
               python3 python3-numpy python3-h5py python3-matplotlib python3-pandas python3-sklearn
               dataset-fashion-mnist)
-TEST_PKGS=(clang libclang-rt-dev munge slurmctld slurmd slurm-client libblas-dev liblapack-dev)
+TEST_PKGS=(clang libclang-rt-dev munge slurmctld slurmd slurm-client libblas-dev liblapack-dev python3-pip)
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 say() { printf '\n==> %s\n' "$*"; }

@@ -4,7 +4,8 @@
 #   lib/libhsweep_*.a                       the layers' static libraries (one link: hsweep::hsweep)
 #   lib/cmake/hsweep/                       find_package(hsweep): config, version, exported targets
 #   lib/pkgconfig/hsweep.pc                 pkg-config --cflags --libs hsweep
-#   share/hsweep/{sweeps,slurm,analysis,python}
+#   share/hsweep/{sweeps,slurm,analysis}
+#   lib/python3.X/site-packages/hsweep     the Python reader (the package hsweep; X of HSWEEP_PYTHON)
 # Everything is relative to P (the .pc file through ${pcfiledir}), so --prefix can differ from
 # CMAKE_INSTALL_PREFIX. The binary keeps the run path to the libraries it was linked with, so it
 # runs without the modules that provided them.
@@ -72,12 +73,28 @@ list(JOIN _hs_own " " HSWEEP_PC_OWN)
 configure_file(cmake/hsweep.pc.in ${CMAKE_CURRENT_BINARY_DIR}/hsweep.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/hsweep.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
-# data: ready sweeps, Slurm templates, the figure scripts (run through bin/hsweep-figure) and
-# the Python reader (the package hsweep)
+# data: ready sweeps, Slurm templates, the figure scripts (run through bin/hsweep-figure)
 install(DIRECTORY sweeps/ DESTINATION ${CMAKE_INSTALL_DATADIR}/hsweep/sweeps)
 install(DIRECTORY slurm/ DESTINATION ${CMAKE_INSTALL_DATADIR}/hsweep/slurm USE_SOURCE_PERMISSIONS)
 install(DIRECTORY analysis/ DESTINATION ${CMAKE_INSTALL_DATADIR}/hsweep/analysis
         FILES_MATCHING PATTERN "*.py" PATTERN "*.md" PATTERN "__pycache__" EXCLUDE)
-install(DIRECTORY python/hsweep DESTINATION ${CMAKE_INSTALL_DATADIR}/hsweep/python
-        FILES_MATCHING PATTERN "*.py" PATTERN "__pycache__" EXCLUDE)
 install(PROGRAMS cmake/hsweep-figure DESTINATION ${CMAKE_INSTALL_BINDIR})
+
+# The Python reader, the package hsweep, where pip would put it for this prefix: Python's own
+# posix_prefix scheme of HSWEEP_PYTHON (lib/python3.X/site-packages; Debian's default scheme
+# would say local/lib/python3.X/dist-packages, which no interpreter searches under another
+# prefix). One line, printed by the install, makes it importable:
+#     export PYTHONPATH=P/lib/python3.X/site-packages
+# analysis/hsweep_results.py (the old import name, used by figure scripts) finds it there too.
+if(NOT HSWEEP_PYTHON_SITEDIR)
+  execute_process(COMMAND ${HSWEEP_PYTHON} -c
+                  "import sysconfig; print(sysconfig.get_path('purelib', 'posix_prefix', vars={'base': '.', 'platbase': '.'}))"
+                  OUTPUT_VARIABLE _hs_site OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE _hs_site_rc)
+  if(NOT _hs_site_rc EQUAL 0 OR NOT _hs_site MATCHES "^lib")
+    set(_hs_site lib/python3/site-packages)
+  endif()
+  set(HSWEEP_PYTHON_SITEDIR "${_hs_site}" CACHE STRING "where the Python package hsweep installs, relative to the prefix")
+endif()
+install(DIRECTORY python/hsweep DESTINATION ${HSWEEP_PYTHON_SITEDIR}
+        FILES_MATCHING PATTERN "*.py" PATTERN "__pycache__" EXCLUDE)
+install(CODE "message(STATUS \"Python package hsweep: export PYTHONPATH=\${CMAKE_INSTALL_PREFIX}/${HSWEEP_PYTHON_SITEDIR}\")")

@@ -10,7 +10,8 @@ Needs only Debian's python3-h5py, python3-numpy and python3-pandas.
     runs, acc, point = hr.read_series("results.h5", "level_acc")  # acc [R x Ns x V], point [R x Ns]
     tab = hr.read_series_long("results.h5", "level_acc")  # one row per (run, point, level): value, epoch
 
-Also runnable: `python3 -m hsweep.results results.h5` prints both tables' shapes and heads.
+Also runnable: `python3 -m hsweep results.h5` prints both tables' shapes and heads, the
+series, the stored analyses (hsweep.analysis) and searches (hsweep.searches).
 
 The file layout is documented in include/hsweep/store.h and the README: /runs/<column> [R],
 /records/<metric> [R x N] (NaN where a run recorded nothing), /layers/<metric> [R x N x L],
@@ -22,7 +23,10 @@ without the run axis; read_series reads both.
 Runs that have not finished (pending, running, failed) are kept with their status, so a partial
 file from a running or killed sweep reads fine; filter on `status`.
 """
+import functools
+import os
 import sys
+import time
 
 import h5py
 import numpy as np
@@ -30,6 +34,41 @@ import pandas as pd
 
 # The order of hs_run_state in include/hsweep/store.h
 STATES = ["pending", "running", "done", "failed", "diverged"]
+
+
+def _open(path):
+    """Open read-only WITHOUT HDF5's file lock. A sweep writes its file through MPI-IO, which takes
+    no lock, so a locking reader would open it anyway; but while a locking reader holds it, every
+    serial write into it is refused ("unable to lock file": the search result a stage stores
+    mid-sweep, `hsweep analyze`, a resume's first open). Reading never needs the lock: rows are
+    final once their state says so (read_runs)."""
+    try:
+        return h5py.File(path, "r", locking=False)
+    except (TypeError, ValueError):
+        # h5py < 3.5 or HDF5 < 1.10.7 cannot say it per file; the variable works where HDF5 has
+        # not read it yet (set HDF5_USE_FILE_LOCKING=FALSE before starting Python to be sure)
+        os.environ["HDF5_USE_FILE_LOCKING"] = "FALSE"
+        return h5py.File(path, "r")
+
+
+# A reader racing a writer may see metadata the writer is rewriting (an extent grown, a row half
+# flushed) and fail with an OSError from HDF5: the whole read is then retried from the start.
+LIVE_RETRIES = 5
+
+
+def _live(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        for attempt in range(LIVE_RETRIES):
+            try:
+                return fn(*args, **kwargs)
+            except OSError as e:
+                # a missing or non-HDF5 file is no race: report it at once
+                if (attempt == LIVE_RETRIES - 1 or isinstance(e, FileNotFoundError) or not os.path.exists(args[0])
+                        or "file signature not found" in str(e)):
+                    raise
+                time.sleep(0.1 * (attempt + 1))
+    return wrapper
 
 
 def _text(a):
@@ -59,13 +98,14 @@ def parse_provenance(text):
     return out
 
 
+@_live
 def read_runs(path):
     """The run table: one row per run, in file order (a resumed file appends new runs at the end;
     in_plan == 0 marks rows a later spec no longer names). Safe on a file being written: values of
     a row are final once its status is done, diverged or failed. Where and how each run ran are
     the columns of PROVENANCE (host, gemm, git, ...: "unknown" when not recorded), parsed from the
     raw `provenance` text."""
-    with h5py.File(path, "r") as f:
+    with _open(path) as f:
         runs = f["runs"]
         ids = runs["id"][()]
         # a row exists once its id is written (the last cell of a new row)
@@ -92,11 +132,12 @@ def read_runs(path):
         return pd.DataFrame(frame)
 
 
+@_live
 def read_records(path, finished_only=False):
     """The long table: one row per (run, record point that exists), with the run's id, status
     and varying config keys, then one column per recorded metric."""
     runs = read_runs(path)
-    with h5py.File(path, "r") as f:
+    with _open(path) as f:
         recs = f["records"]
         names = list(recs)
         data = {n: recs[n][()] for n in names}
@@ -118,12 +159,13 @@ def read_records(path, finished_only=False):
     return long.reset_index(drop=True)
 
 
+@_live
 def read_layers(path, finished_only=False):
     """Per-layer metrics as a long table: one row per (run, record point, layer) that holds a
     value, with the run's id, status and varying keys, the record point's epoch, and one column
     per /layers metric (e.g. weight_norm, weight_change; layer = dense layer, readout last)."""
     runs = read_runs(path)
-    with h5py.File(path, "r") as f:
+    with _open(path) as f:
         names = list(f["layers"])
         data = {n: f["layers"][n][()] for n in names}
         epoch = f["records/epoch"][()] if "epoch" in f["records"] else None
@@ -149,15 +191,17 @@ def read_layers(path, finished_only=False):
     return long.reset_index(drop=True)
 
 
+@_live
 def series_names(path):
     """The names of the /series groups of a results file or a single-run file (sorted)."""
-    with h5py.File(path, "r") as f:
+    with _open(path) as f:
         return sorted(f["series"]) if "series" in f else []
 
 
+@_live
 def series_axes(path, name):
     """The per-point axis names of a series, e.g. ["rep", "class", "class"] ([] for a scalar)."""
-    with h5py.File(path, "r") as f:
+    with _open(path) as f:
         a = _series_group(f, path, name).attrs["axes"]
     a = a.decode("utf-8") if isinstance(a, bytes) else str(a)
     return [x for x in a.split(",") if x]
@@ -170,6 +214,7 @@ def _series_group(f, path, name):
     return f["series"][name]
 
 
+@_live
 def read_series(path, name):
     """One series as arrays: (runs, values, point).
 
@@ -179,7 +224,7 @@ def read_series(path, name):
     /records/<metric> columns; -1 where nothing is stored). Single-run file (`hsweep train`):
     runs is None, values [n x d1 .. dk], point [n]. Raises KeyError naming the series when the
     file has no such series."""
-    with h5py.File(path, "r") as f:
+    with _open(path) as f:
         g = _series_group(f, path, name)
         values, point = g["values"][()], g["point"][()]
         is_results = "runs" in f
@@ -196,6 +241,7 @@ def _axis_columns(axes, ndim):
     return out
 
 
+@_live
 def read_series_long(path, name, finished_only=False):
     """One series as a long table: one row per (run, stored point, per-point index) holding a
     value, with the run's id, status and varying keys, `point` (the stored point's position j),
@@ -216,7 +262,7 @@ def read_series_long(path, name, finished_only=False):
     for c in keep:
         out[c] = runs[c].to_numpy()[run_idx]
     out["point"], out["record"] = pt_idx, rec
-    with h5py.File(path, "r") as f:
+    with _open(path) as f:
         for m in ("epoch", "step"):
             if "records" in f and m in f["records"]:
                 data = f["records"][m][()]
@@ -235,7 +281,7 @@ def read_series_long(path, name, finished_only=False):
 
 def main(argv):
     if len(argv) != 2:
-        print("usage: python3 -m hsweep.results RESULTS.h5", file=sys.stderr)
+        print("usage: python3 -m hsweep RESULTS.h5", file=sys.stderr)
         return 2
     runs = read_runs(argv[1])
     long = read_records(argv[1])
@@ -248,6 +294,16 @@ def main(argv):
         _, values, point = read_series(argv[1], name)
         print(f"series {name}: values {list(values.shape)} (axes: {','.join(series_axes(argv[1], name)) or '-'}), "
               f"{int((point >= 0).sum())} stored points")
+    from .analysis import analysis_names, read_analysis
+    from .searches import read_searches
+    for name in analysis_names(argv[1]):
+        a = read_analysis(argv[1], name)
+        print(f"analysis {name}: {len(a.runs)} runs, {len(a.configs)} configurations"
+              + "".join(f", {t} [{len(v)}]" for t, v in a.tables.items())
+              + (f"; arrays {', '.join(sorted(a.arrays))}" if a.arrays else ""))
+    s = read_searches(argv[1])
+    for _, row in s.iterrows():
+        print(f"search {row.stage} {row.group}: {row.status}, {row.key}* = {row.crossing:.6g} in [{row.lo:g}, {row.hi:g}]")
     return 0
 
 

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# test_install.sh CMAKE BUILD_DIR MPIEXEC CC - `cmake --install` into a temporary prefix, then,
-# from a directory outside the source tree: the installed hsweep plans and runs (2 ranks) an
-# installed sweep, and a small C program that expands a spec through the public API builds
-# against the installed package, once with find_package(hsweep) and once with pkg-config.
+# test_install.sh CMAKE BUILD_DIR MPIEXEC CC PYTHON - `cmake --install` into a temporary prefix,
+# then, from a directory outside the source tree: the installed hsweep plans and runs (2 ranks) an
+# installed sweep; the installed Python package (on the PYTHONPATH the install prints) reads its
+# file and agrees with `hsweep status` and `hsweep analyze`; `pip install` of python/ works
+# offline; and a small C program that expands a spec through the public API builds against the
+# installed package, once with find_package(hsweep) and once with pkg-config.
 set -u
-CMAKE=$1 BUILD=$(cd "$2" && pwd) MPIEXEC=$3 CC=$4
+CMAKE=$1 BUILD=$(cd "$2" && pwd) MPIEXEC=$3 CC=$4 PY=$5
 SRC=$(pwd)
 . "$SRC/tests/cli/lib.sh"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
@@ -14,9 +16,10 @@ P=$T/prefix
 mkdir -p "$T/work" && cd "$T/work" || exit 1
 
 check "cmake --install --prefix" 0 "$CMAKE" --install "$BUILD" --prefix "$P"
+INSTALL_OUT=$OUT
 for f in bin/hsweep bin/hsweep-figure include/hsweep/plan.h share/hsweep/sweeps/default.yaml \
          share/hsweep/slurm/hsweep.sbatch share/hsweep/analysis/equisep_figure.py \
-         share/hsweep/python/hsweep/__init__.py; do
+         share/hsweep/analysis/hsweep_results.py; do
   [ -e "$P/$f" ] && ok "installed $f" || bad "missing $P/$f"
 done
 CFG=$(find "$P" -name hsweepConfig.cmake) PC=$(find "$P" -name hsweep.pc)
@@ -32,6 +35,38 @@ check "installed hsweep run on 2 ranks" 0 timeout 120 "$MPIEXEC" --oversubscribe
   "$P/share/hsweep/sweeps/default.yaml" --set train.epochs=1 --set data.per_class=20 -o tiny.h5
 check "status of its file" 0 "$P/bin/hsweep" status tiny.h5
 contains "every run done" "$OUT" "$want runs: $want done, 0 diverged, 0 failed"
+
+# the Python package, installed by cmake: the one line the install printed makes it importable
+site=$(printf '%s\n' "$INSTALL_OUT" | sed -nE 's/.*Python package hsweep: export PYTHONPATH=(.*)$/\1/p')
+[ -n "$site" ] && [ -f "$site/hsweep/__init__.py" ] && ok "install prints PYTHONPATH=${site#"$P"/}" \
+  || bad "no PYTHONPATH line naming the installed package" "$INSTALL_OUT"
+check "analyze the installed sweep's file (finals)" 0 "$P/bin/hsweep" analyze tiny.h5 --kind finals
+read_py='
+import sys, csv, hsweep
+prefix, want = sys.argv[1], int(sys.argv[2])
+assert hsweep.__file__.startswith(prefix + "/"), hsweep.__file__
+runs = hsweep.read_runs("tiny.h5")
+assert len(runs) == want and list(runs.status) == ["done"] * want, runs.status
+rec = hsweep.read_records("tiny.h5")
+last = rec.sort_values("record").groupby("run").last()
+fin = hsweep.read_analysis("tiny.h5", "finals")
+rows = list(csv.DictReader(open("tiny.finals.csv")))
+assert len(rows) == len(fin.configs) > 0
+for row, (k, c) in zip(rows, fin.configs.iterrows()):
+    err = 1 - last.loc[fin.runs.index[fin.runs.config == k], "test_acc"]
+    assert abs(c.test_err_mean - float(row["test_err_mean"])) <= 1e-9 * max(1, c.test_err_mean), (c, row)
+    assert abs(c.test_err_mean - err.mean()) <= 1e-12, (c.test_err_mean, list(err))
+print("ok", len(runs), hsweep.__file__)
+'
+check "the installed package reads the file" 0 env -u PYTHONHOME PYTHONPATH="$site" "$PY" -c "$read_py" "$P" "$want"
+contains "runs, states and final test errors agree with status and analyze" "$OUT" "ok $want $site/hsweep/__init__.py"
+# pip, offline, from a copy (pip builds in the source folder)
+cp -r "$SRC/python" "$T/pysrc" && rm -rf "$T/pysrc/build" "$T/pysrc"/*.egg-info
+check "pip install --no-build-isolation --no-deps (offline)" 0 env PIP_DISABLE_PIP_VERSION_CHECK=1 "$PY" -m pip install \
+  --no-build-isolation --no-deps --no-index --no-compile --root-user-action=ignore --target "$T/pip" "$T/pysrc"
+check "the pip-installed package reads the file" 0 env -u PYTHONHOME PYTHONPATH="$T/pip" "$PY" -c "$read_py" "$T/pip" "$want"
+contains "pip's copy is the one imported" "$OUT" "ok $want $T/pip/hsweep/__init__.py"
+
 check "hsweep-figure lists the scripts" 0 "$P/bin/hsweep-figure" --list
 contains "equisep among them" "$OUT" "equisep"
 
