@@ -125,9 +125,11 @@ hs_code store_create_single(const char *path, const hs_store_attr *attrs, size_t
     snprintf(lock, sizeof lock, "%s.lock", path);
     int results = access(lock, F_OK) == 0;
     if (!results && access(path, F_OK) == 0 && H5Fis_hdf5(path) > 0) {
-        hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+        hid_t fapl = store_read_access(MPI_COMM_NULL);
+        hid_t f = fapl >= 0 ? H5Fopen(path, H5F_ACC_RDONLY, fapl) : -1;
         results = f < 0 || H5Lexists(f, HS_GROUP_RUNS, H5P_DEFAULT) > 0; /* unopenable: someone writes it */
         if (f >= 0) H5Fclose(f);
+        if (fapl >= 0) H5Pclose(fapl);
     }
     if (results) {
         hs_code code = HS_FAIL(err, HS_ERR_IO, "%s is a sweep's results file (or one being written): not overwritten", path);
@@ -249,6 +251,20 @@ hid_t store_file_access(MPI_Comm comm) {
     return fapl;
 }
 
+hid_t store_read_access(MPI_Comm comm) {
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl < 0) return -1;
+    int nranks = 1;
+    if (comm != MPI_COMM_NULL) MPI_Comm_size(comm, &nranks);
+    if (nranks > 1 && H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) < 0) {
+        H5Pclose(fapl);
+        return -1;
+    }
+#if H5_VERSION_GE(1, 12, 1) || (H5_VERS_MAJOR == 1 && H5_VERS_MINOR == 10 && H5_VERS_RELEASE >= 7)
+    H5Pset_file_locking(fapl, 0, 1);
+#endif
+    return fapl;
+}
 
 /* Names of the datasets in a group (sorted by HDF5's name order). */
 char **store_list_names(hid_t group, size_t *n) {

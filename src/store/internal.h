@@ -95,6 +95,13 @@ int store_write_1d(hid_t loc, const char *name, hid_t mtype, hsize_t start, hsiz
 /* Write run i's row (all trailing dims) of a dataset from buf. */
 int store_write_row(hid_t loc, const char *name, hid_t mtype, size_t i, const void *buf);
 hid_t store_file_access(MPI_Comm comm);
+
+/* The file access of every read-only open (the reader, `status`, the checks before a create): MPI-IO
+ * on comm when it has several ranks, and without HDF5's file lock where the library can drop it
+ * (HDF5 >= 1.10.7 / 1.12.1). A reader's shared lock would make a writer's serial open fail (a
+ * search stage storing its result, `hsweep analyze` writing back) for as long as it reads; a
+ * reader never writes, so it needs no lock. -1 when out of resources. */
+hid_t store_read_access(MPI_Comm comm);
 /* Names of the datasets in a group (sorted by HDF5's name order). */
 char **store_list_names(hid_t group, size_t *n);
 int store_dims_of(hid_t loc, const char *name, hsize_t *dims, int want_rank);

@@ -43,7 +43,9 @@ hs_code hs_results_describe(const char *path, hs_str *out, hs_results_census *ce
     hs_error lerr = {0};
     if (hs_lock_inspect(path, &owner, &ls, &lerr) != HS_OK) ls = HS_LOCK_NONE;
     census->writer = ls;
-    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t fapl = store_read_access(MPI_COMM_NULL);
+    hid_t file = fapl >= 0 ? H5Fopen(path, H5F_ACC_RDONLY, fapl) : -1;
+    if (fapl >= 0) H5Pclose(fapl);
     if (file < 0) {
         hs_code code = HS_FAIL(err, HS_ERR_IO, "%s: cannot open as an HDF5 file", path);
         hs_error_hint(err, ls == HS_LOCK_LIVE ? "a writer is creating it right now: ask again in a moment"

@@ -1,10 +1,16 @@
 /* test_reader.c - the typed reader on a real results file written by the store (a tiny sweep of
  * three runs: one done, one diverged, one left pending; a varying int, float and string key, a
  * record, a per-layer metric and a series), the canonical-config parser, and an analysis written
- * back and replaced. One process (MPI_COMM_SELF). */
+ * back and replaced. One process (MPI_COMM_SELF), and a second one (this binary with
+ * --hold-reader FILE, no MPI) holding a reader open while this one writes into the file as a
+ * search stage or `hsweep analyze` does: readers must never stand in a writer's way. */
 #include <math.h>
 #include <mpi.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -187,7 +193,72 @@ static void test_not_a_results_file(void) {
     HS_ASSERT_CONTAINS(err.msg, "cannot open");
 }
 
+extern char **environ;
+static const char *g_self;
+
+/* The other process: a reader (serial, as `hsweep status` and a 1-rank analyze open it) held open
+ * on path until a byte arrives on stdin; "open" on stdout once it is. */
+static int hold_reader(const char *path) {
+    hs_results_reader *rd = NULL;
+    hs_error err = {0};
+    if (hs_reader_open(MPI_COMM_NULL, path, &rd, &err) != HS_OK) return fprintf(stderr, "%s\n", err.msg), 1;
+    if (hs_results_describe(path, &(hs_str){0}, &(hs_results_census){0}, &err) != HS_OK) return 1;
+    printf("open\n");
+    fflush(stdout);
+    char c;
+    ssize_t got = read(0, &c, 1);
+    hs_reader_close(rd);
+    return got == 1 ? 0 : 1;
+}
+
+static void test_writer_beside_reader(void) {
+    int to[2], from[2];
+    CU_ASSERT_EQUAL_FATAL(pipe(to), 0);
+    CU_ASSERT_EQUAL_FATAL(pipe(from), 0);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, to[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, from[1], 1);
+    posix_spawn_file_actions_addclose(&fa, to[1]);
+    posix_spawn_file_actions_addclose(&fa, from[0]);
+    pid_t pid;
+    char *args[] = {(char *)g_self, "--hold-reader", g_path, NULL};
+    CU_ASSERT_EQUAL_FATAL(posix_spawn(&pid, g_self, &fa, NULL, args, environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    close(to[0]), close(from[1]);
+    char line[16] = "";
+    FILE *in = fdopen(from[0], "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(in);
+    CU_ASSERT_PTR_NOT_NULL(fgets(line, sizeof line, in));
+    CU_ASSERT_STRING_EQUAL(line, "open\n");
+    /* the serial writes a sweep or analyze makes while someone reads: a search stage's result, an
+     * analysis' group */
+    hs_error err = {0};
+    double lo[1] = {0.3}, hi[1] = {0.1};
+    hs_search_result row = {.group = "model.depth=2", .rounds = 1, .points = 2, .crossing = 50, .lo = 10,
+                            .hi = 100, .err_lo = 0.3, .err_hi = 0.1, .seeds_lo = lo, .seeds_hi = hi};
+    hs_code rc = hs_results_write_search(g_path, "s", "data.n_train", "test_err", 0.2, &row, 1, 1, &err);
+    CU_ASSERT_EQUAL(rc, HS_OK);
+    if (rc != HS_OK) printf("\n  search write beside a reader: %s\n", err.msg);
+    hs_analysis_out *g = NULL;
+    rc = hs_analysis_out_open(g_path, "beside", &g, &err);
+    CU_ASSERT_EQUAL(rc, HS_OK);
+    if (rc == HS_OK) {
+        CU_ASSERT_EQUAL(hs_analysis_out_close(g, hs_aout_attr(g, "", "x", 1.0), &err), HS_OK);
+    } else {
+        printf("\n  analysis write beside a reader: %s\n", err.msg);
+    }
+    CU_ASSERT_EQUAL(write(to[1], "x", 1), 1);
+    close(to[1]);
+    fclose(in);
+    int st = -1;
+    CU_ASSERT_EQUAL(waitpid(pid, &st, 0), pid);
+    CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 int main(int argc, char **argv) {
+    if (argc == 3 && !strcmp(argv[1], "--hold-reader")) return hold_reader(argv[2]);
+    g_self = argv[0];
     MPI_Init(&argc, &argv);
     static const hs_test tests[] = {
         {"a tiny sweep's file written through the store", write_file},
@@ -197,6 +268,7 @@ int main(int argc, char **argv) {
         {"the canonical-config parser: raw values, defaults, a typed config", test_canonical_config},
         {"an analysis written back, replaced, and a failed write named", test_write_back},
         {"a file that is not there", test_not_a_results_file},
+        {"writes into the file while another process reads it", test_writer_beside_reader},
         {NULL, NULL},
     };
     int rc = hs_test_main("reader", tests);
