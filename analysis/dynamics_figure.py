@@ -153,7 +153,8 @@ def fig_levels(d, prefix):
     fig.tight_layout()
     return save(fig, prefix, "dynamics-levels",
                 "Test accuracy per level of the label tree (level 0 = leaves) against optimiser steps, one panel per "
-                f"configuration; each curve the trailing mean over the last {WINDOW} stored points, averaged over seeds "
+                f"configuration; each curve the trailing mean over the last {WINDOW} stored points, averaged over "
+                "seeds "
                 f"({seeds_text([len(r) for _, r in cfgs])} per configuration); no band (the analysis' table gives the "
                 f"spread of the crossing steps); dotted: accuracy {THRESHOLD:g}.")
 

@@ -127,9 +127,10 @@ def add_caption(fig, caption):
 
 
 def save(fig, prefix, name, caption):
-    """Write prefix-name.png and .pdf (prefix.png and .pdf when name is empty) with the caption drawn under the axes and stored as the PNG's
-    Description and the PDF's Subject; print each path, close the figure; returns the paths.
-    Under HSWEEP_FIGURE_CHECK=1, raises FigureCheckError when problems(fig, caption) finds any."""
+    """Write prefix-name.png and .pdf (prefix.png and .pdf when name is empty) with the caption
+    drawn under the axes and stored as the PNG's Description and the PDF's Subject (another
+    report shows the PNG's); print each path, close the figure; returns the paths. Under
+    HSWEEP_FIGURE_CHECK=1, raises FigureCheckError when problems(fig, caption) finds any."""
     if os.environ.get("HSWEEP_FIGURE_CHECK") == "1":
         bad = problems(fig, caption)
         if bad:

@@ -62,11 +62,8 @@ def load(path):
 
 
 def n_seeds(d):
-    """Seeds per configuration, when the analysis stored the count."""
-    for k in ("n_runs", "n_seeds", "n"):
-        if k in d and np.shape(d[k]) == np.shape(d["label"]):
-            return d[k]
-    return []
+    """Runs (seeds) per configuration: /analysis/sensitivity/n_runs; none in an older file."""
+    return d["n_runs"] if "n_runs" in d else []
 
 
 def figure_nodes(d, prefix):
@@ -105,7 +102,8 @@ def figure_nodes(d, prefix):
     return save(fig, prefix, "sensitivity-nodes",
                 "Synonymic sensitivity S_{k,1} (solid, circles) and displacement sensitivity D_{k,1} (dashed, squares) "
                 "of hidden layer k (the last node is the output) at the end of training, one panel per family, one "
-                f"colour per training-set size P. Points: mean over seeds ({seeds_text(n_seeds(d))} per configuration); "
+                f"colour per training-set size P. Points: mean over seeds ({seeds_text(n_seeds(d))} per "
+                "configuration); "
                 "error bars: +- 1 std over seeds (ddof 1), none with one seed.")
 
 
