@@ -89,7 +89,7 @@ def figure_nodes(d, prefix):
             handles.append(Line2D([], [], color=col, lw=2, label=f"P={P:g}" if np.isfinite(P) else d["label"][c]))
         handles += [Line2D([], [], color="0.3", marker="o", label="S_{k,1}"),
                     Line2D([], [], color="0.3", marker="s", ls="--", label="D_{k,1}")]
-        ax.set_xlabel("node k (hidden layer k; last = output)")
+        ax.set_xlabel("node index k (hidden layer k; last = output)")
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         ax.set_ylabel("sensitivity at level 1 (dimensionless)")
         ax.set_ylim(bottom=0)
@@ -124,7 +124,7 @@ def figure_error(d, prefix):
                         ms=5, capsize=2, label=arch)
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xlabel(f"{name} at the final point ({where})")
+        ax.set_xlabel(f"{name} at the final point ({where}; dimensionless)")
         ax.set_ylabel("best test error (fraction wrong)")
         r = d["attrs"].get(r_attr, np.nan)
         ax.set_title(f"test error vs {name}: Pearson r (log-log) = {r:.3f}", fontsize=9)
