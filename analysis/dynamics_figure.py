@@ -38,7 +38,7 @@ import matplotlib
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from figure_common import ResultsError, open_results, save, text  # noqa: E402
+from figure_common import ResultsError, open_results, save, seeds_text, text  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -146,12 +146,17 @@ def fig_levels(d, prefix):
         ax.axhline(THRESHOLD, color="k", ls=":", lw=1)
         ax.set_title(d["label"][c], fontsize=9)
         ax.set_xlabel("optimiser step")
-        ax.set_ylabel("test accuracy (smoothed)")
+        ax.set_ylabel("test accuracy (fraction correct, smoothed)")
         ax.set_ylim(0, 1.02)
-        ax.legend(fontsize=7, title="coarse -> fine", title_fontsize=7)
+        ax.legend(fontsize=8, title="coarse -> fine", loc="best")
     fig.suptitle(f"accuracy per tree level (level 0 = leaves), mean over seeds, trailing mean of {WINDOW} points")
     fig.tight_layout()
-    return save(fig, prefix, "dynamics-levels")
+    return save(fig, prefix, "dynamics-levels",
+                "Test accuracy per level of the label tree (level 0 = leaves) against optimiser steps, one panel per "
+                f"configuration; each curve the trailing mean over the last {WINDOW} stored points, averaged over "
+                "seeds "
+                f"({seeds_text([len(r) for _, r in cfgs])} per configuration); no band (the analysis' table gives the "
+                f"spread of the crossing steps); dotted: accuracy {THRESHOLD:g}.")
 
 
 def fig_center_gap(d, prefix):
@@ -176,16 +181,18 @@ def fig_center_gap(d, prefix):
                 if np.any(np.isfinite(m[:, q, lev])):
                     ax.plot(t[ok], m[:, q, lev], color=cmap(1 - (lev + 0.5) / V), lw=1.2, label=f"level {lev}")
             ax.axhline(0, color="k", lw=0.5)
-            if i == 0:
-                ax.set_title(names[q] if q < len(names) else f"rep {q}", fontsize=9)
-            if q == 0:
-                ax.set_ylabel(d["label"][c].replace(", ", "\n"), fontsize=7)
-            if i == len(cfgs) - 1:
-                ax.set_xlabel("step")
-    axes[0, 0].legend(fontsize=6)
+            ax.set_title(names[q] if q < len(names) else f"rep {q}", fontsize=9)
+            ax.set_ylabel((d["label"][c].replace(", ", "\n") + "\n" if q == 0 else "") + "center gap (cosine dist.)",
+                          fontsize=8)
+            ax.set_xlabel("optimiser step", fontsize=8)
+    axes[0, -1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     fig.suptitle("center gap: cousin minus sibling centroid cosine distance, per representation and level")
     fig.tight_layout()
-    return save(fig, prefix, "dynamics-center-gap")
+    return save(fig, prefix, "dynamics-center-gap",
+                "Center gap (mean cosine distance between the centroids of cousin classes minus that of sibling "
+                "classes) per representation (columns) and tree level (colours) against optimiser steps, one row per "
+                f"configuration; trailing mean over {WINDOW} stored points, averaged over seeds "
+                f"({seeds_text([len(r) for _, r in cfgs])} per configuration); no band.")
 
 
 def fig_richlazy(d, prefix):
@@ -220,9 +227,10 @@ def fig_richlazy(d, prefix):
         ax.set_xscale("log")
         if name == "weight_change":
             ax.set_yscale("log")
-        ax.set_xlabel("first-layer init scale (std)")
+        ax.set_xlabel("first-layer init scale (std of the weights)")
+        ax.set_ylabel(f"{title} (dimensionless)")
         ax.set_title(title, fontsize=10)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=8, loc="best")
     ax = axes[2]
     for i, (c, runs) in enumerate(cfgs):
         ep = d["epoch"][runs[0]]
@@ -230,11 +238,17 @@ def fig_richlazy(d, prefix):
         ax.plot(ep[ok], np.nanmean(d["train_loss"][runs][:, ok], axis=0), color=f"C{i}", lw=1.2, label=d["label"][c])
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
+    ax.set_ylabel("training loss (dimensionless)")
     ax.set_title("training loss (mean over seeds)", fontsize=10)
-    ax.legend(fontsize=6)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     fig.suptitle("rich vs lazy: relative weight change against init scale (mean +- std over seeds)")
     fig.tight_layout()
-    return save(fig, prefix, "dynamics-richlazy")
+    return save(fig, prefix, "dynamics-richlazy",
+                "Rich vs lazy: relative change of each layer's weights |W - W0| / |W0| (left) and of their norm "
+                "(|W| - |W0|) / |W0| (middle) at the end of training against the first layer's init scale, one colour "
+                "per layer (markers: weight decay); points: mean over seeds "
+                f"({seeds_text([len(r) for _, r in cfgs])} per configuration), error bars: +- 1 std over seeds "
+                "(ddof 1), none with one seed. Right: training loss, mean over seeds, no band.")
 
 
 def fig_weights(d, prefix):
@@ -262,11 +276,14 @@ def fig_weights(d, prefix):
         ax.axhline(0, color="k", lw=0.4), ax.axvline(0, color="k", lw=0.4)
         ax.set_aspect("equal", "datalim")
         ax.set_title(f"{name} (init scale {scale:g})", fontsize=10)
-        ax.set_xlabel("w[0]"), ax.set_ylabel("w[1]")
-        ax.legend(fontsize=7)
+        ax.set_xlabel("w[0] (first input coordinate)"), ax.set_ylabel("w[1] (second input coordinate)")
+        ax.legend(fontsize=8, loc="best")
     fig.suptitle("first-layer weight vectors at the first and last snapshot (first seed)")
     fig.tight_layout()
-    return save(fig, prefix, "dynamics-weights")
+    return save(fig, prefix, "dynamics-weights",
+                "First-layer weight vectors (one point per hidden unit) at the first (grey) and the last stored "
+                "snapshot, for the smallest (rich) and the largest (lazy) init scale without weight decay; one run "
+                "(the first seed), so no spread is shown.")
 
 
 def fig_dln(d, prefix):
@@ -290,11 +307,14 @@ def fig_dln(d, prefix):
                 ax.plot(t[ok], g["theory"][r, ok, a], color=f"C{a}", ls="--", lw=1)
         ax.set_title(d["label"][c], fontsize=9)
         ax.set_xlabel("optimiser step")
-        ax.set_ylabel("mode strength u = u_a^T W v_a")
-        ax.legend(fontsize=7)
+        ax.set_ylabel("mode strength u_a^T W v_a (dimensionless)")
+        ax.legend(fontsize=8, loc="best")
     fig.suptitle("deep linear nets: measured mode strengths (solid) and theory (dashed), first seed")
     fig.tight_layout()
-    return save(fig, prefix, "dynamics-dln")
+    return save(fig, prefix, "dynamics-dln",
+                "Deep linear nets: measured strength of each input-output mode (solid) against the theory from the "
+                "measured start (dashed: Saxe et al.'s closed form or the deep ODE), against optimiser steps, one "
+                "panel per configuration; one run (the first seed), so no spread is shown.")
 
 
 def fig_gated(d, prefix):
@@ -322,11 +342,14 @@ def fig_gated(d, prefix):
                 ax.axhline(g["fixed_point"][r, a], color=f"C{a}", ls=":", lw=0.8)
         ax.set_title(d["label"][c], fontsize=9)
         ax.set_xlabel("epoch")
-        ax.set_ylabel("singular value of Wh")
-        ax.legend(fontsize=7)
+        ax.set_ylabel("singular value of Wh (dimensionless)")
+        ax.legend(fontsize=8, loc="best")
     fig.suptitle("gated nets: shared-layer singular values (solid), ODE b_h (dashed), fixed point (dotted)")
     fig.tight_layout()
-    return save(fig, prefix, "dynamics-gated")
+    return save(fig, prefix, "dynamics-gated",
+                "Gated nets: singular values of the shared layer Wh (solid) against the neural-race ODE b_h (dashed) "
+                "and its fixed point b_h* (dotted), against epochs, one panel per configuration; one run (the first "
+                "seed), so no spread is shown.")
 
 
 def main(argv):

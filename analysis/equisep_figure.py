@@ -29,7 +29,7 @@ import matplotlib
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from figure_common import ResultsError, open_results, save, text  # noqa: E402
+from figure_common import OKABE_ITO, ResultsError, open_results, save, seeds_text, text  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -48,8 +48,9 @@ DEFAULTS = {"model.depth": "2", "train.opt": "sgd", "model.norm": "batch", "mode
 OPT_ORDER = ["sgd", "momentum", "adam", "adamw"]
 # Variant names and fixed colours, so a variant looks the same in every control panel.
 MAIN = ("batch", "relu")
-VARIANTS = {("batch", "relu"): ("BN+ReLU", "tab:blue"), ("none", "relu"): ("no BN", "tab:red"),
-            ("batch", "identity"): ("no ReLU", "tab:green"), ("none", "identity"): ("no BN, no ReLU", "tab:purple")}
+VARIANTS = {("batch", "relu"): ("BN+ReLU", OKABE_ITO["blue"]), ("none", "relu"): ("no BN", OKABE_ITO["vermillion"]),
+            ("batch", "identity"): ("no ReLU", OKABE_ITO["orange"]),
+            ("none", "identity"): ("no BN, no ReLU", OKABE_ITO["purple"])}
 # Columns of /runs that are not configuration keys: seeds (averaged over) and bookkeeping.
 SEED_KEYS = {"seed", "data.seed"}
 PANEL_W, PANEL_H = 4.8, 3.9
@@ -211,21 +212,19 @@ def label_log_axis(ax):
 
 def style_axes(ax, title, handles):
     ax.set_yscale("log")
-    ax.set_xlabel("layer l (0 = input)")
-    ax.set_ylabel("separation fuzziness D")
+    ax.set_xlabel("layer index l (0 = input)")
+    ax.set_ylabel("separation fuzziness D (dimensionless)")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(title)
     ax.grid(True, which="major", alpha=0.3)
     # below the axes: with 3 to 20 points per curve, no corner is reliably free of data
-    ax.legend(handles=handles, fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.17),
+    ax.legend(handles=handles, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.17),
               frameon=False, ncol=1)
 
 
 def finish(fig, axes, title):
-    """Shared y axis labelled once, tick labels fitted to the final limits, and a title that wraps
-    on a narrow (one-panel) figure instead of running past its edges."""
-    for ax in axes[1:]:
-        ax.set_ylabel("")
+    """Tick labels fitted to the final limits (the y axis is shared), and a title that wraps on a
+    narrow (one-panel) figure instead of running past its edges."""
     label_log_axis(axes[0])
     # anchored above the figure's top edge (kept by bbox_inches="tight") so a wrapped title
     # cannot run into the panel titles
@@ -241,6 +240,16 @@ def depth_colors(depths):
     cmap = plt.get_cmap("viridis")
     ds = sorted(set(depths), key=depth_key)
     return {d: cmap(0.85 * i / max(len(ds) - 1, 1)) for i, d in enumerate(ds)}
+
+
+def caption(data, runs, what):
+    """The caption of a figure drawing the fitted `runs`: what it shows and the spread."""
+    counts = [len(m) for m in groups(data, runs).values()]
+    return (f"Separation fuzziness D (He & Su) per layer at the end of training: {what}. Thin lines: each "
+            f"seed ({seeds_text(counts)} per configuration); markers: geometric mean over seeds (mean of ln D); "
+            "dashed: exp(mean intercept + mean slope * l) of the per-seed least-squares fits of ln D against l. "
+            "Legend: decay ratio rho = exp(slope) and Pearson r, means over the fitted seeds. No error bars: the "
+            "thin lines are the spread.")
 
 
 def figure_main(data, prefix, title):
@@ -270,7 +279,8 @@ def figure_main(data, prefix, title):
         style_axes(ax, str(opt) if opt is not None else "", handles)
     finish(fig, axes[0], f"{title}: D per layer at the end of training, BN+ReLU nets; "
                          "thin: seeds, markers: mean of ln D, dashed: fit")
-    return save(fig, prefix, "equisep")
+    return save(fig, prefix, "equisep", caption(data, main, "BN+ReLU nets, one panel per optimiser, one colour per "
+                                                 "depth L (markers distinguish other keys at the same depth)"))
 
 
 def figure_controls(data, prefix, title):
@@ -299,7 +309,7 @@ def figure_controls(data, prefix, title):
         handles = []
         for c, members in shown:
             name, color = VARIANTS.get(variant(data, members[0]), ("norm={}, act={}".format(*variant(data, members[0])),
-                                                                   "tab:gray"))
+                                                                   "0.45"))
             others = [m for c2, m in shown if c2 != c and variant(data, m[0]) == variant(data, members[0])]
             extra = extra_label(data, members, others, {"model.norm", "model.act"})
             label = name + (f" ({extra})" if extra else "") + f": {fit_stats(data, c, members)}"
@@ -307,7 +317,9 @@ def figure_controls(data, prefix, title):
         style_axes(ax, f"L={d}" + (f", {opt}" if opt is not None else ""), handles)
     finish(fig, axes[0], f"{title}: controls, the law holds for r <= {data['obey_r']:g}; "
                          "thin: seeds, markers: mean of ln D, dashed: fit")
-    return save(fig, prefix, "controls")
+    return save(fig, prefix, "controls", caption(data, list(data["curves"]), "BN+ReLU nets against the controls "
+                                                 f"(no BatchNorm, no ReLU) per depth and optimiser; the law holds for "
+                                                 f"r <= {data['obey_r']:g}"))
 
 
 def report_left_out(data):

@@ -12,15 +12,16 @@ training rows, held-out pathways the test rows. Writes PNG and PDF:
 
   PATH-gated-init-scale   final trained (open) and held-out (filled) error against sigma0 = the
                           init scale, one panel per task (toy by init, gated_perm, gated_rot,
-                          perm-59 ...), mean over seeds with min..max bars; the toy panels also
+                          perm-59 ...), mean over seeds with +- 1 std bars (ddof 1, as the
+                          tables); the toy panels also
                           draw the published values (black crosses / plus signs); the toy runs of
                           other than 700 epochs (toy-coverage) against K / M instead, beside the
                           slides' values.
   PATH-gated-curves       held-out (solid) and trained (dashed) error against the epoch, one panel
                           per task, one colour per init scale, mean over seeds.
 
-The caption printed after each figure states the spread over seeds. Exits 1 with a message when
-the file has no gated runs.
+Each figure's caption (under it, and in the PNG's Description) states the spread over seeds. Exits 1
+with a message when the file has no gated runs.
 """
 import os
 import sys
@@ -43,8 +44,24 @@ PUB_COVER_KM = [1 / 7, 2 / 7, 3 / 7, 4 / 7, 5 / 7, 6 / 7]
 PUB_COVER = [215, 90, 10, 0, 0, 0]
 
 
+def with_fixed_keys(runs, keys):
+    """The run table with `keys` as columns: the run table holds only the keys that vary, so a key a
+    sweep fixes (data.kind of a toy-only sweep) is read from each run's canonical config text."""
+    for k in keys:
+        if k not in runs.columns and "config" in runs.columns:
+            vals = []
+            for text in runs["config"].astype(str):
+                kv = dict(line.split("=", 1) for line in text.splitlines()[1:] if "=" in line)
+                v = kv.get(k)
+                vals.append(v.strip('"') if v is not None else None)
+            if any(v is not None for v in vals):
+                runs[k] = vals
+    return runs
+
+
 def load(path):
-    runs = hr.read_runs(path)
+    runs = with_fixed_keys(hr.read_runs(path), ("data.kind", "model.init", "model.init_scale", "train.epochs",
+                                                 "data.active", "data.modules"))
     if "data.kind" not in runs.columns or not runs["data.kind"].astype(str).str.startswith("gated").any():
         raise fc.ResultsError(f"{path}: no gated runs (data.kind gated_*)")
     with h5py.File(path, "r") as f:
@@ -60,7 +77,8 @@ def load(path):
     task = []
     for r in range(len(runs)):
         t = kind[r].replace("gated_", "")
-        if t == "toy" and epochs[r] != 700:
+        # K / M must be known to draw against it: the canonical text omits keys at their default
+        if t == "toy" and epochs[r] != 700 and np.isfinite(active[r] / modules[r]):
             t = "toy coverage (" + init[r] + ")"  # held-out error against K / M
         elif t == "toy":
             t += " (" + init[r] + ")"
@@ -81,29 +99,35 @@ def last_finite(a):
     return a[i[-1]] if len(i) else np.nan
 
 
+def seed_std(v):
+    """Standard deviation over the finite seeds' values, ddof 1 as the tables; NaN with one seed."""
+    v = v[np.isfinite(v)]
+    return float(np.std(v, ddof=1)) if len(v) > 1 else np.nan
+
+
 def init_scale_figure(d, prefix):
     tasks = sorted(set(d["task"][d["done"]]))
     fig, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.6), squeeze=False)
-    spreads = []
+    seeds = []
     for ax, t in zip(axes[0], tasks):
         sel = d["done"] & (d["task"] == t)
         scales = np.unique(d["scale"][sel])
         for key, label, fill in (("tr", "trained", "none"), ("te", "held-out", None)):
-            m, lo, hi = [], [], []
+            m, sd = [], []
             for s in scales:
                 v = np.array([last_finite(d[key][r]) for r in np.nonzero(sel & (d["scale"] == s))[0]])
-                m.append(np.nanmean(v)), lo.append(np.nanmin(v)), hi.append(np.nanmax(v))
-                spreads.append(np.nanmax(v) - np.nanmin(v))
-            m, lo, hi = map(np.array, (m, lo, hi))
-            ax.errorbar(scales, m, yerr=[m - lo, hi - m], marker="o", mfc=fill, capsize=3, label=f"{label} (measured)")
+                m.append(np.nanmean(v)), sd.append(seed_std(v))
+                seeds.append(int(np.isfinite(v).sum()))
+            m, sd = np.array(m), np.nan_to_num(np.array(sd))
+            ax.errorbar(scales, m, yerr=sd, marker="o", mfc=fill, capsize=3, label=f"{label} (measured)")
         if t.startswith("toy coverage"):
             ax.plot(PUB_COVER_KM, PUB_COVER, "k+", ms=9, label="held-out (slides, by eye)")
-            ax.set_ylabel("error per pathway ||Y - out||²/2")
+            ax.set_ylabel("error per pathway ||Y - out||²/2 (squared error)")
             ax.set_yscale("symlog", linthresh=0.1)
         elif t.startswith("toy"):
             ax.plot(PUB_SIGMA, PUB_TRAINED, "kx", label="trained (published)")
             ax.plot(PUB_SIGMA, PUB_HELDOUT, "k+", ms=9, label="held-out (published)")
-            ax.set_ylabel("error per pathway ||Y - out||²/2")
+            ax.set_ylabel("error per pathway ||Y - out||²/2 (squared error)")
             ax.set_yscale("symlog", linthresh=0.1)
         else:
             ax.set_ylabel("error (fraction wrong)")
@@ -111,20 +135,24 @@ def init_scale_figure(d, prefix):
             ax.set_xlabel("trained fraction K / M")
         else:
             ax.set_xscale("log")
-            ax.set_xlabel("init scale sigma0")
+            ax.set_xlabel("init scale sigma0 (std of the initial weights)")
         ax.set_title(t)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=8, loc="best")
     fig.suptitle("Gated deep linear networks: final error on trained vs held-out pathways")
     fig.tight_layout()
-    fc.save(fig, prefix, "gated-init-scale")
-    print(f"caption: mean over seeds, bars min..max; largest min..max spread {np.nanmax(spreads):.3g} "
-          f"(median {np.nanmedian(spreads):.3g}) in the units of each panel")
+    caption = ("Final error on the trained (open) and held-out (filled) pathways against the init scale sigma0 "
+               "(coverage panels: against the trained fraction K / M), one panel per task; toy tasks: the squared "
+               "error per pathway ||Y - out||^2/2, image tasks: the fraction wrong. Points: mean over seeds "
+               f"({fc.seeds_text(seeds)} per point); error bars: +- 1 std over seeds (ddof 1), none with one seed. "
+               "Black: the published values.")
+    fc.save(fig, prefix, "gated-init-scale", caption)
+    print("caption: " + caption)
 
 
 def curves_figure(d, prefix):
     tasks = sorted(set(d["task"][d["done"]]))
     fig, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.6), squeeze=False)
-    spreads = []
+    spreads, seeds = [], []
     for ax, t in zip(axes[0], tasks):
         sel = d["done"] & (d["task"] == t)
         scales = np.unique(d["scale"][sel])
@@ -136,19 +164,23 @@ def curves_figure(d, prefix):
             c = cmap(k / max(1, len(scales) - 1))
             te, tr = d["te"][rows][:, keep], d["tr"][rows][:, keep]
             spreads.append(np.nanmax(np.nanmax(te, 0) - np.nanmin(te, 0)))
+            seeds.append(len(rows))
             name = "K/M" if t.startswith("toy coverage") else "sigma0"
             ax.plot(ep, np.nanmean(te, 0), "-", color=c, label=f"{name} {s:.3g} held-out")
             ax.plot(ep, np.nanmean(tr, 0), "--", color=c, lw=1)
         ax.set_yscale("symlog" if t.startswith("toy") else "linear", **({"linthresh": 0.1} if t.startswith("toy") else {}))
         ax.set_xlabel("epoch")
-        ax.set_ylabel("error per pathway" if t.startswith("toy") else "error (fraction wrong)")
+        ax.set_ylabel("error per pathway (squared error)" if t.startswith("toy") else "error (fraction wrong)")
         ax.set_title(f"{t} (dashed: trained)")
-        ax.legend(fontsize=6)
+        ax.legend(fontsize=8, loc="best", ncol=2 if len(scales) > 4 else 1)
     fig.suptitle("Held-out (solid) and trained (dashed) pathway error over training, mean over seeds")
     fig.tight_layout()
-    fc.save(fig, prefix, "gated-curves")
-    print(f"caption: mean over seeds; the largest min..max spread of a held-out curve over seeds is "
-          f"{np.nanmax(spreads):.3g} (median {np.nanmedian(spreads):.3g})")
+    caption = ("Held-out (solid) and trained (dashed) pathway error against epochs, one panel per task, one colour "
+               f"per init scale; lines: mean over seeds ({fc.seeds_text(seeds)} per line), no band; the largest "
+               f"min..max spread of a held-out curve over seeds is {np.nanmax(spreads):.3g} (median "
+               f"{np.nanmedian(spreads):.3g}) in the panel's units.")
+    fc.save(fig, prefix, "gated-curves", caption)
+    print("caption: " + caption)
 
 
 def main(argv):

@@ -33,12 +33,13 @@ import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from figure_common import ResultsError, open_results, save, text  # noqa: E402
+from figure_common import CYCLE, ResultsError, open_results, save, seeds_text, text  # noqa: E402
 
 import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.colors import ListedColormap  # noqa: E402
 
 WINDOW = 10  # NB_WINDOW: the analysis' trailing mean
 TSNE_POINTS, TSNE_PERPLEXITY, TSNE_LR = 250, 30.0, 10.0
@@ -110,17 +111,20 @@ def fig_pseudotime(d, prefix):
                     label=f"percentile {pc:g}" if pc in (1, 25, 50, 75, 99) else None)
         ax.plot([0, 1], [0, 1], "k:", lw=1, label="y = x")
         ax.set_title(d["label"][c], fontsize=9)
-        ax.set_ylabel("neighbours' pseudotime (percentiles)")
-        ax.legend(fontsize=7, loc="upper left")
+        ax.set_xlabel("relative training time x = step / last step")
+        ax.xaxis.set_tick_params(labelbottom=True)
+        ax.set_ylabel("neighbours' pseudotime (relative time)")
+        if i == len(cs) - 1:
+            ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))
         bx = axes[1, i]
         fx = d["fixed_x"][runs]
         for r in runs:
             okr = valid(d, r)
             bx.plot(d["x"][r][okr], d["drift_abs_smooth"][r][okr], lw=1, alpha=0.8)
-            bx.axvline(d["fixed_x"][r], color="C3", lw=0.8, alpha=0.6)
+            bx.axvline(d["fixed_x"][r], color="C3", lw=0.8, alpha=0.6)  # vermillion in the shared cycle
         bx.set_yscale("log")
         bx.set_xlabel("relative training time x = step / last step")
-        bx.set_ylabel("|drift| (record points, smoothed)")
+        bx.set_ylabel("|drift| (smoothed, relative time)")
         for e in epoch_lines(d, r0):
             ax.axvline(e, color="grey", ls="--", lw=0.5)
             bx.axvline(e, color="grey", ls="--", lw=0.5)
@@ -129,11 +133,15 @@ def fig_pseudotime(d, prefix):
         pub = [v for b, v in PUBLISHED.items() if f"beta={b:.10g}" in d["label"][c]]
         notes.append(f"{d['label'][c]}: fixed x = {spread} over {len(fx)} seeds ({fxs})"
                      + (f"; published {pub[0]:.2f}" if pub else ""))
-    fig.suptitle("kNN pseudotime of the stored draws (k = %d, first seed; red lines: each seed's fixed point)"
+    fig.suptitle("kNN pseudotime of the stored draws (k = %d, first seed; vermillion lines: each seed's fixed point)"
                  % int(d["k"][cs[0][1][0]]), fontsize=10)
-    fig.text(0.01, -0.02, "\n".join(notes), fontsize=8, va="top")
     fig.tight_layout()
-    return save(fig, prefix, "neighbours-pseudotime")
+    return save(fig, prefix, "neighbours-pseudotime",
+                "Top: percentiles (colour, 1 to 99) of the pseudotime of each stored draw's k nearest neighbours among "
+                f"all record points, smoothed (trailing {WINDOW} points), first seed, against the relative time x; "
+                "dotted: y = x. Bottom: the smoothed |drift| of every seed (one line each, so the spread is the lines) "
+                "with each seed's fixed point (argmin) as a vertical line; grey dashed: epoch boundaries. Fixed point: "
+                "mean +- 1 std over seeds (ddof 1).\n" + "\n".join(notes))
 
 
 def fig_composition(d, prefix):
@@ -143,7 +151,7 @@ def fig_composition(d, prefix):
         V = int(d["levels"][runs[0]])
         ok = valid(d, runs[0])
         x = d["x"][runs[0]][ok]
-        cmap = plt.get_cmap("plasma")
+        cmap = plt.get_cmap("viridis")
         for lv in range(V):
             col = cmap(lv / max(V, 2))
             sh = np.stack([trailing(d["composition"][r][ok, 0, lv]) for r in runs])
@@ -156,13 +164,16 @@ def fig_composition(d, prefix):
             ax.axvline(e, color="grey", ls="--", lw=0.5)
         ax.set_title(f"{d['label'][c]} ({len(runs)} seeds)", fontsize=9)
         ax.set_xlabel("relative training time x")
+        ax.set_ylabel(f"fraction of {d['kc']} nearest sharing the class")
         ax.set_ylim(0, 1.02)
-    axes[0, 0].set_ylabel(f"fraction of {d['kc']} nearest sharing the class")
-    axes[0, -1].legend(fontsize=7, loc="lower right")
-    fig.text(0.01, -0.03, "Solid: mean over seeds of the smoothed fraction (band +- std); dashed: chance (all other "
-             "draws of the same record point).", fontsize=8, va="top")
+    axes[0, -1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     fig.tight_layout()
-    return save(fig, prefix, "neighbours-composition")
+    return save(fig, prefix, "neighbours-composition",
+                f"Fraction of each draw's {d['kc']} nearest other draws (of the same record point) that share its "
+                "class at each tree level (colour), against the relative training time x, one panel per "
+                f"configuration. Solid: mean over seeds ({seeds_text([len(r) for _, r in cs])} per configuration) of "
+                f"the smoothed fraction (trailing {WINDOW} points); band: +- 1 std over seeds (ddof 1), none with one "
+                "seed; dashed: chance (all other draws of the same record point); grey dashed: epoch boundaries.")
 
 
 def fig_tsne(d, prefix, seed, npoints=TSNE_POINTS):
@@ -202,22 +213,26 @@ def fig_tsne(d, prefix, seed, npoints=TSNE_POINTS):
                        random_state=seed).fit_transform(Z)
             tw = trustworthiness(Z, emb, n_neighbors=5)
             print(f"tsne {c} epoch {int(e) + 1}: trustworthiness {tw:.4f}")
-            for row, (lv, cmapn) in enumerate([(coarse_level, "tab10"), (0, "nipy_spectral")]):
+            for row, lv in enumerate((coarse_level, 0)):
                 ax = axes[row, i]
                 cls = y >> lv
-                ax.scatter(emb[:, 0], emb[:, 1], c=cls, cmap=cmapn, s=6, vmin=0, vmax=max(cls.max(), 1))
+                n_cls = 2 ** (V - lv)
+                # few coarse classes: Okabe-Ito; many leaves: viridis (sibling leaves get near colours)
+                cmap = (ListedColormap(CYCLE[:n_cls]) if n_cls < len(CYCLE) else plt.get_cmap("viridis"))
+                ax.scatter(emb[:, 0], emb[:, 1], c=cls, cmap=cmap, s=6, vmin=0, vmax=max(n_cls - 1, 1))
                 ax.set_xticks([]), ax.set_yticks([])
                 if row == 0:
                     ax.set_title(f"epoch {int(e) + 1}  (T = {tw:.2f})", fontsize=8)
-                if i == 0:
-                    ax.set_ylabel(f"{2 ** (V - lv)} classes (level {lv})" if lv else f"leaf ({2 ** V} classes)",
-                                  fontsize=8)
+                ax.set_xlabel("t-SNE 1 (arbitrary)", fontsize=8)
+                what = f"{n_cls} classes (level {lv})" if lv else f"leaf ({n_cls} classes)"
+                ax.set_ylabel((what + "\n" if i == 0 else "") + "t-SNE 2 (arbitrary)", fontsize=8)
         fig.suptitle(f"t-SNE of the stored draws, {d['label'][c]} (first seed)", fontsize=9)
-        fig.text(0.01, -0.01, f"{npoints} draws per epoch at random (numpy seed {seed}), exact t-SNE, perplexity "
-                 f"{TSNE_PERPLEXITY:g}, learning rate {TSNE_LR:g}, random_state {seed}; axes arbitrary (rotation, "
-                 "reflection); T = trustworthiness (k = 5).", fontsize=7, va="top")
         fig.tight_layout()
-        out += save(fig, prefix, f"neighbours-tsne-{c}")
+        out += save(fig, prefix, f"neighbours-tsne-{c}",
+                    f"t-SNE of {npoints} stored draws per epoch picked at random (numpy seed {seed}) of the first "
+                    f"seed, coloured by the coarse class (top) and the leaf (bottom); exact t-SNE, perplexity "
+                    f"{TSNE_PERPLEXITY:g}, learning rate {TSNE_LR:g}, random_state {seed}; axes arbitrary (rotation, "
+                    "reflection); T = trustworthiness (k = 5). One run, so no spread is shown.")
     return out
 
 

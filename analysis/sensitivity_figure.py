@@ -29,7 +29,7 @@ import matplotlib
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from figure_common import ResultsError, open_results, save, text  # noqa: E402
+from figure_common import ResultsError, open_results, plain_log_ticks, save, seeds_text, text  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -61,6 +61,11 @@ def load(path):
     return d
 
 
+def n_seeds(d):
+    """Runs (seeds) per configuration: /analysis/sensitivity/n_runs; none in an older file."""
+    return d["n_runs"] if "n_runs" in d else []
+
+
 def figure_nodes(d, prefix):
     fams = sorted(set(int(x) for x in d["family"]))
     cols = min(MAX_COLS, len(fams))
@@ -84,17 +89,22 @@ def figure_nodes(d, prefix):
             handles.append(Line2D([], [], color=col, lw=2, label=f"P={P:g}" if np.isfinite(P) else d["label"][c]))
         handles += [Line2D([], [], color="0.3", marker="o", label="S_{k,1}"),
                     Line2D([], [], color="0.3", marker="s", ls="--", label="D_{k,1}")]
-        ax.set_xlabel("node k (hidden layer k; last = output)")
+        ax.set_xlabel("node index k (hidden layer k; last = output)")
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-        ax.set_ylabel("sensitivity at level 1")
+        ax.set_ylabel("sensitivity at level 1 (dimensionless)")
         ax.set_ylim(bottom=0)
         ax.set_title("\n".join(textwrap.wrap(d["family_label"][f], 52)), fontsize=8)
         ax.grid(alpha=0.3, lw=0.5)
-        ax.legend(handles=handles, fontsize=6.5, frameon=False, loc="lower left")
+        ax.legend(handles=handles, fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.suptitle("Synonymic S_{k,1} (solid) and displacement D_{k,1} (dashed) sensitivity at the end of training; "
                  "mean +- std over seeds", fontsize=9)
     fig.tight_layout()
-    return save(fig, prefix, "sensitivity-nodes")
+    return save(fig, prefix, "sensitivity-nodes",
+                "Synonymic sensitivity S_{k,1} (solid, circles) and displacement sensitivity D_{k,1} (dashed, squares) "
+                "of hidden layer k (the last node is the output) at the end of training, one panel per family, one "
+                f"colour per training-set size P. Points: mean over seeds ({seeds_text(n_seeds(d))} per "
+                "configuration); "
+                "error bars: +- 1 std over seeds (ddof 1), none with one seed.")
 
 
 def figure_error(d, prefix):
@@ -114,15 +124,20 @@ def figure_error(d, prefix):
                         ms=5, capsize=2, label=arch)
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xlabel(f"{name} at the final point ({where})")
-        ax.set_ylabel("best test error")
+        ax.set_xlabel(f"{name} at the final point ({where}; dimensionless)")
+        ax.set_ylabel("best test error (fraction wrong)")
         r = d["attrs"].get(r_attr, np.nan)
         ax.set_title(f"test error vs {name}: Pearson r (log-log) = {r:.3f}", fontsize=9)
         ax.grid(alpha=0.3, which="both", lw=0.5)
-        ax.legend(fontsize=7, frameon=False)
+        plain_log_ticks(ax, "x"), plain_log_ticks(ax, "y")
+        ax.legend(fontsize=8, frameon=False, loc="best")
     fig.suptitle("One point per configuration: mean over seeds, error bars one std", fontsize=9)
     fig.tight_layout()
-    return save(fig, prefix, "sensitivity-error")
+    return save(fig, prefix, "sensitivity-error",
+                "Best test error against the sensitivities at the end of training (log-log), one point per "
+                f"configuration, one marker per architecture. Points: mean over seeds ({seeds_text(n_seeds(d))} per "
+                "configuration); error bars: +- 1 std over seeds (ddof 1) in both directions, none with one seed. "
+                "Titles: Pearson r of the log values across configurations.")
 
 
 def main(argv):

@@ -32,7 +32,7 @@ import matplotlib
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from figure_common import ResultsError, open_results, save, text  # noqa: E402
+from figure_common import OKABE_ITO, ResultsError, open_results, save, seeds_text, text  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -43,7 +43,8 @@ NO_DATA, NEVER, REACHED, BELOW_GRID = -1, 0, 1, 2
 # Published prefactors of P* = c X (Tomasini & Wyart 2024), by (arch, s).
 PUBLISHED = {("cnn", 2): 2.5, ("lcn", 2): 1.0, ("cnn", 3): 3.5, ("lcn", 3): 2.5}
 ARCH_ORDER = ["cnn", "lcn", "fcn", "mlp"]
-ARCH_STYLE = {"cnn": ("tab:blue", "o"), "lcn": ("tab:red", "s"), "fcn": ("tab:green", "^"), "mlp": ("tab:purple", "D")}
+ARCH_STYLE = {"cnn": (OKABE_ITO["blue"], "o"), "lcn": (OKABE_ITO["vermillion"], "s"), "fcn": (OKABE_ITO["orange"], "^"),
+              "mlp": (OKABE_ITO["purple"], "D")}
 LINESTYLES = ["-", "--", ":", "-."]
 MARKERS = ["o", "s", "^", "v", "D", "P", "X", "*"]
 PANEL_W, PANEL_H = 4.8, 3.9
@@ -130,16 +131,23 @@ def figure_curves(d, prefix, title, collapse):
         ax.axhline(thr, color="0.4", ls=":", lw=1)
         ax.set_xscale("log")
         ax.set_ylim(bottom=0)
-        ax.set_xlabel("P / X" if collapse else "P (training samples)")
-        ax.set_ylabel("best test error")
+        ax.set_xlabel("P / X (training-set size over the theory's scale)" if collapse else "training-set size P")
+        ax.set_ylabel("best test error (fraction wrong)")
         ax.set_title(arch.upper())
         ax.grid(alpha=0.3, which="both", lw=0.5)
         handles.append(Line2D([], [], color="0.4", ls=":", label=f"threshold {thr:g}"))
-        ax.legend(handles=handles, fontsize=7, frameon=False)
+        ax.legend(handles=handles, fontsize=8, frameon=False, loc="best")
     what = "collapse: eps against P / X" if collapse else "eps(P), mean +- std over seeds"
     fig.suptitle(f"{title}: SRHM {what}", fontsize=10)
     fig.tight_layout()
-    save(fig, prefix, "srhm-collapse" if collapse else "srhm-curves")
+    seeds = seeds_text(d["curve_n"][np.isin(d["curve_config"], np.nonzero(d["n_p"] > 0)[0])])
+    cap = ("Best test error against P / X, X the theory's sample-complexity scale: the curves collapse when the "
+           "prediction holds." if collapse else
+           "Best test error eps against the training-set size P, one panel per architecture; tick on the threshold: "
+           "P* (interpolated).")
+    save(fig, prefix, "srhm-collapse" if collapse else "srhm-curves",
+         cap + f" One colour per s0. Points: mean over seeds ({seeds} per point); error bars: +- 1 std over seeds "
+         f"(ddof 1), none with one seed; dotted: the threshold {thr:g}.")
 
 
 def figure_pstar(d, prefix, title):
@@ -174,18 +182,22 @@ def figure_pstar(d, prefix, title):
                         label=f"published {arch.upper()} s={d['fit_s'][f]}: {c:g} X")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("X (theory's scale)")
-    ax.set_ylabel(f"P* (best test error = {d['threshold']:g})")
+    ax.set_xlabel("X (theory's scale, training samples)")
+    ax.set_ylabel(f"P* (training samples to best test error {d['threshold']:g})")
     ax.grid(alpha=0.3, which="both", lw=0.5)
-    ax.legend(fontsize=6.5, frameon=False, loc="upper left")
+    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     notes = [f"{d['label'][c]}: {'never reaches' if d['reached'][c] == NEVER else 'below the grid'}"
              for c in range(len(d["label"])) if d["reached"][c] in (NEVER, BELOW_GRID)]
     if notes:
         ax.text(0.99, 0.01, "no P*:\n" + "\n".join(notes[:8]) + ("\n..." if len(notes) > 8 else ""),
-                transform=ax.transAxes, ha="right", va="bottom", fontsize=6, color="0.3")
+                transform=ax.transAxes, ha="right", va="bottom", fontsize=8, color="0.3")
     ax.set_title(f"{os.path.basename(title)}: P* against X", fontsize=10)
     fig.tight_layout()
-    save(fig, prefix, "srhm-pstar")
+    save(fig, prefix, "srhm-pstar",
+         f"P*, the training-set size where the mean best test error reaches {d['threshold']:g} (interpolated on the "
+         "mean curve; open markers: the closest grid point), against the theory's scale X, one marker per "
+         "architecture. Error bars: 10^(mean +- 1 std) of log10 P* over seeds (ddof 1). Solid: the fit P* = A X^b "
+         "per (arch, s); dashed: the published prefactors.")
 
 
 def report(d):

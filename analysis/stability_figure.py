@@ -25,7 +25,7 @@ import matplotlib
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from figure_common import ResultsError, open_results, save, text  # noqa: E402
+from figure_common import ResultsError, open_results, plain_log_ticks, save, seeds_text, text  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -68,17 +68,22 @@ def figure_nodes(d, prefix):
                 ax.fill_between(k, lo, R[k] + np.nan_to_num(sd[k]), color=col, alpha=0.2, lw=0)
         ax.axhline(1.0, color="0.4", ls=":", lw=1)
         ax.set_yscale("log")
-        ax.set_xlabel("node (0 = input, last = output)")
+        ax.set_xlabel("node index (0 = input, last = output)")
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-        if ax is axes[0][0]:
-            ax.set_ylabel("R_f = D_f / G_f (diffeomorphism over noise)")
+        ax.set_ylabel("R_f = D_f / G_f (dimensionless)")
         ax.set_title(f"{d['label'][c]}\n(c = {d['config_c'][c]:g}, T = {d['config_T'][c]:.3g})", fontsize=8)
         ax.grid(alpha=0.3, which="both", lw=0.5)
+        plain_log_ticks(ax)
     sm = matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap)
     fig.colorbar(sm, ax=axes[0].tolist(), label="optimiser step of the record point")
     fig.suptitle("Relative stability per node over training: mean over seeds; bands (first and last point) one "
                  "std over seeds", fontsize=9, y=1.04)
-    return save(fig, prefix, "stability-nodes")
+    n = d["n_runs"] if "n_runs" in d else []
+    return save(fig, prefix, "stability-nodes",
+                "Relative stability R_f = D_f / G_f (sensitivity to a diffeomorphism over that to noise of the same "
+                "norm) per node, one panel per configuration, one line per record point coloured by its optimiser "
+                f"step; dotted: R_f = 1. Lines: mean over seeds ({seeds_text(n)} per configuration); bands around the "
+                "first and the last record point: +- 1 std over seeds (ddof 1), none with one seed.")
 
 
 def main(argv):
