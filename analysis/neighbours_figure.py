@@ -110,6 +110,10 @@ def fig_pseudotime(d, prefix):
             ax.plot(x, d["pseudotime_pct_smooth"][r0][ok, p], color=cmap(p / (len(d["percentiles"]) - 1)), lw=1,
                     label=f"percentile {pc:g}" if pc in (1, 25, 50, 75, 99) else None)
         ax.plot([0, 1], [0, 1], "k:", lw=1, label="y = x")
+        if "control_mean" in d:  # files analysed before the control have neither curve
+            ax.plot(x, trailing(d["pseudotime_mean"][r0][ok]), color="k", lw=1.2, label="mean")
+            ax.plot(x, trailing(d["control_mean"][r0][ok]), color="grey", lw=1.2, ls="--",
+                    label="mean, rows shuffled (control)")
         ax.set_title(d["label"][c], fontsize=9)
         ax.set_xlabel("relative training time x = step / last step")
         ax.xaxis.set_tick_params(labelbottom=True)
@@ -139,7 +143,8 @@ def fig_pseudotime(d, prefix):
     return save(fig, prefix, "neighbours-pseudotime",
                 "Top: percentiles (colour, 1 to 99) of the pseudotime of each stored draw's k nearest neighbours among "
                 f"all record points, smoothed (trailing {WINDOW} points), first seed, against the relative time x; "
-                "dotted: y = x. Bottom: the smoothed |drift| of every seed (one line each, so the spread is the lines) "
+                "dotted: y = x; black: the mean neighbour pseudotime, and dashed the same with the rows shuffled "
+                "before the search (the time-permuted control: flat at 0.5 when the search dates the draws). Bottom: the smoothed |drift| of every seed (one line each, so the spread is the lines) "
                 "with each seed's fixed point (argmin) as a vertical line; grey dashed: epoch boundaries. Fixed point: "
                 "mean +- 1 std over seeds (ddof 1).\n" + "\n".join(notes))
 
