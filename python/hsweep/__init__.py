@@ -8,7 +8,9 @@ Needs only numpy, h5py and pandas (Debian: python3-numpy, python3-h5py, python3-
 """
 from .results import (PROVENANCE, STATES, is_config, parse_provenance, read_layers, read_records,
                       read_runs, read_series, read_series_long, series_axes, series_names)
+from .tables import read_table_csv, read_table_md, read_tables, table_kinds
 
 __version__ = "0.1.0"
 __all__ = ["PROVENANCE", "STATES", "is_config", "parse_provenance", "read_layers", "read_records",
-           "read_runs", "read_series", "read_series_long", "series_axes", "series_names"]
+           "read_runs", "read_series", "read_series_long", "series_axes", "series_names",
+           "read_table_csv", "read_table_md", "read_tables", "table_kinds"]
