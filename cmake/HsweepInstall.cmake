@@ -4,7 +4,8 @@
 #   lib/libhsweep_*.a                       the layers' static libraries (one link: hsweep::hsweep)
 #   lib/cmake/hsweep/                       find_package(hsweep): config, version, exported targets
 #   lib/pkgconfig/hsweep.pc                 pkg-config --cflags --libs hsweep
-#   share/hsweep/{sweeps,slurm,analysis,python}
+#   share/hsweep/{sweeps,slurm,analysis,python}  (bin/hsweep report runs python/hsweep/report.py
+#                                           with the scripts of analysis/, found from bin/)
 # Everything is relative to P (the .pc file through ${pcfiledir}), so --prefix can differ from
 # CMAKE_INSTALL_PREFIX. The binary keeps the run path to the libraries it was linked with, so it
 # runs without the modules that provided them.
@@ -72,8 +73,9 @@ list(JOIN _hs_own " " HSWEEP_PC_OWN)
 configure_file(cmake/hsweep.pc.in ${CMAKE_CURRENT_BINARY_DIR}/hsweep.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/hsweep.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
-# data: ready sweeps, Slurm templates, the figure scripts (run through bin/hsweep-figure) and
-# the Python reader (the package hsweep)
+# data: ready sweeps, Slurm templates, the figure scripts (run through bin/hsweep-figure and by
+# `hsweep report`, which reads analysis/README.md to match them to analyses) and the Python
+# package hsweep (the reader, the tables, the report page)
 install(DIRECTORY sweeps/ DESTINATION ${CMAKE_INSTALL_DATADIR}/hsweep/sweeps)
 install(DIRECTORY slurm/ DESTINATION ${CMAKE_INSTALL_DATADIR}/hsweep/slurm USE_SOURCE_PERMISSIONS)
 install(DIRECTORY analysis/ DESTINATION ${CMAKE_INSTALL_DATADIR}/hsweep/analysis

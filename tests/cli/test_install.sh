@@ -16,7 +16,8 @@ mkdir -p "$T/work" && cd "$T/work" || exit 1
 check "cmake --install --prefix" 0 "$CMAKE" --install "$BUILD" --prefix "$P"
 for f in bin/hsweep bin/hsweep-figure include/hsweep/plan.h share/hsweep/sweeps/default.yaml \
          share/hsweep/slurm/hsweep.sbatch share/hsweep/analysis/equisep_figure.py \
-         share/hsweep/python/hsweep/__init__.py; do
+         share/hsweep/python/hsweep/__init__.py share/hsweep/python/hsweep/report.py \
+         share/hsweep/python/hsweep/tables.py share/hsweep/analysis/README.md; do
   [ -e "$P/$f" ] && ok "installed $f" || bad "missing $P/$f"
 done
 CFG=$(find "$P" -name hsweepConfig.cmake) PC=$(find "$P" -name hsweep.pc)
@@ -34,6 +35,12 @@ check "status of its file" 0 "$P/bin/hsweep" status tiny.h5
 contains "every run done" "$OUT" "$want runs: $want done, 0 diverged, 0 failed"
 check "hsweep-figure lists the scripts" 0 "$P/bin/hsweep-figure" --list
 contains "equisep among them" "$OUT" "equisep"
+# the installed command makes its page with the installed package and scripts, not the tree's
+check "installed hsweep report" 0 "$P/bin/hsweep" report tiny.h5 -o tiny.html
+gen=$(grep -o '<meta name="generator" content="[^"]*"' tiny.html)
+contains "the page comes from the installed package" "$gen" "hsweep.report $P/share/hsweep/python/hsweep/report.py"
+contains "with the installed figure scripts" "$gen" "figure scripts $P/share/hsweep/analysis"
+contains "the learning curves drawn" "$(cat tiny.html)" 'data-name="curves"'
 
 cat > count.c <<'C'
 #include <stdio.h>
