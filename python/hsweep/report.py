@@ -441,7 +441,7 @@ def build(path, scripts_dir, figures=True, log=lambda s: None):
         f'<meta name="generator" content="hsweep.report {esc(os.path.abspath(__file__))}; figure scripts '
         f'{esc(os.path.abspath(scripts_dir) if scripts_dir else "none")}">',
         f"<title>hsweep report: {esc(name)}</title><style>{CSS}</style></head><body>",
-        f'<header><h1>hsweep report: {esc(name)}</h1><p>{esc(os.path.abspath(path))} &middot; '
+        f'<header><h1>hsweep report: {esc(name)}</h1><p>{esc(path)} &middot; '
         f"made {esc(now)} from the file alone (read-only)</p></header>",
         '<nav><a href="#overview">runs by state</a><a href="#spec">sweep</a><a href="#runs">runs</a>'
         '<a href="#failures">failures</a><a href="#tables">tables</a><a href="#figures">figures</a>'

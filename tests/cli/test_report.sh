@@ -27,12 +27,14 @@ if [ $have_browser = 0 ] && [ "${CI:-}" = true ]; then
   bad "chromium, chromium-driver or python3-selenium missing in CI (setup.sh installs them)"; finish; exit 1
 fi
 
+if [ "${4:-}" = --screenshot ] && [ -n "${6:-}" ]; then
+  "$HS" report "$6" -o "$T/out/shot.html" && "$PY" "$BROWSER" screenshot "$T/out/shot.html" "$5"
+  exit $?
+fi
 check "a sweep with one failing run on 2 ranks (exit 4)" 4 "$MPI" -n 2 "$HS" run $S -o "$F" --quiet --progress -1
 check "analyze on 2 ranks" 0 "$MPI" -n 2 "$HS" analyze "$F"
-
 if [ "${4:-}" = --screenshot ]; then
-  R=${6:-$F}
-  "$HS" report "$R" -o "$T/out/shot.html" && "$PY" "$BROWSER" screenshot "$T/out/shot.html" "$5"
+  "$HS" report "$F" -o "$T/out/shot.html" && "$PY" "$BROWSER" screenshot "$T/out/shot.html" "$5"
   exit $?
 fi
 
