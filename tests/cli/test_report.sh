@@ -86,21 +86,32 @@ contains "  says why" "$ERR" "that is the results file"
 [ "$(snapshot)" = "$before" ] && ok "the file is still untouched" \
   || bad "the file changed"
 [ ! -e "$T/out/x.html" ] && ok "no page from a failed report" || bad "a page was left by a failed report"
-# a figure script that breaks is shown on the page, with its message, and the page is still made
-mkdir -p "$T/scripts" && cp analysis/*.py analysis/README.md "$T/scripts/"
+# a figure script that breaks is shown on the page, with its message, and the page is still made;
+# a PNG's Description text (here not Latin-1, so an iTXt chunk) is its caption
+mkdir -p "$T/scripts" && cp analysis/README.md "$T/scripts/"
 printf 'import sys\nprint("boom: this figure script is broken", file=sys.stderr)\nsys.exit(3)\n' > "$T/scripts/equisep_figure.py"
+cat > "$T/scripts/plot_curves.py" <<'PYEOF'
+import sys
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+fig = plt.figure(figsize=(2, 1))
+fig.savefig(sys.argv[sys.argv.index("-o") + 1], metadata={"Description": "ρ <per> layer & \"curves\""})
+PYEOF
 check "a failing figure script does not stop the page" 0 env PYTHONPATH="$PWD/python" "$PY" -m hsweep.report "$F" \
   -o "$T/out/broken.html" --scripts "$T/scripts" --quiet
 res=$("$PY" - "$T/out/broken.html" <<'PYEOF'
 import sys, re
-page = open(sys.argv[1]).read()
+page = open(sys.argv[1], encoding="utf-8").read()
 m = re.search(r'<div class="script-failed" data-script="equisep_figure.py">(.*?)</div>', page, re.S)
 assert m and "boom: this figure script is broken" in m.group(1) and "exit 3" in m.group(1), "no failure shown"
 assert page.count("<figure ") == 1 and 'data-name="curves"' in page, "the other figures are gone"
+cap = re.search(r'<figure data-script="plot_curves.py" data-name="curves">.*?<figcaption>(.*?)</figcaption>', page, re.S)
+assert cap and cap.group(1) == "ρ &lt;per&gt; layer &amp; &quot;curves&quot;", cap and cap.group(1)
 print("ok")
 PYEOF
 )
-[ "$res" = ok ] && ok "  the page shows the script's exit and stderr, and the other figures" || bad "broken script" "$res"
+[ "$res" = ok ] && ok "  the page shows the script's exit and stderr, the other figure and its caption" || bad "broken script" "$res"
 
 # ---- a file a sweep is writing: the page is made from what is there, and the sweep goes on
 LIVE="$SLOW --set train.epochs=400"
@@ -119,7 +130,7 @@ kill -TERM $pid 2>/dev/null
 wait $pid
 res=$("$PY" - "$T/out/live.html" <<'PYEOF'
 import sys, re
-page = open(sys.argv[1]).read()
+page = open(sys.argv[1], encoding="utf-8").read()
 assert 'id="live"' in page, "no note that a writer holds the file"
 n = {s: int(c) for s, c in re.findall(r'data-state="(\w+)" data-count="(\d+)"', page)}
 assert n["running"] >= 1 and n["done"] + n["running"] + n["pending"] == 8, n
