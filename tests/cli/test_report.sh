@@ -39,18 +39,33 @@ if [ "${4:-}" = --screenshot ]; then
 fi
 
 # the tables are in the file, the same text as beside it
-res=$("$PY" - "$F" "$T/data/r.equisep.csv" <<'PYEOF'
-import sys, h5py
+res=$(PYTHONPATH="$PWD/python" "$PY" - "$F" "$T/data/r.equisep" <<'PYEOF'
+import sys, h5py, numpy as np
+import hsweep
 with h5py.File(sys.argv[1], "r") as f:
     stored = f["tables/equisep/csv"][()].decode()
     md = f["tables/equisep/md"][()].decode()
-assert stored == open(sys.argv[2]).read(), "the stored csv differs from the file beside"
+    rho = np.sort(f["analysis/equisep/rho_mean"][()])
+assert stored == open(sys.argv[2] + ".csv").read(), "the stored csv differs from the file beside"
 assert stored.startswith("model.depth,train.opt,data.path,train.lr,n_runs,"), stored[:80]
-assert md.startswith("| depth | opt |"), md[:40]
+assert md == open(sys.argv[2] + ".md").read() and md.startswith("| depth | opt |"), md[:40]
+# the package: the tables as DataFrames (%.6g in the CSV), the Markdown, the kinds
+tabs = hsweep.read_tables(sys.argv[1])
+assert list(tabs) == ["equisep"] == hsweep.table_kinds(sys.argv[1]), list(tabs)
+df = tabs["equisep"]
+assert len(df) == 5 and list(df.n_runs) == [2, 2, 1, 2, 2], df.n_runs.tolist()
+got = np.sort(df.rho_mean.to_numpy(float))
+assert np.allclose(got[np.isfinite(got)], rho[np.isfinite(rho)], rtol=1e-5, atol=0), (got, rho)
+assert hsweep.read_table_md(sys.argv[1], "equisep") == md
+try:
+    hsweep.read_table_md(sys.argv[1], "nope")
+    raise SystemExit("no KeyError for a missing kind")
+except KeyError as e:
+    assert "stored: equisep" in str(e), e
 print("ok")
 PYEOF
 )
-[ "$res" = ok ] && ok "analyze stored /tables/equisep (csv = the file beside, md)" || bad "tables in the file" "$res"
+[ "$res" = ok ] && ok "analyze stored /tables/equisep (= the files beside); hsweep.read_tables reads it" || bad "tables in the file" "$res"
 
 snapshot() { (cd "$T/data" && stat -c '%n %s %Y' . && ls -lA --time-style=+%s.%N . && sha256sum r.h5); }
 before=$(snapshot)
