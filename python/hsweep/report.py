@@ -10,7 +10,8 @@ table of the machines and builds), the failed and diverged runs with their messa
 the analyses stored in the file (/tables/<kind>, `hsweep analyze`), and the figures of the
 figure scripts that match the analyses present (analysis/README.md's table), each captioned by
 the PNG's "Description" text, else its name. A figure script that fails is shown with its
-message; it never stops the page.
+message; it never stops the page. One that exits 1 with a message and no traceback (figure_common's
+"nothing to draw in this file") is shown as a note.
 
 Read-only: the figure scripts draw into a temporary directory, nothing is written into the file
 or beside it (only -o), and a file a sweep is writing reads fine (rows not finished show their
@@ -189,12 +190,19 @@ def run_figures(path, scripts_dir, analyses, log):
             else:
                 cmd = [sys.executable, script, src, "--prefix", os.path.join(out_dir, "fig")]
             log(f"figures: {os.path.basename(script)}")
-            item = {"analysis": analysis, "script": os.path.basename(script), "figures": [], "error": None}
+            item = {"analysis": analysis, "script": os.path.basename(script), "figures": [], "error": None,
+                    "declined": None}
             try:
                 p = subprocess.run(cmd, cwd=out_dir, env=env, capture_output=True, text=True,
                                    timeout=SCRIPT_TIMEOUT)
                 if p.returncode != 0:
-                    item["error"] = f"exit {p.returncode}\n{(p.stderr or p.stdout).strip()[-4000:]}"
+                    said = (p.stderr or p.stdout).strip()
+                    # figure_common's convention: exit 1 with one message is "nothing of mine to draw
+                    # in this file" (e.g. no gated runs), not a broken script
+                    if p.returncode == 1 and said and "Traceback" not in said:
+                        item["declined"] = said[-2000:]
+                    else:
+                        item["error"] = f"exit {p.returncode}\n{said[-4000:]}"
             except subprocess.TimeoutExpired:
                 item["error"] = f"stopped after {SCRIPT_TIMEOUT} s"
             except OSError as e:
@@ -204,7 +212,7 @@ def run_figures(path, scripts_dir, analyses, log):
                     with open(os.path.join(out_dir, name), "rb") as fh:
                         data = fh.read()
                     item["figures"].append((name[4:-4], data, png_description(data)))
-            if not item["figures"] and not item["error"]:
+            if not item["figures"] and not item["error"] and not item["declined"]:
                 item["error"] = "drew nothing" + (f": {p.stdout.strip()[-2000:]}" if p.stdout.strip() else "")
             results.append(item)
     return results
@@ -401,6 +409,9 @@ def section_figures(figs, analyses, skipped):
         if item["error"]:
             out.append(f'<div class="script-failed" data-script="{esc(item["script"])}"><p class="warn">'
                        f'{esc(item["script"])} failed:</p><pre>{esc(item["error"])}</pre></div>')
+        if item["declined"]:
+            out.append(f'<div class="script-declined" data-script="{esc(item["script"])}"><p class="note">'
+                       f'nothing for it to draw in this file:</p><pre>{esc(item["declined"])}</pre></div>')
         for name, data, caption in item["figures"]:
             b64 = base64.b64encode(data).decode("ascii")
             out.append(f'<figure data-script="{esc(item["script"])}" data-name="{esc(name)}">'

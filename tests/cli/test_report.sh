@@ -102,9 +102,13 @@ contains "  says why" "$ERR" "that is the results file"
   || bad "the file changed"
 [ ! -e "$T/out/x.html" ] && ok "no page from a failed report" || bad "a page was left by a failed report"
 # a figure script that breaks is shown on the page, with its message, and the page is still made;
-# a PNG's Description text (here not Latin-1, so an iTXt chunk) is its caption
-mkdir -p "$T/scripts" && cp analysis/README.md "$T/scripts/"
+# one that declines the file (figure_common's exit 1 with a message) is a note; the scripts of an
+# analysis come from the README's table; a PNG's Description text (here not Latin-1, so an iTXt
+# chunk) is its caption
+mkdir -p "$T/scripts"
+printf '| analysis | C | picked by auto when | figures |\n|---|---|---|---|\n| equisep | equisep.c | otherwise | equisep_figure.py, declines_figure.py |\n' > "$T/scripts/README.md"
 printf 'import sys\nprint("boom: this figure script is broken", file=sys.stderr)\nsys.exit(3)\n' > "$T/scripts/equisep_figure.py"
+printf 'import sys\nprint(sys.argv[1] + ": no runs of mine", file=sys.stderr)\nsys.exit(1)\n' > "$T/scripts/declines_figure.py"
 cat > "$T/scripts/plot_curves.py" <<'PYEOF'
 import sys
 import matplotlib
@@ -120,13 +124,16 @@ import sys, re
 page = open(sys.argv[1], encoding="utf-8").read()
 m = re.search(r'<div class="script-failed" data-script="equisep_figure.py">(.*?)</div>', page, re.S)
 assert m and "boom: this figure script is broken" in m.group(1) and "exit 3" in m.group(1), "no failure shown"
+m = re.search(r'<div class="script-declined" data-script="declines_figure.py">(.*?)</div>', page, re.S)
+assert m and "r.h5: no runs of mine" in m.group(1), "no note of the declining script"
+assert page.count('class="script-failed"') == 1, "the declining script counted as failed"
 assert page.count("<figure ") == 1 and 'data-name="curves"' in page, "the other figures are gone"
 cap = re.search(r'<figure data-script="plot_curves.py" data-name="curves">.*?<figcaption>(.*?)</figcaption>', page, re.S)
 assert cap and cap.group(1) == "ρ &lt;per&gt; layer &amp; &quot;curves&quot;", cap and cap.group(1)
 print("ok")
 PYEOF
 )
-[ "$res" = ok ] && ok "  the page shows the script's exit and stderr, the other figure and its caption" || bad "broken script" "$res"
+[ "$res" = ok ] && ok "  the page shows the script's exit and stderr, the declining one's note, the other figure and its caption" || bad "broken script" "$res"
 
 # ---- a file a sweep is writing: the page is made from what is there, and the sweep goes on
 LIVE="$SLOW --set train.epochs=400"
