@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # setup.sh - the README's commands. On a fresh Debian 12 machine:
 #   ./setup.sh demo   install what is missing, build, run the default sweep on 2 MPI ranks into
-#                     results/default.h5, print its status, analyse it (table) and draw the figures
+#                     results/default.h5, print its status, analyse it (table), draw the figures
+#                     and write its report page (results/default-report.html)
 #   ./setup.sh test   install what is missing, build, run the whole test suite (ctest), then all
 #                     of it again under ASan+UBSan against the reference BLAS, and the spec fuzzer
 #   ./setup.sh docs   regenerate the README's key reference from the schema table
@@ -12,7 +13,9 @@ RUNTIME_PKGS=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf
               libyaml-dev libcunit1-dev libopenblas-dev liblapacke-dev libscalapack-openmpi-dev zlib1g-dev
               python3 python3-numpy python3-h5py python3-matplotlib python3-pandas python3-sklearn
               dataset-fashion-mnist)
-TEST_PKGS=(clang libclang-rt-dev munge slurmctld slurmd slurm-client libblas-dev liblapack-dev python3-pip)
+# chromium, chromium-driver, python3-selenium: the browser test of `hsweep report`'s page (mpi_report)
+TEST_PKGS=(clang libclang-rt-dev munge slurmctld slurmd slurm-client libblas-dev liblapack-dev python3-pip
+           chromium chromium-driver python3-selenium)
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 say() { printf '\n==> %s\n' "$*"; }
@@ -64,6 +67,8 @@ case "${1:-}" in
     say "figures"
     "$PY" analysis/equisep_figure.py results/default.h5
     "$PY" analysis/plot_curves.py results/default.h5 -o results/default-curves.png
+    say "the report: one HTML page of the file (spec, runs, tables, figures)"
+    build/hsweep report results/default.h5 -o results/default-report.html
     ;;
   test)
     install_pkgs "${RUNTIME_PKGS[@]}" "${TEST_PKGS[@]}"
@@ -111,7 +116,7 @@ case "${1:-}" in
     say "README key reference regenerated"
     ;;
   *)
-    sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -73,7 +73,8 @@ list(JOIN _hs_own " " HSWEEP_PC_OWN)
 configure_file(cmake/hsweep.pc.in ${CMAKE_CURRENT_BINARY_DIR}/hsweep.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/hsweep.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
-# data: ready sweeps, Slurm templates, the figure scripts (run through bin/hsweep-figure)
+# data: ready sweeps, Slurm templates, the figure scripts (run through bin/hsweep-figure and by
+# `hsweep report`, which reads analysis/README.md to match them to analyses)
 install(DIRECTORY sweeps/ DESTINATION ${CMAKE_INSTALL_DATADIR}/hsweep/sweeps)
 install(DIRECTORY slurm/ DESTINATION ${CMAKE_INSTALL_DATADIR}/hsweep/slurm USE_SOURCE_PERMISSIONS)
 install(DIRECTORY analysis/ DESTINATION ${CMAKE_INSTALL_DATADIR}/hsweep/analysis

@@ -23,6 +23,12 @@
  *     const hs_analysis hs_analysis_foo = {"foo", "what it computes, in one line", NULL, foo_run};
  *
  * and add X(foo) to the ANALYSES line of registry.c (applies = NULL: only `--kind foo` runs it).
+ *
+ * Tables: an analysis writes each of its tables (CSV, and Markdown for the ones it prints) to
+ * <prefix>.<kind>.csv / .md beside the file and, the same text, into the file as
+ * /tables/<kind>/csv and /tables/<kind>/md (variable-length string scalars; a re-analysis
+ * replaces them; the md dataset is absent for a CSV-only table such as srhm-exponent), so the
+ * file alone carries them: `hsweep report` and python/hsweep/tables.py read them from there.
  * src/analysis/finals.c is the smallest complete example.
  *
  * What each analysis computes and stores is documented below, one section per analysis.

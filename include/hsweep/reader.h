@@ -42,7 +42,9 @@
  *     HS_TRY(err, hs_analysis_out_close(g, w, err));                     // names what failed
  *
  * A writer's calls return hs_code and remember the first failure (with the dataset's name), so a
- * run of writes can be checked once; hs_analysis_out_close reports it in err.
+ * run of writes can be checked once; hs_analysis_out_close reports it in err. An analysis' tables
+ * (the CSV and Markdown it writes beside the file) go into the file too, under /tables/<kind>
+ * (hs_analysis_out_table), so a report made from the file alone shows them.
  */
 #ifndef HSWEEP_READER_H
 #define HSWEEP_READER_H
@@ -182,6 +184,13 @@ typedef struct hs_analysis_out hs_analysis_out;
 hs_code hs_analysis_out_open(const char *path, const char *name, hs_analysis_out **out, hs_error *err);
 /* Report the first failed write (or fail_code when non-zero and no write failed), close, free. */
 hs_code hs_analysis_out_close(hs_analysis_out *g, hs_code fail_code, hs_error *err);
+
+/* Serial (rank 0 of an analysis; it may hold an hs_analysis_out of the same file open): store a
+ * table in the file as /tables/<kind>/csv and /tables/<kind>/md, variable-length UTF-8 string
+ * scalars holding the text of <prefix>.<kind>.csv and .md, replacing an earlier /tables/<kind>
+ * whole. md NULL or "" writes no md dataset; csv NULL stores "". kind is one path component
+ * ("equisep", "srhm-exponent"), else HS_ERR_VALUE; a failed write is HS_ERR_IO naming the path. */
+hs_code hs_analysis_out_table(const char *path, const char *kind, const char *csv, const char *md, hs_error *err);
 
 /* Datasets and attributes relative to /analysis/<name>; "part/x" is allowed once hs_aout_group
  * made "part". Each returns HS_OK or HS_ERR_IO (remembered for close). */

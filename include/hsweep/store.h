@@ -36,6 +36,11 @@
  *                       names, e.g. "rep,class,class"), every (int64, only when every run of the
  *                       layout stores every `every`-th record point; point[] is the truth anyway).
  *                       The /series group exists only when the layout has series.
+ *     /analysis/<name>/...   what `hsweep analyze` stored (reader.h: hs_analysis_out_open)
+ *     /tables/<kind>/csv, md  string scalars (variable-length UTF-8): the text of each table an
+ *                       analysis wrote beside the file as <prefix>.<kind>.csv / .md (md absent
+ *                       for a CSV-only table); a re-analysis replaces /tables/<kind> whole
+ *                       (reader.h: hs_analysis_out_table)
  *
  *     hs_results *f;
  *     HS_TRY(err, hs_results_create(MPI_COMM_WORLD, "out.h5", &layout, &f, err));   // collective

@@ -14,8 +14,10 @@ from .analysis import Analysis, analysis_names, read_analysis
 from .results import (PROVENANCE, STATES, is_config, parse_provenance, read_layers, read_records,
                       read_runs, read_series, read_series_long, series_axes, series_names)
 from .searches import SEARCH_STATES, read_searches
+from .tables import read_table_csv, read_table_md, read_tables, table_kinds
 
 __version__ = "0.1.0"
 __all__ = ["Analysis", "PROVENANCE", "SEARCH_STATES", "STATES", "analysis_names", "is_config", "parse_provenance",
            "read_analysis", "read_layers", "read_records", "read_runs", "read_searches", "read_series",
-           "read_series_long", "series_axes", "series_names"]
+           "read_series_long", "read_table_csv", "read_table_md", "read_tables", "series_axes", "series_names",
+           "table_kinds"]

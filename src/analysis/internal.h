@@ -12,8 +12,9 @@
 #include "runtable.h"
 
 /* Write the tables of one analysis: <prefix>.<kind>.csv and .md, where prefix is o->prefix or the
- * results path without ".h5" (registry.c). An empty body writes no file: a CSV-only table leaves no
- * empty .md beside it for a reader to mistake for a failed analysis. */
+ * results path without ".h5" (registry.c), and the same text into the results file as
+ * /tables/<kind>/csv and md (hs_analysis_out_table). Rank 0 only. An empty body writes no file: a
+ * CSV-only table leaves no empty .md beside it for a reader to mistake for a failed analysis. */
 hs_code hs_an_write_tables(const hs_analyze_opts *o, const char *kind, const hs_str *csv, const hs_str *md,
                            hs_error *err);
 

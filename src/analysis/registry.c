@@ -5,6 +5,9 @@
  * its name on the ANALYSES line below (its declaration and its table entry come from it). "auto"
  * asks applies() in this order and runs the first that says yes, so the most specific analyses
  * come first and equisep, which applies to any file, is the fallback.
+ *
+ * hs_an_write_tables writes a table beside the file (<prefix>.<kind>.csv/.md) and into it
+ * (/tables/<kind>, hs_analysis_out_table): rank 0 only, after its reader is closed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +105,9 @@ hs_code hs_an_write_tables(const hs_analyze_opts *o, const char *kind, const hs_
         hs_str_free(&p);
     }
     hs_str_free(&prefix);
+    /* the same text inside the results file, so the file alone carries its tables (a report) */
+    if (rc == HS_OK && (csv->len || md->len))
+        rc = hs_analysis_out_table(o->path, kind, csv->buf ? csv->buf : "", md->buf ? md->buf : "", err);
     return rc;
 }
 

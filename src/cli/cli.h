@@ -132,8 +132,9 @@ int cmd_analyze(const cli_command *cmd, int argc, char **argv);
 int cmd_keys(const cli_command *cmd, int argc, char **argv);
 int cmd_version(const cli_command *cmd, int argc, char **argv);
 int cmd_data(const cli_command *cmd, int argc, char **argv);
+int cmd_report(const cli_command *cmd, int argc, char **argv);
 extern const char cmd_plan_usage[], cmd_train_usage[], cmd_run_usage[], cmd_status_usage[], cmd_keys_usage[],
-    cmd_version_usage[], cmd_data_usage[];
+    cmd_version_usage[], cmd_data_usage[], cmd_report_usage[];
 const char *cmd_analyze_usage(void); /* lists the analysis registry */
 
 /* ---------------------------------------------------------------- stages (stages.c) */

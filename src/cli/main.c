@@ -26,6 +26,8 @@ static const cli_command commands[] = {
      cmd_status_usage, CLI_MPI_NEVER, NULL, NULL},
     {"analyze", "analyse a results file (also under mpirun), writing back into it and tables beside it", cmd_analyze,
      NULL, CLI_MPI_ALWAYS, NULL, cmd_analyze_usage},
+    {"report", "write one self-contained HTML page of a results file: spec, runs, tables, figures", cmd_report,
+     cmd_report_usage, CLI_MPI_NEVER, NULL, NULL},
     {"keys", "list every config key with type, default, range and meaning", cmd_keys, cmd_keys_usage, CLI_MPI_NEVER,
      NULL, NULL},
     {"version", "print the version, the config schema version and the BLAS kernels in use", cmd_version,

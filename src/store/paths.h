@@ -38,6 +38,10 @@
 #define HS_PATH_LAYERS "/" HS_GROUP_LAYERS
 #define HS_PATH_SERIES "/" HS_GROUP_SERIES
 #define HS_PATH_ANALYSIS "/" HS_GROUP_ANALYSIS
+#define HS_GROUP_TABLES "tables" /* one subgroup per table kind, written by hs_analysis_out_table */
+#define HS_PATH_TABLES "/" HS_GROUP_TABLES
+#define HS_TABLE_CSV "csv" /* /tables/<kind>/csv: variable-length UTF-8 string scalar */
+#define HS_TABLE_MD "md"   /* /tables/<kind>/md: the same, absent when the table has no Markdown */
 #define HS_GROUP_SEARCH "search" /* one subgroup per searching stage, written by hs_results_write_search */
 #define HS_PATH_SEARCH "/" HS_GROUP_SEARCH
 /* /search/<stage>: datasets [G] (G groups) and [G x S] (S seeds), and attributes */

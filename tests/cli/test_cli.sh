@@ -19,7 +19,7 @@ check "plan with an unknown option" 2 "$HS" plan $G/full.yaml --fast
 check "bad --format" 2 "$HS" plan $G/full.yaml --format xml
 
 # ---------------------------------------------------------------- the command table and every command's --help
-CMDS="plan train run data status analyze keys version"
+CMDS="plan train run data status analyze report keys version"
 check "--help" 0 "$HS" --help
 listed=$(printf '%s\n' "$OUT" | sed -n '/^commands:/,/^$/p' | awk 'NF && !/^commands:/ {print $1}' | tr '\n' ' ')
 [ "$listed" = "$CMDS " ] && ok "--help lists every command, in order" || bad "--help lists '$listed'" "$OUT"

@@ -19,7 +19,7 @@ check "cmake --install --prefix" 0 "$CMAKE" --install "$BUILD" --prefix "$P"
 INSTALL_OUT=$OUT
 for f in bin/hsweep bin/hsweep-figure include/hsweep/plan.h share/hsweep/sweeps/default.yaml \
          share/hsweep/slurm/hsweep.sbatch share/hsweep/analysis/equisep_figure.py \
-         share/hsweep/analysis/hsweep_results.py; do
+         share/hsweep/analysis/hsweep_results.py share/hsweep/analysis/README.md; do
   [ -e "$P/$f" ] && ok "installed $f" || bad "missing $P/$f"
 done
 CFG=$(find "$P" -name hsweepConfig.cmake) PC=$(find "$P" -name hsweep.pc)
@@ -69,6 +69,12 @@ contains "pip's copy is the one imported" "$OUT" "ok $want $T/pip/hsweep/__init_
 
 check "hsweep-figure lists the scripts" 0 "$P/bin/hsweep-figure" --list
 contains "equisep among them" "$OUT" "equisep"
+# the installed command makes its page with the installed package and scripts, not the tree's
+check "installed hsweep report" 0 "$P/bin/hsweep" report tiny.h5 -o tiny.html
+gen=$(grep -o '<meta name="generator" content="[^"]*"' tiny.html)
+contains "the page comes from the installed package" "$gen" "hsweep.report $site/hsweep/report.py"
+contains "with the installed figure scripts" "$gen" "figure scripts $P/share/hsweep/analysis"
+contains "the learning curves drawn" "$(cat tiny.html)" 'data-name="curves"'
 
 cat > count.c <<'C'
 #include <stdio.h>

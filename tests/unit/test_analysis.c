@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "hsweep/analysis.h"
+#include "hsweep/reader.h"
 #include "hsweep/store.h"
 #include "../../src/analysis/neighbours.h"
 #include "testing.h"
@@ -129,6 +130,52 @@ static void read_ds(const char *name, double *v, size_t n) {
 
 #define NEAR(x, y) CU_ASSERT(fabs((x) - (y)) < 1e-12)
 
+/* The string scalar at ds of the file at path (malloc'd), or NULL when it is not there. */
+static char *read_text(const char *path, const char *ds) {
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t d = f >= 0 && H5Lexists(f, "tables", H5P_DEFAULT) > 0 ? H5Dopen2(f, ds, H5P_DEFAULT) : -1;
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8); /* HDF5 converts no character set into another */
+    char *v = NULL, *out = NULL;
+    if (d >= 0 && H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v) >= 0 && v) {
+        out = strdup(v);
+        H5free_memory(v);
+    }
+    H5Tclose(t);
+    if (d >= 0) H5Dclose(d);
+    if (f >= 0) H5Fclose(f);
+    return out;
+}
+
+/* The whole text of a file (malloc'd), or NULL. */
+static char *slurp(const char *path) {
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return NULL;
+    char *buf = calloc(1, 1 << 16);
+    size_t n = buf ? fread(buf, 1, (1 << 16) - 1, fp) : 0;
+    fclose(fp);
+    if (buf) buf[n] = '\0';
+    return buf;
+}
+
+/* Link names directly under /tables, joined by ",", into out. */
+static void table_kinds(const char *path, char *out, size_t cap) {
+    out[0] = '\0';
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t g = f >= 0 ? H5Gopen2(f, "tables", H5P_DEFAULT) : -1;
+    H5G_info_t info = {0};
+    if (g >= 0) H5Gget_info(g, &info);
+    for (hsize_t i = 0; i < info.nlinks; i++) {
+        char name[64];
+        H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name, H5P_DEFAULT);
+        size_t len = strlen(out);
+        snprintf(out + len, cap - len, "%s%s", len ? "," : "", name);
+    }
+    if (g >= 0) H5Gclose(g);
+    if (f >= 0) H5Fclose(f);
+}
+
 static void test_finals(void) {
     hs_analyze_opts o = {.path = g_finals};
     hs_str summary = {0}, table = {0};
@@ -160,10 +207,22 @@ static void test_finals(void) {
     NEAR(m[0], 0.15); NEAR(s[0], 0.05); NEAR(lo[0], 0.1); NEAR(m[1], 0.0);
     read_ds("test_err_mean", m, 2), read_ds("test_err_max", hi, 2);
     NEAR(m[0], 0.25); NEAR(hi[0], 0.3); NEAR(m[1], 0.1);
-    /* the tables beside the file; a second run replaces the group */
+    /* the tables beside the file, and the same text inside it; a second run replaces the group */
     char csv[160];
     snprintf(csv, sizeof csv, "%s/finals.finals.csv", g_dir);
     CU_ASSERT_EQUAL(access(csv, R_OK), 0);
+    MPI_Barrier(MPI_COMM_WORLD);
+    if (g_rank == 0) {
+        char *beside = slurp(csv), *inside = read_text(g_finals, "/tables/finals/csv");
+        char *md = read_text(g_finals, "/tables/finals/md");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(beside);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(inside);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(md);
+        CU_ASSERT_STRING_EQUAL(inside, beside);
+        CU_ASSERT_STRING_EQUAL(md, table.buf);
+        HS_ASSERT_CONTAINS(inside, "model.depth,");
+        free(beside), free(inside), free(md);
+    }
     hs_str_reset(&summary);
     CU_ASSERT_EQUAL(hs_analyze_run(MPI_COMM_WORLD, "finals", &o, &summary, NULL, &err), HS_OK);
     hs_str_free(&summary), hs_str_free(&table);
@@ -172,7 +231,51 @@ static void test_finals(void) {
         unlink(csv);
         snprintf(csv, sizeof csv, "%s/finals.finals.md", g_dir);
         unlink(csv);
+        char kinds[128];
+        table_kinds(g_finals, kinds, sizeof kinds);
+        CU_ASSERT_STRING_EQUAL(kinds, "finals");
     }
+}
+
+/* hs_analysis_out_table on its own: stored text read back, a second call replaces the kind whole
+ * (an md that is now empty disappears), kinds sit side by side, and a kind that is not one path
+ * component is refused before the file is touched. */
+static void test_tables(void) {
+    if (g_rank != 0) return;
+    char path[160];
+    snprintf(path, sizeof path, "%s/tables.h5", g_dir);
+    const double rec[1][2 * NM] = {{0}};
+    const hs_run_state st[1] = {HS_STATE_DONE};
+    const char *cfg[1] = {"hsweep/1\nseed=0\n"};
+    const long long d[1] = {1}, sd[1] = {0};
+    write_file(path, 1, cfg, d, sd, rec, st);
+    hs_error err = {0};
+    CU_ASSERT_EQUAL(hs_analysis_out_table(path, "a", "x,y\n1,2.5\n", "| x | y |\n", &err), HS_OK);
+    CU_ASSERT_EQUAL(hs_analysis_out_table(path, "b-part", "k\n\"q,r\"\n", NULL, &err), HS_OK);
+    char *t = read_text(path, "/tables/a/csv");
+    CU_ASSERT(t && !strcmp(t, "x,y\n1,2.5\n"));
+    free(t);
+    t = read_text(path, "/tables/a/md");
+    CU_ASSERT(t && !strcmp(t, "| x | y |\n"));
+    free(t);
+    t = read_text(path, "/tables/b-part/csv");
+    CU_ASSERT(t && !strcmp(t, "k\n\"q,r\"\n"));
+    free(t);
+    CU_ASSERT_PTR_NULL(read_text(path, "/tables/b-part/md"));
+    CU_ASSERT_EQUAL(hs_analysis_out_table(path, "a", "x\n3\n", "", &err), HS_OK);
+    t = read_text(path, "/tables/a/csv");
+    CU_ASSERT(t && !strcmp(t, "x\n3\n"));
+    free(t);
+    CU_ASSERT_PTR_NULL(read_text(path, "/tables/a/md"));
+    char kinds[128];
+    table_kinds(path, kinds, sizeof kinds);
+    CU_ASSERT_STRING_EQUAL(kinds, "a,b-part");
+    CU_ASSERT_EQUAL(hs_analysis_out_table(path, "a/b", "x\n", NULL, &err), HS_ERR_VALUE);
+    HS_ASSERT_CONTAINS(err.msg, "no table name");
+    CU_ASSERT_EQUAL(hs_analysis_out_table(path, "", "x\n", NULL, &err), HS_ERR_VALUE);
+    CU_ASSERT_EQUAL(hs_analysis_out_table("/nonexistent/x.h5", "a", "x\n", NULL, &err), HS_ERR_IO);
+    HS_ASSERT_CONTAINS(err.msg, "cannot write the table /tables/a");
+    unlink(path);
 }
 
 /* Six points on a line, x = 0, 1, 3, 4, 10, 12, leaves 0, 1, 2, 3, 0, 2 of a binary tree with
@@ -242,6 +345,7 @@ int main(int argc, char **argv) {
         {"the registry: lookup by name, position and --kind's choices", test_registry},
         {"auto-detection asks the entries in order: srhm, dynamics, then equisep", test_detect},
         {"finals: per configuration mean, std, min and max of the final values", test_finals},
+        {"tables stored in the file: read back, replaced whole, bad names refused", test_tables},
         {"neighbours: exact kNN, tree composition and percentiles on points of a line", test_knn_line},
         {NULL, NULL},
     };

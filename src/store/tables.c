@@ -1,0 +1,48 @@
+/* tables.c - an analysis' tables stored in the results file itself (see hs_analysis_out_table in
+ * include/hsweep/reader.h).
+ *
+ * The CSV and Markdown files beside the results file are easy to lose or to mix up between
+ * sweeps (a --prefix, a copied file); a copy kept in the file travels with it, so a report or a
+ * reader made from the file alone shows the same tables the analysis printed. */
+#include <hdf5.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hsweep/reader.h"
+#include "paths.h"
+
+/* One variable-length UTF-8 string scalar: h5py reads it as str (with .asstr()) or bytes. */
+static int write_text(hid_t group, const char *name, const char *text) {
+    hid_t t = H5Tcopy(H5T_C_S1), s = H5Screate(H5S_SCALAR);
+    int ok = t >= 0 && s >= 0 && H5Tset_size(t, H5T_VARIABLE) >= 0 && H5Tset_cset(t, H5T_CSET_UTF8) >= 0;
+    hid_t d = ok ? H5Dcreate2(group, name, t, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
+    ok = d >= 0 && H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, &text) >= 0;
+    if (d >= 0) H5Dclose(d);
+    if (s >= 0) H5Sclose(s);
+    if (t >= 0) H5Tclose(t);
+    return ok;
+}
+
+hs_code hs_analysis_out_table(const char *path, const char *kind, const char *csv, const char *md, hs_error *err) {
+    if (!kind || !kind[0] || strchr(kind, '/') || !strcmp(kind, ".") || strlen(kind) > 200)
+        return HS_FAIL(err, HS_ERR_VALUE, "'%s' is no table name (one path component)", kind ? kind : "(null)");
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    char sub[256];
+    snprintf(sub, sizeof sub, "%s/%s", HS_PATH_TABLES, kind);
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    int ok = f >= 0;
+    if (ok && H5Lexists(f, HS_GROUP_TABLES, H5P_DEFAULT) <= 0) {
+        hid_t g = H5Gcreate2(f, HS_GROUP_TABLES, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        ok = g >= 0;
+        if (g >= 0) H5Gclose(g);
+    } else if (ok && H5Lexists(f, sub, H5P_DEFAULT) > 0) {
+        ok = H5Ldelete(f, sub, H5P_DEFAULT) >= 0; /* a re-analysis replaces the old table whole */
+    }
+    hid_t g = ok ? H5Gcreate2(f, sub, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
+    ok = g >= 0 && write_text(g, HS_TABLE_CSV, csv ? csv : "");
+    if (ok && md && md[0]) ok = write_text(g, HS_TABLE_MD, md);
+    if (g >= 0) H5Gclose(g);
+    if (f >= 0 && H5Fclose(f) < 0) ok = 0;
+    if (!ok) return HS_FAIL(err, HS_ERR_IO, "%s: cannot write the table %s", path, sub);
+    return HS_OK;
+}
