@@ -163,9 +163,10 @@ int dyn_stage_dln(ctx *x, hs_analysis_out *g, hs_str *csv, hs_str *md, hs_analyz
             dyn_fmt_pm(b3, sizeof b3, hm, hsd, "%.1f"), dyn_fmt_pm(b4, sizeof b4, tm, tsd, "%.1f");
             hs_str_printf(md, "| %s | %zu | %.4g | %.3g | %s | %s | %s | %s | %d/%zu | %s |\n", x->label[c], a, sm, am,
                           b1, b2, b3, b4, nd, nr, ft.buf);
-            hs_str_printf(
-                csv, "%zu,\"%s\",%zu,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%d,%zu,%d\n", c,
-                x->label[c], a, sm, am, dm, ds, dmax, rm, rmax, hm, hsd, tm, tsd, nd, nr, fl);
+            hs_str_printf(csv, "%zu,", c);
+            hs_an_csv_put(csv, x->label[c], 1);
+            hs_str_printf(csv, ",%zu,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%d,%zu,%d\n", a,
+                          sm, am, dm, ds, dmax, rm, rmax, hm, hsd, tm, tsd, nd, nr, fl);
         }
     }
     hs_str_free(&ft);

@@ -381,7 +381,9 @@ static void run_table(const ctx *x, const unsigned char *state, hs_str *csv) {
         hs_str_reset(&o);
         int has = row[y->o_hier + H_HAS] == 1;
         if (has) dyn_order_text(row + y->o_t90, (size_t)row[y->o_hier + H_NLEV], &o);
-        hs_str_printf(csv, ",%d,\"%s\"\n", has ? (int)row[y->o_hier + H_COARSE] : -1, has && o.buf ? o.buf : "");
+        hs_str_printf(csv, ",%d,", has ? (int)row[y->o_hier + H_COARSE] : -1);
+        hs_an_csv_put(csv, has && o.buf ? o.buf : "", 1);
+        hs_str_printf(csv, "\n");
     }
     hs_str_free(&o);
 }

@@ -333,7 +333,8 @@ hs_code hs_analyze_equisep(MPI_Comm comm, const hs_analyze_opts *o, hs_analyze_s
         hs_str_printf(&md, "|");
         for (size_t k = 0; k < no; k++) {
             const char *v = cols[order[k]].text[q->first];
-            hs_str_printf(&csv, strpbrk(v, ",\"") ? "\"%s\"," : "%s,", v);
+            hs_an_csv_put(&csv, v, 0);
+            hs_str_append(&csv, ",", 1);
             hs_str_printf(&md, " %s |", v);
         }
         hs_str_printf(&csv, "%zu,%zu,%zu,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n", q->n_runs, q->n_fitted, q->n_obey,

@@ -159,7 +159,8 @@ static void make_tables(const finals *f, hs_str *csv, hs_str *md) {
         hs_str_printf(md, "|");
         for (size_t k = 0; k < f->ncols; k++) {
             const char *v = f->cols[k].text[f->first[c]];
-            hs_str_printf(csv, strpbrk(v, ",\"") ? "\"%s\"," : "%s,", v);
+            hs_an_csv_put(csv, v, 0);
+            hs_str_append(csv, ",", 1);
             hs_str_printf(md, " %s |", v);
         }
         hs_str_printf(csv, "%d,%d", f->n_runs[c], f->n_fin[c]);

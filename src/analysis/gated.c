@@ -269,9 +269,10 @@ int dyn_stage_gated(ctx *x, hs_analysis_out *g, hs_str *csv, hs_str *md, hs_anal
             dyn_fmt_g(b5, sizeof b5, imax, "%.2e"), dyn_fmt_g(b6, sizeof b6, omax, "%.2e");
             hs_str_printf(md, "| %s | %zu | %s | %s | %s | %s | %s | %s | %s | %zu | %s |\n", x->label[c], a, b0, b1,
                           b2, b3, b4, b5, b6, nr, ft.buf);
-            hs_str_printf(csv,
-                          "%zu,\"%s\",%zu,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%zu,%d\n",
-                          c, x->label[c], a, sm, fm, fs, pm, dm, hm, hmax, imax, omax, trm, tem, nr, fl);
+            hs_str_printf(csv, "%zu,", c);
+            hs_an_csv_put(csv, x->label[c], 1);
+            hs_str_printf(csv, ",%zu,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%zu,%d\n", a, sm,
+                          fm, fs, pm, dm, hm, hmax, imax, omax, trm, tem, nr, fl);
         }
         char b1[96], b2[96];
         dyn_fmt_pm(b1, sizeof b1, trm, trs, "%.3g"), dyn_fmt_pm(b2, sizeof b2, tem, tes, "%.3g");

@@ -143,7 +143,9 @@ int dyn_stage_hier(ctx *x, hs_analysis_out *g, hs_str *csv, hs_str *md, hs_analy
         size_t n = dyn_ccount(x, c);
         if (!n) continue;
         hs_str_printf(md, "| %s | %zu |", x->label[c], n);
-        hs_str_printf(csv, "%zu,\"%s\",%zu", c, x->label[c], n);
+        hs_str_printf(csv, "%zu,", c);
+        hs_an_csv_put(csv, x->label[c], 1);
+        hs_str_printf(csv, ",%zu", n);
         for (size_t l = nv; l-- > 0;) {
             double m, sd;
             int k;
@@ -161,7 +163,9 @@ int dyn_stage_hier(ctx *x, hs_analysis_out *g, hs_str *csv, hs_str *md, hs_analy
             hs_str_printf(&t, "%s%s", t.len ? "; " : "", order[r]);
         }
         hs_str_printf(md, " %zu/%zu | %s |\n", cf, n, t.buf ? t.buf : "");
-        hs_str_printf(csv, ",%zu,\"%s\"\n", cf, t.buf ? t.buf : "");
+        hs_str_printf(csv, ",%zu,", cf);
+        hs_an_csv_put(csv, t.buf ? t.buf : "", 1);
+        hs_str_printf(csv, "\n");
     }
     hs_str_printf(md, "\n");
     if (y->has_gap) {

@@ -32,6 +32,11 @@ hs_code hs_an_share_outcome(MPI_Comm comm, hs_code rc, const hs_error *mine, dou
  * config no longer parses are skipped): what an analysis' applies() asks (registry.c). */
 int hs_an_any_run(const struct hs_results_reader *rd, int (*pred)(const struct hs_train_config *c));
 
+/* Append v to csv as one CSV field (RFC 4180, what pandas and the report read): in double quotes
+ * with every inner quote doubled when it holds a comma, a quote or a line break, or always when
+ * quote is set; else as is. */
+void hs_an_csv_put(hs_str *csv, const char *v, int quote);
+
 /* "model.depth" -> "depth", for table headers and labels */
 static inline const char *hs_an_short_name(const char *key) {
     const char *dot = strrchr(key, '.');

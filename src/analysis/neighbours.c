@@ -448,9 +448,10 @@ static void nb_tables(const hs_results_reader *rd, const nb_all *a, hs_str *csv,
         double cm = 0, dev = 0;
         for (size_t j = 0; j < Np; j++)
             cm += a->cmean[r * a->Ns + j] / (double)Np, dev = fmax(dev, fabs(a->cmean[r * a->Ns + j] - 0.5));
-        hs_str_printf(csv, "%zu,%s,%s,\"%s\",%zu,%d,%d,%d,%d,%.10g,%.10g,%.10g,%.10g,%.10g", r, hs_reader_id(rd, r),
-                      seed ? seed : "0", lab, Np, a->draws[r], a->k[r], a->levels[r], a->fixed_index[r],
-                      a->fixed_step[r], a->fixed_x[r], a->fixed_drift[r], cm, dev);
+        hs_str_printf(csv, "%zu,%s,%s,", r, hs_reader_id(rd, r), seed ? seed : "0");
+        hs_an_csv_put(csv, lab, 1);
+        hs_str_printf(csv, ",%zu,%d,%d,%d,%d,%.10g,%.10g,%.10g,%.10g,%.10g", Np, a->draws[r], a->k[r], a->levels[r],
+                      a->fixed_index[r], a->fixed_step[r], a->fixed_x[r], a->fixed_drift[r], cm, dev);
         hs_str_printf(md, "| %zu %s (seed %s) | %s | %zu x %d | %d | %d (%.0f) | %.3f | %.3g | %.3f [%.3f] |", r,
                       hs_reader_id(rd, r), seed ? seed : "0", lab, Np, a->draws[r], a->k[r], a->fixed_index[r],
                       a->fixed_step[r], a->fixed_x[r], a->fixed_drift[r], cm, dev);

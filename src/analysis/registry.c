@@ -82,6 +82,20 @@ int hs_an_any_run(const hs_results_reader *rd, int (*pred)(const hs_train_config
     return yes;
 }
 
+void hs_an_csv_put(hs_str *csv, const char *v, int quote) {
+    if (!v) v = "";
+    if (!quote && !strpbrk(v, ",\"\r\n")) {
+        hs_str_printf(csv, "%s", v);
+        return;
+    }
+    hs_str_append(csv, "\"", 1);
+    for (const char *q = strchr(v, '"'); q; v = q + 1, q = strchr(v, '"')) {
+        hs_str_append(csv, v, (size_t)(q - v) + 1); /* up to and with the quote, then its double */
+        hs_str_append(csv, "\"", 1);
+    }
+    hs_str_printf(csv, "%s\"", v);
+}
+
 hs_code hs_an_write_tables(const hs_analyze_opts *o, const char *kind, const hs_str *csv, const hs_str *md,
                            hs_error *err) {
     hs_str prefix = {0};

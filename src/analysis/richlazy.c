@@ -53,8 +53,9 @@ int dyn_stage_richlazy(ctx *x, hs_analysis_out *g, hs_str *csv, hs_str *md, hs_a
         dyn_cstat(x, c, B_TRAIN_LOSS, &m, &sd, &k), dyn_cstat(x, c, B_TEST_LOSS, &tl, &tsd, &k);
         dyn_fmt_pm(b, sizeof b, m, sd, "%.3g");
         hs_str_printf(md, "| %s | %g | %g | %zu | %s |", x->label[c], is, wd, nr, b);
-        hs_str_printf(csv, "%zu,\"%s\",%.10g,%.10g,%zu,%.10g,%.10g,%.10g,%.10g", c, x->label[c], is, wd, nr, m, sd, tl,
-                      tsd);
+        hs_str_printf(csv, "%zu,", c);
+        hs_an_csv_put(csv, x->label[c], 1);
+        hs_str_printf(csv, ",%.10g,%.10g,%zu,%.10g,%.10g,%.10g,%.10g", is, wd, nr, m, sd, tl, tsd);
         for (int pass = 0; pass < 2; pass++)
             for (size_t l = 0; l < L; l++) {
                 dyn_cstat(x, c, (pass ? y->o_nc : y->o_wc) + l, &m, &sd, &k);

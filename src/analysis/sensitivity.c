@@ -308,7 +308,8 @@ static void csv_cols(hs_str *csv, const sens *s, size_t r, int skip) {
     for (size_t k = 0; k < s->g.ncols; k++)
         if ((int)k != skip) {
             const char *v = s->g.cols[k].text[r];
-            hs_str_printf(csv, strpbrk(v, ",\"") ? "\"%s\"," : "%s,", v);
+            hs_an_csv_put(csv, v, 0);
+            hs_str_append(csv, ",", 1);
         }
 }
 

@@ -201,7 +201,8 @@ void srhm_tables(const ctx *c, double thr, const hs_analyze_srhm_summary *s, hs_
         for (size_t o = 0; o < c->nother; o++) {
             char v[256];
             srhm_unquote(srhm_value(c, u, o), v, sizeof v);
-            hs_str_printf(csv, strpbrk(v, ",\"") ? "\"%s\"," : "%s,", v);
+            hs_an_csv_put(csv, v, 0);
+            hs_str_append(csv, ",", 1);
             hs_str_printf(md, " %s |", v);
         }
         hs_str_printf(csv, "%.6g,%d,%d,%.10g,%.6g,%.6g,%.6g,%.6g,%.6g,%d,%d,%s,%s,%.10g,%.10g\n", g->X, g->n_p,

@@ -139,7 +139,8 @@ static void make_tables(const stab *s, hs_str *csv, hs_str *md) {
             if (!isfinite(s->em[(Q_R * C + c) * K + k]) && !isfinite(s->im[(Q_R * C + c) * K + k])) continue;
             for (size_t i = 0; i < s->g.ncols; i++) {
                 const char *v = s->g.cols[i].text[s->g.first[c]];
-                hs_str_printf(csv, strpbrk(v, ",\"") ? "\"%s\"," : "%s,", v);
+                hs_an_csv_put(csv, v, 0);
+                hs_str_append(csv, ",", 1);
             }
             hs_str_printf(csv, "%d,%.10g,%.10g,%zu", s->g.n_runs[c], s->cTm[2 * c], s->cTm[2 * c + 1], k);
             for (int q = 0; q < NQ; q++) {

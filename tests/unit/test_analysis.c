@@ -13,6 +13,7 @@
 #include "hsweep/analysis.h"
 #include "hsweep/reader.h"
 #include "hsweep/store.h"
+#include "../../src/analysis/internal.h"
 #include "../../src/analysis/neighbours.h"
 #include "testing.h"
 
@@ -338,6 +339,24 @@ static void test_knn_line(void) {
     CU_ASSERT(out[0] == 1 && out[1] == 1 && out[2] == 3 && out[3] == 4);
 }
 
+/* CSV fields as RFC 4180 has them (Python's csv module writes the same): a plain value as is, one
+ * with a comma, a quote or a line break quoted with its quotes doubled; quote = 1 always quotes. */
+static void test_csv_field(void) {
+    static const struct {
+        const char *v;
+        int quote;
+        const char *want;
+    } cases[] = {{"abc", 0, "abc"},          {"abc", 1, "\"abc\""},       {"a,b", 0, "\"a,b\""},
+                 {"say \"hi\"", 0, "\"say \"\"hi\"\"\""}, {"\"\"", 0, "\"\"\"\"\"\""}, {"", 0, ""},
+                 {"", 1, "\"\""},             {"x\ny", 0, "\"x\ny\""},     {"\"", 1, "\"\"\"\""}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        hs_str s = {0};
+        hs_an_csv_put(&s, cases[i].v, cases[i].quote);
+        CU_ASSERT_STRING_EQUAL(s.buf ? s.buf : "", cases[i].want);
+        hs_str_free(&s);
+    }
+}
+
 int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
     static const hs_test tests[] = {
@@ -347,6 +366,7 @@ int main(int argc, char **argv) {
         {"finals: per configuration mean, std, min and max of the final values", test_finals},
         {"tables stored in the file: read back, replaced whole, bad names refused", test_tables},
         {"neighbours: exact kNN, tree composition and percentiles on points of a line", test_knn_line},
+        {"CSV fields quoted and escaped as RFC 4180", test_csv_field},
         {NULL, NULL},
     };
     int rc = hs_test_main("analysis", tests);
