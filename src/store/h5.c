@@ -266,6 +266,19 @@ hid_t store_read_access(MPI_Comm comm) {
     return fapl;
 }
 
+hid_t store_fresh_group(hid_t f, const char *parent, const char *name) {
+    char sub[512];
+    if (snprintf(sub, sizeof sub, "%s/%s", parent, name) >= (int)sizeof sub) return -1;
+    if (H5Lexists(f, parent, H5P_DEFAULT) <= 0) {
+        hid_t g = H5Gcreate2(f, parent, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        if (g < 0) return -1;
+        H5Gclose(g);
+    } else if (H5Lexists(f, sub, H5P_DEFAULT) > 0 && H5Ldelete(f, sub, H5P_DEFAULT) < 0) {
+        return -1;
+    }
+    return H5Gcreate2(f, sub, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+}
+
 /* Names of the datasets in a group (sorted by HDF5's name order). */
 char **store_list_names(hid_t group, size_t *n) {
     H5G_info_t info;

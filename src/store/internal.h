@@ -102,6 +102,10 @@ hid_t store_file_access(MPI_Comm comm);
  * search stage storing its result, `hsweep analyze` writing back) for as long as it reads; a
  * reader never writes, so it needs no lock. -1 when out of resources. */
 hid_t store_read_access(MPI_Comm comm);
+
+/* A new, empty group parent/name of the open file f, the parent made when missing and an earlier
+ * parent/name deleted whole (a rewrite replaces, never merges). -1 on failure. */
+hid_t store_fresh_group(hid_t f, const char *parent, const char *name);
 /* Names of the datasets in a group (sorted by HDF5's name order). */
 char **store_list_names(hid_t group, size_t *n);
 int store_dims_of(hid_t loc, const char *name, hsize_t *dims, int want_rank);

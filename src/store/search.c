@@ -24,19 +24,9 @@ hs_code hs_results_write_search(const char *path, const char *stage, const char 
                                 double target, const hs_search_result *rows, size_t n, size_t n_seeds, hs_error *err) {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     if (strchr(stage, '/')) return HS_FAIL(err, HS_ERR_VALUE, "stage name '%s' holds a '/'", stage);
-    char sub[300];
-    snprintf(sub, sizeof sub, "%s/%s", HS_PATH_SEARCH, stage);
     hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
-    int ok = f >= 0;
-    if (ok && H5Lexists(f, HS_PATH_SEARCH, H5P_DEFAULT) <= 0) {
-        hid_t a = H5Gcreate2(f, HS_PATH_SEARCH, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-        ok = a >= 0;
-        if (a >= 0) H5Gclose(a);
-    } else if (ok && H5Lexists(f, sub, H5P_DEFAULT) > 0) {
-        ok = H5Ldelete(f, sub, H5P_DEFAULT) >= 0;
-    }
-    hid_t g = ok ? H5Gcreate2(f, sub, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
-    ok = g >= 0;
+    hid_t g = f >= 0 ? store_fresh_group(f, HS_PATH_SEARCH, stage) : -1;
+    int ok = g >= 0;
     size_t S = n_seeds ? n_seeds : 1, w = 1;
     for (size_t i = 0; i < n; i++)
         if (strlen(rows[i].group) + 1 > w) w = strlen(rows[i].group) + 1;
@@ -79,7 +69,7 @@ hs_code hs_results_write_search(const char *path, const char *stage, const char 
     free(names), free(status), free(rounds), free(points), free(col), free(seeds);
     if (g >= 0) H5Gclose(g);
     if (f >= 0 && H5Fclose(f) < 0) ok = 0;
-    if (!ok) return HS_FAIL(err, HS_ERR_IO, "%s: cannot write %s", path, sub);
+    if (!ok) return HS_FAIL(err, HS_ERR_IO, "%s: cannot write %s/%s", path, HS_PATH_SEARCH, stage);
     return HS_OK;
 }
 

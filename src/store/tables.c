@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "hsweep/reader.h"
+#include "internal.h"
 #include "paths.h"
 
 /* One variable-length UTF-8 string scalar: h5py reads it as str (with .asstr()) or bytes. */
@@ -27,22 +28,12 @@ hs_code hs_analysis_out_table(const char *path, const char *kind, const char *cs
     if (!kind || !kind[0] || strchr(kind, '/') || !strcmp(kind, ".") || strlen(kind) > 200)
         return HS_FAIL(err, HS_ERR_VALUE, "'%s' is no table name (one path component)", kind ? kind : "(null)");
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    char sub[256];
-    snprintf(sub, sizeof sub, "%s/%s", HS_PATH_TABLES, kind);
     hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
-    int ok = f >= 0;
-    if (ok && H5Lexists(f, HS_GROUP_TABLES, H5P_DEFAULT) <= 0) {
-        hid_t g = H5Gcreate2(f, HS_GROUP_TABLES, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-        ok = g >= 0;
-        if (g >= 0) H5Gclose(g);
-    } else if (ok && H5Lexists(f, sub, H5P_DEFAULT) > 0) {
-        ok = H5Ldelete(f, sub, H5P_DEFAULT) >= 0; /* a re-analysis replaces the old table whole */
-    }
-    hid_t g = ok ? H5Gcreate2(f, sub, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
-    ok = g >= 0 && write_text(g, HS_TABLE_CSV, csv ? csv : "");
+    hid_t g = f >= 0 ? store_fresh_group(f, HS_GROUP_TABLES, kind) : -1; /* a re-analysis replaces the table */
+    int ok = g >= 0 && write_text(g, HS_TABLE_CSV, csv ? csv : "");
     if (ok && md && md[0]) ok = write_text(g, HS_TABLE_MD, md);
     if (g >= 0) H5Gclose(g);
     if (f >= 0 && H5Fclose(f) < 0) ok = 0;
-    if (!ok) return HS_FAIL(err, HS_ERR_IO, "%s: cannot write the table %s", path, sub);
+    if (!ok) return HS_FAIL(err, HS_ERR_IO, "%s: cannot write the table %s/%s", path, HS_PATH_TABLES, kind);
     return HS_OK;
 }
