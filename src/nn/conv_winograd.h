@@ -31,7 +31,7 @@ void hs_conv_winograd_force(int path);
 /* The run transforms as AVX-512 intrinsics (conv_winograd_x86.c), for conv_winograd.c: the same
  * bits as its loops. hs_wino_x86_ok: non-zero when the CPU has AVX-512 and a plane's rows have at
  * most 16 tiles (tw), the only planes they take; eo: HS_WINO_X86_WORK(th, tw) floats. */
-#define HS_WINO_X86_WORK(th, tw) (8 * ((size_t)(th) + 1) * (size_t)(tw))
+#define HS_WINO_X86_WORK(th, tw) (16 * ((size_t)(th) + 1) * (size_t)(tw))
 int hs_wino_x86_ok(int tw);
 void hs_wino_x86_in(float *V, const float *x, int nb, int C, int H, int W, int th, int tw, size_t T, float *eo);
 void hs_wino_x86_out(float *y, const float *M, const float *b, int nb, int K, int H, int W, int th, int tw, size_t T,

@@ -62,10 +62,16 @@ static inline AVX512 void store_interleaved(float *y, __m512 even, __m512 odd, i
     }
 }
 
-/* V rows from one plane x [H x W]: X[p][c] [(th + 1) x tw] holds the padded plane's row 2 m + p
- * (x's row 2 m + p - 1) at the column phase c of tile q (x's column 2 q - 1 + c). */
-static AVX512 void input_plane(float *restrict v, size_t kstride, const float *restrict x, int H, int W, int th,
-                               int tw, float *restrict X) {
+/* Prefetch of the plane the next call reads: its rows are a few hundred bytes of an activation
+ * far beyond L2, and the 16 streams of V and M a plane writes in between hide the sequential
+ * reads from the hardware prefetcher. */
+static inline void prefetch_plane(const float *x, size_t n) {
+    for (size_t i = 0; i < n; i += 16) _mm_prefetch((const char *)(x + i), _MM_HINT_T0);
+}
+
+/* X [8 x (th + 1) x tw] of one plane x [H x W]: X[p][c] holds the padded plane's row 2 m + p (x's
+ * row 2 m + p - 1) at the column phase c of tile q (x's column 2 q - 1 + c). */
+static AVX512 void input_split(float *restrict X, const float *restrict x, int H, int W, int th, int tw) {
     const size_t A = (size_t)(th + 1) * tw;
     for (int R = 0; R < 2 * th + 2; R++) {
         const int y = R - 1, p = R & 1, m = R >> 1;
@@ -75,6 +81,11 @@ static AVX512 void input_plane(float *restrict v, size_t kstride, const float *r
             _mm512_mask_storeu_ps(X + (size_t)(4 * p + c) * A + (size_t)m * tw, first(tw),
                                   pick_cols(lo, hi, c - 1, W, tw));
     }
+}
+
+/* V rows (B^T d B of every tile) from a plane's X. */
+static AVX512 void input_tiles(float *restrict v, size_t kstride, const float *restrict X, int th, int tw) {
+    const size_t A = (size_t)(th + 1) * tw;
     const int g = 16 / tw;
     for (int ty0 = 0; ty0 < th; ty0 += g) {
         const __mmask16 mk = first((th - ty0 < g ? th - ty0 : g) * tw);
@@ -124,10 +135,9 @@ static AVX512 void output_plane(float *restrict y, const float *restrict m, size
     }
 }
 
-/* M rows = A dY A^T of the 2x2 tiles of one plane y [H x W]. Y[p][c] [th x tw]: y's row 2 m + p at
- * column 2 q + c (zeros past the plane). */
-static AVX512 void dout_plane(float *restrict m, size_t kstride, const float *restrict y, int H, int W, int th,
-                              int tw, float *restrict Y) {
+/* Y [4 x th x tw] of one plane y [H x W]: Y[p][c] holds y's row 2 m + p at column 2 q + c (zeros
+ * past the plane). */
+static AVX512 void dout_split(float *restrict Y, const float *restrict y, int H, int W, int th, int tw) {
     const size_t A = (size_t)th * tw;
     for (int r = 0; r < 2 * th; r++) {
         __m512 lo = _mm512_setzero_ps(), hi = lo;
@@ -136,6 +146,11 @@ static AVX512 void dout_plane(float *restrict m, size_t kstride, const float *re
             _mm512_mask_storeu_ps(Y + (size_t)(2 * (r & 1) + c) * A + (size_t)(r >> 1) * tw, first(tw),
                                   pick_cols(lo, hi, c, W, tw));
     }
+}
+
+/* M rows = A dY A^T of the 2x2 tiles of a plane's Y. */
+static AVX512 void dout_tiles(float *restrict m, size_t kstride, const float *restrict Y, int th, int tw) {
+    const size_t A = (size_t)th * tw;
     const int g = 16 / tw;
     for (int ty0 = 0; ty0 < th; ty0 += g) {
         const __mmask16 mk = first((th - ty0 < g ? th - ty0 : g) * tw);
@@ -231,11 +246,19 @@ static AVX512 void din_plane(float *restrict x, const float *restrict dv, size_t
     }
 }
 
+/* The planes of a run in order, each split one plane ahead of its tiles (two buffers): a masked
+ * store does not forward to a later load, which then waits for it to reach L1; a plane later, it
+ * has. */
 void hs_wino_x86_in(float *V, const float *x, int nb, int C, int H, int W, int th, int tw, size_t T, float *eo) {
-    const size_t P = (size_t)th * tw, plane = (size_t)H * W, kstride = (size_t)C * T;
-    for (int j = 0; j < nb; j++)
-        for (int c = 0; c < C; c++)
-            input_plane(V + (size_t)c * T + j * P, kstride, x + ((size_t)j * C + c) * plane, H, W, th, tw, eo);
+    const size_t P = (size_t)th * tw, plane = (size_t)H * W, kstride = (size_t)C * T, A = 8 * (size_t)(th + 1) * tw;
+    const int n = nb * C;
+    input_split(eo, x, H, W, th, tw);
+    for (int i = 0; i < n; i++) {
+        if (i + 2 < n) prefetch_plane(x + (size_t)(i + 2) * plane, plane);
+        if (i + 1 < n) input_split(eo + (size_t)((i + 1) & 1) * A, x + (size_t)(i + 1) * plane, H, W, th, tw);
+        const int j = i / C, c = i % C;
+        input_tiles(V + (size_t)c * T + j * P, kstride, eo + (size_t)(i & 1) * A, th, tw);
+    }
 }
 
 void hs_wino_x86_out(float *y, const float *M, const float *b, int nb, int K, int H, int W, int th, int tw, size_t T,
@@ -249,10 +272,15 @@ void hs_wino_x86_out(float *y, const float *M, const float *b, int nb, int K, in
 }
 
 void hs_wino_x86_dout(float *M, const float *y, int nb, int K, int H, int W, int th, int tw, size_t T, float *eo) {
-    const size_t P = (size_t)th * tw, plane = (size_t)H * W, kstride = (size_t)K * T;
-    for (int j = 0; j < nb; j++)
-        for (int c = 0; c < K; c++)
-            dout_plane(M + (size_t)c * T + j * P, kstride, y + ((size_t)j * K + c) * plane, H, W, th, tw, eo);
+    const size_t P = (size_t)th * tw, plane = (size_t)H * W, kstride = (size_t)K * T, A = 4 * (size_t)th * tw;
+    const int n = nb * K;
+    dout_split(eo, y, H, W, th, tw);
+    for (int i = 0; i < n; i++) {
+        if (i + 2 < n) prefetch_plane(y + (size_t)(i + 2) * plane, plane);
+        if (i + 1 < n) dout_split(eo + (size_t)((i + 1) & 1) * A, y + (size_t)(i + 1) * plane, H, W, th, tw);
+        const int j = i / K, c = i % K;
+        dout_tiles(M + (size_t)c * T + j * P, kstride, eo + (size_t)(i & 1) * A, th, tw);
+    }
 }
 
 void hs_wino_x86_din(float *x, const float *dV, int nb, int C, int H, int W, int th, int tw, size_t T, float *eo) {
