@@ -202,10 +202,9 @@ static inline AVX512 __m512 shifted(shift s, __m512 prev, __m512 cur) {
  * padded row's odd column 2 q + 1 sums phase 0 of tile q + 1 and phase 2 of tile q, its even
  * column 2 q phase 1 of tile q and phase 3 of tile q - 1, in the portable loops' order. */
 static AVX512 void din_plane(float *restrict x, const float *restrict dv, size_t kstride, int H, int W, int th,
-                             int tw) {
+                             int tw, const shift sh[5]) {
     const int g = 16 / tw;
-    const shift up_right = make_shift(-1, 1, g, tw), up = make_shift(-1, 0, g, tw),
-                up_left = make_shift(-1, -1, g, tw), right = make_shift(0, 1, g, tw), left = make_shift(0, -1, g, tw);
+    const shift up_right = sh[0], up = sh[1], up_left = sh[2], right = sh[3], left = sh[4];
     const __m512 zero = _mm512_setzero_ps();
     __m512 prev[2][4]; /* the previous group's z of patch rows 2 and 3 */
     for (int i = 0; i < 2; i++)
@@ -249,7 +248,7 @@ static AVX512 void din_plane(float *restrict x, const float *restrict dv, size_t
 /* The planes of a run in order, each split one plane ahead of its tiles (two buffers): a masked
  * store does not forward to a later load, which then waits for it to reach L1; a plane later, it
  * has. */
-void hs_wino_x86_in(float *V, const float *x, int nb, int C, int H, int W, int th, int tw, size_t T, float *eo) {
+AVX512 void hs_wino_x86_in(float *V, const float *x, int nb, int C, int H, int W, int th, int tw, size_t T, float *eo) {
     const size_t P = (size_t)th * tw, plane = (size_t)H * W, kstride = (size_t)C * T, A = 8 * (size_t)(th + 1) * tw;
     const int n = nb * C;
     input_split(eo, x, H, W, th, tw);
@@ -261,7 +260,7 @@ void hs_wino_x86_in(float *V, const float *x, int nb, int C, int H, int W, int t
     }
 }
 
-void hs_wino_x86_out(float *y, const float *M, const float *b, int nb, int K, int H, int W, int th, int tw, size_t T,
+AVX512 void hs_wino_x86_out(float *y, const float *M, const float *b, int nb, int K, int H, int W, int th, int tw, size_t T,
                      float *rows) {
     (void)rows;
     const size_t P = (size_t)th * tw, plane = (size_t)H * W, kstride = (size_t)K * T;
@@ -271,7 +270,7 @@ void hs_wino_x86_out(float *y, const float *M, const float *b, int nb, int K, in
                          th, tw);
 }
 
-void hs_wino_x86_dout(float *M, const float *y, int nb, int K, int H, int W, int th, int tw, size_t T, float *eo) {
+AVX512 void hs_wino_x86_dout(float *M, const float *y, int nb, int K, int H, int W, int th, int tw, size_t T, float *eo) {
     const size_t P = (size_t)th * tw, plane = (size_t)H * W, kstride = (size_t)K * T, A = 4 * (size_t)th * tw;
     const int n = nb * K;
     dout_split(eo, y, H, W, th, tw);
@@ -283,12 +282,15 @@ void hs_wino_x86_dout(float *M, const float *y, int nb, int K, int H, int W, int
     }
 }
 
-void hs_wino_x86_din(float *x, const float *dV, int nb, int C, int H, int W, int th, int tw, size_t T, float *eo) {
+AVX512 void hs_wino_x86_din(float *x, const float *dV, int nb, int C, int H, int W, int th, int tw, size_t T, float *eo) {
     (void)eo;
     const size_t P = (size_t)th * tw, plane = (size_t)H * W, kstride = (size_t)C * T;
+    const int g = 16 / tw;
+    const shift sh[5] = {make_shift(-1, 1, g, tw), make_shift(-1, 0, g, tw), make_shift(-1, -1, g, tw),
+                         make_shift(0, 1, g, tw), make_shift(0, -1, g, tw)};
     for (int j = 0; j < nb; j++)
         for (int c = 0; c < C; c++)
-            din_plane(x + ((size_t)j * C + c) * plane, dV + (size_t)c * T + j * P, kstride, H, W, th, tw);
+            din_plane(x + ((size_t)j * C + c) * plane, dV + (size_t)c * T + j * P, kstride, H, W, th, tw, sh);
 }
 
 int hs_wino_x86_ok(int tw) {

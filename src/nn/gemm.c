@@ -12,6 +12,7 @@
  * its transpose, the weight streamed through the broadcasts of the tiles (gemm_avx512_nt_short),
  * with 17-24-wide panels on a zmm and a ymm (tile_24). */
 #include <cblas.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <strings.h>
@@ -549,9 +550,15 @@ void hs_gemm_nt_short(int M, int N, int K, const float *A, int lda, const float 
  * choose their kernels from the CPU and are taken to have them) it ties below a few MB and loses
  * above, so there hs_gemm's rule stands. */
 static int blas_has_avx512(void) {
-    const char *core = hs_blas_corename();
-    return !core || !strncasecmp(core, "skylakex", 8) || !strncasecmp(core, "cooperlake", 10) ||
-           !strncasecmp(core, "sapphirerapids", 14);
+    static atomic_int known = -1; /* the BLAS's kernels do not change in a process: asked once */
+    int k = atomic_load_explicit(&known, memory_order_relaxed);
+    if (k < 0) {
+        const char *core = hs_blas_corename();
+        k = !core || !strncasecmp(core, "skylakex", 8) || !strncasecmp(core, "cooperlake", 10) ||
+            !strncasecmp(core, "sapphirerapids", 14);
+        atomic_store_explicit(&known, k, memory_order_relaxed);
+    }
+    return k;
 }
 
 int hs_gemm_conv_all_kernel(void) { return forced_path == 0 && hs_gemm_have_kernel() && !blas_has_avx512(); }
