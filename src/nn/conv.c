@@ -324,7 +324,7 @@ void hs_conv_backward(float *din, float *dW, float *db, const float *dout, const
             if (!din) continue;
             if (col_is_input) {
                 hs_gemm_conv(HS_GEMM_TN, kc, N, cout_g, Wg, kc, A, lda, NULL, 0,
-                        din + ((size_t)n0 * s->C_in + (size_t)g * cin_g) * in_plane, (int)in_plane);
+                             din + ((size_t)n0 * s->C_in + (size_t)g * cin_g) * in_plane, (int)in_plane);
                 continue;
             }
             hs_gemm_conv(HS_GEMM_TN, kc, N, cout_g, Wg, kc, A, lda, NULL, 0, col, N);

@@ -404,7 +404,7 @@ void hs_conv_winograd_forward(float *out, const float *in, const float *W, const
         tf->in(r.V, in + (size_t)n0 * C * plane, nb, C, H, Wd, th, tw, T, r.eo);
         for (int k = 0; k < 16; k++)
             hs_gemm_conv(HS_GEMM_NN, K, (int)T, C, U + (size_t)k * KC, C, r.V + (size_t)k * C * T, (int)T, NULL, 0,
-                    r.M + (size_t)k * K * T, (int)T);
+                         r.M + (size_t)k * K * T, (int)T);
         tf->out(out + (size_t)n0 * K * plane, r.M, b, nb, K, H, Wd, th, tw, T, r.rows);
     }
 }
@@ -432,11 +432,11 @@ void hs_conv_winograd_backward(float *din, float *dW, float *db, const float *do
         tf->dout(r.M, dout + (size_t)n0 * K * plane, nb, K, H, Wd, th, tw, T, r.eo);
         for (int k = 0; k < 16; k++)
             hs_gemm_conv(HS_GEMM_NT, K, C, (int)T, r.M + (size_t)k * K * T, (int)T, r.V + (size_t)k * C * T, (int)T,
-                    NULL, n0 > 0, dU + (size_t)k * KC, C);
+                         NULL, n0 > 0, dU + (size_t)k * KC, C);
         if (!din) continue;
         for (int k = 0; k < 16; k++)
             hs_gemm_conv(HS_GEMM_TN, C, (int)T, K, U + (size_t)k * KC, C, r.M + (size_t)k * K * T, (int)T, NULL, 0,
-                    r.V + (size_t)k * C * T, (int)T);
+                         r.V + (size_t)k * C * T, (int)T);
         tf->din(din + (size_t)n0 * C * plane, r.V, nb, C, H, Wd, th, tw, T, r.eo);
     }
     tf->filters_out(dW, dU, KC);

@@ -46,16 +46,16 @@ static inline AVX512 __m512 pick_cols(__m512 lo, __m512 hi, int off, int n, int 
 
 /* Writes the rows of a group, lanes (r, q) of even and odd (columns 2q and 2q + 1 of row r),
  * to y's rows row0 + 2 r (r < nr, rows below H only), W columns each. */
-static inline AVX512 void store_interleaved(float *y, __m512 even, __m512 odd, int row0, int nr, int H, int W,
-                                            int tw) {
+static inline AVX512 void store_interleaved(float *y, __m512 even, __m512 odd, int row0, int nr, int H, int W, int tw) {
     const __m512i k = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    const __m512i half = _mm512_srli_epi32(k, 1), odd_bit = _mm512_slli_epi32(_mm512_and_si512(k, _mm512_set1_epi32(1)), 4);
+    const __m512i half = _mm512_srli_epi32(k, 1),
+                  odd_bit = _mm512_slli_epi32(_mm512_and_si512(k, _mm512_set1_epi32(1)), 4);
     for (int r = 0; r < nr; r++) {
         const int row = row0 + 2 * r;
         if (row < 0 || row >= H) continue;
         for (int h = 0; 16 * h < W; h++) {
-            const __m512i src = _mm512_and_si512(_mm512_add_epi32(half, _mm512_set1_epi32(r * tw + 8 * h)),
-                                                 _mm512_set1_epi32(15));
+            const __m512i src =
+                _mm512_and_si512(_mm512_add_epi32(half, _mm512_set1_epi32(r * tw + 8 * h)), _mm512_set1_epi32(15));
             const __m512 v = _mm512_permutex2var_ps(even, _mm512_or_si512(src, odd_bit), odd);
             _mm512_mask_storeu_ps(y + (size_t)row * W + 16 * h, first(W - 16 * h), v);
         }
@@ -201,8 +201,8 @@ static inline AVX512 __m512 shifted(shift s, __m512 prev, __m512 cur) {
  * lower patch rows), which take the tile rows m - 1 (patch rows 2 + p) and m (patch rows p); a
  * padded row's odd column 2 q + 1 sums phase 0 of tile q + 1 and phase 2 of tile q, its even
  * column 2 q phase 1 of tile q and phase 3 of tile q - 1, in the portable loops' order. */
-static AVX512 void din_plane(float *restrict x, const float *restrict dv, size_t kstride, int H, int W, int th,
-                             int tw, const shift sh[5]) {
+static AVX512 void din_plane(float *restrict x, const float *restrict dv, size_t kstride, int H, int W, int th, int tw,
+                             const shift sh[5]) {
     const int g = 16 / tw;
     const shift up_right = sh[0], up = sh[1], up_left = sh[2], right = sh[3], left = sh[4];
     const __m512 zero = _mm512_setzero_ps();
@@ -260,17 +260,18 @@ AVX512 void hs_wino_x86_in(float *V, const float *x, int nb, int C, int H, int W
     }
 }
 
-AVX512 void hs_wino_x86_out(float *y, const float *M, const float *b, int nb, int K, int H, int W, int th, int tw, size_t T,
-                     float *rows) {
+AVX512 void hs_wino_x86_out(float *y, const float *M, const float *b, int nb, int K, int H, int W, int th, int tw,
+                            size_t T, float *rows) {
     (void)rows;
     const size_t P = (size_t)th * tw, plane = (size_t)H * W, kstride = (size_t)K * T;
     for (int j = 0; j < nb; j++)
         for (int c = 0; c < K; c++)
-            output_plane(y + ((size_t)j * K + c) * plane, M + (size_t)c * T + j * P, kstride, b ? b[c] : 0.0f, H, W,
-                         th, tw);
+            output_plane(y + ((size_t)j * K + c) * plane, M + (size_t)c * T + j * P, kstride, b ? b[c] : 0.0f, H, W, th,
+                         tw);
 }
 
-AVX512 void hs_wino_x86_dout(float *M, const float *y, int nb, int K, int H, int W, int th, int tw, size_t T, float *eo) {
+AVX512 void hs_wino_x86_dout(float *M, const float *y, int nb, int K, int H, int W, int th, int tw, size_t T,
+                             float *eo) {
     const size_t P = (size_t)th * tw, plane = (size_t)H * W, kstride = (size_t)K * T, A = 4 * (size_t)th * tw;
     const int n = nb * K;
     dout_split(eo, y, H, W, th, tw);
@@ -282,7 +283,8 @@ AVX512 void hs_wino_x86_dout(float *M, const float *y, int nb, int K, int H, int
     }
 }
 
-AVX512 void hs_wino_x86_din(float *x, const float *dV, int nb, int C, int H, int W, int th, int tw, size_t T, float *eo) {
+AVX512 void hs_wino_x86_din(float *x, const float *dV, int nb, int C, int H, int W, int th, int tw, size_t T,
+                            float *eo) {
     (void)eo;
     const size_t P = (size_t)th * tw, plane = (size_t)H * W, kstride = (size_t)C * T;
     const int g = 16 / tw;
@@ -293,9 +295,7 @@ AVX512 void hs_wino_x86_din(float *x, const float *dV, int nb, int C, int H, int
             din_plane(x + ((size_t)j * C + c) * plane, dV + (size_t)c * T + j * P, kstride, H, W, th, tw, sh);
 }
 
-int hs_wino_x86_ok(int tw) {
-    return tw <= 16 && __builtin_cpu_supports("avx512f");
-}
+int hs_wino_x86_ok(int tw) { return tw <= 16 && __builtin_cpu_supports("avx512f"); }
 #else
 int hs_wino_x86_ok(int tw) {
     (void)tw;
