@@ -256,10 +256,10 @@ void hs_conv_forward(float *out, const float *in, const float *W, const float *b
                 if (b)
                     for (int c = 0; c < cout_g; c++)
                         for (size_t i = 0; i < P; i++) o[(size_t)c * P + i] = b[g * cout_g + c];
-                hs_gemm(HS_GEMM_NN, cout_g, N, kc, Wg, kc, B, ldb, NULL, b != NULL, o, (int)P);
+                hs_gemm_conv(HS_GEMM_NN, cout_g, N, kc, Wg, kc, B, ldb, NULL, b != NULL, o, (int)P);
                 continue;
             }
-            hs_gemm(HS_GEMM_NN, cout_g, N, kc, Wg, kc, B, ldb, NULL, 0, stage, N);
+            hs_gemm_conv(HS_GEMM_NN, cout_g, N, kc, Wg, kc, B, ldb, NULL, 0, stage, N);
             for (int c = 0; c < cout_g; c++) {
                 const float bias = b ? b[g * cout_g + c] : 0.0f;
                 for (int j = 0; j < nb; j++) {
@@ -320,14 +320,14 @@ void hs_conv_backward(float *din, float *dW, float *db, const float *dout, const
                 im2col(col, in, s, g, n0, nb);
                 B = col;
             }
-            hs_gemm(HS_GEMM_NT, cout_g, kc, N, A, lda, B, ldb, NULL, n0 > 0, dWg, kc);
+            hs_gemm_conv(HS_GEMM_NT, cout_g, kc, N, A, lda, B, ldb, NULL, n0 > 0, dWg, kc);
             if (!din) continue;
             if (col_is_input) {
-                hs_gemm(HS_GEMM_TN, kc, N, cout_g, Wg, kc, A, lda, NULL, 0,
-                        din + ((size_t)n0 * s->C_in + (size_t)g * cin_g) * in_plane, (int)in_plane);
+                hs_gemm_conv(HS_GEMM_TN, kc, N, cout_g, Wg, kc, A, lda, NULL, 0,
+                             din + ((size_t)n0 * s->C_in + (size_t)g * cin_g) * in_plane, (int)in_plane);
                 continue;
             }
-            hs_gemm(HS_GEMM_TN, kc, N, cout_g, Wg, kc, A, lda, NULL, 0, col, N);
+            hs_gemm_conv(HS_GEMM_TN, kc, N, cout_g, Wg, kc, A, lda, NULL, 0, col, N);
             col2im(din, col, s, g, n0, nb);
         }
     }

@@ -58,8 +58,9 @@ static int wino_run(const hs_conv_shape *s) {
 /* Floats of the row buffers: the even/odd split of a plane, E, O [(2 th + 2) x (tw + 1)] each,
  * then 16 rows of tw (din's tile results) or two output rows of 2 tw. */
 static size_t rows_work(const hs_conv_shape *s) {
-    const size_t th = (size_t)tiles_h(s), tw = (size_t)tiles_w(s);
-    return 2 * (2 * th + 2) * (tw + 1) + 16 * tw;
+    const size_t th = (size_t)tiles_h(s), tw = (size_t)tiles_w(s), loops = 2 * (2 * th + 2) * (tw + 1) + 16 * tw,
+                 x86 = HS_WINO_X86_WORK(th, tw);
+    return loops > x86 ? loops : x86;
 }
 
 size_t hs_conv_winograd_work(const hs_conv_shape *s) {
@@ -358,15 +359,22 @@ void hs_conv_winograd_force(int path) { forced = path; }
  * clang's default a fused a + 0.5 b equals the unfused one), so every code gives the same bits. */
 TRANSFORMS(__attribute__((target("avx2,fma"))), avx2)
 TRANSFORMS(__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))), wide)
-static const transforms *pick(void) {
+/* Planes of up to 16 tiles a row (W <= 32) take the intrinsics, whose registers hold whole tile
+ * rows: compiled from the loops above, such rows never fill the 16-lane loop and ran scalar. */
+static const transforms transforms_x86 = {hs_wino_x86_in,  hs_wino_x86_out,   hs_wino_x86_dout,
+                                          hs_wino_x86_din, filters_in_wide, filters_out_wide};
+static const transforms *pick(const hs_conv_shape *s) {
     if (forced == 1) return &transforms_base;
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
         __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq"))
-        return &transforms_wide;
+        return forced != 2 && hs_wino_x86_ok(tiles_w(s)) ? &transforms_x86 : &transforms_wide;
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? &transforms_avx2 : &transforms_base;
 }
 #else
-static const transforms *pick(void) { return &transforms_base; }
+static const transforms *pick(const hs_conv_shape *s) {
+    (void)s;
+    return &transforms_base;
+}
 #endif
 
 /* The scratch of a run, after U (and dU): V [16 x C_in x T], M [16 x C_out x T], the row buffers. */
@@ -384,7 +392,7 @@ static run_work carve(float *w, const hs_conv_shape *s, size_t Tmax) {
 
 void hs_conv_winograd_forward(float *out, const float *in, const float *W, const float *b, const hs_conv_shape *s,
                               float *work) {
-    const transforms *tf = pick();
+    const transforms *tf = pick(s);
     const int C = s->C_in, K = s->C_out, H = s->H, Wd = s->W, th = tiles_h(s), tw = tiles_w(s), run = wino_run(s);
     const size_t P = (size_t)th * tw, plane = (size_t)H * Wd, KC = (size_t)K * C;
     float *U = work;
@@ -395,8 +403,8 @@ void hs_conv_winograd_forward(float *out, const float *in, const float *W, const
         const size_t T = (size_t)nb * P;
         tf->in(r.V, in + (size_t)n0 * C * plane, nb, C, H, Wd, th, tw, T, r.eo);
         for (int k = 0; k < 16; k++)
-            hs_gemm(HS_GEMM_NN, K, (int)T, C, U + (size_t)k * KC, C, r.V + (size_t)k * C * T, (int)T, NULL, 0,
-                    r.M + (size_t)k * K * T, (int)T);
+            hs_gemm_conv(HS_GEMM_NN, K, (int)T, C, U + (size_t)k * KC, C, r.V + (size_t)k * C * T, (int)T, NULL, 0,
+                         r.M + (size_t)k * K * T, (int)T);
         tf->out(out + (size_t)n0 * K * plane, r.M, b, nb, K, H, Wd, th, tw, T, r.rows);
     }
 }
@@ -405,7 +413,7 @@ void hs_conv_winograd_forward(float *out, const float *in, const float *W, const
  * U[k]^T . M[k] (TN) into V's place, then din = the overlap-add of B dV B^T. Last, dW = G^T dU G. */
 void hs_conv_winograd_backward(float *din, float *dW, float *db, const float *dout, const float *in, const float *W,
                                const hs_conv_shape *s, float *work) {
-    const transforms *tf = pick();
+    const transforms *tf = pick(s);
     const int C = s->C_in, K = s->C_out, H = s->H, Wd = s->W, th = tiles_h(s), tw = tiles_w(s), run = wino_run(s);
     const size_t P = (size_t)th * tw, plane = (size_t)H * Wd, KC = (size_t)K * C;
     if (db)
@@ -423,12 +431,12 @@ void hs_conv_winograd_backward(float *din, float *dW, float *db, const float *do
         tf->in(r.V, in + (size_t)n0 * C * plane, nb, C, H, Wd, th, tw, T, r.eo);
         tf->dout(r.M, dout + (size_t)n0 * K * plane, nb, K, H, Wd, th, tw, T, r.eo);
         for (int k = 0; k < 16; k++)
-            hs_gemm(HS_GEMM_NT, K, C, (int)T, r.M + (size_t)k * K * T, (int)T, r.V + (size_t)k * C * T, (int)T,
-                    NULL, n0 > 0, dU + (size_t)k * KC, C);
+            hs_gemm_conv(HS_GEMM_NT, K, C, (int)T, r.M + (size_t)k * K * T, (int)T, r.V + (size_t)k * C * T, (int)T,
+                         NULL, n0 > 0, dU + (size_t)k * KC, C);
         if (!din) continue;
         for (int k = 0; k < 16; k++)
-            hs_gemm(HS_GEMM_TN, C, (int)T, K, U + (size_t)k * KC, C, r.M + (size_t)k * K * T, (int)T, NULL, 0,
-                    r.V + (size_t)k * C * T, (int)T);
+            hs_gemm_conv(HS_GEMM_TN, C, (int)T, K, U + (size_t)k * KC, C, r.M + (size_t)k * K * T, (int)T, NULL, 0,
+                         r.V + (size_t)k * C * T, (int)T);
         tf->din(din + (size_t)n0 * C * plane, r.V, nb, C, H, Wd, th, tw, T, r.eo);
     }
     tf->filters_out(dW, dU, KC);

@@ -406,8 +406,8 @@ void hs_conv_winograd1d_forward(float *out, const float *in, const float *W, con
     filter_transform(U, W, Co, Ci, m, 0);
     input_transform(V, in, s->B, Ci, L, m, stage);
     for (int k = 0; k < alpha; k++)
-        hs_gemm(HS_GEMM_NN, Co, N, Ci, U + (size_t)k * Co * Ci, Ci, V + (size_t)k * Ci * N, N, NULL, 0,
-                M + (size_t)k * Co * N, N);
+        hs_gemm_conv(HS_GEMM_NN, Co, N, Ci, U + (size_t)k * Co * Ci, Ci, V + (size_t)k * Ci * N, N, NULL, 0,
+                     M + (size_t)k * Co * N, N);
     output_transform(out, M, b, s->B, Co, L, m, stage);
 }
 
@@ -425,14 +425,14 @@ void hs_conv_winograd1d_backward(float *din, float *dW, float *db, const float *
     input_transform(V, in, s->B, Ci, L, m, stage);
     dout_transform(D, dout, s->B, Co, L, m, stage);
     for (int k = 0; k < alpha; k++)
-        hs_gemm(HS_GEMM_NT, Co, Ci, N, D + (size_t)k * Co * N, N, V + (size_t)k * Ci * N, N, NULL, 0,
-                U + (size_t)k * Co * Ci, Ci);
+        hs_gemm_conv(HS_GEMM_NT, Co, Ci, N, D + (size_t)k * Co * N, N, V + (size_t)k * Ci * N, N, NULL, 0,
+                     U + (size_t)k * Co * Ci, Ci);
     filter_reduce(dW, U, Co, Ci, m);
     if (!din) return;
     filter_transform(U, W, Co, Ci, m, 1);
     input_transform(D, dout, s->B, Co, L, m, stage);
     for (int k = 0; k < alpha; k++)
-        hs_gemm(HS_GEMM_TN, Ci, N, Co, U + (size_t)k * Co * Ci, Ci, D + (size_t)k * Co * N, N, NULL, 0,
-                V + (size_t)k * Ci * N, N);
+        hs_gemm_conv(HS_GEMM_TN, Ci, N, Co, U + (size_t)k * Co * Ci, Ci, D + (size_t)k * Co * N, N, NULL, 0,
+                     V + (size_t)k * Ci * N, N);
     output_transform(din, V, NULL, s->B, Ci, L, m, stage);
 }

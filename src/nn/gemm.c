@@ -12,11 +12,14 @@
  * its transpose, the weight streamed through the broadcasts of the tiles (gemm_avx512_nt_short),
  * with 17-24-wide panels on a zmm and a ymm (tile_24). */
 #include <cblas.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <strings.h>
 
 #include "gemm.h"
 #include "hsweep/nn.h"
+#include "hsweep/util.h"
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #define GEMM_X86 1
@@ -538,4 +541,35 @@ void hs_gemm_nt_short(int M, int N, int K, const float *A, int lda, const float 
 #endif
     (void)work;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, M, K, 1.0f, B, ldb, A, lda, 0.0f, Ct, ldct);
+}
+
+/* OpenBLAS 0.3.21 runs its AVX2 (Haswell, Zen) kernels on CPUs it does not know, e.g. a Zen 4
+ * with AVX-512: there the kernel above ran the conv nets' products (64..4608 rows, 40..2048
+ * columns, 64..1536 inner indices, and 1024^3) at 1.5-2.2x OpenBLAS's rate (bench/README.md),
+ * tall C included. Against OpenBLAS's AVX-512 kernels (SkylakeX, Cooperlake; other BLAS libraries
+ * choose their kernels from the CPU and are taken to have them) it ties below a few MB and loses
+ * above, so there hs_gemm's rule stands. */
+static int blas_has_avx512(void) {
+    static atomic_int known = -1; /* the BLAS's kernels do not change in a process: asked once */
+    int k = atomic_load_explicit(&known, memory_order_relaxed);
+    if (k < 0) {
+        const char *core = hs_blas_corename();
+        k = !core || !strncasecmp(core, "skylakex", 8) || !strncasecmp(core, "cooperlake", 10) ||
+            !strncasecmp(core, "sapphirerapids", 14);
+        atomic_store_explicit(&known, k, memory_order_relaxed);
+    }
+    return k;
+}
+
+int hs_gemm_conv_all_kernel(void) { return forced_path == 0 && hs_gemm_have_kernel() && !blas_has_avx512(); }
+
+void hs_gemm_conv(hs_gemm_op op, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                  const float *bias, int accumulate, float *C, int ldc) {
+#if GEMM_X86
+    if (hs_gemm_conv_all_kernel()) {
+        gemm_avx512(op, M, N, K, A, lda, B, ldb, bias, accumulate, C, ldc, 0);
+        return;
+    }
+#endif
+    hs_gemm(op, M, N, K, A, lda, B, ldb, bias, accumulate, C, ldc);
 }

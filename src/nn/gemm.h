@@ -42,6 +42,15 @@ void hs_gemm_kernel(hs_gemm_op op, int M, int N, int K, const float *A, int lda,
 void hs_gemm_nt_short(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *Ct, int ldct,
                       float *work);
 
+/* hs_gemm for the conv paths (src/nn/conv*.c): every product on the AVX-512 kernel where the CPU
+ * has it and the BLAS does not (OpenBLAS on its AVX2 kernels), hs_gemm's rule otherwise and
+ * under hs_gemm_force (1 and 2 as for hs_gemm). The same bits as hs_gemm on the path it takes. */
+void hs_gemm_conv(hs_gemm_op op, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                  const float *bias, int accumulate, float *C, int ldc);
+
+/* Non-zero when hs_gemm_conv takes the kernel for every shape (the CPU has it, the BLAS not). */
+int hs_gemm_conv_all_kernel(void);
+
 /* The path hs_gemm takes: 0 = automatic (the default), 1 = always cblas_sgemm, 2 = always the
  * AVX-512 kernel where the CPU has it. For tests and benchmarks only; not thread-safe. */
 void hs_gemm_force(int path);

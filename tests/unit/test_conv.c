@@ -360,7 +360,9 @@ static void test_conv_winograd_hand(void) {
 
 /* Winograd against im2col (and the forward against the double reference) on the shapes of the
  * 2-D nets, too large for finite differences: odd sizes, 1 x 1 and 28 x 28 planes, batches of
- * one and of several runs with a short last one, 8..64 input channels. F(2x2, 3x3) adds each
+ * one and of several runs with a short last one, 8..64 input channels, rows of 1..17 tiles (the
+ * intrinsics' groups of 16 / tw tile rows, full and short, and the loops past 16), each code of
+ * the transforms giving the same bits. F(2x2, 3x3) adds each
  * product through transforms of at most 4 terms a side, so its error is of the im2col's order:
  * at most 6.3e-7 of the largest value here (measured); the bound leaves a factor ~15. */
 static void test_conv_winograd_shapes(void) {
@@ -368,6 +370,8 @@ static void test_conv_winograd_shapes(void) {
     static const int cases[][5] = {
         {1, 8, 7, 7, 16},    {2, 64, 28, 28, 64}, {5, 32, 1, 1, 4},  {1, 9, 5, 9, 3},
         {4, 16, 28, 28, 16}, {40, 8, 7, 7, 8},    {3, 64, 4, 4, 128}, {2, 12, 2, 13, 2},
+        {3, 8, 14, 14, 8},   {2, 8, 3, 5, 4},     {2, 8, 6, 32, 4},   {2, 8, 9, 31, 4},
+        {1, 8, 5, 33, 4},    {6, 8, 2, 2, 4},     {2, 8, 11, 3, 4},
     };
     hs_rng rng;
     hs_rng_init(&rng, 13, 0);
@@ -388,10 +392,19 @@ static void test_conv_winograd_shapes(void) {
         ops_fill(b, db_, (size_t)s.C_out, &rng, -1.0f, 1.0f);
         ops_fill(dout, dd, no, &rng, -1.0f, 1.0f);
         ref_conv(ref, din_, dW_, db_, &s);
-        conv_result r[2];
-        for (int v = 0; v < 2; v++) {
+        /* im2col; Winograd's transforms as chosen (the intrinsics up to 16 tiles a row), as
+         * compiled for the baseline, and the loops compiled for the CPU: the same bits */
+        conv_result r[4];
+        for (int v = 0; v < 4; v++) {
             result_alloc(&r[v], &s);
+            hs_conv_winograd_force(v >= 2 ? v - 1 : 0);
             run_path(&r[v], s, v ? HS_CONV_WINOGRAD : HS_CONV_IM2COL, in, W, b, dout);
+            hs_conv_winograd_force(0);
+        }
+        for (int v = 2; v < 4; v++) {
+            CU_ASSERT(memcmp(r[1].out, r[v].out, no * sizeof(float)) == 0);
+            CU_ASSERT(memcmp(r[1].din, r[v].din, ni * sizeof(float)) == 0);
+            CU_ASSERT(memcmp(r[1].dW, r[v].dW, nw * sizeof(float)) == 0);
         }
         char what[200];
         snprintf(what, sizeof what, "winograd B%d C%d->%d %dx%d", s.B, s.C_in, s.C_out, s.H, s.W);
@@ -402,7 +415,7 @@ static void test_conv_winograd_shapes(void) {
             OPS_CHECK(e[j], 1e-5, what);
             worst = fmax(worst, e[j]);
         }
-        for (int v = 0; v < 2; v++) result_free(&r[v]);
+        for (int v = 0; v < 4; v++) result_free(&r[v]);
         free(in), free(W), free(b), free(dout), free(din_), free(dW_), free(db_), free(dd), free(ref);
     }
     printf(" (worst relative error %.2g) ", worst);

@@ -205,6 +205,36 @@ static void test_kernel_entry_bits(void) {
     CU_ASSERT_EQUAL(differ, 0);
 }
 
+/* hs_gemm_conv is hs_gemm's kernel path, bit for bit, where it takes the kernel for every shape
+ * (AVX-512 CPU, AVX2-only BLAS), else hs_gemm's automatic path; NN, NT and TN on every shape. */
+static void test_conv_entry_bits(void) {
+    hs_rng r;
+    hs_rng_init(&r, 29, hs_rng_stream(HS_STREAM_TEST, 4));
+    const int all = hs_gemm_conv_all_kernel();
+    fprintf(stderr, " (hs_gemm_conv: %s) ", all ? "the kernel for every shape" : "hs_gemm's rule");
+    size_t differ = 0;
+    for (size_t q = 0; q < sizeof shapes / sizeof shapes[0]; q++)
+        for (int o = 0; o < 3; o++) {
+            const int M = shapes[q][0], N = shapes[q][1], K = shapes[q][2];
+            const hs_gemm_op op = (hs_gemm_op)o;
+            const int lda = (op == HS_GEMM_TN ? M : K) + PAD, ldb = (op == HS_GEMM_NT ? K : N) + PAD, ldc = N + PAD;
+            const size_t na = (size_t)(op == HS_GEMM_TN ? K : M) * lda,
+                         nb = (size_t)(op == HS_GEMM_NT ? N : K) * ldb, nc = (size_t)M * ldc;
+            float *A = malloc(sizeof(float) * na), *B = malloc(sizeof(float) * nb), *C[2];
+            for (int v = 0; v < 2; v++) C[v] = malloc(sizeof(float) * nc);
+            CU_ASSERT_FATAL(A && B && C[0] && C[1]);
+            fill(A, na, &r), fill(B, nb, &r), fill(C[0], nc, &r);
+            memcpy(C[1], C[0], sizeof(float) * nc);
+            hs_gemm_conv(op, M, N, K, A, lda, B, ldb, NULL, 1, C[0], ldc);
+            hs_gemm_force(all ? 2 : 0);
+            hs_gemm(op, M, N, K, A, lda, B, ldb, NULL, 1, C[1], ldc);
+            hs_gemm_force(0);
+            differ += memcmp(C[0], C[1], sizeof(float) * nc) != 0;
+            free(A), free(B), free(C[0]), free(C[1]);
+        }
+    CU_ASSERT_EQUAL(differ, 0);
+}
+
 static void test_kernel_path(void) {
     if (!hs_gemm_have_kernel()) fprintf(stderr, "\n  (no AVX-512 on this CPU: the kernel path is cblas too) ");
     run_all(2);
@@ -302,6 +332,7 @@ int main(void) {
         {"automatic path vs double reference; hs_gemm_kernel on both paths", test_automatic_path},
         {"hs_gemm_nt_short (transposed, weight streamed) vs double reference", test_nt_short},
         {"hs_gemm_kernel bit-identical to hs_gemm's kernel path", test_kernel_entry_bits},
+        {"hs_gemm_conv bit-identical to the hs_gemm path it takes", test_conv_entry_bits},
         {"kernel and cblas agree on a 128 x 100 x 784 product", test_kernel_vs_cblas},
         {"fused BN + ReLU forward/backward bit-identical to the public kernels", test_fused_bn_relu},
         {NULL, NULL},
