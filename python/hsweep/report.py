@@ -31,10 +31,9 @@ import sys
 import tempfile
 import zlib
 
-import h5py
 import numpy as np
 
-from .results import PROVENANCE, STATES, is_config, read_runs
+from .results import PROVENANCE, STATES, _open, is_config, read_runs
 from .tables import read_table_csv, read_table_md, table_kinds
 
 # Colours of the states (badges, the progress bar): the order of STATES.
@@ -142,7 +141,7 @@ def png_description(data):
 
 def read_meta(path):
     """Root attributes (strings), the analyses stored, and the raw provenance-free facts."""
-    with h5py.File(path, "r") as f:
+    with _open(path) as f:
         attrs = {k: text(v) for k, v in f.attrs.items()}
         analyses = sorted(f["analysis"].keys()) if "analysis" in f else []
     return attrs, analyses

@@ -44,6 +44,13 @@ def _open(path):
     final once their state says so (read_runs)."""
     try:
         return h5py.File(path, "r", locking=False)
+    except OSError as e:
+        # this process holds the file open already (the caller's own h5py.File, with the lock):
+        # HDF5 shares that open and refuses a second one with other locking flags; sharing it takes
+        # no lock of its own, so open it with the flags it has
+        if "locking flag" not in str(e):
+            raise
+        return h5py.File(path, "r")
     except (TypeError, ValueError):
         # h5py < 3.5 or HDF5 < 1.10.7 cannot say it per file; the variable works where HDF5 has
         # not read it yet (set HDF5_USE_FILE_LOCKING=FALSE before starting Python to be sure)

@@ -12,8 +12,9 @@ The DataFrames are parsed from the stored CSV exactly as pandas reads the file b
 """
 import io
 
-import h5py
 import pandas as pd
+
+from .results import _open
 
 GROUP = "tables"
 
@@ -24,13 +25,13 @@ def _text(v):
 
 def table_kinds(path):
     """The table kinds stored in the file, sorted ([] when no analysis stored a table)."""
-    with h5py.File(path, "r") as f:
+    with _open(path) as f:
         return sorted(f[GROUP].keys()) if GROUP in f else []
 
 
 def read_table_csv(path, kind):
     """The CSV text of table kind; KeyError naming the stored kinds when the file has none."""
-    with h5py.File(path, "r") as f:
+    with _open(path) as f:
         key = f"{GROUP}/{kind}/csv"
         if key not in f:
             have = sorted(f[GROUP].keys()) if GROUP in f else []
@@ -41,7 +42,7 @@ def read_table_csv(path, kind):
 def read_table_md(path, kind):
     """The Markdown text of table kind, or None when the analysis wrote that table as CSV only;
     KeyError when the file holds no table of that kind."""
-    with h5py.File(path, "r") as f:
+    with _open(path) as f:
         if f"{GROUP}/{kind}" not in f:
             have = sorted(f[GROUP].keys()) if GROUP in f else []
             raise KeyError(f"{path}: no table '{kind}' (stored: {', '.join(have) or 'none'})")
@@ -55,7 +56,7 @@ def _frame(text):
 
 def read_tables(path):
     """Every stored table as {kind: pandas.DataFrame} (parsed from its CSV), kinds sorted."""
-    with h5py.File(path, "r") as f:
+    with _open(path) as f:
         if GROUP not in f:
             return {}
         return {k: _frame(_text(f[f"{GROUP}/{k}/csv"][()])) for k in sorted(f[GROUP].keys())
