@@ -47,7 +47,23 @@ void sched_account(sweep *S, const report *rep) {
                 rep->error);
 }
 
-/* Answer worker requests: all waiting ones (non-blocking), or at least one (blocking). */
+/* Hand worker w its next run, or -1 ("no more", which counts it out). */
+static void answer(sweep *S, int w) {
+    int next = next_run(S);
+    if (next >= 0) {
+        S->running++;
+        if (w > 0 && w < S->nranks && S->held[w]++ > 0) S->queued++;
+    } else {
+        S->active_workers--;
+    }
+    MPI_Send(&next, 1, MPI_INT, w, TAG_WORK, S->comm);
+}
+
+/* Answer worker requests: all waiting ones (non-blocking), or at least one (blocking). A worker
+ * asks for its next run while it trains the current one; that ask is answered at once while at
+ * least one unassigned run per rank is left, and otherwise when the worker reports its current run
+ * done: in the tail, a run promised ahead would sit behind a long training while a rank that
+ * finishes sooner (rank 0 included) has nothing to do. */
 void sched_serve_requests(sweep *S, int blocking) {
     for (;;) {
         int flag = 0;
@@ -65,15 +81,17 @@ void sched_serve_requests(sweep *S, int blocking) {
         sched_account(S, &rep);
         S->idle_total += rep.idle;
         if (rep.idle > S->idle_max) S->idle_max = rep.idle;
-        if (!rep.want) continue;
-        int next = next_run(S);
-        if (next >= 0) {
-            S->running++;
-            if (st.MPI_SOURCE > 0 && st.MPI_SOURCE < S->nranks && S->held[st.MPI_SOURCE]++ > 0) S->queued++;
-        } else {
-            S->active_workers--;
+        const int w = st.MPI_SOURCE;
+        if (!rep.want) { /* a run reported back: a deferred ask of this worker is answered now */
+            if (w > 0 && w < S->nranks && S->deferred[w] && S->held[w] == 0) S->deferred[w] = 0, answer(S, w);
+            continue;
         }
-        MPI_Send(&next, 1, MPI_INT, st.MPI_SOURCE, TAG_WORK, S->comm);
+        if (w > 0 && w < S->nranks && S->held[w] > 0 && !rep.unstarted && S->n_order - S->next < (size_t)S->nranks &&
+            !S->stop && !hs_sweep_signalled()) {
+            S->deferred[w] = 1;
+            continue;
+        }
+        answer(S, w);
     }
     sched_progress(S, 0);
 }
@@ -122,11 +140,12 @@ void sched_worker(sweep *S) {
         MPI_Irecv(&nxt, 1, MPI_INT, 0, TAG_WORK, S->comm, &pending);
         MPI_Wait(&srep, MPI_STATUS_IGNORE);
         sched_run_one(S, (size_t)cur, &rep);
+        /* the report goes first: rank 0 may hold the answer to the ask-ahead until it has it */
+        rep.idle = 0, rep.want = 0;
+        MPI_Isend(&rep, sizeof rep, MPI_BYTE, 0, TAG_REPORT, S->comm, &srep);
         t = hs_time_unix();
         MPI_Wait(&pending, MPI_STATUS_IGNORE);
-        rep.idle = hs_time_unix() - t, idle = 0;
-        rep.want = 0;
-        MPI_Isend(&rep, sizeof rep, MPI_BYTE, 0, TAG_REPORT, S->comm, &srep);
+        idle = hs_time_unix() - t; /* reported with the next ask (or lost with the last "no more") */
         if (nxt >= 0 && hs_sweep_signalled()) {
             /* handed out but never started: give it back, and ask once more so that rank 0
              * (which stops dispatching on this report) answers "no more" and counts us out */

@@ -81,6 +81,9 @@ typedef struct sweep {
     int *held;          /* [nranks] runs handed to each worker and not yet reported: 2 while one waits
                            behind the one it trains (workers ask ahead) */
     size_t queued;      /* handed-out runs waiting behind another on their worker: not training yet */
+    int *deferred;      /* [nranks] 1 while a worker's ask-ahead waits for its current run to end: in
+                           the sweep's tail a run goes to the first rank that is free, not to the
+                           first that asked (which would leave a free rank idle for a whole run) */
     int stop;           /* no more dispatching */
     size_t done, failed, diverged, pending, running;
     double t0, last_progress, idle_total, idle_max;

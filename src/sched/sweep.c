@@ -70,7 +70,8 @@ static hs_code choose_runs(sweep *S, const layout_store *L, size_t *before, hs_s
     S->order = malloc((R ? R : 1) * sizeof *S->order);
     S->kernel_runs = malloc((R ? R : 1) * sizeof *S->kernel_runs);
     S->held = calloc((size_t)S->nranks, sizeof *S->held);
-    if (!S->records || !S->layers || !keyed || !S->order || !S->kernel_runs || !S->held) {
+    S->deferred = calloc((size_t)S->nranks, sizeof *S->deferred);
+    if (!S->records || !S->layers || !keyed || !S->order || !S->kernel_runs || !S->held || !S->deferred) {
         free(keyed);
         return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
     }
@@ -243,6 +244,7 @@ close:
     free(S.layers);
     free(S.order);
     free(S.held);
+    free(S.deferred);
     free(S.kernel_runs);
     free(S.row);
     if (S.ckpt_dir && S.rank == 0) rmdir(S.ckpt_dir); /* only when empty: every result stored */

@@ -53,6 +53,17 @@ lines=$(printf '%s\n' "$ERR" | tr '\r' '\n' | grep -c ' running, ')
 contains "progress ends with none running" "$ERR" "12/12 done, 0 running, 0 failed, 0 diverged, 0 pending"
 r=$(same_results "$T/np1.h5" "$T/np2.h5"); [ "$r" = same ] && ok "np 2 bit-identical to np 1" || bad "np 2 differs" "$r"
 r=$(same_results "$T/np1.h5" "$T/np4.h5"); [ "$r" = same ] && ok "np 4 bit-identical to np 1" || bad "np 4 differs" "$r"
+
+# the tail: one long run (to the worker, most expensive first) and two short ones; rank 0 trains the
+# first short one, and the second must wait for whichever rank is free first (rank 0), not sit
+# behind the long run on the worker because the worker asked ahead
+TAIL=tests/specs/train/tail.yaml
+check "tail sweep on 2 ranks" 0 "$MPI" -n 2 "$HS" run $TAIL -o "$T/tail.h5" --quiet --progress -1
+short=$("$HS" plan $TAIL --format tsv | awk -F'\t' 'NR > 1 && $5 == 150 {print $1}')
+on0=0
+for id in $short; do on0=$((on0 + $(grep -c "$id done     rank 0" "$T/tail.h5.log"))); done
+[ "$on0" = 2 ] && ok "both short runs on rank 0 while the worker trains the long one" \
+  || bad "short runs on rank 0: $on0 of 2" "$(cat "$T/tail.h5.log")"
 res=$("$PY" - "$T/np4.h5" <<'PYEOF'
 import sys, h5py, numpy as np
 import hsweep_results as hr
