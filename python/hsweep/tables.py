@@ -29,13 +29,17 @@ def table_kinds(path):
         return sorted(f[GROUP].keys()) if GROUP in f else []
 
 
+def _missing(f, path, kind):
+    have = sorted(f[GROUP].keys()) if GROUP in f else []
+    return KeyError(f"{path}: no table '{kind}' (stored: {', '.join(have) or 'none'})")
+
+
 def read_table_csv(path, kind):
     """The CSV text of table kind; KeyError naming the stored kinds when the file has none."""
     with _open(path) as f:
         key = f"{GROUP}/{kind}/csv"
         if key not in f:
-            have = sorted(f[GROUP].keys()) if GROUP in f else []
-            raise KeyError(f"{path}: no table '{kind}' (stored: {', '.join(have) or 'none'})")
+            raise _missing(f, path, kind)
         return _text(f[key][()])
 
 
@@ -44,8 +48,7 @@ def read_table_md(path, kind):
     KeyError when the file holds no table of that kind."""
     with _open(path) as f:
         if f"{GROUP}/{kind}" not in f:
-            have = sorted(f[GROUP].keys()) if GROUP in f else []
-            raise KeyError(f"{path}: no table '{kind}' (stored: {', '.join(have) or 'none'})")
+            raise _missing(f, path, kind)
         key = f"{GROUP}/{kind}/md"
         return _text(f[key][()]) if key in f else None
 

@@ -175,7 +175,7 @@ hs_code hs_reader_open(MPI_Comm comm, const char *path, hs_results_reader **out,
     if (!rc) {
         rd->file = -1;
         rd->path = strdup(path);
-        hid_t fapl = store_read_access(nranks > 1 ? comm : MPI_COMM_NULL);
+        hid_t fapl = store_read_access(comm);
         rd->file = fapl >= 0 ? H5Fopen(path, H5F_ACC_RDONLY, fapl) : -1;
         if (fapl >= 0) H5Pclose(fapl);
         if (rd->file < 0) snprintf(why, sizeof why, "%s: cannot open as an HDF5 file", path), rc = -1;
