@@ -114,16 +114,17 @@ else
 fi
 
 # ---------------------------------------------------------------- the sweep
-# 80 runs of ~1.5 s with the separation measured (so the analysis has data): ~60 s on 2 ranks,
-# longer than the first allocation can last (60 s) with --time=1 --signal=B:USR1@50 (USR1 arrives when
-# Slurm's ~30 s check sees fewer than 50 s left, i.e. some 10-40 s after the start).
+# 80 runs with the separation measured (so the analysis has data): ~55 s on 2 quiet ranks of an
+# AVX-512 core (at 20 epochs they took 27 s, and the sweep could end before USR1 came), longer than
+# the first allocation can last (60 s) with --time=1 --signal=B:USR1@50 (USR1 arrives when Slurm's
+# ~30 s check sees fewer than 50 s left, i.e. some 10-40 s after the start).
 SPEC=$T/work/slurm-sweep.yaml
 cat > "$SPEC" <<EOF
 name: slurm-test
 base:
   data: {kind: gaussian, classes: 4, dim: 32, per_class: 1500}
   model: {width: 256, depth: 2}
-  train: {opt: sgd, lr: 0.02, epochs: 20, batch: 32}
+  train: {opt: sgd, lr: 0.02, epochs: 40, batch: 32}
   record: {every: 10, separation: final}
 product:
   seed: [$(seq -s ', ' 1 80)]
