@@ -1,10 +1,13 @@
 /* cli.c - what the commands share: option parsing, messages, and the ranks' agreement on a plan. */
 #include "cli.h"
 
+#include <errno.h>
 #include <mpi.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hsweep/train.h"
 
@@ -105,11 +108,28 @@ void cli_print_error(const hs_error *err, int rank, int nranks) {
 }
 
 int cli_write_out(const hs_str *s) {
-    if (s->len && fwrite(s->buf, 1, s->len, stdout) != s->len) {
-        fprintf(stderr, "hsweep: error: cannot write the output\n");
-        return EXIT_FAIL;
-    }
-    return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
+    if (s->len) fwrite(s->buf, 1, s->len, stdout);
+    return cli_stdout_check();
+}
+
+/* Non-zero when stdout is a pipe or socket whose reader has gone: the error of an earlier write
+ * may since have been overwritten in errno, the pipe's state cannot. */
+static int stdout_reader_gone(void) {
+    struct pollfd p = {.fd = STDOUT_FILENO, .events = POLLOUT};
+    return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
+}
+
+int cli_stdout_check(void) {
+    int flushed = fflush(stdout) == 0, e = errno;
+    if (flushed && !ferror(stdout)) return EXIT_OK;
+    clearerr(stdout); /* said once: the exit path checks again */
+    /* a reader that stopped early (`| head`) wanted no more: nothing is lost, and the command's
+     * own answer (status's exit code) still stands */
+    if ((!flushed && e == EPIPE) || stdout_reader_gone()) return EXIT_OK;
+    /* when an earlier write failed, errno has moved on since: name no cause rather than a wrong one */
+    fprintf(stderr, "hsweep: error: the output on stdout is incomplete%s%s\n", flushed ? "" : ": ",
+            flushed ? " (a write failed: a full disk?)" : strerror(e));
+    return EXIT_FAIL;
 }
 
 hs_code cli_build_plan(const char *spec_path, const char *const *sets, int n_sets, size_t max_runs, hs_spec **spec,

@@ -4,6 +4,7 @@
  * below, the only place that lists commands; `hsweep --help` is printed from it and
  * `hsweep CMD --help` prints the command's own usage. Only cli/ decides exit codes (cli.h). */
 #include <mpi.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,12 +60,22 @@ static int launched_by_mpi(void) {
     return 0;
 }
 
+/* The exit code: the command's, or a failure when its output on stdout could not be written. */
+static int finish(int rc) {
+    int out = cli_stdout_check();
+    return rc == EXIT_OK ? out : rc;
+}
+
 int main(int argc, char **argv) {
+    /* A reader that closes its end early (`hsweep analyze f.h5 | head`) must not kill the command
+     * by SIGPIPE's default action: an analysis would die holding the file's lock, a sweep's rank
+     * mid-write. Writes fail with EPIPE instead, and cli_stdout_check tells that from a real error. */
+    signal(SIGPIPE, SIG_IGN);
     if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         const cli_command *cmd = argc == 3 && !strcmp(argv[1], "help") ? find_command(argv[2]) : NULL;
-        if (cmd) return cli_help(cmd);
+        if (cmd) return finish(cli_help(cmd));
         print_usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+        return argc < 2 ? EXIT_USAGE : finish(EXIT_OK);
     }
     const cli_command *cmd = find_command(argv[1]);
     if (!cmd) {
@@ -81,5 +92,5 @@ int main(int argc, char **argv) {
     }
     int rc = cmd->run(cmd, argc - 1, argv + 1);
     if (cli_have_mpi) MPI_Finalize();
-    return rc;
+    return finish(rc);
 }

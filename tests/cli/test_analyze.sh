@@ -22,6 +22,20 @@ contains "markdown header" "$OUT" "| depth | opt | lr | runs | rho | r |"
 contains "markdown rows start with a bar" "$OUT" "| 1 | adam | 0.003 | 2/2 |"
 [ -s "$T/eq.equisep.csv" ] && [ -s "$T/eq.equisep.md" ] && ok "tables written beside the file" || bad "no tables"
 
+# stdout's reader gone before the first write (`| head` that has seen enough): the analysis must
+# finish and let go of the file's lock, not die of SIGPIPE holding it
+"$HS" analyze "$T/eq.h5" --prefix "$T/pipe" 2>"$T/pipe.err" | { exec 0<&-; sleep 1; }
+rc=${PIPESTATUS[0]}
+[ "$rc" = 0 ] && [ ! -e "$T/eq.h5.lock" ] && [ -s "$T/pipe.equisep.csv" ] &&
+  ok "analyze into a closed pipe: exit 0, tables written, lock released" ||
+  bad "analyze into a closed pipe: exit $rc, lock $(ls "$T"/eq.h5.lock 2>&1)" "$(cat "$T/pipe.err")"
+check "status after it" 0 "$HS" status "$T/eq.h5"
+case "$OUT" in *"writer: gone"*) bad "status sees a stale lock" "$OUT" ;; *) ok "status sees no stale lock" ;; esac
+# stdout on a full disk: a failure that says so, and still no lock left
+check "analyze with stdout on a full disk" 1 sh -c '"$0" analyze "$1" --prefix "$2" >/dev/full' "$HS" "$T/eq.h5" "$T/full"
+contains "says the output is incomplete" "$ERR" "the output on stdout is incomplete: No space left on device"
+[ ! -e "$T/eq.h5.lock" ] && ok "lock released after the failed output" || bad "lock left after the failed output"
+
 res=$("$PY" - "$T/eq.h5" "$T/eq.equisep.csv" <<'PYEOF'
 import sys, csv, h5py, numpy as np
 f = h5py.File(sys.argv[1], "r")
