@@ -165,7 +165,7 @@ hs_code hs_results_describe(const char *path, hs_str *out, hs_results_census *ce
     if (hs_str_printf(&cmd, "`hsweep run %s -o %s --resume`", spec ? spec : "SPEC", path) == HS_OK) resume = cmd.buf;
     if (ls == HS_LOCK_LIVE)
         hs_str_printf(out, "being written: do not resume or analyse it until the writer ends (stop it with SIGUSR1 "
-                           "or SIGTERM: it drains and closes the file)\n");
+                           "to mpirun or the process: it drains and closes the file)\n");
     else if (left && census->stalled)
         hs_str_printf(out, "stalled: the last two jobs ended without finishing a run or saving a checkpoint; check "
                            "the log (%s.log) before resuming with %s\n", path, resume);
