@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <mpi.h>
 #include <poll.h>
 #include <stdio.h>
@@ -112,9 +113,11 @@ int cli_write_out(const hs_str *s) {
     return cli_stdout_check();
 }
 
-/* Non-zero when stdout is a pipe or socket whose reader has gone: the error of an earlier write
- * may since have been overwritten in errno, the pipe's state cannot. */
-static int stdout_reader_gone(void) {
+/* Non-zero when nobody wants stdout: closed by the caller (`>&-`), or a pipe or socket whose
+ * reader has gone. The error of an earlier write may since have been overwritten in errno; the
+ * descriptor's state cannot. */
+static int stdout_unwanted(void) {
+    if (fcntl(STDOUT_FILENO, F_GETFD) == -1 && errno == EBADF) return 1;
     struct pollfd p = {.fd = STDOUT_FILENO, .events = POLLOUT};
     return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
 }
@@ -123,9 +126,9 @@ int cli_stdout_check(void) {
     int flushed = fflush(stdout) == 0, e = errno;
     if (flushed && !ferror(stdout)) return EXIT_OK;
     clearerr(stdout); /* said once: the exit path checks again */
-    /* a reader that stopped early (`| head`) wanted no more: nothing is lost, and the command's
-     * own answer (status's exit code) still stands */
-    if ((!flushed && e == EPIPE) || stdout_reader_gone()) return EXIT_OK;
+    /* a reader that stopped early (`| head`) wanted no more, a closed stdout wanted none: nothing
+     * is lost, and the command's own answer (status's exit code) still stands */
+    if ((!flushed && (e == EPIPE || e == EBADF)) || stdout_unwanted()) return EXIT_OK;
     /* when an earlier write failed, errno has moved on since: name no cause rather than a wrong one */
     fprintf(stderr, "hsweep: error: the output on stdout is incomplete%s%s\n", flushed ? "" : ": ",
             flushed ? " (a write failed: a full disk?)" : strerror(e));

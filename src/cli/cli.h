@@ -89,9 +89,10 @@ void cli_print_error(const hs_error *err, int rank, int nranks);
 /* s on stdout: EXIT_OK, or EXIT_FAIL when it cannot be written. */
 int cli_write_out(const hs_str *s);
 
-/* Flush stdout: EXIT_OK when everything written arrived or its reader closed early (`| head`:
- * SIGPIPE is ignored, so that reader cannot kill a command holding a lock or an open file),
- * EXIT_FAIL after a message when it could not be written (a full disk behind `> out.md`). */
+/* Flush stdout: EXIT_OK when everything written arrived, stdout is closed, or its reader closed
+ * early (`| head`: SIGPIPE is ignored, so that reader cannot kill a command holding a lock or an
+ * open file), EXIT_FAIL after a message when it could not be written (a full disk behind
+ * `> out.md`). */
 int cli_stdout_check(void);
 
 /* The spec at spec_path with the --set overrides applied to its base, expanded. */
