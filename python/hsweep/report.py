@@ -26,6 +26,7 @@ import io
 import os
 import re
 import struct
+import stat
 import subprocess
 import sys
 import tempfile
@@ -504,6 +505,19 @@ def main(argv):
     except (OSError, KeyError) as e:
         print(f"{a.results}: cannot read as a results file: {e}", file=sys.stderr)
         return 1
+    if os.path.isdir(a.output):
+        print(f"{a.output}: is a directory; give the page's file name", file=sys.stderr)
+        return 1
+    if os.path.lexists(a.output) and not stat.S_ISREG(os.lstat(a.output).st_mode):
+        # a device, a pipe or a link (/dev/stdout, a FIFO): written into, never renamed over, which
+        # would put a regular file where the device or the link was
+        try:
+            with open(a.output, "w", encoding="utf-8") as fh:
+                fh.write(page)
+        except OSError as e:
+            print(f"{a.output}: cannot write: {e}", file=sys.stderr)
+            return 1
+        return 0
     # written aside and renamed: a reader of the page never sees half of it
     tmp = None
     try:

@@ -188,6 +188,7 @@ int cmd_report(const cli_command *cmd, int argc, char **argv) {
         cli_print_error(&err, 0, 1);
         return EXIT_FAIL;
     }
-    printf("wrote %s\n", out);
+    /* on stderr: the page itself may be what goes to stdout (-o /dev/stdout) */
+    fprintf(stderr, "wrote %s\n", out);
     return EXIT_OK;
 }

@@ -70,7 +70,7 @@ PYEOF
 snapshot() { (cd "$T/data" && stat -c '%n %s %Y' . && ls -lA --time-style=+%s.%N . && sha256sum r.h5); }
 before=$(snapshot)
 check "hsweep report" 0 "$HS" report "$F" -o "$T/out/report.html"
-contains "it names the page" "$OUT" "wrote $T/out/report.html"
+contains "it names the page (on stderr)" "$ERR" "wrote $T/out/report.html"
 after=$(snapshot)
 [ "$before" = "$after" ] && ok "the file and its directory are untouched" || bad "report wrote beside the file" "$after"
 [ "$(ls -A "$T/out")" = report.html ] && ok "nothing else written beside the page" || bad "left behind" "$(ls -A "$T/out")"
@@ -101,6 +101,25 @@ contains "  says why" "$ERR" "that is the results file"
 [ "$(snapshot)" = "$before" ] && ok "the file is still untouched" \
   || bad "the file changed"
 [ ! -e "$T/out/x.html" ] && ok "no page from a failed report" || bad "a page was left by a failed report"
+check "-o naming a directory is refused (exit 1)" 1 "$HS" report "$F" -o "$T/out"
+contains "  says why" "$ERR" "is a directory"
+# a path that is no regular file (a FIFO here, /dev/stdout, a device) is written into, not renamed
+# over: as root, a rename would put a regular file in the place of /dev/full
+mkdir -p "$T/fifo" && mkfifo "$T/fifo/page"
+timeout 60 cat "$T/fifo/page" > "$T/fifo/got.html" &   # bounded: a page that never comes must not hang the test
+check "-o naming a FIFO" 0 "$HS" report "$F" -o "$T/fifo/page"
+wait
+[ -p "$T/fifo/page" ] && ok "  the FIFO is still a FIFO" || bad "  the FIFO was replaced" "$(ls -l "$T/fifo")"
+grep -q '^<!DOCTYPE html>' "$T/fifo/got.html" && grep -q '</html>' "$T/fifo/got.html" &&
+  ok "  the whole page came through it" || bad "  no page through the FIFO" "$(head -c 200 "$T/fifo/got.html")"
+# only once the FIFO came through: a report that renames over its output would, as root, replace
+# the machine's /dev/stdout link
+if [ -p "$T/fifo/page" ]; then
+  check "-o /dev/stdout" 0 "$HS" report "$F" -o /dev/stdout
+  case "$OUT" in "<!DOCTYPE html>"*"</html>") ok "  stdout holds the page and nothing else" ;;
+    *) bad "  stdout is not the page alone" "$(printf '%s' "$OUT" | head -c 200)" ;; esac
+  [ -L /dev/stdout ] && ok "  /dev/stdout is still a link" || bad "  /dev/stdout was replaced"
+fi
 # a figure script that breaks is shown on the page, with its message, and the page is still made;
 # one that declines the file (figure_common's exit 1 with a message) is a note; the scripts of an
 # analysis come from the README's table; a PNG's Description text (here not Latin-1, so an iTXt
