@@ -21,6 +21,15 @@ static hs_code ckpt_dir_make(const char *out, hs_error *err) {
  * with the file. A fresh run never replaces a file unless told (--overwrite moves it aside,
  * never deletes it); --resume on a missing file starts it. *resume says which. */
 hs_code sched_claim_file(const hs_sweep_opts *o, hs_lock **lock, int *resume, hs_error *err) {
+    struct stat st;
+    /* a results file is a regular file: --overwrite would otherwise move a directory, or as root
+     * /dev/null itself, aside, and the lock would be made beside a device */
+    if (stat(o->out_path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        HS_FAIL(err, HS_ERR_IO, "%s is %s, not a results file", o->out_path,
+                S_ISDIR(st.st_mode) ? "a directory" : "a device, FIFO or socket");
+        hs_error_hint(err, "give -o the name of a file, e.g. %s/sweep.h5", S_ISDIR(st.st_mode) ? o->out_path : "results");
+        return HS_ERR_IO;
+    }
     hs_lock_info dead = {0};
     HS_TRY(err, hs_lock_acquire(o->out_path, "run", o->resume, lock, &dead, err));
     if (dead.pid && !o->quiet) {
@@ -28,7 +37,6 @@ hs_code sched_claim_file(const hs_sweep_opts *o, hs_lock **lock, int *resume, hs
         hs_lock_describe(&dead, who, sizeof who);
         fprintf(stderr, "[hsweep] warning: %s: took over the lock of a writer that is gone (%s)\n", o->out_path, who);
     }
-    struct stat st;
     int exists = stat(o->out_path, &st) == 0;
     *resume = o->resume && exists;
     if (o->resume && !exists && !o->quiet)

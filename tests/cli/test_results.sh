@@ -119,6 +119,15 @@ cp "$T/ref.h5" "$T/ow.h5"
 check "--overwrite moves the old file aside" 0 run 2 $S -o "$T/ow.h5" --overwrite --quiet
 aside=$(ls "$T"/ow.h5.replaced-* 2>/dev/null | grep -v '\.log$' | head -1)
 [ -n "$aside" ] && [ "$(sha "$aside")" = "$before" ] && ok "the old file is kept as $(basename "$aside")" || bad "no intact copy aside"
+# -o naming what is no file: refused before the lock, nothing moved (as root, --overwrite once moved
+# /dev/null aside)
+mkdir "$T/adir" && mkfifo "$T/fifo"
+check "--overwrite of a directory is refused" 1 run 2 $S -o "$T/adir" --overwrite --quiet
+contains "says it is a directory" "$ERR" "adir is a directory, not a results file"
+check "--overwrite of a FIFO is refused" 1 run 1 $S -o "$T/fifo" --overwrite --quiet
+contains "says what it is" "$ERR" "fifo is a device, FIFO or socket, not a results file"
+[ -d "$T/adir" ] && [ -p "$T/fifo" ] && [ -z "$(ls -d "$T"/adir.* "$T"/fifo.* 2>/dev/null)" ] &&
+  ok "both in place, no lock or copy beside them" || bad "something moved or was made" "$(ls "$T")"
 
 # ---------------------------------------------------------------- resume by id: edit any axis
 cat > "$T/edited.yaml" <<'EOF'
