@@ -266,6 +266,52 @@ hid_t store_read_access(MPI_Comm comm) {
     return fapl;
 }
 
+/* the innermost entry of HDF5's stack, whatever it says (a walk from the API call inwards) */
+static herr_t innermost_walk(unsigned n, const H5E_error2_t *e, void *data) {
+    (void)n;
+    store_cause *c = data;
+    if (e->desc && e->desc[0]) snprintf(c->text, sizeof c->text, "%s", e->desc);
+    return 0;
+}
+
+int store_path_unopenable(const char *path, char *why, size_t n) {
+    struct stat st;
+    if (stat(path, &st) != 0) return snprintf(why, n, "%s: %s", path, strerror(errno)), 1;
+    if (S_ISDIR(st.st_mode)) return snprintf(why, n, "%s: is a directory, not a results file", path), 1;
+    if (!S_ISREG(st.st_mode))
+        return snprintf(why, n, "%s: is a device, FIFO or socket, not a results file", path), 1;
+    if (st.st_size == 0) return snprintf(why, n, "%s: is empty (0 bytes), not a results file", path), 1;
+    return 0;
+}
+
+void store_open_failure(const char *path, char *why, size_t n) {
+    /* the superblock's signature sits at byte 0, or at 512, 1024, 2048, ... after a user block */
+    static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+    struct stat st;
+    long long size = stat(path, &st) == 0 ? (long long)st.st_size : -1;
+    FILE *f = fopen(path, "rb");
+    int hdf5 = 0;
+    for (long off = 0; f && !hdf5 && off + 8 <= size && off <= (1L << 20); off = off ? 2 * off : 512) {
+        unsigned char b[8];
+        hdf5 = fseek(f, off, SEEK_SET) == 0 && fread(b, 1, 8, f) == 8 && !memcmp(b, sig, 8);
+    }
+    if (f) fclose(f);
+    /* HDF5's own words name a truncation precisely: "truncated file: eof = .., stored_eof = .." */
+    store_cause c = {{0}};
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, innermost_walk, &c);
+    if (hdf5)
+        snprintf(why, n, "%s: an HDF5 file that HDF5 cannot open: cut short or damaged (%lld bytes%s%s)", path, size,
+                 c.text[0] ? "; HDF5: " : "", c.text);
+    else
+        snprintf(why, n, "%s: not an HDF5 file (%lld bytes, no HDF5 signature)", path, size);
+}
+
+const char *store_unopenable_hint(const char *why) {
+    return strstr(why, "cut short") ? "a copy that stopped, or a disk that filled while it was copied: copy it again "
+                                      "from the original (`hsweep status` there says whether that one is whole)"
+                                    : "a results file is written by `hsweep run ... -o FILE`";
+}
+
 hid_t store_fresh_group(hid_t f, const char *parent, const char *name) {
     char sub[512];
     if (snprintf(sub, sizeof sub, "%s/%s", parent, name) >= (int)sizeof sub) return -1;

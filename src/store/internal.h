@@ -103,6 +103,17 @@ hid_t store_file_access(MPI_Comm comm);
  * reader never writes, so it needs no lock. -1 when out of resources. */
 hid_t store_read_access(MPI_Comm comm);
 
+/* Why path cannot be opened as a results file, known without opening it: missing, a directory,
+ * a FIFO (whose open would wait for a writer), a device, or empty. Non-zero with the reason in
+ * why ("PATH: ..."), 0 when it is a non-empty regular file worth handing to HDF5. */
+int store_path_unopenable(const char *path, char *why, size_t n);
+/* After HDF5 failed to open the regular file path, before any other HDF5 call (it reads HDF5's
+ * error stack): not HDF5 at all (no signature where HDF5 puts it), or HDF5 cut short or damaged
+ * (a copy that stopped, a full disk). The reason in why. */
+void store_open_failure(const char *path, char *why, size_t n);
+/* What to do about a why of the two above. */
+const char *store_unopenable_hint(const char *why);
+
 /* A new, empty group parent/name of the open file f, the parent made when missing and an earlier
  * parent/name deleted whole (a rewrite replaces, never merges). -1 on failure. */
 hid_t store_fresh_group(hid_t f, const char *parent, const char *name);

@@ -175,10 +175,12 @@ hs_code hs_reader_open(MPI_Comm comm, const char *path, hs_results_reader **out,
     if (!rc) {
         rd->file = -1;
         rd->path = strdup(path);
-        hid_t fapl = store_read_access(comm);
+        int refused = store_path_unopenable(path, why, sizeof why);
+        hid_t fapl = refused ? -1 : store_read_access(comm);
         rd->file = fapl >= 0 ? H5Fopen(path, H5F_ACC_RDONLY, fapl) : -1;
+        if (rd->file < 0 && !refused) store_open_failure(path, why, sizeof why);
         if (fapl >= 0) H5Pclose(fapl);
-        if (rd->file < 0) snprintf(why, sizeof why, "%s: cannot open as an HDF5 file", path), rc = -1;
+        if (rd->file < 0) rc = -1;
     }
     hsize_t R = 0;
     if (!rc) {
@@ -220,7 +222,7 @@ hs_code hs_reader_open(MPI_Comm comm, const char *path, hs_results_reader **out,
         if (rd) reader_free(rd);
         if (!why[0]) snprintf(why, sizeof why, "another rank failed to open %s", path);
         HS_FAIL(err, HS_ERR_IO, "%s", why);
-        hs_error_hint(err, "a results file is written by `hsweep run ... -o FILE`");
+        hs_error_hint(err, "%s", store_unopenable_hint(why));
         return HS_ERR_IO;
     }
     *out = rd;

@@ -43,14 +43,19 @@ hs_code hs_results_describe(const char *path, hs_str *out, hs_results_census *ce
     hs_error lerr = {0};
     if (hs_lock_inspect(path, &owner, &ls, &lerr) != HS_OK) ls = HS_LOCK_NONE;
     census->writer = ls;
-    hid_t fapl = store_read_access(MPI_COMM_NULL);
+    char why[4400];
+    int refused = ls != HS_LOCK_LIVE && store_path_unopenable(path, why, sizeof why);
+    hid_t fapl = refused ? -1 : store_read_access(MPI_COMM_NULL);
     hid_t file = fapl >= 0 ? H5Fopen(path, H5F_ACC_RDONLY, fapl) : -1;
+    if (file < 0 && !refused && ls != HS_LOCK_LIVE) store_open_failure(path, why, sizeof why);
     if (fapl >= 0) H5Pclose(fapl);
     if (file < 0) {
-        hs_code code = HS_FAIL(err, HS_ERR_IO, "%s: cannot open as an HDF5 file", path);
-        hs_error_hint(err, ls == HS_LOCK_LIVE ? "a writer is creating it right now: ask again in a moment"
-                                              : "a results file is written by `hsweep run ... -o FILE`");
-        return code;
+        if (ls == HS_LOCK_LIVE) {
+            HS_FAIL(err, HS_ERR_IO, "%s: cannot open as an HDF5 file", path);
+            return hs_error_hint(err, "a writer is creating it right now: ask again in a moment");
+        }
+        HS_FAIL(err, HS_ERR_IO, "%s", why);
+        return hs_error_hint(err, "%s", store_unopenable_hint(why));
     }
     char *format = store_attr_read_string(file, HS_ATTR_FORMAT), *spec = store_attr_read_string(file, HS_ATTR_SPEC_PATH);
     char *sha = store_attr_read_string(file, HS_ATTR_SPEC_SHA256), *created = store_attr_read_string(file, HS_ATTR_CREATED);

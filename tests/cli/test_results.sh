@@ -128,6 +128,20 @@ check "--overwrite of a FIFO is refused" 1 run 1 $S -o "$T/fifo" --overwrite --q
 contains "says what it is" "$ERR" "fifo is a device, FIFO or socket, not a results file"
 [ -d "$T/adir" ] && [ -p "$T/fifo" ] && [ -z "$(ls -d "$T"/adir.* "$T"/fifo.* 2>/dev/null)" ] &&
   ok "both in place, no lock or copy beside them" || bad "something moved or was made" "$(ls "$T")"
+# what is no results file, told apart by status and by the reader (analyze): a FIFO must not
+# hang them (HDF5's open would wait for a writer)
+head -c 50000 "$T/ref.h5" > "$T/cut.h5"; : > "$T/empty.h5"; printf 'name: x\n' > "$T/text.h5"
+for c in "cut.h5|cut short or damaged (50000 bytes; HDF5: truncated file: eof = 50000" "empty.h5|is empty (0 bytes)" \
+         "text.h5|not an HDF5 file (8 bytes, no HDF5 signature)" "fifo|is a device, FIFO or socket" \
+         "adir|is a directory" "nope.h5|No such file or directory"; do
+  f=${c%%|*} want=${c#*|}
+  check "status of $f (exit 1)" 1 timeout 30 "$HS" status "$T/$f"
+  contains "  says what it is" "$ERR" "$want"
+  check "analyze of $f (exit 1)" 1 timeout 30 "$HS" analyze "$T/$f"
+  contains "  says what it is" "$ERR" "$want"
+done
+contains "a cut copy: says to copy it again" "$(timeout 30 "$HS" status "$T/cut.h5" 2>&1)" "copy it again from the original"
+[ -z "$(ls "$T"/*.lock 2>/dev/null)" ] && ok "no lock left by the refused analyses" || bad "locks left" "$(ls "$T"/*.lock)"
 
 # ---------------------------------------------------------------- resume by id: edit any axis
 cat > "$T/edited.yaml" <<'EOF'
