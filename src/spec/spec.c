@@ -1231,13 +1231,15 @@ hs_code hs_spec_load(const char *path, hs_spec **out, hs_error *err) {
     char buf[65536];
     size_t n;
     hs_code rc = HS_OK;
+    errno = 0;
     while (rc == HS_OK && (n = fread(buf, 1, sizeof buf, f)) > 0) rc = hs_str_append(&text, buf, n);
-    int bad = ferror(f);
+    int bad = ferror(f), e = errno;
     fclose(f);
     if (rc != HS_OK || bad) {
         hs_str_free(&text);
         return rc != HS_OK ? HS_FAIL(err, rc, "out of memory reading %s", path)
-                           : HS_FAIL(err, HS_ERR_IO, "%s: read error", path);
+                           : HS_FAIL(err, HS_ERR_IO, "%s: cannot read the spec file: %s", path,
+                                     e ? strerror(e) : "read error");
     }
     rc = hs_spec_parse(text.buf ? text.buf : "", text.len, path, out, err);
     hs_str_free(&text);

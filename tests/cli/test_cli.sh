@@ -165,5 +165,9 @@ for f in $B/*.yaml; do
 done
 check "missing spec file" 1 "$HS" plan /nonexistent.yaml
 contains "missing file message" "$ERR" "/nonexistent.yaml: cannot open the spec file"
+check "a directory as the spec" 1 "$HS" plan tests/specs
+contains "  says why" "$ERR" "tests/specs: cannot read the spec file: Is a directory"
+check "a spec read from a pipe (process substitution)" 0 "$HS" plan <(cat tests/specs/train/equisep-tiny.yaml)
+contains "  planned" "$OUT" "8 runs"
 
 finish
