@@ -48,8 +48,15 @@ def main(argv):
     ap.add_argument("results")
     ap.add_argument("-o", "--out", help="figure path (.png; a .pdf is written beside it)")
     a = ap.parse_args(argv)
-    runs = hr.read_runs(a.results)
-    long = hr.read_records(a.results, finished_only=True)
+    if not os.path.exists(a.results):
+        print(f"{a.results}: no such file", file=sys.stderr)
+        return 1
+    try:
+        runs = hr.read_runs(a.results)
+        long = hr.read_records(a.results, finished_only=True)
+    except (OSError, KeyError) as e:  # not HDF5, cut short, or no results file
+        print(f"{a.results}: cannot read as a results file: {e}", file=sys.stderr)
+        return 1
     unfinished = int((~runs.status.isin(["done", "diverged"])).sum())
     if long.empty:
         print(f"{a.results}: no finished runs yet ({unfinished} unfinished)")

@@ -25,4 +25,11 @@ contains "table says ddof 1" "$OUT" "ddof 1"
 check "equisep_figure.py" 0 "$PY" analysis/equisep_figure.py "$T/f.h5" --prefix "$T/f"
 res=$("$PY" tests/cli/figures_check.py "$T/f.h5" "$T/f-curves" "$T/f-equisep" 2>&1)
 case "$res" in ok*) ok "figures: ${res#ok }" ;; *) bad "figure checks" "$res" ;; esac
+# a file that is no results file: one line that says so, for every script, no traceback
+head -c 20000 "$T/f.h5" > "$T/cut.h5"
+for s in analysis/*_figure.py analysis/plot_curves.py; do
+  check "$(basename "$s") on a cut copy (exit 1)" 1 "$PY" "$s" "$T/cut.h5"
+  case "$ERR" in *Traceback*) bad "  a traceback" "$ERR" ;; *"cut.h5: "*) ok "  one message naming the file" ;;
+    *) bad "  no message naming the file" "$ERR" ;; esac
+done
 finish
