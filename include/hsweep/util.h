@@ -1,7 +1,7 @@
 /*
  * util.h - small building blocks with no hsweep knowledge: a growable string, SHA-256
- * (run ids are a prefix of it), an edit distance for "did you mean" suggestions and the BLAS
- * library's thread control.
+ * (run ids are a prefix of it), an edit distance for "did you mean" suggestions, whole-file
+ * writes and the BLAS library's thread control.
  *
  *     hs_str s = {0};
  *     hs_str_printf(&s, "model.depth=%d\n", 6);     // returns HS_OK or HS_ERR_NOMEM
@@ -34,6 +34,14 @@ hs_code hs_str_json(hs_str *s, const char *text);
 /* Forget the contents but keep the memory. */
 void hs_str_reset(hs_str *s);
 void hs_str_free(hs_str *s);
+
+/* ---------------------------------------------------------------- whole files */
+
+/* Write n bytes of buf as the file path, whole or not at all: written aside (path.tmp-PID) and
+ * renamed over path, so a reader sees the old file or the new one, and a failure (a full disk)
+ * leaves the old one as it was and no aside copy. A path that exists and is no regular file (a
+ * device, a FIFO, a link) is written into instead. HS_ERR_IO names path and the system's cause. */
+hs_code hs_file_write_whole(const char *path, const void *buf, size_t n, hs_error *err);
 
 /* ---------------------------------------------------------------- the BLAS library */
 

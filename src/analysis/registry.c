@@ -111,11 +111,9 @@ hs_code hs_an_write_tables(const hs_analyze_opts *o, const char *kind, const hs_
     for (int i = 0; i < 2 && rc == HS_OK; i++) {
         if (!body[i]->len) continue;
         hs_str p = {0};
-        hs_str_printf(&p, "%s.%s.%s", prefix.buf ? prefix.buf : "", kind, ext[i]);
-        FILE *fp = p.buf ? fopen(p.buf, "w") : NULL;
-        if (!fp || (fwrite(body[i]->buf, 1, body[i]->len, fp) != body[i]->len))
-            rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot write the table", p.buf ? p.buf : "?");
-        if (fp && fclose(fp) != 0 && rc == HS_OK) rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot write the table", p.buf);
+        rc = hs_str_printf(&p, "%s.%s.%s", prefix.buf ? prefix.buf : "", kind, ext[i]);
+        if (rc == HS_OK) rc = hs_file_write_whole(p.buf, body[i]->buf, body[i]->len, err);
+        if (rc != HS_OK) hs_error_trace(err, __FILE__, __LINE__);
         hs_str_free(&p);
     }
     hs_str_free(&prefix);

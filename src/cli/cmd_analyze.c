@@ -104,9 +104,17 @@ int cmd_analyze(const cli_command *cmd, int argc, char **argv) {
         fprintf(stderr, "hsweep analyze: warning: %s: the writer is gone (%s); analysing the finished runs\n", o.path,
                 who);
     }
-    if (code != HS_OK && rank == 0)
-        hs_error_hint(&err, "wait until the sweep has finished (the Slurm analysis job waits for it), or stop it "
-                            "with SIGUSR1 (it drains and closes the file), then analyse; `hsweep status` is safe now");
+    if (code != HS_OK && rank == 0) {
+        /* the hint for a writer that holds the file; the lock file's own failure (a full disk, no
+         * write permission beside the file) already names its cause */
+        hs_lock_info owner = {0};
+        hs_lock_state ls = HS_LOCK_NONE;
+        hs_error ierr = {0};
+        if (hs_lock_inspect(o.path, &owner, &ls, &ierr) == HS_OK && ls == HS_LOCK_LIVE)
+            hs_error_hint(&err, "wait until the sweep has finished (the Slurm analysis job waits for it), or stop "
+                                "it with SIGUSR1 (it drains and closes the file), then analyse; `hsweep status` is "
+                                "safe now");
+    }
     int lock_code = code;
     MPI_Bcast(&lock_code, 1, MPI_INT, 0, MPI_COMM_WORLD);
     if (lock_code != HS_OK) {

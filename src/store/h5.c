@@ -40,6 +40,14 @@ double store_free_bytes(const char *path) {
     return statvfs(dir, &sv) == 0 ? (double)sv.f_bavail * (double)sv.f_frsize : INFINITY;
 }
 
+hs_code store_check_room(const char *path, double bytes, const char *what, hs_error *err) {
+    double avail = store_free_bytes(path), need = bytes + STORE_ROOM_MARGIN;
+    if (avail >= need) return HS_OK;
+    HS_FAIL(err, HS_ERR_IO, "%s: %s needs about %.0f kB free on its file system (with HDF5's bookkeeping), %.0f kB are",
+            path, what, need / 1e3, avail / 1e3);
+    return hs_error_hint(err, "free space there and run it again: the file was not touched");
+}
+
 /* The cause of the first failed raw write since the last h5_cause: HDF5 clears its error stack
  * at the next API call (a close), so the writers note it at once. */
 static store_cause g_write_cause;

@@ -64,6 +64,14 @@ typedef struct store_cause {
 /* h5.c */
 /* Bytes free for this user on the file system that holds path (INFINITY when unknown). */
 double store_free_bytes(const char *path);
+/* Room for a serial write-back of about bytes into the existing file path (an analysis, a table,
+ * a search's result): those bytes and STORE_ROOM_MARGIN for HDF5's own bookkeeping must be free
+ * on its file system, else HS_ERR_IO saying how much is free and needed, with the file untouched.
+ * HDF5 1.10 cannot close a file whose last flush meets a full disk: the id stays open, and closing
+ * it again, as the library does at exit, crashes the process. So such a write must not start
+ * short of room. */
+#define STORE_ROOM_MARGIN (1024.0 * 1024.0)
+hs_code store_check_room(const char *path, double bytes, const char *what, hs_error *err);
 /* The cause of the last HDF5 failure on this thread (the noted write cause first), or "". Reading
  * it forgets the noted one. When neither HDF5 nor errno said why (MPI-IO drivers report little,
  * and errno does not survive HDF5's unwinding everywhere), a full file system under path is

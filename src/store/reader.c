@@ -451,11 +451,13 @@ struct hs_analysis_out {
     hid_t file, group;
     char *path, *name;
     char failed[256]; /* the first write that failed, "" when none */
+    char why[160];    /* its cause when known */
 };
 
 hs_code hs_analysis_out_open(const char *path, const char *name, hs_analysis_out **out, hs_error *err) {
     *out = NULL;
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    HS_TRY(err, store_check_room(path, 0, "writing the analysis", err));
     hs_analysis_out *g = calloc(1, sizeof *g);
     if (!g) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
     g->group = -1;
@@ -485,7 +487,9 @@ hs_code hs_analysis_out_open(const char *path, const char *name, hs_analysis_out
 hs_code hs_analysis_out_close(hs_analysis_out *g, hs_code fail_code, hs_error *err) {
     if (!g) return fail_code;
     hs_code rc = HS_OK;
-    if (g->failed[0]) rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot write /analysis/%s/%s", g->path, g->name, g->failed);
+    if (g->failed[0])
+        rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot write /analysis/%s/%s%s%s", g->path, g->name, g->failed,
+                     g->why[0] ? ": " : "", g->why);
     else if (fail_code != HS_OK) rc = HS_FAIL(err, fail_code, "%s: cannot write /analysis/%s", g->path, g->name);
     if (g->group >= 0) H5Gclose(g->group);
     if (g->file >= 0 && H5Fclose(g->file) < 0 && rc == HS_OK)
@@ -512,6 +516,14 @@ static hs_code write_nd(hs_analysis_out *g, const char *name, hid_t ftype, hid_t
     hsize_t d[HS_READER_MAX_DIMS];
     size_t total = 1;
     for (int k = 0; k < nd && k < HS_READER_MAX_DIMS; k++) d[k] = dims[k], total *= dims[k];
+    if (g->failed[0]) return note(g, name, 0); /* nothing more once a write failed */
+    /* each piece only with room for it and the close's flush (store_check_room says why) */
+    double bytes = (double)total * (double)H5Tget_size(ftype), avail = store_free_bytes(g->path);
+    if (avail < bytes + STORE_ROOM_MARGIN) {
+        snprintf(g->why, sizeof g->why, "%.0f kB free on its file system, about %.0f kB needed", avail / 1e3,
+                 (bytes + STORE_ROOM_MARGIN) / 1e3);
+        return note(g, name, 0);
+    }
     hid_t sp = nd >= 1 && nd <= HS_READER_MAX_DIMS ? H5Screate_simple(nd, d, NULL) : -1;
     hid_t ds = sp >= 0 ? H5Dcreate2(g->group, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
     int ok = ds >= 0 && (total == 0 || H5Dwrite(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);

@@ -24,6 +24,7 @@ hs_code hs_results_write_search(const char *path, const char *stage, const char 
                                 double target, const hs_search_result *rows, size_t n, size_t n_seeds, hs_error *err) {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     if (strchr(stage, '/')) return HS_FAIL(err, HS_ERR_VALUE, "stage name '%s' holds a '/'", stage);
+    HS_TRY(err, store_check_room(path, (double)n * (double)(n_seeds + 8) * 16.0, "storing the search's result", err));
     hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
     hid_t g = f >= 0 ? store_fresh_group(f, HS_PATH_SEARCH, stage) : -1;
     int ok = g >= 0;

@@ -28,6 +28,8 @@ hs_code hs_analysis_out_table(const char *path, const char *kind, const char *cs
     if (!kind || !kind[0] || strchr(kind, '/') || !strcmp(kind, ".") || strlen(kind) > 200)
         return HS_FAIL(err, HS_ERR_VALUE, "'%s' is no table name (one path component)", kind ? kind : "(null)");
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    double bytes = (double)(csv ? strlen(csv) : 0) + (double)(md ? strlen(md) : 0);
+    HS_TRY(err, store_check_room(path, bytes, "storing the analysis' tables", err));
     hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
     hid_t g = f >= 0 ? store_fresh_group(f, HS_GROUP_TABLES, kind) : -1; /* a re-analysis replaces the table */
     int ok = g >= 0 && write_text(g, HS_TABLE_CSV, csv ? csv : "");
