@@ -144,9 +144,17 @@ hs_code store_create_single(const char *path, const hs_store_attr *attrs, size_t
         hs_error_hint(err, "write to another file (-o)");
         return code;
     }
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        HS_FAIL(err, HS_ERR_IO, "%s is a directory", path);
+        return hs_error_hint(err, "give -o a file name, e.g. %s/data.h5", path);
+    }
+    errno = 0; /* the stat above set it for a new file */
     *file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (*file < 0) {
-        hs_code code = HS_FAIL(err, HS_ERR_IO, "%s: cannot create the HDF5 file", path);
+        int e = errno;
+        hs_code code = HS_FAIL(err, HS_ERR_IO, "%s: cannot create the HDF5 file%s%s", path, e ? ": " : "",
+                               e ? strerror(e) : "");
         hs_error_hint(err, "check that the folder exists and is writable");
         return code;
     }

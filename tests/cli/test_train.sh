@@ -73,7 +73,9 @@ check "missing dataset folder" 1 "$HS" train $S --run "$id1" --set data.kind=cfm
 contains "names the path" "$ERR" "/nonexistent/"
 [ ! -e "$T/e.h5" ] && ok "no file written for a failed run" || bad "a file was written"
 check "unwritable output" 1 "$HS" train $S --run "$id1" -o /nonexistent/x.h5 --quiet
-contains "output error names the path" "$ERR" "/nonexistent/x.h5: cannot create the HDF5 file"
+contains "output error names the path and the cause" "$ERR" "/nonexistent/x.h5: cannot create the HDF5 file: No such file or directory"
+check "a directory as the output" 1 "$HS" train $S --run "$id1" -o "$T" --quiet
+contains "  says so" "$ERR" "$T is a directory"
 check "batch of one with BatchNorm" 1 "$HS" train $S --run "$id1" --set train.batch=199 --quiet -o "$T/f.h5"
 contains "batch-of-one message" "$ERR" "train.batch: 199 with 200 training samples leaves a batch of one sample"
 check "a diverging run exits 1 but keeps its file" 1 "$HS" train $S --run "$id1" --set train.lr=1e6 \
