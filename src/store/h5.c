@@ -292,7 +292,18 @@ static herr_t innermost_walk(unsigned n, const H5E_error2_t *e, void *data) {
 
 int store_path_unopenable(const char *path, char *why, size_t n) {
     struct stat st;
-    if (stat(path, &st) != 0) return snprintf(why, n, "%s: cannot open: %s", path, strerror(errno)), 1;
+    if (stat(path, &st) != 0) {
+        int e = errno;
+        char creating[4200];
+        snprintf(creating, sizeof creating, "%s.creating", path);
+        if (e == ENOENT && stat(creating, &st) == 0)
+            return snprintf(why, n,
+                            "%s: not made: a sweep was stopped while creating it, before any training (%s is its "
+                            "unfinished start; `hsweep run` removes it and starts afresh)",
+                            path, creating),
+                   1;
+        return snprintf(why, n, "%s: cannot open: %s", path, strerror(e)), 1;
+    }
     if (S_ISDIR(st.st_mode)) return snprintf(why, n, "%s: is a directory, not a results file", path), 1;
     if (!S_ISREG(st.st_mode))
         return snprintf(why, n, "%s: is a device, FIFO or socket, not a results file", path), 1;

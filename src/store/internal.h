@@ -111,8 +111,9 @@ hid_t store_file_access(MPI_Comm comm);
  * reader never writes, so it needs no lock. -1 when out of resources. */
 hid_t store_read_access(MPI_Comm comm);
 
-/* Why path cannot be opened as a results file, known without opening it: missing, a directory,
- * a FIFO (whose open would wait for a writer), a device, or empty. Non-zero with the reason in
+/* Why path cannot be opened as a results file, known without opening it: missing (or never
+ * made: a creator killed before it named the file), a directory, a FIFO (whose open would wait
+ * for a writer), a device, or empty. Non-zero with the reason in
  * why ("PATH: ..."), 0 when it is a non-empty regular file worth handing to HDF5. */
 int store_path_unopenable(const char *path, char *why, size_t n);
 /* After HDF5 failed to open the regular file path, before any other HDF5 call (it reads HDF5's

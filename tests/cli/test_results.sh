@@ -140,6 +140,13 @@ for c in "cut.h5|cut short or damaged (50000 bytes; HDF5: truncated file: eof = 
   check "analyze of $f (exit 1)" 1 timeout 30 "$HS" analyze "$T/$f"
   contains "  says what it is" "$ERR" "$want"
 done
+# a creator killed before it named its file leaves F.creating (as SIGKILL 0.4 s into a 70 MB
+# sweep's start does): status says what it is, and the next run starts afresh
+head -c 3000 "$T/ref.h5" > "$T/made.h5.creating"
+check "status of a file a killed sweep never finished creating (exit 1)" 1 "$HS" status "$T/made.h5"
+contains "  says what happened" "$ERR" "made.h5: not made: a sweep was stopped while creating it, before any training"
+check "  the next run starts it" 0 run 2 $S -o "$T/made.h5" --quiet
+[ ! -e "$T/made.h5.creating" ] && ok "  and removes the unfinished start" || bad "  made.h5.creating is left"
 contains "a cut copy: says to copy it again" "$(timeout 30 "$HS" status "$T/cut.h5" 2>&1)" "copy it again from the original"
 [ -z "$(ls "$T"/*.lock 2>/dev/null)" ] && ok "no lock left by the refused analyses" || bad "locks left" "$(ls "$T"/*.lock)"
 
