@@ -31,6 +31,10 @@ hs_code hs_str_printf(hs_str *s, const char *fmt, ...) __attribute__((format(pri
 hs_code hs_str_append(hs_str *s, const char *bytes, size_t n);
 /* Append a JSON string literal (quotes and escapes included). */
 hs_code hs_str_json(hs_str *s, const char *text);
+/* Append word quoted for a POSIX shell where it needs it (a path with a space, a quote, a $):
+ * 'my results.h5', it'\''s -> 'it'\''s'; a word of safe characters only goes in as it is. The
+ * commands hsweep suggests must paste back as they are shown. */
+hs_code hs_str_shell(hs_str *s, const char *word);
 /* Forget the contents but keep the memory. */
 void hs_str_reset(hs_str *s);
 void hs_str_free(hs_str *s);

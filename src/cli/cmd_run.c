@@ -322,13 +322,16 @@ report:
                "rank%s (workers waited at most %.2f ms for work)\n",
                a.out, sum.total, sum.done, sum.diverged, sum.failed, sum.pending, ran, wall, nranks,
                nranks == 1 ? "" : "s", 1e3 * sum.idle_max);
+        hs_str qspec = {0}, qout = {0}; /* pasted back into a shell as shown */
+        hs_str_shell(&qspec, a.spec), hs_str_shell(&qout, a.out);
         if (sum.failed && !sum.interrupted)
             printf("%zu failed runs: `hsweep status %s` lists them; --resume --retry-failed runs them again\n",
-                   sum.failed, a.out);
+                   sum.failed, qout.buf ? qout.buf : a.out);
         if (unplannable) printf("%zu runs of the last stage are not plannable: their groups have no winner\n", unplannable);
         if (sum.interrupted)
             printf("interrupted by a signal: %zu runs pending; continue with: hsweep run %s -o %s --resume\n",
-                   sum.pending, a.spec, a.out);
+                   sum.pending, qspec.buf ? qspec.buf : a.spec, qout.buf ? qout.buf : a.out);
+        hs_str_free(&qspec), hs_str_free(&qout);
         if (sum.stopped_on_failures) printf("stopped after %zu failed runs (--max-failures)\n", sum.failed);
         fflush(stdout);
     }

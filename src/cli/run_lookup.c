@@ -11,6 +11,14 @@
 #include "hsweep/store.h"
 
 /* Is prefix a run id or a prefix of one (up to 16 hex digits)? */
+/* The hint that names the command listing a spec's run ids. */
+static void plan_hint(hs_error *err, const char *spec) {
+    hs_str q = {0};
+    hs_str_shell(&q, spec);
+    hs_error_hint(err, "`hsweep plan %s` lists the ids", q.buf ? q.buf : spec);
+    hs_str_free(&q);
+}
+
 static int is_id_prefix(const char *prefix) {
     size_t len = strlen(prefix);
     return len > 0 && len <= 16 && strspn(prefix, "0123456789abcdefABCDEF") == len;
@@ -38,7 +46,7 @@ static hs_code pick_run(const hs_plan *plan, const char *prefix, const char *spe
             return HS_OK;
         }
         HS_FAIL(err, HS_ERR_USAGE, "%s has %zu runs; choose one with --run ID", spec, plan->n_runs);
-        hs_error_hint(err, "`hsweep plan %s` lists the ids", spec);
+        plan_hint(err, spec);
         return HS_ERR_USAGE;
     }
     if (!is_id_prefix(prefix))
@@ -108,7 +116,7 @@ static hs_code find_later_run(const hs_spec *spec, const char *spec_path, const 
         else
             HS_FAIL(err, HS_ERR_USAGE, "--run: no run of %s has an id starting with '%s'", spec_path, run);
         if (names.len && !results) hs_error_hint(err, "give the sweep's results file: --results FILE");
-        else hs_error_hint(err, "`hsweep plan %s` lists the ids", spec_path);
+        else plan_hint(err, spec_path);
         hs_str_free(&names);
         return HS_ERR_USAGE;
     }

@@ -167,7 +167,10 @@ hs_code hs_results_describe(const char *path, hs_str *out, hs_results_census *ce
     size_t left = count[HS_STATE_PENDING] + count[HS_STATE_RUNNING];
     const char *resume = "`hsweep run SPEC -o FILE --resume`";
     hs_str cmd = {0};
-    if (hs_str_printf(&cmd, "`hsweep run %s -o %s --resume`", spec ? spec : "SPEC", path) == HS_OK) resume = cmd.buf;
+    if (hs_str_printf(&cmd, "`hsweep run ") == HS_OK && hs_str_shell(&cmd, spec ? spec : "SPEC") == HS_OK &&
+        hs_str_printf(&cmd, " -o ") == HS_OK && hs_str_shell(&cmd, path) == HS_OK &&
+        hs_str_printf(&cmd, " --resume`") == HS_OK)
+        resume = cmd.buf;
     if (ls == HS_LOCK_LIVE)
         hs_str_printf(out, "being written: do not resume or analyse it until the writer ends (stop it with SIGUSR1 "
                            "to mpirun or the process: it drains and closes the file)\n");

@@ -62,6 +62,16 @@ hs_code hs_str_json(hs_str *s, const char *text) {
     return hs_str_append(s, "\"", 1);
 }
 
+hs_code hs_str_shell(hs_str *s, const char *word) {
+    static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./:@%+=,-";
+    if (word[0] && strspn(word, safe) == strlen(word)) return hs_str_printf(s, "%s", word);
+    if (hs_str_append(s, "'", 1) != HS_OK) return HS_ERR_NOMEM;
+    for (const char *q = strchr(word, '\''); q; word = q + 1, q = strchr(word, '\''))
+        if (hs_str_append(s, word, (size_t)(q - word)) != HS_OK || hs_str_append(s, "'\\''", 4) != HS_OK)
+            return HS_ERR_NOMEM;
+    return hs_str_printf(s, "%s'", word);
+}
+
 void hs_str_reset(hs_str *s) {
     s->len = 0;
     if (s->buf) s->buf[0] = '\0';

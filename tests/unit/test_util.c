@@ -1,5 +1,10 @@
-/* test_util.c - SHA-256 against FIPS 180-4 vectors, strings, edit distance, error traces. */
+/* test_util.c - SHA-256 against FIPS 180-4 vectors, strings, shell quoting, whole-file writes,
+ * edit distance, error traces. */
+#include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "hsweep/status.h"
 #include "hsweep/util.h"
@@ -72,6 +77,78 @@ static void test_str(void) {
     CU_ASSERT_PTR_NULL(s.buf);
 }
 
+/* What /bin/sh makes of `printf %s WORD`, WORD quoted by hs_str_shell: the word itself. */
+static void shell_round_trip(const char *word, const char *want_quoted) {
+    hs_str q = {0}, cmd = {0}, got = {0};
+    CU_ASSERT_EQUAL_FATAL(hs_str_shell(&q, word), HS_OK);
+    if (want_quoted) CU_ASSERT_STRING_EQUAL(q.buf, want_quoted);
+    hs_str_printf(&cmd, "printf %%s %s", q.buf);
+    FILE *p = popen(cmd.buf, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    char buf[512];
+    for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) hs_str_append(&got, buf, n);
+    CU_ASSERT_EQUAL(pclose(p), 0);
+    CU_ASSERT_STRING_EQUAL(got.buf ? got.buf : "", word);
+    hs_str_free(&q), hs_str_free(&cmd), hs_str_free(&got);
+}
+
+static void test_shell_quote(void) {
+    shell_round_trip("sweeps/default.yaml", "sweeps/default.yaml"); /* safe: as it is */
+    shell_round_trip("/scratch/a-b_c,d=e+f@g:1%.h5", "/scratch/a-b_c,d=e+f@g:1%.h5");
+    shell_round_trip("my results.h5", "'my results.h5'");
+    shell_round_trip("it's", "'it'\\''s'");
+    shell_round_trip("''", "''\\'''\\'''");
+    shell_round_trip("$HOME `x` \\ \"q\" ; * ? ~ \xc3\xbc", NULL);
+    shell_round_trip("-n", "-n"); /* (printf %s takes it as the word) */
+}
+
+static int count_aside(const char *dir) {
+    int n = 0;
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d));) n += strstr(e->d_name, ".tmp-") != NULL;
+    if (d) closedir(d);
+    return n;
+}
+
+static void test_file_write_whole(void) {
+    char dir[] = "/tmp/hsweep-util-XXXXXX", path[300], fifo[300];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/t.csv", dir);
+    hs_error err = {0};
+    CU_ASSERT_EQUAL(hs_file_write_whole(path, "a,b\n", 4, &err), HS_OK);
+    CU_ASSERT_EQUAL(hs_file_write_whole(path, "c\n", 2, &err), HS_OK); /* replaced, not appended */
+    char buf[16] = "";
+    FILE *f = fopen(path, "r");
+    CU_ASSERT_EQUAL(f ? fread(buf, 1, sizeof buf - 1, f) : 0, 2);
+    if (f) fclose(f);
+    CU_ASSERT_STRING_EQUAL(buf, "c\n");
+    CU_ASSERT_EQUAL(count_aside(dir), 0);
+    /* a device is written into, never renamed over: /dev/full stays a device and says ENOSPC */
+    struct stat st;
+    if (stat("/dev/full", &st) == 0 && S_ISCHR(st.st_mode)) { /* (a container may lack it) */
+        CU_ASSERT_EQUAL(hs_file_write_whole("/dev/full", "x", 1, &err), HS_ERR_IO);
+        HS_ASSERT_CONTAINS(err.msg, "/dev/full: cannot write: No space left on device");
+        CU_ASSERT(stat("/dev/full", &st) == 0 && S_ISCHR(st.st_mode));
+    }
+    /* a FIFO too, held open for reading and writing here so that no open waits */
+    snprintf(fifo, sizeof fifo, "%s/p", dir);
+    CU_ASSERT_EQUAL_FATAL(mkfifo(fifo, 0600), 0);
+    FILE *r = fopen(fifo, "r+");
+    CU_ASSERT_EQUAL(hs_file_write_whole(fifo, "hi", 2, &err), HS_OK);
+    memset(buf, 0, sizeof buf);
+    CU_ASSERT_EQUAL(r ? fread(buf, 1, 2, r) : 0, 2);
+    CU_ASSERT_STRING_EQUAL(buf, "hi");
+    if (r) fclose(r);
+    CU_ASSERT(stat(fifo, &st) == 0 && S_ISFIFO(st.st_mode));
+    /* a folder that does not exist: the error names the path and the cause, no aside copy */
+    char nowhere[320];
+    snprintf(nowhere, sizeof nowhere, "%s/no/t.csv", dir);
+    CU_ASSERT_EQUAL(hs_file_write_whole(nowhere, "x", 1, &err), HS_ERR_IO);
+    HS_ASSERT_CONTAINS(err.msg, "no/t.csv: cannot write: No such file or directory");
+    CU_ASSERT_EQUAL(count_aside(dir), 0);
+    remove(fifo), remove(path), rmdir(dir);
+}
+
 static void test_edit_distance(void) {
     CU_ASSERT_EQUAL(hs_edit_distance("kitten", "sitting"), 3);
     CU_ASSERT_EQUAL(hs_edit_distance("", "abc"), 3);
@@ -109,6 +186,8 @@ int main(void) {
         {"sha256 million a, uneven chunks", test_sha256_million_a_incremental},
         {"sha256 64-bit prefix", test_sha256_prefix},
         {"growable string and JSON escaping", test_str},
+        {"shell quoting, through /bin/sh", test_shell_quote},
+        {"whole-file writes: replace, device, FIFO, missing folder", test_file_write_whole},
         {"edit distance", test_edit_distance},
         {"status codes, hints and traces", test_status_trace},
         {NULL, NULL},
