@@ -32,9 +32,11 @@ rc=${PIPESTATUS[0]}
 check "status after it" 0 "$HS" status "$T/eq.h5"
 case "$OUT" in *"writer: gone"*) bad "status sees a stale lock" "$OUT" ;; *) ok "status sees no stale lock" ;; esac
 # stdout on a full disk: a failure that says so, and still no lock left
-check "analyze with stdout on a full disk" 1 sh -c '"$0" analyze "$1" --prefix "$2" >/dev/full' "$HS" "$T/eq.h5" "$T/full"
-contains "says the output is incomplete" "$ERR" "the output on stdout is incomplete: No space left on device"
-[ ! -e "$T/eq.h5.lock" ] && ok "lock released after the failed output" || bad "lock left after the failed output"
+if [ -c /dev/full ]; then # (a container may lack it; a redirection would then make a file there)
+  check "analyze with stdout on a full disk" 1 sh -c '"$0" analyze "$1" --prefix "$2" >/dev/full' "$HS" "$T/eq.h5" "$T/full"
+  contains "says the output is incomplete" "$ERR" "the output on stdout is incomplete: No space left on device"
+  [ ! -e "$T/eq.h5.lock" ] && ok "lock released after the failed output" || bad "lock left after the failed output"
+fi
 
 res=$("$PY" - "$T/eq.h5" "$T/eq.equisep.csv" <<'PYEOF'
 import sys, csv, h5py, numpy as np
