@@ -335,9 +335,13 @@ static void make_tables(const sens *s, hs_str *csv, hs_str *md, hs_str *ncsv, hs
     }
     static const char *const rn[3] = {"S_2,1", "D_2,1", "S_80%"};
     hs_str_printf(md, "\nPearson r of the test error against the sensitivity across configurations:");
-    for (int a = 0; a < 3; a++)
-        hs_str_printf(md, "%s %s: %.3f (log-log %.3f, %d configurations)", a ? ";" : "", rn[a], s->r[a][0],
-                      s->r[a][1], s->nr[a][0]);
+    for (int a = 0; a < 3; a++) {
+        if (isnan(s->r[a][0]))
+            hs_str_printf(md, "%s %s: n/a (%d configurations)", a ? ";" : "", rn[a], s->nr[a][0]);
+        else
+            hs_str_printf(md, "%s %s: %.3f (log-log %.3f, %d configurations)", a ? ";" : "", rn[a], s->r[a][0],
+                          s->r[a][1], s->nr[a][0]);
+    }
     /* per node and level */
     for (size_t k = 0; k < s->g.ncols; k++) hs_str_printf(ncsv, "%s,", s->g.cols[k].name);
     hs_str_printf(ncsv, "node,level,S_mean,S_std,D_mean,D_std,G_mean,G_std\n");
@@ -419,9 +423,12 @@ static hs_code sens_run(MPI_Comm comm, const hs_analyze_opts *o, hs_str *summary
     sens_free(&s);
     free(steps);
     HS_TRY(err, hs_an_share_outcome(comm, rc, &mine, n, 5, err));
+    char r[48];
+    if (isnan(n[4])) snprintf(r, sizeof r, "n/a (too few configurations)");
+    else snprintf(r, sizeof r, "%.3f", n[4]);
     return hs_str_printf(summary, "%s: sensitivities of %.0f runs (%.0f finished with probes) in %.0f configurations, "
-                                  "%.0f families; r(test error, S_2,1) = %.3f\n",
-                         o->path, n[0], n[1], n[2], n[3], n[4]);
+                                  "%.0f families; r(test error, S_2,1) = %s\n",
+                         o->path, n[0], n[1], n[2], n[3], r);
 }
 
 /* Files whose runs recorded the sensitivity probes. */
