@@ -495,6 +495,9 @@ def main(argv):
     if os.path.exists(a.output) and os.path.samefile(a.output, a.results):
         print(f"{a.output}: that is the results file; the page goes elsewhere", file=sys.stderr)
         return 1
+    if os.path.isdir(a.output):
+        print(f"{a.output}: is a directory; give the page's file name", file=sys.stderr)
+        return 1
     out_dir = os.path.dirname(os.path.abspath(a.output))
     if not os.path.isdir(out_dir):
         print(f"{a.output}: no such directory {out_dir}", file=sys.stderr)
@@ -504,9 +507,6 @@ def main(argv):
         page = build(a.results, a.scripts or default_scripts_dir(), not a.no_figures, log)
     except (OSError, KeyError) as e:
         print(f"{a.results}: cannot read as a results file: {e}", file=sys.stderr)
-        return 1
-    if os.path.isdir(a.output):
-        print(f"{a.output}: is a directory; give the page's file name", file=sys.stderr)
         return 1
     if os.path.lexists(a.output) and not stat.S_ISREG(os.lstat(a.output).st_mode):
         # a device, a pipe or a link (/dev/stdout, a FIFO): written into, never renamed over, which

@@ -27,7 +27,7 @@
 #endif
 
 const char cmd_report_usage[] =
-    "usage: hsweep report FILE -o report.html [--python PY]\n"
+    "usage: hsweep report FILE -o report.html [--no-figures] [--python PY]\n"
     "\n"
     "Write one self-contained HTML page of a results file (no network needed to view it: figures\n"
     "inlined as PNG, styles inline): the sweep's spec, runs by state and a table of every run (its\n"
@@ -39,6 +39,7 @@ const char cmd_report_usage[] =
     "\n"
     "options:\n"
     "  -o, --output PATH        the page to write (required)\n"
+    "      --no-figures         leave the figures out (the page in a second instead of several)\n"
     "      --python PY          the interpreter (needs numpy, h5py, pandas, matplotlib); default\n"
     "                           $HSWEEP_PYTHON, else the python3 found at configure time\n"
     "  -h, --help               this text\n";
@@ -95,7 +96,7 @@ static const char *last_line(hs_str *s) {
 
 /* Run python -m hsweep.report FILE -o OUT --scripts DIR with PYTHONPATH led by pydir. Its stderr
  * goes to ours as it comes (progress, a failing figure script, a traceback) and into *errtext. */
-static hs_code run_generator(const char *python, const char *pydir, const char *scripts, const char *file,
+static hs_code run_generator(const char *python, const char *pydir, const char *scripts, int figures, const char *file,
                              const char *out, hs_str *errtext, int *status, hs_error *err) {
     int fd[2];
     if (pipe(fd) != 0) return HS_FAIL(err, HS_ERR_IO, "cannot make a pipe: %s", strerror(errno));
@@ -114,7 +115,7 @@ static hs_code run_generator(const char *python, const char *pydir, const char *
         hs_str_printf(&pp, "%s%s%s", pydir, old && *old ? ":" : "", old && *old ? old : "");
         if (pp.buf) setenv("PYTHONPATH", pp.buf, 1);
         char *argv[] = {(char *)python, "-m", "hsweep.report", (char *)file, "-o", (char *)out,
-                        "--scripts", (char *)scripts, NULL};
+                        "--scripts", (char *)scripts, figures ? NULL : "--no-figures", NULL};
         execv(python, argv);
         fprintf(stderr, "cannot run %s: %s\n", python, strerror(errno));
         _exit(127);
@@ -133,7 +134,7 @@ static hs_code run_generator(const char *python, const char *pydir, const char *
     return HS_OK;
 }
 
-static hs_code report(const char *file, const char *out, const char *python, hs_error *err) {
+static hs_code report(const char *file, const char *out, const char *python, int figures, hs_error *err) {
     if (!is_file(file)) return HS_FAIL(err, HS_ERR_IO, "%s: no such file", file);
     if (access(python, X_OK) != 0) {
         hs_code rc = HS_FAIL(err, HS_ERR_IO, "no Python interpreter at %s", python);
@@ -143,7 +144,7 @@ static hs_code report(const char *file, const char *out, const char *python, hs_
     hs_str pydir = {0}, scripts = {0}, errtext = {0};
     int status = 0;
     hs_code rc = find_dirs(&pydir, &scripts, err);
-    if (rc == HS_OK) rc = run_generator(python, pydir.buf, scripts.buf, file, out, &errtext, &status, err);
+    if (rc == HS_OK) rc = run_generator(python, pydir.buf, scripts.buf, figures, file, out, &errtext, &status, err);
     if (rc == HS_OK) {
         int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
         if (code != 0) {
@@ -161,13 +162,16 @@ static hs_code report(const char *file, const char *out, const char *python, hs_
 int cmd_report(const cli_command *cmd, int argc, char **argv) {
     static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
                                          {"python", required_argument, NULL, 'p'},
+                                         {"no-figures", no_argument, NULL, 'n'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *file = NULL, *out = NULL, *python = NULL;
+    int figures = 1;
     for (int c; (c = cli_next_option(cmd, argc, argv, "o:h", opts)) != -1;) {
         switch (c) {
         case 'o': out = optarg; break;
         case 'p': python = optarg; break;
+        case 'n': figures = 0; break;
         case 'h': return cli_help(cmd);
         case CLI_ARG:
             if (file) return cli_unexpected(cmd, optarg);
@@ -184,7 +188,7 @@ int cmd_report(const cli_command *cmd, int argc, char **argv) {
     /* the configure-time interpreter may be gone where an install was copied to */
     if (!python || !*python) python = access(HSWEEP_PYTHON_DEFAULT, X_OK) == 0 ? HSWEEP_PYTHON_DEFAULT : "/usr/bin/python3";
     hs_error err = {0};
-    if (report(file, out, python, &err) != HS_OK) {
+    if (report(file, out, python, figures, &err) != HS_OK) {
         cli_print_error(&err, 0, 1);
         return EXIT_FAIL;
     }

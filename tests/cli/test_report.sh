@@ -107,7 +107,7 @@ contains "  says why" "$ERR" "is a directory"
 # over: as root, a rename would put a regular file in the place of /dev/full
 mkdir -p "$T/fifo" && mkfifo "$T/fifo/page"
 timeout 60 cat "$T/fifo/page" > "$T/fifo/got.html" &   # bounded: a page that never comes must not hang the test
-check "-o naming a FIFO" 0 "$HS" report "$F" -o "$T/fifo/page"
+check "-o naming a FIFO (--no-figures)" 0 "$HS" report "$F" -o "$T/fifo/page" --no-figures
 wait
 [ -p "$T/fifo/page" ] && ok "  the FIFO is still a FIFO" || bad "  the FIFO was replaced" "$(ls -l "$T/fifo")"
 grep -q '^<!DOCTYPE html>' "$T/fifo/got.html" && grep -q '</html>' "$T/fifo/got.html" &&
@@ -115,7 +115,8 @@ grep -q '^<!DOCTYPE html>' "$T/fifo/got.html" && grep -q '</html>' "$T/fifo/got.
 # only once the FIFO came through: a report that renames over its output would, as root, replace
 # the machine's /dev/stdout link
 if [ -p "$T/fifo/page" ] && [ -L /dev/stdout ]; then
-  check "-o /dev/stdout" 0 "$HS" report "$F" -o /dev/stdout
+  check "-o /dev/stdout" 0 "$HS" report "$F" -o /dev/stdout --no-figures
+  case "$OUT" in *"<figure "*) bad "  --no-figures drew figures" ;; *) ok "  --no-figures leaves the figures out" ;; esac
   case "$OUT" in "<!DOCTYPE html>"*"</html>") ok "  stdout holds the page and nothing else" ;;
     *) bad "  stdout is not the page alone" "$(printf '%s' "$OUT" | head -c 200)" ;; esac
   [ -L /dev/stdout ] && ok "  /dev/stdout is still a link" || bad "  /dev/stdout was replaced"
