@@ -3,7 +3,9 @@ errors, HDF5 string columns, one colour-blind-safe style, and saving a figure as
 its caption (drawn under the axes and stored in the files' metadata).
 
 Set HSWEEP_FIGURE_CHECK=1 to make save() refuse a figure that lacks a caption, has an axes with
-data but no x or y label, or a legend font under 8 pt (the tests set it)."""
+data but no x or y label, or a legend font under 8 pt (the tests set it).
+HSWEEP_FIGURE_CAPTION=meta keeps the caption in the files' metadata only, not drawn: `hsweep
+report` sets it, since the page prints each caption under its image as text."""
 import argparse
 import os
 import sys
@@ -136,7 +138,8 @@ def save(fig, prefix, name, caption):
         if bad:
             plt.close(fig)
             raise FigureCheckError(f"{prefix}-{name}: " + "; ".join(bad) if name else f"{prefix}: " + "; ".join(bad))
-    add_caption(fig, caption)
+    if os.environ.get("HSWEEP_FIGURE_CAPTION") != "meta":
+        add_caption(fig, caption)
     stem = f"{prefix}-{name}" if name else prefix
     title = os.path.basename(stem)
     meta = {"png": {"Title": title, "Description": caption, "Software": "hsweep analysis/"},

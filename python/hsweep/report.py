@@ -178,7 +178,8 @@ def run_figures(path, scripts_dir, analyses, log):
     """Run each matching figure script into a temporary directory. Returns a list of dicts:
     {analysis, script, figures: [(name, png bytes, caption or None)], error: text or None}."""
     results = []
-    env = dict(os.environ, MPLBACKEND="Agg")
+    # the page prints each caption under its image: drawn into the PNG too, it showed twice
+    env = dict(os.environ, MPLBACKEND="Agg", HSWEEP_FIGURE_CAPTION="meta")
     src = os.path.abspath(path)
     with tempfile.TemporaryDirectory(prefix="hsweep-report-") as tmp:
         for analysis, script in figure_scripts(scripts_dir, analyses):

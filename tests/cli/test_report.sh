@@ -74,6 +74,26 @@ contains "it names the page (on stderr)" "$ERR" "wrote $T/out/report.html"
 after=$(snapshot)
 [ "$before" = "$after" ] && ok "the file and its directory are untouched" || bad "report wrote beside the file" "$after"
 [ "$(ls -A "$T/out")" = report.html ] && ok "nothing else written beside the page" || bad "left behind" "$(ls -A "$T/out")"
+# each caption once: under the image as text, not drawn into the image as well (the standalone
+# script draws it: its PNG is taller by the caption's lines, the same width)
+if [ "${HSWEEP_TEST_QUICK:-0}" != 1 ]; then
+  mkdir -p "$T/alone" && (cd "$T/alone" && "$PY" "$OLDPWD/analysis/equisep_figure.py" "$F" --prefix "$T/alone/fig" >/dev/null 2>&1)
+  res=$("$PY" - "$T/out/report.html" "$T/alone/fig-equisep.png" <<'PYEOF'
+import sys, re, base64, struct
+page = open(sys.argv[1], encoding="utf-8").read()
+m = re.search(r'<figure data-script="equisep_figure.py"[^>]*><img[^>]*src="data:image/png;base64,([^"]+)">'
+              r'<figcaption>(.*?)</figcaption>', page, re.S)
+assert m, "no equisep figure on the page"
+size = lambda png: struct.unpack(">II", png[16:24])        # IHDR: width, height
+w1, h1 = size(base64.b64decode(m.group(1)))
+w2, h2 = size(open(sys.argv[2], "rb").read())
+assert len(m.group(2)) > 40, m.group(2)                  # the caption is on the page, as text
+assert h1 < h2 - 40, (w1, h1, w2, h2)                    # and not drawn into the page's image
+print("ok")
+PYEOF
+)
+  [ "$res" = ok ] && ok "each caption once: as text under its image, not drawn into it" || bad "caption twice" "$res"
+fi
 "$HS" status "$F" > "$T/status.txt"
 st=$?
 [ $st = 4 ] && ok "status: complete with a failed run (exit 4)" || bad "status exit $st"
