@@ -42,6 +42,10 @@ def _open(path):
     serial write into it is refused ("unable to lock file": the search result a stage stores
     mid-sweep, `hsweep analyze`, a resume's first open). Reading never needs the lock: rows are
     final once their state says so (read_runs)."""
+    if os.path.exists(path) and not os.path.isfile(path):
+        # a FIFO would block HDF5's open until something writes it; a directory has no results
+        raise OSError(f"{path}: is a {'directory' if os.path.isdir(path) else 'device, FIFO or socket'}, "
+                      "not a results file")
     try:
         return h5py.File(path, "r", locking=False)
     except OSError as e:
@@ -71,7 +75,7 @@ def _live(fn):
                 return fn(*args, **kwargs)
             except OSError as e:
                 # a missing or non-HDF5 file is no race: report it at once
-                if (attempt == LIVE_RETRIES - 1 or isinstance(e, FileNotFoundError) or not os.path.exists(args[0])
+                if (attempt == LIVE_RETRIES - 1 or isinstance(e, FileNotFoundError) or not os.path.isfile(args[0])
                         or "file signature not found" in str(e)):
                     raise
                 time.sleep(0.1 * (attempt + 1))

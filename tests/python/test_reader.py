@@ -153,6 +153,17 @@ class LiveFile(unittest.TestCase):
             hsweep.read_runs(f.name)
         self.assertLess(time.time() - t0, 0.1)  # not retried
 
+    def test_no_results_file_paths(self):
+        # a FIFO would block HDF5's open for ever; a directory is no file: both said at once
+        fifo, folder = os.path.join(T.name, "fifo.h5"), os.path.join(T.name, "folder.h5")
+        os.mkfifo(fifo)
+        os.mkdir(folder)
+        for p, what in ((fifo, "is a device, FIFO or socket"), (folder, "is a directory")):
+            t0 = time.time()
+            with self.assertRaisesRegex(OSError, what):
+                hsweep.read_runs(p)
+            self.assertLess(time.time() - t0, 0.1)  # not retried
+
 
 class Analyses(unittest.TestCase):
     def test_names(self):
