@@ -10,7 +10,6 @@
 #include "cli.h"
 #include "hsweep/store.h"
 
-/* Is prefix a run id or a prefix of one (up to 16 hex digits)? */
 /* The hint that names the command listing a spec's run ids. */
 static void plan_hint(hs_error *err, const char *spec) {
     hs_str q = {0};
@@ -19,6 +18,7 @@ static void plan_hint(hs_error *err, const char *spec) {
     hs_str_free(&q);
 }
 
+/* Is prefix a run id or a prefix of one (up to 16 hex digits)? */
 static int is_id_prefix(const char *prefix) {
     size_t len = strlen(prefix);
     return len > 0 && len <= 16 && strspn(prefix, "0123456789abcdefABCDEF") == len;

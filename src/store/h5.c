@@ -41,10 +41,9 @@ double store_free_bytes(const char *path) {
 }
 
 hs_code store_check_room(const char *path, double bytes, const char *what, hs_error *err) {
-    double avail = store_free_bytes(path), need = bytes + STORE_ROOM_MARGIN;
-    if (avail >= need) return HS_OK;
-    HS_FAIL(err, HS_ERR_IO, "%s: %s needs about %.0f kB free on its file system (with HDF5's bookkeeping), %.0f kB are",
-            path, what, need / 1e3, avail / 1e3);
+    char why[300];
+    if (!store_room_for(MPI_COMM_SELF, path, bytes + STORE_ROOM_MARGIN, why, sizeof why)) return HS_OK;
+    HS_FAIL(err, HS_ERR_IO, "%s: %s %s", path, what, why);
     return hs_error_hint(err, "free space there and run it again: the file was not touched");
 }
 

@@ -65,8 +65,8 @@ typedef struct store_cause {
 /* Bytes free for this user on the file system that holds path (INFINITY when unknown). */
 double store_free_bytes(const char *path);
 /* Room for a serial write-back of about bytes into the existing file path (an analysis, a table,
- * a search's result): those bytes and STORE_ROOM_MARGIN for HDF5's own bookkeeping must be free
- * on its file system, else HS_ERR_IO saying how much is free and needed, with the file untouched.
+ * a search's result): store_room_for those bytes and STORE_ROOM_MARGIN for HDF5's own
+ * bookkeeping, else HS_ERR_IO saying what is needed and why it is not there, the file untouched.
  * HDF5 1.10 cannot close a file whose last flush meets a full disk: the id stays open, and closing
  * it again, as the library does at exit, crashes the process. So such a write must not start
  * short of room. */

@@ -451,7 +451,7 @@ struct hs_analysis_out {
     hid_t file, group;
     char *path, *name;
     char failed[256]; /* the first write that failed, "" when none */
-    char why[160];    /* its cause when known */
+    char why[300];    /* its cause when known */
 };
 
 hs_code hs_analysis_out_open(const char *path, const char *name, hs_analysis_out **out, hs_error *err) {
@@ -518,12 +518,9 @@ static hs_code write_nd(hs_analysis_out *g, const char *name, hid_t ftype, hid_t
     for (int k = 0; k < nd && k < HS_READER_MAX_DIMS; k++) d[k] = dims[k], total *= dims[k];
     if (g->failed[0]) return note(g, name, 0); /* nothing more once a write failed */
     /* each piece only with room for it and the close's flush (store_check_room says why) */
-    double bytes = (double)total * (double)H5Tget_size(ftype), avail = store_free_bytes(g->path);
-    if (avail < bytes + STORE_ROOM_MARGIN) {
-        snprintf(g->why, sizeof g->why, "%.0f kB free on its file system, about %.0f kB needed", avail / 1e3,
-                 (bytes + STORE_ROOM_MARGIN) / 1e3);
+    double bytes = (double)total * (double)H5Tget_size(ftype);
+    if (store_room_for(MPI_COMM_SELF, g->path, bytes + STORE_ROOM_MARGIN, g->why, sizeof g->why))
         return note(g, name, 0);
-    }
     hid_t sp = nd >= 1 && nd <= HS_READER_MAX_DIMS ? H5Screate_simple(nd, d, NULL) : -1;
     hid_t ds = sp >= 0 ? H5Dcreate2(g->group, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
     int ok = ds >= 0 && (total == 0 || H5Dwrite(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
