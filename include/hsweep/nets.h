@@ -44,7 +44,9 @@
  *                  SiLU] when e > 1, depthwise conv k (pad k/2) with the stride, BN, SiLU,
  *                  squeeze-excite (global average, conv 1x1 to max(1, floor(C_in / 4)) with bias,
  *                  SiLU, conv 1x1 back with bias, sigmoid, channel scaling), conv 1x1 to C_out,
- *                  BN, + x when stride 1 and C_in = C_out (no drop-connect). Then global average
+ *                  BN, + x when stride 1 and C_in = C_out, the branch under drop-path at rate
+ *                  drop_connect x j / 16 for the j-th block (0-based, as the authors' CIFAR code:
+ *                  0.2 there; 0 here unless set). Then global average
  *                  pool, dropout (0.2 unless set) and Linear(320 w, classes). Nodes: every SiLU
  *                  output and every squeeze-excite gate (the sigmoid), in forward order: 64,
  *                  the count of sigmoid calls of the reference code, whose swish is x sigmoid(x);
@@ -76,12 +78,14 @@
  *
  * State: the parameters, then the buffers: per BN (forward order) its running mean [C] and
  * variance [C] (start 0 and 1; PyTorch's update with the unbiased variance), then, when the net
- * has dropout, the count of training forwards in two floats (low and high 24 bits, exact).
+ * has dropout or drop-path, the count of training forwards in two floats (low and high 24 bits,
+ * exact).
  * Modes (nn.h): TRAIN uses batch statistics and updates the running ones, BATCH uses batch
  * statistics only, EVAL the running ones; dropout acts in TRAIN only. The mask of the t-th
  * training forward (t = 0, 1, ...) is hs_dropout_forward's on stream (HS_STREAM_DROPOUT, 0) of the
  * seed at word t x max_batch x features, so it depends on the seed and the step alone, and a
- * checkpoint (the count is in the buffers) resumes the same masks.
+ * checkpoint (the count is in the buffers) resumes the same masks; block j's drop-path rows are
+ * hs_droppath_forward's on stream (HS_STREAM_DROPPATH, j) at word t x max_batch.
  *
  * Memory: hs_model_cnet allocates everything once for max_batch rows: parameters, gradients,
  * every activation the backward needs, and gradient buffers shared by layers whose gradients are
@@ -109,21 +113,24 @@ typedef struct hs_cnet_opts {
     int out_dim;                 /* classes */
     double width_mult;           /* > 0: scales every channel count of the tables (see above) */
     double dropout;              /* before the readout, in [0, 1); < 0: the architecture's own */
+    double drop_connect;         /* effnet_b0: drop-path rate of the last residual branch, in [0, 1) */
     int batch_norm;              /* 1: BatchNorm after the convs; 0: none */
     float bn_eps, bn_momentum;
     double init_scale;           /* multiplies the weights' bound (1: PyTorch's) */
     int zero_bias;               /* biases start at 0 */
-    uint64_t seed;               /* initialisation and dropout */
+    uint64_t seed;               /* initialisation, dropout and drop-path */
     int max_batch;               /* largest B passed to forward */
     int input_grad;              /* backward also computes d loss / d x (hs_cnet_input_grad) */
 } hs_cnet_opts;
 
-/* An architecture: its name, its node count (independent of the input shape and the width) and
- * the default dropout before its readout. build adds its layers through the private builder. */
+/* An architecture: its name, its node count (independent of the input shape and the width), the
+ * default dropout before its readout and whether its residual branches take drop-path
+ * (opts.drop_connect). build adds its layers through the private builder. */
 struct hs_cnet_arch {
     const char *name;
     int nodes;
     double dropout;
+    int drop_path;
     hs_code (*build)(hs_cnet_builder *b, const hs_cnet_opts *o, hs_error *err);
 };
 

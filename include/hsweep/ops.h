@@ -152,4 +152,14 @@ void hs_dropout_forward(float *out, float *mask, const float *in, size_t n, floa
                         uint64_t word);
 void hs_dropout_backward(float *din, const float *dout, const float *mask, size_t n);
 
+/* Drop-path (stochastic depth, the "drop-connect" of EfficientNet's residual branches): a whole
+ * sample's row of `row` values is zeroed with probability p, the kept rows scaled by 1/(1-p).
+ * mask [B] holds each row's factor, drawn exactly as hs_dropout_forward draws B elements (one
+ * 32-bit draw per row from (seed, stream) at word offset `word`): callers pass stream =
+ * hs_rng_stream(HS_STREAM_DROPPATH, block) and the step's row offset. out may equal in.
+ * Backward: din[b, :] = dout[b, :] mask[b] (din may equal dout). */
+void hs_droppath_forward(float *out, float *mask, const float *in, int B, size_t row, float p, uint64_t seed,
+                         uint64_t stream, uint64_t word);
+void hs_droppath_backward(float *din, const float *dout, const float *mask, int B, size_t row);
+
 #endif /* HSWEEP_OPS_H */

@@ -67,6 +67,7 @@ typedef struct hs_train_config {
                                depth is log_S of the input's positions (the hierarchy's L) */
     double width_mult;      /* vgg/resnet/effnet: multiplier of every channel count (nets.h) */
     double dropout;         /* vgg/resnet/effnet: dropout before the readout; -1 = the architecture's */
+    double drop_connect;    /* effnet: drop-path rate of the last residual branch (0: none) */
     /* kernel (solved by the scheduler on all ranks, not by hs_train_run): the values of
      * hs_kernel_opts (kernel.h), kept here as plain fields so train/ needs no MPI */
     int kernel_kind;        /* 0 laplace, 1 gaussian, 2 ntk (hs_kernel_kind) */

@@ -1,6 +1,6 @@
 /* cnet.c - the conv nets of nets.h behind the generic hs_model interface: one memory block laid out
  * from the layer list (cnet_build.c), a forward that runs the list, a backward that runs it in
- * reverse, and the state (parameters, BN running statistics, the dropout step).
+ * reverse, and the state (parameters, BN running statistics, the masks' step).
  *
  * Gradients flow through buffers that cnet_plan_grads assigns: a value's gradient is written by
  * the first of its readers the backward meets and added to by the others (through a scratch
@@ -22,13 +22,13 @@ typedef struct cnet {
     int *gbuf;           /* [2 n_vals]: each value's gradient buffer (-1: none), then scratch */
     int n_grad;
     float *scratch[2];   /* accumulation of a node's first and second input */
-    float **xhat, **rstd, **mask; /* per save slot (BN: xhat, rstd; dropout: mask) */
+    float **xhat, **rstd, **mask; /* per save slot (BN: xhat, rstd; dropout, drop-path: mask) */
     int32_t **arg;       /* per save slot (max-pool) */
     float *work;         /* the convs' shared scratch */
     float *dlogits;
     int *hidden_val;     /* [n_hidden]: the value of each node */
     int *hidden_width;
-    float *step_lo;      /* NULL without dropout, else two floats in buffers: the step count */
+    float *step_lo;      /* NULL without dropout and drop-path, else two floats in buffers: the step count */
     int last_B;
     hs_mode last_mode;
     void *alloc;
@@ -99,6 +99,13 @@ static void node_forward(cnet *n, const cnet_node *nd, int B, hs_mode mode, uint
         else
             memcpy(out, in, len * sizeof *out);
         ++*dropouts;
+        break;
+    case CN_DROPPATH:
+        if (mode == HS_MODE_TRAIN)
+            hs_droppath_forward(out, n->mask[nd->save], in, B, y->size, nd->p, o->seed,
+                                hs_rng_stream(HS_STREAM_DROPPATH, (uint32_t)nd->block), step * (uint64_t)o->max_batch);
+        else
+            memcpy(out, in, len * sizeof *out);
         break;
     case CN_LINEAR: hs_dense_forward(out, in, W, bias, B, (int)x->size, (int)y->size); break;
     case CN_TILE:
@@ -185,6 +192,10 @@ static void node_backward(cnet *n, const cnet_node *nd, const float *dout, int B
     }
     case CN_DROPOUT:
         if (din && n->last_mode == HS_MODE_TRAIN) hs_dropout_backward(din, dout, n->mask[nd->save], len);
+        else if (din) memcpy(din, dout, len * sizeof *din);
+        break;
+    case CN_DROPPATH:
+        if (din && n->last_mode == HS_MODE_TRAIN) hs_droppath_backward(din, dout, n->mask[nd->save], B, y->size);
         else if (din) memcpy(din, dout, len * sizeof *din);
         break;
     case CN_LINEAR: hs_dense_backward(din, dW, db, dout, in, W, B, (int)x->size, (int)y->size); break;
@@ -294,10 +305,11 @@ static void layout(cnet *n, carver *c, const size_t *bsize, const size_t *gsize,
         if (nd->op == CN_BN) p1 = carve(c, B * in, sizeof(float)), p2 = carve(c, (size_t)b->vals[nd->in].C, sizeof(float));
         if (nd->op == CN_MAXPOOL) p1 = carve(c, B * out, sizeof(int32_t));
         if (nd->op == CN_DROPOUT) p1 = carve(c, B * out, sizeof(float));
+        if (nd->op == CN_DROPPATH) p1 = carve(c, B, sizeof(float));
         if (!c->base) continue;
         if (nd->op == CN_BN) n->xhat[nd->save] = p1, n->rstd[nd->save] = p2;
         if (nd->op == CN_MAXPOOL) n->arg[nd->save] = p1;
-        if (nd->op == CN_DROPOUT) n->mask[nd->save] = p1;
+        if (nd->op == CN_DROPOUT || nd->op == CN_DROPPATH) n->mask[nd->save] = p1;
     }
     n->work = carve(c, work, sizeof(float));
     n->dlogits = carve(c, B * (size_t)b->o.out_dim, sizeof(float));
@@ -375,7 +387,7 @@ static hs_code build(cnet *n, const hs_cnet_opts *o, hs_error *err) {
         for (int v = 0; v < b->n_vals; v++)
             if (b->vals[v].hidden >= 0)
                 n->hidden_val[b->vals[v].hidden] = v, n->hidden_width[b->vals[v].hidden] = (int)b->vals[v].size;
-        n->step_lo = cnet_dropout_of(o) > 0 ? n->buffers + b->n_buffers - 2 : NULL;
+        n->step_lo = cnet_draws_masks(o) ? n->buffers + b->n_buffers - 2 : NULL;
         init_params(n);
     }
     free(bsize);

@@ -36,8 +36,8 @@ static hs_code build_vgg16(hs_cnet_builder *b, const hs_cnet_opts *o, hs_error *
     return vgg(b, o, vgg16_cfg, (int)(sizeof vgg16_cfg / sizeof *vgg16_cfg), err);
 }
 
-const hs_cnet_arch hs_cnet_vgg11 = {"vgg11", 8, 0, build_vgg11};
-const hs_cnet_arch hs_cnet_vgg16 = {"vgg16", 13, 0, build_vgg16};
+const hs_cnet_arch hs_cnet_vgg11 = {"vgg11", 8, 0, 0, build_vgg11};
+const hs_cnet_arch hs_cnet_vgg16 = {"vgg16", 13, 0, 0, build_vgg16};
 
 /* ================================================================ ResNet */
 
@@ -70,8 +70,8 @@ static hs_code build_resnet34(hs_cnet_builder *b, const hs_cnet_opts *o, hs_erro
     return resnet(b, o, blocks, err);
 }
 
-const hs_cnet_arch hs_cnet_resnet18 = {"resnet18", 1 + 2 * 8, 0, build_resnet18};
-const hs_cnet_arch hs_cnet_resnet34 = {"resnet34", 1 + 2 * 16, 0, build_resnet34};
+const hs_cnet_arch hs_cnet_resnet18 = {"resnet18", 1 + 2 * 8, 0, 0, build_resnet18};
+const hs_cnet_arch hs_cnet_resnet34 = {"resnet34", 1 + 2 * 16, 0, 0, build_resnet34};
 
 /* ================================================================ EfficientNet-B0 */
 
@@ -86,14 +86,15 @@ static int squeeze_excite(hs_cnet_builder *b, int x, int se) {
 }
 
 /* MBConv: [expand 1x1, BN, SiLU] (e > 1), depthwise k with the stride, BN, SiLU, squeeze-excite
- * to floor(C_in / 4) channels (at least 1), project 1x1, BN, + x when the shape is kept. */
-static int mbconv(hs_cnet_builder *b, int x, int e, int out, int k, int stride) {
+ * to floor(C_in / 4) channels (at least 1), project 1x1, BN, + x when the shape is kept, the
+ * branch under drop-path at rate drop (stream `block`). */
+static int mbconv(hs_cnet_builder *b, int x, int e, int out, int k, int stride, double drop, int block) {
     const cnet_value *v = cb_value(b, x);
     const int in = v ? v->C : out, C = e * in, se = in / 4 > 0 ? in / 4 : 1;
     int h = e == 1 ? x : cb_act(b, CN_SILU, cb_conv_bn(b, x, C, 1, 1, 0, 1, 0), 1);
     h = cb_act(b, CN_SILU, cb_conv_bn(b, h, C, k, stride, k / 2, C, 0), 1);
     h = cb_conv_bn(b, squeeze_excite(b, h, se), out, 1, 1, 0, 1, 0);
-    return stride == 1 && in == out ? cb_add(b, h, x) : h;
+    return stride == 1 && in == out ? cb_add(b, cb_droppath(b, h, drop, block), x) : h;
 }
 
 static hs_code build_effnet_b0(hs_cnet_builder *b, const hs_cnet_opts *o, hs_error *err) {
@@ -102,16 +103,19 @@ static hs_code build_effnet_b0(hs_cnet_builder *b, const hs_cnet_opts *o, hs_err
     } stages[] = {{1, 16, 1, 3, 1},  {6, 24, 2, 3, 2},  {6, 40, 2, 5, 2}, {6, 80, 3, 3, 2},
                   {6, 112, 3, 5, 1}, {6, 192, 4, 5, 2}, {6, 320, 1, 3, 1}};
     int x = cb_act(b, CN_SILU, cb_conv_bn(b, 0, ch(o, 32), 3, 1, 1, 1, 0), 1);
+    enum { BLOCKS = 16 };
+    int j = 0; /* the block's number: its drop-path rate grows linearly, as the authors' code */
     for (size_t s = 0; s < sizeof stages / sizeof stages[0]; s++)
-        for (int r = 0; r < stages[s].n; r++)
-            x = mbconv(b, x, stages[s].e, ch(o, stages[s].c), stages[s].k, r == 0 ? stages[s].s : 1);
+        for (int r = 0; r < stages[s].n; r++, j++)
+            x = mbconv(b, x, stages[s].e, ch(o, stages[s].c), stages[s].k, r == 0 ? stages[s].s : 1,
+                       o->drop_connect * j / BLOCKS, j);
     cb_linear(b, cb_dropout(b, cb_gap(b, x), cnet_dropout_of(o)), o->out_dim);
     return b->failed ? err->code : HS_OK;
 }
 
 /* nodes: the stem's SiLU, per block (16) the expansion's SiLU (all but the first), the
  * depthwise conv's SiLU, and squeeze-excite's SiLU and sigmoid */
-const hs_cnet_arch hs_cnet_effnet_b0 = {"effnet_b0", 1 + 15 + 3 * 16, 0.2, build_effnet_b0};
+const hs_cnet_arch hs_cnet_effnet_b0 = {"effnet_b0", 1 + 15 + 3 * 16, 0.2, 1, build_effnet_b0};
 
 /* ================================================================ He & Su's VGG-13 and AlexNet */
 
@@ -164,5 +168,5 @@ static hs_code build_alexnet_es(hs_cnet_builder *b, const hs_cnet_opts *o, hs_er
 
 /* nodes: every conv's ReLU and the two fully connected blocks' (the tiled input is not a node:
  * tiling leaves D unchanged, so the measured input stands for it) */
-const hs_cnet_arch hs_cnet_vgg13_es = {"vgg13_es", 10 + 2, 0, build_vgg13_es};
-const hs_cnet_arch hs_cnet_alexnet_es = {"alexnet_es", 5 + 2, 0, build_alexnet_es};
+const hs_cnet_arch hs_cnet_vgg13_es = {"vgg13_es", 10 + 2, 0, 0, build_vgg13_es};
+const hs_cnet_arch hs_cnet_alexnet_es = {"alexnet_es", 5 + 2, 0, 0, build_alexnet_es};

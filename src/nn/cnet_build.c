@@ -20,6 +20,7 @@ int hs_cnet_channels(int c, double w) {
 }
 
 double cnet_dropout_of(const hs_cnet_opts *o) { return o->dropout < 0 ? o->arch->dropout : o->dropout; }
+int cnet_draws_masks(const hs_cnet_opts *o) { return cnet_dropout_of(o) > 0 || o->drop_connect > 0; }
 
 /* ================================================================ growing the lists */
 
@@ -187,6 +188,15 @@ int cb_dropout(hs_cnet_builder *b, int in, double p) {
                                    .save = b->n_saves++}, x.C, x.H, x.W, 0);
 }
 
+int cb_droppath(hs_cnet_builder *b, int in, double p, int block) {
+    if (b->failed) return -1;
+    if (p == 0) return in;
+    if (use(b, in) < 0) return -1;
+    const cnet_value x = b->vals[in];
+    return add_node(b, (cnet_node){.op = CN_DROPPATH, .in = in, .in2 = -1, .tw = -1, .tb = -1, .p = (float)p,
+                                   .block = block, .save = b->n_saves++}, x.C, x.H, x.W, 0);
+}
+
 int cb_linear(hs_cnet_builder *b, int in, int out) {
     if (use(b, in) < 0) return -1;
     const int F = (int)b->vals[in].size;
@@ -217,6 +227,12 @@ static hs_code check_opts(const hs_cnet_opts *o, hs_error *err) {
     if (!(o->dropout < 1) || (o->dropout < 0 && o->dropout != -1)) {
         HS_FAIL(err, HS_ERR_VALUE, "model.dropout = %g: must be in [0, 1), or -1 for the architecture's own", o->dropout);
         return hs_error_hint(err, "model.arch %s drops %g by default", a, o->arch->dropout);
+    }
+    if (!(o->drop_connect >= 0 && o->drop_connect < 1))
+        return HS_FAIL(err, HS_ERR_VALUE, "model.drop_connect = %g: must be in [0, 1)", o->drop_connect);
+    if (o->drop_connect > 0 && !o->arch->drop_path) {
+        HS_FAIL(err, HS_ERR_VALUE, "model.drop_connect = %g: model.arch %s has no drop-path", o->drop_connect, a);
+        return hs_error_hint(err, "drop-path (stochastic depth) is effnet_b0's; leave model.drop_connect at 0");
     }
     if (o->batch_norm && (!(o->bn_eps > 0) || !(o->bn_momentum >= 0 && o->bn_momentum <= 1)))
         return HS_FAIL(err, HS_ERR_VALUE, "model.arch %s: BatchNorm needs eps > 0 and momentum in [0, 1], got %g and %g",
@@ -256,7 +272,7 @@ hs_code cnet_builder_make(hs_cnet_builder *b, const hs_cnet_opts *o, hs_error *e
     for (int v = 0; v + 1 < b->n_vals; v++)
         if (b->vals[v].users == 0)
             return HS_FAIL(err, HS_ERR_INTERNAL, "model.arch %s: value %d is read by no layer", o->arch->name, v);
-    if (cnet_dropout_of(o) > 0) b->n_buffers += 2; /* the step count of the dropout masks */
+    if (cnet_draws_masks(o)) b->n_buffers += 2; /* the step count of the masks */
     return HS_OK;
 }
 

@@ -25,6 +25,7 @@ typedef enum cnet_op {
     CN_SCALE,   /* in2 = gate [C x 1 x 1]: in[c, :] * gate[c] */
     CN_ADD,     /* in + in2, in place into in */
     CN_DROPOUT,
+    CN_DROPPATH, /* whole rows of in zeroed or scaled (p, block: its rate and stream index) */
     CN_LINEAR,  /* in flattened -> [out x 1 x 1] (the readout, or a hidden fully connected layer) */
     CN_TILE     /* [C x H x W] -> [r C x H x W]: channel c is input channel c mod C */
 } cnet_op;
@@ -48,9 +49,10 @@ typedef struct cnet_node {
     int tw, tb;        /* tensors: weight and bias (BN: gamma and beta), -1 when absent */
     hs_conv_shape cs;  /* CN_CONV, planned for max_batch rows */
     hs_pool_shape ps;  /* CN_MAXPOOL, planned for max_batch rows */
-    float p;           /* CN_DROPOUT */
+    float p;           /* CN_DROPOUT, CN_DROPPATH */
+    int block;         /* CN_DROPPATH: the index of its stream */
     size_t stats;      /* CN_BN: offset of its running mean (then var) in the buffers */
-    int save;          /* CN_BN: xhat/rstd slot; CN_MAXPOOL: arg slot; CN_DROPOUT: mask slot */
+    int save;          /* CN_BN: xhat/rstd slot; CN_MAXPOOL: arg slot; CN_DROPOUT, CN_DROPPATH: mask slot */
     cnet_grad g_in, g_in2; /* filled by cnet_plan_grads */
 } cnet_node;
 
@@ -83,6 +85,7 @@ int cb_gap(hs_cnet_builder *b, int in);
 int cb_scale(hs_cnet_builder *b, int in, int gate);
 int cb_add(hs_cnet_builder *b, int a, int c);
 int cb_dropout(hs_cnet_builder *b, int in, double p);
+int cb_droppath(hs_cnet_builder *b, int in, double p, int block); /* p = 0: in itself, no layer */
 int cb_linear(hs_cnet_builder *b, int in, int out);
 /* conv -> BN (when the net has BN) */
 int cb_conv_bn(hs_cnet_builder *b, int in, int C_out, int k, int stride, int pad, int groups, int bias);
@@ -96,6 +99,8 @@ void cnet_builder_free(hs_cnet_builder *b);
 
 /* The dropout before the readout that o asks for (the architecture's when o's is negative). */
 double cnet_dropout_of(const hs_cnet_opts *o);
+/* Whether the net draws masks (dropout or drop-path), so counts its training forwards. */
+int cnet_draws_masks(const hs_cnet_opts *o);
 
 /* The backward's gradient buffers: every value's buffer index (into *n_out buffers), assigned so
  * that buffers are reused once their gradient is spent; sets the nodes' g_in / g_in2. gbuf has

@@ -234,3 +234,29 @@ void hs_dropout_forward(float *out, float *mask, const float *in, size_t n, floa
 void hs_dropout_backward(float *din, const float *dout, const float *mask, size_t n) {
     for (size_t i = 0; i < n; i++) din[i] = dout[i] * mask[i];
 }
+
+void hs_droppath_forward(float *out, float *mask, const float *in, int B, size_t row, float p, uint64_t seed,
+                         uint64_t stream, uint64_t word) {
+    float unit[64];
+    /* the rows' factors are dropout's over B draws: one definition of a kept draw */
+    for (int b0 = 0; b0 < B; b0 += 64) {
+        const int nb = B - b0 < 64 ? B - b0 : 64;
+        for (int q = 0; q < nb; q++) unit[q] = 1.0f;
+        hs_dropout_forward(unit, mask + b0, unit, (size_t)nb, p, seed, stream, word + (uint64_t)b0);
+    }
+    for (int q = 0; q < B; q++) {
+        const float f = mask[q];
+        float *o = out + (size_t)q * row;
+        const float *x = in + (size_t)q * row;
+        for (size_t i = 0; i < row; i++) o[i] = x[i] * f;
+    }
+}
+
+void hs_droppath_backward(float *din, const float *dout, const float *mask, int B, size_t row) {
+    for (int q = 0; q < B; q++) {
+        const float f = mask[q];
+        float *d = din + (size_t)q * row;
+        const float *g = dout + (size_t)q * row;
+        for (size_t i = 0; i < row; i++) d[i] = g[i] * f;
+    }
+}

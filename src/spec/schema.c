@@ -98,6 +98,8 @@ static hs_key table[] = {
      "BatchNorm running-average momentum (PyTorch convention: new = (1-m) old + m batch)."},
     {"model.depth", HS_T_INT, "2", 0, 10000, 0, 0, NULL,
      "Hidden H->H blocks after the input block (He & Su's L): depth+1 hidden layers, depth+2 measured layers."},
+    {"model.drop_connect", HS_T_FLOAT, "0", 0, 1, HS_KEY_MAX_OPEN, 0, NULL,
+     "effnet_b0: drop-path (stochastic depth) of the residual branches during training: the j-th of the 16 blocks (0-based) drops a sample's branch with probability drop_connect x j / 16 (masks from seed and step). The authors' CIFAR EfficientNet uses 0.2; 0 = none. Other archs refuse a value > 0."},
     {"model.dropout", HS_T_FLOAT, "-1", -1, 1, HS_KEY_MAX_OPEN, 0, NULL,
      "vgg11/vgg16/resnet18/resnet34/effnet_b0/vgg13_es/alexnet_es: dropout probability before the Linear readout (training steps only, masks from seed and step); -1 = the architecture's own: 0.2 for effnet_b0, 0 for the others. Other archs ignore it."},
     {"model.filter", HS_T_INT, "0", 0, 1e6, 0, 0, NULL,

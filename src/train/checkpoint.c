@@ -96,7 +96,7 @@ static void put_s(digest *d, const char *name, const char *s) { put(d, name, s ?
  * checkpoint of a run with another value of it would be accepted otherwise); these sizes are a
  * reminder on the LP64 hosts hsweep runs on. */
 #if UINTPTR_MAX == UINT64_MAX
-_Static_assert(sizeof(hs_train_config) == 672, "hs_train_config changed: update ck_config_digest, then this size");
+_Static_assert(sizeof(hs_train_config) == 680, "hs_train_config changed: update ck_config_digest, then this size");
 _Static_assert(sizeof(hs_data_opts) == 208, "hs_data_opts changed: update ck_config_digest, then this size");
 _Static_assert(sizeof(hs_mlp_opts) == 88, "hs_mlp_opts changed: update ck_config_digest, then this size");
 _Static_assert(sizeof(hs_optim_opts) == 48, "hs_optim_opts changed: update ck_config_digest, then this size");
@@ -168,6 +168,7 @@ void ck_config_digest(const hs_train_config *c, const hs_dataset *train, const h
     /* only when set, so the checkpoints of runs from before these keys keep their digest */
     if (c->width_mult != 1) put_f(&d, "width_mult", c->width_mult);
     if (c->dropout != -1) put_f(&d, "dropout", c->dropout);
+    if (c->drop_connect != 0) put_f(&d, "drop_connect", c->drop_connect);
     put_i(&d, "kernel_kind", c->kernel_kind);
     put_f(&d, "kernel_sigma", c->kernel_sigma);
     put_f(&d, "ridge", c->ridge);

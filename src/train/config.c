@@ -114,6 +114,7 @@ hs_code hs_train_config_from_values(const hs_value *const *cfg, hs_train_config 
     c->width = (int)GET_I("model.width");
     c->width_mult = GET_F("model.width_mult");
     c->dropout = GET_F("model.dropout");
+    c->drop_connect = GET_F("model.drop_connect");
     if ((rc = enum_of(cfg, "model.kernel", "laplace|gaussian|ntk", &e, err))) goto fail;
     c->kernel_kind = e;
     c->kernel_sigma = GET_F("model.kernel_sigma");

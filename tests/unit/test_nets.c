@@ -433,6 +433,24 @@ static void test_kinds(void) {
     o.dropout = -0.5;
     CU_ASSERT_EQUAL(hs_cnet_summarize(&o, &s, NULL, NULL, 0, &err), HS_ERR_VALUE);
     HS_ASSERT_CONTAINS(err.msg, "model.dropout = -0.5");
+    /* drop-path: effnet_b0's only, in [0, 1); without dropout it still counts the steps */
+    o.dropout = -1, o.drop_connect = 0.2;
+    CU_ASSERT_EQUAL(hs_cnet_summarize(&o, &s, NULL, NULL, 0, &err), HS_ERR_VALUE);
+    HS_ASSERT_CONTAINS(err.msg, "model.drop_connect = 0.2: model.arch vgg11 has no drop-path");
+    hs_cnet_opts e = opts_of(&hs_cnet_effnet_b0, 10, 1, 36, 0.25, 20);
+    e.drop_connect = 1;
+    CU_ASSERT_EQUAL(hs_cnet_summarize(&e, &s, NULL, NULL, 0, &err), HS_ERR_VALUE);
+    HS_ASSERT_CONTAINS(err.msg, "model.drop_connect = 1: must be in [0, 1)");
+    hs_cnet_summary s0, s1;
+    e.dropout = 0, e.drop_connect = 0;
+    CU_ASSERT_EQUAL_FATAL(hs_cnet_summarize(&e, &s0, NULL, NULL, 0, &err), HS_OK);
+    e.drop_connect = 0.2;
+    CU_ASSERT_EQUAL_FATAL(hs_cnet_summarize(&e, &s1, NULL, NULL, 0, &err), HS_OK);
+    CU_ASSERT(s1.n_params == s0.n_params && s1.n_buffers == s0.n_buffers + 2 && s1.macs == s0.macs);
+    config_of("base:\n  data: {kind: cfm}\n  model: {arch: effnet_b0, dropout: 0, drop_connect: 0.2}\n", &c);
+    c.arch->describe(&c, line, sizeof line);
+    CU_ASSERT_STRING_EQUAL(line, "effnet_b0, drop-path 0.2");
+    hs_train_config_free(&c);
 }
 
 int main(void) {

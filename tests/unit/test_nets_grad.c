@@ -32,8 +32,9 @@ typedef struct ref {
     double *arena;      /* every tensor of one forward */
     size_t used, cap;
     int one_d, bn;
-    double wm, eps, drop;
+    double wm, eps, drop, dc; /* dc: EfficientNet's drop-path rate (opts.drop_connect) */
     uint64_t seed;
+    int dropped, kept;        /* drop-path rows of the last forward */
     int n_nodes;
     rt nodes[64];
 } ref;
@@ -168,6 +169,25 @@ static rt dropout(ref *r, rt x) {
     return y;
 }
 
+/* drop-path of block j at training step 0: sample q's branch kept when draw q of stream
+ * (HS_STREAM_DROPPATH, j) is at least p 2^32, p = dc j / 16 as the float the net holds */
+static rt droppath(ref *r, rt x, int j) {
+    const float p = (float)(r->dc * j / 16);
+    if (p == 0) return x;
+    const uint64_t thr = (uint64_t)((double)p * 4294967296.0);
+    rt y = make(r, x.B, x.C, x.H, x.W);
+    hs_rng g;
+    hs_rng_init(&g, r->seed, hs_rng_stream(HS_STREAM_DROPPATH, (uint32_t)j));
+    const size_t row = (size_t)x.C * x.H * x.W;
+    for (int q = 0; q < x.B; q++) {
+        const int keep = hs_rng_u32(&g) >= thr;
+        r->dropped += !keep, r->kept += keep;
+        for (size_t i = 0; i < row; i++)
+            y.v[q * row + i] = keep ? x.v[q * row + i] * (double)(float)(1.0 / (1.0 - (double)p)) : 0;
+    }
+    return y;
+}
+
 /* max over k x k windows (1-D: 1 x k, no padding along H), PyTorch's MaxPool2d(k, s, pad) */
 static rt pool(ref *r, rt x, int k, int s, int pad) {
     const int kh = r->one_d ? 1 : k, ph = r->one_d ? 0 : pad;
@@ -262,8 +282,9 @@ static rt effnet(ref *r, rt x) {
     static const int t[7][5] = {{1, 16, 1, 3, 1},  {6, 24, 2, 3, 2},  {6, 40, 2, 5, 2}, {6, 80, 3, 3, 2},
                                 {6, 112, 3, 5, 1}, {6, 192, 4, 5, 2}, {6, 320, 1, 3, 1}};
     x = act(r, cbn(r, x, chw(r, 32), 3, 1, 1, 1, 0), SILU);
-    for (int s = 0; s < 7; s++)
-        for (int k = 0; k < t[s][2]; k++) {
+    r->dropped = r->kept = 0;
+    for (int s = 0, j = 0; s < 7; s++)
+        for (int k = 0; k < t[s][2]; k++, j++) {
             const int e = t[s][0], st = k ? 1 : t[s][4], in = x.C, o = chw(r, t[s][1]), C = e * in,
                       se = in / 4 > 0 ? in / 4 : 1, ks = t[s][3];
             rt h = e == 1 ? x : act(r, cbn(r, x, C, 1, 1, 0, 1, 0), SILU);
@@ -275,7 +296,7 @@ static rt effnet(ref *r, rt x) {
                 for (int c = 0; c < C; c++)
                     for (int i = 0; i < h.H * h.W; i++) AT(sc, q, c, 0, i) = AT(h, q, c, 0, i) * AT(g, q, c, 0, 0);
             h = cbn(r, sc, o, 1, 1, 0, 1, 0);
-            x = st == 1 && in == o ? add(r, h, x) : h;
+            x = st == 1 && in == o ? add(r, droppath(r, h, j), x) : h;
         }
     return gap(r, x);
 }
@@ -317,21 +338,21 @@ static double dist(const float *f, const double *d, size_t n) {
     return mx / fmax(big, 1e-30);
 }
 
-static void check(int a, int C, int H, int W) {
+static void check(int a, int C, int H, int W, double dc) {
     enum { B = 4, K = 3, NP = 40, NX = 8 };
     const hs_cnet_arch *arch = archs[a];
     /* He & Su's nets at 1/32 (fully connected 128): their 4096-wide blocks dominate the reference */
     const double wm = a >= 5 ? 1.0 / 32 : 1.0 / 16;
     hs_cnet_opts o = {.arch = arch, .channels = C, .height = H, .width = W, .out_dim = K, .width_mult = wm,
                       .dropout = -1, .batch_norm = 1, .bn_eps = 1e-5f, .bn_momentum = 0.1f, .init_scale = 1,
-                      .seed = 5, .max_batch = B, .input_grad = 1};
+                      .seed = 5, .max_batch = B, .input_grad = 1, .drop_connect = dc};
     hs_model m;
     hs_error err = {0};
     CU_ASSERT_EQUAL_FATAL(hs_model_cnet(&m, &o, &err), HS_OK);
     const size_t nx = (size_t)B * m.in_dim;
     float *x = malloc(nx * sizeof *x);
     double *xd = malloc(nx * sizeof *xd), *P = malloc(m.n_params * sizeof *P), lg[B * K];
-    ref r = {.one_d = H == 1, .bn = 1, .wm = o.width_mult, .eps = (double)o.bn_eps, .drop = arch->dropout,
+    ref r = {.one_d = H == 1, .bn = 1, .wm = o.width_mult, .eps = (double)o.bn_eps, .drop = arch->dropout, .dc = dc,
              .seed = o.seed, .cap = (size_t)1 << 21};
     r.arena = malloc(r.cap * sizeof *r.arena);
     CU_ASSERT_FATAL(x && xd && P && r.arena);
@@ -347,6 +368,7 @@ static void check(int a, int C, int H, int W) {
     hs_loss_forward_backward(HS_LOSS_CE, logits, y, NULL, B, K, m.dlogits, NULL);
     const double loss = ref_loss(&r, a, P, m.n_params, xd, B, C, H, W, y, K, lg);
     CU_ASSERT(isfinite(loss));
+    if (dc > 0) CU_ASSERT(r.dropped > 0 && r.kept > 0); /* both kinds of row go through the check */
     /* float rounding grows through the BatchNorms (to 1e-4 of the largest value in EfficientNet's
      * 64 nodes); a wrong layer is off by the value itself */
     CU_ASSERT(dist(logits, lg, B * K) < 1e-3);
@@ -392,20 +414,39 @@ static void check(int a, int C, int H, int W) {
         }
     }
     CU_ASSERT_EQUAL(bad, 0);
+    /* drop-path acts in TRAIN only: the EVAL logits are those of the same net without it */
+    if (dc > 0) {
+        hs_cnet_opts o0 = o;
+        o0.drop_connect = 0;
+        hs_model m0;
+        CU_ASSERT_EQUAL_FATAL(hs_model_cnet(&m0, &o0, &err), HS_OK);
+        const size_t ns = hs_model_state_size(&m);
+        CU_ASSERT_EQUAL_FATAL(hs_model_state_size(&m0), ns); /* parameters, BN statistics, step */
+        float l0[B * K], *st = malloc(ns * sizeof *st);
+        CU_ASSERT_FATAL(st != NULL);
+        hs_model_state_get(&m, st);
+        hs_model_state_set(&m0, st);
+        free(st);
+        memcpy(l0, hs_model_forward(&m0, x, B, HS_MODE_EVAL), sizeof l0);
+        CU_ASSERT(memcmp(l0, hs_model_forward(&m, x, B, HS_MODE_EVAL), sizeof l0) == 0);
+        hs_model_free(&m0);
+    }
     free(x), free(xd), free(P), free(r.arena);
     hs_model_free(&m);
 }
 
 static void test_1d(void) {
-    for (int a = 0; a < 5; a++) check(a, 3, 1, 12); /* 3 channels x 12 positions */
+    for (int a = 0; a < 5; a++) check(a, 3, 1, 12, 0); /* 3 channels x 12 positions */
+    check(4, 3, 1, 12, 0.5); /* EfficientNet with drop-path at rates up to 0.47 */
 }
 
 static void test_2d(void) {
-    for (int a = 0; a < 5; a++) check(a, 2, 8, 8);
+    for (int a = 0; a < 5; a++) check(a, 2, 8, 8, 0);
+    check(4, 2, 8, 8, 0.5);
     /* He & Su's nets are image nets: 2-D only; AlexNet on one channel (its 32 copies of two would
      * double the reference's first conv, the test's largest cost) */
-    check(5, 2, 8, 8);
-    check(6, 1, 8, 8);
+    check(5, 2, 8, 8, 0);
+    check(6, 1, 8, 8, 0);
 }
 
 int main(void) {

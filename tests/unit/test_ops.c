@@ -469,6 +469,42 @@ static void test_dropout(void) {
     free(in), free(out), free(mask), free(out2), free(mask2);
 }
 
+/* Drop-path: row q is kept or dropped whole, by draw q of the stream at the word offset (the
+ * same draws as dropout over B elements), kept rows scaled by 1/(1-p); the rate over 100000 rows
+ * of 3 values; the backward. B = 100000 crosses the 64-row chunks of the implementation. */
+static void test_droppath(void) {
+    enum { B = 100000, R = 3 };
+    float *in = malloc((size_t)B * R * sizeof(float)), *out = malloc((size_t)B * R * sizeof(float)),
+          *mask = malloc(B * sizeof(float)), *dm = malloc(B * sizeof(float)), *one = malloc(B * sizeof(float));
+    CU_ASSERT_FATAL(in && out && mask && dm && one);
+    hs_rng r;
+    hs_rng_init(&r, 62, 0);
+    ops_fill(in, NULL, (size_t)B * R, &r, -1.0f, 1.0f);
+    const uint64_t seed = 7, stream = hs_rng_stream(HS_STREAM_DROPPATH, 5);
+    const float p = 0.15f, scale = (float)(1.0 / (1.0 - (double)p));
+    hs_droppath_forward(out, mask, in, B, R, p, seed, stream, 77);
+    for (int q = 0; q < B; q++) one[q] = 1.0f;
+    hs_dropout_forward(one, dm, one, B, p, seed, stream, 77);
+    CU_ASSERT(memcmp(mask, dm, B * sizeof(float)) == 0);
+    size_t dropped = 0, bad = 0;
+    for (int q = 0; q < B; q++) {
+        dropped += mask[q] == 0.0f;
+        bad += mask[q] != 0.0f && mask[q] != scale;
+        for (int i = 0; i < R; i++) bad += out[(size_t)q * R + i] != in[(size_t)q * R + i] * mask[q];
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    const double rate = (double)dropped / B, sd = sqrt(p * (1.0 - p) / B);
+    CU_ASSERT(fabs(rate - p) < 5 * sd && 5 * sd < 0.01);
+    /* backward in place: din = dout x the row's factor */
+    memcpy(out, in, (size_t)B * R * sizeof(float));
+    hs_droppath_backward(out, out, mask, B, R);
+    for (size_t i = 0; i < (size_t)B * R; i++) CU_ASSERT_FATAL(out[i] == in[i] * mask[i / R]);
+    /* p = 0: every row kept as it is */
+    hs_droppath_forward(out, mask, in, B, R, 0.0f, seed, stream, 0);
+    CU_ASSERT(memcmp(out, in, (size_t)B * R * sizeof(float)) == 0);
+    free(in), free(out), free(mask), free(dm), free(one);
+}
+
 int main(void) {
     const hs_test tests[] = {
         {"pool: hand cases (ties, NaN, count_include_pad, refusals)", test_pool_hand},
@@ -480,6 +516,7 @@ int main(void) {
         {"gelu/silu/sigmoid at large |x| and NaN", test_pact_extremes},
         {"channel scale and add", test_chscale_add},
         {"dropout: definition, rate, determinism, p = 0 and 1", test_dropout},
+        {"drop-path: whole rows, the draws of dropout, rate, backward", test_droppath},
         {NULL, NULL},
     };
     return hs_test_main("ops", tests);

@@ -27,6 +27,7 @@ static hs_code opts_of(const hs_cnet_arch *a, const hs_train_config *c, int chan
     }
     *o = (hs_cnet_opts){.arch = a, .channels = channels, .height = height, .width = width, .out_dim = out,
                         .width_mult = c->width_mult, .dropout = c->dropout,
+                        .drop_connect = c->drop_connect,
                         .batch_norm = c->model.norm == HS_NORM_BATCH, .bn_eps = c->model.bn_eps,
                         .bn_momentum = c->model.bn_momentum,
                         .init_scale = c->model.init_scales ? c->model.init_scales[0] : 1,
@@ -49,6 +50,8 @@ void cnet_kind_describe(const hs_cnet_arch *a, const hs_train_config *c, char *b
     if (w >= 0 && (size_t)w < size && c->width_mult != 1) w += snprintf(buf + w, size - (size_t)w, ", width x%g",
                                                                            c->width_mult);
     if (w >= 0 && (size_t)w < size && p > 0) w += snprintf(buf + w, size - (size_t)w, ", dropout %g", p);
+    if (w >= 0 && (size_t)w < size && c->drop_connect > 0)
+        w += snprintf(buf + w, size - (size_t)w, ", drop-path %g", c->drop_connect);
     if (w >= 0 && (size_t)w < size && c->model.norm != HS_NORM_BATCH) snprintf(buf + w, size - (size_t)w, ", no BN");
 }
 
