@@ -6,6 +6,7 @@
  * the public function that knows what was being written. */
 #define _GNU_SOURCE /* fallocate(2), gmtime_r, statvfs */
 #include <stdarg.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -338,17 +339,47 @@ const char *store_unopenable_hint(const char *why) {
                                     : "a results file is written by `hsweep run ... -o FILE`";
 }
 
-hid_t store_fresh_group(hid_t f, const char *parent, const char *name) {
+static int ensure_group(hid_t f, const char *path) {
+    if (H5Lexists(f, path, H5P_DEFAULT) > 0) return 0;
+    hid_t g = H5Gcreate2(f, path, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0) return -1;
+    H5Gclose(g);
+    return 0;
+}
+
+hid_t store_pending_group(hid_t f, char *path, size_t n) {
+    static unsigned long count; /* a name no earlier writer of this file used: pid, then a count */
+    if (n < 64 || ensure_group(f, HS_PATH_PENDING) < 0) return -1;
+    snprintf(path, n, "%s/%ld-%lu", HS_PATH_PENDING, (long)getpid(), ++count);
+    return H5Gcreate2(f, path, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+}
+
+int store_commit_group(hid_t f, const char *pending, const char *parent, const char *name) {
     char sub[512];
-    if (snprintf(sub, sizeof sub, "%s/%s", parent, name) >= (int)sizeof sub) return -1;
-    if (H5Lexists(f, parent, H5P_DEFAULT) <= 0) {
-        hid_t g = H5Gcreate2(f, parent, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-        if (g < 0) return -1;
-        H5Gclose(g);
-    } else if (H5Lexists(f, sub, H5P_DEFAULT) > 0 && H5Ldelete(f, sub, H5P_DEFAULT) < 0) {
-        return -1;
-    }
-    return H5Gcreate2(f, sub, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (snprintf(sub, sizeof sub, "%s/%s", parent, name) >= (int)sizeof sub || ensure_group(f, parent) < 0) return -1;
+    if (H5Lexists(f, sub, H5P_DEFAULT) > 0 && H5Ldelete(f, sub, H5P_DEFAULT) < 0) return -1;
+    if (H5Lmove(f, pending, f, sub, H5P_DEFAULT, H5P_DEFAULT) < 0) return -1;
+    store_drop_pending(f, NULL);
+    return 0;
+}
+
+void store_drop_pending(hid_t f, const char *pending) {
+    if (pending && H5Lexists(f, pending, H5P_DEFAULT) > 0) H5Ldelete(f, pending, H5P_DEFAULT);
+    hid_t g = H5Lexists(f, HS_PATH_PENDING, H5P_DEFAULT) > 0 ? H5Gopen2(f, HS_PATH_PENDING, H5P_DEFAULT) : -1;
+    if (g < 0) return;
+    /* what dead writers left; this process' own pending groups may still be being filled */
+    char mine[32];
+    const int len = snprintf(mine, sizeof mine, "%ld-", (long)getpid());
+    size_t n = 0;
+    char **names = store_list_names(g, &n);
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(names[i], mine, (size_t)len)) H5Ldelete(g, names[i], H5P_DEFAULT);
+    for (size_t i = 0; names && i < n; i++) free(names[i]);
+    free(names);
+    H5G_info_t info;
+    const int empty = H5Gget_info(g, &info) >= 0 && info.nlinks == 0;
+    H5Gclose(g);
+    if (empty) H5Ldelete(f, HS_PATH_PENDING, H5P_DEFAULT);
 }
 
 /* Names of the datasets in a group (sorted by HDF5's name order). */

@@ -72,6 +72,12 @@ double store_free_bytes(const char *path);
  * short of room. */
 #define STORE_ROOM_MARGIN (1024.0 * 1024.0)
 hs_code store_check_room(const char *path, double bytes, const char *what, hs_error *err);
+
+/* Test hook: with HSWEEP_TEST_KILL_WRITE=N the process dies by SIGKILL at the N-th step of writing
+ * an analysis into a results file (opening it, each group, dataset, attribute and table, the
+ * close that flushes them; counted from 1 in that order), the way an OOM kill or a node failure
+ * ends it (tests/cli/test_analyze.sh). */
+void store_test_kill_write(void);
 /* The cause of the last HDF5 failure on this thread (the noted write cause first), or "". Reading
  * it forgets the noted one. When neither HDF5 nor errno said why (MPI-IO drivers report little,
  * and errno does not survive HDF5's unwinding everywhere), a full file system under path is
@@ -123,9 +129,19 @@ void store_open_failure(const char *path, char *why, size_t n);
 /* What to do about a why of the two above. */
 const char *store_unopenable_hint(const char *why);
 
-/* A new, empty group parent/name of the open file f, the parent made when missing and an earlier
- * parent/name deleted whole (a rewrite replaces, never merges). -1 on failure. */
-hid_t store_fresh_group(hid_t f, const char *parent, const char *name);
+/* Replacing a group (an analysis, a table, a search's result) so that a process killed at any
+ * moment before the file's close leaves the old one whole: store_pending_group makes a new, empty
+ * group under /.pending (no reader looks there) with a name of its own (path: where it is, n >=
+ * 64 bytes), the caller fills it, and store_commit_group deletes parent/name and moves the new
+ * group there (the parent made when missing; a rewrite replaces, never merges), then drops what
+ * killed writers left in /.pending (names of other processes; this one may hold another pending
+ * group, as an analysis writes its tables before closing); store_drop_pending(f, pending) does
+ * the same and drops pending itself after a failure, the old group untouched. Deleting the old group first is what not to do: HDF5 hands the freed
+ * space at once to the new raw data it writes straight to disk, while the metadata on disk (written
+ * at the close) still points the old group there. Group ids -1, the others 0 / -1 on failure. */
+hid_t store_pending_group(hid_t f, char *path, size_t n);
+int store_commit_group(hid_t f, const char *pending, const char *parent, const char *name);
+void store_drop_pending(hid_t f, const char *pending);
 /* Names of the datasets in a group (sorted by HDF5's name order). */
 char **store_list_names(hid_t group, size_t *n);
 int store_dims_of(hid_t loc, const char *name, hsize_t *dims, int want_rank);

@@ -42,6 +42,8 @@
 #define HS_PATH_TABLES "/" HS_GROUP_TABLES
 #define HS_TABLE_CSV "csv" /* /tables/<kind>/csv: variable-length UTF-8 string scalar */
 #define HS_TABLE_MD "md"   /* /tables/<kind>/md: the same, absent when the table has no Markdown */
+#define HS_GROUP_PENDING ".pending" /* groups being written, moved into place when whole (store_pending_group) */
+#define HS_PATH_PENDING "/" HS_GROUP_PENDING
 #define HS_GROUP_SEARCH "search" /* one subgroup per searching stage, written by hs_results_write_search */
 #define HS_PATH_SEARCH "/" HS_GROUP_SEARCH
 /* /search/<stage>: datasets [G] (G groups) and [G x S] (S seeds), and attributes */

@@ -5,6 +5,7 @@
  * (independent metadata reads, so a rank reading its own block never waits for the others). */
 #include <hdf5.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -447,9 +448,16 @@ hs_code hs_reader_attr(const hs_results_reader *rd, const char *name, hs_str *ou
 
 /* ================================================================ writing an analysis back */
 
+void store_test_kill_write(void) {
+    static long count;
+    const char *v = getenv("HSWEEP_TEST_KILL_WRITE");
+    if (v && *v && ++count >= atol(v)) raise(SIGKILL);
+}
+
 struct hs_analysis_out {
-    hid_t file, group;
+    hid_t file, group;   /* group: the new analysis, under /.pending until the close commits it */
     char *path, *name;
+    char pending[128];
     char failed[256]; /* the first write that failed, "" when none */
     char why[300];    /* its cause when known */
 };
@@ -462,18 +470,10 @@ hs_code hs_analysis_out_open(const char *path, const char *name, hs_analysis_out
     if (!g) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
     g->group = -1;
     g->path = strdup(path), g->name = strdup(name);
+    store_test_kill_write();
     g->file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
-    char sub[300];
-    snprintf(sub, sizeof sub, "%s/%s", HS_PATH_ANALYSIS, name);
-    int ok = g->file >= 0 && g->path && g->name;
-    if (ok && H5Lexists(g->file, HS_GROUP_ANALYSIS, H5P_DEFAULT) <= 0) {
-        hid_t a = H5Gcreate2(g->file, HS_GROUP_ANALYSIS, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-        ok = a >= 0;
-        if (a >= 0) H5Gclose(a);
-    } else if (ok && H5Lexists(g->file, sub, H5P_DEFAULT) > 0) {
-        ok = H5Ldelete(g->file, sub, H5P_DEFAULT) >= 0; /* a re-analysis replaces the old one */
-    }
-    if (ok) g->group = H5Gcreate2(g->file, sub, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    /* the old analysis stays whole until the close commits the new one (store_pending_group) */
+    if (g->file >= 0 && g->path && g->name) g->group = store_pending_group(g->file, g->pending, sizeof g->pending);
     if (g->group < 0) {
         hs_code rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot open for writing the analysis (/analysis/%s)", path, name);
         if (g->file >= 0) H5Fclose(g->file);
@@ -492,6 +492,10 @@ hs_code hs_analysis_out_close(hs_analysis_out *g, hs_code fail_code, hs_error *e
                      g->why[0] ? ": " : "", g->why);
     else if (fail_code != HS_OK) rc = HS_FAIL(err, fail_code, "%s: cannot write /analysis/%s", g->path, g->name);
     if (g->group >= 0) H5Gclose(g->group);
+    if (rc == HS_OK && store_commit_group(g->file, g->pending, HS_PATH_ANALYSIS, g->name) < 0)
+        rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot put /analysis/%s in place", g->path, g->name);
+    if (rc != HS_OK) store_drop_pending(g->file, g->pending); /* the previous analysis, if any, stays */
+    store_test_kill_write();
     if (g->file >= 0 && H5Fclose(g->file) < 0 && rc == HS_OK)
         rc = HS_FAIL(err, HS_ERR_IO, "%s: cannot close after writing /analysis/%s", g->path, g->name);
     free(g->path), free(g->name), free(g);
@@ -505,6 +509,7 @@ static hs_code note(hs_analysis_out *g, const char *name, int ok) {
 }
 
 hs_code hs_aout_group(hs_analysis_out *g, const char *name) {
+    store_test_kill_write();
     hid_t s = H5Gcreate2(g->group, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (s >= 0) H5Gclose(s);
     return note(g, name, s >= 0);
@@ -513,6 +518,7 @@ hs_code hs_aout_group(hs_analysis_out *g, const char *name) {
 /* g/name with dims [nd] of file type ftype from buf (memory type mtype). */
 static hs_code write_nd(hs_analysis_out *g, const char *name, hid_t ftype, hid_t mtype, int nd, const size_t *dims,
                         const void *buf) {
+    store_test_kill_write();
     hsize_t d[HS_READER_MAX_DIMS];
     size_t total = 1;
     for (int k = 0; k < nd && k < HS_READER_MAX_DIMS; k++) d[k] = dims[k], total *= dims[k];
@@ -559,6 +565,7 @@ hs_code hs_aout_strs(hs_analysis_out *g, const char *name, size_t n, const char 
 }
 
 hs_code hs_aout_attr(hs_analysis_out *g, const char *group, const char *name, double x) {
+    store_test_kill_write();
     hid_t at = group && group[0] ? H5Gopen2(g->group, group, H5P_DEFAULT) : g->group;
     hid_t sp = at >= 0 ? H5Screate(H5S_SCALAR) : -1;
     hid_t a = sp >= 0 ? H5Acreate2(at, name, H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT) : -1;

@@ -60,6 +60,8 @@ hs_code hs_results_describe(const char *path, hs_str *out, hs_results_census *ce
     char *format = store_attr_read_string(file, HS_ATTR_FORMAT), *spec = store_attr_read_string(file, HS_ATTR_SPEC_PATH);
     char *sha = store_attr_read_string(file, HS_ATTR_SPEC_SHA256), *created = store_attr_read_string(file, HS_ATTR_CREATED);
     char *sessions = store_attr_read_string(file, HS_ATTR_SESSIONS), *overrides = store_attr_read_string(file, HS_ATTR_OVERRIDES);
+    /* what a writer killed inside the close that commits it left behind (store_pending_group) */
+    const int pending = H5Lexists(file, HS_PATH_PENDING, H5P_DEFAULT) > 0;
     hs_code rc = HS_OK;
     hid_t runs = -1, t_id = store_str_type(HS_ID_LEN), t_err = store_str_type(HS_ERROR_LEN), st = store_state_type();
     hsize_t d1[1] = {0};
@@ -124,7 +126,15 @@ hs_code hs_results_describe(const char *path, hs_str *out, hs_results_census *ce
     char who[512] = "";
     if (ls != HS_LOCK_NONE) hs_lock_describe(&owner, who, sizeof who);
     if (ls == HS_LOCK_LIVE) hs_str_printf(out, "writer: live: %s\n", who);
+    else if (ls == HS_LOCK_STALE && !strcmp(owner.command, "analyze"))
+        /* a killed analysis leaves the sweep's data whole (HDF5 writes its metadata at the close),
+         * but what it was writing is absent or the previous analysis */
+        hs_str_printf(out, "writer: gone (stale lock: %s); the analysis it was writing may be missing or the previous "
+                      "one: analyse again (hsweep analyze takes the lock over)\n", who);
     else if (ls == HS_LOCK_STALE) hs_str_printf(out, "writer: gone (stale lock: %s); --resume takes the lock over\n", who);
+    if (pending)
+        hs_str_printf(out, "unfinished write: %s holds an analysis or search result whose writer died before it was in "
+                      "place (no reader uses it; the next analysis drops it)\n", HS_PATH_PENDING);
     hs_str_printf(out, "%zu runs: %zu done, %zu diverged, %zu failed, %zu running, %zu pending", R - census->orphans,
                   count[HS_STATE_DONE], count[HS_STATE_DIVERGED], count[HS_STATE_FAILED], count[HS_STATE_RUNNING],
                   count[HS_STATE_PENDING]);

@@ -26,7 +26,8 @@ hs_code hs_results_write_search(const char *path, const char *stage, const char 
     if (strchr(stage, '/')) return HS_FAIL(err, HS_ERR_VALUE, "stage name '%s' holds a '/'", stage);
     HS_TRY(err, store_check_room(path, (double)n * (double)(n_seeds + 8) * 16.0, "storing the search's result", err));
     hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
-    hid_t g = f >= 0 ? store_fresh_group(f, HS_PATH_SEARCH, stage) : -1;
+    char pending[128];
+    hid_t g = f >= 0 ? store_pending_group(f, pending, sizeof pending) : -1;
     int ok = g >= 0;
     size_t S = n_seeds ? n_seeds : 1, w = 1;
     for (size_t i = 0; i < n; i++)
@@ -69,6 +70,10 @@ hs_code hs_results_write_search(const char *path, const char *stage, const char 
     }
     free(names), free(status), free(rounds), free(points), free(col), free(seeds);
     if (g >= 0) H5Gclose(g);
+    if (f >= 0) { /* a later round replaces the stage's result, once the new one is whole */
+        if (ok) ok = store_commit_group(f, pending, HS_PATH_SEARCH, stage) == 0;
+        else store_drop_pending(f, pending);
+    }
     if (f >= 0 && H5Fclose(f) < 0) ok = 0;
     if (!ok) return HS_FAIL(err, HS_ERR_IO, "%s: cannot write %s/%s", path, HS_PATH_SEARCH, stage);
     return HS_OK;

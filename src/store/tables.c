@@ -30,11 +30,18 @@ hs_code hs_analysis_out_table(const char *path, const char *kind, const char *cs
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     double bytes = (double)(csv ? strlen(csv) : 0) + (double)(md ? strlen(md) : 0);
     HS_TRY(err, store_check_room(path, bytes, "storing the analysis' tables", err));
+    store_test_kill_write();
     hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
-    hid_t g = f >= 0 ? store_fresh_group(f, HS_GROUP_TABLES, kind) : -1; /* a re-analysis replaces the table */
+    char pending[128];
+    hid_t g = f >= 0 ? store_pending_group(f, pending, sizeof pending) : -1;
     int ok = g >= 0 && write_text(g, HS_TABLE_CSV, csv ? csv : "");
     if (ok && md && md[0]) ok = write_text(g, HS_TABLE_MD, md);
     if (g >= 0) H5Gclose(g);
+    if (f >= 0) { /* a re-analysis replaces the table, once the new one is whole */
+        if (ok) ok = store_commit_group(f, pending, HS_PATH_TABLES, kind) == 0;
+        else store_drop_pending(f, pending);
+    }
+    store_test_kill_write();
     if (f >= 0 && H5Fclose(f) < 0) ok = 0;
     if (!ok) return HS_FAIL(err, HS_ERR_IO, "%s: cannot write the table %s/%s", path, HS_PATH_TABLES, kind);
     return HS_OK;

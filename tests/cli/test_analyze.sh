@@ -38,6 +38,62 @@ if [ -c /dev/full ]; then # (a container may lack it; a redirection would then m
   [ ! -e "$T/eq.h5.lock" ] && ok "lock released after the failed output" || bad "lock left after the failed output"
 fi
 
+# killed (SIGKILL: an OOM kill, a lost node) at steps of re-writing its analysis into the file
+# (HSWEEP_TEST_KILL_WRITE=N: the open, each group, dataset, attribute and table, the close): every
+# dataset stays readable and equal to before (the sweep's, and the previous analysis and tables,
+# which the new ones replace only once whole), status names the dead analysis, and the next
+# analysis takes the lock over and gives the same table
+cp "$T/eq.h5" "$T/kbase.h5"
+killed_at() { # N: exit status of an analysis of a fresh copy killed at write N
+  cp "$T/kbase.h5" "$T/k.h5" && rm -f "$T/k.h5.lock"
+  HSWEEP_TEST_KILL_WRITE=$1 "$HS" analyze "$T/k.h5" --prefix "$T/k" >/dev/null 2>&1
+}
+after_kill() { # N: the checks on the killed copy
+  check "status after a kill at write $1" 0 "$HS" status "$T/k.h5"
+  contains "status names the dead analysis (write $1)" "$OUT" "analyse again (hsweep analyze takes the lock over)"
+  res=$("$PY" - "$T/kbase.h5" "$T/k.h5" <<'PYEOF'
+import sys, h5py, numpy as np
+a, b = h5py.File(sys.argv[1], "r"), h5py.File(sys.argv[2], "r")
+seen = []
+def visit(name, o):
+    if isinstance(o, h5py.Dataset):
+        v = o[()]  # every dataset readable and as before, the old analysis and tables too
+        w = a[name][()]
+        same = np.array_equal(v, w, equal_nan=True) if isinstance(v, np.ndarray) and v.dtype.kind == "f" else np.array_equal(v, w)
+        if not same: print("differs:", name); sys.exit(0)
+        seen.append(name)
+b.visititems(visit)
+missing = [n for n in seen if n not in b]
+base = []
+a.visititems(lambda n, o: base.append(n) if isinstance(o, h5py.Dataset) else None)
+print("ok" if sorted(base) == sorted(seen) else "missing: %s" % sorted(set(base) - set(seen)))
+PYEOF
+)
+  [ "$res" = ok ] && ok "every dataset intact after a kill at write $1" || bad "data after a kill at write $1" "$res"
+  check "the next analysis after a kill at write $1" 0 "$HS" analyze "$T/k.h5" --prefix "$T/k2"
+  cmp -s "$T/k2.equisep.csv" "$T/eq.equisep.csv" && ok "its table as before (write $1)" || bad "table after a kill at write $1"
+}
+n=1 kills=0
+while [ $n -lt 500 ]; do
+  killed_at $n; rc=$?
+  [ $rc -eq 0 ] && break
+  [ $rc -eq 137 ] || { bad "analysis killed at write $n: exit $rc"; break; }
+  after_kill $n; kills=$((kills + 1))
+  n=$((n < 3 ? n + 1 : n + 6))
+done
+# and the last step before it completes (the close, whose flush writes the metadata)
+last=$((n - 1))
+while [ $last -gt 0 ]; do killed_at $last && last=$((last - 1)) || break; done
+[ $last -gt 0 ] && after_kill $last && kills=$((kills + 1))
+[ $kills -ge 5 ] && ok "analysis killed at $kills points, the last at write $last" || bad "only $kills kill points"
+# what a writer killed inside HDF5's close could leave under /.pending is dropped by the next one
+"$PY" -c "import h5py, sys; h5py.File(sys.argv[1], 'a').create_dataset('.pending/1-1/x', data=[1.0])" "$T/k.h5"
+check "status of a file with a dead writer's pending group" 0 "$HS" status "$T/k.h5"
+contains "status names the unfinished write" "$OUT" "unfinished write: /.pending holds an analysis or search result"
+check "analysis of a file with a dead writer's pending group" 0 "$HS" analyze "$T/k.h5" --prefix "$T/k3"
+res=$("$PY" -c "import h5py, sys; f = h5py.File(sys.argv[1], 'r'); print('.pending' in f, 'equisep' in f['analysis'])" "$T/k.h5")
+[ "$res" = "False True" ] && ok "the dead writer's pending group dropped" || bad "pending group after the next analysis" "$res"
+
 res=$("$PY" - "$T/eq.h5" "$T/eq.equisep.csv" <<'PYEOF'
 import sys, csv, h5py, numpy as np
 f = h5py.File(sys.argv[1], "r")
