@@ -24,7 +24,13 @@
  * figures carry the time other jobs held it; the CPU-time ones do not), "fwd+bwd" the forward,
  * loss and backward alone (no gather, no optimiser) over the interleaved sgemm. Each line is the
  * median over the repeats, with [min - max]; the PyTorch ratio is formed per repeat (hsweep's
- * and torch's runs of one repeat are seconds apart) and summarised the same way. */
+ * and torch's runs of one repeat are seconds apart) and summarised the same way.
+ *
+ * "bound" is the most of the interleaved sgemm any implementation of the step could reach on this
+ * machine: a momentum step must read and write every weight and its momentum (16 bytes per
+ * parameter, whatever is fused), so it takes at least the time of that stream alone (timed here
+ * on arrays of the net's size, best of 5, "GB/s") and at least the step's FLOPs at the sgemm's
+ * rate; bound = FLOP time / max(FLOP time, stream time), which assumes both overlap perfectly. */
 #include <cblas.h>
 #include <math.h>
 #include <stdio.h>
@@ -299,15 +305,42 @@ static double median(double *x, int n) {
     return med;
 }
 
+/* Seconds of the least memory traffic of a momentum step over n parameters (w and its momentum
+ * read and written, the gradient a constant: what a perfectly fused step would move), best of 5
+ * after one that brings the arrays to where they live between steps. */
+static double stream_seconds(size_t n) {
+    float *w = malloc(n * sizeof *w), *v = malloc(n * sizeof *v);
+    if (!w || !v) {
+        free(w), free(v);
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) w[i] = 1.0f, v[i] = 0.0f;
+    double best = INFINITY;
+    for (int r = 0; r < 6; r++) {
+        const double t0 = bench_now();
+        for (size_t i = 0; i < n; i++) {
+            const float u = 0.9f * v[i] + 1e-3f;
+            v[i] = u;
+            w[i] -= 1e-3f * u;
+        }
+        const double t = bench_now() - t0;
+        if (r > 0 && t < best) best = t;
+    }
+    volatile float sink = w[n / 2] + v[n / 3]; /* the stores are observable */
+    (void)sink;
+    free(w), free(v);
+    return best;
+}
+
 /* The repeats of one configuration, hsweep and torch alternating, and its table row. */
-static int bench_config(const config *c, double macs, const hs_optim_opts *oo, int momentum, double lr,
+static int bench_config(const config *c, double macs, size_t n_params, const hs_optim_opts *oo, int momentum, double lr,
                         double seconds, int repeats, const float *X, const int32_t *Y, ref_gemm *ref,
                         torch_proc *tp) {
     const hs_hnet_opts o = opts_of(c);
     const double flops = 6.0 * macs * c->batch;
     double gf[MAX_REPEATS], share[MAX_REPEATS], share_cpu[MAX_REPEATS], share_fb[MAX_REPEATS], sps[MAX_REPEATS],
         tsps[MAX_REPEATS], ratio[MAX_REPEATS], fwd[MAX_REPEATS], bwd[MAX_REPEATS], opt[MAX_REPEATS],
-        ref_rate[MAX_REPEATS], best[MAX_REPEATS], cpu_h = 1, cpu_t = 1;
+        ref_rate[MAX_REPEATS], best[MAX_REPEATS], bound[MAX_REPEATS], gbs[MAX_REPEATS], cpu_h = 1, cpu_t = 1;
     int n_torch = 0;
     for (int r = 0; r < repeats; r++) {
         run_result res;
@@ -319,6 +352,9 @@ static int bench_config(const config *c, double macs, const hs_optim_opts *oo, i
         share_fb[r] = res.ref_mean > 0 ? flops / fb_seconds * 1e-9 / res.ref_mean : 0;
         fwd[r] = res.ms[1], bwd[r] = res.ms[3], opt[r] = res.ms[4];
         best[r] = flops / res.best_step * 1e-9;
+        const double ts = stream_seconds(n_params), tf = res.ref_mean > 0 ? flops / (res.ref_mean * 1e9) : 0;
+        gbs[r] = ts > 0 ? 16.0 * (double)n_params / ts * 1e-9 : 0;
+        bound[r] = tf > 0 && ts > 0 ? tf / fmax(tf, ts) : 0;
         cpu_h = fmin(cpu_h, res.cpu_per_wall);
         if (!isfinite(res.loss)) fprintf(stderr, "bench_hnet: hsweep's loss is %g\n", res.loss);
         double tcpu = 0, tloss = 0;
@@ -338,10 +374,14 @@ static int bench_config(const config *c, double macs, const hs_optim_opts *oo, i
     } else {
         snprintf(cw, sizeof cw, "%.2f", cpu_h);
     }
-    printf("%-5s %-4s %5d %5d %8.3f | %9.1f %8.1f %8.1f %18s %18s | %9s %20s | %6.2f %6.2f %6.2f %6.1f %6.0f%% | %9s\n",
+    char bs[64];
+    range(bs, sizeof bs, bound, repeats, 100, "%.0f%%");
+    printf("%-5s %-4s %5d %5d %8.3f | %9.1f %8.1f %8.1f %18s %18s | %9s %20s | %6.2f %6.2f %6.2f %6.1f %6.0f%% | "
+           "%6.1f %16s | %9s\n",
            c->sh->name, kind_name(c->kind), c->width, c->batch, macs * 1e-6, median(sps, repeats),
            median(gf, repeats), median(ref_rate, repeats), shs, scs, ts, rs, median(fwd, repeats),
-           median(bwd, repeats), median(opt, repeats), median(best, repeats), 100 * median(share_fb, repeats), cw);
+           median(bwd, repeats), median(opt, repeats), median(best, repeats), 100 * median(share_fb, repeats),
+           median(gbs, repeats), bs, cw);
     fflush(stdout);
     return 0;
 }
@@ -410,9 +450,9 @@ int main(int argc, char **argv) {
     torch_proc tp = {0};
     if (use_torch) torch_start(&tp, python);
 
-    printf("\n%-5s %-4s %5s %5s %8s | %9s %8s %8s %18s %18s | %9s %20s | %6s %6s %6s %6s %7s | %9s\n", "shape",
-           "net", "H", "batch", "MMAC/smp", "steps/s", "GFLOP/s", "sgemm", "of sgemm", "of sgemm (cpu)", "torch s/s",
-           "ratio [min-max]", "fwd", "bwd", "opt", "best", "fwd+bwd", "cpu/wall");
+    printf("\n%-5s %-4s %5s %5s %8s | %9s %8s %8s %18s %18s | %9s %20s | %6s %6s %6s %6s %7s | %6s %16s | %9s\n",
+           "shape", "net", "H", "batch", "MMAC/smp", "steps/s", "GFLOP/s", "sgemm", "of sgemm", "of sgemm (cpu)",
+           "torch s/s", "ratio [min-max]", "fwd", "bwd", "opt", "best", "fwd+bwd", "GB/s", "bound", "cpu/wall");
     for (int si = 0; si < n_shapes; si++) {
         shape sv = shapes[shape_ix[si]];
         if (v_override) sv.v = v_override;
@@ -438,8 +478,9 @@ int main(int argc, char **argv) {
                     return 1;
                 }
                 const double macs = macs_of(&probe, c.kind, c.width);
+                const size_t n_params = probe.n_params;
                 hs_model_free(&probe);
-                if (bench_config(&c, macs, &oo, momentum, lr, seconds, repeats, X, Y, use_ref ? &ref : NULL, &tp))
+                if (bench_config(&c, macs, n_params, &oo, momentum, lr, seconds, repeats, X, Y, use_ref ? &ref : NULL, &tp))
                     return 1;
             }
         free(X), free(Y);
@@ -447,8 +488,9 @@ int main(int argc, char **argv) {
     printf("\nmedians over repeats [min-max]; of sgemm: GFLOP/s over the interleaved sgemm's, both per wall second; "
            "(cpu): both per second of CPU time (what preemption by other jobs does not move); fwd/bwd/opt: ms per "
            "step (wall); best: GFLOP/s of the fastest step; fwd+bwd: forward, loss and backward alone (no gather, "
-           "no optimiser) over the interleaved sgemm; cpu/wall: the lowest of the repeats (hsweep/torch), below 1 "
-           "when the core was shared\n");
+           "no optimiser) over the interleaved sgemm; GB/s: the 16 bytes per parameter a momentum step must move, "
+           "streamed alone; bound: the most of the sgemm a step could reach given that stream (file header); "
+           "cpu/wall: the lowest of the repeats (hsweep/torch), below 1 when the core was shared\n");
     torch_stop(&tp);
     ref_free(&ref);
     return 0;
