@@ -179,16 +179,19 @@ hs_code hs_reader_search_stages(const hs_results_reader *rd, char ***names, size
 
 typedef struct hs_analysis_out hs_analysis_out;
 
-/* Serial (one process; no reader may be open on the file): open path for writing and create
- * /analysis/<name>, replacing what an earlier analysis of that name stored. */
+/* Serial (one process; no reader may be open on the file): open path for writing and start a new
+ * /analysis/<name>. It is built aside (under /.pending) and replaces what an earlier analysis of
+ * that name stored only at a successful close, so a failed or killed analysis leaves the earlier
+ * one whole. */
 hs_code hs_analysis_out_open(const char *path, const char *name, hs_analysis_out **out, hs_error *err);
-/* Report the first failed write (or fail_code when non-zero and no write failed), close, free. */
+/* Report the first failed write (or fail_code when non-zero and no write failed), put the new
+ * analysis in place when nothing failed (else drop it, the earlier one kept), close, free. */
 hs_code hs_analysis_out_close(hs_analysis_out *g, hs_code fail_code, hs_error *err);
 
 /* Serial (rank 0 of an analysis; it may hold an hs_analysis_out of the same file open): store a
  * table in the file as /tables/<kind>/csv and /tables/<kind>/md, variable-length UTF-8 string
  * scalars holding the text of <prefix>.<kind>.csv and .md, replacing an earlier /tables/<kind>
- * whole. md NULL or "" writes no md dataset; csv NULL stores "". kind is one path component
+ * whole once the new one is written (as above: a failure keeps the earlier one). md NULL or "" writes no md dataset; csv NULL stores "". kind is one path component
  * ("equisep", "srhm-exponent"), else HS_ERR_VALUE; a failed write is HS_ERR_IO naming the path. */
 hs_code hs_analysis_out_table(const char *path, const char *kind, const char *csv, const char *md, hs_error *err);
 
