@@ -480,7 +480,8 @@ int main(int argc, char **argv) {
                 const double macs = macs_of(&probe, c.kind, c.width);
                 const size_t n_params = probe.n_params;
                 hs_model_free(&probe);
-                if (bench_config(&c, macs, n_params, &oo, momentum, lr, seconds, repeats, X, Y, use_ref ? &ref : NULL, &tp))
+                if (bench_config(&c, macs, n_params, &oo, momentum, lr, seconds, repeats, X, Y, use_ref ? &ref : NULL,
+                                 &tp))
                     return 1;
             }
         free(X), free(Y);

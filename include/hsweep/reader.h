@@ -191,8 +191,9 @@ hs_code hs_analysis_out_close(hs_analysis_out *g, hs_code fail_code, hs_error *e
 /* Serial (rank 0 of an analysis; it may hold an hs_analysis_out of the same file open): store a
  * table in the file as /tables/<kind>/csv and /tables/<kind>/md, variable-length UTF-8 string
  * scalars holding the text of <prefix>.<kind>.csv and .md, replacing an earlier /tables/<kind>
- * whole once the new one is written (as above: a failure keeps the earlier one). md NULL or "" writes no md dataset; csv NULL stores "". kind is one path component
- * ("equisep", "srhm-exponent"), else HS_ERR_VALUE; a failed write is HS_ERR_IO naming the path. */
+ * whole once the new one is written (as above: a failure keeps the earlier one). md NULL or ""
+ * writes no md dataset; csv NULL stores "". kind is one path component ("equisep",
+ * "srhm-exponent"), else HS_ERR_VALUE; a failed write is HS_ERR_IO naming the path. */
 hs_code hs_analysis_out_table(const char *path, const char *kind, const char *csv, const char *md, hs_error *err);
 
 /* Datasets and attributes relative to /analysis/<name>; "part/x" is allowed once hs_aout_group

@@ -34,7 +34,7 @@ enum {
     HS_STREAM_AUGMENT = 7, /* data augmentation (crops, flips), index = epoch */
     HS_STREAM_PROBE = 8,   /* probes' reference sets and perturbations (sensitivities, stability) */
     HS_STREAM_SAMPLE = 9,  /* a spec's random axes (keyed by sample.seed), index = FNV-1a of the key's name */
-    HS_STREAM_DROPPATH = 10, /* drop-path masks of residual branches, index = block (word offset = rows of earlier steps) */
+    HS_STREAM_DROPPATH = 10, /* drop-path masks, index = block (word offset = rows of earlier steps) */
 };
 
 /* Indices within HS_STREAM_PROBE (keyed by the run's data seed), i < 2^24 an input's number:

@@ -136,9 +136,10 @@ const char *store_unopenable_hint(const char *why);
  * group there (the parent made when missing; a rewrite replaces, never merges), then drops what
  * killed writers left in /.pending (names of other processes; this one may hold another pending
  * group, as an analysis writes its tables before closing); store_drop_pending(f, pending) does
- * the same and drops pending itself after a failure, the old group untouched. Deleting the old group first is what not to do: HDF5 hands the freed
- * space at once to the new raw data it writes straight to disk, while the metadata on disk (written
- * at the close) still points the old group there. Group ids -1, the others 0 / -1 on failure. */
+ * the same and drops pending itself after a failure, the old group untouched. Deleting the old
+ * group first is what not to do: HDF5 hands the freed space at once to the new raw data it writes
+ * straight to disk, while the metadata on disk (written at the close) still points the old group
+ * there. Group ids -1, the others 0 / -1 on failure. */
 hid_t store_pending_group(hid_t f, char *path, size_t n);
 int store_commit_group(hid_t f, const char *pending, const char *parent, const char *name);
 void store_drop_pending(hid_t f, const char *pending);
