@@ -193,6 +193,8 @@ allocs=$(grep -c 'allocation [0-9]* (SLURM_RESTART_COUNT' sweep-"$JID".out 2> /d
 contains "2nd allocation has SLURM_RESTART_COUNT=1" "$(cat sweep-"$JID".out 2>/dev/null)" "SLURM_RESTART_COUNT=1)"
 contains "the batch script caught USR1" "$(cat sweep-"$JID".out 2>/dev/null)" "caught USR1"
 contains "runs left, requeued" "$(cat sweep-"$JID".out 2>/dev/null)" "requeued job $JID"
+# mpirun lingers 2 x odls_base_sigkill_timeout (50 s) after the ranks' exit 3; the script goes on
+contains "went on once the lock was released" "$(cat sweep-"$JID".out 2>/dev/null)" "released its lock after USR1"
 contains "resumed with --resume" "$(cat sweep-"$JID".out 2>/dev/null)" "-o $OUTF --resume"
 if [ $forced = 0 ]; then ok "the time-limit warning (--signal=B:USR1@50) fired by itself"
 else echo "  note: USR1 was sent with scancel (the time limit did not fire within 75 s)"; fi
