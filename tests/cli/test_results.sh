@@ -55,7 +55,6 @@ sha() { sha256sum "$1" | cut -c1-64; }
 
 
 check "reference: the small sweep" 0 run 2 $S -o "$T/ref.h5" --quiet
-check "reference: the slow sweep" 0 run 2 $SLOW -o "$T/slow-ref.h5" --quiet
 
 # ---------------------------------------------------------------- a live file: one writer only
 LIVE="$SLOW --set train.epochs=60 --set record.every=2"   # 15-40 s: long enough to try everything on it
@@ -302,7 +301,8 @@ printf 'sweep: {checkpoint_minutes: 0.003}\n' | cat - tests/specs/train/gated-ti
 kinds="mlp hnet gated"; [ "$QUICK" = 1 ] && kinds=mlp
 for kind in $kinds; do
   case $kind in
-    mlp) spec="$T/ckpt-mlp.yaml --set train.epochs=40"; [ "$QUICK" = 1 ] && spec="$T/ckpt-mlp.yaml --set train.epochs=4" ;;
+    mlp) spec="$T/ckpt-mlp.yaml --set train.epochs=40"
+         [ "$QUICK" = 1 ] && spec="$T/ckpt-mlp.yaml --set train.epochs=4 --set model.width=128" ;;
     hnet) spec="tests/specs/train/ckpt-hnet.yaml --set train.epochs=3000"
           [ "$QUICK" = 1 ] && spec="tests/specs/train/ckpt-hnet.yaml --set train.epochs=300" ;;
     gated) spec="$T/ckpt-gated.yaml --set train.epochs=100000 --set record.every=1000"
