@@ -30,7 +30,11 @@
  * machine: a momentum step must read and write every weight and its momentum (16 bytes per
  * parameter, whatever is fused), so it takes at least the time of that stream alone (timed here
  * on arrays of the net's size, best of 5, "GB/s") and at least the step's FLOPs at the sgemm's
- * rate; bound = FLOP time / max(FLOP time, stream time), which assumes both overlap perfectly. */
+ * rate; bound = FLOP time / max(FLOP time, stream time), which assumes both overlap perfectly.
+ * "cold" is the same stream with 256 MB written before each pass, so that w and its momentum come
+ * from memory, as they do between two steps (the separate update pass of a step runs at about
+ * this rate: bench_optim's cold column); "serial" = FLOP time / (FLOP time + cold stream time),
+ * the most of the sgemm a step whose update is a pass of its own could reach. */
 #include <cblas.h>
 #include <math.h>
 #include <stdio.h>
@@ -50,7 +54,7 @@
 #define HSWEEP_BENCH_DIR "bench"
 #endif
 
-enum { N_SAMPLES = 4096, MAX_LIST = 8, MAX_REPEATS = 32 };
+enum { N_SAMPLES = 4096, MAX_LIST = 8, MAX_REPEATS = 32, EVICT_BYTES = 256 << 20 };
 #define REF_EVERY 0.05 /* seconds of steps between two interleaved sgemm calls */
 
 typedef struct shape {
@@ -307,8 +311,9 @@ static double median(double *x, int n) {
 
 /* Seconds of the least memory traffic of a momentum step over n parameters (w and its momentum
  * read and written, the gradient a constant: what a perfectly fused step would move), best of 5
- * after one that brings the arrays to where they live between steps. */
-static double stream_seconds(size_t n) {
+ * after one that brings the arrays to where they live between steps; with `evict` (EVICT_BYTES),
+ * that buffer is written before each pass, so the arrays come from memory. */
+static double stream_seconds(size_t n, unsigned char *evict) {
     float *w = malloc(n * sizeof *w), *v = malloc(n * sizeof *v);
     if (!w || !v) {
         free(w), free(v);
@@ -317,6 +322,7 @@ static double stream_seconds(size_t n) {
     for (size_t i = 0; i < n; i++) w[i] = 1.0f, v[i] = 0.0f;
     double best = INFINITY;
     for (int r = 0; r < 6; r++) {
+        if (evict) memset(evict, r, EVICT_BYTES);
         const double t0 = bench_now();
         for (size_t i = 0; i < n; i++) {
             const float u = 0.9f * v[i] + 1e-3f;
@@ -340,11 +346,16 @@ static int bench_config(const config *c, double macs, size_t n_params, const hs_
     const double flops = 6.0 * macs * c->batch;
     double gf[MAX_REPEATS], share[MAX_REPEATS], share_cpu[MAX_REPEATS], share_fb[MAX_REPEATS], sps[MAX_REPEATS],
         tsps[MAX_REPEATS], ratio[MAX_REPEATS], fwd[MAX_REPEATS], bwd[MAX_REPEATS], opt[MAX_REPEATS],
-        ref_rate[MAX_REPEATS], best[MAX_REPEATS], bound[MAX_REPEATS], gbs[MAX_REPEATS], cpu_h = 1, cpu_t = 1;
+        ref_rate[MAX_REPEATS], best[MAX_REPEATS], bound[MAX_REPEATS], gbs[MAX_REPEATS], gbs_cold[MAX_REPEATS],
+        serial[MAX_REPEATS], cpu_h = 1, cpu_t = 1;
+    unsigned char *evict = malloc(EVICT_BYTES);
     int n_torch = 0;
     for (int r = 0; r < repeats; r++) {
         run_result res;
-        if (bench_hsweep(c, oo, lr, seconds, X, Y, ref, &res)) return 1;
+        if (bench_hsweep(c, oo, lr, seconds, X, Y, ref, &res)) {
+            free(evict);
+            return 1;
+        }
         sps[r] = res.steps_per_s, gf[r] = flops * res.steps_per_s * 1e-9, ref_rate[r] = res.ref_mean;
         share[r] = res.ref_mean > 0 ? gf[r] / res.ref_mean : 0;
         share_cpu[r] = res.ref_cpu > 0 ? flops * res.cpu_steps_per_s * 1e-9 / res.ref_cpu : 0;
@@ -352,9 +363,12 @@ static int bench_config(const config *c, double macs, size_t n_params, const hs_
         share_fb[r] = res.ref_mean > 0 ? flops / fb_seconds * 1e-9 / res.ref_mean : 0;
         fwd[r] = res.ms[1], bwd[r] = res.ms[3], opt[r] = res.ms[4];
         best[r] = flops / res.best_step * 1e-9;
-        const double ts = stream_seconds(n_params), tf = res.ref_mean > 0 ? flops / (res.ref_mean * 1e9) : 0;
+        const double ts = stream_seconds(n_params, NULL), tc = evict ? stream_seconds(n_params, evict) : 0,
+                     tf = res.ref_mean > 0 ? flops / (res.ref_mean * 1e9) : 0;
         gbs[r] = ts > 0 ? 16.0 * (double)n_params / ts * 1e-9 : 0;
+        gbs_cold[r] = tc > 0 ? 16.0 * (double)n_params / tc * 1e-9 : 0;
         bound[r] = tf > 0 && ts > 0 ? tf / fmax(tf, ts) : 0;
+        serial[r] = tf > 0 && tc > 0 ? tf / (tf + tc) : 0;
         cpu_h = fmin(cpu_h, res.cpu_per_wall);
         if (!isfinite(res.loss)) fprintf(stderr, "bench_hnet: hsweep's loss is %g\n", res.loss);
         double tcpu = 0, tloss = 0;
@@ -374,14 +388,15 @@ static int bench_config(const config *c, double macs, size_t n_params, const hs_
     } else {
         snprintf(cw, sizeof cw, "%.2f", cpu_h);
     }
+    free(evict);
     char bs[64];
     range(bs, sizeof bs, bound, repeats, 100, "%.0f%%");
     printf("%-5s %-4s %5d %5d %8.3f | %9.1f %8.1f %8.1f %18s %18s | %9s %20s | %6.2f %6.2f %6.2f %6.1f %6.0f%% | "
-           "%6.1f %16s | %9s\n",
+           "%6.1f %16s %6.1f %6.0f%% | %9s\n",
            c->sh->name, kind_name(c->kind), c->width, c->batch, macs * 1e-6, median(sps, repeats),
            median(gf, repeats), median(ref_rate, repeats), shs, scs, ts, rs, median(fwd, repeats),
            median(bwd, repeats), median(opt, repeats), median(best, repeats), 100 * median(share_fb, repeats),
-           median(gbs, repeats), bs, cw);
+           median(gbs, repeats), bs, median(gbs_cold, repeats), 100 * median(serial, repeats), cw);
     fflush(stdout);
     return 0;
 }
@@ -450,9 +465,11 @@ int main(int argc, char **argv) {
     torch_proc tp = {0};
     if (use_torch) torch_start(&tp, python);
 
-    printf("\n%-5s %-4s %5s %5s %8s | %9s %8s %8s %18s %18s | %9s %20s | %6s %6s %6s %6s %7s | %6s %16s | %9s\n",
+    printf("\n%-5s %-4s %5s %5s %8s | %9s %8s %8s %18s %18s | %9s %20s | %6s %6s %6s %6s %7s | %6s %16s %6s %7s | "
+           "%9s\n",
            "shape", "net", "H", "batch", "MMAC/smp", "steps/s", "GFLOP/s", "sgemm", "of sgemm", "of sgemm (cpu)",
-           "torch s/s", "ratio [min-max]", "fwd", "bwd", "opt", "best", "fwd+bwd", "GB/s", "bound", "cpu/wall");
+           "torch s/s", "ratio [min-max]", "fwd", "bwd", "opt", "best", "fwd+bwd", "GB/s", "bound", "cold", "serial",
+           "cpu/wall");
     for (int si = 0; si < n_shapes; si++) {
         shape sv = shapes[shape_ix[si]];
         if (v_override) sv.v = v_override;
@@ -491,6 +508,8 @@ int main(int argc, char **argv) {
            "step (wall); best: GFLOP/s of the fastest step; fwd+bwd: forward, loss and backward alone (no gather, "
            "no optimiser) over the interleaved sgemm; GB/s: the 16 bytes per parameter a momentum step must move, "
            "streamed alone; bound: the most of the sgemm a step could reach given that stream (file header); "
+           "cold: the same stream from memory; serial: the most a step whose update is a pass of its own could "
+           "reach; "
            "cpu/wall: the lowest of the repeats (hsweep/torch), below 1 when the core was shared\n");
     torch_stop(&tp);
     ref_free(&ref);
