@@ -5,7 +5,7 @@
  *
  *   bench_hnet [--models cnn,lcn,fcn] [--shapes l2,l3] [--widths 256,512,1024] [--seconds S]
  *              [--repeats R] [--opt sgd|momentum] [--lr LR] [--v V] [--gemm auto|cblas|kernel]
- *              [--no-torch] [--no-ref] [--python PATH]
+ *              [--update each|pass] [--no-torch] [--no-ref] [--python PATH]
  *
  * Shapes, from sweeps/srhm-paper.yaml (s = 2, sparsity A, 4 samples per class per batch):
  *   l2: L = 2, s0 = 2, v = n_c = 8: filter S = s (s0 + 1) = 6, d = 36 positions, batch 32
@@ -15,7 +15,9 @@
  * whitened as the authors do (x (1 + a) - a, a = 1/sqrt(v - 1)); labels uniform; 4096 samples in
  * shuffled minibatches gathered into a batch buffer each step.
  * One step = gather, forward, cross-entropy, backward, the optimiser over every tensor at
- * lr x lr_scale (lr x H), as hs_train_run does. One BLAS thread.
+ * lr x lr_scale (lr x H), as hs_train_run does: each tensor updated as soon as the backward is
+ * done with it (hs_model_backward_each; the "opt" column is then 0 and "bwd" includes the
+ * updates), or with --update pass all of them in a pass after the backward. One BLAS thread.
  *
  * GFLOP/s counts 6 x (multiply-adds per sample) x batch per step, the convention of bench_train
  * (forward, dW and din products; the input layer needs no din, so slightly fewer are executed).
@@ -113,6 +115,20 @@ static void make_data(float *X, int32_t *Y, const shape *sh, int d) {
 
 /* ================================================================ one hsweep run */
 
+static int update_each = 1; /* --update each (1) | pass (0) */
+
+typedef struct update_ctx {
+    hs_optim *opt;
+    hs_model *m;
+    double lr;
+} update_ctx;
+
+/* hs_tensor_ready: tensor t's update, as the training step does it */
+static void update_tensor(void *ctx, int t) {
+    const update_ctx *u = ctx;
+    hs_optim_update(u->opt, u->m->params, u->m->grads, u->m->tensors[t].offset, u->m->tensors[t].size, u->lr, 0);
+}
+
 typedef struct run_result {
     double steps_per_s, cpu_per_wall, median_step, best_step;
     double ref_mean;                 /* GFLOP/s of the interleaved sgemm calls: their FLOPs over their time */
@@ -177,12 +193,20 @@ static int bench_hsweep(const config *c, const hs_optim_opts *oo, double lr, dou
             t[2] = bench_now();
             loss = hs_loss_forward_backward(HS_LOSS_CE, logits, yb, NULL, B, K, m.dlogits, NULL);
             t[3] = bench_now();
-            hs_model_backward(&m, m.dlogits, B);
-            t[4] = bench_now();
-            hs_optim_begin_step(&opt);
-            for (int q = 0; q < m.n_tensors; q++)
-                hs_optim_update(&opt, m.params, m.grads, m.tensors[q].offset, m.tensors[q].size, lr * m.lr_scale, 0);
-            t[5] = bench_now();
+            if (update_each) {
+                update_ctx u = {&opt, &m, lr * m.lr_scale};
+                hs_optim_begin_step(&opt);
+                hs_model_backward_each(&m, m.dlogits, B, update_tensor, &u);
+                t[4] = t[5] = bench_now();
+            } else {
+                hs_model_backward(&m, m.dlogits, B);
+                t[4] = bench_now();
+                hs_optim_begin_step(&opt);
+                for (int q = 0; q < m.n_tensors; q++)
+                    hs_optim_update(&opt, m.params, m.grads, m.tensors[q].offset, m.tensors[q].size, lr * m.lr_scale,
+                                    0);
+                t[5] = bench_now();
+            }
             const double c1 = bench_thread_cpu_now();
             for (int q = 0; q < 5; q++) phase[q] += t[q + 1] - t[q];
             if (steps < warmup) continue;
@@ -422,10 +446,13 @@ int main(int argc, char **argv) {
             momentum = !strcmp(v, "momentum"), i++;
         else if (!strcmp(a, "--gemm") && v && (!strcmp(v, "auto") || !strcmp(v, "cblas") || !strcmp(v, "kernel")))
             gemm_path = !strcmp(v, "auto") ? 0 : !strcmp(v, "cblas") ? 1 : 2, i++;
+        else if (!strcmp(a, "--update") && v && (!strcmp(v, "each") || !strcmp(v, "pass")))
+            update_each = !strcmp(v, "each"), i++;
         else {
             fprintf(stderr, "usage: bench_hnet [--models cnn,lcn,fcn] [--shapes l2,l3] [--widths 256,512,1024] "
                             "[--seconds S] [--repeats R] [--opt sgd|momentum] [--lr LR] [--v V] "
-                            "[--gemm auto|cblas|kernel] [--no-torch] [--no-ref] [--python PATH]\n");
+                            "[--gemm auto|cblas|kernel] [--update each|pass] [--no-torch] [--no-ref] "
+                            "[--python PATH]\n");
             return 2;
         }
     }
@@ -453,8 +480,11 @@ int main(int argc, char **argv) {
     static const char *const path_names[3] = {"auto", "cblas", "kernel"};
     printf("BLAS: %s; products: --gemm %s (AVX-512 kernel %s)\n", hs_blas_describe(),
            path_names[gemm_path], hs_gemm_have_kernel() ? "available" : "not available");
-    printf("optimiser %s, lr %g (x H); %.3g s per run, %d repeats, hsweep and torch alternating\n",
-           momentum ? "momentum 0.9" : "sgd", lr, seconds, repeats);
+    printf("optimiser %s, lr %g (x H), each tensor updated %s; %.3g s per run, %d repeats, hsweep and torch "
+           "alternating\n",
+           momentum ? "momentum 0.9" : "sgd", lr,
+           update_each ? "as soon as the backward is done with it" : "in a pass after the backward", seconds,
+           repeats);
     const hs_optim_opts oo = {.kind = momentum ? HS_OPT_MOMENTUM : HS_OPT_SGD, .momentum = momentum ? 0.9 : 0};
 
     ref_gemm ref;
@@ -505,8 +535,9 @@ int main(int argc, char **argv) {
     }
     printf("\nmedians over repeats [min-max]; of sgemm: GFLOP/s over the interleaved sgemm's, both per wall second; "
            "(cpu): both per second of CPU time (what preemption by other jobs does not move); fwd/bwd/opt: ms per "
-           "step (wall); best: GFLOP/s of the fastest step; fwd+bwd: forward, loss and backward alone (no gather, "
-           "no optimiser) over the interleaved sgemm; GB/s: the 16 bytes per parameter a momentum step must move, "
+           "step (wall; with --update each the updates run inside bwd and opt is 0); best: GFLOP/s of the fastest "
+           "step; fwd+bwd: forward, loss and backward alone (no gather, and no optimiser with --update pass) over "
+           "the interleaved sgemm; GB/s: the 16 bytes per parameter a momentum step must move, "
            "streamed alone; bound: the most of the sgemm a step could reach given that stream (file header); "
            "cold: the same stream from memory; serial: the most a step whose update is a pass of its own could "
            "reach; "

@@ -203,6 +203,10 @@ void hs_mlp_state_set(hs_mlp *m, const float *state);
  */
 typedef struct hs_model hs_model;
 
+/* Called by hs_model_backward_each for tensor t (an index into the model's tensor table) once its
+ * gradient is final and the rest of the backward no longer reads its parameters. */
+typedef void (*hs_tensor_ready)(void *ctx, int t);
+
 typedef struct hs_model_ops {
     /* x [B x in_dim] -> logits [B x out_dim] (owned by the model); NULL when B is out of range */
     const float *(*forward)(hs_model *m, const float *x, int B, hs_mode mode);
@@ -220,6 +224,10 @@ typedef struct hs_model_ops {
      * *n floats; NULL and *n = 0 for a model without any. Checkpoints read and write it in place
      * rather than copy the whole state. */
     float *(*buffers)(hs_model *m, size_t *n);
+    /* optional: backward, calling ready(ctx, t) for every tensor, each as early as the contract of
+     * hs_tensor_ready allows, so that the caller's optimiser updates a tensor while its gradient
+     * is still in cache. NULL: hs_model_backward_each calls backward, then ready in tensor order. */
+    void (*backward_each)(hs_model *m, const float *dlogits, int B, hs_tensor_ready ready, void *ctx);
 } hs_model_ops;
 
 struct hs_model {
@@ -241,6 +249,16 @@ static inline const float *hs_model_forward(hs_model *m, const float *x, int B, 
     return m->ops->forward(m, x, B, mode);
 }
 static inline void hs_model_backward(hs_model *m, const float *dlogits, int B) { m->ops->backward(m, dlogits, B); }
+/* hs_model_backward with ready(ctx, t) called once for each tensor t (see hs_model_ops). The
+ * gradients left in m->grads are the same either way. */
+static inline void hs_model_backward_each(hs_model *m, const float *dlogits, int B, hs_tensor_ready ready, void *ctx) {
+    if (m->ops->backward_each) {
+        m->ops->backward_each(m, dlogits, B, ready, ctx);
+        return;
+    }
+    m->ops->backward(m, dlogits, B);
+    for (int t = 0; t < m->n_tensors; t++) ready(ctx, t);
+}
 static inline const float *hs_model_hidden(const hs_model *m, int l) { return m->ops->hidden(m, l); }
 static inline size_t hs_model_state_size(const hs_model *m) { return m->ops->state_size(m); }
 static inline void hs_model_state_get(const hs_model *m, float *s) { m->ops->state_get(m, s); }

@@ -258,7 +258,7 @@ static void cnet_free(hs_model *m) {
 }
 
 static const hs_model_ops cnet_ops = {cnet_forward, cnet_backward, cnet_hidden, cnet_state_size,
-                                      cnet_state_get, cnet_state_set, cnet_free, cnet_buffers};
+                                      cnet_state_get, cnet_state_set, cnet_free, cnet_buffers, NULL};
 
 const float *hs_cnet_input_grad(const hs_model *m) {
     return m && m->ops == &cnet_ops && net_of(m)->b.o.input_grad ? grad_of(net_of(m), 0) : NULL;

@@ -171,7 +171,7 @@ static void gated_free(hs_model *m) {
 }
 
 static const hs_model_ops gated_ops = {gated_forward, gated_backward, gated_hidden, gated_state_size,
-                                       gated_state_get, gated_state_set, gated_free, gated_buffers};
+                                       gated_state_get, gated_state_set, gated_free, gated_buffers, NULL};
 
 /* ================================================================ construction */
 

@@ -79,6 +79,14 @@ static hnet *net_of(const hs_model *m) { return (hnet *)m->impl; }
  * bench_hnet (bench/README.md): +4-6% at 1.6-5 M parameters, neutral to -3% below 0.5 M. */
 #define STREAM_GRADIENT_BYTES ((size_t)4 << 20)
 
+/* The threshold per tensor when the caller updates each tensor as soon as its gradient is final
+ * (hs_model_backward_each): the update then reads the gradient back from cache right away, so
+ * only a gradient too large to stay there goes around it. Measured with bench_hnet against the
+ * update as a pass of its own (bench/README.md), steps per second: the L = 2 nets (tensors up to
+ * 6.3 MB) 1.13-1.21x, the L = 3 CNN 0.98-1.13x; the L = 3 LCN (a 16.8 MB tensor) and FCN (12.6
+ * and 64 MB) 0.98-1.02x with those streamed, 0.84-0.95x with them stored into the cache. */
+#define STREAM_UPDATED_BYTES ((size_t)8 << 20)
+
 /* Rows up to this many take the transposed product (hs_gemm_nt_short: the weight streamed, once
  * per 32 rows); taller ones the kernel's usual form (the weight packed once, swept by all rows). */
 #define SHORT_ROWS 128
@@ -138,8 +146,9 @@ static void patch_forward(hnet *n, int l, const float *in, int B) {
  *   dW_i [Co x K] = alpha * dz_i^T . in_i   (shared: summed over positions, which the single
  *                                           product over B * P rows does by itself)
  *   din  [B x P x K] = alpha * dz_i . W_i   (skipped when din is NULL: the input layer)
- * din must not alias dh (a product must not write its input). */
-static void patch_backward(hnet *n, int l, float *din, float *restrict dh, const float *in, int B) {
+ * din must not alias dh (a product must not write its input). stream: dW is stored around the
+ * caches. */
+static void patch_backward(hnet *n, int l, float *din, float *restrict dh, const float *in, int B, int stream) {
     const int P = n->P[l], K = n->KP[l], Co = n->Co[l];
     const float alpha = n->alpha[l], bs = n->bs, *restrict h = n->h[l], *W = n->W[l];
     float *restrict dbias = n->db[l], *dW = n->dW[l];
@@ -156,14 +165,14 @@ static void patch_backward(hnet *n, int l, float *din, float *restrict dh, const
     }
     for (size_t j = 0; j < row; j++) dbias[j] *= bs;
     if (n->shared) {
-        hs_gemm_kernel(HS_GEMM_TN, Co, K, B * P, dh, Co, in, K, NULL, 0, dW, K, n->stream_dw);
+        hs_gemm_kernel(HS_GEMM_TN, Co, K, B * P, dh, Co, in, K, NULL, 0, dW, K, stream);
         if (din) hs_gemm_kernel(HS_GEMM_NN, B * P, K, Co, dh, Co, W, K, NULL, 0, din, K, 0);
         return;
     }
     for (int i = 0; i < P; i++) {
         const float *dz = dh + (size_t)i * Co, *Wi = W + (size_t)i * Co * K;
         hs_gemm_kernel(HS_GEMM_TN, Co, K, B, dz, P * Co, in + (size_t)i * K, P * K, NULL, 0, dW + (size_t)i * Co * K,
-                       K, n->stream_dw);
+                       K, stream);
         if (din) hs_gemm_kernel(HS_GEMM_NN, B, K, Co, dz, P * Co, Wi, K, NULL, 0, din + (size_t)i * K, P * K, 0);
     }
 }
@@ -202,13 +211,16 @@ static const float *hnet_forward(hs_model *m, const float *x, int B, hs_mode mod
     return n->logits;
 }
 
-/* dlogits [B x K] -> grads (overwritten). The gradient w.r.t. each hidden output alternates
+/* dlogits [B x K] -> grads (overwritten), with ready (when not NULL) called for each tensor once
+ * its gradient is final and no later product reads its weight: the readout after dh, a hidden
+ * layer's weight and bias after its din. The gradient w.r.t. each hidden output alternates
  * between work_a and work_b. A backward whose B is not the last forward's fills grads with NaN
  * (as the MLP does) rather than return something plausible. */
-static void hnet_backward(hs_model *m, const float *dlogits, int B) {
+static void hnet_backward_each(hs_model *m, const float *dlogits, int B, hs_tensor_ready ready, void *ctx) {
     hnet *n = net_of(m);
     if (B < 1 || B != n->last_B) {
         for (size_t i = 0; i < n->n_params; i++) n->grads[i] = NAN;
+        for (int t = 0; ready && t < m->n_tensors; t++) ready(ctx, t);
         return;
     }
     const int L = n->L, H = n->H, K = n->K;
@@ -220,13 +232,18 @@ static void hnet_backward(hs_model *m, const float *dlogits, int B) {
     for (int j = 0; j < B * K; j++) n->dl_scaled[j] = inv_h * dlogits[j];
     hs_gemm(HS_GEMM_TN, K, H, B, n->dl_scaled, K, n->h[L - 1], H, NULL, 0, n->dW[L], H);
     hs_gemm(HS_GEMM_NN, B, H, K, n->dl_scaled, K, n->W[L], H, NULL, 0, buf[cur], H);
+    if (ready) ready(ctx, 2 * L);
     for (int l = L - 1; l >= 0; l--) {
         const float *in = l == 0 ? n->input : n->h[l - 1];
         float *din = l == 0 ? NULL : buf[cur ^ 1];
-        patch_backward(n, l, din, buf[cur], in, B);
+        const int stream = ready ? n->tensors[2 * l].size * sizeof(float) >= STREAM_UPDATED_BYTES : n->stream_dw;
+        patch_backward(n, l, din, buf[cur], in, B, stream);
+        if (ready) ready(ctx, 2 * l), ready(ctx, 2 * l + 1);
         cur ^= 1;
     }
 }
+
+static void hnet_backward(hs_model *m, const float *dlogits, int B) { hnet_backward_each(m, dlogits, B, NULL, NULL); }
 
 static const float *hnet_hidden(const hs_model *m, int l) {
     const hnet *n = net_of(m);
@@ -254,7 +271,7 @@ static void hnet_free(hs_model *m) {
 }
 
 static const hs_model_ops hnet_ops = {hnet_forward, hnet_backward, hnet_hidden, hnet_state_size,
-                                      hnet_state_get, hnet_state_set, hnet_free, hnet_buffers};
+                                      hnet_state_get, hnet_state_set, hnet_free, hnet_buffers, hnet_backward_each};
 
 /* ================================================================ construction */
 

@@ -26,7 +26,7 @@ static void mlp_free(hs_model *m) {
 }
 
 static const hs_model_ops mlp_ops = {mlp_forward, mlp_backward, mlp_hidden, mlp_state_size,
-                                     mlp_state_get, mlp_state_set, mlp_free, mlp_buffers};
+                                     mlp_state_get, mlp_state_set, mlp_free, mlp_buffers, NULL};
 
 hs_code hs_model_mlp(hs_model *m, const hs_mlp_opts *o, hs_error *err) {
     memset(m, 0, sizeof *m);

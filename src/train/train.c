@@ -221,6 +221,14 @@ static double decay_of(const loop *L, const hs_tensor *t) {
 }
 
 
+/* hs_tensor_ready for the training step: tensor t's optimiser update, at the step's lr. */
+static void update_tensor(void *ctx, int t) {
+    loop *L = ctx;
+    const hs_tensor *ts = &L->net.tensors[t];
+    hs_optim_update(&L->opt, L->net.params, L->net.grads, ts->offset, ts->size, L->step_lr * L->net.lr_scale,
+                    decay_of(L, ts));
+}
+
 /* One epoch of minibatch steps from index `first` of its permutation, with `sum` the loss sum of
  * the steps before it (0 and 0, except in the epoch a checkpoint resumes). Sets res->status when
  * the run diverges or is asked to stop. With the steps/log record schedules the record points
@@ -272,13 +280,9 @@ static hs_code epoch(loop *L, long long e, size_t first, double sum, double lr, 
             return HS_OK;
         }
         sum += loss * b;
-        hs_model_backward(&L->net, L->net.dlogits, b);
-        hs_optim_begin_step(&L->opt);
-        for (int t = 0; t < L->net.n_tensors; t++) {
-            const hs_tensor *ts = &L->net.tensors[t];
-            hs_optim_update(&L->opt, L->net.params, L->net.grads, ts->offset, ts->size, lr * L->net.lr_scale,
-                            decay_of(L, ts));
-        }
+        hs_optim_begin_step(&L->opt); /* counts the step: every tensor's update uses it */
+        L->step_lr = lr;
+        hs_model_backward_each(&L->net, L->net.dlogits, b, update_tensor, L);
         res->steps++;
         if (L->rec_steps && L->next_rec < L->n_rec_steps && res->steps == L->rec_steps[L->next_rec]) {
             L->since_sum += loss * b, L->since_n += b;

@@ -565,6 +565,67 @@ static void test_guards_state_and_steps(void) {
     hs_model_free(&m);
 }
 
+/* ================================================================ per-tensor readiness */
+
+typedef struct ready_check {
+    hs_model *m;
+    const float *g_ref; /* the gradient of a plain backward on the same parameters and batch */
+    int calls[2 * MAXL + 1], mismatched;
+} ready_check;
+
+/* When tensor t is reported ready its gradient must be final: compared with the plain
+ * backward's, then t takes an SGD step in place, as the training's update does. A ready reported
+ * before the backward's last read of t's weight would change the gradients after it. */
+static void check_and_step(void *ctx, int t) {
+    ready_check *r = ctx;
+    const hs_tensor *ts = &r->m->tensors[t];
+    r->calls[t]++;
+    if (memcmp(r->m->grads + ts->offset, r->g_ref + ts->offset, ts->size * sizeof(float))) r->mismatched++;
+    for (size_t i = ts->offset; i < ts->offset + ts->size; i++) r->m->params[i] -= 0.5f * r->m->grads[i];
+}
+
+/* hs_model_backward_each: each tensor reported once, its gradient already final, and stepping
+ * each tensor as it is reported gives the parameters of a backward followed by the steps, bit
+ * for bit (every kind, 2 and 3 layers). */
+static void test_backward_each(void) {
+    const hs_hnet_kind kinds[3] = {HS_HNET_CNN, HS_HNET_LCN, HS_HNET_FCN};
+    const int shapes[3][2] = {{2, 2}, {3, 2}, {2, 3}};
+    for (int q = 0; q < 3; q++)
+        for (int sh = 0; sh < 3; sh++) {
+            const hs_hnet_opts o = small_opts(kinds[q], shapes[sh][0], shapes[sh][1]);
+            hs_model a, b;
+            CU_ASSERT_EQUAL_FATAL(hs_model_hnet(&a, &o, NULL), HS_OK);
+            CU_ASSERT_EQUAL_FATAL(hs_model_hnet(&b, &o, NULL), HS_OK);
+            const int D = a.in_dim;
+            float x[MAXB * 64];
+            int32_t y[MAXB];
+            CU_ASSERT_FATAL(D <= 64);
+            random_batch(x, y, MAXB, D, o.out_dim, 7 + (uint64_t)(3 * q + sh));
+            float *g_ref = malloc(b.n_params * sizeof(float));
+            CU_ASSERT_FATAL(g_ref != NULL);
+            hs_loss_forward_backward(HS_LOSS_CE, hs_model_forward(&b, x, MAXB, HS_MODE_TRAIN), y, NULL, MAXB,
+                                     o.out_dim, b.dlogits, NULL);
+            hs_model_backward(&b, b.dlogits, MAXB);
+            memcpy(g_ref, b.grads, b.n_params * sizeof(float));
+            for (size_t i = 0; i < b.n_params; i++) b.params[i] -= 0.5f * b.grads[i];
+
+            ready_check r = {.m = &a, .g_ref = g_ref};
+            hs_loss_forward_backward(HS_LOSS_CE, hs_model_forward(&a, x, MAXB, HS_MODE_TRAIN), y, NULL, MAXB,
+                                     o.out_dim, a.dlogits, NULL);
+            hs_model_backward_each(&a, a.dlogits, MAXB, check_and_step, &r);
+            for (int t = 0; t < a.n_tensors; t++) CU_ASSERT_EQUAL(r.calls[t], 1);
+            CU_ASSERT_EQUAL(r.mismatched, 0);
+            CU_ASSERT_EQUAL(memcmp(a.grads, g_ref, a.n_params * sizeof(float)), 0);
+            CU_ASSERT_EQUAL(memcmp(a.params, b.params, a.n_params * sizeof(float)), 0);
+            /* most gradients are non-zero, so the steps moved what the comparisons compare */
+            size_t moved = 0;
+            for (size_t i = 0; i < a.n_params; i++) moved += g_ref[i] != 0.0f;
+            CU_ASSERT(moved > a.n_params / 2);
+            free(g_ref);
+            hs_model_free(&a), hs_model_free(&b);
+        }
+}
+
 int main(void) {
     static const hs_test tests[] = {
         {"gradients vs finite differences: cnn/lcn/fcn x (S, L)", test_gradients},
@@ -574,6 +635,7 @@ int main(void) {
         {"init: N(0,1) per-layer streams, determinism", test_init},
         {"validation messages", test_validation},
         {"guards, state round trip, sgd steps", test_guards_state_and_steps},
+        {"backward_each: every tensor once, when final; steps in it = steps after", test_backward_each},
         {NULL, NULL},
     };
     return hs_test_main("hnet", tests);
