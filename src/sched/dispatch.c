@@ -2,6 +2,7 @@
  * trains runs itself in between; the workers ask for their next run while they train the current one. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -69,8 +70,15 @@ void sched_serve_requests(sweep *S, int blocking) {
         int flag = 0;
         MPI_Status st;
         if (blocking) {
-            MPI_Probe(MPI_ANY_SOURCE, TAG_REPORT, S->comm, &st);
-            flag = 1;
+            /* Polled, not MPI_Probe: Open MPI's blocking calls spin a core (taken from a rank
+             * that trains when ranks outnumber cores), and in the tail, while the last runs
+             * train on the workers, rank 0 keeps its progress lines coming. */
+            for (;;) {
+                MPI_Iprobe(MPI_ANY_SOURCE, TAG_REPORT, S->comm, &flag, &st);
+                if (flag) break;
+                sched_progress(S, 0);
+                nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+            }
             blocking = 0;
         } else {
             MPI_Iprobe(MPI_ANY_SOURCE, TAG_REPORT, S->comm, &flag, &st);
