@@ -19,7 +19,6 @@ typedef struct loop {
     hs_train_result *res;
     hs_model net;
     hs_optim opt;
-    double step_lr;  /* the learning rate of the step in progress (update_tensor) */
     int batch;       /* B: rows per step (the net's max_batch may be larger, for bn_chunk) */
     float *xb;       /* [B x dim] gathered batch */
     int32_t *yb;     /* [B] */

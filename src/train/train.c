@@ -222,10 +222,16 @@ static double decay_of(const loop *L, const hs_tensor *t) {
 
 
 /* hs_tensor_ready for the training step: tensor t's optimiser update, at the step's lr. */
+typedef struct step_update {
+    loop *L;
+    double lr;
+} step_update;
+
 static void update_tensor(void *ctx, int t) {
-    loop *L = ctx;
+    const step_update *u = ctx;
+    loop *L = u->L;
     const hs_tensor *ts = &L->net.tensors[t];
-    hs_optim_update(&L->opt, L->net.params, L->net.grads, ts->offset, ts->size, L->step_lr * L->net.lr_scale,
+    hs_optim_update(&L->opt, L->net.params, L->net.grads, ts->offset, ts->size, u->lr * L->net.lr_scale,
                     decay_of(L, ts));
 }
 
@@ -281,8 +287,8 @@ static hs_code epoch(loop *L, long long e, size_t first, double sum, double lr, 
         }
         sum += loss * b;
         hs_optim_begin_step(&L->opt); /* counts the step: every tensor's update uses it */
-        L->step_lr = lr;
-        hs_model_backward_each(&L->net, L->net.dlogits, b, update_tensor, L);
+        step_update u = {L, lr};
+        hs_model_backward_each(&L->net, L->net.dlogits, b, update_tensor, &u);
         res->steps++;
         if (L->rec_steps && L->next_rec < L->n_rec_steps && res->steps == L->rec_steps[L->next_rec]) {
             L->since_sum += loss * b, L->since_n += b;
