@@ -104,6 +104,20 @@ void sched_serve_requests(sweep *S, int blocking) {
     sched_progress(S, 0);
 }
 
+/* Returns once every rank has called it. A worker done with its last run can wait here for as long
+ * as the longest run still trains; it waits in a non-blocking barrier polled every millisecond,
+ * because Open MPI's blocking collectives (the close's first Bcast, HDF5's barriers) spin a core,
+ * which ranks outnumbering cores would take from the ranks still training. */
+void sched_wait_all(sweep *S) {
+    MPI_Request req;
+    MPI_Ibarrier(S->comm, &req);
+    for (int done = 0;;) {
+        MPI_Test(&req, &done, MPI_STATUS_IGNORE);
+        if (done) return;
+        nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+    }
+}
+
 void sched_master(sweep *S) {
     S->active_workers = S->nranks - 1;
     /* Workers ask right after the file is created; answer all of them before rank 0 starts a

@@ -121,6 +121,8 @@ hs_code sched_resume_map(sweep *S, const layout_store *P, size_t *n_new, size_t 
 /* dispatch.c */
 void sched_master(sweep *S);
 void sched_worker(sweep *S);
+/* every rank here, waited for without spinning a core (before the collective close) */
+void sched_wait_all(sweep *S);
 /* Answer worker requests: all waiting ones (non-blocking), or at least one (blocking). */
 void sched_serve_requests(sweep *S, int blocking);
 /* Account for one finished run (rank 0). */

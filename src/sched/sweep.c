@@ -232,6 +232,7 @@ hs_code hs_sweep_run(MPI_Comm comm, const hs_sweep_opts *o, hs_sweep_summary *su
     }
 
 close:
+    sched_wait_all(&S);
     add_session(&S);
     hs_error cerr = {0};
     hs_code crc = hs_results_close(S.file, &cerr);

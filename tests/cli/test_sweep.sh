@@ -70,6 +70,31 @@ on0=0
 for id in $short; do on0=$((on0 + $(grep -c "$id done     rank 0" "$T/tail.h5.log"))); done
 [ "$on0" = 2 ] && ok "both short runs on rank 0 while the worker trains the long one" \
   || bad "short runs on rank 0: $on0 of 2" "$(cat "$T/tail.h5.log")"
+# the same tail on 3 ranks: rank 1 trains the long run, and rank 2, done with its short one, must wait
+# for it without spinning a core (Open MPI's blocking collectives spin; a rank more than the cores
+# would take that core from the rank still training). CPU ticks of each rank over 2 s of the tail.
+LONG=20000; [ "$QUICK" = 1 ] && LONG=2500
+sed "s/\[3000, 150, 150\]/[$LONG, 150, 150]/" tests/specs/train/tail.yaml > "$T/tail3.yaml"
+"$MPI" -n 3 "$HS" run "$T/tail3.yaml" -o "$T/tail3.h5" --quiet --progress -1 > /dev/null 2>&1 & launcher=$!
+for _ in $(seq 600); do [ "$(grep -c ' done ' "$T/tail3.h5.log" 2>/dev/null)" = 2 ] && break; sleep 0.1; done
+ranks=""
+for d in /proc/[0-9]*; do
+  p=${d#/proc/}
+  [ "$p" != "$launcher" ] && tr '\0' ' ' < "$d/cmdline" 2>/dev/null | grep -q -- "run $T/tail3.yaml -o" && ranks="$ranks $p"
+done
+ticks() { for p in $ranks; do awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo gone; done; }
+t0=$(ticks); sleep 2; t1=$(ticks)
+still=$(grep -c ' done ' "$T/tail3.h5.log")
+wait $launcher; rc=$?
+used=$(paste <(echo "$t0") <(echo "$t1") | awk '{print $2 - $1}' | sort -n | tr '\n' ' ')
+# ticks of the ranks not training, i.e. all but the busiest (100 ticks = 1 s at the usual CLK_TCK)
+idle=$(echo "$used" | awk -v hz="$(getconf CLK_TCK)" '{s = 0; for (i = 1; i < NF; i++) s += $i; print int(100 * s / hz)}')
+if [ $rc = 0 ] && [ "$still" = 2 ] && [ "$(echo "$ranks" | wc -w)" = 3 ] && [ "$idle" -le 30 ]; then
+  ok "a rank done with its runs waits for the last one without spinning (ticks per rank in 2 s: $used)"
+else
+  bad "waiting ranks used the CPU: ticks in 2 s per rank $used (rc $rc, $still runs done in the window, ranks:$ranks)" \
+    "$(cat "$T/tail3.h5.log" 2>/dev/null)"
+fi
 res=$("$PY" - "$T/np4.h5" <<'PYEOF'
 import sys, h5py, numpy as np
 import hsweep_results as hr
