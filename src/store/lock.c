@@ -323,8 +323,15 @@ hs_code hs_lock_acquire(const char *results_path, const char *command, int take_
     for (int attempt = 0; attempt < REOPENS; attempt++) {
         int fd = open(l->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
         if (fd < 0) {
-            rc = HS_FAIL(err, HS_ERR_IO, "cannot create the lock file %s: %s", l->path, strerror(errno));
-            hs_error_hint(err, "a writer needs write access to the lock file and its folder");
+            const int e = errno;
+            rc = HS_FAIL(err, HS_ERR_IO, "cannot create the lock file %s: %s", l->path, strerror(e));
+            if (e == ENOENT)
+                hs_error_hint(err, "the folder of %s does not exist: create it (mkdir -p) or give a path in one that does",
+                              results_path);
+            else if (e == ENOTDIR)
+                hs_error_hint(err, "part of the folder path of %s is a file, not a folder", results_path);
+            else
+                hs_error_hint(err, "a writer needs write access to the lock file and its folder");
             break;
         }
         int fl = try_flock(fd, LOCK_EX, give_up);

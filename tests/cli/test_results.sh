@@ -127,6 +127,11 @@ check "--overwrite of a FIFO is refused" 1 run 1 $S -o "$T/fifo" --overwrite --q
 contains "says what it is" "$ERR" "fifo is a device, FIFO or socket, not a results file"
 [ -d "$T/adir" ] && [ -p "$T/fifo" ] && [ -z "$(ls -d "$T"/adir.* "$T"/fifo.* 2>/dev/null)" ] &&
   ok "both in place, no lock or copy beside them" || bad "something moved or was made" "$(ls "$T")"
+# -o in a folder that does not exist, or under a file: the hint names that, not permissions
+check "-o in a missing folder" 1 run 1 $S -o "$T/no/such/r.h5" --quiet
+contains "says the folder is missing" "$ERR" "the folder of $T/no/such/r.h5 does not exist"
+check "-o under a file" 1 run 1 $S -o "$T/ref.h5/r.h5" --quiet
+contains "says part of the path is a file" "$ERR" "part of the folder path of $T/ref.h5/r.h5 is a file"
 # what is no results file, told apart by status and by the reader (analyze): a FIFO must not
 # hang them (HDF5's open would wait for a writer)
 head -c 50000 "$T/ref.h5" > "$T/cut.h5"; : > "$T/empty.h5"; printf 'name: x\n' > "$T/text.h5"
