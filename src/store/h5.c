@@ -6,6 +6,7 @@
  * the public function that knows what was being written. */
 #define _GNU_SOURCE /* fallocate(2), gmtime_r, statvfs */
 #include <stdarg.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -129,6 +130,12 @@ int store_attr_string(hid_t obj, const char *name, const char *value) {
 hs_code store_create_single(const char *path, const hs_store_attr *attrs, size_t n_attrs, hid_t *file,
                             hs_error *err) {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    /* before anything opens it: H5Fis_hdf5 below would block on a FIFO as H5Fcreate would */
+    const char *what = hs_path_not_file(path);
+    if (what) {
+        HS_FAIL(err, HS_ERR_IO, "%s is %s: an HDF5 file must be a regular file", path, what);
+        return hs_error_hint(err, "give -o the name of a file, e.g. %s/out.h5", !strcmp(what, "a directory") ? path : "results");
+    }
     char lock[4096];
     snprintf(lock, sizeof lock, "%s.lock", path);
     int results = access(lock, F_OK) == 0;
@@ -144,12 +151,7 @@ hs_code store_create_single(const char *path, const hs_store_attr *attrs, size_t
         hs_error_hint(err, "write to another file (-o)");
         return code;
     }
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        HS_FAIL(err, HS_ERR_IO, "%s is a directory", path);
-        return hs_error_hint(err, "give -o a file name, e.g. %s/data.h5", path);
-    }
-    errno = 0; /* the stat above set it for a new file */
+    errno = 0; /* the checks above set it for a new file */
     *file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (*file < 0) {
         int e = errno;
@@ -304,9 +306,8 @@ int store_path_unopenable(const char *path, char *why, size_t n) {
                    1;
         return snprintf(why, n, "%s: cannot open: %s", path, strerror(e)), 1;
     }
-    if (S_ISDIR(st.st_mode)) return snprintf(why, n, "%s: is a directory, not a results file", path), 1;
-    if (!S_ISREG(st.st_mode))
-        return snprintf(why, n, "%s: is a device, FIFO or socket, not a results file", path), 1;
+    const char *what = hs_path_not_file(path);
+    if (what) return snprintf(why, n, "%s: is %s, not a results file", path, what), 1;
     if (st.st_size == 0) return snprintf(why, n, "%s: is empty (0 bytes), not a results file", path), 1;
     return 0;
 }

@@ -8,6 +8,12 @@
 
 #include "hsweep/util.h"
 
+const char *hs_path_not_file(const char *path) {
+    struct stat st;
+    if (stat(path, &st) != 0 || S_ISREG(st.st_mode)) return NULL;
+    return S_ISDIR(st.st_mode) ? "a directory" : "a device, FIFO or socket";
+}
+
 hs_code hs_file_write_whole(const char *path, const void *buf, size_t n, hs_error *err) {
     struct stat st;
     /* a device, a FIFO or a link is written into: renaming over it would put a regular file in

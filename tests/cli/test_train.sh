@@ -76,6 +76,13 @@ check "unwritable output" 1 "$HS" train $S --run "$id1" -o /nonexistent/x.h5 --q
 contains "output error names the path and the cause" "$ERR" "/nonexistent/x.h5: cannot create the HDF5 file: No such file or directory"
 check "a directory as the output" 1 "$HS" train $S --run "$id1" -o "$T" --quiet
 contains "  says so" "$ERR" "$T is a directory"
+# a FIFO would block the open until someone read it (a hang), a device (as root) be written over
+mkfifo "$T/fifo"
+check "a FIFO as the output" 1 timeout 20 "$HS" train $S --run "$id1" -o "$T/fifo" --quiet
+contains "  says what it is" "$ERR" "$T/fifo is a device, FIFO or socket: an HDF5 file must be a regular file"
+check "a device as the output" 1 timeout 20 "$HS" train $S --run "$id1" -o /dev/null --quiet
+check "a FIFO as the output of hsweep data" 1 timeout 20 "$HS" data $S --run "$id1" -o "$T/fifo"
+[ -p "$T/fifo" ] && ok "  the FIFO is still there" || bad "  the FIFO was replaced" "$(ls -l "$T")"
 check "batch of one with BatchNorm" 1 "$HS" train $S --run "$id1" --set train.batch=199 --quiet -o "$T/f.h5"
 contains "batch-of-one message" "$ERR" "train.batch: 199 with 200 training samples leaves a batch of one sample"
 check "a diverging run exits 1 but keeps its file" 1 "$HS" train $S --run "$id1" --set train.lr=1e6 \
