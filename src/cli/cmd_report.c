@@ -135,6 +135,8 @@ static hs_code run_generator(const char *python, const char *pydir, const char *
 }
 
 static hs_code report(const char *file, const char *out, const char *python, int figures, hs_error *err) {
+    const char *what = hs_path_not_file(file);
+    if (what) return HS_FAIL(err, HS_ERR_IO, "%s: is %s, not a results file", file, what);
     if (!is_file(file)) return HS_FAIL(err, HS_ERR_IO, "%s: no such file", file);
     if (access(python, X_OK) != 0) {
         hs_code rc = HS_FAIL(err, HS_ERR_IO, "no Python interpreter at %s", python);

@@ -110,6 +110,8 @@ fi
 # ---- errors
 check "no such file (exit 1)" 1 "$HS" report "$T/nope.h5" -o "$T/out/x.html"
 contains "  says so" "$ERR" "nope.h5: no such file"
+check "a directory as the results file (exit 1)" 1 "$HS" report "$T" -o "$T/out/x.html"
+contains "  says what it is" "$ERR" "$T: is a directory, not a results file"
 check "no interpreter (exit 1)" 1 "$HS" report "$F" -o "$T/out/x.html" --python "$T/nopython"
 contains "  names it" "$ERR" "no Python interpreter at $T/nopython"
 check "without -o (exit 2)" 2 "$HS" report "$F"
