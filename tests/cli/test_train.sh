@@ -82,7 +82,10 @@ check "a FIFO as the output" 1 timeout 20 "$HS" train $S --run "$id1" -o "$T/fif
 contains "  says what it is" "$ERR" "$T/fifo is a device, FIFO or socket: an HDF5 file must be a regular file"
 check "a device as the output" 1 timeout 20 "$HS" train $S --run "$id1" -o /dev/null --quiet
 check "a FIFO as the output of hsweep data" 1 timeout 20 "$HS" data $S --run "$id1" -o "$T/fifo"
-[ -p "$T/fifo" ] && ok "  the FIFO is still there" || bad "  the FIFO was replaced" "$(ls -l "$T")"
+mkfifo "$T/fifo.npz"
+check "a FIFO as the .npz output of hsweep data" 1 timeout 20 "$HS" data $S --run "$id1" -o "$T/fifo.npz"
+contains "  says an archive needs a file" "$ERR" "a .npz archive must be a regular file"
+[ -p "$T/fifo" ] && [ -p "$T/fifo.npz" ] && ok "  the FIFOs are still there" || bad "  a FIFO was replaced" "$(ls -l "$T")"
 check "batch of one with BatchNorm" 1 "$HS" train $S --run "$id1" --set train.batch=199 --quiet -o "$T/f.h5"
 contains "batch-of-one message" "$ERR" "train.batch: 199 with 200 training samples leaves a batch of one sample"
 check "a diverging run exits 1 but keeps its file" 1 "$HS" train $S --run "$id1" --set train.lr=1e6 \
