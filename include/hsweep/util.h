@@ -47,11 +47,11 @@ void hs_str_free(hs_str *s);
  * device, a FIFO, a link) is written into instead. HS_ERR_IO names path and the system's cause. */
 hs_code hs_file_write_whole(const char *path, const void *buf, size_t n, hs_error *err);
 
-/* What lies at path when it is no regular file, for messages: "a directory" or "a device, FIFO or
- * socket" (links followed); NULL for a regular file, nothing at all, or what stat cannot reach.
- * HDF5 files must be regular: opened for writing, a FIFO blocks until someone reads it, and as
- * root a block device would be written over. */
-const char *hs_path_not_file(const char *path);
+/* What lies at path when it is no regular file, for messages: "a directory" (*is_dir set to 1) or
+ * "a device, FIFO or socket" (links followed); NULL for a regular file, nothing at all, or what
+ * stat cannot reach. is_dir may be NULL. HDF5 files must be regular: opened for writing, a FIFO
+ * blocks until someone reads it, and as root a block device would be written over. */
+const char *hs_path_not_file(const char *path, int *is_dir);
 
 /* ---------------------------------------------------------------- the BLAS library */
 

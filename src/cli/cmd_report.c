@@ -135,7 +135,7 @@ static hs_code run_generator(const char *python, const char *pydir, const char *
 }
 
 static hs_code report(const char *file, const char *out, const char *python, int figures, hs_error *err) {
-    const char *what = hs_path_not_file(file);
+    const char *what = hs_path_not_file(file, NULL);
     if (what) return HS_FAIL(err, HS_ERR_IO, "%s: is %s, not a results file", file, what);
     if (!is_file(file)) return HS_FAIL(err, HS_ERR_IO, "%s: no such file", file);
     if (access(python, X_OK) != 0) {

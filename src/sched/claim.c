@@ -24,9 +24,9 @@ hs_code sched_claim_file(const hs_sweep_opts *o, hs_lock **lock, int *resume, hs
     struct stat st;
     /* a results file is a regular file: --overwrite would otherwise move a directory, or as root
      * /dev/null itself, aside, and the lock would be made beside a device */
-    const char *what = hs_path_not_file(o->out_path);
+    int dir;
+    const char *what = hs_path_not_file(o->out_path, &dir);
     if (what) {
-        const int dir = !strcmp(what, "a directory");
         HS_FAIL(err, HS_ERR_IO, "%s is %s, not a results file", o->out_path, what);
         hs_error_hint(err, "give -o the name of a file, e.g. %s/sweep.h5", dir ? o->out_path : "results");
         return HS_ERR_IO;

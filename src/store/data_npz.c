@@ -124,10 +124,11 @@ hs_code store_write_data_npz(const char *path, const hs_store_attr *attrs, size_
     if (*(const unsigned char *)&one != 1) /* the arrays are written as they lie in memory */
         return HS_FAIL(err, HS_ERR_INTERNAL, "%s: .npz is written on little-endian machines only", path);
     /* the archive's headers are patched by seeking back; a FIFO would also block the open */
-    const char *what = hs_path_not_file(path);
+    int dir;
+    const char *what = hs_path_not_file(path, &dir);
     if (what) {
         HS_FAIL(err, HS_ERR_IO, "%s is %s: a .npz archive must be a regular file", path, what);
-        return hs_error_hint(err, "give -o the name of a file, e.g. %s/out.npz", !strcmp(what, "a directory") ? path : "data");
+        return hs_error_hint(err, "give -o the name of a file, e.g. %s/out.npz", dir ? path : "data");
     }
     npz z = {.fp = fopen(path, "wb")};
     if (!z.fp) {

@@ -6,7 +6,6 @@
  * the public function that knows what was being written. */
 #define _GNU_SOURCE /* fallocate(2), gmtime_r, statvfs */
 #include <stdarg.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -131,10 +130,11 @@ hs_code store_create_single(const char *path, const hs_store_attr *attrs, size_t
                             hs_error *err) {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     /* before anything opens it: H5Fis_hdf5 below would block on a FIFO as H5Fcreate would */
-    const char *what = hs_path_not_file(path);
+    int dir;
+    const char *what = hs_path_not_file(path, &dir);
     if (what) {
         HS_FAIL(err, HS_ERR_IO, "%s is %s: an HDF5 file must be a regular file", path, what);
-        return hs_error_hint(err, "give -o the name of a file, e.g. %s/out.h5", !strcmp(what, "a directory") ? path : "results");
+        return hs_error_hint(err, "give -o the name of a file, e.g. %s/out.h5", dir ? path : "results");
     }
     char lock[4096];
     snprintf(lock, sizeof lock, "%s.lock", path);
@@ -306,7 +306,7 @@ int store_path_unopenable(const char *path, char *why, size_t n) {
                    1;
         return snprintf(why, n, "%s: cannot open: %s", path, strerror(e)), 1;
     }
-    const char *what = hs_path_not_file(path);
+    const char *what = hs_path_not_file(path, NULL);
     if (what) return snprintf(why, n, "%s: is %s, not a results file", path, what), 1;
     if (st.st_size == 0) return snprintf(why, n, "%s: is empty (0 bytes), not a results file", path), 1;
     return 0;

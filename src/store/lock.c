@@ -326,7 +326,8 @@ hs_code hs_lock_acquire(const char *results_path, const char *command, int take_
             const int e = errno;
             rc = HS_FAIL(err, HS_ERR_IO, "cannot create the lock file %s: %s", l->path, strerror(e));
             if (e == ENOENT)
-                hs_error_hint(err, "the folder of %s does not exist: create it (mkdir -p) or give a path in one that does",
+                hs_error_hint(err,
+                              "the folder of %s does not exist: create it (mkdir -p) or give a path in one that does",
                               results_path);
             else if (e == ENOTDIR)
                 hs_error_hint(err, "part of the folder path of %s is a file, not a folder", results_path);

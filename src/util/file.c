@@ -8,9 +8,11 @@
 
 #include "hsweep/util.h"
 
-const char *hs_path_not_file(const char *path) {
+const char *hs_path_not_file(const char *path, int *is_dir) {
     struct stat st;
-    if (stat(path, &st) != 0 || S_ISREG(st.st_mode)) return NULL;
+    const int known = stat(path, &st) == 0;
+    if (is_dir) *is_dir = known && S_ISDIR(st.st_mode);
+    if (!known || S_ISREG(st.st_mode)) return NULL;
     return S_ISDIR(st.st_mode) ? "a directory" : "a device, FIFO or socket";
 }
 
