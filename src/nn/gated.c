@@ -280,7 +280,8 @@ hs_code hs_model_gated(hs_model *m, const hs_gated_opts *o, hs_error *err) {
     void *block = aligned_alloc(64, bytes);
     if (!block) {
         free(g);
-        return HS_FAIL(err, HS_ERR_NOMEM, "gated: out of memory (%zu bytes for parameters and activations)", bytes);
+        return HS_FAIL(err, HS_ERR_NOMEM, "gated: out of memory: %.3g GB for parameters, gradients and activations",
+                       (double)bytes * 1e-9);
     }
     memset(block, 0, bytes); /* grads and activations start defined */
     c = (carver){block, 0};

@@ -423,8 +423,8 @@ hs_code hs_model_hnet(hs_model *m, const hs_hnet_opts *o, hs_error *err) {
     void *block = aligned_alloc(64, bytes);
     if (!block) {
         free(n);
-        return HS_FAIL(err, HS_ERR_NOMEM, "%s: out of memory (%zu bytes for %zu parameters and activations)",
-                       kind_name(o->kind), bytes, (size_t)c.used);
+        return HS_FAIL(err, HS_ERR_NOMEM, "%s: out of memory: %.3g GB for parameters, gradients and activations",
+                       kind_name(o->kind), (double)bytes * 1e-9);
     }
     memset(block, 0, bytes); /* grads and activations start defined */
     c = (carver){block, 0};

@@ -179,8 +179,8 @@ hs_code hs_mlp_init(hs_mlp *m, const hs_mlp_opts *o, hs_error *err) {
     void *block = aligned_alloc(64, bytes);
     if (!block) {
         memset(m, 0, sizeof *m);
-        return HS_FAIL(err, HS_ERR_NOMEM, "mlp: out of memory (%zu bytes for %zu parameters and activations)", bytes,
-                       c.used);
+        return HS_FAIL(err, HS_ERR_NOMEM, "mlp: out of memory: %.3g GB for parameters, gradients and activations",
+                       (double)bytes * 1e-9);
     }
     memset(block, 0, bytes); /* grads and activations start defined */
     c = (carver){block, 0};
