@@ -193,8 +193,8 @@ static int bench_hsweep(const config *c, const hs_optim_opts *oo, double lr, dou
             t[2] = bench_now();
             loss = hs_loss_forward_backward(HS_LOSS_CE, logits, yb, NULL, B, K, m.dlogits, NULL);
             t[3] = bench_now();
+            update_ctx u = {&opt, &m, lr * m.lr_scale};
             if (update_each) {
-                update_ctx u = {&opt, &m, lr * m.lr_scale};
                 hs_optim_begin_step(&opt);
                 hs_model_backward_each(&m, m.dlogits, B, update_tensor, &u);
                 t[4] = t[5] = bench_now();
@@ -202,9 +202,7 @@ static int bench_hsweep(const config *c, const hs_optim_opts *oo, double lr, dou
                 hs_model_backward(&m, m.dlogits, B);
                 t[4] = bench_now();
                 hs_optim_begin_step(&opt);
-                for (int q = 0; q < m.n_tensors; q++)
-                    hs_optim_update(&opt, m.params, m.grads, m.tensors[q].offset, m.tensors[q].size, lr * m.lr_scale,
-                                    0);
+                for (int q = 0; q < m.n_tensors; q++) update_tensor(&u, q);
                 t[5] = bench_now();
             }
             const double c1 = bench_thread_cpu_now();
