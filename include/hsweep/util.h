@@ -35,6 +35,8 @@ hs_code hs_str_json(hs_str *s, const char *text);
  * 'my results.h5', it'\''s -> 'it'\''s'; a word of safe characters only goes in as it is. The
  * commands hsweep suggests must paste back as they are shown. */
 hs_code hs_str_shell(hs_str *s, const char *word);
+/* "12.3 MB" into buf: b bytes in decimal units (as ls -l --si and df -H), three figures. */
+void hs_format_bytes(double b, char *buf, size_t len);
 /* Forget the contents but keep the memory. */
 void hs_str_reset(hs_str *s);
 void hs_str_free(hs_str *s);
@@ -52,6 +54,12 @@ hs_code hs_file_write_whole(const char *path, const void *buf, size_t n, hs_erro
  * stat cannot reach. is_dir may be NULL. HDF5 files must be regular: opened for writing, a FIFO
  * blocks until someone reads it, and as root a block device would be written over. */
 const char *hs_path_not_file(const char *path, int *is_dir);
+
+/* The memory this process may use, in bytes: the machine's (MemTotal of /proc/meminfo) or, when
+ * lower, the limit of its cgroup and the groups above it (v1 or v2: how Slurm and containers cap a
+ * job). *what (may be NULL) names which it is, for messages. 0 when neither can be read. Ranks on
+ * one node share it. */
+double hs_memory_limit(const char **what);
 
 /* ---------------------------------------------------------------- the BLAS library */
 

@@ -177,6 +177,41 @@ int cli_plan_agree(hs_code code, const hs_error *err, const hs_plan *plan, const
     return EXIT_OK;
 }
 
+int cli_memory_agree(const hs_plan *plan) {
+    hs_error err = {0};
+    const char *what = NULL;
+    const double limit = hs_memory_limit(&what);
+    size_t worst = 0;
+    double floor = 0;
+    hs_code code = hs_train_memory_plan(plan, -1, limit, what, &worst, &floor, &err);
+    if (!cli_have_mpi) {
+        if (code != HS_OK) cli_print_error(&err, 0, 1);
+        return code != HS_OK ? EXIT_FAIL : EXIT_OK;
+    }
+    if (cli_first_failure(code, &err, 0)) return EXIT_FAIL;
+    /* Each run fits its node alone; ranks on one node share its memory and may all hold their
+     * largest run at once, which the kernel answers by killing one of them. */
+    MPI_Comm node;
+    int rank = 0, on_node = 1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node);
+    MPI_Comm_size(node, &on_node);
+    MPI_Comm_free(&node);
+    double mine[2] = {limit > 0 ? on_node * floor / limit : 0, on_node}, most[2];
+    MPI_Allreduce(mine, most, 2, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+    if (rank == 0 && most[0] > 1) {
+        char need[32], have[32];
+        hs_format_bytes(floor, need, sizeof need);
+        hs_format_bytes(limit, have, sizeof have);
+        fprintf(stderr, "hsweep: warning: run %016llx needs at least %s of memory and up to %.0f ranks on a node may "
+                "hold runs that large at once: more than the node allows (%s here: %s)\n"
+                "  hint: fewer ranks per node for this sweep (mpirun --map-by ppr:N:node, sbatch "
+                "--ntasks-per-node), or more memory per node\n",
+                (unsigned long long)plan->runs[worst].id, need, most[1], what ? what : "memory", have);
+    }
+    return EXIT_OK;
+}
+
 int cli_preflight_agree(const hs_plan *plan) {
     hs_error err = {0};
     hs_code code = hs_train_preflight_plan(plan, &err);

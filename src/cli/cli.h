@@ -113,6 +113,11 @@ int cli_plan_agree(hs_code code, const hs_error *err, const hs_plan *plan, const
  * first failing rank prints its error and all ranks get the same answer. */
 int cli_preflight_agree(const hs_plan *plan);
 
+/* Collective, after cli_preflight_agree: every run of the agreed plan fits the memory of the node
+ * each rank is on (hs_memory_limit against hs_train_memory_plan's floor), or none goes on; a
+ * warning when the ranks of a node could together hold more than it allows. */
+int cli_memory_agree(const hs_plan *plan);
+
 /* OpenBLAS's kernels for this CPU, re-executing the process once when OpenBLAS guessed badly
  * (blas.c); call before MPI_Init. */
 void cli_fix_blas_kernels(char **argv);

@@ -1,5 +1,5 @@
 /* cmd_plan.c - hsweep plan: the dry run. Expand a spec, check every run before any compute, list
- * the runs and estimate the results file. Under mpirun every rank expands the plan and the ranks
+ * the runs, estimate the results file and the memory of the largest run. Under mpirun every rank expands the plan and the ranks
  * compare plan digests, so a node that sees a different spec file (or a different build) is
  * caught before any work is handed out. */
 #include <mpi.h>
@@ -14,7 +14,7 @@ const char cmd_plan_usage[] =
     "usage: hsweep plan SPEC.yaml [--format text|tsv|json] [--set key=value ...] [--max-runs N]\n"
     "\n"
     "Expand a sweep spec, check every run before any compute (data files, sizes, config), list the\n"
-    "runs and estimate the results file (dry run).\n"
+    "runs, estimate the results file and the least memory of the largest run (dry run).\n"
     "\n"
     "options:\n"
     "  --format text|tsv|json   output form (default text)\n"
@@ -144,21 +144,13 @@ static hs_code describe_later_stages(const hs_spec *spec, size_t max_runs, int j
     return HS_OK;
 }
 
-/* "12.3 MB" (decimal units, as ls -l --si and df -H). */
-static void format_bytes(double b, char *buf, size_t len) {
-    static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
-    int u = 0;
-    while (b >= 999.5 && u < 5) b /= 1000, u++;
-    snprintf(buf, len, u ? "%.3g %s" : "%.0f %s", b, units[u]);
-}
-
 /* One line after the plan: what the results file of `hsweep run` will weigh and what makes it. */
 static hs_code describe_results_size(const hs_train_plan_layout *L, hs_str *out) {
     char total[32], rec[32], lay[32], tab[32];
-    format_bytes(L->bytes_total, total, sizeof total);
-    format_bytes(L->bytes_records, rec, sizeof rec);
-    format_bytes(L->bytes_layers, lay, sizeof lay);
-    format_bytes(L->bytes_table, tab, sizeof tab);
+    hs_format_bytes(L->bytes_total, total, sizeof total);
+    hs_format_bytes(L->bytes_records, rec, sizeof rec);
+    hs_format_bytes(L->bytes_layers, lay, sizeof lay);
+    hs_format_bytes(L->bytes_table, tab, sizeof tab);
     hs_code rc = hs_str_printf(out, "results file: about %s (%zu run%s x %zu record point%s x %zu layer%s: records %s, "
                                "layers %s, run table %s", total, L->n_runs, L->n_runs == 1 ? "" : "s", L->n_records,
                                L->n_records == 1 ? "" : "s", L->n_layers, L->n_layers == 1 ? "" : "s", rec, lay, tab);
@@ -171,13 +163,33 @@ static hs_code describe_results_size(const hs_train_plan_layout *L, hs_str *out)
     }
     for (size_t i = 0; i < L->n_series && rc == HS_OK; i++) {
         char b[32];
-        format_bytes(L->bytes_series[order[i]], b, sizeof b);
+        hs_format_bytes(L->bytes_series[order[i]], b, sizeof b);
         rc = hs_str_printf(out, "%s %s %s", i ? "," : "; series:", L->series[order[i]].name, b);
     }
     if (rc == HS_OK && L->skipped)
         rc = hs_str_printf(out, "; %zu run%s left out", L->skipped, L->skipped == 1 ? "" : "s");
     if (rc == HS_OK) rc = hs_str_printf(out, ")\n");
     return rc;
+}
+
+/* One line after the plan: the least memory the largest run holds, against this machine's (the
+ * plan may be made on a login node: `hsweep run` makes the same check on the nodes that train). */
+static hs_code describe_memory(const hs_plan *plan, hs_str *out, hs_error *err) {
+    size_t worst = 0;
+    double floor = 0;
+    HS_TRY(err, hs_train_memory_plan(plan, -1, 0, NULL, &worst, &floor, err));
+    if (floor <= 0) return HS_OK;
+    const char *what = NULL;
+    const double limit = hs_memory_limit(&what);
+    char need[32], have[32];
+    hs_format_bytes(floor, need, sizeof need);
+    hs_format_bytes(limit, have, sizeof have);
+    HS_TRY(err, hs_str_printf(out, "memory: at least %s in the largest run (%016llx: data sets, parameters, gradients "
+                              "and optimiser state) per rank", need, (unsigned long long)plan->runs[worst].id));
+    if (limit > 0 && floor > limit)
+        return hs_str_printf(out, "; more than this machine allows (%s, %s): `hsweep run` refuses it on such a node\n",
+                             have, what);
+    return hs_str_printf(out, "\n");
 }
 
 int cmd_plan(const cli_command *cmd, int argc, char **argv) {
@@ -209,12 +221,16 @@ int cmd_plan(const cli_command *cmd, int argc, char **argv) {
         hs_code wrc = hs_plan_write(plan, a.fmt, &out);
         if (wrc == HS_OK && a.fmt != HS_PLAN_TSV) wrc = hs_train_plan_layout_of(plan, &lay, NULL, &err);
         if (wrc == HS_OK && a.fmt == HS_PLAN_TEXT) wrc = describe_results_size(&lay, &out);
+        if (wrc == HS_OK && a.fmt == HS_PLAN_TEXT) wrc = describe_memory(plan, &out, &err);
         int staged = spec->n_stages > 1 || (spec->n_stages && spec->blocks[0].search);
         if (wrc == HS_OK && a.fmt == HS_PLAN_TEXT && staged)
             wrc = describe_later_stages(spec, a.max_runs, 0, &out, &err);
         if (wrc == HS_OK && a.fmt == HS_PLAN_JSON && out.len >= 2 && !strcmp(out.buf + out.len - 2, "}\n")) {
             out.buf[out.len -= 2] = '\0'; /* one more field in the top-level object */
             wrc = hs_str_printf(&out, ", \"expected_bytes\": %.0f", lay.bytes_total);
+            double floor = 0;
+            if (wrc == HS_OK) wrc = hs_train_memory_plan(plan, -1, 0, NULL, NULL, &floor, &err);
+            if (wrc == HS_OK) wrc = hs_str_printf(&out, ", \"memory_floor_bytes\": %.0f", floor);
             if (wrc == HS_OK && staged) {
                 wrc = hs_str_printf(&out, ", \"later_stages\": [");
                 if (wrc == HS_OK) wrc = describe_later_stages(spec, a.max_runs, 1, &out, &err);

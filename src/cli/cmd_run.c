@@ -210,7 +210,7 @@ int cmd_run(const cli_command *cmd, int argc, char **argv) {
     hs_str overrides = {0};
     hs_code code = cli_build_plan(a.spec, a.sets, a.n_sets, 0, &spec, &plan, &err);
     if ((rc = cli_plan_agree(code, &err, plan, a.spec)) != EXIT_OK) goto done;
-    if ((rc = cli_preflight_agree(plan)) != EXIT_OK) goto done;
+    if ((rc = cli_preflight_agree(plan)) != EXIT_OK || (rc = cli_memory_agree(plan)) != EXIT_OK) goto done;
     for (int i = 0; i < a.n_sets; i++) hs_str_printf(&overrides, "%s%s", i ? "\n" : "", a.sets[i]);
     /* Stages run one after the other into the same file: stage k's plan is stages 0 .. k (and a
      * search's plan grows round by round), so each step resumes the file the earlier ones wrote
@@ -254,7 +254,8 @@ int cmd_run(const cli_command *cmd, int argc, char **argv) {
                 }
                 hs_plan_free(plan);
                 plan = next, fresh = 0;
-                if ((rc = cli_preflight_agree(plan)) != EXIT_OK) goto done;
+                if ((rc = cli_preflight_agree(plan)) != EXIT_OK || (rc = cli_memory_agree(plan)) != EXIT_OK)
+                    goto done;
                 unplannable = plan->n_unplannable;
             }
             if (!((n_stages > 1 || b->search) && written && stage_finished(plan, a.out, a.retry_failed))) {

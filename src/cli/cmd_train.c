@@ -139,6 +139,11 @@ static hs_code train_one(const train_args *a, hs_error *err) {
     size_t r = 0;
     hs_code rc = cli_plan_one_run(a->spec, a->run, a->results, a->sets, a->n_sets, &spec, &plan, &r, err);
     if (rc == HS_OK) {
+        const char *what = NULL;
+        const double limit = hs_memory_limit(&what);
+        rc = hs_train_memory_plan(plan, (long)r, limit, what, NULL, NULL, err);
+    }
+    if (rc == HS_OK) {
         char path[64];
         const char *out = a->out;
         if (!out) snprintf(path, sizeof path, "run-%016llx.h5", (unsigned long long)plan->runs[r].id), out = path;

@@ -1,9 +1,11 @@
 /* preflight.c - what a run would fail at its start, checked from its config before any compute,
- * and the size of a plan's results file (see include/hsweep/train.h).
+ * the least memory it needs, and the size of a plan's results file (see include/hsweep/train.h).
  *
  * The checks are the ones the data loaders and hs_train_run make, written on the data's shape
  * (hs_data_shape_of) so that they need no data; hs_train_check_shape is shared with train.c's own
- * check, so the two cannot drift apart. Only a file's content is left to the run itself. */
+ * check, so the two cannot drift apart. Only a file's content is left to the run itself. The
+ * memory a run needs at least is a separate check, since only the machine that trains can judge
+ * it (hs_train_memory_plan). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 #include "hsweep/models.h"
 #include "hsweep/schema.h"
 #include "hsweep/train.h"
+#include "hsweep/util.h"
 #include "internal.h"
 #include "probes.h"
 #include "recorders.h"
@@ -380,6 +383,66 @@ hs_code hs_train_preflight_plan(const hs_plan *p, hs_error *err) {
     free(g.slots);
     cache_free(&d);
     return rc;
+}
+
+/* ================================================================ memory */
+
+double hs_train_memory_floor(const hs_train_config *c, const hs_data_shape *sh) {
+    const double rows = (double)sh->n_train + (double)sh->n_test;
+    double bytes = rows * (4.0 * sh->dim + 4.0 * sh->t_dim + 4.0); /* inputs, targets, labels */
+    long long np = !(c->arch->flags & HS_MODEL_SOLVED) && c->arch->params ? c->arch->params(c, sh) : -1;
+    if (np > 0) {
+        const hs_opt_kind k = c->optim.kind;
+        const int state = k == HS_OPT_MOMENTUM ? 1 : k == HS_OPT_ADAM || k == HS_OPT_ADAMW ? 2 : 0;
+        bytes += 4.0 * (double)np * (2 + state); /* values, gradients, optimiser state */
+    }
+    return bytes;
+}
+
+hs_code hs_train_memory_plan(const hs_plan *p, long only, double limit, const char *limit_what, size_t *worst,
+                             double *floor, hs_error *err) {
+    data_cache d;
+    HS_TRY(err, cache_init(&d, p, err));
+    hs_code rc = HS_OK;
+    double most = 0;
+    size_t at = 0;
+    long long most_params = -1;
+    for (size_t r = 0; r < p->n_runs && rc == HS_OK; r++) {
+        if (only >= 0 && r != (size_t)only) continue;
+        hs_train_config c = {0};
+        data_entry *e = NULL;
+        rc = hs_train_config_from_plan(p, r, &c, err);
+        if (rc == HS_OK && !(e = cache_entry(&d, r, err))) rc = HS_ERR_NOMEM;
+        if (rc == HS_OK && cached_shape(e, &c, err) == HS_OK) {
+            double b = hs_train_memory_floor(&c, &e->shape);
+            if (b > most) {
+                most = b, at = r;
+                most_params = !(c.arch->flags & HS_MODEL_SOLVED) && c.arch->params ? c.arch->params(&c, &e->shape) : -1;
+            }
+        }
+        if (rc == HS_ERR_VALUE || rc == HS_ERR_LIMIT) rc = HS_OK; /* the preflight's to report */
+        hs_train_config_free(&c);
+    }
+    cache_free(&d);
+    if (rc != HS_OK) return rc;
+    if (worst) *worst = at;
+    if (floor) *floor = most;
+    if (limit > 0 && most > limit) {
+        char need[32], have[32];
+        hs_format_bytes(most, need, sizeof need);
+        hs_format_bytes(limit, have, sizeof have);
+        if (most_params > 0)
+            HS_FAIL(err, HS_ERR_LIMIT, "needs at least %s of memory (%lld parameters with their gradients and "
+                    "optimiser state, and the data sets) but this machine allows %s (%s)", need, most_params, have,
+                    limit_what ? limit_what : "its memory");
+        else
+            HS_FAIL(err, HS_ERR_LIMIT, "needs at least %s of memory for its data sets but this machine allows %s (%s)",
+                    need, have, limit_what ? limit_what : "its memory");
+        run_failed(p, at, err);
+        return hs_error_hint(err, "shrink that run (model.width, model.depth, data.n_train), or run the sweep on "
+                                  "nodes with more memory; `hsweep plan` shows the largest run's need");
+    }
+    return HS_OK;
 }
 
 /* ================================================================ the results file's size */

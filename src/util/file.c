@@ -1,6 +1,7 @@
 /* file.c - whole small files written so that a reader never meets half of one (see util.h). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -34,4 +35,63 @@ hs_code hs_file_write_whole(const char *path, const void *buf, size_t n, hs_erro
     hs_str_free(&tmp);
     if (e) return HS_FAIL(err, HS_ERR_IO, "%s: cannot write: %s", path, strerror(e));
     return HS_OK;
+}
+
+/* The smallest memory limit a cgroup line "hier:controllers:/path" of /proc/self/cgroup puts on
+ * this process: the limit file of its group and of each group above it (a parent's limit binds
+ * its children), under base. 0 when none is set. */
+static double cgroup_limit(const char *base, const char *group, const char *file) {
+    char path[1024];
+    double least = 0;
+    size_t n = strlen(group);
+    for (;;) {
+        snprintf(path, sizeof path, "%s%.*s/%s", base, (int)n, group, file);
+        FILE *f = fopen(path, "r");
+        char word[64] = "";
+        if (f) {
+            if (!fgets(word, sizeof word, f)) word[0] = '\0';
+            fclose(f);
+        }
+        char *end = NULL;
+        double v = strtod(word, &end);
+        /* "max" (v2) or a page-rounded INT64_MAX (v1) mean no limit */
+        if (end != word && v > 0 && v < 1e18 && (least == 0 || v < least)) least = v;
+        while (n > 0 && group[n - 1] != '/') n--;
+        if (n == 0) break;
+        n--; /* drop the slash: the parent group, "" at the root */
+    }
+    return least;
+}
+
+double hs_memory_limit(const char **what) {
+    double total = 0;
+    FILE *f = fopen("/proc/meminfo", "r");
+    char line[512];
+    while (f && fgets(line, sizeof line, f)) {
+        unsigned long long kb;
+        if (sscanf(line, "MemTotal: %llu kB", &kb) == 1) total = (double)kb * 1024.0;
+    }
+    if (f) fclose(f);
+    if (what) *what = "MemTotal";
+    double cg = 0;
+    f = fopen("/proc/self/cgroup", "r");
+    while (f && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        if (!c2) continue;
+        *c2 = '\0';
+        const char *controllers = c1 + 1, *group = c2 + 1;
+        double v = 0;
+        if (!strcmp(line, "0") && !controllers[0]) /* v2: one hierarchy */
+            v = cgroup_limit("/sys/fs/cgroup", group, "memory.max");
+        else if (strstr(controllers, "memory"))
+            v = cgroup_limit("/sys/fs/cgroup/memory", group, "memory.limit_in_bytes");
+        if (v > 0 && (cg == 0 || v < cg)) cg = v;
+    }
+    if (f) fclose(f);
+    if (cg > 0 && (total == 0 || cg < total)) {
+        total = cg;
+        if (what) *what = "the cgroup's memory limit";
+    }
+    return total;
 }

@@ -1,4 +1,4 @@
-/* str.c - growable strings and edit distance (see include/hsweep/util.h). */
+/* str.c - growable strings, edit distance and byte counts for messages (see include/hsweep/util.h). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,4 +101,11 @@ int hs_edit_distance(const char *a, const char *b) {
         }
     }
     return row[lb] > 255 ? 255 : row[lb];
+}
+
+void hs_format_bytes(double b, char *buf, size_t len) {
+    static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+    int u = 0;
+    while (b >= 999.5 && u < 5) b /= 1000, u++;
+    snprintf(buf, len, u ? "%.3g %s" : "%.0f %s", b, units[u]);
 }

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # test_mpi.sh HSWEEP MPIEXEC - hsweep plan on several ranks: identical output for any rank count,
 # one error (not one per rank, and no hang) for a bad spec, and ranks that were given different
-# specs are caught by the plan-digest check.
+# specs are caught by the plan-digest check. The least memory of a run: shown by plan (hand-
+# computed), a run above the machine's memory refused by run and train before anything is written,
+# and, in a cgroup with a memory limit (where this machine lets root make one), the cgroup's limit
+# obeyed and ranks that together could exceed it warned of.
 set -u
 HS=$1 MPIEXEC=$2
 # Open MPI refuses root without these (CI runs as root); harmless otherwise.
@@ -31,5 +34,59 @@ contains "digest mismatch explained" "$ERR" "the 2 ranks expanded different plan
 # ... and only one rank failing to read its spec still ends every rank
 check "one rank with a missing spec" 1 run -n 1 "$HS" plan $G/full.yaml : -n 1 "$HS" plan /nonexistent.yaml
 contains "the failing rank reports" "$ERR" "rank 1: error: /nonexistent.yaml: cannot open the spec file"
+
+# ---- memory. 40 + 8 rows of 8 floats and a label (1728 bytes), the 109 parameters of
+# 8 -> 5 -> 6 -> 4 with biases and their gradients under plain sgd (872): 2600 bytes.
+T=$(mktemp -d)
+trap 'rm -rf "$T"; [ -n "${CG:-}" ] && rmdir "$CG" 2>/dev/null' EXIT
+cat > "$T/small.yaml" <<'YAML'
+name: small
+base:
+  data: {kind: gaussian, dim: 8, classes: 4, per_class: 10, n_test: 8}
+  model: {arch: mlp, widths: [5, 6], norm: none}
+  train: {epochs: 1, batch: 40}
+  record: {separation: none}
+YAML
+check "plan --format json" 0 "$HS" plan "$T/small.yaml" --format json
+contains "memory floor in json" "$OUT" '"memory_floor_bytes": 2600}'
+check "plan" 0 "$HS" plan "$T/small.yaml"
+contains "memory line" "$OUT" "memory: at least 2.6 kB in the largest run"
+# model.depth 6 at width 200000 on cfm (100 inputs, 10 classes): 7 hidden layers, so 6 x 4e10
+# + 100 x 2e5 + 2e5 x 10 weights, 1400010 biases, 2 x 1.4e6 BatchNorm = 240026200010
+# parameters, x 8 bytes under plain sgd: 1.92 TB, more than any machine this runs on
+big=(--set model.width=200000)
+check "plan of a run too large for this machine" 0 "$HS" plan sweeps/default.yaml "${big[@]}"
+contains "plan says run would refuse it" "$OUT" "more than this machine allows"
+check "run refuses it on 2 ranks" 1 run -n 2 "$HS" run sweeps/default.yaml "${big[@]}" -o "$T/big.h5"
+contains "refusal names the run and the need" "$ERR" "needs at least 1.92 TB of memory (240026200010 parameters"
+contains "refusal names the limit" "$ERR" "but this machine allows"
+n=$(printf '%s\n' "$ERR" | grep -c 'error:')
+[ "$n" = 1 ] && ok "one refusal, not one per rank" || bad "$n error messages" "$ERR"
+[ ! -e "$T/big.h5" ] && ok "no results file created" || bad "a results file was created"
+id=$("$HS" plan sweeps/default.yaml --format tsv | awk '$4 == 6 {print $1; exit}') # --set keeps the id
+check "train refuses it" 1 "$HS" train sweeps/default.yaml --run "$id" "${big[@]}" -o "$T/one.h5" --quiet
+contains "train's refusal" "$ERR" "needs at least 1.92 TB of memory"
+[ ! -e "$T/one.h5" ] && ok "train wrote no file" || bad "train wrote a file"
+
+# A cgroup (v1) limited to 1 GB holding the commands: plan and run judge by it. Root only, and
+# only where the memory hierarchy is mounted writable.
+grp=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}' /proc/self/cgroup)
+CG=/sys/fs/cgroup/memory${grp%/}/hsweep-test-$$
+if [ -n "$grp" ] && mkdir "$CG" 2>/dev/null && echo 1000000000 > "$CG/memory.limit_in_bytes" 2>/dev/null; then
+  incg() { bash -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG" "$@"; }
+  # width 5000: 5 x 25e6 + 100 x 5000 + ... parameters x 12 bytes = 1.5 GB
+  check "plan in a 1 GB cgroup" 0 incg "$HS" plan sweeps/default.yaml --set model.width=5000
+  contains "the cgroup's limit is the machine's" "$OUT" "more than this machine allows (1 GB, the cgroup's memory limit)"
+  check "run in a 1 GB cgroup refuses" 1 incg "$MPIEXEC" --oversubscribe -n 2 "$HS" run sweeps/default.yaml --set model.width=5000 -o "$T/cg.h5"
+  contains "refused by the cgroup's limit" "$ERR" "allows 1 GB (the cgroup's memory limit)"
+  # width 3000: 440 MB a run, 3 ranks on one node: 1.32 GB together. Warned, then stopped by
+  # a results folder that does not exist (before any training).
+  check "3 ranks of 440 MB in 1 GB" 1 incg "$MPIEXEC" --oversubscribe -n 3 "$HS" run sweeps/default.yaml --set model.width=3000 -o "$T/none/x.h5"
+  contains "warned of the ranks together" "$ERR" "warning: run"
+  contains "warning counts the ranks" "$ERR" "up to 3 ranks on a node"
+else
+  echo "  skip: no writable memory cgroup here (not root, or cgroup v2)"
+  CG=
+fi
 
 finish

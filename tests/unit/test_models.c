@@ -1,7 +1,8 @@
 /* test_models.c - the model-kind registry (models.h): every model.arch choice of the schema is a
  * registered kind and back, unknown names fail with a hint, the train header's descriptions, the
  * cost model's multiply-adds on a hand-computed case, and forward/backward of nets built through
- * the registry against central finite differences (mlp and gated). */
+ * the registry against central finite differences (mlp and gated), parameter counts against the
+ * built nets, and a run's memory floor. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +126,57 @@ static void test_describe_and_macs(void) {
     }
 }
 
+/* The parameter counts of the kinds without a conv layout, each equal to the built net's, and the
+ * memory floor of a run (train.h) on a hand-computed case. */
+static void test_params_and_memory(void) {
+    /* gaussian 8 -> 5 -> 6 -> 4 with biases: 40 + 5 + 30 + 6 + 24 + 4 = 109; BatchNorm on the two
+     * hidden layers adds gamma and beta: 2 x (5 + 6) = 22 more */
+    const char *yaml[2] = {gaussian, "base:\n  data: {kind: gaussian, dim: 8, classes: 4, per_class: 10, n_test: 8}\n"
+                                     "  model: {arch: mlp, widths: [5, 6], norm: batch}\n"
+                                     "  train: {loss: ce, batch: 40, epochs: 1, opt: adam}\n  record: {separation: none}\n"};
+    const long long want[2] = {109, 131};
+    for (int i = 0; i < 2; i++) {
+        hs_train_config c;
+        hs_data_shape sh;
+        hs_error err = {0};
+        config_of(yaml[i], &c);
+        CU_ASSERT_EQUAL_FATAL(hs_data_shape_of(&c.data, &sh, &err), HS_OK);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(c.arch->params);
+        CU_ASSERT_EQUAL(c.arch->params(&c, &sh), want[i]);
+        hs_dataset train = {0}, test = {0};
+        CU_ASSERT_EQUAL_FATAL(hs_data_load(&c.data, &train, &test, &err), HS_OK);
+        hs_model m;
+        CU_ASSERT_EQUAL_FATAL(c.arch->create(&m, &c, &train, 4, &err), HS_OK);
+        CU_ASSERT_EQUAL((long long)m.n_params, want[i]);
+        hs_model_free(&m);
+        hs_dataset_free(&train), hs_dataset_free(&test);
+        /* 40 training + 8 test rows of 8 floats and a label: 48 x 36 = 1728 bytes; the parameters
+         * and their gradients: plain sgd keeps no state (109 x 4 x 2 = 872), adam two more copies
+         * (131 x 4 x 4 = 2096) */
+        CU_ASSERT_DOUBLE_EQUAL(hs_train_memory_floor(&c, &sh), i == 0 ? 1728 + 872 : 1728 + 2096, 0);
+        c.optim.kind = HS_OPT_MOMENTUM; /* one copy of state: 4 bytes a parameter more */
+        CU_ASSERT_DOUBLE_EQUAL(hs_train_memory_floor(&c, &sh), i == 0 ? 1728 + 1308 : 1728 + 1572, 0);
+        hs_train_config_free(&c);
+    }
+    /* gated: M input modules H x in, the shared H x H, M output modules out x H, no biases */
+    hs_train_config c;
+    hs_data_shape sh;
+    hs_error err = {0};
+    config_of(gated, &c);
+    CU_ASSERT_EQUAL_FATAL(hs_data_shape_of(&c.data, &sh, &err), HS_OK);
+    const long long M = sh.modules, in = sh.dim - 2, out = sh.t_dim;
+    CU_ASSERT_EQUAL(M, 3);
+    CU_ASSERT_EQUAL_FATAL(c.arch->params(&c, &sh), M * 16 * in + 16 * 16 + M * out * 16);
+    hs_dataset train = {0}, test = {0};
+    CU_ASSERT_EQUAL_FATAL(hs_data_load(&c.data, &train, &test, &err), HS_OK);
+    hs_model m;
+    CU_ASSERT_EQUAL_FATAL(c.arch->create(&m, &c, &train, 4, &err), HS_OK);
+    CU_ASSERT_EQUAL((long long)m.n_params, c.arch->params(&c, &sh));
+    hs_model_free(&m);
+    hs_dataset_free(&train), hs_dataset_free(&test);
+    hs_train_config_free(&c);
+}
+
 /* Loss of the net on the first B rows of d. */
 static double loss_of(hs_model *m, const hs_train_config *c, const hs_dataset *d, int B, float *dlogits) {
     const float *logits = hs_model_forward(m, d->x, B, HS_MODE_TRAIN);
@@ -189,6 +241,7 @@ int main(void) {
     const hs_test tests[] = {{"every kind by name; the schema's choices agree", test_lookup},
                              {"unknown kind: error with a hint", test_unknown},
                              {"describe and macs", test_describe_and_macs},
+                             {"parameter counts and the memory floor", test_params_and_memory},
                              {"mlp through the registry: gradients", test_gradients_mlp},
                              {"gated through the registry: gradients", test_gradients_gated},
                              {"kernel is solved, not built", test_kernel_refuses},

@@ -220,11 +220,14 @@ static void test_write_formats(void) {
     hs_str s = {0};
     CU_ASSERT_EQUAL(hs_plan_write(l.plan, HS_PLAN_TEXT, &s), HS_OK);
     HS_ASSERT_CONTAINS(s.buf, "full: 20 runs in 2 blocks (2 excluded); 7 keys vary\n");
-    HS_ASSERT_CONTAINS(s.buf, "3fbf8cfa65ecc27a  main      1          relu       2            batch       1     0.3       sgd\n");
+    /* the last column, params: depth 2 on cfm is 3 hidden layers of 100 with BatchNorm, 100 x 100
+     * x 3 + 100 x 10 weights, 310 biases, 600 gamma and beta = 31910; depth 18 (19 hidden layers):
+     * 100 x 100 x 19 + 1000 + 1910 + 3800 = 196710 */
+    HS_ASSERT_CONTAINS(s.buf, "3fbf8cfa65ecc27a  main      1          relu       2            batch       1     0.3       sgd        31910\n");
     hs_str_reset(&s);
     CU_ASSERT_EQUAL(hs_plan_write(l.plan, HS_PLAN_TSV, &s), HS_OK);
-    CU_ASSERT_EQUAL(strncmp(s.buf, "id\tblock\tdata.seed\tmodel.act\tmodel.depth\tmodel.norm\tseed\ttrain.lr\ttrain.opt\n", 73), 0);
-    HS_ASSERT_CONTAINS(s.buf, "\n89b9a7c367f4530a\tcontrols\t2\tidentity\t18\tbatch\t2\t0.0003\tadam\n");
+    CU_ASSERT_EQUAL(strncmp(s.buf, "id\tblock\tdata.seed\tmodel.act\tmodel.depth\tmodel.norm\tseed\ttrain.lr\ttrain.opt\tparams\n", 80), 0);
+    HS_ASSERT_CONTAINS(s.buf, "\n89b9a7c367f4530a\tcontrols\t2\tidentity\t18\tbatch\t2\t0.0003\tadam\t196710\n");
     size_t lines = 0;
     for (const char *q = s.buf; *q; q++) lines += *q == '\n';
     CU_ASSERT_EQUAL(lines, 21);

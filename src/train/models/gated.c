@@ -63,6 +63,12 @@ static double macs(const hs_train_config *c, const hs_data_shape *sh) {
     return H * in + H * H + out * H;
 }
 
+/* The weights of `weights` (no biases): M input modules, the shared layer, M output modules. */
+static long long params(const hs_train_config *c, const hs_data_shape *sh) {
+    const long long M = sh->modules, H = c->width, in = sh->dim - 2, out = sh->t_dim;
+    return M * H * in + H * H + M * out * H;
+}
+
 const hs_model_kind hs_model_kind_gated = {
     .name = "gated",
     .summary = "routing net: input modules, one shared hidden layer, output modules (linear, no biases)",
@@ -74,4 +80,5 @@ const hs_model_kind hs_model_kind_gated = {
     .weights = weights,
     .svd_rank = svd_rank,
     .macs = macs,
+    .params = params,
 };

@@ -59,6 +59,18 @@ static double macs(const hs_train_config *c, const hs_data_shape *sh) {
     return sum;
 }
 
+/* W and b of every dense layer, gamma and beta of every hidden layer with BatchNorm (its running
+ * statistics are buffers, not parameters). */
+static long long params(const hs_train_config *c, const hs_data_shape *sh) {
+    const int out = hs_model_out_dim(c, sh->t_dim, sh->classes), bn = c->model.norm == HS_NORM_BATCH;
+    long long n = 0;
+    for (int l = 0; l <= c->model.n_hidden; l++) {
+        const long long rows = dim_at(c, sh->dim, out, l + 1);
+        n += rows * dim_at(c, sh->dim, out, l) + (c->model.bias ? rows : 0) + (bn && l < c->model.n_hidden ? 2 * rows : 0);
+    }
+    return n;
+}
+
 const hs_model_kind hs_model_kind_mlp = {
     .name = "mlp",
     .summary = "dense layers (model.depth or model.widths) with optional BatchNorm, then a linear readout",
@@ -69,4 +81,5 @@ const hs_model_kind hs_model_kind_mlp = {
     .weights = weights,
     .svd_rank = svd_rank,
     .macs = macs,
+    .params = params,
 };
