@@ -82,6 +82,11 @@ struct hs_model_kind {
     /* The net's parameter count on data of shape sh, which `hsweep plan` shows (NULL: the kind
      * does not say; -1: the net cannot be built on that shape). */
     long long (*params)(const hs_train_config *c, const hs_data_shape *sh);
+
+    /* The bytes `create` would allocate for max_batch rows on data of shape sh: parameters,
+     * gradients, activations and workspaces (NULL: the kind does not say, and the memory floor
+     * counts parameters and gradients only; 0: the net cannot be built on that shape). */
+    double (*bytes)(const hs_train_config *c, const hs_data_shape *sh, int max_batch);
 };
 
 /* The kind named name; HS_ERR_VALUE with the known names as a hint (and a near one suggested)

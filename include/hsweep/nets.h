@@ -158,6 +158,11 @@ typedef struct hs_cnet_summary {
  * the net cannot take (e.g. a conv whose output would be empty). */
 hs_code hs_cnet_summarize(const hs_cnet_opts *o, hs_cnet_summary *s, int *rows, int *cols, int cap, hs_error *err);
 
+/* The bytes hs_model_cnet allocates for o's net (parameters and state, gradients, the
+ * activations, saved statistics, masks and gradients of o.max_batch rows, the conv workspace),
+ * without allocating them. Errors as hs_cnet_summarize. */
+hs_code hs_cnet_bytes(const hs_cnet_opts *o, size_t *bytes, hs_error *err);
+
 /* Build and initialise the net (see above). HS_ERR_VALUE for bad options, HS_ERR_NOMEM. */
 hs_code hs_model_cnet(hs_model *m, const hs_cnet_opts *o, hs_error *err);
 

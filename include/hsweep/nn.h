@@ -324,6 +324,9 @@ typedef struct hs_hnet_opts {
 /* Build and initialise the net. HS_ERR_VALUE for a bad shape (positions != filter^depth, a
  * non-positive size, sizes beyond one sgemm's int indices), HS_ERR_NOMEM. */
 hs_code hs_model_hnet(hs_model *m, const hs_hnet_opts *o, hs_error *err);
+/* The bytes hs_model_hnet allocates for o's net (parameters, gradients, the activations and
+ * workspaces of o.max_batch rows), without allocating them; errors as hs_model_hnet's. */
+hs_code hs_hnet_bytes(const hs_hnet_opts *o, size_t *bytes, hs_error *err);
 
 /* ================================================================ balanced, mode-aligned init
  * Saxe et al.'s decoupled initial condition for deep linear nets: with Sigma_yx = U S V^T (rank r,

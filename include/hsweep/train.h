@@ -347,10 +347,12 @@ hs_code hs_train_preflight_plan(const hs_plan *p, hs_error *err);
 
 /* The least memory run c holds while it trains, in bytes: its training and test sets (inputs,
  * targets and labels as float32 / int32) and, for a trained kind that counts its parameters, the
- * parameters, their gradients and the optimiser's state (none for sgd, one copy for momentum, two
- * for adam/adamw), 4 bytes each. Activations and workspaces come on top, so a run whose floor is
- * above the memory it may use cannot train there (with Linux's overcommit it may even start, and
- * be killed mid-run by the kernel). */
+ * net as its kind would build it for the run's batch (models.h `bytes`: parameters, gradients,
+ * activations, workspaces; parameters and gradients alone where the kind does not say) and the
+ * optimiser's state (none for sgd, one copy for momentum, two for adam/adamw), 4 bytes a
+ * parameter. Evaluation buffers, recorders and the allocator's overhead come on top, so a run
+ * whose floor is above the memory it may use cannot train there (with Linux's overcommit it may
+ * even start, and be killed mid-run by the kernel). */
 double hs_train_memory_floor(const hs_train_config *c, const hs_data_shape *sh);
 
 /* The run of p (or only run `only` when only >= 0) with the largest hs_train_memory_floor: its

@@ -184,8 +184,8 @@ static hs_code describe_memory(const hs_plan *plan, hs_str *out, hs_error *err) 
     char need[32], have[32];
     hs_format_bytes(floor, need, sizeof need);
     hs_format_bytes(limit, have, sizeof have);
-    HS_TRY(err, hs_str_printf(out, "memory: at least %s in the largest run (%016llx: data sets, parameters, gradients "
-                              "and optimiser state) per rank", need, (unsigned long long)plan->runs[worst].id));
+    HS_TRY(err, hs_str_printf(out, "memory: at least %s a rank, for the largest run (%016llx: data sets, the net "
+                              "with its gradients, activations and optimiser state)", need, (unsigned long long)plan->runs[worst].id));
     if (limit > 0 && floor > limit)
         return hs_str_printf(out, "; more than this machine allows (%s, %s): `hsweep run` refuses it on such a node\n",
                              have, what);

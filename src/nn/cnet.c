@@ -395,6 +395,26 @@ static hs_code build(cnet *n, const hs_cnet_opts *o, hs_error *err) {
     return rc;
 }
 
+hs_code hs_cnet_bytes(const hs_cnet_opts *o, size_t *bytes, hs_error *err) {
+    cnet n = {0};
+    size_t *bsize = NULL, *gsize = NULL, ssize[2];
+    hs_code rc = cnet_builder_make(&n.b, o, err);
+    if (rc == HS_OK && !(n.gbuf = malloc(2 * (size_t)n.b.n_vals * sizeof *n.gbuf)))
+        rc = HS_FAIL(err, HS_ERR_NOMEM, "model.arch %s: out of memory", o->arch->name);
+    if (rc == HS_OK) {
+        cnet_plan_grads(&n.b, n.gbuf, &n.n_grad);
+        rc = sizes(&n, &bsize, &gsize, ssize, err);
+    }
+    carver c = {NULL, 0};
+    if (rc == HS_OK) layout(&n, &c, bsize, gsize, ssize); /* counts only: no base */
+    *bytes = rc == HS_OK ? (c.used + 63) & ~(size_t)63 : 0;
+    free(bsize);
+    free(gsize);
+    free(n.gbuf);
+    cnet_builder_free(&n.b);
+    return rc;
+}
+
 hs_code hs_model_cnet(hs_model *m, const hs_cnet_opts *o, hs_error *err) {
     memset(m, 0, sizeof *m);
     cnet *n = calloc(1, sizeof *n);

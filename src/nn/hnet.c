@@ -411,6 +411,19 @@ static void init_params(hnet *n) {
     }
 }
 
+hs_code hs_hnet_bytes(const hs_hnet_opts *o, size_t *bytes, hs_error *err) {
+    *bytes = 0;
+    HS_TRY(err, validate(o, err));
+    hnet *n = calloc(1, sizeof *n);
+    if (!n) return HS_FAIL(err, HS_ERR_NOMEM, "%s: out of memory", kind_name(o->kind));
+    shapes(n, o);
+    carver c = {NULL, 0};
+    layout(n, &c); /* counts only: no base */
+    *bytes = (c.used + 63) & ~(size_t)63;
+    free(n);
+    return HS_OK;
+}
+
 hs_code hs_model_hnet(hs_model *m, const hs_hnet_opts *o, hs_error *err) {
     memset(m, 0, sizeof *m);
     HS_TRY(err, validate(o, err));

@@ -5,12 +5,24 @@
 #define HSWEEP_TRAIN_INTERNAL_H
 
 #include "hsweep/data.h"
+#include "hsweep/models.h"
 #include "hsweep/train.h"
 
 /* The minibatch size: train.batch, or batch_per_class times the classes, at most the set. */
 static inline long long hs_train_batch(const hs_train_config *c, long long n, int classes) {
     long long b = c->batch_per_class > 0 ? (long long)c->batch_per_class * classes : c->batch;
     return b < n ? b : n;
+}
+
+/* The rows the net is built for: the minibatch (batch), or the bn_chunk rows that batch-mode
+ * feature extraction forwards when that is more (at most the n training rows). */
+static inline int hs_train_net_rows(const hs_train_config *c, long long batch, long long n) {
+    if (c->separation != HS_SEP_NONE && c->bn_record_mode == HS_MODE_BATCH && (c->arch->flags & HS_MODEL_NORM) &&
+        c->model.norm == HS_NORM_BATCH) {
+        long long chunk = c->bn_chunk < n ? c->bn_chunk : n;
+        if (chunk > batch) batch = chunk;
+    }
+    return (int)batch;
 }
 
 /* hs_train_layout_of on data of shape sh (hs_train_layout_of: the config's own data options;

@@ -394,7 +394,11 @@ double hs_train_memory_floor(const hs_train_config *c, const hs_data_shape *sh) 
     if (np > 0) {
         const hs_opt_kind k = c->optim.kind;
         const int state = k == HS_OPT_MOMENTUM ? 1 : k == HS_OPT_ADAM || k == HS_OPT_ADAMW ? 2 : 0;
-        bytes += 4.0 * (double)np * (2 + state); /* values, gradients, optimiser state */
+        const double net = c->arch->bytes ? c->arch->bytes(c, sh, hs_train_net_rows(c, hs_train_batch(c, sh->n_train,
+                                                                                   sh->classes), sh->n_train))
+                                          : 0;
+        /* the net as built (values, gradients, activations), else values and gradients alone */
+        bytes += (net > 0 ? net : 8.0 * (double)np) + 4.0 * (double)np * state;
     }
     return bytes;
 }
@@ -432,8 +436,8 @@ hs_code hs_train_memory_plan(const hs_plan *p, long only, double limit, const ch
         hs_format_bytes(most, need, sizeof need);
         hs_format_bytes(limit, have, sizeof have);
         if (most_params > 0)
-            HS_FAIL(err, HS_ERR_LIMIT, "needs at least %s of memory (%lld parameters with their gradients and "
-                    "optimiser state, and the data sets) but this machine allows %s (%s)", need, most_params, have,
+            HS_FAIL(err, HS_ERR_LIMIT, "needs at least %s of memory (the net of %lld parameters with its "
+                    "gradients, activations and optimiser state, and the data sets) but this machine allows %s (%s)", need, most_params, have,
                     limit_what ? limit_what : "its memory");
         else
             HS_FAIL(err, HS_ERR_LIMIT, "needs at least %s of memory for its data sets but this machine allows %s (%s)",

@@ -371,13 +371,8 @@ static hs_code train_run(const hs_train_config *c, const hs_dataset *train, cons
 
     loop L = {.c = c, .train = train, .test = test, .hooks = hooks, .res = res};
     hs_code rc = HS_OK;
-    int max_batch = L.batch = (int)batch_of(c, train);
-    /* batch-mode feature extraction forwards chunks of bn_chunk rows */
-    if (c->separation != HS_SEP_NONE && c->bn_record_mode == HS_MODE_BATCH && (c->arch->flags & HS_MODEL_NORM) &&
-        c->model.norm == HS_NORM_BATCH) {
-        long long chunk = c->bn_chunk < train->n ? c->bn_chunk : train->n;
-        if (chunk > max_batch) max_batch = (int)chunk;
-    }
+    L.batch = (int)batch_of(c, train);
+    const int max_batch = hs_train_net_rows(c, L.batch, train->n);
     if ((rc = c->arch->create(&L.net, c, train, max_batch, err)) != HS_OK) goto out;
     if ((rc = hs_optim_init(&L.opt, &c->optim, L.net.n_params, err)) != HS_OK) goto out;
     res->n_params = L.net.n_params;

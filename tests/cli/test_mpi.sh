@@ -50,7 +50,7 @@ YAML
 check "plan --format json" 0 "$HS" plan "$T/small.yaml" --format json
 contains "memory floor in json" "$OUT" '"memory_floor_bytes": 2600}'
 check "plan" 0 "$HS" plan "$T/small.yaml"
-contains "memory line" "$OUT" "memory: at least 2.6 kB in the largest run"
+contains "memory line" "$OUT" "memory: at least 2.6 kB a rank, for the largest run"
 # model.depth 6 at width 200000 on cfm (100 inputs, 10 classes): 7 hidden layers, so 6 x 4e10
 # + 100 x 2e5 + 2e5 x 10 weights, 1400010 biases, 2 x 1.4e6 BatchNorm = 240026200010
 # parameters, x 8 bytes under plain sgd: 1.92 TB, more than any machine this runs on
@@ -58,7 +58,7 @@ big=(--set model.width=200000)
 check "plan of a run too large for this machine" 0 "$HS" plan sweeps/default.yaml "${big[@]}"
 contains "plan says run would refuse it" "$OUT" "more than this machine allows"
 check "run refuses it on 2 ranks" 1 run -n 2 "$HS" run sweeps/default.yaml "${big[@]}" -o "$T/big.h5"
-contains "refusal names the run and the need" "$ERR" "needs at least 1.92 TB of memory (240026200010 parameters"
+contains "refusal names the run and the need" "$ERR" "needs at least 1.92 TB of memory (the net of 240026200010 parameters"
 contains "refusal names the limit" "$ERR" "but this machine allows"
 n=$(printf '%s\n' "$ERR" | grep -c 'error:')
 [ "$n" = 1 ] && ok "one refusal, not one per rank" || bad "$n error messages" "$ERR"

@@ -3,6 +3,7 @@
  * cost model's multiply-adds on a hand-computed case, and forward/backward of nets built through
  * the registry against central finite differences (mlp and gated), parameter counts against the
  * built nets, and a run's memory floor. */
+#include <malloc.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,6 +178,56 @@ static void test_params_and_memory(void) {
     hs_train_config_free(&c);
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define HS_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HS_TEST_ASAN 1
+#endif
+#endif
+
+/* The bytes a kind says its net takes (models.h `bytes`) against what building it allocates: the
+ * one large block comes from mmap, so glibc's count of mmapped bytes grows by it, rounded up to
+ * pages (not under ASan, whose allocator glibc does not see). And the memory floor of such a run
+ * is its data, that net and the optimiser's state. */
+static void test_net_bytes(void) {
+    const char *yaml[2] = {"base:\n  data: {kind: srhm, v: 4, n_c: 4, m: 2, s: 2, L: 2, s0: 0, n_train: 16}\n"
+                           "  model: {arch: lcn, width: 64}\n  train: {opt: momentum}\n  record: {separation: none}\n",
+                           "base:\n  data: {kind: cfm, per_class: 2, n_test: 10}\n  model: {arch: resnet18, width_mult: 0.25}\n"
+                           "  train: {batch: 20, opt: adam}\n  record: {separation: none}\n"};
+    const int rows[2] = {16, 20}; /* the batch: train.batch (128) at most the 16 samples; 20 */
+    for (int i = 0; i < 2; i++) {
+        hs_train_config c;
+        hs_data_shape sh;
+        hs_error err = {0};
+        config_of(yaml[i], &c);
+        CU_ASSERT_EQUAL_FATAL(hs_data_shape_of(&c.data, &sh, &err), HS_OK);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(c.arch->bytes);
+        const long long np = c.arch->params(&c, &sh);
+        const double small = c.arch->bytes(&c, &sh, rows[i]), big = c.arch->bytes(&c, &sh, 64 * rows[i]);
+        CU_ASSERT(small >= 8.0 * (double)np); /* values and gradients at least */
+        CU_ASSERT(big > small);               /* activations grow with the rows */
+        hs_dataset train = {0}, test = {0};
+        CU_ASSERT_EQUAL_FATAL(hs_data_load(&c.data, &train, &test, &err), HS_OK);
+#if !defined(HS_TEST_ASAN)
+        struct mallinfo2 before = mallinfo2();
+        hs_model m;
+        CU_ASSERT_EQUAL_FATAL(c.arch->create(&m, &c, &train, 64 * rows[i], &err), HS_OK);
+        const double grew = (double)(mallinfo2().hblkhd - before.hblkhd);
+        CU_ASSERT(big >= 128 * 1024); /* large enough for mmap */
+        CU_ASSERT(grew >= big && grew <= big + 4096 + 128); /* a page, a chunk header and alignment */
+        if (!(grew >= big && grew <= big + 4096 + 128))
+            fprintf(stderr, "\n  %s: %.0f bytes said, %.0f mmapped\n", c.arch->name, big, grew);
+        hs_model_free(&m);
+#endif
+        const double data = (double)(sh.n_train + sh.n_test) * (4.0 * sh.dim + 4.0);
+        const double state = 4.0 * (double)np * (i == 0 ? 1 : 2); /* momentum: one copy, adam: two */
+        CU_ASSERT_DOUBLE_EQUAL(hs_train_memory_floor(&c, &sh), data + c.arch->bytes(&c, &sh, rows[i]) + state, 0);
+        hs_dataset_free(&train), hs_dataset_free(&test);
+        hs_train_config_free(&c);
+    }
+}
+
 /* Loss of the net on the first B rows of d. */
 static double loss_of(hs_model *m, const hs_train_config *c, const hs_dataset *d, int B, float *dlogits) {
     const float *logits = hs_model_forward(m, d->x, B, HS_MODE_TRAIN);
@@ -242,6 +293,7 @@ int main(void) {
                              {"unknown kind: error with a hint", test_unknown},
                              {"describe and macs", test_describe_and_macs},
                              {"parameter counts and the memory floor", test_params_and_memory},
+                             {"the bytes of a net as built", test_net_bytes},
                              {"mlp through the registry: gradients", test_gradients_mlp},
                              {"gated through the registry: gradients", test_gradients_gated},
                              {"kernel is solved, not built", test_kernel_refuses},

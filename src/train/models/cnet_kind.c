@@ -100,6 +100,16 @@ double cnet_kind_macs(const hs_cnet_arch *a, const hs_train_config *c, const hs_
                                                                                                              : 0;
 }
 
+double cnet_kind_bytes(const hs_cnet_arch *a, const hs_train_config *c, const hs_data_shape *sh, int max_batch) {
+    hs_cnet_opts o;
+    hs_error err = {0};
+    size_t n = 0;
+    if (opts_of(a, c, sh->channels, sh->height, sh->width, hs_model_out_dim(c, sh->t_dim, sh->classes), max_batch, &o,
+                &err) != HS_OK || hs_cnet_bytes(&o, &n, &err) != HS_OK)
+        return 0;
+    return (double)n;
+}
+
 long long cnet_kind_params(const hs_cnet_arch *a, const hs_train_config *c, const hs_data_shape *sh) {
     hs_cnet_summary s;
     hs_error err = {0};

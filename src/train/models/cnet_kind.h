@@ -16,6 +16,7 @@ int cnet_kind_weights(const hs_cnet_arch *a, const hs_train_config *c, const hs_
 int cnet_kind_svd_rank(const hs_cnet_arch *a, const hs_train_config *c, const hs_data_shape *sh, int out);
 double cnet_kind_macs(const hs_cnet_arch *a, const hs_train_config *c, const hs_data_shape *sh);
 long long cnet_kind_params(const hs_cnet_arch *a, const hs_train_config *c, const hs_data_shape *sh);
+double cnet_kind_bytes(const hs_cnet_arch *a, const hs_train_config *c, const hs_data_shape *sh, int max_batch);
 
 /* The registry entry hs_model_kind_<id> of architecture arch. The measured layers are the input
  * and the architecture's nodes (nets.h). */
@@ -47,10 +48,13 @@ long long cnet_kind_params(const hs_cnet_arch *a, const hs_train_config *c, cons
     static long long id##_params(const hs_train_config *c, const hs_data_shape *sh) {                               \
         return cnet_kind_params(&(arch), c, sh);                                                                    \
     }                                                                                                                \
+    static double id##_bytes(const hs_train_config *c, const hs_data_shape *sh, int max_batch) {                   \
+        return cnet_kind_bytes(&(arch), c, sh, max_batch);                                                          \
+    }                                                                                                                \
     const hs_model_kind hs_model_kind_##id = {.name = #id, .summary = text, .flags = HS_MODEL_NORM,                 \
                                               .describe = id##_describe, .check = id##_check,                       \
                                               .create = id##_create, .layers = id##_layers,                         \
                                               .weights = id##_weights, .svd_rank = id##_svd_rank,                   \
-                                              .macs = id##_macs, .params = id##_params}
+                                              .macs = id##_macs, .params = id##_params, .bytes = id##_bytes}
 
 #endif

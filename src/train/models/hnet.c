@@ -39,15 +39,22 @@ static hs_code check(const hs_train_config *c, const hs_data_shape *sh, hs_error
     return HS_OK;
 }
 
+/* The net of c on positions x channels inputs of `classes` classes, for max_batch rows. */
+static hs_hnet_opts opts_of(const hs_train_config *c, int channels, int positions, int classes, int max_batch) {
+    const int S = c->filter;
+    int depth = 0;
+    for (long long p = 1; S >= 2 && p < positions; p *= S) depth++;
+    return (hs_hnet_opts){.kind = hnet_kind(c), .channels = channels, .positions = positions, .filter = S,
+                          .depth = depth, .width = c->width, .out_dim = classes, .bias_scale = 0.1, .seed = c->seed,
+                          .max_batch = max_batch};
+}
+
 static hs_code create(hs_model *m, const hs_train_config *c, const hs_dataset *train, int max_batch, hs_error *err) {
-    int S = c->filter, positions = train->height * train->width, depth = 0;
+    const int positions = train->height * train->width;
     if (train->channels < 1 || positions < 1 || train->channels * positions != train->dim)
         return HS_FAIL(err, HS_ERR_VALUE, "model.arch cnn/lcn/fcn needs data with a [channels x positions] layout "
                                           "(rhm or srhm); got %d dims", train->dim);
-    for (long long p = 1; S >= 2 && p < positions; p *= S) depth++;
-    hs_hnet_opts ho = {.kind = hnet_kind(c), .channels = train->channels, .positions = positions, .filter = S,
-                       .depth = depth, .width = c->width, .out_dim = train->classes, .bias_scale = 0.1,
-                       .seed = c->seed, .max_batch = max_batch};
+    const hs_hnet_opts ho = opts_of(c, train->channels, positions, train->classes, max_batch);
     return hs_model_hnet(m, &ho, err);
 }
 
@@ -96,10 +103,17 @@ static long long params(const hs_train_config *c, const hs_data_shape *sh) {
     return n + H * hs_model_out_dim(c, sh->t_dim, sh->classes);
 }
 
+static double bytes(const hs_train_config *c, const hs_data_shape *sh, int max_batch) {
+    const hs_hnet_opts ho = opts_of(c, sh->channels, sh->height * sh->width, sh->classes, max_batch);
+    size_t n = 0;
+    hs_error err = {0};
+    return hs_hnet_bytes(&ho, &n, &err) == HS_OK ? (double)n : 0;
+}
+
 #define HNET_KIND(id, text)                                                                                          \
     const hs_model_kind hs_model_kind_##id = {                                                                       \
         .name = #id, .summary = text, .flags = 0, .describe = describe, .check = check, .create = create,            \
-        .layers = layers, .weights = weights, .macs = macs, .params = params}
+        .layers = layers, .weights = weights, .macs = macs, .params = params, .bytes = bytes}
 
 HNET_KIND(cnn, "hierarchical conv net: filters of size = stride model.filter shared by the positions, width H");
 HNET_KIND(lcn, "hierarchical locally connected net: the cnn with one filter per position");
