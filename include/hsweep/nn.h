@@ -168,6 +168,9 @@ typedef struct hs_mlp {
  * hs_init_balanced on dims in_dim, widths..., out_dim, see sigma_yx above). BN: gamma 1,
  * beta 0, running mean 0, running var 1. HS_ERR_VALUE for a bad shape, HS_ERR_NOMEM. */
 hs_code hs_mlp_init(hs_mlp *m, const hs_mlp_opts *o, hs_error *err);
+/* The bytes hs_mlp_init allocates for o's net (parameters, gradients, running statistics and the
+ * activations of o.max_batch rows), without allocating them; errors as hs_mlp_init's. */
+hs_code hs_mlp_bytes(const hs_mlp_opts *o, size_t *bytes, hs_error *err);
 void hs_mlp_free(hs_mlp *m); /* safe on a zeroed struct */
 
 /* Forward x[B x in_dim] (B <= max_batch; B >= 2 when mode needs batch statistics). Returns the
@@ -388,6 +391,9 @@ typedef struct hs_gated_opts {
 /* Build and initialise the net. HS_ERR_VALUE for a bad shape or option (and the balanced init's
  * errors), HS_ERR_NOMEM. */
 hs_code hs_model_gated(hs_model *m, const hs_gated_opts *o, hs_error *err);
+/* The bytes hs_model_gated allocates for o's net (parameters, gradients, the activations of
+ * o.max_batch rows), without allocating them; errors as hs_model_gated's. */
+hs_code hs_gated_bytes(const hs_gated_opts *o, size_t *bytes, hs_error *err);
 
 /* The path this process's dense products take, for a run's provenance: "hsweep-avx512+blas" when
  * the CPU runs the AVX-512 kernel (a training step's small products; the BLAS the rest), "blas"

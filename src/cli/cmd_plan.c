@@ -1,7 +1,7 @@
 /* cmd_plan.c - hsweep plan: the dry run. Expand a spec, check every run before any compute, list
- * the runs, estimate the results file and the memory of the largest run. Under mpirun every rank expands the plan and the ranks
- * compare plan digests, so a node that sees a different spec file (or a different build) is
- * caught before any work is handed out. */
+ * the runs, estimate the results file and the memory of the largest run. Under mpirun every rank
+ * expands the plan and the ranks compare plan digests, so a node that sees a different spec file
+ * (or a different build) is caught before any work is handed out. */
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,7 +185,8 @@ static hs_code describe_memory(const hs_plan *plan, hs_str *out, hs_error *err) 
     hs_format_bytes(floor, need, sizeof need);
     hs_format_bytes(limit, have, sizeof have);
     HS_TRY(err, hs_str_printf(out, "memory: at least %s a rank, for the largest run (%016llx: data sets, the net "
-                              "with its gradients, activations and optimiser state)", need, (unsigned long long)plan->runs[worst].id));
+                              "with its gradients, activations and optimiser state)", need,
+                              (unsigned long long)plan->runs[worst].id));
     if (limit > 0 && floor > limit)
         return hs_str_printf(out, "; more than this machine allows (%s, %s): `hsweep run` refuses it on such a node\n",
                              have, what);

@@ -265,15 +265,33 @@ static hs_code init_params(gated *g, hs_error *err) {
     return HS_OK;
 }
 
+/* g's options and sizes from o (before layout). */
+static void shape(gated *g, const hs_gated_opts *o) {
+    g->o = *o;
+    g->o.sigma_yx = NULL; /* borrowed during init only */
+    g->M = o->modules, g->n_in = o->in_dim, g->H = o->hidden, g->n_out = o->out_dim;
+    g->width[0] = o->hidden;
+}
+
+hs_code hs_gated_bytes(const hs_gated_opts *o, size_t *bytes, hs_error *err) {
+    *bytes = 0;
+    HS_TRY(err, validate(o, err));
+    gated *g = calloc(1, sizeof *g);
+    if (!g) return HS_FAIL(err, HS_ERR_NOMEM, "gated: out of memory");
+    shape(g, o);
+    carver c = {NULL, 0};
+    layout(g, &c); /* counts only: no base */
+    *bytes = (c.used + 63) & ~(size_t)63;
+    free(g);
+    return HS_OK;
+}
+
 hs_code hs_model_gated(hs_model *m, const hs_gated_opts *o, hs_error *err) {
     memset(m, 0, sizeof *m);
     HS_TRY(err, validate(o, err));
     gated *g = calloc(1, sizeof *g);
     if (!g) return HS_FAIL(err, HS_ERR_NOMEM, "gated: out of memory");
-    g->o = *o;
-    g->o.sigma_yx = NULL; /* borrowed during init only */
-    g->M = o->modules, g->n_in = o->in_dim, g->H = o->hidden, g->n_out = o->out_dim;
-    g->width[0] = o->hidden;
+    shape(g, o);
     carver c = {NULL, 0};
     layout(g, &c);
     const size_t bytes = (c.used + 63) & ~(size_t)63;

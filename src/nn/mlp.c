@@ -167,6 +167,16 @@ static hs_code init_balanced(hs_mlp *m, hs_error *err) {
     return HS_OK;
 }
 
+hs_code hs_mlp_bytes(const hs_mlp_opts *o, size_t *bytes, hs_error *err) {
+    *bytes = 0;
+    HS_TRY(err, validate(o, err));
+    hs_mlp m = {.o = *o, .n_dense = o->n_hidden + 1};
+    carver c = {NULL, 0};
+    layout(&m, &c, o->widths, o->init_scales); /* counts only: no base */
+    *bytes = (c.used + 63) & ~(size_t)63;
+    return HS_OK;
+}
+
 hs_code hs_mlp_init(hs_mlp *m, const hs_mlp_opts *o, hs_error *err) {
     memset(m, 0, sizeof *m);
     HS_TRY(err, validate(o, err));

@@ -436,9 +436,9 @@ hs_code hs_train_memory_plan(const hs_plan *p, long only, double limit, const ch
         hs_format_bytes(most, need, sizeof need);
         hs_format_bytes(limit, have, sizeof have);
         if (most_params > 0)
-            HS_FAIL(err, HS_ERR_LIMIT, "needs at least %s of memory (the net of %lld parameters with its "
-                    "gradients, activations and optimiser state, and the data sets) but this machine allows %s (%s)", need, most_params, have,
-                    limit_what ? limit_what : "its memory");
+            HS_FAIL(err, HS_ERR_LIMIT, "needs at least %s of memory (the net of %lld parameters with its gradients, "
+                    "activations and optimiser state, and the data sets) but this machine allows %s (%s)", need,
+                    most_params, have, limit_what ? limit_what : "its memory");
         else
             HS_FAIL(err, HS_ERR_LIMIT, "needs at least %s of memory for its data sets but this machine allows %s (%s)",
                     need, have, limit_what ? limit_what : "its memory");

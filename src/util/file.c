@@ -1,8 +1,9 @@
-/* file.c - whole small files written so that a reader never meets half of one (see util.h). */
+/* file.c - whole small files written so that a reader never meets half of one, what lies at a
+ * path, and the memory this process may use (see util.h). */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>

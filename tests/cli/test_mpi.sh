@@ -35,8 +35,9 @@ contains "digest mismatch explained" "$ERR" "the 2 ranks expanded different plan
 check "one rank with a missing spec" 1 run -n 1 "$HS" plan $G/full.yaml : -n 1 "$HS" plan /nonexistent.yaml
 contains "the failing rank reports" "$ERR" "rank 1: error: /nonexistent.yaml: cannot open the spec file"
 
-# ---- memory. 40 + 8 rows of 8 floats and a label (1728 bytes), the 109 parameters of
-# 8 -> 5 -> 6 -> 4 with biases and their gradients under plain sgd (872): 2600 bytes.
+# ---- memory. At least 40 + 8 rows of 8 floats and a label (1728 bytes) and the 109 parameters
+# of 8 -> 5 -> 6 -> 4 with biases and their gradients under plain sgd (872): 2600 bytes, plus the
+# activations of 40 rows (the unit test checks the net's count against what building it takes).
 T=$(mktemp -d)
 trap 'rm -rf "$T"; [ -n "${CG:-}" ] && rmdir "$CG" 2>/dev/null' EXIT
 cat > "$T/small.yaml" <<'YAML'
@@ -48,9 +49,12 @@ base:
   record: {separation: none}
 YAML
 check "plan --format json" 0 "$HS" plan "$T/small.yaml" --format json
-contains "memory floor in json" "$OUT" '"memory_floor_bytes": 2600}'
+floor=$(printf '%s\n' "$OUT" | sed -n 's/.*"memory_floor_bytes": \([0-9]*\)}$/\1/p')
+[ -n "$floor" ] && [ "$floor" -gt 2600 ] && [ "$floor" -lt 100000 ] && ok "memory floor in json ($floor bytes)" \
+  || bad "memory floor '$floor'" "$OUT"
 check "plan" 0 "$HS" plan "$T/small.yaml"
-contains "memory line" "$OUT" "memory: at least 2.6 kB a rank, for the largest run"
+kb=$(awk -v b="$floor" 'BEGIN {printf "%.3g kB", b / 1000}')
+contains "memory line" "$OUT" "memory: at least $kb a rank, for the largest run"
 # model.depth 6 at width 200000 on cfm (100 inputs, 10 classes): 7 hidden layers, so 6 x 4e10
 # + 100 x 2e5 + 2e5 x 10 weights, 1400010 biases, 2 x 1.4e6 BatchNorm = 240026200010
 # parameters, x 8 bytes under plain sgd: 1.92 TB, more than any machine this runs on

@@ -18,6 +18,15 @@ static hs_code check(const hs_train_config *c, const hs_data_shape *sh, hs_error
     return HS_OK;
 }
 
+/* The net of c on rows of dim values (item features, then the two module indices), t_dim targets
+ * and `modules` modules, for max_batch rows. */
+static hs_gated_opts opts_of(const hs_train_config *c, int dim, int t_dim, int modules, int max_batch) {
+    const int K = c->data.active < c->data.modules ? c->data.active : c->data.modules;
+    return (hs_gated_opts){.in_dim = dim - 2, .hidden = c->width, .out_dim = t_dim, .modules = modules,
+                           .pathways = modules * K, .init = c->model.init, .init_scale = c->model.init_scales[0],
+                           .seed = c->seed, .max_batch = max_batch};
+}
+
 static hs_code create(hs_model *m, const hs_train_config *c, const hs_dataset *train, int max_batch, hs_error *err) {
     if (train->modules < 1 || !train->t)
         return HS_FAIL(err, HS_ERR_VALUE, "model.arch gated needs the rows of a routing task (data.kind gated_toy or "
@@ -25,11 +34,8 @@ static hs_code create(hs_model *m, const hs_train_config *c, const hs_dataset *t
     double *yx = NULL;
     int in = 0;
     if (c->model.init == HS_INIT_BALANCED) HS_TRY(err, rec_sigma_yx(train, train->t_dim, &yx, &in, err));
-    int K = c->data.active < c->data.modules ? c->data.active : c->data.modules;
-    hs_gated_opts go = {.in_dim = train->dim - 2, .hidden = c->width, .out_dim = train->t_dim,
-                        .modules = train->modules, .pathways = train->modules * K, .init = c->model.init,
-                        .init_scale = c->model.init_scales[0], .sigma_yx = yx, .seed = c->seed,
-                        .max_batch = max_batch};
+    hs_gated_opts go = opts_of(c, train->dim, train->t_dim, train->modules, max_batch);
+    go.sigma_yx = yx;
     hs_code rc = hs_model_gated(m, &go, err);
     free(yx);
     return rc;
@@ -69,6 +75,13 @@ static long long params(const hs_train_config *c, const hs_data_shape *sh) {
     return M * H * in + H * H + M * out * H;
 }
 
+static double bytes(const hs_train_config *c, const hs_data_shape *sh, int max_batch) {
+    const hs_gated_opts go = opts_of(c, sh->dim, sh->t_dim, sh->modules, max_batch);
+    size_t n = 0;
+    hs_error err = {0};
+    return hs_gated_bytes(&go, &n, &err) == HS_OK ? (double)n : 0;
+}
+
 const hs_model_kind hs_model_kind_gated = {
     .name = "gated",
     .summary = "routing net: input modules, one shared hidden layer, output modules (linear, no biases)",
@@ -81,4 +94,5 @@ const hs_model_kind hs_model_kind_gated = {
     .svd_rank = svd_rank,
     .macs = macs,
     .params = params,
+    .bytes = bytes,
 };

@@ -66,9 +66,20 @@ static long long params(const hs_train_config *c, const hs_data_shape *sh) {
     long long n = 0;
     for (int l = 0; l <= c->model.n_hidden; l++) {
         const long long rows = dim_at(c, sh->dim, out, l + 1);
-        n += rows * dim_at(c, sh->dim, out, l) + (c->model.bias ? rows : 0) + (bn && l < c->model.n_hidden ? 2 * rows : 0);
+        n += rows * dim_at(c, sh->dim, out, l) + (c->model.bias ? rows : 0);
+        if (bn && l < c->model.n_hidden) n += 2 * rows;
     }
     return n;
+}
+
+static double bytes(const hs_train_config *c, const hs_data_shape *sh, int max_batch) {
+    hs_mlp_opts mo = c->model;
+    mo.in_dim = sh->dim;
+    mo.out_dim = hs_model_out_dim(c, sh->t_dim, sh->classes);
+    mo.max_batch = max_batch;
+    size_t n = 0;
+    hs_error err = {0};
+    return hs_mlp_bytes(&mo, &n, &err) == HS_OK ? (double)n : 0;
 }
 
 const hs_model_kind hs_model_kind_mlp = {
@@ -82,4 +93,5 @@ const hs_model_kind hs_model_kind_mlp = {
     .svd_rank = svd_rank,
     .macs = macs,
     .params = params,
+    .bytes = bytes,
 };
