@@ -66,6 +66,21 @@ static const char *gated = "base:\n  data: {kind: gated_toy, modules: 3, active:
                            "  model: {arch: gated, width: 16, init: orthogonal, init_scale: 0.5}\n"
                            "  train: {loss: mse, batch: 8, epochs: 1}\n  record: {separation: none}\n";
 
+/* The parameter count of c's net as its kind builds it on c's data, checked against the kind's
+ * own count on the data's shape (sh). */
+static void check_built_params(const hs_train_config *c, const hs_data_shape *sh, long long want) {
+    hs_error err = {0};
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c->arch->params);
+    CU_ASSERT_EQUAL(c->arch->params(c, sh), want);
+    hs_dataset train = {0}, test = {0};
+    CU_ASSERT_EQUAL_FATAL(hs_data_load(&c->data, &train, &test, &err), HS_OK);
+    hs_model m;
+    CU_ASSERT_EQUAL_FATAL(c->arch->create(&m, c, &train, 4, &err), HS_OK);
+    CU_ASSERT_EQUAL((long long)m.n_params, want);
+    hs_model_free(&m);
+    hs_dataset_free(&train), hs_dataset_free(&test);
+}
+
 static void test_describe_and_macs(void) {
     hs_train_config c;
     char line[128];
@@ -114,15 +129,7 @@ static void test_describe_and_macs(void) {
                  "  model: {arch: %s, width: 8}\n  record: {separation: none}\n", arch[a]);
         config_of(yaml, &c);
         CU_ASSERT_EQUAL_FATAL(hs_data_shape_of(&c.data, &sh, &err), HS_OK);
-        CU_ASSERT_PTR_NOT_NULL_FATAL(c.arch->params);
-        CU_ASSERT_EQUAL(c.arch->params(&c, &sh), want[a]);
-        hs_dataset train = {0}, test = {0};
-        CU_ASSERT_EQUAL_FATAL(hs_data_load(&c.data, &train, &test, &err), HS_OK);
-        hs_model m;
-        CU_ASSERT_EQUAL_FATAL(c.arch->create(&m, &c, &train, 4, &err), HS_OK);
-        CU_ASSERT_EQUAL((long long)m.n_params, want[a]);
-        hs_model_free(&m);
-        hs_dataset_free(&train), hs_dataset_free(&test);
+        check_built_params(&c, &sh, want[a]);
         hs_train_config_free(&c);
     }
 }
@@ -142,15 +149,7 @@ static void test_params_and_memory(void) {
         hs_error err = {0};
         config_of(yaml[i], &c);
         CU_ASSERT_EQUAL_FATAL(hs_data_shape_of(&c.data, &sh, &err), HS_OK);
-        CU_ASSERT_PTR_NOT_NULL_FATAL(c.arch->params);
-        CU_ASSERT_EQUAL(c.arch->params(&c, &sh), want[i]);
-        hs_dataset train = {0}, test = {0};
-        CU_ASSERT_EQUAL_FATAL(hs_data_load(&c.data, &train, &test, &err), HS_OK);
-        hs_model m;
-        CU_ASSERT_EQUAL_FATAL(c.arch->create(&m, &c, &train, 4, &err), HS_OK);
-        CU_ASSERT_EQUAL((long long)m.n_params, want[i]);
-        hs_model_free(&m);
-        hs_dataset_free(&train), hs_dataset_free(&test);
+        check_built_params(&c, &sh, want[i]);
         /* A kind that does not say what its net takes: 40 training + 8 test rows of 8 floats and a
          * label (48 x 36 = 1728 bytes), the parameters and their gradients: plain sgd keeps no
          * state (109 x 4 x 2 = 872), adam two more copies (131 x 4 x 4 = 2096) */
@@ -172,14 +171,7 @@ static void test_params_and_memory(void) {
     CU_ASSERT_EQUAL_FATAL(hs_data_shape_of(&c.data, &sh, &err), HS_OK);
     const long long M = sh.modules, in = sh.dim - 2, out = sh.t_dim;
     CU_ASSERT_EQUAL(M, 3);
-    CU_ASSERT_EQUAL_FATAL(c.arch->params(&c, &sh), M * 16 * in + 16 * 16 + M * out * 16);
-    hs_dataset train = {0}, test = {0};
-    CU_ASSERT_EQUAL_FATAL(hs_data_load(&c.data, &train, &test, &err), HS_OK);
-    hs_model m;
-    CU_ASSERT_EQUAL_FATAL(c.arch->create(&m, &c, &train, 4, &err), HS_OK);
-    CU_ASSERT_EQUAL((long long)m.n_params, c.arch->params(&c, &sh));
-    hs_model_free(&m);
-    hs_dataset_free(&train), hs_dataset_free(&test);
+    check_built_params(&c, &sh, M * 16 * in + 16 * 16 + M * out * 16);
     hs_train_config_free(&c);
 }
 
