@@ -203,7 +203,7 @@ static void test_net_bytes(void) {
         CU_ASSERT_EQUAL_FATAL(hs_data_shape_of(&c.data, &sh, &err), HS_OK);
         CU_ASSERT_PTR_NOT_NULL_FATAL(c.arch->bytes);
         const long long np = c.arch->params(&c, &sh);
-        const double small = c.arch->bytes(&c, &sh, rows[i]), big = c.arch->bytes(&c, &sh, 512 * rows[i]);
+        const double small = c.arch->bytes(&c, &sh, rows[i]), big = c.arch->bytes(&c, &sh, 64 * rows[i]);
         CU_ASSERT(small >= 8.0 * (double)np); /* values and gradients at least */
         CU_ASSERT(big > small);               /* activations grow with the rows */
         hs_dataset train = {0}, test = {0};
@@ -212,7 +212,7 @@ static void test_net_bytes(void) {
         mallopt(M_MMAP_THRESHOLD, 128 * 1024); /* fixed: a freed large block would raise it */
         struct mallinfo2 before = mallinfo2();
         hs_model m;
-        CU_ASSERT_EQUAL_FATAL(c.arch->create(&m, &c, &train, 512 * rows[i], &err), HS_OK);
+        CU_ASSERT_EQUAL_FATAL(c.arch->create(&m, &c, &train, 64 * rows[i], &err), HS_OK);
         const double grew = (double)(mallinfo2().hblkhd - before.hblkhd);
         CU_ASSERT(big >= 128 * 1024); /* large enough for mmap */
         CU_ASSERT(grew >= big && grew <= big + 4096 + 128); /* a page, a chunk header and alignment */
