@@ -60,6 +60,9 @@ PIDS+=("$(cat "$T/munge/munged.pid")")
 
 HOST=$(hostname -s)
 CPUS=$(nproc); [ "$CPUS" -lt 2 ] && CPUS=2
+# the node's memory as a cluster declares it, and a default per CPU (100 MB) below what a task of
+# the test's sweep needs, so that submit.sh must ask for more
+MEM_MB=$(awk '/^MemTotal:/ {print int($2 / 1024 * 0.9)}' /proc/meminfo)
 cat > "$T/slurm.conf" <<EOF
 ClusterName=hsweeptest
 SlurmctldHost=$HOST
@@ -93,7 +96,8 @@ AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/none
 JobAcctGatherType=jobacct_gather/none
 PlugStackConfig=$T/plugstack.conf
-NodeName=$HOST CPUs=$CPUS State=UNKNOWN
+DefMemPerCPU=100
+NodeName=$HOST CPUs=$CPUS RealMemory=$MEM_MB State=UNKNOWN
 PartitionName=debug Nodes=$HOST Default=YES MaxTime=INFINITE State=UP
 EOF
 : > "$T/plugstack.conf"
@@ -144,6 +148,10 @@ AJID=$(echo "$OUT" | sed -n 's/^analysis job: *\([0-9]*\).*/\1/p')
 if [ -z "$JID" ] || [ -z "$AJID" ]; then finish; exit 1; fi
 
 jobfield() { scontrol show job "$1" 2> /dev/null | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1; }
+asked=$(echo "$OUT" | sed -n 's/.*asking --mem-per-cpu=\([0-9]*M\).*/\1/p')
+got=$(jobfield "$JID" MinMemoryCPU)
+[ -n "$asked" ] && [ "$got" = "$asked" ] && ok "memory per CPU above the default: asked $asked, the job has $got" \
+  || bad "memory per CPU: asked '$asked', the job has '$got'" "$OUT"
 released=-1 forced=0 t_start= t_pend=
 deadline=$(( $(date +%s) + 360 ))
 while [ "$(date +%s)" -lt $deadline ]; do
