@@ -2,6 +2,7 @@
  * the runs, estimate the results file and the memory of the largest run. Under mpirun every rank
  * expands the plan and the ranks compare plan digests, so a node that sees a different spec file
  * (or a different build) is caught before any work is handed out. */
+#include <math.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,20 +177,25 @@ static hs_code describe_results_size(const hs_train_plan_layout *L, hs_str *out)
  * plan may be made on a login node: `hsweep run` makes the same check on the nodes that train). */
 static hs_code describe_memory(const hs_plan *plan, hs_str *out, hs_error *err) {
     size_t worst = 0;
-    double floor = 0;
-    HS_TRY(err, hs_train_memory_plan(plan, -1, 0, NULL, &worst, &floor, err));
-    if (floor <= 0) return HS_OK;
+    double least = 0;
+    HS_TRY(err, hs_train_memory_plan(plan, -1, 0, NULL, &worst, &least, err));
+    if (least <= 0) return HS_OK;
     const char *what = NULL;
     const double limit = hs_memory_limit(&what);
     char need[32], have[32];
-    hs_format_bytes(floor, need, sizeof need);
+    hs_format_bytes(least, need, sizeof need);
     hs_format_bytes(limit, have, sizeof have);
     HS_TRY(err, hs_str_printf(out, "memory: at least %s a rank, for the largest run (%016llx: data sets, the net "
                               "with its gradients, activations and optimiser state)", need,
                               (unsigned long long)plan->runs[worst].id));
-    if (limit > 0 && floor > limit)
+    if (limit > 0 && least > limit)
         return hs_str_printf(out, "; more than this machine allows (%s, %s): `hsweep run` refuses it on such a node\n",
                              have, what);
+    /* what -np a laptop can take; on a cluster the nodes of the job decide */
+    const double fit = limit > 0 ? floor(limit / least) : 0;
+    if (fit >= 1 && fit < 1e4) /* beyond that the count says nothing */
+        return hs_str_printf(out, "; room for at most %.0f such rank%s on this machine (%s, %s)\n", fit,
+                             fit == 1 ? "" : "s", have, what);
     return hs_str_printf(out, "\n");
 }
 

@@ -81,6 +81,8 @@ if [ -n "$grp" ] && mkdir "$CG" 2>/dev/null && echo 1000000000 > "$CG/memory.lim
   # width 5000: 5 x 25e6 + 100 x 5000 + ... parameters x 12 bytes = 1.5 GB
   check "plan in a 1 GB cgroup" 0 incg "$HS" plan sweeps/default.yaml --set model.width=5000
   contains "the cgroup's limit is the machine's" "$OUT" "more than this machine allows (1 GB, the cgroup's memory limit)"
+  check "plan in a 1 GB cgroup, runs of 440 MB" 0 incg "$HS" plan sweeps/default.yaml --set model.width=3000
+  contains "two such ranks fit" "$OUT" "room for at most 2 such ranks on this machine (1 GB, the cgroup's memory limit)"
   check "run in a 1 GB cgroup refuses" 1 incg "$MPIEXEC" --oversubscribe -n 2 "$HS" run sweeps/default.yaml --set model.width=5000 -o "$T/cg.h5"
   contains "refused by the cgroup's limit" "$ERR" "allows 1 GB (the cgroup's memory limit)"
   # width 3000: 440 MB a run, 3 ranks on one node: 1.32 GB together. Warned, then stopped by
