@@ -85,7 +85,8 @@ struct hs_model_kind {
 
     /* The bytes `create` would allocate for max_batch rows on data of shape sh: parameters,
      * gradients, activations and workspaces (NULL: the kind does not say, and the memory floor
-     * counts parameters and gradients only; 0: the net cannot be built on that shape). */
+     * counts parameters and gradients only; 0: the net cannot be built on that shape). A solved
+     * kind gives the matrices of its whole solve, which the ranks solving it together share. */
     double (*bytes)(const hs_train_config *c, const hs_data_shape *sh, int max_batch);
 };
 

@@ -350,18 +350,20 @@ hs_code hs_train_preflight_plan(const hs_plan *p, hs_error *err);
  * net as its kind would build it for the run's batch (models.h `bytes`: parameters, gradients,
  * activations, workspaces; parameters and gradients alone where the kind does not say) and the
  * optimiser's state (none for sgd, one copy for momentum, two for adam/adamw), 4 bytes a
- * parameter. Evaluation buffers, recorders and the allocator's overhead come on top, so a run
+ * parameter. A solved kind (kernel) holds the data and its share of the kernel matrix, which the
+ * `ranks` of the sweep hold together. Evaluation buffers, recorders and the allocator's overhead
+ * come on top, so a run
  * whose floor is above the memory it may use cannot train there (with Linux's overcommit it may
  * even start, and be killed mid-run by the kernel). */
-double hs_train_memory_floor(const hs_train_config *c, const hs_data_shape *sh);
+double hs_train_memory_floor(const hs_train_config *c, const hs_data_shape *sh, int ranks);
 
 /* The run of p (or only run `only` when only >= 0) with the largest hs_train_memory_floor: its
  * index (*worst) and floor in bytes (*floor, 0 when no run's is known; either may be NULL). Runs
  * the preflight refuses are skipped.
  * When limit > 0 and that floor is above it: HS_ERR_LIMIT, the run named as the preflight names
  * it, limit_what (e.g. "MemTotal", see hs_memory_limit) in the message. */
-hs_code hs_train_memory_plan(const hs_plan *p, long only, double limit, const char *limit_what, size_t *worst,
-                             double *floor, hs_error *err);
+hs_code hs_train_memory_plan(const hs_plan *p, long only, int ranks, double limit, const char *limit_what,
+                             size_t *worst, double *floor, hs_error *err);
 
 /* The results file of a plan, from the runs' layouts (hs_train_layout_of) folded as the scheduler
  * sizes the file: N record points and L layers at the most any run makes, series merged by name

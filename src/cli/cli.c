@@ -183,7 +183,9 @@ int cli_memory_agree(const hs_plan *plan) {
     const double limit = hs_memory_limit(&what);
     size_t worst = 0;
     double floor = 0;
-    hs_code code = hs_train_memory_plan(plan, -1, limit, what, &worst, &floor, &err);
+    int nranks = 1;
+    if (cli_have_mpi) MPI_Comm_size(MPI_COMM_WORLD, &nranks);
+    hs_code code = hs_train_memory_plan(plan, -1, nranks, limit, what, &worst, &floor, &err);
     if (!cli_have_mpi) {
         if (code != HS_OK) cli_print_error(&err, 0, 1);
         return code != HS_OK ? EXIT_FAIL : EXIT_OK;

@@ -387,9 +387,11 @@ hs_code hs_train_preflight_plan(const hs_plan *p, hs_error *err) {
 
 /* ================================================================ memory */
 
-double hs_train_memory_floor(const hs_train_config *c, const hs_data_shape *sh) {
+double hs_train_memory_floor(const hs_train_config *c, const hs_data_shape *sh, int ranks) {
     const double rows = (double)sh->n_train + (double)sh->n_test;
     double bytes = rows * (4.0 * sh->dim + 4.0 * sh->t_dim + 4.0); /* inputs, targets, labels */
+    if (c->arch->flags & HS_MODEL_SOLVED) /* every rank holds the data and its share of the solve */
+        return bytes + (c->arch->bytes ? c->arch->bytes(c, sh, 0) / (ranks > 1 ? ranks : 1) : 0);
     long long np = !(c->arch->flags & HS_MODEL_SOLVED) && c->arch->params ? c->arch->params(c, sh) : -1;
     if (np > 0) {
         const hs_opt_kind k = c->optim.kind;
@@ -403,14 +405,15 @@ double hs_train_memory_floor(const hs_train_config *c, const hs_data_shape *sh) 
     return bytes;
 }
 
-hs_code hs_train_memory_plan(const hs_plan *p, long only, double limit, const char *limit_what, size_t *worst,
-                             double *floor, hs_error *err) {
+hs_code hs_train_memory_plan(const hs_plan *p, long only, int ranks, double limit, const char *limit_what,
+                             size_t *worst, double *floor, hs_error *err) {
     data_cache d;
     HS_TRY(err, cache_init(&d, p, err));
     hs_code rc = HS_OK;
     double most = 0;
     size_t at = 0;
-    long long most_params = -1;
+    long long most_params = -1, most_n = 0;
+    int most_solved = 0;
     for (size_t r = 0; r < p->n_runs && rc == HS_OK; r++) {
         if (only >= 0 && r != (size_t)only) continue;
         hs_train_config c = {0};
@@ -418,10 +421,10 @@ hs_code hs_train_memory_plan(const hs_plan *p, long only, double limit, const ch
         rc = hs_train_config_from_plan(p, r, &c, err);
         if (rc == HS_OK && !(e = cache_entry(&d, r, err))) rc = HS_ERR_NOMEM;
         if (rc == HS_OK && cached_shape(e, &c, err) == HS_OK) {
-            double b = hs_train_memory_floor(&c, &e->shape);
+            double b = hs_train_memory_floor(&c, &e->shape, ranks);
             if (b > most) {
-                most = b, at = r;
-                most_params = !(c.arch->flags & HS_MODEL_SOLVED) && c.arch->params ? c.arch->params(&c, &e->shape) : -1;
+                most = b, at = r, most_n = e->shape.n_train, most_solved = (c.arch->flags & HS_MODEL_SOLVED) != 0;
+                most_params = !most_solved && c.arch->params ? c.arch->params(&c, &e->shape) : -1;
             }
         }
         if (rc == HS_ERR_VALUE || rc == HS_ERR_LIMIT) rc = HS_OK; /* the preflight's to report */
@@ -435,7 +438,11 @@ hs_code hs_train_memory_plan(const hs_plan *p, long only, double limit, const ch
         char need[32], have[32];
         hs_format_bytes(most, need, sizeof need);
         hs_format_bytes(limit, have, sizeof have);
-        if (most_params > 0)
+        if (most_solved)
+            HS_FAIL(err, HS_ERR_LIMIT, "needs at least %s of memory on each of %d rank%s (its share of the %lld x %lld "
+                    "kernel matrix, and the data sets) but this machine allows %s (%s)", need, ranks,
+                    ranks == 1 ? "" : "s", most_n, most_n, have, limit_what ? limit_what : "its memory");
+        else if (most_params > 0)
             HS_FAIL(err, HS_ERR_LIMIT, "needs at least %s of memory (the net of %lld parameters with its gradients, "
                     "activations and optimiser state, and the data sets) but this machine allows %s (%s)", need,
                     most_params, have, limit_what ? limit_what : "its memory");
@@ -443,8 +450,10 @@ hs_code hs_train_memory_plan(const hs_plan *p, long only, double limit, const ch
             HS_FAIL(err, HS_ERR_LIMIT, "needs at least %s of memory for its data sets but this machine allows %s (%s)",
                     need, have, limit_what ? limit_what : "its memory");
         run_failed(p, at, err);
-        return hs_error_hint(err, "shrink that run (model.width, model.depth, data.n_train), or run the sweep on "
-                                  "nodes with more memory; `hsweep plan` shows the largest run's need");
+        return hs_error_hint(err, most_solved ? "spread the solve over more ranks (on more nodes), or lower data.n_train"
+                                              : "shrink that run (model.width, model.depth, data.n_train), or run the "
+                                                "sweep on nodes with more memory; `hsweep plan` shows the largest run's "
+                                                "need");
     }
     return HS_OK;
 }

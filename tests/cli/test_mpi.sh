@@ -85,11 +85,27 @@ if [ -n "$grp" ] && mkdir "$CG" 2>/dev/null && echo 1000000000 > "$CG/memory.lim
   contains "two such ranks fit" "$OUT" "room for at most 2 such ranks on this machine (1 GB, the cgroup's memory limit)"
   check "run in a 1 GB cgroup refuses" 1 incg "$MPIEXEC" --oversubscribe -n 2 "$HS" run sweeps/default.yaml --set model.width=5000 -o "$T/cg.h5"
   contains "refused by the cgroup's limit" "$ERR" "allows 1 GB (the cgroup's memory limit)"
+  # a kernel run of 12000 samples: its 1.15 GB matrix is too much for one rank, and two ranks
+  # share it (576 MB each, warned: both on this node), then stopped by the missing folder
+  cat > "$T/kernel.yaml" <<'YAML'
+name: kernel
+base:
+  data: {kind: srhm, v: 6, s: 2, L: 2, s0: 2, n_train: 12000, n_test: 100, rule_seed: 1}
+  model: {arch: kernel}
+  record: {separation: none}
+YAML
+  check "a kernel run on 1 rank in 1 GB" 1 incg "$MPIEXEC" -n 1 "$HS" run "$T/kernel.yaml" -o "$T/k1.h5"
+  contains "its matrix on one rank is refused" "$ERR" "on each of 1 rank (its share of the 12000 x 12000 kernel matrix"
+  check "the same on 2 ranks" 1 incg "$MPIEXEC" --oversubscribe -n 2 "$HS" run "$T/kernel.yaml" -o "$T/none/k2.h5"
+  case "$ERR" in *"kernel matrix"*) bad "2 ranks refused" "$ERR" ;; *) ok "2 ranks share the matrix: not refused" ;; esac
+  contains "2 ranks on one node warned" "$ERR" "up to 2 ranks on a node"
+  contains "then stopped by the folder" "$ERR" "the folder of $T/none/k2.h5 does not exist"
   # width 3000: 440 MB a run, 3 ranks on one node: 1.32 GB together. Warned, then stopped by
   # a results folder that does not exist (before any training).
   check "3 ranks of 440 MB in 1 GB" 1 incg "$MPIEXEC" --oversubscribe -n 3 "$HS" run sweeps/default.yaml --set model.width=3000 -o "$T/none/x.h5"
   contains "warned of the ranks together" "$ERR" "warning: run"
   contains "warning counts the ranks" "$ERR" "up to 3 ranks on a node"
+  contains "then stopped by the folder, before training" "$ERR" "the folder of $T/none/x.h5 does not exist"
 else
   echo "  skip: no writable memory cgroup here (not root, or cgroup v2)"
   CG=

@@ -157,9 +157,9 @@ static void test_params_and_memory(void) {
         silent.bytes = NULL;
         const hs_model_kind *own = c.arch;
         c.arch = &silent;
-        CU_ASSERT_DOUBLE_EQUAL(hs_train_memory_floor(&c, &sh), i == 0 ? 1728 + 872 : 1728 + 2096, 0);
+        CU_ASSERT_DOUBLE_EQUAL(hs_train_memory_floor(&c, &sh, 1), i == 0 ? 1728 + 872 : 1728 + 2096, 0);
         c.optim.kind = HS_OPT_MOMENTUM; /* one copy of state: 4 bytes a parameter more */
-        CU_ASSERT_DOUBLE_EQUAL(hs_train_memory_floor(&c, &sh), i == 0 ? 1728 + 1308 : 1728 + 1572, 0);
+        CU_ASSERT_DOUBLE_EQUAL(hs_train_memory_floor(&c, &sh, 1), i == 0 ? 1728 + 1308 : 1728 + 1572, 0);
         c.arch = own;
         hs_train_config_free(&c);
     }
@@ -221,7 +221,7 @@ static void test_net_bytes(void) {
         hs_model_free(&m);
 #endif
         const double data = (double)(sh.n_train + sh.n_test) * (4.0 * sh.dim + 4.0 * sh.t_dim + 4.0);
-        CU_ASSERT_DOUBLE_EQUAL(hs_train_memory_floor(&c, &sh), data + small + 4.0 * (double)np * state[i], 0);
+        CU_ASSERT_DOUBLE_EQUAL(hs_train_memory_floor(&c, &sh, 1), data + small + 4.0 * (double)np * state[i], 0);
         hs_dataset_free(&train), hs_dataset_free(&test);
         hs_train_config_free(&c);
     }
@@ -282,6 +282,12 @@ static void test_kernel_refuses(void) {
     hs_model m = {0};
     CU_ASSERT_EQUAL(c.arch->create(&m, &c, &train, 4, &err), HS_ERR_USAGE);
     HS_ASSERT_CONTAINS(err.msg, "solved on all ranks together");
+    /* its memory floor: 8 training + 4 test rows of 4 floats and a label (12 x 20 = 240 bytes) on
+     * every rank, the 8 x 8 kernel matrix in double (512 bytes) shared by the ranks */
+    hs_data_shape sh;
+    CU_ASSERT_EQUAL_FATAL(hs_data_shape_of(&c.data, &sh, &err), HS_OK);
+    CU_ASSERT_DOUBLE_EQUAL(hs_train_memory_floor(&c, &sh, 1), 240 + 512, 0);
+    CU_ASSERT_DOUBLE_EQUAL(hs_train_memory_floor(&c, &sh, 4), 240 + 128, 0);
     hs_dataset_free(&train);
     hs_dataset_free(&test);
     hs_train_config_free(&c);
@@ -295,7 +301,7 @@ int main(void) {
                              {"the bytes of a net as built", test_net_bytes},
                              {"mlp through the registry: gradients", test_gradients_mlp},
                              {"gated through the registry: gradients", test_gradients_gated},
-                             {"kernel is solved, not built", test_kernel_refuses},
+                             {"kernel is solved, not built; its memory is shared", test_kernel_refuses},
                              {NULL, NULL}};
     return hs_test_main("models", tests);
 }

@@ -32,6 +32,12 @@ static double flops(const hs_train_config *c, const hs_data_shape *sh) {
     return n * n * n / 3 + 2 * n * n * sh->dim;
 }
 
+/* the n x n kernel matrix in double, spread over the ranks (ScaLAPACK) or held by one */
+static double bytes(const hs_train_config *c, const hs_data_shape *sh, int max_batch) {
+    (void)c, (void)max_batch;
+    return 8.0 * (double)sh->n_train * (double)sh->n_train;
+}
+
 const hs_model_kind hs_model_kind_kernel = {
     .name = "kernel",
     .summary = "kernel ridge regression (model.kernel: laplace, gaussian or the ntk), solved, not trained",
@@ -41,4 +47,5 @@ const hs_model_kind hs_model_kind_kernel = {
     .layers = layers,
     .weights = weights,
     .flops = flops,
+    .bytes = bytes,
 };
