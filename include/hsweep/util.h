@@ -60,6 +60,9 @@ const char *hs_path_not_file(const char *path, int *is_dir);
  * job). *what (may be NULL) names which it is, for messages. 0 when neither can be read. Ranks on
  * one node share it. */
 double hs_memory_limit(const char **what);
+/* The same with every file read under root ("" = the system's own /proc and /sys): tests lay out
+ * a machine's files there. */
+double hs_memory_limit_in(const char *root, const char **what);
 
 /* ---------------------------------------------------------------- the BLAS library */
 

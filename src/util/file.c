@@ -64,10 +64,13 @@ static double cgroup_limit(const char *base, const char *group, const char *file
     return least;
 }
 
-double hs_memory_limit(const char **what) {
+double hs_memory_limit(const char **what) { return hs_memory_limit_in("", what); }
+
+double hs_memory_limit_in(const char *root, const char **what) {
     double total = 0;
-    FILE *f = fopen("/proc/meminfo", "r");
-    char line[512];
+    char path[1024], line[512];
+    snprintf(path, sizeof path, "%s/proc/meminfo", root);
+    FILE *f = fopen(path, "r");
     while (f && fgets(line, sizeof line, f)) {
         unsigned long long kb;
         if (sscanf(line, "MemTotal: %llu kB", &kb) == 1) total = (double)kb * 1024.0;
@@ -75,18 +78,22 @@ double hs_memory_limit(const char **what) {
     if (f) fclose(f);
     if (what) *what = "MemTotal";
     double cg = 0;
-    f = fopen("/proc/self/cgroup", "r");
+    char v1[1024], v2[1024];
+    snprintf(path, sizeof path, "%s/proc/self/cgroup", root);
+    snprintf(v2, sizeof v2, "%s/sys/fs/cgroup", root);
+    snprintf(v1, sizeof v1, "%s/sys/fs/cgroup/memory", root);
+    f = fopen(path, "r");
     while (f && fgets(line, sizeof line, f)) {
         line[strcspn(line, "\n")] = '\0';
         char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
         if (!c2) continue;
-        *c2 = '\0';
+        *c1 = *c2 = '\0'; /* line: the hierarchy's number */
         const char *controllers = c1 + 1, *group = c2 + 1;
         double v = 0;
         if (!strcmp(line, "0") && !controllers[0]) /* v2: one hierarchy */
-            v = cgroup_limit("/sys/fs/cgroup", group, "memory.max");
+            v = cgroup_limit(v2, group, "memory.max");
         else if (strstr(controllers, "memory"))
-            v = cgroup_limit("/sys/fs/cgroup/memory", group, "memory.limit_in_bytes");
+            v = cgroup_limit(v1, group, "memory.limit_in_bytes");
         if (v > 0 && (cg == 0 || v < cg)) cg = v;
     }
     if (f) fclose(f);

@@ -1,5 +1,5 @@
 /* test_util.c - SHA-256 against FIPS 180-4 vectors, strings, shell quoting, whole-file writes,
- * edit distance, error traces. */
+ * the memory limit on laid-out machines, edit distance, error traces. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,6 +149,58 @@ static void test_file_write_whole(void) {
     remove(fifo), remove(path), rmdir(dir);
 }
 
+/* Write text to root/rel, making its folders. */
+static void put(const char *root, const char *rel, const char *text) {
+    char path[512], cmd[600];
+    snprintf(path, sizeof path, "%s/%s", root, rel);
+    snprintf(cmd, sizeof cmd, "mkdir -p \"$(dirname '%s')\"", path);
+    CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* The memory a process may use, on machines laid out in a folder: MemTotal alone, a cgroup v2
+ * job whose limit sits on a parent group ("max" below and above it), a v1 memory hierarchy beside
+ * a v2 line (hybrid, as Slurm nodes often are), and a cgroup limit above the machine's memory. */
+static void test_memory_limit(void) {
+    const char *what = NULL;
+    char root[] = "/tmp/hsweep_memlimit_XXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(root));
+    put(root, "proc/meminfo", "MemFree:  100 kB\nMemTotal:        8000000 kB\nSwapTotal: 0 kB\n");
+    put(root, "proc/self/cgroup", "0::/\n");
+    CU_ASSERT_DOUBLE_EQUAL(hs_memory_limit_in(root, &what), 8000000.0 * 1024, 0);
+    CU_ASSERT_STRING_EQUAL(what, "MemTotal");
+
+    put(root, "proc/self/cgroup", "0::/system.slice/slurmstepd.scope/job_7/step_0/user/task_0\n");
+    put(root, "sys/fs/cgroup/system.slice/memory.max", "max\n");
+    put(root, "sys/fs/cgroup/system.slice/slurmstepd.scope/job_7/memory.max", "2147483648\n");
+    put(root, "sys/fs/cgroup/system.slice/slurmstepd.scope/job_7/step_0/user/task_0/memory.max", "max\n");
+    CU_ASSERT_DOUBLE_EQUAL(hs_memory_limit_in(root, &what), 2147483648.0, 0);
+    CU_ASSERT_STRING_EQUAL(what, "the cgroup's memory limit");
+    /* a tighter limit further down wins */
+    put(root, "sys/fs/cgroup/system.slice/slurmstepd.scope/job_7/step_0/memory.max", "1000000000\n");
+    CU_ASSERT_DOUBLE_EQUAL(hs_memory_limit_in(root, &what), 1e9, 0);
+
+    put(root, "proc/self/cgroup", "12:cpu,cpuacct:/slurm/uid_0/job_5\n4:memory:/slurm/uid_0/job_5/step_batch\n0::/\n");
+    put(root, "sys/fs/cgroup/memory/memory.limit_in_bytes", "9223372036854771712\n");
+    put(root, "sys/fs/cgroup/memory/slurm/uid_0/job_5/memory.limit_in_bytes", "1073741824\n");
+    put(root, "sys/fs/cgroup/memory/slurm/uid_0/job_5/step_batch/memory.limit_in_bytes", "9223372036854771712\n");
+    CU_ASSERT_DOUBLE_EQUAL(hs_memory_limit_in(root, &what), 1073741824.0, 0);
+    CU_ASSERT_STRING_EQUAL(what, "the cgroup's memory limit");
+
+    put(root, "sys/fs/cgroup/memory/slurm/uid_0/job_5/memory.limit_in_bytes", "64000000000\n");
+    CU_ASSERT_DOUBLE_EQUAL(hs_memory_limit_in(root, &what), 8000000.0 * 1024, 0);
+    CU_ASSERT_STRING_EQUAL(what, "MemTotal");
+
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    CU_ASSERT_EQUAL(system(cmd), 0);
+    /* this machine: something, and never more than its MemTotal */
+    CU_ASSERT(hs_memory_limit(&what) > 0);
+}
+
 static void test_edit_distance(void) {
     CU_ASSERT_EQUAL(hs_edit_distance("kitten", "sitting"), 3);
     CU_ASSERT_EQUAL(hs_edit_distance("", "abc"), 3);
@@ -188,6 +240,7 @@ int main(void) {
         {"growable string and JSON escaping", test_str},
         {"shell quoting, through /bin/sh", test_shell_quote},
         {"whole-file writes: replace, device, FIFO, missing folder", test_file_write_whole},
+        {"the memory a process may use: MemTotal, cgroup v1 and v2", test_memory_limit},
         {"edit distance", test_edit_distance},
         {"status codes, hints and traces", test_status_trace},
         {NULL, NULL},
