@@ -176,6 +176,11 @@ double hs_plan_cost(const hs_plan *plan, size_t r);
  * not count them or the config or its data shape is refused. */
 long long hs_plan_params(const hs_plan *plan, size_t r);
 
+/* The least memory run r holds on one rank (hs_train_memory_floor: its data, its net as built
+ * and the optimiser's state; a kernel run's whole matrix), or 0 when its config or data shape is
+ * refused. */
+double hs_plan_memory(const hs_plan *plan, size_t r);
+
 /* Run index with this id, or -1. */
 long hs_plan_find(const hs_plan *plan, uint64_t id);
 
@@ -186,7 +191,8 @@ typedef enum hs_plan_format { HS_PLAN_TEXT, HS_PLAN_TSV, HS_PLAN_JSON } hs_plan_
  *        "canonical", "config": {every key}}]}.
  * When the model kind of any run counts its parameters (hs_plan_params), text and tsv end each
  * line with a column "params" ("-" for runs whose kind does not count) and json runs whose kind
- * does have a "params" field; plans of other kinds print as before. */
+ * does have a "params" field; plans of other kinds print as before. json runs also carry
+ * "memory_bytes" (hs_plan_memory). */
 hs_code hs_plan_write(const hs_plan *plan, hs_plan_format fmt, hs_str *out);
 
 void hs_plan_free(hs_plan *plan);

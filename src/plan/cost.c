@@ -1,5 +1,5 @@
-/* cost.c - the cost model of a plan's runs (hs_plan_cost, see include/hsweep/plan.h), and their
- * nets' parameter counts (hs_plan_params).
+/* cost.c - the cost model of a plan's runs (hs_plan_cost, see include/hsweep/plan.h), their
+ * nets' parameter counts (hs_plan_params) and their least memory (hs_plan_memory).
  *
  * It asks the registries rather than naming kinds: the data kind for the shape of the sets
  * (hs_data_shape_of: inputs, outputs, training samples, without loading anything) and the model
@@ -22,6 +22,16 @@ double hs_plan_cost(const hs_plan *p, size_t r) {
     }
     hs_train_config_free(&c);
     return cost;
+}
+
+double hs_plan_memory(const hs_plan *p, size_t r) {
+    hs_train_config c;
+    hs_error err = {0};
+    if (hs_train_config_from_plan(p, r, &c, &err) != HS_OK) return 0;
+    hs_data_shape sh;
+    double bytes = hs_data_shape_of(&c.data, &sh, &err) == HS_OK ? hs_train_memory_floor(&c, &sh, 1) : 0;
+    hs_train_config_free(&c);
+    return bytes;
 }
 
 long long hs_plan_params(const hs_plan *p, size_t r) {

@@ -114,6 +114,8 @@ static hs_code write_json(const hs_plan *p, hs_str *o) {
         if (rc == HS_OK) rc = hs_str_json(o, canon.buf);
         const long long np = hs_plan_params(p, r);
         if (rc == HS_OK && np >= 0) rc = hs_str_printf(o, ", \"params\": %lld", np);
+        const double mem = hs_plan_memory(p, r);
+        if (rc == HS_OK && mem > 0) rc = hs_str_printf(o, ", \"memory_bytes\": %.0f", mem);
         if (rc == HS_OK) rc = hs_str_printf(o, ", \"config\": {");
         for (size_t k = 0; k < p->n_keys && rc == HS_OK; k++)
             rc = hs_str_printf(o, "%s\"%s\": %s", k ? ", " : "", hs_schema_key(k)->name,

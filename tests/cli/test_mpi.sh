@@ -52,6 +52,7 @@ check "plan --format json" 0 "$HS" plan "$T/small.yaml" --format json
 floor=$(printf '%s\n' "$OUT" | sed -n 's/.*"memory_floor_bytes": \([0-9]*\)}$/\1/p')
 [ -n "$floor" ] && [ "$floor" -gt 2600 ] && [ "$floor" -lt 100000 ] && ok "memory floor in json ($floor bytes)" \
   || bad "memory floor '$floor'" "$OUT"
+contains "the run's own memory in json" "$OUT" "\"memory_bytes\": $floor,"
 check "plan" 0 "$HS" plan "$T/small.yaml"
 kb=$(awk -v b="$floor" 'BEGIN {printf "%.3g kB", b / 1000}')
 contains "memory line" "$OUT" "memory: at least $kb a rank, for the largest run"
