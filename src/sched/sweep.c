@@ -81,8 +81,9 @@ static hs_code choose_runs(sweep *S, const layout_store *L, size_t *before, hs_s
         if (st == HS_STATE_RUNNING && tries >= max_attempts) {
             /* its rank died in each of its attempts (out of memory, a node fault): retrying it
              * for ever would requeue the job for ever */
-            char why[160];
-            snprintf(why, sizeof why, "rank died %d times (sweep.max_attempts = %d)", tries, max_attempts);
+            char why[200];
+            snprintf(why, sizeof why, "rank died %d times (sweep.max_attempts = %d): out of memory or a node fault? "
+                     "`hsweep plan --format json` gives each run's memory_bytes", tries, max_attempts);
             hs_error werr = {0};
             if (S->rank == 0 && hs_results_mark_failed(S->file, S->row[r], why, &werr) != HS_OK && !o->quiet)
                 fprintf(stderr, "[hsweep] warning: %s\n", werr.msg);

@@ -188,7 +188,8 @@ check "third start: the run is failed for good, the rest finishes" 4 run 2 "$T/a
 contains "says why" "$ERR" "rank died 2 times"
 unset HSWEEP_TEST_CRASH_RUN
 check "status: complete with one failed run (exit 4: no requeue)" 4 "$HS" status "$T/crash.h5"
-contains "status names the reason" "$OUT" "rank died 2 times (sweep.max_attempts = 2)"
+contains "status names the reason" "$OUT" "rank died 2 times (sweep.max_attempts = 2): out of memory or a node fault?"
+contains "and where the run's memory is" "$OUT" "gives each run's memory_bytes"
 att=$("$PY" -c "
 import h5py; f = h5py.File('$T/crash.h5', 'r'); ids = list(f['runs/id'][:].astype(str))
 print(f['runs/attempts'][ids.index('$victim')], sorted(set(f['runs/attempts'][:])))")
