@@ -57,11 +57,12 @@ const char *hs_path_not_file(const char *path, int *is_dir);
 
 /* The memory this process may use, in bytes: the machine's (MemTotal of /proc/meminfo) or, when
  * lower, the limit of its cgroup and the groups above it (v1 or v2: how Slurm and containers cap a
- * job). *what (may be NULL) names which it is, for messages. 0 when neither can be read. Ranks on
- * one node share it. */
+ * job), or, when lower still, HSWEEP_MEMORY_LIMIT (bytes, or with a k/M/G/T suffix: "8G"), a cap
+ * that leaves room for other work. *what (may be NULL) names which it is, for messages. 0 when
+ * none can be read. Ranks on one node share it. */
 double hs_memory_limit(const char **what);
-/* The same with every file read under root ("" = the system's own /proc and /sys): tests lay out
- * a machine's files there. */
+/* The machine's part of that (no HSWEEP_MEMORY_LIMIT), with every file read under root ("" = the
+ * system's own /proc and /sys): tests lay out a machine's files there. */
 double hs_memory_limit_in(const char *root, const char **what);
 
 /* ---------------------------------------------------------------- the BLAS library */

@@ -191,8 +191,8 @@ int cli_memory_agree(const hs_plan *plan) {
         return code != HS_OK ? EXIT_FAIL : EXIT_OK;
     }
     if (cli_first_failure(code, &err, 0)) return EXIT_FAIL;
-    /* Each run fits its node alone; ranks on one node share its memory and may all hold their
-     * largest run at once, which the kernel answers by killing one of them. */
+    /* Each run fits its node alone; ranks on one node share its memory, so the dispatcher holds
+     * large runs back there (dispatch.c) and ranks wait: worth a word before the sweep starts. */
     MPI_Comm node;
     int rank = 0, on_node = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -205,8 +205,9 @@ int cli_memory_agree(const hs_plan *plan) {
         char need[32], have[32];
         hs_format_bytes(floor, need, sizeof need);
         hs_format_bytes(limit, have, sizeof have);
-        fprintf(stderr, "hsweep: warning: run %016llx needs at least %s of memory and up to %.0f ranks on a node may "
-                "hold runs that large at once: more than the node allows (%s here: %s)\n"
+        fprintf(stderr, "hsweep: warning: run %016llx needs at least %s of memory and up to %.0f ranks on a node could "
+                "hold runs that large at once: more than the node allows (%s here: %s); such runs are handed out "
+                "fewer at a time there, and ranks wait\n"
                 "  hint: fewer ranks per node for this sweep (mpirun --map-by ppr:N:node, sbatch "
                 "--ntasks-per-node), or more memory per node\n",
                 (unsigned long long)plan->runs[worst].id, need, most[1], what ? what : "memory", have);

@@ -115,7 +115,8 @@ int cli_preflight_agree(const hs_plan *plan);
 
 /* Collective, after cli_preflight_agree: every run of the agreed plan fits the memory of the node
  * each rank is on (hs_memory_limit against hs_train_memory_plan's floor), or none goes on; a
- * warning when the ranks of a node could together hold more than it allows. */
+ * warning when the ranks of a node could together hold more than it allows (the dispatcher then
+ * hands such runs out fewer at a time there). */
 int cli_memory_agree(const hs_plan *plan);
 
 /* OpenBLAS's kernels for this CPU, re-executing the process once when OpenBLAS guessed badly

@@ -1,22 +1,84 @@
 /* dispatch.c - self-scheduling: rank 0 hands out runs one at a time, most expensive first, and
- * trains runs itself in between; the workers ask for their next run while they train the current one. */
+ * trains runs itself in between; the workers ask for their next run while they train the current one.
+ * Memory-aware: a node's ranks are not handed runs whose floors together exceed MEM_SHARE of what
+ * the node allows; the first run in cost order that fits goes instead, or the ask waits for a run
+ * on that node to end. A run goes to an idle node whatever its floor (the preflight refused any
+ * above the node), so nothing waits for ever. Results do not depend on the order. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "hsweep/plan.h"
 #include "internal.h"
 
-/* Next run to hand out, or -1. */
-static int next_run(sweep *S) {
-    if (S->stop || hs_sweep_signalled() || S->next >= S->n_order) return -1;
-    return (int)S->order[S->next++];
+/* Of a node's memory, the share its runs' floors may fill: the floors leave out evaluation
+ * buffers, recorders and the MPI and HDF5 processes (3-5% above the floor in the runs measured). */
+#define MEM_SHARE 0.85
+
+#define NO_RUN_LEFT (-1)
+#define NO_RUN_FITS (-2)
+
+/* Next run for rank w to train, NO_RUN_LEFT, or NO_RUN_FITS (runs are left, none fits its node now). */
+static int next_run(sweep *S, int w) {
+    if (S->stop || hs_sweep_signalled() || S->left == 0) return NO_RUN_LEFT;
+    const int nd = S->node_of ? S->node_of[w] : 0;
+    const double budget = S->node_of && S->node_limit[nd] > 0 ? MEM_SHARE * S->node_limit[nd] : 0;
+    for (size_t i = S->next; i < S->n_order; i++) {
+        if (S->taken[i]) continue;
+        const size_t r = S->order[i];
+        if (budget > 0 && S->node_use[nd] > 0 && S->node_use[nd] + S->mem[r] > budget) continue;
+        S->taken[i] = 1, S->left--;
+        while (S->next < S->n_order && S->taken[S->next]) S->next++;
+        if (S->node_of) S->node_use[nd] += S->mem[r];
+        return (int)r;
+    }
+    return NO_RUN_FITS;
+}
+
+void sched_memory_setup(sweep *S) {
+    MPI_Comm node;
+    MPI_Comm_split_type(S->comm, MPI_COMM_TYPE_SHARED, S->rank, MPI_INFO_NULL, &node);
+    int leader = S->rank; /* the node's first rank in S->comm (keys are the ranks) */
+    MPI_Bcast(&leader, 1, MPI_INT, 0, node);
+    MPI_Comm_free(&node);
+    const double limit = hs_memory_limit(NULL);
+    double *limits = NULL;
+    int ok = 1;
+    if (S->rank == 0) {
+        S->node_of = malloc((size_t)S->nranks * sizeof *S->node_of);
+        S->node_limit = calloc((size_t)S->nranks, sizeof *S->node_limit);
+        S->node_use = calloc((size_t)S->nranks, sizeof *S->node_use);
+        S->mem = calloc(S->plan->n_runs ? S->plan->n_runs : 1, sizeof *S->mem);
+        limits = malloc((size_t)S->nranks * sizeof *limits);
+        ok = S->node_of && S->node_limit && S->node_use && S->mem && limits;
+    }
+    MPI_Bcast(&ok, 1, MPI_INT, 0, S->comm);
+    if (ok) {
+        MPI_Gather(&leader, 1, MPI_INT, S->node_of, 1, MPI_INT, 0, S->comm);
+        MPI_Gather(&limit, 1, MPI_DOUBLE, limits, 1, MPI_DOUBLE, 0, S->comm);
+    }
+    if (S->rank != 0) return;
+    if (ok) {
+        for (int w = 0; w < S->nranks; w++) S->node_limit[S->node_of[w]] = limits[S->node_of[w]];
+        for (size_t i = 0; i < S->n_order; i++) S->mem[S->order[i]] = hs_plan_memory(S->plan, S->order[i]);
+    } else { /* no memory for the bookkeeping: the cost order alone */
+        free(S->node_of), free(S->node_limit), free(S->node_use), free(S->mem);
+        S->node_of = NULL, S->node_limit = S->node_use = S->mem = NULL;
+    }
+    free(limits);
 }
 
 /* Account for one finished run (rank 0). */
 void sched_account(sweep *S, const report *rep) {
     if (rep->run < 0) return;
     S->running--;
+    if (S->node_of && rep->rank >= 0 && rep->rank < S->nranks) {
+        double *use = &S->node_use[S->node_of[rep->rank]];
+        *use -= S->mem[rep->run];
+        if (*use < 1) *use = 0; /* no rounding residue keeps an idle node "in use" */
+    }
     if (rep->rank > 0 && rep->rank < S->nranks && S->held[rep->rank] > 0 && --S->held[rep->rank] > 0) S->queued--;
     if (rep->state == HS_STATE_PENDING) S->saved_steps += rep->saved_steps;
     else if (!rep->io_error && S->steps_total[rep->run] > 0) S->steps_finished += (double)S->steps_total[rep->run];
@@ -48,9 +110,14 @@ void sched_account(sweep *S, const report *rep) {
                 rep->error);
 }
 
-/* Hand worker w its next run, or -1 ("no more", which counts it out). */
+/* Hand worker w its next run, or -1 ("no more", which counts it out); when runs are left but none
+ * fits w's node now, the ask waits (mem_wait) for a run there to end. */
 static void answer(sweep *S, int w) {
-    int next = next_run(S);
+    int next = next_run(S, w);
+    if (next == NO_RUN_FITS) {
+        S->mem_wait[w] = 1;
+        return;
+    }
     if (next >= 0) {
         S->running++;
         if (w > 0 && w < S->nranks && S->held[w]++ > 0) S->queued++;
@@ -58,6 +125,13 @@ static void answer(sweep *S, int w) {
         S->active_workers--;
     }
     MPI_Send(&next, 1, MPI_INT, w, TAG_WORK, S->comm);
+}
+
+/* A run ended (memory freed on its node, or the sweep stops): the asks that waited for memory are
+ * answered now if they can be. */
+static void retry_waiting(sweep *S) {
+    for (int w = 1; w < S->nranks; w++)
+        if (S->mem_wait[w]) S->mem_wait[w] = 0, answer(S, w);
 }
 
 /* Answer worker requests: all waiting ones (non-blocking), or at least one (blocking). A worker
@@ -87,6 +161,7 @@ void sched_serve_requests(sweep *S, int blocking) {
         report rep;
         MPI_Recv(&rep, sizeof rep, MPI_BYTE, st.MPI_SOURCE, TAG_REPORT, S->comm, MPI_STATUS_IGNORE);
         sched_account(S, &rep);
+        if (rep.run >= 0) retry_waiting(S);
         S->idle_total += rep.idle;
         if (rep.idle > S->idle_max) S->idle_max = rep.idle;
         const int w = st.MPI_SOURCE;
@@ -94,7 +169,7 @@ void sched_serve_requests(sweep *S, int blocking) {
             if (w > 0 && w < S->nranks && S->deferred[w] && S->held[w] == 0) S->deferred[w] = 0, answer(S, w);
             continue;
         }
-        if (w > 0 && w < S->nranks && S->held[w] > 0 && !rep.unstarted && S->n_order - S->next < (size_t)S->nranks &&
+        if (w > 0 && w < S->nranks && S->held[w] > 0 && !rep.unstarted && S->left < (size_t)S->nranks &&
             !S->stop && !hs_sweep_signalled()) {
             S->deferred[w] = 1;
             continue;
@@ -125,12 +200,17 @@ void sched_master(sweep *S) {
     for (int w = 1; w < S->nranks; w++) sched_serve_requests(S, 1);
     for (;;) {
         if (S->nranks > 1) sched_serve_requests(S, 0);
-        int r = next_run(S);
+        int r = next_run(S, 0);
+        if (r == NO_RUN_FITS) { /* its node is full: a worker's report there frees memory */
+            sched_serve_requests(S, 1);
+            continue;
+        }
         if (r < 0) break;
         S->running++;
         report rep;
         sched_run_one(S, (size_t)r, &rep);
         sched_account(S, &rep);
+        retry_waiting(S); /* rank 0's own run freed memory on its node */
     }
     /* every worker told "no more", and every handed-out run reported back */
     while (S->active_workers > 0 || S->running > 0) sched_serve_requests(S, 1);

@@ -76,7 +76,15 @@ typedef struct sweep {
     hs_run_data data; /* consecutive runs on the same data reuse it */
     hs_str provenance; /* this rank's hs_run_provenance, stored with each run it writes */
     /* rank 0's dispatch state */
-    size_t *order, n_order, next;
+    size_t *order, n_order, next; /* runs in cost order; order[next] is the first not handed out */
+    size_t left;                  /* runs not handed out yet */
+    unsigned char *taken;         /* [n_order] handed out (a run may leave the cost order to fit a node) */
+    double *mem;                  /* [plan runs] each run's memory floor (hs_plan_memory) */
+    int *node_of;                 /* [nranks] each rank's node: the world rank of that node's first rank */
+    double *node_limit;           /* [nranks] by node: the memory its ranks may use (0 = unknown) */
+    double *node_use;             /* [nranks] by node: the floors of the runs handed to its ranks and
+                                     not reported back yet */
+    int *mem_wait;                /* [nranks] 1 while a worker's ask waits for memory on its node */
     int active_workers; /* workers not yet told "no more" */
     int *held;          /* [nranks] runs handed to each worker and not yet reported: 2 while one waits
                            behind the one it trains (workers ask ahead) */
@@ -123,6 +131,9 @@ void sched_master(sweep *S);
 void sched_worker(sweep *S);
 /* every rank here, waited for without spinning a core (before the collective close) */
 void sched_wait_all(sweep *S);
+/* Collective: rank 0 learns each rank's node and each node's memory limit, and each run's floor,
+ * for memory-aware dispatch. Without them (no memory) dispatch keeps the cost order. */
+void sched_memory_setup(sweep *S);
 /* Answer worker requests: all waiting ones (non-blocking), or at least one (blocking). */
 void sched_serve_requests(sweep *S, int blocking);
 /* Account for one finished run (rank 0). */

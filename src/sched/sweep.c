@@ -71,7 +71,10 @@ static hs_code choose_runs(sweep *S, const layout_store *L, size_t *before, hs_s
     S->kernel_runs = malloc((R ? R : 1) * sizeof *S->kernel_runs);
     S->held = calloc((size_t)S->nranks, sizeof *S->held);
     S->deferred = calloc((size_t)S->nranks, sizeof *S->deferred);
-    if (!S->records || !S->layers || !keyed || !S->order || !S->kernel_runs || !S->held || !S->deferred) {
+    S->mem_wait = calloc((size_t)S->nranks, sizeof *S->mem_wait);
+    S->taken = calloc(R ? R : 1, 1);
+    if (!S->records || !S->layers || !keyed || !S->order || !S->kernel_runs || !S->held || !S->deferred ||
+        !S->mem_wait || !S->taken) {
         free(keyed);
         return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
     }
@@ -110,6 +113,7 @@ static hs_code choose_runs(sweep *S, const layout_store *L, size_t *before, hs_s
     }
     qsort(keyed, S->n_order, 2 * sizeof *keyed, by_cost_desc);
     for (size_t i = 0; i < S->n_order; i++) S->order[i] = (size_t)keyed[2 * i + 1];
+    S->left = S->n_order;
     free(keyed);
     S->n_todo = S->n_order + S->n_kernel;
     sum->total = R;
@@ -224,6 +228,7 @@ hs_code hs_sweep_run(MPI_Comm comm, const hs_sweep_opts *o, hs_sweep_summary *su
     /* from here on every rank ends in the collective close, whatever happens */
     HS_CHECK(err, rc, choose_runs(&S, &L, before, sum, err), close);
     announce(&S, resume, sum);
+    sched_memory_setup(&S);
     sched_kernel_phase(&S);
     if (S.rank == 0) {
         sched_master(&S);
@@ -247,6 +252,12 @@ close:
     free(S.order);
     free(S.held);
     free(S.deferred);
+    free(S.mem_wait);
+    free(S.taken);
+    free(S.node_of);
+    free(S.node_limit);
+    free(S.node_use);
+    free(S.mem);
     free(S.kernel_runs);
     free(S.row);
     if (S.ckpt_dir && S.rank == 0) rmdir(S.ckpt_dir); /* only when empty: every result stored */

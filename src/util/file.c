@@ -64,7 +64,22 @@ static double cgroup_limit(const char *base, const char *group, const char *file
     return least;
 }
 
-double hs_memory_limit(const char **what) { return hs_memory_limit_in("", what); }
+double hs_memory_limit(const char **what) {
+    double limit = hs_memory_limit_in("", what);
+    /* a user's own cap below the machine's: room for other work on a shared workstation */
+    const char *env = getenv("HSWEEP_MEMORY_LIMIT");
+    char *end = NULL;
+    double v = env ? strtod(env, &end) : 0;
+    if (env && end != env) {
+        const char unit = *end;
+        v *= unit == 'k' || unit == 'K' ? 1e3 : unit == 'M' ? 1e6 : unit == 'G' ? 1e9 : unit == 'T' ? 1e12 : 1;
+        if (v > 0 && (limit <= 0 || v < limit)) {
+            limit = v;
+            if (what) *what = "HSWEEP_MEMORY_LIMIT";
+        }
+    }
+    return limit;
+}
 
 double hs_memory_limit_in(const char *root, const char **what) {
     double total = 0;

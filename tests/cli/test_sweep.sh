@@ -295,4 +295,33 @@ check "status keeps the earlier config's rows" 0 "$HS" status "$T/other.h5"
 contains "12 kept" "$OUT" "12 rows kept from an earlier spec"
 check "--overwrite with --resume is a usage error" 2 "$HS" run $S --resume --overwrite
 
+# ---------------------------------------------------------------- memory-aware dispatch
+# Three runs of 12.0 MB and three of 4.9 MB (floors from plan) on 3 ranks of one node capped at
+# 24 MB: 85% of it holds a large run beside small ones but never two large ones, so the large runs
+# train one after the other, whatever rank gets them, and every run finishes (handed out in cost
+# order, the three large runs would start together).
+cat > "$T/mem.yaml" <<'YAML'
+name: memwait
+base:
+  data: {kind: cfm, per_class: 100}
+  model: {arch: mlp, depth: 2, norm: none}
+  train: {epochs: 3, batch: 64}
+  record: {separation: none}
+product:
+  seed: [1, 2, 3]
+  model.width: [600, 100]
+YAML
+floors=$("$HS" plan "$T/mem.yaml" --format json | grep -o '"memory_bytes": [0-9]*' | sort -n -u -k2 | awk '{print $2}' | tr '\n' ' ')
+[ "$floors" = "4905696 11981792 " ] && ok "floors of the runs: 4.9 and 12.0 MB" || bad "floors '$floors'"
+check "6 runs on 3 ranks in 24 MB" 0 env HSWEEP_MEMORY_LIMIT=24M "$MPI" -n 3 "$HS" run "$T/mem.yaml" -o "$T/mem.h5" --quiet --progress -1
+res=$("$PY" - "$T/mem.h5" <<'PYEOF'
+import sys, h5py
+r = h5py.File(sys.argv[1], "r")["runs"]
+big = sorted((r["start"][i], r["end"][i]) for i in range(len(r["id"])) if r["model.width"][i] == 600)
+overlap = any(b[0] < a[1] for a, b in zip(big, big[1:]))
+print(len(big), sum(s == 2 for s in r["status"][:]), "overlap" if overlap else "apart")
+PYEOF
+)
+[ "$res" = "3 6 apart" ] && ok "large runs one after the other, all 6 done ($res)" || bad "memory-aware dispatch: $res"
+
 finish
