@@ -357,13 +357,21 @@ hs_code hs_train_preflight_plan(const hs_plan *p, hs_error *err);
  * even start, and be killed mid-run by the kernel). */
 double hs_train_memory_floor(const hs_train_config *c, const hs_data_shape *sh, int ranks);
 
-/* The run of p (or only run `only` when only >= 0) with the largest hs_train_memory_floor: its
- * index (*worst) and floor in bytes (*floor, 0 when no run's is known; either may be NULL). Runs
- * the preflight refuses are skipped.
- * When limit > 0 and that floor is above it: HS_ERR_LIMIT, the run named as the preflight names
- * it, limit_what (e.g. "MemTotal", see hs_memory_limit) in the message. */
+/* The run of a plan with the largest hs_train_memory_floor, and what makes its floor. */
+typedef struct hs_train_memory_need {
+    size_t run;         /* its index in the plan */
+    double bytes;       /* its floor (0 when no run's is known) */
+    int solved;         /* solved in closed form (kernel): bytes holds its share of the matrix */
+    long long n_train;  /* its training samples (the matrix is n_train x n_train) */
+    long long params;   /* its net's parameters (-1: solved, or the kind does not count them) */
+} hs_train_memory_need;
+
+/* The run of p (or only run `only` when only >= 0) with the largest hs_train_memory_floor on
+ * `ranks` ranks, in *need (may be NULL). Runs the preflight refuses are skipped. When limit > 0
+ * and that floor is above it: HS_ERR_LIMIT, the run named as the preflight names it, limit_what
+ * (e.g. "MemTotal", see hs_memory_limit) in the message. */
 hs_code hs_train_memory_plan(const hs_plan *p, long only, int ranks, double limit, const char *limit_what,
-                             size_t *worst, double *floor, hs_error *err);
+                             hs_train_memory_need *need, hs_error *err);
 
 /* The results file of a plan, from the runs' layouts (hs_train_layout_of) folded as the scheduler
  * sizes the file: N record points and L layers at the most any run makes, series merged by name

@@ -181,11 +181,10 @@ int cli_memory_agree(const hs_plan *plan) {
     hs_error err = {0};
     const char *what = NULL;
     const double limit = hs_memory_limit(&what);
-    size_t worst = 0;
-    double floor = 0;
+    hs_train_memory_need need = {0};
     int nranks = 1;
     if (cli_have_mpi) MPI_Comm_size(MPI_COMM_WORLD, &nranks);
-    hs_code code = hs_train_memory_plan(plan, -1, nranks, limit, what, &worst, &floor, &err);
+    hs_code code = hs_train_memory_plan(plan, -1, nranks, limit, what, &need, &err);
     if (!cli_have_mpi) {
         if (code != HS_OK) cli_print_error(&err, 0, 1);
         return code != HS_OK ? EXIT_FAIL : EXIT_OK;
@@ -199,18 +198,18 @@ int cli_memory_agree(const hs_plan *plan) {
     MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node);
     MPI_Comm_size(node, &on_node);
     MPI_Comm_free(&node);
-    double mine[2] = {limit > 0 ? on_node * floor / limit : 0, on_node}, most[2];
+    double mine[2] = {limit > 0 ? on_node * need.bytes / limit : 0, on_node}, most[2];
     MPI_Allreduce(mine, most, 2, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
     if (rank == 0 && most[0] > 1) {
-        char need[32], have[32];
-        hs_format_bytes(floor, need, sizeof need);
+        char least[32], have[32];
+        hs_format_bytes(need.bytes, least, sizeof least);
         hs_format_bytes(limit, have, sizeof have);
         fprintf(stderr, "hsweep: warning: run %016llx needs at least %s of memory and up to %.0f ranks on a node could "
                 "hold runs that large at once: more than the node allows (%s here: %s); such runs are handed out "
                 "fewer at a time there, and ranks wait\n"
                 "  hint: fewer ranks per node for this sweep (mpirun --map-by ppr:N:node, sbatch "
                 "--ntasks-per-node), or more memory per node\n",
-                (unsigned long long)plan->runs[worst].id, need, most[1], what ? what : "memory", have);
+                (unsigned long long)plan->runs[need.run].id, least, most[1], what ? what : "memory", have);
     }
     return EXIT_OK;
 }

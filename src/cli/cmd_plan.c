@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "hsweep/models.h"
 #include "hsweep/train.h"
 
 const char cmd_plan_usage[] =
@@ -177,33 +176,25 @@ static hs_code describe_results_size(const hs_train_plan_layout *L, hs_str *out)
 /* One line after the plan: the least memory the largest run holds, against this machine's (the
  * plan may be made on a login node: `hsweep run` makes the same check on the nodes that train). */
 static hs_code describe_memory(const hs_plan *plan, int nranks, hs_str *out, hs_error *err) {
-    size_t worst = 0;
-    double least = 0;
-    HS_TRY(err, hs_train_memory_plan(plan, -1, nranks, 0, NULL, &worst, &least, err));
-    if (least <= 0) return HS_OK;
+    hs_train_memory_need m;
+    HS_TRY(err, hs_train_memory_plan(plan, -1, nranks, 0, NULL, &m, err));
+    if (m.bytes <= 0) return HS_OK;
     const char *what = NULL;
     const double limit = hs_memory_limit(&what);
     char need[32], have[32];
-    hs_format_bytes(least, need, sizeof need);
+    hs_format_bytes(m.bytes, need, sizeof need);
     hs_format_bytes(limit, have, sizeof have);
-    hs_train_config c;
-    hs_data_shape sh;
-    HS_TRY(err, hs_train_config_from_plan(plan, worst, &c, err));
-    const int solved = (c.arch->flags & HS_MODEL_SOLVED) && hs_data_shape_of(&c.data, &sh, err) == HS_OK;
-    hs_train_config_free(&c);
-    hs_code rc = solved ? hs_str_printf(out, "memory: at least %s a rank, for the largest run (%016llx: its %lld x %lld "
-                                        "kernel matrix over %d rank%s, and the data sets)", need,
-                                        (unsigned long long)plan->runs[worst].id, sh.n_train, sh.n_train, nranks,
-                                        nranks == 1 ? "" : "s")
-                        : hs_str_printf(out, "memory: at least %s a rank, for the largest run (%016llx: data sets, the "
-                                        "net with its gradients, activations and optimiser state)", need,
-                                        (unsigned long long)plan->runs[worst].id);
-    HS_TRY(err, rc);
-    if (limit > 0 && least > limit)
+    const unsigned long long id = plan->runs[m.run].id;
+    HS_TRY(err, m.solved ? hs_str_printf(out, "memory: at least %s a rank, for the largest run (%016llx: its %lld x "
+                                         "%lld kernel matrix over %d rank%s, and the data sets)", need, id, m.n_train,
+                                         m.n_train, nranks, nranks == 1 ? "" : "s")
+                         : hs_str_printf(out, "memory: at least %s a rank, for the largest run (%016llx: data sets, "
+                                         "the net with its gradients, activations and optimiser state)", need, id));
+    if (limit > 0 && m.bytes > limit)
         return hs_str_printf(out, "; more than this machine allows (%s, %s): `hsweep run` refuses it on such a node\n",
                              have, what);
     /* what -np a laptop can take; on a cluster the nodes of the job decide */
-    const double fit = limit > 0 ? floor(limit / least) : 0;
+    const double fit = limit > 0 ? floor(limit / m.bytes) : 0;
     if (fit >= 1 && fit < 1e4) /* beyond that the count says nothing */
         return hs_str_printf(out, "; room for at most %.0f such rank%s on this machine (%s, %s)\n", fit,
                              fit == 1 ? "" : "s", have, what);
@@ -246,9 +237,9 @@ int cmd_plan(const cli_command *cmd, int argc, char **argv) {
         if (wrc == HS_OK && a.fmt == HS_PLAN_JSON && out.len >= 2 && !strcmp(out.buf + out.len - 2, "}\n")) {
             out.buf[out.len -= 2] = '\0'; /* one more field in the top-level object */
             wrc = hs_str_printf(&out, ", \"expected_bytes\": %.0f", lay.bytes_total);
-            double floor = 0;
-            if (wrc == HS_OK) wrc = hs_train_memory_plan(plan, -1, nranks, 0, NULL, NULL, &floor, &err);
-            if (wrc == HS_OK) wrc = hs_str_printf(&out, ", \"memory_floor_bytes\": %.0f", floor);
+            hs_train_memory_need m = {0};
+            if (wrc == HS_OK) wrc = hs_train_memory_plan(plan, -1, nranks, 0, NULL, &m, &err);
+            if (wrc == HS_OK) wrc = hs_str_printf(&out, ", \"memory_floor_bytes\": %.0f", m.bytes);
             if (wrc == HS_OK && staged) {
                 wrc = hs_str_printf(&out, ", \"later_stages\": [");
                 if (wrc == HS_OK) wrc = describe_later_stages(spec, a.max_runs, 1, &out, &err);

@@ -141,7 +141,7 @@ static hs_code train_one(const train_args *a, hs_error *err) {
     if (rc == HS_OK) {
         const char *what = NULL;
         const double limit = hs_memory_limit(&what);
-        rc = hs_train_memory_plan(plan, (long)r, 1, limit, what, NULL, NULL, err);
+        rc = hs_train_memory_plan(plan, (long)r, 1, limit, what, NULL, err);
     }
     if (rc == HS_OK) {
         char path[64];

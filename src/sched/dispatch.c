@@ -70,8 +70,8 @@ void sched_memory_setup(sweep *S) {
     free(limits);
 }
 
-/* Account for one finished run (rank 0). */
-void sched_account(sweep *S, const report *rep) {
+/* Account for one finished run (rank 0): counters, its node's memory, the stop conditions. */
+static void account(sweep *S, const report *rep) {
     if (rep->run < 0) return;
     S->running--;
     if (S->node_of && rep->rank >= 0 && rep->rank < S->nranks) {
@@ -134,6 +134,12 @@ static void retry_waiting(sweep *S) {
         if (S->mem_wait[w]) S->mem_wait[w] = 0, answer(S, w);
 }
 
+/* Every finished run passes here, whoever trained it, so no ask waits on memory already freed. */
+void sched_account(sweep *S, const report *rep) {
+    account(S, rep);
+    if (rep->run >= 0) retry_waiting(S);
+}
+
 /* Answer worker requests: all waiting ones (non-blocking), or at least one (blocking). A worker
  * asks for its next run while it trains the current one; that ask is answered at once while at
  * least one unassigned run per rank is left, and otherwise when the worker reports its current run
@@ -161,7 +167,6 @@ void sched_serve_requests(sweep *S, int blocking) {
         report rep;
         MPI_Recv(&rep, sizeof rep, MPI_BYTE, st.MPI_SOURCE, TAG_REPORT, S->comm, MPI_STATUS_IGNORE);
         sched_account(S, &rep);
-        if (rep.run >= 0) retry_waiting(S);
         S->idle_total += rep.idle;
         if (rep.idle > S->idle_max) S->idle_max = rep.idle;
         const int w = st.MPI_SOURCE;
@@ -210,7 +215,6 @@ void sched_master(sweep *S) {
         report rep;
         sched_run_one(S, (size_t)r, &rep);
         sched_account(S, &rep);
-        retry_waiting(S); /* rank 0's own run freed memory on its node */
     }
     /* every worker told "no more", and every handed-out run reported back */
     while (S->active_workers > 0 || S->running > 0) sched_serve_requests(S, 1);

@@ -136,7 +136,7 @@ void sched_wait_all(sweep *S);
 void sched_memory_setup(sweep *S);
 /* Answer worker requests: all waiting ones (non-blocking), or at least one (blocking). */
 void sched_serve_requests(sweep *S, int blocking);
-/* Account for one finished run (rank 0). */
+/* Account for one finished run (rank 0), and answer the asks that waited for the memory it held. */
 void sched_account(sweep *S, const report *rep);
 
 /* rank_run.c: train plan run r here; fills rep and writes the run's rows */

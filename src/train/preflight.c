@@ -392,7 +392,7 @@ double hs_train_memory_floor(const hs_train_config *c, const hs_data_shape *sh, 
     double bytes = rows * (4.0 * sh->dim + 4.0 * sh->t_dim + 4.0); /* inputs, targets, labels */
     if (c->arch->flags & HS_MODEL_SOLVED) /* every rank holds the data and its share of the solve */
         return bytes + (c->arch->bytes ? c->arch->bytes(c, sh, 0) / (ranks > 1 ? ranks : 1) : 0);
-    long long np = !(c->arch->flags & HS_MODEL_SOLVED) && c->arch->params ? c->arch->params(c, sh) : -1;
+    const long long np = c->arch->params ? c->arch->params(c, sh) : -1;
     if (np > 0) {
         const hs_opt_kind k = c->optim.kind;
         const int state = k == HS_OPT_MOMENTUM ? 1 : k == HS_OPT_ADAM || k == HS_OPT_ADAMW ? 2 : 0;
@@ -406,14 +406,11 @@ double hs_train_memory_floor(const hs_train_config *c, const hs_data_shape *sh, 
 }
 
 hs_code hs_train_memory_plan(const hs_plan *p, long only, int ranks, double limit, const char *limit_what,
-                             size_t *worst, double *floor, hs_error *err) {
+                             hs_train_memory_need *need, hs_error *err) {
     data_cache d;
     HS_TRY(err, cache_init(&d, p, err));
     hs_code rc = HS_OK;
-    double most = 0;
-    size_t at = 0;
-    long long most_params = -1, most_n = 0;
-    int most_solved = 0;
+    hs_train_memory_need m = {.params = -1};
     for (size_t r = 0; r < p->n_runs && rc == HS_OK; r++) {
         if (only >= 0 && r != (size_t)only) continue;
         hs_train_config c = {0};
@@ -421,10 +418,11 @@ hs_code hs_train_memory_plan(const hs_plan *p, long only, int ranks, double limi
         rc = hs_train_config_from_plan(p, r, &c, err);
         if (rc == HS_OK && !(e = cache_entry(&d, r, err))) rc = HS_ERR_NOMEM;
         if (rc == HS_OK && cached_shape(e, &c, err) == HS_OK) {
-            double b = hs_train_memory_floor(&c, &e->shape, ranks);
-            if (b > most) {
-                most = b, at = r, most_n = e->shape.n_train, most_solved = (c.arch->flags & HS_MODEL_SOLVED) != 0;
-                most_params = !most_solved && c.arch->params ? c.arch->params(&c, &e->shape) : -1;
+            const double b = hs_train_memory_floor(&c, &e->shape, ranks);
+            if (b > m.bytes) {
+                const int solved = (c.arch->flags & HS_MODEL_SOLVED) != 0;
+                m = (hs_train_memory_need){.run = r, .bytes = b, .solved = solved, .n_train = e->shape.n_train,
+                                           .params = !solved && c.arch->params ? c.arch->params(&c, &e->shape) : -1};
             }
         }
         if (rc == HS_ERR_VALUE || rc == HS_ERR_LIMIT) rc = HS_OK; /* the preflight's to report */
@@ -432,25 +430,24 @@ hs_code hs_train_memory_plan(const hs_plan *p, long only, int ranks, double limi
     }
     cache_free(&d);
     if (rc != HS_OK) return rc;
-    if (worst) *worst = at;
-    if (floor) *floor = most;
-    if (limit > 0 && most > limit) {
-        char need[32], have[32];
-        hs_format_bytes(most, need, sizeof need);
+    if (need) *need = m;
+    if (limit > 0 && m.bytes > limit) {
+        char least[32], have[32];
+        hs_format_bytes(m.bytes, least, sizeof least);
         hs_format_bytes(limit, have, sizeof have);
-        if (most_solved)
+        if (m.solved)
             HS_FAIL(err, HS_ERR_LIMIT, "needs at least %s of memory on each of %d rank%s (its share of the %lld x %lld "
-                    "kernel matrix, and the data sets) but this machine allows %s (%s)", need, ranks,
-                    ranks == 1 ? "" : "s", most_n, most_n, have, limit_what ? limit_what : "its memory");
-        else if (most_params > 0)
+                    "kernel matrix, and the data sets) but this machine allows %s (%s)", least, ranks,
+                    ranks == 1 ? "" : "s", m.n_train, m.n_train, have, limit_what ? limit_what : "its memory");
+        else if (m.params > 0)
             HS_FAIL(err, HS_ERR_LIMIT, "needs at least %s of memory (the net of %lld parameters with its gradients, "
-                    "activations and optimiser state, and the data sets) but this machine allows %s (%s)", need,
-                    most_params, have, limit_what ? limit_what : "its memory");
+                    "activations and optimiser state, and the data sets) but this machine allows %s (%s)", least,
+                    m.params, have, limit_what ? limit_what : "its memory");
         else
             HS_FAIL(err, HS_ERR_LIMIT, "needs at least %s of memory for its data sets but this machine allows %s (%s)",
-                    need, have, limit_what ? limit_what : "its memory");
-        run_failed(p, at, err);
-        return hs_error_hint(err, most_solved ? "spread the solve over more ranks (on more nodes), or lower data.n_train"
+                    least, have, limit_what ? limit_what : "its memory");
+        run_failed(p, m.run, err);
+        return hs_error_hint(err, m.solved ? "spread the solve over more ranks (on more nodes), or lower data.n_train"
                                               : "shrink that run (model.width, model.depth, data.n_train), or run the "
                                                 "sweep on nodes with more memory; `hsweep plan` shows the largest run's "
                                                 "need");
