@@ -5,7 +5,7 @@
  *
  *   bench_hnet [--models cnn,lcn,fcn] [--shapes l2,l3] [--widths 256,512,1024] [--seconds S]
  *              [--repeats R] [--opt sgd|momentum] [--lr LR] [--v V] [--gemm auto|cblas|kernel]
- *              [--update each|pass] [--no-torch] [--no-ref] [--python PATH]
+ *              [--update fused|each|pass] [--no-torch] [--no-ref] [--python PATH]
  *
  * Shapes, from sweeps/srhm-paper.yaml (s = 2, sparsity A, 4 samples per class per batch):
  *   l2: L = 2, s0 = 2, v = n_c = 8: filter S = s (s0 + 1) = 6, d = 36 positions, batch 32
@@ -15,9 +15,11 @@
  * whitened as the authors do (x (1 + a) - a, a = 1/sqrt(v - 1)); labels uniform; 4096 samples in
  * shuffled minibatches gathered into a batch buffer each step.
  * One step = gather, forward, cross-entropy, backward, the optimiser over every tensor at
- * lr x lr_scale (lr x H), as hs_train_run does: each tensor updated as soon as the backward is
- * done with it (hs_model_backward_each; the "opt" column is then 0 and "bwd" includes the
- * updates), or with --update pass all of them in a pass after the backward. One BLAS thread.
+ * lr x lr_scale (lr x H), as hs_train_run does: the hidden layers' weights stepped by the net
+ * itself as their gradients leave the products, the other tensors as soon as the backward is done
+ * with them (hs_model_backward_each with sgd; the "opt" column is then 0 and "bwd" includes the
+ * updates); with --update each every tensor as soon as the backward is done with it (no sgd),
+ * with --update pass all of them in a pass after the backward. One BLAS thread.
  *
  * GFLOP/s counts 6 x (multiply-adds per sample) x batch per step, the convention of bench_train
  * (forward, dW and din products; the input layer needs no din, so slightly fewer are executed).
@@ -115,7 +117,8 @@ static void make_data(float *X, int32_t *Y, const shape *sh, int d) {
 
 /* ================================================================ one hsweep run */
 
-static int update_each = 1; /* --update each (1) | pass (0) */
+static int update_each = 1;  /* --update fused|each (1) | pass (0) */
+static int update_fused = 1; /* --update fused (1) | each (0) */
 
 typedef struct update_ctx {
     hs_optim *opt;
@@ -127,6 +130,12 @@ typedef struct update_ctx {
 static void update_tensor(void *ctx, int t) {
     const update_ctx *u = ctx;
     hs_optim_update(u->opt, u->m->params, u->m->grads, u->m->tensors[t].offset, u->m->tensors[t].size, u->lr, 0);
+}
+
+/* hs_tensor_sgd: the same update, for the net to apply as it computes the gradient */
+static int sgd_tensor(void *ctx, int t, hs_optim_sgd *s) {
+    const update_ctx *u = ctx;
+    return hs_optim_sgd_of(u->opt, u->m->tensors[t].offset, u->lr, 0, s);
 }
 
 typedef struct run_result {
@@ -196,7 +205,7 @@ static int bench_hsweep(const config *c, const hs_optim_opts *oo, double lr, dou
             update_ctx u = {&opt, &m, lr * m.lr_scale};
             if (update_each) {
                 hs_optim_begin_step(&opt);
-                hs_model_backward_each(&m, m.dlogits, B, update_tensor, &u);
+                hs_model_backward_each(&m, m.dlogits, B, update_tensor, update_fused ? sgd_tensor : NULL, &u);
                 t[4] = t[5] = bench_now();
             } else {
                 hs_model_backward(&m, m.dlogits, B);
@@ -444,12 +453,12 @@ int main(int argc, char **argv) {
             momentum = !strcmp(v, "momentum"), i++;
         else if (!strcmp(a, "--gemm") && v && (!strcmp(v, "auto") || !strcmp(v, "cblas") || !strcmp(v, "kernel")))
             gemm_path = !strcmp(v, "auto") ? 0 : !strcmp(v, "cblas") ? 1 : 2, i++;
-        else if (!strcmp(a, "--update") && v && (!strcmp(v, "each") || !strcmp(v, "pass")))
-            update_each = !strcmp(v, "each"), i++;
+        else if (!strcmp(a, "--update") && v && (!strcmp(v, "fused") || !strcmp(v, "each") || !strcmp(v, "pass")))
+            update_each = strcmp(v, "pass") != 0, update_fused = !strcmp(v, "fused"), i++;
         else {
             fprintf(stderr, "usage: bench_hnet [--models cnn,lcn,fcn] [--shapes l2,l3] [--widths 256,512,1024] "
                             "[--seconds S] [--repeats R] [--opt sgd|momentum] [--lr LR] [--v V] "
-                            "[--gemm auto|cblas|kernel] [--update each|pass] [--no-torch] [--no-ref] "
+                            "[--gemm auto|cblas|kernel] [--update fused|each|pass] [--no-torch] [--no-ref] "
                             "[--python PATH]\n");
             return 2;
         }
@@ -481,7 +490,10 @@ int main(int argc, char **argv) {
     printf("optimiser %s, lr %g (x H), each tensor updated %s; %.3g s per run, %d repeats, hsweep and torch "
            "alternating\n",
            momentum ? "momentum 0.9" : "sgd", lr,
-           update_each ? "as soon as the backward is done with it" : "in a pass after the backward", seconds,
+           !update_each    ? "in a pass after the backward"
+           : update_fused ? "by the net as it computes the gradient where it can, else as soon as the backward is done"
+                          : "as soon as the backward is done with it",
+           seconds,
            repeats);
     const hs_optim_opts oo = {.kind = momentum ? HS_OPT_MOMENTUM : HS_OPT_SGD, .momentum = momentum ? 0.9 : 0};
 

@@ -33,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hsweep/optim.h"
 #include "hsweep/status.h"
 
 typedef enum hs_act { HS_ACT_RELU, HS_ACT_TANH, HS_ACT_IDENTITY } hs_act;
@@ -210,6 +211,12 @@ typedef struct hs_model hs_model;
  * gradient is final and the rest of the backward no longer reads its parameters. */
 typedef void (*hs_tensor_ready)(void *ctx, int t);
 
+/* Asked by hs_model_backward_each (when given) about tensor t before its gradient is computed:
+ * returns 1 with *s filled (optim.h) when the caller's step for t is SGD or momentum and nothing
+ * will read t's gradient, 0 otherwise. The model may then apply that step itself as the gradient
+ * leaves the registers: it then does not call ready for t, and m->grads holds no gradient of t. */
+typedef int (*hs_tensor_sgd)(void *ctx, int t, hs_optim_sgd *s);
+
 typedef struct hs_model_ops {
     /* x [B x in_dim] -> logits [B x out_dim] (owned by the model); NULL when B is out of range */
     const float *(*forward)(hs_model *m, const float *x, int B, hs_mode mode);
@@ -229,8 +236,10 @@ typedef struct hs_model_ops {
     float *(*buffers)(hs_model *m, size_t *n);
     /* optional: backward, calling ready(ctx, t) for every tensor, each as early as the contract of
      * hs_tensor_ready allows, so that the caller's optimiser updates a tensor while its gradient
-     * is still in cache. NULL: hs_model_backward_each calls backward, then ready in tensor order. */
-    void (*backward_each)(hs_model *m, const float *dlogits, int B, hs_tensor_ready ready, void *ctx);
+     * is still in cache, except the tensors it updated itself as sgd (may be NULL) allowed.
+     * NULL: hs_model_backward_each calls backward, then ready in tensor order. */
+    void (*backward_each)(hs_model *m, const float *dlogits, int B, hs_tensor_ready ready, hs_tensor_sgd sgd,
+                          void *ctx);
 } hs_model_ops;
 
 struct hs_model {
@@ -252,11 +261,13 @@ static inline const float *hs_model_forward(hs_model *m, const float *x, int B, 
     return m->ops->forward(m, x, B, mode);
 }
 static inline void hs_model_backward(hs_model *m, const float *dlogits, int B) { m->ops->backward(m, dlogits, B); }
-/* hs_model_backward with ready(ctx, t) called once for each tensor t (see hs_model_ops). The
- * gradients left in m->grads are the same either way. */
-static inline void hs_model_backward_each(hs_model *m, const float *dlogits, int B, hs_tensor_ready ready, void *ctx) {
+/* hs_model_backward with ready(ctx, t) called once for each tensor t (see hs_model_ops) that the
+ * model did not update itself under sgd (NULL: none). The gradients left in m->grads are the same
+ * either way, but for the tensors the model updated. */
+static inline void hs_model_backward_each(hs_model *m, const float *dlogits, int B, hs_tensor_ready ready,
+                                          hs_tensor_sgd sgd, void *ctx) {
     if (m->ops->backward_each) {
-        m->ops->backward_each(m, dlogits, B, ready, ctx);
+        m->ops->backward_each(m, dlogits, B, ready, sgd, ctx);
         return;
     }
     m->ops->backward(m, dlogits, B);

@@ -63,6 +63,21 @@ void hs_optim_begin_step(hs_optim *opt);
  * (pass 0 for tensors exempt from decay). The optimiser state of that slice is used. */
 void hs_optim_update(hs_optim *opt, float *params, const float *grads, size_t off, size_t n, double lr, double wd);
 
+/* One tensor's step as plain numbers, for a model that applies it where the gradient is computed
+ * (hs_model_backward_each's sgd), so that the gradient is never stored: lr, wd and mu as
+ * hs_optim_update rounds them, buf the slice's momentum buffer (NULL for plain SGD). Whoever
+ * applies it must give the bits hs_optim_update gives (the rules at the top of this file,
+ * operation by operation, no fused multiply-add). */
+typedef struct hs_optim_sgd {
+    float lr, wd, mu;
+    int nesterov;
+    float *buf;
+} hs_optim_sgd;
+
+/* Fills *s for the slice at off, learning rate lr and weight decay wd, and returns 1 when the
+ * optimiser is sgd or momentum; returns 0 (Adam and AdamW, whose steps stay here). */
+int hs_optim_sgd_of(const hs_optim *opt, size_t off, double lr, double wd, hs_optim_sgd *s);
+
 /* ---------------------------------------------------------------- schedules */
 
 typedef enum hs_sched_kind { HS_SCHED_STEP, HS_SCHED_COSINE } hs_sched_kind;

@@ -67,6 +67,9 @@ static void gemm_cblas(hs_gemm_op op, int M, int N, int K, const float *A, int l
 
 #define AVX512 __attribute__((target("avx512f,fma")))
 #define KC 256 /* inner indices per packed block: a 32-wide panel is 32 kB, inside L1 */
+#ifndef UP_AHEAD
+#define UP_AHEAD 64
+#endif
 #define MR 12  /* rows per register tile: 12 x 2 accumulators + 2 panel vectors + a broadcast */
 
 static inline __mmask16 mask_first(int n) {
@@ -101,7 +104,8 @@ static inline AVX512 void transpose16(__m512 r[16]) {
     for (int i = 0; i < 16; i++) r[i] = t[i];
 }
 
-#define KCW 128 /* inner indices per wide block */
+#define KCW 128 /* inner indices per wide block (HS_GEMM_UPDATE_MAX_K) */
+_Static_assert(HS_GEMM_UPDATE_MAX_K <= KCW, "hs_gemm_tn_update sums each element in one block");
 #define NW 256  /* columns per wide block: 8 panels, 128 kB packed */
 
 /* Pack B[k0 .. k0+kc) x [J0 .. J0+nJ) (NN/TN, B [K x N]) as nJ/32 panels [kc x 16 or 32] (zeros
@@ -158,7 +162,8 @@ static inline __attribute__((always_inline)) AVX512 void tile(const int mr, cons
                                                               ptrdiff_t si, ptrdiff_t sk, const float *bp, float *c,
                                                               ptrdiff_t ldc, __mmask16 mlast, int init,
                                                               const float *bias, const char *pf, ptrdiff_t pfs,
-                                                              const int stream) {
+                                                              const int stream, float *mom,
+                                                              const hs_optim_sgd *up) {
     __m512 acc[MR][2];
     const __mmask16 m[2] = {nv == 1 ? mlast : (__mmask16)0xFFFF, mlast};
     __m512 bv[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
@@ -176,12 +181,50 @@ static inline __attribute__((always_inline)) AVX512 void tile(const int mr, cons
         const __m512 b1 = nv == 2 ? _mm512_load_ps(bp + k * 32 + 16) : b0;
         const float *ak = a + k * sk;
         if (pf) _mm_prefetch(pf + k * pfs, _MM_HINT_T1);
+        if (up && k < mr) { /* the weight and momentum rows of the tile two panels on */
+            _mm_prefetch((const char *)(c + k * ldc + UP_AHEAD), _MM_HINT_T0);
+            _mm_prefetch((const char *)(c + k * ldc + UP_AHEAD + 16), _MM_HINT_T0);
+            if (mom) {
+                _mm_prefetch((const char *)(mom + k * ldc + UP_AHEAD), _MM_HINT_T0);
+                _mm_prefetch((const char *)(mom + k * ldc + UP_AHEAD + 16), _MM_HINT_T0);
+            }
+        }
 #pragma GCC unroll 12
         for (int i = 0; i < mr; i++) {
             const __m512 ai = _mm512_set1_ps(ak[i * si]);
             acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
             if (nv == 2) acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
         }
+    }
+    if (up) { /* c is the weight, acc its gradient: optim.c's rules, operation by operation; the
+               * explicitly rounded forms, which no compiler contracts into an FMA (optim.c has
+               * none: the bits would differ) */
+#define UP_RN (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define UP_MUL(x, y) _mm512_mul_round_ps(x, y, UP_RN)
+#define UP_ADD(x, y) _mm512_add_round_ps(x, y, UP_RN)
+        const __m512 lr = _mm512_set1_ps(up->lr), wd = _mm512_set1_ps(up->wd), mu = _mm512_set1_ps(up->mu);
+#pragma GCC unroll 12
+        for (int i = 0; i < mr; i++)
+#pragma GCC unroll 2
+            for (int v = 0; v < nv; v++) {
+                float *pv = c + i * ldc + 16 * v;
+                const __m512 p = _mm512_maskz_loadu_ps(m[v], pv), g = acc[i][v];
+                __m512 step;
+                if (!mom) {
+                    step = up->wd == 0.0f ? g : UP_ADD(g, UP_MUL(wd, p));
+                } else {
+                    float *bv = mom + i * ldc + 16 * v;
+                    const __m512 d = UP_ADD(g, UP_MUL(wd, p));
+                    const __m512 b = UP_ADD(UP_MUL(mu, _mm512_maskz_loadu_ps(m[v], bv)), d);
+                    _mm512_mask_storeu_ps(bv, m[v], b);
+                    step = up->nesterov ? UP_ADD(d, UP_MUL(mu, b)) : b;
+                }
+                _mm512_mask_storeu_ps(pv, m[v], _mm512_sub_round_ps(p, UP_MUL(lr, step), UP_RN));
+            }
+#undef UP_ADD
+#undef UP_MUL
+#undef UP_RN
+        return;
     }
 #pragma GCC unroll 12
     for (int i = 0; i < mr; i++)
@@ -205,25 +248,25 @@ typedef void tile_fn(int kc, const float *a, ptrdiff_t si, ptrdiff_t sk, const f
                                              float *c, ptrdiff_t ldc, __mmask16 mlast, int init,                  \
                                              const float *bias, const char *pf, ptrdiff_t pfs) {                  \
         (void)sk, (void)pf, (void)pfs;                                                                            \
-        tile(MRV, NV, kc, a, si, 1, bp, c, ldc, mlast, init, bias, NULL, 0, 0);                                   \
+        tile(MRV, NV, kc, a, si, 1, bp, c, ldc, mlast, init, bias, NULL, 0, 0, NULL, NULL);                           \
     }                                                                                                             \
     static AVX512 void tile_##MRV##_##NV##_t(int kc, const float *a, ptrdiff_t si, ptrdiff_t sk, const float *bp, \
                                              float *c, ptrdiff_t ldc, __mmask16 mlast, int init,                  \
                                              const float *bias, const char *pf, ptrdiff_t pfs) {                  \
         (void)si, (void)pf, (void)pfs;                                                                            \
-        tile(MRV, NV, kc, a, 1, sk, bp, c, ldc, mlast, init, bias, NULL, 0, 0);                                   \
+        tile(MRV, NV, kc, a, 1, sk, bp, c, ldc, mlast, init, bias, NULL, 0, 0, NULL, NULL);                           \
     }                                                                                                             \
     static AVX512 void tile_##MRV##_##NV##_s(int kc, const float *a, ptrdiff_t si, ptrdiff_t sk, const float *bp, \
                                              float *c, ptrdiff_t ldc, __mmask16 mlast, int init,                  \
                                              const float *bias, const char *pf, ptrdiff_t pfs) {                  \
         (void)si, (void)pf, (void)pfs;                                                                            \
-        tile(MRV, NV, kc, a, 1, sk, bp, c, ldc, mlast, init, bias, NULL, 0, 1);                                   \
+        tile(MRV, NV, kc, a, 1, sk, bp, c, ldc, mlast, init, bias, NULL, 0, 1, NULL, NULL);                           \
     }                                                                                                             \
     static AVX512 void tile_##MRV##_##NV##_p(int kc, const float *a, ptrdiff_t si, ptrdiff_t sk, const float *bp, \
                                              float *c, ptrdiff_t ldc, __mmask16 mlast, int init,                  \
                                              const float *bias, const char *pf, ptrdiff_t pfs) {                  \
         (void)sk;                                                                                                 \
-        tile(MRV, NV, kc, a, si, 1, bp, c, ldc, mlast, init, bias, pf, pfs, 0);                                   \
+        tile(MRV, NV, kc, a, si, 1, bp, c, ldc, mlast, init, bias, pf, pfs, 0, NULL, NULL);                           \
     }
 TILE(12, 2)
 TILE(12, 1)
@@ -252,6 +295,31 @@ static tile_fn *const tiles_pf[5][2] = {
 static tile_fn *const tiles_st[5][2] = {
     {tile_12_1_s, tile_12_2_s}, {tile_8_1_s, tile_8_2_s}, {tile_4_1_s, tile_4_2_s}, {tile_2_1_s, tile_2_2_s},
     {tile_1_1_s, tile_1_2_s},
+};
+
+/* The weight-update tiles of hs_gemm_tn_update (TN: si == 1): c is the weight, mom its momentum
+ * buffer (NULL for plain SGD), both with row stride ldc; always from zero, over one block. */
+typedef void tile_up_fn(int kc, const float *a, ptrdiff_t sk, const float *bp, float *w, ptrdiff_t ldw,
+                        __mmask16 mlast, float *mom, const hs_optim_sgd *up);
+#define TILE_UP(MRV, NV)                                                                                          \
+    static AVX512 void tile_##MRV##_##NV##_u(int kc, const float *a, ptrdiff_t sk, const float *bp, float *w,     \
+                                             ptrdiff_t ldw, __mmask16 mlast, float *mom,                          \
+                                             const hs_optim_sgd *up) {                                          \
+        tile(MRV, NV, kc, a, 1, sk, bp, w, ldw, mlast, 0, NULL, NULL, 0, 0, mom, up);                                 \
+    }
+TILE_UP(12, 2)
+TILE_UP(12, 1)
+TILE_UP(8, 2)
+TILE_UP(8, 1)
+TILE_UP(4, 2)
+TILE_UP(4, 1)
+TILE_UP(2, 2)
+TILE_UP(2, 1)
+TILE_UP(1, 2)
+TILE_UP(1, 1)
+static tile_up_fn *const tiles_up[5][2] = {
+    {tile_12_1_u, tile_12_2_u}, {tile_8_1_u, tile_8_2_u}, {tile_4_1_u, tile_4_2_u}, {tile_2_1_u, tile_2_2_u},
+    {tile_1_1_u, tile_1_2_u},
 };
 
 /* ---------------------------------------------------------------- NT edge: dot products */
@@ -415,6 +483,27 @@ static AVX512 void gemm_avx512(hs_gemm_op op, int M, int N, int K, const float *
     }
 }
 
+/* hs_gemm_tn_update with K <= KCW: B packed NW columns at a time, then each row tile of W swept
+ * across the block's panels (W and its momentum read and written a row segment of 1 kB at a
+ * time, as hs_gemm_kernel's TN writes its C). */
+static AVX512 void gemm_avx512_tn_update(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                                         float *W, int ldw, const hs_optim_sgd *u) {
+    _Alignas(64) float bw[KCW * NW];
+    for (int J0 = 0; J0 < N; J0 += NW) {
+        const int nJ = N - J0 < NW ? N - J0 : NW, np = (nJ + 31) / 32;
+        pack_b_wide(B, ldb, 0, K, J0, nJ, bw);
+        for (int i0 = 0, s = 0; i0 < M; i0 += tile_rows[s]) {
+            while (M - i0 < tile_rows[s]) s++;
+            for (int p = 0; p < np; p++) {
+                const int j0 = J0 + 32 * p, nr = N - j0 < 32 ? N - j0 : 32, nv = nr > 16 ? 2 : 1;
+                const size_t at = (size_t)i0 * ldw + j0;
+                tiles_up[s][nv - 1](K, A + i0, lda, bw + (size_t)p * KCW * 32, W + at, ldw,
+                                    mask_first(nr - 16 * (nv - 1)), u->buf ? u->buf + at : NULL, u);
+            }
+        }
+    }
+}
+
 /* A tile whose panel is 17..24 columns wide: the first 16 in a zmm, the rest in a ymm (masked
  * by mlast). A core that runs 512-bit FMAs on two 256-bit halves (AMD Zen 4) spends half the
  * cycles on the ymm that a zmm with 8 of 16 lanes live would cost; elsewhere it costs the same.
@@ -541,6 +630,18 @@ void hs_gemm_nt_short(int M, int N, int K, const float *A, int lda, const float 
 #endif
     (void)work;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, M, K, 1.0f, B, ldb, A, lda, 0.0f, Ct, ldct);
+}
+
+int hs_gemm_tn_update(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *W, int ldw,
+                      const hs_optim_sgd *u) {
+#if GEMM_X86
+    if (forced_path != 1 && hs_gemm_have_kernel() && K <= HS_GEMM_UPDATE_MAX_K) {
+        gemm_avx512_tn_update(M, N, K, A, lda, B, ldb, W, ldw, u);
+        return 1;
+    }
+#endif
+    (void)M, (void)N, (void)K, (void)A, (void)lda, (void)B, (void)ldb, (void)W, (void)ldw, (void)u;
+    return 0;
 }
 
 /* OpenBLAS 0.3.21 runs its AVX2 (Haswell, Zen) kernels on CPUs it does not know, e.g. a Zen 4

@@ -14,6 +14,8 @@
 #ifndef HSWEEP_NN_GEMM_H
 #define HSWEEP_NN_GEMM_H
 
+#include "hsweep/optim.h"
+
 typedef enum hs_gemm_op { HS_GEMM_NN, HS_GEMM_NT, HS_GEMM_TN } hs_gemm_op;
 
 /* C = op(A) op(B) + bias, or C += op(A) op(B) + bias when accumulate is non-zero.
@@ -41,6 +43,17 @@ void hs_gemm_kernel(hs_gemm_op op, int M, int N, int K, const float *A, int lda,
 #define HS_GEMM_SHORT_WORK (HS_GEMM_KCS * 32)
 void hs_gemm_nt_short(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *Ct, int ldct,
                       float *work);
+
+/* The weight gradient G = A[K x M]^T . B[K x N] (a TN product) applied to W [M x N] (row stride
+ * ldw; u->buf the same shape and stride) by u's step (optim.h), tile by tile as G leaves the registers: G
+ * is never stored, and W and its momentum are read and written once, beside the FMAs rather than
+ * in a pass of their own. Each element of W and buf gets the bits hs_optim_update would give it
+ * from the stored G. Returns 1 when done, 0 when this path does not apply (no AVX-512 kernel, or
+ * K above HS_GEMM_UPDATE_MAX_K, where the sums would have to pass through memory): the caller
+ * then computes G and updates as usual. */
+#define HS_GEMM_UPDATE_MAX_K 128
+int hs_gemm_tn_update(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *W, int ldw,
+                      const hs_optim_sgd *u);
 
 /* hs_gemm for the conv paths (src/nn/conv*.c): every product on the AVX-512 kernel where the CPU
  * has it and the BLAS does not (OpenBLAS on its AVX2 kernels), hs_gemm's rule otherwise and

@@ -19,9 +19,13 @@
  * against a weight of megabytes (bench/README.md, bench_hnet, measures them against the sgemm
  * peak): the forward as its transpose, z^T = W_i in_i^T (hs_gemm_nt_short: the weight streamed
  * once from wherever it lies, with no pack), then one pass that transposes back, scales, adds
- * the bias and applies the ReLU; dW_i by row tiles, stored around the caches once the gradient
- * is too large to stay in them until the optimiser reads it; din with the weight prefetched.
- * The path of each product depends on its shape alone. */
+ * the bias and applies the ReLU; din with the weight prefetched; dW_i by row tiles, and, when the
+ * training step's optimiser is SGD or momentum (hs_model_backward_each's sgd), never stored: each
+ * tile of it updates W_i and its momentum as it leaves the registers (hs_gemm_tn_update), after
+ * din has read W_i, so the step moves W and its momentum once beside the FMAs instead of writing
+ * the gradient and reading all three back in a pass of its own. Otherwise dW_i is stored, around
+ * the caches once it is too large to stay in them until the optimiser reads it. The path of each
+ * product depends on its shape alone. */
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -147,8 +151,10 @@ static void patch_forward(hnet *n, int l, const float *in, int B) {
  *                                           product over B * P rows does by itself)
  *   din  [B x P x K] = alpha * dz_i . W_i   (skipped when din is NULL: the input layer)
  * din must not alias dh (a product must not write its input). stream: dW is stored around the
- * caches. */
-static void patch_backward(hnet *n, int l, float *din, float *restrict dh, const float *in, int B, int stream) {
+ * caches. sgd (may be NULL): dW is not stored but applied to W by that step as it is computed
+ * (hs_gemm_tn_update), after din has read W; returns 1 when it was, 0 when dW was stored. */
+static int patch_backward(hnet *n, int l, float *din, float *restrict dh, const float *in, int B, int stream,
+                          const hs_optim_sgd *sgd) {
     const int P = n->P[l], K = n->KP[l], Co = n->Co[l];
     const float alpha = n->alpha[l], bs = n->bs, *restrict h = n->h[l], *W = n->W[l];
     float *restrict dbias = n->db[l], *dW = n->dW[l];
@@ -164,10 +170,27 @@ static void patch_backward(hnet *n, int l, float *din, float *restrict dh, const
         }
     }
     for (size_t j = 0; j < row; j++) dbias[j] *= bs;
+    const int rows = n->shared ? B * P : B; /* the inner dimension of each dW product */
+    if (sgd && rows <= HS_GEMM_UPDATE_MAX_K && hs_gemm_have_kernel()) {
+        if (n->shared) {
+            if (din) hs_gemm_kernel(HS_GEMM_NN, B * P, K, Co, dh, Co, W, K, NULL, 0, din, K, 0);
+            return hs_gemm_tn_update(Co, K, B * P, dh, Co, in, K, n->W[l], K, sgd);
+        }
+        for (int i = 0; i < P; i++) {
+            const float *dz = dh + (size_t)i * Co;
+            const size_t at = (size_t)i * Co * K;
+            if (din)
+                hs_gemm_kernel(HS_GEMM_NN, B, K, Co, dz, P * Co, W + at, K, NULL, 0, din + (size_t)i * K, P * K, 0);
+            hs_optim_sgd si = *sgd;
+            if (si.buf) si.buf += at;
+            hs_gemm_tn_update(Co, K, B, dz, P * Co, in + (size_t)i * K, P * K, n->W[l] + at, K, &si);
+        }
+        return 1;
+    }
     if (n->shared) {
         hs_gemm_kernel(HS_GEMM_TN, Co, K, B * P, dh, Co, in, K, NULL, 0, dW, K, stream);
         if (din) hs_gemm_kernel(HS_GEMM_NN, B * P, K, Co, dh, Co, W, K, NULL, 0, din, K, 0);
-        return;
+        return 0;
     }
     for (int i = 0; i < P; i++) {
         const float *dz = dh + (size_t)i * Co, *Wi = W + (size_t)i * Co * K;
@@ -175,6 +198,7 @@ static void patch_backward(hnet *n, int l, float *din, float *restrict dh, const
                        K, stream);
         if (din) hs_gemm_kernel(HS_GEMM_NN, B, K, Co, dz, P * Co, Wi, K, NULL, 0, din + (size_t)i * K, P * K, 0);
     }
+    return 0;
 }
 
 /* ================================================================ the model's operations */
@@ -216,7 +240,8 @@ static const float *hnet_forward(hs_model *m, const float *x, int B, hs_mode mod
  * layer's weight and bias after its din. The gradient w.r.t. each hidden output alternates
  * between work_a and work_b. A backward whose B is not the last forward's fills grads with NaN
  * (as the MLP does) rather than return something plausible. */
-static void hnet_backward_each(hs_model *m, const float *dlogits, int B, hs_tensor_ready ready, void *ctx) {
+static void hnet_backward_each(hs_model *m, const float *dlogits, int B, hs_tensor_ready ready, hs_tensor_sgd sgd,
+                               void *ctx) {
     hnet *n = net_of(m);
     if (B < 1 || B != n->last_B) {
         for (size_t i = 0; i < n->n_params; i++) n->grads[i] = NAN;
@@ -237,13 +262,18 @@ static void hnet_backward_each(hs_model *m, const float *dlogits, int B, hs_tens
         const float *in = l == 0 ? n->input : n->h[l - 1];
         float *din = l == 0 ? NULL : buf[cur ^ 1];
         const int stream = ready ? n->tensors[2 * l].size * sizeof(float) >= STREAM_UPDATED_BYTES : n->stream_dw;
-        patch_backward(n, l, din, buf[cur], in, B, stream);
-        if (ready) ready(ctx, 2 * l), ready(ctx, 2 * l + 1);
+        hs_optim_sgd step;
+        const int fused =
+            patch_backward(n, l, din, buf[cur], in, B, stream, sgd && sgd(ctx, 2 * l, &step) ? &step : NULL);
+        if (ready && !fused) ready(ctx, 2 * l);
+        if (ready) ready(ctx, 2 * l + 1);
         cur ^= 1;
     }
 }
 
-static void hnet_backward(hs_model *m, const float *dlogits, int B) { hnet_backward_each(m, dlogits, B, NULL, NULL); }
+static void hnet_backward(hs_model *m, const float *dlogits, int B) {
+    hnet_backward_each(m, dlogits, B, NULL, NULL, NULL);
+}
 
 static const float *hnet_hidden(const hs_model *m, int l) {
     const hnet *n = net_of(m);

@@ -116,6 +116,15 @@ void hs_optim_update(hs_optim *opt, float *params, const float *grads, size_t of
     }
 }
 
+int hs_optim_sgd_of(const hs_optim *opt, size_t off, double lr, double wd, hs_optim_sgd *s) {
+    const hs_optim_opts *o = &opt->o;
+    if (o->kind != HS_OPT_SGD && o->kind != HS_OPT_MOMENTUM) return 0;
+    *s = (hs_optim_sgd){.lr = (float)lr, .wd = (float)wd};
+    if (o->kind == HS_OPT_MOMENTUM)
+        s->mu = (float)o->momentum, s->nesterov = o->nesterov, s->buf = opt->m + off;
+    return 1;
+}
+
 /* ================================================================ schedules */
 
 double hs_schedule_lr(const hs_schedule *s, long long epoch) {

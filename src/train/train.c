@@ -235,6 +235,15 @@ static void update_tensor(void *ctx, int t) {
                     decay_of(L, ts));
 }
 
+/* hs_tensor_sgd for the training step: the same update as numbers, for a net that applies it as it
+ * computes the gradient; none while the gradient norms are recorded (they read the gradients). */
+static int sgd_tensor(void *ctx, int t, hs_optim_sgd *s) {
+    const step_update *u = ctx;
+    loop *L = u->L;
+    const hs_tensor *ts = &L->net.tensors[t];
+    return !L->c->grad_norms && hs_optim_sgd_of(&L->opt, ts->offset, u->lr * L->net.lr_scale, decay_of(L, ts), s);
+}
+
 /* One epoch of minibatch steps from index `first` of its permutation, with `sum` the loss sum of
  * the steps before it (0 and 0, except in the epoch a checkpoint resumes). Sets res->status when
  * the run diverges or is asked to stop. With the steps/log record schedules the record points
@@ -288,7 +297,7 @@ static hs_code epoch(loop *L, long long e, size_t first, double sum, double lr, 
         sum += loss * b;
         hs_optim_begin_step(&L->opt); /* counts the step: every tensor's update uses it */
         step_update u = {L, lr};
-        hs_model_backward_each(&L->net, L->net.dlogits, b, update_tensor, &u);
+        hs_model_backward_each(&L->net, L->net.dlogits, b, update_tensor, sgd_tensor, &u);
         res->steps++;
         if (L->rec_steps && L->next_rec < L->n_rec_steps && res->steps == L->rec_steps[L->next_rec]) {
             L->since_sum += loss * b, L->since_n += b;

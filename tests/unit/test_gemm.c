@@ -205,6 +205,80 @@ static void test_kernel_entry_bits(void) {
     CU_ASSERT_EQUAL(differ, 0);
 }
 
+/* hs_gemm_tn_update applies the step hs_optim_update would apply from the stored TN product, bit
+ * for bit: W and the momentum buffer (strided, with the cells beyond each row untouched), for plain
+ * SGD with and without decay, momentum, and Nesterov, on every shape of both lists with K up to
+ * HS_GEMM_UPDATE_MAX_K; it declines (returns 0, W untouched) above that K, and wherever the CPU
+ * has no AVX-512 kernel or the cblas path is forced. */
+static void test_tn_update_bits(void) {
+    hs_rng r;
+    hs_rng_init(&r, 29, hs_rng_stream(HS_STREAM_TEST, 4));
+    const int n1 = (int)(sizeof shapes / sizeof shapes[0]), n2 = (int)(sizeof kernel_shapes / sizeof kernel_shapes[0]);
+    const hs_optim_opts rules[4] = {{.kind = HS_OPT_SGD}, {.kind = HS_OPT_SGD},
+                                    {.kind = HS_OPT_MOMENTUM, .momentum = 0.9},
+                                    {.kind = HS_OPT_MOMENTUM, .momentum = 0.8, .nesterov = 1}};
+    const double wds[4] = {0, 0.01, 0.005, 0.02};
+    size_t differ = 0, done = 0, declined = 0, cases = 0;
+    for (int q = 0; q < n1 + n2; q++)
+        for (int u = 0; u < 4; u++) {
+            const int *sh = q < n1 ? shapes[q] : kernel_shapes[q - n1], M = sh[0], N = sh[1], K = sh[2];
+            const int lda = M + PAD, ldb = N + PAD, ldw = N + PAD;
+            const size_t na = (size_t)K * lda, nb = (size_t)K * ldb, nw = (size_t)M * ldw;
+            float *A = malloc(sizeof(float) * na), *B = malloc(sizeof(float) * nb), *G = malloc(sizeof(float) * nw);
+            hs_optim o[2];
+            memset(o, 0, sizeof o);
+            CU_ASSERT_FATAL(A && B && G);
+            CU_ASSERT_EQUAL_FATAL(hs_optim_init(&o[0], &rules[u], nw, NULL), HS_OK);
+            CU_ASSERT_EQUAL_FATAL(hs_optim_init(&o[1], &rules[u], nw, NULL), HS_OK);
+            float *W[2] = {malloc(sizeof(float) * nw), malloc(sizeof(float) * nw)};
+            CU_ASSERT_FATAL(W[0] && W[1]);
+            fill(W[0], nw, &r);
+            memcpy(W[1], W[0], sizeof(float) * nw);
+            if (o[0].m) { /* a momentum buffer from earlier steps, with sentinels beyond each row */
+                fill(o[0].m, nw, &r);
+                for (int i = 0; i < M; i++)
+                    for (int j = N; j < ldw; j++) o[0].m[(size_t)i * ldw + j] = SENTINEL;
+                memcpy(o[1].m, o[0].m, sizeof(float) * nw);
+            }
+            for (int i = 0; i < M; i++)
+                for (int j = N; j < ldw; j++) W[0][(size_t)i * ldw + j] = W[1][(size_t)i * ldw + j] = SENTINEL;
+            /* two steps, so that the second reads a buffer the first wrote */
+            for (int step = 0; step < 2; step++) {
+                fill(A, na, &r), fill(B, nb, &r);
+                hs_gemm_force(2);
+                hs_gemm_kernel(HS_GEMM_TN, M, N, K, A, lda, B, ldb, NULL, 0, G, ldw, 0);
+                hs_gemm_force(0);
+                for (int i = 0; i < M; i++) /* row by row: the cells beyond N are not the weight's */
+                    hs_optim_update(&o[0], W[0], G, (size_t)i * ldw, (size_t)N, 0.05, wds[u]);
+                hs_optim_sgd sgd;
+                CU_ASSERT_FATAL(hs_optim_sgd_of(&o[1], 0, 0.05, wds[u], &sgd));
+                const int applied = hs_gemm_tn_update(M, N, K, A, lda, B, ldb, W[1], ldw, &sgd);
+                if (!applied) { /* the caller's fallback */
+                    hs_gemm_kernel(HS_GEMM_TN, M, N, K, A, lda, B, ldb, NULL, 0, G, ldw, 0);
+                    for (int i = 0; i < M; i++)
+                        hs_optim_update(&o[1], W[1], G, (size_t)i * ldw, (size_t)N, 0.05, wds[u]);
+                }
+                const int expect = hs_gemm_have_kernel() && K <= HS_GEMM_UPDATE_MAX_K;
+                CU_ASSERT_EQUAL(applied, expect);
+                done += applied, declined += !applied, cases++;
+            }
+            differ += memcmp(W[0], W[1], sizeof(float) * nw) != 0;
+            if (o[0].m) differ += memcmp(o[0].m, o[1].m, sizeof(float) * nw) != 0;
+            free(A), free(B), free(G), free(W[0]), free(W[1]);
+            hs_optim_free(&o[0]), hs_optim_free(&o[1]);
+        }
+    CU_ASSERT_EQUAL(differ, 0);
+    /* both sides of the K bound were exercised where the kernel runs */
+    if (hs_gemm_have_kernel()) CU_ASSERT(done > cases / 2 && declined > 0);
+    /* forced to cblas, the fused path declines */
+    float a = 1, b = 1, w = 1;
+    hs_optim_sgd sgd = {.lr = 1};
+    hs_gemm_force(1);
+    CU_ASSERT_EQUAL(hs_gemm_tn_update(1, 1, 1, &a, 1, &b, 1, &w, 1, &sgd), 0);
+    hs_gemm_force(0);
+    CU_ASSERT_EQUAL(w, 1.0f);
+}
+
 /* hs_gemm_conv is hs_gemm's kernel path, bit for bit, where it takes the kernel for every shape
  * (AVX-512 CPU, AVX2-only BLAS), else hs_gemm's automatic path; NN, NT and TN on every shape. */
 static void test_conv_entry_bits(void) {
@@ -333,6 +407,7 @@ int main(void) {
         {"hs_gemm_nt_short (transposed, weight streamed) vs double reference", test_nt_short},
         {"hs_gemm_kernel bit-identical to hs_gemm's kernel path", test_kernel_entry_bits},
         {"hs_gemm_conv bit-identical to the hs_gemm path it takes", test_conv_entry_bits},
+        {"hs_gemm_tn_update = TN product + hs_optim_update, bit for bit", test_tn_update_bits},
         {"kernel and cblas agree on a 128 x 100 x 784 product", test_kernel_vs_cblas},
         {"fused BN + ReLU forward/backward bit-identical to the public kernels", test_fused_bn_relu},
         {NULL, NULL},

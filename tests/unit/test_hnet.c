@@ -612,7 +612,7 @@ static void test_backward_each(void) {
             ready_check r = {.m = &a, .g_ref = g_ref};
             hs_loss_forward_backward(HS_LOSS_CE, hs_model_forward(&a, x, MAXB, HS_MODE_TRAIN), y, NULL, MAXB,
                                      o.out_dim, a.dlogits, NULL);
-            hs_model_backward_each(&a, a.dlogits, MAXB, check_and_step, &r);
+            hs_model_backward_each(&a, a.dlogits, MAXB, check_and_step, NULL, &r);
             for (int t = 0; t < a.n_tensors; t++) CU_ASSERT_EQUAL(r.calls[t], 1);
             CU_ASSERT_EQUAL(r.mismatched, 0);
             CU_ASSERT_EQUAL(memcmp(a.grads, g_ref, a.n_params * sizeof(float)), 0);
@@ -626,6 +626,74 @@ static void test_backward_each(void) {
         }
 }
 
+/* The training step's two callbacks over an optimiser (as src/train/train.c has them). */
+typedef struct opt_step {
+    hs_model *m;
+    hs_optim *opt;
+    double lr, wd;
+    int ready_calls[2 * MAXL + 1];
+} opt_step;
+
+static void opt_ready(void *ctx, int t) {
+    opt_step *u = ctx;
+    u->ready_calls[t]++;
+    hs_optim_update(u->opt, u->m->params, u->m->grads, u->m->tensors[t].offset, u->m->tensors[t].size, u->lr, u->wd);
+}
+
+static int opt_sgd(void *ctx, int t, hs_optim_sgd *s) {
+    const opt_step *u = ctx;
+    return hs_optim_sgd_of(u->opt, u->m->tensors[t].offset, u->lr, u->wd, s);
+}
+
+/* With sgd given, the hidden layers' weights are stepped by the net as their gradients are
+ * computed (never stored), and ready is not called for them: after three steps the parameters and
+ * momentum buffers are those of the steps taken from stored gradients, bit for bit, for plain
+ * SGD, momentum with decay and Nesterov, every kind, 2 and 3 layers. Where the CPU has no AVX-512
+ * kernel the net declines and calls ready for every tensor. */
+static void test_fused_steps(void) {
+    const hs_hnet_kind kinds[3] = {HS_HNET_CNN, HS_HNET_LCN, HS_HNET_FCN};
+    const int shapes[2][2] = {{2, 2}, {3, 2}};
+    const hs_optim_opts rules[3] = {{.kind = HS_OPT_SGD}, {.kind = HS_OPT_MOMENTUM, .momentum = 0.9},
+                                    {.kind = HS_OPT_MOMENTUM, .momentum = 0.5, .nesterov = 1}};
+    const double wds[3] = {0, 0.01, 0.003};
+    for (int q = 0; q < 3; q++)
+        for (int sh = 0; sh < 2; sh++)
+            for (int u = 0; u < 3; u++) {
+                const hs_hnet_opts o = small_opts(kinds[q], shapes[sh][0], shapes[sh][1]);
+                hs_model m[2];
+                hs_optim opt[2];
+                memset(opt, 0, sizeof opt);
+                opt_step st[2];
+                for (int v = 0; v < 2; v++) {
+                    CU_ASSERT_EQUAL_FATAL(hs_model_hnet(&m[v], &o, NULL), HS_OK);
+                    CU_ASSERT_EQUAL_FATAL(hs_optim_init(&opt[v], &rules[u], m[v].n_params, NULL), HS_OK);
+                    st[v] = (opt_step){.m = &m[v], .opt = &opt[v], .lr = 0.2 * m[v].lr_scale, .wd = wds[u]};
+                }
+                const int D = m[0].in_dim;
+                float x[MAXB * 64];
+                int32_t y[MAXB];
+                CU_ASSERT_FATAL(D <= 64);
+                for (int step = 0; step < 3; step++) {
+                    random_batch(x, y, MAXB, D, o.out_dim, 11 + (uint64_t)(100 * step + 9 * q + 3 * sh + u));
+                    for (int v = 0; v < 2; v++) {
+                        hs_loss_forward_backward(HS_LOSS_CE, hs_model_forward(&m[v], x, MAXB, HS_MODE_TRAIN), y,
+                                                 NULL, MAXB, o.out_dim, m[v].dlogits, NULL);
+                        hs_optim_begin_step(&opt[v]);
+                        hs_model_backward_each(&m[v], m[v].dlogits, MAXB, opt_ready, v ? opt_sgd : NULL, &st[v]);
+                    }
+                }
+                CU_ASSERT_EQUAL(memcmp(m[0].params, m[1].params, m[0].n_params * sizeof(float)), 0);
+                if (opt[0].m) CU_ASSERT_EQUAL(memcmp(opt[0].m, opt[1].m, m[0].n_params * sizeof(float)), 0);
+                const int L = shapes[sh][1];
+                for (int t = 0; t < m[0].n_tensors; t++) {
+                    CU_ASSERT_EQUAL(st[0].ready_calls[t], 3);
+                    const int fused_weight = t < 2 * L && t % 2 == 0 && hs_gemm_have_kernel();
+                    CU_ASSERT_EQUAL(st[1].ready_calls[t], fused_weight ? 0 : 3);
+                }
+                for (int v = 0; v < 2; v++) hs_model_free(&m[v]), hs_optim_free(&opt[v]);
+            }
+}
+
 int main(void) {
     static const hs_test tests[] = {
         {"gradients vs finite differences: cnn/lcn/fcn x (S, L)", test_gradients},
@@ -636,6 +704,7 @@ int main(void) {
         {"validation messages", test_validation},
         {"guards, state round trip, sgd steps", test_guards_state_and_steps},
         {"backward_each: every tensor once, when final; steps in it = steps after", test_backward_each},
+        {"backward_each with sgd: the net's own steps = steps from stored gradients", test_fused_steps},
         {NULL, NULL},
     };
     return hs_test_main("hnet", tests);
