@@ -393,6 +393,48 @@ static void test_hnets_on_srhm(void) {
     }
 }
 
+/* A CNN on the SRHM under momentum with weight decay: its hidden weights are stepped inside the
+ * backward (hs_gemm_tn_update) unless the gradient norms are recorded, which read the stored
+ * gradients. Both runs end on the same parameters, bit for bit, and the recorded norms of the
+ * hidden weights are those of real gradients (positive), not of gradients never stored. */
+static void test_hnet_grad_norms(void) {
+    hs_dataset train = {0}, test = {0};
+    capture cap[2] = {{0}, {0}};
+    hs_train_result res[2] = {{0}, {0}};
+    for (int g = 0; g < 2; g++) {
+        char yaml[1024];
+        snprintf(yaml, sizeof yaml,
+                 "base:\n"
+                 "  data: {kind: srhm, v: 4, s: 2, L: 2, s0: 1, n_train: 256, n_test: 64, seed: 3}\n"
+                 "  model: {arch: cnn, width: 24}\n"
+                 "  train: {opt: momentum, lr: 0.01, epochs: 3, batch_per_class: 4, weight_decay: 1e-3}\n"
+                 "  record: {every: 1, separation: none, grad_norms: %s}\n",
+                 g ? "true" : "false");
+        hs_train_config c;
+        config_of(yaml, &c);
+        hs_error err = {0};
+        if (!g) CU_ASSERT_EQUAL_FATAL(hs_data_load(&c.data, &train, &test, &err), HS_OK);
+        hs_train_hooks h = {.ctx = &cap[g], .on_record = keep_state};
+        CU_ASSERT_EQUAL_FATAL(hs_train_run(&c, &train, &test, &h, &res[g], &err), HS_OK);
+        hs_train_config_free(&c);
+    }
+    CU_ASSERT_EQUAL_FATAL(cap[0].size, cap[1].size);
+    CU_ASSERT(memcmp(cap[0].state, cap[1].state, cap[0].size * sizeof(float)) == 0);
+    const hs_series *gn = NULL;
+    for (size_t i = 0; i < res[1].n_series; i++)
+        if (!strcmp(res[1].series[i].spec.name, "grad_norm")) gn = &res[1].series[i];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(gn);
+    CU_ASSERT_EQUAL_FATAL(gn->size, 3); /* two hidden weights and the readout */
+    CU_ASSERT(gn->n >= 2);
+    for (size_t p = 1; p < gn->n; p++)
+        for (size_t w = 0; w < 2; w++) {
+            const double v = gn->values[p * gn->size + w];
+            CU_ASSERT(v > 0 && isfinite(v));
+        }
+    for (int g = 0; g < 2; g++) free(cap[g].state), hs_train_result_free(&res[g]);
+    hs_dataset_free(&train), hs_dataset_free(&test);
+}
+
 /* ================================================================ real data */
 
 static void test_cfm_learns(void) {
@@ -438,6 +480,7 @@ int main(void) {
         {"loop: decay_on weights spares BN", test_decay_on_weights},
         {"loop: stop_loss at a record point, batch_per_class", test_stop_loss_and_batch_per_class},
         {"hierarchical nets: cnn and lcn learn an srhm", test_hnets_on_srhm},
+        {"hierarchical nets: recorded gradient norms, and the same steps without them", test_hnet_grad_norms},
         {"real data: cfm 1000 samples", test_cfm_learns},
         {NULL, NULL},
     };
