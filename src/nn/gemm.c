@@ -15,6 +15,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <strings.h>
 
 #include "gemm.h"
@@ -67,9 +68,6 @@ static void gemm_cblas(hs_gemm_op op, int M, int N, int K, const float *A, int l
 
 #define AVX512 __attribute__((target("avx512f,fma")))
 #define KC 256 /* inner indices per packed block: a 32-wide panel is 32 kB, inside L1 */
-#ifndef UP_AHEAD
-#define UP_AHEAD 64
-#endif
 #define MR 12  /* rows per register tile: 12 x 2 accumulators + 2 panel vectors + a broadcast */
 
 static inline __mmask16 mask_first(int n) {
@@ -157,13 +155,17 @@ static AVX512 void pack_b(hs_gemm_op op, const float *B, int ldb, int k0, int kc
  * zero, 1 from C, 2 from bias (then 3: C + bias). stream (a constant): whole aligned vectors of
  * C are stored non-temporally (the last block of a C that will not be read again before it
  * would have left the caches). pf (may be NULL): one line prefetched into L2 per inner index, at
- * pf + k * pfs bytes. */
+ * pf + k * pfs bytes. up (may be NULL, a constant NULL in every other form): C is a weight and the
+ * tile its gradient, which is not stored but steps C and mom (NULL for plain SGD, else the
+ * momentum, rows ldc apart) as optim.c does; meanwhile the two lines of each of the first up_rows
+ * rows up_ahead floats on (of C and mom) are prefetched, spread over the inner indices. */
 static inline __attribute__((always_inline)) AVX512 void tile(const int mr, const int nv, int kc, const float *a,
                                                               ptrdiff_t si, ptrdiff_t sk, const float *bp, float *c,
                                                               ptrdiff_t ldc, __mmask16 mlast, int init,
                                                               const float *bias, const char *pf, ptrdiff_t pfs,
                                                               const int stream, float *mom,
-                                                              const hs_optim_sgd *up) {
+                                                              const hs_optim_sgd *up, ptrdiff_t up_ahead,
+                                                              int up_rows) {
     __m512 acc[MR][2];
     const __mmask16 m[2] = {nv == 1 ? mlast : (__mmask16)0xFFFF, mlast};
     __m512 bv[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
@@ -174,6 +176,10 @@ static inline __attribute__((always_inline)) AVX512 void tile(const int mr, cons
 #pragma GCC unroll 2
         for (int v = 0; v < nv; v++)
             acc[i][v] = init & 1 ? _mm512_add_ps(_mm512_maskz_loadu_ps(m[v], c + i * ldc + 16 * v), bv[v]) : bv[v];
+    /* the prefetches of a later tile spread over the inner indices: a burst of them would fill
+     * the core's queue of misses */
+    const int up_step = up_rows > 0 && kc > up_rows ? kc / up_rows : 1;
+    int up_row = 0, up_next = 0;
     for (int k = 0; k < kc; k++) {
         /* the panel is aligned and zero-padded: plain loads (unaligned rows of B in place would
          * split cache lines and cost 5-10% here) */
@@ -181,13 +187,16 @@ static inline __attribute__((always_inline)) AVX512 void tile(const int mr, cons
         const __m512 b1 = nv == 2 ? _mm512_load_ps(bp + k * 32 + 16) : b0;
         const float *ak = a + k * sk;
         if (pf) _mm_prefetch(pf + k * pfs, _MM_HINT_T1);
-        if (up && k < mr) { /* the weight and momentum rows of the tile two panels on */
-            _mm_prefetch((const char *)(c + k * ldc + UP_AHEAD), _MM_HINT_T0);
-            _mm_prefetch((const char *)(c + k * ldc + UP_AHEAD + 16), _MM_HINT_T0);
+        if (up && k == up_next && up_row < up_rows) { /* a row of a later tile's weight and momentum */
+            const uintptr_t at = (uintptr_t)(c + up_row * ldc) + (uintptr_t)(up_ahead * 4);
+            _mm_prefetch((const char *)at, _MM_HINT_T0);
+            _mm_prefetch((const char *)(at + 64), _MM_HINT_T0);
             if (mom) {
-                _mm_prefetch((const char *)(mom + k * ldc + UP_AHEAD), _MM_HINT_T0);
-                _mm_prefetch((const char *)(mom + k * ldc + UP_AHEAD + 16), _MM_HINT_T0);
+                const uintptr_t atm = (uintptr_t)(mom + up_row * ldc) + (uintptr_t)(up_ahead * 4);
+                _mm_prefetch((const char *)atm, _MM_HINT_T0);
+                _mm_prefetch((const char *)(atm + 64), _MM_HINT_T0);
             }
+            up_row++, up_next += up_step;
         }
 #pragma GCC unroll 12
         for (int i = 0; i < mr; i++) {
@@ -248,25 +257,25 @@ typedef void tile_fn(int kc, const float *a, ptrdiff_t si, ptrdiff_t sk, const f
                                              float *c, ptrdiff_t ldc, __mmask16 mlast, int init,                  \
                                              const float *bias, const char *pf, ptrdiff_t pfs) {                  \
         (void)sk, (void)pf, (void)pfs;                                                                            \
-        tile(MRV, NV, kc, a, si, 1, bp, c, ldc, mlast, init, bias, NULL, 0, 0, NULL, NULL);                           \
+        tile(MRV, NV, kc, a, si, 1, bp, c, ldc, mlast, init, bias, NULL, 0, 0, NULL, NULL, 0, 0);                     \
     }                                                                                                             \
     static AVX512 void tile_##MRV##_##NV##_t(int kc, const float *a, ptrdiff_t si, ptrdiff_t sk, const float *bp, \
                                              float *c, ptrdiff_t ldc, __mmask16 mlast, int init,                  \
                                              const float *bias, const char *pf, ptrdiff_t pfs) {                  \
         (void)si, (void)pf, (void)pfs;                                                                            \
-        tile(MRV, NV, kc, a, 1, sk, bp, c, ldc, mlast, init, bias, NULL, 0, 0, NULL, NULL);                           \
+        tile(MRV, NV, kc, a, 1, sk, bp, c, ldc, mlast, init, bias, NULL, 0, 0, NULL, NULL, 0, 0);                     \
     }                                                                                                             \
     static AVX512 void tile_##MRV##_##NV##_s(int kc, const float *a, ptrdiff_t si, ptrdiff_t sk, const float *bp, \
                                              float *c, ptrdiff_t ldc, __mmask16 mlast, int init,                  \
                                              const float *bias, const char *pf, ptrdiff_t pfs) {                  \
         (void)si, (void)pf, (void)pfs;                                                                            \
-        tile(MRV, NV, kc, a, 1, sk, bp, c, ldc, mlast, init, bias, NULL, 0, 1, NULL, NULL);                           \
+        tile(MRV, NV, kc, a, 1, sk, bp, c, ldc, mlast, init, bias, NULL, 0, 1, NULL, NULL, 0, 0);                     \
     }                                                                                                             \
     static AVX512 void tile_##MRV##_##NV##_p(int kc, const float *a, ptrdiff_t si, ptrdiff_t sk, const float *bp, \
                                              float *c, ptrdiff_t ldc, __mmask16 mlast, int init,                  \
                                              const float *bias, const char *pf, ptrdiff_t pfs) {                  \
         (void)sk;                                                                                                 \
-        tile(MRV, NV, kc, a, si, 1, bp, c, ldc, mlast, init, bias, pf, pfs, 0, NULL, NULL);                           \
+        tile(MRV, NV, kc, a, si, 1, bp, c, ldc, mlast, init, bias, pf, pfs, 0, NULL, NULL, 0, 0);                     \
     }
 TILE(12, 2)
 TILE(12, 1)
@@ -297,15 +306,17 @@ static tile_fn *const tiles_st[5][2] = {
     {tile_1_1_s, tile_1_2_s},
 };
 
-/* The weight-update tiles of hs_gemm_tn_update (TN: si == 1): c is the weight, mom its momentum
- * buffer (NULL for plain SGD), both with row stride ldc; always from zero, over one block. */
+/* The weight-update tiles of hs_gemm_tn_update and hs_gemm_backward_update (TN: si == 1): c is
+ * the weight, mom its momentum buffer (NULL for plain SGD), both with row stride ldc; always from
+ * zero, over one block. The weight and momentum lines ahead floats on from each of the first
+ * ahead_rows rows of the tile are prefetched (the tile the caller will step later). */
 typedef void tile_up_fn(int kc, const float *a, ptrdiff_t sk, const float *bp, float *w, ptrdiff_t ldw,
-                        __mmask16 mlast, float *mom, const hs_optim_sgd *up);
+                        __mmask16 mlast, float *mom, const hs_optim_sgd *up, ptrdiff_t ahead, int ahead_rows);
 #define TILE_UP(MRV, NV)                                                                                          \
     static AVX512 void tile_##MRV##_##NV##_u(int kc, const float *a, ptrdiff_t sk, const float *bp, float *w,     \
-                                             ptrdiff_t ldw, __mmask16 mlast, float *mom,                          \
-                                             const hs_optim_sgd *up) {                                          \
-        tile(MRV, NV, kc, a, 1, sk, bp, w, ldw, mlast, 0, NULL, NULL, 0, 0, mom, up);                                 \
+                                             ptrdiff_t ldw, __mmask16 mlast, float *mom, const hs_optim_sgd *up,  \
+                                             ptrdiff_t ahead, int ahead_rows) {                                   \
+        tile(MRV, NV, kc, a, 1, sk, bp, w, ldw, mlast, 0, NULL, NULL, 0, 0, mom, up, ahead, ahead_rows);          \
     }
 TILE_UP(12, 2)
 TILE_UP(12, 1)
@@ -498,9 +509,104 @@ static AVX512 void gemm_avx512_tn_update(int M, int N, int K, const float *A, in
                 const int j0 = J0 + 32 * p, nr = N - j0 < 32 ? N - j0 : 32, nv = nr > 16 ? 2 : 1;
                 const size_t at = (size_t)i0 * ldw + j0;
                 tiles_up[s][nv - 1](K, A + i0, lda, bw + (size_t)p * KCW * 32, W + at, ldw,
-                                    mask_first(nr - 16 * (nv - 1)), u->buf ? u->buf + at : NULL, u);
+                                    mask_first(nr - 16 * (nv - 1)), u->buf ? u->buf + at : NULL, u, 64,
+                                    tile_rows[s]); /* two panels on */
             }
         }
+    }
+}
+
+/* din rows [bb x 16 nv] (in dacc, rows 32 floats apart) += dz[bb x mrc] . W[mrc x 16 nv] (dz rows
+ * ldz apart, W rows ldw apart, the last vector masked by mlast): one inner index after the other,
+ * each an FMA into the same register, as the NN tile sums. */
+static inline __attribute__((always_inline)) AVX512 void din_block(const int bb, const int nv, int mrc,
+                                                                   const float *dz, ptrdiff_t ldz, const float *w,
+                                                                   ptrdiff_t ldw, float *dacc, __mmask16 mlast) {
+    __m512 acc[MR][2];
+    const __mmask16 m0 = nv == 1 ? mlast : (__mmask16)0xFFFF;
+#pragma GCC unroll 12
+    for (int r = 0; r < bb; r++)
+#pragma GCC unroll 2
+        for (int v = 0; v < nv; v++) acc[r][v] = _mm512_load_ps(dacc + r * 32 + 16 * v);
+    for (int i = 0; i < mrc; i++) {
+        const __m512 w0 = _mm512_maskz_loadu_ps(m0, w + i * ldw);
+        const __m512 w1 = nv == 2 ? _mm512_maskz_loadu_ps(mlast, w + i * ldw + 16) : w0;
+#pragma GCC unroll 12
+        for (int r = 0; r < bb; r++) {
+            const __m512 a = _mm512_set1_ps(dz[r * ldz + i]);
+            acc[r][0] = _mm512_fmadd_ps(a, w0, acc[r][0]);
+            if (nv == 2) acc[r][1] = _mm512_fmadd_ps(a, w1, acc[r][1]);
+        }
+    }
+#pragma GCC unroll 12
+    for (int r = 0; r < bb; r++)
+#pragma GCC unroll 2
+        for (int v = 0; v < nv; v++) _mm512_store_ps(dacc + r * 32 + 16 * v, acc[r][v]);
+}
+
+typedef void din_block_fn(int mrc, const float *dz, ptrdiff_t ldz, const float *w, ptrdiff_t ldw, float *dacc,
+                          __mmask16 mlast);
+#define DIN_BLOCK(BB, NV)                                                                                         \
+    static AVX512 void din_block_##BB##_##NV(int mrc, const float *dz, ptrdiff_t ldz, const float *w,             \
+                                             ptrdiff_t ldw, float *dacc, __mmask16 mlast) {                       \
+        din_block(BB, NV, mrc, dz, ldz, w, ldw, dacc, mlast);                                                     \
+    }
+DIN_BLOCK(12, 2)
+DIN_BLOCK(12, 1)
+DIN_BLOCK(8, 2)
+DIN_BLOCK(8, 1)
+DIN_BLOCK(4, 2)
+DIN_BLOCK(4, 1)
+DIN_BLOCK(2, 2)
+DIN_BLOCK(2, 1)
+DIN_BLOCK(1, 2)
+DIN_BLOCK(1, 1)
+static din_block_fn *const din_blocks[5][2] = {
+    {din_block_12_1, din_block_12_2}, {din_block_8_1, din_block_8_2}, {din_block_4_1, din_block_4_2},
+    {din_block_2_1, din_block_2_2},   {din_block_1_1, din_block_1_2},
+};
+
+/* Rows of W per block of hs_gemm_backward_update: their din term is summed in registers over the
+ * block (a block of 12 rows alone reloads and stores the din accumulators four times as often),
+ * and the block's 6 kB of W are still in L1 when its update tiles read them. */
+#define DIN_ROWS 48
+/* hs_gemm_backward_update: one column panel of 32 at a time, down all rows of W by blocks of
+ * DIN_ROWS: the block adds its term to din (the panel's din in dacc, in L1) while it holds the old
+ * weights, then each tile of 12 rows computes its gradient and steps itself and its momentum,
+ * prefetching the same rows of the next block (weights and momenta, spread over its inner
+ * indices: without it a step is 0.85x as fast). W and its momentum are read from wherever they
+ * lie once per step, with no pack, and the gradient is never stored. */
+static AVX512 void gemm_avx512_backward_update(int R, int Co, int K, const float *dz, int ldz, const float *in,
+                                               int ldi, float *W, int ldw, float *din, int lddin,
+                                               const hs_optim_sgd *u) {
+    _Alignas(64) float inp[KCW * 32], dacc[KCW * 32];
+    for (int j0 = 0; j0 < K; j0 += 32) {
+        const int nr = K - j0 < 32 ? K - j0 : 32, nv = nr > 16 ? 2 : 1;
+        const __mmask16 mlast = mask_first(nr - 16 * (nv - 1));
+        pack_b_wide(in, ldi, 0, R, j0, nr, inp);
+        memset(dacc, 0, sizeof(float) * 32 * (size_t)R);
+        for (int cb = 0; cb < Co; cb += DIN_ROWS) { /* din over a block of rows, then their steps */
+            const int ce = Co - cb < DIN_ROWS ? Co : cb + DIN_ROWS;
+            if (din)
+                for (int b0 = 0, t = 0; b0 < R; b0 += tile_rows[t]) {
+                    while (R - b0 < tile_rows[t]) t++;
+                    din_blocks[t][nv - 1](ce - cb, dz + (size_t)b0 * ldz + cb, ldz, W + (size_t)cb * ldw + j0, ldw,
+                                          dacc + (size_t)b0 * 32, mlast);
+                }
+            for (int c0 = cb, s = 0; c0 < ce; c0 += tile_rows[s]) {
+                while (ce - c0 < tile_rows[s]) s++;
+                const int mrc = tile_rows[s], left = Co - c0 - DIN_ROWS, next = left < 0 ? 0 : left < mrc ? left : mrc;
+                const size_t at = (size_t)c0 * ldw + j0;
+                tiles_up[s][nv - 1](R, dz + c0, ldz, inp, W + at, ldw, mlast, u->buf ? u->buf + at : NULL, u,
+                                    (ptrdiff_t)DIN_ROWS * ldw, next);
+            }
+        }
+        if (din)
+            for (int b = 0; b < R; b++) {
+                float *d = din + (size_t)b * lddin + j0;
+                if (nv == 2) _mm512_storeu_ps(d, _mm512_load_ps(dacc + b * 32));
+                _mm512_mask_storeu_ps(d + 16 * (nv - 1), mlast, _mm512_load_ps(dacc + b * 32 + 16 * (nv - 1)));
+            }
     }
 }
 
@@ -641,6 +747,19 @@ int hs_gemm_tn_update(int M, int N, int K, const float *A, int lda, const float 
     }
 #endif
     (void)M, (void)N, (void)K, (void)A, (void)lda, (void)B, (void)ldb, (void)W, (void)ldw, (void)u;
+    return 0;
+}
+
+int hs_gemm_backward_update(int R, int Co, int K, const float *dz, int ldz, const float *in, int ldi, float *W, int ldw,
+                            float *din, int lddin, const hs_optim_sgd *u) {
+#if GEMM_X86
+    if (forced_path != 1 && hs_gemm_have_kernel() && R <= HS_GEMM_UPDATE_MAX_K) {
+        gemm_avx512_backward_update(R, Co, K, dz, ldz, in, ldi, W, ldw, din, lddin, u);
+        return 1;
+    }
+#endif
+    (void)R, (void)Co, (void)K, (void)dz, (void)ldz, (void)in, (void)ldi, (void)W, (void)ldw, (void)din, (void)lddin;
+    (void)u;
     return 0;
 }
 

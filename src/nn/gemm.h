@@ -55,6 +55,16 @@ void hs_gemm_nt_short(int M, int N, int K, const float *A, int lda, const float 
 int hs_gemm_tn_update(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *W, int ldw,
                       const hs_optim_sgd *u);
 
+/* The backward of a weight W [Co x K] over R rows, and its step, in one sweep over W:
+ *   din [R x K] = dz [R x Co] . W          (the W before the step; din may be NULL: not wanted)
+ *   G   [Co x K] = dz^T . in [R x K]       (never stored), then W and u->buf stepped by u
+ * with the bits of hs_gemm_kernel's NN product for din and of hs_gemm_tn_update for W and buf.
+ * Each tile of W is read once, adds its term to din, is stepped, and is written back: one pass
+ * over W and its momentum per step instead of three (din's, the update's, and the gradient's
+ * store). Returns 0 (nothing done) where hs_gemm_tn_update would. */
+int hs_gemm_backward_update(int R, int Co, int K, const float *dz, int ldz, const float *in, int ldi, float *W, int ldw,
+                            float *din, int lddin, const hs_optim_sgd *u);
+
 /* hs_gemm for the conv paths (src/nn/conv*.c): every product on the AVX-512 kernel where the CPU
  * has it and the BLAS does not (OpenBLAS on its AVX2 kernels), hs_gemm's rule otherwise and
  * under hs_gemm_force (1 and 2 as for hs_gemm). The same bits as hs_gemm on the path it takes. */

@@ -19,13 +19,16 @@
  * against a weight of megabytes (bench/README.md, bench_hnet, measures them against the sgemm
  * peak): the forward as its transpose, z^T = W_i in_i^T (hs_gemm_nt_short: the weight streamed
  * once from wherever it lies, with no pack), then one pass that transposes back, scales, adds
- * the bias and applies the ReLU; din with the weight prefetched; dW_i by row tiles, and, when the
- * training step's optimiser is SGD or momentum (hs_model_backward_each's sgd), never stored: each
- * tile of it updates W_i and its momentum as it leaves the registers (hs_gemm_tn_update), after
- * din has read W_i, so the step moves W and its momentum once beside the FMAs instead of writing
- * the gradient and reading all three back in a pass of its own. Otherwise dW_i is stored, around
- * the caches once it is too large to stay in them until the optimiser reads it. The path of each
- * product depends on its shape alone. */
+ * the bias and applies the ReLU; din with the weight prefetched; dW_i by row tiles. When the
+ * training step's optimiser is SGD or momentum (hs_model_backward_each's sgd), dW_i is never
+ * stored: each tile of it steps W_i and its momentum as it leaves the registers. Up to
+ * STREAM_UPDATED_BYTES a tensor, din, dW_i and the step are one sweep over W_i
+ * (hs_gemm_backward_update: each block of W_i read once, its din term added, then stepped); above
+ * it din runs first and the step follows the gradient's row tiles (hs_gemm_tn_update). Either way
+ * the step moves W and its momentum once, beside the FMAs, instead of writing the gradient and
+ * reading all three back in a pass of its own. Otherwise dW_i is stored, around the caches once it
+ * is too large to stay in them until the optimiser reads it. The path of each product depends on
+ * its shape alone. */
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -88,7 +91,10 @@ static hnet *net_of(const hs_model *m) { return (hnet *)m->impl; }
  * only a gradient too large to stay there goes around it. Measured with bench_hnet against the
  * update as a pass of its own (bench/README.md), steps per second: the L = 2 nets (tensors up to
  * 6.3 MB) 1.13-1.21x, the L = 3 CNN 0.98-1.13x; the L = 3 LCN (a 16.8 MB tensor) and FCN (12.6
- * and 64 MB) 0.98-1.02x with those streamed, 0.84-0.95x with them stored into the cache. */
+ * and 64 MB) 0.98-1.02x with those streamed, 0.84-0.95x with them stored into the cache. The same
+ * bound picks the step inside the products (patch_backward): one sweep over W_i by column strips
+ * up to it; above it, where those strips touch a new page every row, din in row order and the
+ * step by the gradient's row tiles (the single sweep made the L = 3 LCN 0.9x, the FCN 0.8x). */
 #define STREAM_UPDATED_BYTES ((size_t)8 << 20)
 
 /* Rows up to this many take the transposed product (hs_gemm_nt_short: the weight streamed, once
@@ -172,18 +178,21 @@ static int patch_backward(hnet *n, int l, float *din, float *restrict dh, const 
     for (size_t j = 0; j < row; j++) dbias[j] *= bs;
     const int rows = n->shared ? B * P : B; /* the inner dimension of each dW product */
     if (sgd && rows <= HS_GEMM_UPDATE_MAX_K && hs_gemm_have_kernel()) {
-        if (n->shared) {
-            if (din) hs_gemm_kernel(HS_GEMM_NN, B * P, K, Co, dh, Co, W, K, NULL, 0, din, K, 0);
-            return hs_gemm_tn_update(Co, K, B * P, dh, Co, in, K, n->W[l], K, sgd);
-        }
-        for (int i = 0; i < P; i++) {
-            const float *dz = dh + (size_t)i * Co;
+        for (int i = 0; i < (n->shared ? 1 : P); i++) {
             const size_t at = (size_t)i * Co * K;
-            if (din)
-                hs_gemm_kernel(HS_GEMM_NN, B, K, Co, dz, P * Co, W + at, K, NULL, 0, din + (size_t)i * K, P * K, 0);
+            const int ldz = n->shared ? Co : P * Co, ldi = n->shared ? K : P * K;
+            const float *dz = dh + (size_t)i * Co, *ini = in + (size_t)i * K;
+            float *Wi = n->W[l] + at, *dini = din ? din + (size_t)i * K : NULL;
             hs_optim_sgd si = *sgd;
             if (si.buf) si.buf += at;
-            hs_gemm_tn_update(Co, K, B, dz, P * Co, in + (size_t)i * K, P * K, n->W[l] + at, K, &si);
+            if (!stream) { /* one sweep over W_i: din, the gradient and the step tile by tile */
+                hs_gemm_backward_update(rows, Co, K, dz, ldz, ini, ldi, Wi, K, dini, ldi, &si);
+                continue;
+            }
+            /* beyond the caches, that sweep's column strips (one row of W_i every few hundred
+             * FMAs) lose to din in row order, then the step as the gradient's row tiles leave */
+            if (dini) hs_gemm_kernel(HS_GEMM_NN, rows, K, Co, dz, ldz, Wi, K, NULL, 0, dini, ldi, 0);
+            hs_gemm_tn_update(Co, K, rows, dz, ldz, ini, ldi, Wi, K, &si);
         }
         return 1;
     }

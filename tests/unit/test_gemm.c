@@ -279,6 +279,64 @@ static void test_tn_update_bits(void) {
     CU_ASSERT_EQUAL(w, 1.0f);
 }
 
+/* hs_gemm_backward_update = hs_gemm_kernel's NN product for din (from the weight before the step)
+ * and hs_gemm_tn_update for the weight and its momentum, bit for bit, din strided with its cells
+ * beyond each row untouched, or not wanted; every shape of both lists (R, Co, K) = (K, M, N) with
+ * R up to HS_GEMM_UPDATE_MAX_K, momentum with decay and Nesterov. */
+static void test_backward_update_bits(void) {
+    hs_rng r;
+    hs_rng_init(&r, 31, hs_rng_stream(HS_STREAM_TEST, 5));
+    const int n1 = (int)(sizeof shapes / sizeof shapes[0]), n2 = (int)(sizeof kernel_shapes / sizeof kernel_shapes[0]);
+    const hs_optim_opts rules[2] = {{.kind = HS_OPT_MOMENTUM, .momentum = 0.9},
+                                    {.kind = HS_OPT_MOMENTUM, .momentum = 0.7, .nesterov = 1}};
+    size_t differ = 0, done = 0;
+    for (int q = 0; q < n1 + n2; q++)
+        for (int u = 0; u < 2; u++) {
+            const int *sh = q < n1 ? shapes[q] : kernel_shapes[q - n1], Co = sh[0], K = sh[1], R = sh[2];
+            if (R > HS_GEMM_UPDATE_MAX_K) continue;
+            const int ldz = Co + PAD, ldi = K + PAD, ldw = K + PAD, ldd = K + PAD;
+            const size_t nz = (size_t)R * ldz, ni = (size_t)R * ldi, nw = (size_t)Co * ldw, nd = (size_t)R * ldd;
+            float *dz = malloc(sizeof(float) * nz), *in = malloc(sizeof(float) * ni), *W[2], *D[2];
+            hs_optim o[2];
+            memset(o, 0, sizeof o);
+            CU_ASSERT_FATAL(dz && in);
+            for (int v = 0; v < 2; v++) {
+                W[v] = malloc(sizeof(float) * nw), D[v] = malloc(sizeof(float) * nd);
+                CU_ASSERT_FATAL(W[v] && D[v]);
+                CU_ASSERT_EQUAL_FATAL(hs_optim_init(&o[v], &rules[u], nw, NULL), HS_OK);
+            }
+            fill(W[0], nw, &r), fill(o[0].m, nw, &r), fill(D[0], nd, &r);
+            memcpy(W[1], W[0], sizeof(float) * nw), memcpy(o[1].m, o[0].m, sizeof(float) * nw);
+            memcpy(D[1], D[0], sizeof(float) * nd);
+            for (int step = 0; step < 2; step++) { /* the second step without din */
+                fill(dz, nz, &r), fill(in, ni, &r);
+                hs_optim_sgd sgd[2];
+                CU_ASSERT_FATAL(hs_optim_sgd_of(&o[0], 0, 0.03, 0.01, &sgd[0]));
+                CU_ASSERT_FATAL(hs_optim_sgd_of(&o[1], 0, 0.03, 0.01, &sgd[1]));
+                hs_gemm_force(2);
+                if (step == 0) hs_gemm_kernel(HS_GEMM_NN, R, K, Co, dz, ldz, W[0], ldw, NULL, 0, D[0], ldd, 0);
+                hs_gemm_force(0);
+                const int a = hs_gemm_tn_update(Co, K, R, dz, ldz, in, ldi, W[0], ldw, &sgd[0]);
+                const int b = hs_gemm_backward_update(R, Co, K, dz, ldz, in, ldi, W[1], ldw, step ? NULL : D[1], ldd,
+                                                      &sgd[1]);
+                CU_ASSERT_EQUAL(a, b);
+                CU_ASSERT_EQUAL(b, hs_gemm_have_kernel());
+                done += b;
+                if (!b) { /* no kernel: nothing to compare */
+                    memcpy(W[1], W[0], sizeof(float) * nw), memcpy(o[1].m, o[0].m, sizeof(float) * nw);
+                    memcpy(D[1], D[0], sizeof(float) * nd);
+                }
+            }
+            differ += memcmp(W[0], W[1], sizeof(float) * nw) != 0;
+            differ += memcmp(o[0].m, o[1].m, sizeof(float) * nw) != 0;
+            differ += memcmp(D[0], D[1], sizeof(float) * nd) != 0;
+            free(dz), free(in);
+            for (int v = 0; v < 2; v++) free(W[v]), free(D[v]), hs_optim_free(&o[v]);
+        }
+    CU_ASSERT_EQUAL(differ, 0);
+    if (hs_gemm_have_kernel()) CU_ASSERT(done > 20);
+}
+
 /* hs_gemm_conv is hs_gemm's kernel path, bit for bit, where it takes the kernel for every shape
  * (AVX-512 CPU, AVX2-only BLAS), else hs_gemm's automatic path; NN, NT and TN on every shape. */
 static void test_conv_entry_bits(void) {
@@ -408,6 +466,7 @@ int main(void) {
         {"hs_gemm_kernel bit-identical to hs_gemm's kernel path", test_kernel_entry_bits},
         {"hs_gemm_conv bit-identical to the hs_gemm path it takes", test_conv_entry_bits},
         {"hs_gemm_tn_update = TN product + hs_optim_update, bit for bit", test_tn_update_bits},
+        {"hs_gemm_backward_update = NN din + hs_gemm_tn_update, bit for bit", test_backward_update_bits},
         {"kernel and cblas agree on a 128 x 100 x 784 product", test_kernel_vs_cblas},
         {"fused BN + ReLU forward/backward bit-identical to the public kernels", test_fused_bn_relu},
         {NULL, NULL},

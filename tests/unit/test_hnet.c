@@ -650,6 +650,44 @@ static int opt_sgd(void *ctx, int t, hs_optim_sgd *s) {
  * momentum buffers are those of the steps taken from stored gradients, bit for bit, for plain
  * SGD, momentum with decay and Nesterov, every kind, 2 and 3 layers. Where the CPU has no AVX-512
  * kernel the net declines and calls ready for every tensor. */
+/* Three steps of the same net twice, from the same batches: stepped by the net itself where sgd
+ * allows (ready counts in st[1]) and from stored gradients (st[0]); params and momenta compared. */
+static void fused_vs_stored(const hs_hnet_opts *o, const hs_optim_opts *rule, double wd, int B, uint64_t seed,
+                            int expect_fused) {
+    hs_model m[2];
+    hs_optim opt[2];
+    memset(opt, 0, sizeof opt);
+    opt_step st[2];
+    for (int v = 0; v < 2; v++) {
+        CU_ASSERT_EQUAL_FATAL(hs_model_hnet(&m[v], o, NULL), HS_OK);
+        CU_ASSERT_EQUAL_FATAL(hs_optim_init(&opt[v], rule, m[v].n_params, NULL), HS_OK);
+        st[v] = (opt_step){.m = &m[v], .opt = &opt[v], .lr = 0.2 * m[v].lr_scale, .wd = wd};
+    }
+    const int D = m[0].in_dim;
+    float *x = malloc(sizeof(float) * (size_t)B * D);
+    int32_t *y = malloc(sizeof(int32_t) * (size_t)B);
+    CU_ASSERT_FATAL(x && y);
+    for (int step = 0; step < 3; step++) {
+        random_batch(x, y, B, D, o->out_dim, seed + 100 * (uint64_t)step);
+        for (int v = 0; v < 2; v++) {
+            hs_loss_forward_backward(HS_LOSS_CE, hs_model_forward(&m[v], x, B, HS_MODE_TRAIN), y, NULL, B, o->out_dim,
+                                     m[v].dlogits, NULL);
+            hs_optim_begin_step(&opt[v]);
+            hs_model_backward_each(&m[v], m[v].dlogits, B, opt_ready, v ? opt_sgd : NULL, &st[v]);
+        }
+    }
+    CU_ASSERT_EQUAL(memcmp(m[0].params, m[1].params, m[0].n_params * sizeof(float)), 0);
+    if (opt[0].m) CU_ASSERT_EQUAL(memcmp(opt[0].m, opt[1].m, m[0].n_params * sizeof(float)), 0);
+    const int L = o->depth;
+    for (int t = 0; t < m[0].n_tensors; t++) {
+        CU_ASSERT_EQUAL(st[0].ready_calls[t], 3);
+        const int fused_weight = t < 2 * L && t % 2 == 0 && expect_fused && hs_gemm_have_kernel();
+        CU_ASSERT_EQUAL(st[1].ready_calls[t], fused_weight ? 0 : 3);
+    }
+    free(x), free(y);
+    for (int v = 0; v < 2; v++) hs_model_free(&m[v]), hs_optim_free(&opt[v]);
+}
+
 static void test_fused_steps(void) {
     const hs_hnet_kind kinds[3] = {HS_HNET_CNN, HS_HNET_LCN, HS_HNET_FCN};
     const int shapes[2][2] = {{2, 2}, {3, 2}};
@@ -660,38 +698,13 @@ static void test_fused_steps(void) {
         for (int sh = 0; sh < 2; sh++)
             for (int u = 0; u < 3; u++) {
                 const hs_hnet_opts o = small_opts(kinds[q], shapes[sh][0], shapes[sh][1]);
-                hs_model m[2];
-                hs_optim opt[2];
-                memset(opt, 0, sizeof opt);
-                opt_step st[2];
-                for (int v = 0; v < 2; v++) {
-                    CU_ASSERT_EQUAL_FATAL(hs_model_hnet(&m[v], &o, NULL), HS_OK);
-                    CU_ASSERT_EQUAL_FATAL(hs_optim_init(&opt[v], &rules[u], m[v].n_params, NULL), HS_OK);
-                    st[v] = (opt_step){.m = &m[v], .opt = &opt[v], .lr = 0.2 * m[v].lr_scale, .wd = wds[u]};
-                }
-                const int D = m[0].in_dim;
-                float x[MAXB * 64];
-                int32_t y[MAXB];
-                CU_ASSERT_FATAL(D <= 64);
-                for (int step = 0; step < 3; step++) {
-                    random_batch(x, y, MAXB, D, o.out_dim, 11 + (uint64_t)(100 * step + 9 * q + 3 * sh + u));
-                    for (int v = 0; v < 2; v++) {
-                        hs_loss_forward_backward(HS_LOSS_CE, hs_model_forward(&m[v], x, MAXB, HS_MODE_TRAIN), y,
-                                                 NULL, MAXB, o.out_dim, m[v].dlogits, NULL);
-                        hs_optim_begin_step(&opt[v]);
-                        hs_model_backward_each(&m[v], m[v].dlogits, MAXB, opt_ready, v ? opt_sgd : NULL, &st[v]);
-                    }
-                }
-                CU_ASSERT_EQUAL(memcmp(m[0].params, m[1].params, m[0].n_params * sizeof(float)), 0);
-                if (opt[0].m) CU_ASSERT_EQUAL(memcmp(opt[0].m, opt[1].m, m[0].n_params * sizeof(float)), 0);
-                const int L = shapes[sh][1];
-                for (int t = 0; t < m[0].n_tensors; t++) {
-                    CU_ASSERT_EQUAL(st[0].ready_calls[t], 3);
-                    const int fused_weight = t < 2 * L && t % 2 == 0 && hs_gemm_have_kernel();
-                    CU_ASSERT_EQUAL(st[1].ready_calls[t], fused_weight ? 0 : 3);
-                }
-                for (int v = 0; v < 2; v++) hs_model_free(&m[v]), hs_optim_free(&opt[v]);
+                fused_vs_stored(&o, &rules[u], wds[u], MAXB, 11 + (uint64_t)(9 * q + 3 * sh + u), 1);
             }
+    /* the SRHM's L = 3 LCN at width 512: its 16.8 MB middle tensor takes din in row order and the
+     * step by row tiles, the others the single sweep */
+    const hs_hnet_opts big = {.kind = HS_HNET_LCN, .channels = 6, .positions = 64, .filter = 4, .depth = 3,
+                              .width = 512, .out_dim = 6, .bias_scale = 0.1, .seed = 5, .max_batch = 24};
+    fused_vs_stored(&big, &rules[1], 0.001, 24, 77, 1);
 }
 
 int main(void) {
