@@ -738,10 +738,14 @@ void hs_gemm_nt_short(int M, int N, int K, const float *A, int lda, const float 
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, M, K, 1.0f, B, ldb, A, lda, 0.0f, Ct, ldct);
 }
 
+int hs_gemm_update_applies(int K) {
+    return GEMM_X86 && forced_path != 1 && hs_gemm_have_kernel() && K >= 1 && K <= HS_GEMM_UPDATE_MAX_K;
+}
+
 int hs_gemm_tn_update(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *W, int ldw,
                       const hs_optim_sgd *u) {
 #if GEMM_X86
-    if (forced_path != 1 && hs_gemm_have_kernel() && K <= HS_GEMM_UPDATE_MAX_K) {
+    if (hs_gemm_update_applies(K)) {
         gemm_avx512_tn_update(M, N, K, A, lda, B, ldb, W, ldw, u);
         return 1;
     }
@@ -753,7 +757,7 @@ int hs_gemm_tn_update(int M, int N, int K, const float *A, int lda, const float 
 int hs_gemm_backward_update(int R, int Co, int K, const float *dz, int ldz, const float *in, int ldi, float *W, int ldw,
                             float *din, int lddin, const hs_optim_sgd *u) {
 #if GEMM_X86
-    if (forced_path != 1 && hs_gemm_have_kernel() && R <= HS_GEMM_UPDATE_MAX_K) {
+    if (hs_gemm_update_applies(R)) {
         gemm_avx512_backward_update(R, Co, K, dz, ldz, in, ldi, W, ldw, din, lddin, u);
         return 1;
     }

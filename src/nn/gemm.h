@@ -52,6 +52,9 @@ void hs_gemm_nt_short(int M, int N, int K, const float *A, int lda, const float 
  * K above HS_GEMM_UPDATE_MAX_K, where the sums would have to pass through memory): the caller
  * then computes G and updates as usual. */
 #define HS_GEMM_UPDATE_MAX_K 128
+/* Non-zero when hs_gemm_tn_update and hs_gemm_backward_update do their work for K inner indices
+ * (rows of the minibatch): the CPU runs the kernel, cblas is not forced, 1 <= K <= the bound. */
+int hs_gemm_update_applies(int K);
 int hs_gemm_tn_update(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *W, int ldw,
                       const hs_optim_sgd *u);
 

@@ -177,7 +177,7 @@ static int patch_backward(hnet *n, int l, float *din, float *restrict dh, const 
     }
     for (size_t j = 0; j < row; j++) dbias[j] *= bs;
     const int rows = n->shared ? B * P : B; /* the inner dimension of each dW product */
-    if (sgd && rows <= HS_GEMM_UPDATE_MAX_K && hs_gemm_have_kernel()) {
+    if (sgd && hs_gemm_update_applies(rows)) {
         for (int i = 0; i < (n->shared ? 1 : P); i++) {
             const size_t at = (size_t)i * Co * K;
             const int ldz = n->shared ? Co : P * Co, ldi = n->shared ? K : P * K;

@@ -275,7 +275,11 @@ static void test_tn_update_bits(void) {
     hs_optim_sgd sgd = {.lr = 1};
     hs_gemm_force(1);
     CU_ASSERT_EQUAL(hs_gemm_tn_update(1, 1, 1, &a, 1, &b, 1, &w, 1, &sgd), 0);
+    CU_ASSERT_EQUAL(hs_gemm_backward_update(1, 1, 1, &a, 1, &b, 1, &w, 1, NULL, 1, &sgd), 0);
+    CU_ASSERT_EQUAL(hs_gemm_update_applies(1), 0);
     hs_gemm_force(0);
+    CU_ASSERT_EQUAL(hs_gemm_update_applies(1), hs_gemm_have_kernel());
+    CU_ASSERT_EQUAL(hs_gemm_update_applies(HS_GEMM_UPDATE_MAX_K + 1), 0);
     CU_ASSERT_EQUAL(w, 1.0f);
 }
 

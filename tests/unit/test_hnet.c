@@ -705,6 +705,11 @@ static void test_fused_steps(void) {
     const hs_hnet_opts big = {.kind = HS_HNET_LCN, .channels = 6, .positions = 64, .filter = 4, .depth = 3,
                               .width = 512, .out_dim = 6, .bias_scale = 0.1, .seed = 5, .max_batch = 24};
     fused_vs_stored(&big, &rules[1], 0.001, 24, 77, 1);
+    /* products forced onto cblas: the net declines, and every tensor is stepped by ready */
+    const hs_hnet_opts o = small_opts(HS_HNET_CNN, 2, 2);
+    hs_gemm_force(1);
+    fused_vs_stored(&o, &rules[1], 0.01, MAXB, 5, 0);
+    hs_gemm_force(0);
 }
 
 int main(void) {
