@@ -312,7 +312,9 @@ void hs_model_free(hs_model *m); /* safe on a zeroed struct */
  * sample's row is position-major, (i, c') at i * H + c'; for the FCN the units in weight-row
  * order. The layers are matrix products (src/nn/gemm.c's kernel where the CPU has AVX-512, the
  * path chosen from the shapes alone): one per layer and direction for the CNN (B * positions
- * rows), one per position for the LCN; forward and backward never allocate. CNN and LCN copy x into
+ * rows), one per position for the LCN; forward and backward never allocate. Given an SGD or
+ * momentum step (hs_model_backward_each's sgd), the hidden layers' weights are stepped inside their
+ * gradient products and their gradients are not stored. CNN and LCN copy x into
  * their own position-major buffer; the FCN reads x again in backward, so x must stay valid until
  * then (as for the MLP).
  *
