@@ -117,8 +117,8 @@ static void make_data(float *X, int32_t *Y, const shape *sh, int d) {
 
 /* ================================================================ one hsweep run */
 
-static int update_each = 1;  /* --update fused|each (1) | pass (0) */
-static int update_fused = 1; /* --update fused (1) | each (0) */
+enum { UPDATE_PASS, UPDATE_EACH, UPDATE_FUSED };
+static int update_mode = UPDATE_FUSED; /* --update pass|each|fused */
 
 typedef struct update_ctx {
     hs_optim *opt;
@@ -203,9 +203,10 @@ static int bench_hsweep(const config *c, const hs_optim_opts *oo, double lr, dou
             loss = hs_loss_forward_backward(HS_LOSS_CE, logits, yb, NULL, B, K, m.dlogits, NULL);
             t[3] = bench_now();
             update_ctx u = {&opt, &m, lr * m.lr_scale};
-            if (update_each) {
+            if (update_mode != UPDATE_PASS) {
                 hs_optim_begin_step(&opt);
-                hs_model_backward_each(&m, m.dlogits, B, update_tensor, update_fused ? sgd_tensor : NULL, &u);
+                hs_model_backward_each(&m, m.dlogits, B, update_tensor,
+                                       update_mode == UPDATE_FUSED ? sgd_tensor : NULL, &u);
                 t[4] = t[5] = bench_now();
             } else {
                 hs_model_backward(&m, m.dlogits, B);
@@ -454,7 +455,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--gemm") && v && (!strcmp(v, "auto") || !strcmp(v, "cblas") || !strcmp(v, "kernel")))
             gemm_path = !strcmp(v, "auto") ? 0 : !strcmp(v, "cblas") ? 1 : 2, i++;
         else if (!strcmp(a, "--update") && v && (!strcmp(v, "fused") || !strcmp(v, "each") || !strcmp(v, "pass")))
-            update_each = strcmp(v, "pass") != 0, update_fused = !strcmp(v, "fused"), i++;
+            update_mode = !strcmp(v, "pass") ? UPDATE_PASS : !strcmp(v, "each") ? UPDATE_EACH : UPDATE_FUSED, i++;
         else {
             fprintf(stderr, "usage: bench_hnet [--models cnn,lcn,fcn] [--shapes l2,l3] [--widths 256,512,1024] "
                             "[--seconds S] [--repeats R] [--opt sgd|momentum] [--lr LR] [--v V] "
@@ -490,9 +491,9 @@ int main(int argc, char **argv) {
     printf("optimiser %s, lr %g (x H), each tensor updated %s; %.3g s per run, %d repeats, hsweep and torch "
            "alternating\n",
            momentum ? "momentum 0.9" : "sgd", lr,
-           !update_each    ? "in a pass after the backward"
-           : update_fused ? "by the net as it computes the gradient where it can, else as soon as the backward is done"
-                          : "as soon as the backward is done with it",
+           update_mode == UPDATE_PASS    ? "in a pass after the backward"
+           : update_mode == UPDATE_FUSED ? "in the products where they can, else as soon as the backward is done"
+                                         : "as soon as the backward is done with it",
            seconds,
            repeats);
     const hs_optim_opts oo = {.kind = momentum ? HS_OPT_MOMENTUM : HS_OPT_SGD, .momentum = momentum ? 0.9 : 0};

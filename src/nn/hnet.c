@@ -156,14 +156,17 @@ static void patch_forward(hnet *n, int l, const float *in, int B) {
  *   dW_i [Co x K] = alpha * dz_i^T . in_i   (shared: summed over positions, which the single
  *                                           product over B * P rows does by itself)
  *   din  [B x P x K] = alpha * dz_i . W_i   (skipped when din is NULL: the input layer)
- * din must not alias dh (a product must not write its input). stream: dW is stored around the
- * caches. sgd (may be NULL): dW is not stored but applied to W by that step as it is computed
- * (hs_gemm_tn_update), after din has read W; returns 1 when it was, 0 when dW was stored. */
+ * din must not alias dh (a product must not write its input). The products run once over all
+ * B * P patch rows (shared) or once per position over B rows strided by P * Co (dz) and P * K
+ * (in, din). stream: dW is stored around the caches. sgd (may be NULL): dW is not stored but
+ * steps W by sgd as it is computed, after din has read W: in one sweep over W_i
+ * (hs_gemm_backward_update), or, with stream, din first and the step by the gradient's row tiles
+ * (hs_gemm_tn_update); returns 1 when it was, 0 when dW was stored. */
 static int patch_backward(hnet *n, int l, float *din, float *restrict dh, const float *in, int B, int stream,
                           const hs_optim_sgd *sgd) {
     const int P = n->P[l], K = n->KP[l], Co = n->Co[l];
-    const float alpha = n->alpha[l], bs = n->bs, *restrict h = n->h[l], *W = n->W[l];
-    float *restrict dbias = n->db[l], *dW = n->dW[l];
+    const float alpha = n->alpha[l], bs = n->bs, *restrict h = n->h[l];
+    float *restrict dbias = n->db[l];
     const size_t row = (size_t)P * Co;
     memset(dbias, 0, row * sizeof(float));
     for (int r = 0; r < B; r++) {
@@ -176,38 +179,30 @@ static int patch_backward(hnet *n, int l, float *din, float *restrict dh, const 
         }
     }
     for (size_t j = 0; j < row; j++) dbias[j] *= bs;
-    const int rows = n->shared ? B * P : B; /* the inner dimension of each dW product */
-    if (sgd && hs_gemm_update_applies(rows)) {
-        for (int i = 0; i < (n->shared ? 1 : P); i++) {
-            const size_t at = (size_t)i * Co * K;
-            const int ldz = n->shared ? Co : P * Co, ldi = n->shared ? K : P * K;
-            const float *dz = dh + (size_t)i * Co, *ini = in + (size_t)i * K;
-            float *Wi = n->W[l] + at, *dini = din ? din + (size_t)i * K : NULL;
-            hs_optim_sgd si = *sgd;
-            if (si.buf) si.buf += at;
-            if (!stream) { /* one sweep over W_i: din, the gradient and the step tile by tile */
-                hs_gemm_backward_update(rows, Co, K, dz, ldz, ini, ldi, Wi, K, dini, ldi, &si);
-                continue;
-            }
-            /* beyond the caches, that sweep's column strips (one row of W_i every few hundred
-             * FMAs) lose to din in row order, then the step as the gradient's row tiles leave */
+    const int products = n->shared ? 1 : P, rows = n->shared ? B * P : B;
+    const int ldz = n->shared ? Co : P * Co, ldi = n->shared ? K : P * K;
+    const int fused = sgd && hs_gemm_update_applies(rows);
+    for (int i = 0; i < products; i++) {
+        const size_t at = (size_t)i * Co * K; /* W_i and dW_i */
+        const float *dz = dh + (size_t)i * Co, *ini = in + (size_t)i * K;
+        float *Wi = n->W[l] + at, *dini = din ? din + (size_t)i * K : NULL;
+        if (!fused) {
+            hs_gemm_kernel(HS_GEMM_TN, Co, K, rows, dz, ldz, ini, ldi, NULL, 0, n->dW[l] + at, K, stream);
             if (dini) hs_gemm_kernel(HS_GEMM_NN, rows, K, Co, dz, ldz, Wi, K, NULL, 0, dini, ldi, 0);
-            hs_gemm_tn_update(Co, K, rows, dz, ldz, ini, ldi, Wi, K, &si);
+            continue;
         }
-        return 1;
+        hs_optim_sgd si = *sgd;
+        if (si.buf) si.buf += at;
+        if (!stream) { /* one sweep over W_i: din, the gradient and the step tile by tile */
+            hs_gemm_backward_update(rows, Co, K, dz, ldz, ini, ldi, Wi, K, dini, ldi, &si);
+            continue;
+        }
+        /* beyond the caches, that sweep's column strips (one row of W_i every few hundred FMAs)
+         * lose to din in row order, then the step as the gradient's row tiles leave */
+        if (dini) hs_gemm_kernel(HS_GEMM_NN, rows, K, Co, dz, ldz, Wi, K, NULL, 0, dini, ldi, 0);
+        hs_gemm_tn_update(Co, K, rows, dz, ldz, ini, ldi, Wi, K, &si);
     }
-    if (n->shared) {
-        hs_gemm_kernel(HS_GEMM_TN, Co, K, B * P, dh, Co, in, K, NULL, 0, dW, K, stream);
-        if (din) hs_gemm_kernel(HS_GEMM_NN, B * P, K, Co, dh, Co, W, K, NULL, 0, din, K, 0);
-        return 0;
-    }
-    for (int i = 0; i < P; i++) {
-        const float *dz = dh + (size_t)i * Co, *Wi = W + (size_t)i * Co * K;
-        hs_gemm_kernel(HS_GEMM_TN, Co, K, B, dz, P * Co, in + (size_t)i * K, P * K, NULL, 0, dW + (size_t)i * Co * K,
-                       K, stream);
-        if (din) hs_gemm_kernel(HS_GEMM_NN, B, K, Co, dz, P * Co, Wi, K, NULL, 0, din + (size_t)i * K, P * K, 0);
-    }
-    return 0;
+    return fused;
 }
 
 /* ================================================================ the model's operations */
