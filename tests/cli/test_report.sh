@@ -187,7 +187,7 @@ for _ in $(seq 300); do
 done
 # the figures are left out: the two ranks' training would starve them, and hsweep report runs
 # this same module (the figure scripts' reading of a live file is plot_curves.py's, tested with
-# the live file of test_results.sh)
+# the live file of test_faults.sh)
 check "report of a live file" 0 env PYTHONPATH="$PWD/python" "$PY" -m hsweep.report "$T/data/live.h5" \
   -o "$T/out/live.html" --no-figures --quiet
 kill -TERM $pid 2>/dev/null
