@@ -186,21 +186,18 @@ static int patch_backward(hnet *n, int l, float *din, float *restrict dh, const 
         const size_t at = (size_t)i * Co * K; /* W_i and dW_i */
         const float *dz = dh + (size_t)i * Co, *ini = in + (size_t)i * K;
         float *Wi = n->W[l] + at, *dini = din ? din + (size_t)i * K : NULL;
-        if (!fused) {
-            hs_gemm_kernel(HS_GEMM_TN, Co, K, rows, dz, ldz, ini, ldi, NULL, 0, n->dW[l] + at, K, stream);
-            if (dini) hs_gemm_kernel(HS_GEMM_NN, rows, K, Co, dz, ldz, Wi, K, NULL, 0, dini, ldi, 0);
-            continue;
-        }
-        hs_optim_sgd si = *sgd;
+        hs_optim_sgd si = fused ? *sgd : (hs_optim_sgd){0};
         if (si.buf) si.buf += at;
-        if (!stream) { /* one sweep over W_i: din, the gradient and the step tile by tile */
+        if (fused && !stream) { /* one sweep over W_i: din, the gradient and the step tile by tile */
             hs_gemm_backward_update(rows, Co, K, dz, ldz, ini, ldi, Wi, K, dini, ldi, &si);
             continue;
         }
-        /* beyond the caches, that sweep's column strips (one row of W_i every few hundred FMAs)
-         * lose to din in row order, then the step as the gradient's row tiles leave */
+        /* din in row order, before any step can change W_i; beyond the caches the sweep's column
+         * strips (one row of W_i every few hundred FMAs) lose to that, then the step as the
+         * gradient's row tiles leave */
         if (dini) hs_gemm_kernel(HS_GEMM_NN, rows, K, Co, dz, ldz, Wi, K, NULL, 0, dini, ldi, 0);
-        hs_gemm_tn_update(Co, K, rows, dz, ldz, ini, ldi, Wi, K, &si);
+        if (fused) hs_gemm_tn_update(Co, K, rows, dz, ldz, ini, ldi, Wi, K, &si);
+        else hs_gemm_kernel(HS_GEMM_TN, Co, K, rows, dz, ldz, ini, ldi, NULL, 0, n->dW[l] + at, K, stream);
     }
     return fused;
 }
