@@ -1,7 +1,8 @@
-# results_lib.sh - what test_results.sh and test_faults.sh share: sweeps on N ranks (in the
-# foreground or the background), waits on a sweep's log and checkpoints, and comparisons of two
-# results files run by run (by id, whatever the row order). Sourced after lib.sh, with HS, MPI and
-# PY set.
+# results_lib.sh - what the sweep and results-file tests (test_results.sh, test_faults.sh,
+# test_sweep.sh, test_sweep_records.sh) share: sweeps on N ranks (in the foreground or the
+# background), waits on a sweep's log (until it is mid-sweep) and checkpoints, and comparisons of
+# two results files run by run (by id, whatever the row order). Sourced after lib.sh, with HS, MPI
+# and PY set.
 run() { "$MPI" -n "$1" "$HS" run "${@:2}" --progress -1; }
 # bg_run NP ARGS...: the same in the background, with $! the launcher itself (signals reach it)
 bg_run() { "$MPI" -n "$1" "$HS" run "${@:2}" --progress -1 & }

@@ -9,6 +9,7 @@
 set -u
 HS=$1 MPI=$2 PY=$3
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/results_lib.sh"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 export PYTHONPATH="$PWD/analysis${PYTHONPATH:+:$PYTHONPATH}"
 S=tests/specs/train/sweep.yaml SLOW=tests/specs/train/slow.yaml
@@ -19,12 +20,6 @@ trap 'rm -rf "$T"' EXIT
 # enough to be signalled mid-run); every use of $SLOW takes the same override, so comparisons hold
 QUICK=${HSWEEP_TEST_QUICK:-0}
 [ "$QUICK" = 1 ] && SLOW="$SLOW --set train.epochs=2"
-run() { "$MPI" -n "$1" "$HS" run "${@:2}" --progress -1; }
-# wait_first_done LOG: until the sweep writing LOG has finished a run (so it is mid-sweep), 60 s max
-wait_first_done() {
-  for _ in $(seq 600); do grep -q ' done ' "$1" 2>/dev/null && return 0; sleep 0.1; done
-  return 1
-}
 
 # same_results A B: bit-identical records and states (wall-clock columns aside)
 same_results() {

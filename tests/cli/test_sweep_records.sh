@@ -9,12 +9,12 @@
 set -u
 HS=$1 MPI=$2 PY=$3
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/results_lib.sh"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 export PYTHONPATH="$PWD/analysis${PYTHONPATH:+:$PYTHONPATH}"
 S=tests/specs/train/sweep.yaml FAILING=tests/specs/train/fail.yaml
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-run() { "$MPI" -n "$1" "$HS" run "${@:2}" --progress -1; }
 
 # ---------------------------------------------------------------- provenance of every run
 # each rank stores where and how it ran with its run's row; the Slurm ids come from the ranks' own
