@@ -93,7 +93,7 @@ static double macs_of(const hs_model *m, hs_hnet_kind kind, int H) {
         const hs_tensor *T = &m->tensors[t];
         if (T->kind != HS_TENSOR_WEIGHT) continue;
         const int uses = kind == HS_HNET_CNN && T->layer < m->n_hidden ? m->hidden_width[T->layer] / H : 1;
-        macs += (double)T->size * uses;
+        macs += (double)hs_tensor_count(T) * uses;
     }
     return macs;
 }

@@ -116,13 +116,23 @@ hs_code hs_init_dense(float *W, float *b, int n_in, int n_out, hs_init init, dou
 
 typedef enum hs_tensor_kind { HS_TENSOR_WEIGHT, HS_TENSOR_BIAS, HS_TENSOR_BN_GAMMA, HS_TENSOR_BN_BETA } hs_tensor_kind;
 
+/* A tensor of params / grads: element (r, c) at offset + r * ld + c. A weight whose rows would lie
+ * a multiple of 128 bytes apart may be stored with ld > cols (hnet.c's wide weights): rows a
+ * power of two apart fall into the same few cache sets, so the rows a product tile reads at once
+ * evict each other. The ld - cols floats ending each such row are padding: 0 in params and grads,
+ * and any update leaves them 0. size spans the padding (rows x ld), so an update over
+ * [offset, offset + size) stays one loop; rows x cols is what the tensor holds. */
 typedef struct hs_tensor {
     hs_tensor_kind kind;
-    int layer;     /* dense layer 0..n_hidden (n_hidden = readout) */
-    size_t offset; /* into params / grads */
-    size_t size;
+    int layer;      /* dense layer 0..n_hidden (n_hidden = readout) */
+    size_t offset;  /* into params / grads */
+    size_t size;    /* floats spanned: rows x ld */
     int rows, cols; /* weight: n_out x n_in; vectors: size x 1 */
+    int ld;         /* floats from a row to the next, >= cols (vectors: 1) */
 } hs_tensor;
+
+/* Values a tensor holds (rows x cols: its padding left out). */
+static inline size_t hs_tensor_count(const hs_tensor *t) { return (size_t)t->rows * (size_t)t->cols; }
 
 typedef struct hs_mlp_opts {
     int in_dim, out_dim;
@@ -278,6 +288,13 @@ static inline size_t hs_model_state_size(const hs_model *m) { return m->ops->sta
 static inline void hs_model_state_get(const hs_model *m, float *s) { m->ops->state_get(m, s); }
 static inline void hs_model_state_set(hs_model *m, const float *s) { m->ops->state_set(m, s); }
 static inline float *hs_model_buffers(hs_model *m, size_t *n) { return m->ops->buffers(m, n); }
+
+/* The parameters a model has: n_params less the padding of its tensors (hs_tensor). */
+static inline size_t hs_model_count_params(const hs_model *m) {
+    size_t pad = 0;
+    for (int t = 0; t < m->n_tensors; t++) pad += m->tensors[t].size - hs_tensor_count(&m->tensors[t]);
+    return m->n_params - pad;
+}
 
 /* The MLP as a model (owns an hs_mlp in impl; hidden_width = widths). */
 hs_code hs_model_mlp(hs_model *m, const hs_mlp_opts *o, hs_error *err);

@@ -82,7 +82,7 @@ static int add_node(hs_cnet_builder *b, cnet_node nd, int C, int H, int W, int i
 static int add_tensor(hs_cnet_builder *b, hs_tensor_kind kind, int rows, int cols) {
     if (b->failed || grow(b, (void **)&b->tensors, &b->cap_tensors, b->n_tensors, sizeof *b->tensors)) return -1;
     const size_t size = (size_t)rows * (size_t)cols;
-    b->tensors[b->n_tensors] = (hs_tensor){kind, b->n_hidden, b->n_params, size, rows, cols};
+    b->tensors[b->n_tensors] = (hs_tensor){kind, b->n_hidden, b->n_params, size, rows, cols, cols};
     b->n_params += size;
     if (kind == HS_TENSOR_WEIGHT) b->n_weights++;
     return b->n_tensors++;

@@ -219,7 +219,7 @@ static void layout(gated *g, carver *c) {
     size_t off = 0;
     for (int t = 0; t < 2 * M + 1; t++) {
         const int rows = t < M ? H : t == M ? H : K, cols = t < M ? n_in : H;
-        if (c->base) g->tensors[t] = (hs_tensor){HS_TENSOR_WEIGHT, t, off, (size_t)rows * cols, rows, cols};
+        if (c->base) g->tensors[t] = (hs_tensor){HS_TENSOR_WEIGHT, t, off, (size_t)rows * cols, rows, cols, cols};
         off += (size_t)rows * cols;
     }
     g->n_params = off;

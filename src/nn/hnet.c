@@ -38,6 +38,7 @@
 #include "gemm.h"
 #include "hsweep/nn.h"
 #include "hsweep/rng.h"
+#include "hsweep/util.h"
 
 /* Bounds that keep every int product handed to a product (rows = batch x positions, leading
  * dimensions = positions x patch) below INT_MAX, and every size_t product far from overflow.
@@ -54,6 +55,7 @@ typedef struct hnet {
     /* per hidden layer l: the patch-layer shapes (see the top of the file) */
     int P[HNET_MAX_DEPTH];       /* output positions */
     int KP[HNET_MAX_DEPTH];      /* patch length (inputs per output position) */
+    int LD[HNET_MAX_DEPTH];      /* row stride of the weight, >= KP (padded_ld) */
     int Co[HNET_MAX_DEPTH];      /* outputs per position */
     float alpha[HNET_MAX_DEPTH]; /* pre-activation scale */
     int width[HNET_MAX_DEPTH];   /* P * Co = H * d/S^(l+1): the model's hidden_width */
@@ -121,15 +123,15 @@ static void bias_relu(float *restrict h, int ldh, const float *restrict zt, int 
     }
 }
 
-/* One product z = in_i . W_i^T of M rows (in rows lda apart) into h (rows ldh apart), then the
+/* One product z = in_i . W_i^T of M rows (in rows lda apart, W_i's ldw) into h (rows ldh apart), then the
  * bias of period `period` and the ReLU; the path depends on M alone. */
-static void product_forward(hnet *n, float *h, int ldh, const float *in, int lda, const float *W, const float *bias,
-                            int period, int M, int K, int Co, float alpha) {
+static void product_forward(hnet *n, float *h, int ldh, const float *in, int lda, const float *W, int ldw,
+                            const float *bias, int period, int M, int K, int Co, float alpha) {
     if (M <= SHORT_ROWS) {
-        hs_gemm_nt_short(M, Co, K, in, lda, W, K, n->zt, M, n->pack);
+        hs_gemm_nt_short(M, Co, K, in, lda, W, ldw, n->zt, M, n->pack);
         bias_relu(h, ldh, n->zt, M, bias, period, M, Co, alpha, n->bs);
     } else {
-        hs_gemm_kernel(HS_GEMM_NT, M, Co, K, in, lda, W, K, NULL, 0, h, ldh, 0);
+        hs_gemm_kernel(HS_GEMM_NT, M, Co, K, in, lda, W, ldw, NULL, 0, h, ldh, 0);
         bias_relu(h, ldh, NULL, 0, bias, period, M, Co, alpha, n->bs);
     }
 }
@@ -139,14 +141,14 @@ static void product_forward(hnet *n, float *h, int ldh, const float *in, int lda
  * one product (the bias of row b * P + i is bias_i); per-position weights one product per
  * position over rows strided by P * K (in) and P * Co (h). */
 static void patch_forward(hnet *n, int l, const float *in, int B) {
-    const int P = n->P[l], K = n->KP[l], Co = n->Co[l];
+    const int P = n->P[l], K = n->KP[l], Co = n->Co[l], ldw = n->LD[l];
     if (n->shared) {
-        product_forward(n, n->h[l], Co, in, K, n->W[l], n->b[l], P, B * P, K, Co, n->alpha[l]);
+        product_forward(n, n->h[l], Co, in, K, n->W[l], ldw, n->b[l], P, B * P, K, Co, n->alpha[l]);
         return;
     }
     for (int i = 0; i < P; i++)
-        product_forward(n, n->h[l] + (size_t)i * Co, P * Co, in + (size_t)i * K, P * K, n->W[l] + (size_t)i * Co * K,
-                        n->b[l] + (size_t)i * Co, 1, B, K, Co, n->alpha[l]);
+        product_forward(n, n->h[l] + (size_t)i * Co, P * Co, in + (size_t)i * K, P * K,
+                        n->W[l] + (size_t)i * Co * ldw, ldw, n->b[l] + (size_t)i * Co, 1, B, K, Co, n->alpha[l]);
 }
 
 /* Backward of patch_forward (layer l, which read in) from dh [B x P x Co], the gradient w.r.t.
@@ -164,7 +166,7 @@ static void patch_forward(hnet *n, int l, const float *in, int B) {
  * (hs_gemm_tn_update); returns 1 when it was, 0 when dW was stored. */
 static int patch_backward(hnet *n, int l, float *din, float *restrict dh, const float *in, int B, int stream,
                           const hs_optim_sgd *sgd) {
-    const int P = n->P[l], K = n->KP[l], Co = n->Co[l];
+    const int P = n->P[l], K = n->KP[l], Co = n->Co[l], ldw = n->LD[l];
     const float alpha = n->alpha[l], bs = n->bs, *restrict h = n->h[l];
     float *restrict dbias = n->db[l];
     const size_t row = (size_t)P * Co;
@@ -183,21 +185,21 @@ static int patch_backward(hnet *n, int l, float *din, float *restrict dh, const 
     const int ldz = n->shared ? Co : P * Co, ldi = n->shared ? K : P * K;
     const int fused = sgd && hs_gemm_update_applies(rows);
     for (int i = 0; i < products; i++) {
-        const size_t at = (size_t)i * Co * K; /* W_i and dW_i */
+        const size_t at = (size_t)i * Co * ldw; /* W_i and dW_i */
         const float *dz = dh + (size_t)i * Co, *ini = in + (size_t)i * K;
         float *Wi = n->W[l] + at, *dini = din ? din + (size_t)i * K : NULL;
         hs_optim_sgd si = fused ? *sgd : (hs_optim_sgd){0};
         if (si.buf) si.buf += at;
         if (fused && !stream) { /* one sweep over W_i: din, the gradient and the step tile by tile */
-            hs_gemm_backward_update(rows, Co, K, dz, ldz, ini, ldi, Wi, K, dini, ldi, &si);
+            hs_gemm_backward_update(rows, Co, K, dz, ldz, ini, ldi, Wi, ldw, dini, ldi, &si);
             continue;
         }
         /* din in row order, before any step can change W_i; beyond the caches the sweep's column
          * strips (one row of W_i every few hundred FMAs) lose to that, then the step as the
          * gradient's row tiles leave */
-        if (dini) hs_gemm_kernel(HS_GEMM_NN, rows, K, Co, dz, ldz, Wi, K, NULL, 0, dini, ldi, 0);
-        if (fused) hs_gemm_tn_update(Co, K, rows, dz, ldz, ini, ldi, Wi, K, &si);
-        else hs_gemm_kernel(HS_GEMM_TN, Co, K, rows, dz, ldz, ini, ldi, NULL, 0, n->dW[l] + at, K, stream);
+        if (dini) hs_gemm_kernel(HS_GEMM_NN, rows, K, Co, dz, ldz, Wi, ldw, NULL, 0, dini, ldi, 0);
+        if (fused) hs_gemm_tn_update(Co, K, rows, dz, ldz, ini, ldi, Wi, ldw, &si);
+        else hs_gemm_kernel(HS_GEMM_TN, Co, K, rows, dz, ldz, ini, ldi, NULL, 0, n->dW[l] + at, ldw, stream);
     }
     return fused;
 }
@@ -245,7 +247,11 @@ static void hnet_backward_each(hs_model *m, const float *dlogits, int B, hs_tens
                                void *ctx) {
     hnet *n = net_of(m);
     if (B < 1 || B != n->last_B) {
-        for (size_t i = 0; i < n->n_params; i++) n->grads[i] = NAN;
+        for (int t = 0; t < m->n_tensors; t++) { /* the padding stays 0 (hs_tensor) */
+            const hs_tensor *T = &n->tensors[t];
+            for (int r = 0; r < T->rows; r++)
+                for (int j = 0; j < T->cols; j++) n->grads[T->offset + (size_t)r * T->ld + j] = NAN;
+        }
         for (int t = 0; ready && t < m->n_tensors; t++) ready(ctx, t);
         return;
     }
@@ -361,11 +367,27 @@ static hs_code validate(const hs_hnet_opts *o, hs_error *err) {
 }
 
 
+/* The row stride of a hidden layer's weight with rows of k floats. At k = 3072 (the L = 2 nets'
+ * second layer: 6 x 512) rows lie 12 kB apart, a multiple of 4 kB, so every row of a column
+ * strip maps to the same L1 set (and, in physically contiguous memory, to a few L2 sets): the 12
+ * rows a step tile reads and the next block it prefetches evict each other. Rows an odd number of
+ * 64-byte lines apart map to different sets. bench_hnet at width 512 (bench/README.md): of the
+ * sgemm 72-85% -> 87-90% (L = 2 CNN), 83-84% -> 86-90% (LCN), +5-15% steps/s for every net; widths
+ * 496 and 528, whose rows are not 4 kB multiples, ran at 90-93% unpadded. Short rows span few
+ * lines and keep their stride. */
+static int padded_ld(int k) {
+    if (k < 256) return k;
+    const int ld = (k + 15) / 16 * 16;
+    return (ld / 16) % 2 ? ld : ld + 16;
+}
+
 /* Shapes and the tensor table (no memory). Tensors, in parameter order: per hidden layer l the
- * weight then the bias (layer l), then the readout weight (layer L). Layouts:
- *   CNN weight  [H x S*C_in]     element (c', k, c) at c' * S*C_in + k * C_in + c
- *   LCN weight  [P*H x S*C_in]   element (i, c', k, c) at (i * H + c') * S*C_in + k * C_in + c
- *   FCN weight  [n_out x n_in]   n_in = v*d (layer 0: the channel-major x itself) or n_out of l-1
+ * weight then the bias (layer l), then the readout weight (layer L). Layouts, with a hidden
+ * weight's rows ld = padded_ld(its columns) apart:
+ *   CNN weight  [H x S*C_in]     element (c', k, c) at c' * ld + k * C_in + c
+ *   LCN weight  [P*H x S*C_in]   element (i, c', k, c) at (i * H + c') * ld + k * C_in + c
+ *   FCN weight  [n_out x n_in]   element (o, j) at o * ld + j; n_in = v*d (layer 0: the
+ *                                channel-major x itself) or n_out of l-1
  *   CNN/LCN bias [P*H]           element (i, c') at i * H + c';  FCN bias [n_out]
  *   readout     [K x H]          element (k, c') at k * H + c' */
 static void shapes(hnet *n, const hs_hnet_opts *o) {
@@ -387,14 +409,15 @@ static void shapes(hnet *n, const hs_hnet_opts *o) {
             n->alpha[l] = (float)(1.0 / sqrt((double)cin));
         }
         const int wrows = o->kind == HS_HNET_CNN ? n->Co[l] : n->P[l] * n->Co[l];
-        const size_t wsize = (size_t)wrows * (size_t)n->KP[l];
-        n->tensors[2 * l] = (hs_tensor){HS_TENSOR_WEIGHT, l, off, wsize, wrows, n->KP[l]};
+        n->LD[l] = padded_ld(n->KP[l]);
+        const size_t wsize = (size_t)wrows * (size_t)n->LD[l];
+        n->tensors[2 * l] = (hs_tensor){HS_TENSOR_WEIGHT, l, off, wsize, wrows, n->KP[l], n->LD[l]};
         off += wsize;
-        n->tensors[2 * l + 1] = (hs_tensor){HS_TENSOR_BIAS, l, off, (size_t)n->width[l], n->width[l], 1};
+        n->tensors[2 * l + 1] = (hs_tensor){HS_TENSOR_BIAS, l, off, (size_t)n->width[l], n->width[l], 1, 1};
         off += (size_t)n->width[l];
         in_w = n->width[l];
     }
-    n->tensors[2 * n->L] = (hs_tensor){HS_TENSOR_WEIGHT, n->L, off, (size_t)n->K * n->H, n->K, n->H};
+    n->tensors[2 * n->L] = (hs_tensor){HS_TENSOR_WEIGHT, n->L, off, (size_t)n->K * n->H, n->K, n->H, n->H};
     n->n_params = off + (size_t)n->K * n->H;
 }
 
@@ -431,14 +454,18 @@ static void layout(hnet *n, carver *c) {
 }
 
 /* Every weight, bias and the readout ~ N(0, 1): layer l (readout: L) from stream (INIT, l) of the
- * seed, the weight in its stored order, then the bias, so no layer depends on another's shape. */
+ * seed, the weight row by row (its padding skipped: the draws do not depend on the stride), then
+ * the bias, so no layer depends on another's shape. */
 static void init_params(hnet *n) {
     for (int l = 0; l <= n->L; l++) {
         hs_rng r;
         hs_rng_init(&r, n->o.seed, hs_rng_stream(HS_STREAM_INIT, (uint32_t)l));
         const hs_tensor *w = &n->tensors[2 * l];
-        const size_t end = w->offset + w->size + (l < n->L ? n->tensors[2 * l + 1].size : 0);
-        for (size_t i = w->offset; i < end; i++) n->params[i] = (float)hs_rng_normal(&r);
+        for (int i = 0; i < w->rows; i++)
+            for (int j = 0; j < w->cols; j++) n->params[w->offset + (size_t)i * w->ld + j] = (float)hs_rng_normal(&r);
+        if (l == n->L) break;
+        const hs_tensor *b = &n->tensors[2 * l + 1];
+        for (size_t i = 0; i < b->size; i++) n->params[b->offset + i] = (float)hs_rng_normal(&r);
     }
 }
 
@@ -464,13 +491,12 @@ hs_code hs_model_hnet(hs_model *m, const hs_hnet_opts *o, hs_error *err) {
     carver c = {NULL, 0};
     layout(n, &c);
     const size_t bytes = (c.used + 63) & ~(size_t)63;
-    void *block = aligned_alloc(64, bytes);
+    void *block = hs_alloc_zeroed(bytes); /* grads and activations start defined */
     if (!block) {
         free(n);
         return HS_FAIL(err, HS_ERR_NOMEM, "%s: out of memory: %.3g GB for parameters, gradients and activations",
                        kind_name(o->kind), (double)bytes * 1e-9);
     }
-    memset(block, 0, bytes); /* grads and activations start defined */
     c = (carver){block, 0};
     layout(n, &c);
     n->alloc = block;

@@ -55,7 +55,7 @@ static void layout(hs_mlp *m, carver *c, const int *widths, const double *scales
         for (int q = 0; q < 4; q++) {
             if (!present[q]) continue;
             const size_t size = q == 0 ? (size_t)rows * cols : (size_t)rows;
-            if (c->base) t[k] = (hs_tensor){kinds[q], l, off, size, q == 0 ? rows : (int)size, q == 0 ? cols : 1};
+            if (c->base) t[k] = (hs_tensor){kinds[q], l, off, size, q == 0 ? rows : (int)size, q == 0 ? cols : 1, q == 0 ? cols : 1};
             off += size;
             k++;
         }

@@ -644,7 +644,9 @@ static void weight_stats(rec_state *R, size_t t, int final) {
             gn[w] = R->res->steps > 0 ? sqrt(s) : NAN;
         }
         if (sv && ts->rows > 0 && ts->cols > 0) {
-            for (size_t i = 0; i < ts->size; i++) R->sv_a[i] = net->params[ts->offset + i];
+            for (int i = 0; i < ts->rows; i++)
+                for (int j = 0; j < ts->cols; j++)
+                    R->sv_a[(size_t)i * ts->cols + j] = net->params[ts->offset + (size_t)i * ts->ld + j];
             int mn = ts->rows < ts->cols ? ts->rows : ts->cols;
             if (LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'N', ts->rows, ts->cols, R->sv_a, ts->cols, R->sv_s, NULL, ts->cols,
                                NULL, ts->cols) == 0)
@@ -688,7 +690,9 @@ static void copy_weights(rec_state *R, int s, int layer, size_t t, int final) {
     for (int k = 0; k < R->net->n_tensors; k++) {
         const hs_tensor *ts = &R->net->tensors[k];
         if (ts->kind != HS_TENSOR_WEIGHT || ts->layer != layer) continue;
-        for (size_t i = 0; i < ts->size; i++) dst[i] = R->net->params[ts->offset + i];
+        for (int i = 0; i < ts->rows; i++)
+            for (int j = 0; j < ts->cols; j++)
+                dst[(size_t)i * ts->cols + j] = R->net->params[ts->offset + (size_t)i * ts->ld + j];
     }
 }
 

@@ -216,7 +216,7 @@ static hs_code record(loop *L, long long epoch, double lr, double epoch_loss, in
 /* Weight decay of tensor t (train.h, train.decay_on). */
 static double decay_of(const loop *L, const hs_tensor *t) {
     if (L->c->decay_on == HS_DECAY_WEIGHTS && t->kind != HS_TENSOR_WEIGHT) return 0;
-    if (L->c->decay_on == HS_DECAY_MEAN) return 2.0 * L->c->weight_decay / (double)t->size;
+    if (L->c->decay_on == HS_DECAY_MEAN) return 2.0 * L->c->weight_decay / (double)hs_tensor_count(t);
     return L->c->weight_decay;
 }
 
@@ -384,7 +384,7 @@ static hs_code train_run(const hs_train_config *c, const hs_dataset *train, cons
     const int max_batch = hs_train_net_rows(c, L.batch, train->n);
     if ((rc = c->arch->create(&L.net, c, train, max_batch, err)) != HS_OK) goto out;
     if ((rc = hs_optim_init(&L.opt, &c->optim, L.net.n_params, err)) != HS_OK) goto out;
-    res->n_params = L.net.n_params;
+    res->n_params = hs_model_count_params(&L.net);
 
     int every = c->record_every > 0 ? c->record_every : 1;
     hs_train_layout lay;

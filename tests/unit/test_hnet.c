@@ -18,7 +18,7 @@
 #define MAXB 8
 #define REF_MAXB 130 /* batches of the reference: beyond hnet.c's SHORT_ROWS (128) rows per product */
 #define MAXL 3
-#define MAXU 64 /* units per sample of any layer (input included) */
+#define MAXU 256 /* units per sample of any layer (input included) */
 
 /* Activations of one reference forward: hid[l][b][u], u = c' * P_l + i for CNN/LCN (the note's
  * channel-major h[c'][i]), the unit index for the FCN; logits[b][k]. */
@@ -38,13 +38,14 @@ static double ref_forward(const hs_model *m, const hs_hnet_opts *o, const double
         int C = v, Pin = d, n_in = v * d;
         for (int l = 0; l < L; l++) {
             const double *W = P + m->tensors[2 * l].offset, *bias = P + m->tensors[2 * l + 1].offset;
+            const int ld = m->tensors[2 * l].ld; /* the documented layout's row stride */
             double *out = a->hid[l][b];
             const int Pout = Pin / S;
             if (o->kind == HS_HNET_FCN) {
                 const int n_out = H * Pout;
                 for (int u = 0; u < n_out; u++) {
                     double s = 0;
-                    for (int j = 0; j < n_in; j++) s += W[u * n_in + j] * in[j];
+                    for (int j = 0; j < n_in; j++) s += W[u * ld + j] * in[j];
                     s = s / sqrt((double)n_in) + o->bias_scale * bias[u];
                     out[u] = s > 0 ? s : 0;
                 }
@@ -56,8 +57,8 @@ static double ref_forward(const hs_model *m, const hs_hnet_opts *o, const double
                         for (int c = 0; c < C; c++)
                             for (int k = 0; k < S; k++) {
                                 /* W[c', c, k] (CNN) or W[c', c, k, i] (LCN) in the documented layout */
-                                const int wi = o->kind == HS_HNET_CNN ? (cp * S + k) * C + c
-                                                                      : ((i * H + cp) * S + k) * C + c;
+                                const int wi = o->kind == HS_HNET_CNN ? cp * ld + k * C + c
+                                                                      : (i * H + cp) * ld + k * C + c;
                                 s += W[wi] * in[c * Pin + i * S + k];
                             }
                         s = s / sqrt((double)C) + o->bias_scale * bias[i * H + cp];
@@ -117,9 +118,9 @@ static const char *kind_str(hs_hnet_kind k) { return k == HS_HNET_CNN ? "cnn" : 
  * gradient (float, from hs_loss_forward_backward's dlogits) vs a central difference of the
  * double reference loss, on a batch of B. Per tensor the error is max |analytic - fd| over the
  * larger of that tensor's max |fd| and 1e-2 of the whole net's. Returns the worst error. */
-static double check_grads(hs_hnet_kind kind, int S, int L, int B, double *fwd_worst) {
+static double check_grads(hs_hnet_kind kind, int S, int L, int B, int channels, double *fwd_worst) {
     hs_hnet_opts o = small_opts(kind, S, L);
-    o.max_batch = B;
+    o.max_batch = B, o.channels = channels;
     hs_model m;
     CU_ASSERT_EQUAL_FATAL(hs_model_hnet(&m, &o, NULL), HS_OK);
     const int D = m.in_dim, K = o.out_dim;
@@ -151,7 +152,7 @@ static double check_grads(hs_hnet_kind kind, int S, int L, int B, double *fwd_wo
                 fwd = fmax(fwd, fabs(model_hidden_at(&m, &o, l, b, u) - a->hid[l][b][u]) / (1 + fabs(a->hid[l][b][u])));
     }
     char label[64];
-    snprintf(label, sizeof label, "%s S=%d L=%d B=%d", kind_str(kind), S, L, B);
+    snprintf(label, sizeof label, "%s S=%d L=%d B=%d v=%d", kind_str(kind), S, L, B, channels);
     if (fwd > 1e-5 || fabs(lf - l0) > 1e-5 * (1 + fabs(l0)) || getenv("HS_TEST_VERBOSE"))
         fprintf(stderr, "\n  %s: forward error %.3g, loss %.9g vs reference %.9g\n", label, fwd, lf, l0);
     CU_ASSERT(fwd <= 1e-5);
@@ -183,6 +184,10 @@ static double check_grads(hs_hnet_kind kind, int S, int L, int B, double *fwd_wo
         worst = fmax(worst, e);
     }
     CU_ASSERT(gmax > 1e-3); /* the check is not vacuous */
+    for (int t = 0; t < m.n_tensors; t++) /* padding: no gradient */
+        for (int r = 0; r < m.tensors[t].rows; r++)
+            for (int j = m.tensors[t].cols; j < m.tensors[t].ld; j++)
+                CU_ASSERT_EQUAL(m.grads[m.tensors[t].offset + (size_t)r * m.tensors[t].ld + j], 0.0f);
     CU_ASSERT(worst <= GRAD_TOL);
     free(P), free(fd), free(a), free(x), free(xd), free(y);
     hs_model_free(&m);
@@ -191,15 +196,27 @@ static double check_grads(hs_hnet_kind kind, int S, int L, int B, double *fwd_wo
 
 /* Batches of 5 take the transposed forward products (hs_gemm_nt_short); 130 rows per product
  * (every kind at B = 130, and the CNN's first layer already at B = 70: 2 x 70 patch rows) the
- * kernel's usual form. */
+ * kernel's usual form. With 64 channels the first weight has rows of 256 (CNN, LCN: S = 4, one
+ * layer; FCN: d = 4 inputs x 64), stored 272 apart (hnet.c's padded_ld). */
 static void test_gradients(void) {
     const hs_hnet_kind kinds[3] = {HS_HNET_CNN, HS_HNET_LCN, HS_HNET_FCN};
     const int shapes[4][3] = {{2, 2, 5}, {3, 2, 5}, {2, 3, 5}, {2, 2, 130}}; /* (S, L, B): d = 4, 9, 8, 4 */
     double worst = 0, fwd = 0;
     for (int k = 0; k < 3; k++)
         for (int s = 0; s < 4; s++)
-            worst = fmax(worst, check_grads(kinds[k], shapes[s][0], shapes[s][1], shapes[s][2], &fwd));
-    worst = fmax(worst, check_grads(HS_HNET_CNN, 2, 2, 70, &fwd));
+            worst = fmax(worst, check_grads(kinds[k], shapes[s][0], shapes[s][1], shapes[s][2], 3, &fwd));
+    worst = fmax(worst, check_grads(HS_HNET_CNN, 2, 2, 70, 3, &fwd));
+    for (int k = 0; k < 3; k++) {
+        const int S = kinds[k] == HS_HNET_FCN ? 2 : 4, L = kinds[k] == HS_HNET_FCN ? 2 : 1;
+        hs_hnet_opts o = small_opts(kinds[k], S, L);
+        o.channels = 64;
+        hs_model m;
+        CU_ASSERT_EQUAL_FATAL(hs_model_hnet(&m, &o, NULL), HS_OK);
+        CU_ASSERT(m.tensors[0].cols == 256 && m.tensors[0].ld == 272); /* the padded layout is what is checked */
+        hs_model_free(&m);
+        worst = fmax(worst, check_grads(kinds[k], S, L, 5, 64, &fwd));
+    }
+    worst = fmax(worst, check_grads(HS_HNET_CNN, 4, 1, 130, 64, &fwd));
     printf("(worst relative gradient error %.2g, forward %.2g) ", worst, fwd);
 }
 
@@ -371,6 +388,38 @@ static void test_weight_sharing(void) {
  *   S=3 L=2 (d=9):  CNN 36 + 12 + 48 + 4 + 12 = 112;  LCN 108 + 12 + 48 + 4 + 12 = 184;
  *                   FCN 12x27=324 + 12 + 4x12=48 + 4 + 12 = 400 */
 static void test_layout_and_counts(void) {
+    /* 64 channels, S = 4, one layer (d = 4): the CNN's weight has rows of 4 x 64 = 256 floats,
+     * 16 lines, stored 17 lines (272) apart; the LCN's the same (1 position); the FCN's (S = 2,
+     * two layers, d = 4) rows of all 256 inputs, its second weight rows of 8 (unpadded). Counts:
+     * CNN 4 x 256 + 4 + 3 x 4 = 1040 in 4 x 272 + 4 + 12 = 1104 floats; FCN 8 x 256 + 8 + 4 x 8 +
+     * 4 + 12 = 2104 in 8 x 272 + 56 = 2232. */
+    {
+        const hs_hnet_kind kinds[2] = {HS_HNET_CNN, HS_HNET_FCN};
+        const int S[2] = {4, 2}, L[2] = {1, 2};
+        const size_t counts[2] = {1040, 2104}, floats[2] = {1104, 2232};
+        for (int q = 0; q < 2; q++) {
+            hs_hnet_opts o = small_opts(kinds[q], S[q], L[q]);
+            o.channels = 64;
+            hs_model m;
+            CU_ASSERT_EQUAL_FATAL(hs_model_hnet(&m, &o, NULL), HS_OK);
+            CU_ASSERT_EQUAL(m.n_params, floats[q]);
+            CU_ASSERT_EQUAL(hs_model_count_params(&m), counts[q]);
+            const hs_tensor *W = &m.tensors[0];
+            CU_ASSERT(W->cols == 256 && W->ld == 272 && W->size == (size_t)W->rows * 272);
+            CU_ASSERT_EQUAL(hs_tensor_count(W), (size_t)W->rows * 256);
+            CU_ASSERT(m.tensors[1].ld == 1 && m.tensors[2 * L[q]].ld == m.tensors[2 * L[q]].cols);
+            size_t zero_pads = 0, zero_values = 0;
+            for (int r = 0; r < W->rows; r++)
+                for (int j = 0; j < W->ld; j++) {
+                    const float w = m.params[W->offset + (size_t)r * W->ld + j];
+                    if (j < W->cols) zero_values += w == 0.0f;
+                    else zero_pads += w == 0.0f;
+                }
+            CU_ASSERT_EQUAL(zero_pads, (size_t)W->rows * 16); /* padding 0, the weights drawn */
+            CU_ASSERT_EQUAL(zero_values, 0);
+            hs_model_free(&m);
+        }
+    }
     const struct {
         hs_hnet_kind kind;
         int S;
@@ -678,6 +727,16 @@ static void fused_vs_stored(const hs_hnet_opts *o, const hs_optim_opts *rule, do
     }
     CU_ASSERT_EQUAL(memcmp(m[0].params, m[1].params, m[0].n_params * sizeof(float)), 0);
     if (opt[0].m) CU_ASSERT_EQUAL(memcmp(opt[0].m, opt[1].m, m[0].n_params * sizeof(float)), 0);
+    size_t pad_nonzero = 0; /* the padding of a weight stays 0 through the steps, in both */
+    for (int t = 0; t < m[1].n_tensors; t++) {
+        const hs_tensor *T = &m[1].tensors[t];
+        for (int r = 0; r < T->rows; r++)
+            for (int j = T->cols; j < T->ld; j++) {
+                const size_t i = T->offset + (size_t)r * T->ld + j;
+                pad_nonzero += m[1].params[i] != 0.0f || (opt[1].m && opt[1].m[i] != 0.0f);
+            }
+    }
+    CU_ASSERT_EQUAL(pad_nonzero, 0);
     const int L = o->depth;
     for (int t = 0; t < m[0].n_tensors; t++) {
         CU_ASSERT_EQUAL(st[0].ready_calls[t], 3);
