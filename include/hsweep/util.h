@@ -65,14 +65,6 @@ double hs_memory_limit(const char **what);
  * system's own /proc and /sys): tests lay out a machine's files there. */
 double hs_memory_limit_in(const char *root, const char **what);
 
-/* bytes of zeroed memory on a 64-byte boundary, to be released with free(); NULL when out of
- * memory. From 2 MB on it starts on a 2 MB boundary and is advised into transparent huge pages
- * (where the kernel offers them only on request): a net's weights and their optimiser state then
- * lie in physically contiguous 2 MB pages, so which cache sets their rows fall into is set by
- * the layout (hnet.c's padded rows) rather than by whichever 4 kB pages the kernel handed out,
- * and a step stops varying with them (bench/README.md, bench_hnet). */
-void *hs_alloc_zeroed(size_t bytes);
-
 /* ---------------------------------------------------------------- the BLAS library */
 
 /* Sets the linked BLAS's own thread count, where it has a control hsweep knows (OpenBLAS, MKL,

@@ -38,7 +38,6 @@
 #include "gemm.h"
 #include "hsweep/nn.h"
 #include "hsweep/rng.h"
-#include "hsweep/util.h"
 
 /* Bounds that keep every int product handed to a product (rows = batch x positions, leading
  * dimensions = positions x patch) below INT_MAX, and every size_t product far from overflow.
@@ -491,12 +490,13 @@ hs_code hs_model_hnet(hs_model *m, const hs_hnet_opts *o, hs_error *err) {
     carver c = {NULL, 0};
     layout(n, &c);
     const size_t bytes = (c.used + 63) & ~(size_t)63;
-    void *block = hs_alloc_zeroed(bytes); /* grads and activations start defined */
+    void *block = aligned_alloc(64, bytes);
     if (!block) {
         free(n);
         return HS_FAIL(err, HS_ERR_NOMEM, "%s: out of memory: %.3g GB for parameters, gradients and activations",
                        kind_name(o->kind), (double)bytes * 1e-9);
     }
+    memset(block, 0, bytes); /* grads and activations start defined */
     c = (carver){block, 0};
     layout(n, &c);
     n->alloc = block;

@@ -1,12 +1,10 @@
 /* optim.c - SGD, momentum (heavy ball / Nesterov), Adam and AdamW with torch.optim's update
  * order and float32 arithmetic, and the MultiStepLR / CosineAnnealingLR schedules. */
 #include <math.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hsweep/optim.h"
-#include "hsweep/util.h"
 
 #define PI 3.14159265358979323846
 
@@ -33,7 +31,7 @@ hs_code hs_optim_init(hs_optim *opt, const hs_optim_opts *o, size_t n, hs_error 
     opt->n = n;
     opt->bc1 = opt->bc2 = 1.0;
     if (n_state > 0 && n > 0) {
-        float *s = n <= SIZE_MAX / sizeof(float) / 2 ? hs_alloc_zeroed(n * (size_t)n_state * sizeof(float)) : NULL;
+        float *s = calloc(n * (size_t)n_state, sizeof(float));
         if (!s) return HS_FAIL(err, HS_ERR_NOMEM, "optimiser: out of memory for the state of %zu parameters", n);
         opt->m = s;
         opt->v = n_state == 2 ? s + n : NULL;

@@ -1,12 +1,10 @@
 /* file.c - whole small files written so that a reader never meets half of one, what lies at a
- * path, and the memory this process may use and gets for its largest arrays (see util.h). */
+ * path, and the memory this process may use (see util.h). */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,19 +16,6 @@ const char *hs_path_not_file(const char *path, int *is_dir) {
     if (is_dir) *is_dir = known && S_ISDIR(st.st_mode);
     if (!known || S_ISREG(st.st_mode)) return NULL;
     return S_ISDIR(st.st_mode) ? "a directory" : "a device, FIFO or socket";
-}
-
-void *hs_alloc_zeroed(size_t bytes) {
-    const size_t huge = (size_t)2 << 20, align = bytes >= huge ? huge : 64;
-    if (bytes > SIZE_MAX - huge) return NULL;
-    const size_t n = (bytes + align - 1) / align * align;
-    void *p = aligned_alloc(align, n ? n : align);
-    if (!p) return NULL;
-#ifdef MADV_HUGEPAGE
-    if (align == huge) (void)madvise(p, n, MADV_HUGEPAGE); /* advice: refused or not, the memory is the same */
-#endif
-    memset(p, 0, n);
-    return p;
 }
 
 hs_code hs_file_write_whole(const char *path, const void *buf, size_t n, hs_error *err) {
