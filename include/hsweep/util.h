@@ -65,6 +65,19 @@ double hs_memory_limit(const char **what);
  * system's own /proc and /sys): tests lay out a machine's files there. */
 double hs_memory_limit_in(const char *root, const char **what);
 
+/* bytes of zeroed memory for a net's largest arrays (its weights and their optimiser state), to
+ * be released with hs_unmap(p, the same bytes); NULL when out of memory. From 2 MB on it is
+ * mapped on its own, starting on a 2 MB boundary, and advised into transparent huge pages (where
+ * the kernel gives them only on request): the arrays then lie in physically contiguous 2 MB
+ * pages, so the cache sets their rows fall into follow the layout (hnet.c's padded rows) rather
+ * than whichever 4 kB pages the kernel handed out, and a training step stops varying with them
+ * (bench/README.md, bench_hnet). The mapping is the bytes rounded up to 4 kB, nothing more. Below
+ * 2 MB: aligned_alloc on 64 bytes. */
+void *hs_map_zeroed(size_t bytes);
+void hs_unmap(void *p, size_t bytes); /* NULL: nothing */
+/* Bytes hs_map_zeroed holds mapped now, in all (what a process's allocator does not see). */
+size_t hs_mapped_bytes(void);
+
 /* ---------------------------------------------------------------- the BLAS library */
 
 /* Sets the linked BLAS's own thread count, where it has a control hsweep knows (OpenBLAS, MKL,

@@ -38,6 +38,7 @@
 #include "gemm.h"
 #include "hsweep/nn.h"
 #include "hsweep/rng.h"
+#include "hsweep/util.h"
 
 /* Bounds that keep every int product handed to a product (rows = batch x positions, leading
  * dimensions = positions x patch) below INT_MAX, and every size_t product far from overflow.
@@ -73,7 +74,8 @@ typedef struct hnet {
     float *work_a, *work_b;      /* [max_batch x max_w] gradient ping-pong */
     const float *input;          /* layer 0's input of the last forward: xin, or x itself (FCN, borrowed) */
     int last_B;
-    void *alloc;
+    void *alloc; /* hs_map_zeroed's, of alloc_bytes */
+    size_t alloc_bytes;
 } hnet;
 
 static hnet *net_of(const hs_model *m) { return (hnet *)m->impl; }
@@ -302,7 +304,7 @@ static float *hnet_buffers(hs_model *m, size_t *n) {
 
 static void hnet_free(hs_model *m) {
     hnet *n = net_of(m);
-    if (n) free(n->alloc);
+    if (n) hs_unmap(n->alloc, n->alloc_bytes);
     free(n);
 }
 
@@ -490,16 +492,15 @@ hs_code hs_model_hnet(hs_model *m, const hs_hnet_opts *o, hs_error *err) {
     carver c = {NULL, 0};
     layout(n, &c);
     const size_t bytes = (c.used + 63) & ~(size_t)63;
-    void *block = aligned_alloc(64, bytes);
+    void *block = hs_map_zeroed(bytes); /* grads and activations start defined */
     if (!block) {
         free(n);
         return HS_FAIL(err, HS_ERR_NOMEM, "%s: out of memory: %.3g GB for parameters, gradients and activations",
                        kind_name(o->kind), (double)bytes * 1e-9);
     }
-    memset(block, 0, bytes); /* grads and activations start defined */
     c = (carver){block, 0};
     layout(n, &c);
-    n->alloc = block;
+    n->alloc = block, n->alloc_bytes = bytes;
     init_params(n);
     n->stream_dw = n->n_params * sizeof(float) >= STREAM_GRADIENT_BYTES;
     *m = (hs_model){.ops = &hnet_ops,

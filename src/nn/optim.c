@@ -1,10 +1,12 @@
 /* optim.c - SGD, momentum (heavy ball / Nesterov), Adam and AdamW with torch.optim's update
  * order and float32 arithmetic, and the MultiStepLR / CosineAnnealingLR schedules. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hsweep/optim.h"
+#include "hsweep/util.h"
 
 #define PI 3.14159265358979323846
 
@@ -31,7 +33,7 @@ hs_code hs_optim_init(hs_optim *opt, const hs_optim_opts *o, size_t n, hs_error 
     opt->n = n;
     opt->bc1 = opt->bc2 = 1.0;
     if (n_state > 0 && n > 0) {
-        float *s = calloc(n * (size_t)n_state, sizeof(float));
+        float *s = n <= SIZE_MAX / sizeof(float) / 2 ? hs_map_zeroed(n * (size_t)n_state * sizeof(float)) : NULL;
         if (!s) return HS_FAIL(err, HS_ERR_NOMEM, "optimiser: out of memory for the state of %zu parameters", n);
         opt->m = s;
         opt->v = n_state == 2 ? s + n : NULL;
@@ -40,7 +42,7 @@ hs_code hs_optim_init(hs_optim *opt, const hs_optim_opts *o, size_t n, hs_error 
 }
 
 void hs_optim_free(hs_optim *opt) {
-    free(opt->m); /* v lives in the same allocation */
+    hs_unmap(opt->m, opt->n * (opt->v ? 2 : 1) * sizeof(float)); /* v lives in the same allocation */
     memset(opt, 0, sizeof *opt);
 }
 

@@ -1,10 +1,13 @@
 /* file.c - whole small files written so that a reader never meets half of one, what lies at a
- * path, and the memory this process may use (see util.h). */
+ * path, the memory this process may use, and its largest arrays' (see util.h). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +20,45 @@ const char *hs_path_not_file(const char *path, int *is_dir) {
     if (!known || S_ISREG(st.st_mode)) return NULL;
     return S_ISDIR(st.st_mode) ? "a directory" : "a device, FIFO or socket";
 }
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+static _Atomic size_t mapped_bytes;
+
+static size_t mapped_length(size_t bytes) { return (bytes + 4095) & ~(size_t)4095; }
+
+void *hs_map_zeroed(size_t bytes) {
+    if (bytes < HUGE_PAGE) {
+        void *p = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
+        if (p) memset(p, 0, bytes);
+        return p;
+    }
+    if (bytes > SIZE_MAX / 2) return NULL;
+    /* map a 2 MB more, keep the part from the first 2 MB boundary, return the rest */
+    const size_t len = mapped_length(bytes), over = len + HUGE_PAGE;
+    char *raw = mmap(NULL, over, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED) return NULL;
+    char *p = (char *)(((uintptr_t)raw + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+    if (p > raw) munmap(raw, (size_t)(p - raw));
+    if (raw + over > p + len) munmap(p + len, (size_t)(raw + over - (p + len)));
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p, len, MADV_HUGEPAGE); /* advice: refused or not, the memory is the same */
+#endif
+    atomic_fetch_add(&mapped_bytes, len);
+    return p; /* anonymous memory reads as zeros */
+}
+
+void hs_unmap(void *p, size_t bytes) {
+    if (!p) return;
+    if (bytes < HUGE_PAGE) {
+        free(p);
+        return;
+    }
+    munmap(p, mapped_length(bytes));
+    atomic_fetch_sub(&mapped_bytes, mapped_length(bytes));
+}
+
+size_t hs_mapped_bytes(void) { return atomic_load(&mapped_bytes); }
 
 hs_code hs_file_write_whole(const char *path, const void *buf, size_t n, hs_error *err) {
     struct stat st;

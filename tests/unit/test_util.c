@@ -1,6 +1,7 @@
 /* test_util.c - SHA-256 against FIPS 180-4 vectors, strings, shell quoting, whole-file writes,
  * the memory limit on laid-out machines, edit distance, error traces. */
 #include <dirent.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -201,6 +202,39 @@ static void test_memory_limit(void) {
     CU_ASSERT(hs_memory_limit(&what) > 0);
 }
 
+/* The largest arrays' memory: from 2 MB on a mapping on a 2 MB boundary, zeroed, of exactly the
+ * bytes rounded to 4 kB (what hs_mapped_bytes counts; /proc/self/maps shows it mapped, perhaps
+ * merged with a neighbour), released by hs_unmap; below, 64-byte aligned and zeroed. */
+static void test_map_zeroed(void) {
+    const size_t sizes[3] = {((size_t)2 << 20) + 12345, (size_t)6 << 20, 1000};
+    for (int i = 0; i < 3; i++) {
+        const size_t n = sizes[i], before = hs_mapped_bytes();
+        unsigned char *p = hs_map_zeroed(n);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+        const int big = n >= ((size_t)2 << 20);
+        CU_ASSERT_EQUAL((uintptr_t)p % (big ? (uintptr_t)2 << 20 : 64), 0);
+        CU_ASSERT_EQUAL(hs_mapped_bytes() - before, big ? (n + 4095) / 4096 * 4096 : 0);
+        size_t nonzero = 0;
+        for (size_t j = 0; j < n; j++) nonzero += p[j] != 0;
+        CU_ASSERT_EQUAL(nonzero, 0);
+        p[0] = 1, p[n - 1] = 2; /* writable to the last byte */
+        if (big) { /* mapped, in /proc/self/maps */
+            FILE *f = fopen("/proc/self/maps", "r");
+            char line[512];
+            int found = 0;
+            while (f && fgets(line, sizeof line, f)) {
+                unsigned long lo, hi;
+                if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && lo <= (uintptr_t)p && hi >= (uintptr_t)p + n) found = 1;
+            }
+            if (f) fclose(f);
+            CU_ASSERT(found);
+        }
+        hs_unmap(p, n);
+        CU_ASSERT_EQUAL(hs_mapped_bytes(), before);
+    }
+    hs_unmap(NULL, (size_t)8 << 20); /* nothing */
+}
+
 static void test_edit_distance(void) {
     CU_ASSERT_EQUAL(hs_edit_distance("kitten", "sitting"), 3);
     CU_ASSERT_EQUAL(hs_edit_distance("", "abc"), 3);
@@ -241,6 +275,7 @@ int main(void) {
         {"shell quoting, through /bin/sh", test_shell_quote},
         {"whole-file writes: replace, device, FIFO, missing folder", test_file_write_whole},
         {"the memory a process may use: MemTotal, cgroup v1 and v2", test_memory_limit},
+        {"large arrays: 2 MB-aligned mappings of exactly their bytes", test_map_zeroed},
         {"edit distance", test_edit_distance},
         {"status codes, hints and traces", test_status_trace},
         {NULL, NULL},
