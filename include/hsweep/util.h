@@ -65,7 +65,7 @@ double hs_memory_limit(const char **what);
  * system's own /proc and /sys): tests lay out a machine's files there. */
 double hs_memory_limit_in(const char *root, const char **what);
 
-/* bytes of zeroed memory for a net's largest arrays (its weights and their optimiser state), to
+/* Zeroed memory of `bytes` for a net's largest arrays (its weights and their optimiser state), to
  * be released with hs_unmap(p, the same bytes); NULL when out of memory. From 2 MB on it is
  * mapped on its own, starting on a 2 MB boundary, and advised into transparent huge pages (where
  * the kernel gives them only on request): the arrays then lie in physically contiguous 2 MB

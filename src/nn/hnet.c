@@ -372,10 +372,10 @@ static hs_code validate(const hs_hnet_opts *o, hs_error *err) {
  * second layer: 6 x 512) rows lie 12 kB apart, a multiple of 4 kB, so every row of a column
  * strip maps to the same L1 set (and, in physically contiguous memory, to a few L2 sets): the 12
  * rows a step tile reads and the next block it prefetches evict each other. Rows an odd number of
- * 64-byte lines apart map to different sets. bench_hnet at width 512 (bench/README.md): of the
- * sgemm 72-85% -> 87-90% (L = 2 CNN), 83-84% -> 86-90% (LCN), +5-15% steps/s for every net; widths
- * 496 and 528, whose rows are not 4 kB multiples, ran at 90-93% unpadded. Short rows span few
- * lines and keep their stride. */
+ * 64-byte lines apart map to different sets. bench_hnet at width 512 on a Zen 4 core
+ * (bench/README.md), with the huge pages of hs_map_zeroed: of the sgemm, L = 2 CNN 69-73% -> 86%,
+ * LCN 78-82% -> 87%, L = 3 LCN 54-60% -> 71%; widths 496 and 528, whose rows are not 4 kB
+ * multiples, ran at 90-93% unpadded. Short rows span few lines and keep their stride. */
 static int padded_ld(int k) {
     if (k < 256) return k;
     const int ld = (k + 15) / 16 * 16;
