@@ -139,6 +139,7 @@ typedef struct hs_plan {
     uint32_t *default_cell; /* [n_keys]: pool index of each key's default */
     unsigned char *varying; /* [n_keys]: 1 when the key takes more than one value in the plan */
     size_t n_excluded;      /* combinations dropped by `exclude` */
+    size_t n_narrowed;      /* runs left out by a --set on an axis (hs_spec.only) */
     size_t n_unplannable;   /* runs of a select stage whose group has no winner */
     size_t n_shared;        /* runs of a stage equal to a run of an earlier stage (kept once) */
     uint8_t digest[32];     /* SHA-256 of all ids in plan order: equal plans have equal digests */

@@ -223,6 +223,8 @@ typedef struct hs_spec {
     size_t n_sets;
     hs_where *excludes;
     size_t n_excludes;
+    hs_assign *only; /* `--set key=value` on a key only axes give (plan, run): the runs with that value */
+    size_t n_only;
     int max_attempts;          /* sweep.max_attempts (HS_SPEC_MAX_ATTEMPTS unless given) */
     double checkpoint_minutes; /* sweep.checkpoint_minutes; 0 = only when drained */
 } hs_spec;
@@ -240,14 +242,16 @@ hs_code hs_spec_parse(const char *text, size_t len, const char *path, hs_spec **
 hs_code hs_spec_override(hs_spec *spec, const char *assignment, hs_error *err);
 
 /* hs_spec_override for `hsweep plan` and `run`, where the override is the spec's base: refused
- * (HS_ERR_SPEC) when the spec gives the key anywhere that wins over the base (an axis, a block's
- * `base`, a block's or the top-level `set` rules), since that value would silently replace the
- * override in the runs it reaches. The message names the override and the first such place,
- * with its block and file:line:col, e.g.
- *   "--set model.depth=3: block 'main' varies model.depth along an axis at sweep.yaml:12:7,
+ * (HS_ERR_SPEC) when a block's `base` or a block's or the top-level `set` rules give the key,
+ * since that value would silently replace the override in the runs it reaches. The message names
+ * the override and the first such place, with its block and file:line:col, e.g.
+ *   "--set model.norm=none: block 'controls' sets model.norm in its `base` at sweep.yaml:25:32,
  *    which would win over the --set"
- * A key the expansion derives (data.seed following seed) is not given by the spec: --set
- * data.seed=5 beside a seed axis fixes the data seed of every run. */
+ * On a key that only axes give, the override narrows the sweep instead (spec->only): the plan
+ * keeps the runs with that value, with their ids, so part of a sweep can run on its own and the
+ * whole spec resumed later adds the rest. A value no axis has is refused, naming the first axis
+ * and its values. A key the expansion derives (data.seed following seed) is not given by the
+ * spec: --set data.seed=5 beside a seed axis fixes the data seed of every run. */
 hs_code hs_spec_override_base(hs_spec *spec, const char *assignment, hs_error *err);
 
 void hs_spec_free(hs_spec *spec);

@@ -445,7 +445,7 @@ static hs_code expand_block(hs_plan *p, pool_index *pi, size_t bi, size_t max_ru
     uint32_t *row0 = row + p->n_keys; /* a combination before the search's point and seed */
     size_t unplannable = 0;
     int k_seed = hs_schema_find("seed"), k_dseed = hs_schema_find("data.seed");
-    size_t kept = 0;
+    size_t kept = 0, narrowed = 0;
     const hs_value *cfg_ptrs[256];
     for (size_t ord = 0; ord < combos && rc == HS_OK; ord++) {
         memcpy(row, w.base, p->n_keys * sizeof *row);
@@ -483,6 +483,13 @@ static hs_code expand_block(hs_plan *p, pool_index *pi, size_t bi, size_t max_ru
             for (size_t i = 0; i < w.n_excl && !dropped; i++) dropped = matches(&w.excl[i], row);
             if (dropped) {
                 p->n_excluded++;
+                continue;
+            }
+            int other = 0; /* a --set on an axis keeps the runs with its value (hs_spec_override_base) */
+            for (size_t i = 0; i < s->n_only && !other; i++) other = !hs_value_equal(&p->pool[row[s->only[i].key]], &s->only[i].val);
+            if (other) {
+                p->n_narrowed++;
+                narrowed++;
                 continue;
             }
             for (size_t k = 0; k < p->n_keys; k++) cfg_ptrs[k] = &p->pool[row[k]];
@@ -545,7 +552,7 @@ static hs_code expand_block(hs_plan *p, pool_index *pi, size_t bi, size_t max_ru
         }
     }
     p->n_unplannable += unplannable;
-    if (rc == HS_OK && kept == 0 && !unplannable) {
+    if (rc == HS_OK && kept == 0 && !unplannable && !narrowed) {
         hs_loc at = b->n_excludes ? b->excludes[0].loc : s->n_excludes ? s->excludes[0].loc : b->loc;
         rc = PFAIL(s, at, what, err, "empty expansion: all %zu combinations are excluded", combos);
     }
@@ -623,6 +630,18 @@ hs_code hs_plan_expand(const hs_spec *spec, const hs_plan_opts *opts, hs_plan **
     if (rc != HS_OK) {
         hs_plan_free(p);
         return rc;
+    }
+    if (p->n_runs == 0 && p->n_narrowed > 0 && p->n_unplannable == 0) {
+        /* each value is on an axis, but no run has them all (two --set on one key, or an exclude) */
+        hs_str sets = {0};
+        for (size_t i = 0; i < spec->n_only; i++) {
+            hs_str_printf(&sets, "%s%s=", i ? ", " : "", hs_schema_key((size_t)spec->only[i].key)->name);
+            hs_value_show(&spec->only[i].val, &sets);
+        }
+        HS_FAIL(err, HS_ERR_SPEC, "%s: no run of the spec has %s", spec->path, sets.buf ? sets.buf : "");
+        hs_str_free(&sets);
+        hs_plan_free(p);
+        return hs_error_hint(err, "each --set on an axis keeps only the runs with its value");
     }
     for (size_t r = 1; r < p->n_runs; r++)
         for (size_t k = 0; k < p->n_keys; k++)

@@ -47,6 +47,7 @@ static hs_code write_text(const hs_plan *p, hs_str *o, int tsv) {
             rc = hs_str_printf(o, "%s: %zu run%s in %zu block%s", s->name, p->n_runs, p->n_runs == 1 ? "" : "s",
                                s->n_blocks, s->n_blocks == 1 ? "" : "s");
         if (rc == HS_OK && p->n_excluded) rc = hs_str_printf(o, " (%zu excluded)", p->n_excluded);
+        if (rc == HS_OK && p->n_narrowed) rc = hs_str_printf(o, " (%zu left out by --set)", p->n_narrowed);
         if (rc == HS_OK) rc = hs_str_printf(o, "; %zu key%s\n", nv, nv == 1 ? " varies" : "s vary");
     }
     const char *sep = tsv ? "\t" : "  ";
@@ -96,8 +97,9 @@ static hs_code write_json(const hs_plan *p, hs_str *o) {
     if (rc == HS_OK) rc = hs_str_json(o, s->name);
     if (rc == HS_OK) rc = hs_str_printf(o, ", \"spec\": ");
     if (rc == HS_OK) rc = hs_str_json(o, s->path);
-    if (rc == HS_OK) rc = hs_str_printf(o, ", \"schema_version\": %d, \"count\": %zu, \"excluded\": %zu, \"varying\": [",
-                                        HS_SCHEMA_VERSION, p->n_runs, p->n_excluded);
+    if (rc == HS_OK)
+        rc = hs_str_printf(o, ", \"schema_version\": %d, \"count\": %zu, \"excluded\": %zu, \"narrowed\": %zu, \"varying\": [",
+                           HS_SCHEMA_VERSION, p->n_runs, p->n_excluded, p->n_narrowed);
     int first = 1;
     for (size_t k = 0; k < p->n_keys && rc == HS_OK; k++) {
         if (!p->varying[k]) continue;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "hsweep/spec.h"
+#include "hsweep/util.h"
 #include "internal.h"
 
 #define PATH_MAX_LEN 256
@@ -55,18 +56,33 @@ static void rules_giving(given_at *g, const hs_set_rule *r, size_t n, int k, con
                          "remove the key from the rule's `to`, or edit the spec");
 }
 
+/* The values axis a gives key k (its q-th key), shown "1, 2, 4", into out. */
+static void show_axis_values(const hs_axis *a, size_t q, hs_str *out) {
+    for (size_t j = 0; j < a->len; j++) {
+        if (j) hs_str_append(out, ", ", 2);
+        hs_value_show(&a->vals[j * a->n_keys + q], out);
+    }
+}
+
 hs_code hs_spec_override_base(hs_spec *spec, const char *assignment, hs_error *err) {
     /* the override's own errors (unknown key, bad value) come first */
     HS_TRY(err, hs_spec_override(spec, assignment, err));
     int k = spec->base[spec->n_base - 1].key;
-    given_at g = {0};
+    const hs_value *v = &spec->base[spec->n_base - 1].val;
+    given_at g = {0};          /* the first place above the base that is not an axis */
+    const hs_axis *first = NULL; /* the first axis giving k, and where */
+    size_t first_q = 0;
+    const hs_block *first_b = NULL;
+    int on_value = 0; /* some axis gives k the value v */
     for (size_t bi = 0; bi < spec->n_blocks; bi++) {
         const hs_block *b = &spec->blocks[bi];
         for (size_t a = 0; a < b->n_axes; a++)
-            for (size_t q = 0; q < b->axes[a].n_keys; q++)
-                if (b->axes[a].keys[q] == k)
-                    consider(&g, b->axes[a].key_locs ? b->axes[a].key_locs[q] : b->axes[a].loc, b->name, "varies",
-                             "along an axis", "remove the axis, or edit the spec");
+            for (size_t q = 0; q < b->axes[a].n_keys; q++) {
+                if (b->axes[a].keys[q] != k) continue;
+                if (!first) first = &b->axes[a], first_q = q, first_b = b;
+                for (size_t j = 0; j < b->axes[a].len && !on_value; j++)
+                    on_value = hs_value_equal(&b->axes[a].vals[j * b->axes[a].n_keys + q], v);
+            }
         for (size_t i = 0; i < b->n_base; i++)
             if (b->base[i].key == k)
                 consider(&g, b->base[i].loc, b->name, "sets", "in its `base`",
@@ -74,9 +90,9 @@ hs_code hs_spec_override_base(hs_spec *spec, const char *assignment, hs_error *e
         rules_giving(&g, b->sets, b->n_sets, k, b->name);
     }
     rules_giving(&g, spec->sets, spec->n_sets, k, NULL);
+    const char *name = hs_schema_key((size_t)k)->name;
     if (g.verb) {
         hs_value_free(&spec->base[--spec->n_base].val); /* the override is not kept */
-        const char *name = hs_schema_key((size_t)k)->name;
         if (g.block)
             HS_FAIL(err, HS_ERR_SPEC, "--set %s: block '%s' %s %s %s at %s:%d:%d, which would win over the --set",
                     assignment, g.block, g.verb, name, g.where, spec->path, g.loc.line, g.loc.col);
@@ -85,6 +101,26 @@ hs_code hs_spec_override_base(hs_spec *spec, const char *assignment, hs_error *e
                     assignment, g.verb, name, g.where, spec->path, g.loc.line, g.loc.col);
         return hs_error_hint(err, "%s; --set with plan and run changes only the spec's base", g.hint);
     }
+    if (!first) return HS_OK; /* the base's alone */
+    /* Only axes give k: the sweep is narrowed to the runs with that value (a later run of the
+     * whole spec with --resume adds the others, by id). A value no axis has is a typo. */
+    hs_assign narrowed = spec->base[--spec->n_base];
+    if (!on_value) {
+        hs_str vals = {0};
+        show_axis_values(first, first_q, &vals);
+        const hs_loc at = first->key_locs ? first->key_locs[first_q] : first->loc;
+        HS_FAIL(err, HS_ERR_SPEC, "--set %s: block '%s' varies %s along an axis at %s:%d:%d over %s, not this value",
+                assignment, first_b->name, name, spec->path, at.line, at.col, vals.buf ? vals.buf : "");
+        hs_str_free(&vals);
+        hs_value_free(&narrowed.val);
+        return hs_error_hint(err, "--set on a key an axis varies keeps only the runs with that value: give one of "
+                                  "the axis' values, or edit the spec");
+    }
+    if (!hs_spec_grow(&spec->only, &spec->n_only, sizeof(hs_assign))) {
+        hs_value_free(&narrowed.val);
+        return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
+    }
+    spec->only[spec->n_only - 1] = narrowed;
     return HS_OK;
 }
 
@@ -139,6 +175,7 @@ void hs_spec_free(hs_spec *s) {
     }
     free(s->blocks);
     free_assigns(s->base, s->n_base);
+    free_assigns(s->only, s->n_only);
     free_sets(s->sets, s->n_sets);
     free_excludes(s->excludes, s->n_excludes);
     free(s->path);

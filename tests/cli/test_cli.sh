@@ -113,17 +113,41 @@ check "default sweep plans" 0 "$HS" plan sweeps/default.yaml
 for f in sweeps/*.yaml $G/*.yaml; do check "$f plans (every run passes the preflight)" 0 "$HS" plan "$f"; done
 
 # ---------------------------------------------------------------- --set against the spec's own levels
-check "--set of an axis key is refused" 1 "$HS" plan $G/full.yaml --set model.depth=3
+check "--set of a key an axis and a block's base give is refused" 1 "$HS" plan $G/full.yaml --set model.depth=3
 contains "names the --set, the block and where" "$ERR" \
-  "hsweep: error: --set model.depth=3: block 'main' varies model.depth along an axis at $G/full.yaml:14:9, which would win over the --set"
-contains "hint" "$ERR" "hint: remove the axis, or edit the spec"
+  "hsweep: error: --set model.depth=3: block 'controls' sets model.depth in its \`base\` at $G/full.yaml:25:22, which would win over the --set"
+contains "hint" "$ERR" "hint: remove the key from the block's \`base\`, or edit the spec"
+check "--set on a key only axes give narrows the plan" 0 "$HS" plan $G/full.yaml --set seed=2 --format json
+contains "its runs" "$OUT" '"count": 10, "excluded": 2, "narrowed": 10'
+check "--set on an axis with a value it lacks" 1 "$HS" plan $G/full.yaml --set seed=4
+contains "names the axis and its values" "$ERR" "--set seed=4: block 'main' varies seed along an axis at $G/full.yaml:12:7 over 1, 2, not this value"
+contains "its hint" "$ERR" "keeps only the runs with that value"
+check "text plan says what was left out" 0 "$HS" plan $G/full.yaml --set seed=2
+contains "left out" "$OUT" "full: 10 runs in 2 blocks (2 excluded) (10 left out by --set)"
+# part of a sweep, then the whole of it: resume by id trains only the rest
+cat > "$T/part.yaml" <<'EOF'
+base:
+  data: {kind: gaussian, n_train: 64, n_test: 32}
+  model: {arch: mlp, depth: 2}
+  train: {epochs: 1}
+  record: {separation: none}
+product:
+  seed: [1, 2]
+  model.width: [8, 16, 32]
+EOF
+check "run part of a sweep (--set on an axis)" 0 "$HS" run "$T/part.yaml" --set model.width=16 -o "$T/part.h5" --quiet
+contains "its 2 runs" "$OUT$ERR" "2 runs: 2 done"
+check "status names the --set" 0 "$HS" status "$T/part.h5"
+contains "with --set" "$OUT" "with --set model.width=16"
+check "the whole sweep resumes it" 0 "$HS" run "$T/part.yaml" --resume -o "$T/part.h5" --quiet
+contains "trains only the other 4" "$OUT$ERR" "6 runs: 6 done, 0 diverged, 0 failed, 0 pending; this job finished 4"
 check "--set of a block-base key is refused" 1 "$HS" plan $G/full.yaml --set model.norm=none
 contains "names the block's base" "$ERR" "block 'controls' sets model.norm in its \`base\` at $G/full.yaml:25:32"
 check "--set of a key a set rule gives is refused" 1 "$HS" plan $G/global_rules.yaml --set train.batch=32
 contains "names the top-level rule" "$ERR" "the spec sets train.batch in a top-level \`set\` rule at $G/global_rules.yaml:13:23"
 check "--set data.seed beside a seed axis (data.seed only follows it)" 0 "$HS" plan $G/full.yaml --set data.seed=9 --format tsv
 check "run refuses the same --set, before any file" 1 "$HS" run $G/full.yaml --set model.depth=3 -o "$T/set.h5"
-contains "run names the --set" "$ERR" "--set model.depth=3: block 'main' varies model.depth"
+contains "run names the --set" "$ERR" "--set model.depth=3: block 'controls' sets model.depth"
 [ ! -e "$T/set.h5" ] && [ ! -e "$T/set.h5.log" ] && ok "no results file or log" || bad "run created files" "$(ls "$T")"
 
 # ---------------------------------------------------------------- preflight: every run checked before any compute

@@ -240,6 +240,43 @@ static void test_write_formats(void) {
     unload(&l);
 }
 
+/* A --set on a key only axes give (hs_spec_override_base) keeps the runs with that value: full.yaml
+ * with seed=2 is the 10 of its 20 runs with seed 2, with their ids; on a zip it keeps the zipped
+ * tuple; values that no run has together are an error naming them. */
+static void test_narrowing(void) {
+    loaded all = load_plan("full.yaml"), one = load_plan("full.yaml");
+    hs_error err = {0};
+    hs_plan_free(one.plan);
+    CU_ASSERT_EQUAL_FATAL(hs_spec_override_base(one.spec, "seed=2", &err), HS_OK);
+    CU_ASSERT_EQUAL_FATAL(hs_plan_expand(one.spec, NULL, &one.plan, &err), HS_OK);
+    CU_ASSERT_EQUAL(all.plan->n_runs, 20);
+    CU_ASSERT_EQUAL(one.plan->n_runs, 10);
+    CU_ASSERT_EQUAL(one.plan->n_narrowed, 10);
+    CU_ASSERT_EQUAL(one.plan->n_excluded, all.plan->n_excluded); /* excludes are counted before the narrowing */
+    size_t same = 0;
+    for (size_t r = 0; r < one.plan->n_runs; r++) {
+        CU_ASSERT_EQUAL(ival(one.plan, r, "seed"), 2);
+        same += has_id(all.plan, one.plan->runs[r].id);
+    }
+    CU_ASSERT_EQUAL(same, 10);
+    CU_ASSERT(memcmp(one.plan->digest, all.plan->digest, 32) != 0);
+    /* a second value of the same key: no run has both */
+    hs_plan_free(one.plan), one.plan = NULL;
+    CU_ASSERT_EQUAL(hs_spec_override_base(one.spec, "seed=1", &err), HS_OK);
+    CU_ASSERT_EQUAL(hs_plan_expand(one.spec, NULL, &one.plan, &err), HS_ERR_SPEC);
+    HS_ASSERT_CONTAINS(err.msg, "no run of the spec has seed=2, seed=1");
+    unload(&all), unload(&one);
+
+    loaded z = plan_text("zip:\n  - model.depth: [1, 2, 3]\n    train.lr: [0.1, 0.2, 0.3]\n", HS_OK, &err);
+    hs_plan_free(z.plan), z.plan = NULL;
+    CU_ASSERT_EQUAL_FATAL(hs_spec_override_base(z.spec, "train.lr=0.2", &err), HS_OK);
+    CU_ASSERT_EQUAL_FATAL(hs_plan_expand(z.spec, NULL, &z.plan, &err), HS_OK);
+    CU_ASSERT_EQUAL_FATAL(z.plan->n_runs, 1);
+    CU_ASSERT_EQUAL(ival(z.plan, 0, "model.depth"), 2);
+    CU_ASSERT_DOUBLE_EQUAL(fval(z.plan, 0, "train.lr"), 0.2, 0);
+    unload(&z);
+}
+
 static void test_digest_distinguishes_plans(void) {
     loaded a = load_plan("full.yaml"), b = load_plan("full_reordered.yaml"), c = load_plan("full.yaml");
     CU_ASSERT_EQUAL(memcmp(a.plan->digest, c.plan->digest, 32), 0);
@@ -459,6 +496,7 @@ int main(void) {
         {"plan size limit", test_limits},
         {"text, tsv and json output", test_write_formats},
         {"plan digest", test_digest_distinguishes_plans},
+        {"--set on an axis narrows the plan", test_narrowing},
         {"select: hand-computed winners, stage plans, ids", test_select_hand_table},
         {"search: a closed-form crossing within rtol, stateless replay", test_search_closed_form},
         {NULL, NULL},

@@ -293,25 +293,40 @@ static void test_override(void) {
     hs_spec_free(s);
 }
 
-/* plan and run: a --set that an axis, a block's base or a set rule would silently override is an
- * error naming the first such place; train keeps hs_spec_override, which accepts it. */
+/* plan and run: a --set that a block's base or a set rule would silently override is an error
+ * naming the first such place; on a key only axes give it narrows the sweep to the runs with that
+ * value (hs_spec.only), and a value no axis has is an error naming the axis and its values; train
+ * keeps hs_spec_override, which accepts any. */
 static void test_override_base(void) {
     hs_spec *s = load_ok("full.yaml");
     hs_error err = {0};
     size_t n_base = s->n_base;
     char want[512];
+    /* model.depth: main's zip axis (line 14) and the controls' base (line 25): the base wins */
     CU_ASSERT_EQUAL(hs_spec_override_base(s, "model.depth=3", &err), HS_ERR_SPEC);
-    snprintf(want, sizeof want, "--set model.depth=3: block 'main' varies model.depth along an axis at %s/good/full.yaml:14:9, "
-             "which would win over the --set", SPECS);
+    snprintf(want, sizeof want, "--set model.depth=3: block 'controls' sets model.depth in its `base` at "
+             "%s/good/full.yaml:25:22, which would win over the --set", SPECS);
     CU_ASSERT_STRING_EQUAL(err.msg, want);
-    CU_ASSERT_STRING_EQUAL(err.hint, "remove the axis, or edit the spec; --set with plan and run changes only the spec's base");
+    CU_ASSERT_STRING_EQUAL(err.hint, "remove the key from the block's `base`, or edit the spec; --set with plan and run "
+                                     "changes only the spec's base");
     CU_ASSERT_EQUAL(s->n_base, n_base); /* the refused override is not kept */
-    /* train.lr: in the zip (line 15), two set rules and the controls' base: the first in the file */
+    /* train.lr: in the zip (line 15), two set rules and the controls' base: the first of those */
     CU_ASSERT_EQUAL(hs_spec_override_base(s, "train.lr=0.1", &err), HS_ERR_SPEC);
-    HS_ASSERT_CONTAINS(err.msg, "block 'main' varies train.lr along an axis at");
-    HS_ASSERT_CONTAINS(err.msg, "full.yaml:15:9,");
+    HS_ASSERT_CONTAINS(err.msg, "block 'main' sets train.lr in a `set` rule at");
+    HS_ASSERT_CONTAINS(err.msg, "full.yaml:18:24,");
+    /* seed: axes only (both blocks), so a value narrows, and one no axis has is refused */
     CU_ASSERT_EQUAL(hs_spec_override_base(s, "seed=4", &err), HS_ERR_SPEC);
-    HS_ASSERT_CONTAINS(err.msg, "full.yaml:12:7,");
+    snprintf(want, sizeof want, "--set seed=4: block 'main' varies seed along an axis at %s/good/full.yaml:12:7 over 1, 2, "
+             "not this value", SPECS);
+    CU_ASSERT_STRING_EQUAL(err.msg, want);
+    HS_ASSERT_CONTAINS(err.hint, "keeps only the runs with that value");
+    CU_ASSERT_EQUAL(s->n_base, n_base);
+    CU_ASSERT_EQUAL(s->n_only, 0);
+    CU_ASSERT_EQUAL(hs_spec_override_base(s, "seed=2", &err), HS_OK);
+    CU_ASSERT_EQUAL_FATAL(s->n_only, 1);
+    CU_ASSERT_EQUAL(s->only[0].key, hs_schema_find("seed"));
+    CU_ASSERT_EQUAL(s->only[0].val.u.i, 2);
+    CU_ASSERT_EQUAL(s->n_base, n_base); /* a narrowing, not a base value */
     CU_ASSERT_EQUAL(hs_spec_override_base(s, "model.norm=none", &err), HS_ERR_SPEC);
     HS_ASSERT_CONTAINS(err.msg, "--set model.norm=none: block 'controls' sets model.norm in its `base` at");
     HS_ASSERT_CONTAINS(err.msg, "full.yaml:25:32,");
@@ -342,7 +357,8 @@ static void test_override_base(void) {
     static const char zip[] = "zip:\n  - model.depth: [1, 2]\n    train.lr: [0.1, 0.2]\n";
     CU_ASSERT_EQUAL_FATAL(hs_spec_parse(zip, sizeof zip - 1, "zip.yaml", &s, &err), HS_OK);
     CU_ASSERT_EQUAL(hs_spec_override_base(s, "train.lr=0.3", &err), HS_ERR_SPEC);
-    HS_ASSERT_CONTAINS(err.msg, "block 'main' varies train.lr along an axis at zip.yaml:3:5,");
+    HS_ASSERT_CONTAINS(err.msg, "block 'main' varies train.lr along an axis at zip.yaml:3:5 over 0.1, 0.2,");
+    CU_ASSERT_EQUAL(hs_spec_override_base(s, "train.lr=0.2", &err), HS_OK);
     hs_spec_free(s);
 }
 
