@@ -208,6 +208,14 @@ typedef struct hs_block {
 #define HS_SPEC_MAX_ATTEMPTS 5
 #define HS_SPEC_CHECKPOINT_MINUTES 10.0
 
+/* A `--set key=v` or `--set key=[v1, v2]` on a key that only axes vary: the runs whose value of
+ * key is one of vals are kept (hs_spec_override_base). */
+typedef struct hs_only {
+    int key;
+    hs_value *vals;
+    size_t n;
+} hs_only;
+
 typedef struct hs_spec {
     char *path;        /* file name used in messages */
     char *text;        /* the spec verbatim (stored in results files) */
@@ -223,7 +231,7 @@ typedef struct hs_spec {
     size_t n_sets;
     hs_where *excludes;
     size_t n_excludes;
-    hs_assign *only; /* `--set key=value` on a key only axes give (plan, run): the runs with that value */
+    hs_only *only; /* `--set` on keys only axes give (plan, run): the runs with one of those values */
     size_t n_only;
     int max_attempts;          /* sweep.max_attempts (HS_SPEC_MAX_ATTEMPTS unless given) */
     double checkpoint_minutes; /* sweep.checkpoint_minutes; 0 = only when drained */
@@ -248,9 +256,10 @@ hs_code hs_spec_override(hs_spec *spec, const char *assignment, hs_error *err);
  *   "--set model.norm=none: block 'controls' sets model.norm in its `base` at sweep.yaml:25:32,
  *    which would win over the --set"
  * On a key that only axes give, the override narrows the sweep instead (spec->only): the plan
- * keeps the runs with that value, with their ids, so part of a sweep can run on its own and the
- * whole spec resumed later adds the rest. A value no axis has is refused, naming the first axis
- * and its values. A key the expansion derives (data.seed following seed) is not given by the
+ * keeps the runs with that value, or with any of "key=[v1, v2]" (for a key whose values are
+ * scalars; a list key's [a, b] is one value), with their ids, so part of a sweep can run on its
+ * own and the whole spec resumed later adds the rest. A value no axis has is refused, naming the
+ * first axis and its values. A key the expansion derives (data.seed following seed) is not given by the
  * spec: --set data.seed=5 beside a seed axis fixes the data seed of every run. */
 hs_code hs_spec_override_base(hs_spec *spec, const char *assignment, hs_error *err);
 

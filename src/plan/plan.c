@@ -486,7 +486,11 @@ static hs_code expand_block(hs_plan *p, pool_index *pi, size_t bi, size_t max_ru
                 continue;
             }
             int other = 0; /* a --set on an axis keeps the runs with its value (hs_spec_override_base) */
-            for (size_t i = 0; i < s->n_only && !other; i++) other = !hs_value_equal(&p->pool[row[s->only[i].key]], &s->only[i].val);
+            for (size_t i = 0; i < s->n_only && !other; i++) {
+                int any = 0;
+                for (size_t j = 0; j < s->only[i].n && !any; j++) any = hs_value_equal(&p->pool[row[s->only[i].key]], &s->only[i].vals[j]);
+                other = !any;
+            }
             if (other) {
                 p->n_narrowed++;
                 narrowed++;
@@ -635,8 +639,13 @@ hs_code hs_plan_expand(const hs_spec *spec, const hs_plan_opts *opts, hs_plan **
         /* each value is on an axis, but no run has them all (two --set on one key, or an exclude) */
         hs_str sets = {0};
         for (size_t i = 0; i < spec->n_only; i++) {
-            hs_str_printf(&sets, "%s%s=", i ? ", " : "", hs_schema_key((size_t)spec->only[i].key)->name);
-            hs_value_show(&spec->only[i].val, &sets);
+            hs_str_printf(&sets, "%s%s=%s", i ? ", " : "", hs_schema_key((size_t)spec->only[i].key)->name,
+                          spec->only[i].n > 1 ? "[" : "");
+            for (size_t j = 0; j < spec->only[i].n; j++) {
+                if (j) hs_str_append(&sets, ", ", 2);
+                hs_value_show(&spec->only[i].vals[j], &sets);
+            }
+            if (spec->only[i].n > 1) hs_str_append(&sets, "]", 1);
         }
         HS_FAIL(err, HS_ERR_SPEC, "%s: no run of the spec has %s", spec->path, sets.buf ? sets.buf : "");
         hs_str_free(&sets);

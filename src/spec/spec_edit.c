@@ -64,25 +64,82 @@ static void show_axis_values(const hs_axis *a, size_t q, hs_str *out) {
     }
 }
 
+static void free_values(hs_value *v, size_t n) {
+    for (size_t i = 0; i < n; i++) hs_value_free(&v[i]);
+    free(v);
+}
+
+/* "key=[v1, v2]" on a key whose values are scalars: its values, parsed (*n = 0: not that form). */
+static hs_code several_values(const char *assignment, int *key, hs_value **vals, size_t *n, hs_error *err) {
+    *n = 0, *vals = NULL;
+    const char *eq = strchr(assignment, '=');
+    if (!eq || eq == assignment) return HS_OK;
+    char name[PATH_MAX_LEN];
+    snprintf(name, sizeof name, "%.*s", (int)(eq - assignment), assignment);
+    const int k = hs_schema_find(name);
+    const size_t len = strlen(eq + 1);
+    if (k < 0 || len < 2 || eq[1] != '[' || eq[len] != ']') return HS_OK;
+    const hs_key *key_of = hs_schema_key((size_t)k);
+    if (key_of->type == HS_T_INT_LIST || key_of->type == HS_T_FLOAT_LIST) return HS_OK;
+    char *copy = strndup(eq + 2, len - 2);
+    size_t cap = 1;
+    for (size_t i = 0; copy && copy[i]; i++) cap += copy[i] == ',';
+    hs_value *v = copy ? calloc(cap, sizeof *v) : NULL;
+    if (!v) {
+        free(copy);
+        return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
+    }
+    hs_code rc = HS_OK;
+    char *save = NULL, why[400];
+    for (char *tok = strtok_r(copy, ",", &save); tok && rc == HS_OK; tok = strtok_r(NULL, ",", &save)) {
+        while (*tok == ' ') tok++;
+        for (char *e = tok + strlen(tok); e > tok && e[-1] == ' ';) *--e = '\0';
+        if ((rc = hs_value_parse(key_of, tok, &v[*n], why, sizeof why)) == HS_OK) (*n)++;
+        else HS_FAIL(err, rc, "--set %s: %s", assignment, why);
+    }
+    free(copy);
+    if (rc == HS_OK && *n == 0) rc = HS_FAIL(err, HS_ERR_SPEC, "--set %s: no values between the brackets", assignment);
+    if (rc != HS_OK) {
+        free_values(v, *n);
+        *n = 0;
+        return rc;
+    }
+    *key = k, *vals = v;
+    return HS_OK;
+}
+
 hs_code hs_spec_override_base(hs_spec *spec, const char *assignment, hs_error *err) {
-    /* the override's own errors (unknown key, bad value) come first */
-    HS_TRY(err, hs_spec_override(spec, assignment, err));
-    int k = spec->base[spec->n_base - 1].key;
-    const hs_value *v = &spec->base[spec->n_base - 1].val;
-    given_at g = {0};          /* the first place above the base that is not an axis */
+    int k = -1;
+    hs_value *vals = NULL;
+    size_t n = 0;
+    HS_TRY(err, several_values(assignment, &k, &vals, &n, err));
+    if (n == 0) { /* one value: the override's own errors (unknown key, bad value) come first */
+        HS_TRY(err, hs_spec_override(spec, assignment, err));
+        k = spec->base[spec->n_base - 1].key;
+    }
+    given_at g = {0};            /* the first place above the base that is not an axis */
     const hs_axis *first = NULL; /* the first axis giving k, and where */
     size_t first_q = 0;
     const hs_block *first_b = NULL;
-    int on_value = 0; /* some axis gives k the value v */
+    const hs_value *missing = NULL; /* a value no axis has */
+    const size_t n_vals = n ? n : 1;
+    for (size_t i = 0; i < n_vals && !missing; i++) {
+        const hs_value *v = n ? &vals[i] : &spec->base[spec->n_base - 1].val;
+        int on_axis = 0;
+        for (size_t bi = 0; bi < spec->n_blocks; bi++) {
+            const hs_block *b = &spec->blocks[bi];
+            for (size_t a = 0; a < b->n_axes; a++)
+                for (size_t q = 0; q < b->axes[a].n_keys; q++) {
+                    if (b->axes[a].keys[q] != k) continue;
+                    if (!first) first = &b->axes[a], first_q = q, first_b = b;
+                    for (size_t j = 0; j < b->axes[a].len && !on_axis; j++)
+                        on_axis = hs_value_equal(&b->axes[a].vals[j * b->axes[a].n_keys + q], v);
+                }
+        }
+        if (!on_axis) missing = v;
+    }
     for (size_t bi = 0; bi < spec->n_blocks; bi++) {
         const hs_block *b = &spec->blocks[bi];
-        for (size_t a = 0; a < b->n_axes; a++)
-            for (size_t q = 0; q < b->axes[a].n_keys; q++) {
-                if (b->axes[a].keys[q] != k) continue;
-                if (!first) first = &b->axes[a], first_q = q, first_b = b;
-                for (size_t j = 0; j < b->axes[a].len && !on_value; j++)
-                    on_value = hs_value_equal(&b->axes[a].vals[j * b->axes[a].n_keys + q], v);
-            }
         for (size_t i = 0; i < b->n_base; i++)
             if (b->base[i].key == k)
                 consider(&g, b->base[i].loc, b->name, "sets", "in its `base`",
@@ -91,36 +148,50 @@ hs_code hs_spec_override_base(hs_spec *spec, const char *assignment, hs_error *e
     }
     rules_giving(&g, spec->sets, spec->n_sets, k, NULL);
     const char *name = hs_schema_key((size_t)k)->name;
+    hs_code rc = HS_OK;
     if (g.verb) {
-        hs_value_free(&spec->base[--spec->n_base].val); /* the override is not kept */
         if (g.block)
             HS_FAIL(err, HS_ERR_SPEC, "--set %s: block '%s' %s %s %s at %s:%d:%d, which would win over the --set",
                     assignment, g.block, g.verb, name, g.where, spec->path, g.loc.line, g.loc.col);
         else
             HS_FAIL(err, HS_ERR_SPEC, "--set %s: the spec %s %s %s at %s:%d:%d, which would win over the --set",
                     assignment, g.verb, name, g.where, spec->path, g.loc.line, g.loc.col);
-        return hs_error_hint(err, "%s; --set with plan and run changes only the spec's base", g.hint);
-    }
-    if (!first) return HS_OK; /* the base's alone */
-    /* Only axes give k: the sweep is narrowed to the runs with that value (a later run of the
-     * whole spec with --resume adds the others, by id). A value no axis has is a typo. */
-    hs_assign narrowed = spec->base[--spec->n_base];
-    if (!on_value) {
-        hs_str vals = {0};
-        show_axis_values(first, first_q, &vals);
+        rc = hs_error_hint(err, "%s; --set with plan and run changes only the spec's base", g.hint);
+    } else if (!first && n == 0) {
+        return HS_OK; /* the base's alone */
+    } else if (!first) {
+        rc = HS_FAIL(err, HS_ERR_SPEC, "--set %s: no axis varies %s, so it takes one value", assignment, name);
+        hs_error_hint(err, "several values in brackets keep the runs with any of them, on a key an axis varies");
+    } else if (missing) {
+        /* only axes give k, but not this value: a typo */
+        hs_str shown = {0}, vals_of = {0};
+        hs_value_show(missing, &shown);
+        show_axis_values(first, first_q, &vals_of);
         const hs_loc at = first->key_locs ? first->key_locs[first_q] : first->loc;
-        HS_FAIL(err, HS_ERR_SPEC, "--set %s: block '%s' varies %s along an axis at %s:%d:%d over %s, not this value",
-                assignment, first_b->name, name, spec->path, at.line, at.col, vals.buf ? vals.buf : "");
-        hs_str_free(&vals);
-        hs_value_free(&narrowed.val);
-        return hs_error_hint(err, "--set on a key an axis varies keeps only the runs with that value: give one of "
-                                  "the axis' values, or edit the spec");
+        HS_FAIL(err, HS_ERR_SPEC, "--set %s: block '%s' varies %s along an axis at %s:%d:%d over %s, not %s", assignment,
+                first_b->name, name, spec->path, at.line, at.col, vals_of.buf ? vals_of.buf : "", shown.buf ? shown.buf : "");
+        hs_str_free(&shown), hs_str_free(&vals_of);
+        rc = hs_error_hint(err, "--set on a key an axis varies keeps only the runs with that value: give the axis' "
+                                "values, or edit the spec");
     }
-    if (!hs_spec_grow(&spec->only, &spec->n_only, sizeof(hs_assign))) {
-        hs_value_free(&narrowed.val);
-        return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
+    if (n == 0 && (rc != HS_OK || first)) { /* the value leaves the base: refused, or a narrowing */
+        hs_assign last = spec->base[--spec->n_base];
+        vals = malloc(sizeof *vals);
+        if (!vals) {
+            hs_value_free(&last.val);
+            return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
+        }
+        vals[0] = last.val, n = 1;
     }
-    spec->only[spec->n_only - 1] = narrowed;
+    if (rc == HS_OK && !hs_spec_grow(&spec->only, &spec->n_only, sizeof(hs_only)))
+        rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
+    if (rc != HS_OK) {
+        free_values(vals, n);
+        return rc;
+    }
+    /* only axes give k: the sweep keeps the runs with these values (a later run of the whole spec
+     * with --resume adds the others, by id) */
+    spec->only[spec->n_only - 1] = (hs_only){k, vals, n};
     return HS_OK;
 }
 
@@ -175,7 +246,8 @@ void hs_spec_free(hs_spec *s) {
     }
     free(s->blocks);
     free_assigns(s->base, s->n_base);
-    free_assigns(s->only, s->n_only);
+    for (size_t i = 0; i < s->n_only; i++) free_values(s->only[i].vals, s->only[i].n);
+    free(s->only);
     free_sets(s->sets, s->n_sets);
     free_excludes(s->excludes, s->n_excludes);
     free(s->path);

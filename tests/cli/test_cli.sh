@@ -120,7 +120,7 @@ contains "hint" "$ERR" "hint: remove the key from the block's \`base\`, or edit 
 check "--set on a key only axes give narrows the plan" 0 "$HS" plan $G/full.yaml --set seed=2 --format json
 contains "its runs" "$OUT" '"count": 10, "excluded": 2, "narrowed": 10'
 check "--set on an axis with a value it lacks" 1 "$HS" plan $G/full.yaml --set seed=4
-contains "names the axis and its values" "$ERR" "--set seed=4: block 'main' varies seed along an axis at $G/full.yaml:12:7 over 1, 2, not this value"
+contains "names the axis and its values" "$ERR" "--set seed=4: block 'main' varies seed along an axis at $G/full.yaml:12:7 over 1, 2, not 4"
 contains "its hint" "$ERR" "keeps only the runs with that value"
 check "text plan says what was left out" 0 "$HS" plan $G/full.yaml --set seed=2
 contains "left out" "$OUT" "full: 10 runs in 2 blocks (2 excluded) (10 left out by --set)"
@@ -135,6 +135,8 @@ product:
   seed: [1, 2]
   model.width: [8, 16, 32]
 EOF
+check "several values of an axis" 0 "$HS" plan "$T/part.yaml" --set "model.width=[8, 32]" --format json
+contains "keeps the runs with either" "$OUT" '"count": 4, "excluded": 0, "narrowed": 2'
 check "run part of a sweep (--set on an axis)" 0 "$HS" run "$T/part.yaml" --set model.width=16 -o "$T/part.h5" --quiet
 contains "its 2 runs" "$OUT$ERR" "2 runs: 2 done"
 check "status names the --set" 0 "$HS" status "$T/part.h5"

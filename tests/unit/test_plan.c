@@ -265,6 +265,14 @@ static void test_narrowing(void) {
     CU_ASSERT_EQUAL(hs_spec_override_base(one.spec, "seed=1", &err), HS_OK);
     CU_ASSERT_EQUAL(hs_plan_expand(one.spec, NULL, &one.plan, &err), HS_ERR_SPEC);
     HS_ASSERT_CONTAINS(err.msg, "no run of the spec has seed=2, seed=1");
+    /* both values in one --set: either */
+    unload(&one);
+    one = load_plan("full.yaml");
+    hs_plan_free(one.plan), one.plan = NULL;
+    CU_ASSERT_EQUAL_FATAL(hs_spec_override_base(one.spec, "seed=[2, 1]", &err), HS_OK);
+    CU_ASSERT_EQUAL_FATAL(hs_plan_expand(one.spec, NULL, &one.plan, &err), HS_OK);
+    CU_ASSERT_EQUAL(one.plan->n_runs, 20);
+    CU_ASSERT_EQUAL(memcmp(one.plan->digest, all.plan->digest, 32), 0);
     unload(&all), unload(&one);
 
     loaded z = plan_text("zip:\n  - model.depth: [1, 2, 3]\n    train.lr: [0.1, 0.2, 0.3]\n", HS_OK, &err);

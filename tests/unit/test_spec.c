@@ -317,7 +317,7 @@ static void test_override_base(void) {
     /* seed: axes only (both blocks), so a value narrows, and one no axis has is refused */
     CU_ASSERT_EQUAL(hs_spec_override_base(s, "seed=4", &err), HS_ERR_SPEC);
     snprintf(want, sizeof want, "--set seed=4: block 'main' varies seed along an axis at %s/good/full.yaml:12:7 over 1, 2, "
-             "not this value", SPECS);
+             "not 4", SPECS);
     CU_ASSERT_STRING_EQUAL(err.msg, want);
     HS_ASSERT_CONTAINS(err.hint, "keeps only the runs with that value");
     CU_ASSERT_EQUAL(s->n_base, n_base);
@@ -325,8 +325,24 @@ static void test_override_base(void) {
     CU_ASSERT_EQUAL(hs_spec_override_base(s, "seed=2", &err), HS_OK);
     CU_ASSERT_EQUAL_FATAL(s->n_only, 1);
     CU_ASSERT_EQUAL(s->only[0].key, hs_schema_find("seed"));
-    CU_ASSERT_EQUAL(s->only[0].val.u.i, 2);
+    CU_ASSERT_EQUAL_FATAL(s->only[0].n, 1);
+    CU_ASSERT_EQUAL(s->only[0].vals[0].u.i, 2);
     CU_ASSERT_EQUAL(s->n_base, n_base); /* a narrowing, not a base value */
+    /* several values of a scalar key in brackets: any of them; each must be on an axis */
+    CU_ASSERT_EQUAL(hs_spec_override_base(s, "model.act=[relu, identity]", &err), HS_OK);
+    CU_ASSERT_EQUAL_FATAL(s->n_only, 2);
+    CU_ASSERT_EQUAL(s->only[1].n, 2);
+    CU_ASSERT_STRING_EQUAL(s->only[1].vals[1].u.s, "identity");
+    CU_ASSERT_EQUAL(hs_spec_override_base(s, "seed=[1, 5]", &err), HS_ERR_SPEC);
+    HS_ASSERT_CONTAINS(err.msg, "over 1, 2, not 5");
+    CU_ASSERT_EQUAL(hs_spec_override_base(s, "seed=[1, x]", &err), HS_ERR_SPEC);
+    CU_ASSERT_STRING_EQUAL(err.msg, "--set seed=[1, x]: expected an integer, got 'x'");
+    CU_ASSERT_EQUAL(hs_spec_override_base(s, "seed=[]", &err), HS_ERR_SPEC);
+    HS_ASSERT_CONTAINS(err.msg, "no values between the brackets");
+    CU_ASSERT_EQUAL(hs_spec_override_base(s, "train.epochs=[1, 2]", &err), HS_ERR_SPEC);
+    CU_ASSERT_STRING_EQUAL(err.msg, "--set train.epochs=[1, 2]: no axis varies train.epochs, so it takes one value");
+    CU_ASSERT_EQUAL(s->n_only, 2);
+    CU_ASSERT_EQUAL(s->n_base, n_base);
     CU_ASSERT_EQUAL(hs_spec_override_base(s, "model.norm=none", &err), HS_ERR_SPEC);
     HS_ASSERT_CONTAINS(err.msg, "--set model.norm=none: block 'controls' sets model.norm in its `base` at");
     HS_ASSERT_CONTAINS(err.msg, "full.yaml:25:32,");
@@ -357,7 +373,7 @@ static void test_override_base(void) {
     static const char zip[] = "zip:\n  - model.depth: [1, 2]\n    train.lr: [0.1, 0.2]\n";
     CU_ASSERT_EQUAL_FATAL(hs_spec_parse(zip, sizeof zip - 1, "zip.yaml", &s, &err), HS_OK);
     CU_ASSERT_EQUAL(hs_spec_override_base(s, "train.lr=0.3", &err), HS_ERR_SPEC);
-    HS_ASSERT_CONTAINS(err.msg, "block 'main' varies train.lr along an axis at zip.yaml:3:5 over 0.1, 0.2,");
+    HS_ASSERT_CONTAINS(err.msg, "block 'main' varies train.lr along an axis at zip.yaml:3:5 over 0.1, 0.2, not 0.3");
     CU_ASSERT_EQUAL(hs_spec_override_base(s, "train.lr=0.2", &err), HS_OK);
     hs_spec_free(s);
 }
