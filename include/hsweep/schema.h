@@ -94,6 +94,11 @@ typedef struct hs_value {
 hs_code hs_value_parse_scalar(const hs_key *key, const char *text, int quoted, hs_value *out,
                               char *why, size_t why_len, char *hint, size_t hint_len);
 hs_code hs_value_parse(const hs_key *key, const char *text, hs_value *out, char *why, size_t why_len);
+/* The elements of "[a, b, c]" (brackets optional), each parsed as one element of key (a list
+ * key's element type, or a scalar key's own): *out holds *n of them (none for blank text; free
+ * each with hs_value_free, then the array). How list values and --set "key=[v1, v2]" are read. */
+hs_code hs_value_parse_elements(const hs_key *key, const char *text, hs_value **out, size_t *n, char *why,
+                                size_t why_len);
 
 /* Build a list value of key's list type from already-parsed scalar elements (taking ownership
  * of nothing: elements are copied). Checks the length. */
@@ -109,6 +114,9 @@ hs_code hs_value_check(const hs_key *key, const hs_value *v, char *why, size_t w
 hs_code hs_value_canon(const hs_value *v, hs_str *out);
 /* Human form for tables: as canon, but strings unquoted. */
 hs_code hs_value_show(const hs_value *v, hs_str *out);
+/* n values v[0], v[stride], ... in that form, joined by ", " (an axis' values for one key of a
+ * zip group: stride = its keys). */
+hs_code hs_values_show(const hs_value *v, size_t n, size_t stride, hs_str *out);
 
 int hs_value_equal(const hs_value *a, const hs_value *b);
 hs_code hs_value_copy(const hs_value *src, hs_value *dst);

@@ -641,10 +641,7 @@ hs_code hs_plan_expand(const hs_spec *spec, const hs_plan_opts *opts, hs_plan **
         for (size_t i = 0; i < spec->n_only; i++) {
             hs_str_printf(&sets, "%s%s=%s", i ? ", " : "", hs_schema_key((size_t)spec->only[i].key)->name,
                           spec->only[i].n > 1 ? "[" : "");
-            for (size_t j = 0; j < spec->only[i].n; j++) {
-                if (j) hs_str_append(&sets, ", ", 2);
-                hs_value_show(&spec->only[i].vals[j], &sets);
-            }
+            hs_values_show(spec->only[i].vals, spec->only[i].n, 1, &sets);
             if (spec->only[i].n > 1) hs_str_append(&sets, "]", 1);
         }
         HS_FAIL(err, HS_ERR_SPEC, "%s: no run of the spec has %s", spec->path, sets.buf ? sets.buf : "");

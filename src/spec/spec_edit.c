@@ -10,7 +10,8 @@
 
 #define PATH_MAX_LEN 256
 
-hs_code hs_spec_override(hs_spec *spec, const char *assignment, hs_error *err) {
+/* The key and value of "key=value", with the messages of a bad one. */
+static hs_code parse_override(const char *assignment, int *key, hs_value *v, hs_error *err) {
     const char *eq = strchr(assignment, '=');
     if (!eq || eq == assignment)
         return HS_FAIL(err, HS_ERR_USAGE, "--set %s: expected key=value (e.g. --set model.depth=6)", assignment);
@@ -22,16 +23,28 @@ hs_code hs_spec_override(hs_spec *spec, const char *assignment, hs_error *err) {
         if (best) return HS_FAIL(err, HS_ERR_SPEC, "--set %s: unknown key '%s' (did you mean '%s'?)", assignment, name, best);
         return HS_FAIL(err, HS_ERR_SPEC, "--set %s: unknown key '%s'", assignment, name);
     }
-    hs_value v;
     char why[400];
-    hs_code rc = hs_value_parse(hs_schema_key((size_t)k), eq + 1, &v, why, sizeof why);
+    hs_code rc = hs_value_parse(hs_schema_key((size_t)k), eq + 1, v, why, sizeof why);
     if (rc != HS_OK) return HS_FAIL(err, rc, "--set %s: %s", assignment, why);
+    *key = k;
+    return HS_OK;
+}
+
+/* v (owned from here) appended to the spec's base as key k. */
+static hs_code push_base(hs_spec *spec, int k, hs_value v, hs_error *err) {
     if (!hs_spec_grow(&spec->base, &spec->n_base, sizeof(hs_assign))) {
         hs_value_free(&v);
         return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
     }
     spec->base[spec->n_base - 1] = (hs_assign){.key = k, .val = v, .loc = {0, 0}};
     return HS_OK;
+}
+
+hs_code hs_spec_override(hs_spec *spec, const char *assignment, hs_error *err) {
+    int k;
+    hs_value v;
+    HS_TRY(err, parse_override(assignment, &k, &v, err));
+    return push_base(spec, k, v, err);
 }
 
 /* Where a spec gives key k above its base: the first place in file order (what an editor jumps
@@ -56,14 +69,6 @@ static void rules_giving(given_at *g, const hs_set_rule *r, size_t n, int k, con
                          "remove the key from the rule's `to`, or edit the spec");
 }
 
-/* The values axis a gives key k (its q-th key), shown "1, 2, 4", into out. */
-static void show_axis_values(const hs_axis *a, size_t q, hs_str *out) {
-    for (size_t j = 0; j < a->len; j++) {
-        if (j) hs_str_append(out, ", ", 2);
-        hs_value_show(&a->vals[j * a->n_keys + q], out);
-    }
-}
-
 static void free_values(hs_value *v, size_t n) {
     for (size_t i = 0; i < n; i++) hs_value_free(&v[i]);
     free(v);
@@ -81,30 +86,14 @@ static hs_code several_values(const char *assignment, int *key, hs_value **vals,
     if (k < 0 || len < 2 || eq[1] != '[' || eq[len] != ']') return HS_OK;
     const hs_key *key_of = hs_schema_key((size_t)k);
     if (key_of->type == HS_T_INT_LIST || key_of->type == HS_T_FLOAT_LIST) return HS_OK;
-    char *copy = strndup(eq + 2, len - 2);
-    size_t cap = 1;
-    for (size_t i = 0; copy && copy[i]; i++) cap += copy[i] == ',';
-    hs_value *v = copy ? calloc(cap, sizeof *v) : NULL;
-    if (!v) {
-        free(copy);
-        return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
+    char why[400];
+    hs_code rc = hs_value_parse_elements(key_of, eq + 1, vals, n, why, sizeof why);
+    if (rc != HS_OK) return HS_FAIL(err, rc, "--set %s: %s", assignment, why);
+    if (*n == 0) {
+        free(*vals), *vals = NULL;
+        return HS_FAIL(err, HS_ERR_SPEC, "--set %s: no values between the brackets", assignment);
     }
-    hs_code rc = HS_OK;
-    char *save = NULL, why[400];
-    for (char *tok = strtok_r(copy, ",", &save); tok && rc == HS_OK; tok = strtok_r(NULL, ",", &save)) {
-        while (*tok == ' ') tok++;
-        for (char *e = tok + strlen(tok); e > tok && e[-1] == ' ';) *--e = '\0';
-        if ((rc = hs_value_parse(key_of, tok, &v[*n], why, sizeof why)) == HS_OK) (*n)++;
-        else HS_FAIL(err, rc, "--set %s: %s", assignment, why);
-    }
-    free(copy);
-    if (rc == HS_OK && *n == 0) rc = HS_FAIL(err, HS_ERR_SPEC, "--set %s: no values between the brackets", assignment);
-    if (rc != HS_OK) {
-        free_values(v, *n);
-        *n = 0;
-        return rc;
-    }
-    *key = k, *vals = v;
+    *key = k;
     return HS_OK;
 }
 
@@ -113,18 +102,23 @@ hs_code hs_spec_override_base(hs_spec *spec, const char *assignment, hs_error *e
     hs_value *vals = NULL;
     size_t n = 0;
     HS_TRY(err, several_values(assignment, &k, &vals, &n, err));
-    if (n == 0) { /* one value: the override's own errors (unknown key, bad value) come first */
-        HS_TRY(err, hs_spec_override(spec, assignment, err));
-        k = spec->base[spec->n_base - 1].key;
+    const int single = n == 0;
+    if (single) { /* one value: the override's own errors (unknown key, bad value) come first */
+        if (!(vals = malloc(sizeof *vals))) return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
+        hs_code rc = parse_override(assignment, &k, &vals[0], err);
+        if (rc != HS_OK) {
+            free(vals);
+            return rc;
+        }
+        n = 1;
     }
     given_at g = {0};            /* the first place above the base that is not an axis */
     const hs_axis *first = NULL; /* the first axis giving k, and where */
     size_t first_q = 0;
     const hs_block *first_b = NULL;
     const hs_value *missing = NULL; /* a value no axis has */
-    const size_t n_vals = n ? n : 1;
-    for (size_t i = 0; i < n_vals && !missing; i++) {
-        const hs_value *v = n ? &vals[i] : &spec->base[spec->n_base - 1].val;
+    for (size_t i = 0; i < n && !missing; i++) {
+        const hs_value *v = &vals[i];
         int on_axis = 0;
         for (size_t bi = 0; bi < spec->n_blocks; bi++) {
             const hs_block *b = &spec->blocks[bi];
@@ -157,8 +151,10 @@ hs_code hs_spec_override_base(hs_spec *spec, const char *assignment, hs_error *e
             HS_FAIL(err, HS_ERR_SPEC, "--set %s: the spec %s %s %s at %s:%d:%d, which would win over the --set",
                     assignment, g.verb, name, g.where, spec->path, g.loc.line, g.loc.col);
         rc = hs_error_hint(err, "%s; --set with plan and run changes only the spec's base", g.hint);
-    } else if (!first && n == 0) {
-        return HS_OK; /* the base's alone */
+    } else if (!first && single) { /* the base's alone */
+        const hs_value v = vals[0];
+        free(vals);
+        return push_base(spec, k, v, err);
     } else if (!first) {
         rc = HS_FAIL(err, HS_ERR_SPEC, "--set %s: no axis varies %s, so it takes one value", assignment, name);
         hs_error_hint(err, "several values in brackets keep the runs with any of them, on a key an axis varies");
@@ -166,22 +162,13 @@ hs_code hs_spec_override_base(hs_spec *spec, const char *assignment, hs_error *e
         /* only axes give k, but not this value: a typo */
         hs_str shown = {0}, vals_of = {0};
         hs_value_show(missing, &shown);
-        show_axis_values(first, first_q, &vals_of);
+        hs_values_show(first->vals + first_q, first->len, first->n_keys, &vals_of);
         const hs_loc at = first->key_locs ? first->key_locs[first_q] : first->loc;
         HS_FAIL(err, HS_ERR_SPEC, "--set %s: block '%s' varies %s along an axis at %s:%d:%d over %s, not %s", assignment,
                 first_b->name, name, spec->path, at.line, at.col, vals_of.buf ? vals_of.buf : "", shown.buf ? shown.buf : "");
         hs_str_free(&shown), hs_str_free(&vals_of);
         rc = hs_error_hint(err, "--set on a key an axis varies keeps only the runs with that value: give the axis' "
                                 "values, or edit the spec");
-    }
-    if (n == 0 && (rc != HS_OK || first)) { /* the value leaves the base: refused, or a narrowing */
-        hs_assign last = spec->base[--spec->n_base];
-        vals = malloc(sizeof *vals);
-        if (!vals) {
-            hs_value_free(&last.val);
-            return HS_FAIL(err, HS_ERR_NOMEM, "out of memory");
-        }
-        vals[0] = last.val, n = 1;
     }
     if (rc == HS_OK && !hs_spec_grow(&spec->only, &spec->n_only, sizeof(hs_only)))
         rc = HS_FAIL(err, HS_ERR_NOMEM, "out of memory");

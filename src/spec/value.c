@@ -227,9 +227,9 @@ hs_code hs_value_list(const hs_key *k, const hs_value *elems, size_t n, hs_value
     return rc;
 }
 
-hs_code hs_value_parse(const hs_key *k, const char *text, hs_value *out, char *why, size_t why_len) {
-    if (!is_list(k->type)) return hs_value_parse_scalar(k, text, 0, out, why, why_len, NULL, 0);
-    /* "[a, b, c]" (brackets optional): the form of defaults and of --set key=[...] */
+hs_code hs_value_parse_elements(const hs_key *k, const char *text, hs_value **out, size_t *n_out, char *why,
+                                size_t why_len) {
+    *out = NULL, *n_out = 0;
     size_t len = strlen(text);
     const char *s = text;
     if (len >= 2 && text[0] == '[' && text[len - 1] == ']') s++, len -= 2;
@@ -254,9 +254,25 @@ hs_code hs_value_parse(const hs_key *k, const char *text, hs_value *out, char *w
         rc = hs_value_parse_scalar(k, tok, 0, &elems[n], why, why_len, NULL, 0);
         if (rc == HS_OK) n++;
     }
-    if (rc == HS_OK) rc = hs_value_list(k, elems, n, out, why, why_len);
-    free(elems);
     free(copy);
+    if (rc != HS_OK) {
+        for (size_t i = 0; i < n; i++) hs_value_free(&elems[i]);
+        free(elems);
+        return rc;
+    }
+    *out = elems, *n_out = n;
+    return HS_OK;
+}
+
+hs_code hs_value_parse(const hs_key *k, const char *text, hs_value *out, char *why, size_t why_len) {
+    if (!is_list(k->type)) return hs_value_parse_scalar(k, text, 0, out, why, why_len, NULL, 0);
+    /* "[a, b, c]" (brackets optional): the form of defaults and of --set key=[...] */
+    hs_value *elems = NULL;
+    size_t n = 0;
+    hs_code rc = hs_value_parse_elements(k, text, &elems, &n, why, why_len);
+    if (rc == HS_OK) rc = hs_value_list(k, elems, n, out, why, why_len);
+    for (size_t i = 0; i < n; i++) hs_value_free(&elems[i]);
+    free(elems);
     return rc;
 }
 
@@ -291,6 +307,15 @@ hs_code hs_value_canon(const hs_value *v, hs_str *out) {
 hs_code hs_value_show(const hs_value *v, hs_str *out) {
     if (v->type == HS_T_STR || v->type == HS_T_ENUM) return hs_str_printf(out, "%s", v->u.s[0] ? v->u.s : "\"\"");
     return hs_value_canon(v, out);
+}
+
+hs_code hs_values_show(const hs_value *v, size_t n, size_t stride, hs_str *out) {
+    hs_code rc = HS_OK;
+    for (size_t i = 0; i < n && rc == HS_OK; i++) {
+        if (i) rc = hs_str_append(out, ", ", 2);
+        if (rc == HS_OK) rc = hs_value_show(&v[i * stride], out);
+    }
+    return rc;
 }
 
 int hs_value_equal(const hs_value *a, const hs_value *b) {

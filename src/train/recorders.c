@@ -629,6 +629,12 @@ static void copy_neigh(rec_state *R, const long long *rows, int nb, void *ctx) {
 
 /* ================================================================ weights */
 
+/* The rows x cols values of tensor ts, row-major without its padding (hs_tensor), into dst. */
+static void tensor_values(const hs_tensor *ts, const float *params, double *dst) {
+    for (int i = 0; i < ts->rows; i++)
+        for (int j = 0; j < ts->cols; j++) dst[(size_t)i * ts->cols + j] = params[ts->offset + (size_t)i * ts->ld + j];
+}
+
 static void weight_stats(rec_state *R, size_t t, int final) {
     hs_model *net = R->net;
     double *gn = point_of(R, S_GRAD_NORM, t, final), *sv = point_of(R, S_SVALS, t, final);
@@ -644,9 +650,7 @@ static void weight_stats(rec_state *R, size_t t, int final) {
             gn[w] = R->res->steps > 0 ? sqrt(s) : NAN;
         }
         if (sv && ts->rows > 0 && ts->cols > 0) {
-            for (int i = 0; i < ts->rows; i++)
-                for (int j = 0; j < ts->cols; j++)
-                    R->sv_a[(size_t)i * ts->cols + j] = net->params[ts->offset + (size_t)i * ts->ld + j];
+            tensor_values(ts, net->params, R->sv_a);
             int mn = ts->rows < ts->cols ? ts->rows : ts->cols;
             if (LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'N', ts->rows, ts->cols, R->sv_a, ts->cols, R->sv_s, NULL, ts->cols,
                                NULL, ts->cols) == 0)
@@ -690,9 +694,7 @@ static void copy_weights(rec_state *R, int s, int layer, size_t t, int final) {
     for (int k = 0; k < R->net->n_tensors; k++) {
         const hs_tensor *ts = &R->net->tensors[k];
         if (ts->kind != HS_TENSOR_WEIGHT || ts->layer != layer) continue;
-        for (int i = 0; i < ts->rows; i++)
-            for (int j = 0; j < ts->cols; j++)
-                dst[(size_t)i * ts->cols + j] = R->net->params[ts->offset + (size_t)i * ts->ld + j];
+        tensor_values(ts, R->net->params, dst);
     }
 }
 
